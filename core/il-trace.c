@@ -1,0 +1,295 @@
+/* il-trace.c — columnar event store
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "il-trace.h"
+
+#include <string.h>
+
+IlTrace *
+il_trace_new (void)
+{
+  IlTrace *trace = g_new0 (IlTrace, 1);
+
+  trace->ref_count = 1;
+  trace->lanes = g_array_new (FALSE, TRUE, sizeof (IlLane));
+  trace->lane_events = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  trace->mode = IL_MODE_THREADS;
+
+  return trace;
+}
+
+IlTrace *
+il_trace_ref (IlTrace *trace)
+{
+  g_return_val_if_fail (trace != NULL, NULL);
+  g_atomic_int_inc (&trace->ref_count);
+  return trace;
+}
+
+void
+il_trace_unref (IlTrace *trace)
+{
+  if (trace == NULL || !g_atomic_int_dec_and_test (&trace->ref_count))
+    return;
+
+  for (guint i = 0; i < trace->lanes->len; i++)
+    g_free (g_array_index (trace->lanes, IlLane, i).name);
+  g_array_unref (trace->lanes);
+  g_ptr_array_unref (trace->lane_events);
+  g_free (trace->time);
+  g_free (trace->lane);
+  g_free (trace->kind);
+  g_free (trace->value);
+  g_free (trace->aux);
+  g_free (trace->arg);
+  g_clear_pointer (&trace->scenario, il_scenario_free);
+  g_free (trace->source);
+  g_free (trace);
+}
+
+guint32
+il_trace_add_lane (IlTrace    *trace,
+                   IlLaneKind  kind,
+                   const char *name,
+                   guint32     parent,
+                   guint32     index)
+{
+  IlLane lane = { kind, g_strdup (name), parent, index };
+
+  g_return_val_if_fail (trace != NULL, IL_NO_LANE);
+
+  g_array_append_val (trace->lanes, lane);
+  g_ptr_array_add (trace->lane_events, g_array_new (FALSE, FALSE, sizeof (guint32)));
+
+  return trace->lanes->len - 1;
+}
+
+static void
+il_trace_grow (IlTrace *trace)
+{
+  /* Grow by half again: amortised O(1) appends without doubling peak memory
+   * on traces of tens of millions of events. */
+  gsize cap = MAX (1024, trace->capacity + trace->capacity / 2);
+
+  trace->time = g_renew (gint64, trace->time, cap);
+  trace->lane = g_renew (guint32, trace->lane, cap);
+  trace->kind = g_renew (guint8, trace->kind, cap);
+  trace->value = g_renew (guint8, trace->value, cap);
+  trace->aux = g_renew (guint16, trace->aux, cap);
+  trace->arg = g_renew (guint32, trace->arg, cap);
+  trace->capacity = cap;
+}
+
+void
+il_trace_append (IlTrace     *trace,
+                 gint64       time,
+                 guint32      lane,
+                 IlEventKind  kind,
+                 guint8       value,
+                 guint16      aux,
+                 guint32      arg)
+{
+  gsize i = trace->n_events;
+  guint32 idx;
+
+  g_assert (lane < trace->lanes->len);
+  g_assert (i == 0 || time >= trace->time[i - 1]);
+  g_assert (i < G_MAXUINT32);
+
+  if (G_UNLIKELY (i == trace->capacity))
+    il_trace_grow (trace);
+
+  trace->time[i] = time;
+  trace->lane[i] = lane;
+  trace->kind[i] = (guint8) kind;
+  trace->value[i] = value;
+  trace->aux[i] = aux;
+  trace->arg[i] = arg;
+  trace->n_events = i + 1;
+
+  idx = (guint32) i;
+  g_array_append_val ((GArray *) g_ptr_array_index (trace->lane_events, lane), idx);
+
+  if (time > trace->end_time)
+    trace->end_time = time;
+}
+
+void
+il_trace_set_end_time (IlTrace *trace,
+                       gint64   end_time)
+{
+  g_return_if_fail (trace != NULL);
+  trace->end_time = MAX (end_time, trace->n_events ? trace->time[trace->n_events - 1] : 0);
+}
+
+gsize
+il_trace_lower_bound (const IlTrace *trace,
+                      gint64         t)
+{
+  gsize lo = 0, hi = trace->n_events;
+
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (trace->time[mid] < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+
+  return lo;
+}
+
+guint
+il_trace_lane_lower_bound (const IlTrace *trace,
+                           guint32        lane,
+                           gint64         t)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo = 0, hi = idx->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (trace->time[v[mid]] < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+
+  return lo;
+}
+
+IlState
+il_trace_state_at (const IlTrace *trace,
+                   guint32        lane,
+                   gint64         t,
+                   gsize         *event_index)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  /* Last event at or before t: lower bound of t+1, minus one. */
+  guint pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
+
+  while (pos > 0)
+    {
+      guint32 e = v[--pos];
+      if (trace->kind[e] == IL_EVENT_STATE)
+        {
+          if (event_index)
+            *event_index = e;
+          return (IlState) trace->value[e];
+        }
+    }
+
+  if (event_index)
+    *event_index = G_MAXSIZE;
+  return IL_STATE_NOT_STARTED;
+}
+
+guint32
+il_trace_gil_holder_at (const IlTrace *trace,
+                        guint32        gil_lane,
+                        gint64         t)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, gil_lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint pos = il_trace_lane_lower_bound (trace, gil_lane, t == G_MAXINT64 ? t : t + 1);
+
+  while (pos > 0)
+    {
+      guint32 e = v[--pos];
+      if (trace->kind[e] == IL_EVENT_GIL_TAKE)
+        return trace->arg[e];
+      if (trace->kind[e] == IL_EVENT_GIL_DROP)
+        return IL_NO_LANE;
+    }
+
+  return IL_NO_LANE;
+}
+
+gsize
+il_trace_get_memory_size (const IlTrace *trace)
+{
+  gsize per_event = sizeof (gint64) + sizeof (guint32) + 2 * sizeof (guint8)
+                    + sizeof (guint16) + sizeof (guint32);
+  gsize size = trace->capacity * per_event;
+
+  for (guint i = 0; i < trace->lane_events->len; i++)
+    size += ((GArray *) g_ptr_array_index (trace->lane_events, i))->len * sizeof (guint32);
+
+  return size;
+}
+
+const char *
+il_state_to_string (IlState state)
+{
+  static const char *names[IL_N_STATES] = {
+    [IL_STATE_NOT_STARTED] = "not started",
+    [IL_STATE_RUNNING] = "running",
+    [IL_STATE_READY] = "ready",
+    [IL_STATE_WAIT_GIL] = "waiting for the GIL",
+    [IL_STATE_WAIT_IO] = "waiting for I/O",
+    [IL_STATE_SLEEPING] = "sleeping",
+    [IL_STATE_BLOCKED] = "blocked",
+    [IL_STATE_IDLE] = "idle",
+    [IL_STATE_DONE] = "done",
+  };
+  return (guint) state < IL_N_STATES ? names[state] : "unknown";
+}
+
+const char *
+il_state_to_nick (IlState state)
+{
+  static const char *names[IL_N_STATES] = {
+    [IL_STATE_NOT_STARTED] = "not-started",
+    [IL_STATE_RUNNING] = "running",
+    [IL_STATE_READY] = "ready",
+    [IL_STATE_WAIT_GIL] = "wait-gil",
+    [IL_STATE_WAIT_IO] = "wait-io",
+    [IL_STATE_SLEEPING] = "sleeping",
+    [IL_STATE_BLOCKED] = "blocked",
+    [IL_STATE_IDLE] = "idle",
+    [IL_STATE_DONE] = "done",
+  };
+  return (guint) state < IL_N_STATES ? names[state] : "unknown";
+}
+
+const char *
+il_cause_to_string (IlCause cause)
+{
+  static const char *names[IL_N_CAUSES] = {
+    [IL_CAUSE_NONE] = "",
+    [IL_CAUSE_START] = "started",
+    [IL_CAUSE_IO] = "I/O completed",
+    [IL_CAUSE_TIMER] = "timer fired",
+    [IL_CAUSE_GIL_HANDOFF] = "GIL handed over",
+    [IL_CAUSE_GIL_TIMEOUT] = "GIL wait timed out",
+    [IL_CAUSE_PREEMPT] = "OS scheduler",
+    [IL_CAUSE_LOCK] = "lock released",
+    [IL_CAUSE_FUTURE] = "awaited future resolved",
+    [IL_CAUSE_CALL_SOON] = "scheduled by call_soon",
+    [IL_CAUSE_LOOP] = "event loop ran it",
+    [IL_CAUSE_POOL] = "pool worker",
+    [IL_CAUSE_RETURNED] = "returned",
+    [IL_CAUSE_FAILED] = "raised an exception",
+    [IL_CAUSE_CANCELLED] = "cancelled",
+  };
+  return (guint) cause < IL_N_CAUSES ? names[cause] : "unknown";
+}
+
+const char *
+il_lane_kind_to_string (IlLaneKind kind)
+{
+  static const char *names[IL_N_LANE_KINDS] = {
+    [IL_LANE_CORE] = "core",
+    [IL_LANE_PROCESS] = "process",
+    [IL_LANE_GIL] = "gil",
+    [IL_LANE_LOOP] = "loop",
+    [IL_LANE_THREAD] = "thread",
+    [IL_LANE_TASK] = "task",
+  };
+  return (guint) kind < IL_N_LANE_KINDS ? names[kind] : "unknown";
+}

@@ -1,0 +1,224 @@
+/* il-trace.h — the recorded run: lanes plus columns of fixed-size events
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A trace is what the timeline draws, what statistics are computed from and
+ * what gets saved.  Events are appended in non-decreasing time order and
+ * stored as columns (struct of arrays, 20 bytes per event plus 4 bytes in a
+ * per-lane index), so millions of events cost tens of megabytes and no
+ * GObjects.  Readers use the columns directly; only il-trace.c writes them.
+ *
+ * Meaning of the columns per event kind:
+ *
+ *  kind               lane        value              aux          arg
+ *  STATE              task/thread IlState (new)      IlCause      lane that caused it, or IL_NO_LANE
+ *  CORE               core        0                  0            thread lane now on the core, or IL_NO_LANE (idle)
+ *  GIL_TAKE           gil         1 if a switch      0            thread lane that took it
+ *  GIL_DROP           gil         IlGilDrop          0            thread lane that dropped it
+ *  GIL_REQUEST        gil         0                  0            waiting thread lane that set the drop request
+ *  GIL_WAITERS        gil         0                  0            number of threads now waiting for the GIL
+ *  LOOP_ITER          loop        0                  ready depth  iteration number (from 1)
+ *  LOOP_SELECT        loop        0                  0            timeout in µs, or G_MAXUINT32 for "block"
+ *  LOOP_SELECT_END    loop        0                  0            number of I/O and timer events it returned
+ *  LOOP_CALLBACK      loop        IlCallbackKind     0            task lane the callback steps, or IL_NO_LANE
+ *  LOOP_CALLBACK_END  loop        0                  0            same task lane
+ *  MARK               any         IlMarkKind         0            related lane or IL_NO_LANE
+ *
+ * The cause of a STATE change is what made it happen: for a task becoming
+ * ready/running it is the wake-up (I/O completion, timer, GIL hand-off from
+ * `arg`, a future resolved by task `arg`, …).  The timeline draws an arrow
+ * from `arg`'s lane to this lane at this time.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "il-scenario.h"
+#include "il-time.h"
+
+G_BEGIN_DECLS
+
+#define IL_NO_LANE G_MAXUINT32
+
+typedef enum {
+  IL_LANE_CORE,     /* a CPU core */
+  IL_LANE_PROCESS,  /* a process: groups its GIL, loop, threads and tasks; carries no events of its own */
+  IL_LANE_GIL,      /* the GIL of one process */
+  IL_LANE_LOOP,     /* an asyncio event loop */
+  IL_LANE_THREAD,   /* an OS thread that is not one task (loop thread, pool worker) */
+  IL_LANE_TASK,     /* a task of the scenario: coroutine, thread, process or pool item */
+  IL_N_LANE_KINDS
+} IlLaneKind;
+
+typedef enum {
+  IL_STATE_NOT_STARTED,
+  IL_STATE_RUNNING,    /* executing on a core (task: its step is executing) */
+  IL_STATE_READY,      /* runnable but not running: waiting for a core, in the loop's ready queue, queued in a pool */
+  IL_STATE_WAIT_GIL,   /* wants to run Python code; another thread holds the GIL */
+  IL_STATE_WAIT_IO,    /* waiting for I/O */
+  IL_STATE_SLEEPING,   /* waiting for a timer */
+  IL_STATE_BLOCKED,    /* waiting for a lock, semaphore, another task or a future */
+  IL_STATE_IDLE,       /* loop thread in select(); pool worker waiting for work */
+  IL_STATE_DONE,       /* finished (aux tells returned / failed / cancelled) */
+  IL_N_STATES
+} IlState;
+
+typedef enum {
+  IL_CAUSE_NONE,
+  IL_CAUSE_START,        /* created / started (arg: the creator, if any) */
+  IL_CAUSE_IO,           /* I/O completed */
+  IL_CAUSE_TIMER,        /* a timer fired */
+  IL_CAUSE_GIL_HANDOFF,  /* arg dropped the GIL and this thread took it */
+  IL_CAUSE_GIL_TIMEOUT,  /* the GIL wait timed out */
+  IL_CAUSE_PREEMPT,      /* the OS took the core away / gave it */
+  IL_CAUSE_LOCK,         /* arg released the lock or semaphore */
+  IL_CAUSE_FUTURE,       /* arg finished and resolved the awaited future */
+  IL_CAUSE_CALL_SOON,    /* rescheduled by the loop (yield, first step) */
+  IL_CAUSE_LOOP,         /* the event loop ran a step of this task */
+  IL_CAUSE_POOL,         /* a pool worker picked up / handed back this item */
+  IL_CAUSE_RETURNED,     /* DONE: returned normally */
+  IL_CAUSE_FAILED,       /* DONE: raised */
+  IL_CAUSE_CANCELLED,    /* DONE: cancelled (arg: the failing sibling) */
+  IL_N_CAUSES
+} IlCause;
+
+typedef enum {
+  IL_EVENT_STATE,
+  IL_EVENT_CORE,
+  IL_EVENT_GIL_TAKE,
+  IL_EVENT_GIL_DROP,
+  IL_EVENT_GIL_REQUEST,
+  IL_EVENT_GIL_WAITERS,
+  IL_EVENT_LOOP_ITER,
+  IL_EVENT_LOOP_SELECT,
+  IL_EVENT_LOOP_SELECT_END,
+  IL_EVENT_LOOP_CALLBACK,
+  IL_EVENT_LOOP_CALLBACK_END,
+  IL_EVENT_MARK,
+  IL_N_EVENT_KINDS
+} IlEventKind;
+
+typedef enum {
+  IL_GIL_DROP_VOLUNTARY, /* I/O, sleep, blocking wait, GIL-releasing C code, exit */
+  IL_GIL_DROP_FORCED,    /* honoured a drop request */
+} IlGilDrop;
+
+typedef enum {
+  IL_CALLBACK_TASK_STEP,   /* Task.__step / __wakeup of the task in arg */
+  IL_CALLBACK_IO,          /* a reader/writer callback resolving a future */
+  IL_CALLBACK_TIMER,       /* a timer handle */
+  IL_CALLBACK_THREADSAFE,  /* call_soon_threadsafe from an executor */
+  IL_CALLBACK_MAIN,        /* the main coroutine creating the tasks */
+} IlCallbackKind;
+
+typedef enum {
+  IL_MARK_TASK_CREATED,
+  IL_MARK_EXCEPTION,
+  IL_MARK_CANCEL_REQUEST,
+  IL_MARK_PROCESS_START,
+} IlMarkKind;
+
+typedef struct {
+  IlLaneKind kind;
+  char      *name;
+  guint32    parent;   /* process lane this lane belongs to, or IL_NO_LANE */
+  guint32    index;    /* core number, task index, thread number… by kind */
+} IlLane;
+
+typedef struct _IlTrace IlTrace;
+
+/* Read-only for everyone but il-trace.c. */
+struct _IlTrace {
+  gint     ref_count;
+
+  /* Columns, each n_events long. */
+  gsize    n_events;
+  gsize    capacity;
+  gint64  *time;
+  guint32 *lane;
+  guint8  *kind;
+  guint8  *value;
+  guint16 *aux;
+  guint32 *arg;
+
+  /* Lanes, and per lane the indices of its events in time order. */
+  GArray  *lanes;         /* of IlLane */
+  GPtrArray *lane_events; /* of GArray of guint32 (event indices), one per lane */
+
+  gint64   end_time;      /* how far the run has been simulated (≥ last event time) */
+  gboolean finished;      /* TRUE when every task is done */
+
+  /* Where it came from: the scenario and the parameters it ran with.  May be
+   * NULL for traces imported from other tools. */
+  IlScenario *scenario;
+  IlMode      mode;
+  char       *source;     /* human description for imported traces, or NULL */
+};
+
+IlTrace       *il_trace_new              (void);
+IlTrace       *il_trace_ref              (IlTrace     *trace);
+void           il_trace_unref            (IlTrace     *trace);
+
+guint32        il_trace_add_lane         (IlTrace     *trace,
+                                          IlLaneKind   kind,
+                                          const char  *name,
+                                          guint32      parent,
+                                          guint32      index);
+/* Times must not decrease. */
+void           il_trace_append           (IlTrace     *trace,
+                                          gint64       time,
+                                          guint32      lane,
+                                          IlEventKind  kind,
+                                          guint8       value,
+                                          guint16      aux,
+                                          guint32      arg);
+void           il_trace_set_end_time     (IlTrace     *trace,
+                                          gint64       end_time);
+
+static inline guint
+il_trace_get_n_lanes (const IlTrace *trace)
+{
+  return trace->lanes->len;
+}
+
+static inline const IlLane *
+il_trace_get_lane (const IlTrace *trace,
+                   guint32        lane)
+{
+  return &g_array_index (trace->lanes, IlLane, lane);
+}
+
+static inline const GArray *
+il_trace_get_lane_events (const IlTrace *trace,
+                          guint32        lane)
+{
+  return g_ptr_array_index (trace->lane_events, lane);
+}
+
+/* First event index with time >= t (n_events if none). */
+gsize          il_trace_lower_bound      (const IlTrace *trace,
+                                          gint64         t);
+/* First position in lane's index with time >= t (len if none). */
+guint          il_trace_lane_lower_bound (const IlTrace *trace,
+                                          guint32        lane,
+                                          gint64         t);
+/* State of a task/thread lane at time t (the last STATE event at or before t). */
+IlState        il_trace_state_at         (const IlTrace *trace,
+                                          guint32        lane,
+                                          gint64         t,
+                                          gsize         *event_index);
+/* Holder of a GIL lane at t, or IL_NO_LANE. */
+guint32        il_trace_gil_holder_at    (const IlTrace *trace,
+                                          guint32        gil_lane,
+                                          gint64         t);
+/* Bytes used by the event columns and lane indices. */
+gsize          il_trace_get_memory_size  (const IlTrace *trace);
+
+const char    *il_state_to_string        (IlState      state);  /* "running", "ready", "waiting for the GIL", … */
+const char    *il_state_to_nick          (IlState      state);  /* "running", "ready", "wait-gil", "wait-io", "sleeping", "blocked", "idle", "done", "not-started" */
+const char    *il_cause_to_string        (IlCause      cause);
+const char    *il_lane_kind_to_string    (IlLaneKind   kind);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlTrace, il_trace_unref)
+
+G_END_DECLS
