@@ -15,6 +15,8 @@ il_trace_new (void)
   trace->lanes = g_array_new (FALSE, TRUE, sizeof (IlLane));
   trace->lane_events = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   trace->mode = IL_MODE_THREADS;
+  trace->strings = g_ptr_array_new_with_free_func (g_free);
+  trace->string_ids = g_hash_table_new (g_str_hash, g_str_equal);
 
   return trace;
 }
@@ -43,6 +45,8 @@ il_trace_unref (IlTrace *trace)
   g_free (trace->value);
   g_free (trace->aux);
   g_free (trace->arg);
+  g_hash_table_unref (trace->string_ids);
+  g_ptr_array_unref (trace->strings);
   g_clear_pointer (&trace->scenario, il_scenario_free);
   g_free (trace->source);
   g_free (trace);
@@ -113,6 +117,28 @@ il_trace_append (IlTrace     *trace,
 
   if (time > trace->end_time)
     trace->end_time = time;
+}
+
+guint32
+il_trace_intern (IlTrace    *trace,
+                 const char *str)
+{
+  gpointer found;
+  char *copy;
+
+  g_return_val_if_fail (trace != NULL, 0);
+
+  if (str == NULL)
+    str = "";
+  found = g_hash_table_lookup (trace->string_ids, str);
+  if (found != NULL)
+    return GPOINTER_TO_UINT (found) - 1;
+
+  /* The table's keys point into the strings array, which owns them. */
+  copy = g_strdup (str);
+  g_ptr_array_add (trace->strings, copy);
+  g_hash_table_insert (trace->string_ids, copy, GUINT_TO_POINTER (trace->strings->len));
+  return trace->strings->len - 1;
 }
 
 void
@@ -290,6 +316,7 @@ il_lane_kind_to_string (IlLaneKind kind)
     [IL_LANE_LOOP] = "loop",
     [IL_LANE_THREAD] = "thread",
     [IL_LANE_TASK] = "task",
+    [IL_LANE_COUNTER] = "counter",
   };
   return (guint) kind < IL_N_LANE_KINDS ? names[kind] : "unknown";
 }

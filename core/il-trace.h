@@ -24,6 +24,15 @@
  *  LOOP_CALLBACK_END  loop        0                  0            same task lane
  *  MARK               any         IlMarkKind         0            related lane or IL_NO_LANE
  *
+ * Events that carry names, used by traces imported from other tools (and
+ * free for the engine to use); names are interned with il_trace_intern():
+ *
+ *  SLICE_BEGIN        thread/task 0                  depth        string id of the slice name
+ *  SLICE_END          thread/task 0                  depth        string id of the slice name
+ *  INSTANT            any         0                  0            string id of the name
+ *  COUNTER            counter     0                  0            value as IEEE float bits (il_trace_float_bits)
+ *  FLOW               any         IlFlowPhase        0            flow id (same id on start, steps and end)
+ *
  * The cause of a STATE change is what made it happen: for a task becoming
  * ready/running it is the wake-up (I/O completion, timer, GIL hand-off from
  * `arg`, a future resolved by task `arg`, …).  The timeline draws an arrow
@@ -47,6 +56,7 @@ typedef enum {
   IL_LANE_LOOP,     /* an asyncio event loop */
   IL_LANE_THREAD,   /* an OS thread that is not one task (loop thread, pool worker) */
   IL_LANE_TASK,     /* a task of the scenario: coroutine, thread, process or pool item */
+  IL_LANE_COUNTER,  /* an imported counter track (Chrome "C" events) */
   IL_N_LANE_KINDS
 } IlLaneKind;
 
@@ -95,6 +105,11 @@ typedef enum {
   IL_EVENT_LOOP_CALLBACK,
   IL_EVENT_LOOP_CALLBACK_END,
   IL_EVENT_MARK,
+  IL_EVENT_SLICE_BEGIN,
+  IL_EVENT_SLICE_END,
+  IL_EVENT_INSTANT,
+  IL_EVENT_COUNTER,
+  IL_EVENT_FLOW,
   IL_N_EVENT_KINDS
 } IlEventKind;
 
@@ -117,6 +132,12 @@ typedef enum {
   IL_MARK_CANCEL_REQUEST,
   IL_MARK_PROCESS_START,
 } IlMarkKind;
+
+typedef enum {
+  IL_FLOW_START,
+  IL_FLOW_STEP,
+  IL_FLOW_END,
+} IlFlowPhase;
 
 typedef struct {
   IlLaneKind kind;
@@ -145,6 +166,10 @@ struct _IlTrace {
   GArray  *lanes;         /* of IlLane */
   GPtrArray *lane_events; /* of GArray of guint32 (event indices), one per lane */
 
+  /* Interned names (slices, instants); id = index. */
+  GPtrArray  *strings;
+  GHashTable *string_ids; /* char* → GUINT_TO_POINTER (id + 1) */
+
   gint64   end_time;      /* how far the run has been simulated (≥ last event time) */
   gboolean finished;      /* TRUE when every task is done */
 
@@ -172,6 +197,26 @@ void           il_trace_append           (IlTrace     *trace,
                                           guint8       value,
                                           guint16      aux,
                                           guint32      arg);
+guint32        il_trace_intern           (IlTrace     *trace,
+                                          const char  *str);
+static inline const char *
+il_trace_get_string (const IlTrace *trace,
+                     guint32        id)
+{
+  return id < trace->strings->len ? g_ptr_array_index (trace->strings, id) : "";
+}
+static inline guint32
+il_trace_float_bits (float f)
+{
+  union { float f; guint32 u; } v = { .f = f };
+  return v.u;
+}
+static inline float
+il_trace_bits_float (guint32 u)
+{
+  union { float f; guint32 u; } v = { .u = u };
+  return v.f;
+}
 void           il_trace_set_end_time     (IlTrace     *trace,
                                           gint64       end_time);
 
