@@ -1,0 +1,717 @@
+/* test-engine.c — exact semantics of the simulator, mode by mode
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every expectation here follows from the model in il-engine.c and the
+ * default parameters, not from timing: the engine is deterministic, so the
+ * numbers are exact or bounded by what the rules allow.
+ */
+#include <string.h>
+
+#include "il-engine.h"
+
+static IlScenario *
+load (const char *json)
+{
+  GError *error = NULL;
+  IlScenario *sc = il_scenario_load_data (json, -1, "test.json", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (sc);
+  return sc;
+}
+
+static IlTrace *
+run (const IlScenario *sc,
+     int               mode)
+{
+  IlRunConfig cfg;
+  GError *error = NULL;
+  IlTrace *trace;
+
+  il_run_config_from_scenario (&cfg, sc);
+  if (mode >= 0)
+    cfg.mode = (IlMode) mode;
+  trace = il_simulate (sc, &cfg, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (trace);
+  g_assert_true (trace->finished);
+  return trace;
+}
+
+static guint32
+lane_named (const IlTrace *trace,
+            const char    *name)
+{
+  for (guint l = 0; l < il_trace_get_n_lanes (trace); l++)
+    if (g_strcmp0 (il_trace_get_lane (trace, l)->name, name) == 0)
+      return l;
+  g_error ("no lane %s", name);
+  return IL_NO_LANE;
+}
+
+/* Time a lane reached a state for the first time (-1 if never). */
+static gint64
+first_time (const IlTrace *trace,
+            guint32        lane,
+            IlState        state)
+{
+  const GArray *ev = il_trace_get_lane_events (trace, lane);
+
+  for (guint i = 0; i < ev->len; i++)
+    {
+      guint32 e = g_array_index (ev, guint32, i);
+      if (trace->kind[e] == IL_EVENT_STATE && trace->value[e] == state)
+        return trace->time[e];
+    }
+  return -1;
+}
+
+static gint64
+finish_time (const IlTrace *trace,
+             const char    *task)
+{
+  return first_time (trace, lane_named (trace, task), IL_STATE_DONE);
+}
+
+static IlCause
+outcome (const IlTrace *trace,
+         const char    *task)
+{
+  gsize e;
+
+  g_assert_cmpint (il_trace_state_at (trace, lane_named (trace, task), trace->end_time, &e), ==, IL_STATE_DONE);
+  return (IlCause) trace->aux[e];
+}
+
+static gint64
+time_in_state (const IlTrace *trace,
+               guint32        lane,
+               IlState        state)
+{
+  const GArray *ev = il_trace_get_lane_events (trace, lane);
+  gint64 total = 0, since = 0;
+  int cur = IL_STATE_NOT_STARTED;
+
+  for (guint i = 0; i < ev->len; i++)
+    {
+      guint32 e = g_array_index (ev, guint32, i);
+      if (trace->kind[e] != IL_EVENT_STATE)
+        continue;
+      if (cur == (int) state)
+        total += trace->time[e] - since;
+      cur = trace->value[e];
+      since = trace->time[e];
+    }
+  if (cur == (int) state)
+    total += trace->end_time - since;
+  return total;
+}
+
+static guint
+count_events (const IlTrace *trace,
+              IlEventKind    kind,
+              int            value)
+{
+  guint n = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    if (trace->kind[i] == kind && (value < 0 || trace->value[i] == value))
+      n++;
+  return n;
+}
+
+/* The most task lanes in `state` at any one moment. */
+static guint
+max_concurrent (const IlTrace *trace,
+                IlState        state)
+{
+  g_autofree guint8 *cur = g_new0 (guint8, il_trace_get_n_lanes (trace));
+  guint n = 0, best = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      guint32 l = trace->lane[i];
+
+      if (trace->kind[i] == IL_EVENT_STATE && il_trace_get_lane (trace, l)->kind == IL_LANE_TASK)
+        {
+          if (cur[l] == state)
+            n--;
+          cur[l] = trace->value[i];
+          if (cur[l] == state)
+            n++;
+        }
+      /* Count only after every event of this instant has been applied. */
+      if (i + 1 == trace->n_events || trace->time[i + 1] != trace->time[i])
+        best = MAX (best, n);
+    }
+  return best;
+}
+
+#define MS(x) IL_MSEC (x)
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_determinism (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"repeat\":20,\"steps\":[{\"io\":0.3},{\"cpu\":2}]}]},"
+    "{\"name\":\"b\",\"steps\":[{\"cpu\":30}]},"
+    "{\"name\":\"c\",\"steps\":[{\"cpu\":30},{\"sleep\":1},{\"cpu\":5}]}]}");
+
+  for (int mode = 0; mode < IL_N_MODES; mode++)
+    {
+      g_autoptr(IlTrace) t1 = run (sc, mode);
+      g_autoptr(IlTrace) t2 = run (sc, mode);
+
+      g_assert_cmpuint (t1->n_events, ==, t2->n_events);
+      g_assert_cmpmem (t1->time, t1->n_events * sizeof (gint64), t2->time, t2->n_events * sizeof (gint64));
+      g_assert_cmpmem (t1->lane, t1->n_events * sizeof (guint32), t2->lane, t2->n_events * sizeof (guint32));
+      g_assert_cmpmem (t1->kind, t1->n_events, t2->kind, t2->n_events);
+      g_assert_cmpmem (t1->arg, t1->n_events * sizeof (guint32), t2->arg, t2->n_events * sizeof (guint32));
+    }
+}
+
+/* Driving the engine in small steps gives exactly the one-shot trace. */
+static void
+test_steppable (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"repeat\":10,\"steps\":[{\"io\":3},{\"cpu\":1}]}]},"
+    "{\"name\":\"b\",\"steps\":[{\"cpu\":12},{\"sleep\":5}]}]}");
+
+  for (int mode = 0; mode < IL_N_MODES; mode++)
+    {
+      g_autoptr(IlTrace) whole = run (sc, mode);
+      IlRunConfig cfg;
+      g_autoptr(IlEngine) engine = NULL;
+      IlTrace *stepped;
+      gint64 t = 0;
+
+      il_run_config_from_scenario (&cfg, sc);
+      cfg.mode = (IlMode) mode;
+      engine = il_engine_new (sc, &cfg);
+      while (!il_engine_is_finished (engine))
+        {
+          t += IL_USEC (700);
+          g_assert_true (il_engine_run_until (engine, t, NULL));
+          g_assert_cmpint (il_engine_get_now (engine), <=, t);
+          g_assert_cmpint (il_engine_get_trace (engine)->end_time, ==, il_engine_get_now (engine));
+        }
+      stepped = il_engine_get_trace (engine);
+      g_assert_cmpuint (stepped->n_events, ==, whole->n_events);
+      g_assert_cmpmem (stepped->time, whole->n_events * sizeof (gint64), whole->time, whole->n_events * sizeof (gint64));
+      g_assert_cmpint (stepped->end_time, ==, whole->end_time);
+    }
+}
+
+static void
+test_sequential (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"sequential\",\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":200}]},"
+    "{\"name\":\"b\",\"steps\":[{\"cpu\":100},{\"c\":50}]},"
+    "{\"name\":\"c\",\"steps\":[{\"io\":100}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  const IlParams *p = &sc->params;
+
+  /* One after another, nothing overlaps, CPU costs exactly what it says. */
+  g_assert_cmpint (finish_time (t, "a"), ==, MS (200));
+  g_assert_cmpint (finish_time (t, "b"), ==, MS (350));
+  g_assert_cmpint (finish_time (t, "c"), ==, MS (450) + p->wake_latency);
+  g_assert_cmpint (first_time (t, lane_named (t, "b"), IL_STATE_RUNNING), ==, MS (200));
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 1);
+  g_assert_cmpuint (count_events (t, IL_EVENT_GIL_REQUEST, -1), ==, 0);
+}
+
+static void
+test_threads_cpu_bound_no_speedup (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"cores\":4,\"switch_interval_ms\":5,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint switches = count_events (t, IL_EVENT_GIL_TAKE, 1);
+  guint requests = count_events (t, IL_EVENT_GIL_REQUEST, -1);
+  guint forced = count_events (t, IL_EVENT_GIL_DROP, IL_GIL_DROP_FORCED);
+
+  /* The GIL serialises them: no speed-up even with 4 cores. */
+  g_assert_cmpint (t->end_time, >=, MS (200));
+  g_assert_cmpint (t->end_time, <, MS (205));
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 1);
+  /* One forced switch per interval (plus slack and wake-ups): ~5.1 ms slices. */
+  g_assert_cmpuint (forced, ==, requests);
+  g_assert_cmpuint (switches, >=, 36);
+  g_assert_cmpuint (switches, <=, 41);
+  /* Each thread runs exactly its CPU time; the rest is waiting for the GIL. */
+  g_assert_cmpint (time_in_state (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, MS (100));
+  g_assert_cmpint (time_in_state (t, lane_named (t, "b"), IL_STATE_RUNNING), ==, MS (100));
+}
+
+/* A drop request is only posted by a waiter whose wait timed out with no
+ * switch in between: never sooner than one interval after the last take. */
+static void
+test_drop_request_after_timeout (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"switch_interval_ms\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":40}]},{\"name\":\"b\",\"steps\":[{\"cpu\":40}]},"
+    "{\"name\":\"c\",\"steps\":[{\"repeat\":30,\"steps\":[{\"cpu\":0.5},{\"io\":0.5}]}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint32 gil = IL_NO_LANE;
+  gint64 last_take = 0;
+  guint32 holder = IL_NO_LANE;
+  guint requests = 0;
+
+  for (guint l = 0; l < il_trace_get_n_lanes (t); l++)
+    if (il_trace_get_lane (t, l)->kind == IL_LANE_GIL)
+      gil = l;
+  g_assert_cmpuint (gil, !=, IL_NO_LANE);
+
+  for (gsize i = 0; i < t->n_events; i++)
+    {
+      if (t->lane[i] != gil)
+        continue;
+      switch (t->kind[i])
+        {
+        case IL_EVENT_GIL_TAKE:
+          /* Never two holders. */
+          g_assert_cmpuint (holder, ==, IL_NO_LANE);
+          holder = t->arg[i];
+          if (t->value[i])
+            last_take = t->time[i];
+          break;
+        case IL_EVENT_GIL_DROP:
+          g_assert_cmpuint (holder, ==, t->arg[i]);
+          holder = IL_NO_LANE;
+          break;
+        case IL_EVENT_GIL_REQUEST:
+          requests++;
+          g_assert_cmpuint (t->arg[i], !=, holder);
+          g_assert_cmpint (t->time[i] - last_take, >=, MS (2));
+          break;
+        default:
+          break;
+        }
+    }
+  g_assert_cmpuint (requests, >, 10);
+}
+
+/* bpo-7946: an I/O thread beside a CPU-bound one waits an interval per I/O. */
+static void
+test_convoy (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"io\",\"steps\":[{\"repeat\":20,\"steps\":[{\"io\":0.05},{\"cpu\":0.02}]}]},"
+    "{\"name\":\"cpu\",\"steps\":[{\"cpu\":500}]}]}");
+  g_autoptr(IlScenario) alone = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"io\",\"steps\":[{\"repeat\":20,\"steps\":[{\"io\":0.05},{\"cpu\":0.02}]}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  g_autoptr(IlTrace) ta = run (alone, -1);
+
+  g_assert_cmpint (finish_time (ta, "io"), <, MS (3));
+  /* Every I/O completion is followed by a full interval of waiting. */
+  g_assert_cmpint (finish_time (t, "io"), >=, 20 * MS (5));
+  g_assert_cmpint (finish_time (t, "io"), <, 20 * MS (5.3));
+  g_assert_cmpint (time_in_state (t, lane_named (t, "io"), IL_STATE_WAIT_GIL), >=, 19 * MS (5));
+  g_assert_cmpint (t->end_time, <, MS (510));
+}
+
+/* Short syscalls finish inside the waiter's wake latency: the releasing
+ * thread takes the GIL straight back (barging).  Every release signals the
+ * waiter, which starts a fresh timed wait, so it never times out and never
+ * posts a drop request: it gets the GIL only when "fast" is done. */
+static void
+test_barging (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"fast\",\"steps\":[{\"repeat\":200,\"steps\":[{\"io\":0.001},{\"cpu\":0.1}]}]},"
+    "{\"name\":\"cpu\",\"steps\":[{\"sleep\":1},{\"cpu\":30}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint32 cpu = lane_named (t, "cpu");
+
+  /* 200 x (1 us + 100 us) plus the thread start: not slowed at all. */
+  g_assert_cmpint (finish_time (t, "fast"), <, MS (20.5));
+  g_assert_cmpuint (count_events (t, IL_EVENT_GIL_REQUEST, -1), ==, 0);
+  g_assert_cmpint (first_time (t, cpu, IL_STATE_RUNNING), >=, finish_time (t, "fast"));
+  g_assert_cmpint (time_in_state (t, cpu, IL_STATE_WAIT_GIL), >=, MS (19));
+}
+
+/* One long C call that keeps the GIL is never interrupted. */
+static void
+test_c_call_holds_gil (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"sum\",\"steps\":[{\"c\":400}]},"
+    "{\"name\":\"ticker\",\"steps\":[{\"sleep\":1},{\"cpu\":0.01}]}]}");
+  g_autoptr(IlScenario) rel = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"hash\",\"steps\":[{\"c\":400,\"gil\":\"release\"}]},"
+    "{\"name\":\"ticker\",\"steps\":[{\"sleep\":1},{\"cpu\":0.01}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  g_autoptr(IlTrace) tr = run (rel, -1);
+
+  g_assert_cmpint (finish_time (t, "ticker"), >=, MS (400));
+  /* The ticker's drop request waits for the call to return. */
+  g_assert_cmpuint (count_events (t, IL_EVENT_GIL_REQUEST, -1), >=, 1);
+  for (gsize i = 0; i < t->n_events; i++)
+    if (t->kind[i] == IL_EVENT_GIL_DROP && t->value[i] == IL_GIL_DROP_FORCED)
+      g_assert_cmpint (t->time[i], >=, MS (400));
+  /* Released: the ticker is not delayed. */
+  g_assert_cmpint (finish_time (tr, "ticker"), <, MS (2));
+}
+
+static void
+test_free_threading (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"free-threading\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]},"
+    "{\"name\":\"c\",\"steps\":[{\"cpu\":100}]},{\"name\":\"d\",\"steps\":[{\"cpu\":100}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+
+  /* Parallel on 2 cores, each 10% slower: 4 x 110 / 2 = 220 ms (+ starts). */
+  g_assert_cmpint (t->end_time, >=, MS (220));
+  g_assert_cmpint (t->end_time, <, MS (222));
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
+  g_assert_cmpuint (count_events (t, IL_EVENT_GIL_TAKE, -1), ==, 0);
+  g_assert_cmpint (time_in_state (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, MS (110));
+}
+
+static void
+test_processes (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"processes\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]}]}");
+  g_autoptr(IlScenario) spawn = load (
+    "{\"mode\":\"processes\",\"cores\":2,\"start_method\":\"spawn\",\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  g_autoptr(IlTrace) ts = run (spawn, -1);
+  const IlParams *p = &sc->params;
+  guint gils = 0;
+
+  for (guint l = 0; l < il_trace_get_n_lanes (t); l++)
+    gils += il_trace_get_lane (t, l)->kind == IL_LANE_GIL;
+  /* Main process plus one per task, each with its own GIL. */
+  g_assert_cmpuint (gils, ==, 3);
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
+  /* fork: the parent forks one after the other; each child then runs. */
+  g_assert_cmpint (first_time (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, p->process_start_cost[IL_START_FORK]);
+  g_assert_cmpint (finish_time (t, "b"), ==, 2 * p->process_start_cost[IL_START_FORK] + MS (100));
+  /* spawn: each child starts a new interpreter first. */
+  g_assert_cmpint (ts->end_time, >=, p->process_start_cost[IL_START_SPAWN] + MS (100));
+}
+
+static void
+test_thread_pool (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"workers\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"io\":10}]},{\"name\":\"b\",\"steps\":[{\"io\":10}]},"
+    "{\"name\":\"c\",\"steps\":[{\"io\":10}]},{\"name\":\"d\",\"steps\":[{\"io\":10}]},"
+    "{\"name\":\"e\",\"steps\":[{\"io\":10}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint workers = 0;
+
+  for (guint l = 0; l < il_trace_get_n_lanes (t); l++)
+    workers += g_str_has_prefix (il_trace_get_lane (t, l)->name, "ThreadPoolExecutor-");
+  g_assert_cmpuint (workers, ==, 2);
+  /* Two at a time, in submission order: 3 rounds of 10 ms. */
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_WAIT_IO), ==, 2);
+  g_assert_cmpint (t->end_time, >=, MS (30));
+  g_assert_cmpint (t->end_time, <, MS (31));
+  g_assert_cmpint (finish_time (t, "c"), >=, finish_time (t, "a"));
+  g_assert_cmpint (first_time (t, lane_named (t, "e"), IL_STATE_WAIT_IO), >=, MS (20));
+}
+
+static void
+test_process_pool (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"processes\",\"workers\":2,\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":50}]},{\"name\":\"b\",\"steps\":[{\"cpu\":50}]},"
+    "{\"name\":\"c\",\"steps\":[{\"cpu\":50}]},{\"name\":\"d\",\"steps\":[{\"cpu\":50}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  const IlParams *p = &sc->params;
+  gint64 fork = p->process_start_cost[IL_START_FORK];
+
+  /* Both workers are forked when the pool is first used; each item pays
+   * IPC in the worker; two rounds of 50 ms in parallel. */
+  g_assert_cmpint (first_time (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, 2 * fork);
+  g_assert_cmpint (t->end_time, ==, 2 * fork + 2 * (MS (50) + p->ipc_item_cost));
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
+}
+
+static void
+test_asyncio_order_and_iterations (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":1},{\"yield\":true},{\"cpu\":1}]},"
+    "{\"name\":\"b\",\"steps\":[{\"cpu\":1}]},"
+    "{\"name\":\"c\",\"steps\":[{\"cpu\":1}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint32 loop = IL_NO_LANE;
+  GString *order = g_string_new (NULL);
+  guint iteration = 0;
+
+  for (guint l = 0; l < il_trace_get_n_lanes (t); l++)
+    if (il_trace_get_lane (t, l)->kind == IL_LANE_LOOP)
+      loop = l;
+  g_assert_cmpuint (loop, !=, IL_NO_LANE);
+
+  /* Record which task steps run in which iteration. */
+  for (gsize i = 0; i < t->n_events; i++)
+    {
+      if (t->lane[i] != loop)
+        continue;
+      if (t->kind[i] == IL_EVENT_LOOP_ITER)
+        {
+          iteration = t->arg[i];
+          g_string_append_printf (order, "|%u:", iteration);
+        }
+      else if (t->kind[i] == IL_EVENT_LOOP_CALLBACK && t->value[i] == IL_CALLBACK_TASK_STEP)
+        g_string_append (order, il_trace_get_lane (t, t->arg[i])->name);
+    }
+  /* Iteration 1 runs main (creates the tasks), 2 runs them in creation
+   * order, and a's yield puts its rest into iteration 3. */
+  g_assert_cmpstr (order->str, ==, "|1:|2:abc|3:a");
+  g_string_free (order, TRUE);
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 1);
+}
+
+/* A blocking call inside a coroutine starves the loop: timers fire late. */
+static void
+test_asyncio_blocking_starves_loop (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"tasks\":["
+    "{\"name\":\"ticker\",\"steps\":[{\"sleep\":10},{\"cpu\":0.1}]},"
+    "{\"name\":\"blocker\",\"steps\":[{\"sleep\":1},{\"sleep\":100,\"blocking\":true}]}]}");
+  g_autoptr(IlScenario) ok = load (
+    "{\"mode\":\"asyncio\",\"tasks\":["
+    "{\"name\":\"ticker\",\"steps\":[{\"sleep\":10},{\"cpu\":0.1}]},"
+    "{\"name\":\"blocker\",\"steps\":[{\"sleep\":1},{\"sleep\":100}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  g_autoptr(IlTrace) tok = run (ok, -1);
+
+  g_assert_cmpint (finish_time (t, "ticker"), >=, MS (101));
+  /* Awaited: the ticker wakes on time (10 ms rounded to epoll's ms + slack). */
+  g_assert_cmpint (finish_time (tok, "ticker"), <, MS (11.5));
+}
+
+/* asyncio.sleep(d): the timer fires in iteration k, the task runs in k+1. */
+static void
+test_asyncio_sleep_resumes_next_iteration (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"tasks\":[{\"name\":\"a\",\"steps\":[{\"sleep\":5},{\"cpu\":1}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint32 loop = lane_named (t, "Event loop");
+  guint32 a = lane_named (t, "a");
+  guint timer_iter = 0, step_iter = 0, iteration = 0, steps = 0;
+
+  for (gsize i = 0; i < t->n_events; i++)
+    {
+      if (t->lane[i] != loop)
+        continue;
+      if (t->kind[i] == IL_EVENT_LOOP_ITER)
+        iteration = t->arg[i];
+      else if (t->kind[i] == IL_EVENT_LOOP_CALLBACK && t->arg[i] == a)
+        {
+          if (t->value[i] == IL_CALLBACK_TIMER)
+            timer_iter = iteration;
+          else if (t->value[i] == IL_CALLBACK_TASK_STEP && ++steps == 2)
+            step_iter = iteration;
+        }
+    }
+  g_assert_cmpuint (timer_iter, >, 0);
+  g_assert_cmpuint (step_iter, ==, timer_iter + 1);
+  g_assert_cmpint (first_time (t, a, IL_STATE_SLEEPING), <, MS (0.1));
+  g_assert_cmpint (finish_time (t, "a"), >=, MS (6));
+}
+
+static void
+test_asyncio_semaphore_limit (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"limits\":{\"conn\":2},\"tasks\":["
+    "{\"name\":\"r1\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]},"
+    "{\"name\":\"r2\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]},"
+    "{\"name\":\"r3\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]},"
+    "{\"name\":\"r4\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]},"
+    "{\"name\":\"r5\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_WAIT_IO), ==, 2);
+  g_assert_cmpint (t->end_time, >=, MS (30));
+  g_assert_cmpint (t->end_time, <, MS (31));
+  /* FIFO: r3 gets the first slot released, r5 the last. */
+  g_assert_cmpint (finish_time (t, "r3"), <=, finish_time (t, "r5"));
+  g_assert_cmpint (first_time (t, lane_named (t, "r3"), IL_STATE_BLOCKED), <, MS (1));
+}
+
+static void
+test_asyncio_workers_semaphore (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"workers\":1,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"io\":10}]},{\"name\":\"b\",\"steps\":[{\"io\":10}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_WAIT_IO), ==, 1);
+  g_assert_cmpint (finish_time (t, "b"), >=, MS (20));
+}
+
+/* TaskGroup: the first failure cancels the siblings at their current await. */
+static void
+test_task_group_cancels (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"tasks\":["
+    "{\"name\":\"bad\",\"group\":\"g\",\"steps\":[{\"sleep\":10},{\"fail\":\"boom\"}]},"
+    "{\"name\":\"slow\",\"group\":\"g\",\"steps\":[{\"io\":100}]},"
+    "{\"name\":\"later\",\"group\":\"g\",\"start\":50,\"steps\":[{\"cpu\":1}]},"
+    "{\"name\":\"other\",\"steps\":[{\"io\":30}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+
+  g_assert_cmpint (outcome (t, "bad"), ==, IL_CAUSE_FAILED);
+  g_assert_cmpint (outcome (t, "slow"), ==, IL_CAUSE_CANCELLED);
+  g_assert_cmpint (outcome (t, "later"), ==, IL_CAUSE_CANCELLED);
+  g_assert_cmpint (outcome (t, "other"), ==, IL_CAUSE_RETURNED);
+  g_assert_cmpint (finish_time (t, "slow"), <, MS (12));
+  g_assert_cmpint (finish_time (t, "other"), >=, MS (30));
+  g_assert_cmpuint (count_events (t, IL_EVENT_MARK, IL_MARK_CANCEL_REQUEST), ==, 2);
+}
+
+static void
+test_await_and_deadlock (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"consumer\",\"steps\":[{\"await\":\"producer\"},{\"cpu\":1}]},"
+    "{\"name\":\"producer\",\"steps\":[{\"io\":20}]}]}");
+  g_autoptr(IlScenario) dl = load (
+    "{\"mode\":\"asyncio\",\"tasks\":["
+    "{\"name\":\"x\",\"steps\":[{\"await\":\"y\"}]},"
+    "{\"name\":\"y\",\"steps\":[{\"await\":\"x\"}]}]}");
+  IlRunConfig cfg;
+  GError *error = NULL;
+  IlTrace *bad;
+
+  for (int mode = 0; mode < IL_N_MODES; mode++)
+    {
+      g_autoptr(IlTrace) t = run (sc, mode);
+      g_assert_cmpint (finish_time (t, "consumer"), >=, finish_time (t, "producer"));
+    }
+
+  il_run_config_from_scenario (&cfg, dl);
+  bad = il_simulate (dl, &cfg, &error);
+  g_assert_null (bad);
+  g_assert_error (error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_DEADLOCK);
+  g_assert_nonnull (strstr (error->message, "x"));
+  g_clear_error (&error);
+}
+
+static void
+test_lock_serialises (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"threads\",\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"lock\":\"L\",\"steps\":[{\"sleep\":10}]}]},"
+    "{\"name\":\"b\",\"steps\":[{\"lock\":\"L\",\"steps\":[{\"sleep\":10}]}]}]}");
+
+  for (int mode = 0; mode < IL_N_MODES; mode++)
+    {
+      g_autoptr(IlTrace) t = run (sc, mode);
+      g_assert_cmpint (t->end_time, >=, MS (20));
+      g_assert_cmpuint (max_concurrent (t, IL_STATE_SLEEPING), ==, 1);
+    }
+}
+
+/* Offloading from asyncio: to a thread still needs the GIL; to a process
+ * runs in parallel. */
+static void
+test_offload (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"to_thread\":[{\"cpu\":100}]}]},"
+    "{\"name\":\"b\",\"steps\":[{\"to_thread\":[{\"cpu\":100}]}]}]}");
+  g_autoptr(IlScenario) sp = load (
+    "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"to_process\":[{\"cpu\":100}]}]},"
+    "{\"name\":\"b\",\"steps\":[{\"to_process\":[{\"cpu\":100}]}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  g_autoptr(IlTrace) tp = run (sp, -1);
+  const IlParams *p = &sc->params;
+
+  g_assert_cmpint (t->end_time, >=, MS (200));
+  g_assert_cmpint (time_in_state (t, lane_named (t, "a"), IL_STATE_BLOCKED), >=, MS (100));
+  g_assert_cmpint (tp->end_time, <, 2 * p->process_start_cost[IL_START_FORK] + MS (100) + MS (2));
+  g_assert_cmpint (tp->end_time, >=, MS (100));
+}
+
+static void
+test_os_scheduler_round_robin (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"processes\",\"cores\":1,\"params\":{\"fork_ms\":0},\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"cpu\":30}]},{\"name\":\"b\",\"steps\":[{\"cpu\":30}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  guint32 a = lane_named (t, "a");
+  guint runs = 0;
+  const GArray *ev = il_trace_get_lane_events (t, a);
+
+  for (guint i = 0; i < ev->len; i++)
+    {
+      guint32 e = g_array_index (ev, guint32, i);
+      runs += t->kind[e] == IL_EVENT_STATE && t->value[e] == IL_STATE_RUNNING;
+    }
+  /* One core shared in 3 ms slices: 60 ms total, a runs ~10 times. */
+  g_assert_cmpint (t->end_time, ==, MS (60));
+  g_assert_cmpuint (runs, >=, 9);
+  g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/engine/determinism", test_determinism);
+  g_test_add_func ("/engine/steppable", test_steppable);
+  g_test_add_func ("/engine/sequential", test_sequential);
+  g_test_add_func ("/engine/gil/cpu-bound-no-speedup", test_threads_cpu_bound_no_speedup);
+  g_test_add_func ("/engine/gil/drop-request-after-timeout", test_drop_request_after_timeout);
+  g_test_add_func ("/engine/gil/convoy", test_convoy);
+  g_test_add_func ("/engine/gil/barging", test_barging);
+  g_test_add_func ("/engine/gil/c-call", test_c_call_holds_gil);
+  g_test_add_func ("/engine/free-threading", test_free_threading);
+  g_test_add_func ("/engine/processes", test_processes);
+  g_test_add_func ("/engine/pool/threads", test_thread_pool);
+  g_test_add_func ("/engine/pool/processes", test_process_pool);
+  g_test_add_func ("/engine/asyncio/order", test_asyncio_order_and_iterations);
+  g_test_add_func ("/engine/asyncio/blocking-starves-loop", test_asyncio_blocking_starves_loop);
+  g_test_add_func ("/engine/asyncio/sleep-next-iteration", test_asyncio_sleep_resumes_next_iteration);
+  g_test_add_func ("/engine/asyncio/semaphore", test_asyncio_semaphore_limit);
+  g_test_add_func ("/engine/asyncio/workers", test_asyncio_workers_semaphore);
+  g_test_add_func ("/engine/asyncio/task-group", test_task_group_cancels);
+  g_test_add_func ("/engine/await-and-deadlock", test_await_and_deadlock);
+  g_test_add_func ("/engine/lock", test_lock_serialises);
+  g_test_add_func ("/engine/offload", test_offload);
+  g_test_add_func ("/engine/os/round-robin", test_os_scheduler_round_robin);
+
+  return g_test_run ();
+}

@@ -1,0 +1,187 @@
+/* test-lessons.c — every built-in lesson loads, runs in each mode it
+ * declares, and what it claims is what the simulation shows
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <string.h>
+
+#include "il-engine.h"
+#include "il-lesson.h"
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+static char *
+lessons_dir (void)
+{
+  const char *root = g_getenv ("INTERLEAVE_SOURCE_DIR");
+
+  if (root == NULL)
+    root = "..";
+  return g_build_filename (root, "data", "lessons", NULL);
+}
+
+static void
+test_lesson (gconstpointer data)
+{
+  const char *path = data;
+  GError *error = NULL;
+  g_autoptr(IlScenario) sc = il_scenario_load_file (path, &error);
+  g_autoptr(IlLessonCheck) check = NULL;
+  IlTrace *traces[IL_N_MODES] = { NULL };
+  g_autofree char *report = NULL;
+  gboolean ok = FALSE;
+
+  g_assert_no_error (error);
+
+  /* What a lesson needs to be a lesson. */
+  g_assert_nonnull (sc->title);
+  g_assert_nonnull (sc->description);
+  g_assert_nonnull (sc->lesson_group);
+  g_assert_nonnull (sc->concepts);
+  g_assert_nonnull (sc->concepts[0]);
+  g_assert_nonnull (sc->question);
+  g_assert_nonnull (sc->answer);
+  g_assert_nonnull (sc->look_at);
+  g_assert_nonnull (sc->check);
+  g_assert_true (sc->modes_mask & IL_MODE_MASK (sc->mode));
+
+  for (guint m = 0; m < IL_N_MODES; m++)
+    {
+      IlRunConfig cfg;
+
+      if (!(sc->modes_mask & IL_MODE_MASK (m)))
+        continue;
+      il_run_config_from_scenario (&cfg, sc);
+      cfg.mode = (IlMode) m;
+      traces[m] = il_simulate (sc, &cfg, &error);
+      g_assert_no_error (error);
+      g_assert_true (traces[m]->finished);
+    }
+
+  check = il_lesson_check_parse (sc->check, sc, &error);
+  g_assert_no_error (error);
+  g_assert_true (il_lesson_check_evaluate (check, traces, &ok, &report, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s", report);
+  if (!ok)
+    g_error ("%s: the lesson's check does not hold:\n%s", path, report);
+
+  for (guint m = 0; m < IL_N_MODES; m++)
+    g_clear_pointer (&traces[m], il_trace_unref);
+}
+
+/* The concepts the lessons must cover between them (issue 5). */
+static void
+test_concepts_covered (void)
+{
+  static const char *required[] = {
+    "synchronous code", "asynchronous code", "the GIL", "CPython", "processes", "threads",
+    "thread pools", "threading", "multithreading", "multiprocessing", "parallelisation",
+    "concurrency versus parallelism", "coroutines", "asyncio", "awaitables", "the event loop",
+    "tasks", "futures", "AnyIO task groups", "aiohttp-style concurrent requests",
+    "convoy effect", "blocking calls", "process start-up cost",
+  };
+  g_autofree char *dir = lessons_dir ();
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(IlScenario) sc = NULL;
+
+      if (!g_str_has_suffix (name, ".json"))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      sc = il_scenario_load_file (path, NULL);
+      g_assert_nonnull (sc);
+      for (guint i = 0; sc->concepts && sc->concepts[i]; i++)
+        g_hash_table_add (seen, g_strdup (sc->concepts[i]));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
+    if (!g_hash_table_contains (seen, required[i]))
+      g_error ("no lesson teaches \"%s\"", required[i]);
+}
+
+static void
+test_check_language (void)
+{
+  GError *error = NULL;
+  g_autoptr(IlScenario) sc = il_scenario_load_data (
+    "{\"mode\":\"threads\",\"tasks\":[{\"name\":\"a\",\"steps\":[{\"cpu\":10}]},"
+    "{\"name\":\"b\",\"steps\":[{\"cpu\":10}]}]}", -1, "check.json", &error);
+  g_autoptr(IlLessonCheck) check = NULL;
+  g_autofree char *report = NULL;
+  gboolean ok = FALSE;
+
+  g_assert_no_error (error);
+
+  /* Arithmetic, comparison and per-task metrics, across two modes. */
+  check = il_lesson_check_parse ("makespan(sequential) == 20 && cpu(a) == 10 && (finish(b, sequential) - 5) / 3 == 5"
+                                 " && speedup(free_threading) > 1.5 && outcome(a) == returned", sc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (il_lesson_check_modes (check), ==,
+                    IL_MODE_MASK (IL_MODE_SEQUENTIAL) | IL_MODE_MASK (IL_MODE_THREADS) | IL_MODE_MASK (IL_MODE_FREE_THREADING));
+  g_assert_true (il_lesson_check_evaluate (check, NULL, &ok, &report, &error));
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_clear_pointer (&check, il_lesson_check_free);
+  g_clear_pointer (&report, g_free);
+
+  /* A false claim is reported as false, with its numbers. */
+  check = il_lesson_check_parse ("makespan(threads) < 15", sc, &error);
+  g_assert_no_error (error);
+  g_assert_true (il_lesson_check_evaluate (check, NULL, &ok, &report, &error));
+  g_assert_false (ok);
+  g_assert_nonnull (strstr (report, "false"));
+
+  /* Mistakes name their column. */
+  g_assert_null (il_lesson_check_parse ("makespan(threads) < ", sc, &error));
+  g_assert_error (error, IL_SCENARIO_ERROR, IL_SCENARIO_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "column 21"));
+  g_clear_error (&error);
+  g_assert_null (il_lesson_check_parse ("finish(nobody) > 1", sc, &error));
+  g_assert_nonnull (strstr (error->message, "no task"));
+  g_clear_error (&error);
+  g_assert_null (il_lesson_check_parse ("makespan(turbo) > 1", sc, &error));
+  g_assert_nonnull (strstr (error->message, "unknown mode"));
+  g_clear_error (&error);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(GDir) d = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_test_init (&argc, &argv, NULL);
+
+  dir = lessons_dir ();
+  d = g_dir_open (dir, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, ".json"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *file = g_ptr_array_index (names, i);
+      g_autofree char *test_path = g_strdup_printf ("/lessons/%s", file);
+      g_test_add_data_func_full (test_path, g_build_filename (dir, file, NULL), test_lesson, g_free);
+    }
+  g_test_add_func ("/lessons/concepts-covered", test_concepts_covered);
+  g_test_add_func ("/lessons/check-language", test_check_language);
+
+  return g_test_run ();
+}
