@@ -1,2 +1,441 @@
-/* interleave-cli.c — placeholder until the CLI lands */
-int main (void) { return 0; }
+/* interleave-cli.c — headless Interleave: simulate, compare, record, inspect
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The text output is for people; the --json output is a contract that
+ * scripts depend on: fields are only ever added.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-commands.h"
+#include "il-engine.h"
+#include "il-stats.h"
+
+static const IlCliCommand commands[] = {
+  { "simulate", "run a scenario in one mode or all, print a summary or JSON", il_cli_simulate },
+};
+
+/* ------------------------------------------------------------------ */
+/* simulate                                                            */
+
+/* A tiny JSON writer: numbers are printed with up to 6 decimals (nanosecond
+ * times in milliseconds), so scripts see 0.05 rather than 0.050000000000000003. */
+typedef struct {
+  GString *out;
+  guint    depth;
+  gboolean first;
+} JsonOut;
+
+static void
+jo_sep (JsonOut *j)
+{
+  if (!j->first)
+    g_string_append_c (j->out, ',');
+  g_string_append_c (j->out, '\n');
+  for (guint i = 0; i < j->depth; i++)
+    g_string_append (j->out, "  ");
+  j->first = FALSE;
+}
+
+static void
+jo_string (GString    *out,
+           const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++)
+    {
+      unsigned char c = (unsigned char) *p;
+      if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+jo_key (JsonOut    *j,
+        const char *key)
+{
+  jo_sep (j);
+  if (key != NULL)
+    {
+      jo_string (j->out, key);
+      g_string_append (j->out, ": ");
+    }
+}
+
+static void
+jo_open (JsonOut    *j,
+         const char *key,
+         char        bracket)
+{
+  if (j->depth > 0 || key != NULL)
+    jo_key (j, key);
+  g_string_append_c (j->out, bracket);
+  j->depth++;
+  j->first = TRUE;
+}
+
+static void
+jo_close (JsonOut *j,
+          char     bracket)
+{
+  j->depth--;
+  if (!j->first)
+    {
+      g_string_append_c (j->out, '\n');
+      for (guint i = 0; i < j->depth; i++)
+        g_string_append (j->out, "  ");
+    }
+  g_string_append_c (j->out, bracket);
+  j->first = FALSE;
+}
+
+static void
+jo_num (JsonOut    *j,
+        const char *key,
+        double      v)
+{
+  char buf[64];
+  int len;
+
+  jo_key (j, key);
+  g_snprintf (buf, sizeof buf, "%.6f", v);
+  /* Trim trailing zeros, keep at least one digit after the point. */
+  len = (int) strlen (buf);
+  while (len > 2 && buf[len - 1] == '0' && buf[len - 2] != '.')
+    buf[--len] = '\0';
+  g_string_append (j->out, buf);
+}
+
+static void
+jo_int (JsonOut    *j,
+        const char *key,
+        gint64      v)
+{
+  jo_key (j, key);
+  g_string_append_printf (j->out, "%" G_GINT64_FORMAT, v);
+}
+
+static void
+jo_str (JsonOut    *j,
+        const char *key,
+        const char *v)
+{
+  jo_key (j, key);
+  jo_string (j->out, v);
+}
+
+static void
+add_task_json (JsonOut           *j,
+               const IlTaskStats *ts)
+{
+  jo_open (j, NULL, '{');
+  jo_str (j, "name", ts->name);
+  jo_num (j, "start_ms", ts->start >= 0 ? il_time_to_ms (ts->start) : -1);
+  jo_num (j, "finish_ms", ts->finish >= 0 ? il_time_to_ms (ts->finish) : -1);
+  jo_num (j, "cpu_ms", il_time_to_ms (ts->in_state[IL_STATE_RUNNING]));
+  jo_num (j, "gil_wait_ms", il_time_to_ms (ts->in_state[IL_STATE_WAIT_GIL]));
+  jo_num (j, "io_ms", il_time_to_ms (ts->in_state[IL_STATE_WAIT_IO]));
+  jo_num (j, "sleep_ms", il_time_to_ms (ts->in_state[IL_STATE_SLEEPING]));
+  jo_num (j, "ready_ms", il_time_to_ms (ts->in_state[IL_STATE_READY]));
+  jo_num (j, "blocked_ms", il_time_to_ms (ts->in_state[IL_STATE_BLOCKED]));
+  jo_str (j, "outcome", ts->outcome == IL_CAUSE_FAILED ? "failed"
+                        : ts->outcome == IL_CAUSE_CANCELLED ? "cancelled"
+                        : ts->outcome == IL_CAUSE_RETURNED ? "returned" : "unfinished");
+  jo_close (j, '}');
+}
+
+/* The members of one mode's result object. */
+static void
+add_mode_json (JsonOut           *j,
+               const IlRunConfig *cfg,
+               const IlStats     *st,
+               double             speedup)
+{
+  jo_str (j, "mode", il_mode_to_string (cfg->mode));
+  jo_int (j, "cores", cfg->cores);
+  jo_int (j, "workers", cfg->workers);
+  jo_num (j, "switch_interval_ms", il_time_to_ms (cfg->switch_interval));
+  jo_num (j, "makespan_ms", il_time_to_ms (st->makespan));
+  if (speedup > 0)
+    jo_num (j, "speedup", speedup);
+  jo_num (j, "utilisation", st->utilisation);
+  jo_open (j, "core_utilisation", '[');
+  for (guint c = 0; c < st->n_cores; c++)
+    jo_num (j, NULL, st->makespan > 0 ? (double) st->core_busy[c] / (double) st->makespan : 0.0);
+  jo_close (j, ']');
+  jo_int (j, "gil_switches", (gint64) st->gil_switches);
+  jo_int (j, "drop_requests", (gint64) st->drop_requests);
+  jo_int (j, "forced_switches", (gint64) st->forced_switches);
+  jo_int (j, "loop_iterations", (gint64) st->loop_iterations);
+  jo_num (j, "total_gil_wait_ms", il_time_to_ms (st->total_gil_wait));
+  jo_open (j, "tasks", '[');
+  for (guint i = 0; i < st->n_tasks; i++)
+    add_task_json (j, &st->tasks[i]);
+  jo_close (j, ']');
+}
+
+static void
+print_mode_text (const IlScenario  *sc,
+                 const IlRunConfig *cfg,
+                 const IlStats     *st)
+{
+  guint width = 4;
+
+  printf ("%s — %s, %u core%s, switch interval %.3g ms", sc->title, il_mode_to_label (cfg->mode),
+          cfg->cores, cfg->cores == 1 ? "" : "s", il_time_to_ms (cfg->switch_interval));
+  if (cfg->workers)
+    printf (", %u workers", cfg->workers);
+  printf ("\n");
+  printf ("makespan: %.3f ms\n\n", il_time_to_ms (st->makespan));
+
+  for (guint i = 0; i < st->n_tasks; i++)
+    width = MAX (width, (guint) g_utf8_strlen (st->tasks[i].name, -1));
+  width = MIN (width, 40);
+  printf ("%-*s %10s %10s %10s %10s %10s %10s %10s %10s  %s\n", width, "task", "start", "finish", "cpu",
+          "gil wait", "i/o", "sleep", "ready", "blocked", "outcome");
+  for (guint i = 0; i < st->n_tasks; i++)
+    {
+      const IlTaskStats *ts = &st->tasks[i];
+      printf ("%-*.*s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f  %s\n", width, width, ts->name,
+              il_time_to_ms (ts->start), il_time_to_ms (ts->finish),
+              il_time_to_ms (ts->in_state[IL_STATE_RUNNING]), il_time_to_ms (ts->in_state[IL_STATE_WAIT_GIL]),
+              il_time_to_ms (ts->in_state[IL_STATE_WAIT_IO]), il_time_to_ms (ts->in_state[IL_STATE_SLEEPING]),
+              il_time_to_ms (ts->in_state[IL_STATE_READY]), il_time_to_ms (ts->in_state[IL_STATE_BLOCKED]),
+              il_cause_to_string (ts->outcome));
+    }
+  printf ("%*s (all times in ms)\n\n", width, "");
+  printf ("GIL switches %" G_GUINT64_FORMAT ", drop requests %" G_GUINT64_FORMAT ", forced switches %" G_GUINT64_FORMAT
+          ", total GIL wait %.3f ms, loop iterations %" G_GUINT64_FORMAT "\n",
+          st->gil_switches, st->drop_requests, st->forced_switches, il_time_to_ms (st->total_gil_wait),
+          st->loop_iterations);
+  printf ("core utilisation:");
+  for (guint c = 0; c < st->n_cores; c++)
+    printf (" core %u %.1f%%", c, st->makespan > 0 ? 100.0 * (double) st->core_busy[c] / (double) st->makespan : 0.0);
+  printf (" (overall %.1f%%)\n", 100.0 * st->utilisation);
+}
+
+static gboolean
+parse_positive (const char *text,
+                const char *option,
+                guint64     min,
+                guint64     max,
+                guint64    *out)
+{
+  guint64 v;
+
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, &v, NULL))
+    {
+      g_printerr ("interleave-cli: %s takes a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                  ", not \"%s\"\n", option, min, max, text);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+int
+il_cli_simulate (int    argc,
+                 char **argv)
+{
+  g_autofree char *mode_opt = NULL;
+  g_autofree char *cores_opt = NULL;
+  g_autofree char *workers_opt = NULL;
+  double interval_opt = -1;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode_opt, "Mode: sequential, asyncio, threads, free-threading, processes, or all", "MODE" },
+    { "cores", 'c', 0, G_OPTION_ARG_STRING, &cores_opt, "Number of CPU cores (1–256)", "N" },
+    { "workers", 'w', 0, G_OPTION_ARG_STRING, &workers_opt, "Pool size / semaphore (0 = none)", "N" },
+    { "switch-interval", 's', 0, G_OPTION_ARG_DOUBLE, &interval_opt, "GIL switch interval in ms", "MS" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print one JSON object instead of text", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE — simulate a scenario");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) sc = NULL;
+  IlRunConfig base;
+  gboolean all = FALSE;
+  IlMode only = IL_MODE_THREADS;
+  IlTrace *traces[IL_N_MODES] = { NULL };
+  IlStats *stats[IL_N_MODES] = { NULL };
+  IlRunConfig cfgs[IL_N_MODES];
+  int status = IL_CLI_EXIT_OK;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_summary (ctx, "Runs the scenario in virtual time and prints the makespan, each task's "
+                                     "start, finish, CPU and waiting times, GIL switches and core utilisation.");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("interleave-cli simulate: %s\n", error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (argc != 2)
+    {
+      g_printerr ("interleave-cli simulate: expected one scenario FILE (see --help)\n");
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+
+  sc = il_scenario_load_file (argv[1], &error);
+  if (sc == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+
+  il_run_config_from_scenario (&base, sc);
+  only = base.mode;
+  if (mode_opt != NULL)
+    {
+      if (g_str_equal (mode_opt, "all"))
+        all = TRUE;
+      else if (!il_mode_from_string (mode_opt, &only))
+        {
+          g_printerr ("interleave-cli: unknown mode \"%s\": expected sequential, asyncio, threads, "
+                      "free-threading, processes or all\n", mode_opt);
+          return IL_CLI_EXIT_BAD_INPUT;
+        }
+    }
+  if (cores_opt != NULL)
+    {
+      guint64 v;
+      if (!parse_positive (cores_opt, "--cores", 1, IL_SCENARIO_MAX_CORES, &v))
+        return IL_CLI_EXIT_BAD_INPUT;
+      base.cores = (guint32) v;
+    }
+  if (workers_opt != NULL)
+    {
+      guint64 v;
+      if (!parse_positive (workers_opt, "--workers", 0, IL_SCENARIO_MAX_WORKERS, &v))
+        return IL_CLI_EXIT_BAD_INPUT;
+      base.workers = (guint32) v;
+    }
+  if (interval_opt != -1)
+    {
+      if (!(interval_opt >= 0.001 && interval_opt <= 1000))
+        {
+          g_printerr ("interleave-cli: --switch-interval takes milliseconds from 0.001 to 1000\n");
+          return IL_CLI_EXIT_BAD_INPUT;
+        }
+      base.switch_interval = il_time_from_ms (interval_opt);
+    }
+
+  for (guint m = 0; m < IL_N_MODES; m++)
+    {
+      if (!all && m != only)
+        continue;
+      cfgs[m] = base;
+      cfgs[m].mode = (IlMode) m;
+      traces[m] = il_simulate (sc, &cfgs[m], &error);
+      if (traces[m] == NULL)
+        {
+          g_printerr ("%s: %s mode: %s\n", argv[1], il_mode_to_string (m), error->message);
+          status = IL_CLI_EXIT_FAILED;
+          goto out;
+        }
+      /* The statistics borrow names from the trace: keep it until the end. */
+      stats[m] = il_stats_compute (traces[m], traces[m]->end_time);
+    }
+
+  if (json)
+    {
+      JsonOut j = { g_string_new (NULL), 0, TRUE };
+
+      jo_open (&j, NULL, '{');
+      jo_str (&j, "scenario", sc->title);
+      if (all)
+        {
+          jo_open (&j, "modes", '{');
+          for (guint m = 0; m < IL_N_MODES; m++)
+            {
+              jo_open (&j, il_mode_to_string (m), '{');
+              add_mode_json (&j, &cfgs[m], stats[m],
+                             (double) stats[IL_MODE_SEQUENTIAL]->makespan / (double) MAX (1, stats[m]->makespan));
+              jo_close (&j, '}');
+            }
+          jo_close (&j, '}');
+        }
+      else
+        add_mode_json (&j, &cfgs[only], stats[only], -1);
+      jo_close (&j, '}');
+      printf ("%s\n", j.out->str);
+      g_string_free (j.out, TRUE);
+    }
+  else if (all)
+    {
+      double seq = (double) stats[IL_MODE_SEQUENTIAL]->makespan;
+
+      printf ("%s — every mode, %u core%s, workers %u, switch interval %.3g ms\n\n", sc->title, base.cores,
+              base.cores == 1 ? "" : "s", base.workers, il_time_to_ms (base.switch_interval));
+      printf ("%-15s %12s %9s %12s %13s %14s %11s\n", "mode", "makespan ms", "speed-up", "utilisation",
+              "GIL switches", "GIL wait ms", "loop iters");
+      for (guint m = 0; m < IL_N_MODES; m++)
+        printf ("%-15s %12.3f %8.2f× %11.1f%% %13" G_GUINT64_FORMAT " %14.3f %11" G_GUINT64_FORMAT "\n",
+                il_mode_to_string (m), il_time_to_ms (stats[m]->makespan),
+                seq / (double) MAX (1, stats[m]->makespan), 100.0 * stats[m]->utilisation,
+                stats[m]->gil_switches, il_time_to_ms (stats[m]->total_gil_wait), stats[m]->loop_iterations);
+    }
+  else
+    print_mode_text (sc, &cfgs[only], stats[only]);
+
+out:
+  for (guint m = 0; m < IL_N_MODES; m++)
+    {
+      g_clear_pointer (&stats[m], il_stats_free);
+      g_clear_pointer (&traces[m], il_trace_unref);
+    }
+  return status;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: interleave-cli COMMAND [OPTIONS…]\n\nSee how Python runs concurrent work, headless.\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'interleave-cli COMMAND --help' for its options.\n"
+                "Exit status: 0 success, 1 the run failed, 2 bad input.\n");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  setlocale (LC_ALL, "");
+  /* Numbers are printed for scripts: always with a '.' decimal point. */
+  setlocale (LC_NUMERIC, "C");
+
+  if (argc < 2)
+    {
+      usage (stderr);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
+    {
+      usage (stdout);
+      return IL_CLI_EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      printf ("interleave-cli %s\n", PACKAGE_VERSION);
+      return IL_CLI_EXIT_OK;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        /* The subcommand sees itself as argv[0], e.g. "simulate". */
+        return commands[i].run (argc - 1, argv + 1);
+      }
+
+  g_printerr ("interleave-cli: unknown command \"%s\"\n\n", argv[1]);
+  usage (stderr);
+  return IL_CLI_EXIT_BAD_INPUT;
+}
