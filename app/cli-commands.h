@@ -22,5 +22,8 @@ typedef struct {
 #define IL_CLI_EXIT_BAD_INPUT 2
 
 int il_cli_simulate (int argc, char **argv);
+int il_cli_render   (int argc, char **argv);
+int il_cli_record   (int argc, char **argv);
+int il_cli_info     (int argc, char **argv);
 
 G_END_DECLS

@@ -15,6 +15,11 @@
 
 static const IlCliCommand commands[] = {
   { "simulate", "run a scenario in one mode or all, print a summary or JSON", il_cli_simulate },
+  { "render", "draw a scenario's timeline (or every mode's) as PNG, SVG or PDF", il_cli_render },
+#ifdef IL_CLI_HAVE_TRACE
+  { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
+  { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
+#endif
 };
 
 /* ------------------------------------------------------------------ */

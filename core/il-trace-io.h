@@ -1,0 +1,58 @@
+/* il-trace-io.h — Interleave's own trace file: save and load a recorded run
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The native format (".itrace") keeps everything the timeline shows: lanes,
+ * every event column, interned strings, end time, and the scenario plus the
+ * run configuration it came from, so a saved run plays back exactly as it
+ * ran live.  The layout is documented in docs/trace-format.md.
+ *
+ * Saving is atomic (write to a temporary file beside the target, fsync,
+ * rename), so a crash or a full disk never destroys an existing file.
+ * Loading validates every field and never trusts counts from the file
+ * before checking them against the file's size.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "il-engine.h"
+#include "il-trace.h"
+
+G_BEGIN_DECLS
+
+#define IL_TRACE_IO_ERROR (il_trace_io_error_quark ())
+
+typedef enum {
+  IL_TRACE_IO_ERROR_FORMAT,     /* not a trace file, or a damaged one */
+  IL_TRACE_IO_ERROR_VERSION,    /* written by a newer Interleave */
+  IL_TRACE_IO_ERROR_TRUNCATED,  /* cut off; what came before may have been loaded */
+  IL_TRACE_IO_ERROR_TOO_LARGE,  /* more than memory limits allow */
+  IL_TRACE_IO_ERROR_CANCELLED,
+} IlTraceIoError;
+
+GQuark    il_trace_io_error_quark  (void);
+
+/* Progress callback: fraction in [0, 1].  Called from the loading thread. */
+typedef void (*IlProgressFunc) (double fraction, gpointer user_data);
+
+/* Saves atomically.  config may be NULL (imported traces). */
+gboolean  il_trace_save            (const IlTrace      *trace,
+                                    const IlRunConfig  *config,
+                                    const char         *path,
+                                    GError            **error);
+
+/* Loads a native trace.  On success returns a new trace and fills *config
+ * (if not NULL) with the run configuration it was recorded with. */
+IlTrace  *il_trace_load            (const char         *path,
+                                    IlRunConfig        *config,
+                                    IlProgressFunc      progress,
+                                    gpointer            progress_data,
+                                    GCancellable       *cancellable,
+                                    GError            **error);
+
+/* TRUE if the first bytes look like a native trace (magic number). */
+gboolean  il_trace_is_native       (const guint8       *head,
+                                    gsize               len);
+
+G_END_DECLS

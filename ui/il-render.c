@@ -1,0 +1,1090 @@
+/* il-render.c — draws a trace's timeline with cairo
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <pango/pangocairo.h>
+
+#include "il-render.h"
+
+typedef struct {
+  cairo_t              *cr;
+  const IlRenderParams *p;
+  const IlTrace        *trace;
+  const IlTheme        *theme;
+  double                plot_x;   /* left edge of the plot area */
+  double                lanes_y;  /* screen y of layout y = 0 */
+  gint64                t_lo;     /* visible time range */
+  gint64                t_hi;
+  gint64                upto;     /* nothing exists after this */
+  guint                 prims;
+  PangoLayout          *text;
+} Ctx;
+
+/* A run of equal pixels being accumulated for one lane.  Columns are whole
+ * pixels; the first interval that touches a column owns it, so a lane costs
+ * at most one rectangle per pixel column however many events it has. */
+typedef struct {
+  int     a, b;          /* columns [a, b) of the pending run */
+  int     painted;       /* columns < painted are taken */
+  int     key;           /* state or -1 for nothing */
+  guint   ident;
+  double  y, h;          /* the row */
+  gint64  t0, t1;        /* time covered, for labels */
+  guint32 label_lane;    /* lane whose name to print inside, or IL_NO_LANE */
+} Run;
+
+static void
+set_text (Ctx        *c,
+          const char *text,
+          double      scale)
+{
+  PangoFontDescription *font = pango_font_description_new ();
+
+  pango_font_description_set_family (font, "Cantarell, Inter, sans-serif");
+  pango_font_description_set_absolute_size (font, c->theme->font_size * scale * PANGO_SCALE);
+  pango_layout_set_font_description (c->text, font);
+  pango_font_description_free (font);
+  pango_layout_set_text (c->text, text, -1);
+}
+
+static double
+text_width (Ctx *c)
+{
+  int w, h;
+  pango_layout_get_pixel_size (c->text, &w, &h);
+  return w;
+}
+
+static void
+draw_text (Ctx            *c,
+           double          x,
+           double          y_center,
+           const IlColour *colour)
+{
+  int w, h;
+
+  pango_layout_get_pixel_size (c->text, &w, &h);
+  il_theme_set_source (c->cr, colour);
+  cairo_move_to (c->cr, x, y_center - h / 2.0);
+  pango_cairo_show_layout (c->cr, c->text);
+}
+
+/* Readable text on a coloured bar: dark on light colours, light on dark. */
+static const IlColour *
+contrast_text (const IlColour *bg)
+{
+  static const IlColour dark = { 0.08, 0.08, 0.08, 1 }, light = { 1, 1, 1, 1 };
+  double lum = 0.2126 * bg->r + 0.7152 * bg->g + 0.0722 * bg->b;
+  return lum > 0.55 ? &dark : &light;
+}
+
+static void
+run_flush (Ctx *c,
+           Run *r)
+{
+  double frac, bar_h, y;
+  double x0, x1;
+
+  if (r->key < 0 || r->b <= r->a)
+    return;
+
+  frac = il_theme_state_height ((IlState) r->key);
+  if (frac <= 0)
+    return;
+  bar_h = MAX (2.0, r->h * frac);
+  y = r->y + (r->h - bar_h) / 2;
+  x0 = c->plot_x + r->a;
+  x1 = c->plot_x + r->b;
+
+  cairo_save (c->cr);
+  /* Patterns are anchored to the plot so hatching does not crawl while
+   * the run grows frame by frame. */
+  il_theme_set_state_source (c->theme, c->cr, (IlState) r->key, r->ident);
+  if (cairo_get_source (c->cr) != NULL && cairo_pattern_get_type (cairo_get_source (c->cr)) == CAIRO_PATTERN_TYPE_SURFACE)
+    {
+      cairo_matrix_t m;
+      cairo_matrix_init_translate (&m, -c->plot_x, -c->lanes_y);
+      cairo_pattern_set_matrix (cairo_get_source (c->cr), &m);
+    }
+  cairo_rectangle (c->cr, x0, y, x1 - x0, bar_h);
+  cairo_fill (c->cr);
+  cairo_restore (c->cr);
+  c->prims++;
+
+  /* Name the owner inside wide bars on core, GIL and loop lanes. */
+  if (r->label_lane != IL_NO_LANE && r->key == IL_STATE_RUNNING
+      && r->label_lane < il_trace_get_n_lanes (c->trace) && x1 - x0 > 30)
+    {
+      const char *name = il_trace_get_lane (c->trace, r->label_lane)->name;
+      set_text (c, name, 0.85);
+      if (text_width (c) + 6 < x1 - x0)
+        {
+          double tx = MAX (x0, c->plot_x) + 3;
+          if (tx + text_width (c) + 3 < x1)
+            draw_text (c, tx, y + bar_h / 2, contrast_text (il_theme_identity (c->theme, r->ident)));
+        }
+    }
+}
+
+static void
+run_add (Ctx    *c,
+         Run    *r,
+         gint64  ta,
+         gint64  tb,
+         int     key,
+         guint   ident,
+         guint32 label_lane)
+{
+  double xa, xb;
+  int a, b;
+
+  ta = MAX (ta, c->t_lo);
+  tb = MIN (tb, MIN (c->t_hi, c->upto));
+  if (tb < ta)
+    return;
+
+  xa = il_viewport_time_to_x (&c->p->viewport, ta);
+  xb = il_viewport_time_to_x (&c->p->viewport, tb);
+  a = (int) floor (xa);
+  b = (int) floor (xb);
+  if (b <= a)
+    b = a + 1;
+  if (a < r->painted)
+    a = r->painted;
+  if (b <= a)
+    return;
+
+  if (key == r->key && ident == r->ident && label_lane == r->label_lane && a == r->b)
+    {
+      r->b = b;
+      r->t1 = tb;
+    }
+  else
+    {
+      run_flush (c, r);
+      r->a = a;
+      r->b = b;
+      r->key = key;
+      r->ident = ident;
+      r->label_lane = label_lane;
+      r->t0 = ta;
+      r->t1 = tb;
+    }
+  r->painted = b;
+}
+
+static guint
+ident_of (Ctx     *c,
+          guint32  lane)
+{
+  if (lane == IL_NO_LANE || lane >= c->p->layout->n_lanes)
+    return 0;
+  return c->p->layout->lane_colour[lane];
+}
+
+/* Classifies one event of a lane: TRUE if it starts a new interval, with the
+ * interval's key (an IlState, -1 for nothing), identity and label lane. */
+static gboolean
+classify (Ctx     *c,
+          IlLaneKind kind,
+          guint32  lane,
+          guint32  e,
+          int     *key,
+          guint   *ident,
+          guint32 *label)
+{
+  const IlTrace *t = c->trace;
+
+  *label = IL_NO_LANE;
+  switch (kind)
+    {
+    case IL_LANE_THREAD:
+    case IL_LANE_TASK:
+      if (t->kind[e] != IL_EVENT_STATE)
+        return FALSE;
+      *key = t->value[e];
+      *ident = ident_of (c, lane);
+      return TRUE;
+    case IL_LANE_CORE:
+      if (t->kind[e] != IL_EVENT_CORE)
+        return FALSE;
+      *key = t->arg[e] == IL_NO_LANE ? -1 : IL_STATE_RUNNING;
+      *ident = ident_of (c, t->arg[e]);
+      *label = t->arg[e];
+      return TRUE;
+    case IL_LANE_GIL:
+      if (t->kind[e] == IL_EVENT_GIL_TAKE)
+        {
+          *key = IL_STATE_RUNNING;
+          *ident = ident_of (c, t->arg[e]);
+          *label = t->arg[e];
+          return TRUE;
+        }
+      if (t->kind[e] == IL_EVENT_GIL_DROP)
+        {
+          *key = -1;
+          *ident = 0;
+          return TRUE;
+        }
+      return FALSE;
+    case IL_LANE_LOOP:
+      switch (t->kind[e])
+        {
+        case IL_EVENT_LOOP_CALLBACK:
+          *key = t->arg[e] == IL_NO_LANE ? IL_STATE_READY : IL_STATE_RUNNING;
+          *ident = ident_of (c, t->arg[e]);
+          *label = t->arg[e];
+          return TRUE;
+        case IL_EVENT_LOOP_SELECT:
+          *key = IL_STATE_IDLE;
+          *ident = 0;
+          return TRUE;
+        case IL_EVENT_LOOP_ITER:
+        case IL_EVENT_LOOP_SELECT_END:
+        case IL_EVENT_LOOP_CALLBACK_END:
+          *key = IL_STATE_READY;  /* the loop's own bookkeeping */
+          *ident = 0;
+          return TRUE;
+        default:
+          return FALSE;
+        }
+    case IL_LANE_PROCESS:
+    case IL_LANE_COUNTER:
+    case IL_N_LANE_KINDS:
+    default:
+      return FALSE;
+    }
+}
+
+static void
+draw_state_lane (Ctx         *c,
+                 const IlRow *row,
+                 double       y)
+{
+  const IlTrace *t = c->trace;
+  IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
+  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  Run run = { .key = -1, .painted = G_MININT, .y = y, .h = row->height, .label_lane = IL_NO_LANE };
+  double width = c->p->viewport.width;
+
+  if (hi - lo > 4 * width)
+    {
+      /* Far more events than pixels: sample the lane once per column. */
+      for (int col = 0; col < (int) ceil (width); col++)
+        {
+          gint64 ta = il_viewport_x_to_time (&c->p->viewport, col);
+          gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
+          gint64 tb = il_viewport_x_to_time (&c->p->viewport, col + 1);
+          IlHit hit;
+          int key = -1;
+          guint ident = 0;
+          guint32 label = IL_NO_LANE;
+
+          if (tm > c->upto)
+            break;
+          if (il_hit_test (t, row->lane, tm, c->upto, &hit))
+            {
+              switch (kind)
+                {
+                case IL_LANE_THREAD:
+                case IL_LANE_TASK:
+                  key = hit.state;
+                  ident = ident_of (c, row->lane);
+                  break;
+                case IL_LANE_LOOP:
+                  key = hit.state;
+                  ident = ident_of (c, hit.other);
+                  break;
+                case IL_LANE_CORE:
+                case IL_LANE_GIL:
+                case IL_LANE_PROCESS:
+                case IL_LANE_COUNTER:
+                case IL_N_LANE_KINDS:
+                default:
+                  key = IL_STATE_RUNNING;
+                  ident = ident_of (c, hit.other);
+                  label = hit.other;
+                  break;
+                }
+            }
+          run_add (c, &run, ta, tb, key, ident, label);
+        }
+      run_flush (c, &run);
+      return;
+    }
+
+  {
+    /* Walk from the interval already going on at t_lo. */
+    int key = -1;
+    guint ident = 0;
+    guint32 label = IL_NO_LANE;
+    gint64 since = c->t_lo;
+
+    for (guint p = lo; p > 0; p--)
+      if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
+        break;
+
+    for (guint p = lo; p < hi; p++)
+      {
+        int k;
+        guint id;
+        guint32 lb;
+        guint32 e = v[p];
+
+        if (!classify (c, kind, row->lane, e, &k, &id, &lb))
+          continue;
+        if (t->time[e] > since || key != k)
+          run_add (c, &run, since, t->time[e], key, ident, label);
+        since = t->time[e];
+        key = k;
+        ident = id;
+        label = lb;
+      }
+    run_add (c, &run, since, MIN (c->t_hi, c->upto), key, ident, label);
+    run_flush (c, &run);
+  }
+}
+
+static void
+triangle (cairo_t *cr,
+          double   x,
+          double   y,
+          double   size,
+          gboolean down)
+{
+  cairo_move_to (cr, x - size, y);
+  cairo_line_to (cr, x + size, y);
+  cairo_line_to (cr, x, down ? y + size * 1.4 : y - size * 1.4);
+  cairo_close_path (cr);
+}
+
+/* Marks on top of the bars: GIL drop requests, forced switches and the
+ * waiting threads; loop iterations and queue depth; task marks. */
+static void
+draw_marks (Ctx         *c,
+            const IlRow *row,
+            double       y)
+{
+  const IlTrace *t = c->trace;
+  IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
+  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  double s = c->theme->line_width;
+  gint64 waiting_since = -1;
+  guint waiting = 0;
+  int last_col = G_MININT;
+
+  if (hi - lo > 2 * c->p->viewport.width)
+    return;  /* marks would merge into noise; zoom in to see them */
+
+  if (kind == IL_LANE_GIL)
+    {
+      /* How many wait at t_lo. */
+      for (guint p = lo; p > 0; p--)
+        if (t->kind[v[p - 1]] == IL_EVENT_GIL_WAITERS)
+          {
+            waiting = t->arg[v[p - 1]];
+            waiting_since = c->t_lo;
+            break;
+          }
+    }
+
+  for (guint p = lo; p <= hi; p++)
+    {
+      guint32 e = p < hi ? v[p] : 0;
+      gint64 te = p < hi ? t->time[e] : MIN (c->t_hi, c->upto);
+      double x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, te);
+      gboolean last = p == hi;
+
+      if (kind == IL_LANE_GIL && (last || t->kind[e] == IL_EVENT_GIL_WAITERS))
+        {
+          if (waiting > 0 && waiting_since >= 0)
+            {
+              /* A hatched band under the owner: threads are queued. */
+              double x0 = c->plot_x + il_viewport_time_to_x (&c->p->viewport, MAX (waiting_since, c->t_lo));
+              il_theme_set_state_source (c->theme, c->cr, IL_STATE_WAIT_GIL, 0);
+              cairo_rectangle (c->cr, x0, y + row->height * 0.72, MAX (1, x - x0), row->height * 0.28);
+              cairo_fill (c->cr);
+              c->prims++;
+            }
+          if (!last)
+            {
+              waiting = t->arg[e];
+              waiting_since = te;
+            }
+        }
+      if (last)
+        break;
+
+      switch (t->kind[e])
+        {
+        case IL_EVENT_GIL_REQUEST:
+          if ((int) x == last_col)
+            break;
+          last_col = (int) x;
+          il_theme_set_source (c->cr, &c->theme->mark);
+          triangle (c->cr, x, y, 3.5 * s, TRUE);
+          cairo_fill (c->cr);
+          c->prims++;
+          break;
+        case IL_EVENT_GIL_DROP:
+          if (t->value[e] == IL_GIL_DROP_FORCED)
+            {
+              il_theme_set_source (c->cr, &c->theme->mark);
+              cairo_set_line_width (c->cr, 2 * s);
+              cairo_move_to (c->cr, x, y);
+              cairo_line_to (c->cr, x, y + row->height);
+              cairo_stroke (c->cr);
+              c->prims++;
+            }
+          break;
+        case IL_EVENT_LOOP_ITER:
+          if ((int) x == last_col)
+            break;
+          last_col = (int) x;
+          il_theme_set_source (c->cr, &c->theme->foreground);
+          cairo_set_line_width (c->cr, s);
+          cairo_move_to (c->cr, floor (x) + 0.5, y);
+          cairo_line_to (c->cr, floor (x) + 0.5, y + row->height * 0.35);
+          cairo_stroke (c->cr);
+          c->prims++;
+          /* Ready-queue depth when there is room to print it. */
+          if (t->aux[e] > 0)
+            {
+              char buf[16];
+              gint64 next = p + 1 < hi ? t->time[v[p + 1]] : c->t_hi;
+              double room = il_viewport_time_to_x (&c->p->viewport, next) - (x - c->plot_x);
+              g_snprintf (buf, sizeof buf, "%u", t->aux[e]);
+              if (room > 14)
+                {
+                  set_text (c, buf, 0.7);
+                  draw_text (c, x + 2, y + row->height * 0.22, &c->theme->foreground);
+                }
+            }
+          break;
+        case IL_EVENT_MARK:
+          if (t->value[e] == IL_MARK_EXCEPTION || t->value[e] == IL_MARK_CANCEL_REQUEST)
+            {
+              il_theme_set_source (c->cr, &c->theme->mark);
+              cairo_set_line_width (c->cr, 2 * s);
+              cairo_move_to (c->cr, x - 4 * s, y + 2);
+              cairo_line_to (c->cr, x + 4 * s, y + row->height - 2);
+              cairo_move_to (c->cr, x + 4 * s, y + 2);
+              cairo_line_to (c->cr, x - 4 * s, y + row->height - 2);
+              cairo_stroke (c->cr);
+              c->prims++;
+            }
+          break;
+        case IL_EVENT_INSTANT:
+          il_theme_set_source (c->cr, &c->theme->foreground);
+          cairo_move_to (c->cr, x, y + 2);
+          cairo_line_to (c->cr, x + 4, y + row->height / 2);
+          cairo_line_to (c->cr, x, y + row->height - 2);
+          cairo_line_to (c->cr, x - 4, y + row->height / 2);
+          cairo_close_path (c->cr);
+          cairo_fill (c->cr);
+          c->prims++;
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+/* Nested named slices of imported traces: one sub-row per depth. */
+static void
+draw_slice_lane (Ctx         *c,
+                 const IlRow *row,
+                 double       y)
+{
+  const IlTrace *t = c->trace;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  enum { MAX_DEPTH = 8 };
+  gint64 begin[MAX_DEPTH];
+  guint32 name[MAX_DEPTH];
+  int painted[MAX_DEPTH];
+  guint open_depth = 0;
+  double sub_h;
+  guint levels = MAX (1, (guint) lround ((row->height / c->theme->metrics.lane_height - 0.4) / 0.6));
+  guint lo;
+
+  levels = MIN (levels, MAX_DEPTH);
+  sub_h = row->height / levels;
+  for (guint d = 0; d < MAX_DEPTH; d++)
+    painted[d] = G_MININT;
+
+  /* Slices still open at t_lo began before it: start the walk from the
+   * beginning of the lane's outermost slice open at t_lo.  Walking from the
+   * lane start is simplest and exact; the widget caches the result. */
+  lo = 0;
+  {
+    /* Find a point before t_lo where nothing was open (depth-0 begin). */
+    guint p = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
+    while (p > 0)
+      {
+        guint32 e = v[p - 1];
+        if (t->kind[e] == IL_EVENT_SLICE_BEGIN && t->aux[e] == 0)
+          {
+            lo = p - 1;
+            break;
+          }
+        p--;
+      }
+  }
+
+  for (guint p = lo; p <= hi; p++)
+    {
+      gboolean last = p == hi;
+      guint32 e = last ? 0 : v[p];
+      IlEventKind k = last ? IL_EVENT_SLICE_END : t->kind[e];
+      guint depth;
+      gint64 end;
+
+      if (k == IL_EVENT_SLICE_BEGIN)
+        {
+          depth = t->aux[e];
+          if (depth < MAX_DEPTH)
+            {
+              begin[depth] = t->time[e];
+              name[depth] = t->arg[e];
+            }
+          open_depth = depth + 1;
+          continue;
+        }
+      if (k != IL_EVENT_SLICE_END)
+        continue;
+
+      /* At the end of the walk, close whatever is still open at the edge. */
+      do
+        {
+          if (open_depth == 0)
+            break;
+          depth = last ? open_depth - 1 : t->aux[e];
+          end = last ? MIN (c->t_hi, c->upto) : t->time[e];
+          open_depth = depth;
+          if (depth >= levels || end < c->t_lo)
+            continue;
+          {
+            gint64 ta = MAX (begin[depth], c->t_lo);
+            double xa = il_viewport_time_to_x (&c->p->viewport, ta);
+            double xb = il_viewport_time_to_x (&c->p->viewport, end);
+            int a = MAX ((int) floor (xa), painted[depth]);
+            int b = MAX ((int) floor (xb), (int) floor (xa) + 1);
+            guint ident = name[depth] % IL_THEME_N_IDENTITY;
+
+            if (b <= a)
+              continue;
+            painted[depth] = b;
+            il_theme_set_source (c->cr, il_theme_identity (c->theme, ident));
+            cairo_rectangle (c->cr, c->plot_x + a, y + depth * sub_h + 0.5, b - a, sub_h - 1);
+            cairo_fill (c->cr);
+            c->prims++;
+            if (b - a > 40)
+              {
+                set_text (c, il_trace_get_string (t, name[depth]), 0.8);
+                if (text_width (c) + 6 < b - a)
+                  draw_text (c, c->plot_x + a + 3, y + depth * sub_h + sub_h / 2,
+                             contrast_text (il_theme_identity (c->theme, ident)));
+              }
+          }
+        }
+      while (last && open_depth > 0);
+    }
+}
+
+static void
+draw_counter_lane (Ctx         *c,
+                   const IlRow *row,
+                   double       y)
+{
+  const IlTrace *t = c->trace;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
+  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  double max = 0;
+  double prev = 0;
+
+  if (lo > 0)
+    lo--;
+  for (guint p = lo; p < hi; p++)
+    max = MAX (max, fabs (il_trace_bits_float (t->arg[v[p]])));
+  if (max <= 0)
+    return;
+
+  il_theme_set_source (c->cr, il_theme_identity (c->theme, ident_of (c, row->lane)));
+  cairo_move_to (c->cr, c->plot_x + MAX (0, il_viewport_time_to_x (&c->p->viewport, lo < hi ? t->time[v[lo]] : c->t_lo)), y + row->height);
+  for (guint p = lo; p < hi; p++)
+    {
+      double x = c->plot_x + MAX (0, il_viewport_time_to_x (&c->p->viewport, t->time[v[p]]));
+      double val = il_trace_bits_float (t->arg[v[p]]) / max;
+      cairo_line_to (c->cr, x, y + row->height * (1 - 0.9 * prev));
+      cairo_line_to (c->cr, x, y + row->height * (1 - 0.9 * val));
+      prev = val;
+    }
+  cairo_line_to (c->cr, c->plot_x + il_viewport_time_to_x (&c->p->viewport, MIN (c->t_hi, c->upto)),
+                 y + row->height * (1 - 0.9 * prev));
+  cairo_line_to (c->cr, c->plot_x + il_viewport_time_to_x (&c->p->viewport, MIN (c->t_hi, c->upto)), y + row->height);
+  cairo_close_path (c->cr);
+  cairo_fill (c->cr);
+  c->prims++;
+}
+
+static double
+row_center (Ctx     *c,
+            guint32  lane)
+{
+  const IlRow *row;
+
+  if (lane >= c->p->layout->n_lanes || c->p->layout->lane_row[lane] == IL_NO_LANE)
+    return -1;
+  row = &g_array_index (c->p->layout->rows, IlRow, c->p->layout->lane_row[lane]);
+  return c->lanes_y + row->y + row->height / 2;
+}
+
+static void
+arrow (cairo_t *cr,
+       double   x0,
+       double   y0,
+       double   x1,
+       double   y1,
+       double   s)
+{
+  double angle = atan2 (y1 - y0, x1 - x0);
+  double head = 6 * s;
+
+  cairo_move_to (cr, x0, y0);
+  cairo_line_to (cr, x1 - cos (angle) * head * 0.8, y1 - sin (angle) * head * 0.8);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - head * cos (angle - 0.45), y1 - head * sin (angle - 0.45));
+  cairo_line_to (cr, x1 - head * cos (angle + 0.45), y1 - head * sin (angle + 0.45));
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
+/* Cause and effect: who woke whom.  Only when few enough are in view to
+ * read; otherwise they would hide the lanes. */
+static void
+draw_arrows (Ctx *c)
+{
+  const IlTrace *t = c->trace;
+  gsize lo = il_trace_lower_bound (t, c->t_lo);
+  gsize hi = il_trace_lower_bound (t, MIN (c->t_hi, c->upto) + 1);
+  double s = c->theme->line_width;
+  guint drawn = 0;
+  g_autoptr(GHashTable) flows = NULL;
+
+  if (hi - lo > 200000)
+    return;
+
+  cairo_save (c->cr);
+  cairo_set_line_width (c->cr, s);
+  il_theme_set_source (c->cr, &c->theme->arrow);
+  for (gsize e = lo; e < hi && drawn < 600; e++)
+    {
+      double x, y0, y1;
+
+      if (t->kind[e] == IL_EVENT_FLOW)
+        {
+          /* Imported flows: arrow from where the flow started. */
+          x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+          if (flows == NULL)
+            flows = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+          if (t->value[e] != IL_FLOW_START)
+            {
+              double *from = g_hash_table_lookup (flows, GUINT_TO_POINTER (t->arg[e]));
+              y1 = row_center (c, t->lane[e]);
+              if (from != NULL && y1 >= 0)
+                {
+                  arrow (c->cr, from[0], from[1], x, y1, s);
+                  drawn++;
+                }
+            }
+          if (t->value[e] != IL_FLOW_END)
+            {
+              double *at = g_new (double, 2);
+              at[0] = x;
+              at[1] = row_center (c, t->lane[e]);
+              g_hash_table_replace (flows, GUINT_TO_POINTER (t->arg[e]), at);
+            }
+          continue;
+        }
+
+      if (t->kind[e] != IL_EVENT_STATE || t->arg[e] == IL_NO_LANE)
+        continue;
+      switch ((IlCause) t->aux[e])
+        {
+        case IL_CAUSE_GIL_HANDOFF:
+        case IL_CAUSE_LOCK:
+        case IL_CAUSE_FUTURE:
+        case IL_CAUSE_POOL:
+        case IL_CAUSE_START:
+        case IL_CAUSE_CANCELLED:
+          break;
+        default:
+          continue;
+        }
+      if (t->arg[e] == t->lane[e])
+        continue;
+      y0 = row_center (c, t->arg[e]);
+      y1 = row_center (c, t->lane[e]);
+      if (y0 < 0 || y1 < 0)
+        continue;
+      x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+      /* A slight slant so that arrows at one instant stay apart. */
+      arrow (c->cr, x - 6 * s, y0, x, y1 + (y1 > y0 ? -4 : 4) * s, s);
+      drawn++;
+    }
+  cairo_restore (c->cr);
+  c->prims += drawn;
+}
+
+static void
+draw_ruler (Ctx *c)
+{
+  const IlRenderParams *p = c->p;
+  double h = c->theme->ruler_height;
+  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 first = (c->t_lo / step) * step;
+  cairo_t *cr = c->cr;
+
+  il_theme_set_source (cr, &c->theme->heading_bg);
+  cairo_rectangle (cr, p->x, p->y, c->theme->gutter_width + p->viewport.width, h);
+  cairo_fill (cr);
+
+  cairo_set_line_width (cr, 1);
+  for (gint64 tick = first; tick <= c->t_hi; tick += step)
+    {
+      double x = c->plot_x + il_viewport_time_to_x (&p->viewport, tick);
+      if (x < c->plot_x - 0.5)
+        continue;
+      /* Minor ticks at fifths of a step. */
+      il_theme_set_source (cr, &c->theme->dim);
+      for (int m = 1; m < 5; m++)
+        {
+          double xm = c->plot_x + il_viewport_time_to_x (&p->viewport, tick + step * m / 5);
+          if (xm >= c->plot_x && xm <= c->plot_x + p->viewport.width)
+            {
+              cairo_move_to (cr, floor (xm) + 0.5, p->y + h - 4);
+              cairo_line_to (cr, floor (xm) + 0.5, p->y + h);
+            }
+        }
+      cairo_move_to (cr, floor (x) + 0.5, p->y + h - 9);
+      cairo_line_to (cr, floor (x) + 0.5, p->y + h);
+      cairo_stroke (cr);
+      {
+        g_autofree char *label = il_format_tick (tick, step);
+        set_text (c, label, 0.9);
+        draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
+      }
+    }
+
+  il_theme_set_source (cr, &c->theme->dim);
+  set_text (c, "time", 0.85);
+  draw_text (c, p->x + 8, p->y + h / 2, &c->theme->dim);
+}
+
+static void
+draw_grid (Ctx    *c,
+           double  top,
+           double  bottom)
+{
+  const IlRenderParams *p = c->p;
+  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 first = (c->t_lo / step) * step;
+
+  il_theme_set_source (c->cr, &c->theme->grid);
+  cairo_set_line_width (c->cr, 1);
+  for (gint64 tick = first; tick <= c->t_hi; tick += step)
+    {
+      double x = c->plot_x + il_viewport_time_to_x (&p->viewport, tick);
+      if (x < c->plot_x)
+        continue;
+      cairo_move_to (c->cr, floor (x) + 0.5, top);
+      cairo_line_to (c->cr, floor (x) + 0.5, bottom);
+    }
+  cairo_stroke (c->cr);
+}
+
+void
+il_render_params_init (IlRenderParams *params,
+                       const IlTrace  *trace,
+                       const IlLayout *layout,
+                       const IlTheme  *theme)
+{
+  memset (params, 0, sizeof *params);
+  params->trace = trace;
+  params->layout = layout;
+  params->theme = theme;
+  params->viewport.start = 0;
+  params->viewport.span = MAX (trace->end_time, IL_MSEC (1));
+  params->viewport.width = 800;
+  params->now = G_MAXINT64;
+  params->show_arrows = TRUE;
+  params->show_ruler = TRUE;
+  params->hover_lane = IL_NO_LANE;
+  params->selected_lane = IL_NO_LANE;
+  params->selected_start = params->selected_end = -1;
+}
+
+guint
+il_render_timeline (cairo_t              *cr,
+                    const IlRenderParams *p)
+{
+  Ctx c = { 0 };
+  const IlLayout *layout = p->layout;
+  double top, bottom;
+
+  g_return_val_if_fail (p->trace != NULL && p->layout != NULL && p->theme != NULL, 0);
+
+  c.cr = cr;
+  c.p = p;
+  c.trace = p->trace;
+  c.theme = p->theme;
+  c.plot_x = p->x + p->theme->gutter_width;
+  top = p->y + (p->show_ruler ? p->theme->ruler_height : 0);
+  bottom = p->y + p->height;
+  c.lanes_y = top - p->scroll_y;
+  c.t_lo = MAX (0, p->viewport.start);
+  c.t_hi = il_viewport_x_to_time (&p->viewport, p->viewport.width);
+  c.upto = MIN (p->now, p->trace->end_time);
+  c.text = pango_cairo_create_layout (cr);
+
+  cairo_save (cr);
+  il_theme_set_source (cr, &p->theme->background);
+  cairo_rectangle (cr, p->x, p->y, p->theme->gutter_width + p->viewport.width, p->height);
+  cairo_fill (cr);
+
+  cairo_rectangle (cr, p->x, top, p->theme->gutter_width + p->viewport.width, bottom - top);
+  cairo_clip (cr);
+
+  /* Row backgrounds and labels. */
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double y = c.lanes_y + row->y;
+
+      if (y > bottom || y + row->height < top)
+        continue;
+      if (row->kind == IL_ROW_HEADING)
+        {
+          il_theme_set_source (cr, &p->theme->heading_bg);
+          cairo_rectangle (cr, p->x, y, p->theme->gutter_width + p->viewport.width, row->height);
+          cairo_fill (cr);
+          set_text (&c, row->label, 0.9);
+          pango_layout_set_attributes (c.text, NULL);
+          draw_text (&c, p->x + 8, y + row->height / 2, &p->theme->dim);
+          continue;
+        }
+      if (row->lane == p->selected_lane || row->lane == p->hover_lane)
+        il_theme_set_source (cr, &p->theme->selection);
+      else if (i % 2)
+        il_theme_set_source (cr, &p->theme->lane_alt);
+      else
+        continue;
+      cairo_rectangle (cr, p->x, y, p->theme->gutter_width + p->viewport.width, row->height);
+      cairo_fill (cr);
+    }
+
+  draw_grid (&c, top, bottom);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, c.plot_x, top, p->viewport.width, bottom - top);
+  cairo_clip (cr);
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double y = c.lanes_y + row->y;
+      const IlLane *lane;
+
+      if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
+        continue;
+      lane = il_trace_get_lane (p->trace, row->lane);
+      if (lane->kind == IL_LANE_COUNTER)
+        draw_counter_lane (&c, row, y);
+      else if ((lane->kind == IL_LANE_THREAD || lane->kind == IL_LANE_TASK) && p->trace->scenario == NULL)
+        draw_slice_lane (&c, row, y);
+      else
+        draw_state_lane (&c, row, y);
+      draw_marks (&c, row, y);
+    }
+
+  if (p->selected_lane != IL_NO_LANE && p->selected_start >= 0
+      && p->selected_lane < layout->n_lanes && layout->lane_row[p->selected_lane] != IL_NO_LANE)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, layout->lane_row[p->selected_lane]);
+      double x0 = c.plot_x + il_viewport_time_to_x (&p->viewport, p->selected_start);
+      double x1 = c.plot_x + il_viewport_time_to_x (&p->viewport, p->selected_end);
+      il_theme_set_source (cr, &p->theme->foreground);
+      cairo_set_line_width (cr, 2 * p->theme->line_width);
+      cairo_rectangle (cr, x0, c.lanes_y + row->y, MAX (2, x1 - x0), row->height);
+      cairo_stroke (cr);
+    }
+
+  if (p->show_arrows)
+    draw_arrows (&c);
+
+  if (p->show_playhead && p->now != G_MAXINT64)
+    {
+      double x = c.plot_x + il_viewport_time_to_x (&p->viewport, MIN (p->now, p->trace->end_time));
+      il_theme_set_source (cr, &p->theme->playhead);
+      cairo_set_line_width (cr, 2 * p->theme->line_width);
+      cairo_move_to (cr, x, top);
+      cairo_line_to (cr, x, bottom);
+      cairo_stroke (cr);
+    }
+  cairo_restore (cr);
+
+  /* Lane labels over the gutter, each with its identity swatch. */
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double y = c.lanes_y + row->y;
+      const IlLane *lane;
+      double indent = 8 + row->depth * 10;
+
+      if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
+        continue;
+      lane = il_trace_get_lane (p->trace, row->lane);
+      if (lane->kind == IL_LANE_TASK || lane->kind == IL_LANE_THREAD)
+        {
+          il_theme_set_source (cr, il_theme_identity (p->theme, layout->lane_colour[row->lane]));
+          cairo_rectangle (cr, p->x + indent, y + row->height / 2 - 4, 8, 8);
+          cairo_fill (cr);
+          indent += 12;
+        }
+      set_text (&c, row->label, lane->kind == IL_LANE_TASK ? 1.0 : 0.9);
+      pango_layout_set_width (c.text, (int) ((p->theme->gutter_width - indent - 4) * PANGO_SCALE));
+      pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_END);
+      draw_text (&c, p->x + indent, y + row->height / 2,
+                 lane->kind == IL_LANE_TASK ? &p->theme->foreground : &p->theme->dim);
+      pango_layout_set_width (c.text, -1);
+    }
+  cairo_restore (cr);
+
+  if (p->show_ruler)
+    {
+      cairo_save (cr);
+      cairo_rectangle (cr, p->x, p->y, p->theme->gutter_width + p->viewport.width, p->theme->ruler_height);
+      cairo_clip (cr);
+      draw_ruler (&c);
+      if (p->show_playhead && p->now != G_MAXINT64)
+        {
+          double x = c.plot_x + il_viewport_time_to_x (&p->viewport, MIN (p->now, p->trace->end_time));
+          if (x >= c.plot_x)
+            {
+              il_theme_set_source (cr, &p->theme->playhead);
+              triangle (cr, x, p->y + p->theme->ruler_height, 6 * p->theme->line_width, FALSE);
+              cairo_fill (cr);
+            }
+        }
+      cairo_restore (cr);
+    }
+
+  g_object_unref (c.text);
+  return c.prims;
+}
+
+typedef struct {
+  IlState     state;
+  const char *label;
+} LegendItem;
+
+double
+il_render_legend (cairo_t       *cr,
+                  const IlTheme *theme,
+                  double         x,
+                  double         y,
+                  double         width,
+                  gboolean       with_loop)
+{
+  const LegendItem items[] = {
+    { IL_STATE_RUNNING, "running (the task's colour)" },
+    { IL_STATE_READY, "ready / runnable" },
+    { IL_STATE_WAIT_GIL, "waiting for the GIL" },
+    { IL_STATE_WAIT_IO, "waiting for I/O" },
+    { IL_STATE_SLEEPING, "sleeping" },
+    { IL_STATE_BLOCKED, "blocked (lock, await)" },
+    { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
+  };
+  double fs = theme->font_size;
+  double cx = x, cy = y, row_h = fs * 1.8;
+  cairo_surface_t *scratch = NULL;
+  cairo_t *mcr = cr;
+  PangoLayout *text;
+  PangoFontDescription *font;
+
+  if (cr == NULL)
+    {
+      scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+      mcr = cairo_create (scratch);
+    }
+  text = pango_cairo_create_layout (mcr);
+  font = pango_font_description_from_string ("sans");
+  pango_font_description_set_absolute_size (font, fs * PANGO_SCALE);
+  pango_layout_set_font_description (text, font);
+  pango_font_description_free (font);
+
+  for (guint i = 0; i < G_N_ELEMENTS (items) + 2; i++)
+    {
+      const char *label = i < G_N_ELEMENTS (items) ? items[i].label
+                        : i == G_N_ELEMENTS (items) ? "GIL drop request" : "forced switch";
+      int tw, th;
+      double item_w;
+
+      pango_layout_set_text (text, label, -1);
+      pango_layout_get_pixel_size (text, &tw, &th);
+      item_w = fs * 2.2 + tw + fs * 1.5;
+      if (cx + item_w > x + width && cx > x)
+        {
+          cx = x;
+          cy += row_h;
+        }
+      if (cr != NULL)
+        {
+          double sw = fs * 1.6, sh = fs * 0.9;
+          if (i < G_N_ELEMENTS (items))
+            {
+              double frac = MAX (0.3, il_theme_state_height (items[i].state));
+              il_theme_set_state_source (theme, cr, items[i].state, 0);
+              cairo_rectangle (cr, cx, cy + row_h / 2 - sh * frac / 2, sw, sh * frac);
+              cairo_fill (cr);
+            }
+          else if (i == G_N_ELEMENTS (items))
+            {
+              il_theme_set_source (cr, &theme->mark);
+              triangle (cr, cx + sw / 2, cy + row_h / 2 - sh / 2, fs * 0.35, TRUE);
+              cairo_fill (cr);
+            }
+          else
+            {
+              il_theme_set_source (cr, &theme->mark);
+              cairo_set_line_width (cr, 2 * theme->line_width);
+              cairo_move_to (cr, cx + sw / 2, cy + row_h / 2 - sh / 2);
+              cairo_line_to (cr, cx + sw / 2, cy + row_h / 2 + sh / 2);
+              cairo_stroke (cr);
+            }
+          il_theme_set_source (cr, &theme->foreground);
+          cairo_move_to (cr, cx + sw + fs * 0.5, cy + (row_h - th) / 2);
+          pango_cairo_show_layout (cr, text);
+        }
+      cx += item_w;
+    }
+
+  g_object_unref (text);
+  if (scratch != NULL)
+    {
+      cairo_destroy (mcr);
+      cairo_surface_destroy (scratch);
+    }
+  return cy + row_h - y;
+}

@@ -1,0 +1,60 @@
+/* il-render.h — draws a trace's timeline with cairo
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One drawing routine for the live widget, the compare view and the
+ * PNG/SVG/PDF exporters (cairo and pango only, no GTK), so what a lecturer
+ * puts on a slide is exactly what the window showed.
+ *
+ * Cost is bounded by pixels, not events: each lane is culled to the visible
+ * range by binary search, intervals narrower than a pixel merge into one
+ * column, and when a lane has many more events than pixels it is sampled
+ * once per pixel column instead of walked.
+ */
+#pragma once
+
+#include <cairo.h>
+
+#include "il-theme.h"
+#include "il-trace.h"
+#include "il-view.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const IlTrace  *trace;
+  const IlLayout *layout;
+  const IlTheme  *theme;
+  IlViewport      viewport;     /* the plot area's time range and width */
+  double          x, y;         /* top-left of the whole area (gutter + ruler + lanes) */
+  double          height;       /* of the whole area; rows below it are culled */
+  double          scroll_y;     /* px of lanes scrolled up out of view */
+  gint64          now;          /* playhead: nothing after it exists yet (G_MAXINT64: all) */
+  gboolean        show_playhead;
+  gboolean        show_arrows;
+  gboolean        show_ruler;
+  guint32         hover_lane;   /* IL_NO_LANE for none */
+  guint32         selected_lane;
+  gint64          selected_start, selected_end; /* selected interval, or -1 */
+} IlRenderParams;
+
+void    il_render_params_init (IlRenderParams *params,
+                               const IlTrace  *trace,
+                               const IlLayout *layout,
+                               const IlTheme  *theme);
+
+/* Returns the number of primitives (rectangles, lines, marks) drawn, which
+ * the draw benchmark reports. */
+guint   il_render_timeline    (cairo_t              *cr,
+                               const IlRenderParams *params);
+
+/* Draws the legend in one or more rows within width; returns its height.
+ * With cr NULL only measures. */
+double  il_render_legend      (cairo_t              *cr,
+                               const IlTheme        *theme,
+                               double                x,
+                               double                y,
+                               double                width,
+                               gboolean              with_loop);
+
+G_END_DECLS
