@@ -572,3 +572,94 @@ il_trace_next_event_time (const IlTrace *trace,
       return trace->time[i];
   return -1;
 }
+
+static const char *
+lane_name (const IlTrace *trace,
+           guint32        lane)
+{
+  if (lane == IL_NO_LANE || lane >= il_trace_get_n_lanes (trace))
+    return NULL;
+  return il_trace_get_lane (trace, lane)->name;
+}
+
+static const char *
+cause_phrase (IlCause cause)
+{
+  switch (cause)
+    {
+    case IL_CAUSE_START: return "started by";
+    case IL_CAUSE_IO: return "woken by an I/O completion";
+    case IL_CAUSE_TIMER: return "woken by a timer";
+    case IL_CAUSE_GIL_HANDOFF: return "got the GIL from";
+    case IL_CAUSE_GIL_TIMEOUT: return "its GIL wait timed out";
+    case IL_CAUSE_PREEMPT: return "the OS scheduler switched cores";
+    case IL_CAUSE_LOCK: return "the lock was released by";
+    case IL_CAUSE_FUTURE: return "the awaited result came from";
+    case IL_CAUSE_CALL_SOON: return "scheduled by the event loop";
+    case IL_CAUSE_LOOP: return "stepped by the event loop";
+    case IL_CAUSE_POOL: return "handed over by the pool";
+    case IL_CAUSE_RETURNED: return "returned";
+    case IL_CAUSE_FAILED: return "raised an exception";
+    case IL_CAUSE_CANCELLED: return "cancelled because of";
+    case IL_CAUSE_NONE:
+    case IL_N_CAUSES:
+    default:
+      return NULL;
+    }
+}
+
+char *
+il_hit_describe (const IlTrace *trace,
+                 const IlHit   *hit)
+{
+  GString *s = g_string_new (NULL);
+  const IlLane *lane = il_trace_get_lane (trace, hit->lane);
+  g_autofree char *since = il_format_duration (hit->start);
+  g_autofree char *length = il_format_duration (hit->end - hit->start);
+  const char *other = lane_name (trace, hit->other);
+
+  g_string_append_printf (s, "%s — ", lane->name);
+  switch (lane->kind)
+    {
+    case IL_LANE_CORE:
+      g_string_append_printf (s, "running %s", other ? other : "nothing");
+      break;
+    case IL_LANE_GIL:
+      g_string_append_printf (s, "held by %s", other ? other : "nobody");
+      if (hit->waiters > 0)
+        g_string_append_printf (s, ", %u waiting", hit->waiters);
+      break;
+    case IL_LANE_LOOP:
+      if (hit->state == IL_STATE_RUNNING)
+        g_string_append_printf (s, "running a step of %s", other ? other : "a callback");
+      else if (hit->state == IL_STATE_IDLE)
+        g_string_append (s, "waiting in select() for I/O or a timer");
+      else
+        g_string_append (s, "its own bookkeeping (timers, ready queue)");
+      break;
+    case IL_LANE_THREAD:
+    case IL_LANE_TASK:
+      if (trace->scenario == NULL && hit->event != G_MAXSIZE
+          && trace->kind[hit->event] == IL_EVENT_SLICE_BEGIN)
+        g_string_append (s, il_trace_get_string (trace, trace->arg[hit->event]));
+      else
+        {
+          const char *phrase = cause_phrase (hit->cause);
+          g_string_append (s, il_state_to_string (hit->state));
+          if (phrase != NULL)
+            {
+              g_string_append_printf (s, "\n%s", phrase);
+              if (other != NULL && hit->other != hit->lane)
+                g_string_append_printf (s, " %s", other);
+            }
+        }
+      break;
+    case IL_LANE_PROCESS:
+    case IL_LANE_COUNTER:
+    case IL_N_LANE_KINDS:
+    default:
+      break;
+    }
+  g_string_append_printf (s, "\nsince %s, for %s%s", since, length, hit->open ? " so far" : "");
+  return g_string_free (s, FALSE);
+}

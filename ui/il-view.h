@@ -128,6 +128,11 @@ gint64    il_trace_next_event_time (const IlTrace       *trace,
                                     gboolean             backwards,
                                     gboolean             gil_only);
 
+/* A few lines for people: what the lane does in the hit interval, since
+ * when, for how long, and what caused it. */
+char     *il_hit_describe          (const IlTrace       *trace,
+                                    const IlHit         *hit);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlLayout, il_layout_free)
 
 G_END_DECLS

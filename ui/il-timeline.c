@@ -1,0 +1,744 @@
+/* il-timeline.c — the timeline widget: lanes of a session's trace
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Drawing is il_render_timeline() on a cairo node; this file is input:
+ * zoom (Ctrl+scroll, pinch, keys), pan (drag, scroll, keys), hover and
+ * tooltips, click to select, and following the playhead while playing.
+ */
+#include <adwaita.h>
+#include <math.h>
+
+#include "il-timeline.h"
+
+struct _IlTimeline
+{
+  GtkWidget   parent_instance;
+
+  IlSession  *session;
+  gulong      trace_changed_id, progressed_id, extent_id;
+  guint       tick_id;
+
+  IlLayout   *layout;
+  IlViewport  viewport;
+  double      scroll_y;
+  gboolean    follow;        /* keep the playhead in view */
+  gboolean    user_moved;    /* the person zoomed or panned: do not refit */
+  gboolean    presenter;
+  gboolean    show_ruler;
+
+  guint32     hover_lane;
+  gboolean    has_selection;
+  IlHit       selection;
+
+  /* Drag state. */
+  gint64      drag_start_time;
+  double      drag_start_scroll;
+  double      zoom_start_span;
+};
+
+G_DEFINE_FINAL_TYPE (IlTimeline, il_timeline, GTK_TYPE_WIDGET)
+
+enum {
+  VIEWPORT_CHANGED,
+  SELECTION_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+const IlTheme *
+il_timeline_get_theme (IlTimeline *self)
+{
+  if (self->presenter)
+    return il_theme_get (IL_THEME_PRESENTER);
+  return il_theme_get (adw_style_manager_get_dark (adw_style_manager_get_default ())
+                       ? IL_THEME_DARK : IL_THEME_LIGHT);
+}
+
+static double
+plot_width (IlTimeline *self)
+{
+  return MAX (10.0, gtk_widget_get_width (GTK_WIDGET (self)) - il_timeline_get_theme (self)->gutter_width);
+}
+
+static double
+lanes_top (IlTimeline *self)
+{
+  return self->show_ruler ? il_timeline_get_theme (self)->ruler_height : 0;
+}
+
+static void
+clamp_scroll (IlTimeline *self)
+{
+  double visible = gtk_widget_get_height (GTK_WIDGET (self)) - lanes_top (self);
+  double max = self->layout != NULL ? MAX (0, self->layout->height - visible) : 0;
+
+  self->scroll_y = CLAMP (self->scroll_y, 0, max);
+}
+
+static void
+ensure_layout (IlTimeline *self)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+
+  if (trace == NULL)
+    {
+      g_clear_pointer (&self->layout, il_layout_free);
+      return;
+    }
+  /* Lanes appear while a run plays (processes start, pools grow). */
+  if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace))
+    {
+      g_clear_pointer (&self->layout, il_layout_free);
+      self->layout = il_layout_new (trace, &il_timeline_get_theme (self)->metrics);
+      gtk_widget_queue_resize (GTK_WIDGET (self));
+    }
+}
+
+static void
+viewport_changed (IlTimeline *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[VIEWPORT_CHANGED], 0);
+}
+
+void
+il_timeline_fit (IlTimeline *self)
+{
+  gint64 extent;
+
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  extent = il_session_get_extent (self->session, NULL);
+  self->viewport.width = plot_width (self);
+  il_viewport_fit (&self->viewport, 0, MAX (extent, IL_MSEC (1)));
+  self->user_moved = FALSE;
+  self->follow = TRUE;
+  viewport_changed (self);
+}
+
+void
+il_timeline_zoom (IlTimeline *self,
+                  double      factor)
+{
+  double anchor;
+  double now_x;
+
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  self->viewport.width = plot_width (self);
+  /* Zoom around the playhead when it is in view, else the centre. */
+  now_x = il_viewport_time_to_x (&self->viewport, il_session_get_now (self->session));
+  anchor = now_x >= 0 && now_x <= self->viewport.width ? now_x : self->viewport.width / 2;
+  il_viewport_zoom (&self->viewport, factor, anchor);
+  self->user_moved = TRUE;
+  viewport_changed (self);
+}
+
+void
+il_timeline_pan (IlTimeline *self,
+                 double      fraction)
+{
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  self->viewport.width = plot_width (self);
+  il_viewport_pan (&self->viewport, fraction * self->viewport.width);
+  self->user_moved = TRUE;
+  self->follow = FALSE;
+  viewport_changed (self);
+}
+
+const IlViewport *
+il_timeline_get_viewport (IlTimeline *self)
+{
+  g_return_val_if_fail (IL_IS_TIMELINE (self), NULL);
+  return &self->viewport;
+}
+
+void
+il_timeline_set_time_range (IlTimeline *self,
+                            gint64      start,
+                            gint64      span)
+{
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  span = CLAMP (span, IL_VIEWPORT_MIN_SPAN, IL_VIEWPORT_MAX_SPAN);
+  if (self->viewport.start == start && self->viewport.span == span)
+    return;
+  self->viewport.start = start;
+  self->viewport.span = span;
+  self->user_moved = TRUE;
+  viewport_changed (self);
+}
+
+gboolean
+il_timeline_get_follow (IlTimeline *self)
+{
+  return self->follow;
+}
+
+void
+il_timeline_set_follow (IlTimeline *self,
+                        gboolean    follow)
+{
+  self->follow = follow;
+}
+
+void
+il_timeline_set_presenter (IlTimeline *self,
+                           gboolean    presenter)
+{
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  if (self->presenter == presenter)
+    return;
+  self->presenter = presenter;
+  g_clear_pointer (&self->layout, il_layout_free);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+il_timeline_set_show_ruler (IlTimeline *self,
+                            gboolean    show)
+{
+  self->show_ruler = show;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+il_timeline_get_selection (IlTimeline *self,
+                           IlHit      *hit)
+{
+  g_return_val_if_fail (IL_IS_TIMELINE (self), FALSE);
+  if (self->has_selection && hit != NULL)
+    *hit = self->selection;
+  return self->has_selection;
+}
+
+void
+il_timeline_clear_selection (IlTimeline *self)
+{
+  if (!self->has_selection)
+    return;
+  self->has_selection = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
+/* The lane and time under a point, or FALSE. */
+static gboolean
+lookup (IlTimeline *self,
+        double      x,
+        double      y,
+        guint32    *lane,
+        gint64     *t)
+{
+  const IlTheme *theme = il_timeline_get_theme (self);
+  int row;
+
+  ensure_layout (self);
+  if (self->layout == NULL || y < lanes_top (self))
+    return FALSE;
+  row = il_layout_row_at (self->layout, y - lanes_top (self) + self->scroll_y);
+  if (row < 0)
+    return FALSE;
+  *lane = g_array_index (self->layout->rows, IlRow, row).lane;
+  *t = il_viewport_x_to_time (&self->viewport, x - theme->gutter_width);
+  return *lane != IL_NO_LANE;
+}
+
+char *
+il_timeline_describe_at (IlTimeline *self,
+                         double      x,
+                         double      y)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+  guint32 lane;
+  gint64 t;
+  IlHit hit;
+
+  if (trace == NULL || !lookup (self, x, y, &lane, &t))
+    return NULL;
+  if (x < il_timeline_get_theme (self)->gutter_width)
+    {
+      const IlLane *l = il_trace_get_lane (trace, lane);
+      return g_strdup_printf ("%s (%s)", l->name, il_lane_kind_to_string (l->kind));
+    }
+  if (!il_hit_test (trace, lane, t, il_session_get_now (self->session), &hit))
+    return NULL;
+  return il_hit_describe (trace, &hit);
+}
+
+gboolean
+il_timeline_lane_point (IlTimeline *self,
+                        guint32     lane,
+                        gint64      t,
+                        double     *x,
+                        double     *y)
+{
+  const IlRow *row;
+
+  ensure_layout (self);
+  if (self->layout == NULL || lane >= self->layout->n_lanes || self->layout->lane_row[lane] == IL_NO_LANE)
+    return FALSE;
+  row = &g_array_index (self->layout->rows, IlRow, self->layout->lane_row[lane]);
+  *x = il_timeline_get_theme (self)->gutter_width + il_viewport_time_to_x (&self->viewport, t);
+  *y = lanes_top (self) + row->y - self->scroll_y + row->height / 2;
+  return TRUE;
+}
+
+/* --------------------------------------------------------------- session */
+
+static void
+on_trace_changed (IlTimeline *self)
+{
+  g_clear_pointer (&self->layout, il_layout_free);
+  self->has_selection = FALSE;
+  ensure_layout (self);
+  if (!self->user_moved)
+    il_timeline_fit (self);
+  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_extent_known (IlTimeline *self)
+{
+  if (!self->user_moved)
+    il_timeline_fit (self);
+}
+
+static void
+on_progressed (IlTimeline *self)
+{
+  if (self->follow && il_session_get_playing (self->session))
+    {
+      self->viewport.width = plot_width (self);
+      if (il_viewport_follow (&self->viewport, il_session_get_now (self->session)))
+        g_signal_emit (self, signals[VIEWPORT_CHANGED], 0);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+tick_cb (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       data)
+{
+  IlTimeline *self = IL_TIMELINE (widget);
+
+  il_session_tick (self->session, gdk_frame_clock_get_frame_time (clock));
+  return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------ input */
+
+static gboolean
+on_scroll (GtkEventControllerScroll *controller,
+           double                    dx,
+           double                    dy,
+           IlTimeline               *self)
+{
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  double x = 0, y = 0;
+  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+
+  if (event != NULL)
+    gdk_event_get_position (event, &x, &y);
+  self->viewport.width = plot_width (self);
+
+  if (mods & GDK_CONTROL_MASK)
+    {
+      double anchor = CLAMP (x - il_timeline_get_theme (self)->gutter_width, 0, self->viewport.width);
+      il_viewport_zoom (&self->viewport, pow (1.15, dy), anchor);
+      self->user_moved = TRUE;
+      viewport_changed (self);
+      return TRUE;
+    }
+  if (mods & GDK_SHIFT_MASK)
+    {
+      dx += dy;
+      dy = 0;
+    }
+  if (dx != 0)
+    {
+      il_viewport_pan (&self->viewport, dx * 30);
+      self->user_moved = TRUE;
+      self->follow = FALSE;
+      viewport_changed (self);
+    }
+  if (dy != 0)
+    {
+      double before = self->scroll_y;
+      self->scroll_y += dy * 40;
+      clamp_scroll (self);
+      if (self->scroll_y == before)
+        {
+          /* Nothing to scroll vertically: scrolling moves through time. */
+          il_viewport_pan (&self->viewport, dy * 30);
+          self->user_moved = TRUE;
+          self->follow = FALSE;
+          viewport_changed (self);
+        }
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *gesture,
+               double          x,
+               double          y,
+               IlTimeline     *self)
+{
+  self->drag_start_time = self->viewport.start;
+  self->drag_start_scroll = self->scroll_y;
+}
+
+static void
+on_drag_update (GtkGestureDrag *gesture,
+                double          dx,
+                double          dy,
+                IlTimeline     *self)
+{
+  if (fabs (dx) < 3 && fabs (dy) < 3)
+    return;
+  self->viewport.width = plot_width (self);
+  self->viewport.start = self->drag_start_time;
+  il_viewport_pan (&self->viewport, -dx);
+  self->scroll_y = self->drag_start_scroll - dy;
+  clamp_scroll (self);
+  self->user_moved = TRUE;
+  self->follow = FALSE;
+  viewport_changed (self);
+}
+
+static void
+on_zoom_begin (GtkGesture       *gesture,
+               GdkEventSequence *sequence,
+               IlTimeline       *self)
+{
+  self->zoom_start_span = (double) self->viewport.span;
+}
+
+static void
+on_zoom_changed (GtkGestureZoom *gesture,
+                 double          scale,
+                 IlTimeline     *self)
+{
+  double cx, cy;
+
+  if (scale <= 0)
+    return;
+  self->viewport.width = plot_width (self);
+  gtk_gesture_get_bounding_box_center (GTK_GESTURE (gesture), &cx, &cy);
+  cx = CLAMP (cx - il_timeline_get_theme (self)->gutter_width, 0, self->viewport.width);
+  il_viewport_zoom (&self->viewport, self->zoom_start_span / scale / (double) self->viewport.span, cx);
+  self->user_moved = TRUE;
+  viewport_changed (self);
+}
+
+static void
+on_click (GtkGestureClick *gesture,
+          int              n_press,
+          double           x,
+          double           y,
+          IlTimeline      *self)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+  guint32 lane;
+  gint64 t;
+  IlHit hit;
+
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  if (trace == NULL)
+    return;
+  if (y < lanes_top (self) && x > il_timeline_get_theme (self)->gutter_width)
+    {
+      /* A click on the ruler moves the playhead there. */
+      il_session_seek (self->session, il_viewport_x_to_time (&self->viewport, x - il_timeline_get_theme (self)->gutter_width));
+      return;
+    }
+  if (lookup (self, x, y, &lane, &t) && il_hit_test (trace, lane, t, il_session_get_now (self->session), &hit))
+    {
+      self->selection = hit;
+      self->has_selection = TRUE;
+    }
+  else
+    self->has_selection = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
+static void
+on_motion (GtkEventControllerMotion *controller,
+           double                    x,
+           double                    y,
+           IlTimeline               *self)
+{
+  guint32 lane = IL_NO_LANE;
+  gint64 t;
+
+  if (!lookup (self, x, y, &lane, &t))
+    lane = IL_NO_LANE;
+  if (lane != self->hover_lane)
+    {
+      self->hover_lane = lane;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+}
+
+static void
+on_leave (GtkEventControllerMotion *controller,
+          IlTimeline               *self)
+{
+  self->hover_lane = IL_NO_LANE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+on_query_tooltip (GtkWidget  *widget,
+                  int         x,
+                  int         y,
+                  gboolean    keyboard,
+                  GtkTooltip *tooltip,
+                  gpointer    data)
+{
+  g_autofree char *text = il_timeline_describe_at (IL_TIMELINE (widget), x, y);
+
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
+static void
+action_zoom (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  IlTimeline *self = IL_TIMELINE (widget);
+
+  if (g_str_equal (name, "timeline.zoom-in"))
+    il_timeline_zoom (self, 1 / 1.5);
+  else if (g_str_equal (name, "timeline.zoom-out"))
+    il_timeline_zoom (self, 1.5);
+  else
+    il_timeline_fit (self);
+}
+
+static void
+action_pan (GtkWidget  *widget,
+            const char *name,
+            GVariant   *param)
+{
+  IlTimeline *self = IL_TIMELINE (widget);
+
+  if (g_str_equal (name, "timeline.pan-left"))
+    il_timeline_pan (self, -0.1);
+  else if (g_str_equal (name, "timeline.pan-right"))
+    il_timeline_pan (self, 0.1);
+  else
+    {
+      self->scroll_y += g_str_equal (name, "timeline.scroll-up") ? -40 : 40;
+      clamp_scroll (self);
+      gtk_widget_queue_draw (widget);
+    }
+}
+
+/* ---------------------------------------------------------------- drawing */
+
+static void
+il_timeline_snapshot (GtkWidget   *widget,
+                      GtkSnapshot *snapshot)
+{
+  IlTimeline *self = IL_TIMELINE (widget);
+  IlTrace *trace = il_session_get_trace (self->session);
+  double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  const IlTheme *theme = il_timeline_get_theme (self);
+  IlRenderParams p;
+  cairo_t *cr;
+
+  if (trace == NULL || w <= theme->gutter_width || h <= 0)
+    return;
+  ensure_layout (self);
+  clamp_scroll (self);
+
+  il_render_params_init (&p, trace, self->layout, theme);
+  self->viewport.width = plot_width (self);
+  p.viewport = self->viewport;
+  p.height = h;
+  p.scroll_y = self->scroll_y;
+  p.now = il_session_get_now (self->session);
+  p.show_playhead = TRUE;
+  p.show_ruler = self->show_ruler;
+  p.hover_lane = self->hover_lane;
+  if (self->has_selection)
+    {
+      p.selected_lane = self->selection.lane;
+      p.selected_start = self->selection.start;
+      p.selected_end = self->selection.end;
+    }
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  il_render_timeline (cr, &p);
+  cairo_destroy (cr);
+}
+
+static void
+il_timeline_measure (GtkWidget      *widget,
+                     GtkOrientation  orientation,
+                     int             for_size,
+                     int            *minimum,
+                     int            *natural,
+                     int            *minimum_baseline,
+                     int            *natural_baseline)
+{
+  IlTimeline *self = IL_TIMELINE (widget);
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = (int) il_timeline_get_theme (self)->gutter_width + 200;
+      *natural = 1000;
+    }
+  else
+    {
+      ensure_layout (self);
+      *minimum = 120;
+      *natural = (int) (lanes_top (self) + (self->layout != NULL ? self->layout->height : 200));
+    }
+}
+
+static void
+on_style_changed (IlTimeline *self)
+{
+  g_clear_pointer (&self->layout, il_layout_free);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+il_timeline_dispose (GObject *object)
+{
+  IlTimeline *self = IL_TIMELINE (object);
+
+  if (self->tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
+  if (self->session != NULL)
+    {
+      g_clear_signal_handler (&self->trace_changed_id, self->session);
+      g_clear_signal_handler (&self->progressed_id, self->session);
+      g_clear_signal_handler (&self->extent_id, self->session);
+    }
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->layout, il_layout_free);
+  G_OBJECT_CLASS (il_timeline_parent_class)->dispose (object);
+}
+
+static void
+il_timeline_class_init (IlTimelineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = il_timeline_dispose;
+  widget_class->snapshot = il_timeline_snapshot;
+  widget_class->measure = il_timeline_measure;
+
+  signals[VIEWPORT_CHANGED] = g_signal_new ("viewport-changed", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_install_action (widget_class, "timeline.zoom-in", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "timeline.zoom-out", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "timeline.zoom-fit", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "timeline.pan-left", NULL, action_pan);
+  gtk_widget_class_install_action (widget_class, "timeline.pan-right", NULL, action_pan);
+  gtk_widget_class_install_action (widget_class, "timeline.scroll-up", NULL, action_pan);
+  gtk_widget_class_install_action (widget_class, "timeline.scroll-down", NULL, action_pan);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "timeline.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "timeline.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, 0, "timeline.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "timeline.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, 0, "timeline.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, 0, "timeline.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "timeline.pan-left", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "timeline.pan-right", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, 0, "timeline.scroll-up", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, 0, "timeline.scroll-down", NULL);
+
+  gtk_widget_class_set_css_name (widget_class, "timeline");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+il_timeline_init (IlTimeline *self)
+{
+  GtkEventController *controller;
+  GtkGesture *gesture;
+
+  self->hover_lane = IL_NO_LANE;
+  self->follow = TRUE;
+  self->show_ruler = TRUE;
+  self->viewport.span = IL_MSEC (100);
+  self->viewport.width = 800;
+
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
+
+  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+  g_signal_connect (controller, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  gesture = gtk_gesture_drag_new ();
+  g_signal_connect (gesture, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (gesture, "drag-update", G_CALLBACK (on_drag_update), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_zoom_new ();
+  g_signal_connect (gesture, "begin", G_CALLBACK (on_zoom_begin), self);
+  g_signal_connect (gesture, "scale-changed", G_CALLBACK (on_zoom_changed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_click_new ();
+  g_signal_connect (gesture, "released", G_CALLBACK (on_click), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  controller = gtk_event_controller_motion_new ();
+  g_signal_connect (controller, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (controller, "leave", G_CALLBACK (on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (on_style_changed), self, G_CONNECT_SWAPPED);
+}
+
+GtkWidget *
+il_timeline_new (IlSession *session)
+{
+  IlTimeline *self;
+
+  g_return_val_if_fail (IL_IS_SESSION (session), NULL);
+
+  self = g_object_new (IL_TYPE_TIMELINE, NULL);
+  self->session = g_object_ref (session);
+  self->trace_changed_id = g_signal_connect_swapped (session, "trace-changed", G_CALLBACK (on_trace_changed), self);
+  self->progressed_id = g_signal_connect_swapped (session, "progressed", G_CALLBACK (on_progressed), self);
+  self->extent_id = g_signal_connect_swapped (session, "extent-known", G_CALLBACK (on_extent_known), self);
+  self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Timeline of cores, the GIL, the event loop and every task", -1);
+  if (il_session_get_trace (session) != NULL)
+    on_trace_changed (self);
+  return GTK_WIDGET (self);
+}
+
+IlSession *
+il_timeline_get_session (IlTimeline *self)
+{
+  g_return_val_if_fail (IL_IS_TIMELINE (self), NULL);
+  return self->session;
+}

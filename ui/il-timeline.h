@@ -1,0 +1,54 @@
+/* il-timeline.h — the timeline widget: lanes of a session's trace
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "il-render.h"
+#include "il-session.h"
+
+G_BEGIN_DECLS
+
+#define IL_TYPE_TIMELINE (il_timeline_get_type ())
+G_DECLARE_FINAL_TYPE (IlTimeline, il_timeline, IL, TIMELINE, GtkWidget)
+
+GtkWidget        *il_timeline_new               (IlSession        *session);
+IlSession        *il_timeline_get_session       (IlTimeline       *self);
+
+void              il_timeline_zoom              (IlTimeline       *self,
+                                                 double            factor);
+void              il_timeline_fit               (IlTimeline       *self);
+void              il_timeline_pan               (IlTimeline       *self,
+                                                 double            fraction);
+/* The visible time range; "viewport-changed" is emitted when it moves. */
+const IlViewport *il_timeline_get_viewport      (IlTimeline       *self);
+void              il_timeline_set_time_range    (IlTimeline       *self,
+                                                 gint64            start,
+                                                 gint64            span);
+/* The view follows the playhead unless the person moved it away. */
+gboolean          il_timeline_get_follow        (IlTimeline       *self);
+void              il_timeline_set_follow        (IlTimeline       *self,
+                                                 gboolean          follow);
+void              il_timeline_set_presenter     (IlTimeline       *self,
+                                                 gboolean          presenter);
+void              il_timeline_set_show_ruler    (IlTimeline       *self,
+                                                 gboolean          show);
+/* The selected interval, or FALSE when none. */
+gboolean          il_timeline_get_selection     (IlTimeline       *self,
+                                                 IlHit            *hit);
+void              il_timeline_clear_selection   (IlTimeline       *self);
+/* Describes what is under (x, y) in widget coordinates, or NULL. */
+char             *il_timeline_describe_at       (IlTimeline       *self,
+                                                 double            x,
+                                                 double            y);
+/* Widget coordinates of lane's centre at time t (tests, tutorials). */
+gboolean          il_timeline_lane_point        (IlTimeline       *self,
+                                                 guint32           lane,
+                                                 gint64            t,
+                                                 double           *x,
+                                                 double           *y);
+const IlTheme    *il_timeline_get_theme         (IlTimeline       *self);
+
+G_END_DECLS

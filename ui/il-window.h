@@ -1,0 +1,31 @@
+/* il-window.h — the main window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "il-session.h"
+#include "il-timeline.h"
+
+G_BEGIN_DECLS
+
+#define IL_TYPE_WINDOW (il_window_get_type ())
+G_DECLARE_FINAL_TYPE (IlWindow, il_window, IL, WINDOW, AdwApplicationWindow)
+
+IlWindow   *il_window_new            (AdwApplication *app);
+IlSession  *il_window_get_session    (IlWindow       *self);
+IlTimeline *il_window_get_timeline   (IlWindow       *self);
+/* Opens a scenario or a trace file; errors are shown in a dialog. */
+void        il_window_open_file      (IlWindow       *self,
+                                      GFile          *file);
+/* Shows a built-in lesson by file name ("07-convoy-effect.json"). */
+gboolean    il_window_show_lesson    (IlWindow       *self,
+                                      const char     *name);
+void        il_window_set_presenter  (IlWindow       *self,
+                                      gboolean        presenter);
+/* The built-in lessons, loaded from resources (IlScenario*). */
+GPtrArray  *il_window_get_lessons    (IlWindow       *self);
+
+G_END_DECLS
