@@ -911,7 +911,8 @@ il_render_timeline (cairo_t              *cr,
       lane = il_trace_get_lane (p->trace, row->lane);
       if (lane->kind == IL_LANE_COUNTER)
         draw_counter_lane (&c, row, y);
-      else if ((lane->kind == IL_LANE_THREAD || lane->kind == IL_LANE_TASK) && p->trace->scenario == NULL)
+      else if ((lane->kind == IL_LANE_THREAD || lane->kind == IL_LANE_TASK)
+               && il_lane_has_slices (p->trace, row->lane))
         draw_slice_lane (&c, row, y);
       else
         draw_state_lane (&c, row, y);

@@ -437,6 +437,23 @@ hit_slice (const IlTrace *trace,
 }
 
 gboolean
+il_lane_has_slices (const IlTrace *trace,
+                    guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      if (trace->kind[v[i]] == IL_EVENT_STATE)
+        return FALSE;
+      if (trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
 il_hit_test (const IlTrace *trace,
              guint32        lane,
              gint64         t,
@@ -468,7 +485,7 @@ il_hit_test (const IlTrace *trace,
     case IL_LANE_LOOP: filter = is_loop_phase; break;
     case IL_LANE_THREAD:
     case IL_LANE_TASK:
-      if (trace->scenario == NULL)
+      if (il_lane_has_slices (trace, lane))
         return hit_slice (trace, lane, t, upto, hit);
       filter = is_state;
       break;
@@ -639,7 +656,7 @@ il_hit_describe (const IlTrace *trace,
       break;
     case IL_LANE_THREAD:
     case IL_LANE_TASK:
-      if (trace->scenario == NULL && hit->event != G_MAXSIZE
+      if (hit->event != G_MAXSIZE
           && trace->kind[hit->event] == IL_EVENT_SLICE_BEGIN)
         g_string_append (s, il_trace_get_string (trace, trace->arg[hit->event]));
       else

@@ -128,6 +128,11 @@ gint64    il_trace_next_event_time (const IlTrace       *trace,
                                     gboolean             backwards,
                                     gboolean             gil_only);
 
+/* TRUE if the lane holds named slices (imported traces) rather than
+ * simulated states. */
+gboolean  il_lane_has_slices       (const IlTrace       *trace,
+                                    guint32              lane);
+
 /* A few lines for people: what the lane does in the hit interval, since
  * when, for how long, and what caused it. */
 char     *il_hit_describe          (const IlTrace       *trace,

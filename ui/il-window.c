@@ -159,7 +159,7 @@ update_details (IlWindow *self)
     g_string_append (text, "\n\n");
   }
 
-  if (trace->scenario != NULL
+  if (!il_lane_has_slices (trace, hit.lane)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
           || il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_THREAD))
     {

@@ -1,0 +1,403 @@
+/* test-view.c — view maths, layout, hit-testing and drawing, without a display
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "il-engine.h"
+#include "il-export.h"
+#include "il-render.h"
+#include "il-view.h"
+
+static void
+test_time_to_x (void)
+{
+  IlViewport vp = { .start = IL_MSEC (10), .span = IL_MSEC (100), .width = 1000 };
+
+  g_assert_cmpfloat (il_viewport_time_to_x (&vp, IL_MSEC (10)), ==, 0);
+  g_assert_cmpfloat (il_viewport_time_to_x (&vp, IL_MSEC (110)), ==, 1000);
+  g_assert_cmpfloat (il_viewport_time_to_x (&vp, IL_MSEC (60)), ==, 500);
+  g_assert_cmpint (il_viewport_x_to_time (&vp, 500), ==, IL_MSEC (60));
+  g_assert_cmpint (il_viewport_x_to_time (&vp, 0.5), ==, IL_MSEC (10) + IL_USEC (50));
+  /* Round trip at every pixel. */
+  for (int x = 0; x <= 1000; x++)
+    g_assert_cmpfloat (fabs (il_viewport_time_to_x (&vp, il_viewport_x_to_time (&vp, x)) - x), <, 1e-6);
+}
+
+static void
+test_zoom_keeps_anchor (void)
+{
+  IlViewport vp = { .start = 0, .span = IL_MSEC (100), .width = 1000 };
+  gint64 under = il_viewport_x_to_time (&vp, 250);
+
+  il_viewport_zoom (&vp, 0.5, 250);
+  g_assert_cmpint (vp.span, ==, IL_MSEC (50));
+  g_assert_cmpint (il_viewport_x_to_time (&vp, 250), ==, under);
+
+  il_viewport_zoom (&vp, 4, 900);
+  g_assert_cmpint (vp.span, ==, IL_MSEC (200));
+
+  /* Clamped at both ends. */
+  for (int i = 0; i < 100; i++)
+    il_viewport_zoom (&vp, 0.1, 0);
+  g_assert_cmpint (vp.span, ==, IL_VIEWPORT_MIN_SPAN);
+  for (int i = 0; i < 100; i++)
+    il_viewport_zoom (&vp, 10, 0);
+  g_assert_cmpint (vp.span, ==, IL_VIEWPORT_MAX_SPAN);
+}
+
+static void
+test_pan_fit_follow (void)
+{
+  IlViewport vp = { .start = 0, .span = IL_MSEC (100), .width = 1000 };
+
+  il_viewport_pan (&vp, 100);
+  g_assert_cmpint (vp.start, ==, IL_MSEC (10));
+  il_viewport_pan (&vp, -200);
+  g_assert_cmpint (vp.start, ==, -IL_MSEC (10));
+
+  il_viewport_fit (&vp, 0, IL_MSEC (400));
+  g_assert_cmpint (vp.start, ==, -IL_MSEC (10));
+  g_assert_cmpint (vp.span, ==, IL_MSEC (420));
+
+  vp.start = 0;
+  vp.span = IL_MSEC (100);
+  g_assert_false (il_viewport_follow (&vp, IL_MSEC (50)));
+  g_assert_false (il_viewport_follow (&vp, IL_MSEC (90)));
+  g_assert_true (il_viewport_follow (&vp, IL_MSEC (95)));
+  g_assert_cmpint (vp.start, ==, IL_MSEC (85));
+  g_assert_true (il_viewport_follow (&vp, IL_MSEC (10)));
+  g_assert_cmpint (vp.start, ==, 0);
+}
+
+static void
+test_ticks (void)
+{
+  struct { gint64 span; double width; double min_px; gint64 step; } cases[] = {
+    { IL_MSEC (100), 1000, 80, IL_MSEC (10) },
+    { IL_MSEC (100), 1000, 100, IL_MSEC (10) },
+    { IL_MSEC (100), 1000, 101, IL_MSEC (20) },
+    { IL_MSEC (100), 1000, 300, IL_MSEC (50) },
+    { IL_MSEC (100), 1000, 600, IL_MSEC (100) },
+    { IL_USEC (30), 1200, 100, IL_USEC (5) },
+    { 3 * IL_NSEC_PER_SEC, 600, 100, IL_MSEC (500) },
+    { 1000, 1000, 80, 100 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      IlViewport vp = { .start = 0, .span = cases[i].span, .width = cases[i].width };
+      g_assert_cmpint (il_ticks_choose_step (&vp, cases[i].min_px), ==, cases[i].step);
+    }
+}
+
+static void
+check_tick (gint64 t, gint64 step, const char *expected)
+{
+  g_autofree char *label = il_format_tick (t, step);
+  g_assert_cmpstr (label, ==, expected);
+}
+
+static void
+test_tick_labels (void)
+{
+  check_tick (0, IL_MSEC (10), "0");
+  check_tick (IL_MSEC (50), IL_MSEC (10), "50 ms");
+  check_tick (IL_MSEC (1500), IL_MSEC (500), "1.5 s");
+  check_tick (IL_NSEC_PER_SEC * 2, IL_NSEC_PER_SEC, "2 s");
+  check_tick (IL_USEC (250), IL_USEC (50), "250 µs");
+  check_tick (IL_USEC (1500), IL_USEC (500), "1.5 ms");
+  check_tick (IL_USEC (1250), IL_USEC (250), "1.25 ms");
+  check_tick (IL_MSEC (2) + IL_USEC (500), IL_USEC (500), "2.5 ms");
+  /* Large times with tiny steps switch to the larger unit with decimals. */
+  check_tick (IL_NSEC_PER_SEC * 3 + IL_USEC (2), IL_USEC (2), "3000.002 ms");
+  check_tick (500, 100, "500 ns");
+}
+
+static void
+test_durations (void)
+{
+  struct { gint64 ns; const char *text; } cases[] = {
+    { 730, "730 ns" },
+    { IL_USEC (12.4), "12.4 µs" },
+    { IL_MSEC (5), "5.000 ms" },
+    { IL_MSEC (1204), "1.204 s" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = il_format_duration (cases[i].ns);
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+}
+
+/* A small trace by hand: two cores, one process with a GIL, two threads. */
+static IlTrace *
+hand_trace (guint32 *core0, guint32 *gil, guint32 *a, guint32 *b)
+{
+  IlTrace *t = il_trace_new ();
+  guint32 p;
+
+  *core0 = il_trace_add_lane (t, IL_LANE_CORE, "Core 0", IL_NO_LANE, 0);
+  il_trace_add_lane (t, IL_LANE_CORE, "Core 1", IL_NO_LANE, 1);
+  p = il_trace_add_lane (t, IL_LANE_PROCESS, "MainProcess", IL_NO_LANE, 0);
+  *a = il_trace_add_lane (t, IL_LANE_TASK, "a", p, 0);
+  *gil = il_trace_add_lane (t, IL_LANE_GIL, "GIL", p, 0);
+  *b = il_trace_add_lane (t, IL_LANE_TASK, "b", p, 1);
+
+  il_trace_append (t, 0, *a, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_START, IL_NO_LANE);
+  il_trace_append (t, 0, *b, IL_EVENT_STATE, IL_STATE_WAIT_GIL, IL_CAUSE_START, IL_NO_LANE);
+  il_trace_append (t, 0, *gil, IL_EVENT_GIL_TAKE, 0, 0, *a);
+  il_trace_append (t, 0, *core0, IL_EVENT_CORE, 0, 0, *a);
+  il_trace_append (t, IL_MSEC (5), *gil, IL_EVENT_GIL_REQUEST, 0, 0, *b);
+  il_trace_append (t, IL_MSEC (6), *gil, IL_EVENT_GIL_DROP, IL_GIL_DROP_FORCED, 0, *a);
+  il_trace_append (t, IL_MSEC (6), *a, IL_EVENT_STATE, IL_STATE_WAIT_GIL, IL_CAUSE_NONE, IL_NO_LANE);
+  il_trace_append (t, IL_MSEC (6), *gil, IL_EVENT_GIL_TAKE, 1, 0, *b);
+  il_trace_append (t, IL_MSEC (6), *b, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_GIL_HANDOFF, *a);
+  il_trace_append (t, IL_MSEC (6), *core0, IL_EVENT_CORE, 0, 0, *b);
+  il_trace_append (t, IL_MSEC (10), *b, IL_EVENT_STATE, IL_STATE_DONE, IL_CAUSE_RETURNED, IL_NO_LANE);
+  il_trace_append (t, IL_MSEC (10), *gil, IL_EVENT_GIL_DROP, IL_GIL_DROP_VOLUNTARY, 0, *b);
+  il_trace_append (t, IL_MSEC (10), *core0, IL_EVENT_CORE, 0, 0, IL_NO_LANE);
+  il_trace_set_end_time (t, IL_MSEC (12));
+  return t;
+}
+
+static const IlLayoutMetrics metrics = { .lane_height = 20, .small_height = 10, .heading_height = 8, .gap = 2 };
+
+static void
+test_layout (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+  g_autoptr(IlLayout) layout = il_layout_new (t, &metrics);
+  const IlRow *rows = (const IlRow *) (gpointer) layout->rows->data;
+
+  /* Heading, 2 cores, process heading, GIL (before tasks), a, b. */
+  g_assert_cmpuint (layout->rows->len, ==, 7);
+  g_assert_cmpint (rows[0].kind, ==, IL_ROW_HEADING);
+  g_assert_cmpuint (rows[1].lane, ==, core0);
+  g_assert_cmpint (rows[3].kind, ==, IL_ROW_HEADING);
+  g_assert_cmpuint (rows[4].lane, ==, gil);
+  g_assert_cmpuint (rows[5].lane, ==, a);
+  g_assert_cmpuint (rows[6].lane, ==, b);
+  g_assert_cmpuint (layout->lane_row[gil], ==, 4);
+  g_assert_cmpfloat (rows[1].y, ==, 10);
+  g_assert_cmpfloat (rows[5].height, ==, 20);
+  g_assert_cmpfloat (layout->height, ==, 8 + 10 + 10 + 8 + 10 + 20 + 20 + 7 * 2);
+  /* a and b get different identity colours. */
+  g_assert_cmpuint (layout->lane_colour[a], !=, layout->lane_colour[b]);
+
+  g_assert_cmpint (il_layout_row_at (layout, -1), ==, -1);
+  g_assert_cmpint (il_layout_row_at (layout, 0), ==, 0);
+  g_assert_cmpint (il_layout_row_at (layout, 9), ==, -1);   /* the gap */
+  g_assert_cmpint (il_layout_row_at (layout, 10), ==, 1);
+  g_assert_cmpint (il_layout_row_at (layout, rows[6].y + 19.9), ==, 6);
+  g_assert_cmpint (il_layout_row_at (layout, layout->height + 5), ==, -1);
+}
+
+static void
+test_hit (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+  IlHit hit;
+
+  g_assert_true (il_hit_test (t, gil, IL_MSEC (3), G_MAXINT64, &hit));
+  g_assert_cmpuint (hit.other, ==, a);
+  g_assert_cmpint (hit.start, ==, 0);
+  g_assert_cmpint (hit.end, ==, IL_MSEC (6));
+  g_assert_false (hit.open);
+
+  g_assert_true (il_hit_test (t, gil, IL_MSEC (7), G_MAXINT64, &hit));
+  g_assert_cmpuint (hit.other, ==, b);
+  g_assert_false (il_hit_test (t, gil, IL_MSEC (11), G_MAXINT64, &hit));  /* nobody holds it */
+
+  g_assert_true (il_hit_test (t, b, IL_MSEC (3), G_MAXINT64, &hit));
+  g_assert_cmpint (hit.state, ==, IL_STATE_WAIT_GIL);
+  g_assert_cmpint (hit.end, ==, IL_MSEC (6));
+  g_assert_true (il_hit_test (t, b, IL_MSEC (8), G_MAXINT64, &hit));
+  g_assert_cmpint (hit.state, ==, IL_STATE_RUNNING);
+  g_assert_cmpint (hit.cause, ==, IL_CAUSE_GIL_HANDOFF);
+  g_assert_cmpuint (hit.other, ==, a);
+
+  /* The playhead hides the future: at upto = 7 ms b's run is still open. */
+  g_assert_true (il_hit_test (t, b, IL_MSEC (6.5), IL_MSEC (7), &hit));
+  g_assert_true (hit.open);
+  g_assert_cmpint (hit.end, ==, IL_MSEC (7));
+  g_assert_false (il_hit_test (t, b, IL_MSEC (8), IL_MSEC (7), &hit));
+
+  g_assert_true (il_hit_test (t, core0, IL_MSEC (1), G_MAXINT64, &hit));
+  g_assert_cmpuint (hit.other, ==, a);
+  g_assert_false (il_hit_test (t, core0, IL_MSEC (11), G_MAXINT64, &hit));
+
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (il_hit_test (t, b, IL_MSEC (8), G_MAXINT64, &hit));
+    text = il_hit_describe (t, &hit);
+    g_assert_nonnull (strstr (text, "running"));
+    g_assert_nonnull (strstr (text, "got the GIL from a"));
+    g_assert_nonnull (strstr (text, "for 4.000 ms"));
+  }
+}
+
+static void
+test_next_event (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+
+  g_assert_cmpint (il_trace_next_event_time (t, 0, FALSE, FALSE), ==, IL_MSEC (6));
+  g_assert_cmpint (il_trace_next_event_time (t, IL_MSEC (6), FALSE, FALSE), ==, IL_MSEC (10));
+  g_assert_cmpint (il_trace_next_event_time (t, IL_MSEC (10), FALSE, FALSE), ==, -1);
+  g_assert_cmpint (il_trace_next_event_time (t, IL_MSEC (10), TRUE, FALSE), ==, IL_MSEC (6));
+  g_assert_cmpint (il_trace_next_event_time (t, IL_MSEC (6), TRUE, FALSE), ==, 0);
+  g_assert_cmpint (il_trace_next_event_time (t, 0, TRUE, FALSE), ==, -1);
+  /* GIL only: the drop request at 5 ms is not a switch. */
+  g_assert_cmpint (il_trace_next_event_time (t, IL_MSEC (1), FALSE, TRUE), ==, IL_MSEC (6));
+}
+
+/* Reads one pixel of an image surface as 0xRRGGBB. */
+static guint32
+pixel_at (cairo_surface_t *surface, int x, int y)
+{
+  guint32 *row;
+  cairo_surface_flush (surface);
+  row = (guint32 *) (gpointer) (cairo_image_surface_get_data (surface) + y * cairo_image_surface_get_stride (surface));
+  return row[x] & 0xffffff;
+}
+
+static guint32
+colour_rgb (const IlColour *c)
+{
+  return ((guint32) lround (c->r * 255) << 16) | ((guint32) lround (c->g * 255) << 8) | (guint32) lround (c->b * 255);
+}
+
+static void
+test_render_gil_owner (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) layout = il_layout_new (t, &theme->metrics);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1200, 400);
+  cairo_t *cr = cairo_create (surface);
+  const IlRow *row = &g_array_index (layout->rows, IlRow, layout->lane_row[gil]);
+  IlRenderParams p;
+  guint prims;
+  double y;
+
+  il_render_params_init (&p, t, layout, theme);
+  p.viewport.start = 0;
+  p.viewport.span = IL_MSEC (12);
+  p.viewport.width = 1200 - theme->gutter_width;
+  p.height = 400;
+  prims = il_render_timeline (cr, &p);
+  cairo_destroy (cr);
+  g_assert_cmpuint (prims, >, 5);
+
+  /* The GIL lane shows a's colour before 6 ms and b's after, nothing after 10 ms. */
+  y = theme->ruler_height + row->y + row->height * 0.4;
+  g_assert_cmphex (pixel_at (surface, theme->gutter_width + p.viewport.width * 3 / 12, y), ==,
+                   colour_rgb (il_theme_identity (theme, layout->lane_colour[a])));
+  g_assert_cmphex (pixel_at (surface, theme->gutter_width + p.viewport.width * 8 / 12, y), ==,
+                   colour_rgb (il_theme_identity (theme, layout->lane_colour[b])));
+  g_assert_cmphex (pixel_at (surface, theme->gutter_width + p.viewport.width * 11 / 12, y), !=,
+                   colour_rgb (il_theme_identity (theme, layout->lane_colour[b])));
+  cairo_surface_destroy (surface);
+}
+
+/* Hundreds of thousands of events cost pixels, not events. */
+static void
+test_render_bounded (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  const IlTheme *theme = il_theme_get (IL_THEME_DARK);
+  guint32 lane = il_trace_add_lane (t, IL_LANE_TASK, "busy", IL_NO_LANE, 0);
+  g_autoptr(IlLayout) layout = NULL;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1000, 100);
+  cairo_t *cr = cairo_create (surface);
+  IlRenderParams p;
+  guint prims;
+
+  for (int i = 0; i < 300000; i++)
+    il_trace_append (t, i * IL_USEC (1), lane, IL_EVENT_STATE, i % 2 ? IL_STATE_RUNNING : IL_STATE_WAIT_GIL, 0, IL_NO_LANE);
+  il_trace_set_end_time (t, IL_MSEC (300));
+  layout = il_layout_new (t, &theme->metrics);
+  il_render_params_init (&p, t, layout, theme);
+  p.viewport.span = IL_MSEC (300);
+  p.viewport.width = 1000 - theme->gutter_width;
+  p.height = 100;
+  prims = il_render_timeline (cr, &p);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  g_assert_cmpuint (prims, <=, (guint) p.viewport.width + 10);
+}
+
+static void
+test_export_formats (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("interleave-export-XXXXXX", NULL);
+  g_autofree char *lesson = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons",
+                                              "07-convoy-effect.json", NULL);
+  g_autoptr(IlScenario) s = il_scenario_load_file (lesson, NULL);
+  IlRunConfig config;
+  g_autoptr(IlTrace) trace = NULL;
+  IlExportOptions options;
+  static const char *names[] = { "out.png", "out.svg", "out.pdf" };
+  static const char *magic[] = { "\x89PNG", "<?xml", "%PDF" };
+
+  g_assert_nonnull (s);
+  il_run_config_from_scenario (&config, s);
+  trace = il_simulate (s, &config, NULL);
+  il_export_options_init (&options);
+  options.title = "Convoy";
+  options.width = 800;
+  options.height = 500;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+      g_autofree char *data = NULL;
+      gsize len;
+      IlExportFormat format;
+
+      g_assert_true (il_export_format_from_path (path, &format));
+      g_assert_true (il_export_timelines (path, format, &trace, NULL, 1, &options, NULL));
+      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+      g_assert_true (g_str_has_prefix (data, magic[i]));
+      if (i == 0)
+        {
+          cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+          g_assert_cmpint (cairo_image_surface_get_width (png), ==, 800);
+          g_assert_cmpint (cairo_image_surface_get_height (png), ==, 500);
+          cairo_surface_destroy (png);
+        }
+      else if (i == 1)
+        g_assert_nonnull (strstr (data, "width=\"800"));
+      g_unlink (path);
+    }
+  {
+    IlExportFormat format;
+    g_assert_false (il_export_format_from_path ("x.jpeg", &format));
+  }
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/view/time-to-x", test_time_to_x);
+  g_test_add_func ("/view/zoom-keeps-anchor", test_zoom_keeps_anchor);
+  g_test_add_func ("/view/pan-fit-follow", test_pan_fit_follow);
+  g_test_add_func ("/view/ticks", test_ticks);
+  g_test_add_func ("/view/tick-labels", test_tick_labels);
+  g_test_add_func ("/view/durations", test_durations);
+  g_test_add_func ("/view/layout", test_layout);
+  g_test_add_func ("/view/hit", test_hit);
+  g_test_add_func ("/view/next-event", test_next_event);
+  g_test_add_func ("/render/gil-owner", test_render_gil_owner);
+  g_test_add_func ("/render/bounded", test_render_bounded);
+  g_test_add_func ("/export/formats", test_export_formats);
+  return g_test_run ();
+}

@@ -1,0 +1,235 @@
+/* test-window.c — the real window under Xvfb: play a lesson, look at it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Starts the window on the convoy-effect lesson, plays it for a moment at
+ * real speed, renders the timeline widget offscreen to a PNG and checks
+ * what it shows: every lane is laid out, and the GIL lane is painted in the
+ * colour of the thread the trace says held the GIL at that moment.
+ */
+#include <adwaita.h>
+#include <math.h>
+
+#include "il-application.h"
+#include "il-lesson-panel.h"
+#include "il-stats-panel.h"
+#include "il-window.h"
+
+static void
+iterate_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+wait_for_extent (IlSession *session)
+{
+  gboolean known = FALSE;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!known && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      il_session_get_extent (session, &known);
+    }
+  g_assert_true (known);
+}
+
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  GdkPaintable *paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  GskRenderNode *node;
+  GdkTexture *texture;
+
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gsk_render_node_unref (node);
+  g_object_unref (paintable);
+  return texture;
+}
+
+static guint32
+texel (GdkTexture *texture, guchar *data, int x, int y)
+{
+  gsize stride = gdk_texture_get_width (texture) * 4;
+  guint32 v = *(guint32 *) (gpointer) (data + y * stride + x * 4);   /* CAIRO ARGB32 (premultiplied) */
+  (void) texture;
+  return v & 0xffffff;
+}
+
+static guint32
+colour_rgb (const IlColour *c)
+{
+  return ((guint32) lround (c->r * 255) << 16) | ((guint32) lround (c->g * 255) << 8) | (guint32) lround (c->b * 255);
+}
+
+static void
+test_window_plays_convoy (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlTimeline *timeline = il_window_get_timeline (window);
+  IlTrace *trace;
+  guint32 gil = IL_NO_LANE, io = IL_NO_LANE, cpu = IL_NO_LANE, core0 = IL_NO_LANE;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *data = NULL;
+  g_autofree char *png = NULL;
+  IlHit hit;
+  gint64 at;
+  double x, y;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1500, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_cmpuint (il_window_get_lessons (window)->len, >=, 18);
+  g_assert_true (il_window_show_lesson (window, "07-convoy-effect"));
+  il_session_set_mode (session, IL_MODE_THREADS);
+  wait_for_extent (session);
+  iterate_for (300);
+
+  /* Play at 1× for half a second of real time. */
+  il_session_set_speed (session, 1.0);
+  il_session_set_playing (session, TRUE);
+  iterate_for (500);
+  il_session_set_playing (session, FALSE);
+  g_assert_cmpint (il_session_get_now (session), >, IL_MSEC (200));
+  g_assert_cmpint (il_session_get_now (session), <, IL_MSEC (1200));
+  trace = il_session_get_trace (session);
+  g_assert_cmpuint (trace->n_events, >, 100);
+  g_assert_cmpint (trace->end_time, >=, il_session_get_now (session) - IL_MSEC (1));
+
+  for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+    {
+      const IlLane *lane = il_trace_get_lane (trace, i);
+      if (lane->kind == IL_LANE_GIL)
+        gil = i;
+      else if (g_str_equal (lane->name, "io_thread"))
+        io = i;
+      else if (g_str_equal (lane->name, "cpu_thread"))
+        cpu = i;
+      else if (lane->kind == IL_LANE_CORE && lane->index == 0)
+        core0 = i;
+    }
+  g_assert_cmpuint (gil, !=, IL_NO_LANE);
+  g_assert_cmpuint (io, !=, IL_NO_LANE);
+  g_assert_cmpuint (cpu, !=, IL_NO_LANE);
+  g_assert_cmpuint (core0, !=, IL_NO_LANE);
+
+  /* Every lane of the trace has a place in the widget. */
+  for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+    if (il_trace_get_lane (trace, i)->kind != IL_LANE_PROCESS)
+      g_assert_true (il_timeline_lane_point (timeline, i, 0, &x, &y));
+
+  /* Zoom to 100–130 ms; in the convoy the CPU-bound thread holds the GIL
+   * for whole intervals while the I/O thread waits. */
+  il_timeline_set_time_range (timeline, IL_MSEC (100), IL_MSEC (30));
+  iterate_for (200);
+  at = IL_MSEC (102);
+  g_assert_true (il_hit_test (trace, gil, at, il_session_get_now (session), &hit));
+  g_assert_cmpuint (hit.other, ==, cpu);
+  g_assert_true (il_hit_test (trace, io, at, il_session_get_now (session), &hit));
+  g_assert_cmpint (hit.state, ==, IL_STATE_WAIT_GIL);
+
+  texture = render_widget (GTK_WIDGET (timeline));
+  png = g_build_filename (g_getenv ("G_TEST_BUILDDIR") ? g_getenv ("G_TEST_BUILDDIR") : ".", "test-window-timeline.png", NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, png));
+  data = g_malloc (gdk_texture_get_width (texture) * gdk_texture_get_height (texture) * 4);
+  gdk_texture_download (texture, data, gdk_texture_get_width (texture) * 4);
+
+  {
+    const IlTheme *theme = il_timeline_get_theme (timeline);
+    g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
+    guint32 want = colour_rgb (il_theme_identity (theme, layout->lane_colour[cpu]));
+    g_assert_true (il_timeline_lane_point (timeline, gil, at, &x, &y));
+    /* Sample a little above the centre, clear of the waiters' band. */
+    g_assert_cmphex (texel (texture, data, (int) x, (int) (y - 3)), ==, want);
+    /* The core runs the same thread. */
+    g_assert_true (il_timeline_lane_point (timeline, core0, at, &x, &y)
+                   || il_timeline_lane_point (timeline, core0 + 1, at, &x, &y));
+  }
+
+  /* The tooltip text names the holder. */
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (il_timeline_lane_point (timeline, gil, at, &x, &y));
+    text = il_timeline_describe_at (timeline, x, y);
+    g_assert_nonnull (text);
+    g_assert_nonnull (strstr (text, "held by cpu_thread"));
+  }
+
+  /* Stepping moves to the next scheduling event. */
+  {
+    gint64 before = il_session_get_now (session);
+    g_assert_true (il_session_step (session, FALSE, FALSE));
+    g_assert_cmpint (il_session_get_now (session), >, before);
+    g_assert_true (il_session_step (session, TRUE, TRUE));
+    g_assert_cmpint (il_session_get_now (session), <, before + IL_MSEC (10));
+  }
+
+  /* Live what-if: another switch interval re-simulates at the same playhead. */
+  {
+    gint64 now = il_session_get_now (session);
+    il_session_set_switch_interval (session, IL_MSEC (1));
+    g_assert_cmpint (il_session_get_now (session), ==, now);
+    g_assert_true (il_session_get_trace (session) != trace);
+    g_assert_cmpint (il_session_get_trace (session)->end_time, >=, now);
+  }
+
+  /* Play to the end: the answer is revealed. */
+  il_session_seek (session, IL_ENGINE_MAX_TIME);
+  iterate_for (100);
+  g_assert_true (il_session_is_at_end (session));
+
+  /* Presenter mode on and off. */
+  il_window_set_presenter (window, TRUE);
+  iterate_for (200);
+  il_window_set_presenter (window, FALSE);
+  iterate_for (100);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
+static void
+test_window_every_lesson_and_mode (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  GPtrArray *lessons = il_window_get_lessons (window);
+
+  gtk_window_present (GTK_WINDOW (window));
+  for (guint i = 0; i < lessons->len; i++)
+    {
+      const IlScenario *s = g_ptr_array_index (lessons, i);
+      il_session_set_scenario (session, s);
+      for (IlMode m = 0; m < IL_N_MODES; m++)
+        if (s->modes_mask & IL_MODE_MASK (m))
+          {
+            il_session_set_mode (session, m);
+            il_session_seek (session, IL_MSEC (50));
+            g_assert_null (il_session_get_error (session));
+            iterate_for (5);
+          }
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_setenv ("GTK_A11Y", "none", FALSE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  il_application_register_resources ();
+  g_test_add_func ("/window/plays-convoy", test_window_plays_convoy);
+  g_test_add_func ("/window/every-lesson-and-mode", test_window_every_lesson_and_mode);
+  return g_test_run ();
+}
