@@ -9,6 +9,13 @@
 struct _IlApplication
 {
   AdwApplication parent_instance;
+
+  /* From the command line, applied to the first window. */
+  char    *lesson;
+  char    *mode;
+  double   speed;
+  gboolean play;
+  gboolean presenter;
 };
 
 G_DEFINE_FINAL_TYPE (IlApplication, il_application, ADW_TYPE_APPLICATION)
@@ -82,13 +89,67 @@ static const GActionEntry app_actions[] = {
 };
 
 static void
+apply_options (IlApplication *self,
+               IlWindow      *window)
+{
+  IlSession *session = il_window_get_session (window);
+  IlMode mode;
+
+  if (self->lesson != NULL && !il_window_show_lesson (window, self->lesson))
+    g_printerr ("interleave: no built-in lesson called “%s”\n", self->lesson);
+  if (self->mode != NULL)
+    {
+      if (il_mode_from_string (self->mode, &mode))
+        il_session_set_mode (session, mode);
+      else
+        g_printerr ("interleave: unknown mode “%s” (sequential, asyncio, threads, free-threading, processes)\n",
+                    self->mode);
+    }
+  if (self->speed > 0)
+    il_session_set_speed (session, self->speed);
+  if (self->presenter)
+    il_window_set_presenter (window, TRUE);
+  if (self->play)
+    il_session_set_playing (session, TRUE);
+  g_clear_pointer (&self->lesson, g_free);
+  g_clear_pointer (&self->mode, g_free);
+}
+
+static void
 il_application_activate (GApplication *app)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
   if (window == NULL)
-    window = GTK_WINDOW (il_window_new (ADW_APPLICATION (app)));
+    {
+      window = GTK_WINDOW (il_window_new (ADW_APPLICATION (app)));
+      apply_options (IL_APPLICATION (app), IL_WINDOW (window));
+    }
   gtk_window_present (window);
+}
+
+static int
+il_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  IlApplication *self = IL_APPLICATION (app);
+
+  g_variant_dict_lookup (options, "lesson", "s", &self->lesson);
+  g_variant_dict_lookup (options, "mode", "s", &self->mode);
+  g_variant_dict_lookup (options, "speed", "d", &self->speed);
+  self->play = g_variant_dict_contains (options, "play");
+  self->presenter = g_variant_dict_contains (options, "presenter");
+  return -1;
+}
+
+static void
+il_application_finalize (GObject *object)
+{
+  IlApplication *self = IL_APPLICATION (object);
+
+  g_free (self->lesson);
+  g_free (self->mode);
+  G_OBJECT_CLASS (il_application_parent_class)->finalize (object);
 }
 
 static void
@@ -102,6 +163,7 @@ il_application_open (GApplication  *app,
       IlWindow *window = il_window_new (ADW_APPLICATION (app));
       gtk_window_present (GTK_WINDOW (window));
       il_window_open_file (window, files[i]);
+      apply_options (IL_APPLICATION (app), window);
     }
 }
 
@@ -120,7 +182,9 @@ il_application_class_init (IlApplicationClass *klass)
 {
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->finalize = il_application_finalize;
   app_class->activate = il_application_activate;
+  app_class->handle_local_options = il_application_handle_local_options;
   app_class->open = il_application_open;
   app_class->startup = il_application_startup;
 }
@@ -128,6 +192,20 @@ il_application_class_init (IlApplicationClass *klass)
 static void
 il_application_init (IlApplication *self)
 {
+  static const GOptionEntry entries[] = {
+    { "lesson", 'l', 0, G_OPTION_ARG_STRING, NULL, "Open a built-in lesson (e.g. 07-convoy-effect)", "NAME" },
+    { "mode", 'm', 0, G_OPTION_ARG_STRING, NULL, "Run it as sequential, asyncio, threads, free-threading or processes", "MODE" },
+    { "speed", 's', 0, G_OPTION_ARG_DOUBLE, NULL, "Playback speed, virtual seconds per second (e.g. 0.05)", "X" },
+    { "play", 'p', 0, G_OPTION_ARG_NONE, NULL, "Start playing at once", NULL },
+    { "presenter", 0, 0, G_OPTION_ARG_NONE, NULL, "Start in presenter mode (full screen, large type)", NULL },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), "[FILE…]");
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            "See how Python runs concurrent work. FILE is a scenario (.json), "
+                                            "a saved run (.itrace) or a Chrome/Perfetto/VizTracer trace (.json).");
 }
 
 void

@@ -681,6 +681,7 @@ draw_arrows (Ctx *c)
   gsize hi = il_trace_lower_bound (t, MIN (c->t_hi, c->upto) + 1);
   double s = c->theme->line_width;
   guint drawn = 0;
+  double last_x = -G_MAXDOUBLE;
   g_autoptr(GHashTable) flows = NULL;
 
   if (hi - lo > 200000)
@@ -740,6 +741,11 @@ draw_arrows (Ctx *c)
       if (y0 < 0 || y1 < 0)
         continue;
       x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+      /* Arrows closer than a few pixels would smear into a bar: zoom in
+       * to see each one. */
+      if (x - last_x < 8 * s)
+        continue;
+      last_x = x;
       /* A slight slant so that arrows at one instant stay apart. */
       arrow (c->cr, x - 6 * s, y0, x, y1 + (y1 > y0 ? -4 : 4) * s, s);
       drawn++;
