@@ -8,6 +8,8 @@
  * colour of the thread the trace says held the GIL at that moment.
  */
 #include <adwaita.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 
 #include "il-application.h"
@@ -221,6 +223,56 @@ test_window_every_lesson_and_mode (void)
   iterate_for (50);
 }
 
+/* The compare view's numbers are the CLI's numbers. */
+static void
+test_compare_matches_cli (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlCompareView *compare = il_window_get_compare_view (window);
+  g_autofree char *lesson = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons",
+                                              "02-gil-cpu-threads.json", NULL);
+  const char *argv[] = { g_getenv ("INTERLEAVE_CLI"), "simulate", lesson, "--mode", "all", "--json", NULL };
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *modes;
+  int status;
+
+  g_assert_nonnull (argv[0]);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "02-gil-cpu-threads"));
+  il_window_set_comparing (window, TRUE);
+  iterate_for (300);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  modes = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "modes");
+  for (IlMode m = 0; m < IL_N_MODES; m++)
+    {
+      gint64 shown = il_compare_view_get_makespan (compare, m);
+      double cli;
+
+      if (shown < 0)
+        continue;   /* the lesson compares the modes it declares */
+      cli = json_object_get_double_member (json_object_get_object_member (modes, il_mode_to_string (m)),
+                                           "makespan_ms");
+      g_assert_cmpfloat (fabs (cli - shown / 1e6), <, 1e-6);
+    }
+  g_assert_cmpint (il_compare_view_get_makespan (compare, IL_MODE_THREADS), >, 0);
+  g_assert_cmpint (il_compare_view_get_makespan (compare, IL_MODE_SEQUENTIAL), >, 0);
+
+  {
+    g_autofree char *png = g_build_filename (g_get_tmp_dir (), "interleave-compare-test.svg", NULL);
+    g_assert_true (il_compare_view_export (compare, png, 1200, 1, FALSE, &error));
+    g_assert_no_error (error);
+    g_unlink (png);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -234,5 +286,6 @@ main (int argc, char **argv)
   il_application_register_resources ();
   g_test_add_func ("/window/plays-convoy", test_window_plays_convoy);
   g_test_add_func ("/window/every-lesson-and-mode", test_window_every_lesson_and_mode);
+  g_test_add_func ("/window/compare-matches-cli", test_compare_matches_cli);
   return g_test_run ();
 }

@@ -16,6 +16,7 @@ struct _IlApplication
   double   speed;
   gboolean play;
   gboolean presenter;
+  gboolean compare;
 };
 
 G_DEFINE_FINAL_TYPE (IlApplication, il_application, ADW_TYPE_APPLICATION)
@@ -46,6 +47,7 @@ static const struct {
   { "win.more-cores", { "<Control>Up", NULL } },
   { "win.fewer-cores", { "<Control>Down", NULL } },
   { "win.side-panel", { "F8", NULL } },
+  { "win.compare", { "<Control>m", NULL } },
   { "win.cancel-loading", { "Escape", NULL } },
   { "win.set-mode('sequential')", { "<Control>1", NULL } },
   { "win.set-mode('asyncio')", { "<Control>2", NULL } },
@@ -107,6 +109,8 @@ apply_options (IlApplication *self,
     }
   if (self->speed > 0)
     il_session_set_speed (session, self->speed);
+  if (self->compare)
+    il_window_set_comparing (window, TRUE);
   if (self->presenter)
     il_window_set_presenter (window, TRUE);
   if (self->play)
@@ -139,6 +143,7 @@ il_application_handle_local_options (GApplication *app,
   g_variant_dict_lookup (options, "speed", "d", &self->speed);
   self->play = g_variant_dict_contains (options, "play");
   self->presenter = g_variant_dict_contains (options, "presenter");
+  self->compare = g_variant_dict_contains (options, "compare");
   return -1;
 }
 
@@ -198,6 +203,7 @@ il_application_init (IlApplication *self)
     { "speed", 's', 0, G_OPTION_ARG_DOUBLE, NULL, "Playback speed, virtual seconds per second (e.g. 0.05)", "X" },
     { "play", 'p', 0, G_OPTION_ARG_NONE, NULL, "Start playing at once", NULL },
     { "presenter", 0, 0, G_OPTION_ARG_NONE, NULL, "Start in presenter mode (full screen, large type)", NULL },
+    { "compare", 'c', 0, G_OPTION_ARG_NONE, NULL, "Start in the compare view (every mode stacked)", NULL },
     { NULL }
   };
 

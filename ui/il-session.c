@@ -363,6 +363,18 @@ il_session_get_error (IlSession *self)
     rebuild (self, TRUE);                              \
   }
 
+void
+il_session_set_config (IlSession         *self,
+                       const IlRunConfig *config)
+{
+  g_return_if_fail (IL_IS_SESSION (self));
+  g_return_if_fail (config != NULL);
+  if (self->scenario == NULL || memcmp (&self->config, config, sizeof *config) == 0)
+    return;
+  self->config = *config;
+  rebuild (self, TRUE);
+}
+
 DEFINE_CONFIG_SETTER (il_session_set_mode, IlMode, mode)
 DEFINE_CONFIG_SETTER (il_session_set_cores, guint, cores)
 DEFINE_CONFIG_SETTER (il_session_set_workers, guint, workers)

@@ -47,6 +47,9 @@ gboolean           il_session_is_live           (IlSession          *self);
 const GError      *il_session_get_error         (IlSession          *self);
 
 /* Re-simulate with another configuration, keeping the playhead. */
+/* All of it at once (mode, cores, workers, interval, params). */
+void               il_session_set_config        (IlSession          *self,
+                                                 const IlRunConfig  *config);
 void               il_session_set_mode          (IlSession          *self,
                                                  IlMode              mode);
 void               il_session_set_cores         (IlSession          *self,

@@ -26,6 +26,7 @@ struct _IlTimeline
   gboolean    user_moved;    /* the person zoomed or panned: do not refit */
   gboolean    presenter;
   gboolean    show_ruler;
+  gboolean    full_height;   /* ask for every lane's height (stacked in a scroller) */
 
   guint32     hover_lane;
   gboolean    has_selection;
@@ -190,6 +191,14 @@ il_timeline_set_presenter (IlTimeline *self,
     return;
   self->presenter = presenter;
   g_clear_pointer (&self->layout, il_layout_free);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+il_timeline_set_full_height (IlTimeline *self,
+                             gboolean    full_height)
+{
+  self->full_height = full_height;
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
@@ -600,8 +609,8 @@ il_timeline_measure (GtkWidget      *widget,
   else
     {
       ensure_layout (self);
-      *minimum = 120;
       *natural = (int) (lanes_top (self) + (self->layout != NULL ? self->layout->height : 200));
+      *minimum = self->full_height ? *natural : 120;
     }
 }
 

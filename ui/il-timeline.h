@@ -33,6 +33,9 @@ void              il_timeline_set_follow        (IlTimeline       *self,
                                                  gboolean          follow);
 void              il_timeline_set_presenter     (IlTimeline       *self,
                                                  gboolean          presenter);
+/* Asks for the height of all lanes, for timelines stacked in a scroller. */
+void              il_timeline_set_full_height   (IlTimeline       *self,
+                                                 gboolean          full_height);
 void              il_timeline_set_show_ruler    (IlTimeline       *self,
                                                  gboolean          show);
 /* The selected interval, or FALSE when none. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "il-window.h"
+#include "il-compare-view.h"
 #include "il-export.h"
 #include "il-lesson-panel.h"
 #include "il-render.h"
@@ -53,6 +54,9 @@ struct _IlWindow
   GtkWidget   *loading_label;
   GCancellable *loading_cancellable;
   GtkWidget   *paned;
+  GtkWidget   *main_stack;       /* "timeline" or "compare" */
+  GtkWidget   *compare_button;
+  GtkWidget   *compare_view;
   GtkWidget   *timeline;
   GtkWidget   *legend;
   GtkWidget   *side_stack;
@@ -66,6 +70,9 @@ struct _IlWindow
 };
 
 G_DEFINE_FINAL_TYPE (IlWindow, il_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static gboolean comparing       (IlWindow *self);
+static void     refresh_compare (IlWindow *self);
 
 static const char *mode_labels[] = { "Sequential", "asyncio", "Threads (GIL)", "Free-threading", "Processes", NULL };
 
@@ -217,6 +224,13 @@ on_session_progressed (IlWindow *self)
 static void
 on_session_trace_changed (IlWindow *self)
 {
+  if (comparing (self))
+    {
+      if (il_session_is_live (self->session))
+        refresh_compare (self);
+      else
+        il_window_set_comparing (self, FALSE);
+    }
   sync_controls (self);
   update_time_label (self);
   update_error (self);
@@ -805,6 +819,16 @@ on_export_response (GtkNativeDialog *dialog,
       if (self->presenter)
         options.theme = IL_THEME_PRESENTER;
 
+      if (comparing (self))
+        {
+          if (!il_compare_view_export (IL_COMPARE_VIEW (self->compare_view), path, options.width, options.scale,
+                                       g_strcmp0 (range, "visible") == 0, &error))
+            show_error (self, "Cannot export the image", error->message);
+          else
+            adw_toast_overlay_add_toast (self->toasts, adw_toast_new ("Exported the comparison"));
+          g_object_unref (dialog);
+          return;
+        }
       /* Images show the whole run, played or not. */
       if (il_session_is_live (self->session))
         {
@@ -893,6 +917,8 @@ action_transport (GtkWidget  *widget,
   else if (g_str_equal (name, "win.more-cores") || g_str_equal (name, "win.fewer-cores"))
     gtk_spin_button_spin (GTK_SPIN_BUTTON (self->cores_spin),
                           g_str_equal (name, "win.more-cores") ? GTK_SPIN_STEP_FORWARD : GTK_SPIN_STEP_BACKWARD, 1);
+  else if (g_str_equal (name, "win.compare"))
+    il_window_set_comparing (self, !comparing (self));
   else if (g_str_equal (name, "win.cancel-loading"))
     {
       if (self->loading_cancellable != NULL)
@@ -918,6 +944,47 @@ action_mode (GtkWidget  *widget,
     }
 }
 
+static gboolean
+comparing (IlWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (self->main_stack)), "compare") == 0;
+}
+
+static void
+refresh_compare (IlWindow *self)
+{
+  const IlScenario *scenario = il_session_get_scenario (self->session);
+  guint32 modes;
+
+  if (scenario == NULL || !il_session_is_live (self->session))
+    return;
+  /* The lesson's own modes when it names several, else all five. */
+  modes = scenario->modes_mask;
+  if ((modes & (modes - 1)) == 0)
+    modes = IL_MODE_MASK_ALL;
+  il_compare_view_set_scenario (IL_COMPARE_VIEW (self->compare_view), scenario,
+                                il_session_get_config (self->session), modes);
+}
+
+void
+il_window_set_comparing (IlWindow *self,
+                         gboolean  compare)
+{
+  g_return_if_fail (IL_IS_WINDOW (self));
+  if (compare && !il_session_is_live (self->session))
+    compare = FALSE;
+  if (compare)
+    refresh_compare (self);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), compare ? "compare" : "timeline");
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->compare_button), compare);
+}
+
+IlCompareView *
+il_window_get_compare_view (IlWindow *self)
+{
+  return IL_COMPARE_VIEW (self->compare_view);
+}
+
 void
 il_window_set_presenter (IlWindow *self,
                          gboolean  presenter)
@@ -927,6 +994,7 @@ il_window_set_presenter (IlWindow *self,
     return;
   self->presenter = presenter;
   il_timeline_set_presenter (IL_TIMELINE (self->timeline), presenter);
+  il_compare_view_set_presenter (IL_COMPARE_VIEW (self->compare_view), presenter);
   gtk_widget_set_visible (self->toolbar, !presenter);
   gtk_widget_set_visible (self->header, !presenter);
   if (presenter)
@@ -1128,7 +1196,7 @@ il_window_class_init (IlWindowClass *klass)
     "win.play-pause", "win.step-forward", "win.step-back", "win.step-gil-forward", "win.step-gil-back",
     "win.restart", "win.go-to-end", "win.faster", "win.slower", "win.zoom-in", "win.zoom-out",
     "win.zoom-fit", "win.reveal-answer", "win.lessons", "win.presenter", "win.leave-presenter",
-    "win.more-cores", "win.fewer-cores", "win.side-panel", "win.cancel-loading",
+    "win.more-cores", "win.fewer-cores", "win.side-panel", "win.cancel-loading", "win.compare",
   };
 
   object_class->dispose = il_window_dispose;
@@ -1180,12 +1248,16 @@ il_window_init (IlWindow *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (open_button), "win.open");
   gtk_widget_set_tooltip_text (open_button, "Open a scenario or a trace (Ctrl+O)");
   adw_header_bar_pack_start (ADW_HEADER_BAR (self->header), open_button);
+  self->compare_button = gtk_toggle_button_new_with_mnemonic ("_Compare Modes");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->compare_button), "win.compare");
+  gtk_widget_set_tooltip_text (self->compare_button, "The same workload in every mode on one time axis (Ctrl+M)");
   menu_button = gtk_menu_button_new ();
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu_button), "open-menu-symbolic");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), menu);
   gtk_menu_button_set_primary (GTK_MENU_BUTTON (menu_button), TRUE);
   gtk_widget_set_tooltip_text (menu_button, "Main menu (F10)");
   adw_header_bar_pack_end (ADW_HEADER_BAR (self->header), menu_button);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (self->header), self->compare_button);
   gtk_box_append (GTK_BOX (outer), self->header);
 
   /* Transport bar. */
@@ -1318,8 +1390,12 @@ il_window_init (IlWindow *self)
   gtk_box_append (GTK_BOX (side), self->side_stack);
   gtk_widget_set_size_request (side, 320, -1);
 
+  self->compare_view = il_compare_view_new ();
+  self->main_stack = gtk_stack_new ();
+  gtk_stack_add_named (GTK_STACK (self->main_stack), main_box, "timeline");
+  gtk_stack_add_named (GTK_STACK (self->main_stack), self->compare_view, "compare");
   self->paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  gtk_paned_set_start_child (GTK_PANED (self->paned), main_box);
+  gtk_paned_set_start_child (GTK_PANED (self->paned), self->main_stack);
   gtk_paned_set_end_child (GTK_PANED (self->paned), side);
   gtk_paned_set_resize_end_child (GTK_PANED (self->paned), FALSE);
   gtk_paned_set_shrink_end_child (GTK_PANED (self->paned), FALSE);

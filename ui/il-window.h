@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 
+#include "il-compare-view.h"
 #include "il-session.h"
 #include "il-timeline.h"
 
@@ -25,6 +26,10 @@ gboolean    il_window_show_lesson    (IlWindow       *self,
                                       const char     *name);
 void        il_window_set_presenter  (IlWindow       *self,
                                       gboolean        presenter);
+/* Shows every mode stacked (the compare view) or the live timeline. */
+void        il_window_set_comparing  (IlWindow       *self,
+                                      gboolean        compare);
+IlCompareView *il_window_get_compare_view (IlWindow  *self);
 /* The built-in lessons, loaded from resources (IlScenario*). */
 GPtrArray  *il_window_get_lessons    (IlWindow       *self);
 

@@ -1,0 +1,371 @@
+/* il-compare-view.c — one workload in every mode, stacked on one time axis
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each mode gets its own session run to the end and its own timeline;
+ * zooming or panning one moves them all, so "threads took twice as long"
+ * is something you see, not just read.  Above them, a bar chart of the
+ * makespans with the speed-up against sequential.
+ */
+#include <math.h>
+
+#include "il-compare-view.h"
+#include "il-export.h"
+#include "il-session.h"
+
+typedef struct {
+  IlMode      mode;
+  IlSession  *session;
+  GtkWidget  *label;
+  GtkWidget  *timeline;
+} Row;
+
+struct _IlCompareView
+{
+  GtkWidget   parent_instance;
+
+  GtkWidget  *scroller;
+  GtkWidget  *box;
+  GtkWidget  *chart;
+  GArray     *rows;        /* of Row */
+  IlScenario *scenario;
+  gboolean    syncing;
+  gboolean    presenter;
+};
+
+G_DEFINE_FINAL_TYPE (IlCompareView, il_compare_view, GTK_TYPE_WIDGET)
+
+static void
+clear_rows (IlCompareView *self)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      gtk_box_remove (GTK_BOX (self->box), row->label);
+      gtk_box_remove (GTK_BOX (self->box), row->timeline);
+      g_clear_object (&row->session);
+    }
+  g_array_set_size (self->rows, 0);
+}
+
+static gint64
+row_makespan (const Row *row)
+{
+  const IlStats *stats = il_session_get_final_stats (row->session);
+  IlTrace *trace = il_session_get_trace (row->session);
+
+  if (stats != NULL)
+    return stats->makespan;
+  return trace != NULL && trace->finished ? trace->end_time : -1;
+}
+
+gint64
+il_compare_view_get_makespan (IlCompareView *self,
+                              IlMode         mode)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      if (row->mode == mode)
+        return row_makespan (row);
+    }
+  return -1;
+}
+
+static gint64
+sequential_makespan (IlCompareView *self)
+{
+  return il_compare_view_get_makespan (self, IL_MODE_SEQUENTIAL);
+}
+
+static void
+update_labels (IlCompareView *self)
+{
+  gint64 seq = sequential_makespan (self);
+
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      gint64 ms = row_makespan (row);
+      const GError *error = il_session_get_error (row->session);
+      g_autofree char *text = NULL;
+
+      if (error != NULL)
+        text = g_markup_printf_escaped ("<b>%s</b> — %s", il_mode_to_label (row->mode), error->message);
+      else if (ms < 0)
+        text = g_markup_printf_escaped ("<b>%s</b> — running…", il_mode_to_label (row->mode));
+      else if (seq > 0 && row->mode != IL_MODE_SEQUENTIAL)
+        text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms, <b>%.2f×</b> the speed of sequential",
+                                        il_mode_to_label (row->mode), ms / 1e6, (double) seq / MAX (ms, 1));
+      else
+        text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms", il_mode_to_label (row->mode), ms / 1e6);
+      gtk_label_set_markup (GTK_LABEL (row->label), text);
+    }
+  gtk_widget_queue_draw (self->chart);
+}
+
+static void
+draw_chart (GtkDrawingArea *area,
+            cairo_t        *cr,
+            int             width,
+            int             height,
+            gpointer        data)
+{
+  IlCompareView *self = data;
+  const IlTheme *theme = il_theme_get (self->presenter ? IL_THEME_PRESENTER : IL_THEME_LIGHT);
+  GtkWidget *widget = GTK_WIDGET (area);
+  GdkRGBA fg;
+  gint64 max = 0, seq = sequential_makespan (self);
+  double label_w = 150, bar_h, y = 4;
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
+
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  for (guint i = 0; i < self->rows->len; i++)
+    max = MAX (max, row_makespan (&g_array_index (self->rows, Row, i)));
+  if (self->rows->len == 0 || max <= 0)
+    {
+      g_object_unref (layout);
+      return;
+    }
+  bar_h = MIN (28.0, (height - 8.0) / self->rows->len);
+
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      gint64 ms = row_makespan (row);
+      double w = ms > 0 ? (width - label_w - 190) * (double) ms / max : 0;
+      g_autofree char *value = NULL;
+      int tw, th;
+
+      pango_layout_set_text (layout, il_mode_to_label (row->mode), -1);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      gdk_cairo_set_source_rgba (cr, &fg);
+      cairo_move_to (cr, label_w - tw - 8, y + (bar_h - th) / 2);
+      pango_cairo_show_layout (cr, layout);
+
+      il_theme_set_source (cr, il_theme_identity (theme, row->mode * 2));
+      cairo_rectangle (cr, label_w, y + 3, MAX (w, 1), bar_h - 6);
+      cairo_fill (cr);
+
+      if (ms > 0)
+        {
+          value = seq > 0 && row->mode != IL_MODE_SEQUENTIAL
+                  ? g_strdup_printf ("%.1f ms · %.2f×", ms / 1e6, (double) seq / ms)
+                  : g_strdup_printf ("%.1f ms", ms / 1e6);
+          pango_layout_set_text (layout, value, -1);
+          pango_layout_get_pixel_size (layout, &tw, &th);
+          gdk_cairo_set_source_rgba (cr, &fg);
+          cairo_move_to (cr, label_w + w + 8, y + (bar_h - th) / 2);
+          pango_cairo_show_layout (cr, layout);
+        }
+      y += bar_h;
+    }
+  g_object_unref (layout);
+}
+
+static void
+on_viewport_changed (IlTimeline    *source,
+                     IlCompareView *self)
+{
+  const IlViewport *vp = il_timeline_get_viewport (source);
+
+  if (self->syncing)
+    return;
+  self->syncing = TRUE;
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      if (row->timeline != GTK_WIDGET (source))
+        il_timeline_set_time_range (IL_TIMELINE (row->timeline), vp->start, vp->span);
+    }
+  self->syncing = FALSE;
+}
+
+static void
+fit_all (IlCompareView *self)
+{
+  gint64 max = 0;
+
+  for (guint i = 0; i < self->rows->len; i++)
+    max = MAX (max, row_makespan (&g_array_index (self->rows, Row, i)));
+  if (max <= 0)
+    return;
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      IlViewport vp = { 0, 1, 1 };
+      il_viewport_fit (&vp, 0, max);
+      self->syncing = TRUE;
+      il_timeline_set_time_range (IL_TIMELINE (row->timeline), vp.start, vp.span);
+      self->syncing = FALSE;
+    }
+}
+
+static void
+on_extent_known (IlCompareView *self)
+{
+  update_labels (self);
+  fit_all (self);
+}
+
+void
+il_compare_view_set_scenario (IlCompareView     *self,
+                              const IlScenario  *scenario,
+                              const IlRunConfig *base,
+                              guint32            modes_mask)
+{
+  g_return_if_fail (IL_IS_COMPARE_VIEW (self));
+
+  clear_rows (self);
+  g_clear_pointer (&self->scenario, il_scenario_free);
+  if (scenario == NULL)
+    return;
+  self->scenario = il_scenario_copy (scenario);
+
+  for (IlMode m = 0; m < IL_N_MODES; m++)
+    {
+      Row row = { .mode = m };
+
+      if (!(modes_mask & IL_MODE_MASK (m)))
+        continue;
+      IlRunConfig config = *base;
+
+      row.session = il_session_new ();
+      il_session_set_scenario (row.session, scenario);
+      config.mode = m;
+      il_session_set_config (row.session, &config);
+      /* The picture of the whole run: simulate it all now. */
+      il_session_seek (row.session, IL_ENGINE_MAX_TIME);
+
+      row.label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (row.label), 0);
+      gtk_widget_set_margin_top (row.label, 10);
+      gtk_widget_set_margin_start (row.label, 8);
+      row.timeline = il_timeline_new (row.session);
+      gtk_widget_set_vexpand (row.timeline, FALSE);
+      il_timeline_set_full_height (IL_TIMELINE (row.timeline), TRUE);
+      il_timeline_set_presenter (IL_TIMELINE (row.timeline), self->presenter);
+      il_timeline_set_show_ruler (IL_TIMELINE (row.timeline), TRUE);
+      g_signal_connect (row.timeline, "viewport-changed", G_CALLBACK (on_viewport_changed), self);
+      g_signal_connect_object (row.session, "extent-known", G_CALLBACK (on_extent_known), self, G_CONNECT_SWAPPED);
+      gtk_box_append (GTK_BOX (self->box), row.label);
+      gtk_box_append (GTK_BOX (self->box), row.timeline);
+      g_array_append_val (self->rows, row);
+    }
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart), 8 + 28 * self->rows->len);
+  update_labels (self);
+  fit_all (self);
+}
+
+void
+il_compare_view_set_presenter (IlCompareView *self,
+                               gboolean       presenter)
+{
+  self->presenter = presenter;
+  for (guint i = 0; i < self->rows->len; i++)
+    il_timeline_set_presenter (IL_TIMELINE (g_array_index (self->rows, Row, i).timeline), presenter);
+  gtk_widget_queue_draw (self->chart);
+}
+
+gboolean
+il_compare_view_export (IlCompareView *self,
+                        const char    *path,
+                        double         width,
+                        double         scale,
+                        gboolean       visible_range,
+                        GError       **error)
+{
+  g_autoptr(GPtrArray) traces = g_ptr_array_new ();
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  gint64 seq = sequential_makespan (self);
+  IlExportOptions options;
+  IlExportFormat format;
+
+  if (self->rows->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Nothing to export");
+      return FALSE;
+    }
+  if (!il_export_format_from_path (path, &format))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s: the image must end in .png, .svg or .pdf", path);
+      return FALSE;
+    }
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      gint64 ms = row_makespan (row);
+      g_ptr_array_add (traces, il_session_get_trace (row->session));
+      g_ptr_array_add (labels, seq > 0 && row->mode != IL_MODE_SEQUENTIAL && ms > 0
+                               ? g_strdup_printf ("%s — %.1f ms, %.2f× sequential", il_mode_to_label (row->mode),
+                                                  ms / 1e6, (double) seq / ms)
+                               : g_strdup_printf ("%s — %.1f ms", il_mode_to_label (row->mode), ms / 1e6));
+    }
+  il_export_options_init (&options);
+  options.title = self->scenario->title;
+  options.width = width;
+  options.scale = scale;
+  if (self->presenter)
+    options.theme = IL_THEME_PRESENTER;
+  if (visible_range)
+    {
+      const IlViewport *vp = il_timeline_get_viewport (IL_TIMELINE (g_array_index (self->rows, Row, 0).timeline));
+      options.from = MAX (0, vp->start);
+      options.to = vp->start + vp->span;
+    }
+  return il_export_timelines (path, format, (IlTrace * const *) traces->pdata,
+                              (const char * const *) labels->pdata, traces->len, &options, error);
+}
+
+static void
+il_compare_view_dispose (GObject *object)
+{
+  IlCompareView *self = IL_COMPARE_VIEW (object);
+
+  if (self->rows != NULL)
+    for (guint i = 0; i < self->rows->len; i++)
+      g_clear_object (&g_array_index (self->rows, Row, i).session);
+  g_clear_pointer (&self->rows, g_array_unref);
+  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  g_clear_pointer (&self->scenario, il_scenario_free);
+  G_OBJECT_CLASS (il_compare_view_parent_class)->dispose (object);
+}
+
+static void
+il_compare_view_class_init (IlCompareViewClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = il_compare_view_dispose;
+  gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), "compareview");
+}
+
+static void
+il_compare_view_init (IlCompareView *self)
+{
+  GtkWidget *heading = gtk_label_new ("Makespan by mode (speed-up against sequential)");
+
+  self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
+  self->scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->box);
+
+  gtk_label_set_xalign (GTK_LABEL (heading), 0);
+  gtk_widget_add_css_class (heading, "heading");
+  gtk_widget_set_margin_start (heading, 8);
+  gtk_widget_set_margin_top (heading, 8);
+  gtk_box_append (GTK_BOX (self->box), heading);
+  self->chart = gtk_drawing_area_new ();
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->chart), draw_chart, self, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->chart), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Bar chart of makespans by mode", -1);
+  gtk_box_append (GTK_BOX (self->box), self->chart);
+}
+
+GtkWidget *
+il_compare_view_new (void)
+{
+  return g_object_new (IL_TYPE_COMPARE_VIEW, NULL);
+}

@@ -1,0 +1,37 @@
+/* il-compare-view.h — one workload in every mode, stacked on one time axis
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "il-engine.h"
+#include "il-timeline.h"
+
+G_BEGIN_DECLS
+
+#define IL_TYPE_COMPARE_VIEW (il_compare_view_get_type ())
+G_DECLARE_FINAL_TYPE (IlCompareView, il_compare_view, IL, COMPARE_VIEW, GtkWidget)
+
+GtkWidget *il_compare_view_new          (void);
+/* Runs scenario with base (cores, workers, interval) in every mode of
+ * modes_mask, each to completion. */
+void       il_compare_view_set_scenario (IlCompareView     *self,
+                                         const IlScenario  *scenario,
+                                         const IlRunConfig *base,
+                                         guint32            modes_mask);
+/* Makespan of a mode's complete run, or -1 when not shown. */
+gint64     il_compare_view_get_makespan (IlCompareView     *self,
+                                         IlMode             mode);
+void       il_compare_view_set_presenter (IlCompareView    *self,
+                                          gboolean          presenter);
+/* Exports the stacked timelines (visible range) as one image. */
+gboolean   il_compare_view_export       (IlCompareView     *self,
+                                         const char        *path,
+                                         double             width,
+                                         double             scale,
+                                         gboolean           visible_range,
+                                         GError           **error);
+
+G_END_DECLS
