@@ -1,0 +1,645 @@
+/* il-trace-io.c — Interleave's own trace file: save and load a recorded run
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Layout (docs/trace-format.md): the magic "ILTRACE\0", a u32 format
+ * version, then tagged sections [u32 tag][u64 length][payload] in any
+ * order, the last one "END " holding the CRC-32 of every byte before it.
+ * Readers skip sections they do not know, so later versions can add some
+ * without breaking older readers; a change that older readers would
+ * misread bumps the version.  All numbers are little-endian.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "il-trace-io.h"
+
+#define MAGIC "ILTRACE"          /* plus its NUL: 8 bytes */
+#define FORMAT_VERSION 1
+#define TAG(a, b, c, d) ((guint32) (a) | (guint32) (b) << 8 | (guint32) (c) << 16 | (guint32) (d) << 24)
+#define TAG_HEAD TAG ('H', 'E', 'A', 'D')
+#define TAG_CONF TAG ('C', 'O', 'N', 'F')
+#define TAG_LANE TAG ('L', 'A', 'N', 'E')
+#define TAG_STRS TAG ('S', 'T', 'R', 'S')
+#define TAG_EVTS TAG ('E', 'V', 'T', 'S')
+#define TAG_SCEN TAG ('S', 'C', 'E', 'N')
+#define TAG_SRCE TAG ('S', 'R', 'C', 'E')
+#define TAG_END  TAG ('E', 'N', 'D', ' ')
+
+G_DEFINE_QUARK (il-trace-io-error-quark, il_trace_io_error)
+
+/* ------------------------------------------------------------ CRC-32 */
+
+static guint32 crc_table[256];
+
+static void
+crc_init (void)
+{
+  static gsize once;
+  if (g_once_init_enter (&once))
+    {
+      for (guint32 i = 0; i < 256; i++)
+        {
+          guint32 c = i;
+          for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+          crc_table[i] = c;
+        }
+      g_once_init_leave (&once, 1);
+    }
+}
+
+static guint32
+crc_update (guint32       crc,
+            const guint8 *data,
+            gsize         len)
+{
+  crc = ~crc;
+  for (gsize i = 0; i < len; i++)
+    crc = crc_table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+/* ------------------------------------------------------------ writing */
+
+typedef struct {
+  FILE    *f;
+  guint32  crc;
+  gboolean failed;
+} Writer;
+
+static void
+w_bytes (Writer     *w,
+         const void *data,
+         gsize       len)
+{
+  if (w->failed || len == 0)
+    return;
+  if (fwrite (data, 1, len, w->f) != len)
+    w->failed = TRUE;
+  w->crc = crc_update (w->crc, data, len);
+}
+
+static void
+w_u32 (Writer *w, guint32 v)
+{
+  guint32 le = GUINT32_TO_LE (v);
+  w_bytes (w, &le, 4);
+}
+
+static void
+w_u64 (Writer *w, guint64 v)
+{
+  guint64 le = GUINT64_TO_LE (v);
+  w_bytes (w, &le, 8);
+}
+
+static void
+w_section (Writer     *w,
+           guint32     tag,
+           const void *data,
+           gsize       len)
+{
+  w_u32 (w, tag);
+  w_u64 (w, len);
+  w_bytes (w, data, len);
+}
+
+static void
+w_column (Writer     *w,
+          const void *data,
+          gsize       elem,
+          gsize       n)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  w_bytes (w, data, elem * n);
+#else
+# error "write the columns element by element on big-endian machines"
+#endif
+}
+
+static char *
+config_text (const IlRunConfig *c)
+{
+  GString *s = g_string_new (NULL);
+  const IlParams *p = &c->params;
+
+  /* Named values, one per line: new parameters add lines, old readers
+   * ignore names they do not know and keep their defaults. */
+  g_string_append_printf (s, "mode=%s\n", il_mode_to_string (c->mode));
+  g_string_append_printf (s, "cores=%u\nworkers=%u\n", c->cores, c->workers);
+  g_string_append_printf (s, "switch_interval_ns=%" G_GINT64_FORMAT "\n", c->switch_interval);
+  g_string_append_printf (s, "wake_latency_ns=%" G_GINT64_FORMAT "\n", p->wake_latency);
+  g_string_append_printf (s, "timer_slack_ns=%" G_GINT64_FORMAT "\n", p->timer_slack);
+  g_string_append_printf (s, "breaker_latency_ns=%" G_GINT64_FORMAT "\n", p->breaker_latency);
+  g_string_append_printf (s, "os_slice_ns=%" G_GINT64_FORMAT "\n", p->os_slice);
+  g_string_append_printf (s, "loop_iteration_ns=%" G_GINT64_FORMAT "\n", p->loop_iteration_cost);
+  g_string_append_printf (s, "task_step_ns=%" G_GINT64_FORMAT "\n", p->task_step_cost);
+  g_string_append_printf (s, "task_create_ns=%" G_GINT64_FORMAT "\n", p->task_create_cost);
+  g_string_append_printf (s, "thread_start_ns=%" G_GINT64_FORMAT "\n", p->thread_start_cost);
+  g_string_append_printf (s, "pool_item_ns=%" G_GINT64_FORMAT "\n", p->pool_item_cost);
+  g_string_append_printf (s, "fork_ns=%" G_GINT64_FORMAT "\n", p->process_start_cost[IL_START_FORK]);
+  g_string_append_printf (s, "forkserver_ns=%" G_GINT64_FORMAT "\n", p->process_start_cost[IL_START_FORKSERVER]);
+  g_string_append_printf (s, "spawn_ns=%" G_GINT64_FORMAT "\n", p->process_start_cost[IL_START_SPAWN]);
+  g_string_append_printf (s, "ipc_item_ns=%" G_GINT64_FORMAT "\n", p->ipc_item_cost);
+  g_string_append_printf (s, "free_threading_overhead=%.17g\n", p->free_threading_overhead);
+  g_string_append_printf (s, "start_method=%s\n", il_start_method_to_string (p->start_method));
+  g_string_append_printf (s, "seed=%u\n", p->seed);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+il_trace_save (const IlTrace      *trace,
+               const IlRunConfig  *config,
+               const char         *path,
+               GError            **error)
+{
+  g_autofree char *dir = NULL, *base = NULL, *tmpl = NULL;
+  Writer w = { 0 };
+  int fd;
+  int saved_errno = 0;
+
+  g_return_val_if_fail (trace != NULL && path != NULL, FALSE);
+  crc_init ();
+
+  /* The temporary file lives beside the target so rename() is atomic. */
+  dir = g_path_get_dirname (path);
+  base = g_path_get_basename (path);
+  tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  fd = g_mkstemp_full (tmpl, O_WRONLY, 0644);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot create a file in %s: %s", path, dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  w.f = fdopen (fd, "wb");
+  if (w.f == NULL)
+    {
+      close (fd);
+      g_unlink (tmpl);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot write", path);
+      return FALSE;
+    }
+
+  {
+    guint8 magic[8] = MAGIC;
+    w_bytes (&w, magic, 8);
+    w_u32 (&w, FORMAT_VERSION);
+  }
+
+  {
+    guint8 head[36];
+    gint64 end = GINT64_TO_LE (trace->end_time);
+    guint32 finished = GUINT32_TO_LE (trace->finished ? 1 : 0);
+    guint32 mode = GUINT32_TO_LE ((guint32) trace->mode);
+    guint64 n = GUINT64_TO_LE ((guint64) trace->n_events);
+    guint32 lanes = GUINT32_TO_LE (il_trace_get_n_lanes (trace));
+    guint32 strings = GUINT32_TO_LE (trace->strings->len);
+    memcpy (head, &end, 8);
+    memcpy (head + 8, &finished, 4);
+    memcpy (head + 12, &mode, 4);
+    memcpy (head + 16, &n, 8);
+    memcpy (head + 24, &lanes, 4);
+    memcpy (head + 28, &strings, 4);
+    memset (head + 32, 0, 4);
+    w_section (&w, TAG_HEAD, head, sizeof head);
+  }
+
+  if (config != NULL)
+    {
+      g_autofree char *text = config_text (config);
+      w_section (&w, TAG_CONF, text, strlen (text));
+    }
+
+  {
+    gsize len = 0;
+    for (guint i = 0; i < il_trace_get_n_lanes (trace); i++)
+      len += 16 + strlen (il_trace_get_lane (trace, i)->name);
+    w_u32 (&w, TAG_LANE);
+    w_u64 (&w, len);
+    for (guint i = 0; i < il_trace_get_n_lanes (trace); i++)
+      {
+        const IlLane *l = il_trace_get_lane (trace, i);
+        gsize nl = strlen (l->name);
+        w_u32 (&w, l->kind);
+        w_u32 (&w, l->parent);
+        w_u32 (&w, l->index);
+        w_u32 (&w, (guint32) nl);
+        w_bytes (&w, l->name, nl);
+      }
+  }
+
+  {
+    gsize len = 0;
+    for (guint i = 0; i < trace->strings->len; i++)
+      len += 4 + strlen (g_ptr_array_index (trace->strings, i));
+    w_u32 (&w, TAG_STRS);
+    w_u64 (&w, len);
+    for (guint i = 0; i < trace->strings->len; i++)
+      {
+        const char *s = g_ptr_array_index (trace->strings, i);
+        w_u32 (&w, (guint32) strlen (s));
+        w_bytes (&w, s, strlen (s));
+      }
+  }
+
+  {
+    gsize n = trace->n_events;
+    w_u32 (&w, TAG_EVTS);
+    w_u64 (&w, n * (8 + 4 + 1 + 1 + 2 + 4));
+    w_column (&w, trace->time, 8, n);
+    w_column (&w, trace->lane, 4, n);
+    w_column (&w, trace->kind, 1, n);
+    w_column (&w, trace->value, 1, n);
+    w_column (&w, trace->aux, 2, n);
+    w_column (&w, trace->arg, 4, n);
+  }
+
+  if (trace->scenario != NULL)
+    {
+      g_autofree char *json = il_scenario_to_json (trace->scenario);
+      w_section (&w, TAG_SCEN, json, strlen (json));
+    }
+  if (trace->source != NULL)
+    w_section (&w, TAG_SRCE, trace->source, strlen (trace->source));
+
+  {
+    guint32 crc;
+    w_u32 (&w, TAG_END);
+    w_u64 (&w, 4);
+    crc = GUINT32_TO_LE (w.crc);   /* of every byte before it */
+    if (!w.failed && fwrite (&crc, 1, 4, w.f) != 4)
+      w.failed = TRUE;
+  }
+
+  if (!w.failed && (fflush (w.f) != 0 || fsync (fileno (w.f)) != 0))
+    w.failed = TRUE;
+  saved_errno = errno;
+  if (fclose (w.f) != 0)
+    w.failed = TRUE;
+  if (!w.failed && g_rename (tmpl, path) != 0)
+    {
+      saved_errno = errno;
+      w.failed = TRUE;
+    }
+  if (w.failed)
+    {
+      g_unlink (tmpl);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot save the trace (%s); the previous file, if any, is unchanged",
+                   path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ reading */
+
+typedef struct {
+  const guint8 *data;
+  gsize         len;
+  const char   *path;
+} Reader;
+
+static gboolean
+fail (GError    **error,
+      int         code,
+      const char *path,
+      gsize       offset,
+      const char *what)
+{
+  g_set_error (error, IL_TRACE_IO_ERROR, code, "%s: byte %" G_GSIZE_FORMAT ": %s", path, offset, what);
+  return FALSE;
+}
+
+static guint32
+rd_u32 (const guint8 *p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static guint64
+rd_u64 (const guint8 *p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
+
+gboolean
+il_trace_is_native (const guint8 *head,
+                    gsize         len)
+{
+  return len >= 8 && memcmp (head, MAGIC, 8) == 0;
+}
+
+static void
+parse_config (const char  *text,
+              gsize        len,
+              IlRunConfig *c)
+{
+  g_autofree char *copy = g_strndup (text, len);
+  g_auto(GStrv) lines = g_strsplit (copy, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+      const char *k, *v;
+      gint64 n;
+
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      k = lines[i];
+      v = eq + 1;
+      n = g_ascii_strtoll (v, NULL, 10);
+#define INT_FIELD(name, field) else if (g_str_equal (k, name)) { if (n >= 0) field = n; }
+      if (g_str_equal (k, "mode"))
+        il_mode_from_string (v, &c->mode);
+      else if (g_str_equal (k, "cores")) { if (n >= 1 && n <= 1024) c->cores = (guint32) n; }
+      else if (g_str_equal (k, "workers")) { if (n >= 0 && n <= 1000000) c->workers = (guint32) n; }
+      INT_FIELD ("switch_interval_ns", c->switch_interval)
+      INT_FIELD ("wake_latency_ns", c->params.wake_latency)
+      INT_FIELD ("timer_slack_ns", c->params.timer_slack)
+      INT_FIELD ("breaker_latency_ns", c->params.breaker_latency)
+      INT_FIELD ("os_slice_ns", c->params.os_slice)
+      INT_FIELD ("loop_iteration_ns", c->params.loop_iteration_cost)
+      INT_FIELD ("task_step_ns", c->params.task_step_cost)
+      INT_FIELD ("task_create_ns", c->params.task_create_cost)
+      INT_FIELD ("thread_start_ns", c->params.thread_start_cost)
+      INT_FIELD ("pool_item_ns", c->params.pool_item_cost)
+      INT_FIELD ("fork_ns", c->params.process_start_cost[IL_START_FORK])
+      INT_FIELD ("forkserver_ns", c->params.process_start_cost[IL_START_FORKSERVER])
+      INT_FIELD ("spawn_ns", c->params.process_start_cost[IL_START_SPAWN])
+      INT_FIELD ("ipc_item_ns", c->params.ipc_item_cost)
+      else if (g_str_equal (k, "free_threading_overhead"))
+        {
+          double d = g_ascii_strtod (v, NULL);
+          if (d >= 0 && d <= 10)
+            c->params.free_threading_overhead = d;
+        }
+      else if (g_str_equal (k, "start_method"))
+        il_start_method_from_string (v, &c->params.start_method);
+      else if (g_str_equal (k, "seed"))
+        c->params.seed = (guint32) n;
+#undef INT_FIELD
+    }
+}
+
+typedef struct {
+  gsize off, len;   /* payload */
+  gboolean found;
+} Section;
+
+IlTrace *
+il_trace_load (const char      *path,
+               IlRunConfig     *config,
+               IlProgressFunc   progress,
+               gpointer         progress_data,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  const guint8 *d;
+  gsize len, off;
+  Section head = { 0 }, conf = { 0 }, lanes = { 0 }, strs = { 0 }, evts = { 0 }, scen = { 0 }, srce = { 0 };
+  gboolean ended = FALSE;
+  guint64 n_events;
+  guint32 n_lanes, n_strings, mode;
+  gint64 end_time;
+  GError *local = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  crc_init ();
+
+  mapped = g_mapped_file_new (path, FALSE, &local);
+  if (mapped == NULL)
+    {
+      g_propagate_prefixed_error (error, local, "%s: ", path);
+      return NULL;
+    }
+  d = (const guint8 *) g_mapped_file_get_contents (mapped);
+  len = g_mapped_file_get_length (mapped);
+
+  if (len < 12 || !il_trace_is_native (d, len))
+    {
+      fail (error, IL_TRACE_IO_ERROR_FORMAT, path, 0, "not an Interleave trace (no ILTRACE header)");
+      return NULL;
+    }
+  if (rd_u32 (d + 8) > FORMAT_VERSION || rd_u32 (d + 8) == 0)
+    {
+      g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_VERSION,
+                   "%s: written in trace format %u; this Interleave reads format %u — update Interleave",
+                   path, rd_u32 (d + 8), FORMAT_VERSION);
+      return NULL;
+    }
+
+  /* Find the sections; every length is checked against what is left. */
+  off = 12;
+  while (off < len)
+    {
+      guint32 tag;
+      guint64 slen;
+      Section *s = NULL;
+
+      if (len - off < 12)
+        {
+          fail (error, IL_TRACE_IO_ERROR_TRUNCATED, path, off, "the file is cut off inside a section header");
+          return NULL;
+        }
+      tag = rd_u32 (d + off);
+      slen = rd_u64 (d + off + 4);
+      if (slen > len - off - 12)
+        {
+          fail (error, IL_TRACE_IO_ERROR_TRUNCATED, path, off, "the file is cut off: a section runs past its end");
+          return NULL;
+        }
+      if (tag == TAG_END)
+        {
+          guint32 want;
+          if (slen != 4)
+            return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "damaged end marker"), NULL;
+          want = rd_u32 (d + off + 12);
+          if (crc_update (0, d, off + 12) != want)
+            return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off,
+                         "checksum mismatch: the file was damaged after it was written"), NULL;
+          ended = TRUE;
+          off += 16;
+          break;
+        }
+      switch (tag)
+        {
+        case TAG_HEAD: s = &head; break;
+        case TAG_CONF: s = &conf; break;
+        case TAG_LANE: s = &lanes; break;
+        case TAG_STRS: s = &strs; break;
+        case TAG_EVTS: s = &evts; break;
+        case TAG_SCEN: s = &scen; break;
+        case TAG_SRCE: s = &srce; break;
+        default: break;   /* a newer writer's section: skip it */
+        }
+      if (s != NULL)
+        {
+          if (s->found)
+            return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "a section appears twice"), NULL;
+          s->found = TRUE;
+          s->off = off + 12;
+          s->len = slen;
+        }
+      off += 12 + slen;
+    }
+  if (!ended)
+    return fail (error, IL_TRACE_IO_ERROR_TRUNCATED, path, len, "the file is cut off before its end marker"), NULL;
+  if (off != len)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "unexpected bytes after the end marker"), NULL;
+  if (!head.found || head.len < 32 || !lanes.found || !strs.found || !evts.found)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, 12, "a required section is missing"), NULL;
+
+  end_time = (gint64) rd_u64 (d + head.off);
+  mode = rd_u32 (d + head.off + 12);
+  n_events = rd_u64 (d + head.off + 16);
+  n_lanes = rd_u32 (d + head.off + 24);
+  n_strings = rd_u32 (d + head.off + 28);
+  if (mode >= IL_N_MODES)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, head.off + 12, "unknown mode"), NULL;
+  if (n_events > G_MAXUINT32 || evts.len != n_events * 20)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off, "the event count does not match the events section"), NULL;
+  if (n_lanes > lanes.len / 16 || n_strings > strs.len / 4)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, head.off, "lane or string counts larger than their sections"), NULL;
+
+  trace = il_trace_new ();
+  trace->mode = (IlMode) mode;
+
+  /* Lanes. */
+  off = lanes.off;
+  for (guint32 i = 0; i < n_lanes; i++)
+    {
+      guint32 kind, parent, index, nl;
+      g_autofree char *name = NULL;
+
+      if (lanes.off + lanes.len - off < 16)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "lane section too short"), NULL;
+      kind = rd_u32 (d + off);
+      parent = rd_u32 (d + off + 4);
+      index = rd_u32 (d + off + 8);
+      nl = rd_u32 (d + off + 12);
+      off += 16;
+      if (nl > lanes.off + lanes.len - off)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "lane name runs past its section"), NULL;
+      if (kind >= IL_N_LANE_KINDS || (parent != IL_NO_LANE && parent >= n_lanes))
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off - 16, "invalid lane kind or parent"), NULL;
+      if (!g_utf8_validate ((const char *) d + off, nl, NULL) || memchr (d + off, 0, nl) != NULL)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "lane name is not valid UTF-8"), NULL;
+      name = g_strndup ((const char *) d + off, nl);
+      il_trace_add_lane (trace, (IlLaneKind) kind, name, parent, index);
+      off += nl;
+    }
+
+  /* Strings, whose ids are their positions: they must be distinct. */
+  off = strs.off;
+  for (guint32 i = 0; i < n_strings; i++)
+    {
+      guint32 sl;
+      g_autofree char *s = NULL;
+
+      if (strs.off + strs.len - off < 4)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "string section too short"), NULL;
+      sl = rd_u32 (d + off);
+      off += 4;
+      if (sl > strs.off + strs.len - off)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "string runs past its section"), NULL;
+      if (!g_utf8_validate ((const char *) d + off, sl, NULL) || memchr (d + off, 0, sl) != NULL)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "string is not valid UTF-8"), NULL;
+      s = g_strndup ((const char *) d + off, sl);
+      if (il_trace_intern (trace, s) != i)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "the same string appears twice"), NULL;
+      off += sl;
+    }
+
+  /* Events, validated one by one before they are appended. */
+  {
+    const guint8 *tcol = d + evts.off;
+    const guint8 *lcol = tcol + n_events * 8;
+    const guint8 *kcol = lcol + n_events * 4;
+    const guint8 *vcol = kcol + n_events;
+    const guint8 *acol = vcol + n_events;
+    const guint8 *rcol = acol + n_events * 2;
+    gint64 prev = 0;
+    guint64 step = MAX (n_events / 100, 65536);
+
+    for (guint64 i = 0; i < n_events; i++)
+      {
+        gint64 t = (gint64) rd_u64 (tcol + i * 8);
+        guint32 lane = rd_u32 (lcol + i * 4);
+        guint8 kind = kcol[i];
+        guint16 aux;
+
+        memcpy (&aux, acol + i * 2, 2);
+        aux = GUINT16_FROM_LE (aux);
+        if (t < prev || t < 0)
+          return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + i * 8, "event times go backwards"), NULL;
+        if (lane >= n_lanes || kind >= IL_N_EVENT_KINDS)
+          return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + n_events * 8 + i * 4,
+                       "event names an unknown lane or kind"), NULL;
+        il_trace_append (trace, t, lane, (IlEventKind) kind, vcol[i], aux, rd_u32 (rcol + i * 4));
+        prev = t;
+        if (i % step == step - 1)
+          {
+            if (progress != NULL)
+              progress ((double) i / n_events, progress_data);
+            if (g_cancellable_is_cancelled (cancellable))
+              {
+                g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_CANCELLED, "%s: loading cancelled", path);
+                return NULL;
+              }
+          }
+      }
+    if (end_time < prev)
+      return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, head.off, "end time before the last event"), NULL;
+  }
+  il_trace_set_end_time (trace, end_time);
+  trace->finished = rd_u32 (d + head.off + 8) != 0;
+
+  if (scen.found)
+    {
+      GError *serror = NULL;
+      trace->scenario = il_scenario_load_data ((const char *) d + scen.off, scen.len, path, &serror);
+      if (trace->scenario == NULL)
+        {
+          g_propagate_prefixed_error (error, serror, "%s: the embedded scenario is damaged: ", path);
+          return NULL;
+        }
+    }
+  if (srce.found)
+    {
+      if (!g_utf8_validate ((const char *) d + srce.off, srce.len, NULL))
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, srce.off, "source is not valid UTF-8"), NULL;
+      trace->source = g_strndup ((const char *) d + srce.off, srce.len);
+    }
+
+  if (config != NULL)
+    {
+      if (trace->scenario != NULL)
+        il_run_config_from_scenario (config, trace->scenario);
+      else
+        {
+          memset (config, 0, sizeof *config);
+          il_params_init_defaults (&config->params);
+        }
+      config->mode = trace->mode;
+      if (conf.found)
+        parse_config ((const char *) d + conf.off, conf.len, config);
+    }
+  if (progress != NULL)
+    progress (1.0, progress_data);
+  return g_steal_pointer (&trace);
+}
