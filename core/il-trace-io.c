@@ -152,40 +152,90 @@ config_text (const IlRunConfig *c)
   return g_string_free (s, FALSE);
 }
 
+FILE *
+il_atomic_file_begin (const char  *path,
+                      char       **tmp_path,
+                      GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  char *tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  int fd;
+  FILE *f;
+
+  /* Beside the target, so that rename() replaces it in one step. */
+  fd = g_mkstemp_full (tmpl, O_WRONLY, 0644);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot create a file in %s: %s", path, dir, g_strerror (saved_errno));
+      g_free (tmpl);
+      return NULL;
+    }
+  f = fdopen (fd, "wb");
+  if (f == NULL)
+    {
+      close (fd);
+      g_unlink (tmpl);
+      g_free (tmpl);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot write", path);
+      return NULL;
+    }
+  *tmp_path = tmpl;
+  return f;
+}
+
+gboolean
+il_atomic_file_commit (FILE       *f,
+                       char       *tmp_path,
+                       const char *path,
+                       gboolean    failed,
+                       GError    **error)
+{
+  int saved_errno = failed ? EIO : 0;
+
+  if (!failed && (fflush (f) != 0 || fsync (fileno (f)) != 0 || ferror (f)))
+    {
+      saved_errno = errno;
+      failed = TRUE;
+    }
+  if (fclose (f) != 0 && !failed)
+    {
+      saved_errno = errno;
+      failed = TRUE;
+    }
+  if (!failed && g_rename (tmp_path, path) != 0)
+    {
+      saved_errno = errno;
+      failed = TRUE;
+    }
+  if (failed)
+    {
+      g_unlink (tmp_path);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot save (%s); the previous file, if any, is unchanged",
+                   path, g_strerror (saved_errno));
+    }
+  g_free (tmp_path);
+  return !failed;
+}
+
 gboolean
 il_trace_save (const IlTrace      *trace,
                const IlRunConfig  *config,
                const char         *path,
                GError            **error)
 {
-  g_autofree char *dir = NULL, *base = NULL, *tmpl = NULL;
+  char *tmp_path = NULL;
   Writer w = { 0 };
-  int fd;
-  int saved_errno = 0;
 
   g_return_val_if_fail (trace != NULL && path != NULL, FALSE);
   crc_init ();
 
-  /* The temporary file lives beside the target so rename() is atomic. */
-  dir = g_path_get_dirname (path);
-  base = g_path_get_basename (path);
-  tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  fd = g_mkstemp_full (tmpl, O_WRONLY, 0644);
-  if (fd < 0)
-    {
-      saved_errno = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "%s: cannot create a file in %s: %s", path, dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-  w.f = fdopen (fd, "wb");
+  w.f = il_atomic_file_begin (path, &tmp_path, error);
   if (w.f == NULL)
-    {
-      close (fd);
-      g_unlink (tmpl);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot write", path);
-      return FALSE;
-    }
+    return FALSE;
 
   {
     guint8 magic[8] = MAGIC;
@@ -278,25 +328,7 @@ il_trace_save (const IlTrace      *trace,
       w.failed = TRUE;
   }
 
-  if (!w.failed && (fflush (w.f) != 0 || fsync (fileno (w.f)) != 0))
-    w.failed = TRUE;
-  saved_errno = errno;
-  if (fclose (w.f) != 0)
-    w.failed = TRUE;
-  if (!w.failed && g_rename (tmpl, path) != 0)
-    {
-      saved_errno = errno;
-      w.failed = TRUE;
-    }
-  if (w.failed)
-    {
-      g_unlink (tmpl);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "%s: cannot save the trace (%s); the previous file, if any, is unchanged",
-                   path, g_strerror (saved_errno));
-      return FALSE;
-    }
-  return TRUE;
+  return il_atomic_file_commit (w.f, tmp_path, path, w.failed, error);
 }
 
 /* ------------------------------------------------------------ reading */

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <stdio.h>
 
 #include "il-engine.h"
 #include "il-trace.h"
@@ -49,6 +50,19 @@ IlTrace  *il_trace_load            (const char         *path,
                                     IlProgressFunc      progress,
                                     gpointer            progress_data,
                                     GCancellable       *cancellable,
+                                    GError            **error);
+
+/* Atomic replacement of a file, for every writer of big files: write to
+ * the FILE returned by begin (a temporary file beside path), then commit,
+ * which flushes, fsyncs and renames it over path — or, when failed is TRUE
+ * or anything goes wrong, deletes it and leaves path untouched. */
+FILE     *il_atomic_file_begin     (const char         *path,
+                                    char              **tmp_path,
+                                    GError            **error);
+gboolean  il_atomic_file_commit    (FILE               *f,
+                                    char               *tmp_path,  /* freed */
+                                    const char         *path,
+                                    gboolean            failed,
                                     GError            **error);
 
 /* TRUE if the first bytes look like a native trace (magic number). */

@@ -1,0 +1,250 @@
+/* cli-trace.c — `interleave-cli record` and `interleave-cli info`
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-commands.h"
+#include "il-chrome.h"
+#include "il-engine.h"
+#include "il-trace-io.h"
+
+int
+il_cli_record (int    argc,
+               char **argv)
+{
+  g_autofree char *mode_text = NULL, *output = NULL;
+  g_auto(GStrv) files = NULL;
+  int cores = 0, workers = -1;
+  double interval = -1;
+  GOptionEntry entries[] = {
+    { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode_text, "Mode to run in (default: the scenario's)", "MODE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Trace to write: .itrace (Interleave) or .json (Chrome Trace Event)", "FILE" },
+    { "cores", 0, 0, G_OPTION_ARG_INT, &cores, "Number of CPU cores", "N" },
+    { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "Pool size / concurrency limit (0: none)", "N" },
+    { "switch-interval", 0, 0, G_OPTION_ARG_DOUBLE, &interval, "GIL switch interval in ms", "MS" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "SCENARIO" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO -o FILE — run a scenario and save its trace");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) scenario = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  IlRunConfig config;
+  gboolean ok;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "interleave-cli record: %s\n", error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (files == NULL || files[0] == NULL || files[1] != NULL || output == NULL)
+    {
+      fprintf (stderr, "interleave-cli record: expected SCENARIO -o FILE\n");
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  scenario = il_scenario_load_file (files[0], &error);
+  if (scenario == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  il_run_config_from_scenario (&config, scenario);
+  if (mode_text != NULL && !il_mode_from_string (mode_text, &config.mode))
+    {
+      fprintf (stderr, "interleave-cli record: unknown mode \"%s\" "
+               "(sequential, asyncio, threads, free-threading, processes)\n", mode_text);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (cores != 0)
+    {
+      if (cores < 1 || cores > 1024)
+        {
+          fprintf (stderr, "interleave-cli record: --cores must be between 1 and 1024\n");
+          return IL_CLI_EXIT_BAD_INPUT;
+        }
+      config.cores = cores;
+    }
+  if (workers >= 0)
+    config.workers = MIN (workers, 100000);
+  if (interval >= 0)
+    {
+      if (!(interval >= 0.001 && interval <= 10000))
+        {
+          fprintf (stderr, "interleave-cli record: --switch-interval must be between 0.001 and 10000 ms\n");
+          return IL_CLI_EXIT_BAD_INPUT;
+        }
+      config.switch_interval = (gint64) (interval * IL_NSEC_PER_MSEC);
+    }
+
+  trace = il_simulate (scenario, &config, &error);
+  if (trace == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", files[0], error->message);
+      return IL_CLI_EXIT_FAILED;
+    }
+  if (g_str_has_suffix (output, ".json"))
+    ok = il_chrome_export (trace, output, &error);
+  else
+    ok = il_trace_save (trace, &config, output, &error);
+  if (!ok)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return IL_CLI_EXIT_FAILED;
+    }
+  return IL_CLI_EXIT_OK;
+}
+
+static guint
+lanes_with_slices (const IlTrace *t)
+{
+  guint n = 0;
+
+  for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
+    {
+      const GArray *idx = il_trace_get_lane_events (t, i);
+      const guint32 *v = (const guint32 *) (gpointer) idx->data;
+      IlLaneKind kind = il_trace_get_lane (t, i)->kind;
+      if (kind != IL_LANE_THREAD && kind != IL_LANE_TASK)
+        continue;
+      for (guint k = 0; k < idx->len; k++)
+        if (t->kind[v[k]] == IL_EVENT_SLICE_BEGIN || t->kind[v[k]] == IL_EVENT_STATE)
+          {
+            n++;
+            break;
+          }
+    }
+  return n;
+}
+
+static guint
+count_lanes (const IlTrace *t,
+             IlLaneKind     kind)
+{
+  guint n = 0;
+  for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
+    n += il_trace_get_lane (t, i)->kind == kind;
+  return n;
+}
+
+int
+il_cli_info (int    argc,
+             char **argv)
+{
+  gboolean json = FALSE;
+  g_auto(GStrv) files = NULL;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("TRACE — say what a trace file holds");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  IlChromeImportInfo info = { 0 };
+  gboolean native = FALSE;
+  guint64 slices = 0;
+  guint threads, processes;
+  double span_ms;
+  g_autoptr(GString) skipped = g_string_new (NULL);
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "interleave-cli info: %s\n", error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      fprintf (stderr, "interleave-cli info: expected one trace file\n");
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+
+  {
+    guint8 head[8] = { 0 };
+    FILE *f = fopen (files[0], "rb");
+    gsize n = 0;
+    if (f == NULL)
+      {
+        fprintf (stderr, "%s: cannot open: %s\n", files[0], g_strerror (errno));
+        return IL_CLI_EXIT_BAD_INPUT;
+      }
+    n = fread (head, 1, sizeof head, f);
+    fclose (f);
+    native = il_trace_is_native (head, n);
+  }
+
+  if (native)
+    trace = il_trace_load (files[0], NULL, NULL, NULL, NULL, &error);
+  else
+    trace = il_chrome_import (files[0], &info, NULL, NULL, NULL, &error);
+  if (trace == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      il_chrome_import_info_clear (&info);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (info.warning != NULL)
+    fprintf (stderr, "warning: %s\n", info.warning);
+
+  if (native)
+    {
+      for (gsize i = 0; i < trace->n_events; i++)
+        slices += trace->kind[i] == IL_EVENT_STATE || trace->kind[i] == IL_EVENT_SLICE_BEGIN;
+      span_ms = trace->end_time / 1e6;
+    }
+  else
+    {
+      slices = info.n_slices;
+      span_ms = (info.last_ts_ns - info.first_ts_ns) / 1e6;
+      if (info.skipped_phases != NULL)
+        {
+          GHashTableIter iter;
+          gpointer k, v;
+          g_hash_table_iter_init (&iter, info.skipped_phases);
+          while (g_hash_table_iter_next (&iter, &k, &v))
+            g_string_append_printf (skipped, "%s%s: %u", skipped->len ? ", " : "", (char *) k, GPOINTER_TO_UINT (v));
+        }
+    }
+  threads = lanes_with_slices (trace);
+  processes = count_lanes (trace, IL_LANE_PROCESS);
+
+  if (json)
+    {
+      printf ("{\n  \"file\": \"%s\",\n  \"format\": \"%s\",\n", files[0], native ? "interleave" : "chrome");
+      printf ("  \"slices\": %" G_GUINT64_FORMAT ",\n  \"threads\": %u,\n  \"processes\": %u,\n", slices, threads, processes);
+      printf ("  \"span_ms\": %.6f,\n  \"events\": %" G_GSIZE_FORMAT ",\n", span_ms, trace->n_events);
+      if (!native)
+        {
+          printf ("  \"events_read\": %" G_GUINT64_FORMAT ",\n  \"instants\": %" G_GUINT64_FORMAT ",\n",
+                  info.n_events_read, info.n_instants);
+          printf ("  \"counters\": %" G_GUINT64_FORMAT ",\n  \"flows\": %" G_GUINT64_FORMAT ",\n  \"async\": %" G_GUINT64_FORMAT ",\n",
+                  info.n_counters, info.n_flows, info.n_async);
+          printf ("  \"unmatched\": %" G_GUINT64_FORMAT ",\n  \"truncated\": %s,\n", info.n_unmatched,
+                  info.truncated ? "true" : "false");
+        }
+      printf ("  \"skipped\": %" G_GUINT64_FORMAT "\n}\n", native ? 0 : info.n_skipped);
+    }
+  else
+    {
+      printf ("%s (%s)\n", files[0], native ? "Interleave trace" : "Chrome Trace Event JSON");
+      printf ("  slices:     %" G_GUINT64_FORMAT "%s\n", slices, native ? " (state intervals)" : " (X events and matched B/E pairs)");
+      printf ("  threads:    %u lanes with slices\n", threads);
+      printf ("  processes:  %u\n", processes);
+      printf ("  time span:  %.3f ms\n", span_ms);
+      if (!native)
+        {
+          printf ("  also:       %" G_GUINT64_FORMAT " instants, %" G_GUINT64_FORMAT " counter samples, %" G_GUINT64_FORMAT " flow events, %" G_GUINT64_FORMAT " async events\n",
+                  info.n_instants, info.n_counters, info.n_flows, info.n_async);
+          if (info.n_skipped > 0)
+            printf ("  skipped:    %" G_GUINT64_FORMAT " events not shown (%s)\n", info.n_skipped, skipped->str);
+          if (info.n_unmatched > 0)
+            printf ("  unmatched:  %" G_GUINT64_FORMAT " begin/end events without a partner\n", info.n_unmatched);
+        }
+    }
+  il_chrome_import_info_clear (&info);
+  return IL_CLI_EXIT_OK;
+}

@@ -1,0 +1,1336 @@
+/* il-chrome.c — Chrome Trace Event JSON: export a run, import real traces
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Import streams the file through YAJL's callback parser in 1 MB chunks and
+ * keeps each event as a small record; lanes are only created at the end,
+ * once every M event (names, sort indexes) has been seen, and records are
+ * sorted by time then, because real files are not sorted.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "il-chrome.h"
+
+G_DEFINE_QUARK (il-chrome-error-quark, il_chrome_error)
+
+#define MAX_DEPTH 256
+
+void
+il_chrome_import_info_clear (IlChromeImportInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_clear_pointer (&info->skipped_phases, g_hash_table_unref);
+  g_clear_pointer (&info->warning, g_free);
+  memset (info, 0, sizeof *info);
+}
+
+/* ------------------------------------------------------------- import */
+
+typedef enum {
+  REC_BEGIN,      /* slice begins (X or B or async b) */
+  REC_END,        /* slice ends (X end, E, async e) */
+  REC_INSTANT,
+  REC_COUNTER,
+  REC_FLOW,
+} RecType;
+
+/* One event, compact, before lanes exist. */
+typedef struct {
+  gint64  t;        /* ns, raw */
+  gint64  key;      /* tie-break at equal t (see compare_recs) */
+  guint32 lane;     /* proto-lane index */
+  guint32 arg;      /* name string id, float bits, or flow id */
+  guint32 seq;      /* file order */
+  guint8  type;     /* RecType */
+  guint8  value;    /* flow phase; on REC_END: 1 for E (counted when matched), 2 for async e */
+} Rec;
+
+typedef struct {
+  IlLaneKind kind;
+  gint64     pid;
+  gint64     tid;       /* thread id, async id, or counter series */
+  char      *name;      /* NULL: default */
+  double     sort;      /* thread_sort_index */
+  gboolean   has_sort;
+  gboolean   has_slices;
+} ProtoLane;
+
+typedef struct {
+  gint64   pid;
+  char    *name;
+  double   sort;
+  gboolean has_sort;
+} ProtoProcess;
+
+/* The event being parsed. */
+typedef struct {
+  char     ph[4];
+  char    *name;
+  char    *cat;
+  char    *id;
+  char    *arg_name;     /* args.name (M events) */
+  double   ts, dur, pid, tid, sort_index;
+  gboolean has_ts, has_dur, has_pid, has_tid, has_sort_index, bad;
+  GArray  *counter_keys; /* of char* */
+  GArray  *counter_vals; /* of double */
+  char    *pid_text, *tid_text;
+} Cur;
+
+typedef struct {
+  const char         *name;
+  IlChromeImportInfo *info;
+  GArray             *recs;        /* of Rec */
+  GArray             *lanes;       /* of ProtoLane */
+  GArray             *processes;   /* of ProtoProcess */
+  GHashTable         *lane_ids;    /* "kind:pid:tid" → index + 1 */
+  GHashTable         *process_ids; /* pid → index + 1 */
+  GHashTable         *flow_ids;    /* id text → number + 1 */
+  GHashTable         *text_ids;    /* pid/tid given as strings → number */
+  IlTrace            *trace;       /* strings are interned here as they come */
+
+  /* Parser position. */
+  int       depth;
+  int       events_depth;          /* depth of event objects: 2 (array form) or 3 */
+  gboolean  in_events_array;       /* inside the list of events */
+  gboolean  top_is_object;
+  gboolean  in_trace_events_key;   /* the next value is traceEvents */
+  gboolean  in_event;
+  int       event_depth;
+  char     *key;                   /* current key in the event object */
+  gboolean  in_args;
+  int       args_depth;
+  char     *args_key;
+  Cur       cur;
+  guint64   seq;
+  gint64    min_ts, max_ts;
+  gboolean  any_ts;
+  gboolean  too_large;
+} Parse;
+
+static void
+cur_reset (Cur *c)
+{
+  g_clear_pointer (&c->name, g_free);
+  g_clear_pointer (&c->cat, g_free);
+  g_clear_pointer (&c->id, g_free);
+  g_clear_pointer (&c->arg_name, g_free);
+  g_clear_pointer (&c->pid_text, g_free);
+  g_clear_pointer (&c->tid_text, g_free);
+  for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
+    g_free (g_array_index (c->counter_keys, char *, i));
+  if (c->counter_keys != NULL)
+    g_array_set_size (c->counter_keys, 0);
+  if (c->counter_vals != NULL)
+    g_array_set_size (c->counter_vals, 0);
+  memset (c->ph, 0, sizeof c->ph);
+  c->ts = c->dur = c->pid = c->tid = c->sort_index = 0;
+  c->has_ts = c->has_dur = c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
+}
+
+static void
+skip (Parse      *p,
+      const char *phase)
+{
+  IlChromeImportInfo *info = p->info;
+  gpointer old;
+
+  info->n_skipped++;
+  if (info->skipped_phases == NULL)
+    info->skipped_phases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  old = g_hash_table_lookup (info->skipped_phases, phase);
+  g_hash_table_replace (info->skipped_phases, g_strdup (phase), GUINT_TO_POINTER (GPOINTER_TO_UINT (old) + 1));
+}
+
+static gint64
+text_id (Parse      *p,
+         const char *text)
+{
+  gpointer v;
+
+  /* Numbers given as strings keep their value; other text gets a number. */
+  if (text != NULL)
+    {
+      char *end = NULL;
+      gint64 n = g_ascii_strtoll (text, &end, 0);
+      if (end != text && *end == '\0')
+        return n;
+    }
+  v = g_hash_table_lookup (p->text_ids, text ? text : "");
+  if (v == NULL)
+    {
+      v = GSIZE_TO_POINTER (g_hash_table_size (p->text_ids) + 1);
+      g_hash_table_insert (p->text_ids, g_strdup (text ? text : ""), v);
+    }
+  /* Far away from real ids. */
+  return G_GINT64_CONSTANT (1) << 40 | (gint64) GPOINTER_TO_SIZE (v);
+}
+
+static guint32
+process_index (Parse  *p,
+               gint64  pid)
+{
+  gint64 *key;
+  gpointer v = g_hash_table_lookup (p->process_ids, &pid);
+  ProtoProcess proc = { .pid = pid };
+
+  if (v != NULL)
+    return GPOINTER_TO_UINT (v) - 1;
+  key = g_new (gint64, 1);
+  *key = pid;
+  g_array_append_val (p->processes, proc);
+  g_hash_table_insert (p->process_ids, key, GUINT_TO_POINTER (p->processes->len));
+  return p->processes->len - 1;
+}
+
+static guint32
+lane_index (Parse      *p,
+            IlLaneKind  kind,
+            gint64      pid,
+            gint64      tid,
+            const char *counter)
+{
+  g_autofree char *key = g_strdup_printf ("%d:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%s",
+                                          kind, pid, tid, counter ? counter : "");
+  gpointer v = g_hash_table_lookup (p->lane_ids, key);
+  ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid };
+
+  if (v != NULL)
+    return GPOINTER_TO_UINT (v) - 1;
+  process_index (p, pid);
+  if (counter != NULL)
+    lane.name = g_strdup (counter);
+  g_array_append_val (p->lanes, lane);
+  g_hash_table_insert (p->lane_ids, g_steal_pointer (&key), GUINT_TO_POINTER (p->lanes->len));
+  return p->lanes->len - 1;
+}
+
+static void
+add_rec (Parse   *p,
+         gint64   t,
+         gint64   key,
+         guint32  lane,
+         RecType  type,
+         guint8   value,
+         guint32  arg)
+{
+  Rec r = { t, key, lane, arg, (guint32) (p->seq++ & G_MAXUINT32), type, value };
+
+  if (p->recs->len >= G_MAXUINT32 / 2)
+    {
+      p->too_large = TRUE;
+      return;
+    }
+  g_array_append_val (p->recs, r);
+  if (!p->any_ts || t < p->min_ts)
+    p->min_ts = t;
+  if (!p->any_ts || t > p->max_ts)
+    p->max_ts = t;
+  p->any_ts = TRUE;
+}
+
+/* µs as a JSON number → ns; FALSE for values we cannot place on the axis. */
+static gboolean
+to_ns (double  us,
+       gint64 *ns)
+{
+  if (!isfinite (us) || fabs (us) > 9.0e12)   /* ±104 days: beyond that, junk */
+    return FALSE;
+  *ns = (gint64) llround (us * 1000.0);
+  return TRUE;
+}
+
+static void
+finish_event (Parse *p)
+{
+  Cur *c = &p->cur;
+  IlChromeImportInfo *info = p->info;
+  gint64 pid, tid, t = 0, dur = 0;
+  const char *ph = c->ph;
+  guint32 name_id;
+
+  info->n_events_read++;
+  pid = c->pid_text ? text_id (p, c->pid_text) : c->has_pid ? (gint64) c->pid : 0;
+  tid = c->tid_text ? text_id (p, c->tid_text) : c->has_tid ? (gint64) c->tid : pid;
+
+  if (ph[0] == 'M')
+    {
+      if (c->name == NULL)
+        {
+          skip (p, "M");
+          return;
+        }
+      if (g_str_equal (c->name, "process_name") && c->arg_name != NULL)
+        {
+          guint32 proc_i = process_index (p, pid);
+          ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
+          g_free (proc->name);
+          proc->name = g_strdup (c->arg_name);
+        }
+      else if (g_str_equal (c->name, "thread_name") && c->arg_name != NULL)
+        {
+          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
+          ProtoLane *lane = &g_array_index (p->lanes, ProtoLane, lane_i);
+          g_free (lane->name);
+          lane->name = g_strdup (c->arg_name);
+        }
+      else if (g_str_equal (c->name, "process_sort_index") && c->has_sort_index)
+        {
+          guint32 proc_i = process_index (p, pid);
+          ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
+          proc->sort = c->sort_index;
+          proc->has_sort = TRUE;
+        }
+      else if (g_str_equal (c->name, "thread_sort_index") && c->has_sort_index)
+        {
+          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
+          ProtoLane *lane = &g_array_index (p->lanes, ProtoLane, lane_i);
+          lane->sort = c->sort_index;
+          lane->has_sort = TRUE;
+        }
+      else
+        skip (p, "M");
+      return;
+    }
+
+  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || !c->has_ts || !to_ns (c->ts, &t))
+    {
+      skip (p, ph[0] ? ph : "(no phase)");
+      return;
+    }
+  name_id = il_trace_intern (p->trace, c->name ? c->name : "");
+
+  switch (ph[0])
+    {
+    case 'X':
+      if (!c->has_dur || !to_ns (c->dur, &dur) || dur < 0)
+        {
+          skip (p, "X with a bad duration");
+          return;
+        }
+      {
+        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
+        g_array_index (p->lanes, ProtoLane, lane).has_slices = TRUE;   /* index first: the array may grow */
+        info->n_slices++;
+        if (dur == 0)
+          {
+            /* Nothing to draw as a span: keep it as a mark. */
+            add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);
+            return;
+          }
+        /* Longer slices begin first and end last at equal times. */
+        add_rec (p, t, -dur, lane, REC_BEGIN, 0, name_id);
+        add_rec (p, t + dur, -t, lane, REC_END, 0, name_id);
+      }
+      return;
+    case 'B':
+    case 'E':
+      {
+        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
+        g_array_index (p->lanes, ProtoLane, lane).has_slices = TRUE;   /* index first: the array may grow */
+        add_rec (p, t, 0, lane, ph[0] == 'B' ? REC_BEGIN : REC_END, 1, name_id);
+      }
+      return;
+    case 'i':
+    case 'I':
+      info->n_instants++;
+      add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, NULL), REC_INSTANT, 0, name_id);
+      return;
+    case 'C':
+      for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
+        {
+          const char *k = g_array_index (c->counter_keys, char *, i);
+          g_autofree char *series = c->counter_keys->len == 1 && g_str_equal (k, "value")
+                                    ? g_strdup (c->name ? c->name : "counter")
+                                    : g_strdup_printf ("%s.%s", c->name ? c->name : "counter", k);
+          float v = (float) g_array_index (c->counter_vals, double, i);
+          info->n_counters++;
+          add_rec (p, t, 0, lane_index (p, IL_LANE_COUNTER, pid, 0, series), REC_COUNTER, 0,
+                   il_trace_float_bits (v));
+        }
+      if (c->counter_keys == NULL || c->counter_keys->len == 0)
+        skip (p, "C without values");
+      return;
+    case 's':
+    case 't':
+    case 'f':
+      {
+        gpointer v;
+        if (c->id == NULL)
+          {
+            skip (p, "flow without id");
+            return;
+          }
+        v = g_hash_table_lookup (p->flow_ids, c->id);
+        if (v == NULL)
+          {
+            v = GUINT_TO_POINTER (g_hash_table_size (p->flow_ids) + 1);
+            g_hash_table_insert (p->flow_ids, g_strdup (c->id), v);
+          }
+        info->n_flows++;
+        add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, NULL), REC_FLOW,
+                 ph[0] == 's' ? IL_FLOW_START : ph[0] == 't' ? IL_FLOW_STEP : IL_FLOW_END,
+                 GPOINTER_TO_UINT (v) - 1);
+      }
+      return;
+    case 'b':
+    case 'e':
+    case 'n':
+      {
+        /* Each async id is its own lane (VizTracer --log_async, Perfetto). */
+        g_autofree char *key = g_strdup_printf ("%s/%s", c->cat ? c->cat : "", c->id ? c->id : "");
+        guint32 lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), NULL);
+        ProtoLane *pl = &g_array_index (p->lanes, ProtoLane, lane);
+        info->n_async++;
+        if (pl->name == NULL && c->name != NULL && ph[0] == 'b')
+          pl->name = g_strdup (c->name);
+        pl->has_slices = TRUE;
+        if (ph[0] == 'n')
+          add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);
+        else
+          add_rec (p, t, 0, lane, ph[0] == 'b' ? REC_BEGIN : REC_END, 2, name_id);
+      }
+      return;
+    default:
+      skip (p, ph);
+      return;
+    }
+}
+
+/* YAJL callbacks. */
+
+static gboolean
+at_event_field (Parse *p)
+{
+  return p->in_event && p->depth == p->event_depth && !p->in_args;
+}
+
+static void
+number_value (Parse      *p,
+              const char *text,
+              gsize       len)
+{
+  g_autofree char *s = g_strndup (text, len);
+  double v = g_ascii_strtod (s, NULL);
+  Cur *c = &p->cur;
+
+  if (p->in_args && p->depth == p->args_depth && p->args_key != NULL)
+    {
+      if (g_str_equal (p->args_key, "sort_index"))
+        {
+          c->sort_index = v;
+          c->has_sort_index = TRUE;
+        }
+      if (c->ph[0] == 'C')
+        {
+          char *k = g_strdup (p->args_key);
+          if (c->counter_keys == NULL)
+            {
+              c->counter_keys = g_array_new (FALSE, FALSE, sizeof (char *));
+              c->counter_vals = g_array_new (FALSE, FALSE, sizeof (double));
+            }
+          g_array_append_val (c->counter_keys, k);
+          g_array_append_val (c->counter_vals, v);
+        }
+      return;
+    }
+  if (!at_event_field (p) || p->key == NULL)
+    return;
+  if (g_str_equal (p->key, "ts"))
+    c->ts = v, c->has_ts = TRUE;
+  else if (g_str_equal (p->key, "dur"))
+    c->dur = v, c->has_dur = TRUE;
+  else if (g_str_equal (p->key, "pid"))
+    c->pid = v, c->has_pid = TRUE;
+  else if (g_str_equal (p->key, "tid"))
+    c->tid = v, c->has_tid = TRUE;
+  else if (g_str_equal (p->key, "id"))
+    {
+      g_free (c->id);
+      c->id = g_strdup (s);
+    }
+}
+
+static int
+cb_number (void *ctx, const char *text, size_t len)
+{
+  number_value (ctx, text, len);
+  return 1;
+}
+
+static int
+cb_string (void *ctx, const unsigned char *text, size_t len)
+{
+  Parse *p = ctx;
+  Cur *c = &p->cur;
+
+  if (p->in_args && p->depth == p->args_depth && p->args_key != NULL)
+    {
+      if (g_str_equal (p->args_key, "name"))
+        {
+          g_free (c->arg_name);
+          c->arg_name = g_strndup ((const char *) text, len);
+        }
+      return 1;
+    }
+  if (!at_event_field (p) || p->key == NULL)
+    return 1;
+  if (g_str_equal (p->key, "ph"))
+    {
+      if (len >= sizeof c->ph || len == 0)
+        {
+          memset (c->ph, 0, sizeof c->ph);
+          memcpy (c->ph, "?", 1);
+          c->bad = TRUE;
+        }
+      else
+        {
+          memset (c->ph, 0, sizeof c->ph);
+          memcpy (c->ph, text, len);
+        }
+    }
+  else if (g_str_equal (p->key, "name"))
+    {
+      g_free (c->name);
+      c->name = g_strndup ((const char *) text, MIN (len, 4096));
+    }
+  else if (g_str_equal (p->key, "cat"))
+    {
+      g_free (c->cat);
+      c->cat = g_strndup ((const char *) text, MIN (len, 1024));
+    }
+  else if (g_str_equal (p->key, "id") || g_str_equal (p->key, "bind_id"))
+    {
+      g_free (c->id);
+      c->id = g_strndup ((const char *) text, MIN (len, 1024));
+    }
+  else if (g_str_equal (p->key, "pid"))
+    {
+      g_free (c->pid_text);
+      c->pid_text = g_strndup ((const char *) text, MIN (len, 1024));
+    }
+  else if (g_str_equal (p->key, "tid"))
+    {
+      g_free (c->tid_text);
+      c->tid_text = g_strndup ((const char *) text, MIN (len, 1024));
+    }
+  else if (g_str_equal (p->key, "ts") || g_str_equal (p->key, "dur"))
+    c->bad = TRUE;   /* a time that is not a number */
+  return 1;
+}
+
+static int
+cb_other (void *ctx)
+{
+  return 1;
+}
+
+static int
+cb_boolean (void *ctx, int v)
+{
+  return 1;
+}
+
+static int
+cb_start_map (void *ctx)
+{
+  Parse *p = ctx;
+
+  p->depth++;
+  if (p->depth > MAX_DEPTH)
+    return 0;
+  if (p->depth == 1)
+    {
+      p->top_is_object = TRUE;
+      return 1;
+    }
+  if (!p->in_event && p->in_events_array && p->depth == p->events_depth)
+    {
+      p->in_event = TRUE;
+      p->event_depth = p->depth;
+      cur_reset (&p->cur);
+      return 1;
+    }
+  if (at_event_field (p) == FALSE && p->in_event && !p->in_args && p->depth == p->event_depth + 1
+      && p->key != NULL && g_str_equal (p->key, "args"))
+    {
+      p->in_args = TRUE;
+      p->args_depth = p->depth;
+    }
+  return 1;
+}
+
+static int
+cb_map_key (void *ctx, const unsigned char *key, size_t len)
+{
+  Parse *p = ctx;
+
+  if (p->depth == 1 && p->top_is_object)
+    {
+      p->in_trace_events_key = len == 11 && memcmp (key, "traceEvents", 11) == 0;
+      return 1;
+    }
+  if (p->in_args && p->depth == p->args_depth)
+    {
+      g_free (p->args_key);
+      p->args_key = g_strndup ((const char *) key, MIN (len, 256));
+      return 1;
+    }
+  if (at_event_field (p))
+    {
+      g_free (p->key);
+      p->key = g_strndup ((const char *) key, MIN (len, 64));
+    }
+  return 1;
+}
+
+static int
+cb_end_map (void *ctx)
+{
+  Parse *p = ctx;
+
+  if (p->in_args && p->depth == p->args_depth)
+    {
+      p->in_args = FALSE;
+      g_clear_pointer (&p->args_key, g_free);
+    }
+  else if (p->in_event && p->depth == p->event_depth)
+    {
+      p->in_event = FALSE;
+      g_clear_pointer (&p->key, g_free);
+      finish_event (p);
+    }
+  p->depth--;
+  return 1;
+}
+
+static int
+cb_start_array (void *ctx)
+{
+  Parse *p = ctx;
+
+  p->depth++;
+  if (p->depth > MAX_DEPTH)
+    return 0;
+  if (p->depth == 1 && !p->top_is_object)
+    {
+      p->events_depth = 2;                  /* [ {event}, … ] */
+      p->in_events_array = TRUE;
+    }
+  else if (p->depth == 2 && p->top_is_object && p->in_trace_events_key)
+    {
+      p->events_depth = 3;                  /* {"traceEvents": [ {event}, … ]} */
+      p->in_events_array = TRUE;
+    }
+  return 1;
+}
+
+static int
+cb_end_array (void *ctx)
+{
+  Parse *p = ctx;
+  if (p->in_events_array && p->depth == p->events_depth - 1)
+    p->in_events_array = FALSE;
+  p->depth--;
+  return 1;
+}
+
+static const yajl_callbacks callbacks = {
+  .yajl_null = cb_other,
+  .yajl_boolean = cb_boolean,
+  .yajl_number = cb_number,
+  .yajl_string = cb_string,
+  .yajl_start_map = cb_start_map,
+  .yajl_map_key = cb_map_key,
+  .yajl_end_map = cb_end_map,
+  .yajl_start_array = cb_start_array,
+  .yajl_end_array = cb_end_array,
+};
+
+/* Time order; at one instant ends before begins (back-to-back slices),
+ * inner ends before outer ones and outer begins before inner ones. */
+static int
+compare_recs (gconstpointer a,
+              gconstpointer b)
+{
+  const Rec *x = a, *y = b;
+
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  if (x->type != y->type)
+    {
+      int rx = x->type == REC_END ? 0 : x->type == REC_BEGIN ? 2 : 1;
+      int ry = y->type == REC_END ? 0 : y->type == REC_BEGIN ? 2 : 1;
+      if (rx != ry)
+        return rx - ry;
+    }
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+typedef struct {
+  Parse   *p;
+  guint32  index;
+} LaneOrder;
+
+static int
+compare_lanes (gconstpointer a,
+               gconstpointer b,
+               gpointer      data)
+{
+  Parse *p = data;
+  const ProtoLane *x = &g_array_index (p->lanes, ProtoLane, *(const guint32 *) a);
+  const ProtoLane *y = &g_array_index (p->lanes, ProtoLane, *(const guint32 *) b);
+  const ProtoProcess *px = &g_array_index (p->processes, ProtoProcess,
+                                           GPOINTER_TO_UINT (g_hash_table_lookup (p->process_ids, &x->pid)) - 1);
+  const ProtoProcess *py = &g_array_index (p->processes, ProtoProcess,
+                                           GPOINTER_TO_UINT (g_hash_table_lookup (p->process_ids, &y->pid)) - 1);
+  double sx = px->has_sort ? px->sort : 0, sy = py->has_sort ? py->sort : 0;
+
+  if (sx != sy)
+    return sx < sy ? -1 : 1;
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  sx = x->has_sort ? x->sort : 0;
+  sy = y->has_sort ? y->sort : 0;
+  if (sx != sy)
+    return sx < sy ? -1 : 1;
+  if (x->kind != y->kind)
+    return x->kind < y->kind ? -1 : 1;
+  return *(const guint32 *) a < *(const guint32 *) b ? -1 : 1;
+}
+
+static void
+build_trace (Parse *p)
+{
+  IlTrace *t = p->trace;
+  IlChromeImportInfo *info = p->info;
+  g_autofree guint32 *order = g_new (guint32, MAX (p->lanes->len, 1));
+  g_autofree guint32 *map = g_new (guint32, MAX (p->lanes->len, 1));
+  g_autofree guint32 *proc_lane = g_new (guint32, MAX (p->processes->len, 1));
+  g_autofree guint32 *depth = NULL;
+  g_autoptr(GArray) open = NULL;      /* per lane: stack of open slice name ids (flattened) */
+  g_autoptr(GPtrArray) stacks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  guint threads_with_slices = 0;
+  gint64 base = p->any_ts ? p->min_ts : 0;
+
+  for (guint i = 0; i < p->processes->len; i++)
+    proc_lane[i] = IL_NO_LANE;
+  for (guint i = 0; i < p->lanes->len; i++)
+    order[i] = i;
+  g_qsort_with_data (order, p->lanes->len, sizeof (guint32), compare_lanes, p);
+
+  /* Lanes: a process lane before the first lane of each process. */
+  for (guint k = 0; k < p->lanes->len; k++)
+    {
+      ProtoLane *l = &g_array_index (p->lanes, ProtoLane, order[k]);
+      guint32 pi = GPOINTER_TO_UINT (g_hash_table_lookup (p->process_ids, &l->pid)) - 1;
+      ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, pi);
+      g_autofree char *name = NULL;
+
+      if (proc_lane[pi] == IL_NO_LANE)
+        {
+          g_autofree char *pname = proc->name
+            ? g_strdup_printf ("%s (pid %" G_GINT64_FORMAT ")", proc->name, proc->pid)
+            : g_strdup_printf ("Process %" G_GINT64_FORMAT, proc->pid);
+          proc_lane[pi] = il_trace_add_lane (t, IL_LANE_PROCESS, pname, IL_NO_LANE, (guint32) proc->pid);
+        }
+      if (l->name != NULL)
+        name = g_strdup (l->name);
+      else if (l->kind == IL_LANE_TASK)
+        name = g_strdup ("async");
+      else
+        name = g_strdup_printf ("Thread %" G_GINT64_FORMAT, l->tid);
+      map[order[k]] = il_trace_add_lane (t, l->kind, name, proc_lane[pi], (guint32) l->tid);
+      if (l->has_slices && l->kind != IL_LANE_COUNTER)
+        threads_with_slices++;
+      g_ptr_array_add (stacks, NULL);
+    }
+  info->n_processes = p->processes->len;
+  info->n_threads = threads_with_slices;
+
+  g_array_sort (p->recs, compare_recs);
+
+  /* Per lane, a stack of open slices; depth is its height.  Unmatched
+   * ends are dropped; what is open at the end closes at the last time. */
+  for (guint i = 0; i < p->lanes->len; i++)
+    g_ptr_array_index (stacks, i) = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; i < p->recs->len; i++)
+    {
+      const Rec *r = &g_array_index (p->recs, Rec, i);
+      guint32 lane = map[r->lane];
+      GArray *stack = g_ptr_array_index (stacks, r->lane);
+      gint64 time = r->t - base;
+
+      switch ((RecType) r->type)
+        {
+        case REC_BEGIN:
+          il_trace_append (t, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
+          g_array_append_val (stack, r->arg);
+          break;
+        case REC_END:
+          if (stack->len == 0)
+            {
+              info->n_unmatched++;
+              break;
+            }
+          g_array_set_size (stack, stack->len - 1);
+          il_trace_append (t, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16),
+                           g_array_index (stack, guint32, stack->len));
+          if (r->value == 1)
+            info->n_slices++;   /* a matched B/E (or b/e) pair */
+          break;
+        case REC_INSTANT:
+          il_trace_append (t, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
+          break;
+        case REC_COUNTER:
+          il_trace_append (t, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
+          break;
+        case REC_FLOW:
+          il_trace_append (t, time, lane, IL_EVENT_FLOW, r->value, 0, r->arg);
+          break;
+        default:
+          break;
+        }
+    }
+  for (guint i = 0; i < stacks->len; i++)
+    {
+      GArray *stack = g_ptr_array_index (stacks, i);
+      while (stack->len > 0)
+        {
+          g_array_set_size (stack, stack->len - 1);
+          il_trace_append (t, p->max_ts - base, map[i], IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16),
+                           g_array_index (stack, guint32, stack->len));
+          info->n_unmatched++;
+        }
+    }
+  il_trace_set_end_time (t, p->any_ts ? p->max_ts - base : 0);
+  t->finished = TRUE;
+  info->first_ts_ns = p->any_ts ? p->min_ts : 0;
+  info->last_ts_ns = p->any_ts ? p->max_ts : 0;
+  (void) depth;
+  (void) open;
+}
+
+static void
+parse_clear (Parse *p)
+{
+  cur_reset (&p->cur);
+  g_clear_pointer (&p->cur.counter_keys, g_array_unref);
+  g_clear_pointer (&p->cur.counter_vals, g_array_unref);
+  g_clear_pointer (&p->key, g_free);
+  g_clear_pointer (&p->args_key, g_free);
+  g_clear_pointer (&p->recs, g_array_unref);
+  if (p->lanes != NULL)
+    for (guint i = 0; i < p->lanes->len; i++)
+      g_free (g_array_index (p->lanes, ProtoLane, i).name);
+  if (p->processes != NULL)
+    for (guint i = 0; i < p->processes->len; i++)
+      g_free (g_array_index (p->processes, ProtoProcess, i).name);
+  g_clear_pointer (&p->lanes, g_array_unref);
+  g_clear_pointer (&p->processes, g_array_unref);
+  g_clear_pointer (&p->lane_ids, g_hash_table_unref);
+  g_clear_pointer (&p->process_ids, g_hash_table_unref);
+  g_clear_pointer (&p->flow_ids, g_hash_table_unref);
+  g_clear_pointer (&p->text_ids, g_hash_table_unref);
+  g_clear_pointer (&p->trace, il_trace_unref);
+}
+
+static void
+parse_init (Parse              *p,
+            const char         *name,
+            IlChromeImportInfo *info)
+{
+  memset (p, 0, sizeof *p);
+  p->name = name;
+  p->info = info;
+  p->recs = g_array_new (FALSE, FALSE, sizeof (Rec));
+  p->lanes = g_array_new (FALSE, FALSE, sizeof (ProtoLane));
+  p->processes = g_array_new (FALSE, FALSE, sizeof (ProtoProcess));
+  p->lane_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->process_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  p->flow_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->text_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->trace = il_trace_new ();
+}
+
+/* Line and column of a byte offset, for messages. */
+typedef struct {
+  guint64 offset;
+  guint64 line;
+  guint64 line_start;
+} Position;
+
+static void
+advance_position (Position     *pos,
+                  const guint8 *chunk,
+                  gsize         len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (chunk[i] == '\n')
+      {
+        pos->line++;
+        pos->line_start = pos->offset + i + 1;
+      }
+  pos->offset += len;
+}
+
+typedef gssize (*ReadFunc) (gpointer data, guint8 *buf, gsize len, GError **error);
+
+static IlTrace *
+import_stream (ReadFunc            read_func,
+               gpointer            read_data,
+               guint64             total,
+               const char         *name,
+               IlChromeImportInfo *info_out,
+               IlProgressFunc      progress,
+               gpointer            progress_data,
+               GCancellable       *cancellable,
+               GError            **error)
+{
+  IlChromeImportInfo local_info = { 0 };
+  IlChromeImportInfo *info = info_out != NULL ? info_out : &local_info;
+  Parse p;
+  yajl_handle h;
+  g_autofree guint8 *buf = g_malloc (1 << 20);
+  Position pos = { 0, 1, 0 };
+  g_autofree char *damage = NULL;
+  gboolean cancelled = FALSE;
+  IlTrace *result = NULL;
+
+  memset (info, 0, sizeof *info);
+  parse_init (&p, name, info);
+  h = yajl_alloc (&callbacks, NULL, &p);
+  /* A trace cut off mid-write ends without its closing brackets: let the
+   * parser take what it has and say so. */
+  yajl_config (h, yajl_allow_partial_values, 1);
+  yajl_config (h, yajl_allow_trailing_garbage, 1);
+
+  for (;;)
+    {
+      GError *rerror = NULL;
+      gssize n = read_func (read_data, buf, 1 << 20, &rerror);
+      yajl_status st;
+
+      if (n < 0)
+        {
+          damage = g_strdup_printf ("reading stopped at byte %" G_GUINT64_FORMAT ": %s", pos.offset, rerror->message);
+          g_error_free (rerror);
+          break;
+        }
+      if (n == 0)
+        {
+          st = yajl_complete_parse (h);
+          if (st != yajl_status_ok)
+            damage = g_strdup_printf ("the file ends early, at line %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT ")",
+                                      pos.line, pos.offset);
+          else if (p.depth != 0)
+            damage = g_strdup_printf ("the file ends early, inside an unfinished list at line %" G_GUINT64_FORMAT,
+                                      pos.line);
+          break;
+        }
+      st = yajl_parse (h, buf, (size_t) n);
+      if (st != yajl_status_ok)
+        {
+          size_t used = yajl_get_bytes_consumed (h);
+          unsigned char *msg = yajl_get_error (h, 0, buf, (size_t) n);
+          Position at = pos;
+          advance_position (&at, buf, MIN (used, (size_t) n));
+          damage = g_strdup_printf ("line %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT "): %s",
+                                    at.line, at.offset - at.line_start + 1, at.offset,
+                                    p.depth > MAX_DEPTH ? "nested too deeply" : g_strstrip ((char *) msg));
+          yajl_free_error (h, msg);
+          break;
+        }
+      advance_position (&pos, buf, (gsize) n);
+      if (progress != NULL && total > 0)
+        progress (MIN (1.0, (double) pos.offset / total), progress_data);
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          cancelled = TRUE;
+          break;
+        }
+      if (p.too_large)
+        {
+          damage = g_strdup ("too many events for memory; the rest was not loaded");
+          break;
+        }
+    }
+  yajl_free (h);
+
+  if (cancelled)
+    g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CANCELLED, "%s: loading cancelled", name);
+  else if (p.recs->len == 0 && damage != NULL)
+    g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE, "%s: not a readable trace: %s", name, damage);
+  else if (p.recs->len == 0)
+    g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_EMPTY,
+                 "%s: no trace events to show (%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT " skipped)",
+                 name, info->n_events_read, info->n_skipped);
+  else
+    {
+      build_trace (&p);
+      if (damage != NULL)
+        {
+          info->truncated = TRUE;
+          info->warning = g_strdup_printf ("%s is damaged (%s); showing the %" G_GUINT64_FORMAT " events before that",
+                                           name, damage, info->n_events_read);
+        }
+      p.trace->source = g_strdup_printf ("Chrome trace: %s", name);
+      result = g_steal_pointer (&p.trace);
+    }
+  parse_clear (&p);
+  if (info == &local_info)
+    il_chrome_import_info_clear (&local_info);
+  return result;
+}
+
+typedef struct {
+  const guint8 *data;
+  gsize         len, off;
+} MemReader;
+
+static gssize
+read_memory (gpointer data, guint8 *buf, gsize len, GError **error)
+{
+  MemReader *m = data;
+  gsize n = MIN (len, m->len - m->off);
+  memcpy (buf, m->data + m->off, n);
+  m->off += n;
+  return (gssize) n;
+}
+
+static gssize
+read_file (gpointer data, guint8 *buf, gsize len, GError **error)
+{
+  FILE *f = data;
+  size_t n = fread (buf, 1, len, f);
+  if (n == 0 && ferror (f))
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s", g_strerror (errno));
+      return -1;
+    }
+  return (gssize) n;
+}
+
+IlTrace *
+il_chrome_import_data (const guint8       *data,
+                       gsize               len,
+                       const char         *name,
+                       IlChromeImportInfo *info,
+                       GError            **error)
+{
+  MemReader m = { data, len, 0 };
+  return import_stream (read_memory, &m, len, name, info, NULL, NULL, NULL, error);
+}
+
+IlTrace *
+il_chrome_import (const char         *path,
+                  IlChromeImportInfo *info,
+                  IlProgressFunc      progress,
+                  gpointer            progress_data,
+                  GCancellable       *cancellable,
+                  GError            **error)
+{
+  FILE *f = fopen (path, "rb");
+  IlTrace *trace;
+  gint64 total = 0;
+
+  if (f == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  if (fseek (f, 0, SEEK_END) == 0)
+    {
+      total = ftell (f);
+      rewind (f);
+    }
+  trace = import_stream (read_file, f, total > 0 ? (guint64) total : 0, path, info,
+                         progress, progress_data, cancellable, error);
+  fclose (f);
+  return trace;
+}
+
+/* ------------------------------------------------------------- export */
+
+typedef struct {
+  FILE    *f;
+  gboolean first;
+  gboolean failed;
+  guint64  flow_id;
+} Out;
+
+static void
+out_event (Out        *o,
+           const char *fmt,
+           ...) G_GNUC_PRINTF (2, 3);
+
+static void
+out_event (Out        *o,
+           const char *fmt,
+           ...)
+{
+  va_list ap;
+
+  if (o->failed)
+    return;
+  if (fputs (o->first ? "\n" : ",\n", o->f) < 0)
+    o->failed = TRUE;
+  o->first = FALSE;
+  va_start (ap, fmt);
+  if (vfprintf (o->f, fmt, ap) < 0)
+    o->failed = TRUE;
+  va_end (ap);
+}
+
+static char *
+json_string (const char *s)
+{
+  GString *out = g_string_new ("\"");
+
+  for (const char *c = s ? s : ""; *c; c++)
+    {
+      switch (*c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        default:
+          if ((guchar) *c < 0x20)
+            g_string_append_printf (out, "\\u%04x", (guchar) *c);
+          else
+            g_string_append_c (out, *c);
+        }
+    }
+  g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
+}
+
+/* Chrome ids: a pid per process lane (0 for the machine's cores) and a
+ * tid per lane. */
+static guint32
+pid_of (const IlTrace *t,
+        guint32        lane)
+{
+  const IlLane *l = il_trace_get_lane (t, lane);
+  if (l->kind == IL_LANE_PROCESS)
+    return lane + 1;
+  return l->parent == IL_NO_LANE ? 0 : l->parent + 1;
+}
+
+static const char *
+lane_name (const IlTrace *t,
+           guint32        lane)
+{
+  return lane < il_trace_get_n_lanes (t) ? il_trace_get_lane (t, lane)->name : "nothing";
+}
+
+static void
+export_interval (Out           *o,
+                 const IlTrace *t,
+                 guint32        lane,
+                 gint64         start,
+                 gint64         end,
+                 const char    *name,
+                 const char    *cause)
+{
+  g_autofree char *jn = json_string (name);
+
+  if (end <= start)
+    return;
+  if (cause != NULL)
+    out_event (o, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":%s,\"args\":{\"cause\":\"%s\"}}",
+               pid_of (t, lane), lane + 1, start / 1e3, (end - start) / 1e3, jn, cause);
+  else
+    out_event (o, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":%s}",
+               pid_of (t, lane), lane + 1, start / 1e3, (end - start) / 1e3, jn);
+}
+
+static void
+export_lane (Out           *o,
+             const IlTrace *t,
+             guint32        lane)
+{
+  const IlLane *l = il_trace_get_lane (t, lane);
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  gint64 since = -1;
+  guint32 open_e = G_MAXUINT32;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = v[i];
+      gint64 time = t->time[e];
+      IlEventKind kind = t->kind[e];
+
+      switch (kind)
+        {
+        case IL_EVENT_STATE:
+        case IL_EVENT_CORE:
+        case IL_EVENT_GIL_TAKE:
+        case IL_EVENT_GIL_DROP:
+        case IL_EVENT_LOOP_CALLBACK:
+        case IL_EVENT_LOOP_CALLBACK_END:
+        case IL_EVENT_LOOP_SELECT:
+        case IL_EVENT_LOOP_SELECT_END:
+          /* Close the interval that was going on. */
+          if (open_e != G_MAXUINT32)
+            {
+              IlEventKind ok = t->kind[open_e];
+              if (ok == IL_EVENT_STATE && t->value[open_e] != IL_STATE_NOT_STARTED && t->value[open_e] != IL_STATE_DONE)
+                export_interval (o, t, lane, since, time, il_state_to_string (t->value[open_e]),
+                                 il_cause_to_string (t->aux[open_e]));
+              else if (ok == IL_EVENT_CORE && t->arg[open_e] != IL_NO_LANE)
+                export_interval (o, t, lane, since, time, lane_name (t, t->arg[open_e]), NULL);
+              else if (ok == IL_EVENT_GIL_TAKE)
+                {
+                  g_autofree char *n = g_strdup_printf ("held by %s", lane_name (t, t->arg[open_e]));
+                  export_interval (o, t, lane, since, time, n, NULL);
+                }
+              else if (ok == IL_EVENT_LOOP_CALLBACK)
+                {
+                  g_autofree char *n = t->arg[open_e] != IL_NO_LANE
+                                       ? g_strdup_printf ("step %s", lane_name (t, t->arg[open_e]))
+                                       : g_strdup ("callback");
+                  export_interval (o, t, lane, since, time, n, NULL);
+                }
+              else if (ok == IL_EVENT_LOOP_SELECT)
+                export_interval (o, t, lane, since, time, "select()", NULL);
+            }
+          open_e = e;
+          since = time;
+          break;
+        case IL_EVENT_GIL_REQUEST:
+          out_event (o, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":\"drop request\"}",
+                     pid_of (t, lane), lane + 1, time / 1e3);
+          break;
+        case IL_EVENT_LOOP_ITER:
+          out_event (o, "{\"ph\":\"C\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":\"ready queue\",\"args\":{\"depth\":%u}}",
+                     pid_of (t, lane), lane + 1, time / 1e3, t->aux[e]);
+          break;
+        case IL_EVENT_SLICE_BEGIN:
+        case IL_EVENT_SLICE_END:
+          {
+            g_autofree char *jn = json_string (il_trace_get_string (t, t->arg[e]));
+            out_event (o, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s}",
+                       kind == IL_EVENT_SLICE_BEGIN ? "B" : "E", pid_of (t, lane), lane + 1, time / 1e3, jn);
+          }
+          break;
+        case IL_EVENT_INSTANT:
+          {
+            g_autofree char *jn = json_string (il_trace_get_string (t, t->arg[e]));
+            out_event (o, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s}",
+                       pid_of (t, lane), lane + 1, time / 1e3, jn);
+          }
+          break;
+        case IL_EVENT_COUNTER:
+          {
+            g_autofree char *jn = json_string (l->name);
+            out_event (o, "{\"ph\":\"C\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s,\"args\":{\"value\":%.9g}}",
+                       pid_of (t, lane), lane + 1, time / 1e3, jn, il_trace_bits_float (t->arg[e]));
+          }
+          break;
+        case IL_EVENT_FLOW:
+          out_event (o, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":\"flow\",\"cat\":\"flow\",\"id\":%u%s}",
+                     t->value[e] == IL_FLOW_START ? "s" : t->value[e] == IL_FLOW_STEP ? "t" : "f",
+                     pid_of (t, lane), lane + 1, time / 1e3, t->arg[e],
+                     t->value[e] == IL_FLOW_END ? ",\"bp\":\"e\"" : "");
+          break;
+        case IL_EVENT_GIL_WAITERS:
+        case IL_EVENT_MARK:
+        case IL_N_EVENT_KINDS:
+        default:
+          break;
+        }
+
+      /* A forced drop is worth a mark of its own. */
+      if (kind == IL_EVENT_GIL_DROP && t->value[e] == IL_GIL_DROP_FORCED)
+        out_event (o, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":\"forced switch\"}",
+                   pid_of (t, lane), lane + 1, time / 1e3);
+
+      /* Cause and effect as a flow arrow from the causing lane. */
+      if (kind == IL_EVENT_STATE && t->arg[e] != IL_NO_LANE && t->arg[e] != lane
+          && t->arg[e] < il_trace_get_n_lanes (t))
+        {
+          guint64 id = ++o->flow_id;
+          out_event (o, "{\"ph\":\"s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":\"%s\",\"cat\":\"cause\",\"id\":%" G_GUINT64_FORMAT "}",
+                     pid_of (t, t->arg[e]), t->arg[e] + 1, time / 1e3, il_cause_to_string (t->aux[e]), id);
+          out_event (o, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":\"%s\",\"cat\":\"cause\",\"id\":%" G_GUINT64_FORMAT "}",
+                     pid_of (t, lane), lane + 1, time / 1e3, il_cause_to_string (t->aux[e]), id);
+        }
+    }
+
+  /* What is still going on at the end of the recording. */
+  if (open_e != G_MAXUINT32 && t->end_time > since)
+    {
+      IlEventKind ok = t->kind[open_e];
+      if (ok == IL_EVENT_STATE && t->value[open_e] != IL_STATE_NOT_STARTED && t->value[open_e] != IL_STATE_DONE)
+        export_interval (o, t, lane, since, t->end_time, il_state_to_string (t->value[open_e]),
+                         il_cause_to_string (t->aux[open_e]));
+      else if (ok == IL_EVENT_CORE && t->arg[open_e] != IL_NO_LANE)
+        export_interval (o, t, lane, since, t->end_time, lane_name (t, t->arg[open_e]), NULL);
+      else if (ok == IL_EVENT_GIL_TAKE)
+        {
+          g_autofree char *n = g_strdup_printf ("held by %s", lane_name (t, t->arg[open_e]));
+          export_interval (o, t, lane, since, t->end_time, n, NULL);
+        }
+    }
+}
+
+gboolean
+il_chrome_export (const IlTrace  *trace,
+                  const char     *path,
+                  GError        **error)
+{
+  char *tmp = NULL;
+  Out o = { .first = TRUE };
+  gboolean any_core = FALSE;
+
+  g_return_val_if_fail (trace != NULL && path != NULL, FALSE);
+
+  o.f = il_atomic_file_begin (path, &tmp, error);
+  if (o.f == NULL)
+    return FALSE;
+  if (fputs ("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"Interleave\"},\"traceEvents\":[", o.f) < 0)
+    o.failed = TRUE;
+
+  /* Names and order first: processes, then a track per lane. */
+  for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+    {
+      const IlLane *l = il_trace_get_lane (trace, i);
+      g_autofree char *jn = json_string (l->name);
+
+      if (l->kind == IL_LANE_PROCESS)
+        {
+          out_event (&o, "{\"ph\":\"M\",\"pid\":%u,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":%s}}", i + 1, jn);
+          out_event (&o, "{\"ph\":\"M\",\"pid\":%u,\"tid\":0,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":%u}}", i + 1, i + 1);
+          continue;
+        }
+      if (l->kind == IL_LANE_CORE && !any_core)
+        {
+          any_core = TRUE;
+          out_event (&o, "{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"Machine (CPU cores)\"}}");
+        }
+      out_event (&o, "{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":%s}}",
+                 pid_of (trace, i), i + 1, jn);
+      out_event (&o, "{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%u}}",
+                 pid_of (trace, i), i + 1, i);
+    }
+
+  for (guint32 i = 0; i < il_trace_get_n_lanes (trace) && !o.failed; i++)
+    if (il_trace_get_lane (trace, i)->kind != IL_LANE_PROCESS)
+      export_lane (&o, trace, i);
+
+  if (!o.failed && fputs ("\n]}\n", o.f) < 0)
+    o.failed = TRUE;
+  return il_atomic_file_commit (o.f, tmp, path, o.failed, error);
+}
