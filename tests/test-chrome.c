@@ -1,0 +1,374 @@
+/* test-chrome.c — Chrome Trace Event JSON in and out
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The expected counts for the real traces in ../shared/traces were
+ * computed independently with Python's json module (X events plus
+ * matched B/E pairs, (pid, tid) pairs carrying slices, pids, span).
+ */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "il-chrome.h"
+#include "il-engine.h"
+
+static char *
+shared_trace (const char *name)
+{
+  const char *dir = g_getenv ("INTERLEAVE_SHARED_TRACES");
+  g_autofree char *fallback = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "..", "shared", "traces", NULL);
+  return g_build_filename (dir ? dir : fallback, name, NULL);
+}
+
+static const struct {
+  const char *file;
+  guint64 slices;
+  guint threads;
+  guint processes;
+  double span_ms;
+  guint64 instants, flows;
+} real[] = {
+  { "catapult_flow_simple.json", 5, 5, 5, 3.731, 0, 5 },
+  { "viztracer_async_simple.json", 656, 7, 1, 12.251098, 0, 0 },
+  { "viztracer_function_args_return.json", 25, 1, 1, 0.037175, 0, 0 },
+  { "viztracer_logging_integration.json", 43, 1, 1, 2.221409, 41, 0 },
+  { "viztracer_multi_process_pool.json", 12533, 9, 6, 15.018357, 0, 0 },
+  { "viztracer_multithread.json", 582, 5, 1, 2.440922, 0, 0 },
+};
+
+static void
+test_real_traces (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (real); i++)
+    {
+      g_autofree char *path = shared_trace (real[i].file);
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) trace = NULL;
+      guint processes = 0;
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_test_skip ("../shared/traces is not here");
+          return;
+        }
+      trace = il_chrome_import (path, &info, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (trace);
+      g_assert_cmpuint (info.n_slices, ==, real[i].slices);
+      g_assert_cmpuint (info.n_threads, ==, real[i].threads);
+      g_assert_cmpuint (info.n_processes, ==, real[i].processes);
+      g_assert_cmpuint (info.n_instants, ==, real[i].instants);
+      g_assert_cmpuint (info.n_flows, ==, real[i].flows);
+      g_assert_cmpfloat (fabs ((info.last_ts_ns - info.first_ts_ns) / 1e6 - real[i].span_ms), <, 1e-5);
+      g_assert_false (info.truncated);
+      for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
+        processes += il_trace_get_lane (trace, l)->kind == IL_LANE_PROCESS;
+      g_assert_cmpuint (processes, ==, real[i].processes);
+      /* Times start at zero and never go backwards. */
+      g_assert_cmpint (trace->time[0], ==, 0);
+      for (gsize e = 1; e < trace->n_events; e++)
+        g_assert_cmpint (trace->time[e], >=, trace->time[e - 1]);
+      il_chrome_import_info_clear (&info);
+    }
+}
+
+static IlTrace *
+import_text (const char         *text,
+             IlChromeImportInfo *info,
+             GError            **error)
+{
+  return il_chrome_import_data ((const guint8 *) text, strlen (text), "test.json", info, error);
+}
+
+static void
+test_forms_and_phases (void)
+{
+  const char *array_form =
+    "[{\"ph\":\"M\",\"pid\":1,\"tid\":2,\"name\":\"thread_name\",\"args\":{\"name\":\"worker\"}},"
+    " {\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":\"python\"}},"
+    " {\"ph\":\"B\",\"pid\":1,\"tid\":2,\"ts\":10,\"name\":\"outer\"},"
+    " {\"ph\":\"B\",\"pid\":1,\"tid\":2,\"ts\":12,\"name\":\"inner\"},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":15},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":20},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":21},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":3,\"ts\":5,\"dur\":30,\"name\":\"parse\",\"args\":{\"deep\":{\"x\":[1,2,{\"y\":3}]}}},"
+    " {\"ph\":\"i\",\"pid\":1,\"tid\":3,\"ts\":7,\"name\":\"mark\",\"s\":\"t\"},"
+    " {\"ph\":\"C\",\"pid\":1,\"ts\":8,\"name\":\"mem\",\"args\":{\"rss\":10,\"heap\":4}},"
+    " {\"ph\":\"s\",\"pid\":1,\"tid\":2,\"ts\":11,\"name\":\"f\",\"id\":\"0x1\"},"
+    " {\"ph\":\"f\",\"pid\":1,\"tid\":3,\"ts\":13,\"name\":\"f\",\"id\":\"0x1\",\"bp\":\"e\"},"
+    " {\"ph\":\"b\",\"pid\":1,\"ts\":6,\"name\":\"task-1\",\"cat\":\"asyncio\",\"id\":\"7\"},"
+    " {\"ph\":\"e\",\"pid\":1,\"ts\":9,\"name\":\"task-1\",\"cat\":\"asyncio\",\"id\":\"7\"},"
+    " {\"ph\":\"P\",\"pid\":1,\"ts\":9},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":3,\"ts\":\"soon\",\"dur\":1,\"name\":\"bad\"},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":3,\"ts\":1,\"dur\":-4,\"name\":\"negative\"}]";
+  g_autofree char *object_form = g_strdup_printf ("{\"otherData\":{\"a\":{\"b\":{}}},\"traceEvents\":%s,\"x\":[{}]}", array_form);
+  const char *texts[] = { array_form, object_form };
+
+  for (guint f = 0; f < G_N_ELEMENTS (texts); f++)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = import_text (texts[f], &info, &error);
+      guint32 worker = IL_NO_LANE, async_lane = IL_NO_LANE, counters = 0;
+      guint max_depth = 0;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (info.n_events_read, ==, 17);
+      g_assert_cmpuint (info.n_slices, ==, 3);          /* X + two matched B/E */
+      g_assert_cmpuint (info.n_unmatched, ==, 1);       /* the third E */
+      g_assert_cmpuint (info.n_instants, ==, 1);
+      g_assert_cmpuint (info.n_counters, ==, 2);
+      g_assert_cmpuint (info.n_flows, ==, 2);
+      g_assert_cmpuint (info.n_async, ==, 2);
+      g_assert_cmpuint (info.n_skipped, ==, 3);         /* P, a text ts, a negative dur */
+      g_assert_nonnull (g_hash_table_lookup (info.skipped_phases, "P"));
+      g_assert_cmpuint (info.n_processes, ==, 1);
+      g_assert_cmpint (info.first_ts_ns, ==, 5000);
+      g_assert_cmpint (info.last_ts_ns, ==, 35000);
+
+      for (guint32 l = 0; l < il_trace_get_n_lanes (t); l++)
+        {
+          const IlLane *lane = il_trace_get_lane (t, l);
+          if (g_str_equal (lane->name, "worker"))
+            worker = l;
+          if (lane->kind == IL_LANE_TASK)
+            async_lane = l;
+          if (lane->kind == IL_LANE_COUNTER)
+            counters++;
+          if (lane->kind == IL_LANE_PROCESS)
+            g_assert_cmpstr (lane->name, ==, "python (pid 1)");
+        }
+      g_assert_cmpuint (worker, !=, IL_NO_LANE);
+      g_assert_cmpuint (async_lane, !=, IL_NO_LANE);
+      g_assert_cmpstr (il_trace_get_lane (t, async_lane)->name, ==, "task-1");
+      g_assert_cmpuint (counters, ==, 2);
+
+      /* Nesting: inner is at depth 1 inside outer. */
+      {
+        const GArray *idx = il_trace_get_lane_events (t, worker);
+        for (guint k = 0; k < idx->len; k++)
+          {
+            guint32 e = g_array_index (idx, guint32, k);
+            if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+              {
+                max_depth = MAX (max_depth, t->aux[e]);
+                if (t->aux[e] == 1)
+                  g_assert_cmpstr (il_trace_get_string (t, t->arg[e]), ==, "inner");
+              }
+          }
+      }
+      g_assert_cmpuint (max_depth, ==, 1);
+      il_chrome_import_info_clear (&info);
+    }
+}
+
+static void
+test_unsorted_and_ties (void)
+{
+  /* Back-to-back slices listed in reverse order, and a parent sharing its
+   * child's start: ends come before begins, parents before children. */
+  const char *text =
+    "[{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":20,\"dur\":10,\"name\":\"second\"},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":10,\"dur\":10,\"name\":\"first\"},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":20,\"dur\":2,\"name\":\"child\"}]";
+  g_autoptr(IlTrace) t = import_text (text, NULL, NULL);
+  const char *expect[] = { "B first 0", "E first 0", "B second 0", "B child 1", "E child 1", "E second 0" };
+
+  g_assert_nonnull (t);
+  g_assert_cmpuint (t->n_events, ==, G_N_ELEMENTS (expect));
+  for (gsize e = 0; e < t->n_events; e++)
+    {
+      g_autofree char *got = g_strdup_printf ("%s %s %u", t->kind[e] == IL_EVENT_SLICE_BEGIN ? "B" : "E",
+                                              il_trace_get_string (t, t->arg[e]), t->aux[e]);
+      g_assert_cmpstr (got, ==, expect[e]);
+    }
+}
+
+static void
+test_truncated (void)
+{
+  g_autofree char *path = shared_trace ("viztracer_multithread.json");
+  g_autofree char *data = NULL;
+  gsize len;
+  guint kept = 0;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    {
+      g_test_skip ("../shared/traces is not here");
+      return;
+    }
+  /* Cut anywhere: either a clear error or a prefix with a warning. */
+  for (guint i = 1; i < 80; i++)
+    {
+      gsize cut = len * i / 80;
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = il_chrome_import_data ((const guint8 *) data, cut, "cut.json", &info, &error);
+
+      if (t == NULL)
+        {
+          g_assert_nonnull (error);
+          g_assert_true (strstr (error->message, "cut.json") != NULL);
+        }
+      else
+        {
+          g_assert_true (info.truncated);
+          g_assert_nonnull (info.warning);
+          g_assert_true (strstr (info.warning, "cut.json") != NULL);
+          g_assert_cmpuint (info.n_slices, <=, 582);
+          kept++;
+        }
+      il_chrome_import_info_clear (&info);
+    }
+  g_assert_cmpuint (kept, >, 70);
+}
+
+static void
+test_junk (void)
+{
+  const char *bad[] = {
+    "", "   ", "not json", "{", "[", "[1, 2, 3]", "{\"traceEvents\": 5}", "\x89PNG\r\n\x1a\n",
+    "{\"traceEvents\": [{\"ph\": \"X\"}]}", "[{\"ph\":\"X\",\"ts\":1e300,\"dur\":1}]",
+    "[{\"ph\":\"X\",\"ts\":NaN,\"dur\":1}]", "{\"a\":\"\xff\xfe\"}",
+  };
+  GString *deep = g_string_new ("[");
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = il_chrome_import_data ((const guint8 *) bad[i], strlen (bad[i]), "junk.json", NULL, &error);
+      g_assert_null (t);
+      g_assert_nonnull (error);
+      g_assert_true (strstr (error->message, "junk.json") != NULL);
+    }
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(IlTrace) t = il_chrome_import_data ((const guint8 *) deep->str, deep->len, "deep.json", NULL, &error);
+    g_assert_null (t);
+    g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE);
+  }
+  g_string_free (deep, TRUE);
+}
+
+static IlTrace *
+simulate_lesson (const char *name,
+                 IlMode      mode)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons", name, NULL);
+  g_autoptr(IlScenario) s = il_scenario_load_file (path, NULL);
+  IlRunConfig config;
+
+  g_assert_nonnull (s);
+  il_run_config_from_scenario (&config, s);
+  config.mode = mode;
+  return il_simulate (s, &config, NULL);
+}
+
+static void
+test_export (void)
+{
+  static const struct { const char *lesson; IlMode mode; } runs[] = {
+    { "07-convoy-effect.json", IL_MODE_THREADS },
+    { "10-event-loop.json", IL_MODE_ASYNCIO },
+  };
+
+  for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      g_autoptr(IlTrace) trace = simulate_lesson (runs[r].lesson, runs[r].mode);
+      g_autofree char *dir = g_dir_make_tmp ("interleave-chrome-XXXXXX", NULL);
+      g_autofree char *path = g_build_filename (dir, "run.json", NULL);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) back = NULL;
+      IlChromeImportInfo info = { 0 };
+      JsonArray *events;
+      guint x = 0, names = 0, starts = 0, finishes = 0, state_intervals = 0;
+      GHashTable *flow_ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+      g_autofree gint64 *ids = NULL;
+
+      g_assert_true (il_chrome_export (trace, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (json_parser_load_from_file (parser, path, &error));
+      events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "traceEvents");
+      ids = g_new0 (gint64, json_array_get_length (events));
+      for (guint i = 0; i < json_array_get_length (events); i++)
+        {
+          JsonObject *ev = json_array_get_object_element (events, i);
+          const char *ph = json_object_get_string_member (ev, "ph");
+          if (g_str_equal (ph, "X"))
+            x++;
+          else if (g_str_equal (ph, "M") && g_str_equal (json_object_get_string_member (ev, "name"), "thread_name"))
+            names++;
+          else if (g_str_equal (ph, "s"))
+            {
+              ids[i] = json_object_get_int_member (ev, "id");
+              g_hash_table_add (flow_ids, &ids[i]);
+              starts++;
+            }
+          else if (g_str_equal (ph, "f"))
+            {
+              gint64 id = json_object_get_int_member (ev, "id");
+              g_assert_true (g_hash_table_contains (flow_ids, &id));
+              g_assert_cmpstr (json_object_get_string_member (ev, "bp"), ==, "e");
+              finishes++;
+            }
+        }
+      g_hash_table_unref (flow_ids);
+      g_assert_cmpuint (starts, ==, finishes);
+      g_assert_cmpuint (starts, >, 0);
+      g_assert_cmpuint (names, ==, il_trace_get_n_lanes (trace) - 1);   /* all but the one process lane */
+
+      /* X slices of task lanes = state intervals (not-started and done excluded). */
+      for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
+        {
+          const GArray *idx = il_trace_get_lane_events (trace, l);
+          gint64 prev_t = -1;
+          int prev_state = -1;
+          if (il_trace_get_lane (trace, l)->kind != IL_LANE_TASK && il_trace_get_lane (trace, l)->kind != IL_LANE_THREAD)
+            continue;
+          for (guint k = 0; k <= idx->len; k++)
+            {
+              guint32 e = k < idx->len ? g_array_index (idx, guint32, k) : 0;
+              gint64 t = k < idx->len ? trace->time[e] : trace->end_time;
+              if (k < idx->len && trace->kind[e] != IL_EVENT_STATE)
+                continue;
+              if (prev_state >= 0 && prev_state != IL_STATE_NOT_STARTED && prev_state != IL_STATE_DONE && t > prev_t)
+                state_intervals++;
+              if (k < idx->len)
+                {
+                  prev_t = t;
+                  prev_state = trace->value[e];
+                }
+            }
+        }
+      g_assert_cmpuint (x, >=, state_intervals);
+
+      /* And back in: every X becomes a slice. */
+      back = il_chrome_import (path, &info, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (info.n_slices, ==, x);
+      g_assert_cmpuint (info.n_flows, ==, starts + finishes);
+      g_assert_cmpuint (info.n_skipped, ==, 0);
+      il_chrome_import_info_clear (&info);
+      g_unlink (path);
+      g_rmdir (dir);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/chrome/real-traces", test_real_traces);
+  g_test_add_func ("/chrome/forms-and-phases", test_forms_and_phases);
+  g_test_add_func ("/chrome/unsorted-and-ties", test_unsorted_and_ties);
+  g_test_add_func ("/chrome/truncated", test_truncated);
+  g_test_add_func ("/chrome/junk", test_junk);
+  g_test_add_func ("/chrome/export", test_export);
+  return g_test_run ();
+}
