@@ -780,9 +780,12 @@ build_trace (Parse *p)
               info->n_unmatched++;
               break;
             }
-          g_array_set_size (stack, stack->len - 1);
-          il_trace_append (t, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16),
-                           g_array_index (stack, guint32, stack->len));
+          {
+            /* Read the top before shrinking: GLib may clear what it drops. */
+            guint32 top = g_array_index (stack, guint32, stack->len - 1);
+            g_array_set_size (stack, stack->len - 1);
+            il_trace_append (t, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top);
+          }
           if (r->value == 1)
             info->n_slices++;   /* a matched B/E (or b/e) pair */
           break;
@@ -804,9 +807,9 @@ build_trace (Parse *p)
       GArray *stack = g_ptr_array_index (stacks, i);
       while (stack->len > 0)
         {
+          guint32 top = g_array_index (stack, guint32, stack->len - 1);
           g_array_set_size (stack, stack->len - 1);
-          il_trace_append (t, p->max_ts - base, map[i], IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16),
-                           g_array_index (stack, guint32, stack->len));
+          il_trace_append (t, p->max_ts - base, map[i], IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top);
           info->n_unmatched++;
         }
     }
