@@ -307,7 +307,8 @@ il_session_set_trace (IlSession         *self,
     memset (&self->config, 0, sizeof self->config);
   self->trace = il_trace_ref (trace);
   self->serial++;
-  self->now = 0;
+  /* A recording opens showing all of it; Play starts it over. */
+  self->now = trace->end_time;
   self->extent = trace->end_time;
   self->extent_known = TRUE;
   self->final_stats = il_stats_compute (trace, G_MAXINT64);

@@ -130,6 +130,7 @@ sync_controls (IlWindow *self)
   gtk_widget_set_sensitive (self->cores_spin, live);
   gtk_widget_set_sensitive (self->workers_spin, live);
   gtk_widget_set_sensitive (self->interval_spin, live);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.compare", live);
 
   if (live)
     subtitle = g_strdup_printf ("%s · %u cores", il_mode_to_label (config->mode), config->cores);
