@@ -1,0 +1,171 @@
+/* bench-draw.c — how long the timeline takes to draw a frame
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Draws with the same il_render_timeline() the window uses, into a
+ * 1600×1000 image, for a simulated run with hundreds of threads and
+ * hundreds of thousands of events, and for an imported-style trace with a
+ * million nested slices: the whole run, zoomed in, and a pan across it.
+ * Prints milliseconds per frame (mean, 95th percentile, worst) and the
+ * primitives drawn; 16.7 ms is the 60 fps budget.  Never fails on numbers.
+ *   bench-draw [THREADS] [STEPS]   (default 300 threads × 400 steps)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "il-engine.h"
+#include "il-render.h"
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static void
+frames (const char    *what,
+        const IlTrace *trace,
+        gint64         start,
+        gint64         span,
+        gint64         step,
+        guint          n)
+{
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1600, 1000);
+  double *ms = g_new (double, n), total = 0;
+  guint prims = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      cairo_t *cr = cairo_create (surface);
+      IlRenderParams p;
+      gint64 t0;
+
+      il_render_params_init (&p, trace, layout, theme);
+      p.viewport.start = start + step * i;
+      p.viewport.span = span;
+      p.viewport.width = 1600 - theme->gutter_width;
+      p.height = 1000;
+      p.now = trace->end_time;
+      p.show_playhead = TRUE;
+      t0 = g_get_monotonic_time ();
+      prims = il_render_timeline (cr, &p);
+      cairo_surface_flush (surface);
+      ms[i] = (g_get_monotonic_time () - t0) / 1000.0;
+      total += ms[i];
+      cairo_destroy (cr);
+    }
+  qsort (ms, n, sizeof *ms, compare_doubles);
+  printf ("  %-34s %7.2f ms mean  %7.2f ms p95  %7.2f ms worst  %6u primitives\n",
+          what, total / n, ms[(guint) (n * 0.95)], ms[n - 1], prims);
+  g_free (ms);
+  cairo_surface_destroy (surface);
+}
+
+static IlTrace *
+simulated (guint n_threads,
+           guint n_steps)
+{
+  IlStep body[2] = { { 0 } };
+  IlStep loop = { 0 };
+  IlScenario sc = { 0 };
+  IlRunConfig cfg;
+  IlTask *tasks = g_new0 (IlTask, n_threads);
+  IlTrace *trace;
+
+  body[0].kind = IL_STEP_IO;
+  body[0].duration = IL_USEC (300);
+  body[1].kind = IL_STEP_CPU;
+  body[1].duration = IL_USEC (100);
+  loop.kind = IL_STEP_REPEAT;
+  loop.count = MAX (1, n_steps / 2);
+  loop.children = body;
+  loop.n_children = 2;
+  for (guint i = 0; i < n_threads; i++)
+    {
+      tasks[i].name = g_strdup_printf ("t%u", i);
+      tasks[i].steps = &loop;
+      tasks[i].n_steps = 1;
+      tasks[i].group = -1;
+    }
+  sc.title = (char *) "bench";
+  sc.mode = IL_MODE_THREADS;
+  sc.cores = 8;
+  sc.switch_interval = IL_MSEC (5);
+  il_params_init_defaults (&sc.params);
+  sc.tasks = tasks;
+  sc.n_tasks = n_threads;
+  sc.modes_mask = IL_MODE_MASK_ALL;
+  il_run_config_from_scenario (&cfg, &sc);
+  trace = il_simulate (&sc, &cfg, NULL);
+  for (guint i = 0; i < n_threads; i++)
+    g_free (tasks[i].name);
+  g_free (tasks);
+  /* The trace keeps a copy of the scenario. */
+  return trace;
+}
+
+/* A million nested slices on 16 threads, like a VizTracer capture. */
+static IlTrace *
+imported (guint n_slices)
+{
+  IlTrace *t = il_trace_new ();
+  guint32 proc = il_trace_add_lane (t, IL_LANE_PROCESS, "python (pid 1)", IL_NO_LANE, 1);
+  guint32 lanes[16], names[8];
+  gint64 now = 0;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *n = g_strdup_printf ("Thread %u", i);
+      lanes[i] = il_trace_add_lane (t, IL_LANE_THREAD, n, proc, i);
+    }
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *n = g_strdup_printf ("function_%u", i);
+      names[i] = il_trace_intern (t, n);
+    }
+  /* Each group: a parent with three children, the threads taking turns. */
+  for (guint s = 0; s < n_slices / 4; s++)
+    {
+      guint32 lane = lanes[s % 16];
+      il_trace_append (t, now, lane, IL_EVENT_SLICE_BEGIN, 0, 0, names[s % 8]);
+      for (guint c = 0; c < 3; c++)
+        {
+          il_trace_append (t, now + 1000 * c + 100, lane, IL_EVENT_SLICE_BEGIN, 0, 1, names[(s + c + 1) % 8]);
+          il_trace_append (t, now + 1000 * c + 900, lane, IL_EVENT_SLICE_END, 0, 1, names[(s + c + 1) % 8]);
+        }
+      il_trace_append (t, now + 3000, lane, IL_EVENT_SLICE_END, 0, 0, names[s % 8]);
+      now += 3500;
+    }
+  il_trace_set_end_time (t, now + 3500);
+  return t;
+}
+
+int
+main (int argc, char **argv)
+{
+  guint n_threads = argc > 1 ? (guint) atoi (argv[1]) : 300;
+  guint n_steps = argc > 2 ? (guint) atoi (argv[2]) : 400;
+  g_autoptr(IlTrace) sim = NULL, imp = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  sim = simulated (n_threads, n_steps);
+  printf ("Simulated: %u threads × %u steps in threads mode on 8 cores: %" G_GSIZE_FORMAT " events, %u lanes, "
+          "%.1f ms of virtual time (simulated in %.2f s)\n",
+          n_threads, n_steps, sim->n_events, il_trace_get_n_lanes (sim), sim->end_time / 1e6,
+          (g_get_monotonic_time () - t0) / 1e6);
+  frames ("whole run", sim, 0, sim->end_time, 0, 30);
+  frames ("zoomed to 20 ms", sim, sim->end_time / 2, IL_MSEC (20), 0, 30);
+  frames ("zoomed to 200 µs", sim, sim->end_time / 2, IL_USEC (200), 0, 30);
+  frames ("panning at 1/3 of the run", sim, 0, sim->end_time / 3, sim->end_time / 180, 60);
+
+  imp = imported (1000000);
+  printf ("Imported-style: %" G_GSIZE_FORMAT " events (1,000,000 nested slices on 16 threads), %.1f ms\n",
+          imp->n_events, imp->end_time / 1e6);
+  frames ("whole trace", imp, 0, imp->end_time, 0, 20);
+  frames ("zoomed to 1 ms", imp, imp->end_time / 2, IL_MSEC (1), 0, 30);
+  frames ("panning at 1/10 of the trace", imp, 0, imp->end_time / 10, imp->end_time / 200, 60);
+  return 0;
+}
