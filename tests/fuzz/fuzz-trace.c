@@ -1,0 +1,46 @@
+/* fuzz-trace.c — libFuzzer target for the native trace loader
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The loader reads files (it maps them), so each input goes through a
+ * temporary file.  Inputs that load are saved again and must load equal.
+ */
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "il-trace-io.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+static char *path, *again;
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        size_t        size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+
+  if (path == NULL)
+    {
+      path = g_strdup_printf ("%s/interleave-fuzz-%d.itrace", g_get_tmp_dir (), (int) getpid ());
+      again = g_strdup_printf ("%s/interleave-fuzz-%d-again.itrace", g_get_tmp_dir (), (int) getpid ());
+    }
+  if (!g_file_set_contents (path, (const char *) data, (gssize) size, NULL))
+    return 0;
+  trace = il_trace_load (path, NULL, NULL, NULL, NULL, &error);
+  if (trace == NULL)
+    {
+      g_assert (error != NULL && error->message[0] != '\0');
+      return 0;
+    }
+  g_assert (il_trace_save (trace, NULL, again, NULL));
+  {
+    g_autoptr(IlTrace) back = il_trace_load (again, NULL, NULL, NULL, NULL, NULL);
+    g_assert (back != NULL);
+    g_assert (back->n_events == trace->n_events);
+  }
+  g_unlink (again);
+  g_unlink (path);
+  return 0;
+}
