@@ -206,6 +206,16 @@ test_window_every_lesson_and_mode (void)
   GPtrArray *lessons = il_window_get_lessons (window);
 
   gtk_window_present (GTK_WINDOW (window));
+  {
+    /* Every lesson file in data/lessons is built into the application. */
+    g_autofree char *dir_path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons", NULL);
+    g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+    const char *name;
+    guint files = 0;
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      files += g_str_has_suffix (name, ".json");
+    g_assert_cmpuint (files, ==, lessons->len);
+  }
   for (guint i = 0; i < lessons->len; i++)
     {
       const IlScenario *s = g_ptr_array_index (lessons, i);
