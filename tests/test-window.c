@@ -283,9 +283,41 @@ test_compare_matches_cli (void)
   iterate_for (50);
 }
 
+/* Closing a window keeps where it was; the next one carries on from there. */
+static void
+test_session_restored (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "04-processes-parallel"));
+  il_session_set_mode (session, IL_MODE_THREADS);
+  il_session_set_cores (session, 3);
+  il_session_seek (session, IL_MSEC (100));
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+
+  window = g_object_new (IL_TYPE_WINDOW, NULL);
+  session = il_window_get_session (window);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_restore_session (window));
+  g_assert_cmpstr (il_session_get_scenario (session)->title, ==, "Processes run in parallel");
+  g_assert_cmpint (il_session_get_config (session)->mode, ==, IL_MODE_THREADS);
+  g_assert_cmpuint (il_session_get_config (session)->cores, ==, 3);
+  g_assert_cmpint (il_session_get_now (session), ==, IL_MSEC (100));
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 int
 main (int argc, char **argv)
 {
+  g_autofree char *state = g_dir_make_tmp ("interleave-test-state-XXXXXX", NULL);
+  int status;
+
+  /* Sessions are saved under the state directory: keep them out of ~. */
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
   g_setenv ("GSK_RENDERER", "cairo", FALSE);
   g_setenv ("GTK_A11Y", "none", FALSE);
   /* No GL: the cairo renderer draws the same pixels, and leak checkers
@@ -297,5 +329,14 @@ main (int argc, char **argv)
   g_test_add_func ("/window/plays-convoy", test_window_plays_convoy);
   g_test_add_func ("/window/every-lesson-and-mode", test_window_every_lesson_and_mode);
   g_test_add_func ("/window/compare-matches-cli", test_compare_matches_cli);
-  return g_test_run ();
+  g_test_add_func ("/window/session-restored", test_session_restored);
+  status = g_test_run ();
+  {
+    g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);
+    g_autofree char *dir = g_build_filename (state, "interleave", NULL);
+    g_unlink (file);
+    g_rmdir (dir);
+    g_rmdir (state);
+  }
+  return status;
 }

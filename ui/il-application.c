@@ -126,8 +126,14 @@ il_application_activate (GApplication *app)
 
   if (window == NULL)
     {
+      IlApplication *self = IL_APPLICATION (app);
       window = GTK_WINDOW (il_window_new (ADW_APPLICATION (app)));
-      apply_options (IL_APPLICATION (app), IL_WINDOW (window));
+      /* Nothing asked for on the command line: carry on where the last
+       * window (closed or crashed) left off. */
+      if (self->lesson == NULL && self->mode == NULL && !self->compare && !self->presenter
+          && !g_getenv ("INTERLEAVE_NO_RESTORE"))
+        il_window_restore_session (IL_WINDOW (window));
+      apply_options (self, IL_WINDOW (window));
     }
   gtk_window_present (window);
 }

@@ -65,6 +65,14 @@ struct _IlWindow
   GtkWidget   *details_view;
   AdwToastOverlay *toasts;
 
+  GtkWidget   *scrubber;
+
+  /* What is shown, for the session saved on every change and restored on
+   * the next start: a built-in lesson's file name or an opened file. */
+  char        *source_lesson;
+  char        *source_file;
+  guint        save_id;
+
   gboolean     presenter;
   gboolean     updating;         /* controls are being set from the session */
 };
@@ -447,14 +455,29 @@ show_scenario (IlWindow         *self,
 }
 
 static void
+set_source (IlWindow   *self,
+            const char *lesson,
+            const char *file)
+{
+  g_free (self->source_lesson);
+  g_free (self->source_file);
+  self->source_lesson = g_strdup (lesson);
+  self->source_file = g_strdup (file);
+}
+
+static void
 on_lesson_activated (GtkListBox    *list,
                      GtkListBoxRow *row,
                      IlWindow      *self)
 {
   const IlScenario *s = row_lesson (self, row);
+  guint index = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "lesson-index"));
 
   if (s != NULL)
-    show_scenario (self, s);
+    {
+      set_source (self, g_ptr_array_index (self->lesson_names, index), NULL);
+      show_scenario (self, s);
+    }
   gtk_menu_button_popdown (GTK_MENU_BUTTON (self->lessons_button));
 }
 
@@ -467,6 +490,7 @@ il_window_show_lesson (IlWindow   *self,
     if (g_str_equal (g_ptr_array_index (self->lesson_names, i), name)
         || g_str_has_prefix (g_ptr_array_index (self->lesson_names, i), name))
       {
+        set_source (self, g_ptr_array_index (self->lesson_names, i), NULL);
         show_scenario (self, g_ptr_array_index (self->lessons, i));
         return TRUE;
       }
@@ -648,12 +672,14 @@ il_window_open_file (IlWindow *self,
                 show_error (self, "This scenario has a mistake", error->message);
                 return;
               }
+            set_source (self, NULL, path);
             show_scenario (self, scenario);
             return;
           }
       }
   }
 #ifdef IL_HAVE_TRACE_FORMATS
+  set_source (self, NULL, path);
   open_trace (self, file);
 #else
   show_error (self, "Cannot open the file", "This build of Interleave reads scenario files only.");
@@ -997,6 +1023,7 @@ il_window_set_presenter (IlWindow *self,
   il_timeline_set_presenter (IL_TIMELINE (self->timeline), presenter);
   il_compare_view_set_presenter (IL_COMPARE_VIEW (self->compare_view), presenter);
   gtk_widget_set_visible (self->toolbar, !presenter);
+  gtk_widget_set_visible (self->scrubber, !presenter);
   gtk_widget_set_visible (self->header, !presenter);
   if (presenter)
     {
@@ -1070,6 +1097,121 @@ draw_legend (GtkDrawingArea *area,
   needed = il_render_legend (cr, theme, 12, 4, width - 24, config->mode == IL_MODE_ASYNCIO);
   if ((int) needed + 8 != gtk_drawing_area_get_content_height (area))
     gtk_drawing_area_set_content_height (area, (int) needed + 8);
+}
+
+/* ------------------------------------------------------------- scrubber */
+
+static void
+update_scrubber (IlWindow *self)
+{
+  gint64 extent = il_session_get_extent (self->session, NULL);
+
+  self->updating = TRUE;
+  gtk_range_set_range (GTK_RANGE (self->scrubber), 0, MAX (extent, 1) / 1e6);
+  gtk_range_set_value (GTK_RANGE (self->scrubber), il_session_get_now (self->session) / 1e6);
+  self->updating = FALSE;
+}
+
+static void
+on_scrubbed (IlWindow *self)
+{
+  if (self->updating)
+    return;
+  il_session_seek (self->session, (gint64) (gtk_range_get_value (GTK_RANGE (self->scrubber)) * 1e6));
+}
+
+/* -------------------------------------------------------------- session */
+
+static char *
+session_path (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "interleave", "session.ini", NULL);
+}
+
+static gboolean
+save_session_cb (gpointer data)
+{
+  IlWindow *self = data;
+  const IlRunConfig *config = il_session_get_config (self->session);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *path = session_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *text = NULL;
+
+  self->save_id = 0;
+  if (self->source_lesson == NULL && self->source_file == NULL)
+    return G_SOURCE_REMOVE;
+  if (self->source_lesson != NULL)
+    g_key_file_set_string (kf, "session", "lesson", self->source_lesson);
+  if (self->source_file != NULL)
+    g_key_file_set_string (kf, "session", "file", self->source_file);
+  if (il_session_is_live (self->session))
+    {
+      g_key_file_set_string (kf, "session", "mode", il_mode_to_string (config->mode));
+      g_key_file_set_integer (kf, "session", "cores", (int) config->cores);
+      g_key_file_set_integer (kf, "session", "workers", (int) config->workers);
+      g_key_file_set_int64 (kf, "session", "switch_interval_ns", config->switch_interval);
+    }
+  g_key_file_set_int64 (kf, "session", "now_ns", il_session_get_now (self->session));
+  text = g_key_file_to_data (kf, NULL, NULL);
+  /* g_file_set_contents writes a temporary file and renames it. */
+  if (g_mkdir_with_parents (dir, 0700) == 0)
+    g_file_set_contents (path, text, -1, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_save_session (IlWindow *self)
+{
+  if (self->save_id == 0)
+    self->save_id = g_timeout_add_seconds (2, save_session_cb, self);
+}
+
+gboolean
+il_window_restore_session (IlWindow *self)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *path = session_path ();
+  g_autofree char *lesson = NULL, *file = NULL, *mode = NULL;
+  IlRunConfig config;
+  gint64 now;
+
+  g_return_val_if_fail (IL_IS_WINDOW (self), FALSE);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    return FALSE;
+  lesson = g_key_file_get_string (kf, "session", "lesson", NULL);
+  file = g_key_file_get_string (kf, "session", "file", NULL);
+  if (lesson != NULL)
+    {
+      if (!il_window_show_lesson (self, lesson))
+        return FALSE;
+    }
+  else if (file != NULL && g_file_test (file, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autoptr(GFile) f = g_file_new_for_path (file);
+      il_window_open_file (self, f);
+      if (!il_session_is_live (self->session))
+        return TRUE;   /* a trace loads in a thread; it opens showing all of it */
+    }
+  else
+    return FALSE;
+
+  config = *il_session_get_config (self->session);
+  mode = g_key_file_get_string (kf, "session", "mode", NULL);
+  if (mode != NULL)
+    il_mode_from_string (mode, &config.mode);
+  if (g_key_file_has_key (kf, "session", "cores", NULL))
+    config.cores = CLAMP (g_key_file_get_integer (kf, "session", "cores", NULL), 1, 64);
+  if (g_key_file_has_key (kf, "session", "workers", NULL))
+    config.workers = CLAMP (g_key_file_get_integer (kf, "session", "workers", NULL), 0, 1000);
+  if (g_key_file_has_key (kf, "session", "switch_interval_ns", NULL))
+    config.switch_interval = CLAMP (g_key_file_get_int64 (kf, "session", "switch_interval_ns", NULL),
+                                    IL_USEC (1), IL_MSEC (10000));
+  il_session_set_config (self->session, &config);
+  now = g_key_file_get_int64 (kf, "session", "now_ns", NULL);
+  il_session_seek (self->session, MAX (now, 0));
+  sync_controls (self);
+  return TRUE;
 }
 
 /* ----------------------------------------------------------- construction */
@@ -1172,6 +1314,12 @@ il_window_dispose (GObject *object)
   if (self->loading_cancellable != NULL)
     g_cancellable_cancel (self->loading_cancellable);
   g_clear_object (&self->loading_cancellable);
+  if (self->save_id != 0)
+    {
+      /* Closing saves at once what would have been saved a moment later. */
+      g_clear_handle_id (&self->save_id, g_source_remove);
+      save_session_cb (self);
+    }
   if (self->session != NULL)
     il_session_set_playing (self->session, FALSE);
   G_OBJECT_CLASS (il_window_parent_class)->dispose (object);
@@ -1185,6 +1333,8 @@ il_window_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->lessons, g_ptr_array_unref);
   g_clear_pointer (&self->lesson_names, g_ptr_array_unref);
+  g_free (self->source_lesson);
+  g_free (self->source_file);
   G_OBJECT_CLASS (il_window_parent_class)->finalize (object);
 }
 
@@ -1321,6 +1471,16 @@ il_window_init (IlWindow *self)
   gtk_box_append (GTK_BOX (self->toolbar), icon_button ("zoom-in-symbolic", "win.zoom-in", "Zoom in (Ctrl+plus)"));
   gtk_box_append (GTK_BOX (outer), self->toolbar);
 
+  /* The scrubber: jump anywhere in the run, backwards included. */
+  self->scrubber = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.001);
+  gtk_scale_set_draw_value (GTK_SCALE (self->scrubber), FALSE);
+  gtk_widget_set_margin_start (self->scrubber, 8);
+  gtk_widget_set_margin_end (self->scrubber, 8);
+  gtk_widget_set_tooltip_text (self->scrubber, "Playhead: drag to jump anywhere in the run");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->scrubber), GTK_ACCESSIBLE_PROPERTY_LABEL, "Playhead", -1);
+  g_signal_connect_swapped (self->scrubber, "value-changed", G_CALLBACK (on_scrubbed), self);
+  gtk_box_append (GTK_BOX (outer), self->scrubber);
+
   /* Messages: engine errors, loading progress. */
   self->error_revealer = gtk_revealer_new ();
   self->error_label = gtk_label_new (NULL);
@@ -1424,6 +1584,10 @@ il_window_init (IlWindow *self)
   g_signal_connect_object (self->session, "notify::speed", G_CALLBACK (on_speed_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->timeline, "selection-changed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "extent-known", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "progressed", G_CALLBACK (queue_save_session), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "trace-changed", G_CALLBACK (queue_save_session), self, G_CONNECT_SWAPPED);
 
   on_speed_changed (self);
   update_details (self);

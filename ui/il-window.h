@@ -26,6 +26,10 @@ gboolean    il_window_show_lesson    (IlWindow       *self,
                                       const char     *name);
 void        il_window_set_presenter  (IlWindow       *self,
                                       gboolean        presenter);
+/* Reopens what the last window showed (lesson or file, mode, cores,
+ * workers, interval, playhead), saved on every change.  FALSE if there was
+ * nothing to restore. */
+gboolean    il_window_restore_session (IlWindow      *self);
 /* Shows every mode stacked (the compare view) or the live timeline. */
 void        il_window_set_comparing  (IlWindow       *self,
                                       gboolean        compare);
