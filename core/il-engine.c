@@ -35,8 +35,8 @@
  *
  * Everything happens through one event queue ordered by (time, sequence),
  * so the same input gives the same trace bit for bit.  The only choice the
- * real system makes at random — which GIL waiter the OS wakes — comes from
- * a PRNG seeded by params.seed.
+ * real system could make at random — which GIL waiter the OS wakes — is
+ * first-come (glibc) unless params.seed asks for a seeded random pick.
  */
 #include "il-engine.h"
 
@@ -251,7 +251,7 @@ typedef struct {
   guint32    last_dropper_lane;
   guint64    switch_number;
   gboolean   drop_request;
-  GPtrArray *cond_waiters;    /* Thread*: in COND_TIMED_WAIT */
+  GQueue     cond_waiters;    /* Thread*: in COND_TIMED_WAIT, in arrival order */
   GPtrArray *switch_waiters;  /* Thread*: forced releasers waiting for a switch */
   guint      n_wanting;       /* threads that want the GIL (drawn as waiters) */
 } Gil;
@@ -313,7 +313,7 @@ struct _Thread {
   gboolean holds_gil;
   gboolean wants_gil;
   guint64  saved_switch;
-  guint32  cond_slot;       /* index in gil.cond_waiters while waiting there */
+  GList    cond_link;       /* this thread's node in gil.cond_waiters while waiting there */
   guint32  gen;             /* bumps cancel this thread's pending events */
 
   Compute  ck;
@@ -852,25 +852,38 @@ gil_acquire (IlEngine *e,
   gil->drop_request = FALSE;
 }
 
-/* The waiters of `cond` are an unordered set (the OS picks one at random),
- * so removal swaps the last one into the hole: O(1) with 10,000 threads. */
+/* The waiters of `cond`, in the order they began to wait.  glibc's
+ * condition variables wake the oldest waiter first, which is why real GIL
+ * hand-offs among CPU-bound threads go round in a fixed cycle (measured on
+ * CPython 3.11: "0231 0231 …" for 60 hand-offs among four threads).  Each
+ * thread carries its own list node, so a timed-out waiter leaves in O(1). */
 static void
 cond_add (Gil    *gil,
           Thread *th)
 {
-  th->cond_slot = gil->cond_waiters->len;
-  g_ptr_array_add (gil->cond_waiters, th);
+  th->cond_link.data = th;
+  g_queue_push_tail_link (&gil->cond_waiters, &th->cond_link);
 }
 
-static Thread *
-cond_steal (Gil   *gil,
-            guint  slot)
+static void
+cond_remove (Gil    *gil,
+             Thread *th)
 {
-  Thread *th = g_ptr_array_steal_index_fast (gil->cond_waiters, slot);
+  g_queue_unlink (&gil->cond_waiters, &th->cond_link);
+}
 
-  if (slot < gil->cond_waiters->len)
-    ((Thread *) g_ptr_array_index (gil->cond_waiters, slot))->cond_slot = slot;
-  return th;
+/* COND_SIGNAL: the oldest waiter, or with a non-zero seed a random one
+ * (what a scheduler without FIFO wake-ups would do). */
+static Thread *
+cond_signal_pick (IlEngine *e,
+                  Gil      *gil)
+{
+  GList *link = gil->cond_waiters.head;
+
+  if (e->config.params.seed != 0 && gil->cond_waiters.length > 1)
+    link = g_queue_peek_nth_link (&gil->cond_waiters, rng_next (e) % gil->cond_waiters.length);
+  g_queue_unlink (&gil->cond_waiters, link);
+  return link->data;
 }
 
 /* Returns TRUE if the GIL was taken; otherwise the thread now waits. */
@@ -916,11 +929,10 @@ gil_drop (IlEngine *e,
   emit (e, th->proc->gil_lane, IL_EVENT_GIL_DROP,
         forced ? IL_GIL_DROP_FORCED : IL_GIL_DROP_VOLUNTARY, 0, th->lane);
 
-  /* COND_SIGNAL (cond): the OS wakes one waiter of its choosing. */
-  if (gil->cond_waiters->len > 0)
+  /* COND_SIGNAL (cond): the OS wakes one waiter. */
+  if (gil->cond_waiters.length > 0)
     {
-      guint pick = gil->cond_waiters->len == 1 ? 0 : rng_next (e) % gil->cond_waiters->len;
-      Thread *w = cond_steal (gil, pick);
+      Thread *w = cond_signal_pick (e, gil);
       thread_wake (e, w, R_TAKE_GIL, IL_CAUSE_GIL_HANDOFF, th->lane);
     }
 
@@ -1275,7 +1287,7 @@ process_new (IlEngine   *e,
 
   p->lane = add_lane (e, IL_LANE_PROCESS, name, IL_NO_LANE, e->processes->len);
   p->has_gil = has_gil;
-  p->gil.cond_waiters = g_ptr_array_new ();
+  g_queue_init (&p->gil.cond_waiters);
   p->gil.switch_waiters = g_ptr_array_new ();
   p->gil.last_dropper_lane = IL_NO_LANE;
   if (has_gil)
@@ -2560,8 +2572,7 @@ process_event (IlEngine *e,
       switch (th->wait)
         {
         case W_GIL_COND:
-          g_assert (g_ptr_array_index (th->proc->gil.cond_waiters, th->cond_slot) == th);
-          cond_steal (&th->proc->gil, th->cond_slot);
+          cond_remove (&th->proc->gil, th);
           th->resume = R_GIL_TIMEOUT;
           th->cause = IL_CAUSE_GIL_TIMEOUT;
           thread_make_runnable (e, th);
@@ -2781,7 +2792,7 @@ il_engine_free (IlEngine *e)
   for (guint i = 0; i < e->processes->len; i++)
     {
       Process *p = g_ptr_array_index (e->processes, i);
-      g_ptr_array_unref (p->gil.cond_waiters);
+      g_queue_init (&p->gil.cond_waiters);   /* forget the nodes: they live inside the threads */
       g_ptr_array_unref (p->gil.switch_waiters);
       g_free (p);
     }

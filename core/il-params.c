@@ -33,7 +33,7 @@ il_params_init_defaults (IlParams *params)
   params->ipc_item_cost = IL_USEC (150);      /* reference: ~150 µs per item + pickling */
   params->free_threading_overhead = 0.10;     /* reference: 5–10% in 3.14t (40% in 3.13t) */
   params->start_method = IL_START_FORK;       /* the Linux default up to 3.13 */
-  params->seed = 1;
+  params->seed = 0;   /* GIL waiters wake first-come, as glibc does */
 }
 
 const char *
