@@ -32,28 +32,34 @@ il_chrome_import_info_clear (IlChromeImportInfo *info)
 /* ------------------------------------------------------------- import */
 
 typedef enum {
-  REC_BEGIN,      /* slice begins (X or B or async b) */
-  REC_END,        /* slice ends (X end, E, async e) */
+  REC_SLICE,      /* X: begins at t, lasts dur (its end is generated while building) */
+  REC_BEGIN,      /* B or async b */
+  REC_END,        /* E or async e */
   REC_INSTANT,
   REC_COUNTER,
   REC_FLOW,
 } RecType;
 
-/* One event, compact, before lanes exist. */
+#define REC_LANE_BITS 24
+#define REC_MAX_LANES (1u << REC_LANE_BITS)
+
+/* One event, compact (24 bytes), before lanes exist. */
 typedef struct {
   gint64  t;        /* ns, raw */
-  gint64  key;      /* tie-break at equal t (see compare_recs) */
-  guint32 lane;     /* proto-lane index */
+  gint64  dur;      /* REC_SLICE: duration in ns (> 0) */
+  guint32 packed;   /* proto-lane index (low 24 bits), type (3 bits), value (3 bits) */
   guint32 arg;      /* name string id, float bits, or flow id */
-  guint32 seq;      /* file order */
-  guint8  type;     /* RecType */
-  guint8  value;    /* flow phase; on REC_END: 1 for E (counted when matched), 2 for async e */
 } Rec;
+
+static inline guint32 rec_lane  (const Rec *r) { return r->packed & (REC_MAX_LANES - 1); }
+static inline RecType rec_type  (const Rec *r) { return (RecType) ((r->packed >> REC_LANE_BITS) & 7); }
+static inline guint8  rec_value (const Rec *r) { return (guint8) ((r->packed >> (REC_LANE_BITS + 3)) & 7); }
 
 typedef struct {
   IlLaneKind kind;
   gint64     pid;
   gint64     tid;       /* thread id, async id, or counter series */
+  guint32    series;    /* counter series name id, or G_MAXUINT32 */
   char      *name;      /* NULL: default */
   double     sort;      /* thread_sort_index */
   gboolean   has_sort;
@@ -67,19 +73,42 @@ typedef struct {
   gboolean has_sort;
 } ProtoProcess;
 
+/* Keys of an event object we look at. */
+typedef enum {
+  KEY_OTHER,
+  KEY_PH,
+  KEY_NAME,
+  KEY_CAT,
+  KEY_ID,
+  KEY_ID2,
+  KEY_BIND_ID,
+  KEY_PID,
+  KEY_TID,
+  KEY_TS,
+  KEY_DUR,
+  KEY_ARGS,
+} Key;
+
 /* The event being parsed. */
 typedef struct {
   char     ph[4];
-  char    *name;
-  char    *cat;
-  char    *id;
+  GString *name;
+  GString *cat;
+  GString *id;
+  GString *pid_text, *tid_text;
   char    *arg_name;     /* args.name (M events) */
   double   ts, dur, pid, tid, sort_index;
+  gboolean has_name, has_cat, has_id, has_pid_text, has_tid_text;
   gboolean has_ts, has_dur, has_pid, has_tid, has_sort_index, bad;
-  GArray  *counter_keys; /* of char* */
+  GPtrArray *counter_keys; /* of char* */
   GArray  *counter_vals; /* of double */
-  char    *pid_text, *tid_text;
 } Cur;
+
+typedef struct {
+  IlLaneKind kind;
+  guint32    series;
+  gint64     pid, tid;
+} LaneKey;
 
 typedef struct {
   const char         *name;
@@ -87,11 +116,15 @@ typedef struct {
   GArray             *recs;        /* of Rec */
   GArray             *lanes;       /* of ProtoLane */
   GArray             *processes;   /* of ProtoProcess */
-  GHashTable         *lane_ids;    /* "kind:pid:tid" → index + 1 */
+  GHashTable         *lane_ids;    /* LaneKey → index + 1 */
   GHashTable         *process_ids; /* pid → index + 1 */
   GHashTable         *flow_ids;    /* id text → number + 1 */
   GHashTable         *text_ids;    /* pid/tid given as strings → number */
   IlTrace            *trace;       /* strings are interned here as they come */
+  LaneKey             last_key;    /* one-entry cache in front of lane_ids */
+  guint32             last_lane;
+  guint32             last_name_id;
+  GString            *last_name;   /* one-entry cache in front of il_trace_intern */
 
   /* Parser position. */
   int       depth;
@@ -101,12 +134,14 @@ typedef struct {
   gboolean  in_trace_events_key;   /* the next value is traceEvents */
   gboolean  in_event;
   int       event_depth;
-  char     *key;                   /* current key in the event object */
+  Key       key;                   /* current key in the event object */
   gboolean  in_args;
   int       args_depth;
-  char     *args_key;
+  gboolean  in_id2;
+  int       id2_depth;
+  char      args_key[128];
+  gboolean  has_args_key;
   Cur       cur;
-  guint64   seq;
   gint64    min_ts, max_ts;
   gboolean  any_ts;
   gboolean  too_large;
@@ -115,20 +150,14 @@ typedef struct {
 static void
 cur_reset (Cur *c)
 {
-  g_clear_pointer (&c->name, g_free);
-  g_clear_pointer (&c->cat, g_free);
-  g_clear_pointer (&c->id, g_free);
   g_clear_pointer (&c->arg_name, g_free);
-  g_clear_pointer (&c->pid_text, g_free);
-  g_clear_pointer (&c->tid_text, g_free);
-  for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
-    g_free (g_array_index (c->counter_keys, char *, i));
   if (c->counter_keys != NULL)
-    g_array_set_size (c->counter_keys, 0);
+    g_ptr_array_set_size (c->counter_keys, 0);
   if (c->counter_vals != NULL)
     g_array_set_size (c->counter_vals, 0);
   memset (c->ph, 0, sizeof c->ph);
   c->ts = c->dur = c->pid = c->tid = c->sort_index = 0;
+  c->has_name = c->has_cat = c->has_id = c->has_pid_text = c->has_tid_text = FALSE;
   c->has_ts = c->has_dur = c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
 }
 
@@ -153,7 +182,7 @@ text_id (Parse      *p,
   gpointer v;
 
   /* Numbers given as strings keep their value; other text gets a number. */
-  if (text != NULL)
+  if (text != NULL && *text != '\0')
     {
       char *end = NULL;
       gint64 n = g_ascii_strtoll (text, &end, 0);
@@ -187,50 +216,87 @@ process_index (Parse  *p,
   return p->processes->len - 1;
 }
 
+static guint
+lane_key_hash (gconstpointer k)
+{
+  const LaneKey *l = k;
+  guint64 h = (guint64) l->pid * 0x9E3779B97F4A7C15ull ^ (guint64) l->tid * 0xC2B2AE3D27D4EB4Full
+              ^ ((guint64) l->series << 8 | (guint64) l->kind);
+  return (guint) (h ^ (h >> 32));
+}
+
+static gboolean
+lane_key_equal (gconstpointer a,
+                gconstpointer b)
+{
+  const LaneKey *x = a, *y = b;
+  return x->kind == y->kind && x->series == y->series && x->pid == y->pid && x->tid == y->tid;
+}
+
 static guint32
 lane_index (Parse      *p,
             IlLaneKind  kind,
             gint64      pid,
             gint64      tid,
-            const char *counter)
+            guint32     series)
 {
-  g_autofree char *key = g_strdup_printf ("%d:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%s",
-                                          kind, pid, tid, counter ? counter : "");
-  gpointer v = g_hash_table_lookup (p->lane_ids, key);
-  ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid };
+  LaneKey key = { kind, series, pid, tid };
+  gpointer v;
+  ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid, .series = series };
 
-  if (v != NULL)
-    return GPOINTER_TO_UINT (v) - 1;
-  process_index (p, pid);
-  if (counter != NULL)
-    lane.name = g_strdup (counter);
-  g_array_append_val (p->lanes, lane);
-  g_hash_table_insert (p->lane_ids, g_steal_pointer (&key), GUINT_TO_POINTER (p->lanes->len));
-  return p->lanes->len - 1;
+  if (p->last_lane != IL_NO_LANE && lane_key_equal (&key, &p->last_key))
+    return p->last_lane;
+  v = g_hash_table_lookup (p->lane_ids, &key);
+  if (v == NULL)
+    {
+      if (p->lanes->len >= REC_MAX_LANES - 1)
+        {
+          p->too_large = TRUE;
+          return IL_NO_LANE;
+        }
+      process_index (p, pid);
+      if (series != G_MAXUINT32)
+        lane.name = g_strdup (il_trace_get_string (p->trace, series));
+      g_array_append_val (p->lanes, lane);
+      v = GUINT_TO_POINTER (p->lanes->len);
+      g_hash_table_insert (p->lane_ids, g_memdup2 (&key, sizeof key), v);
+    }
+  p->last_key = key;
+  p->last_lane = GPOINTER_TO_UINT (v) - 1;
+  return p->last_lane;
 }
 
 static void
-add_rec (Parse   *p,
-         gint64   t,
-         gint64   key,
-         guint32  lane,
-         RecType  type,
-         guint8   value,
-         guint32  arg)
+note_time (Parse  *p,
+           gint64  t)
 {
-  Rec r = { t, key, lane, arg, (guint32) (p->seq++ & G_MAXUINT32), type, value };
-
-  if (p->recs->len >= G_MAXUINT32 / 2)
-    {
-      p->too_large = TRUE;
-      return;
-    }
-  g_array_append_val (p->recs, r);
   if (!p->any_ts || t < p->min_ts)
     p->min_ts = t;
   if (!p->any_ts || t > p->max_ts)
     p->max_ts = t;
   p->any_ts = TRUE;
+}
+
+static void
+add_rec (Parse   *p,
+         gint64   t,
+         gint64   dur,
+         guint32  lane,
+         RecType  type,
+         guint8   value,
+         guint32  arg)
+{
+  Rec r = { t, dur, lane | (guint32) type << REC_LANE_BITS | (guint32) value << (REC_LANE_BITS + 3), arg };
+
+  if (lane == IL_NO_LANE || p->recs->len >= G_MAXUINT32 / 4)
+    {
+      p->too_large = TRUE;
+      return;
+    }
+  g_array_append_val (p->recs, r);
+  note_time (p, t);
+  if (dur > 0)
+    note_time (p, t + dur);
 }
 
 /* µs as a JSON number → ns; FALSE for values we cannot place on the axis. */
@@ -244,6 +310,28 @@ to_ns (double  us,
   return TRUE;
 }
 
+static guint32
+intern_name (Parse *p)
+{
+  Cur *c = &p->cur;
+  const char *s = c->has_name ? c->name->str : "";
+
+  /* Consecutive events often share a name (B then E, samples). */
+  if (p->last_name_id != G_MAXUINT32 && g_str_equal (s, p->last_name->str))
+    return p->last_name_id;
+  g_string_assign (p->last_name, s);
+  p->last_name_id = il_trace_intern (p->trace, s);
+  return p->last_name_id;
+}
+
+static void
+mark_slices (Parse   *p,
+             guint32  lane)
+{
+  if (lane != IL_NO_LANE)
+    g_array_index (p->lanes, ProtoLane, lane).has_slices = TRUE;
+}
+
 static void
 finish_event (Parse *p)
 {
@@ -254,41 +342,43 @@ finish_event (Parse *p)
   guint32 name_id;
 
   info->n_events_read++;
-  pid = c->pid_text ? text_id (p, c->pid_text) : c->has_pid ? (gint64) c->pid : 0;
-  tid = c->tid_text ? text_id (p, c->tid_text) : c->has_tid ? (gint64) c->tid : pid;
+  pid = c->has_pid_text ? text_id (p, c->pid_text->str) : c->has_pid && fabs (c->pid) < 1e18 ? (gint64) c->pid : 0;
+  tid = c->has_tid_text ? text_id (p, c->tid_text->str) : c->has_tid && fabs (c->tid) < 1e18 ? (gint64) c->tid : pid;
 
   if (ph[0] == 'M')
     {
-      if (c->name == NULL)
+      const char *name = c->has_name ? c->name->str : "";
+      if (g_str_equal (name, "process_name") && c->arg_name != NULL)
         {
-          skip (p, "M");
-          return;
-        }
-      if (g_str_equal (c->name, "process_name") && c->arg_name != NULL)
-        {
-          guint32 proc_i = process_index (p, pid);
+          guint32 proc_i = process_index (p, pid);   /* first: the array may grow */
           ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
           g_free (proc->name);
           proc->name = g_strdup (c->arg_name);
         }
-      else if (g_str_equal (c->name, "thread_name") && c->arg_name != NULL)
+      else if (g_str_equal (name, "thread_name") && c->arg_name != NULL)
         {
-          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
-          ProtoLane *lane = &g_array_index (p->lanes, ProtoLane, lane_i);
+          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+          ProtoLane *lane;
+          if (lane_i == IL_NO_LANE)
+            return;
+          lane = &g_array_index (p->lanes, ProtoLane, lane_i);
           g_free (lane->name);
           lane->name = g_strdup (c->arg_name);
         }
-      else if (g_str_equal (c->name, "process_sort_index") && c->has_sort_index)
+      else if (g_str_equal (name, "process_sort_index") && c->has_sort_index)
         {
-          guint32 proc_i = process_index (p, pid);
+          guint32 proc_i = process_index (p, pid);   /* first: the array may grow */
           ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
           proc->sort = c->sort_index;
           proc->has_sort = TRUE;
         }
-      else if (g_str_equal (c->name, "thread_sort_index") && c->has_sort_index)
+      else if (g_str_equal (name, "thread_sort_index") && c->has_sort_index)
         {
-          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
-          ProtoLane *lane = &g_array_index (p->lanes, ProtoLane, lane_i);
+          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+          ProtoLane *lane;
+          if (lane_i == IL_NO_LANE)
+            return;
+          lane = &g_array_index (p->lanes, ProtoLane, lane_i);
           lane->sort = c->sort_index;
           lane->has_sort = TRUE;
         }
@@ -302,7 +392,6 @@ finish_event (Parse *p)
       skip (p, ph[0] ? ph : "(no phase)");
       return;
     }
-  name_id = il_trace_intern (p->trace, c->name ? c->name : "");
 
   switch (ph[0])
     {
@@ -313,66 +402,69 @@ finish_event (Parse *p)
           return;
         }
       {
-        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
-        g_array_index (p->lanes, ProtoLane, lane).has_slices = TRUE;   /* index first: the array may grow */
+        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+        name_id = intern_name (p);
+        mark_slices (p, lane);
         info->n_slices++;
-        if (dur == 0)
-          {
-            /* Nothing to draw as a span: keep it as a mark. */
-            add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);
-            return;
-          }
-        /* Longer slices begin first and end last at equal times. */
-        add_rec (p, t, -dur, lane, REC_BEGIN, 0, name_id);
-        add_rec (p, t + dur, -t, lane, REC_END, 0, name_id);
+        /* Nothing to draw as a span: keep it as a mark. */
+        add_rec (p, t, dur, lane, dur == 0 ? REC_INSTANT : REC_SLICE, 0, name_id);
       }
       return;
     case 'B':
     case 'E':
       {
-        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, NULL);
-        g_array_index (p->lanes, ProtoLane, lane).has_slices = TRUE;   /* index first: the array may grow */
+        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+        name_id = intern_name (p);
+        mark_slices (p, lane);
         add_rec (p, t, 0, lane, ph[0] == 'B' ? REC_BEGIN : REC_END, 1, name_id);
       }
       return;
     case 'i':
     case 'I':
       info->n_instants++;
-      add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, NULL), REC_INSTANT, 0, name_id);
+      name_id = intern_name (p);
+      add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32), REC_INSTANT, 0, name_id);
       return;
     case 'C':
-      for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
-        {
-          const char *k = g_array_index (c->counter_keys, char *, i);
-          g_autofree char *series = c->counter_keys->len == 1 && g_str_equal (k, "value")
-                                    ? g_strdup (c->name ? c->name : "counter")
-                                    : g_strdup_printf ("%s.%s", c->name ? c->name : "counter", k);
-          float v = (float) g_array_index (c->counter_vals, double, i);
-          info->n_counters++;
-          add_rec (p, t, 0, lane_index (p, IL_LANE_COUNTER, pid, 0, series), REC_COUNTER, 0,
-                   il_trace_float_bits (v));
-        }
-      if (c->counter_keys == NULL || c->counter_keys->len == 0)
-        skip (p, "C without values");
+      {
+        const char *base = c->has_name ? c->name->str : "counter";
+        for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
+          {
+            const char *k = g_ptr_array_index (c->counter_keys, i);
+            g_autofree char *series = c->counter_keys->len == 1 && g_str_equal (k, "value")
+                                      ? g_strdup (base) : g_strdup_printf ("%s.%s", base, k);
+            double dv = g_array_index (c->counter_vals, double, i);
+            if (!isfinite (dv) || fabs (dv) > G_MAXFLOAT)
+              {
+                skip (p, "C with a bad value");
+                continue;
+              }
+            info->n_counters++;
+            add_rec (p, t, 0, lane_index (p, IL_LANE_COUNTER, pid, 0, il_trace_intern (p->trace, series)),
+                     REC_COUNTER, 0, il_trace_float_bits ((float) dv));
+          }
+        if (c->counter_keys == NULL || c->counter_keys->len == 0)
+          skip (p, "C without values");
+      }
       return;
     case 's':
     case 't':
     case 'f':
       {
         gpointer v;
-        if (c->id == NULL)
+        if (!c->has_id)
           {
             skip (p, "flow without id");
             return;
           }
-        v = g_hash_table_lookup (p->flow_ids, c->id);
+        v = g_hash_table_lookup (p->flow_ids, c->id->str);
         if (v == NULL)
           {
             v = GUINT_TO_POINTER (g_hash_table_size (p->flow_ids) + 1);
-            g_hash_table_insert (p->flow_ids, g_strdup (c->id), v);
+            g_hash_table_insert (p->flow_ids, g_strdup (c->id->str), v);
           }
         info->n_flows++;
-        add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, NULL), REC_FLOW,
+        add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32), REC_FLOW,
                  ph[0] == 's' ? IL_FLOW_START : ph[0] == 't' ? IL_FLOW_STEP : IL_FLOW_END,
                  GPOINTER_TO_UINT (v) - 1);
       }
@@ -382,13 +474,17 @@ finish_event (Parse *p)
     case 'n':
       {
         /* Each async id is its own lane (VizTracer --log_async, Perfetto). */
-        g_autofree char *key = g_strdup_printf ("%s/%s", c->cat ? c->cat : "", c->id ? c->id : "");
-        guint32 lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), NULL);
-        ProtoLane *pl = &g_array_index (p->lanes, ProtoLane, lane);
+        g_autofree char *key = g_strdup_printf ("%s/%s", c->has_cat ? c->cat->str : "", c->has_id ? c->id->str : "");
+        guint32 lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), G_MAXUINT32);
+        ProtoLane *pl;
+        if (lane == IL_NO_LANE)
+          return;
+        pl = &g_array_index (p->lanes, ProtoLane, lane);
         info->n_async++;
-        if (pl->name == NULL && c->name != NULL && ph[0] == 'b')
-          pl->name = g_strdup (c->name);
+        if (pl->name == NULL && c->has_name && ph[0] == 'b')
+          pl->name = g_strdup (c->name->str);
         pl->has_slices = TRUE;
+        name_id = intern_name (p);
         if (ph[0] == 'n')
           add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);
         else
@@ -409,130 +505,217 @@ at_event_field (Parse *p)
   return p->in_event && p->depth == p->event_depth && !p->in_args;
 }
 
-static void
-number_value (Parse      *p,
-              const char *text,
+/* JSON number text → double.  Plain decimals (all timestamps) are read
+ * directly and exactly rounded; anything else goes to g_ascii_strtod. */
+static double
+parse_number (const char *text,
               gsize       len)
 {
-  g_autofree char *s = g_strndup (text, len);
-  double v = g_ascii_strtod (s, NULL);
-  Cur *c = &p->cur;
+  static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                  1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18 };
+  guint64 mant = 0;
+  int digits = 0, frac = 0;
+  gsize i = 0;
+  gboolean neg = FALSE, dot = FALSE;
+  char buf[64];
 
-  if (p->in_args && p->depth == p->args_depth && p->args_key != NULL)
+  if (i < len && text[i] == '-')
+    neg = TRUE, i++;
+  for (; i < len; i++)
     {
+      char ch = text[i];
+      if (ch >= '0' && ch <= '9')
+        {
+          if (digits == 15)
+            break;
+          mant = mant * 10 + (guint64) (ch - '0');
+          if (mant != 0)
+            digits++;
+          frac += dot;
+        }
+      else if (ch == '.' && !dot)
+        dot = TRUE;
+      else
+        break;
+    }
+  if (i == len && frac <= 18)
+    {
+      double v = (double) mant / pow10[frac];
+      return neg ? -v : v;
+    }
+  if (len >= sizeof buf)
+    return NAN;   /* absurdly long: not a value we can use */
+  memcpy (buf, text, len);
+  buf[len] = '\0';
+  return g_ascii_strtod (buf, NULL);
+}
+
+static int
+cb_number (void       *ctx,
+           const char *text,
+           size_t      len)
+{
+  Parse *p = ctx;
+  Cur *c = &p->cur;
+  double v;
+
+  if (p->in_id2)
+    {
+      if (p->depth == p->id2_depth)
+        {
+          g_string_truncate (c->id, 0);
+          g_string_append_len (c->id, text, (gssize) MIN (len, 1024));
+          c->has_id = TRUE;
+        }
+      return 1;
+    }
+  if (p->in_args)
+    {
+      if (p->depth != p->args_depth || !p->has_args_key)
+        return 1;
+      v = parse_number (text, len);
       if (g_str_equal (p->args_key, "sort_index"))
         {
           c->sort_index = v;
           c->has_sort_index = TRUE;
         }
-      if (c->ph[0] == 'C')
+      if (c->ph[0] == 'C' || c->ph[0] == '\0')
         {
-          char *k = g_strdup (p->args_key);
           if (c->counter_keys == NULL)
             {
-              c->counter_keys = g_array_new (FALSE, FALSE, sizeof (char *));
+              c->counter_keys = g_ptr_array_new_with_free_func (g_free);
               c->counter_vals = g_array_new (FALSE, FALSE, sizeof (double));
             }
-          g_array_append_val (c->counter_keys, k);
-          g_array_append_val (c->counter_vals, v);
+          if (c->counter_keys->len < 1024)
+            {
+              g_ptr_array_add (c->counter_keys, g_strdup (p->args_key));
+              g_array_append_val (c->counter_vals, v);
+            }
         }
-      return;
+      return 1;
     }
-  if (!at_event_field (p) || p->key == NULL)
-    return;
-  if (g_str_equal (p->key, "ts"))
-    c->ts = v, c->has_ts = TRUE;
-  else if (g_str_equal (p->key, "dur"))
-    c->dur = v, c->has_dur = TRUE;
-  else if (g_str_equal (p->key, "pid"))
-    c->pid = v, c->has_pid = TRUE;
-  else if (g_str_equal (p->key, "tid"))
-    c->tid = v, c->has_tid = TRUE;
-  else if (g_str_equal (p->key, "id"))
+  if (!at_event_field (p))
+    return 1;
+  switch (p->key)
     {
-      g_free (c->id);
-      c->id = g_strdup (s);
+    case KEY_TS:
+      c->ts = parse_number (text, len), c->has_ts = TRUE;
+      break;
+    case KEY_DUR:
+      c->dur = parse_number (text, len), c->has_dur = TRUE;
+      break;
+    case KEY_PID:
+      c->pid = parse_number (text, len), c->has_pid = TRUE, c->has_pid_text = FALSE;
+      break;
+    case KEY_TID:
+      c->tid = parse_number (text, len), c->has_tid = TRUE, c->has_tid_text = FALSE;
+      break;
+    case KEY_ID:
+    case KEY_BIND_ID:
+      g_string_truncate (c->id, 0);
+      g_string_append_len (c->id, text, (gssize) MIN (len, 1024));
+      c->has_id = TRUE;
+      break;
+    default:
+      break;
     }
-}
-
-static int
-cb_number (void *ctx, const char *text, size_t len)
-{
-  number_value (ctx, text, len);
   return 1;
 }
 
+static void
+set_text (GString    *s,
+          gboolean   *has,
+          const void *text,
+          gsize       len,
+          gsize       max)
+{
+  g_string_truncate (s, 0);
+  g_string_append_len (s, text, (gssize) MIN (len, max));
+  *has = TRUE;
+}
+
 static int
-cb_string (void *ctx, const unsigned char *text, size_t len)
+cb_string (void                *ctx,
+           const unsigned char *text,
+           size_t               len)
 {
   Parse *p = ctx;
   Cur *c = &p->cur;
 
-  if (p->in_args && p->depth == p->args_depth && p->args_key != NULL)
+  if (p->in_id2)
     {
-      if (g_str_equal (p->args_key, "name"))
+      if (p->depth == p->id2_depth)
+        set_text (c->id, &c->has_id, text, len, 1024);
+      return 1;
+    }
+  if (p->in_args)
+    {
+      if (p->depth == p->args_depth && p->has_args_key && g_str_equal (p->args_key, "name"))
         {
           g_free (c->arg_name);
-          c->arg_name = g_strndup ((const char *) text, len);
+          c->arg_name = g_strndup ((const char *) text, MIN (len, 4096));
         }
       return 1;
     }
-  if (!at_event_field (p) || p->key == NULL)
+  if (!at_event_field (p))
     return 1;
-  if (g_str_equal (p->key, "ph"))
+  switch (p->key)
     {
+    case KEY_PH:
+      memset (c->ph, 0, sizeof c->ph);
       if (len >= sizeof c->ph || len == 0)
         {
-          memset (c->ph, 0, sizeof c->ph);
-          memcpy (c->ph, "?", 1);
+          c->ph[0] = '?';
           c->bad = TRUE;
         }
       else
-        {
-          memset (c->ph, 0, sizeof c->ph);
-          memcpy (c->ph, text, len);
-        }
+        memcpy (c->ph, text, len);
+      break;
+    case KEY_NAME:
+      set_text (c->name, &c->has_name, text, len, 4096);
+      break;
+    case KEY_CAT:
+      set_text (c->cat, &c->has_cat, text, len, 1024);
+      break;
+    case KEY_ID:
+    case KEY_BIND_ID:
+      set_text (c->id, &c->has_id, text, len, 1024);
+      break;
+    case KEY_PID:
+      set_text (c->pid_text, &c->has_pid_text, text, len, 1024);
+      c->has_pid = FALSE;
+      break;
+    case KEY_TID:
+      set_text (c->tid_text, &c->has_tid_text, text, len, 1024);
+      c->has_tid = FALSE;
+      break;
+    case KEY_TS:
+    case KEY_DUR:
+      c->bad = TRUE;   /* a time that is not a number */
+      break;
+    default:
+      break;
     }
-  else if (g_str_equal (p->key, "name"))
-    {
-      g_free (c->name);
-      c->name = g_strndup ((const char *) text, MIN (len, 4096));
-    }
-  else if (g_str_equal (p->key, "cat"))
-    {
-      g_free (c->cat);
-      c->cat = g_strndup ((const char *) text, MIN (len, 1024));
-    }
-  else if (g_str_equal (p->key, "id") || g_str_equal (p->key, "bind_id"))
-    {
-      g_free (c->id);
-      c->id = g_strndup ((const char *) text, MIN (len, 1024));
-    }
-  else if (g_str_equal (p->key, "pid"))
-    {
-      g_free (c->pid_text);
-      c->pid_text = g_strndup ((const char *) text, MIN (len, 1024));
-    }
-  else if (g_str_equal (p->key, "tid"))
-    {
-      g_free (c->tid_text);
-      c->tid_text = g_strndup ((const char *) text, MIN (len, 1024));
-    }
-  else if (g_str_equal (p->key, "ts") || g_str_equal (p->key, "dur"))
-    c->bad = TRUE;   /* a time that is not a number */
   return 1;
 }
 
 static int
 cb_other (void *ctx)
 {
+  Parse *p = ctx;
+
+  /* null or a boolean where a time belongs */
+  if (at_event_field (p) && (p->key == KEY_TS || p->key == KEY_DUR))
+    p->cur.bad = TRUE;
   return 1;
 }
 
 static int
-cb_boolean (void *ctx, int v)
+cb_boolean (void *ctx,
+            int   v)
 {
-  return 1;
+  (void) v;
+  return cb_other (ctx);
 }
 
 static int
@@ -552,20 +735,53 @@ cb_start_map (void *ctx)
     {
       p->in_event = TRUE;
       p->event_depth = p->depth;
+      p->key = KEY_OTHER;
       cur_reset (&p->cur);
       return 1;
     }
-  if (at_event_field (p) == FALSE && p->in_event && !p->in_args && p->depth == p->event_depth + 1
-      && p->key != NULL && g_str_equal (p->key, "args"))
+  if (p->in_event && !p->in_args && !p->in_id2 && p->depth == p->event_depth + 1)
     {
-      p->in_args = TRUE;
-      p->args_depth = p->depth;
+      if (p->key == KEY_ARGS)
+        {
+          p->in_args = TRUE;
+          p->args_depth = p->depth;
+          p->has_args_key = FALSE;
+        }
+      else if (p->key == KEY_ID2)
+        {
+          p->in_id2 = TRUE;
+          p->id2_depth = p->depth;
+        }
     }
   return 1;
 }
 
+static Key
+key_of (const unsigned char *key,
+        size_t               len)
+{
+#define IS(s) (len == sizeof s - 1 && memcmp (key, s, sizeof s - 1) == 0)
+  switch (len)
+    {
+    case 2:
+      return IS ("ph") ? KEY_PH : IS ("ts") ? KEY_TS : IS ("id") ? KEY_ID : KEY_OTHER;
+    case 3:
+      return IS ("pid") ? KEY_PID : IS ("tid") ? KEY_TID : IS ("dur") ? KEY_DUR
+           : IS ("cat") ? KEY_CAT : IS ("id2") ? KEY_ID2 : KEY_OTHER;
+    case 4:
+      return IS ("name") ? KEY_NAME : IS ("args") ? KEY_ARGS : KEY_OTHER;
+    case 7:
+      return IS ("bind_id") ? KEY_BIND_ID : KEY_OTHER;
+    default:
+      return KEY_OTHER;
+    }
+#undef IS
+}
+
 static int
-cb_map_key (void *ctx, const unsigned char *key, size_t len)
+cb_map_key (void                *ctx,
+            const unsigned char *key,
+            size_t               len)
 {
   Parse *p = ctx;
 
@@ -574,17 +790,19 @@ cb_map_key (void *ctx, const unsigned char *key, size_t len)
       p->in_trace_events_key = len == 11 && memcmp (key, "traceEvents", 11) == 0;
       return 1;
     }
-  if (p->in_args && p->depth == p->args_depth)
+  if (p->in_args)
     {
-      g_free (p->args_key);
-      p->args_key = g_strndup ((const char *) key, MIN (len, 256));
+      if (p->depth == p->args_depth)
+        {
+          gsize n = MIN (len, sizeof p->args_key - 1);
+          memcpy (p->args_key, key, n);
+          p->args_key[n] = '\0';
+          p->has_args_key = TRUE;
+        }
       return 1;
     }
   if (at_event_field (p))
-    {
-      g_free (p->key);
-      p->key = g_strndup ((const char *) key, MIN (len, 64));
-    }
+    p->key = key_of (key, len);
   return 1;
 }
 
@@ -596,12 +814,14 @@ cb_end_map (void *ctx)
   if (p->in_args && p->depth == p->args_depth)
     {
       p->in_args = FALSE;
-      g_clear_pointer (&p->args_key, g_free);
+      p->has_args_key = FALSE;
     }
+  else if (p->in_id2 && p->depth == p->id2_depth)
+    p->in_id2 = FALSE;
   else if (p->in_event && p->depth == p->event_depth)
     {
       p->in_event = FALSE;
-      g_clear_pointer (&p->key, g_free);
+      p->key = KEY_OTHER;
       finish_event (p);
     }
   p->depth--;
@@ -651,32 +871,29 @@ static const yajl_callbacks callbacks = {
   .yajl_end_array = cb_end_array,
 };
 
-/* Time order; at one instant ends before begins (back-to-back slices),
- * inner ends before outer ones and outer begins before inner ones. */
+/* Time order; the sort is stable, so file order breaks the remaining ties.
+ * At one instant X slices come after everything else, longer ones first
+ * (parents before children).  B, E, instants, counters and flows at one
+ * instant keep their file order: "E a, B b" stay back-to-back slices and
+ * "B a, E a" stays a zero-length pair.  X ends are not records: they are
+ * generated while building, before any record at or after their time. */
 static int
 compare_recs (gconstpointer a,
               gconstpointer b)
 {
   const Rec *x = a, *y = b;
+  gboolean sx, sy;
 
   if (x->t != y->t)
     return x->t < y->t ? -1 : 1;
-  if (x->type != y->type)
-    {
-      int rx = x->type == REC_END ? 0 : x->type == REC_BEGIN ? 2 : 1;
-      int ry = y->type == REC_END ? 0 : y->type == REC_BEGIN ? 2 : 1;
-      if (rx != ry)
-        return rx - ry;
-    }
-  if (x->key != y->key)
-    return x->key < y->key ? -1 : 1;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
+  sx = rec_type (x) == REC_SLICE;
+  sy = rec_type (y) == REC_SLICE;
+  if (sx != sy)
+    return sx ? 1 : -1;
+  if (sx && x->dur != y->dur)
+    return x->dur > y->dur ? -1 : 1;
+  return 0;
 }
-
-typedef struct {
-  Parse   *p;
-  guint32  index;
-} LaneOrder;
 
 static int
 compare_lanes (gconstpointer a,
@@ -705,28 +922,152 @@ compare_lanes (gconstpointer a,
   return *(const guint32 *) a < *(const guint32 *) b ? -1 : 1;
 }
 
+/* An open slice on a lane's stack: X slices know their end, B/b do not. */
+typedef struct {
+  gint64  end;      /* G_MAXINT64 for B/b */
+  guint32 name;
+  guint8  counted;  /* 1: a B whose match counts as a slice */
+} Open;
+
+#define OPEN_UNKNOWN G_MAXINT64
+
+/* Min-heap of (end, lane) for lanes whose top slice is an X. */
+typedef struct {
+  gint64  end;
+  guint32 lane;
+} Pending;
+
+static gboolean
+pending_less (const Pending *a,
+              const Pending *b)
+{
+  return a->end != b->end ? a->end < b->end : a->lane < b->lane;
+}
+
+static void
+heap_push (GArray  *heap,
+           gint64   end,
+           guint32  lane)
+{
+  Pending v = { end, lane };
+  guint i = heap->len;
+  Pending *h;
+
+  g_array_append_val (heap, v);
+  h = (Pending *) heap->data;
+  while (i > 0 && pending_less (&v, &h[(i - 1) / 2]))
+    {
+      h[i] = h[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+  h[i] = v;
+}
+
+static Pending
+heap_pop (GArray *heap)
+{
+  Pending *h = (Pending *) heap->data;
+  Pending top = h[0], last = h[heap->len - 1];
+  guint n = heap->len - 1, i = 0;
+
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && pending_less (&h[c + 1], &h[c]))
+        c++;
+      if (!pending_less (&h[c], &last))
+        break;
+      h[i] = h[c];
+      i = c;
+    }
+  if (n > 0)
+    h[i] = last;
+  g_array_set_size (heap, n);
+  return top;
+}
+
+typedef struct {
+  IlTrace            *t;
+  IlChromeImportInfo *info;
+  const guint32      *map;     /* proto-lane → trace lane */
+  GArray            **stacks;  /* per proto-lane, of Open */
+  GArray             *heap;    /* of Pending */
+  gint64              base;
+  gint64              now;     /* last appended time (relative) */
+} Build;
+
+static void
+build_append (Build       *b,
+              gint64       time,
+              guint32      proto_lane,
+              IlEventKind  kind,
+              guint8       value,
+              guint16      aux,
+              guint32      arg)
+{
+  b->now = MAX (b->now, time);
+  il_trace_append (b->t, b->now, b->map[proto_lane], kind, value, aux, arg);
+}
+
+/* Pops the top of a lane's stack at time (relative). */
+static void
+close_top (Build   *b,
+           guint32  lane,
+           gint64   time)
+{
+  GArray *stack = b->stacks[lane];
+  Open top = g_array_index (stack, Open, stack->len - 1);
+
+  g_array_set_size (stack, stack->len - 1);
+  build_append (b, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top.name);
+  /* The slice below is an X: its end is pending again. */
+  if (stack->len > 0 && g_array_index (stack, Open, stack->len - 1).end != OPEN_UNKNOWN)
+    heap_push (b->heap, g_array_index (stack, Open, stack->len - 1).end, lane);
+}
+
+/* Ends every X slice that ends at or before limit (relative). */
+static void
+flush_ends (Build  *b,
+            gint64  limit)
+{
+  while (b->heap->len > 0 && ((Pending *) b->heap->data)[0].end <= limit)
+    {
+      Pending e = heap_pop (b->heap);
+      GArray *stack = b->stacks[e.lane];
+
+      /* Stale entries: the lane's top changed since. */
+      if (stack->len == 0 || g_array_index (stack, Open, stack->len - 1).end != e.end)
+        continue;
+      close_top (b, e.lane, e.end);
+    }
+}
+
 static void
 build_trace (Parse *p)
 {
   IlTrace *t = p->trace;
   IlChromeImportInfo *info = p->info;
-  g_autofree guint32 *order = g_new (guint32, MAX (p->lanes->len, 1));
-  g_autofree guint32 *map = g_new (guint32, MAX (p->lanes->len, 1));
+  guint n_lanes = p->lanes->len;
+  g_autofree guint32 *order = g_new (guint32, MAX (n_lanes, 1));
+  g_autofree guint32 *map = g_new (guint32, MAX (n_lanes, 1));
   g_autofree guint32 *proc_lane = g_new (guint32, MAX (p->processes->len, 1));
-  g_autofree guint32 *depth = NULL;
-  g_autoptr(GArray) open = NULL;      /* per lane: stack of open slice name ids (flattened) */
-  g_autoptr(GPtrArray) stacks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autofree GArray **stacks = g_new0 (GArray *, MAX (n_lanes, 1));
+  g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pending));
   guint threads_with_slices = 0;
   gint64 base = p->any_ts ? p->min_ts : 0;
+  gint64 last = p->any_ts ? p->max_ts - base : 0;
+  Build b = { t, info, map, stacks, heap, base, 0 };
 
   for (guint i = 0; i < p->processes->len; i++)
     proc_lane[i] = IL_NO_LANE;
-  for (guint i = 0; i < p->lanes->len; i++)
+  for (guint i = 0; i < n_lanes; i++)
     order[i] = i;
-  g_qsort_with_data (order, p->lanes->len, sizeof (guint32), compare_lanes, p);
+  g_qsort_with_data (order, n_lanes, sizeof (guint32), compare_lanes, p);
 
   /* Lanes: a process lane before the first lane of each process. */
-  for (guint k = 0; k < p->lanes->len; k++)
+  for (guint k = 0; k < n_lanes; k++)
     {
       ProtoLane *l = &g_array_index (p->lanes, ProtoLane, order[k]);
       guint32 pi = GPOINTER_TO_UINT (g_hash_table_lookup (p->process_ids, &l->pid)) - 1;
@@ -749,86 +1090,124 @@ build_trace (Parse *p)
       map[order[k]] = il_trace_add_lane (t, l->kind, name, proc_lane[pi], (guint32) l->tid);
       if (l->has_slices && l->kind != IL_LANE_COUNTER)
         threads_with_slices++;
-      g_ptr_array_add (stacks, NULL);
+      stacks[order[k]] = g_array_new (FALSE, FALSE, sizeof (Open));
     }
+  /* Processes named by metadata only still count (and get their lane). */
+  for (guint i = 0; i < p->processes->len; i++)
+    if (proc_lane[i] == IL_NO_LANE)
+      {
+        ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, i);
+        g_autofree char *pname = proc->name
+          ? g_strdup_printf ("%s (pid %" G_GINT64_FORMAT ")", proc->name, proc->pid)
+          : g_strdup_printf ("Process %" G_GINT64_FORMAT, proc->pid);
+        proc_lane[i] = il_trace_add_lane (t, IL_LANE_PROCESS, pname, IL_NO_LANE, (guint32) proc->pid);
+      }
   info->n_processes = p->processes->len;
   info->n_threads = threads_with_slices;
 
-  g_array_sort (p->recs, compare_recs);
+  g_array_sort (p->recs, compare_recs);   /* stable (GLib ≥ 2.32) */
 
-  /* Per lane, a stack of open slices; depth is its height.  Unmatched
+  /* Per lane a stack of open slices; depth is its height.  Unmatched
    * ends are dropped; what is open at the end closes at the last time. */
-  for (guint i = 0; i < p->lanes->len; i++)
-    g_ptr_array_index (stacks, i) = g_array_new (FALSE, FALSE, sizeof (guint32));
-
   for (guint i = 0; i < p->recs->len; i++)
     {
       const Rec *r = &g_array_index (p->recs, Rec, i);
-      guint32 lane = map[r->lane];
-      GArray *stack = g_ptr_array_index (stacks, r->lane);
+      guint32 lane = rec_lane (r);
+      GArray *stack = stacks[lane];
       gint64 time = r->t - base;
 
-      switch ((RecType) r->type)
+      flush_ends (&b, time);
+      switch (rec_type (r))
         {
+        case REC_SLICE:
         case REC_BEGIN:
-          il_trace_append (t, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
-          g_array_append_val (stack, r->arg);
+          {
+            Open o = { OPEN_UNKNOWN, r->arg, rec_value (r) == 1 };
+            if (rec_type (r) == REC_SLICE)
+              {
+                o.end = time + r->dur;
+                /* Keep slices nested: a child cannot outlive its parent X. */
+                if (stack->len > 0)
+                  o.end = MIN (o.end, g_array_index (stack, Open, stack->len - 1).end);
+                o.end = MAX (o.end, time);
+              }
+            build_append (&b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
+            g_array_append_val (stack, o);
+            if (o.end != OPEN_UNKNOWN)
+              heap_push (heap, o.end, lane);
+          }
           break;
         case REC_END:
-          if (stack->len == 0)
-            {
-              info->n_unmatched++;
-              break;
-            }
           {
-            /* Read the top before shrinking: GLib may clear what it drops. */
-            guint32 top = g_array_index (stack, guint32, stack->len - 1);
-            g_array_set_size (stack, stack->len - 1);
-            il_trace_append (t, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top);
+            gint k = (gint) stack->len - 1;
+            /* The innermost open B; X slices still open above it end here. */
+            while (k >= 0 && g_array_index (stack, Open, k).end != OPEN_UNKNOWN)
+              k--;
+            if (k < 0)
+              {
+                info->n_unmatched++;
+                break;
+              }
+            while ((gint) stack->len - 1 > k)
+              close_top (&b, lane, time);
+            if (g_array_index (stack, Open, k).counted)
+              info->n_slices++;   /* a matched B/E pair */
+            close_top (&b, lane, time);
+            /* An X below that should have ended already ends now. */
+            flush_ends (&b, time);
           }
-          if (r->value == 1)
-            info->n_slices++;   /* a matched B/E (or b/e) pair */
           break;
         case REC_INSTANT:
-          il_trace_append (t, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
+          build_append (&b, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
           break;
         case REC_COUNTER:
-          il_trace_append (t, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
+          build_append (&b, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
           break;
         case REC_FLOW:
-          il_trace_append (t, time, lane, IL_EVENT_FLOW, r->value, 0, r->arg);
+          build_append (&b, time, lane, IL_EVENT_FLOW, rec_value (r), 0, r->arg);
           break;
         default:
           break;
         }
     }
-  for (guint i = 0; i < stacks->len; i++)
+  flush_ends (&b, G_MAXINT64);
+  for (guint i = 0; i < n_lanes; i++)
     {
-      GArray *stack = g_ptr_array_index (stacks, i);
+      GArray *stack = stacks[i];
       while (stack->len > 0)
         {
-          guint32 top = g_array_index (stack, guint32, stack->len - 1);
-          g_array_set_size (stack, stack->len - 1);
-          il_trace_append (t, p->max_ts - base, map[i], IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top);
-          info->n_unmatched++;
+          if (g_array_index (stack, Open, stack->len - 1).end == OPEN_UNKNOWN)
+            info->n_unmatched++;
+          close_top (&b, i, last);
+          flush_ends (&b, G_MAXINT64);
         }
+      g_array_unref (stack);
     }
-  il_trace_set_end_time (t, p->any_ts ? p->max_ts - base : 0);
+  il_trace_set_end_time (t, MAX (last, b.now));
+  il_trace_reserve (t, 0);   /* give back what growing by half left unused */
   t->finished = TRUE;
   info->first_ts_ns = p->any_ts ? p->min_ts : 0;
   info->last_ts_ns = p->any_ts ? p->max_ts : 0;
-  (void) depth;
-  (void) open;
 }
 
 static void
 parse_clear (Parse *p)
 {
-  cur_reset (&p->cur);
-  g_clear_pointer (&p->cur.counter_keys, g_array_unref);
-  g_clear_pointer (&p->cur.counter_vals, g_array_unref);
-  g_clear_pointer (&p->key, g_free);
-  g_clear_pointer (&p->args_key, g_free);
+  Cur *c = &p->cur;
+
+  cur_reset (c);
+  g_clear_pointer (&c->counter_keys, g_ptr_array_unref);
+  g_clear_pointer (&c->counter_vals, g_array_unref);
+  if (c->name != NULL)
+    {
+      g_string_free (c->name, TRUE);
+      g_string_free (c->cat, TRUE);
+      g_string_free (c->id, TRUE);
+      g_string_free (c->pid_text, TRUE);
+      g_string_free (c->tid_text, TRUE);
+      g_string_free (p->last_name, TRUE);
+      c->name = NULL;
+    }
   g_clear_pointer (&p->recs, g_array_unref);
   if (p->lanes != NULL)
     for (guint i = 0; i < p->lanes->len; i++)
@@ -856,11 +1235,19 @@ parse_init (Parse              *p,
   p->recs = g_array_new (FALSE, FALSE, sizeof (Rec));
   p->lanes = g_array_new (FALSE, FALSE, sizeof (ProtoLane));
   p->processes = g_array_new (FALSE, FALSE, sizeof (ProtoProcess));
-  p->lane_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->lane_ids = g_hash_table_new_full (lane_key_hash, lane_key_equal, g_free, NULL);
   p->process_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   p->flow_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->text_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->trace = il_trace_new ();
+  p->last_lane = IL_NO_LANE;
+  p->last_name_id = G_MAXUINT32;
+  p->last_name = g_string_new (NULL);
+  p->cur.name = g_string_new (NULL);
+  p->cur.cat = g_string_new (NULL);
+  p->cur.id = g_string_new (NULL);
+  p->cur.pid_text = g_string_new (NULL);
+  p->cur.tid_text = g_string_new (NULL);
 }
 
 /* Line and column of a byte offset, for messages. */

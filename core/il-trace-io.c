@@ -550,6 +550,7 @@ il_trace_load (const char      *path,
 
   trace = il_trace_new ();
   trace->mode = (IlMode) mode;
+  il_trace_reserve (trace, (gsize) n_events);   /* the count is checked against the section */
 
   /* Lanes. */
   off = lanes.off;

@@ -86,6 +86,25 @@ il_trace_grow (IlTrace *trace)
 }
 
 void
+il_trace_reserve (IlTrace *trace,
+                  gsize    n_events)
+{
+  gsize cap;
+
+  g_return_if_fail (trace != NULL);
+  cap = MAX (n_events, trace->n_events);
+  if (cap == trace->capacity || cap == 0)
+    return;
+  trace->time = g_renew (gint64, trace->time, cap);
+  trace->lane = g_renew (guint32, trace->lane, cap);
+  trace->kind = g_renew (guint8, trace->kind, cap);
+  trace->value = g_renew (guint8, trace->value, cap);
+  trace->aux = g_renew (guint16, trace->aux, cap);
+  trace->arg = g_renew (guint32, trace->arg, cap);
+  trace->capacity = cap;
+}
+
+void
 il_trace_append (IlTrace     *trace,
                  gint64       time,
                  guint32      lane,

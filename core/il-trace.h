@@ -197,6 +197,11 @@ void           il_trace_append           (IlTrace     *trace,
                                           guint8       value,
                                           guint16      aux,
                                           guint32      arg);
+/* Sets the event capacity to n_events (at least the events already there):
+ * loaders that know the count reserve it up front, or call it with 0 when
+ * done to give back what growing by half left unused. */
+void           il_trace_reserve          (IlTrace     *trace,
+                                          gsize        n_events);
 guint32        il_trace_intern           (IlTrace     *trace,
                                           const char  *str);
 static inline const char *

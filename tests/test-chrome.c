@@ -255,6 +255,211 @@ test_junk (void)
   g_string_free (deep, TRUE);
 }
 
+static void
+test_begin_end_ties (void)
+{
+  /* Each thread's events in order, the threads not: at ts 5 "a" ends, "z"
+   * is a zero-length pair and "b" begins, with the X "c" inside "b" from
+   * its start.  B and E at one time keep their file order, X comes after
+   * them. */
+  const char *text =
+    "[{\"ph\":\"B\",\"pid\":1,\"tid\":2,\"ts\":20,\"name\":\"q\"},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":30},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":5,\"dur\":2,\"name\":\"c\"},"
+    " {\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":0,\"name\":\"a\"},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":5},"
+    " {\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":5,\"name\":\"z\"},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":5},"
+    " {\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":5,\"name\":\"b\"},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":1,\"ts\":10}]";
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = NULL;
+  GString *got = g_string_new (NULL);
+
+  t = import_text (text, &info, NULL);
+  g_assert_nonnull (t);
+  for (gsize e = 0; e < t->n_events; e++)
+    g_string_append_printf (got, "%s%s%u@%" G_GINT64_FORMAT " ",
+                            t->kind[e] == IL_EVENT_SLICE_BEGIN ? "B" : "E",
+                            il_trace_get_string (t, t->arg[e]), t->aux[e], t->time[e] / 1000);
+  g_assert_cmpstr (got->str, ==, "Ba0@0 Ea0@5 Bz0@5 Ez0@5 Bb0@5 Bc1@5 Ec1@7 Eb0@10 Bq0@20 Eq0@30 ");
+  g_assert_cmpuint (info.n_slices, ==, 5);
+  g_assert_cmpuint (info.n_unmatched, ==, 0);
+  g_assert_cmpuint (info.n_threads, ==, 2);
+  g_string_free (got, TRUE);
+  il_chrome_import_info_clear (&info);
+}
+
+static void
+test_overlap_and_unmatched (void)
+{
+  /* "b" overlaps "a" without nesting: it is cut at a's end.  A B is left
+   * open (closed at the last time, counted), an E comes without a B. */
+  const char *text =
+    "{\"traceEvents\":["
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":10,\"name\":\"a\"},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":5,\"dur\":10,\"name\":\"b\"},"
+    " {\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":1},"
+    " {\"ph\":\"B\",\"pid\":1,\"tid\":2,\"ts\":3,\"name\":\"open\"},"
+    " {\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":4,\"dur\":30,\"name\":\"last\"}]}";
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_text (text, &info, NULL);
+  int depth[8] = { 0 };
+
+  g_assert_nonnull (t);
+  g_assert_cmpuint (info.n_slices, ==, 3);     /* the two X on tid 1 plus "last"; "open" is unmatched */
+  g_assert_cmpuint (info.n_unmatched, ==, 2);
+  for (gsize e = 0; e < t->n_events; e++)
+    {
+      guint32 l = t->lane[e];
+      g_assert_cmpuint (l, <, G_N_ELEMENTS (depth));
+      if (e > 0)
+        g_assert_cmpint (t->time[e], >=, t->time[e - 1]);
+      if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+        g_assert_cmpint (t->aux[e], ==, depth[l]++);
+      else if (t->kind[e] == IL_EVENT_SLICE_END)
+        g_assert_cmpint (t->aux[e], ==, --depth[l]);
+    }
+  for (guint l = 0; l < G_N_ELEMENTS (depth); l++)
+    g_assert_cmpint (depth[l], ==, 0);
+  g_assert_cmpint (t->end_time, ==, 34000);
+  il_chrome_import_info_clear (&info);
+}
+
+static void
+test_counters_ids_order (void)
+{
+  /* Keys in any order (args before ph), id2, string pids, numbers in many spellings. */
+  const char *text =
+    "[{\"args\":{\"rss\":1.5e3,\"heap\":-2},\"name\":\"mem\",\"ts\":1,\"ph\":\"C\",\"pid\":\"7\"},"
+    " {\"ph\":\"C\",\"name\":\"q\",\"ts\":2,\"pid\":7,\"args\":{\"value\":3}},"
+    " {\"ph\":\"s\",\"pid\":7,\"tid\":1,\"ts\":3,\"id2\":{\"local\":\"0x2\"}},"
+    " {\"ph\":\"f\",\"bp\":\"e\",\"pid\":7,\"tid\":2,\"ts\":4,\"id2\":{\"local\":\"0x2\"}},"
+    " {\"ph\":\"X\",\"pid\":7,\"tid\":\"main\",\"ts\":0.0015,\"dur\":2E0,\"name\":\"n\"},"
+    " {\"ph\":\"M\",\"pid\":7,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":-1}},"
+    " {\"ph\":\"X\",\"pid\":7,\"tid\":1,\"ts\":true,\"dur\":1,\"name\":\"bad\"},"
+    " {\"ph\":\"X\",\"pid\":7,\"tid\":1,\"ts\":null,\"dur\":1,\"name\":\"bad\"}]";
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_text (text, &info, NULL);
+  g_autoptr(GHashTable) counters = g_hash_table_new (g_str_hash, g_str_equal);
+  guint32 flow_ids[2];
+  guint n_flows = 0;
+
+  g_assert_nonnull (t);
+  g_assert_cmpuint (info.n_counters, ==, 3);
+  g_assert_cmpuint (info.n_flows, ==, 2);
+  g_assert_cmpuint (info.n_slices, ==, 1);
+  g_assert_cmpuint (info.n_skipped, ==, 2);
+  g_assert_cmpuint (info.n_processes, ==, 1);
+  g_assert_cmpint (info.first_ts_ns, ==, 2);   /* 0.0015 µs rounds to 2 ns */
+  for (guint32 l = 0; l < il_trace_get_n_lanes (t); l++)
+    if (il_trace_get_lane (t, l)->kind == IL_LANE_COUNTER)
+      g_hash_table_add (counters, il_trace_get_lane (t, l)->name);
+  g_assert_cmpuint (g_hash_table_size (counters), ==, 3);
+  g_assert_true (g_hash_table_contains (counters, "mem.rss"));
+  g_assert_true (g_hash_table_contains (counters, "mem.heap"));
+  g_assert_true (g_hash_table_contains (counters, "q"));
+  for (gsize e = 0; e < t->n_events; e++)
+    {
+      if (t->kind[e] == IL_EVENT_COUNTER && g_str_equal (il_trace_get_lane (t, t->lane[e])->name, "mem.rss"))
+        g_assert_cmpfloat (il_trace_bits_float (t->arg[e]), ==, 1500.0f);
+      if (t->kind[e] == IL_EVENT_FLOW)
+        flow_ids[n_flows++] = t->arg[e];
+    }
+  g_assert_cmpuint (n_flows, ==, 2);
+  g_assert_cmpuint (flow_ids[0], ==, flow_ids[1]);
+  il_chrome_import_info_clear (&info);
+}
+
+static void
+test_every_cut (void)
+{
+  /* A small trace cut at every byte: never a crash, a prefix or an error. */
+  const char *text =
+    "{\"traceEvents\":[{\"ph\":\"M\",\"pid\":1,\"tid\":2,\"name\":\"thread_name\",\"args\":{\"name\":\"w\"}},"
+    "{\"ph\":\"B\",\"pid\":1,\"tid\":2,\"ts\":10,\"name\":\"outer\"},"
+    "{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":11,\"dur\":2.5,\"name\":\"x\",\"args\":{\"a\":[1,{\"b\":2}]}},"
+    "{\"ph\":\"C\",\"pid\":1,\"ts\":12,\"name\":\"c\",\"args\":{\"v\":1}},"
+    "{\"ph\":\"E\",\"pid\":1,\"tid\":2,\"ts\":20}],\"meta\":{\"k\":\"v\"}}";
+  gsize len = strlen (text);
+  guint kept = 0;
+
+  for (gsize cut = 0; cut <= len; cut++)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = il_chrome_import_data ((const guint8 *) text, cut, "cut.json", &info, &error);
+      if (t == NULL)
+        g_assert_nonnull (error);
+      else
+        {
+          kept++;
+          g_assert_no_error (error);
+          g_assert_cmpuint (info.n_slices, <=, 2);
+          g_assert_true (info.truncated == (cut < len));
+          for (gsize e = 1; e < t->n_events; e++)
+            g_assert_cmpint (t->time[e], >=, t->time[e - 1]);
+        }
+      il_chrome_import_info_clear (&info);
+    }
+  g_assert_cmpuint (kept, >, 0);
+}
+
+static void
+record_progress (double   fraction,
+                 gpointer data)
+{
+  GArray *a = data;
+  g_array_append_val (a, fraction);
+}
+
+static void
+test_progress_and_cancel (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("interleave-chrome-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "big.json", NULL);
+  GString *text = g_string_new ("[");
+  g_autoptr(GArray) fractions = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  IlChromeImportInfo info = { 0 };
+  IlTrace *t;
+
+  /* About 3 MB: several 1 MB chunks. */
+  for (guint i = 0; i < 40000; i++)
+    g_string_append_printf (text, "%s{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%u.25,\"dur\":1,\"name\":\"work item number %u\"}",
+                            i ? "," : "", i % 4, 40000 - i, i % 100);
+  g_string_append (text, "]");
+  g_assert_true (g_file_set_contents (path, text->str, text->len, NULL));
+
+  t = il_chrome_import (path, &info, record_progress, fractions, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+  g_assert_cmpuint (info.n_slices, ==, 40000);
+  g_assert_cmpuint (info.n_threads, ==, 4);
+  g_assert_cmpuint (fractions->len, >=, 3);
+  for (guint i = 1; i < fractions->len; i++)
+    g_assert_cmpfloat (g_array_index (fractions, double, i), >=, g_array_index (fractions, double, i - 1));
+  g_assert_cmpfloat (g_array_index (fractions, double, fractions->len - 1), ==, 1.0);
+  il_trace_unref (t);
+  il_chrome_import_info_clear (&info);
+
+  g_cancellable_cancel (cancel);
+  t = il_chrome_import (path, &info, NULL, NULL, cancel, &error);
+  g_assert_null (t);
+  g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CANCELLED);
+  il_chrome_import_info_clear (&info);
+  g_clear_error (&error);
+
+  t = il_chrome_import ("/nonexistent/trace.json", &info, NULL, NULL, NULL, &error);
+  g_assert_null (t);
+  g_assert_nonnull (error);
+
+  g_string_free (text, TRUE);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static IlTrace *
 simulate_lesson (const char *name,
                  IlMode      mode)
@@ -287,7 +492,7 @@ test_export (void)
       g_autoptr(IlTrace) back = NULL;
       IlChromeImportInfo info = { 0 };
       JsonArray *events;
-      guint x = 0, names = 0, starts = 0, finishes = 0, state_intervals = 0;
+      guint x = 0, state_x = 0, names = 0, starts = 0, finishes = 0, state_intervals = 0;
       GHashTable *flow_ids = g_hash_table_new (g_int64_hash, g_int64_equal);
       g_autofree gint64 *ids = NULL;
 
@@ -301,7 +506,13 @@ test_export (void)
           JsonObject *ev = json_array_get_object_element (events, i);
           const char *ph = json_object_get_string_member (ev, "ph");
           if (g_str_equal (ph, "X"))
-            x++;
+            {
+              x++;
+              /* State intervals of task/thread lanes carry their cause. */
+              if (json_object_has_member (ev, "args")
+                  && json_object_has_member (json_object_get_object_member (ev, "args"), "cause"))
+                state_x++;
+            }
           else if (g_str_equal (ph, "M") && g_str_equal (json_object_get_string_member (ev, "name"), "thread_name"))
             names++;
           else if (g_str_equal (ph, "s"))
@@ -346,7 +557,9 @@ test_export (void)
                 }
             }
         }
-      g_assert_cmpuint (x, >=, state_intervals);
+      g_assert_cmpuint (state_intervals, >, 0);
+      g_assert_cmpuint (state_x, ==, state_intervals);
+      g_assert_cmpuint (x, >, state_intervals);   /* plus cores, GIL, loop */
 
       /* And back in: every X becomes a slice. */
       back = il_chrome_import (path, &info, NULL, NULL, NULL, &error);
@@ -367,7 +580,12 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/real-traces", test_real_traces);
   g_test_add_func ("/chrome/forms-and-phases", test_forms_and_phases);
   g_test_add_func ("/chrome/unsorted-and-ties", test_unsorted_and_ties);
+  g_test_add_func ("/chrome/begin-end-ties", test_begin_end_ties);
+  g_test_add_func ("/chrome/overlap-and-unmatched", test_overlap_and_unmatched);
+  g_test_add_func ("/chrome/counters-ids-order", test_counters_ids_order);
   g_test_add_func ("/chrome/truncated", test_truncated);
+  g_test_add_func ("/chrome/every-cut", test_every_cut);
+  g_test_add_func ("/chrome/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/chrome/junk", test_junk);
   g_test_add_func ("/chrome/export", test_export);
   return g_test_run ();
