@@ -257,6 +257,38 @@ classify (Ctx     *c,
     }
 }
 
+/* First position at or after `from` in a lane's index whose event time is
+ * ≥ target, galloping from `from`: columns are visited left to right, so
+ * this costs O(log distance) instead of a search over the whole lane. */
+static guint
+gallop (const IlTrace  *t,
+        const guint32  *v,
+        guint           len,
+        guint           from,
+        gint64          target)
+{
+  guint lo = from, hi, step = 1;
+
+  if (lo >= len || t->time[v[lo]] >= target)
+    return lo;
+  while (lo + step < len && t->time[v[lo + step]] < target)
+    {
+      lo += step;
+      step *= 2;
+    }
+  hi = MIN (lo + step, len);
+  lo++;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (t->time[v[mid]] < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
 static void
 draw_state_lane (Ctx         *c,
                  const IlRow *row,
@@ -274,43 +306,28 @@ draw_state_lane (Ctx         *c,
   if (hi - lo > 4 * width)
     {
       /* Far more events than pixels: sample the lane once per column. */
+      guint cursor = lo > 0 ? lo - 1 : 0;
       for (int col = 0; col < (int) ceil (width); col++)
         {
           gint64 ta = il_viewport_x_to_time (&c->p->viewport, col);
           gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
           gint64 tb = il_viewport_x_to_time (&c->p->viewport, col + 1);
-          IlHit hit;
           int key = -1;
           guint ident = 0;
           guint32 label = IL_NO_LANE;
 
           if (tm > c->upto)
             break;
-          if (il_hit_test (t, row->lane, tm, c->upto, &hit))
-            {
-              switch (kind)
-                {
-                case IL_LANE_THREAD:
-                case IL_LANE_TASK:
-                  key = hit.state;
-                  ident = ident_of (c, row->lane);
-                  break;
-                case IL_LANE_LOOP:
-                  key = hit.state;
-                  ident = ident_of (c, hit.other);
-                  break;
-                case IL_LANE_CORE:
-                case IL_LANE_GIL:
-                case IL_LANE_PROCESS:
-                case IL_LANE_COUNTER:
-                case IL_N_LANE_KINDS:
-                default:
-                  key = IL_STATE_RUNNING;
-                  ident = ident_of (c, hit.other);
-                  label = hit.other;
-                  break;
-                }
-            }
+          /* The interval going on at tm began with the last classifying
+           * event at or before it: one binary search, a short scan back. */
+          {
+            guint p;
+            cursor = gallop (t, v, idx->len, cursor, tm + 1);
+            p = cursor;
+            for (guint k = 0; p > 0 && k < 64; k++, p--)
+              if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
+                break;
+          }
           run_add (c, &run, ta, tb, key, ident, label);
         }
       run_flush (c, &run);
@@ -497,6 +514,75 @@ draw_marks (Ctx         *c,
     }
 }
 
+/* Far more slices than pixels: one look per pixel column.  The depth
+ * stored with every slice event says how many levels are open after it,
+ * so a binary search per column gives the stack's height; each level is
+ * drawn in its own identity colour, runs of equal columns merged. */
+static void
+draw_slice_overview (Ctx         *c,
+                     const IlRow *row,
+                     double       y,
+                     guint        levels,
+                     double       sub_h)
+{
+  const IlTrace *t = c->trace;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  int width = (int) ceil (c->p->viewport.width);
+  int run_start = 0;
+  guint run_open = 0;
+  guint cursor = il_trace_lane_lower_bound (t, row->lane, MAX (c->t_lo, 0));
+
+  cursor = cursor > 0 ? cursor - 1 : 0;
+
+  for (int col = 0; col <= width; col++)
+    {
+      guint open = 0;
+
+      if (col < width)
+        {
+          gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
+          guint p;
+
+          if (tm <= c->upto && tm >= 0)
+            {
+              cursor = gallop (t, v, idx->len, cursor, tm + 1);
+              p = cursor;
+              /* The last slice event at or before tm (instants and flows
+               * on the lane do not change the stack). */
+              for (guint k = 0; p > 0 && k < 64; k++, p--)
+                {
+                  guint32 e = v[p - 1];
+                  if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+                    {
+                      open = t->aux[e] + 1u;
+                      break;
+                    }
+                  if (t->kind[e] == IL_EVENT_SLICE_END)
+                    {
+                      open = t->aux[e];
+                      break;
+                    }
+                }
+            }
+          open = MIN (open, levels);
+          if (open == run_open)
+            continue;
+        }
+
+      /* Flush the run [run_start, col) with run_open levels. */
+      for (guint d = 0; d < run_open && col > run_start; d++)
+        {
+          il_theme_set_source (c->cr, il_theme_identity (c->theme, c->p->layout->lane_colour[row->lane] + d));
+          cairo_rectangle (c->cr, c->plot_x + run_start, y + d * sub_h + 0.5, col - run_start, sub_h - 1);
+          cairo_fill (c->cr);
+          c->prims++;
+        }
+      run_start = col;
+      run_open = open;
+    }
+}
+
 /* Nested named slices of imported traces: one sub-row per depth. */
 static void
 draw_slice_lane (Ctx         *c,
@@ -521,9 +607,14 @@ draw_slice_lane (Ctx         *c,
   for (guint d = 0; d < MAX_DEPTH; d++)
     painted[d] = G_MININT;
 
+  if (il_trace_lane_lower_bound (t, row->lane, c->t_lo) + 4 * c->p->viewport.width < hi)
+    {
+      draw_slice_overview (c, row, y, levels, sub_h);
+      return;
+    }
+
   /* Slices still open at t_lo began before it: start the walk from the
-   * beginning of the lane's outermost slice open at t_lo.  Walking from the
-   * lane start is simplest and exact; the widget caches the result. */
+   * beginning of the lane's outermost slice open at t_lo. */
   lo = 0;
   {
     /* Find a point before t_lo where nothing was open (depth-0 begin). */
