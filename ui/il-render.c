@@ -811,6 +811,21 @@ draw_arrows (Ctx *c)
           continue;
         }
 
+      if (t->kind[e] == IL_EVENT_STATE && t->arg[e] == IL_NO_LANE
+          && (t->aux[e] == IL_CAUSE_IO || t->aux[e] == IL_CAUSE_TIMER)
+          && (t->value[e] == IL_STATE_READY || t->value[e] == IL_STATE_RUNNING || t->value[e] == IL_STATE_WAIT_GIL))
+        {
+          /* Woken by the outside world (an I/O completion, a timer): a short
+           * arrow up into the lane from below. */
+          double yc = row_center (c, t->lane[e]);
+          x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+          if (yc < 0 || x - last_x < 8 * s)
+            continue;
+          last_x = x;
+          arrow (c->cr, x, yc + 13 * s, x, yc + 3 * s, s);
+          drawn++;
+          continue;
+        }
       if (t->kind[e] != IL_EVENT_STATE || t->arg[e] == IL_NO_LANE)
         continue;
       switch ((IlCause) t->aux[e])
