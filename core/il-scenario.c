@@ -1469,8 +1469,18 @@ il_scenario_load_data (const char  *data,
     }
   if (memchr (data, '\0', len) != NULL)
     {
+      /* Name the place of the first NUL like any other syntax error. */
+      const char *nul = memchr (data, '\0', len);
+      guint line = 1, col = 1;
+      for (const char *p = data; p < nul; p++)
+        {
+          if (*p == '\n')
+            line++, col = 1;
+          else if (((guchar) *p & 0xC0) != 0x80)
+            col++;
+        }
       g_set_error (error, IL_SCENARIO_ERROR, IL_SCENARIO_ERROR_SYNTAX,
-                   "%s: contains NUL bytes: this is a binary file, not a scenario", display_name);
+                   "%s:%u:%u: a NUL byte: this is a binary file (or UTF-16), not a scenario", display_name, line, col);
       return NULL;
     }
 

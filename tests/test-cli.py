@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""interleave-cli as scripts use it: exit codes, the text summary, the --json
+contract, --mode all, the options that change a run, render/record/info,
+and determinism.  Prints TAP; exits 1 if anything failed.
+SPDX-License-Identifier: GPL-3.0-or-later
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+CLI = os.environ["INTERLEAVE_CLI"]
+SRC = os.environ["INTERLEAVE_SOURCE_DIR"]
+LESSONS = os.path.join(SRC, "data", "lessons")
+TMP = tempfile.mkdtemp(prefix="interleave-cli-test-")
+MODES = ["sequential", "asyncio", "threads", "free-threading", "processes"]
+
+results = []
+
+
+def lesson(name):
+    return os.path.join(LESSONS, name)
+
+
+def run(*args, timeout=120):
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+def sim_json(*args):
+    r = run("simulate", *args, "--json")
+    if r.returncode != 0:
+        raise AssertionError(f"exit {r.returncode}: {r.stderr}")
+    return json.loads(r.stdout)
+
+
+def case(fn):
+    try:
+        fn()
+    except Exception as e:  # a broken case is a failed case, not a crashed script
+        check(fn.__name__, False, repr(e))
+    return fn
+
+
+@case
+def summary_text():
+    r = run("simulate", lesson("07-convoy-effect.json"))
+    check("simulate prints a summary and exits 0", r.returncode == 0 and "makespan" in r.stdout
+          and "io_thread" in r.stdout and "GIL switches" in r.stdout, r.stderr)
+
+
+@case
+def json_contract():
+    d = sim_json(lesson("07-convoy-effect.json"))
+    check("--json has mode and makespan_ms", d["mode"] == "threads" and isinstance(d["makespan_ms"], (int, float)))
+    names = [t["name"] for t in d["tasks"]]
+    check("--json lists every task by name", names == ["io_thread", "cpu_thread"], names)
+    keys = {"name", "start_ms", "finish_ms", "cpu_ms", "gil_wait_ms"}
+    check("--json tasks carry start/finish/cpu/gil_wait", all(keys <= set(t) for t in d["tasks"]))
+    cpu = {t["name"]: t["cpu_ms"] for t in d["tasks"]}
+    check("cpu_ms equals the CPU the scenario asks for", abs(cpu["cpu_thread"] - 1000) < 1e-6
+          and abs(cpu["io_thread"] - 5.0) < 1e-6, cpu)
+    check("the makespan is the last finish", abs(d["makespan_ms"] - max(t["finish_ms"] for t in d["tasks"])) < 1e-6)
+    io = next(t for t in d["tasks"] if t["name"] == "io_thread")
+    check("the convoy: the I/O thread waits for the GIL most of its life", io["gil_wait_ms"] > 400, io)
+
+
+@case
+def mode_all():
+    d = sim_json(lesson("02-gil-cpu-threads.json"), "--mode", "all")
+    check("--mode all has an object per mode", sorted(d["modes"]) == sorted(MODES), list(d["modes"]))
+    seq = d["modes"]["sequential"]["makespan_ms"]
+    ok = all(abs(m["speedup"] - seq / m["makespan_ms"]) < 1e-3 for m in d["modes"].values())
+    check("each mode's speedup is sequential / its makespan", ok)
+    check("CPU-bound threads do not beat sequential (the GIL)", d["modes"]["threads"]["speedup"] < 1.05)
+    check("processes and free-threading use both cores", d["modes"]["processes"]["speedup"] > 1.5
+          and d["modes"]["free-threading"]["speedup"] > 1.5)
+    one = sim_json(lesson("02-gil-cpu-threads.json"), "--mode", "threads")
+    check("--mode all agrees with a single-mode run", abs(one["makespan_ms"] - d["modes"]["threads"]["makespan_ms"]) < 1e-9)
+
+
+@case
+def options_change_the_run():
+    two = sim_json(lesson("04-processes-parallel.json"), "--mode", "processes", "--cores", "2")
+    one = sim_json(lesson("04-processes-parallel.json"), "--mode", "processes", "--cores", "1")
+    check("--cores 1 makes processes slower than --cores 2", one["makespan_ms"] > 1.5 * two["makespan_ms"],
+          (one["makespan_ms"], two["makespan_ms"]))
+    check("--cores is reported", one["cores"] == 1 and two["cores"] == 2)
+    fast = sim_json(lesson("07-convoy-effect.json"), "--switch-interval", "1")
+    slow = sim_json(lesson("07-convoy-effect.json"), "--switch-interval", "20")
+    f = next(t for t in fast["tasks"] if t["name"] == "io_thread")["finish_ms"]
+    s = next(t for t in slow["tasks"] if t["name"] == "io_thread")["finish_ms"]
+    check("a shorter switch interval shortens the convoy", f < s / 4, (f, s))
+    check("--switch-interval is reported", fast["switch_interval_ms"] == 1)
+    w1 = sim_json(lesson("06-thread-pool.json"), "--mode", "threads", "--workers", "1")
+    w4 = sim_json(lesson("06-thread-pool.json"), "--mode", "threads", "--workers", "4")
+    check("--workers is honoured", w1["workers"] == 1 and w4["workers"] == 4 and w1["makespan_ms"] != w4["makespan_ms"])
+
+
+@case
+def deterministic():
+    a = run("simulate", lesson("16-http-requests.json"), "--mode", "all", "--json").stdout
+    b = run("simulate", lesson("16-http-requests.json"), "--mode", "all", "--json").stdout
+    check("the same input gives the same output, byte for byte", a == b and len(a) > 100)
+
+
+@case
+def bad_usage():
+    for args, what in [(["simulate"], "no file"), (["simulate", lesson("01-sync-vs-async.json"), "--mode", "fast"], "unknown mode"),
+                       (["simulate", lesson("01-sync-vs-async.json"), "--cores", "0"], "zero cores"),
+                       (["simulate", lesson("01-sync-vs-async.json"), "--bogus"], "unknown option"),
+                       (["simulate", os.path.join(TMP, "missing.json")], "missing file"),
+                       (["frobnicate"], "unknown command"),
+                       (["render", lesson("01-sync-vs-async.json"), "-o", os.path.join(TMP, "x.jpeg")], "unknown image type"),
+                       (["info", os.path.join(TMP, "missing.json")], "missing trace")]:
+        r = run(*args)
+        check(f"{what}: exit 2 with a message on stderr", r.returncode == 2 and r.stderr.strip() != "", (r.returncode, r.stderr))
+
+
+@case
+def render_images():
+    for ext, magic in [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")]:
+        out = os.path.join(TMP, f"t.{ext}")
+        r = run("render", lesson("02-gil-cpu-threads.json"), "--mode", "all", "--from", "10", "--to", "60", "-o", out)
+        with open(out, "rb") as f:
+            head = f.read(32)
+        check(f"render writes {ext.upper()}", r.returncode == 0 and head.startswith(magic), r.stderr)
+    out = os.path.join(TMP, "size.png")
+    run("render", lesson("07-convoy-effect.json"), "--width", "900", "--height", "500", "-o", out)
+    with open(out, "rb") as f:
+        w, h = struct.unpack(">II", f.read(24)[16:24])
+    check("render honours --width and --height", (w, h) == (900, 500), (w, h))
+    out2 = os.path.join(TMP, "scaled.png")
+    run("render", lesson("07-convoy-effect.json"), "--width", "900", "--height", "500", "--scale", "2", "-o", out2)
+    with open(out2, "rb") as f:
+        w, h = struct.unpack(">II", f.read(24)[16:24])
+    check("render --scale 2 doubles the pixels", (w, h) == (1800, 1000), (w, h))
+
+
+@case
+def record_and_info():
+    native = os.path.join(TMP, "run.itrace")
+    chrome = os.path.join(TMP, "run.json")
+    r1 = run("record", lesson("10-event-loop.json"), "-o", native)
+    r2 = run("record", lesson("10-event-loop.json"), "-o", chrome)
+    check("record writes a native and a Chrome trace", r1.returncode == 0 and r2.returncode == 0
+          and os.path.getsize(native) > 100 and os.path.getsize(chrome) > 100, r1.stderr + r2.stderr)
+    with open(chrome) as f:
+        doc = json.load(f)
+    check("the Chrome export is a traceEvents object", isinstance(doc.get("traceEvents"), list) and doc["traceEvents"])
+    a = json.loads(run("info", native, "--json").stdout)
+    b = json.loads(run("info", chrome, "--json").stdout)
+    check("info reads both formats", a["format"] == "interleave" and b["format"] == "chrome")
+    d = sim_json(lesson("10-event-loop.json"))
+    check("info's span is the run's makespan", abs(a["span_ms"] - d["makespan_ms"]) < 1e-6, (a["span_ms"], d["makespan_ms"]))
+    # The export adds tracks of its own (cores, the GIL, the loop) to the task lanes.
+    check("info counts the lanes with slices", a["threads"] == 4 and b["threads"] >= a["threads"] + 3, (a, b))
+
+
+print(f"1..{len(results)}")
+failed = 0
+for i, (name, ok, detail) in enumerate(results, 1):
+    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
+    if not ok:
+        failed += 1
+        print(f"# {detail}")
+sys.exit(1 if failed else 0)
