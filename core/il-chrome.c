@@ -1419,6 +1419,25 @@ il_chrome_import_data (const guint8       *data,
   return import_stream (read_memory, &m, len, name, info, NULL, NULL, NULL, error);
 }
 
+/* Memory the kernel says could be had without swapping, or 0 if unknown. */
+static guint64
+available_memory (void)
+{
+  g_autofree char *meminfo = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    return 0;
+  line = strstr (meminfo, "MemAvailable:");
+  if (line == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+}
+
+/* Importing needs about 0.6 bytes of memory per byte of JSON at its peak
+ * (bench-import: 0.58 for VizTracer-like files). */
+#define IMPORT_BYTES_PER_FILE_BYTE 0.6
+
 IlTrace *
 il_chrome_import (const char         *path,
                   IlChromeImportInfo *info,
@@ -1442,6 +1461,18 @@ il_chrome_import (const char         *path,
       total = ftell (f);
       rewind (f);
     }
+  {
+    /* Refuse up front what cannot fit, rather than be killed half-way. */
+    guint64 avail = available_memory ();
+    if (avail > 0 && total > 0 && total * IMPORT_BYTES_PER_FILE_BYTE > avail)
+      {
+        g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE,
+                     "%s: %.1f GB of trace needs about %.1f GB of memory to open, and only %.1f GB is free",
+                     path, total / 1e9, total * IMPORT_BYTES_PER_FILE_BYTE / 1e9, avail / 1e9);
+        fclose (f);
+        return NULL;
+      }
+  }
   trace = import_stream (read_file, f, total > 0 ? (guint64) total : 0, path, info,
                          progress, progress_data, cancellable, error);
   fclose (f);

@@ -548,6 +548,25 @@ il_trace_load (const char      *path,
   if (n_lanes > lanes.len / 16 || n_strings > strs.len / 4)
     return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, head.off, "lane or string counts larger than their sections"), NULL;
 
+  {
+    /* The columns plus the per-lane index: refuse up front what cannot fit
+     * rather than be killed half-way. */
+    g_autofree char *meminfo = NULL;
+    const char *line;
+    if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL)
+        && (line = strstr (meminfo, "MemAvailable:")) != NULL)
+      {
+        guint64 avail = g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+        if (avail > 0 && n_events * 24 > avail)
+          {
+            g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_TOO_LARGE,
+                         "%s: %" G_GUINT64_FORMAT " events need %.1f GB of memory, and only %.1f GB is free",
+                         path, n_events, n_events * 24 / 1e9, avail / 1e9);
+            return NULL;
+          }
+      }
+  }
+
   trace = il_trace_new ();
   trace->mode = (IlMode) mode;
   il_trace_reserve (trace, (gsize) n_events);   /* the count is checked against the section */
