@@ -1419,21 +1419,6 @@ il_chrome_import_data (const guint8       *data,
   return import_stream (read_memory, &m, len, name, info, NULL, NULL, NULL, error);
 }
 
-/* Memory the kernel says could be had without swapping, or 0 if unknown. */
-static guint64
-available_memory (void)
-{
-  g_autofree char *meminfo = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
-    return 0;
-  line = strstr (meminfo, "MemAvailable:");
-  if (line == NULL)
-    return 0;
-  return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
-}
-
 /* Importing needs about 0.6 bytes of memory per byte of JSON at its peak
  * (bench-import: 0.58 for VizTracer-like files). */
 #define IMPORT_BYTES_PER_FILE_BYTE 0.6
@@ -1463,7 +1448,7 @@ il_chrome_import (const char         *path,
     }
   {
     /* Refuse up front what cannot fit, rather than be killed half-way. */
-    guint64 avail = available_memory ();
+    guint64 avail = il_available_memory ();
     if (avail > 0 && total > 0 && total * IMPORT_BYTES_PER_FILE_BYTE > avail)
       {
         g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE,

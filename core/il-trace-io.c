@@ -366,6 +366,20 @@ rd_u64 (const guint8 *p)
   return GUINT64_FROM_LE (v);
 }
 
+guint64
+il_available_memory (void)
+{
+  g_autofree char *meminfo = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    return 0;
+  line = strstr (meminfo, "MemAvailable:");
+  if (line == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+}
+
 gboolean
 il_trace_is_native (const guint8 *head,
                     gsize         len)
@@ -551,19 +565,13 @@ il_trace_load (const char      *path,
   {
     /* The columns plus the per-lane index: refuse up front what cannot fit
      * rather than be killed half-way. */
-    g_autofree char *meminfo = NULL;
-    const char *line;
-    if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL)
-        && (line = strstr (meminfo, "MemAvailable:")) != NULL)
+    guint64 avail = il_available_memory ();
+    if (avail > 0 && n_events * 24 > avail)
       {
-        guint64 avail = g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
-        if (avail > 0 && n_events * 24 > avail)
-          {
-            g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_TOO_LARGE,
-                         "%s: %" G_GUINT64_FORMAT " events need %.1f GB of memory, and only %.1f GB is free",
-                         path, n_events, n_events * 24 / 1e9, avail / 1e9);
-            return NULL;
-          }
+        g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_TOO_LARGE,
+                     "%s: %" G_GUINT64_FORMAT " events need %.1f GB of memory, and only %.1f GB is free",
+                     path, n_events, n_events * 24 / 1e9, avail / 1e9);
+        return NULL;
       }
   }
 

@@ -65,6 +65,10 @@ gboolean  il_atomic_file_commit    (FILE               *f,
                                     gboolean            failed,
                                     GError            **error);
 
+/* Memory the kernel says could be had without swapping (MemAvailable), or
+ * 0 if unknown: loaders refuse what cannot fit instead of being killed. */
+guint64   il_available_memory      (void);
+
 /* TRUE if the first bytes look like a native trace (magic number). */
 gboolean  il_trace_is_native       (const guint8       *head,
                                     gsize               len);
