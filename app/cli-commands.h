@@ -21,6 +21,31 @@ typedef struct {
 #define IL_CLI_EXIT_FAILED    1
 #define IL_CLI_EXIT_BAD_INPUT 2
 
+/* The options every command that runs a scenario takes: --mode, --cores,
+ * --workers, --switch-interval, with one set of checks and messages. */
+typedef struct {
+  char   *mode;       /* NULL: the scenario's own */
+  char   *cores;
+  char   *workers;
+  double  interval;   /* ms; -1 when not given */
+} IlCliRunOptions;
+
+#include "il-engine.h"
+
+void il_cli_run_options_add   (GOptionContext        *context,
+                               IlCliRunOptions       *options,
+                               gboolean               allow_all);
+/* Fills config from the scenario and the options, and *modes with the modes
+ * to run (one, or all for --mode all).  Prints the problem and returns FALSE
+ * on a bad value. */
+gboolean il_cli_run_options_apply (const IlCliRunOptions *options,
+                                   const char            *command,
+                                   const IlScenario      *scenario,
+                                   IlRunConfig           *config,
+                                   guint32               *modes);
+void il_cli_run_options_clear (IlCliRunOptions       *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (IlCliRunOptions, il_cli_run_options_clear)
+
 int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);

@@ -28,14 +28,14 @@ int
 il_cli_render (int    argc,
                char **argv)
 {
-  g_autofree char *mode_text = NULL, *output = NULL, *from_text = NULL, *to_text = NULL;
+  g_auto(IlCliRunOptions) run = { 0 };
+  g_autofree char *output = NULL, *from_text = NULL, *to_text = NULL;
   g_autofree char *theme_text = NULL, *title = NULL;
   g_auto(GStrv) files = NULL;
-  int width = 1600, height = 0, cores = 0, workers = -1;
-  double scale = 1, interval = -1;
+  int width = 1600, height = 0;
+  double scale = 1;
   gboolean no_legend = FALSE;
   GOptionEntry entries[] = {
-    { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode_text, "Mode to run in, or \"all\" to stack every mode", "MODE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Image to write (.png, .svg or .pdf)", "FILE" },
     { "from", 0, 0, G_OPTION_ARG_STRING, &from_text, "Start of the time range in ms (default 0)", "MS" },
     { "to", 0, 0, G_OPTION_ARG_STRING, &to_text, "End of the time range in ms (default: the end)", "MS" },
@@ -45,9 +45,6 @@ il_cli_render (int    argc,
     { "theme", 0, 0, G_OPTION_ARG_STRING, &theme_text, "light, dark or presenter (default light)", "THEME" },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "Title (default: the scenario's title and mode)", "TEXT" },
     { "no-legend", 0, 0, G_OPTION_ARG_NONE, &no_legend, "Leave out the legend", NULL },
-    { "cores", 0, 0, G_OPTION_ARG_INT, &cores, "Number of CPU cores", "N" },
-    { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "Pool size / concurrency limit (0: none)", "N" },
-    { "switch-interval", 0, 0, G_OPTION_ARG_DOUBLE, &interval, "GIL switch interval in ms", "MS" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
     { NULL }
   };
@@ -61,6 +58,7 @@ il_cli_render (int    argc,
   IlRunConfig base;
   guint32 modes = 0;
 
+  il_cli_run_options_add (context, &run, TRUE);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -125,43 +123,8 @@ il_cli_render (int    argc,
       return IL_CLI_EXIT_BAD_INPUT;
     }
 
-  il_run_config_from_scenario (&base, scenario);
-  if (cores != 0)
-    {
-      if (cores < 1 || cores > 1024)
-        {
-          fprintf (stderr, "interleave-cli render: --cores must be between 1 and 1024\n");
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-      base.cores = cores;
-    }
-  if (workers >= 0)
-    base.workers = MIN (workers, 100000);
-  if (interval >= 0)
-    {
-      if (!(interval >= 0.001 && interval <= 10000))
-        {
-          fprintf (stderr, "interleave-cli render: --switch-interval must be between 0.001 and 10000 ms\n");
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-      base.switch_interval = (gint64) (interval * IL_NSEC_PER_MSEC);
-    }
-
-  if (mode_text == NULL)
-    modes = IL_MODE_MASK (base.mode);
-  else if (g_str_equal (mode_text, "all"))
-    modes = IL_MODE_MASK_ALL;
-  else
-    {
-      IlMode m;
-      if (!il_mode_from_string (mode_text, &m))
-        {
-          fprintf (stderr, "interleave-cli render: unknown mode \"%s\" "
-                   "(sequential, asyncio, threads, free-threading, processes, all)\n", mode_text);
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-      modes = IL_MODE_MASK (m);
-    }
+  if (!il_cli_run_options_apply (&run, "render", scenario, &base, &modes))
+    return IL_CLI_EXIT_BAD_INPUT;
 
   {
     gint64 sequential = -1;

@@ -15,16 +15,12 @@ int
 il_cli_record (int    argc,
                char **argv)
 {
-  g_autofree char *mode_text = NULL, *output = NULL;
+  g_auto(IlCliRunOptions) run = { 0 };
+  g_autofree char *output = NULL;
   g_auto(GStrv) files = NULL;
-  int cores = 0, workers = -1;
-  double interval = -1;
+  guint32 modes = 0;
   GOptionEntry entries[] = {
-    { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode_text, "Mode to run in (default: the scenario's)", "MODE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Trace to write: .itrace (Interleave) or .json (Chrome Trace Event)", "FILE" },
-    { "cores", 0, 0, G_OPTION_ARG_INT, &cores, "Number of CPU cores", "N" },
-    { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "Pool size / concurrency limit (0: none)", "N" },
-    { "switch-interval", 0, 0, G_OPTION_ARG_DOUBLE, &interval, "GIL switch interval in ms", "MS" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "SCENARIO" },
     { NULL }
   };
@@ -35,6 +31,7 @@ il_cli_record (int    argc,
   IlRunConfig config;
   gboolean ok;
 
+  il_cli_run_options_add (context, &run, FALSE);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -52,32 +49,12 @@ il_cli_record (int    argc,
       fprintf (stderr, "%s\n", error->message);
       return IL_CLI_EXIT_BAD_INPUT;
     }
-  il_run_config_from_scenario (&config, scenario);
-  if (mode_text != NULL && !il_mode_from_string (mode_text, &config.mode))
+  if (!il_cli_run_options_apply (&run, "record", scenario, &config, &modes))
+    return IL_CLI_EXIT_BAD_INPUT;
+  if (modes == IL_MODE_MASK_ALL)
     {
-      fprintf (stderr, "interleave-cli record: unknown mode \"%s\" "
-               "(sequential, asyncio, threads, free-threading, processes)\n", mode_text);
+      fprintf (stderr, "interleave-cli record: records one mode at a time; --mode all is for simulate and render\n");
       return IL_CLI_EXIT_BAD_INPUT;
-    }
-  if (cores != 0)
-    {
-      if (cores < 1 || cores > 1024)
-        {
-          fprintf (stderr, "interleave-cli record: --cores must be between 1 and 1024\n");
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-      config.cores = cores;
-    }
-  if (workers >= 0)
-    config.workers = MIN (workers, 100000);
-  if (interval >= 0)
-    {
-      if (!(interval >= 0.001 && interval <= 10000))
-        {
-          fprintf (stderr, "interleave-cli record: --switch-interval must be between 0.001 and 10000 ms\n");
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-      config.switch_interval = (gint64) (interval * IL_NSEC_PER_MSEC);
     }
 
   trace = il_simulate (scenario, &config, &error);

@@ -245,20 +245,93 @@ parse_positive (const char *text,
   return TRUE;
 }
 
+void
+il_cli_run_options_add (GOptionContext  *context,
+                        IlCliRunOptions *o,
+                        gboolean         allow_all)
+{
+  const GOptionEntry entries[] = {
+    { "mode", 'm', 0, G_OPTION_ARG_STRING, &o->mode,
+      allow_all ? "Mode: sequential, asyncio, threads, free-threading, processes, or all"
+                : "Mode: sequential, asyncio, threads, free-threading or processes", "MODE" },
+    { "cores", 'c', 0, G_OPTION_ARG_STRING, &o->cores, "Number of CPU cores (1–256)", "N" },
+    { "workers", 'w', 0, G_OPTION_ARG_STRING, &o->workers, "Pool size / semaphore (0 = none)", "N" },
+    { "switch-interval", 's', 0, G_OPTION_ARG_DOUBLE, &o->interval, "GIL switch interval in ms", "MS" },
+    { NULL }
+  };
+
+  o->interval = -1;
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+gboolean
+il_cli_run_options_apply (const IlCliRunOptions *o,
+                          const char            *command,
+                          const IlScenario      *scenario,
+                          IlRunConfig           *base,
+                          guint32               *modes)
+{
+  IlMode only;
+
+  il_run_config_from_scenario (base, scenario);
+  *modes = IL_MODE_MASK (base->mode);
+  if (o->mode != NULL)
+    {
+      if (g_str_equal (o->mode, "all") && modes != NULL)
+        *modes = IL_MODE_MASK_ALL;
+      else if (il_mode_from_string (o->mode, &only))
+        {
+          *modes = IL_MODE_MASK (only);
+          base->mode = only;
+        }
+      else
+        {
+          g_printerr ("interleave-cli %s: unknown mode \"%s\": expected sequential, asyncio, threads, "
+                      "free-threading, processes or all\n", command, o->mode);
+          return FALSE;
+        }
+    }
+  if (o->cores != NULL)
+    {
+      guint64 v;
+      if (!parse_positive (o->cores, "--cores", 1, IL_SCENARIO_MAX_CORES, &v))
+        return FALSE;
+      base->cores = (guint32) v;
+    }
+  if (o->workers != NULL)
+    {
+      guint64 v;
+      if (!parse_positive (o->workers, "--workers", 0, IL_SCENARIO_MAX_WORKERS, &v))
+        return FALSE;
+      base->workers = (guint32) v;
+    }
+  if (o->interval != -1)
+    {
+      if (!(o->interval >= 0.001 && o->interval <= 1000))
+        {
+          g_printerr ("interleave-cli %s: --switch-interval takes milliseconds from 0.001 to 1000\n", command);
+          return FALSE;
+        }
+      base->switch_interval = il_time_from_ms (o->interval);
+    }
+  return TRUE;
+}
+
+void
+il_cli_run_options_clear (IlCliRunOptions *o)
+{
+  g_clear_pointer (&o->mode, g_free);
+  g_clear_pointer (&o->cores, g_free);
+  g_clear_pointer (&o->workers, g_free);
+}
+
 int
 il_cli_simulate (int    argc,
                  char **argv)
 {
-  g_autofree char *mode_opt = NULL;
-  g_autofree char *cores_opt = NULL;
-  g_autofree char *workers_opt = NULL;
-  double interval_opt = -1;
+  g_auto(IlCliRunOptions) run = { 0 };
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode_opt, "Mode: sequential, asyncio, threads, free-threading, processes, or all", "MODE" },
-    { "cores", 'c', 0, G_OPTION_ARG_STRING, &cores_opt, "Number of CPU cores (1–256)", "N" },
-    { "workers", 'w', 0, G_OPTION_ARG_STRING, &workers_opt, "Pool size / semaphore (0 = none)", "N" },
-    { "switch-interval", 's', 0, G_OPTION_ARG_DOUBLE, &interval_opt, "GIL switch interval in ms", "MS" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print one JSON object instead of text", NULL },
     { NULL }
   };
@@ -271,8 +344,10 @@ il_cli_simulate (int    argc,
   IlTrace *traces[IL_N_MODES] = { NULL };
   IlStats *stats[IL_N_MODES] = { NULL };
   IlRunConfig cfgs[IL_N_MODES];
+  guint32 modes = 0;
   int status = IL_CLI_EXIT_OK;
 
+  il_cli_run_options_add (ctx, &run, TRUE);
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx, "Runs the scenario in virtual time and prints the makespan, each task's "
                                      "start, finish, CPU and waiting times, GIL switches and core utilisation.");
@@ -294,42 +369,10 @@ il_cli_simulate (int    argc,
       return IL_CLI_EXIT_BAD_INPUT;
     }
 
-  il_run_config_from_scenario (&base, sc);
+  if (!il_cli_run_options_apply (&run, "simulate", sc, &base, &modes))
+    return IL_CLI_EXIT_BAD_INPUT;
+  all = modes == IL_MODE_MASK_ALL;
   only = base.mode;
-  if (mode_opt != NULL)
-    {
-      if (g_str_equal (mode_opt, "all"))
-        all = TRUE;
-      else if (!il_mode_from_string (mode_opt, &only))
-        {
-          g_printerr ("interleave-cli: unknown mode \"%s\": expected sequential, asyncio, threads, "
-                      "free-threading, processes or all\n", mode_opt);
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-    }
-  if (cores_opt != NULL)
-    {
-      guint64 v;
-      if (!parse_positive (cores_opt, "--cores", 1, IL_SCENARIO_MAX_CORES, &v))
-        return IL_CLI_EXIT_BAD_INPUT;
-      base.cores = (guint32) v;
-    }
-  if (workers_opt != NULL)
-    {
-      guint64 v;
-      if (!parse_positive (workers_opt, "--workers", 0, IL_SCENARIO_MAX_WORKERS, &v))
-        return IL_CLI_EXIT_BAD_INPUT;
-      base.workers = (guint32) v;
-    }
-  if (interval_opt != -1)
-    {
-      if (!(interval_opt >= 0.001 && interval_opt <= 1000))
-        {
-          g_printerr ("interleave-cli: --switch-interval takes milliseconds from 0.001 to 1000\n");
-          return IL_CLI_EXIT_BAD_INPUT;
-        }
-      base.switch_interval = il_time_from_ms (interval_opt);
-    }
 
   for (guint m = 0; m < IL_N_MODES; m++)
     {

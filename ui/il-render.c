@@ -289,6 +289,17 @@ gallop (const IlTrace  *t,
   return lo;
 }
 
+/* Positions in the lane's index of the events in view: [*lo, *hi). */
+static void
+lane_range (Ctx         *c,
+            guint32      lane,
+            guint       *lo,
+            guint       *hi)
+{
+  *lo = il_trace_lane_lower_bound (c->trace, lane, c->t_lo);
+  *hi = il_trace_lane_lower_bound (c->trace, lane, MIN (c->t_hi, c->upto) + 1);
+}
+
 static void
 draw_state_lane (Ctx         *c,
                  const IlRow *row,
@@ -298,10 +309,11 @@ draw_state_lane (Ctx         *c,
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
   const GArray *idx = il_trace_get_lane_events (t, row->lane);
   const guint32 *v = (const guint32 *) (gpointer) idx->data;
-  guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
-  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  guint lo, hi;
   Run run = { .key = -1, .painted = G_MININT, .y = y, .h = row->height, .label_lane = IL_NO_LANE };
   double width = c->p->viewport.width;
+
+  lane_range (c, row->lane, &lo, &hi);
 
   if (hi - lo > 4 * width)
     {
@@ -390,13 +402,13 @@ draw_marks (Ctx         *c,
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
   const GArray *idx = il_trace_get_lane_events (t, row->lane);
   const guint32 *v = (const guint32 *) (gpointer) idx->data;
-  guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
-  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  guint lo, hi;
   double s = c->theme->line_width;
   gint64 waiting_since = -1;
   guint waiting = 0;
   int last_col = G_MININT;
 
+  lane_range (c, row->lane, &lo, &hi);
   if (hi - lo > 2 * c->p->viewport.width)
     return;  /* marks would merge into noise; zoom in to see them */
 

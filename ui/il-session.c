@@ -540,6 +540,17 @@ il_session_restart (IlSession *self)
   il_session_seek (self, 0);
 }
 
+void
+il_session_complete (IlSession *self)
+{
+  g_return_if_fail (IL_IS_SESSION (self));
+  if (self->engine == NULL || self->error != NULL || il_engine_is_finished (self->engine))
+    return;
+  if (!il_engine_run_until (self->engine, IL_TIME_FOREVER, &self->error))
+    self->playing = FALSE;
+  g_signal_emit (self, signals[PROGRESSED], 0);
+}
+
 const IlStats *
 il_session_get_stats (IlSession *self)
 {

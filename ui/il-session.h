@@ -84,6 +84,9 @@ gboolean           il_session_step              (IlSession          *self,
                                                  gboolean            backwards,
                                                  gboolean            gil_only);
 void               il_session_restart           (IlSession          *self);
+/* Simulates the rest of a live run without moving the playhead, so that
+ * saves and images hold all of it. */
+void               il_session_complete          (IlSession          *self);
 
 /* Statistics up to now (cached per now). */
 const IlStats     *il_session_get_stats         (IlSession          *self);

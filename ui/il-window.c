@@ -97,6 +97,18 @@ show_error (IlWindow   *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* "Saved run.itrace", "Exported timeline.png". */
+static void
+toast_file (IlWindow   *self,
+            const char *verb,
+            const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *msg = g_strdup_printf ("%s %s", verb, base);
+
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (msg));
+}
+
 static void
 update_time_label (IlWindow *self)
 {
@@ -761,11 +773,7 @@ on_save_response (GtkNativeDialog *dialog,
       if (!ok)
         show_error (self, "Cannot save the trace", error->message);
       else
-        {
-          g_autofree char *base = g_file_get_basename (file);
-          g_autofree char *msg = g_strdup_printf ("Saved %s", base);
-          adw_toast_overlay_add_toast (self->toasts, adw_toast_new (msg));
-        }
+        toast_file (self, "Saved", path);
     }
   g_object_unref (dialog);
 }
@@ -782,12 +790,7 @@ action_save (GtkWidget  *widget,
     return;
   /* Save what exists: a live run is saved as far as it has been simulated;
    * run it to the end first so the file holds the whole run. */
-  if (il_session_is_live (self->session) && !il_session_is_at_end (self->session))
-    {
-      gint64 now = il_session_get_now (self->session);
-      il_session_seek (self->session, IL_ENGINE_MAX_TIME);
-      il_session_seek (self->session, now);
-    }
+  il_session_complete (self->session);
   dialog = gtk_file_chooser_native_new ("Save the Trace", GTK_WINDOW (self),
                                         GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "run.itrace");
@@ -857,20 +860,11 @@ on_export_response (GtkNativeDialog *dialog,
           return;
         }
       /* Images show the whole run, played or not. */
-      if (il_session_is_live (self->session))
-        {
-          gint64 now = il_session_get_now (self->session);
-          il_session_seek (self->session, IL_ENGINE_MAX_TIME);
-          il_session_seek (self->session, now);
-        }
+      il_session_complete (self->session);
       if (!il_export_timelines (path, format, &trace, NULL, 1, &options, &error))
         show_error (self, "Cannot export the image", error->message);
       else
-        {
-          g_autofree char *base = g_path_get_basename (path);
-          g_autofree char *msg = g_strdup_printf ("Exported %s", base);
-          adw_toast_overlay_add_toast (self->toasts, adw_toast_new (msg));
-        }
+        toast_file (self, "Exported", path);
     }
   g_object_unref (dialog);
 }
