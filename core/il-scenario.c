@@ -298,8 +298,10 @@ jr_number (JReader *r)
   {
     char *endp = NULL;
     n->number = g_ascii_strtod (buf, &endp);
-    if (endp == NULL || *endp != '\0' || (start[0] == '0' && g_ascii_isdigit (start[1]))
-        || (start[0] == '-' && start[1] == '0' && g_ascii_isdigit (start[2])))
+    /* Look at the NUL-terminated copy: the input may end right after
+     * the number (found by fuzzing: "[0" read one byte past the end). */
+    if (endp == NULL || *endp != '\0' || (buf[0] == '0' && g_ascii_isdigit (buf[1]))
+        || (buf[0] == '-' && buf[1] == '0' && g_ascii_isdigit (buf[2])))
       {
         jnode_free (n);
         jr_fail (r, start, "malformed number '%s'", buf);
