@@ -74,15 +74,7 @@ il_trace_grow (IlTrace *trace)
 {
   /* Grow by half again: amortised O(1) appends without doubling peak memory
    * on traces of tens of millions of events. */
-  gsize cap = MAX (1024, trace->capacity + trace->capacity / 2);
-
-  trace->time = g_renew (gint64, trace->time, cap);
-  trace->lane = g_renew (guint32, trace->lane, cap);
-  trace->kind = g_renew (guint8, trace->kind, cap);
-  trace->value = g_renew (guint8, trace->value, cap);
-  trace->aux = g_renew (guint16, trace->aux, cap);
-  trace->arg = g_renew (guint32, trace->arg, cap);
-  trace->capacity = cap;
+  il_trace_reserve (trace, MAX (1024, trace->capacity + trace->capacity / 2));
 }
 
 void
