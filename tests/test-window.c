@@ -287,6 +287,102 @@ test_compare_matches_cli (void)
   iterate_for (50);
 }
 
+static guint
+count_dialogs (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        n++;
+    }
+  return n;
+}
+
+static void
+close_dialogs (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i - 1);
+      if (ADW_IS_MESSAGE_DIALOG (w))
+        gtk_window_destroy (GTK_WINDOW (w));
+    }
+}
+
+/* Files of every kind: a scenario, a bad scenario (a dialog, not a crash),
+ * a real VizTracer trace, a cut-off trace (loads what it can), junk. */
+static void
+test_open_files (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  const char *src = g_getenv ("INTERLEAVE_SOURCE_DIR");
+  g_autofree char *good = g_build_filename (src, "data", "lessons", "10-event-loop.json", NULL);
+  g_autofree char *bad = g_build_filename (src, "tests", "bad-input", "scenario", "negative-duration.json", NULL);
+  g_autofree char *cut = g_build_filename (src, "tests", "bad-input", "chrome", "truncated-mid-event.json", NULL);
+  g_autofree char *junk = g_build_filename (src, "tests", "bad-input", "chrome", "binary-junk.json", NULL);
+  g_autofree char *real = g_build_filename (src, "..", "shared", "traces", "viztracer_multithread.json", NULL);
+  g_autoptr(GFile) f = NULL;
+  gint64 deadline;
+
+  gtk_window_present (GTK_WINDOW (window));
+
+  f = g_file_new_for_path (good);
+  il_window_open_file (window, f);
+  g_assert_true (il_session_is_live (session));
+  g_assert_cmpstr (il_session_get_scenario (session)->title, ==, "The event loop, one iteration at a time");
+  g_clear_object (&f);
+
+  f = g_file_new_for_path (bad);
+  il_window_open_file (window, f);
+  iterate_for (100);
+  g_assert_cmpuint (count_dialogs (), ==, 1);
+  g_assert_true (il_session_is_live (session));   /* what was shown stays */
+  close_dialogs ();
+  g_clear_object (&f);
+
+  f = g_file_new_for_path (junk);
+  il_window_open_file (window, f);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (count_dialogs () == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (count_dialogs (), ==, 1);
+  close_dialogs ();
+  g_clear_object (&f);
+
+  f = g_file_new_for_path (cut);
+  il_window_open_file (window, f);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (il_session_is_live (session) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_false (il_session_is_live (session));
+  g_assert_cmpuint (count_dialogs (), ==, 0);   /* a warning toast, not an error */
+  g_assert_cmpuint (il_session_get_trace (session)->n_events, >, 0);
+  g_clear_object (&f);
+
+  if (g_file_test (real, G_FILE_TEST_EXISTS))
+    {
+      guint n_before = il_session_get_serial (session);
+      f = g_file_new_for_path (real);
+      il_window_open_file (window, f);
+      deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      while (il_session_get_serial (session) == n_before && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      /* 582 slices: each a begin and an end. */
+      g_assert_cmpuint (il_session_get_trace (session)->n_events, ==, 2 * 582);
+      /* Recordings open showing all of it. */
+      g_assert_cmpint (il_session_get_now (session), ==, il_session_get_trace (session)->end_time);
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* Closing a window keeps where it was; the next one carries on from there. */
 static void
 test_session_restored (void)
@@ -334,6 +430,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/every-lesson-and-mode", test_window_every_lesson_and_mode);
   g_test_add_func ("/window/compare-matches-cli", test_compare_matches_cli);
   g_test_add_func ("/window/session-restored", test_session_restored);
+  g_test_add_func ("/window/open-files", test_open_files);
   status = g_test_run ();
   {
     g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);

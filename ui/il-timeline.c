@@ -610,7 +610,7 @@ il_timeline_measure (GtkWidget      *widget,
     {
       ensure_layout (self);
       *natural = (int) (lanes_top (self) + (self->layout != NULL ? self->layout->height : 200));
-      *minimum = self->full_height ? *natural : 120;
+      *minimum = self->full_height ? *natural : MIN (120, *natural);
     }
 }
 
