@@ -16,6 +16,7 @@ struct _IlSession
   GError       *error;
 
   guint         serial;
+  gboolean      playback_only;  /* a recording: no scenario to run again */
   gint64        now;
   gboolean      playing;
   double        speed;
@@ -25,8 +26,13 @@ struct _IlSession
   gint64        stats_now;
   gsize         stats_events;
 
-  /* The complete run, computed in a thread. */
+  /* The complete run, computed in a thread.  Being deterministic, it is
+   * the live run's future: a jump past what the live engine has simulated
+   * adopts it instead of simulating again on the main thread. */
   GCancellable *full_cancellable;
+  guint         full_serial;    /* which rebuild the run in flight belongs to */
+  IlTrace      *full_trace;
+  gboolean      simulating;
   IlStats      *final_stats;
   gint64        extent;
   gboolean      extent_known;
@@ -38,6 +44,7 @@ enum {
   PROP_0,
   PROP_PLAYING,
   PROP_SPEED,
+  PROP_SIMULATING,
   N_PROPS
 };
 
@@ -52,11 +59,24 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void
+set_simulating (IlSession *self,
+                gboolean   simulating)
+{
+  if (self->simulating == simulating)
+    return;
+  self->simulating = simulating;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIMULATING]);
+}
+
+static void
 clear_run (IlSession *self)
 {
   if (self->full_cancellable != NULL)
     g_cancellable_cancel (self->full_cancellable);
   g_clear_object (&self->full_cancellable);
+  g_clear_pointer (&self->full_trace, il_trace_unref);
+  self->full_serial++;
+  set_simulating (self, FALSE);
   g_clear_pointer (&self->engine, il_engine_free);
   g_clear_pointer (&self->trace, il_trace_unref);
   g_clear_pointer (&self->stats, il_stats_free);
@@ -91,6 +111,9 @@ il_session_get_property (GObject    *object,
       break;
     case PROP_SPEED:
       g_value_set_double (value, self->speed);
+      break;
+    case PROP_SIMULATING:
+      g_value_set_boolean (value, self->simulating);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -133,6 +156,9 @@ il_session_class_init (IlSessionClass *klass)
   properties[PROP_SPEED] =
     g_param_spec_double ("speed", NULL, NULL, 0.0001, 10, 0.05,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SIMULATING] =
+    g_param_spec_boolean ("simulating", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[TRACE_CHANGED] = g_signal_new ("trace-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -162,6 +188,7 @@ il_session_new (void)
 typedef struct {
   IlScenario  *scenario;
   IlRunConfig  config;
+  guint        serial;
 } FullRun;
 
 static void
@@ -208,14 +235,14 @@ full_run_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(IlTrace) trace = g_task_propagate_pointer (G_TASK (result), &error);
 
+  FullRun *run = g_task_get_task_data (G_TASK (result));
+
+  if (run->serial != self->full_serial)
+    return;   /* a newer run replaced it */
+  set_simulating (self, FALSE);
   if (trace == NULL)
-    {
-      /* Cancelled: a newer run replaced it.  Failed: the live engine will
-       * hit the same error and report it. */
-      return;
-    }
-  if (g_task_get_cancellable (G_TASK (result)) != self->full_cancellable)
-    return;
+    return;   /* cancelled; or failed, and the live engine will say why */
+  self->full_trace = il_trace_ref (trace);
   self->extent = trace->end_time;
   self->extent_known = TRUE;
   g_clear_pointer (&self->final_stats, il_stats_free);
@@ -231,7 +258,9 @@ start_full_run (IlSession *self)
 
   run->scenario = il_scenario_copy (self->scenario);
   run->config = self->config;
+  run->serial = self->full_serial;
   self->full_cancellable = g_cancellable_new ();
+  set_simulating (self, TRUE);
   task = g_task_new (NULL, self->full_cancellable, full_run_done, g_object_ref (self));
   g_task_set_task_data (task, run, (GDestroyNotify) full_run_free);
   g_task_run_in_thread (task, full_run_thread);
@@ -257,6 +286,8 @@ rebuild (IlSession *self,
   clear_run (self);
   if (self->scenario == NULL)
     return;
+  /* A recording's own scenario run again becomes a live run. */
+  self->playback_only = FALSE;
   self->engine = il_engine_new (self->scenario, &self->config);
   self->trace = il_trace_ref (il_engine_get_trace (self->engine));
   self->now = now;
@@ -276,6 +307,7 @@ il_session_set_scenario (IlSession        *self,
   g_clear_pointer (&self->scenario, il_scenario_free);
   self->scenario = il_scenario_copy (scenario);
   self->serial++;
+  self->playback_only = FALSE;
   il_run_config_from_scenario (&self->config, scenario);
   il_session_set_playing (self, FALSE);
   rebuild (self, FALSE);
@@ -307,6 +339,7 @@ il_session_set_trace (IlSession         *self,
     memset (&self->config, 0, sizeof self->config);
   self->trace = il_trace_ref (trace);
   self->serial++;
+  self->playback_only = TRUE;
   /* A recording opens showing all of it; Play starts it over. */
   self->now = trace->end_time;
   self->extent = trace->end_time;
@@ -342,7 +375,7 @@ gboolean
 il_session_is_live (IlSession *self)
 {
   g_return_val_if_fail (IL_IS_SESSION (self), FALSE);
-  return self->engine != NULL;
+  return self->scenario != NULL && !self->playback_only;
 }
 
 const GError *
@@ -427,6 +460,16 @@ il_session_seek (IlSession *self,
     limit = IL_ENGINE_MAX_TIME;
   now = CLAMP (now, 0, MAX (limit, 0));
   self->now = now;
+  if (self->engine != NULL && self->full_trace != NULL && self->error == NULL
+      && now > il_engine_get_now (self->engine) + IL_MSEC (50))
+    {
+      /* The complete run is this run's future, bit for bit: take it
+       * rather than simulate the rest here. */
+      g_clear_pointer (&self->engine, il_engine_free);
+      g_clear_pointer (&self->trace, il_trace_unref);
+      self->trace = il_trace_ref (self->full_trace);
+      g_signal_emit (self, signals[TRACE_CHANGED], 0);
+    }
   advance_engine (self);
   if (self->engine == NULL || il_engine_is_finished (self->engine) || self->error != NULL)
     self->now = MIN (self->now, self->trace->end_time);
@@ -540,12 +583,38 @@ il_session_restart (IlSession *self)
   il_session_seek (self, 0);
 }
 
+gboolean
+il_session_get_simulating (IlSession *self)
+{
+  g_return_val_if_fail (IL_IS_SESSION (self), FALSE);
+  return self->simulating;
+}
+
+void
+il_session_cancel_simulation (IlSession *self)
+{
+  g_return_if_fail (IL_IS_SESSION (self));
+  if (self->full_cancellable != NULL)
+    g_cancellable_cancel (self->full_cancellable);
+  self->full_serial++;
+  set_simulating (self, FALSE);
+}
+
 void
 il_session_complete (IlSession *self)
 {
   g_return_if_fail (IL_IS_SESSION (self));
   if (self->engine == NULL || self->error != NULL || il_engine_is_finished (self->engine))
     return;
+  if (self->full_trace != NULL)
+    {
+      g_clear_pointer (&self->engine, il_engine_free);
+      g_clear_pointer (&self->trace, il_trace_unref);
+      self->trace = il_trace_ref (self->full_trace);
+      g_signal_emit (self, signals[TRACE_CHANGED], 0);
+      g_signal_emit (self, signals[PROGRESSED], 0);
+      return;
+    }
   if (!il_engine_run_until (self->engine, IL_TIME_FOREVER, &self->error))
     self->playing = FALSE;
   g_signal_emit (self, signals[PROGRESSED], 0);

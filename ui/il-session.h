@@ -87,6 +87,10 @@ void               il_session_restart           (IlSession          *self);
 /* Simulates the rest of a live run without moving the playhead, so that
  * saves and images hold all of it. */
 void               il_session_complete          (IlSession          *self);
+/* TRUE while the complete run is being simulated in the background. */
+gboolean           il_session_get_simulating    (IlSession          *self);
+/* Stops it: the run plays on, simulated as the playhead advances. */
+void               il_session_cancel_simulation (IlSession          *self);
 
 /* Statistics up to now (cached per now). */
 const IlStats     *il_session_get_stats         (IlSession          *self);

@@ -69,6 +69,7 @@ struct _IlWindow
 
   /* What is shown, for the session saved on every change and restored on
    * the next start: a built-in lesson's file name or an opened file. */
+  guint        busy_id;          /* shows the simulation's progress after a moment */
   char        *source_lesson;
   char        *source_file;
   guint        save_id;
@@ -944,6 +945,8 @@ action_transport (GtkWidget  *widget,
     {
       if (self->loading_cancellable != NULL)
         g_cancellable_cancel (self->loading_cancellable);
+      else if (il_session_get_simulating (self->session))
+        il_session_cancel_simulation (self->session);
     }
   else if (g_str_equal (name, "win.side-panel"))
     gtk_widget_set_visible (gtk_paned_get_end_child (GTK_PANED (self->paned)),
@@ -1091,6 +1094,52 @@ draw_legend (GtkDrawingArea *area,
   needed = il_render_legend (cr, theme, 12, 4, width - 24, config->mode == IL_MODE_ASYNCIO);
   if ((int) needed + 8 != gtk_drawing_area_get_content_height (area))
     gtk_drawing_area_set_content_height (area, (int) needed + 8);
+}
+
+/* A long simulation in the background: after half a second, say so, with a
+ * pulsing bar and Cancel (the run then plays on, simulated as it goes). */
+static gboolean
+busy_pulse_cb (gpointer data)
+{
+  IlWindow *self = data;
+
+  if (!il_session_get_simulating (self->session) || self->loading_cancellable != NULL)
+    {
+      self->busy_id = 0;
+      if (self->loading_cancellable == NULL)
+        gtk_revealer_set_reveal_child (GTK_REVEALER (self->loading_revealer), FALSE);
+      return G_SOURCE_REMOVE;
+    }
+  if (!gtk_revealer_get_reveal_child (GTK_REVEALER (self->loading_revealer)))
+    {
+      gtk_label_set_text (GTK_LABEL (self->loading_label), "Simulating the whole run…");
+      gtk_revealer_set_reveal_child (GTK_REVEALER (self->loading_revealer), TRUE);
+    }
+  gtk_progress_bar_pulse (GTK_PROGRESS_BAR (self->loading_bar));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+busy_start_cb (gpointer data)
+{
+  IlWindow *self = data;
+
+  self->busy_id = g_timeout_add (100, busy_pulse_cb, self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_simulating_changed (IlWindow *self)
+{
+  if (il_session_get_simulating (self->session))
+    {
+      if (self->busy_id == 0)
+        self->busy_id = g_timeout_add (500, busy_start_cb, self);
+    }
+  else if (self->busy_id != 0)
+    {
+      /* Let the pulse callback tidy up on its next turn. */
+    }
 }
 
 /* ------------------------------------------------------------- scrubber */
@@ -1308,6 +1357,7 @@ il_window_dispose (GObject *object)
   if (self->loading_cancellable != NULL)
     g_cancellable_cancel (self->loading_cancellable);
   g_clear_object (&self->loading_cancellable);
+  g_clear_handle_id (&self->busy_id, g_source_remove);
   if (self->save_id != 0)
     {
       /* Closing saves at once what would have been saved a moment later. */
@@ -1576,6 +1626,7 @@ il_window_init (IlWindow *self)
   g_signal_connect_object (self->session, "extent-known", G_CALLBACK (update_time_label), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::playing", G_CALLBACK (on_playing_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::speed", G_CALLBACK (on_speed_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::simulating", G_CALLBACK (on_simulating_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->timeline, "selection-changed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);
