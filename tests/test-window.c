@@ -383,6 +383,21 @@ test_open_files (void)
   iterate_for (50);
 }
 
+/* The shortcuts window (Ctrl+?) is in the resources and builds. */
+static void
+test_shortcuts_window (void)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new ();
+  g_autoptr(GError) error = NULL;
+  GObject *overlay;
+
+  g_assert_true (gtk_builder_add_from_resource (builder, "/io/github/interleave/Interleave/gtk/help-overlay.ui", &error));
+  g_assert_no_error (error);
+  overlay = gtk_builder_get_object (builder, "help_overlay");
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+  gtk_window_destroy (GTK_WINDOW (overlay));
+}
+
 /* Closing a window keeps where it was; the next one carries on from there. */
 static void
 test_session_restored (void)
@@ -431,6 +446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/compare-matches-cli", test_compare_matches_cli);
   g_test_add_func ("/window/session-restored", test_session_restored);
   g_test_add_func ("/window/open-files", test_open_files);
+  g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
   status = g_test_run ();
   {
     g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);
