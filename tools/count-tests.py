@@ -35,4 +35,6 @@ for build in sys.argv[1:]:
             skipped += 1
         else:
             failed += 1
-print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+if skipped:
+    print(f"({skipped} skipped: their inputs, such as ../shared/traces, are not on this machine)")
+print(f"{passed} passed, {failed} failed")
