@@ -318,9 +318,18 @@ on_progressed (IlTimeline *self)
 {
   if (self->follow && il_session_get_playing (self->session))
     {
+      gboolean known;
+      gint64 extent = il_session_get_extent (self->session, &known);
+
       self->viewport.width = plot_width (self);
       if (il_viewport_follow (&self->viewport, il_session_get_now (self->session)))
-        g_signal_emit (self, signals[VIEWPORT_CHANGED], 0);
+        {
+          /* Never page past the end of a run whose length is known. */
+          gint64 margin = self->viewport.span / 40;
+          if (known && self->viewport.start + self->viewport.span > extent + margin)
+            self->viewport.start = MAX (extent + margin - self->viewport.span, -margin);
+          g_signal_emit (self, signals[VIEWPORT_CHANGED], 0);
+        }
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }

@@ -1022,6 +1022,10 @@ il_window_set_presenter (IlWindow *self,
   gtk_widget_set_visible (self->toolbar, !presenter);
   gtk_widget_set_visible (self->scrubber, !presenter);
   gtk_widget_set_visible (self->header, !presenter);
+  /* High contrast for the projector: the whole window goes dark, and back
+   * to the system's choice afterwards. */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      presenter ? ADW_COLOR_SCHEME_FORCE_DARK : ADW_COLOR_SCHEME_DEFAULT);
   if (presenter)
     {
       gtk_widget_add_css_class (GTK_WIDGET (self), "presenter");
