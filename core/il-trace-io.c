@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,9 @@ G_DEFINE_QUARK (il-trace-io-error-quark, il_trace_io_error)
 
 /* ------------------------------------------------------------ CRC-32 */
 
-static guint32 crc_table[256];
+/* Slicing-by-8: eight bytes per step, a few GB/s, so that checksumming is
+ * not what limits saving and loading big traces. */
+static guint32 crc_table[8][256];
 
 static void
 crc_init (void)
@@ -47,8 +50,11 @@ crc_init (void)
           guint32 c = i;
           for (int k = 0; k < 8; k++)
             c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-          crc_table[i] = c;
+          crc_table[0][i] = c;
         }
+      for (guint32 i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+          crc_table[t][i] = crc_table[0][crc_table[t - 1][i] & 0xff] ^ (crc_table[t - 1][i] >> 8);
       g_once_init_leave (&once, 1);
     }
 }
@@ -59,8 +65,19 @@ crc_update (guint32       crc,
             gsize         len)
 {
   crc = ~crc;
-  for (gsize i = 0; i < len; i++)
-    crc = crc_table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+  while (len >= 8)
+    {
+      guint32 lo = crc ^ ((guint32) data[0] | (guint32) data[1] << 8 | (guint32) data[2] << 16 | (guint32) data[3] << 24);
+      guint32 hi = (guint32) data[4] | (guint32) data[5] << 8 | (guint32) data[6] << 16 | (guint32) data[7] << 24;
+      crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff]
+          ^ crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24]
+          ^ crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff]
+          ^ crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
+      data += 8;
+      len -= 8;
+    }
+  while (len-- > 0)
+    crc = crc_table[0][(crc ^ *data++) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
 
@@ -70,6 +87,7 @@ typedef struct {
   FILE    *f;
   guint32  crc;
   gboolean failed;
+  int      err;      /* errno of the first failed write */
 } Writer;
 
 static void
@@ -80,7 +98,11 @@ w_bytes (Writer     *w,
   if (w->failed || len == 0)
     return;
   if (fwrite (data, 1, len, w->f) != len)
-    w->failed = TRUE;
+    {
+      w->failed = TRUE;
+      w->err = errno != 0 ? errno : EIO;
+      return;
+    }
   w->crc = crc_update (w->crc, data, len);
 }
 
@@ -152,6 +174,12 @@ config_text (const IlRunConfig *c)
   return g_string_free (s, FALSE);
 }
 
+static const char *
+lane_name (const IlLane *l)
+{
+  return l->name != NULL ? l->name : "";
+}
+
 FILE *
 il_atomic_file_begin (const char  *path,
                       char       **tmp_path,
@@ -165,6 +193,13 @@ il_atomic_file_begin (const char  *path,
 
   /* Beside the target, so that rename() replaces it in one step. */
   fd = g_mkstemp_full (tmpl, O_WRONLY, 0644);
+  if (fd >= 0)
+    {
+      /* Replacing a file keeps its permissions. */
+      GStatBuf st;
+      if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode))
+        (void) fchmod (fd, st.st_mode & 07777);
+    }
   if (fd < 0)
     {
       int saved_errno = errno;
@@ -270,18 +305,19 @@ il_trace_save (const IlTrace      *trace,
   {
     gsize len = 0;
     for (guint i = 0; i < il_trace_get_n_lanes (trace); i++)
-      len += 16 + strlen (il_trace_get_lane (trace, i)->name);
+      len += 16 + strlen (lane_name (il_trace_get_lane (trace, i)));
     w_u32 (&w, TAG_LANE);
     w_u64 (&w, len);
     for (guint i = 0; i < il_trace_get_n_lanes (trace); i++)
       {
         const IlLane *l = il_trace_get_lane (trace, i);
-        gsize nl = strlen (l->name);
+        const char *name = lane_name (l);
+        gsize nl = strlen (name);
         w_u32 (&w, l->kind);
         w_u32 (&w, l->parent);
         w_u32 (&w, l->index);
         w_u32 (&w, (guint32) nl);
-        w_bytes (&w, l->name, nl);
+        w_bytes (&w, name, nl);
       }
   }
 
@@ -325,10 +361,23 @@ il_trace_save (const IlTrace      *trace,
     w_u64 (&w, 4);
     crc = GUINT32_TO_LE (w.crc);   /* of every byte before it */
     if (!w.failed && fwrite (&crc, 1, 4, w.f) != 4)
-      w.failed = TRUE;
+      {
+        w.failed = TRUE;
+        w.err = errno != 0 ? errno : EIO;
+      }
   }
 
-  return il_atomic_file_commit (w.f, tmp_path, path, w.failed, error);
+  if (w.failed)
+    {
+      /* Report why the write failed (a full disk, usually), not just that
+       * the commit did. */
+      il_atomic_file_commit (w.f, tmp_path, path, TRUE, NULL);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (w.err),
+                   "%s: cannot save (%s); the previous file, if any, is unchanged",
+                   path, g_strerror (w.err));
+      return FALSE;
+    }
+  return il_atomic_file_commit (w.f, tmp_path, path, FALSE, error);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -440,42 +489,90 @@ parse_config (const char  *text,
     }
 }
 
+/* The checksum is the first tenth of the progress, the events the rest. */
+#define CRC_SHARE 0.1
+
+/* CRC of the whole file in 8 MB pieces, reporting progress and stopping
+ * early (FALSE) when cancelled. */
+static gboolean
+crc_chunked (const guint8   *d,
+             gsize           len,
+             guint32        *crc,
+             IlProgressFunc  progress,
+             gpointer        progress_data,
+             GCancellable   *cancellable)
+{
+  const gsize chunk = 8 << 20;
+
+  *crc = 0;
+  for (gsize at = 0; at < len; at += chunk)
+    {
+      *crc = crc_update (*crc, d + at, MIN (chunk, len - at));
+      if (len > chunk)
+        {
+          if (progress != NULL)
+            progress (CRC_SHARE * (at + MIN (chunk, len - at)) / len, progress_data);
+          if (g_cancellable_is_cancelled (cancellable))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* On big files the checksum is computed on a second thread while the first
+ * validates and appends the events: the file is only accepted when both
+ * are done and agree.  Below this size it is computed first, inline. */
+#define CRC_THREAD_MIN (64 << 20)
+
+typedef struct {
+  const guint8 *d;
+  gsize         len;      /* bytes covered */
+  guint32       want;
+  guint32       got;
+  gsize         end_off;  /* offset of the END section, for messages */
+  gboolean      complete; /* FALSE if stopped by cancellation */
+  GCancellable *cancellable;
+  GThread      *thread;
+} CrcJob;
+
+static gpointer
+crc_thread (gpointer data)
+{
+  CrcJob *job = data;
+  job->complete = crc_chunked (job->d, job->len, &job->got, NULL, NULL, job->cancellable);
+  return NULL;
+}
+
 typedef struct {
   gsize off, len;   /* payload */
   gboolean found;
 } Section;
 
-IlTrace *
-il_trace_load (const char      *path,
-               IlRunConfig     *config,
-               IlProgressFunc   progress,
-               gpointer         progress_data,
-               GCancellable    *cancellable,
-               GError         **error)
+static IlTrace *
+load_mapped (const guint8    *d,
+             gsize            len,
+             const char      *path,
+             IlRunConfig     *config,
+             IlProgressFunc   progress,
+             gpointer         progress_data,
+             GCancellable    *cancellable,
+             CrcJob          *crc,
+             GError         **error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(IlTrace) trace = NULL;
-  const guint8 *d;
-  gsize len, off;
+  gsize off;
   Section head = { 0 }, conf = { 0 }, lanes = { 0 }, strs = { 0 }, evts = { 0 }, scen = { 0 }, srce = { 0 };
   gboolean ended = FALSE;
   guint64 n_events;
   guint32 n_lanes, n_strings, mode;
   gint64 end_time;
-  GError *local = NULL;
 
-  g_return_val_if_fail (path != NULL, NULL);
-  crc_init ();
-
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (mapped == NULL)
+  if (len < 12 && memcmp (d != NULL ? (const char *) d : "", MAGIC, MIN (len, 8)) == 0)
     {
-      g_propagate_prefixed_error (error, local, "%s: ", path);
+      /* Empty, or the start of the magic number and nothing more. */
+      fail (error, IL_TRACE_IO_ERROR_TRUNCATED, path, len, "the file is cut off before its header ends");
       return NULL;
     }
-  d = (const guint8 *) g_mapped_file_get_contents (mapped);
-  len = g_mapped_file_get_length (mapped);
-
   if (len < 12 || !il_trace_is_native (d, len))
     {
       fail (error, IL_TRACE_IO_ERROR_FORMAT, path, 0, "not an Interleave trace (no ILTRACE header)");
@@ -511,11 +608,28 @@ il_trace_load (const char      *path,
         }
       if (tag == TAG_END)
         {
-          guint32 want;
+          guint32 want, got;
           if (slen != 4)
             return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "damaged end marker"), NULL;
           want = rd_u32 (d + off + 12);
-          if (crc_update (0, d, off + 12) != want)
+          if (off + 12 >= CRC_THREAD_MIN)
+            {
+              crc->d = d;
+              crc->len = off + 12;
+              crc->want = want;
+              crc->end_off = off;
+              crc->cancellable = cancellable;
+              crc->thread = g_thread_new ("il-trace-crc", crc_thread, crc);
+              ended = TRUE;
+              off += 16;
+              break;
+            }
+          if (!crc_chunked (d, off + 12, &got, progress, progress_data, cancellable))
+            {
+              g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_CANCELLED, "%s: loading cancelled", path);
+              return NULL;
+            }
+          if (got != want)
             return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off,
                          "checksum mismatch: the file was damaged after it was written"), NULL;
           ended = TRUE;
@@ -634,7 +748,7 @@ il_trace_load (const char      *path,
     const guint8 *acol = vcol + n_events;
     const guint8 *rcol = acol + n_events * 2;
     gint64 prev = 0;
-    guint64 step = MAX (n_events / 100, 65536);
+    guint64 step = MAX (n_events / 100, 4096);   /* about every 1% */
 
     for (guint64 i = 0; i < n_events; i++)
       {
@@ -647,15 +761,23 @@ il_trace_load (const char      *path,
         aux = GUINT16_FROM_LE (aux);
         if (t < prev || t < 0)
           return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + i * 8, "event times go backwards"), NULL;
-        if (lane >= n_lanes || kind >= IL_N_EVENT_KINDS)
+        if (lane >= n_lanes)
           return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + n_events * 8 + i * 4,
-                       "event names an unknown lane or kind"), NULL;
+                       "event names an unknown lane"), NULL;
+        if (kind >= IL_N_EVENT_KINDS)
+          return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + n_events * 12 + i,
+                       "event of an unknown kind"), NULL;
+        /* States and causes index tables in the statistics and the views. */
+        if (kind == IL_EVENT_STATE && (vcol[i] >= IL_N_STATES || aux >= IL_N_CAUSES))
+          return fail (error, IL_TRACE_IO_ERROR_FORMAT, path,
+                       vcol[i] >= IL_N_STATES ? evts.off + n_events * 13 + i : evts.off + n_events * 14 + i * 2,
+                       "state event with an unknown state or cause"), NULL;
         il_trace_append (trace, t, lane, (IlEventKind) kind, vcol[i], aux, rd_u32 (rcol + i * 4));
         prev = t;
         if (i % step == step - 1)
           {
             if (progress != NULL)
-              progress ((double) i / n_events, progress_data);
+              progress (CRC_SHARE + (1 - CRC_SHARE) * i / n_events, progress_data);
             if (g_cancellable_is_cancelled (cancellable))
               {
                 g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_CANCELLED, "%s: loading cancelled", path);
@@ -675,7 +797,11 @@ il_trace_load (const char      *path,
       trace->scenario = il_scenario_load_data ((const char *) d + scen.off, scen.len, path, &serror);
       if (trace->scenario == NULL)
         {
-          g_propagate_prefixed_error (error, serror, "%s: the embedded scenario is damaged: ", path);
+          /* Reported as a damaged trace, whatever the parser's own code. */
+          g_set_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT,
+                       "%s: byte %" G_GSIZE_FORMAT ": the embedded scenario is damaged: %s",
+                       path, scen.off, serror->message);
+          g_error_free (serror);
           return NULL;
         }
     }
@@ -699,6 +825,60 @@ il_trace_load (const char      *path,
       if (conf.found)
         parse_config ((const char *) d + conf.off, conf.len, config);
     }
+  return g_steal_pointer (&trace);
+}
+
+IlTrace *
+il_trace_load (const char      *path,
+               IlRunConfig     *config,
+               IlProgressFunc   progress,
+               gpointer         progress_data,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  GError *local = NULL;
+  CrcJob crc = { 0 };
+  IlRunConfig loaded_config;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  crc_init ();
+
+  mapped = g_mapped_file_new (path, FALSE, &local);
+  if (mapped == NULL)
+    {
+      g_propagate_prefixed_error (error, local, "%s: ", path);
+      return NULL;
+    }
+
+  trace = load_mapped ((const guint8 *) g_mapped_file_get_contents (mapped), g_mapped_file_get_length (mapped),
+                       path, &loaded_config, progress, progress_data, cancellable, &crc, &local);
+  if (crc.thread != NULL)
+    {
+      g_thread_join (crc.thread);
+      if (!crc.complete)
+        {
+          g_clear_error (&local);
+          g_clear_pointer (&trace, il_trace_unref);
+          g_set_error (&local, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_CANCELLED, "%s: loading cancelled", path);
+        }
+      else if (crc.got != crc.want)
+        {
+          /* A damaged file: say so, whatever the field checks found first. */
+          g_clear_error (&local);
+          g_clear_pointer (&trace, il_trace_unref);
+          fail (&local, IL_TRACE_IO_ERROR_FORMAT, path, crc.end_off,
+                "checksum mismatch: the file was damaged after it was written");
+        }
+    }
+  if (trace == NULL)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  if (config != NULL)
+    *config = loaded_config;   /* only on success */
   if (progress != NULL)
     progress (1.0, progress_data);
   return g_steal_pointer (&trace);
