@@ -744,7 +744,8 @@ read_ms_node (Ctx         *c,
     return INVALID (c, n, "expected a non-negative number of milliseconds, got %g", n->number);
   if (n->number > max_ms)
     return invalid_at (c, n->line, n->col, c->path->str, IL_SCENARIO_ERROR_TOO_LARGE,
-                       "%g ms is more than the limit of %g ms", n->number, max_ms);
+                       /* %.10g: 3600001 must not print as the limit itself (3.6e+06). */
+                       "%.10g ms is more than the limit of %.10g ms", n->number, max_ms);
   *out = il_time_from_ms (n->number);
   return TRUE;
 }

@@ -6,6 +6,7 @@ SPDX-License-Identifier: GPL-3.0-or-later
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -162,6 +163,109 @@ def record_and_info():
     check("info counts the lanes with slices", a["threads"] == 4 and b["threads"] >= a["threads"] + 3, (a, b))
 
 
+def write_scenario(name, doc):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+# Defaults of the model (core/il-params.c) that the exact numbers below follow from.
+FORK_MS = 10.0
+THREAD_START_MS = 0.125
+TASK_STEP_MS = 0.002
+FREE_THREADING_OVERHEAD = 0.10
+
+
+@case
+def exact_small_scenario():
+    two = write_scenario("two.json", {"tasks": [{"name": "a", "steps": [{"cpu": 100}]},
+                                                {"name": "b", "steps": [{"cpu": 100}]}]})
+    seq = sim_json(two, "--mode", "sequential")
+    check("sequential: two 100 ms CPU tasks take exactly 200 ms", seq["makespan_ms"] == 200.0, seq["makespan_ms"])
+    check("sequential: one after the other",
+          [(t["start_ms"], t["finish_ms"]) for t in seq["tasks"]] == [(0.0, 100.0), (100.0, 200.0)], seq["tasks"])
+    check("cpu_ms is each task's CPU in sequential, threads and processes",
+          all(t["cpu_ms"] == 100.0 for m in ("sequential", "threads", "processes")
+              for t in sim_json(two, "--mode", m)["tasks"]))
+    check("in asyncio cpu_ms also counts one Task.__step (task_step_ms)",
+          all(abs(t["cpu_ms"] - (100 + TASK_STEP_MS)) < 1e-9 for t in sim_json(two, "--mode", "asyncio")["tasks"]))
+    p2 = sim_json(two, "--mode", "processes", "--cores", "2")
+    p1 = sim_json(two, "--mode", "processes", "--cores", "1")
+    check("processes on 2 cores: forked one by one, then in parallel",
+          abs(p2["makespan_ms"] - (2 * FORK_MS + 100)) < 1e-9, p2["makespan_ms"])
+    check("processes on 1 core: everything adds up", abs(p1["makespan_ms"] - (2 * FORK_MS + 200)) < 1e-9
+          and p1["utilisation"] == 1.0, (p1["makespan_ms"], p1["utilisation"]))
+    ft = sim_json(two, "--mode", "free-threading")
+    slower = 1 + FREE_THREADING_OVERHEAD
+    check("free-threading: in parallel, Python code 10% slower, no GIL",
+          abs(ft["makespan_ms"] - (2 * THREAD_START_MS * slower + 100 * slower)) < 1e-6
+          and ft["gil_switches"] == 0 and ft["total_gil_wait_ms"] == 0, ft["makespan_ms"])
+    th = sim_json(two, "--mode", "threads")
+    check("threads: the GIL switches and both threads wait for it",
+          th["gil_switches"] > 0 and th["forced_switches"] > 0
+          and all(t["gil_wait_ms"] > 90 for t in th["tasks"]) and th["makespan_ms"] >= 200, th)
+    check("utilisation is the mean of the per-core utilisations, within [0, 1]",
+          all(0 <= d["utilisation"] <= 1 and len(d["core_utilisation"]) == d["cores"]
+              and abs(sum(d["core_utilisation"]) / d["cores"] - d["utilisation"]) < 1e-5
+              for d in (seq, p1, p2, ft, th)))
+
+
+@case
+def text_agrees_with_json():
+    path = lesson("02-gil-cpu-threads.json")
+    text = run("simulate", path).stdout
+    d = sim_json(path)
+    line = next((l for l in text.splitlines() if l.startswith("makespan:")), "")
+    value = float(line.split()[1]) if line else -1
+    check("the text makespan is the JSON makespan", abs(value - d["makespan_ms"]) < 0.0005, (line, d["makespan_ms"]))
+    check("the text names every task", all(t["name"] in text for t in d["tasks"]))
+
+
+@case
+def every_lesson_runs():
+    bad = []
+    for name in sorted(os.listdir(LESSONS)):
+        if not name.endswith(".json"):
+            continue
+        r = run("simulate", lesson(name), "--json")
+        try:
+            d = json.loads(r.stdout)
+            ok = (r.returncode == 0 and d["mode"] in MODES and d["makespan_ms"] > 0 and d["tasks"]
+                  and all(0 <= t["start_ms"] <= t["finish_ms"] <= d["makespan_ms"] + 1e-9 for t in d["tasks"]))
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            bad.append((name, r.returncode, r.stderr[:200]))
+    check("every lesson simulates with --json, tasks inside the makespan", not bad, bad)
+
+
+@case
+def usage_messages():
+    good = lesson("01-sync-vs-async.json")
+    r = run("simulate", good, "--bogus")
+    check("an unknown option is named on stderr, nothing on stdout",
+          r.returncode == 2 and "--bogus" in r.stderr and r.stdout == "", r.stderr)
+    missing = os.path.join(TMP, "missing.json")
+    r = run("simulate", missing)
+    check("a missing file is named on stderr", r.returncode == 2 and "missing.json" in r.stderr and r.stdout == "", r.stderr)
+    r = run("simulate", good, "--switch-interval", "0")
+    check("--switch-interval 0 is refused", r.returncode == 2 and "--switch-interval" in r.stderr, r.stderr)
+    r = run("simulate", good, "--cores", "257")
+    check("--cores above 256 is refused", r.returncode == 2 and "--cores" in r.stderr, r.stderr)
+    r = run("--help")
+    check("--help prints the usage on stdout and exits 0", r.returncode == 0 and "Usage" in r.stdout, r.returncode)
+    r = run()
+    check("no command: exit 2 with the usage on stderr", r.returncode == 2 and "Usage" in r.stderr, r.returncode)
+
+
+@case
+def deterministic_text():
+    a = run("simulate", lesson("07-convoy-effect.json"), "--mode", "all")
+    b = run("simulate", lesson("07-convoy-effect.json"), "--mode", "all")
+    check("the text summary is the same twice", a.returncode == 0 and a.stdout == b.stdout and "makespan" in a.stdout)
+
+
 print(f"1..{len(results)}")
 failed = 0
 for i, (name, ok, detail) in enumerate(results, 1):
@@ -169,4 +273,5 @@ for i, (name, ok, detail) in enumerate(results, 1):
     if not ok:
         failed += 1
         print(f"# {detail}")
+shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failed else 0)

@@ -21,6 +21,7 @@ test_example (void)
 
   g_assert_no_error (error);
   g_assert_cmpstr (s->title, ==, "Fetch then parse");
+  g_assert_cmpstr (s->description, ==, "…");
   g_assert_cmpint (s->mode, ==, IL_MODE_THREADS);
   g_assert_cmpuint (s->cores, ==, 2);
   g_assert_cmpuint (s->workers, ==, 4);
@@ -31,11 +32,18 @@ test_example (void)
   g_assert_cmpint (s->tasks[0].steps[0].kind, ==, IL_STEP_IO);
   g_assert_cmpint (s->tasks[0].steps[0].duration, ==, IL_MSEC (150));
   g_assert_cmpint (s->tasks[0].steps[1].kind, ==, IL_STEP_CPU);
+  g_assert_cmpint (s->tasks[0].steps[1].duration, ==, IL_MSEC (100));
+  g_assert_cmpstr (s->tasks[1].name, ==, "ticker");
+  g_assert_cmpuint (s->tasks[1].n_steps, ==, 1);
+  g_assert_cmpuint (s->n_locks, ==, 0);
+  g_assert_cmpuint (s->n_limits, ==, 0);
   rep = &s->tasks[1].steps[0];
   g_assert_cmpint (rep->kind, ==, IL_STEP_REPEAT);
   g_assert_cmpuint (rep->count, ==, 50);
   g_assert_cmpuint (rep->n_children, ==, 2);
   g_assert_cmpint (rep->children[0].kind, ==, IL_STEP_SLEEP);
+  g_assert_cmpint (rep->children[0].duration, ==, IL_MSEC (10));
+  g_assert_cmpint (rep->children[1].kind, ==, IL_STEP_CPU);
   g_assert_cmpint (rep->children[1].duration, ==, 50000);   /* 0.05 ms is 50 µs */
   g_assert_cmpint (il_scenario_find_task (s, "ticker"), ==, 1);
   g_assert_cmpint (il_scenario_find_task (s, "nobody"), ==, -1);
@@ -139,6 +147,238 @@ test_missing_file (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/x.json"));
 }
 
+/* Every step kind and every optional field, read exactly. */
+static const char *every_kind =
+  "{\"title\": \"All\", \"description\": \"every kind\", \"mode\": \"asyncio\", \"cores\": 3, \"workers\": 2,\n"
+  " \"switch_interval_ms\": 0.5, \"start_method\": \"forkserver\", \"seed\": 7,\n"
+  " \"params\": {\"wake_latency_ms\": 0.03, \"fork_ms\": 12, \"free_threading_overhead\": 0.25},\n"
+  " \"limits\": {\"db\": 3},\n"
+  " \"tasks\": [\n"
+  "  {\"name\": \"main\", \"group\": \"g\", \"steps\": [\n"
+  "    {\"cpu\": 0.0005}, {\"io\": 2, \"blocking\": true}, {\"sleep\": 1.25}, {\"c\": 3, \"gil\": \"release\"},\n"
+  "    {\"c\": 4, \"gil\": \"hold\"}, {\"yield\": true},\n"
+  "    {\"lock\": \"L\", \"steps\": [{\"cpu\": 1}]}, {\"limit\": \"db\", \"steps\": [{\"io\": 1}]},\n"
+  "    {\"to_thread\": [{\"cpu\": 2}, {\"io\": 3}]}, {\"to_process\": [{\"cpu\": 5}]},\n"
+  "    {\"await\": \"other\"}, {\"fail\": \"boom\"}]},\n"
+  "  {\"name\": \"other\", \"start\": 2.5, \"group\": \"g\", \"steps\": [{\"lock\": \"M\", \"steps\": [{\"lock\": \"L\", \"steps\": [{\"sleep\": 1}]}]}]},\n"
+  "  {\"name\": \"third\", \"steps\": [{\"cpu\": 0.000001}]}\n"
+  " ]}\n";
+
+static void
+check_every_kind (const IlScenario *s)
+{
+  const IlStep *st;
+  const IlTask *t;
+
+  g_assert_cmpstr (s->title, ==, "All");
+  g_assert_cmpstr (s->description, ==, "every kind");
+  g_assert_cmpint (s->mode, ==, IL_MODE_ASYNCIO);
+  g_assert_cmpuint (s->cores, ==, 3);
+  g_assert_cmpuint (s->workers, ==, 2);
+  g_assert_cmpint (s->switch_interval, ==, IL_USEC (500));
+  g_assert_cmpint (s->params.start_method, ==, IL_START_FORKSERVER);
+  g_assert_cmpuint (s->params.seed, ==, 7);
+  g_assert_cmpint (s->params.wake_latency, ==, IL_USEC (30));
+  g_assert_cmpint (s->params.process_start_cost[IL_START_FORK], ==, IL_MSEC (12));
+  g_assert_cmpfloat (s->params.free_threading_overhead, ==, 0.25);
+  g_assert_cmpuint (s->n_limits, ==, 1);
+  g_assert_cmpstr (s->limits[0].name, ==, "db");
+  g_assert_cmpuint (s->limits[0].capacity, ==, 3);
+  g_assert_cmpuint (s->n_locks, ==, 2);   /* in first-use order */
+  g_assert_cmpstr (s->locks[0], ==, "L");
+  g_assert_cmpstr (s->locks[1], ==, "M");
+  g_assert_cmpuint (s->n_groups, ==, 1);
+  g_assert_cmpstr (s->groups[0], ==, "g");
+
+  g_assert_cmpuint (s->n_tasks, ==, 3);
+  t = &s->tasks[0];
+  g_assert_cmpstr (t->name, ==, "main");
+  g_assert_cmpint (t->start, ==, 0);
+  g_assert_cmpint (t->group, ==, 0);
+  g_assert_cmpuint (t->n_steps, ==, 12);
+  st = t->steps;
+  g_assert_cmpint (st[0].kind, ==, IL_STEP_CPU);
+  g_assert_cmpint (st[0].duration, ==, 500);          /* 0.0005 ms = 500 ns */
+  g_assert_cmpint (st[0].flags, ==, IL_STEP_FLAG_NONE);
+  g_assert_cmpint (st[1].kind, ==, IL_STEP_IO);
+  g_assert_cmpint (st[1].duration, ==, IL_MSEC (2));
+  g_assert_cmpint (st[1].flags, ==, IL_STEP_FLAG_BLOCKING);
+  g_assert_cmpint (st[2].kind, ==, IL_STEP_SLEEP);
+  g_assert_cmpint (st[2].duration, ==, IL_USEC (1250));
+  g_assert_cmpint (st[3].kind, ==, IL_STEP_C);
+  g_assert_cmpint (st[3].duration, ==, IL_MSEC (3));
+  g_assert_cmpint (st[3].flags, ==, IL_STEP_FLAG_RELEASE_GIL);
+  g_assert_cmpint (st[4].kind, ==, IL_STEP_C);
+  g_assert_cmpint (st[4].flags, ==, IL_STEP_FLAG_NONE);
+  g_assert_cmpint (st[5].kind, ==, IL_STEP_YIELD);
+  g_assert_cmpint (st[6].kind, ==, IL_STEP_LOCK);
+  g_assert_cmpuint (st[6].ref, ==, 0);
+  g_assert_cmpuint (st[6].n_children, ==, 1);
+  g_assert_cmpint (st[6].children[0].duration, ==, IL_MSEC (1));
+  g_assert_cmpint (st[7].kind, ==, IL_STEP_LIMIT);
+  g_assert_cmpuint (st[7].ref, ==, 0);
+  g_assert_cmpint (st[7].children[0].kind, ==, IL_STEP_IO);
+  g_assert_cmpint (st[8].kind, ==, IL_STEP_TO_THREAD);
+  g_assert_cmpuint (st[8].n_children, ==, 2);
+  g_assert_cmpint (st[8].children[1].kind, ==, IL_STEP_IO);
+  g_assert_cmpint (st[8].children[1].duration, ==, IL_MSEC (3));
+  g_assert_cmpint (st[9].kind, ==, IL_STEP_TO_PROCESS);
+  g_assert_cmpuint (st[9].n_children, ==, 1);
+  g_assert_cmpint (st[9].children[0].duration, ==, IL_MSEC (5));
+  g_assert_cmpint (st[10].kind, ==, IL_STEP_AWAIT);
+  g_assert_cmpuint (st[10].ref, ==, 1);               /* task "other" */
+  g_assert_cmpint (st[11].kind, ==, IL_STEP_FAIL);
+  g_assert_cmpstr (st[11].message, ==, "boom");
+
+  t = &s->tasks[1];
+  g_assert_cmpstr (t->name, ==, "other");
+  g_assert_cmpint (t->start, ==, IL_USEC (2500));
+  g_assert_cmpint (t->group, ==, 0);
+  g_assert_cmpint (t->steps[0].kind, ==, IL_STEP_LOCK);
+  g_assert_cmpuint (t->steps[0].ref, ==, 1);          /* M */
+  g_assert_cmpuint (t->steps[0].children[0].ref, ==, 0); /* L */
+  g_assert_cmpint (t->steps[0].children[0].children[0].kind, ==, IL_STEP_SLEEP);
+
+  t = &s->tasks[2];
+  g_assert_cmpint (t->group, ==, -1);
+  g_assert_cmpint (t->steps[0].duration, ==, 1);      /* 1e-6 ms = 1 ns */
+}
+
+static void
+test_every_kind (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) s = il_scenario_load_data (every_kind, -1, "all.json", &error);
+
+  g_assert_no_error (error);
+  check_every_kind (s);
+}
+
+static void
+test_every_kind_round_trip (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) a = il_scenario_load_data (every_kind, -1, "all.json", &error);
+  g_autofree char *json = NULL;
+  g_autoptr(IlScenario) b = NULL;
+  g_autoptr(IlScenario) c = NULL;
+  g_autofree char *json2 = NULL;
+
+  g_assert_no_error (error);
+  json = il_scenario_to_json (a);
+  b = il_scenario_load_data (json, -1, "again.json", &error);
+  g_assert_no_error (error);
+  check_every_kind (b);
+  json2 = il_scenario_to_json (b);
+  g_assert_cmpstr (json, ==, json2);
+
+  c = il_scenario_copy (a);
+  check_every_kind (c);
+  g_assert_true (c->tasks != a->tasks);
+}
+
+static void
+test_lesson_file (void)
+{
+  const char *src = g_getenv ("INTERLEAVE_SOURCE_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) s = NULL;
+
+  if (src == NULL)
+    {
+      g_test_skip ("INTERLEAVE_SOURCE_DIR is not set");
+      return;
+    }
+  path = g_build_filename (src, "data", "lessons", "07-convoy-effect.json", NULL);
+  s = il_scenario_load_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (s->filename, ==, path);
+  g_assert_nonnull (s->title);
+  g_assert_nonnull (s->lesson_group);
+  g_assert_nonnull (s->question);
+  g_assert_nonnull (s->answer);
+  g_assert_nonnull (s->check);
+  g_assert_nonnull (s->concepts);
+  g_assert_nonnull (s->concepts[0]);
+  g_assert_cmpuint (s->modes_mask & IL_MODE_MASK (s->mode), !=, 0);
+  g_assert_cmpint (il_scenario_find_task (s, "io_thread"), >=, 0);
+}
+
+/* Deeper places: the path and LINE:COL point into the second task or step. */
+static const struct {
+  const char *text;
+  int         code;
+  const char *message;
+} deep_errors[] = {
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}, {\"io\": -0.5}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:55: $.tasks[0].steps[1].io: expected a non-negative number of milliseconds, got -0.5" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]},\n  {\"name\": \"b\", \"steps\": [{\"cpu\": 1}, {\"sleep\": true}]}]}",
+    IL_SCENARIO_ERROR_INVALID, "bad.json:2:49: $.tasks[1].steps[1].sleep: expected a number of milliseconds, got true/false" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"repeat\": 2, \"steps\": [{\"cpu\": 1}, {\"jump\": 1}]}]}]}",
+    IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:72: $.tasks[0].steps[0].steps[1]: unknown step: expected one of cpu, io, sleep, c, yield, repeat, lock, limit, "
+    "to_thread, to_process, await, fail" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1e400}]}]}", IL_SCENARIO_ERROR_SYNTAX,
+    "bad.json:1:44: number out of range '1e400'" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"c\": 1, \"gil\": \"maybe\"}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:52: $.tasks[0].steps[0].gil: expected \"hold\" or \"release\"" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"await\": \"zz\"}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:46: $.tasks[0].steps[0].await: no task called \"zz\"" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1, \"io\": 2}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:36: $.tasks[0].steps[0]: a step has one kind, but this one has both \"cpu\" and \"io\"" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": []}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:35: $.tasks[0].steps: the list of steps is empty" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]},]}", IL_SCENARIO_ERROR_SYNTAX,
+    "bad.json:1:49: expected a value (object, list, string, number, true, false or null)" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"limit\": \"db\", \"steps\": [{\"cpu\": 1}]}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:46: $.tasks[0].steps[0].limit: no limit named \"db\": declare it in \"limits\": {\"db\": N}" },
+  { "{\"tasks\": [{\"steps\": [{\"cpu\": 1}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:12: $.tasks[0]: a task needs a \"name\"" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}, {\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}",
+    IL_SCENARIO_ERROR_INVALID, "bad.json:1:59: $.tasks[1].name: another task is already called \"a\"" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]} x", IL_SCENARIO_ERROR_SYNTAX,
+    "bad.json:1:51: unexpected text after the end of the scenario" },
+  { "{\"tasks\": \"many\"}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:11: $.tasks: expected a list of tasks, got a string" },
+  { "{\"workers\": -1, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:13: $.workers: expected a whole number from 0 to 4096, got -1" },
+  { "{\"switch_interval_ms\": 0, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}", IL_SCENARIO_ERROR_INVALID,
+    "bad.json:1:24: $.switch_interval_ms: the switch interval must be at least 0.001 ms" },
+};
+
+static void
+test_deep_errors (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (deep_errors); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlScenario) s = il_scenario_load_data (deep_errors[i].text, -1, "bad.json", &error);
+
+      g_assert_null (s);
+      g_assert_error (error, IL_SCENARIO_ERROR, deep_errors[i].code);
+      g_assert_cmpstr (error->message, ==, deep_errors[i].message);
+    }
+}
+
+static void
+test_too_large (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) s = NULL;
+
+  /* one hour is allowed, a millisecond more is not */
+  s = il_scenario_load_data ("{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 3600000}]}]}", -1, "big.json", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->tasks[0].steps[0].duration, ==, IL_MSEC (3600000));
+  g_clear_pointer (&s, il_scenario_free);
+
+  s = il_scenario_load_data ("{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 3600001}]}]}", -1, "big.json", &error);
+  g_assert_null (s);
+  g_assert_error (error, IL_SCENARIO_ERROR, IL_SCENARIO_ERROR_TOO_LARGE);
+  g_assert_true (g_str_has_prefix (error->message, "big.json:1:44: $.tasks[0].steps[0].cpu: "));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +389,10 @@ main (int argc, char **argv)
   g_test_add_func ("/scenario/errors", test_errors);
   g_test_add_func ("/scenario/deep-nesting", test_deep_nesting);
   g_test_add_func ("/scenario/missing-file", test_missing_file);
+  g_test_add_func ("/scenario/every-kind", test_every_kind);
+  g_test_add_func ("/scenario/every-kind-round-trip", test_every_kind_round_trip);
+  g_test_add_func ("/scenario/lesson-file", test_lesson_file);
+  g_test_add_func ("/scenario/deep-errors", test_deep_errors);
+  g_test_add_func ("/scenario/too-large", test_too_large);
   return g_test_run ();
 }
