@@ -201,40 +201,40 @@ test_hit (void)
 {
   guint32 core0, gil, a, b;
   g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
-  IlHit hit;
+  IlTraceInterval hit;
 
-  g_assert_true (il_hit_test (t, gil, IL_MSEC (3), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, gil, IL_MSEC (3), G_MAXINT64, &hit));
   g_assert_cmpuint (hit.other, ==, a);
   g_assert_cmpint (hit.start, ==, 0);
   g_assert_cmpint (hit.end, ==, IL_MSEC (6));
   g_assert_false (hit.open);
 
-  g_assert_true (il_hit_test (t, gil, IL_MSEC (7), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, gil, IL_MSEC (7), G_MAXINT64, &hit));
   g_assert_cmpuint (hit.other, ==, b);
-  g_assert_false (il_hit_test (t, gil, IL_MSEC (11), G_MAXINT64, &hit));  /* nobody holds it */
+  g_assert_false (il_trace_interval_at (t, gil, IL_MSEC (11), G_MAXINT64, &hit));  /* nobody holds it */
 
-  g_assert_true (il_hit_test (t, b, IL_MSEC (3), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, b, IL_MSEC (3), G_MAXINT64, &hit));
   g_assert_cmpint (hit.state, ==, IL_STATE_WAIT_GIL);
   g_assert_cmpint (hit.end, ==, IL_MSEC (6));
-  g_assert_true (il_hit_test (t, b, IL_MSEC (8), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, b, IL_MSEC (8), G_MAXINT64, &hit));
   g_assert_cmpint (hit.state, ==, IL_STATE_RUNNING);
   g_assert_cmpint (hit.cause, ==, IL_CAUSE_GIL_HANDOFF);
   g_assert_cmpuint (hit.other, ==, a);
 
   /* The playhead hides the future: at upto = 7 ms b's run is still open. */
-  g_assert_true (il_hit_test (t, b, IL_MSEC (6.5), IL_MSEC (7), &hit));
+  g_assert_true (il_trace_interval_at (t, b, IL_MSEC (6.5), IL_MSEC (7), &hit));
   g_assert_true (hit.open);
   g_assert_cmpint (hit.end, ==, IL_MSEC (7));
-  g_assert_false (il_hit_test (t, b, IL_MSEC (8), IL_MSEC (7), &hit));
+  g_assert_false (il_trace_interval_at (t, b, IL_MSEC (8), IL_MSEC (7), &hit));
 
-  g_assert_true (il_hit_test (t, core0, IL_MSEC (1), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, core0, IL_MSEC (1), G_MAXINT64, &hit));
   g_assert_cmpuint (hit.other, ==, a);
-  g_assert_false (il_hit_test (t, core0, IL_MSEC (11), G_MAXINT64, &hit));
+  g_assert_false (il_trace_interval_at (t, core0, IL_MSEC (11), G_MAXINT64, &hit));
 
   {
     g_autofree char *text = NULL;
-    g_assert_true (il_hit_test (t, b, IL_MSEC (8), G_MAXINT64, &hit));
-    text = il_hit_describe (t, &hit);
+    g_assert_true (il_trace_interval_at (t, b, IL_MSEC (8), G_MAXINT64, &hit));
+    text = il_format_interval (t, &hit);
     g_assert_nonnull (strstr (text, "running"));
     g_assert_nonnull (strstr (text, "got the GIL from a"));
     g_assert_nonnull (strstr (text, "for 4.000 ms"));

@@ -83,7 +83,7 @@ test_window_plays_convoy (void)
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree guchar *data = NULL;
   g_autofree char *png = NULL;
-  IlHit hit;
+  IlTraceInterval hit;
   gint64 at;
   double x, y;
 
@@ -133,9 +133,9 @@ test_window_plays_convoy (void)
   il_timeline_set_time_range (timeline, IL_MSEC (100), IL_MSEC (30));
   iterate_for (200);
   at = IL_MSEC (102);
-  g_assert_true (il_hit_test (trace, gil, at, il_session_get_now (session), &hit));
+  g_assert_true (il_trace_interval_at (trace, gil, at, il_session_get_now (session), &hit));
   g_assert_cmpuint (hit.other, ==, cpu);
-  g_assert_true (il_hit_test (trace, io, at, il_session_get_now (session), &hit));
+  g_assert_true (il_trace_interval_at (trace, io, at, il_session_get_now (session), &hit));
   g_assert_cmpint (hit.state, ==, IL_STATE_WAIT_GIL);
 
   texture = render_widget (GTK_WIDGET (timeline));

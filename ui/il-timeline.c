@@ -17,7 +17,6 @@ struct _IlTimeline
 
   IlSession  *session;
   gulong      trace_changed_id, progressed_id, extent_id;
-  guint       tick_id;
 
   IlLayout   *layout;
   IlViewport  viewport;
@@ -30,7 +29,7 @@ struct _IlTimeline
 
   guint32     hover_lane;
   gboolean    has_selection;
-  IlHit       selection;
+  IlTraceInterval selection;
 
   /* Drag state. */
   gint64      drag_start_time;
@@ -212,7 +211,7 @@ il_timeline_set_show_ruler (IlTimeline *self,
 
 gboolean
 il_timeline_get_selection (IlTimeline *self,
-                           IlHit      *hit)
+                           IlTraceInterval *hit)
 {
   g_return_val_if_fail (IL_IS_TIMELINE (self), FALSE);
   if (self->has_selection && hit != NULL)
@@ -260,7 +259,7 @@ il_timeline_describe_at (IlTimeline *self,
   IlTrace *trace = il_session_get_trace (self->session);
   guint32 lane;
   gint64 t;
-  IlHit hit;
+  IlTraceInterval hit;
 
   if (trace == NULL || !lookup (self, x, y, &lane, &t))
     return NULL;
@@ -269,9 +268,9 @@ il_timeline_describe_at (IlTimeline *self,
       const IlLane *l = il_trace_get_lane (trace, lane);
       return g_strdup_printf ("%s (%s)", l->name, il_lane_kind_to_string (l->kind));
     }
-  if (!il_hit_test (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (!il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
     return NULL;
-  return il_hit_describe (trace, &hit);
+  return il_format_interval (trace, &hit);
 }
 
 gboolean
@@ -332,17 +331,6 @@ on_progressed (IlTimeline *self)
         }
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-static gboolean
-tick_cb (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  IlTimeline *self = IL_TIMELINE (widget);
-
-  il_session_tick (self->session, gdk_frame_clock_get_frame_time (clock));
-  return G_SOURCE_CONTINUE;
 }
 
 /* ------------------------------------------------------------------ input */
@@ -462,7 +450,7 @@ on_click (GtkGestureClick *gesture,
   IlTrace *trace = il_session_get_trace (self->session);
   guint32 lane;
   gint64 t;
-  IlHit hit;
+  IlTraceInterval hit;
 
   gtk_widget_grab_focus (GTK_WIDGET (self));
   if (trace == NULL)
@@ -473,7 +461,7 @@ on_click (GtkGestureClick *gesture,
       il_session_seek (self->session, il_viewport_x_to_time (&self->viewport, x - il_timeline_get_theme (self)->gutter_width));
       return;
     }
-  if (lookup (self, x, y, &lane, &t) && il_hit_test (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (lookup (self, x, y, &lane, &t) && il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
     {
       self->selection = hit;
       self->has_selection = TRUE;
@@ -635,11 +623,6 @@ il_timeline_dispose (GObject *object)
 {
   IlTimeline *self = IL_TIMELINE (object);
 
-  if (self->tick_id != 0)
-    {
-      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
-      self->tick_id = 0;
-    }
   if (self->session != NULL)
     {
       g_clear_signal_handler (&self->trace_changed_id, self->session);
@@ -746,7 +729,6 @@ il_timeline_new (IlSession *session)
   self->trace_changed_id = g_signal_connect_swapped (session, "trace-changed", G_CALLBACK (on_trace_changed), self);
   self->progressed_id = g_signal_connect_swapped (session, "progressed", G_CALLBACK (on_progressed), self);
   self->extent_id = g_signal_connect_swapped (session, "extent-known", G_CALLBACK (on_extent_known), self);
-  self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Timeline of cores, the GIL, the event loop and every task", -1);
   if (il_session_get_trace (session) != NULL)

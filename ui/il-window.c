@@ -173,7 +173,7 @@ update_details (IlWindow *self)
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->details_view));
   IlTrace *trace = il_session_get_trace (self->session);
   g_autoptr(GString) text = g_string_new (NULL);
-  IlHit hit;
+  IlTraceInterval hit;
 
   if (trace == NULL || !il_timeline_get_selection (IL_TIMELINE (self->timeline), &hit))
     {
@@ -183,12 +183,12 @@ update_details (IlWindow *self)
     }
 
   {
-    g_autofree char *what = il_hit_describe (trace, &hit);
+    g_autofree char *what = il_format_interval (trace, &hit);
     g_string_append (text, what);
     g_string_append (text, "\n\n");
   }
 
-  if (!il_lane_has_slices (trace, hit.lane)
+  if (!il_trace_lane_has_slices (trace, hit.lane)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
           || il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_THREAD))
     {

@@ -75,7 +75,8 @@ void               il_session_set_playing       (IlSession          *self,
 double             il_session_get_speed         (IlSession          *self);
 void               il_session_set_speed         (IlSession          *self,
                                                  double              speed);
-/* Called every frame while playing with the frame clock's time in µs. */
+/* Advances "now" by the real time since the last tick (µs, monotonic):
+ * called by the session's own playback clock while playing. */
 void               il_session_tick              (IlSession          *self,
                                                  gint64              frame_time_us);
 /* Moves to the next (or previous) scheduling event and pauses; with

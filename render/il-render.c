@@ -1036,7 +1036,7 @@ il_render_timeline (cairo_t              *cr,
       if (lane->kind == IL_LANE_COUNTER)
         draw_counter_lane (&c, row, y);
       else if ((lane->kind == IL_LANE_THREAD || lane->kind == IL_LANE_TASK)
-               && il_lane_has_slices (p->trace, row->lane))
+               && il_trace_lane_has_slices (p->trace, row->lane))
         draw_slice_lane (&c, row, y);
       else
         draw_state_lane (&c, row, y);

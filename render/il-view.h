@@ -98,45 +98,10 @@ void      il_layout_free         (IlLayout              *layout);
 int       il_layout_row_at       (const IlLayout        *layout,
                                   double                 y);
 
-/* What is under the pointer in one lane at time t. */
-typedef struct {
-  guint32  lane;
-  gint64   start;       /* the interval containing t */
-  gint64   end;         /* its end, or the trace's end time while it lasts */
-  gboolean open;        /* still going on at the trace's end time */
-  /* By lane kind: */
-  IlState  state;       /* task/thread lanes */
-  IlCause  cause;       /* why it entered that state */
-  guint32  other;       /* task/thread: causing lane; core/GIL: lane running/holding; loop: task of the callback */
-  guint    waiters;     /* GIL: threads waiting for it at t */
-  gsize    event;       /* index of the event that began the interval, or G_MAXSIZE */
-} IlHit;
-
-/* Finds the interval of `lane` that contains t, up to `upto` (the playhead:
- * nothing after it exists yet).  FALSE if nothing is there. */
-gboolean  il_hit_test            (const IlTrace         *trace,
-                                  guint32                lane,
-                                  gint64                 t,
-                                  gint64                 upto,
-                                  IlHit                 *hit);
-
-/* Time of the first scheduling event strictly after t (or before t when
- * backwards), for stepping through a recorded run; -1 if none.  With
- * gil_only, only GIL take/drop events count. */
-gint64    il_trace_next_event_time (const IlTrace       *trace,
-                                    gint64               t,
-                                    gboolean             backwards,
-                                    gboolean             gil_only);
-
-/* TRUE if the lane holds named slices (imported traces) rather than
- * simulated states. */
-gboolean  il_lane_has_slices       (const IlTrace       *trace,
-                                    guint32              lane);
-
-/* A few lines for people: what the lane does in the hit interval, since
+/* A few lines for people: what the lane does in the interval, since
  * when, for how long, and what caused it. */
-char     *il_hit_describe          (const IlTrace       *trace,
-                                    const IlHit         *hit);
+char     *il_format_interval       (const IlTrace         *trace,
+                                    const IlTraceInterval *interval);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlLayout, il_layout_free)
 

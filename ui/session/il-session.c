@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "il-session.h"
-#include "il-view.h"
 
 struct _IlSession
 {
@@ -21,6 +20,7 @@ struct _IlSession
   gboolean      playing;
   double        speed;
   gint64        last_frame_us;
+  guint         clock_id;     /* the playback clock while playing */
 
   IlStats      *stats;        /* cached for stats_now */
   gint64        stats_now;
@@ -91,6 +91,7 @@ il_session_dispose (GObject *object)
 {
   IlSession *self = IL_SESSION (object);
 
+  g_clear_handle_id (&self->clock_id, g_source_remove);
   clear_run (self);
   g_clear_pointer (&self->scenario, il_scenario_free);
   G_OBJECT_CLASS (il_session_parent_class)->dispose (object);
@@ -483,6 +484,23 @@ il_session_get_playing (IlSession *self)
   return self->playing;
 }
 
+/* The playback clock belongs to the session, not to a widget: whichever
+ * widgets show the session (timeline, compare view, scrubber) only redraw
+ * on "progressed", and a session shown by none still plays.  It is a plain
+ * GLib timer at about the display's frame rate rather than GTK's frame
+ * clock so that this library needs no GTK; "now" advances by the real time
+ * elapsed (g_get_monotonic_time, the same clock GdkFrameClock reports), so
+ * a late timer never changes the speed, and GTK coalesces the redraws it
+ * queues into its next frame.  The timer only runs while playing. */
+#define CLOCK_INTERVAL_MS 16
+
+static gboolean
+clock_cb (gpointer data)
+{
+  il_session_tick (IL_SESSION (data), g_get_monotonic_time ());
+  return G_SOURCE_CONTINUE;
+}
+
 void
 il_session_set_playing (IlSession *self,
                         gboolean   playing)
@@ -498,6 +516,9 @@ il_session_set_playing (IlSession *self,
     return;
   self->playing = playing;
   self->last_frame_us = -1;
+  g_clear_handle_id (&self->clock_id, g_source_remove);
+  if (playing)
+    self->clock_id = g_timeout_add_full (G_PRIORITY_DEFAULT, CLOCK_INTERVAL_MS, clock_cb, self, NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
 }
 
