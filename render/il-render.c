@@ -7,6 +7,16 @@
 
 #include "il-render.h"
 
+/* Distinct (state, identity) pairs one lane's bars are grouped by before
+ * filling; a lane rarely has more than a dozen. */
+#define MAX_SOURCES 32
+
+typedef struct {
+  double  x, y, w, h;
+  guint   source;       /* index into the Ctx's sources */
+  guint32 label_lane;
+} Bar;
+
 typedef struct {
   cairo_t              *cr;
   const IlRenderParams *p;
@@ -19,6 +29,13 @@ typedef struct {
   gint64                upto;     /* nothing exists after this */
   guint                 prims;
   PangoLayout          *text;
+  /* Bars of the lane being drawn, grouped by source (see bars_flush). */
+  GArray               *bars;       /* of Bar */
+  GArray               *sorted;     /* of Bar, scratch */
+  GArray               *labels;     /* of Bar whose label_lane is named inside */
+  int                   source_key[MAX_SOURCES];
+  guint                 source_ident[MAX_SOURCES];
+  guint                 n_sources;
 } Ctx;
 
 /* A run of equal pixels being accumulated for one lane.  Columns are whole
@@ -79,12 +96,85 @@ contrast_text (const IlColour *bg)
   return lum > 0.55 ? &dark : &light;
 }
 
+/* Fills the lane's bars with one fill per source instead of one per bar:
+ * at a whole-run zoom a lane is a bar per pixel column, and cairo's cost
+ * per fill (source, clip, composite setup) dwarfs painting a 1-px column.
+ * Bars of one lane never overlap, so the order of fills does not show;
+ * names go on top once the bars are down. */
+static void
+bars_flush (Ctx *c)
+{
+  guint start[MAX_SOURCES + 1] = { 0 };
+
+  if (c->bars->len > 0)
+    {
+      const Bar *bars = (const Bar *) (gpointer) c->bars->data;
+      Bar *sorted;
+
+      /* Counting sort by source. */
+      for (guint i = 0; i < c->bars->len; i++)
+        start[bars[i].source + 1]++;
+      for (guint s = 0; s < c->n_sources; s++)
+        start[s + 1] += start[s];
+      g_array_set_size (c->sorted, c->bars->len);
+      sorted = (Bar *) (gpointer) c->sorted->data;
+      {
+        guint fill[MAX_SOURCES];
+        memcpy (fill, start, sizeof fill);
+        for (guint i = 0; i < c->bars->len; i++)
+          sorted[fill[bars[i].source]++] = bars[i];
+      }
+
+      for (guint s = 0; s < c->n_sources; s++)
+        {
+          if (start[s + 1] == start[s])
+            continue;
+          cairo_save (c->cr);
+          /* Patterns are anchored to the plot so hatching does not crawl
+           * while the run grows frame by frame. */
+          il_theme_set_state_source (c->theme, c->cr, (IlState) c->source_key[s], c->source_ident[s]);
+          if (cairo_get_source (c->cr) != NULL
+              && cairo_pattern_get_type (cairo_get_source (c->cr)) == CAIRO_PATTERN_TYPE_SURFACE)
+            {
+              cairo_matrix_t m;
+              cairo_matrix_init_translate (&m, -c->plot_x, -c->lanes_y);
+              cairo_pattern_set_matrix (cairo_get_source (c->cr), &m);
+            }
+          for (guint i = start[s]; i < start[s + 1]; i++)
+            cairo_rectangle (c->cr, sorted[i].x, sorted[i].y, sorted[i].w, sorted[i].h);
+          cairo_fill (c->cr);
+          cairo_restore (c->cr);
+        }
+    }
+
+  /* Name the owner inside wide bars on core, GIL and loop lanes. */
+  for (guint i = 0; i < c->labels->len; i++)
+    {
+      const Bar *b = &g_array_index (c->labels, Bar, i);
+      const char *name = il_trace_get_lane (c->trace, b->label_lane)->name;
+
+      set_text (c, name, 0.85);
+      if (text_width (c) + 6 < b->w)
+        {
+          double tx = MAX (b->x, c->plot_x) + 3;
+          if (tx + text_width (c) + 3 < b->x + b->w)
+            draw_text (c, tx, b->y + b->h / 2,
+                       contrast_text (il_theme_identity (c->theme, c->source_ident[b->source])));
+        }
+    }
+
+  g_array_set_size (c->bars, 0);
+  g_array_set_size (c->labels, 0);
+  c->n_sources = 0;
+}
+
 static void
 run_flush (Ctx *c,
            Run *r)
 {
-  double frac, bar_h, y;
-  double x0, x1;
+  double frac;
+  Bar bar;
+  guint s;
 
   if (r->key < 0 || r->b <= r->a)
     return;
@@ -92,39 +182,33 @@ run_flush (Ctx *c,
   frac = il_theme_state_height ((IlState) r->key);
   if (frac <= 0)
     return;
-  bar_h = MAX (2.0, r->h * frac);
-  y = r->y + (r->h - bar_h) / 2;
-  x0 = c->plot_x + r->a;
-  x1 = c->plot_x + r->b;
+  bar.h = MAX (2.0, r->h * frac);
+  bar.y = r->y + (r->h - bar.h) / 2;
+  bar.x = c->plot_x + r->a;
+  bar.w = r->b - r->a;
+  bar.label_lane = r->label_lane;
 
-  cairo_save (c->cr);
-  /* Patterns are anchored to the plot so hatching does not crawl while
-   * the run grows frame by frame. */
-  il_theme_set_state_source (c->theme, c->cr, (IlState) r->key, r->ident);
-  if (cairo_get_source (c->cr) != NULL && cairo_pattern_get_type (cairo_get_source (c->cr)) == CAIRO_PATTERN_TYPE_SURFACE)
+  for (s = 0; s < c->n_sources; s++)
+    if (c->source_key[s] == r->key && c->source_ident[s] == r->ident)
+      break;
+  if (s == MAX_SOURCES)
     {
-      cairo_matrix_t m;
-      cairo_matrix_init_translate (&m, -c->plot_x, -c->lanes_y);
-      cairo_pattern_set_matrix (cairo_get_source (c->cr), &m);
+      bars_flush (c);
+      s = 0;
     }
-  cairo_rectangle (c->cr, x0, y, x1 - x0, bar_h);
-  cairo_fill (c->cr);
-  cairo_restore (c->cr);
+  if (s == c->n_sources)
+    {
+      c->source_key[s] = r->key;
+      c->source_ident[s] = r->ident;
+      c->n_sources++;
+    }
+  bar.source = s;
+  g_array_append_val (c->bars, bar);
   c->prims++;
 
-  /* Name the owner inside wide bars on core, GIL and loop lanes. */
   if (r->label_lane != IL_NO_LANE && r->key == IL_STATE_RUNNING
-      && r->label_lane < il_trace_get_n_lanes (c->trace) && x1 - x0 > 30)
-    {
-      const char *name = il_trace_get_lane (c->trace, r->label_lane)->name;
-      set_text (c, name, 0.85);
-      if (text_width (c) + 6 < x1 - x0)
-        {
-          double tx = MAX (x0, c->plot_x) + 3;
-          if (tx + text_width (c) + 3 < x1)
-            draw_text (c, tx, y + bar_h / 2, contrast_text (il_theme_identity (c->theme, r->ident)));
-        }
-    }
+      && r->label_lane < il_trace_get_n_lanes (c->trace) && bar.w > 30)
+    g_array_append_val (c->labels, bar);
 }
 
 static void
@@ -186,75 +270,20 @@ ident_of (Ctx     *c,
 /* Classifies one event of a lane: TRUE if it starts a new interval, with the
  * interval's key (an IlState, -1 for nothing), identity and label lane. */
 static gboolean
-classify (Ctx     *c,
+classify (Ctx       *c,
           IlLaneKind kind,
-          guint32  lane,
-          guint32  e,
-          int     *key,
-          guint   *ident,
-          guint32 *label)
+          guint32    lane,
+          guint32    e,
+          int       *key,
+          guint     *ident,
+          guint32   *label)
 {
-  const IlTrace *t = c->trace;
-
-  *label = IL_NO_LANE;
-  switch (kind)
-    {
-    case IL_LANE_THREAD:
-    case IL_LANE_TASK:
-      if (t->kind[e] != IL_EVENT_STATE)
-        return FALSE;
-      *key = t->value[e];
-      *ident = ident_of (c, lane);
-      return TRUE;
-    case IL_LANE_CORE:
-      if (t->kind[e] != IL_EVENT_CORE)
-        return FALSE;
-      *key = t->arg[e] == IL_NO_LANE ? -1 : IL_STATE_RUNNING;
-      *ident = ident_of (c, t->arg[e]);
-      *label = t->arg[e];
-      return TRUE;
-    case IL_LANE_GIL:
-      if (t->kind[e] == IL_EVENT_GIL_TAKE)
-        {
-          *key = IL_STATE_RUNNING;
-          *ident = ident_of (c, t->arg[e]);
-          *label = t->arg[e];
-          return TRUE;
-        }
-      if (t->kind[e] == IL_EVENT_GIL_DROP)
-        {
-          *key = -1;
-          *ident = 0;
-          return TRUE;
-        }
-      return FALSE;
-    case IL_LANE_LOOP:
-      switch (t->kind[e])
-        {
-        case IL_EVENT_LOOP_CALLBACK:
-          *key = t->arg[e] == IL_NO_LANE ? IL_STATE_READY : IL_STATE_RUNNING;
-          *ident = ident_of (c, t->arg[e]);
-          *label = t->arg[e];
-          return TRUE;
-        case IL_EVENT_LOOP_SELECT:
-          *key = IL_STATE_IDLE;
-          *ident = 0;
-          return TRUE;
-        case IL_EVENT_LOOP_ITER:
-        case IL_EVENT_LOOP_SELECT_END:
-        case IL_EVENT_LOOP_CALLBACK_END:
-          *key = IL_STATE_READY;  /* the loop's own bookkeeping */
-          *ident = 0;
-          return TRUE;
-        default:
-          return FALSE;
-        }
-    case IL_LANE_PROCESS:
-    case IL_LANE_COUNTER:
-    case IL_N_LANE_KINDS:
-    default:
-      return FALSE;
-    }
+  if (!il_lod_classify (c->trace, kind, e, key, label))
+    return FALSE;
+  /* Task and thread lanes wear their own colour; cores, the GIL and the
+   * loop the colour of whoever they run. */
+  *ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? lane : *label);
+  return TRUE;
 }
 
 /* First position at or after `from` in a lane's index whose event time is
@@ -317,8 +346,14 @@ draw_state_lane (Ctx         *c,
 
   if (hi - lo > 4 * width)
     {
-      /* Far more events than pixels: sample the lane once per column. */
+      /* Far more events than pixels: sample the lane once per column,
+       * from the level of detail when there is one (an array read per
+       * column), else by searching the lane. */
       guint cursor = lo > 0 ? lo - 1 : 0;
+      int level = c->p->lod != NULL ? il_lod_level_for ((double) c->p->viewport.span / width) : -1;
+      gsize n_cells = 0;
+      const guint64 *cells = level >= 0 ? il_lod_cache_lookup (c->p->lod, t, row->lane, level, &n_cells) : NULL;
+
       for (int col = 0; col < (int) ceil (width); col++)
         {
           gint64 ta = il_viewport_x_to_time (&c->p->viewport, col);
@@ -330,19 +365,28 @@ draw_state_lane (Ctx         *c,
 
           if (tm > c->upto)
             break;
-          /* The interval going on at tm began with the last classifying
-           * event at or before it: one binary search, a short scan back. */
-          {
-            guint p;
-            cursor = gallop (t, v, idx->len, cursor, tm + 1);
-            p = cursor;
-            for (guint k = 0; p > 0 && k < 64; k++, p--)
-              if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
-                break;
-          }
+          if (cells != NULL && tm >= 0 && (gsize) (tm >> level) < n_cells)
+            {
+              guint64 cell = cells[tm >> level];
+              key = il_lod_cell_key (cell);
+              label = il_lod_cell_label (cell);
+              ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? row->lane : label);
+            }
+          else
+            {
+              /* The interval going on at tm began with the last classifying
+               * event at or before it: one binary search, a short scan back. */
+              guint p;
+              cursor = gallop (t, v, idx->len, cursor, tm + 1);
+              p = cursor;
+              for (guint k = 0; p > 0 && k < 64; k++, p--)
+                if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
+                  break;
+            }
           run_add (c, &run, ta, tb, key, ident, label);
         }
       run_flush (c, &run);
+      bars_flush (c);
       return;
     }
 
@@ -375,6 +419,7 @@ draw_state_lane (Ctx         *c,
       }
     run_add (c, &run, since, MIN (c->t_hi, c->upto), key, ident, label);
     run_flush (c, &run);
+    bars_flush (c);
   }
 }
 
@@ -982,6 +1027,9 @@ il_render_timeline (cairo_t              *cr,
   c.t_hi = il_viewport_x_to_time (&p->viewport, p->viewport.width);
   c.upto = MIN (p->now, p->trace->end_time);
   c.text = pango_cairo_create_layout (cr);
+  c.bars = g_array_new (FALSE, FALSE, sizeof (Bar));
+  c.sorted = g_array_new (FALSE, FALSE, sizeof (Bar));
+  c.labels = g_array_new (FALSE, FALSE, sizeof (Bar));
 
   cairo_save (cr);
   il_theme_set_source (cr, &p->theme->background);
@@ -1116,6 +1164,9 @@ il_render_timeline (cairo_t              *cr,
     }
 
   g_object_unref (c.text);
+  g_array_unref (c.bars);
+  g_array_unref (c.sorted);
+  g_array_unref (c.labels);
   return c.prims;
 }
 

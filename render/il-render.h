@@ -15,6 +15,7 @@
 
 #include <cairo.h>
 
+#include "il-lod.h"
 #include "il-theme.h"
 #include "il-trace.h"
 #include "il-view.h"
@@ -36,6 +37,7 @@ typedef struct {
   guint32         hover_lane;   /* IL_NO_LANE for none */
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
+  IlLodCache     *lod;          /* level of detail kept between frames, or NULL */
 } IlRenderParams;
 
 void    il_render_params_init (IlRenderParams *params,

@@ -133,6 +133,8 @@ il_theme_identity (const IlTheme *theme,
   return &theme->identity[identity % IL_THEME_N_IDENTITY];
 }
 
+#define HATCH_TILE 256  /* a multiple of the hatching's 8 px period */
+
 /* A repeating tile: the state colour, light, with darker stripes.
  * Diagonal stripes for waiting for the GIL, a cross for blocked. */
 static cairo_pattern_t *
@@ -165,7 +167,25 @@ make_hatch (const IlColour *c,
   pattern = cairo_pattern_create_for_surface (tile);
   cairo_pattern_set_extend (pattern, CAIRO_EXTEND_REPEAT);
   cairo_surface_destroy (tile);
-  return pattern;
+
+  /* The same hatching repeated over a larger tile: pixman fills a
+   * repeating source one tile at a time, so an 8×8 tile costs a composite
+   * per 8 pixels of every bar, and hatched bars (threads waiting for the
+   * GIL) are most of a busy run's area. */
+  {
+    cairo_surface_t *big = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, HATCH_TILE, HATCH_TILE);
+    cairo_pattern_t *tiled;
+
+    cr = cairo_create (big);
+    cairo_set_source (cr, pattern);
+    cairo_paint (cr);
+    cairo_destroy (cr);
+    cairo_pattern_destroy (pattern);
+    tiled = cairo_pattern_create_for_surface (big);
+    cairo_pattern_set_extend (tiled, CAIRO_EXTEND_REPEAT);
+    cairo_surface_destroy (big);
+    return tiled;
+  }
 }
 
 void

@@ -334,6 +334,67 @@ test_render_bounded (void)
   g_assert_cmpuint (prims, <=, (guint) p.viewport.width + 10);
 }
 
+/* The level of detail says what a lane shows at the start of each bucket,
+ * the same as searching the lane; it grows with a live trace and never
+ * hands one trace's cells to another. */
+static void
+test_lod (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+  g_autoptr(IlTrace) other = il_trace_new ();
+  g_autoptr(IlLodCache) lod = il_lod_cache_new ();
+  const guint64 *cells;
+  gsize n = 0;
+  int level = 17;   /* 131 µs buckets */
+
+  g_assert_cmpint (il_lod_level_for (1), ==, -1);
+  g_assert_cmpint (il_lod_level_for (2), ==, 1);
+  g_assert_cmpint (il_lod_level_for (1000), ==, 9);
+  g_assert_cmpint (il_lod_level_for (1024), ==, 10);
+
+  cells = il_lod_cache_lookup (lod, t, b, level, &n);
+  g_assert_nonnull (cells);
+  /* Buckets that start before the end of the run (12 ms). */
+  g_assert_cmpuint (n, ==, (IL_MSEC (12) - 1) / (1 << level) + 1);
+  for (gsize k = 0; k < n; k++)
+    {
+      gint64 at = (gint64) k << level;
+      IlState want = il_trace_state_at (t, b, at, NULL);
+      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, (int) want);
+    }
+  /* The GIL lane: holder as the label, nothing after the last drop. */
+  cells = il_lod_cache_lookup (lod, t, gil, level, &n);
+  for (gsize k = 0; k < n; k++)
+    {
+      gint64 at = (gint64) k << level;
+      guint32 holder = il_trace_gil_holder_at (t, gil, at);
+      g_assert_cmpuint (il_lod_cell_label (cells[k]), ==, holder);
+      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, holder == IL_NO_LANE ? -1 : IL_STATE_RUNNING);
+    }
+
+  /* The run goes on: the cells extend. */
+  il_trace_append (t, IL_MSEC (13), gil, IL_EVENT_GIL_TAKE, 0, 0, a);
+  il_trace_set_end_time (t, IL_MSEC (20));
+  cells = il_lod_cache_lookup (lod, t, gil, level, &n);
+  g_assert_cmpuint (n, ==, (IL_MSEC (20) - 1) / (1 << level) + 1);
+  g_assert_cmpuint (il_lod_cell_label (cells[IL_MSEC (12) >> level]), ==, IL_NO_LANE);
+  g_assert_cmpuint (il_lod_cell_label (cells[n - 1]), ==, a);
+
+  /* Too fine a level for a long run: none. */
+  g_assert_null (il_lod_cache_lookup (lod, t, gil, 2, &n));
+  g_assert_cmpuint (n, ==, 0);
+
+  /* Another trace starts afresh: its lane 0 has no events. */
+  il_trace_add_lane (other, IL_LANE_CORE, "Core 0", IL_NO_LANE, 0);
+  il_trace_set_end_time (other, IL_MSEC (1));
+  cells = il_lod_cache_lookup (lod, other, 0, 10, &n);
+  g_assert_nonnull (cells);
+  for (gsize k = 0; k < n; k++)
+    g_assert_cmpint (il_lod_cell_key (cells[k]), ==, -1);
+  g_assert_null (il_lod_cache_lookup (lod, other, 5, 10, &n));
+}
+
 static void
 test_export_formats (void)
 {
@@ -398,6 +459,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/next-event", test_next_event);
   g_test_add_func ("/render/gil-owner", test_render_gil_owner);
   g_test_add_func ("/render/bounded", test_render_bounded);
+  g_test_add_func ("/render/lod", test_lod);
   g_test_add_func ("/export/formats", test_export_formats);
   return g_test_run ();
 }

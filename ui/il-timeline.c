@@ -19,6 +19,7 @@ struct _IlTimeline
   gulong      trace_changed_id, progressed_id, extent_id;
 
   IlLayout   *layout;
+  IlLodCache *lod;           /* level of detail of dense lanes, kept across frames */
   IlViewport  viewport;
   double      scroll_y;
   gboolean    follow;        /* keep the playhead in view */
@@ -297,6 +298,7 @@ static void
 on_trace_changed (IlTimeline *self)
 {
   g_clear_pointer (&self->layout, il_layout_free);
+  il_lod_cache_clear (self->lod);
   self->has_selection = FALSE;
   ensure_layout (self);
   if (!self->user_moved)
@@ -575,6 +577,7 @@ il_timeline_snapshot (GtkWidget   *widget,
   p.show_playhead = TRUE;
   p.show_ruler = self->show_ruler;
   p.hover_lane = self->hover_lane;
+  p.lod = self->lod;
   if (self->has_selection)
     {
       p.selected_lane = self->selection.lane;
@@ -631,6 +634,7 @@ il_timeline_dispose (GObject *object)
     }
   g_clear_object (&self->session);
   g_clear_pointer (&self->layout, il_layout_free);
+  g_clear_pointer (&self->lod, il_lod_cache_free);
   G_OBJECT_CLASS (il_timeline_parent_class)->dispose (object);
 }
 
@@ -679,6 +683,7 @@ il_timeline_init (IlTimeline *self)
   GtkGesture *gesture;
 
   self->hover_lane = IL_NO_LANE;
+  self->lod = il_lod_cache_new ();
   self->follow = TRUE;
   self->show_ruler = TRUE;
   self->viewport.span = IL_MSEC (100);
