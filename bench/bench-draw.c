@@ -38,22 +38,25 @@ compare_doubles (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-/* Draws n frames the way the timeline widget does, with one level-of-detail
- * cache kept across them (the first frame fills it and is reported on its
- * own); prints the median and spread, and the median's ratio to the
- * baseline measured earlier in this run.  Returns the median in ms. */
+/* Draws n frames the way the timeline widget does, with one render cache
+ * (level of detail and tiles) kept across them — the first frame fills it
+ * and is reported on its own — or, not cached, the way the exporters do;
+ * prints the median and spread, and the median's ratio to the baseline
+ * measured earlier in this run.  Returns the median in ms. */
 static double
 frames (const char    *what,
         const IlTrace *trace,
         gint64         start,
         gint64         span,
         gint64         step,
+        gint64         now_step,
         guint          n,
+        gboolean       cached,
         double         baseline)
 {
   const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
   g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
-  g_autoptr(IlLodCache) lod = il_lod_cache_new ();
+  g_autoptr(IlRenderCache) cache = il_render_cache_new ();
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1600, 1000);
   double *ms = g_new (double, n + 1), median;
   guint prims = 0;
@@ -69,9 +72,10 @@ frames (const char    *what,
       p.viewport.span = span;
       p.viewport.width = 1600 - theme->gutter_width;
       p.height = 1000;
-      p.now = trace->end_time;
+      /* Playing: the playhead moves on by now_step a frame from half way. */
+      p.now = now_step > 0 ? trace->end_time / 2 + now_step * i : trace->end_time;
       p.show_playhead = TRUE;
-      p.lod = lod;
+      p.cache = cached ? cache : NULL;
       t0 = cpu_ms ();
       prims = il_render_timeline (cr, &p);
       cairo_surface_flush (surface);
@@ -81,7 +85,7 @@ frames (const char    *what,
   /* ms[0] is the cold frame; the rest are sorted. */
   qsort (ms + 1, n, sizeof *ms, compare_doubles);
   median = ms[1 + n / 2];
-  printf ("  %-30s %7.2f ms median  (%.2f–%.2f, p95 %.2f)  %5.2f× baseline  first %6.2f ms  %6u primitives\n",
+  printf ("  %-30s %7.2f ms median  (%.2f–%.2f, p95 %.2f)  %5.2f× baseline  first %6.2f ms  %6u drawn\n",
           what, median, ms[1], ms[n], ms[1 + (guint) ((n - 1) * 0.95)],
           baseline > 0 ? median / baseline : 1.0, ms[0], prims);
   g_free (ms);
@@ -182,17 +186,22 @@ main (int argc, char **argv)
           "%.1f ms of virtual time (simulated in %.2f s)\n",
           n_threads, n_steps, sim->n_events, il_trace_get_n_lanes (sim), sim->end_time / 1e6,
           (g_get_monotonic_time () - t0) / 1e6);
-  /* The baseline: a 20 ms range in the middle of the run. */
-  base = frames ("zoomed to 20 ms (baseline)", sim, sim->end_time / 2, IL_MSEC (20), 0, 30, 0);
-  frames ("whole run", sim, 0, sim->end_time, 0, 30, base);
-  frames ("zoomed to 200 µs", sim, sim->end_time / 2, IL_USEC (200), 0, 30, base);
-  frames ("panning at 1/3 of the run", sim, 0, sim->end_time / 3, sim->end_time / 180, 60, base);
+  /* The baseline: a 20 ms range in the middle of the run drawn without a
+   * cache, as the exporters draw: the same work on every machine. */
+  base = frames ("20 ms, no cache (baseline)", sim, sim->end_time / 2, IL_MSEC (20), 0, 0, 30, FALSE, 0);
+  frames ("whole run, no cache", sim, 0, sim->end_time, 0, 0, 30, FALSE, base);
+  frames ("whole run", sim, 0, sim->end_time, 0, 0, 30, TRUE, base);
+  frames ("zoomed to 20 ms", sim, sim->end_time / 2, IL_MSEC (20), 0, 0, 30, TRUE, base);
+  frames ("zoomed to 200 µs", sim, sim->end_time / 2, IL_USEC (200), 0, 0, 30, TRUE, base);
+  frames ("panning at 1/3 of the run", sim, 0, sim->end_time / 3, sim->end_time / 180, 0, 60, TRUE, base);
+  /* Playing at 1× and 60 fps: the playhead moves 16.7 ms a frame. */
+  frames ("playing, whole run in view", sim, 0, sim->end_time, 0, IL_USEC (16667), 60, TRUE, base);
 
   imp = imported (1000000);
   printf ("Imported-style: %" G_GSIZE_FORMAT " events (1,000,000 nested slices on 16 threads), %.1f ms\n",
           imp->n_events, imp->end_time / 1e6);
-  frames ("whole trace", imp, 0, imp->end_time, 0, 20, base);
-  frames ("zoomed to 1 ms", imp, imp->end_time / 2, IL_MSEC (1), 0, 30, base);
-  frames ("panning at 1/10 of the trace", imp, 0, imp->end_time / 10, imp->end_time / 200, 60, base);
+  frames ("whole trace", imp, 0, imp->end_time, 0, 0, 20, TRUE, base);
+  frames ("zoomed to 1 ms", imp, imp->end_time / 2, IL_MSEC (1), 0, 0, 30, TRUE, base);
+  frames ("panning at 1/10 of the trace", imp, 0, imp->end_time / 10, imp->end_time / 200, 0, 60, TRUE, base);
   return 0;
 }

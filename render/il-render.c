@@ -7,6 +7,20 @@
 
 #include "il-render.h"
 
+struct _IlRenderCache {
+  IlLodCache     *lod;
+  /* What every tile was drawn for; a change drops them all. */
+  IlTrace        *trace;
+  const IlTheme  *theme;
+  const IlLayout *layout;
+  guint           n_rows;
+  double          layout_height;
+  gint64          span;
+  double          width;
+  GHashTable     *tiles;   /* TileKey → Tile */
+  guint64         frame;
+};
+
 /* Distinct (state, identity) pairs one lane's bars are grouped by before
  * filling; a lane rarely has more than a dozen. */
 #define MAX_SOURCES 32
@@ -16,6 +30,14 @@ typedef struct {
   guint   source;       /* index into the Ctx's sources */
   guint32 label_lane;
 } Bar;
+
+/* A bar wide enough, perhaps with its neighbour in the next tile, to carry
+ * the name of what runs in it. */
+typedef struct {
+  double  x, w, y, h;
+  guint   ident;
+  guint32 label_lane;
+} Label;
 
 typedef struct {
   cairo_t              *cr;
@@ -33,6 +55,7 @@ typedef struct {
   GArray               *bars;       /* of Bar */
   GArray               *sorted;     /* of Bar, scratch */
   GArray               *labels;     /* of Bar whose label_lane is named inside */
+  GArray               *label_out;  /* of Label: collected for the frame instead of drawn (tiles) */
   int                   source_key[MAX_SOURCES];
   guint                 source_ident[MAX_SOURCES];
   guint                 n_sources;
@@ -96,6 +119,21 @@ contrast_text (const IlColour *bg)
   return lum > 0.55 ? &dark : &light;
 }
 
+static void
+draw_label (Ctx         *c,
+            const Label *l)
+{
+  if (l->w <= 30)
+    return;
+  set_text (c, il_trace_get_lane (c->trace, l->label_lane)->name, 0.85);
+  if (text_width (c) + 6 < l->w)
+    {
+      double tx = MAX (l->x, c->plot_x) + 3;
+      if (tx + text_width (c) + 3 < l->x + l->w)
+        draw_text (c, tx, l->y + l->h / 2, contrast_text (il_theme_identity (c->theme, l->ident)));
+    }
+}
+
 /* Fills the lane's bars with one fill per source instead of one per bar:
  * at a whole-run zoom a lane is a bar per pixel column, and cairo's cost
  * per fill (source, clip, composite setup) dwarfs painting a 1-px column.
@@ -151,16 +189,12 @@ bars_flush (Ctx *c)
   for (guint i = 0; i < c->labels->len; i++)
     {
       const Bar *b = &g_array_index (c->labels, Bar, i);
-      const char *name = il_trace_get_lane (c->trace, b->label_lane)->name;
+      Label l = { b->x, b->w, b->y, b->h, c->source_ident[b->source], b->label_lane };
 
-      set_text (c, name, 0.85);
-      if (text_width (c) + 6 < b->w)
-        {
-          double tx = MAX (b->x, c->plot_x) + 3;
-          if (tx + text_width (c) + 3 < b->x + b->w)
-            draw_text (c, tx, b->y + b->h / 2,
-                       contrast_text (il_theme_identity (c->theme, c->source_ident[b->source])));
-        }
+      if (c->label_out != NULL)
+        g_array_append_val (c->label_out, l);
+      else
+        draw_label (c, &l);
     }
 
   g_array_set_size (c->bars, 0);
@@ -206,8 +240,9 @@ run_flush (Ctx *c,
   g_array_append_val (c->bars, bar);
   c->prims++;
 
+  /* A tile keeps narrow ones too: the bar may go on in the next tile. */
   if (r->label_lane != IL_NO_LANE && r->key == IL_STATE_RUNNING
-      && r->label_lane < il_trace_get_n_lanes (c->trace) && bar.w > 30)
+      && r->label_lane < il_trace_get_n_lanes (c->trace) && (bar.w > 30 || c->label_out != NULL))
     g_array_append_val (c->labels, bar);
 }
 
@@ -350,9 +385,10 @@ draw_state_lane (Ctx         *c,
        * from the level of detail when there is one (an array read per
        * column), else by searching the lane. */
       guint cursor = lo > 0 ? lo - 1 : 0;
-      int level = c->p->lod != NULL ? il_lod_level_for ((double) c->p->viewport.span / width) : -1;
+      IlLodCache *lod = c->p->cache != NULL ? c->p->cache->lod : NULL;
+      int level = lod != NULL ? il_lod_level_for ((double) c->p->viewport.span / width) : -1;
       gsize n_cells = 0;
-      const guint64 *cells = level >= 0 ? il_lod_cache_lookup (c->p->lod, t, row->lane, level, &n_cells) : NULL;
+      const guint64 *cells = level >= 0 ? il_lod_cache_lookup (lod, t, row->lane, level, &n_cells) : NULL;
 
       for (int col = 0; col < (int) ceil (width); col++)
         {
@@ -436,6 +472,18 @@ triangle (cairo_t *cr,
   cairo_close_path (cr);
 }
 
+/* Marks would merge into noise when the lane has more events in view than
+ * twice the pixels: zoom in to see them. */
+static gboolean
+marks_visible (Ctx         *c,
+               const IlRow *row)
+{
+  guint lo, hi;
+
+  lane_range (c, row->lane, &lo, &hi);
+  return hi - lo <= 2 * c->p->viewport.width;
+}
+
 /* Marks on top of the bars: GIL drop requests, forced switches and the
  * waiting threads; loop iterations and queue depth; task marks. */
 static void
@@ -454,8 +502,6 @@ draw_marks (Ctx         *c,
   int last_col = G_MININT;
 
   lane_range (c, row->lane, &lo, &hi);
-  if (hi - lo > 2 * c->p->viewport.width)
-    return;  /* marks would merge into noise; zoom in to see them */
 
   if (kind == IL_LANE_GIL)
     {
@@ -984,6 +1030,276 @@ draw_grid (Ctx    *c,
   cairo_stroke (c->cr);
 }
 
+/* ------------------------------------------------------------ tile cache */
+
+/* State lanes are drawn into tiles of TILE_W pixel columns on a grid fixed
+ * in time at the current zoom (column g covers [g, g + 1) × ns per pixel),
+ * kept between frames and painted at whole-pixel offsets.  Panning then
+ * draws only the tiles that scroll into view, a static view draws nothing
+ * but the tiles' paint, and playing redraws only the tile of each lane
+ * that holds the playhead: everything before it is final.  Names inside
+ * bars are kept with the tiles and drawn per frame, joined across tile
+ * edges, so a long bar is named once. */
+#define TILE_W 256
+#define TILE_MARGIN_PX 16    /* marks reach this far past their event */
+#define MAX_TILES 768        /* about 17 MB at the default lane height */
+
+typedef struct {
+  guint32 lane;
+  gint64  k;
+} TileKey;
+
+typedef struct {
+  cairo_surface_t *surface;
+  gint64   upto;        /* the playhead it was drawn for */
+  gsize    n_events;    /* the trace's size then */
+  gboolean marks;       /* drawn with marks */
+  guint64  used;        /* frame it was last painted in */
+  GArray  *labels;      /* of Label, tile coordinates */
+} Tile;
+
+
+static guint
+tile_key_hash (gconstpointer p)
+{
+  const TileKey *k = p;
+  return (guint) (k->lane * 2654435761u) ^ (guint) k->k ^ (guint) (k->k >> 32);
+}
+
+static gboolean
+tile_key_equal (gconstpointer a,
+                gconstpointer b)
+{
+  const TileKey *x = a, *y = b;
+  return x->lane == y->lane && x->k == y->k;
+}
+
+static void
+tile_free (gpointer data)
+{
+  Tile *tile = data;
+
+  g_clear_pointer (&tile->surface, cairo_surface_destroy);
+  g_array_unref (tile->labels);
+  g_free (tile);
+}
+
+IlRenderCache *
+il_render_cache_new (void)
+{
+  IlRenderCache *cache = g_new0 (IlRenderCache, 1);
+
+  cache->lod = il_lod_cache_new ();
+  cache->tiles = g_hash_table_new_full (tile_key_hash, tile_key_equal, g_free, tile_free);
+  return cache;
+}
+
+void
+il_render_cache_clear (IlRenderCache *cache)
+{
+  g_return_if_fail (cache != NULL);
+  il_lod_cache_clear (cache->lod);
+  g_hash_table_remove_all (cache->tiles);
+  g_clear_pointer (&cache->trace, il_trace_unref);
+  cache->theme = NULL;
+  cache->layout = NULL;
+}
+
+void
+il_render_cache_free (IlRenderCache *cache)
+{
+  if (cache == NULL)
+    return;
+  il_render_cache_clear (cache);
+  il_lod_cache_free (cache->lod);
+  g_hash_table_destroy (cache->tiles);
+  g_free (cache);
+}
+
+/* Drops the tiles if they were drawn for anything else than this frame's
+ * trace, theme, layout and zoom. */
+static void
+cache_validate (IlRenderCache        *cache,
+                const IlRenderParams *p)
+{
+  if (cache->trace != p->trace || cache->theme != p->theme || cache->layout != p->layout
+      || cache->n_rows != p->layout->rows->len || cache->layout_height != p->layout->height
+      || cache->span != p->viewport.span || cache->width != p->viewport.width)
+    {
+      g_hash_table_remove_all (cache->tiles);
+      if (cache->trace != p->trace)
+        {
+          g_clear_pointer (&cache->trace, il_trace_unref);
+          cache->trace = il_trace_ref ((IlTrace *) p->trace);
+        }
+      cache->theme = p->theme;
+      cache->layout = p->layout;
+      cache->n_rows = p->layout->rows->len;
+      cache->layout_height = p->layout->height;
+      cache->span = p->viewport.span;
+      cache->width = p->viewport.width;
+    }
+}
+
+static void
+cache_evict (IlRenderCache *cache)
+{
+  GHashTableIter iter;
+  Tile *tile;
+
+  if (g_hash_table_size (cache->tiles) <= MAX_TILES)
+    return;
+  g_hash_table_iter_init (&iter, cache->tiles);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &tile))
+    if (tile->used != cache->frame)
+      g_hash_table_iter_remove (&iter);
+}
+
+static inline gint64
+tile_start (double ns_per_px,
+            gint64 k)
+{
+  return (gint64) floor ((double) k * TILE_W * ns_per_px);
+}
+
+static void
+render_tile (Ctx         *c,
+             const IlRow *row,
+             Tile        *tile,
+             gint64       k,
+             gboolean     marks)
+{
+  double npp = (double) c->p->viewport.span / c->p->viewport.width;
+  gint64 t0 = tile_start (npp, k), t1 = tile_start (npp, k + 1);
+  IlRenderParams sub = *c->p;
+  Ctx tc = { 0 };
+  cairo_t *cr;
+
+  if (tile->surface == NULL)
+    tile->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, TILE_W, (int) ceil (row->height));
+  cr = cairo_create (tile->surface);
+  cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
+  cairo_paint (cr);
+  cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+
+  sub.viewport.start = t0;
+  sub.viewport.span = MAX (t1 - t0, 1);
+  sub.viewport.width = TILE_W;
+  tc.cr = cr;
+  tc.p = &sub;
+  tc.trace = c->trace;
+  tc.theme = c->theme;
+  tc.plot_x = 0;
+  tc.lanes_y = -row->y;
+  tc.t_lo = MAX (0, t0);
+  tc.t_hi = il_viewport_x_to_time (&sub.viewport, TILE_W);
+  tc.upto = c->upto;
+  tc.text = pango_cairo_create_layout (cr);
+  tc.bars = c->bars;
+  tc.sorted = c->sorted;
+  tc.labels = c->labels;
+  g_array_set_size (tile->labels, 0);
+  tc.label_out = tile->labels;
+
+  draw_state_lane (&tc, row, 0);
+  if (marks)
+    {
+      /* Marks of events just outside reach into the tile. */
+      gint64 margin = (gint64) ceil (TILE_MARGIN_PX * npp);
+      tc.t_lo = MAX (0, t0 - margin);
+      tc.t_hi += margin;
+      draw_marks (&tc, row, 0);
+    }
+  c->prims += tc.prims;
+
+  g_object_unref (tc.text);
+  cairo_destroy (cr);
+  cairo_surface_flush (tile->surface);
+  tile->upto = c->upto;
+  tile->n_events = c->trace->n_events;
+  tile->marks = marks;
+}
+
+/* Paints a state lane from its tiles, drawing those missing or out of date. */
+static void
+draw_state_lane_tiled (Ctx         *c,
+                       const IlRow *row,
+                       double       y)
+{
+  IlRenderCache *cache = c->p->cache;
+  const IlViewport *vp = &c->p->viewport;
+  double npp = (double) vp->span / vp->width;
+  gint64 g0 = (gint64) floor ((double) vp->start / npp);
+  gint64 g1 = (gint64) floor ((double) (vp->start + vp->span) / npp);
+  gint64 k0 = g0 >= 0 ? g0 / TILE_W : -((-g0 + TILE_W - 1) / TILE_W);
+  gint64 k1 = g1 >= 0 ? g1 / TILE_W : -((-g1 + TILE_W - 1) / TILE_W);
+  gboolean marks = marks_visible (c, row);
+  gint64 margin = (gint64) ceil (TILE_MARGIN_PX * npp);
+  double ty = round (y);
+  g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (Label));
+
+  for (gint64 k = k0; k <= k1; k++)
+    {
+      TileKey key = { row->lane, k };
+      gint64 t0 = tile_start (npp, k), t1 = tile_start (npp, k + 1);
+      double tx = round (c->plot_x + il_viewport_time_to_x (vp, t0));
+      Tile *tile;
+      gboolean valid;
+
+      if (t1 + margin < 0 || t0 - margin > c->upto)
+        continue;   /* nothing there yet */
+      tile = g_hash_table_lookup (cache->tiles, &key);
+      if (tile == NULL)
+        {
+          tile = g_new0 (Tile, 1);
+          tile->labels = g_array_new (FALSE, FALSE, sizeof (Label));
+          tile->upto = -1;
+          g_hash_table_insert (cache->tiles, g_memdup2 (&key, sizeof key), tile);
+          valid = FALSE;
+        }
+      else if (tile->marks != marks)
+        valid = FALSE;
+      else if (tile->upto > t1 + margin)
+        /* Drawn complete: valid while the playhead stays past it. */
+        valid = c->upto > t1 + margin;
+      else
+        valid = tile->upto == c->upto && tile->n_events == c->trace->n_events;
+      if (!valid)
+        render_tile (c, row, tile, k, marks);
+      tile->used = cache->frame;
+
+      cairo_set_source_surface (c->cr, tile->surface, tx, ty);
+      cairo_pattern_set_filter (cairo_get_source (c->cr), CAIRO_FILTER_NEAREST);
+      cairo_rectangle (c->cr, tx, ty, TILE_W, cairo_image_surface_get_height (tile->surface));
+      cairo_fill (c->cr);
+
+      /* Names: join a bar cut by the tile edge with its other part. */
+      for (guint i = 0; i < tile->labels->len; i++)
+        {
+          Label l = g_array_index (tile->labels, Label, i);
+          Label *last = labels->len > 0 ? &g_array_index (labels, Label, labels->len - 1) : NULL;
+
+          l.x += tx;
+          l.y += ty;
+          if (last != NULL && last->label_lane == l.label_lane && last->ident == l.ident
+              && fabs (last->x + last->w - l.x) < 0.5)
+            last->w = l.x + l.w - last->x;
+          else
+            g_array_append_val (labels, l);
+        }
+    }
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      Label *l = &g_array_index (labels, Label, i);
+      double x0 = MAX (l->x, c->plot_x), x1 = MIN (l->x + l->w, c->plot_x + vp->width);
+
+      l->x = x0;
+      l->w = x1 - x0;
+      draw_label (c, l);
+    }
+}
+
 void
 il_render_params_init (IlRenderParams *params,
                        const IlTrace  *trace,
@@ -1012,6 +1328,7 @@ il_render_timeline (cairo_t              *cr,
   Ctx c = { 0 };
   const IlLayout *layout = p->layout;
   double top, bottom;
+  gboolean use_tiles;
 
   g_return_val_if_fail (p->trace != NULL && p->layout != NULL && p->theme != NULL, 0);
 
@@ -1030,6 +1347,14 @@ il_render_timeline (cairo_t              *cr,
   c.bars = g_array_new (FALSE, FALSE, sizeof (Bar));
   c.sorted = g_array_new (FALSE, FALSE, sizeof (Bar));
   c.labels = g_array_new (FALSE, FALSE, sizeof (Bar));
+
+  /* Tiles need a time grid of at least a nanosecond per pixel. */
+  use_tiles = p->cache != NULL && p->viewport.span >= p->viewport.width;
+  if (use_tiles)
+    {
+      p->cache->frame++;
+      cache_validate (p->cache, p);
+    }
 
   cairo_save (cr);
   il_theme_set_source (cr, &p->theme->background);
@@ -1086,9 +1411,15 @@ il_render_timeline (cairo_t              *cr,
       else if ((lane->kind == IL_LANE_THREAD || lane->kind == IL_LANE_TASK)
                && il_trace_lane_has_slices (p->trace, row->lane))
         draw_slice_lane (&c, row, y);
+      else if (use_tiles)
+        {
+          draw_state_lane_tiled (&c, row, y);
+          continue;
+        }
       else
         draw_state_lane (&c, row, y);
-      draw_marks (&c, row, y);
+      if (marks_visible (&c, row))
+        draw_marks (&c, row, y);
     }
 
   if (p->selected_lane != IL_NO_LANE && p->selected_start >= 0
@@ -1167,6 +1498,8 @@ il_render_timeline (cairo_t              *cr,
   g_array_unref (c.bars);
   g_array_unref (c.sorted);
   g_array_unref (c.labels);
+  if (use_tiles)
+    cache_evict (p->cache);
   return c.prims;
 }
 

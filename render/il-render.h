@@ -22,6 +22,18 @@
 
 G_BEGIN_DECLS
 
+/* What a widget keeps between frames: the level of detail of dense lanes
+ * and state lanes drawn in tiles (see il-render.c).  Drawn for one trace,
+ * theme, layout and zoom at a time; it notices when they change, and
+ * il_render_cache_clear() lets go of the trace early. */
+typedef struct _IlRenderCache IlRenderCache;
+
+IlRenderCache *il_render_cache_new   (void);
+void           il_render_cache_free  (IlRenderCache *cache);
+void           il_render_cache_clear (IlRenderCache *cache);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlRenderCache, il_render_cache_free)
+
 typedef struct {
   const IlTrace  *trace;
   const IlLayout *layout;
@@ -37,7 +49,7 @@ typedef struct {
   guint32         hover_lane;   /* IL_NO_LANE for none */
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
-  IlLodCache     *lod;          /* level of detail kept between frames, or NULL */
+  IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
 } IlRenderParams;
 
 void    il_render_params_init (IlRenderParams *params,

@@ -395,6 +395,113 @@ test_lod (void)
   g_assert_null (il_lod_cache_lookup (lod, other, 5, 10, &n));
 }
 
+/* Draws the convoy lesson's run at several views and playheads, without a
+ * cache and through one render cache kept across the frames (tiles drawn,
+ * then reused), and returns the largest share of 8×8 blocks that differ.
+ * Tiles sit on a time grid and are painted at whole pixels, so a bar edge
+ * may move by a pixel and hatching moves with the bars; nothing more. */
+static double
+cached_difference (const IlTrace *trace,
+                   IlThemeKind    theme_kind,
+                   int            width,
+                   int            height)
+{
+  const IlTheme *theme = il_theme_get (theme_kind);
+  g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
+  g_autoptr(IlRenderCache) cache = il_render_cache_new ();
+  cairo_surface_t *direct = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  cairo_surface_t *cached = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  struct { gint64 start, span, now; } views[] = {
+    { 0, trace->end_time, trace->end_time },
+    { 0, trace->end_time, trace->end_time / 3 },        /* playing: part drawn */
+    { 0, trace->end_time, trace->end_time / 3 + 1000 }, /* and a frame later */
+    { trace->end_time / 4, trace->end_time / 3, G_MAXINT64 },
+    { trace->end_time / 4 + trace->end_time / 50, trace->end_time / 3, G_MAXINT64 }, /* panned */
+    { 0, trace->end_time, trace->end_time },            /* back: tiles from before */
+  };
+  double worst = 0;
+
+  for (guint v = 0; v < G_N_ELEMENTS (views); v++)
+    {
+      guint differ = 0;
+
+      for (guint pass = 0; pass < 2; pass++)
+        {
+          cairo_surface_t *target = pass == 0 ? direct : cached;
+          cairo_t *cr = cairo_create (target);
+          IlRenderParams p;
+
+          il_render_params_init (&p, trace, layout, theme);
+          p.viewport.start = views[v].start;
+          p.viewport.span = views[v].span;
+          p.viewport.width = width - theme->gutter_width;
+          p.height = height;
+          p.now = views[v].now;
+          p.show_playhead = TRUE;
+          p.cache = pass == 0 ? NULL : cache;
+          il_render_timeline (cr, &p);
+          cairo_destroy (cr);
+          cairo_surface_flush (target);
+        }
+      /* Compared in 8×8 blocks (the hatching's period), so that a shift
+       * of an edge by a pixel or of the hatching's phase does not count
+       * but a missing or wrong bar does. */
+      for (int by = 0; by + 8 <= height; by += 8)
+        for (int bx = 0; bx + 8 <= width; bx += 8)
+          {
+            int sum[2][3] = { { 0 } };
+            for (int y = by; y < by + 8; y++)
+              for (int x = bx; x < bx + 8; x++)
+                for (int s = 0; s < 2; s++)
+                  {
+                    guint32 px = pixel_at (s == 0 ? direct : cached, x, y);
+                    sum[s][0] += px >> 16;
+                    sum[s][1] += (px >> 8) & 0xff;
+                    sum[s][2] += px & 0xff;
+                  }
+            for (int ch = 0; ch < 3; ch++)
+              if (ABS (sum[0][ch] - sum[1][ch]) > 64 * 40)
+                {
+                  differ++;
+                  break;
+                }
+          }
+      worst = MAX (worst, (double) differ / ((width / 8) * (height / 8)));
+      g_test_message ("view %u: %.3f %% of 8x8 blocks differ", v, 100.0 * differ / ((width / 8) * (height / 8)));
+      if (g_getenv ("IL_TEST_DUMP") != NULL)
+        {
+          g_autofree char *a = g_strdup_printf ("/tmp/il-direct-%u.png", v);
+          g_autofree char *b = g_strdup_printf ("/tmp/il-cached-%u.png", v);
+          cairo_surface_write_to_png (direct, a);
+          cairo_surface_write_to_png (cached, b);
+        }
+    }
+  cairo_surface_destroy (direct);
+  cairo_surface_destroy (cached);
+  return worst;
+}
+
+static void
+test_render_cached (void)
+{
+  g_autofree char *lesson = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons",
+                                              "07-convoy-effect.json", NULL);
+  g_autoptr(IlScenario) s = il_scenario_load_file (lesson, NULL);
+  IlRunConfig config;
+  g_autoptr(IlTrace) trace = NULL;
+  double differ;
+
+  g_assert_nonnull (s);
+  il_run_config_from_scenario (&config, s);
+  trace = il_simulate (s, &config, NULL);
+  differ = cached_difference (trace, IL_THEME_LIGHT, 1200, 700);
+  g_test_message ("light: %.3f %% of blocks differ", differ * 100);
+  g_assert_cmpfloat (differ, <, 0.005);
+  differ = cached_difference (trace, IL_THEME_PRESENTER, 1000, 600);
+  g_test_message ("presenter: %.3f %% of blocks differ", differ * 100);
+  g_assert_cmpfloat (differ, <, 0.005);
+}
+
 static void
 test_export_formats (void)
 {
@@ -460,6 +567,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/gil-owner", test_render_gil_owner);
   g_test_add_func ("/render/bounded", test_render_bounded);
   g_test_add_func ("/render/lod", test_lod);
+  g_test_add_func ("/render/cached", test_render_cached);
   g_test_add_func ("/export/formats", test_export_formats);
   return g_test_run ();
 }

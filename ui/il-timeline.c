@@ -19,7 +19,7 @@ struct _IlTimeline
   gulong      trace_changed_id, progressed_id, extent_id;
 
   IlLayout   *layout;
-  IlLodCache *lod;           /* level of detail of dense lanes, kept across frames */
+  IlRenderCache *cache;      /* level of detail and tiles, kept across frames */
   IlViewport  viewport;
   double      scroll_y;
   gboolean    follow;        /* keep the playhead in view */
@@ -298,7 +298,7 @@ static void
 on_trace_changed (IlTimeline *self)
 {
   g_clear_pointer (&self->layout, il_layout_free);
-  il_lod_cache_clear (self->lod);
+  il_render_cache_clear (self->cache);
   self->has_selection = FALSE;
   ensure_layout (self);
   if (!self->user_moved)
@@ -577,7 +577,7 @@ il_timeline_snapshot (GtkWidget   *widget,
   p.show_playhead = TRUE;
   p.show_ruler = self->show_ruler;
   p.hover_lane = self->hover_lane;
-  p.lod = self->lod;
+  p.cache = self->cache;
   if (self->has_selection)
     {
       p.selected_lane = self->selection.lane;
@@ -618,6 +618,7 @@ static void
 on_style_changed (IlTimeline *self)
 {
   g_clear_pointer (&self->layout, il_layout_free);
+  il_render_cache_clear (self->cache);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -634,7 +635,7 @@ il_timeline_dispose (GObject *object)
     }
   g_clear_object (&self->session);
   g_clear_pointer (&self->layout, il_layout_free);
-  g_clear_pointer (&self->lod, il_lod_cache_free);
+  g_clear_pointer (&self->cache, il_render_cache_free);
   G_OBJECT_CLASS (il_timeline_parent_class)->dispose (object);
 }
 
@@ -683,7 +684,7 @@ il_timeline_init (IlTimeline *self)
   GtkGesture *gesture;
 
   self->hover_lane = IL_NO_LANE;
-  self->lod = il_lod_cache_new ();
+  self->cache = il_render_cache_new ();
   self->follow = TRUE;
   self->show_ruler = TRUE;
   self->viewport.span = IL_MSEC (100);
