@@ -36,6 +36,7 @@ struct _IlWindow
   GtkWidget   *header;
   GtkWidget   *toolbar;
   GtkWidget   *lessons_button;
+  GtkWidget   *menu_button;
   GtkWidget   *lessons_list;
   GtkWidget   *lessons_search;
   GtkWidget   *mode_dropdown;
@@ -56,10 +57,13 @@ struct _IlWindow
   GtkWidget   *main_stack;       /* "timeline" or "compare" */
   GtkWidget   *compare_button;
   GtkWidget   *compare_view;
+  GtkWidget   *timeline_box;     /* the timeline above the legend */
   GtkWidget   *timeline;
   GtkWidget   *legend;
   GtkWidget   *side_stack;
+  GtkWidget   *lesson_bin;
   GtkWidget   *lesson_panel;
+  GtkWidget   *stats_scroller;
   GtkWidget   *stats_panel;
   GtkWidget   *details_view;
   AdwToastOverlay *toasts;

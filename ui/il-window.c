@@ -13,8 +13,6 @@
 
 G_DEFINE_FINAL_TYPE (IlWindow, il_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static const char *mode_labels[] = { "Sequential", "asyncio", "Threads (GIL)", "Free-threading", "Processes", NULL };
-
 /* ------------------------------------------------------------- helpers */
 
 void
@@ -346,40 +344,6 @@ on_scrubbed (IlWindow *self)
 
 /* ----------------------------------------------------------- construction */
 
-static GtkWidget *
-icon_button (const char *icon,
-             const char *action,
-             const char *tooltip)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
-  gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
-  gtk_widget_add_css_class (button, "flat");
-  return button;
-}
-
-static GtkWidget *
-labelled_spin (GtkWidget  *box,
-               const char *mnemonic,
-               const char *tooltip,
-               double      min,
-               double      max,
-               double      step,
-               guint       digits)
-{
-  GtkWidget *label = gtk_label_new_with_mnemonic (mnemonic);
-  GtkWidget *spin = gtk_spin_button_new_with_range (min, max, step);
-
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
-  gtk_widget_set_tooltip_text (spin, tooltip);
-  gtk_widget_set_tooltip_text (label, tooltip);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_box_append (GTK_BOX (box), spin);
-  return spin;
-}
-
 static GMenuModel *
 build_primary_menu (void)
 {
@@ -423,6 +387,7 @@ il_window_dispose (GObject *object)
     }
   if (self->session != NULL)
     il_session_set_playing (self->session, FALSE);
+  gtk_widget_dispose_template (GTK_WIDGET (self), IL_TYPE_WINDOW);
   G_OBJECT_CLASS (il_window_parent_class)->dispose (object);
 }
 
@@ -443,9 +408,45 @@ static void
 il_window_class_init (IlWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = il_window_dispose;
   object_class->finalize = il_window_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/interleave/Interleave/ui/il-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, title);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, header);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, toolbar);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, lessons_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, mode_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, play_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, speed_scale);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, speed_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, cores_spin);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, workers_spin);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, interval_spin);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, scrubber);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, error_revealer);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_revealer);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_bar);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, compare_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, timeline_box);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, legend);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, side_stack);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, lesson_bin);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, stats_scroller);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, details_view);
+  gtk_widget_class_bind_template_callback (widget_class, on_mode_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_speed_scale_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_spin_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_scrubbed);
 
   _il_window_class_actions_init (klass);
 }
@@ -453,207 +454,33 @@ il_window_class_init (IlWindowClass *klass)
 static void
 il_window_init (IlWindow *self)
 {
-  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *main_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *switcher;
-  GtkWidget *menu_button;
-  GtkWidget *open_button;
-  GtkWidget *scroller;
   GtkDropTarget *drop;
   GtkEventController *keys;
   g_autoptr(GMenuModel) menu = build_primary_menu ();
 
+  /* Before the template: its signal handlers read the session. */
   self->session = il_session_new ();
+  self->updating = TRUE;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->updating = FALSE;
+
   self->lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) il_scenario_free);
   self->lesson_names = g_ptr_array_new_with_free_func (g_free);
   _il_window_load_lessons (self);
 
-  gtk_window_set_title (GTK_WINDOW (self), "Interleave");
-  gtk_window_set_default_size (GTK_WINDOW (self), 1440, 900);
-
-  /* Header bar. */
-  self->header = adw_header_bar_new ();
-  self->title = ADW_WINDOW_TITLE (adw_window_title_new ("Interleave", NULL));
-  adw_header_bar_set_title_widget (ADW_HEADER_BAR (self->header), GTK_WIDGET (self->title));
-  self->lessons_button = gtk_menu_button_new ();
-  gtk_menu_button_set_label (GTK_MENU_BUTTON (self->lessons_button), "_Lessons");
-  gtk_menu_button_set_use_underline (GTK_MENU_BUTTON (self->lessons_button), TRUE);
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (self->lessons_button), _il_window_build_lessons_popover (self));
-  gtk_widget_set_tooltip_text (self->lessons_button, "Choose a built-in lesson (F9)");
-  adw_header_bar_pack_start (ADW_HEADER_BAR (self->header), self->lessons_button);
-  open_button = gtk_button_new_with_mnemonic ("_Open");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (open_button), "win.open");
-  gtk_widget_set_tooltip_text (open_button, "Open a scenario or a trace (Ctrl+O)");
-  adw_header_bar_pack_start (ADW_HEADER_BAR (self->header), open_button);
-  self->compare_button = gtk_toggle_button_new_with_mnemonic ("_Compare Modes");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->compare_button), "win.compare");
-  gtk_widget_set_tooltip_text (self->compare_button, "The same workload in every mode on one time axis (Ctrl+M)");
-  menu_button = gtk_menu_button_new ();
-  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu_button), "open-menu-symbolic");
-  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), menu);
-  gtk_menu_button_set_primary (GTK_MENU_BUTTON (menu_button), TRUE);
-  gtk_widget_set_tooltip_text (menu_button, "Main menu (F10)");
-  adw_header_bar_pack_end (ADW_HEADER_BAR (self->header), menu_button);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (self->header), self->compare_button);
-  gtk_box_append (GTK_BOX (outer), self->header);
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (self->menu_button), menu);
 
-  /* Transport bar. */
-  self->toolbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_add_css_class (self->toolbar, "toolbar");
-  {
-    GtkWidget *mode_label = gtk_label_new_with_mnemonic ("_Mode");
-    self->mode_dropdown = gtk_drop_down_new_from_strings (mode_labels);
-    gtk_label_set_mnemonic_widget (GTK_LABEL (mode_label), self->mode_dropdown);
-    gtk_widget_set_tooltip_text (self->mode_dropdown, "How Python runs the tasks (Ctrl+1 … Ctrl+5)");
-    gtk_box_append (GTK_BOX (self->toolbar), mode_label);
-    gtk_box_append (GTK_BOX (self->toolbar), self->mode_dropdown);
-    g_signal_connect_swapped (self->mode_dropdown, "notify::selected", G_CALLBACK (on_mode_selected), self);
-  }
-  gtk_box_append (GTK_BOX (self->toolbar), gtk_separator_new (GTK_ORIENTATION_VERTICAL));
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("media-skip-backward-symbolic", "win.restart", "Restart (Home)"));
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("go-previous-symbolic", "win.step-back", "Step back to the previous scheduling event (,)"));
-  self->play_button = icon_button ("media-playback-start-symbolic", "win.play-pause", "Play (Space)");
-  gtk_widget_remove_css_class (self->play_button, "flat");
-  gtk_widget_add_css_class (self->play_button, "suggested-action");
-  gtk_box_append (GTK_BOX (self->toolbar), self->play_button);
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("go-next-symbolic", "win.step-forward", "Step to the next scheduling event (.)"));
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("media-skip-forward-symbolic", "win.go-to-end", "Go to the end (End)"));
-  self->time_label = gtk_label_new ("0");
-  gtk_widget_add_css_class (self->time_label, "time-label");
-  gtk_widget_add_css_class (self->time_label, "numeric");
-  gtk_widget_set_tooltip_text (self->time_label, "Playhead / length of the run (virtual time)");
-  gtk_box_append (GTK_BOX (self->toolbar), self->time_label);
-
-  {
-    GtkWidget *label = gtk_label_new_with_mnemonic ("Spee_d");
-    self->speed_scale = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, -4, 0, 0.05);
-    gtk_scale_set_draw_value (GTK_SCALE (self->speed_scale), FALSE);
-    gtk_widget_set_size_request (self->speed_scale, 110, -1);
-    gtk_label_set_mnemonic_widget (GTK_LABEL (label), self->speed_scale);
-    gtk_widget_set_tooltip_text (self->speed_scale, "Playback speed: virtual time per real second ([ slower, ] faster)");
-    self->speed_label = gtk_label_new ("0.05×");
-    gtk_widget_add_css_class (self->speed_label, "numeric");
-    gtk_widget_set_size_request (self->speed_label, 56, -1);
-    gtk_box_append (GTK_BOX (self->toolbar), gtk_separator_new (GTK_ORIENTATION_VERTICAL));
-    gtk_box_append (GTK_BOX (self->toolbar), label);
-    gtk_box_append (GTK_BOX (self->toolbar), self->speed_scale);
-    gtk_box_append (GTK_BOX (self->toolbar), self->speed_label);
-    g_signal_connect_swapped (self->speed_scale, "value-changed", G_CALLBACK (on_speed_scale_changed), self);
-  }
-  gtk_box_append (GTK_BOX (self->toolbar), gtk_separator_new (GTK_ORIENTATION_VERTICAL));
-  self->cores_spin = labelled_spin (self->toolbar, "_Cores", "CPU cores of the simulated machine (Ctrl+Up / Ctrl+Down)", 1, 64, 1, 0);
-  self->workers_spin = labelled_spin (self->toolbar, "_Workers", "Pool size or concurrency limit (0: one thread/process/task each)", 0, 1000, 1, 0);
-  self->interval_spin = labelled_spin (self->toolbar, "_Interval ms", "sys.setswitchinterval(): how long a thread may keep the GIL when others wait", 0.1, 100, 0.5, 1);
-  g_signal_connect (self->cores_spin, "value-changed", G_CALLBACK (on_spin_changed), self);
-  g_signal_connect (self->workers_spin, "value-changed", G_CALLBACK (on_spin_changed), self);
-  g_signal_connect (self->interval_spin, "value-changed", G_CALLBACK (on_spin_changed), self);
-  {
-    GtkWidget *spacer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-    gtk_widget_set_hexpand (spacer, TRUE);
-    gtk_box_append (GTK_BOX (self->toolbar), spacer);
-  }
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("zoom-out-symbolic", "win.zoom-out", "Zoom out (Ctrl+−)"));
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("zoom-fit-best-symbolic", "win.zoom-fit", "Fit the whole run (Ctrl+0)"));
-  gtk_box_append (GTK_BOX (self->toolbar), icon_button ("zoom-in-symbolic", "win.zoom-in", "Zoom in (Ctrl+plus)"));
-  gtk_box_append (GTK_BOX (outer), self->toolbar);
-
-  /* The scrubber: jump anywhere in the run, backwards included. */
-  self->scrubber = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.001);
-  gtk_scale_set_draw_value (GTK_SCALE (self->scrubber), FALSE);
-  gtk_widget_set_margin_start (self->scrubber, 8);
-  gtk_widget_set_margin_end (self->scrubber, 8);
-  gtk_widget_set_tooltip_text (self->scrubber, "Playhead: drag to jump anywhere in the run");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->scrubber), GTK_ACCESSIBLE_PROPERTY_LABEL, "Playhead", -1);
-  g_signal_connect_swapped (self->scrubber, "value-changed", G_CALLBACK (on_scrubbed), self);
-  gtk_box_append (GTK_BOX (outer), self->scrubber);
-
-  /* Messages: engine errors, loading progress. */
-  self->error_revealer = gtk_revealer_new ();
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_widget_add_css_class (self->error_label, "error");
-  gtk_widget_set_margin_top (self->error_label, 6);
-  gtk_widget_set_margin_bottom (self->error_label, 6);
-  gtk_revealer_set_child (GTK_REVEALER (self->error_revealer), self->error_label);
-  gtk_box_append (GTK_BOX (outer), self->error_revealer);
-
-  self->loading_revealer = gtk_revealer_new ();
-  {
-    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-    GtkWidget *cancel = gtk_button_new_with_mnemonic ("_Cancel");
-    self->loading_label = gtk_label_new (NULL);
-    self->loading_bar = gtk_progress_bar_new ();
-    gtk_widget_set_hexpand (self->loading_bar, TRUE);
-    gtk_widget_set_valign (self->loading_bar, GTK_ALIGN_CENTER);
-    gtk_widget_set_margin_start (box, 12);
-    gtk_widget_set_margin_end (box, 12);
-    gtk_widget_set_margin_top (box, 6);
-    gtk_widget_set_margin_bottom (box, 6);
-    gtk_actionable_set_action_name (GTK_ACTIONABLE (cancel), "win.cancel-loading");
-    gtk_widget_set_tooltip_text (cancel, "Stop loading (Escape)");
-    gtk_box_append (GTK_BOX (box), self->loading_label);
-    gtk_box_append (GTK_BOX (box), self->loading_bar);
-    gtk_box_append (GTK_BOX (box), cancel);
-    gtk_revealer_set_child (GTK_REVEALER (self->loading_revealer), box);
-  }
-  gtk_box_append (GTK_BOX (outer), self->loading_revealer);
-
-  /* Timeline and legend | side panel. */
+  /* The widgets that show the session, in the places the template left. */
   self->timeline = il_timeline_new (self->session);
-  self->legend = gtk_drawing_area_new ();
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->legend), 34);
+  gtk_box_prepend (GTK_BOX (self->timeline_box), self->timeline);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->legend), draw_legend, self, NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->legend), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Legend: colours and patterns of the states", -1);
-  gtk_box_append (GTK_BOX (main_box), self->timeline);
-  gtk_box_append (GTK_BOX (main_box), self->legend);
-
-  self->side_stack = gtk_stack_new ();
-  self->lesson_panel = il_lesson_panel_new (self->session);
-  self->stats_panel = il_stats_panel_new (self->session);
-  self->details_view = gtk_text_view_new ();
-  gtk_text_view_set_editable (GTK_TEXT_VIEW (self->details_view), FALSE);
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (self->details_view), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_monospace (GTK_TEXT_VIEW (self->details_view), TRUE);
-  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (self->details_view), 12);
-  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (self->details_view), 12);
-  scroller = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), self->details_view);
-  gtk_stack_add_titled (GTK_STACK (self->side_stack), self->lesson_panel, "lesson", "Lesson");
-  {
-    GtkWidget *stats_scroller = gtk_scrolled_window_new ();
-    gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (stats_scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (stats_scroller), self->stats_panel);
-    gtk_stack_add_titled (GTK_STACK (self->side_stack), stats_scroller, "stats", "Statistics");
-  }
-  gtk_stack_add_titled (GTK_STACK (self->side_stack), scroller, "details", "Selection");
-  gtk_widget_set_vexpand (self->side_stack, TRUE);
-  switcher = gtk_stack_switcher_new ();
-  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), GTK_STACK (self->side_stack));
-  gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
-  gtk_widget_set_margin_top (switcher, 6);
-  gtk_widget_set_margin_bottom (switcher, 6);
-  gtk_box_append (GTK_BOX (side), switcher);
-  gtk_box_append (GTK_BOX (side), self->side_stack);
-  gtk_widget_set_size_request (side, 320, -1);
-
   self->compare_view = il_compare_view_new ();
-  self->main_stack = gtk_stack_new ();
-  gtk_stack_add_named (GTK_STACK (self->main_stack), main_box, "timeline");
   gtk_stack_add_named (GTK_STACK (self->main_stack), self->compare_view, "compare");
-  self->paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  gtk_paned_set_start_child (GTK_PANED (self->paned), self->main_stack);
-  gtk_paned_set_end_child (GTK_PANED (self->paned), side);
-  gtk_paned_set_resize_end_child (GTK_PANED (self->paned), FALSE);
-  gtk_paned_set_shrink_end_child (GTK_PANED (self->paned), FALSE);
-  gtk_paned_set_position (GTK_PANED (self->paned), 1120);
-  gtk_widget_set_vexpand (self->paned, TRUE);
-
-  self->toasts = ADW_TOAST_OVERLAY (adw_toast_overlay_new ());
-  adw_toast_overlay_set_child (self->toasts, self->paned);
-  gtk_box_append (GTK_BOX (outer), GTK_WIDGET (self->toasts));
-  adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), outer);
+  self->lesson_panel = il_lesson_panel_new (self->session);
+  adw_bin_set_child (ADW_BIN (self->lesson_bin), self->lesson_panel);
+  self->stats_panel = il_stats_panel_new (self->session);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->stats_scroller), self->stats_panel);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (_il_window_on_drop), self);
