@@ -19,6 +19,8 @@ struct _IlRenderCache {
   double          width;
   GHashTable     *tiles;   /* TileKey → Tile */
   guint64         frame;
+  gint64          last_span;   /* zoom of the previous frame */
+  double          last_width;
 };
 
 /* Distinct (state, identity) pairs one lane's bars are grouped by before
@@ -1348,8 +1350,17 @@ il_render_timeline (cairo_t              *cr,
   c.sorted = g_array_new (FALSE, FALSE, sizeof (Bar));
   c.labels = g_array_new (FALSE, FALSE, sizeof (Bar));
 
-  /* Tiles need a time grid of at least a nanosecond per pixel. */
-  use_tiles = p->cache != NULL && p->viewport.span >= p->viewport.width;
+  /* Tiles need a time grid of at least a nanosecond per pixel.  While the
+   * zoom changes frame after frame (a pinch, a wheel), tiles would be
+   * thrown away as soon as drawn: draw directly until it settles. */
+  use_tiles = FALSE;
+  if (p->cache != NULL)
+    {
+      use_tiles = p->viewport.span >= p->viewport.width
+                  && p->cache->last_span == p->viewport.span && p->cache->last_width == p->viewport.width;
+      p->cache->last_span = p->viewport.span;
+      p->cache->last_width = p->viewport.width;
+    }
   if (use_tiles)
     {
       p->cache->frame++;

@@ -417,13 +417,13 @@ cached_difference (const IlTrace *trace,
     { 0, trace->end_time, trace->end_time / 3 + 1000 }, /* and a frame later */
     { trace->end_time / 4, trace->end_time / 3, G_MAXINT64 },
     { trace->end_time / 4 + trace->end_time / 50, trace->end_time / 3, G_MAXINT64 }, /* panned */
-    { 0, trace->end_time, trace->end_time },            /* back: tiles from before */
+    { 0, trace->end_time, trace->end_time },            /* back to the whole run */
   };
   double worst = 0;
 
   for (guint v = 0; v < G_N_ELEMENTS (views); v++)
     {
-      guint differ = 0;
+      guint differ = 0, prims[2];
 
       for (guint pass = 0; pass < 2; pass++)
         {
@@ -439,7 +439,15 @@ cached_difference (const IlTrace *trace,
           p.now = views[v].now;
           p.show_playhead = TRUE;
           p.cache = pass == 0 ? NULL : cache;
-          il_render_timeline (cr, &p);
+          prims[pass] = il_render_timeline (cr, &p);
+          /* A new zoom is drawn directly; tiles from its second frame on,
+           * and a third frame only paints them. */
+          if (pass == 1)
+            {
+              il_render_timeline (cr, &p);
+              if (v == 0)
+                g_assert_cmpuint (il_render_timeline (cr, &p), <, prims[0]);
+            }
           cairo_destroy (cr);
           cairo_surface_flush (target);
         }
