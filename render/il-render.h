@@ -50,6 +50,7 @@ typedef struct {
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
   IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
+  double          scale;        /* device pixels per pixel (HiDPI), for the cache's tiles */
 } IlRenderParams;
 
 void    il_render_params_init (IlRenderParams *params,
