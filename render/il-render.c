@@ -84,6 +84,10 @@ set_text (Ctx        *c,
 {
   PangoFontDescription *font = pango_font_description_new ();
 
+  /* Made on first use: most tiles carry no text. */
+  if (c->text == NULL)
+    c->text = pango_cairo_create_layout (c->cr);
+
   pango_font_description_set_family (font, "Cantarell, Inter, sans-serif");
   pango_font_description_set_absolute_size (font, c->theme->font_size * scale * PANGO_SCALE);
   pango_layout_set_font_description (c->text, font);
@@ -1182,16 +1186,21 @@ render_tile (Ctx         *c,
 
   if (tile->surface == NULL)
     {
-      /* At the screen's resolution: a tile is painted 1:1 onto device pixels. */
+      /* At the screen's resolution: a tile is painted 1:1 onto device pixels.
+       * A new image surface is already transparent. */
       double s = c->p->cache->scale;
       tile->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (TILE_W * s),
                                                   (int) ceil (ceil (row->height) * s));
       cairo_surface_set_device_scale (tile->surface, s, s);
+      cr = cairo_create (tile->surface);
     }
-  cr = cairo_create (tile->surface);
-  cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
-  cairo_paint (cr);
-  cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+  else
+    {
+      cr = cairo_create (tile->surface);
+      cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
+      cairo_paint (cr);
+      cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+    }
 
   sub.viewport.start = t0;
   sub.viewport.span = MAX (t1 - t0, 1);
@@ -1205,7 +1214,6 @@ render_tile (Ctx         *c,
   tc.t_lo = MAX (0, t0);
   tc.t_hi = il_viewport_x_to_time (&sub.viewport, TILE_W);
   tc.upto = c->upto;
-  tc.text = pango_cairo_create_layout (cr);
   tc.bars = c->bars;
   tc.sorted = c->sorted;
   tc.labels = c->labels;
@@ -1223,7 +1231,7 @@ render_tile (Ctx         *c,
     }
   c->prims += tc.prims;
 
-  g_object_unref (tc.text);
+  g_clear_object (&tc.text);
   cairo_destroy (cr);
   cairo_surface_flush (tile->surface);
   tile->upto = c->upto;
