@@ -236,7 +236,7 @@ jr_string (JReader *r)
             case 't': g_string_append_c (s, '\t'); break;
             case 'u':
               {
-                gunichar u, lo;
+                gunichar u = 0, lo = 0;   /* set by jr_hex4 (), which -O3 cannot always see */
                 r->p++;
                 if (!jr_hex4 (r, &u))
                   return NULL;
