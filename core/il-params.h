@@ -38,10 +38,8 @@ typedef struct {
   guint32       seed;                /* "seed" at the scenario's top level: which GIL waiter the OS wakes */
 } IlParams;
 
-/* From il_param_table()'s defaults. */
+/* From il_param_table ()'s defaults (il-run-config.c); the names of the
+ * start methods are il_param_choices () of "start_method". */
 void        il_params_init_defaults     (IlParams      *params);
-const char *il_start_method_to_string   (IlStartMethod  method);
-gboolean    il_start_method_from_string (const char    *str,
-                                         IlStartMethod *out);
 
 G_END_DECLS
