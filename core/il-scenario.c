@@ -1493,11 +1493,14 @@ take_names (GPtrArray *names,
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
-IlScenario *
-il_scenario_load_data (const char  *data,
-                       gssize       length,
-                       const char  *display_name,
-                       GError     **error)
+/* Everything is set here, filename included: once returned, a scenario
+ * never changes (it may already be shared). */
+static IlScenario *
+load_data (const char  *data,
+           gssize       length,
+           const char  *display_name,
+           const char  *filename,
+           GError     **error)
 {
   g_autoptr(IlScenario) sc = NULL;
   g_autoptr(GString) path = g_string_new ("$");
@@ -1569,7 +1572,17 @@ il_scenario_load_data (const char  *data,
         *dot = '\0';
       sc->title = g_strdup (base);
     }
+  sc->filename = g_strdup (filename);
   return g_steal_pointer (&sc);
+}
+
+IlScenario *
+il_scenario_load_data (const char  *data,
+                       gssize       length,
+                       const char  *display_name,
+                       GError     **error)
+{
+  return load_data (data, length, display_name, NULL, error);
 }
 
 IlScenario *
@@ -1578,7 +1591,6 @@ il_scenario_load_file (const char  *path,
 {
   g_autofree char *data = NULL;
   g_autoptr(GError) local = NULL;
-  IlScenario *sc;
   gsize len = 0;
   GStatBuf st;
 
@@ -1595,10 +1607,7 @@ il_scenario_load_file (const char  *path,
       g_set_error (error, IL_SCENARIO_ERROR, IL_SCENARIO_ERROR_IO, "%s", local->message);
       return NULL;
     }
-  sc = il_scenario_load_data (data, (gssize) len, path, error);
-  if (sc != NULL)
-    sc->filename = g_strdup (path);
-  return sc;
+  return load_data (data, (gssize) len, path, path, error);
 }
 
 gint32
