@@ -33,10 +33,10 @@ static const IlParamInfo params[] = {
     "CPU cores of the simulated machine",
     IL_PARAM_COUNT, IL_PARAM_FLAG_CLI, CFG (cores), 2, 1, IL_SCENARIO_MAX_CORES },
   { "workers", "workers", "workers", "workers", 'w', "Workers",
-    "Pool size / semaphore (0 = none)",
+    "Pool size or concurrency limit; 0: one thread, process or task each",
     IL_PARAM_COUNT, IL_PARAM_FLAG_CLI, CFG (workers), 0, 0, IL_SCENARIO_MAX_WORKERS },
   { "switch_interval", "switch_interval_ms", "switch_interval_ns", "switch-interval", 's', "switch interval",
-    "sys.setswitchinterval(): how long a thread may keep the GIL when others wait",
+    "GIL switch interval, sys.setswitchinterval(): how long a thread keeps the GIL when others wait",
     IL_PARAM_TIME, IL_PARAM_FLAG_CLI, CFG (switch_interval), 5, 0.001, 1000 },
   /* reference: 5–50 µs futex wake to running */
   { "wake_latency", "wake_latency_ms", "wake_latency_ns", NULL, 0, "wake latency",
