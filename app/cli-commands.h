@@ -29,6 +29,7 @@ typedef struct {
 typedef struct {
   char      *mode;                 /* NULL: the scenario's own */
   char      *values[IL_N_PARAMS];  /* by table index: the text given, or NULL */
+  char     **params;               /* --param KEY=VALUE, any parameter of the table */
   GPtrArray *help;                 /* the options' help texts */
 } IlCliRunOptions;
 

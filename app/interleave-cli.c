@@ -6,6 +6,7 @@
  * scripts depend on: fields are only ever added.
  */
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -244,7 +245,43 @@ il_cli_run_options_add (GOptionContext  *context,
       entries[n++] = (GOptionEntry) { p->cli_option, p->cli_short, 0, G_OPTION_ARG_STRING, &o->values[i], help,
                                       p->type == IL_PARAM_TIME ? "MS" : "N" };
     }
+  entries[n++] = (GOptionEntry) {
+    "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->params,
+    "Any model parameter as a scenario names it, e.g. os_slice_ms=1 or start_method=spawn (repeatable)",
+    "KEY=VALUE" };
   g_option_context_add_main_entries (context, entries, NULL);
+}
+
+/* A value as written on the command line, for one table entry. */
+static gboolean
+parse_param_value (const IlParamInfo *p,
+                   const char        *text,
+                   double            *out)
+{
+  char *end = NULL;
+
+  if (p->type == IL_PARAM_CHOICE)
+    {
+      const char * const *names = il_param_choices (p);
+      for (guint i = 0; names[i] != NULL; i++)
+        if (g_str_equal (text, names[i]))
+          {
+            *out = i;
+            return TRUE;
+          }
+      *out = NAN;   /* il_param_check () says which names it takes */
+      return TRUE;
+    }
+  if (p->type == IL_PARAM_COUNT)
+    {
+      guint64 n = 0;
+      if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &n, NULL))
+        return FALSE;
+      *out = (double) n;
+      return TRUE;
+    }
+  *out = g_ascii_strtod (text, &end);
+  return end != text && *end == '\0';
 }
 
 gboolean
@@ -306,6 +343,41 @@ il_cli_run_options_apply (const IlCliRunOptions *o,
         }
       il_param_set (p, base, v);
     }
+  for (guint i = 0; o->params != NULL && o->params[i] != NULL; i++)
+    {
+      g_autofree char *key = g_strdup (o->params[i]);
+      char *eq = strchr (key, '=');
+      const IlParamInfo *p = NULL;
+      g_autoptr(GError) local = NULL;
+      double v = 0;
+
+      if (eq != NULL)
+        {
+          *eq = '\0';
+          p = il_param_find (key);
+        }
+      if (p == NULL || !g_str_equal (key, p->json_key))
+        {
+          g_autoptr(GString) keys = g_string_new (NULL);
+          for (guint k = 0; k < n_params; k++)
+            g_string_append_printf (keys, "%s%s", k ? ", " : "", table[k].json_key);
+          g_printerr ("interleave-cli %s: --param \"%s\": expected KEY=VALUE with KEY one of %s\n",
+                      command, o->params[i], keys->str);
+          return FALSE;
+        }
+      if (!parse_param_value (p, eq + 1, &v))
+        {
+          g_printerr ("interleave-cli %s: --param %s: \"%s\" is not a %snumber\n", command, o->params[i], eq + 1,
+                      p->type == IL_PARAM_COUNT ? "whole " : "");
+          return FALSE;
+        }
+      if (!il_param_check (p, v, &local))
+        {
+          g_printerr ("interleave-cli %s: --param %s: %s\n", command, o->params[i], local->message);
+          return FALSE;
+        }
+      il_param_set (p, base, v);
+    }
   /* The scenario's own values passed the same checks when it was read;
    * this is the validator every configuration passes. */
   if (!il_run_config_validate (base, IL_PARAM_KEYS_CLI, &error))
@@ -323,6 +395,7 @@ il_cli_run_options_clear (IlCliRunOptions *o)
   for (guint i = 0; i < G_N_ELEMENTS (o->values); i++)
     g_clear_pointer (&o->values[i], g_free);
   g_clear_pointer (&o->help, g_ptr_array_unref);
+  g_clear_pointer (&o->params, g_strfreev);
 }
 
 int
