@@ -4,34 +4,7 @@
  */
 #include "il-trace-intervals.h"
 
-gboolean
-il_event_kind_is_boundary (IlEventKind kind)
-{
-  switch (kind)
-    {
-    case IL_EVENT_STATE:
-    case IL_EVENT_CORE:
-    case IL_EVENT_GIL_TAKE:
-    case IL_EVENT_GIL_DROP:
-    case IL_EVENT_LOOP_CALLBACK:
-    case IL_EVENT_LOOP_CALLBACK_END:
-    case IL_EVENT_LOOP_SELECT:
-    case IL_EVENT_LOOP_SELECT_END:
-      return TRUE;
-    case IL_EVENT_GIL_REQUEST:
-    case IL_EVENT_GIL_WAITERS:
-    case IL_EVENT_LOOP_ITER:
-    case IL_EVENT_MARK:
-    case IL_EVENT_SLICE_BEGIN:
-    case IL_EVENT_SLICE_END:
-    case IL_EVENT_INSTANT:
-    case IL_EVENT_COUNTER:
-    case IL_EVENT_FLOW:
-    case IL_N_EVENT_KINDS:
-    default:
-      return FALSE;
-    }
-}
+#include <string.h>
 
 /* The first boundary at or after position pos of the lane's index. */
 static guint
@@ -114,6 +87,10 @@ il_interval_iter_next (IlIntervalIter *iter,
   next = next_boundary (iter, iter->pos + 1);
   interval->event = e;
   interval->start = t->time[e];
+  interval->kind = t->kind[e];
+  interval->value = t->value[e];
+  interval->aux = t->aux[e];
+  interval->arg = t->arg[e];
   if (next < iter->n_events && t->time[iter->events[next]] <= iter->upto)
     {
       interval->end = t->time[iter->events[next]];
@@ -126,4 +103,64 @@ il_interval_iter_next (IlIntervalIter *iter,
     }
   iter->pos = next;
   return TRUE;
+}
+
+void
+il_interval_sweep_init (IlIntervalSweep *sweep,
+                        const IlTrace   *trace,
+                        gint64           upto)
+{
+  guint n_lanes;
+
+  g_return_if_fail (sweep != NULL);
+  g_return_if_fail (trace != NULL);
+
+  n_lanes = il_trace_get_n_lanes (trace);
+  sweep->trace = trace;
+  sweep->open = g_new0 (IlOpenInterval, MAX (1, n_lanes));
+  for (guint l = 0; l < n_lanes; l++)
+    sweep->open[l].event = G_MAXUINT32;
+  sweep->pos = 0;
+  sweep->lane_pos = 0;
+  memset (sweep->counts, 0, sizeof sweep->counts);
+  sweep->upto = upto;
+  sweep->stop = MIN (upto, trace->end_time);
+}
+
+/* The rest of il_interval_sweep_next (), out of line: the intervals still
+ * open after the last event. */
+gboolean
+il_interval_sweep_next_open (IlIntervalSweep *sweep,
+                             guint32         *lane,
+                             IlInterval      *interval)
+{
+  const IlTrace *t = sweep->trace;
+
+  sweep->pos = t->n_events;
+  while (sweep->lane_pos < il_trace_get_n_lanes (t))
+    {
+      guint32 l = sweep->lane_pos++;
+      const IlOpenInterval *o = &sweep->open[l];
+
+      if (o->event == G_MAXUINT32)
+        continue;
+      *lane = l;
+      interval->event = o->event;
+      interval->start = o->start;
+      interval->end = MAX (o->start, sweep->stop);
+      interval->open = TRUE;
+      interval->kind = o->kind;
+      interval->value = o->value;
+      interval->aux = o->aux;
+      interval->arg = o->arg;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+void
+il_interval_sweep_clear (IlIntervalSweep *sweep)
+{
+  g_return_if_fail (sweep != NULL);
+  g_clear_pointer (&sweep->open, g_free);
 }

@@ -177,6 +177,78 @@ test_sums_match_stats (void)
     }
 }
 
+/* The sweep gives every lane's intervals, as the per-lane iterator does,
+ * each lane's in order, and counts the events it passed. */
+static void
+test_sweep (void)
+{
+  g_autoptr(IlScenario) sc = il_scenario_load_data (
+    "{\"mode\": \"asyncio\", \"workers\": 1, \"tasks\": ["
+    "{\"name\": \"a\", \"steps\": [{\"cpu\": 2}, {\"io\": 3}, {\"to_thread\": [{\"cpu\": 4}]}]},"
+    "{\"name\": \"b\", \"steps\": [{\"cpu\": 1}, {\"sleep\": 2}, {\"cpu\": 6}]}]}", -1, "s.json", NULL);
+  IlRunConfig config;
+  g_autoptr(IlTrace) t = NULL;
+  gint64 uptos[3];
+
+  g_assert_nonnull (sc);
+  il_run_config_from_scenario (&config, sc);
+  t = il_simulate (sc, &config, NULL);
+  g_assert_nonnull (t);
+  uptos[0] = t->end_time / 3;
+  uptos[1] = t->end_time;
+  uptos[2] = G_MAXINT64;
+  for (guint u = 0; u < G_N_ELEMENTS (uptos); u++)
+    {
+      guint n_lanes = il_trace_get_n_lanes (t);
+      g_autoptr(GPtrArray) per_lane = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+      g_autofree guint *next = g_new0 (guint, n_lanes);
+      IlIntervalSweep sweep;
+      IlInterval iv;
+      guint32 lane;
+      guint64 requests = 0, iterations = 0;
+
+      for (guint l = 0; l < n_lanes; l++)
+        {
+          GArray *a = g_array_new (FALSE, FALSE, sizeof (IlInterval));
+          IlIntervalIter iter;
+          il_interval_iter_init (&iter, t, l, uptos[u]);
+          while (il_interval_iter_next (&iter, &iv))
+            g_array_append_val (a, iv);
+          g_ptr_array_add (per_lane, a);
+        }
+      il_interval_sweep_init (&sweep, t, uptos[u]);
+      while (il_interval_sweep_next (&sweep, &lane, &iv))
+        {
+          GArray *a = g_ptr_array_index (per_lane, lane);
+          const IlInterval *want;
+
+          g_assert_cmpuint (next[lane], <, a->len);
+          want = &g_array_index (a, IlInterval, next[lane]);
+          next[lane]++;
+          g_assert_cmpuint (iv.event, ==, want->event);
+          g_assert_cmpint (iv.start, ==, want->start);
+          g_assert_cmpint (iv.end, ==, want->end);
+          g_assert_cmpint (iv.open, ==, want->open);
+          g_assert_cmpuint (iv.kind, ==, t->kind[iv.event]);
+          g_assert_cmpuint (iv.value, ==, t->value[iv.event]);
+          g_assert_cmpuint (iv.aux, ==, t->aux[iv.event]);
+          g_assert_cmpuint (iv.arg, ==, t->arg[iv.event]);
+        }
+      for (guint l = 0; l < n_lanes; l++)
+        g_assert_cmpuint (next[l], ==, ((GArray *) g_ptr_array_index (per_lane, l))->len);
+      for (gsize i = 0; i < t->n_events && t->time[i] <= uptos[u]; i++)
+        {
+          requests += t->kind[i] == IL_EVENT_GIL_REQUEST;
+          iterations += t->kind[i] == IL_EVENT_LOOP_ITER;
+        }
+      g_assert_cmpuint (il_interval_sweep_count (&sweep, IL_EVENT_GIL_REQUEST), ==, requests);
+      g_assert_cmpuint (il_interval_sweep_count (&sweep, IL_EVENT_LOOP_ITER), ==, iterations);
+      if (u == 1)
+        g_assert_cmpuint (iterations, >, 0);
+      il_interval_sweep_clear (&sweep);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -186,5 +258,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trace-intervals/other-lanes", test_other_lanes);
   g_test_add_func ("/trace-intervals/range", test_range);
   g_test_add_func ("/trace-intervals/sums-match-stats", test_sums_match_stats);
+  g_test_add_func ("/trace-intervals/sweep", test_sweep);
   return g_test_run ();
 }
