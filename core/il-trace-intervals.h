@@ -145,12 +145,13 @@ il_interval_sweep_next (IlIntervalSweep *sweep,
   while (pos < n && time[pos] <= upto)
     {
       gsize e = pos++;
+      guint8 k = kind[e];
       IlOpenInterval *o;
       gboolean had;
 
-      if (kind[e] < IL_N_EVENT_KINDS)
-        counts[kind[e]]++;
-      if (!il_event_kind_is_boundary ((IlEventKind) kind[e]))
+      if (k < IL_N_EVENT_KINDS)
+        counts[k]++;
+      if (!il_event_kind_is_boundary ((IlEventKind) k))
         continue;
       o = &open[lanes[e]];
       had = o->event != G_MAXUINT32;
@@ -168,7 +169,7 @@ il_interval_sweep_next (IlIntervalSweep *sweep,
         }
       o->event = (guint32) e;
       o->start = time[e];
-      o->kind = kind[e];
+      o->kind = k;
       o->value = t->value[e];
       o->aux = t->aux[e];
       o->arg = t->arg[e];
