@@ -21,16 +21,17 @@ typedef struct {
 #define IL_CLI_EXIT_FAILED    1
 #define IL_CLI_EXIT_BAD_INPUT 2
 
-/* The options every command that runs a scenario takes: --mode, --cores,
- * --workers, --switch-interval, with one set of checks and messages. */
-typedef struct {
-  char   *mode;       /* NULL: the scenario's own */
-  char   *cores;
-  char   *workers;
-  double  interval;   /* ms; -1 when not given */
-} IlCliRunOptions;
-
 #include "il-engine.h"
+
+/* The options every command that runs a scenario takes: --mode and one for
+ * each parameter the table marks IL_PARAM_FLAG_CLI (--cores, --workers,
+ * --switch-interval), with the table's limits and one set of messages. */
+typedef struct {
+  char      *mode;                 /* NULL: the scenario's own */
+  char      *values[IL_N_PARAMS];  /* by table index: the text given, or NULL */
+  char     **params;               /* --param KEY=VALUE, any parameter of the table */
+  GPtrArray *help;                 /* the options' help texts */
+} IlCliRunOptions;
 
 void il_cli_run_options_add   (GOptionContext        *context,
                                IlCliRunOptions       *options,

@@ -9,6 +9,7 @@
 #include "cli-commands.h"
 #include "il-chrome.h"
 #include "il-engine.h"
+#include "il-file-type.h"
 #include "il-trace-io.h"
 
 int
@@ -141,17 +142,13 @@ il_cli_info (int    argc,
     }
 
   {
-    guint8 head[8] = { 0 };
-    FILE *f = fopen (files[0], "rb");
-    gsize n = 0;
-    if (f == NULL)
+    IlFileType type = il_file_type_sniff_path (files[0], &error);
+    if (error != NULL)
       {
-        fprintf (stderr, "%s: cannot open: %s\n", files[0], g_strerror (errno));
+        fprintf (stderr, "%s\n", error->message);
         return IL_CLI_EXIT_BAD_INPUT;
       }
-    n = fread (head, 1, sizeof head, f);
-    fclose (f);
-    native = il_trace_is_native (head, n);
+    native = type == IL_FILE_TYPE_TRACE;
   }
 
   if (native)

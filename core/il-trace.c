@@ -47,7 +47,7 @@ il_trace_unref (IlTrace *trace)
   g_free (trace->arg);
   g_hash_table_unref (trace->string_ids);
   g_ptr_array_unref (trace->strings);
-  g_clear_pointer (&trace->scenario, il_scenario_free);
+  g_clear_pointer (&trace->scenario, il_scenario_unref);
   g_free (trace->source);
   g_free (trace);
 }

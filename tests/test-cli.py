@@ -98,6 +98,11 @@ def options_change_the_run():
     s = next(t for t in slow["tasks"] if t["name"] == "io_thread")["finish_ms"]
     check("a shorter switch interval shortens the convoy", f < s / 4, (f, s))
     check("--switch-interval is reported", fast["switch_interval_ms"] == 1)
+    spawn = sim_json(lesson("05-process-startup-cost.json"), "--mode", "processes", "--param", "start_method=spawn")
+    fork = sim_json(lesson("05-process-startup-cost.json"), "--mode", "processes", "--param", "start_method=fork",
+                    "--param", "fork_ms=1")
+    check("--param sets any model parameter (spawn is slower than a 1 ms fork)",
+          spawn["makespan_ms"] > fork["makespan_ms"], (spawn["makespan_ms"], fork["makespan_ms"]))
     w1 = sim_json(lesson("06-thread-pool.json"), "--mode", "threads", "--workers", "1")
     w4 = sim_json(lesson("06-thread-pool.json"), "--mode", "threads", "--workers", "4")
     check("--workers is honoured", w1["workers"] == 1 and w4["workers"] == 4 and w1["makespan_ms"] != w4["makespan_ms"])
@@ -253,6 +258,11 @@ def usage_messages():
     check("--switch-interval 0 is refused", r.returncode == 2 and "--switch-interval" in r.stderr, r.stderr)
     r = run("simulate", good, "--cores", "257")
     check("--cores above 256 is refused", r.returncode == 2 and "--cores" in r.stderr, r.stderr)
+    r = run("simulate", good, "--param", "os_slice_ms=0")
+    check("--param os_slice_ms=0 is refused naming the field and the limit",
+          r.returncode == 2 and "os_slice_ms=0" in r.stderr and "0.001 ms" in r.stderr and r.stdout == "", r.stderr)
+    r = run("simulate", good, "--param", "no_such_ms=1")
+    check("--param with an unknown key lists the keys", r.returncode == 2 and "os_slice_ms" in r.stderr, r.stderr)
     r = run("--help")
     check("--help prints the usage on stdout and exits 0", r.returncode == 0 and "Usage" in r.stdout, r.returncode)
     r = run()

@@ -140,6 +140,57 @@ test_round_trip (void)
     }
 }
 
+/* A configuration no engine can run is refused by the loader, naming the
+ * file, the byte and the field: with os_slice_ns=0 the window used to hang
+ * when the mode changed and the run was simulated again. */
+static void
+test_bad_config (void)
+{
+  static const struct { const char *what; const char *expect; } cases[] = {
+    { "os_slice", "os_slice_ns=0: the OS time slice must be at least 0.001 ms" },
+    { "cores", "cores=300: expected a whole number from 1 to 256, got 300" },
+    { "switch_interval", "switch_interval_ns=0: the switch interval must be at least 0.001 ms" },
+    { "overhead", "free_threading_overhead=11: expected a fraction from 0 to 10" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      IlRunConfig config, untouched;
+      g_autoptr(IlTrace) trace = run_lesson ("07-convoy-effect.json", IL_MODE_THREADS, &config);
+      g_autofree char *path = g_build_filename (tmpdir, "bad-config.itrace", NULL);
+      g_autoptr(IlTrace) loaded = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (g_str_equal (cases[i].what, "os_slice"))
+        config.params.os_slice = 0;
+      else if (g_str_equal (cases[i].what, "cores"))
+        config.cores = 300;
+      else if (g_str_equal (cases[i].what, "switch_interval"))
+        config.switch_interval = 0;
+      else
+        config.params.free_threading_overhead = 11;
+      /* The writer trusts its caller; the loader trusts nothing. */
+      g_assert_true (il_trace_save (trace, &config, path, &error));
+      g_assert_no_error (error);
+
+      memset (&untouched, 0x5a, sizeof untouched);
+      config = untouched;
+      loaded = il_trace_load (path, &config, NULL, NULL, NULL, &error);
+      g_assert_null (loaded);
+      g_assert_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_assert_nonnull (strstr (error->message, ": byte "));
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_assert_cmpmem (&config, sizeof config, &untouched, sizeof untouched);   /* only filled on success */
+
+      /* Also when the caller does not ask for the configuration. */
+      g_clear_error (&error);
+      g_assert_null (il_trace_load (path, NULL, NULL, NULL, NULL, &error));
+      g_assert_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT);
+      g_unlink (path);
+    }
+}
+
 static void
 test_imported_shape (void)
 {
@@ -884,6 +935,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace-io/round-trip", test_round_trip);
   g_test_add_func ("/trace-io/all-lessons", test_all_lessons);
   g_test_add_func ("/trace-io/imported-shape", test_imported_shape);
+  g_test_add_func ("/trace-io/bad-config", test_bad_config);
   g_test_add_func ("/trace-io/damaged", test_damaged);
   g_test_add_func ("/trace-io/atomic-save", test_atomic_save);
   g_test_add_func ("/trace-io/progress-cancel", test_progress_cancel);
