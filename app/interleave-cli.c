@@ -20,6 +20,10 @@ static const IlCliCommand commands[] = {
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
 #endif
+#ifdef IL_CLI_HAVE_RECORDER
+  { "record-python", "run a real Python program and record its GIL, threads, loop and processes", il_cli_record_python },
+  { "derive", "write a scenario of the workload a recording shows", il_cli_derive },
+#endif
 };
 
 /* ------------------------------------------------------------------ */

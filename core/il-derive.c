@@ -1,0 +1,579 @@
+/* il-derive.c — a scenario of the workload a recording shows
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Which lanes become tasks depends on what the program was:
+ *  - asyncio: every task; a step is what ran between the loop's callback
+ *    begin and end (its GIL-holding time is CPU, a blocking call inside it
+ *    a blocking sleep or I/O); between steps the task waited for the task
+ *    that woke it ("await"), yielded, handed work to a thread ("to_thread",
+ *    matched with the pool work item that ran in that gap), or waited for
+ *    a timer or I/O until the loop iteration that woke it;
+ *  - threads: every thread the program started, and its pool work items
+ *    (with the pool's size as "workers"); the main thread too when it
+ *    computes beside them;
+ *  - processes: every child process, by what its main thread did.
+ * The wait for the GIL is left out everywhere: the simulation makes it.
+ */
+#include <string.h>
+
+#include "il-derive.h"
+#include "il-recording.h"
+#include "il-scenario.h"
+
+typedef enum { K_THREAD, K_ASYNC, K_ITEM, K_PROCESS } LaneRole;
+
+typedef struct {
+  guint32  lane;
+  LaneRole role;
+  char    *name;        /* unique in the scenario */
+  gint64   start;
+  gint64   begin;       /* items: first event */
+  gint64   end;         /* items: DONE */
+  gboolean claimed;     /* an item used as a to_thread body */
+  gboolean include;
+} DLane;
+
+typedef struct {
+  gint64  begin;
+  gint64  end;
+  guint32 loop_lane;
+} DStep;
+
+typedef struct {
+  const IlTrace *trace;
+  GArray        *lanes;         /* of DLane */
+  GHashTable    *steps;         /* task lane → GArray of DStep, from the loops' callbacks */
+  GHashTable    *by_lane;       /* lane → index + 1 */
+  GString       *out;
+  /* The step being merged. */
+  int            pend_kind;     /* -1 none, else IlStepKind */
+  gboolean       pend_blocking;
+  gint64         pend_dur;
+  gboolean       first;
+} Derive;
+
+static void
+json_str (GString    *out,
+          const char *s)
+{
+  g_string_append_c (out, '"');
+  for (; *s; s++)
+    {
+      unsigned char ch = (unsigned char) *s;
+      if (ch == '"' || ch == '\\')
+        g_string_append_printf (out, "\\%c", ch);
+      else if (ch < 0x20)
+        g_string_append_printf (out, "\\u%04x", ch);
+      else
+        g_string_append_c (out, (char) ch);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+json_ms (GString *out,
+         gint64   ns)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (buf, sizeof buf, "%.3f", (double) ns / 1e6);
+  g_string_append (out, buf);
+}
+
+static void
+sep (Derive *d)
+{
+  if (!d->first)
+    g_string_append (d->out, ", ");
+  d->first = FALSE;
+}
+
+static void
+flush_step (Derive *d)
+{
+  static const char *names[] = { [IL_STEP_CPU] = "cpu", [IL_STEP_IO] = "io", [IL_STEP_SLEEP] = "sleep" };
+
+  if (d->pend_kind < 0)
+    return;
+  if (d->pend_dur >= IL_DERIVE_MIN_STEP)
+    {
+      sep (d);
+      g_string_append_printf (d->out, "{\"%s\": ", names[d->pend_kind]);
+      json_ms (d->out, MAX (d->pend_dur, IL_USEC (1)));
+      if (d->pend_blocking)
+        g_string_append (d->out, ", \"blocking\": true");
+      g_string_append_c (d->out, '}');
+    }
+  d->pend_kind = -1;
+  d->pend_dur = 0;
+}
+
+/* Adds a step, merging it into the one before when of the same kind. */
+static void
+add_step (Derive     *d,
+          IlStepKind  kind,
+          gint64      dur,
+          gboolean    blocking)
+{
+  if (dur <= 0)
+    return;
+  if (d->pend_kind == (int) kind && d->pend_blocking == blocking)
+    {
+      d->pend_dur += dur;
+      return;
+    }
+  /* A sliver of another kind between two of one kind is noise (a sample
+   * boundary): fold it into the current step. */
+  if (d->pend_kind >= 0 && dur < IL_DERIVE_MIN_STEP)
+    {
+      d->pend_dur += dur;
+      return;
+    }
+  flush_step (d);
+  d->pend_kind = (int) kind;
+  d->pend_blocking = blocking;
+  d->pend_dur = dur;
+}
+
+static void
+add_raw (Derive     *d,
+         const char *json)
+{
+  flush_step (d);
+  sep (d);
+  g_string_append (d->out, json);
+}
+
+/* What a span in state s contributes; in_step: inside an asyncio step. */
+static void
+add_state (Derive  *d,
+           IlState  s,
+           gint64   dur,
+           gboolean in_step)
+{
+  switch (s)
+    {
+    case IL_STATE_RUNNING:
+      add_step (d, IL_STEP_CPU, dur, FALSE);
+      break;
+    case IL_STATE_SLEEPING:
+      add_step (d, IL_STEP_SLEEP, dur, in_step);
+      break;
+    case IL_STATE_WAIT_IO:
+    case IL_STATE_BLOCKED:
+    case IL_STATE_IDLE:
+      add_step (d, IL_STEP_IO, dur, in_step);
+      break;
+    default:
+      break;  /* waiting for the GIL or a core: the simulation makes that */
+    }
+}
+
+/* Steps of a lane's states over [from, to). */
+static void
+add_lane_states (Derive   *d,
+                 guint32   lane,
+                 gint64    from,
+                 gint64    to,
+                 gboolean  in_step)
+{
+  const IlTrace *t = d->trace;
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  IlState cur = il_trace_state_at (t, lane, from, NULL);
+  gint64 at = from;
+
+  for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len; k++)
+    {
+      gsize e = ev[k];
+      if (t->time[e] >= to)
+        break;
+      if (t->kind[e] != IL_EVENT_STATE)
+        continue;
+      add_state (d, cur, t->time[e] - at, in_step);
+      cur = (IlState) t->value[e];
+      at = t->time[e];
+    }
+  if (cur != IL_STATE_DONE)
+    add_state (d, cur, to - at, in_step);
+}
+
+static gint64
+lane_done_time (const IlTrace *t,
+                guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+
+  for (guint k = idx->len; k > 0; k--)
+    if (t->kind[ev[k - 1]] == IL_EVENT_STATE && t->value[ev[k - 1]] == IL_STATE_DONE)
+      return t->time[ev[k - 1]];
+  return t->end_time;
+}
+
+static gint64
+lane_first_time (const IlTrace *t,
+                 guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+
+  for (guint k = 0; k < idx->len; k++)
+    if (t->kind[ev[k]] == IL_EVENT_STATE && t->value[ev[k]] != IL_STATE_NOT_STARTED)
+      return t->time[ev[k]];
+  return -1;
+}
+
+static DLane *
+dlane (Derive  *d,
+       guint32  lane)
+{
+  gpointer v = g_hash_table_lookup (d->by_lane, GUINT_TO_POINTER (lane));
+  return v ? &g_array_index (d->lanes, DLane, GPOINTER_TO_UINT (v) - 1) : NULL;
+}
+
+static void
+thread_steps (Derive *d,
+              DLane  *l)
+{
+  add_lane_states (d, l->lane, l->start, lane_done_time (d->trace, l->lane), FALSE);
+}
+
+/* Every task step, from the loops' callback begin/end events. */
+static GHashTable *
+collect_steps (const IlTrace *t)
+{
+  GHashTable *steps = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+
+  for (guint32 loop_lane = 0; loop_lane < il_trace_get_n_lanes (t); loop_lane++)
+    {
+      const GArray *idx;
+      const guint32 *ev;
+      GArray *open = NULL;
+
+      if (il_trace_get_lane (t, loop_lane)->kind != IL_LANE_LOOP)
+        continue;
+      idx = il_trace_get_lane_events (t, loop_lane);
+      ev = (const guint32 *) (gpointer) idx->data;
+      for (guint k = 0; k < idx->len; k++)
+        {
+          gsize e = ev[k];
+          if (t->kind[e] == IL_EVENT_LOOP_CALLBACK && t->arg[e] != IL_NO_LANE)
+            {
+              GArray *a = g_hash_table_lookup (steps, GUINT_TO_POINTER (t->arg[e]));
+              DStep st = { t->time[e], -1, loop_lane };
+              if (a == NULL)
+                {
+                  a = g_array_new (FALSE, FALSE, sizeof (DStep));
+                  g_hash_table_insert (steps, GUINT_TO_POINTER (t->arg[e]), a);
+                }
+              g_array_append_val (a, st);
+              open = a;
+            }
+          else if (t->kind[e] == IL_EVENT_LOOP_CALLBACK_END && open != NULL)
+            {
+              g_array_index (open, DStep, open->len - 1).end = t->time[e];
+              open = NULL;
+            }
+        }
+    }
+  return steps;
+}
+
+/* Time the loop last returned from select before the iteration that ran a
+ * step at `t` began: when the callback that woke the task ran. */
+static gint64
+wake_time (const IlTrace *t,
+           guint32        loop_lane,
+           gint64         at)
+{
+  const GArray *idx = il_trace_get_lane_events (t, loop_lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  guint seen = 0;
+
+  for (guint k = il_trace_lane_lower_bound (t, loop_lane, at + 1); k > 0; k--)
+    if (t->kind[ev[k - 1]] == IL_EVENT_LOOP_SELECT_END && ++seen == 2)
+      return t->time[ev[k - 1]];
+  return -1;
+}
+
+static void
+item_body (Derive *d,
+           DLane  *item)
+{
+  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane, g_string_new ("{\"to_thread\": ["), -1, FALSE, 0, TRUE };
+
+  add_lane_states (&sub, item->lane, item->begin, item->end, FALSE);
+  flush_step (&sub);
+  if (sub.first)
+    add_step (&sub, IL_STEP_CPU, IL_USEC (1), FALSE), flush_step (&sub);
+  g_string_append (sub.out, "]}");
+  add_raw (d, sub.out->str);
+  g_string_free (sub.out, TRUE);
+}
+
+static void
+async_steps (Derive *d,
+             DLane  *l)
+{
+  const IlTrace *t = d->trace;
+  GArray *steps = g_hash_table_lookup (d->steps, GUINT_TO_POINTER (l->lane));
+  gint64 prev_end = -1;
+  IlState prev_state = IL_STATE_READY;
+
+  for (guint k = 0; steps != NULL && k < steps->len; k++)
+    {
+      const DStep *st = &g_array_index (steps, DStep, k);
+      gint64 begin = st->begin;
+      gint64 end = st->end >= 0 ? st->end : lane_done_time (t, l->lane);
+      gsize start_ev = t->n_events;
+      IlCause cause;
+      guint32 by;
+
+      il_trace_state_at (t, l->lane, begin, &start_ev);
+      cause = start_ev < t->n_events ? (IlCause) t->aux[start_ev] : IL_CAUSE_NONE;
+      by = start_ev < t->n_events ? t->arg[start_ev] : IL_NO_LANE;
+
+      if (prev_end >= 0)
+        {
+          DLane *w = by != IL_NO_LANE ? dlane (d, by) : NULL;
+          gint64 wake = wake_time (t, st->loop_lane, begin);
+          DLane *item = NULL;
+
+          for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE; i++)
+            {
+              DLane *c = &g_array_index (d->lanes, DLane, i);
+              if (c->role == K_ITEM && !c->claimed && c->begin >= prev_end && c->end <= begin)
+                {
+                  item = c;
+                  break;
+                }
+            }
+          if (cause == IL_CAUSE_FUTURE && w != NULL && w->include && w != l)
+            {
+              g_autoptr(GString) s = g_string_new ("{\"await\": ");
+              json_str (s, w->name);
+              g_string_append_c (s, '}');
+              add_raw (d, s->str);
+            }
+          else if (item != NULL)
+            {
+              item->claimed = TRUE;
+              item_body (d, item);
+            }
+          else if (prev_state == IL_STATE_READY || wake <= prev_end)
+            add_raw (d, "{\"yield\": true}");
+          else
+            add_step (d, cause == IL_CAUSE_IO ? IL_STEP_IO : IL_STEP_SLEEP, wake - prev_end, FALSE);
+        }
+      add_lane_states (d, l->lane, begin, end, TRUE);
+      prev_end = end;
+      prev_state = il_trace_state_at (t, l->lane, end, NULL);
+    }
+}
+
+char *
+il_derive_scenario_json (const IlTrace  *trace,
+                         const char     *title,
+                         GError        **error)
+{
+  g_autofree char *mode_s = NULL, *interval_s = NULL, *workers_s = NULL, *cores_s = NULL, *pworkers_s = NULL,
+                  *method_s = NULL;
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal); /* keys owned by d.lanes */
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(IlScenario) check = NULL;
+  Derive d = { 0 };
+  IlMode mode = IL_MODE_SEQUENTIAL;
+  guint32 main_proc = IL_NO_LANE;
+  gint64 running_main = 0, first_thread = -1;
+  guint workers = 0, n_included = 0;
+  const IlTrace *t = trace;
+
+  g_return_val_if_fail (trace != NULL, NULL);
+  mode_s = il_recording_meta_get (trace, "mode");
+  if (mode_s == NULL || !il_mode_from_string (mode_s, &mode))
+    {
+      g_set_error (error, IL_RECORDING_ERROR, IL_RECORDING_ERROR_FORMAT,
+                   "not a recording of a Python program (no recording facts)");
+      return NULL;
+    }
+  interval_s = il_recording_meta_get (trace, "switch_interval_us");
+  workers_s = il_recording_meta_get (trace, "thread_pool_workers");
+  pworkers_s = il_recording_meta_get (trace, "process_pool_workers");
+  cores_s = il_recording_meta_get (trace, "cores");
+  method_s = il_recording_meta_get (trace, "start_method");
+
+  d.trace = trace;
+  d.lanes = g_array_new (FALSE, TRUE, sizeof (DLane));
+  d.by_lane = g_hash_table_new (NULL, NULL);
+  d.steps = collect_steps (trace);
+  d.out = out;
+  d.pend_kind = -1;
+
+  /* Classify the lanes. */
+  for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
+    {
+      const IlLane *lane = il_trace_get_lane (t, i);
+      const GArray *idx = il_trace_get_lane_events (t, i);
+      const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+      DLane dl = { i, K_THREAD, NULL, -1, -1, -1, FALSE, FALSE };
+
+      if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
+        main_proc = i;
+      if (lane->kind == IL_LANE_THREAD && lane->parent != main_proc && lane->index == 0 && mode == IL_MODE_PROCESSES)
+        dl.role = K_PROCESS;
+      else if (lane->kind == IL_LANE_THREAD && lane->parent == main_proc && lane->index == 0)
+        dl.role = K_THREAD; /* the main thread: decided below */
+      else if (lane->kind != IL_LANE_TASK || lane->parent != main_proc)
+        continue;
+      else
+        for (guint k = 0; k < idx->len; k++)
+          {
+            gsize e = ev[k];
+            if (t->kind[e] == IL_EVENT_MARK && t->value[e] == IL_MARK_TASK_CREATED)
+              {
+                dl.role = K_ASYNC;
+                dl.start = t->time[e];
+                break;
+              }
+            if (t->kind[e] == IL_EVENT_STATE)
+              {
+                if (t->aux[e] == IL_CAUSE_POOL)
+                  dl.role = K_ITEM;
+                break;
+              }
+          }
+      if (dl.start < 0)
+        dl.start = lane_first_time (t, i);
+      if (dl.start < 0)
+        continue;
+      if (dl.role == K_ITEM)
+        {
+          dl.begin = dl.start;
+          dl.end = lane_done_time (t, i);
+        }
+      dl.include = (mode == IL_MODE_ASYNCIO && (dl.role == K_ASYNC))
+                   || (mode == IL_MODE_THREADS && (dl.role == K_ITEM || (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)))
+                   || (mode == IL_MODE_PROCESSES && dl.role == K_PROCESS);
+      if (dl.role == K_THREAD && lane->kind == IL_LANE_TASK && (first_thread < 0 || dl.start < first_thread))
+        first_thread = dl.start;
+      g_array_append_val (d.lanes, dl);
+      g_hash_table_insert (d.by_lane, GUINT_TO_POINTER (i), GUINT_TO_POINTER (d.lanes->len));
+    }
+
+  /* The main thread is a task when it computes beside the threads. */
+  if (mode == IL_MODE_THREADS && first_thread >= 0)
+    for (guint i = 0; i < d.lanes->len; i++)
+      {
+        DLane *l = &g_array_index (d.lanes, DLane, i);
+        const IlLane *lane = il_trace_get_lane (t, l->lane);
+        if (lane->kind != IL_LANE_THREAD || l->role != K_THREAD)
+          continue;
+        {
+          gint64 done = lane_done_time (t, l->lane);
+          IlState s = il_trace_state_at (t, l->lane, first_thread, NULL);
+          gsize k0 = il_trace_lane_lower_bound (t, l->lane, first_thread);
+          const GArray *idx = il_trace_get_lane_events (t, l->lane);
+          const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+          gint64 at = first_thread;
+          for (gsize k = k0; k < idx->len; k++)
+            {
+              gsize e = ev[k];
+              if (t->kind[e] != IL_EVENT_STATE)
+                continue;
+              if (s == IL_STATE_RUNNING)
+                running_main += t->time[e] - at;
+              s = (IlState) t->value[e];
+              at = t->time[e];
+            }
+          if (running_main * 20 > done - first_thread)
+            {
+              l->include = TRUE;
+              l->start = first_thread;
+            }
+        }
+      }
+
+  /* Unique names, as the program named them. */
+  for (guint i = 0; i < d.lanes->len; i++)
+    {
+      DLane *l = &g_array_index (d.lanes, DLane, i);
+      const char *base = il_trace_get_lane (t, l->lane)->name;
+      char *name = g_strdup (base);
+      for (guint n = 2; g_hash_table_contains (names, name); n++)
+        {
+          g_free (name);
+          name = g_strdup_printf ("%s (%u)", base, n);
+        }
+      g_hash_table_add (names, name);
+      l->name = name;
+    }
+
+  if (mode == IL_MODE_THREADS)
+    for (guint i = 0; i < d.lanes->len; i++)
+      if (g_array_index (d.lanes, DLane, i).role == K_ITEM)
+        workers = workers_s ? (guint) g_ascii_strtoull (workers_s, NULL, 10) : 0;
+  if (mode == IL_MODE_PROCESSES && pworkers_s != NULL)
+    workers = (guint) g_ascii_strtoull (pworkers_s, NULL, 10);
+
+  g_string_append (out, "{\n  \"title\": ");
+  json_str (out, title ? title : "Derived from a recording");
+  g_string_append (out, ",\n  \"description\": ");
+  {
+    g_autofree char *program = il_recording_meta_get (trace, "program");
+    g_autofree char *version = il_recording_meta_get (trace, "python");
+    g_autofree char *desc = g_strdup_printf ("The workload of %s as CPython %s ran it, derived by interleave-cli derive.",
+                                             program ? program : "a recorded program", version ? version : "");
+    json_str (out, desc);
+  }
+  g_string_append_printf (out, ",\n  \"mode\": \"%s\",\n  \"cores\": %u,\n  \"workers\": %u,\n  \"switch_interval_ms\": ",
+                          il_mode_to_string (mode),
+                          cores_s ? CLAMP ((guint) g_ascii_strtoull (cores_s, NULL, 10), 1u, IL_SCENARIO_MAX_CORES) : 2,
+                          MIN (workers, IL_SCENARIO_MAX_WORKERS));
+  json_ms (out, interval_s ? (gint64) g_ascii_strtoll (interval_s, NULL, 10) * IL_NSEC_PER_USEC : IL_MSEC (5));
+  if (method_s != NULL && (g_str_equal (method_s, "fork") || g_str_equal (method_s, "spawn")
+                           || g_str_equal (method_s, "forkserver")))
+    g_string_append_printf (out, ",\n  \"start_method\": \"%s\"", method_s);
+  g_string_append (out, ",\n  \"tasks\": [");
+
+  for (guint i = 0; i < d.lanes->len; i++)
+    {
+      DLane *l = &g_array_index (d.lanes, DLane, i);
+      if (!l->include || l->claimed)
+        continue;
+      g_string_append (out, n_included++ ? ",\n    { \"name\": " : "\n    { \"name\": ");
+      json_str (out, l->name);
+      g_string_append (out, ", \"start\": ");
+      json_ms (out, MAX (l->start, 0));
+      g_string_append (out, ", \"steps\": [");
+      d.first = TRUE;
+      d.pend_kind = -1;
+      if (l->role == K_ASYNC)
+        async_steps (&d, l);
+      else
+        thread_steps (&d, l);
+      flush_step (&d);
+      if (d.first)
+        add_raw (&d, "{\"cpu\": 0.001}");
+      g_string_append (out, "] }");
+    }
+  g_string_append (out, "\n  ]\n}\n");
+
+  for (guint i = 0; i < d.lanes->len; i++)
+    g_free (g_array_index (d.lanes, DLane, i).name);
+  g_array_unref (d.lanes);
+  g_hash_table_unref (d.by_lane);
+  g_hash_table_unref (d.steps);
+
+  if (n_included == 0)
+    {
+      g_set_error (error, IL_RECORDING_ERROR, IL_RECORDING_ERROR_EMPTY,
+                   "the recording shows no threads, tasks or processes to derive a workload from");
+      return NULL;
+    }
+  /* What we write must load. */
+  check = il_scenario_load_data (out->str, (gssize) out->len, "derived scenario", error);
+  if (check == NULL)
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
