@@ -9,6 +9,7 @@
 #include "cli-commands.h"
 #include "il-chrome.h"
 #include "il-engine.h"
+#include "il-recording.h"
 #include "il-trace-io.h"
 
 int
@@ -188,6 +189,12 @@ il_cli_info (int    argc,
     }
   threads = lanes_with_slices (trace);
   processes = count_lanes (trace, IL_LANE_PROCESS);
+  if (trace->recording != NULL)
+    {
+      /* A recorded program: its real threads, not lanes. */
+      g_autofree char *n = il_recording_meta_get (trace, "threads");
+      threads = n != NULL ? (guint) g_ascii_strtoull (n, NULL, 10) : threads;
+    }
 
   if (json)
     {
@@ -202,6 +209,28 @@ il_cli_info (int    argc,
                   info.n_counters, info.n_flows, info.n_async);
           printf ("  \"unmatched\": %" G_GUINT64_FORMAT ",\n  \"truncated\": %s,\n", info.n_unmatched,
                   info.truncated ? "true" : "false");
+        }
+      if (trace->recording != NULL)
+        {
+          /* Recordings of real programs (il-recording.h): their facts. */
+          static const char *const strs[] = { "python", "program", "mode" };
+          static const char *const nums[] = { "gil_switches", "loop_iterations", "tasks", "work_items", "exit_code",
+                                              "switch_interval_us" };
+          printf ("  \"source\": \"cpython\",\n");
+          for (gsize i = 0; i < G_N_ELEMENTS (strs); i++)
+            {
+              g_autofree char *v = il_recording_meta_get (trace, strs[i]);
+              printf ("  \"%s\": \"", strs[i]);
+              for (const char *c = v ? v : ""; *c; c++)
+                if ((unsigned char) *c >= 0x20)
+                  printf (*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+              printf ("\",\n");
+            }
+          for (gsize i = 0; i < G_N_ELEMENTS (nums); i++)
+            {
+              g_autofree char *v = il_recording_meta_get (trace, nums[i]);
+              printf ("  \"%s\": %" G_GINT64_FORMAT ",\n", nums[i], v ? g_ascii_strtoll (v, NULL, 10) : 0);
+            }
         }
       printf ("  \"skipped\": %" G_GUINT64_FORMAT "\n}\n", native ? 0 : info.n_skipped);
     }

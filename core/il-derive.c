@@ -318,7 +318,7 @@ async_steps (Derive *d,
 {
   const IlTrace *t = d->trace;
   GArray *steps = g_hash_table_lookup (d->steps, GUINT_TO_POINTER (l->lane));
-  gint64 prev_end = -1;
+  gint64 prev_end = -1, prev_begin = -1;
   IlState prev_state = IL_STATE_READY;
 
   for (guint k = 0; steps != NULL && k < steps->len; k++)
@@ -336,6 +336,7 @@ async_steps (Derive *d,
 
       if (prev_end >= 0)
         {
+          /* The worker may pick the item up before the submitting step ends. */
           DLane *w = by != IL_NO_LANE ? dlane (d, by) : NULL;
           gint64 wake = wake_time (t, st->loop_lane, begin);
           DLane *item = NULL;
@@ -343,7 +344,7 @@ async_steps (Derive *d,
           for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE; i++)
             {
               DLane *c = &g_array_index (d->lanes, DLane, i);
-              if (c->role == K_ITEM && !c->claimed && c->begin >= prev_end && c->end <= begin)
+              if (c->role == K_ITEM && !c->claimed && c->begin >= prev_begin && c->begin <= begin && c->end <= end)
                 {
                   item = c;
                   break;
@@ -368,6 +369,7 @@ async_steps (Derive *d,
         }
       add_lane_states (d, l->lane, begin, end, TRUE);
       prev_end = end;
+      prev_begin = begin;
       prev_state = il_trace_state_at (t, l->lane, end, NULL);
     }
 }
@@ -377,8 +379,7 @@ il_derive_scenario_json (const IlTrace  *trace,
                          const char     *title,
                          GError        **error)
 {
-  g_autofree char *mode_s = NULL, *interval_s = NULL, *workers_s = NULL, *cores_s = NULL, *pworkers_s = NULL,
-                  *method_s = NULL;
+  g_autofree char *mode_s = NULL, *interval_s = NULL, *workers_s = NULL, *cores_s = NULL, *method_s = NULL;
   g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal); /* keys owned by d.lanes */
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(IlScenario) check = NULL;
@@ -388,8 +389,11 @@ il_derive_scenario_json (const IlTrace  *trace,
   gint64 running_main = 0, first_thread = -1;
   guint workers = 0, n_included = 0;
   const IlTrace *t = trace;
+  g_autofree char *child_method = NULL;
+  IlParams params;
 
   g_return_val_if_fail (trace != NULL, NULL);
+  il_params_init_defaults (&params);
   mode_s = il_recording_meta_get (trace, "mode");
   if (mode_s == NULL || !il_mode_from_string (mode_s, &mode))
     {
@@ -399,7 +403,6 @@ il_derive_scenario_json (const IlTrace  *trace,
     }
   interval_s = il_recording_meta_get (trace, "switch_interval_us");
   workers_s = il_recording_meta_get (trace, "thread_pool_workers");
-  pworkers_s = il_recording_meta_get (trace, "process_pool_workers");
   cores_s = il_recording_meta_get (trace, "cores");
   method_s = il_recording_meta_get (trace, "start_method");
 
@@ -420,8 +423,23 @@ il_derive_scenario_json (const IlTrace  *trace,
 
       if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
         main_proc = i;
-      if (lane->kind == IL_LANE_THREAD && lane->parent != main_proc && lane->index == 0 && mode == IL_MODE_PROCESSES)
-        dl.role = K_PROCESS;
+      if (lane->kind == IL_LANE_TASK && lane->parent != main_proc && lane->parent != IL_NO_LANE
+          && g_str_has_prefix (lane->name, "Process-"))
+        {
+          /* A child process: it was created its start cost before its
+           * interpreter came up and recorded anything. */
+          const char *pname = il_trace_get_lane (t, lane->parent)->name;
+          const char *open = strrchr (pname, '(');
+          g_autofree char *method = open ? g_strndup (open + 1, strcspn (open + 1, ")")) : NULL;
+          IlStartMethod m;
+          dl.role = K_PROCESS;
+          if (method != NULL && il_start_method_from_string (method, &m))
+            {
+              dl.start = MAX (0, lane_first_time (t, i) - params.process_start_cost[m]);
+              if (child_method == NULL)
+                child_method = g_strdup (method);
+            }
+        }
       else if (lane->kind == IL_LANE_THREAD && lane->parent == main_proc && lane->index == 0)
         dl.role = K_THREAD; /* the main thread: decided below */
       else if (lane->kind != IL_LANE_TASK || lane->parent != main_proc)
@@ -513,8 +531,12 @@ il_derive_scenario_json (const IlTrace  *trace,
     for (guint i = 0; i < d.lanes->len; i++)
       if (g_array_index (d.lanes, DLane, i).role == K_ITEM)
         workers = workers_s ? (guint) g_ascii_strtoull (workers_s, NULL, 10) : 0;
-  if (mode == IL_MODE_PROCESSES && pworkers_s != NULL)
-    workers = (guint) g_ascii_strtoull (pworkers_s, NULL, 10);
+  /* Each recorded child process is one task in its own process: no pool. */
+  if (child_method != NULL)
+    {
+      g_free (method_s);
+      method_s = g_steal_pointer (&child_method);
+    }
 
   g_string_append (out, "{\n  \"title\": ");
   json_str (out, title ? title : "Derived from a recording");

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "il-engine.h"
 #include "il-recording.h"
 #include "../recorder/interleave-recorder.h"
 
@@ -269,11 +270,13 @@ typedef struct {
   guint32   number;
   guint32   lane;
   gboolean  worker;          /* a pool worker: idle between items */
+  gboolean  child_main;      /* main thread of a child process: a task */
   gboolean  done;
   gboolean  ever_held;
   gboolean  forced_out;      /* lost the GIL to a drop request */
   int       call_depth;
   int       call_cat;        /* category of the outermost recorded call */
+  gint64    sleep_until;     /* a time.sleep's end, or -1: then it waits for the GIL */
   gboolean  in_select;
   Loop     *loop;
   IlState   state;
@@ -330,6 +333,7 @@ typedef struct {
   GPtrArray   *procs;        /* of Proc, in order of appearance */
   GHashTable  *proc_of_file; /* file index → Proc */
   GHashTable  *workers;      /* (file << 32 | thread) of threads that ran work items */
+  GPtrArray   *sleepers;     /* Thr in time.sleep with a known end */
   guint32     *core_lanes;
   Thr        **core_thread;
   guint        n_cores;
@@ -384,8 +388,10 @@ thr_compute (const Thr *th)
     return IL_STATE_DONE;
   if (p->locked && p->holder == th)
     return IL_STATE_RUNNING;
-  if (th->call_depth > 0)
+  if (th->call_depth > 0 && !(th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
     return state_of_call (th->call_cat);
+  if (th->call_depth > 0)
+    return IL_STATE_WAIT_GIL;  /* slept its time; the call returns once it has the GIL */
   if (th->in_select)
     return IL_STATE_IDLE;
   if (!th->ever_held || th->forced_out)
@@ -473,24 +479,29 @@ thr_new (Ctx        *c,
          Proc       *p,
          guint32     number,
          const char *name,
-         guint32     file)
+         guint32     file,
+         gboolean    child_main)
 {
   Thr *th = g_new0 (Thr, 1);
   gboolean worker = g_hash_table_contains (c->workers, GSIZE_TO_POINTER (((gsize) file << 32) | number));
   /* The main thread, pool workers and the interpreter's helper threads are
    * threads; every other thread the program starts is one of its tasks. */
-  gboolean helper = number <= 1 || worker || name == NULL
+  const char *cls = name != NULL ? strchr (name, '\n') : NULL;
+  g_autofree char *shown = cls != NULL ? g_strndup (name, (gsize) (cls - name)) : g_strdup (name);
+  gboolean helper = (number <= 1 && !child_main) || worker || name == NULL
                     || g_str_has_prefix (name, "QueueFeederThread")
-                    || strstr (name, "_manager") != NULL || strstr (name, "ExecutorManagerThread") != NULL
-                    || strstr (name, "_handle_") != NULL;
+                    || (cls != NULL && strstr (cls, "ExecutorManagerThread") != NULL)
+                    || strstr (name, "(_handle_") != NULL || strstr (name, "(_manager") != NULL;
 
   th->proc = p;
+  th->child_main = child_main;
   th->number = number;
   th->worker = worker;
   th->mirror = IL_NO_LANE;
   th->state = IL_STATE_NOT_STARTED;
   th->cpu = G_MAXUINT;
-  th->lane = add_lane (c, helper ? IL_LANE_THREAD : IL_LANE_TASK, name ? name : "thread",
+  th->sleep_until = -1;
+  th->lane = add_lane (c, helper ? IL_LANE_THREAD : IL_LANE_TASK, shown ? shown : "thread",
                        p->lane, helper ? number - 1 : c->n_task_lanes++);
   if (number > 0)
     {
@@ -551,7 +562,7 @@ unknown_thread (Ctx  *c,
 {
   if (p->unknown == NULL)
     {
-      p->unknown = thr_new (c, p, 0, "Unregistered or exiting threads", G_MAXUINT32);
+      p->unknown = thr_new (c, p, 0, "Unregistered or exiting threads", G_MAXUINT32, FALSE);
       p->unknown->ever_held = TRUE;
     }
   return p->unknown;
@@ -570,8 +581,12 @@ thread_for (Ctx       *c,
   th = g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread));
   if (th == NULL)
     {
-      g_autofree char *name = g_strdup_printf ("thread %u", r->thread);
-      th = thr_new (c, p, r->thread, name, r->file);
+      g_autofree char *made = g_strdup_printf ("thread %u", r->thread);
+      const char *name = r->kind == IL_REC_THREAD_START && r->text != NULL ? r->text : made;
+      /* A child process's main thread is that process's work. */
+      g_autofree char *child = c->procs->len > 1 && p != g_ptr_array_index (c->procs, 0) && r->thread == 1
+                               ? g_strdup_printf ("Process-%" G_GINT64_FORMAT, p->pid) : NULL;
+      th = thr_new (c, p, r->thread, child ? child : name, r->file, child != NULL);
     }
   if (r->cpu != 255)
     th->cpu = r->cpu;
@@ -696,6 +711,29 @@ proc_exit (Ctx    *c,
   p->exit_code = code;
 }
 
+/* Sleeps that ended before `t`: those threads now wait for the GIL. */
+static void
+wake_sleepers (Ctx    *c,
+               gint64  t)
+{
+  for (guint i = 0; i < c->sleepers->len; )
+    {
+      Thr *th = g_ptr_array_index (c->sleepers, i);
+      gint64 until = th->sleep_until;
+      if (until <= t)
+        {
+          g_ptr_array_remove_index_fast (c->sleepers, i);
+          /* Not appended before the previous event: times never go back. */
+          until = MAX (until, c->trace->n_events > 0 ? c->trace->time[c->trace->n_events - 1] : 0);
+          th->sleep_until = -1;
+          if (!th->done && !th->proc->exited)
+            thr_update (c, until, th, IL_CAUSE_TIMER, IL_NO_LANE);
+        }
+      else
+        i++;
+    }
+}
+
 static void
 replay (Ctx       *c,
         const Rec *r)
@@ -703,6 +741,9 @@ replay (Ctx       *c,
   Proc *p = proc_for (c, r);
   gint64 t = r->t - c->t0;
   Thr *th;
+
+  if (c->sleepers->len > 0)
+    wake_sleepers (c, t);
 
   if (p->exited)
     return;
@@ -753,12 +794,12 @@ replay (Ctx       *c,
     return;
   if (r->kind == IL_REC_THREAD_START)
     {
-      if (r->text != NULL && g_strcmp0 (il_trace_get_lane (c->trace, th->lane)->name, r->text) != 0
-          && th->state == IL_STATE_NOT_STARTED)
+      if (r->text != NULL && th->state == IL_STATE_NOT_STARTED && !th->child_main)
         {
           IlLane *lane = &g_array_index (c->trace->lanes, IlLane, th->lane);
+          const char *nl = strchr (r->text, '\n');
           g_free (lane->name);
-          lane->name = g_strdup (r->text);
+          lane->name = nl != NULL ? g_strndup (r->text, (gsize) (nl - r->text)) : g_strdup (r->text);
         }
       th->done = FALSE;
     }
@@ -788,12 +829,28 @@ replay (Ctx       *c,
 
     case IL_REC_CALL_BEGIN:
       if (th->call_depth++ == 0)
-        th->call_cat = (int) CLAMP (r->a, 1, IL_REC_N_CALLS - 1);
+        {
+          th->call_cat = (int) CLAMP (r->a, 1, IL_REC_N_CALLS - 1);
+          /* time.sleep says how long: after that the thread waits for the
+           * GIL, which the call's return alone would hide. */
+          if (th->call_cat == IL_REC_CALL_SLEEP && r->b >= 0 && r->b < IL_ENGINE_MAX_TIME)
+            {
+              th->sleep_until = t + r->b;
+              g_ptr_array_add (c->sleepers, th);
+            }
+        }
+      /* Blocking calls release the GIL as they start: seen here at once,
+       * where the sampler may see it late on a busy machine. */
+      if (r->a != IL_REC_CALL_C)
+        set_holder (c, p, t, th, FALSE);
       break;
 
     case IL_REC_CALL_END:
-      if (th->call_depth > 0)
-        th->call_depth--;
+      if (th->call_depth > 0 && --th->call_depth == 0)
+        {
+          th->sleep_until = -1;
+          g_ptr_array_remove_fast (c->sleepers, th);
+        }
       thr_update (c, t, th, IL_CAUSE_NONE, IL_NO_LANE);
       break;
 
@@ -819,6 +876,7 @@ replay (Ctx       *c,
         }
       else if (th->call_depth++ == 0)
         th->call_cat = IL_REC_CALL_SELECT;
+      set_holder (c, p, t, th, FALSE);
       break;
 
     case IL_REC_SELECT_END:
@@ -834,6 +892,18 @@ replay (Ctx       *c,
       break;
 
     case IL_REC_TASK_CREATE:
+      if (r->b == -1)
+        {
+          /* Named after creation (asyncio.create_task (…, name=) before 3.12, set_name). */
+          Task *task = g_hash_table_lookup (p->tasks, &r->a);
+          if (task != NULL && r->text != NULL)
+            {
+              IlLane *lane = &g_array_index (c->trace->lanes, IlLane, task->lane);
+              g_free (lane->name);
+              lane->name = g_strdup (r->text);
+            }
+          break;
+        }
       {
         Task *creator = r->b != 0 ? g_hash_table_lookup (p->tasks, &r->b) : NULL;
         guint32 by = creator != NULL ? creator->lane : th->lane;
@@ -1002,6 +1072,7 @@ il_recording_build (IlRecording  *rec,
   c.procs = g_ptr_array_new_with_free_func (proc_free);
   c.proc_of_file = g_hash_table_new (NULL, NULL);
   c.workers = g_hash_table_new (NULL, NULL);
+  c.sleepers = g_ptr_array_new ();
   c.tasks_all = g_ptr_array_new_with_free_func (g_free);
 
   for (guint i = 0; i < recs->len; i++)
@@ -1024,12 +1095,13 @@ il_recording_build (IlRecording  *rec,
   for (guint i = 0; i < recs->len; i++)
     replay (&c, &g_array_index (recs, Rec, i));
   span = g_array_index (recs, Rec, recs->len - 1).t - c.t0;
+  span = MAX (span, trace->n_events > 0 ? trace->time[trace->n_events - 1] : 0);
   for (guint i = 0; i < c.procs->len; i++)
     {
       Proc *p = g_ptr_array_index (c.procs, i);
       all_exited &= p->exited;
-      /* A process killed before it could write its exit ends at its last record. */
-      proc_exit (&c, p, p->last_t, -1);
+      /* A process killed before it could write its exit ends with the recording. */
+      proc_exit (&c, p, span, -1);
       n_loops += g_hash_table_size (p->loops);
     }
   il_trace_set_end_time (trace, span);
@@ -1040,8 +1112,8 @@ il_recording_build (IlRecording  *rec,
     user_threads += il_trace_get_lane (trace, ((Thr *) g_ptr_array_index (main_proc->thread_list, i))->lane)->kind
                     == IL_LANE_TASK;
   trace->mode = c.loop_iterations > 0 ? IL_MODE_ASYNCIO
-              : user_threads > 0 || c.n_items > 0 ? IL_MODE_THREADS
-              : c.procs->len > 1 ? IL_MODE_PROCESSES : IL_MODE_SEQUENTIAL;
+              : c.procs->len > 1 ? IL_MODE_PROCESSES
+              : user_threads > 0 || c.n_items > 0 ? IL_MODE_THREADS : IL_MODE_SEQUENTIAL;
 
   trace->source = g_strdup_printf ("CPython %s recording%s%s", main_proc->version,
                                    rec->program ? " of " : "", rec->program ? rec->program : "");
@@ -1070,6 +1142,7 @@ il_recording_build (IlRecording  *rec,
   g_ptr_array_unref (c.procs);
   g_hash_table_unref (c.proc_of_file);
   g_hash_table_unref (c.workers);
+  g_ptr_array_unref (c.sleepers);
   g_ptr_array_unref (c.tasks_all);
   g_free (c.core_lanes);
   g_free (c.core_thread);

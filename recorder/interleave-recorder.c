@@ -264,12 +264,18 @@ sampler_main (void *data)
 
   while (!atomic_load (&sampler_stop))
     {
+      int64_t before = now_ns ();
       uintptr_t ts = gil_holder ();
       int locked = gil_locked () > 0;
       int drop = drop_request != NULL && __atomic_load_n ((int *) drop_request, __ATOMIC_RELAXED) != 0;
       unsigned long sw = __atomic_load_n (&gil->switch_number, __ATOMIC_RELAXED);
       int flags = locked | (drop << 1);
       int64_t t = now_ns ();
+
+      /* Preempted between the clock and the reads (a busy machine): the
+       * values belong to no known time, so take them again. */
+      if (t - before > SAMPLE_NS)
+        continue;
 
       if (ts != last_ts || flags != last_flags || sw != last_switch)
         {
@@ -424,6 +430,7 @@ typedef enum {
   W_THREAD,       /* threading.Thread._bootstrap_inner(self) */
   W_EXIT,         /* os._exit(code) */
   W_POOL,         /* ThreadPoolExecutor / ProcessPoolExecutor.__init__(self, …) */
+  W_TASK_NAME,    /* asyncio.tasks._set_task_name(task, name), Task.set_name(self, name) */
 } WrapKind;
 
 typedef struct {
@@ -666,9 +673,13 @@ wrapper_call_impl (Wrapper          *w,
       {
         PyObject *name = self ? get_attr (self, str_name) : NULL;
         const char *s = name && PyUnicode_Check (name) ? PyUnicode_AsUTF8 (name) : NULL;
+        char text[512];
         if (s == NULL)
           PyErr_Clear ();
-        register_current (s, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+        /* "name\nclass": the reader tells the interpreter's helper threads
+         * (executor managers, queue feeders) from the program's own. */
+        snprintf (text, sizeof text, "%s\n%s", s ? s : "thread", self ? Py_TYPE (self)->tp_name : "");
+        register_current (text, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
         Py_XDECREF (name);
         result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         unregister_current ();
@@ -684,6 +695,18 @@ wrapper_call_impl (Wrapper          *w,
         flush_all ();
         return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       }
+
+    case W_TASK_NAME:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL && self != NULL)
+        {
+          PyObject *name = PyObject_CallMethodNoArgs (self, str_get_name);
+          if (name == NULL)
+            PyErr_Clear ();
+          emit_name (IL_REC_TASK_CREATE, th, (int64_t) (intptr_t) self, -1, name);
+          Py_XDECREF (name);
+        }
+      return result;
 
     case W_POOL:
       result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
@@ -797,7 +820,7 @@ rec_wrap (PyObject *module,
 
   if (!PyArg_ParseTuple (args, "Oi|ip", &func, &kind, &category, &method))
     return NULL;
-  if (kind < W_CALL || kind > W_POOL)
+  if (kind < W_CALL || kind > W_TASK_NAME)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -935,7 +958,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   static const struct { const char *name; int value; } constants[] = {
     { "CALL", W_CALL }, { "RUN_ONCE", W_RUN_ONCE }, { "SELECT", W_SELECT },
     { "HANDLE_RUN", W_HANDLE_RUN }, { "CREATE_TASK", W_CREATE_TASK }, { "WORK", W_WORK },
-    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL },
+    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME },
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },

@@ -35,7 +35,7 @@ _Static_assert (sizeof (IlRecHeader) == 32, "record header is 32 bytes");
 typedef enum {
   IL_REC_PROCESS = 1,   /* a pid, b parent pid; text "VERSION START-METHOD" */
   IL_REC_INTERVAL,      /* a switch interval in µs */
-  IL_REC_THREAD_START,  /* thread; a ident, b native id; text the thread's name */
+  IL_REC_THREAD_START,  /* thread; a ident, b native id; text the thread's name, then "\n" and its class when known */
   IL_REC_THREAD_END,    /* thread; a thread CPU time ns */
   IL_REC_GIL,           /* thread = holder (0 unknown); a bit0 locked, bit1 drop request; b switch_number */
   IL_REC_CALL_BEGIN,    /* thread; a IlRecCall; b argument ns (sleep time, timeout) or -1 */
@@ -43,7 +43,7 @@ typedef enum {
   IL_REC_LOOP_ITER,     /* thread; a ready handles; b loop id */
   IL_REC_SELECT_BEGIN,  /* thread; a timeout ns or -1 to block */
   IL_REC_SELECT_END,    /* thread; a events returned */
-  IL_REC_TASK_CREATE,   /* thread; a task id; b creating task id or 0; text the task's name */
+  IL_REC_TASK_CREATE,   /* thread; a task id; b creating task id or 0, or -1 for a new name; text the task's name */
   IL_REC_STEP_BEGIN,    /* thread; a task id (0: a callback that is no task step); b waking task id or 0 */
   IL_REC_STEP_END,      /* thread; a task id; b IlRecStepEnd */
   IL_REC_WORK_BEGIN,    /* thread; a work item id; b 1 thread pool, 2 process pool; text the function */

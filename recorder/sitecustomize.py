@@ -28,11 +28,18 @@ def _install():
     import threading
     import time
 
+    # How this process was started: multiprocessing's children run
+    # "python -c 'from multiprocessing… import …'", whose code is not in sys.argv.
     method = "main"
-    if "--multiprocessing-fork" in sys.argv:
-        method = "spawn"
-    elif any("forkserver" in a for a in sys.argv):
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            cmdline = f.read().decode("utf-8", "replace")
+    except OSError:
+        cmdline = " ".join(sys.argv)
+    if "multiprocessing.forkserver" in cmdline:
         method = "forkserver"
+    elif "--multiprocessing-fork" in cmdline or "from multiprocessing" in cmdline:
+        method = "spawn"
 
     ours = set()
 
@@ -84,6 +91,7 @@ def _install():
     def patch_asyncio_tasks(m):
         types = (getattr(m, "Task", None), getattr(m, "_PyTask", None), getattr(m, "_CTask", None))
         rec.set_task_types(tuple(t for t in types if isinstance(t, type)))
+        wrap(m, "_set_task_name", rec.TASK_NAME, 0, False)
 
     patches["asyncio.tasks"] = patch_asyncio_tasks
 
