@@ -51,6 +51,7 @@
 #include "interleave-recorder.h"
 
 #define SAMPLE_NS 20000
+#define IDLE_SAMPLE_NS 1000000
 #define FLUSH_NS  20000000
 #define BUF_SIZE  (256 * 1024)
 #define MAX_THREADS 4096
@@ -150,6 +151,7 @@ emit (uint8_t     kind,
  * holding the GIL, read by the sampler without locks (atomic slots). */
 static _Atomic (uintptr_t) thread_states[MAX_THREADS];
 static atomic_uint n_threads;          /* slots in use; thread number = slot + 1 */
+static atomic_int n_alive;             /* registered threads that have not ended */
 static _Thread_local uint32_t my_thread;
 static _Thread_local int64_t my_task;  /* task whose step this thread runs, or 0 */
 
@@ -171,6 +173,7 @@ register_current (const char *name,
       slot = n;
       atomic_store (&thread_states[slot], ts);
       atomic_store (&n_threads, n + 1);
+      atomic_fetch_add (&n_alive, 1);
       my_thread = slot + 1;
     }
   else
@@ -189,7 +192,10 @@ unregister_current (void)
     cpu_ns = (int64_t) cpu.tv_sec * 1000000000 + cpu.tv_nsec;
   emit (IL_REC_THREAD_END, my_thread, now_ns (), cpu_ns, 0, NULL, 0);
   if (my_thread > 0 && my_thread <= MAX_THREADS)
-    atomic_store (&thread_states[my_thread - 1], 0);
+    {
+      atomic_store (&thread_states[my_thread - 1], 0);
+      atomic_fetch_sub (&n_alive, 1);
+    }
   my_thread = 0;
 }
 
@@ -256,6 +262,7 @@ sampler_main (void *data)
   unsigned long last_switch = 0;
   int64_t next_flush = now_ns () + FLUSH_NS;
   struct timespec delay = { 0, SAMPLE_NS };
+  struct timespec idle = { 0, IDLE_SAMPLE_NS };
   sigset_t all;
 
   /* Signals belong to the program's threads. */
@@ -291,7 +298,10 @@ sampler_main (void *data)
           flush_all ();
           next_flush = t + FLUSH_NS;
         }
-      clock_nanosleep (CLOCK_MONOTONIC, 0, &delay, NULL);
+      /* With one thread there is nobody to switch to: the GIL only goes
+       * free around blocking calls, which their own records show.  Waking
+       * 50 000 times a second would cost the program a share of a core. */
+      clock_nanosleep (CLOCK_MONOTONIC, 0, atomic_load (&n_alive) > 1 ? &delay : &idle, NULL);
     }
   return NULL;
 }
@@ -381,6 +391,7 @@ after_fork_child (void)
   for (unsigned i = 0; i < MAX_THREADS; i++)
     atomic_store (&thread_states[i], 0);
   atomic_store (&n_threads, 0);
+  atomic_store (&n_alive, me != 0 ? 1 : 0);
   snprintf (process_text, sizeof process_text, "%d.%d.%d fork", PY_MAJOR_VERSION, PY_MINOR_VERSION,
             PY_MICRO_VERSION);
   emit_process ();
@@ -436,13 +447,14 @@ typedef enum {
 typedef struct {
   PyObject_HEAD
   PyObject      *func;
+  PyObject      *on_error;  /* HANDLE_RUN: handle_error(handle, exc), or NULL to call func */
   int            kind;
   int            category;
   vectorcallfunc vectorcall;
 } Wrapper;
 
 static PyObject *task_types;   /* tuple of asyncio Task classes */
-static PyObject *str_callback, *str_args, *str_self, *str_done, *str_cancelled, *str_exception,
+static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *str_done, *str_cancelled, *str_exception,
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
                 *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method;
 
@@ -554,6 +566,60 @@ step_end (uint32_t  th,
   emit (IL_REC_STEP_END, th, now_ns (), (int64_t) (intptr_t) task, state, NULL, 0);
 }
 
+/* Handle._run without a Python frame: self._context.run(callback, *args),
+ * errors other than SystemExit and KeyboardInterrupt go to the loop's
+ * exception handler through on_error, as Handle._run does.  Entering a
+ * Python function from C for every callback was the recorder's largest
+ * cost on programs of many small task steps. */
+static PyObject *
+handle_run (Wrapper  *w,
+            PyObject *self,
+            PyObject *cb)
+{
+  PyObject *context = get_attr (self, str_context);
+  PyObject *hargs = get_attr (self, str_args);
+  PyObject *run = context != NULL ? PyObject_GetAttr (context, str_run) : NULL;
+  PyObject *stack[16];
+  PyObject *r = NULL;
+  Py_ssize_t n;
+
+  if (run == NULL || hargs == NULL || !PyTuple_Check (hargs) || PyTuple_GET_SIZE (hargs) > 15)
+    {
+      PyErr_Clear ();
+      Py_XDECREF (run);
+      Py_XDECREF (hargs);
+      Py_XDECREF (context);
+      return PyObject_CallOneArg (w->func, self);
+    }
+  n = PyTuple_GET_SIZE (hargs);
+  stack[0] = cb;
+  for (Py_ssize_t i = 0; i < n; i++)
+    stack[i + 1] = PyTuple_GET_ITEM (hargs, i);
+  r = PyObject_Vectorcall (run, stack, (size_t) n + 1, NULL);
+  Py_DECREF (run);
+  Py_DECREF (hargs);
+  Py_DECREF (context);
+  if (r != NULL)
+    {
+      Py_DECREF (r);
+      Py_RETURN_NONE;
+    }
+  if (PyErr_ExceptionMatches (PyExc_SystemExit) || PyErr_ExceptionMatches (PyExc_KeyboardInterrupt))
+    return NULL;
+  {
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch (&et, &ev, &tb);
+    PyErr_NormalizeException (&et, &ev, &tb);
+    if (tb != NULL && ev != NULL)
+      PyException_SetTraceback (ev, tb);
+    r = PyObject_CallFunctionObjArgs (w->on_error, self, ev ? ev : Py_None, NULL);
+    Py_XDECREF (et);
+    Py_XDECREF (ev);
+    Py_XDECREF (tb);
+  }
+  return r;
+}
+
 static PyObject *
 wrapper_call_impl (Wrapper          *w,
                    PyObject *const  *args,
@@ -628,7 +694,10 @@ wrapper_call_impl (Wrapper          *w,
           }
         emit (IL_REC_STEP_BEGIN, th, now_ns (), (int64_t) (intptr_t) task, waker, NULL, 0);
         my_task = (int64_t) (intptr_t) task;
-        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        if (w->on_error != NULL && nargs == 1 && kwnames == NULL && cb != NULL)
+          result = handle_run (w, self, cb);
+        else
+          result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         my_task = prev;
         if (task != NULL)
           {
@@ -746,6 +815,7 @@ wrapper_dealloc (PyObject *self)
 
   PyObject_GC_UnTrack (self);
   Py_CLEAR (w->func);
+  Py_CLEAR (w->on_error);
   PyObject_GC_Del (self);
 }
 
@@ -755,6 +825,7 @@ wrapper_traverse (PyObject  *self,
                   void      *arg)
 {
   Py_VISIT (((Wrapper *) self)->func);
+  Py_VISIT (((Wrapper *) self)->on_error);
   return 0;
 }
 
@@ -809,16 +880,16 @@ static PyTypeObject FunctionWrapperType = {
   .tp_traverse = wrapper_traverse,
 };
 
-/* wrap(func, kind, category=0, method=True) */
+/* wrap(func, kind, category=0, method=True, on_error=None) */
 static PyObject *
 rec_wrap (PyObject *module,
           PyObject *args)
 {
-  PyObject *func;
+  PyObject *func, *on_error = Py_None;
   int kind, category = 0, method = 1;
   Wrapper *w;
 
-  if (!PyArg_ParseTuple (args, "Oi|ip", &func, &kind, &category, &method))
+  if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
     return NULL;
   if (kind < W_CALL || kind > W_TASK_NAME)
     {
@@ -829,6 +900,7 @@ rec_wrap (PyObject *module,
   if (w == NULL)
     return NULL;
   w->func = Py_NewRef (func);
+  w->on_error = on_error != Py_None ? Py_NewRef (on_error) : NULL;
   w->kind = kind;
   w->category = category;
   w->vectorcall = wrapper_vectorcall;
@@ -934,7 +1006,7 @@ static PyMethodDef rec_methods[] = {
   { "set_task_types", rec_set_task_types, METH_O, "set_task_types(classes): the asyncio Task classes" },
   { "stop", rec_stop, METH_VARARGS, "stop(exit_code=-1): stop the sampler and write out what was recorded" },
   { "flush", rec_flush, METH_NOARGS, "flush(): write buffered records" },
-  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=True): a recording wrapper" },
+  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=True, on_error=None): a recording wrapper" },
   { NULL, NULL, 0, NULL }
 };
 
@@ -964,6 +1036,8 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },
   };
 
+  INTERN (str_context, "_context");
+  INTERN (str_run, "run");
   INTERN (str_callback, "_callback");
   INTERN (str_args, "_args");
   INTERN (str_self, "__self__");

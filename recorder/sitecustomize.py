@@ -56,7 +56,21 @@ def _install():
         wrap(m.BaseEventLoop, "create_task", rec.CREATE_TASK)
 
     def patch_asyncio_events(m):
-        wrap(m.Handle, "_run", rec.HANDLE_RUN)
+        # The recorder runs handles itself (no Python frame per callback);
+        # a callback's error goes to the loop's handler as Handle._run does.
+        def handle_error(handle, exc):
+            from asyncio import format_helpers
+            source = format_helpers._format_callback_source(handle._callback, handle._args)
+            context = {"message": "Exception in callback %s" % source, "exception": exc, "handle": handle}
+            if handle._source_traceback:
+                context["source_traceback"] = handle._source_traceback
+            handle._loop.call_exception_handler(context)
+
+        run = m.Handle.__dict__.get("_run")
+        if run is not None and id(run) not in ours:
+            w = rec.wrap(run, rec.HANDLE_RUN, 0, True, handle_error)
+            ours.add(id(w))
+            m.Handle._run = w
 
     def patch_selectors(m):
         for cls in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector", "KqueueSelector"):
