@@ -387,7 +387,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   IlMode mode = IL_MODE_SEQUENTIAL;
   guint32 main_proc = IL_NO_LANE;
   gint64 running_main = 0, first_thread = -1;
-  guint workers = 0, n_included = 0;
+  guint workers = 0, n_included = 0, n_process_items = 0;
   const IlTrace *t = trace;
   g_autofree char *child_method = NULL;
   IlParams params;
@@ -442,7 +442,7 @@ il_derive_scenario_json (const IlTrace  *trace,
         }
       else if (lane->kind == IL_LANE_THREAD && lane->parent == main_proc && lane->index == 0)
         dl.role = K_THREAD; /* the main thread: decided below */
-      else if (lane->kind != IL_LANE_TASK || lane->parent != main_proc)
+      else if (lane->kind != IL_LANE_TASK || (lane->parent != main_proc && mode != IL_MODE_PROCESSES))
         continue;
       else
         for (guint k = 0; k < idx->len; k++)
@@ -470,9 +470,12 @@ il_derive_scenario_json (const IlTrace  *trace,
           dl.begin = dl.start;
           dl.end = lane_done_time (t, i);
         }
+      /* Work items run by process-pool workers. */
+      if (dl.role == K_ITEM && lane->parent != main_proc)
+        n_process_items++;
       dl.include = (mode == IL_MODE_ASYNCIO && (dl.role == K_ASYNC))
                    || (mode == IL_MODE_THREADS && (dl.role == K_ITEM || (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)))
-                   || (mode == IL_MODE_PROCESSES && dl.role == K_PROCESS);
+                   || (mode == IL_MODE_PROCESSES && (dl.role == K_PROCESS || dl.role == K_ITEM));
       if (dl.role == K_THREAD && lane->kind == IL_LANE_TASK && (first_thread < 0 || dl.start < first_thread))
         first_thread = dl.start;
       g_array_append_val (d.lanes, dl);
@@ -531,7 +534,16 @@ il_derive_scenario_json (const IlTrace  *trace,
     for (guint i = 0; i < d.lanes->len; i++)
       if (g_array_index (d.lanes, DLane, i).role == K_ITEM)
         workers = workers_s ? (guint) g_ascii_strtoull (workers_s, NULL, 10) : 0;
-  /* Each recorded child process is one task in its own process: no pool. */
+  /* Work items of a process pool run in a pool of its size; without
+   * them each recorded child process is one task in its own process. */
+  if (n_process_items > 0)
+    {
+      g_autofree char *pw = il_recording_meta_get (trace, "process_pool_workers");
+      workers = pw != NULL ? (guint) g_ascii_strtoull (pw, NULL, 10) : 0;
+      for (guint i = 0; i < d.lanes->len; i++)
+        if (g_array_index (d.lanes, DLane, i).role == K_PROCESS)
+          g_array_index (d.lanes, DLane, i).include = FALSE;
+    }
   if (child_method != NULL)
     {
       g_free (method_s);

@@ -390,12 +390,14 @@ thr_compute (const Thr *th)
     return IL_STATE_RUNNING;
   if (th->call_depth > 0 && !(th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
     return state_of_call (th->call_cat);
-  if (th->call_depth > 0)
-    return IL_STATE_WAIT_GIL;  /* slept its time; the call returns once it has the GIL */
+  if (th->call_depth > 0)  /* slept its time; the call returns once it has the GIL */
+    return p->locked ? IL_STATE_WAIT_GIL : IL_STATE_READY;
   if (th->in_select)
     return IL_STATE_IDLE;
+  /* Wanting the GIL while nobody holds it is waiting for a core: the
+   * machine is busy with other work. */
   if (!th->ever_held || th->forced_out)
-    return IL_STATE_WAIT_GIL;
+    return p->locked ? IL_STATE_WAIT_GIL : IL_STATE_READY;
   /* Released the GIL outside any call the recorder wraps: a pool worker
    * waiting on its queue, or an unnamed C call (lock, file, extension). */
   return th->worker && th->mirror == IL_NO_LANE ? IL_STATE_IDLE : IL_STATE_BLOCKED;
@@ -586,6 +588,9 @@ thread_for (Ctx       *c,
       /* A child process's main thread is that process's work. */
       g_autofree char *child = c->procs->len > 1 && p != g_ptr_array_index (c->procs, 0) && r->thread == 1
                                ? g_strdup_printf ("Process-%" G_GINT64_FORMAT, p->pid) : NULL;
+      /* …unless it is a pool worker: then its items are the work. */
+      if (child != NULL && g_hash_table_contains (c->workers, GSIZE_TO_POINTER (((gsize) r->file << 32) | r->thread)))
+        g_clear_pointer (&child, g_free);
       th = thr_new (c, p, r->thread, child ? child : name, r->file, child != NULL);
     }
   if (r->cpu != 255)
@@ -646,6 +651,14 @@ set_holder (Ctx      *c,
     thr_update (c, t, old, forced ? IL_CAUSE_GIL_TIMEOUT : IL_CAUSE_NONE, IL_NO_LANE);
   else if (old != NULL)
     thr_update (c, t, old, IL_CAUSE_NONE, IL_NO_LANE);
+  /* Threads that want the GIL wait for it or for a core, as it is held or free. */
+  if (locked != was_locked && p->thread_list->len <= 256)
+    for (guint i = 0; i < p->thread_list->len; i++)
+      {
+        Thr *other = g_ptr_array_index (p->thread_list, i);
+        if (other != old && other != next && (other->state == IL_STATE_WAIT_GIL || other->state == IL_STATE_READY))
+          thr_update (c, t, other, IL_CAUSE_NONE, IL_NO_LANE);
+      }
 }
 
 static Loop *

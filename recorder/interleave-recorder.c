@@ -442,6 +442,7 @@ typedef enum {
   W_EXIT,         /* os._exit(code) */
   W_POOL,         /* ThreadPoolExecutor / ProcessPoolExecutor.__init__(self, …) */
   W_TASK_NAME,    /* asyncio.tasks._set_task_name(task, name), Task.set_name(self, name) */
+  W_WORK_FN,      /* a work item's function itself (process pool workers): category 1 or 2 */
 } WrapKind;
 
 typedef struct {
@@ -765,6 +766,16 @@ wrapper_call_impl (Wrapper          *w,
         return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       }
 
+    case W_WORK_FN:
+      {
+        PyObject *name = get_attr (w->func, str_qualname);
+        emit_name (IL_REC_WORK_BEGIN, th, (int64_t) (intptr_t) w, w->category, name);
+        Py_XDECREF (name);
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        emit (IL_REC_WORK_END, th, now_ns (), (int64_t) (intptr_t) w, 0, NULL, 0);
+        return result;
+      }
+
     case W_TASK_NAME:
       result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       if (result != NULL && self != NULL)
@@ -891,7 +902,7 @@ rec_wrap (PyObject *module,
 
   if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
     return NULL;
-  if (kind < W_CALL || kind > W_TASK_NAME)
+  if (kind < W_CALL || kind > W_WORK_FN)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -1030,7 +1041,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   static const struct { const char *name; int value; } constants[] = {
     { "CALL", W_CALL }, { "RUN_ONCE", W_RUN_ONCE }, { "SELECT", W_SELECT },
     { "HANDLE_RUN", W_HANDLE_RUN }, { "CREATE_TASK", W_CREATE_TASK }, { "WORK", W_WORK },
-    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME },
+    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN },
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },

@@ -92,6 +92,19 @@ def _install():
 
     def patch_futures_process(m):
         wrap(m.ProcessPoolExecutor, "__init__", rec.POOL, 2)
+        # A worker process calls call_item.fn(...) inline: hand it a
+        # recording wrapper of the function.  Items arrive pickled, so
+        # their "fn" lives in the instance dict, which a property on the
+        # class shadows.
+        call_item = getattr(m, "_CallItem", None)
+        if call_item is not None and not isinstance(call_item.__dict__.get("fn"), property):
+            def get_fn(item):
+                return rec.wrap(item.__dict__["fn"], rec.WORK_FN, 2, False)
+
+            def set_fn(item, fn):
+                item.__dict__["fn"] = fn
+
+            call_item.fn = property(get_fn, set_fn)
 
     patches = {
         "asyncio.base_events": patch_asyncio_base_events,
