@@ -336,7 +336,8 @@ async_steps (Derive *d,
 
       if (prev_end >= 0)
         {
-          /* The worker may pick the item up before the submitting step ends. */
+          /* The worker may pick the item up before the submitting step
+           * ends, and record its end after the task it woke has run. */
           DLane *w = by != IL_NO_LANE ? dlane (d, by) : NULL;
           gint64 wake = wake_time (t, st->loop_lane, begin);
           DLane *item = NULL;
@@ -344,7 +345,7 @@ async_steps (Derive *d,
           for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE; i++)
             {
               DLane *c = &g_array_index (d->lanes, DLane, i);
-              if (c->role == K_ITEM && !c->claimed && c->begin >= prev_begin && c->begin <= begin && c->end <= end)
+              if (c->role == K_ITEM && !c->claimed && c->begin >= prev_begin && c->begin <= begin)
                 {
                   item = c;
                   break;

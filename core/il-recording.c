@@ -388,6 +388,8 @@ thr_compute (const Thr *th)
     return IL_STATE_DONE;
   if (p->locked && p->holder == th)
     return IL_STATE_RUNNING;
+  if (th == p->unknown)
+    return IL_STATE_NOT_STARTED;  /* stands only for the holding */
   if (th->call_depth > 0 && !(th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
     return state_of_call (th->call_cat);
   if (th->call_depth > 0)  /* slept its time; the call returns once it has the GIL */
@@ -797,6 +799,18 @@ replay (Ctx       *c,
       proc_exit (c, p, t, (int) CLAMP (r->a, -1, 255));
       return;
 
+    case IL_REC_CORE:
+      {
+        Thr *on = r->thread != 0 ? g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread)) : NULL;
+        if (on != NULL && r->a >= 0 && r->a < c->n_cores)
+          {
+            on->cpu = (guint) r->a;
+            if (on->state == IL_STATE_RUNNING)
+              core_update (c, t, on, on->state);
+          }
+        return;
+      }
+
     default:
       break;
     }
@@ -1093,6 +1107,8 @@ il_recording_build (IlRecording  *rec,
       const Rec *r = &g_array_index (recs, Rec, i);
       if (r->cpu != 255)
         max_cpu = MAX (max_cpu, r->cpu);
+      if (r->kind == IL_REC_CORE && r->a >= 0 && r->a < 255)
+        max_cpu = MAX (max_cpu, (guint) r->a);
       if (r->kind == IL_REC_WORK_BEGIN)
         g_hash_table_add (c.workers, GSIZE_TO_POINTER (((gsize) r->file << 32) | r->thread));
     }

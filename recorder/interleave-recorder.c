@@ -150,6 +150,7 @@ emit (uint8_t     kind,
 /* Registered thread states: address → thread number.  Written by threads
  * holding the GIL, read by the sampler without locks (atomic slots). */
 static _Atomic (uintptr_t) thread_states[MAX_THREADS];
+static _Atomic (long) thread_tids[MAX_THREADS];   /* kernel thread ids, for /proc */
 static atomic_uint n_threads;          /* slots in use; thread number = slot + 1 */
 static atomic_int n_alive;             /* registered threads that have not ended */
 static _Thread_local uint32_t my_thread;
@@ -172,6 +173,7 @@ register_current (const char *name,
     {
       slot = n;
       atomic_store (&thread_states[slot], ts);
+      atomic_store (&thread_tids[slot], (long) native_id);
       atomic_store (&n_threads, n + 1);
       atomic_fetch_add (&n_alive, 1);
       my_thread = slot + 1;
@@ -253,6 +255,37 @@ gil_locked (void)
 #endif
 }
 
+/* The core a thread last ran on: field 39 of /proc/self/task/TID/stat.
+ * Read for the GIL holder about every millisecond, since CPU-bound
+ * threads write no records of their own that would say it. */
+static int
+core_of_thread (long tid)
+{
+  char path[64], text[1024];
+  ssize_t n;
+  int fd, field = 1;
+  char *p;
+
+  snprintf (path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  n = read (fd, text, sizeof text - 1);
+  close (fd);
+  if (n <= 0)
+    return -1;
+  text[n] = '\0';
+  /* The command name (field 2) may hold spaces: count after its ')'. */
+  p = strrchr (text, ')');
+  if (p == NULL)
+    return -1;
+  field = 2;
+  for (; *p != '\0'; p++)
+    if (*p == ' ' && ++field == 39)
+      return atoi (p + 1);
+  return -1;
+}
+
 static void *
 sampler_main (void *data)
 {
@@ -261,6 +294,8 @@ sampler_main (void *data)
   int last_flags = -1;
   unsigned long last_switch = 0;
   int64_t next_flush = now_ns () + FLUSH_NS;
+  int64_t next_core = 0;
+  int last_core = -1;
   struct timespec delay = { 0, SAMPLE_NS };
   struct timespec idle = { 0, IDLE_SAMPLE_NS };
   sigset_t all;
@@ -287,11 +322,23 @@ sampler_main (void *data)
       if (ts != last_ts || flags != last_flags || sw != last_switch)
         {
           if (ts != last_ts)
-            last_thread = thread_of_state (ts);
+            {
+              last_thread = thread_of_state (ts);
+              last_core = -1;
+              next_core = 0;
+            }
           emit (IL_REC_GIL, last_thread, t, flags, (int64_t) sw, NULL, 0);
           last_ts = ts;
           last_flags = flags;
           last_switch = sw;
+        }
+      if (t >= next_core && last_thread > 0 && locked && atomic_load (&n_alive) > 1)
+        {
+          int core = core_of_thread (atomic_load (&thread_tids[last_thread - 1]));
+          if (core >= 0 && core != last_core)
+            emit (IL_REC_CORE, last_thread, t, core, 0, NULL, 0);
+          last_core = core;
+          next_core = t + 1000000;
         }
       if (t >= next_flush)
         {

@@ -50,6 +50,7 @@ typedef enum {
   IL_REC_WORK_END,      /* thread; a work item id */
   IL_REC_POOL,          /* thread; a max workers; b 1 thread pool, 2 process pool; text start method */
   IL_REC_EXIT,          /* a exit code or -1 when unknown */
+  IL_REC_CORE,          /* written by the sampler: thread (the GIL holder) was on core a (/proc) */
   IL_REC_N_KINDS
 } IlRecKind;
 
