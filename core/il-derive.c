@@ -363,6 +363,21 @@ async_steps (Derive *d,
               item->claimed = TRUE;
               item_body (d, item);
             }
+          else if (prev_state == IL_STATE_SLEEPING)
+            {
+              /* asyncio.sleep: asleep until its timer fired (the next state). */
+              gsize k2 = il_trace_lane_lower_bound (t, l->lane, prev_end + 1);
+              const GArray *ix = il_trace_get_lane_events (t, l->lane);
+              const guint32 *ev = (const guint32 *) (gpointer) ix->data;
+              gint64 fired = begin;
+              for (; k2 < ix->len; k2++)
+                if (t->kind[ev[k2]] == IL_EVENT_STATE)
+                  {
+                    fired = MIN (t->time[ev[k2]], begin);
+                    break;
+                  }
+              add_step (d, IL_STEP_SLEEP, fired - prev_end, FALSE);
+            }
           else if (prev_state == IL_STATE_READY || wake <= prev_end)
             add_raw (d, "{\"yield\": true}");
           else

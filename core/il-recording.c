@@ -299,6 +299,8 @@ typedef struct {
   IlState  state;
   gboolean done;
   gboolean yielded;          /* the last step ended in a bare yield */
+  gboolean timer_woke;       /* made ready by its asyncio.sleep's timer */
+  gint64   wake_at;          /* asleep until, or -1 */
   guint32  index;
 } Task;
 
@@ -321,6 +323,7 @@ struct _Proc {
   GHashTable *loops;         /* loop id → Loop */
   GHashTable *tasks;         /* task id → Task, while alive */
   GHashTable *items;         /* item id → lane, while running */
+  GHashTable *timers;        /* future id → when its timer fires (trace time) */
   gboolean    exited;
   gint64      last_t;
   int         exit_code;
@@ -334,6 +337,7 @@ typedef struct {
   GHashTable  *proc_of_file; /* file index → Proc */
   GHashTable  *workers;      /* (file << 32 | thread) of threads that ran work items */
   GPtrArray   *sleepers;     /* Thr in time.sleep with a known end */
+  GPtrArray   *task_sleepers; /* Task in asyncio.sleep with a known end */
   guint32     *core_lanes;
   Thr        **core_thread;
   guint        n_cores;
@@ -358,6 +362,7 @@ proc_free (gpointer p)
   g_hash_table_unref (proc->loops);
   g_hash_table_unref (proc->tasks);
   g_hash_table_unref (proc->items);
+  g_hash_table_unref (proc->timers);
   g_free (proc->version);
   g_free (proc->method);
   g_free (proc);
@@ -533,6 +538,7 @@ proc_for (Ctx       *c,
   p->loops = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   p->tasks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   p->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  p->timers = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   p->interval = 5 * IL_NSEC_PER_MSEC;
   p->exit_code = -1;
   if (r->kind == IL_REC_PROCESS)
@@ -697,6 +703,7 @@ task_new (Ctx        *c,
   task->index = c->n_task_lanes++;
   task->lane = add_lane (c, IL_LANE_TASK, name, p->lane, task->index);
   task->state = IL_STATE_NOT_STARTED;
+  task->wake_at = -1;
   g_hash_table_replace (p->tasks, g_memdup2 (&id, sizeof id), task);
   g_ptr_array_add (c->tasks_all, task);
   c->n_tasks++;
@@ -749,6 +756,30 @@ wake_sleepers (Ctx    *c,
     }
 }
 
+/* asyncio.sleep timers that fired before `t`: those tasks are ready. */
+static void
+wake_tasks (Ctx    *c,
+            gint64  t)
+{
+  for (guint i = 0; i < c->task_sleepers->len; )
+    {
+      Task *task = g_ptr_array_index (c->task_sleepers, i);
+      if (task->wake_at <= t)
+        {
+          gint64 at = MAX (task->wake_at, c->trace->n_events > 0 ? c->trace->time[c->trace->n_events - 1] : 0);
+          g_ptr_array_remove_index_fast (c->task_sleepers, i);
+          task->wake_at = -1;
+          if (!task->done && task->state == IL_STATE_SLEEPING)
+            {
+              task->timer_woke = TRUE;
+              task_state (c, at, task, IL_STATE_READY, IL_CAUSE_TIMER, IL_NO_LANE);
+            }
+        }
+      else
+        i++;
+    }
+}
+
 static void
 replay (Ctx       *c,
         const Rec *r)
@@ -759,6 +790,8 @@ replay (Ctx       *c,
 
   if (c->sleepers->len > 0)
     wake_sleepers (c, t);
+  if (c->task_sleepers->len > 0)
+    wake_tasks (c, t);
 
   if (p->exited)
     return;
@@ -955,6 +988,12 @@ replay (Ctx       *c,
           task = task_new (c, p, t, r->a, NULL, IL_NO_LANE);
         il_trace_append (c->trace, t, loop->lane, IL_EVENT_LOOP_CALLBACK, IL_CALLBACK_TASK_STEP, 0, task->lane);
         th->mirror = task->lane;
+        if (task->wake_at >= 0)
+          {
+            /* Woken before its timer (cancelled, or by another future). */
+            g_ptr_array_remove_fast (c->task_sleepers, task);
+            task->wake_at = -1;
+          }
         {
           IlCause cause;
           guint32 by = IL_NO_LANE;
@@ -962,11 +1001,14 @@ replay (Ctx       *c,
            * callback of the previous iteration (I/O or a timer) woke it. */
           if (waker != NULL)
             cause = IL_CAUSE_FUTURE, by = waker->lane;
+          else if (task->state == IL_STATE_READY && task->timer_woke)
+            cause = IL_CAUSE_TIMER, by = loop->lane;
           else if (task->state == IL_STATE_READY)
             cause = task->yielded ? IL_CAUSE_CALL_SOON : IL_CAUSE_LOOP, by = loop->lane;
           else
             cause = loop->prev_select_n > 0 ? IL_CAUSE_IO : IL_CAUSE_TIMER;
           task->state = th->state;
+          task->timer_woke = FALSE;
           il_trace_append (c->trace, t, task->lane, IL_EVENT_STATE, (guint8) th->state, (guint16) cause, by);
         }
         break;
@@ -1009,8 +1051,22 @@ replay (Ctx       *c,
               break;
             }
           default:
-            task_state (c, t, task, IL_STATE_BLOCKED, IL_CAUSE_NONE, IL_NO_LANE);
-            break;
+            {
+              /* Awaiting a future a timer will resolve: asleep until then. */
+              gint64 fut = r->b >> 8;
+              gint64 *when = g_hash_table_lookup (p->timers, &fut);
+              if (when != NULL && *when > t)
+                {
+                  task->wake_at = *when;
+                  g_ptr_array_add (c->task_sleepers, task);
+                  task_state (c, t, task, IL_STATE_SLEEPING, IL_CAUSE_NONE, IL_NO_LANE);
+                }
+              else
+                task_state (c, t, task, IL_STATE_BLOCKED, IL_CAUSE_NONE, IL_NO_LANE);
+              if (when != NULL)
+                g_hash_table_remove (p->timers, &fut);
+              break;
+            }
           }
         break;
       }
@@ -1038,6 +1094,14 @@ replay (Ctx       *c,
         thr_update (c, t, th, IL_CAUSE_NONE, IL_NO_LANE);
         break;
       }
+
+    case IL_REC_TIMER:
+      if (r->b > c->t0 && g_hash_table_size (p->timers) < 1000000)
+        {
+          gint64 when = r->b - c->t0;
+          g_hash_table_replace (p->timers, g_memdup2 (&r->a, sizeof r->a), g_memdup2 (&when, sizeof when));
+        }
+      break;
 
     case IL_REC_POOL:
       if (r->b == 1)
@@ -1100,6 +1164,7 @@ il_recording_build (IlRecording  *rec,
   c.proc_of_file = g_hash_table_new (NULL, NULL);
   c.workers = g_hash_table_new (NULL, NULL);
   c.sleepers = g_ptr_array_new ();
+  c.task_sleepers = g_ptr_array_new ();
   c.tasks_all = g_ptr_array_new_with_free_func (g_free);
 
   for (guint i = 0; i < recs->len; i++)
@@ -1172,6 +1237,7 @@ il_recording_build (IlRecording  *rec,
   g_hash_table_unref (c.proc_of_file);
   g_hash_table_unref (c.workers);
   g_ptr_array_unref (c.sleepers);
+  g_ptr_array_unref (c.task_sleepers);
   g_ptr_array_unref (c.tasks_all);
   g_free (c.core_lanes);
   g_free (c.core_thread);

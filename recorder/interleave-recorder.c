@@ -490,6 +490,7 @@ typedef enum {
   W_POOL,         /* ThreadPoolExecutor / ProcessPoolExecutor.__init__(self, …) */
   W_TASK_NAME,    /* asyncio.tasks._set_task_name(task, name), Task.set_name(self, name) */
   W_WORK_FN,      /* a work item's function itself (process pool workers): category 1 or 2 */
+  W_CALL_AT,      /* BaseEventLoop.call_at(self, when, callback, *args): a timer */
 } WrapKind;
 
 typedef struct {
@@ -610,6 +611,8 @@ step_end (uint32_t  th,
     state = IL_REC_STEP_YIELDED;
   else if (is_task (waiter))
     state = IL_REC_STEP_AWAITS_TASK | ((int64_t) (intptr_t) waiter << 8);
+  else
+    state = IL_REC_STEP_WAITING | ((int64_t) (intptr_t) waiter << 8);
   Py_XDECREF (waiter);
   emit (IL_REC_STEP_END, th, now_ns (), (int64_t) (intptr_t) task, state, NULL, 0);
 }
@@ -823,6 +826,18 @@ wrapper_call_impl (Wrapper          *w,
         return result;
       }
 
+    case W_CALL_AT:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      /* Only timers whose callback resolves a future say when a task
+       * awaiting that future wakes (asyncio.sleep). */
+      if (result != NULL && nargs >= 4)
+        {
+          int64_t when = seconds_arg_ns (args[1]);
+          if (when >= 0)
+            emit (IL_REC_TIMER, th, now_ns (), (int64_t) (intptr_t) args[3], when, NULL, 0);
+        }
+      return result;
+
     case W_TASK_NAME:
       result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       if (result != NULL && self != NULL)
@@ -949,7 +964,7 @@ rec_wrap (PyObject *module,
 
   if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
     return NULL;
-  if (kind < W_CALL || kind > W_WORK_FN)
+  if (kind < W_CALL || kind > W_CALL_AT)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -1088,7 +1103,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   static const struct { const char *name; int value; } constants[] = {
     { "CALL", W_CALL }, { "RUN_ONCE", W_RUN_ONCE }, { "SELECT", W_SELECT },
     { "HANDLE_RUN", W_HANDLE_RUN }, { "CREATE_TASK", W_CREATE_TASK }, { "WORK", W_WORK },
-    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN },
+    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT },
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },

@@ -51,6 +51,7 @@ typedef enum {
   IL_REC_POOL,          /* thread; a max workers; b 1 thread pool, 2 process pool; text start method */
   IL_REC_EXIT,          /* a exit code or -1 when unknown */
   IL_REC_CORE,          /* written by the sampler: thread (the GIL holder) was on core a (/proc) */
+  IL_REC_TIMER,         /* thread; a id of the timer callback's first argument (asyncio.sleep's future); b when, ns */
   IL_REC_N_KINDS
 } IlRecKind;
 
@@ -65,8 +66,10 @@ typedef enum {
   IL_REC_N_CALLS
 } IlRecCall;
 
+/* b of STEP_END: the outcome in the low 8 bits; for WAITING and
+ * AWAITS_TASK the id of the awaited future or task above them. */
 typedef enum {
-  IL_REC_STEP_WAITING = 0, /* awaits a future (b of the record: low bits) */
+  IL_REC_STEP_WAITING = 0, /* awaits a future */
   IL_REC_STEP_DONE,
   IL_REC_STEP_YIELDED,
   IL_REC_STEP_FAILED,

@@ -54,6 +54,7 @@ def _install():
     def patch_asyncio_base_events(m):
         wrap(m.BaseEventLoop, "_run_once", rec.RUN_ONCE)
         wrap(m.BaseEventLoop, "create_task", rec.CREATE_TASK)
+        wrap(m.BaseEventLoop, "call_at", rec.CALL_AT)
 
     def patch_asyncio_events(m):
         # The recorder runs handles itself (no Python frame per callback);
