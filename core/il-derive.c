@@ -560,7 +560,8 @@ il_derive_scenario_json (const IlTrace  *trace,
         if (g_array_index (d.lanes, DLane, i).role == K_PROCESS)
           g_array_index (d.lanes, DLane, i).include = FALSE;
     }
-  if (child_method != NULL)
+  /* The pool's own start method, else how its children were started. */
+  if (child_method != NULL && method_s == NULL)
     {
       g_free (method_s);
       method_s = g_steal_pointer (&child_method);

@@ -445,6 +445,7 @@ after_fork_child (void)
   if (me != 0)
     {
       atomic_store (&thread_states[0], me);
+      atomic_store (&thread_tids[0], (long) PyThread_get_thread_native_id ());
       atomic_store (&n_threads, 1);
       my_thread = 1;
       emit (IL_REC_THREAD_START, 1, now_ns (), (int64_t) PyThread_get_thread_ident (),

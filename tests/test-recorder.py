@@ -268,7 +268,7 @@ def process_pools():
             with cf.ProcessPoolExecutor(2, mp_context=mp.get_context(sys.argv[1])) as ex:
                 print(sum(ex.map(work, [100000] * 4)))
         """)
-    for method in ("fork", "spawn"):
+    for method in ("fork", "spawn", "forkserver"):
         r, out = record(prog, method)
         s = summary(r)
         check(f"process pool ({method}): the result passes through", r.returncode == 0
