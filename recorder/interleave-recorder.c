@@ -492,6 +492,7 @@ typedef enum {
   W_TASK_NAME,    /* asyncio.tasks._set_task_name(task, name), Task.set_name(self, name) */
   W_WORK_FN,      /* a work item's function itself (process pool workers): category 1 or 2 */
   W_CALL_AT,      /* BaseEventLoop.call_at(self, when, callback, *args): a timer */
+  W_INTERVAL,     /* sys.setswitchinterval(seconds) */
 } WrapKind;
 
 typedef struct {
@@ -839,6 +840,12 @@ wrapper_call_impl (Wrapper          *w,
         }
       return result;
 
+    case W_INTERVAL:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL && gil != NULL)
+        emit (IL_REC_INTERVAL, th, now_ns (), (int64_t) gil->interval, 0, NULL, 0);
+      return result;
+
     case W_TASK_NAME:
       result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       if (result != NULL && self != NULL)
@@ -965,7 +972,7 @@ rec_wrap (PyObject *module,
 
   if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
     return NULL;
-  if (kind < W_CALL || kind > W_CALL_AT)
+  if (kind < W_CALL || kind > W_INTERVAL)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -1104,7 +1111,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   static const struct { const char *name; int value; } constants[] = {
     { "CALL", W_CALL }, { "RUN_ONCE", W_RUN_ONCE }, { "SELECT", W_SELECT },
     { "HANDLE_RUN", W_HANDLE_RUN }, { "CREATE_TASK", W_CREATE_TASK }, { "WORK", W_WORK },
-    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT },
+    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT }, { "INTERVAL", W_INTERVAL },
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },

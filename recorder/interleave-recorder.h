@@ -34,7 +34,7 @@ _Static_assert (sizeof (IlRecHeader) == 32, "record header is 32 bytes");
 /* Meaning of a and b (and the text) per kind. */
 typedef enum {
   IL_REC_PROCESS = 1,   /* a pid, b parent pid; text "VERSION START-METHOD" */
-  IL_REC_INTERVAL,      /* a switch interval in µs */
+  IL_REC_INTERVAL,      /* a switch interval in µs (at start, and from sys.setswitchinterval) */
   IL_REC_THREAD_START,  /* thread; a ident, b native id; text the thread's name, then "\n" and its class when known */
   IL_REC_THREAD_END,    /* thread; a thread CPU time ns */
   IL_REC_GIL,           /* thread = holder (0 unknown); a bit0 locked, bit1 drop request; b switch_number */

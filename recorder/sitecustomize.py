@@ -163,6 +163,7 @@ def _install():
     sys.meta_path.insert(0, _Finder())
 
     wrap(time, "sleep", rec.CALL, rec.SLEEP, False)
+    wrap(sys, "setswitchinterval", rec.INTERVAL, 0, False)
     wrap(os, "_exit", rec.EXIT, 0, False)
     wrap(os, "waitpid", rec.CALL, rec.PROCESS, False)
     import select
