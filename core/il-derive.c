@@ -224,6 +224,20 @@ lane_first_time (const IlTrace *t,
   return -1;
 }
 
+/* A pool work item: its first state came from the pool. */
+static gboolean
+is_pool_item (const IlTrace *t,
+              guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+
+  for (guint k = 0; k < idx->len; k++)
+    if (t->kind[ev[k]] == IL_EVENT_STATE)
+      return t->aux[ev[k]] == IL_CAUSE_POOL;
+  return FALSE;
+}
+
 static DLane *
 dlane (Derive  *d,
        guint32  lane)
@@ -406,6 +420,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   guint workers = 0, n_included = 0, n_process_items = 0;
   const IlTrace *t = trace;
   g_autofree char *child_method = NULL;
+  g_autoptr(GHashTable) child_seen = g_hash_table_new (NULL, NULL);
   IlParams params;
 
   g_return_val_if_fail (trace != NULL, NULL);
@@ -440,14 +455,25 @@ il_derive_scenario_json (const IlTrace  *trace,
       if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
         main_proc = i;
       if (lane->kind == IL_LANE_TASK && lane->parent != main_proc && lane->parent != IL_NO_LANE
-          && g_str_has_prefix (lane->name, "Process-"))
+          && !g_hash_table_contains (child_seen, GUINT_TO_POINTER (lane->parent)) && !is_pool_item (t, i))
         {
-          /* A child process: it was created its start cost before its
+          /* A child process's first task lane is its main thread: the
+           * process's work.  It was created its start cost before its
            * interpreter came up and recorded anything. */
           const char *pname = il_trace_get_lane (t, lane->parent)->name;
-          const char *open = strrchr (pname, '(');
-          g_autofree char *method = open ? g_strndup (open + 1, strcspn (open + 1, ")")) : NULL;
+          const char *open = strrchr (pname, ',');
+          g_autofree char *method = NULL;
           IlStartMethod m;
+          if (open == NULL)
+            open = strrchr (pname, '(');
+          if (open != NULL)
+            {
+              open++;
+              while (*open == ' ')
+                open++;
+              method = g_strndup (open, strcspn (open, ")"));
+            }
+          g_hash_table_add (child_seen, GUINT_TO_POINTER (lane->parent));
           dl.role = K_PROCESS;
           if (method != NULL && il_start_method_from_string (method, &m))
             {

@@ -1103,6 +1103,22 @@ replay (Ctx       *c,
         }
       break;
 
+    case IL_REC_PROCESS_NAME:
+      /* The child learns its multiprocessing name: its lanes take it. */
+      if (r->text != NULL && p != g_ptr_array_index (c->procs, 0))
+        {
+          IlLane *plane = &g_array_index (c->trace->lanes, IlLane, p->lane);
+          g_free (plane->name);
+          plane->name = g_strdup_printf ("%s (%" G_GINT64_FORMAT ", %s)", r->text, p->pid, p->method);
+          if (th->child_main)
+            {
+              IlLane *tlane = &g_array_index (c->trace->lanes, IlLane, th->lane);
+              g_free (tlane->name);
+              tlane->name = g_strdup (r->text);
+            }
+        }
+      break;
+
     case IL_REC_POOL:
       if (r->b == 1)
         c->thread_pool_workers = (guint) CLAMP (r->a, 0, 4096);

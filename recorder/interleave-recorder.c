@@ -493,6 +493,7 @@ typedef enum {
   W_WORK_FN,      /* a work item's function itself (process pool workers): category 1 or 2 */
   W_CALL_AT,      /* BaseEventLoop.call_at(self, when, callback, *args): a timer */
   W_INTERVAL,     /* sys.setswitchinterval(seconds) */
+  W_PROCESS,      /* multiprocessing BaseProcess._bootstrap(self, …), in the child */
 } WrapKind;
 
 typedef struct {
@@ -840,6 +841,14 @@ wrapper_call_impl (Wrapper          *w,
         }
       return result;
 
+    case W_PROCESS:
+      {
+        PyObject *name = self ? get_attr (self, str_name) : NULL;
+        emit_name (IL_REC_PROCESS_NAME, th, 0, 0, name);
+        Py_XDECREF (name);
+        return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      }
+
     case W_INTERVAL:
       result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       if (result != NULL && gil != NULL)
@@ -972,7 +981,7 @@ rec_wrap (PyObject *module,
 
   if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
     return NULL;
-  if (kind < W_CALL || kind > W_INTERVAL)
+  if (kind < W_CALL || kind > W_PROCESS)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -1111,7 +1120,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   static const struct { const char *name; int value; } constants[] = {
     { "CALL", W_CALL }, { "RUN_ONCE", W_RUN_ONCE }, { "SELECT", W_SELECT },
     { "HANDLE_RUN", W_HANDLE_RUN }, { "CREATE_TASK", W_CREATE_TASK }, { "WORK", W_WORK },
-    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT }, { "INTERVAL", W_INTERVAL },
+    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT }, { "INTERVAL", W_INTERVAL }, { "PROCESS_BOOT", W_PROCESS },
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },

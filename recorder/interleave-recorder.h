@@ -52,6 +52,7 @@ typedef enum {
   IL_REC_EXIT,          /* a exit code or -1 when unknown */
   IL_REC_CORE,          /* written by the sampler: thread (the GIL holder) was on core a (/proc) */
   IL_REC_TIMER,         /* thread; a id of the timer callback's first argument (asyncio.sleep's future); b when, ns */
+  IL_REC_PROCESS_NAME,  /* thread; text the multiprocessing name of this process */
   IL_REC_N_KINDS
 } IlRecKind;
 

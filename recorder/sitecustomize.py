@@ -107,7 +107,11 @@ def _install():
 
             call_item.fn = property(get_fn, set_fn)
 
+    def patch_mp_process(m):
+        wrap(m.BaseProcess, "_bootstrap", rec.PROCESS_BOOT)
+
     patches = {
+        "multiprocessing.process": patch_mp_process,
         "asyncio.base_events": patch_asyncio_base_events,
         "asyncio.events": patch_asyncio_events,
         "selectors": patch_selectors,

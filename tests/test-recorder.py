@@ -283,6 +283,29 @@ def process_pools():
 
 
 @case
+def processes_named():
+    prog = program("procs.py", """
+        import multiprocessing as mp, time
+        def crunch(n):
+            x = 0
+            for i in range(n):
+                x += i
+            time.sleep(0.02)
+        if __name__ == "__main__":
+            ps = [mp.Process(target=crunch, args=(200000,), name=f"proc-{i}") for i in range(2)]
+            for p in ps:
+                p.start()
+            for p in ps:
+                p.join()
+        """)
+    res = reproduced(prog)
+    names = sorted(t["name"] for t in res["recorded"]["tasks"])
+    check("processes: each child is a task named as multiprocessing named it", names == ["proc-0", "proc-1"], names)
+    check("processes: the derived scenario reproduces each process within 10 %",
+          res["makespan_error"] <= 0.10 and res["worst_finish_error"] <= 0.10, res)
+
+
+@case
 def endings():
     prog = program("end.py", """
         import os, sys, threading, time
