@@ -632,25 +632,24 @@ handle_run (Wrapper  *w,
 {
   PyObject *context = get_attr (self, str_context);
   PyObject *hargs = get_attr (self, str_args);
-  PyObject *run = context != NULL ? PyObject_GetAttr (context, str_run) : NULL;
   PyObject *stack[16];
   PyObject *r = NULL;
   Py_ssize_t n;
 
-  if (run == NULL || hargs == NULL || !PyTuple_Check (hargs) || PyTuple_GET_SIZE (hargs) > 15)
+  if (context == NULL || hargs == NULL || !PyTuple_Check (hargs) || PyTuple_GET_SIZE (hargs) > 14)
     {
       PyErr_Clear ();
-      Py_XDECREF (run);
       Py_XDECREF (hargs);
       Py_XDECREF (context);
       return PyObject_CallOneArg (w->func, self);
     }
+  /* context.run(callback, *args), without making a bound method. */
   n = PyTuple_GET_SIZE (hargs);
-  stack[0] = cb;
+  stack[0] = context;
+  stack[1] = cb;
   for (Py_ssize_t i = 0; i < n; i++)
-    stack[i + 1] = PyTuple_GET_ITEM (hargs, i);
-  r = PyObject_Vectorcall (run, stack, (size_t) n + 1, NULL);
-  Py_DECREF (run);
+    stack[i + 2] = PyTuple_GET_ITEM (hargs, i);
+  r = PyObject_VectorcallMethod (str_run, stack, (size_t) n + 2, NULL);
   Py_DECREF (hargs);
   Py_DECREF (context);
   if (r != NULL)

@@ -228,6 +228,28 @@ def asyncio_program():
 
 
 @case
+def asyncio_errors():
+    prog = program("cberr.py", """
+        import asyncio
+        async def main():
+            asyncio.get_running_loop().call_soon(lambda: 1 / 0)
+            async def bad():
+                raise ValueError("task failed")
+            t = asyncio.create_task(bad(), name="bad")
+            await asyncio.sleep(0.01)
+            try:
+                await t
+            except ValueError as e:
+                print("caught", e)
+        asyncio.run(main())
+        """)
+    r, out = record(prog)
+    check("asyncio: a failing callback goes to the loop's handler and a failing task to its awaiter, as unrecorded",
+          r.returncode == 0 and r.stdout.startswith("caught task failed\n")
+          and "Exception in callback" in r.stderr and "ZeroDivisionError" in r.stderr, (r.stdout, r.stderr))
+
+
+@case
 def lock_program():
     prog = program("lock.py", """
         import threading, time
