@@ -241,6 +241,17 @@ il_cli_info (int    argc,
       printf ("  threads:    %u lanes with slices\n", threads);
       printf ("  processes:  %u\n", processes);
       printf ("  time span:  %.3f ms\n", span_ms);
+      if (trace->recording != NULL)
+        {
+          g_autofree char *python = il_recording_meta_get (trace, "python");
+          g_autofree char *program = il_recording_meta_get (trace, "program");
+          g_autofree char *sw = il_recording_meta_get (trace, "gil_switches");
+          g_autofree char *iters = il_recording_meta_get (trace, "loop_iterations");
+          g_autofree char *tasks = il_recording_meta_get (trace, "tasks");
+          printf ("  recorded:   %s with CPython %s: %s GIL switches, %s loop iterations, %s asyncio tasks\n",
+                  program ? program : "a program", python ? python : "?", sw ? sw : "0", iters ? iters : "0",
+                  tasks ? tasks : "0");
+        }
       if (!native)
         {
           printf ("  also:       %" G_GUINT64_FORMAT " instants, %" G_GUINT64_FORMAT " counter samples, %" G_GUINT64_FORMAT " flow events, %" G_GUINT64_FORMAT " async events\n",
