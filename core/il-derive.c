@@ -40,17 +40,25 @@ typedef struct {
   guint32 loop_lane;
 } DStep;
 
+/* A step to write: timed (kind ≥ 0) or ready-made JSON. */
+typedef struct {
+  int      kind;
+  gboolean blocking;
+  gint64   dur;
+  char    *raw;
+} DOut;
+
 typedef struct {
   const IlTrace *trace;
   GArray        *lanes;         /* of DLane */
   GHashTable    *steps;         /* task lane → GArray of DStep, from the loops' callbacks */
   GHashTable    *by_lane;       /* lane → index + 1 */
   GString       *out;
+  GArray        *list;          /* of DOut: the steps of the task being written */
   /* The step being merged. */
   int            pend_kind;     /* -1 none, else IlStepKind */
   gboolean       pend_blocking;
   gint64         pend_dur;
-  gboolean       first;
 } Derive;
 
 static void
@@ -81,31 +89,104 @@ json_ms (GString *out,
 }
 
 static void
-sep (Derive *d)
-{
-  if (!d->first)
-    g_string_append (d->out, ", ");
-  d->first = FALSE;
-}
-
-static void
 flush_step (Derive *d)
 {
-  static const char *names[] = { [IL_STEP_CPU] = "cpu", [IL_STEP_IO] = "io", [IL_STEP_SLEEP] = "sleep" };
-
   if (d->pend_kind < 0)
     return;
   if (d->pend_dur >= IL_DERIVE_MIN_STEP)
     {
-      sep (d);
-      g_string_append_printf (d->out, "{\"%s\": ", names[d->pend_kind]);
-      json_ms (d->out, MAX (d->pend_dur, IL_USEC (1)));
-      if (d->pend_blocking)
-        g_string_append (d->out, ", \"blocking\": true");
-      g_string_append_c (d->out, '}');
+      DOut o = { d->pend_kind, d->pend_blocking, d->pend_dur, NULL };
+      g_array_append_val (d->list, o);
     }
   d->pend_kind = -1;
   d->pend_dur = 0;
+}
+
+static gboolean
+same_step (const DOut *a,
+           const DOut *b)
+{
+  if (a->kind != b->kind || a->blocking != b->blocking)
+    return FALSE;
+  if (a->kind < 0)
+    return g_strcmp0 (a->raw, b->raw) == 0;
+  return ABS (a->dur - b->dur) <= MAX (a->dur / 4, IL_USEC (20));
+}
+
+static void
+write_one (GString    *out,
+           const DOut *o,
+           gint64      dur)
+{
+  static const char *names[] = { [IL_STEP_CPU] = "cpu", [IL_STEP_IO] = "io", [IL_STEP_SLEEP] = "sleep" };
+
+  if (o->kind < 0)
+    {
+      g_string_append (out, o->raw);
+      return;
+    }
+  g_string_append_printf (out, "{\"%s\": ", names[o->kind]);
+  json_ms (out, MAX (dur, IL_USEC (1)));
+  if (o->blocking)
+    g_string_append (out, ", \"blocking\": true");
+  g_string_append_c (out, '}');
+}
+
+/* Writes the collected steps, a block of one or two steps that comes
+ * back three times or more (with durations within 25 %) as a "repeat" of
+ * their mean durations, so a loop reads as one; returns how many steps
+ * were written. */
+static guint
+write_steps (Derive *d)
+{
+  GArray *l = d->list;
+  guint written = 0;
+
+  flush_step (d);
+  for (guint i = 0; i < l->len; )
+    {
+      guint best_p = 0, best_k = 1;
+
+      for (guint p = 1; p <= 2; p++)
+        {
+          guint k = 1;
+          while (i + (k + 1) * p <= l->len)
+            {
+              gboolean same = TRUE;
+              for (guint j = 0; j < p && same; j++)
+                same = same_step (&g_array_index (l, DOut, i + j), &g_array_index (l, DOut, i + k * p + j));
+              if (!same)
+                break;
+              k++;
+            }
+          if (k >= 3 && k * p > best_k * MAX (best_p, 1))
+            best_p = p, best_k = k;
+        }
+      if (written++ > 0)
+        g_string_append (d->out, ", ");
+      if (best_p == 0)
+        {
+          write_one (d->out, &g_array_index (l, DOut, i), g_array_index (l, DOut, i).dur);
+          i++;
+          continue;
+        }
+      g_string_append_printf (d->out, "{\"repeat\": %u, \"steps\": [", best_k);
+      for (guint j = 0; j < best_p; j++)
+        {
+          gint64 sum = 0;
+          for (guint k = 0; k < best_k; k++)
+            sum += g_array_index (l, DOut, i + k * best_p + j).dur;
+          if (j > 0)
+            g_string_append (d->out, ", ");
+          write_one (d->out, &g_array_index (l, DOut, i + j), sum / best_k);
+        }
+      g_string_append (d->out, "]}");
+      i += best_k * best_p;
+    }
+  for (guint i = 0; i < l->len; i++)
+    g_free (g_array_index (l, DOut, i).raw);
+  g_array_set_size (l, 0);
+  return written;
 }
 
 /* Adds a step, merging it into the one before when of the same kind. */
@@ -139,9 +220,10 @@ static void
 add_raw (Derive     *d,
          const char *json)
 {
+  DOut o = { -1, FALSE, 0, g_strdup (json) };
+
   flush_step (d);
-  sep (d);
-  g_string_append (d->out, json);
+  g_array_append_val (d->list, o);
 }
 
 /* What a span in state s contributes; in_step: inside an asyncio step. */
@@ -315,15 +397,16 @@ static void
 item_body (Derive *d,
            DLane  *item)
 {
-  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane, g_string_new ("{\"to_thread\": ["), -1, FALSE, 0, TRUE };
+  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane, g_string_new ("{\"to_thread\": ["),
+                 g_array_new (FALSE, FALSE, sizeof (DOut)), -1, FALSE, 0 };
 
   add_lane_states (&sub, item->lane, item->begin, item->end, FALSE);
-  flush_step (&sub);
-  if (sub.first)
-    add_step (&sub, IL_STEP_CPU, IL_USEC (1), FALSE), flush_step (&sub);
+  if (write_steps (&sub) == 0)
+    g_string_append (sub.out, "{\"cpu\": 0.001}");
   g_string_append (sub.out, "]}");
   add_raw (d, sub.out->str);
   g_string_free (sub.out, TRUE);
+  g_array_unref (sub.list);
 }
 
 static void
@@ -442,6 +525,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   d.by_lane = g_hash_table_new (NULL, NULL);
   d.steps = collect_steps (trace);
   d.out = out;
+  d.list = g_array_new (FALSE, FALSE, sizeof (DOut));
   d.pend_kind = -1;
 
   /* Classify the lanes. */
@@ -524,7 +608,8 @@ il_derive_scenario_json (const IlTrace  *trace,
       g_hash_table_insert (d.by_lane, GUINT_TO_POINTER (i), GUINT_TO_POINTER (d.lanes->len));
     }
 
-  /* The main thread is a task when it computes beside the threads. */
+  /* The main thread is a task when it computes beside the threads (a
+   * quarter of its time or more; its joins would otherwise be waits). */
   if (mode == IL_MODE_THREADS && first_thread >= 0)
     for (guint i = 0; i < d.lanes->len; i++)
       {
@@ -549,7 +634,7 @@ il_derive_scenario_json (const IlTrace  *trace,
               s = (IlState) t->value[e];
               at = t->time[e];
             }
-          if (running_main * 20 > done - first_thread)
+          if (running_main * 4 > done - first_thread && running_main > IL_MSEC (5))
             {
               l->include = TRUE;
               l->start = first_thread;
@@ -623,15 +708,13 @@ il_derive_scenario_json (const IlTrace  *trace,
       g_string_append (out, ", \"start\": ");
       json_ms (out, MAX (l->start, 0));
       g_string_append (out, ", \"steps\": [");
-      d.first = TRUE;
       d.pend_kind = -1;
       if (l->role == K_ASYNC)
         async_steps (&d, l);
       else
         thread_steps (&d, l);
-      flush_step (&d);
-      if (d.first)
-        add_raw (&d, "{\"cpu\": 0.001}");
+      if (write_steps (&d) == 0)
+        g_string_append (out, "{\"cpu\": 0.001}");
       g_string_append (out, "] }");
     }
   g_string_append (out, "\n  ]\n}\n");
@@ -641,6 +724,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   g_array_unref (d.lanes);
   g_hash_table_unref (d.by_lane);
   g_hash_table_unref (d.steps);
+  g_array_unref (d.list);
 
   if (n_included == 0)
     {

@@ -7,7 +7,9 @@
  * (time holding the GIL), sleeps, I/O and other waits, awaits of other
  * tasks and to_thread hand-offs, with start times, pool size and switch
  * interval.  Waiting for the GIL is not a step: the simulation makes it.
- * Steps shorter than IL_DERIVE_MIN_STEP are merged into their neighbours.
+ * Steps shorter than IL_DERIVE_MIN_STEP are merged into their neighbours,
+ * and a loop's steps that come back alike are written as one "repeat" of
+ * their mean durations (totals are kept).
  */
 #pragma once
 
