@@ -198,9 +198,9 @@ def threads_reproduced():
             for i in range(n):
                 x += i
         def worker(k):
-            for _ in range(6):
-                time.sleep(0.015 + 0.005 * k)
-                crunch(20000)
+            for _ in range(3):
+                time.sleep(0.03 + 0.01 * k)
+                crunch(100000)
         ts = [threading.Thread(target=worker, args=(k,), name=f"worker-{k}") for k in range(3)]
         for t in ts:
             t.start()
