@@ -325,6 +325,7 @@ struct _Proc {
   GHashTable *items;         /* item id → lane, while running */
   GHashTable *timers;        /* future id → when its timer fires (trace time) */
   gboolean    exited;
+  guint32     n_waiting;     /* threads waiting for the GIL, as last written */
   gint64      last_t;
   int         exit_code;
 };
@@ -465,6 +466,13 @@ thr_update (Ctx     *c,
 
   if (s == th->state)
     return;
+  if ((th->state == IL_STATE_WAIT_GIL) != (s == IL_STATE_WAIT_GIL))
+    {
+      /* The GIL lane counts its waiters, as a simulation's does. */
+      Proc *p = th->proc;
+      p->n_waiting = s == IL_STATE_WAIT_GIL ? p->n_waiting + 1 : p->n_waiting - MIN (p->n_waiting, 1u);
+      il_trace_append (c->trace, t, p->gil_lane, IL_EVENT_GIL_WAITERS, 0, 0, p->n_waiting);
+    }
   th->state = s;
   th->state_since = t;
   il_trace_append (c->trace, t, th->lane, IL_EVENT_STATE, (guint8) s, (guint16) cause, cause_lane);
