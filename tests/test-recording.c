@@ -196,6 +196,44 @@ test_bad_input (void)
   }
 }
 
+/* The window streams a recording in while the program runs: feed what is
+ * new, build, and again; each build shows everything fed so far. */
+static void
+test_incremental_dir (void)
+{
+  g_autoptr(GByteArray) b = two_threads ();
+  g_autoptr(IlRecording) rec = il_recording_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-recording-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "proc-100.rec", NULL);
+  gsize half = IL_REC_MAGIC_LEN + 5 * 32 + 10 + 4 + 6;   /* inside the sixth record */
+  g_autoptr(IlTrace) first = NULL;
+  g_autoptr(IlTrace) second = NULL;
+  FILE *f;
+
+  g_assert_no_error (error);
+  f = fopen (path, "wb");
+  g_assert_nonnull (f);
+  g_assert_cmpuint (fwrite (b->data, 1, half, f), ==, half);
+  fflush (f);
+  g_assert_true (il_recording_feed_dir (rec, dir, &error));
+  first = il_recording_build (rec, &error);
+  g_assert_no_error (error);
+  g_assert_false (first->finished);
+  g_assert_cmpint (first->end_time, <, IL_USEC (12000));
+
+  g_assert_cmpuint (fwrite (b->data + half, 1, b->len - half, f), ==, b->len - half);
+  fclose (f);
+  g_assert_true (il_recording_feed_dir (rec, dir, &error));
+  second = il_recording_build (rec, &error);
+  g_assert_no_error (error);
+  g_assert_true (second->finished);
+  g_assert_cmpint (second->end_time, ==, IL_USEC (12000));
+  g_assert_cmpuint (second->n_events, >, first->n_events);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -203,5 +241,6 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recording/replay", test_replay);
   g_test_add_func ("/recording/bad-input", test_bad_input);
+  g_test_add_func ("/recording/incremental", test_incremental_dir);
   return g_test_run ();
 }
