@@ -251,6 +251,17 @@ add_state (Derive  *d,
     }
 }
 
+static DLane *dlane (Derive *d, guint32 lane);
+
+/* The task a thread joined, when it is one of the scenario's. */
+static DLane *
+join_target (Derive  *d,
+             guint32  lane)
+{
+  DLane *l = lane != IL_NO_LANE ? dlane (d, lane) : NULL;
+  return l != NULL && l->include && l->name != NULL ? l : NULL;
+}
+
 /* Steps of a lane's states over [from, to). */
 static void
 add_lane_states (Derive   *d,
@@ -272,7 +283,16 @@ add_lane_states (Derive   *d,
         break;
       if (t->kind[e] != IL_EVENT_STATE)
         continue;
-      add_state (d, cur, t->time[e] - at, in_step);
+      if (!in_step && cur == IL_STATE_BLOCKED && t->aux[e] == IL_CAUSE_FUTURE && join_target (d, t->arg[e]) != NULL)
+        {
+          /* Woken by the end of the thread it joined: an await of it. */
+          g_autoptr(GString) j = g_string_new ("{\"await\": ");
+          json_str (j, join_target (d, t->arg[e])->name);
+          g_string_append_c (j, '}');
+          add_raw (d, j->str);
+        }
+      else
+        add_state (d, cur, t->time[e] - at, in_step);
       cur = (IlState) t->value[e];
       at = t->time[e];
     }

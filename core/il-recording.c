@@ -277,6 +277,8 @@ typedef struct {
   int       call_depth;
   int       call_cat;        /* category of the outermost recorded call */
   gint64    sleep_until;     /* a time.sleep's end, or -1: then it waits for the GIL */
+  gint64    ident;           /* threading ident */
+  guint32   joining;         /* lane of the thread it joins, or IL_NO_LANE */
   gboolean  in_select;
   Loop     *loop;
   IlState   state;
@@ -518,6 +520,7 @@ thr_new (Ctx        *c,
   th->state = IL_STATE_NOT_STARTED;
   th->cpu = G_MAXUINT;
   th->sleep_until = -1;
+  th->joining = IL_NO_LANE;
   th->lane = add_lane (c, helper ? IL_LANE_THREAD : IL_LANE_TASK, shown ? shown : "thread",
                        p->lane, helper ? number - 1 : c->n_task_lanes++);
   if (number > 0)
@@ -656,9 +659,15 @@ set_holder (Ctx      *c,
       p->held_since = t;
       next->ever_held = TRUE;
       next->forced_out = FALSE;
-      if (next->call_depth > 0)
+      if (next->call_depth > 0 && next->call_cat == IL_REC_CALL_JOIN && next->joining != IL_NO_LANE)
+        {
+          /* Back from join: the joined thread finishing woke it. */
+          thr_update (c, t, next, IL_CAUSE_FUTURE, next->joining);
+          cause = IL_CAUSE_NONE;
+        }
+      else if (next->call_depth > 0)
         cause = next->call_cat == IL_REC_CALL_SLEEP ? IL_CAUSE_TIMER
-              : next->call_cat == IL_REC_CALL_LOCK ? IL_CAUSE_LOCK : IL_CAUSE_IO;
+              : next->call_cat == IL_REC_CALL_LOCK || next->call_cat == IL_REC_CALL_JOIN ? IL_CAUSE_LOCK : IL_CAUSE_IO;
       else if (next->in_select)
         cause = IL_CAUSE_IO;
       thr_update (c, t, next, cause, old != NULL && old != next ? old->lane : IL_NO_LANE);
@@ -878,6 +887,7 @@ replay (Ctx       *c,
   switch ((IlRecKind) r->kind)
     {
     case IL_REC_THREAD_START:
+      th->ident = r->a;
       thr_update (c, t, th, IL_CAUSE_START, IL_NO_LANE);
       break;
 
@@ -906,6 +916,14 @@ replay (Ctx       *c,
               th->sleep_until = t + r->b;
               g_ptr_array_add (c->sleepers, th);
             }
+          th->joining = IL_NO_LANE;
+          if (th->call_cat == IL_REC_CALL_JOIN)
+            for (guint i = 0; i < p->thread_list->len; i++)
+              {
+                Thr *other = g_ptr_array_index (p->thread_list, i);
+                if (other != th && other->ident == r->b && other->number > 0)
+                  th->joining = other->lane;
+              }
         }
       /* Blocking calls release the GIL as they start: seen here at once,
        * where the sampler may see it late on a busy machine. */

@@ -693,6 +693,14 @@ wrapper_call_impl (Wrapper          *w,
     case W_CALL:
       {
         int64_t arg = w->category == IL_REC_CALL_SLEEP ? seconds_arg_ns (self) : -1;
+        if (w->category == IL_REC_CALL_JOIN && self != NULL)
+          {
+            PyObject *ident = get_attr (self, str_ident);
+            arg = ident != NULL && PyLong_Check (ident) ? (int64_t) PyLong_AsUnsignedLongMask (ident) : -1;
+            if (arg == -1 && PyErr_Occurred ())
+              PyErr_Clear ();
+            Py_XDECREF (ident);
+          }
         emit (IL_REC_CALL_BEGIN, th, now_ns (), w->category, arg, NULL, 0);
         result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         emit (IL_REC_CALL_END, th, now_ns (), w->category, 0, NULL, 0);
@@ -1122,7 +1130,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
     { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT }, { "INTERVAL", W_INTERVAL }, { "PROCESS_BOOT", W_PROCESS },
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
-    { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS },
+    { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS }, { "JOIN", IL_REC_CALL_JOIN },
   };
 
   INTERN (str_context, "_context");

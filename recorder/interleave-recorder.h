@@ -64,6 +64,7 @@ typedef enum {
   IL_REC_CALL_LOCK,      /* join, Condition/Event wait, Semaphore acquire, Queue get */
   IL_REC_CALL_C,         /* other GIL-releasing C code */
   IL_REC_CALL_PROCESS,   /* waiting for a child process */
+  IL_REC_CALL_JOIN,      /* Thread.join: b of CALL_BEGIN is the joined thread's ident */
   IL_REC_N_CALLS
 } IlRecCall;
 

@@ -173,7 +173,7 @@ def _install():
     import select
     wrap(select, "select", rec.CALL, rec.SELECT_CALL, False)
     wrap(threading.Thread, "_bootstrap_inner", rec.THREAD)
-    wrap(threading.Thread, "join", rec.CALL, rec.LOCK)
+    wrap(threading.Thread, "join", rec.CALL, rec.JOIN)
     wrap(threading.Condition, "wait", rec.CALL, rec.LOCK)
     wrap(threading.Semaphore, "acquire", rec.CALL, rec.LOCK)
 

@@ -289,6 +289,34 @@ def lock_program():
 
 
 @case
+def join_is_await():
+    prog = program("join.py", """
+        import threading, time
+        def crunch(n):
+            x = 0
+            for i in range(n):
+                x += i
+        def first():
+            crunch(100000)
+            time.sleep(0.02)
+        def second(t):
+            time.sleep(0.01)
+            t.join()
+            crunch(50000)
+        a = threading.Thread(target=first, name="first")
+        a.start()
+        b = threading.Thread(target=second, args=(a,), name="second")
+        b.start()
+        b.join()
+        """)
+    r, out = record(prog)
+    res, doc = derive_check(out)
+    second = [t for t in doc["tasks"] if t["name"] == "second"]
+    check("join: a thread joining another awaits it in the derived scenario",
+          r.returncode == 0 and second and {"await": "first"} in second[0]["steps"], doc)
+
+
+@case
 def process_pools():
     prog = program("pool.py", """
         import concurrent.futures as cf, multiprocessing as mp, sys
