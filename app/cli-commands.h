@@ -51,5 +51,7 @@ int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
+int il_cli_record_python (int argc, char **argv);  /* cli-record-python.c */
+int il_cli_derive        (int argc, char **argv);  /* cli-derive.c */
 
 G_END_DECLS

@@ -21,6 +21,8 @@ static const IlCliCommand commands[] = {
   { "render", "draw a scenario's timeline (or every mode's) as PNG, SVG or PDF", il_cli_render },
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
+  { "record-python", "run a real Python program and record its GIL, threads, loop and processes", il_cli_record_python },
+  { "derive", "write a scenario of the workload a recording shows", il_cli_derive },
 };
 
 /* ------------------------------------------------------------------ */

@@ -31,6 +31,7 @@
 #define TAG_EVTS TAG ('E', 'V', 'T', 'S')
 #define TAG_SCEN TAG ('S', 'C', 'E', 'N')
 #define TAG_SRCE TAG ('S', 'R', 'C', 'E')
+#define TAG_RECM TAG ('R', 'E', 'C', 'M')
 #define TAG_END  TAG ('E', 'N', 'D', ' ')
 
 G_DEFINE_QUARK (il-trace-io-error-quark, il_trace_io_error)
@@ -348,6 +349,8 @@ il_trace_save (const IlTrace      *trace,
     }
   if (trace->source != NULL)
     w_section (&w, TAG_SRCE, trace->source, strlen (trace->source));
+  if (trace->recording != NULL)
+    w_section (&w, TAG_RECM, trace->recording, strlen (trace->recording));
 
   {
     guint32 crc;
@@ -610,6 +613,7 @@ load_mapped (const guint8    *d,
   g_autoptr(IlTrace) trace = NULL;
   gsize off;
   Section head = { 0 }, conf = { 0 }, lanes = { 0 }, strs = { 0 }, evts = { 0 }, scen = { 0 }, srce = { 0 };
+  Section recm = { 0 };
   gboolean ended = FALSE;
   guint64 n_events;
   guint32 n_lanes, n_strings, mode;
@@ -693,6 +697,7 @@ load_mapped (const guint8    *d,
         case TAG_EVTS: s = &evts; break;
         case TAG_SCEN: s = &scen; break;
         case TAG_SRCE: s = &srce; break;
+        case TAG_RECM: s = &recm; break;
         default: break;   /* a newer writer's section: skip it */
         }
       if (s != NULL)
@@ -858,6 +863,12 @@ load_mapped (const guint8    *d,
       if (!g_utf8_validate ((const char *) d + srce.off, srce.len, NULL))
         return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, srce.off, "source is not valid UTF-8"), NULL;
       trace->source = g_strndup ((const char *) d + srce.off, srce.len);
+    }
+  if (recm.found)
+    {
+      if (!g_utf8_validate ((const char *) d + recm.off, recm.len, NULL))
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, recm.off, "recording facts are not valid UTF-8"), NULL;
+      trace->recording = g_strndup ((const char *) d + recm.off, recm.len);
     }
 
   /* Always read and checked, even when the caller does not want it: a

@@ -49,6 +49,7 @@ il_trace_unref (IlTrace *trace)
   g_ptr_array_unref (trace->strings);
   g_clear_pointer (&trace->scenario, il_scenario_unref);
   g_free (trace->source);
+  g_free (trace->recording);
   g_free (trace);
 }
 

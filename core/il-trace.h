@@ -178,6 +178,7 @@ struct _IlTrace {
   IlScenario *scenario;
   IlMode      mode;
   char       *source;     /* human description for imported traces, or NULL */
+  char       *recording;  /* a recorded real run's facts, "name=value" lines (il-recording.h), or NULL */
 };
 
 IlTrace       *il_trace_new              (void);
