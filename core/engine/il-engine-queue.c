@@ -1,11 +1,120 @@
 /* il-engine-queue.c — the event queue
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * An indexed 4-ary min-heap on (time, sequence).  Events are processed in
+ * exactly that order, so the arity and the removal of stale events change
+ * nothing in a trace: an event whose generation was bumped would have been
+ * skipped when its time came, and taking it out early keeps the heap at
+ * the size of what really waits (one pending event per thread at most, in
+ * practice) instead of growing with every cancelled timer, preemption and
+ * re-armed time slice.  Four children per node halve the depth of a binary
+ * heap and keep a node's children on one or two cache lines.
  */
-
 #include "il-engine-private.h"
 
 #include <string.h>
+
+#define ARITY 4
+
+static inline gboolean
+entry_before (const HeapEntry *a,
+              const HeapEntry *b)
+{
+  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static inline void
+heap_place (IlEngine  *e,
+            guint      i,
+            HeapEntry  entry)
+{
+  e->heap[i] = entry;
+  entry.slot->pos = i + 1;
+}
+
+static void
+sift_up (IlEngine  *e,
+         guint      i,
+         HeapEntry  entry)
+{
+  while (i > 0)
+    {
+      guint parent = (i - 1) / ARITY;
+
+      if (!entry_before (&entry, &e->heap[parent]))
+        break;
+      heap_place (e, i, e->heap[parent]);
+      i = parent;
+    }
+  heap_place (e, i, entry);
+}
+
+static void
+sift_down (IlEngine  *e,
+           guint      i,
+           HeapEntry  entry)
+{
+  guint n = e->heap_len;
+
+  for (;;)
+    {
+      guint first = i * ARITY + 1, last = MIN (first + ARITY, n), best;
+
+      if (first >= n)
+        break;
+      best = first;
+      for (guint c = first + 1; c < last; c++)
+        if (entry_before (&e->heap[c], &e->heap[best]))
+          best = c;
+      if (!entry_before (&e->heap[best], &entry))
+        break;
+      heap_place (e, i, e->heap[best]);
+      i = best;
+    }
+  heap_place (e, i, entry);
+}
+
+/* Takes the entry at i out and fills the hole with the last one. */
+static void
+heap_remove_at (IlEngine *e,
+                guint     i)
+{
+  HeapEntry last;
+
+  e->heap[i].slot->pos = 0;
+  last = e->heap[--e->heap_len];
+  if (i == e->heap_len)
+    return;
+  if (i > 0 && entry_before (&last, &e->heap[(i - 1) / ARITY]))
+    sift_up (e, i, last);
+  else
+    sift_down (e, i, last);
+}
+
+static EvSlot *
+slot_for (IlEngine *e,
+          EvKind    kind,
+          guint32   id)
+{
+  switch (kind)
+    {
+    case EV_DISPATCH:
+    case EV_COMPUTE_DONE:
+    case EV_BREAKER:
+    case EV_WAKE:
+    case EV_BLOCK_DONE:
+      return &((Thread *) g_ptr_array_index (e->threads, id))->ev[kind];
+    case EV_SLICE:
+      return &e->cores[id].slice_ev;
+    case EV_FD_READY:
+      return &e->tasks[id].fd_ev;
+    case EV_JOB_RESULT:
+      return &((Job *) g_ptr_array_index (e->jobs, id))->result_ev;
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 void
 schedule (IlEngine *e,
@@ -14,43 +123,74 @@ schedule (IlEngine *e,
           guint32   id,
           guint32   gen)
 {
-  Ev ev = { t, e->seq++, kind, id, gen };
-  Ev *v;
-  guint i;
+  EvSlot *slot = slot_for (e, kind, id);
+  HeapEntry entry = { t, e->seq++, slot };
 
-  g_array_append_val (e->heap, ev);
-  v = (Ev *) (gpointer) e->heap->data;
-  i = e->heap->len - 1;
-  while (i > 0)
+  e->last_time = MAX (e->last_time, t);
+  if (slot->pos != 0)
     {
-      guint parent = (i - 1) / 2;
-      if (v[parent].t < v[i].t || (v[parent].t == v[i].t && v[parent].seq < v[i].seq))
-        break;
-      Ev tmp = v[parent]; v[parent] = v[i]; v[i] = tmp;
-      i = parent;
+      guint i = slot->pos - 1;
+
+      /* Only the eval breaker is asked for twice in one generation (every
+       * waiter that times out asks again): the earlier request is the one
+       * that counts, the later would find the holder gone. */
+      g_assert (kind == EV_BREAKER && slot->ev.gen == gen);
+      if (!entry_before (&entry, &e->heap[i]))
+        return;
+      slot->ev = (Ev) { t, entry.seq, kind, id, gen };
+      sift_up (e, i, entry);
+      return;
     }
+
+  if (G_UNLIKELY (e->heap_len == e->heap_cap))
+    {
+      e->heap_cap = MAX (64, e->heap_cap * 2);
+      e->heap = g_renew (HeapEntry, e->heap, e->heap_cap);
+    }
+  slot->ev = (Ev) { t, entry.seq, kind, id, gen };
+  sift_up (e, e->heap_len++, entry);
 }
 
 void
 heap_pop (IlEngine *e,
           Ev       *out)
 {
-  Ev *v = (Ev *) (gpointer) e->heap->data;
-  guint n = e->heap->len - 1, i = 0;
+  EvSlot *slot = e->heap[0].slot;
 
-  *out = v[0];
-  v[0] = v[n];
-  g_array_set_size (e->heap, n);
-  for (;;)
-    {
-      guint l = 2 * i + 1, r = l + 1, m = i;
-      if (l < n && (v[l].t < v[m].t || (v[l].t == v[m].t && v[l].seq < v[m].seq)))
-        m = l;
-      if (r < n && (v[r].t < v[m].t || (v[r].t == v[m].t && v[r].seq < v[m].seq)))
-        m = r;
-      if (m == i)
-        break;
-      Ev tmp = v[m]; v[m] = v[i]; v[i] = tmp;
-      i = m;
-    }
+  *out = slot->ev;
+  heap_remove_at (e, 0);
+}
+
+void
+event_cancel (IlEngine *e,
+              EvSlot   *slot)
+{
+  if (slot->pos != 0)
+    heap_remove_at (e, slot->pos - 1);
+}
+
+/* A new generation: every event pending for the thread is stale. */
+void
+thread_new_gen (IlEngine *e,
+                Thread   *th)
+{
+  th->gen++;
+  for (guint k = 0; k < N_THREAD_EVENTS; k++)
+    event_cancel (e, &th->ev[k]);
+}
+
+void
+core_new_slice_gen (IlEngine *e,
+                    Core     *core)
+{
+  core->slice_gen++;
+  event_cancel (e, &core->slice_ev);
+}
+
+void
+task_new_gen (IlEngine *e,
+              Task     *task)
+{
+  task->gen++;
+  event_cancel (e, &task->fd_ev);
 }
