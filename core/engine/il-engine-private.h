@@ -40,10 +40,26 @@ typedef struct {
  * generation bump makes stale is taken out at once in O(log n) instead of
  * lingering until its time comes: the heap holds only live events, and
  * its size is the number of things that really wait for a time. */
-typedef struct {
+typedef struct _EvSlot EvSlot;
+struct _EvSlot {
   Ev      ev;
-  guint32 pos;              /* index in the heap + 1; 0 when not queued */
-} EvSlot;
+  guint32 pos;              /* index in the heap + 1; 0 when not in the heap */
+  guint32 fifo;             /* FIFO lane + 1; 0 when not in a lane */
+  EvSlot *prev, *next;      /* neighbours in the lane */
+};
+
+/* Events that always come the same delay after they are asked for (a
+ * dispatch now, a wake-up after the wake latency, the eval breaker after
+ * its latency, a timed GIL wait after the interval) are due in the order
+ * they were scheduled: they queue in FIFO lanes beside the heap, one lane
+ * per delay, in O(1), and the earliest of the heap's top and the lanes'
+ * heads is next. */
+#define N_FIFOS 4
+
+typedef struct {
+  EvSlot *head, *tail;
+  gint64  delay;
+} EvFifo;
 
 typedef struct {
   gint64  t;
@@ -372,6 +388,7 @@ struct _IlEngine {
   gint64       now;
   guint64      seq;
   HeapEntry   *heap;
+  EvFifo       fifos[N_FIFOS];
   guint        heap_len;
   guint        heap_cap;
   gint64       last_time;   /* latest time anything was scheduled for */
@@ -499,7 +516,9 @@ G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name
 
 /* il-engine-queue.c */
 G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, guint32 gen);
-G_GNUC_INTERNAL void heap_pop (IlEngine *e, Ev *out);
+G_GNUC_INTERNAL void queue_init (IlEngine *e);
+G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
+G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
 G_GNUC_INTERNAL void event_cancel (IlEngine *e, EvSlot *slot);
 G_GNUC_INTERNAL void thread_new_gen (IlEngine *e, Thread *th);
 G_GNUC_INTERNAL void core_new_slice_gen (IlEngine *e, Core *core);

@@ -116,49 +116,33 @@ slot_for (IlEngine *e,
     }
 }
 
-void
-schedule (IlEngine *e,
-          gint64    t,
-          EvKind    kind,
-          guint32   id,
-          guint32   gen)
+static void
+fifo_unlink (IlEngine *e,
+             EvSlot   *slot)
 {
-  EvSlot *slot = slot_for (e, kind, id);
-  HeapEntry entry = { t, e->seq++, slot };
+  EvFifo *fifo = &e->fifos[slot->fifo - 1];
 
-  e->last_time = MAX (e->last_time, t);
-  if (slot->pos != 0)
-    {
-      guint i = slot->pos - 1;
-
-      /* Only the eval breaker is asked for twice in one generation (every
-       * waiter that times out asks again): the earlier request is the one
-       * that counts, the later would find the holder gone. */
-      g_assert (kind == EV_BREAKER && slot->ev.gen == gen);
-      if (!entry_before (&entry, &e->heap[i]))
-        return;
-      slot->ev = (Ev) { t, entry.seq, kind, id, gen };
-      sift_up (e, i, entry);
-      return;
-    }
-
-  if (G_UNLIKELY (e->heap_len == e->heap_cap))
-    {
-      e->heap_cap = MAX (64, e->heap_cap * 2);
-      e->heap = g_renew (HeapEntry, e->heap, e->heap_cap);
-    }
-  slot->ev = (Ev) { t, entry.seq, kind, id, gen };
-  sift_up (e, e->heap_len++, entry);
+  if (slot->prev != NULL)
+    slot->prev->next = slot->next;
+  else
+    fifo->head = slot->next;
+  if (slot->next != NULL)
+    slot->next->prev = slot->prev;
+  else
+    fifo->tail = slot->prev;
+  slot->prev = slot->next = NULL;
+  slot->fifo = 0;
 }
 
 void
-heap_pop (IlEngine *e,
-          Ev       *out)
+queue_init (IlEngine *e)
 {
-  EvSlot *slot = e->heap[0].slot;
+  const IlParams *p = &e->config.params;
+  gint64 delays[N_FIFOS] = { 0, p->wake_latency, p->breaker_latency,
+                             e->config.switch_interval + p->timer_slack };
 
-  *out = slot->ev;
-  heap_remove_at (e, 0);
+  for (guint k = 0; k < N_FIFOS; k++)
+    e->fifos[k].delay = delays[k];
 }
 
 void
@@ -167,6 +151,109 @@ event_cancel (IlEngine *e,
 {
   if (slot->pos != 0)
     heap_remove_at (e, slot->pos - 1);
+  else if (slot->fifo != 0)
+    fifo_unlink (e, slot);
+}
+
+static inline gboolean
+ev_before (const Ev *a,
+           const Ev *b)
+{
+  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+void
+schedule (IlEngine *e,
+          gint64    t,
+          EvKind    kind,
+          guint32   id,
+          guint32   gen)
+{
+  EvSlot *slot = slot_for (e, kind, id);
+  Ev ev = { t, e->seq++, kind, id, gen };
+  gint lane = -1;
+
+  e->last_time = MAX (e->last_time, t);
+  if (slot->pos != 0 || slot->fifo != 0)
+    {
+      /* Only the eval breaker is asked for twice in one generation (every
+       * waiter that times out asks again): the earlier request is the one
+       * that counts, the later would find the holder gone. */
+      g_assert (kind == EV_BREAKER && slot->ev.gen == gen);
+      if (!ev_before (&ev, &slot->ev))
+        return;
+      event_cancel (e, slot);
+    }
+  slot->ev = ev;
+
+  for (guint k = 0; k < N_FIFOS; k++)
+    if (t - e->now == e->fifos[k].delay)
+      {
+        lane = (gint) k;
+        break;
+      }
+  /* A lane stays sorted as long as nothing is due before its tail (the
+   * sequence number only grows). */
+  if (lane >= 0 && (e->fifos[lane].tail == NULL || e->fifos[lane].tail->ev.t <= t))
+    {
+      EvFifo *fifo = &e->fifos[lane];
+
+      slot->fifo = (guint32) lane + 1;
+      slot->prev = fifo->tail;
+      slot->next = NULL;
+      if (fifo->tail != NULL)
+        fifo->tail->next = slot;
+      else
+        fifo->head = slot;
+      fifo->tail = slot;
+      return;
+    }
+
+  if (G_UNLIKELY (e->heap_len == e->heap_cap))
+    {
+      e->heap_cap = MAX (64, e->heap_cap * 2);
+      e->heap = g_renew (HeapEntry, e->heap, e->heap_cap);
+    }
+  sift_up (e, e->heap_len++, (HeapEntry) { t, ev.seq, slot });
+}
+
+/* The next event: the earliest of the heap's top and the lanes' heads. */
+static EvSlot *
+queue_top (IlEngine *e)
+{
+  EvSlot *best = e->heap_len > 0 ? e->heap[0].slot : NULL;
+
+  for (guint k = 0; k < N_FIFOS; k++)
+    {
+      EvSlot *head = e->fifos[k].head;
+
+      if (head != NULL && (best == NULL || ev_before (&head->ev, &best->ev)))
+        best = head;
+    }
+  return best;
+}
+
+gint64
+queue_next_time (IlEngine *e)
+{
+  EvSlot *top = queue_top (e);
+
+  return top != NULL ? top->ev.t : IL_TIME_FOREVER;
+}
+
+/* Takes out the next event if it is due at or before `until`. */
+gboolean
+queue_pop (IlEngine *e,
+           gint64    until,
+           Ev       *out)
+{
+  EvSlot *top = queue_top (e);
+
+  if (top == NULL || top->ev.t > until)
+    return FALSE;
+  *out = top->ev;
+  event_cancel (e, top);
+  return TRUE;
 }
 
 /* A new generation: every event pending for the thread is stale. */

@@ -126,6 +126,7 @@ il_engine_new (const IlScenario  *scenario,
   e->trace->scenario->params = e->config.params;
   e->trace->mode = e->config.mode;
 
+  queue_init (e);
   e->lane_state = g_byte_array_new ();
   e->threads = g_ptr_array_new_with_free_func (g_free);
   e->processes = g_ptr_array_new ();
@@ -310,13 +311,12 @@ il_engine_run_until (IlEngine  *e,
 {
   g_return_val_if_fail (e != NULL, FALSE);
 
-  while (e->error == NULL && !e->finished && e->heap_len > 0)
+  while (e->error == NULL && !e->finished)
     {
       Ev ev;
 
-      if (e->heap[0].t > t)
+      if (!queue_pop (e, t, &ev))
         break;
-      heap_pop (e, &ev);
       e->now = ev.t;
       if (++e->n_processed > IL_ENGINE_MAX_EVENTS || e->now > IL_ENGINE_MAX_TIME)
         {
@@ -329,7 +329,7 @@ il_engine_run_until (IlEngine  *e,
       process_event (e, &ev);
     }
 
-  if (e->error == NULL && !e->finished && e->heap_len == 0)
+  if (e->error == NULL && !e->finished && queue_next_time (e) == IL_TIME_FOREVER)
     {
       /* Time went on until the last event anything had asked for, even one
        * cancelled since (it used to be popped and skipped). */
@@ -360,9 +360,9 @@ il_engine_peek_next_time (IlEngine *e)
 {
   g_return_val_if_fail (e != NULL, IL_TIME_FOREVER);
 
-  if (e->finished || e->error != NULL || e->heap_len == 0)
+  if (e->finished || e->error != NULL)
     return IL_TIME_FOREVER;
-  return e->heap[0].t;
+  return queue_next_time (e);
 }
 
 gint64
