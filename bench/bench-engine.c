@@ -42,7 +42,8 @@ cpu_time_us (void)
 
 typedef struct {
   gsize  n_events;
-  double secs;
+  double secs;          /* il_simulate: set-up and run */
+  double setup_secs;    /* il_engine_new + il_engine_free alone: scenario copy, lanes, tasks */
   gsize  bytes;
   gint64 end_time;
 } Result;
@@ -63,6 +64,7 @@ run_pairs (IlMode   mode,
   IlRunConfig cfg;
   g_autoptr(GError) error = NULL;
   g_autoptr(IlTrace) trace = NULL;
+  IlEngine *setup;
   IlTask *tasks = g_new0 (IlTask, n_tasks);
   gint64 t0, t1;
 
@@ -91,6 +93,14 @@ run_pairs (IlMode   mode,
   sc.tasks = tasks;
   sc.n_tasks = n_tasks;
   il_run_config_from_scenario (&cfg, &sc);
+
+  /* Setting up and freeing alone, to tell a cost per thread from a cost
+   * per event. */
+  t0 = cpu_time_us ();
+  setup = il_engine_new (&sc, &cfg);
+  il_engine_free (setup);
+  t1 = cpu_time_us ();
+  res->setup_secs = (double) (t1 - t0) / G_USEC_PER_SEC;
 
   t0 = cpu_time_us ();
   trace = il_simulate (&sc, &cfg, &error);
@@ -145,18 +155,22 @@ bench_scaling (guint only)
     {
       guint n = sizes[i];
       Result r;
-      double ns;
+      double ns, ns_run;
 
       if (!run_pairs (IL_MODE_THREADS, n, MAX (1, total_pairs / n), 0, 4, &r))
         continue;
       ns = r.secs * 1e9 / (double) r.n_events;
+      /* Without the one-off work per thread of il_engine_new and
+       * il_engine_free, a large share at 100 000 threads of two steps. */
+      ns_run = (r.secs - r.setup_secs) * 1e9 / (double) r.n_events;
       if (i == 0)
-        base = ns;
+        base = ns_run;
       total_events += (double) r.n_events;
       total_secs += r.secs;
-      printf ("  %6u threads: %9zu events in %6.3f s = %6.1f ns/event (x%.2f of 100 threads), "
-              "%5.1f bytes/event\n",
-              n, r.n_events, r.secs, ns, base > 0 ? ns / base : 0.0, (double) r.bytes / (double) r.n_events);
+      printf ("  %6u threads: %9zu events in %6.3f s = %6.1f ns/event; without set-up/free (%.3f s) %6.1f "
+              "ns/event = x%.2f of 100 threads; %5.1f bytes/event\n",
+              n, r.n_events, r.secs, ns, r.setup_secs, ns_run, base > 0 ? ns_run / base : 0.0,
+              (double) r.bytes / (double) r.n_events);
     }
   if (total_secs > 0)
     printf ("  threads mode overall: %.2f M events/s\n", total_events / total_secs / 1e6);
