@@ -10,6 +10,10 @@
  * practice) instead of growing with every cancelled timer, preemption and
  * re-armed time slice.  Four children per node halve the depth of a binary
  * heap and keep a node's children on one or two cache lines.
+ *
+ * Beside the heap, events of a fixed delay (see EvFifo) wait in FIFO
+ * lanes; the next event is the earliest of the heap's top and the lanes'
+ * heads, compared on the same (time, sequence).
  */
 #include "il-engine-private.h"
 
