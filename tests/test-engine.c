@@ -452,6 +452,39 @@ test_process_pool (void)
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
 }
 
+/* spawn and forkserver pools start a worker per submit (no worker idle,
+ * fewer than max_workers), and each child pays its own start-up; the
+ * forkserver's children wait until the server itself is up. */
+static void
+test_process_pool_start_methods (void)
+{
+  static const char *methods[] = { "spawn", "forkserver" };
+
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      g_autofree char *json = g_strdup_printf (
+        "{\"mode\":\"processes\",\"workers\":3,\"cores\":4,\"start_method\":\"%s\",\"tasks\":["
+        "{\"name\":\"a\",\"steps\":[{\"cpu\":50}]},{\"name\":\"b\",\"steps\":[{\"cpu\":50}]}]}",
+        methods[m]);
+      g_autoptr(IlScenario) sc = load (json);
+      g_autoptr(IlTrace) t = run (sc, -1);
+      const IlParams *p = &sc->params;
+      gint64 boot = p->process_start_cost[m == 0 ? IL_START_SPAWN : IL_START_FORKSERVER];
+      gint64 ready = boot * (m == 0 ? 1 : 2);
+      guint processes = 0;
+
+      for (guint l = 0; l < il_trace_get_n_lanes (t); l++)
+        if (il_trace_get_lane (t, l)->kind == IL_LANE_PROCESS)
+          processes++;
+      /* Two submits, two workers (not max_workers = 3) plus the parent. */
+      g_assert_cmpuint (processes, ==, 3);
+      /* Both items wait for their worker's start-up (and the forkserver's),
+       * then run side by side. */
+      g_assert_cmpint (t->end_time, >=, ready + MS (50));
+      g_assert_cmpint (t->end_time, <, ready + MS (50) + boot);
+    }
+}
+
 static void
 test_asyncio_order_and_iterations (void)
 {
@@ -702,6 +735,7 @@ main (int   argc,
   g_test_add_func ("/engine/processes", test_processes);
   g_test_add_func ("/engine/pool/threads", test_thread_pool);
   g_test_add_func ("/engine/pool/processes", test_process_pool);
+  g_test_add_func ("/engine/pool/start-methods", test_process_pool_start_methods);
   g_test_add_func ("/engine/asyncio/order", test_asyncio_order_and_iterations);
   g_test_add_func ("/engine/asyncio/blocking-starves-loop", test_asyncio_blocking_starves_loop);
   g_test_add_func ("/engine/asyncio/sleep-next-iteration", test_asyncio_sleep_resumes_next_iteration);
