@@ -28,6 +28,7 @@ typedef struct {
   char   *cores;
   char   *workers;
   double  interval;   /* ms; -1 when not given */
+  gboolean reference; /* --reference: the built-in parameters, not the calibration */
 } IlCliRunOptions;
 
 #include "il-engine.h"
@@ -50,5 +51,12 @@ int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
+int il_cli_calibrate (int argc, char **argv);
+
+/* cli-calibrate.c: puts the user's calibration (unless `reference`) into
+ * config's parameters, and says where the numbers came from. */
+void        il_cli_params_apply  (IlRunConfig *config,
+                                  gboolean     reference);
+const char *il_cli_params_source (void);
 
 G_END_DECLS

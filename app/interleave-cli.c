@@ -16,6 +16,7 @@
 static const IlCliCommand commands[] = {
   { "simulate", "run a scenario in one mode or all, print a summary or JSON", il_cli_simulate },
   { "render", "draw a scenario's timeline (or every mode's) as PNG, SVG or PDF", il_cli_render },
+  { "calibrate", "measure this machine with a real CPython; later runs use the numbers", il_cli_calibrate },
 #ifdef IL_CLI_HAVE_TRACE
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
@@ -167,6 +168,7 @@ add_mode_json (JsonOut           *j,
   jo_int (j, "cores", cfg->cores);
   jo_int (j, "workers", cfg->workers);
   jo_num (j, "switch_interval_ms", il_time_to_ms (cfg->switch_interval));
+  jo_str (j, "parameters", il_cli_params_source ());
   jo_num (j, "makespan_ms", il_time_to_ms (st->makespan));
   if (speedup > 0)
     jo_num (j, "speedup", speedup);
@@ -197,7 +199,7 @@ print_mode_text (const IlScenario  *sc,
           cfg->cores, cfg->cores == 1 ? "" : "s", il_time_to_ms (cfg->switch_interval));
   if (cfg->workers)
     printf (", %u workers", cfg->workers);
-  printf ("\n");
+  printf ("\nparameters: %s\n", il_cli_params_source ());
   printf ("makespan: %.3f ms\n\n", il_time_to_ms (st->makespan));
 
   for (guint i = 0; i < st->n_tasks; i++)
@@ -257,6 +259,7 @@ il_cli_run_options_add (GOptionContext  *context,
     { "cores", 'c', 0, G_OPTION_ARG_STRING, &o->cores, "Number of CPU cores (1–256)", "N" },
     { "workers", 'w', 0, G_OPTION_ARG_STRING, &o->workers, "Pool size / semaphore (0 = none)", "N" },
     { "switch-interval", 's', 0, G_OPTION_ARG_DOUBLE, &o->interval, "GIL switch interval in ms", "MS" },
+    { "reference", 0, 0, G_OPTION_ARG_NONE, &o->reference, "Built-in parameters, not the calibration", NULL },
     { NULL }
   };
 
@@ -274,6 +277,7 @@ il_cli_run_options_apply (const IlCliRunOptions *o,
   IlMode only;
 
   il_run_config_from_scenario (base, scenario);
+  il_cli_params_apply (base, o->reference);
   *modes = IL_MODE_MASK (base->mode);
   if (o->mode != NULL)
     {
