@@ -159,6 +159,7 @@ struct _Thread {
   gboolean wants_gil;
   guint64  saved_switch;
   GList    cond_link;       /* this thread's node in gil.cond_waiters while waiting there */
+  gint64   cond_since;      /* when it (re)entered the wait on gil.cond */
   guint32  gen;             /* bumps cancel this thread's pending events */
 
   Compute  ck;
