@@ -27,7 +27,7 @@ il_params_init_defaults (IlParams *params)
   params->task_create_cost = IL_USEC (12);    /* reference: ~12 µs create + finish */
   params->thread_start_cost = IL_USEC (125);  /* reference: Thread.start() ~125 µs */
   params->pool_item_cost = IL_USEC (27);      /* reference: submit → result ~27 µs */
-  params->process_start_cost[IL_START_FORK] = IL_MSEC (4);        /* measured: parent 1.3–2.2 + child 2.4 ms CPU */
+  params->process_start_cost[IL_START_FORK] = IL_MSEC (2);        /* measured: 1.7–2.5 ms per worker, parent 1.8 ms CPU */
   params->process_start_cost[IL_START_FORKSERVER] = IL_MSEC (30); /* measured: child CPU 25–35 ms */
   params->process_start_cost[IL_START_SPAWN] = IL_MSEC (110);     /* measured: child CPU 106–143 ms */
   params->ipc_item_cost = IL_USEC (150);      /* reference: ~150 µs per item + pickling */

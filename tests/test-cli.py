@@ -174,7 +174,7 @@ def write_scenario(name, doc):
 
 
 # Defaults of the model (core/il-params.c) that the exact numbers below follow from.
-FORK_MS = 4.0  # core/il-params.c: fork_ms
+FORK_MS = 2.0  # core/il-params.c: fork_ms
 THREAD_START_MS = 0.125
 TASK_STEP_MS = 0.002
 FREE_THREADING_OVERHEAD = 0.10
