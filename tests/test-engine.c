@@ -452,6 +452,29 @@ test_process_pool (void)
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
 }
 
+/* A loop thread that wakes every 5 ms competes with three to_thread
+ * workers for the GIL.  Real CPython (3.10-3.13) makes it wait through
+ * several worker slices: the worker whose timed wait expired, still awake,
+ * often takes the signal, so the ticker's 40 ticks end well after the
+ * workers (3.11.7: workers done at 604-607 ms, ticker at 682-711 ms).
+ * Pure first-come hands the loop thread the GIL at every request, and the
+ * ticker finished before the workers. */
+static void
+test_gil_awake_waiter_race (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"c0\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
+    "{\"name\":\"c1\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
+    "{\"name\":\"c2\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
+    "{\"name\":\"ticker\",\"steps\":[{\"repeat\":40,\"steps\":[{\"sleep\":5},{\"cpu\":0.1}]}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  gint64 workers = MAX (finish_time (t, "c0"), MAX (finish_time (t, "c1"), finish_time (t, "c2")));
+
+  g_assert_cmpint (workers, >=, MS (600));
+  g_assert_cmpint (finish_time (t, "ticker"), >=, workers + MS (25));
+}
+
 /* spawn and forkserver pools start a worker per submit (no worker idle,
  * fewer than max_workers), and each child pays its own start-up; the
  * forkserver's children wait until the server itself is up. */
@@ -732,6 +755,7 @@ main (int   argc,
   g_test_add_func ("/engine/gil/convoy", test_convoy);
   g_test_add_func ("/engine/gil/barging", test_barging);
   g_test_add_func ("/engine/gil/c-call", test_c_call_holds_gil);
+  g_test_add_func ("/engine/gil/awake-waiter-race", test_gil_awake_waiter_race);
   g_test_add_func ("/engine/free-threading", test_free_threading);
   g_test_add_func ("/engine/processes", test_processes);
   g_test_add_func ("/engine/pool/threads", test_thread_pool);
