@@ -50,6 +50,8 @@ T0 = 0.0
 PC = time.perf_counter_ns
 GAP_NS = 200_000      # a pause longer than this in a busy loop: the thread lost the GIL or its core
 SEGMENTS = {}         # thread ident -> [[start_ns, end_ns], ...] of busy-loop running
+TASK_RUN = {}         # task name -> [first_ns, last_ns, running_ns] of its busy loops
+CURRENT = threading.local()   # .task: the task a thread works for
 SEG_LOCK = threading.Lock()
 SYNC = {}             # lock / semaphore objects by name
 SCEN = {}
@@ -85,6 +87,12 @@ def burn(ms, clock):
     segs.append([s, last])
     with SEG_LOCK:
         SEGMENTS.setdefault(ident, []).extend(segs)
+        name = getattr(CURRENT, "task", None)
+        if name is not None:
+            run = TASK_RUN.setdefault(name, [segs[0][0], segs[-1][1], 0])
+            run[0] = min(run[0], segs[0][0])
+            run[1] = max(run[1], segs[-1][1])
+            run[2] += sum(b - a for a, b in segs)
     return x
 
 def sync_object(kind, name, aio):
@@ -148,13 +156,21 @@ async def arun_steps(steps, name):
             # others asyncio.to_thread: the same default executor.
             if name.startswith("executor"):
                 await asyncio.get_running_loop().run_in_executor(
-                    None, run_steps, s["to_thread"], time.thread_time)
+                    None, offloaded, name, s["to_thread"])
             else:
-                await asyncio.to_thread(run_steps, s["to_thread"], time.thread_time)
+                await asyncio.to_thread(offloaded, name, s["to_thread"])
         else:
             raise SystemExit("unsupported step %r" % (s,))
 
+def offloaded(name, steps):
+    CURRENT.task = name
+    try:
+        run_steps(steps, time.thread_time)
+    finally:
+        CURRENT.task = None
+
 def task_in_thread(task):
+    CURRENT.task = task["name"]
     if task.get("start"):
         time.sleep(task["start"] / 1000.0)
     run_steps(task["steps"], time.thread_time)
@@ -268,6 +284,10 @@ def main():
         "finish_ms": {k: (v - T0) * 1000.0 for k, v in finish.items()},
         "switches": switches if mode in ("threads", "asyncio") else None,
         "iterations": iterations[0] if mode == "asyncio" else None,
+        # Share of each thread task's busy period (first to last busy-loop
+        # run) it spent not running: waiting for the GIL (or a core).
+        "wait_share": {k: 1.0 - r[2] / (r[1] - r[0]) for k, r in TASK_RUN.items() if r[1] > r[0]}
+                      if mode in ("threads", "asyncio") else {},
     }))
 
 if __name__ == "__main__":
@@ -311,6 +331,39 @@ def run_predicted(cli, path, mode):
     if p.returncode != 0:
         raise RuntimeError("CLI failed: " + (p.stderr or p.stdout).strip()[-500:])
     return json.loads(p.stdout)
+
+
+def cpu_only(steps):
+    for s in steps:
+        if "repeat" in s:
+            if not cpu_only(s["steps"]):
+                return False
+        elif "to_thread" in s:
+            if not cpu_only(s["to_thread"]):
+                return False
+        elif "cpu" not in s:
+            return False
+    return True
+
+
+def wait_shares(scenario, results, predicted):
+    """Median over the CPU-only thread tasks of the share of their busy
+    period spent waiting (real: from the busy loops' timestamps; predicted:
+    (GIL wait + ready) / (finish - first run))."""
+    if scenario.get("workers"):
+        return None, None   # pool items: the prediction counts the queueing, the busy loops cannot
+    names = [t["name"] for t in scenario["tasks"] if cpu_only(t["steps"])]
+    real = [statistics.median(r["wait_share"][n] for r in results)
+            for n in names if all(n in r.get("wait_share", {}) for r in results)]
+    pred = []
+    for t in predicted["tasks"]:
+        if t["name"] in names:
+            busy = t["cpu_ms"] + t["gil_wait_ms"] + t["ready_ms"]
+            if busy > 0:
+                pred.append((t["gil_wait_ms"] + t["ready_ms"]) / busy)
+    if not real or not pred:
+        return None, None
+    return statistics.median(real), statistics.median(pred)
 
 
 def groups_of(scenario):
@@ -506,8 +559,9 @@ def main():
          % (STABLE * 100))
     emit()
     emit("| workload | mode | real ms (spread) | predicted ms | error % | stable tasks within target "
-         "| worst stable task | GIL switches real / predicted | loop iterations real / predicted | within target? |")
-    emit("|---|---|---:|---:|---:|---:|---|---:|---:|---|")
+         "| worst stable task | GIL switches real / predicted | GIL-wait share real / predicted "
+         "| loop iterations real / predicted | within target? |")
+    emit("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
 
     files = sorted(glob.glob(os.path.join(args.dir, "*.json")))
     within = total = 0
@@ -527,7 +581,7 @@ def main():
                 except Exception as e:  # noqa: BLE001
                     pred = "error"
                     notes.append("%s %s: %s" % (base, mode, e))
-                emit("| %s | %s | not measurable on a GIL build | %s | — | — | — | — | — | n/a |"
+                emit("| %s | %s | not measurable on a GIL build | %s | — | — | — | — | — | — | n/a |"
                      % (base, mode, pred))
                 continue
             try:
@@ -535,7 +589,7 @@ def main():
                 pd = run_predicted(args.cli, path, mode)
             except Exception as e:  # noqa: BLE001
                 notes.append("%s %s: %s" % (base, mode, e))
-                emit("| %s | %s | error | error | — | — | — | — | — | n/a |" % (base, mode))
+                emit("| %s | %s | error | error | — | — | — | — | — | — | n/a |" % (base, mode))
                 continue
             target = 20.0 if mode == "processes" else 10.0
             rm = median_of(results, "makespan_ms")
@@ -549,12 +603,14 @@ def main():
             ok = abs(e1) <= target and len(good) == len(stable)
             total += 1
             within += ok
+            ws_real, ws_pred = wait_shares(scenario, results, pd) if mode in ("threads", "asyncio") else (None, None)
             sw = median_of(results, "switches")
             it = median_of(results, "iterations")
-            emit("| %s | %s | %.1f (%.0f–%.0f) | %.1f | %+.1f | %d of %d | %s | %s | %s | %s |"
+            emit("| %s | %s | %.1f (%.0f–%.0f) | %.1f | %+.1f | %d of %d | %s | %s | %s | %s | %s |"
                  % (base, mode, rm, lo, hi, pd["makespan_ms"], e1, len(good), len(stable),
                     "%s %+.1f %%" % (worst["task"], worst["err"]) if worst else "—",
                     "%s / %d" % (fmt(sw, "%.0f"), pd.get("gil_switches", 0)) if sw is not None else "—",
+                    "%.0f %% / %.0f %%" % (100 * ws_real, 100 * ws_pred) if ws_real is not None else "—",
                     "%s / %d" % (fmt(it, "%.0f"), pd.get("loop_iterations", 0)) if it is not None else "—",
                     ("yes" if ok else "**no**") + " (%d%%)" % target))
             notes.append("%s %s: %s" % (base, mode, "; ".join(
