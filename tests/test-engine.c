@@ -680,6 +680,32 @@ test_await_and_deadlock (void)
   g_clear_error (&error);
 }
 
+/* The first submitter to a process pool pays for launching every worker;
+ * a second submitter's hand-out meanwhile runs the first one's job too, so
+ * its result is back before the first submitter begins to wait.  It must
+ * then go on without waiting (the engine once woke it while it was still
+ * running, put it on a second core and never finished). */
+static void
+test_pool_result_before_wait (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"free-threading\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]},"
+    "{\"name\":\"b\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]},"
+    "{\"name\":\"c\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]}]}");
+
+  for (int mode = IL_MODE_THREADS; mode <= IL_MODE_FREE_THREADING; mode++)
+    {
+      g_autoptr(IlTrace) t = run (sc, mode);
+
+      g_assert_cmpint (outcome (t, "a"), ==, IL_CAUSE_RETURNED);
+      g_assert_cmpint (outcome (t, "b"), ==, IL_CAUSE_RETURNED);
+      g_assert_cmpint (outcome (t, "c"), ==, IL_CAUSE_RETURNED);
+      /* a paid for the launch of the pool's two workers before anything else. */
+      g_assert_cmpint (finish_time (t, "a"), >, 2 * sc->params.process_start_cost[IL_START_FORK]);
+    }
+}
+
 static void
 test_lock_serialises (void)
 {
@@ -768,6 +794,7 @@ main (int   argc,
   g_test_add_func ("/engine/asyncio/workers", test_asyncio_workers_semaphore);
   g_test_add_func ("/engine/asyncio/task-group", test_task_group_cancels);
   g_test_add_func ("/engine/await-and-deadlock", test_await_and_deadlock);
+  g_test_add_func ("/engine/pool/result-before-wait", test_pool_result_before_wait);
   g_test_add_func ("/engine/lock", test_lock_serialises);
   g_test_add_func ("/engine/offload", test_offload);
   g_test_add_func ("/engine/os/round-robin", test_os_scheduler_round_robin);

@@ -39,29 +39,29 @@ task_finish (IlEngine *e,
     }
 
   /* The task's future resolves: whoever awaited or joined it goes on. */
-  for (guint i = 0; i < task->awaiters->len; i++)
+  while (task->awaiters.length > 0)
     {
-      Waiter w = g_array_index (task->awaiters, Waiter, i);
-      if (w.is_task)
+      Waiter *w = waiter_dequeue (&task->awaiters);
+      if (w->is_task)
         {
-          Task *t = w.who;
+          Task *t = w->who;
           t->wait = TW_READY;
           loop_call_soon (e, t, H_STEP, IL_CAUSE_FUTURE, task->lane);
         }
       else
         {
-          Thread *th = w.who;
+          Thread *th = w->who;
           thread_wake (e, th, resume_after_block (th), IL_CAUSE_FUTURE, task->lane);
         }
     }
-  g_array_set_size (task->awaiters, 0);
 
   /* TaskGroup: the first failure cancels every sibling still running. */
-  if (outcome == IL_CAUSE_FAILED && mode_is_asyncio (e) && task->def->group >= 0)
-    for (guint i = 0; i < e->scenario->n_tasks; i++)
+  if (outcome == IL_CAUSE_FAILED && mode_is_asyncio (e) && task->def->group >= 0
+      && (guint32) task->def->group < e->scenario->n_groups)
+    for (guint32 i = e->group_start[task->def->group]; i < e->group_start[task->def->group + 1]; i++)
       {
-        Task *sib = &e->tasks[i];
-        if (sib != task && sib->def->group == task->def->group && !sib->done)
+        Task *sib = &e->tasks[e->group_tasks[i]];
+        if (sib != task && !sib->done)
           task_cancel (e, sib, task);
       }
 }
@@ -133,8 +133,7 @@ job_next_op (IlEngine *e,
                 prog_push (&job->prog, op.body, op.n_body, 1, (gint32) op.ref);
                 continue;
               }
-            Waiter w = { FALSE, th, op.body, op.n_body };
-            g_array_append_val (sem->waiters, w);
+            waiter_enqueue (&sem->waiters, &th->waiter, FALSE, th, op.body, op.n_body);
             th->pend_sem = op.ref;
             th->pend_body = op.body;
             th->pend_n = op.n_body;
@@ -163,8 +162,7 @@ job_next_op (IlEngine *e,
                 lane_state (e, x->lane, IL_STATE_READY, IL_CAUSE_START, job->mirror);
                 return job_next_op (e, th, th->job, top);
               }
-            Waiter w = { FALSE, th, NULL, 0 };
-            g_array_append_val (x->awaiters, w);
+            waiter_enqueue (&x->awaiters, &th->waiter, FALSE, th, NULL, 0);
             top->kind = T_WAIT;
             top->state = IL_STATE_BLOCKED;
             top->on_wake = R_NEXT;
@@ -441,7 +439,7 @@ thread_run (IlEngine *e,
               th->block_is_wait = FALSE;
               thread_vis (e, th, th->block_state);
               thread_leave_core (e, th);
-              th->gen++;
+              thread_new_gen (e, th);
               th->wait = W_WAIT;
               th->resume = th->wait_resume;
               return;
@@ -460,11 +458,10 @@ thread_run (IlEngine *e,
                 th->resume = resume_after_block (th);
                 continue;
               }
-            Waiter w = { FALSE, th, th->pend_body, th->pend_n };
-            g_array_append_val (sem->waiters, w);
+            waiter_enqueue (&sem->waiters, &th->waiter, FALSE, th, th->pend_body, th->pend_n);
             thread_vis (e, th, IL_STATE_BLOCKED);
             thread_leave_core (e, th);
-            th->gen++;
+            thread_new_gen (e, th);
             th->wait = W_WAIT;
             th->resume = R_RETRY_SEM;
             return;
@@ -539,7 +536,7 @@ thread_run (IlEngine *e,
                 thread_vis (e, th, IL_STATE_DONE);
                 thread_leave_core (e, th);
                 th->wait = W_DONE;
-                th->gen++;
+                thread_new_gen (e, th);
                 return;
               default:
                 g_assert_not_reached ();
@@ -600,7 +597,7 @@ process_event (IlEngine *e,
       switch (th->wait)
         {
         case W_GIL_COND:
-          cond_remove (&th->proc->gil, th);
+          cond_remove (e, &th->proc->gil, th);
           th->resume = R_GIL_TIMEOUT;
           th->cause = IL_CAUSE_GIL_TIMEOUT;
           thread_make_runnable (e, th);
@@ -642,7 +639,15 @@ process_event (IlEngine *e,
     case EV_JOB_RESULT:
       {
         Job *job = g_ptr_array_index (e->jobs, ev->id);
-        if (job->done == JD_THREAD)
+        if (job->done == JD_THREAD && job->submitter->wait_after)
+          {
+            /* Another submitter's hand-out ran this job while its own
+             * submitter was still paying for the submit: the result is
+             * there before it begins to wait, so it will not wait.  (Waking
+             * it would have put a running thread on a second core.) */
+            job->submitter->wait_after = FALSE;
+          }
+        else if (job->done == JD_THREAD)
           thread_wake (e, job->submitter, resume_after_block (job->submitter), IL_CAUSE_FUTURE,
                        job->worker_lane);
         else if (job->awaiter != NULL && job->awaiter->wait == TW_JOB && job->awaiter->wait_on == job)

@@ -69,22 +69,99 @@ gil_acquire (IlEngine *e,
  * sleeper first, which is why real GIL hand-offs among CPU-bound threads
  * often go round in a cycle (measured on CPython 3.11: "0231 0231 …");
  * cond_signal_pick adds the race with a waiter that is still awake.  Each
- * thread carries its own list node, so a timed-out waiter leaves in O(1). */
+ * thread carries its own list node, so a timed-out waiter leaves in O(1).
+ *
+ * With a seed the OS wakes the waiter of a random rank in that order.  Each
+ * waiter then also holds an arrival ticket, and a Fenwick tree counting the
+ * live tickets finds the waiter of a given rank in O(log n).  Tickets are
+ * renumbered (compacted) when they run out, which costs O(1) amortised. */
 static void
-cond_add (Gil    *gil,
-          Thread *th,
-          gint64  now)
+ticket_tree_add (Gil     *gil,
+                 guint32  slot,
+                 gint     delta)
 {
-  th->cond_since = now;
+  for (guint32 i = slot + 1; i <= gil->ticket_cap; i += i & -i)
+    gil->ticket_tree[i] += (guint32) delta;
+}
+
+static void
+ticket_compact (Gil *gil)
+{
+  guint32 live = gil->cond_waiters.length, cap = 16, n = 0;
+  Thread **threads;
+
+  while (cap < 2 * (live + 1))
+    cap *= 2;
+  threads = g_new0 (Thread *, cap);
+  for (guint32 i = 0; i < gil->ticket_next; i++)
+    if (gil->ticket_thread[i] != NULL)
+      {
+        threads[n] = gil->ticket_thread[i];
+        threads[n]->ticket = n;
+        n++;
+      }
+  g_assert (n == live);
+  g_free (gil->ticket_thread);
+  g_free (gil->ticket_tree);
+  gil->ticket_thread = threads;
+  gil->ticket_cap = cap;
+  gil->ticket_next = n;
+  /* Build the tree in O(cap): each node passes its count to its parent. */
+  gil->ticket_tree = g_new0 (guint32, cap + 1);
+  for (guint32 i = 1; i <= cap; i++)
+    {
+      guint32 j = i + (i & -i);
+
+      gil->ticket_tree[i] += threads[i - 1] != NULL;
+      if (j <= cap)
+        gil->ticket_tree[j] += gil->ticket_tree[i];
+    }
+}
+
+/* The live waiter of rank k (from 0) in arrival order. */
+static Thread *
+ticket_select (Gil     *gil,
+               guint32  k)
+{
+  guint32 pos = 0;
+
+  for (guint32 step = gil->ticket_cap; step > 0; step >>= 1)
+    if (pos + step <= gil->ticket_cap && gil->ticket_tree[pos + step] <= k)
+      {
+        pos += step;
+        k -= gil->ticket_tree[pos];
+      }
+  g_assert (pos < gil->ticket_next && gil->ticket_thread[pos] != NULL);
+  return gil->ticket_thread[pos];
+}
+
+static void
+cond_add (IlEngine *e,
+          Gil      *gil,
+          Thread   *th)
+{
+  if (e->config.params.seed != 0 && gil->ticket_next == gil->ticket_cap)
+    ticket_compact (gil);   /* room for every live waiter and as many again */
+  th->cond_since = e->now;
   th->cond_link.data = th;
   g_queue_push_tail_link (&gil->cond_waiters, &th->cond_link);
+  if (e->config.params.seed == 0)
+    return;
+  th->ticket = gil->ticket_next++;
+  gil->ticket_thread[th->ticket] = th;
+  ticket_tree_add (gil, th->ticket, 1);
 }
 
 void
-cond_remove (Gil    *gil,
-             Thread *th)
+cond_remove (IlEngine *e,
+             Gil      *gil,
+             Thread   *th)
 {
   g_queue_unlink (&gil->cond_waiters, &th->cond_link);
+  if (e->config.params.seed == 0)
+    return;
+  gil->ticket_thread[th->ticket] = NULL;
+  ticket_tree_add (gil, th->ticket, -1);
 }
 
 /* COND_SIGNAL: which waiter gets the GIL.
@@ -109,17 +186,17 @@ static Thread *
 cond_signal_pick (IlEngine *e,
                   Gil      *gil)
 {
-  GList *link = gil->cond_waiters.head;
-  GList *newest = gil->cond_waiters.tail;
+  Thread *th = gil->cond_waiters.head->data;
+  Thread *newest = gil->cond_waiters.tail->data;
 
   if (e->config.params.seed != 0 && gil->cond_waiters.length > 1)
-    link = g_queue_peek_nth_link (&gil->cond_waiters, rng_next (e) % gil->cond_waiters.length);
-  else if (newest != link
-           && e->now - ((Thread *) newest->data)->cond_since < e->config.params.wake_latency
+    th = ticket_select (gil, rng_next (e) % gil->cond_waiters.length);
+  else if (newest != th
+           && e->now - newest->cond_since < e->config.params.wake_latency
            && (rng_next (e) & 1) != 0)
-    link = newest;
-  g_queue_unlink (&gil->cond_waiters, link);
-  return link->data;
+    th = newest;
+  cond_remove (e, gil, th);
+  return th;
 }
 
 /* Returns TRUE if the GIL was taken; otherwise the thread now waits. */
@@ -138,10 +215,10 @@ gil_take_or_wait (IlEngine *e,
   gil_want (e, th, TRUE);
   th->saved_switch = gil->switch_number;
   th->wait = W_GIL_COND;
-  cond_add (gil, th, e->now);
+  cond_add (e, gil, th);
   thread_vis (e, th, IL_STATE_WAIT_GIL);
   thread_leave_core (e, th);
-  th->gen++;
+  thread_new_gen (e, th);
   schedule (e, e->now + e->config.switch_interval + e->config.params.timer_slack,
             EV_BLOCK_DONE, th->id, th->gen);
   return FALSE;
@@ -201,7 +278,8 @@ gil_forced_drop (IlEngine *e,
   else
     {
       th->resume = R_TAKE_GIL;
-      schedule (e, e->now, EV_DISPATCH, th->id, ++th->gen);
+      thread_new_gen (e, th);
+      schedule (e, e->now, EV_DISPATCH, th->id, th->gen);
     }
 }
 

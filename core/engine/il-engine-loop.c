@@ -127,31 +127,20 @@ task_cancel (IlEngine *e,
   switch (victim->wait)
     {
     case TW_IO:
-      victim->gen++;
+      task_new_gen (e, victim);
       break;
     case TW_TIMER:
       ((Handle *) victim->wait_on)->cancelled = TRUE;
       break;
     case TW_SEM:
       {
-        Sem *sem = &e->sems[victim->wait_ref];
-        for (guint i = 0; i < sem->waiters->len; i++)
-          if (g_array_index (sem->waiters, Waiter, i).who == victim)
-            {
-              g_array_remove_index (sem->waiters, i);
-              break;
-            }
+        waiter_remove (&e->sems[victim->wait_ref].waiters, &victim->waiter);
       }
       break;
     case TW_AWAIT:
       {
         Task *x = victim->wait_on;
-        for (guint i = 0; i < x->awaiters->len; i++)
-          if (g_array_index (x->awaiters, Waiter, i).who == victim)
-            {
-              g_array_remove_index (x->awaiters, i);
-              break;
-            }
+        waiter_remove (&x->awaiters, &victim->waiter);
       }
       break;
     case TW_JOB:
@@ -229,7 +218,7 @@ task_step_op (IlEngine *e,
               top->dur = op.dur;
               return TRUE;
             }
-          task->gen++;
+          task_new_gen (e, task);
           schedule (e, e->now + op.dur, EV_FD_READY, task->index, task->gen);
           task_block (e, task, TW_IO, IL_STATE_WAIT_IO, IL_NO_LANE);
           return FALSE;
@@ -256,14 +245,13 @@ task_step_op (IlEngine *e,
         case OP_ACQUIRE:
           {
             Sem *sem = &e->sems[op.ref];
-            if (sem->held < sem->capacity && sem->waiters->len == 0)
+            if (sem->held < sem->capacity && sem->waiters.length == 0)
               {
                 sem->held++;
                 prog_push (&task->prog, op.body, op.n_body, 1, (gint32) op.ref);
                 continue;
               }
-            Waiter w = { TRUE, task, op.body, op.n_body };
-            g_array_append_val (sem->waiters, w);
+            waiter_enqueue (&sem->waiters, &task->waiter, TRUE, task, op.body, op.n_body);
             task->wait_ref = op.ref;
             task_block (e, task, TW_SEM, IL_STATE_BLOCKED, IL_NO_LANE);
             return FALSE;
@@ -276,8 +264,7 @@ task_step_op (IlEngine *e,
             Task *x = &e->tasks[op.ref];
             if (x->done)
               continue;
-            Waiter w = { TRUE, task, NULL, 0 };
-            g_array_append_val (x->awaiters, w);
+            waiter_enqueue (&x->awaiters, &task->waiter, TRUE, task, NULL, 0);
             task->wait_on = x;
             task_block (e, task, TW_AWAIT, IL_STATE_BLOCKED, x->lane);
             return FALSE;

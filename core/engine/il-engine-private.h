@@ -23,6 +23,8 @@ typedef enum {
   EV_JOB_RESULT,    /* a process-pool result reached the parent */
 } EvKind;
 
+#define N_THREAD_EVENTS (EV_BLOCK_DONE + 1)
+
 typedef struct {
   gint64  t;
   guint64 seq;
@@ -30,6 +32,40 @@ typedef struct {
   guint32 id;
   guint32 gen;
 } Ev;
+
+/* The event queue is an indexed heap: every event has a fixed slot in the
+ * thread, core, task or job it is about (a thread has one per kind from
+ * EV_DISPATCH to EV_BLOCK_DONE), and each slot holds at most one pending
+ * event.  A slot knows where it sits in the heap, so an event that a
+ * generation bump makes stale is taken out at once in O(log n) instead of
+ * lingering until its time comes: the heap holds only live events, and
+ * its size is the number of things that really wait for a time. */
+typedef struct _EvSlot EvSlot;
+struct _EvSlot {
+  Ev      ev;
+  guint32 pos;              /* index in the heap + 1; 0 when not in the heap */
+  guint32 fifo;             /* FIFO lane + 1; 0 when not in a lane */
+  EvSlot *prev, *next;      /* neighbours in the lane */
+};
+
+/* Events that always come the same delay after they are asked for (a
+ * dispatch now, a wake-up after the wake latency, the eval breaker after
+ * its latency, a timed GIL wait after the interval) are due in the order
+ * they were scheduled: they queue in FIFO lanes beside the heap, one lane
+ * per delay, in O(1), and the earliest of the heap's top and the lanes'
+ * heads is next. */
+#define N_FIFOS 4
+
+typedef struct {
+  EvSlot *head, *tail;
+  gint64  delay;
+} EvFifo;
+
+typedef struct {
+  gint64  t;
+  guint64 seq;
+  EvSlot *slot;
+} HeapEntry;
 
 /* Programs: walking a task's step tree */
 
@@ -89,6 +125,18 @@ typedef struct _Process Process;
 typedef struct _Job     Job;
 typedef struct _Pool    Pool;
 
+/* A thread or task waiting in a semaphore's queue or for a task to finish.
+ * Each thread and task waits for one thing at a time, so it carries its own
+ * node: joining, leaving (cancellation) and waking cost O(1), no memory. */
+typedef struct {
+  GList         link;       /* data: this Waiter */
+  gboolean      queued;
+  gboolean      is_task;
+  gpointer      who;
+  const IlStep *body;
+  guint32       n_body;
+} Waiter;
+
 typedef struct {
   gboolean   locked;
   Thread    *holder;
@@ -97,6 +145,12 @@ typedef struct {
   guint64    switch_number;
   gboolean   drop_request;
   GQueue     cond_waiters;    /* Thread*: in COND_TIMED_WAIT, in arrival order */
+  /* With a seed, the waiter to wake is picked by its rank in arrival
+   * order: a Fenwick tree over arrival tickets finds it in O(log n). */
+  Thread   **ticket_thread;   /* by ticket - ticket_base; NULL once gone */
+  guint32   *ticket_tree;     /* Fenwick tree of live tickets, 1-based */
+  guint32    ticket_cap;
+  guint32    ticket_next;     /* next ticket - ticket_base */
   GPtrArray *switch_waiters;  /* Thread*: forced releasers waiting for a switch */
   guint      n_wanting;       /* threads that want the GIL (drawn as waiters) */
 } Gil;
@@ -160,7 +214,11 @@ struct _Thread {
   guint64  saved_switch;
   GList    cond_link;       /* this thread's node in gil.cond_waiters while waiting there */
   gint64   cond_since;      /* when it (re)entered the wait on gil.cond */
+  guint32  ticket;          /* its arrival ticket there (seeded pick) */
+  GList    runq_link;       /* its node in the run queue while queued */
+  Waiter   waiter;          /* its node in a semaphore's or task's waiters */
   guint32  gen;             /* bumps cancel this thread's pending events */
+  EvSlot   ev[N_THREAD_EVENTS];
 
   Compute  ck;
   gint64   remaining;
@@ -219,6 +277,7 @@ struct _Job {
   Job     *outer;          /* sequential mode: the job to return to after an inline await */
   guint32  worker_lane;
   guint32  id;
+  EvSlot   result_ev;      /* EV_JOB_RESULT */
 };
 
 struct _Pool {
@@ -250,13 +309,15 @@ struct _Task {
   gboolean      started;
   gboolean      done;
   IlCause       outcome;
-  GArray       *awaiters;   /* Waiter */
+  GQueue        awaiters;   /* Waiter: who awaits or joins this task */
   Process      *proc;       /* processes mode: its own process */
 
   /* asyncio */
   Prog          prog;
   Job          *job;        /* threads/processes: its body */
   guint32       gen;
+  EvSlot        fd_ev;      /* EV_FD_READY */
+  Waiter        waiter;     /* its node in a semaphore's or task's waiters */
   TaskWait      wait;
   gpointer      wait_on;    /* Task* awaited, Job* offloaded, timer handle */
   guint32       wait_ref;
@@ -265,16 +326,9 @@ struct _Task {
 };
 
 typedef struct {
-  gboolean      is_task;
-  gpointer      who;
-  const IlStep *body;
-  guint32       n_body;
-} Waiter;
-
-typedef struct {
   guint32 capacity;
   guint32 held;
-  GArray *waiters;          /* Waiter, FIFO */
+  GQueue  waiters;          /* Waiter, FIFO, linked through Waiter.link */
 } Sem;
 
 /* asyncio handles */
@@ -325,6 +379,7 @@ typedef struct {
   guint32  lane;
   guint32  slice_gen;
   gboolean slice_armed;
+  EvSlot   slice_ev;        /* EV_SLICE */
 } Core;
 
 struct _IlEngine {
@@ -334,11 +389,21 @@ struct _IlEngine {
 
   gint64       now;
   guint64      seq;
-  GArray      *heap;        /* Ev */
+  HeapEntry   *heap;
+  EvFifo       fifos[N_FIFOS];
+  guint        heap_len;
+  guint        heap_cap;
+  gint64       last_time;   /* latest time anything was scheduled for */
   gint64       n_processed;
 
   Core        *cores;
-  GQueue       runq;        /* Thread* */
+  /* Bit c set: core c is free / busy with its slice not armed.  Waking a
+   * thread finds a free core, and a longer run queue arms the slices, by
+   * looking only at the cores concerned. */
+  guint64     *free_cores;
+  guint64     *unarmed_cores;
+  guint        n_core_words;
+  GQueue       runq;        /* Thread*, linked through Thread.runq_link */
   GPtrArray   *threads;     /* Thread* (owned) */
   GPtrArray   *processes;   /* Process* (owned) */
   GPtrArray   *jobs;        /* Job* (owned) */
@@ -346,6 +411,10 @@ struct _IlEngine {
   GPtrArray   *handles;     /* Handle* (owned) */
   Task        *tasks;
   guint32     *order;       /* task indices by start time (stable) */
+  /* The tasks of group g, in index order: group_tasks[group_start[g]] up
+   * to group_tasks[group_start[g + 1]] (a failure cancels just those). */
+  guint32     *group_tasks;
+  guint32     *group_start;
   Sem         *sems;
   guint32      n_sems;
   guint32      limit_base;
@@ -450,7 +519,13 @@ G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name
 
 /* il-engine-queue.c */
 G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, guint32 gen);
-G_GNUC_INTERNAL void heap_pop (IlEngine *e, Ev *out);
+G_GNUC_INTERNAL void queue_init (IlEngine *e);
+G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
+G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
+G_GNUC_INTERNAL void event_cancel (IlEngine *e, EvSlot *slot);
+G_GNUC_INTERNAL void thread_new_gen (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void core_new_slice_gen (IlEngine *e, Core *core);
+G_GNUC_INTERNAL void task_new_gen (IlEngine *e, Task *task);
 
 /* il-engine-program.c */
 G_GNUC_INTERNAL void prog_push (Prog *prog, const IlStep *steps, guint32 n, guint32 left, gint32 release);
@@ -472,7 +547,7 @@ G_GNUC_INTERNAL void begin_block (IlEngine *e, Thread *th, IlState state, gint64
 G_GNUC_INTERNAL void begin_wait (IlEngine *e, Thread *th, IlState state, Resume on_wake);
 
 /* il-engine-gil.c */
-G_GNUC_INTERNAL void cond_remove (Gil *gil, Thread *th);
+G_GNUC_INTERNAL void cond_remove (IlEngine *e, Gil *gil, Thread *th);
 G_GNUC_INTERNAL gboolean gil_take_or_wait (IlEngine *e, Thread *th);
 G_GNUC_INTERNAL gboolean gil_drop (IlEngine *e, Thread *th, gboolean forced);
 G_GNUC_INTERNAL void gil_forced_drop (IlEngine *e, Thread *th, Resume then);
@@ -480,6 +555,9 @@ G_GNUC_INTERNAL void gil_request_drop (IlEngine *e, Thread *waiter);
 
 /* il-engine-locks.c */
 G_GNUC_INTERNAL void sem_release (IlEngine *e, guint32 ref, guint32 by_lane);
+G_GNUC_INTERNAL void waiter_enqueue (GQueue *queue, Waiter *w, gboolean is_task, gpointer who, const IlStep *body, guint32 n_body);
+G_GNUC_INTERNAL Waiter * waiter_dequeue (GQueue *queue);
+G_GNUC_INTERNAL void waiter_remove (GQueue *queue, Waiter *w);
 G_GNUC_INTERNAL void prog_unwind (IlEngine *e, Prog *prog, guint32 by_lane);
 
 /* il-engine-pools.c */

@@ -7,6 +7,28 @@
 
 #include <string.h>
 
+static inline void
+bit_set (guint64  *words,
+         guint     c,
+         gboolean  on)
+{
+  if (on)
+    words[c / 64] |= G_GUINT64_CONSTANT (1) << (c % 64);
+  else
+    words[c / 64] &= ~(G_GUINT64_CONSTANT (1) << (c % 64));
+}
+
+/* Keeps the two core bitmaps in step with a core's thread and slice. */
+static inline void
+core_note (IlEngine *e,
+           guint     c)
+{
+  Core *core = &e->cores[c];
+
+  bit_set (e->free_cores, c, core->thread == NULL);
+  bit_set (e->unarmed_cores, c, core->thread != NULL && !core->slice_armed);
+}
+
 static void
 core_arm_slice (IlEngine *e,
                 guint     c)
@@ -16,7 +38,8 @@ core_arm_slice (IlEngine *e,
   if (core->slice_armed || core->thread == NULL)
     return;
   core->slice_armed = TRUE;
-  core->slice_gen++;
+  core_note (e, c);
+  core_new_slice_gen (e, core);
   schedule (e, MAX (e->now, core->since + e->config.params.os_slice), EV_SLICE, c, core->slice_gen);
 }
 
@@ -30,7 +53,8 @@ core_assign (IlEngine *e,
   core->thread = th;
   core->since = e->now;
   core->slice_armed = FALSE;
-  core->slice_gen++;
+  core_note (e, c);
+  core_new_slice_gen (e, core);
   th->core = (gint32) c;
   th->queued = FALSE;
   emit (e, core->lane, IL_EVENT_CORE, 0, 0, th->lane);
@@ -43,20 +67,27 @@ void
 thread_make_runnable (IlEngine *e,
                       Thread   *th)
 {
+  /* Already on a core or queued: a wake-up the model should not send. */
+  g_return_if_fail (th->core < 0 && !th->queued);
   th->wait = W_NONE;
-  for (guint c = 0; c < e->config.cores; c++)
-    if (e->cores[c].thread == NULL)
+  /* The lowest free core, as a scan of the cores in order would find. */
+  for (guint w = 0; w < e->n_core_words; w++)
+    if (e->free_cores[w] != 0)
       {
-        core_assign (e, c, th);
+        core_assign (e, w * 64 + (guint) __builtin_ctzll (e->free_cores[w]), th);
         return;
       }
 
   th->queued = TRUE;
-  g_queue_push_tail (&e->runq, th);
+  th->runq_link.data = th;
+  g_queue_push_tail_link (&e->runq, &th->runq_link);
   if (th->resume != R_TAKE_GIL && th->resume != R_GIL_TIMEOUT)
     thread_vis (e, th, IL_STATE_READY);
-  for (guint c = 0; c < e->config.cores; c++)
-    core_arm_slice (e, c);
+  /* Somebody waits for a core: every busy core's slice runs, armed in
+   * core order. */
+  for (guint w = 0; w < e->n_core_words; w++)
+    for (guint64 bits = e->unarmed_cores[w]; bits != 0; bits &= bits - 1)
+      core_arm_slice (e, w * 64 + (guint) __builtin_ctzll (bits));
 }
 
 void
@@ -72,11 +103,12 @@ thread_leave_core (IlEngine *e,
   core = &e->cores[c];
   core->thread = NULL;
   core->slice_armed = FALSE;
-  core->slice_gen++;
+  core_note (e, c);
+  core_new_slice_gen (e, core);
   th->core = -1;
 
   if (e->runq.length > 0)
-    core_assign (e, c, g_queue_pop_head (&e->runq));
+    core_assign (e, c, g_queue_pop_head_link (&e->runq)->data);
   else
     emit (e, core->lane, IL_EVENT_CORE, 0, 0, IL_NO_LANE);
 }
@@ -108,7 +140,7 @@ thread_wake (IlEngine *e,
              IlCause   cause,
              guint32   cause_lane)
 {
-  th->gen++;
+  thread_new_gen (e, th);
   th->wait = W_WAKING;
   th->resume = resume;
   th->cause = cause;
@@ -126,7 +158,7 @@ compute_start (IlEngine *e,
   th->computing = TRUE;
   th->started = e->now;
   th->compute_state = vis;
-  th->gen++;
+  thread_new_gen (e, th);
   thread_vis (e, th, vis);
   schedule (e, e->now + th->remaining, EV_COMPUTE_DONE, th->id, th->gen);
   if (th->ck == C_PY && th->holds_gil && gil->drop_request)
@@ -141,7 +173,7 @@ compute_pause (IlEngine *e,
   if (th->remaining < 0)
     th->remaining = 0;
   th->computing = FALSE;
-  th->gen++;
+  thread_new_gen (e, th);
 }
 
 void
@@ -152,6 +184,7 @@ core_slice_end (IlEngine *e,
   Thread *th = core->thread;
 
   core->slice_armed = FALSE;
+  core_note (e, c);
   if (th == NULL || e->runq.length == 0)
     return;
   if (e->now - core->since < e->config.params.os_slice)
@@ -251,7 +284,7 @@ block_start (IlEngine *e,
       e->loop->in_select = TRUE;
       thread_vis (e, th, IL_STATE_IDLE);
       thread_leave_core (e, th);
-      th->gen++;
+      thread_new_gen (e, th);
       th->wait = W_SELECT;
       if (dur >= 0)
         schedule (e, e->now + dur, EV_BLOCK_DONE, th->id, th->gen);
@@ -270,7 +303,7 @@ block_start (IlEngine *e,
 
   thread_vis (e, th, th->block_state);
   thread_leave_core (e, th);
-  th->gen++;
+  thread_new_gen (e, th);
   th->wait = W_BLOCK;
   if (th->block_state == IL_STATE_SLEEPING)
     dur += p->timer_slack;          /* the timer fires late; the wake-up is included */
@@ -312,7 +345,7 @@ begin_wait (IlEngine *e,
   th->block_is_wait = FALSE;
   thread_vis (e, th, state);
   thread_leave_core (e, th);
-  th->gen++;
+  thread_new_gen (e, th);
   th->wait = W_WAIT;
   th->resume = on_wake;
 }

@@ -126,7 +126,7 @@ il_engine_new (const IlScenario  *scenario,
   e->trace->scenario->params = e->config.params;
   e->trace->mode = e->config.mode;
 
-  e->heap = g_array_new (FALSE, FALSE, sizeof (Ev));
+  queue_init (e);
   e->lane_state = g_byte_array_new ();
   e->threads = g_ptr_array_new_with_free_func (g_free);
   e->processes = g_ptr_array_new ();
@@ -138,10 +138,14 @@ il_engine_new (const IlScenario  *scenario,
   e->forkserver_up = -1;
 
   e->cores = g_new0 (Core, e->config.cores);
+  e->n_core_words = (e->config.cores + 63) / 64;
+  e->free_cores = g_new0 (guint64, e->n_core_words);
+  e->unarmed_cores = g_new0 (guint64, e->n_core_words);
   for (guint c = 0; c < e->config.cores; c++)
     {
       g_autofree char *name = g_strdup_printf ("Core %u", c);
       e->cores[c].lane = add_lane (e, IL_LANE_CORE, name, IL_NO_LANE, c);
+      e->free_cores[c / 64] |= G_GUINT64_CONSTANT (1) << (c % 64);
     }
 
   /* Locks, then limits, then the asyncio workers semaphore. */
@@ -153,7 +157,7 @@ il_engine_new (const IlScenario  *scenario,
   e->sems = g_new0 (Sem, MAX (1, e->n_sems));
   for (guint i = 0; i < e->n_sems; i++)
     {
-      e->sems[i].waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
+      g_queue_init (&e->sems[i].waiters);
       if (i < e->scenario->n_locks)
         e->sems[i].capacity = 1;
       else if (i < e->limit_base + e->scenario->n_limits)
@@ -170,6 +174,17 @@ il_engine_new (const IlScenario  *scenario,
   for (guint32 i = 0; i < n; i++)
     e->order[i] = i;
   g_qsort_with_data (e->order, n, sizeof (guint32), compare_start, e->scenario);
+
+  e->group_start = g_new0 (guint32, e->scenario->n_groups + 2);
+  e->group_tasks = g_new (guint32, n);
+  for (guint32 i = 0; i < n; i++)
+    if (e->scenario->tasks[i].group >= 0 && (guint32) e->scenario->tasks[i].group < e->scenario->n_groups)
+      e->group_start[e->scenario->tasks[i].group + 2]++;
+  for (guint32 g = 2; g < e->scenario->n_groups + 2; g++)
+    e->group_start[g] += e->group_start[g - 1];
+  for (guint32 i = 0; i < n; i++)
+    if (e->scenario->tasks[i].group >= 0 && (guint32) e->scenario->tasks[i].group < e->scenario->n_groups)
+      e->group_tasks[e->group_start[e->scenario->tasks[i].group + 1]++] = i;
 
   if (e->config.mode == IL_MODE_ASYNCIO)
     {
@@ -191,7 +206,7 @@ il_engine_new (const IlScenario  *scenario,
 
       t->index = i;
       t->def = &e->scenario->tasks[i];
-      t->awaiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
+      g_queue_init (&t->awaiters);
       t->outcome = IL_CAUSE_NONE;
       if (e->config.mode == IL_MODE_PROCESSES && e->config.workers == 0)
         {
@@ -229,6 +244,8 @@ il_engine_free (IlEngine *e)
       Process *p = g_ptr_array_index (e->processes, i);
       g_queue_init (&p->gil.cond_waiters);   /* forget the nodes: they live inside the threads */
       g_ptr_array_unref (p->gil.switch_waiters);
+      g_free (p->gil.ticket_thread);
+      g_free (p->gil.ticket_tree);
       g_free (p);
     }
   g_ptr_array_unref (e->processes);
@@ -248,19 +265,20 @@ il_engine_free (IlEngine *e)
       g_ptr_array_unref (e->loop->timers);
       g_free (e->loop);
     }
-  for (guint i = 0; i < e->n_sems; i++)
-    g_array_unref (e->sems[i].waiters);
+  /* Semaphore, awaiter and run queues link nodes inside the threads and
+   * tasks: nothing to free. */
   g_free (e->sems);
-  for (guint i = 0; i < e->scenario->n_tasks; i++)
-    g_array_unref (e->tasks[i].awaiters);
   g_free (e->tasks);
   g_free (e->order);
+  g_free (e->group_tasks);
+  g_free (e->group_start);
   g_free (e->cores);
-  g_queue_clear (&e->runq);
+  g_free (e->free_cores);
+  g_free (e->unarmed_cores);
   g_ptr_array_unref (e->threads);
   g_ptr_array_unref (e->jobs);
   g_ptr_array_unref (e->handles);
-  g_array_unref (e->heap);
+  g_free (e->heap);
   g_byte_array_unref (e->lane_state);
   il_trace_unref (e->trace);
   il_scenario_free (e->scenario);
@@ -294,13 +312,12 @@ il_engine_run_until (IlEngine  *e,
 {
   g_return_val_if_fail (e != NULL, FALSE);
 
-  while (e->error == NULL && !e->finished && e->heap->len > 0)
+  while (e->error == NULL && !e->finished)
     {
       Ev ev;
 
-      if (((Ev *) (gpointer) e->heap->data)[0].t > t)
+      if (!queue_pop (e, t, &ev))
         break;
-      heap_pop (e, &ev);
       e->now = ev.t;
       if (++e->n_processed > IL_ENGINE_MAX_EVENTS || e->now > IL_ENGINE_MAX_TIME)
         {
@@ -313,8 +330,13 @@ il_engine_run_until (IlEngine  *e,
       process_event (e, &ev);
     }
 
-  if (e->error == NULL && !e->finished && e->heap->len == 0)
-    set_deadlock_error (e);
+  if (e->error == NULL && !e->finished && queue_next_time (e) == IL_TIME_FOREVER)
+    {
+      /* Time went on until the last event anything had asked for, even one
+       * cancelled since (it used to be popped and skipped). */
+      e->now = MAX (e->now, e->last_time);
+      set_deadlock_error (e);
+    }
 
   if (e->finished)
     {
@@ -339,9 +361,9 @@ il_engine_peek_next_time (IlEngine *e)
 {
   g_return_val_if_fail (e != NULL, IL_TIME_FOREVER);
 
-  if (e->finished || e->error != NULL || e->heap->len == 0)
+  if (e->finished || e->error != NULL)
     return IL_TIME_FOREVER;
-  return ((Ev *) (gpointer) e->heap->data)[0].t;
+  return queue_next_time (e);
 }
 
 gint64
