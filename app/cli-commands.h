@@ -31,6 +31,7 @@ typedef struct {
   char      *values[IL_N_PARAMS];  /* by table index: the text given, or NULL */
   char     **params;               /* --param KEY=VALUE, any parameter of the table */
   GPtrArray *help;                 /* the options' help texts */
+  gboolean   reference;            /* --reference: the built-in parameters, not the calibration */
 } IlCliRunOptions;
 
 void il_cli_run_options_add   (GOptionContext        *context,
@@ -53,5 +54,12 @@ int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
 int il_cli_record_python (int argc, char **argv);  /* cli-record-python.c */
 int il_cli_derive        (int argc, char **argv);  /* cli-derive.c */
+int il_cli_calibrate (int argc, char **argv);
+
+/* cli-calibrate.c: puts the user's calibration (unless `reference`) into
+ * config's parameters, and says where the numbers came from. */
+void        il_cli_params_apply  (IlRunConfig *config,
+                                  gboolean     reference);
+const char *il_cli_params_source (void);
 
 G_END_DECLS

@@ -19,6 +19,7 @@
 static const IlCliCommand commands[] = {
   { "simulate", "run a scenario in one mode or all, print a summary or JSON", il_cli_simulate },
   { "render", "draw a scenario's timeline (or every mode's) as PNG, SVG or PDF", il_cli_render },
+  { "calibrate", "measure this machine with a real CPython; later runs use the numbers", il_cli_calibrate },
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
   { "record-python", "run a real Python program and record its GIL, threads, loop and processes", il_cli_record_python },
@@ -161,6 +162,7 @@ add_mode_json (JsonOut           *j,
         else
           jo_num (j, table[i].json_key, il_param_get (&table[i], cfg));
       }
+  jo_str (j, "parameters", il_cli_params_source ());
   jo_num (j, "makespan_ms", il_time_to_ms (st->makespan));
   if (speedup > 0)
     jo_num (j, "speedup", speedup);
@@ -191,7 +193,7 @@ print_mode_text (const IlScenario  *sc,
           cfg->cores, cfg->cores == 1 ? "" : "s", il_time_to_ms (cfg->switch_interval));
   if (cfg->workers)
     printf (", %u workers", cfg->workers);
-  printf ("\n");
+  printf ("\nparameters: %s\n", il_cli_params_source ());
   printf ("makespan: %.3f ms\n\n", il_time_to_ms (st->makespan));
 
   for (guint i = 0; i < st->n_tasks; i++)
@@ -225,7 +227,7 @@ il_cli_run_options_add (GOptionContext  *context,
                         IlCliRunOptions *o,
                         gboolean         allow_all)
 {
-  GOptionEntry entries[IL_N_PARAMS + 2] = { { NULL } };
+  GOptionEntry entries[IL_N_PARAMS + 3] = { { NULL } };
   guint n_params, n = 0;
   const IlParamInfo *table = il_param_table (&n_params);
 
@@ -251,6 +253,8 @@ il_cli_run_options_add (GOptionContext  *context,
     "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->params,
     "Any model parameter as a scenario names it, e.g. os_slice_ms=1 or start_method=spawn (repeatable)",
     "KEY=VALUE" };
+  entries[n++] = (GOptionEntry) {
+    "reference", 0, 0, G_OPTION_ARG_NONE, &o->reference, "Built-in parameters, not the calibration", NULL };
   g_option_context_add_main_entries (context, entries, NULL);
 }
 
@@ -299,6 +303,7 @@ il_cli_run_options_apply (const IlCliRunOptions *o,
   IlMode only;
 
   il_run_config_from_scenario (base, scenario);
+  il_cli_params_apply (base, o->reference);
   *modes = IL_MODE_MASK (base->mode);
   if (o->mode != NULL)
     {

@@ -80,7 +80,7 @@ test_defaults (void)
   g_assert_cmpint (config.switch_interval, ==, IL_MSEC (5));
   g_assert_cmpint (config.params.wake_latency, ==, IL_USEC (20));
   g_assert_cmpint (config.params.os_slice, ==, IL_MSEC (3));
-  g_assert_cmpint (config.params.process_start_cost[IL_START_SPAWN], ==, IL_MSEC (100));
+  g_assert_cmpint (config.params.process_start_cost[IL_START_SPAWN], ==, IL_MSEC (110));
   g_assert_cmpfloat (config.params.free_threading_overhead, ==, 0.10);
   g_assert_cmpint (config.params.start_method, ==, IL_START_FORK);
   g_assert_true (il_run_config_validate (&config, IL_PARAM_KEYS_JSON, NULL));

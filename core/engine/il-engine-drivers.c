@@ -221,6 +221,14 @@ worker_next_op (IlEngine *e,
   memset (top, 0, sizeof *top);
   for (;;)
     {
+      if (th->boot_after > e->now)
+        {
+          /* A forkserver child asked for while the server starts. */
+          top->kind = T_SLEEP_EXACT;
+          top->dur = th->boot_after - e->now;
+          th->boot_after = 0;
+          return;
+        }
       if (th->boot > 0)
         {
           /* A new interpreter starting (spawn / forkserver). */

@@ -101,8 +101,7 @@ pool_add_worker (IlEngine *e,
       proc = process_new (e, pname, e->config.mode != IL_MODE_FREE_THREADING);
       lane = add_lane (e, IL_LANE_THREAD, pname, proc->lane, n);
       th = thread_new (e, proc, ROLE_WORKER, lane);
-      if (p->start_method != IL_START_FORK)
-        th->boot = p->process_start_cost[p->start_method];
+      process_boot (e, th);
     }
   else
     {
@@ -113,6 +112,20 @@ pool_add_worker (IlEngine *e,
   th->pool = pool;
   g_ptr_array_add (pool->workers, th);
   return th;
+}
+
+/* Start one worker process; returns what the parent pays for it. */
+static gint64
+pool_launch_process (IlEngine *e,
+                     Pool     *pool)
+{
+  Thread *w = pool_add_worker (e, pool);
+
+  w->resume = R_NEXT;
+  w->wait = W_NONE;
+  g_queue_push_tail (&pool->idle, w);
+  emit (e, w->proc->lane, IL_EVENT_MARK, IL_MARK_PROCESS_START, 0, IL_NO_LANE);
+  return process_parent_cost (e);
 }
 
 /* Submit a job; returns the CPU the submitter pays for it (thread or
@@ -129,20 +142,22 @@ pool_submit (IlEngine *e,
     {
       job->pre_cost = e->config.params.ipc_item_cost / 2;
       job->post_cost = e->config.params.ipc_item_cost - job->pre_cost;
-      if (!pool->launched)
+      /* concurrent/futures/process.py (3.10-3.13): with fork,
+       * _start_executor_manager_thread launches every worker before any
+       * work is handed out; spawn and forkserver are "safe to dynamically
+       * spawn children", so _adjust_process_count starts one per submit
+       * while no worker is idle and fewer than max_workers exist. */
+      if (e->config.params.start_method == IL_START_FORK)
         {
-          /* fork: ProcessPoolExecutor launches every worker on first use. */
-          pool->launched = TRUE;
-          for (guint i = 0; i < pool->max; i++)
+          if (!pool->launched)
             {
-              Thread *w = pool_add_worker (e, pool);
-              cost += process_parent_cost (e);
-              w->resume = R_NEXT;
-              w->wait = W_NONE;
-              g_queue_push_tail (&pool->idle, w);
-              emit (e, w->proc->lane, IL_EVENT_MARK, IL_MARK_PROCESS_START, 0, IL_NO_LANE);
+              pool->launched = TRUE;
+              for (guint i = 0; i < pool->max; i++)
+                cost += pool_launch_process (e, pool);
             }
         }
+      else if (pool->idle.length == 0 && pool->workers->len < pool->max)
+        cost += pool_launch_process (e, pool);
     }
   else
     {

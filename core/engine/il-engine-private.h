@@ -213,6 +213,7 @@ struct _Thread {
   gboolean wants_gil;
   guint64  saved_switch;
   GList    cond_link;       /* this thread's node in gil.cond_waiters while waiting there */
+  gint64   cond_since;      /* when it (re)entered the wait on gil.cond */
   guint32  ticket;          /* its arrival ticket there (seeded pick) */
   GList    runq_link;       /* its node in the run queue while queued */
   Waiter   waiter;          /* its node in a semaphore's or task's waiters */
@@ -237,6 +238,7 @@ struct _Thread {
   Job     *job;
   Pool    *pool;
   gint64   boot;            /* CPU a new process spends before its first step */
+  gint64   boot_after;      /* forkserver: the server is up at this time */
 
   /* ROLE_MAIN */
   guint32  main_next;
@@ -426,6 +428,7 @@ struct _IlEngine {
   gboolean     finished;
   gint64       finish_time;
   guint32      rng;
+  gint64       forkserver_up;  /* when the forkserver process is ready; -1 before its first use */
   GError      *error;
 };
 
@@ -569,6 +572,7 @@ G_GNUC_INTERNAL Pool * default_executor (IlEngine *e);
 /* il-engine-processes.c */
 G_GNUC_INTERNAL Process * process_new (IlEngine *e, const char *name, gboolean has_gil);
 G_GNUC_INTERNAL gint64 process_parent_cost (IlEngine *e);
+G_GNUC_INTERNAL void process_boot (IlEngine *e, Thread *th);
 G_GNUC_INTERNAL void spawn_task_thread (IlEngine *e, Thread *starter, Task *t);
 
 /* il-engine-loop.c */

@@ -113,6 +113,25 @@ thread_leave_core (IlEngine *e,
     emit (e, core->lane, IL_EVENT_CORE, 0, 0, IL_NO_LANE);
 }
 
+/* How long this wake-up takes.  A real futex wake-up takes anywhere from
+ * about half to one and a half times its typical latency (idle-state exit,
+ * caches, which core), and that spread settles the races between threads
+ * woken microseconds apart — above all which of two GIL waiters gets back
+ * into the condition variable's queue first.  A fixed latency settles every
+ * such race the same way for a whole run: with two to_thread workers beside
+ * a 5 ms ticker the model let one worker wait 200 ms for the GIL, while
+ * CPython 3.11 alternates them ("0M1M0M1…", measured).  The spread comes
+ * from the engine's seeded generator, so a run stays reproducible. */
+static gint64
+wake_delay (IlEngine *e)
+{
+  gint64 mean = e->config.params.wake_latency;
+
+  if (mean <= 1)
+    return mean;
+  return mean / 2 + (gint64) (rng_next (e) % (guint64) (mean + 1));
+}
+
 /* Woken by another thread or the kernel: runnable after the wake latency. */
 void
 thread_wake (IlEngine *e,
@@ -126,7 +145,7 @@ thread_wake (IlEngine *e,
   th->resume = resume;
   th->cause = cause;
   th->cause_lane = cause_lane;
-  schedule (e, e->now + e->config.params.wake_latency, EV_WAKE, th->id, th->gen);
+  schedule (e, e->now + wake_delay (e), EV_WAKE, th->id, th->gen);
 }
 
 void

@@ -135,6 +135,7 @@ il_engine_new (const IlScenario  *scenario,
   e->handles = g_ptr_array_new_with_free_func (g_free);
   g_queue_init (&e->runq);
   e->rng = e->config.params.seed != 0 ? e->config.params.seed : 0x9e3779b9u;
+  e->forkserver_up = -1;
 
   e->cores = g_new0 (Core, e->config.cores);
   e->n_core_words = (e->config.cores + 63) / 64;
