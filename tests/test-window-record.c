@@ -236,6 +236,29 @@ test_calibration_source (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Calibrate This Machine… runs in a thread; Cancel (Escape) stops it and
+ * leaves the reference values in place. */
+static void
+test_calibrate_cancel (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  gint64 deadline;
+
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_for (100);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "calibrate", NULL);
+  iterate_for (300);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "calibrate"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-loading", NULL));
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!g_action_group_get_action_enabled (G_ACTION_GROUP (window), "calibrate")
+         && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "calibrate"));
+  g_assert_nonnull (strstr (il_window_get_params_source (window), "reference values"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -273,6 +296,7 @@ main (int    argc,
 
   g_test_add_func ("/window-record/live", test_record_live);
   g_test_add_func ("/window-record/calibration-source", test_calibration_source);
+  g_test_add_func ("/window-record/calibrate-cancel", test_calibrate_cancel);
   status = g_test_run ();
   g_free (python);
   {

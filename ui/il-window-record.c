@@ -39,6 +39,7 @@ struct _IlWindowRecord
   GtkWidget       *stop_button;
   GtkWidget       *output;        /* GtkTextView */
   guint            clock_id;
+  guint            shown_serial;  /* the session's serial when it last showed the recording */
   char            *saved_path;
 
   IlCalibration   *calibration;
@@ -393,7 +394,15 @@ show_live_trace (IlWindow *self)
 
   if (trace == NULL)
     return;
+  /* The user opened something else meanwhile: leave it (the recording
+   * still runs, and is saved and shown again when it ends). */
+  if (rec->shown_serial != 0 && il_session_get_serial (self->session) != rec->shown_serial)
+    {
+      update_bar (self);
+      return;
+    }
   il_session_set_trace (self->session, trace, NULL);
+  rec->shown_serial = il_session_get_serial (self->session);
   end = trace->end_time;
   span = end < FOLLOW_SPAN ? MAX (end + end / 20, IL_MSEC (100)) : FOLLOW_SPAN;
   il_timeline_set_time_range (IL_TIMELINE (self->timeline), MAX (0, end - span + span / 20), span);
@@ -460,6 +469,7 @@ on_live_finished (IlLiveRecording *live,
       _il_window_show_error (self, "No recording", message);
       return;
     }
+  rec->shown_serial = 0;
   show_live_trace (self);
   il_timeline_fit (IL_TIMELINE (self->timeline));
   first = g_strdup (il_live_recording_get_program (live));
@@ -512,6 +522,7 @@ il_window_record_python (IlWindow           *self,
   g_clear_object (&rec->live);
   rec->live = live;
   g_clear_pointer (&rec->saved_path, g_free);
+  rec->shown_serial = 0;
   g_signal_connect_object (live, "updated", G_CALLBACK (show_live_trace), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (live, "output", G_CALLBACK (on_live_output), self, 0);
   g_signal_connect_object (live, "finished", G_CALLBACK (on_live_finished), self, 0);
