@@ -2,6 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+/* strverscmp */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -62,6 +64,71 @@ add_unique (GPtrArray  *paths,
   free (real);
 }
 
+/* "3.11" for /usr/bin/python3 (a link to python3.11) or for
+ * ~/.pyenv/versions/3.11.7/bin/python3; NULL when the path does not say.
+ * pyenv's shims are scripts that pick an interpreter at run time: skipped. */
+static char *
+version_of (const char *path)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *dir = NULL;
+  char *real;
+  const char *v;
+
+  if (strstr (path, "/shims/") != NULL)
+    return NULL;
+  real = realpath (path, NULL);
+  if (real == NULL)
+    return NULL;
+  base = g_path_get_basename (real);
+  dir = g_path_get_dirname (real);
+  free (real);
+  if (g_str_has_prefix (base, "python3.") && base[8] != '\0' && strspn (base + 8, "0123456789") == strlen (base + 8))
+    return g_strdup (base + 6);
+  /* .../versions/3.11.7/bin/python3 */
+  v = strstr (dir, "/versions/");
+  if (v != NULL)
+    {
+      const char *start = v + strlen ("/versions/");
+      const char *dot = strchr (start, '.');
+      if (dot != NULL && dot[1] != '\0')
+        {
+          gsize n = strspn (dot + 1, "0123456789");
+          if (n > 0)
+            return g_strndup (start, (dot + 1 + n) - start);
+        }
+    }
+  return NULL;
+}
+
+static void
+add_known (GPtrArray  *paths,
+           GHashTable *seen,
+           GPtrArray  *versions,
+           const char *path)
+{
+  g_autofree char *version = NULL;
+
+  if (path == NULL)
+    return;
+  version = version_of (path);
+  if (version == NULL)
+    return;
+  for (guint i = 0; i < versions->len; i++)
+    if (g_str_equal (version, g_ptr_array_index (versions, i)))
+      {
+        add_unique (paths, seen, path);
+        return;
+      }
+}
+
+static int
+compare_versions (gconstpointer a,
+                  gconstpointer b)
+{
+  return strverscmp (*(char *const *) a, *(char *const *) b);
+}
+
 GPtrArray *
 il_record_list_interpreters (const char *recorder_dir)
 {
@@ -71,6 +138,7 @@ il_record_list_interpreters (const char *recorder_dir)
   g_autoptr(GDir) dir = recorder_dir != NULL ? g_dir_open (recorder_dir, 0, NULL) : NULL;
   g_autofree char *pyenv = g_build_filename (g_get_home_dir (), ".pyenv", "versions", NULL);
   g_autoptr(GDir) pyenv_dir = g_dir_open (pyenv, 0, NULL);
+  g_autoptr(GPtrArray) pyenv_names = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *python3 = g_find_program_in_path ("python3");
   const char *name;
 
@@ -85,32 +153,25 @@ il_record_list_interpreters (const char *recorder_dir)
           g_ptr_array_add (versions, g_strdup_printf ("%c.%.*s", tag[0], (int) (n - 1), tag + 1));
       }
 
-  /* python3 on PATH first when the recorder knows its version. */
-  if (python3 != NULL)
-    {
-      char *real = realpath (python3, NULL);
-      g_autofree char *base = real != NULL ? g_path_get_basename (real) : NULL;
-      for (guint i = 0; base != NULL && i < versions->len; i++)
-        if (g_str_has_prefix (base, "python") && g_str_equal (base + 6, g_ptr_array_index (versions, i)))
-          add_unique (paths, seen, python3);
-      free (real);
-    }
+  /* python3 on PATH first, then the system's, then every pythonX.Y on
+   * PATH and pyenv's versions; each when the recorder has its module. */
+  add_known (paths, seen, versions, python3);
+  add_known (paths, seen, versions, "/usr/bin/python3");
   for (guint i = 0; i < versions->len; i++)
     {
       g_autofree char *named = g_strconcat ("python", (char *) g_ptr_array_index (versions, i), NULL);
       g_autofree char *found = g_find_program_in_path (named);
-      add_unique (paths, seen, found);
+      add_known (paths, seen, versions, found);
     }
   while (pyenv_dir != NULL && (name = g_dir_read_name (pyenv_dir)) != NULL)
-    for (guint i = 0; i < versions->len; i++)
-      {
-        const char *v = g_ptr_array_index (versions, i);
-        if (g_str_has_prefix (name, v) && (name[strlen (v)] == '.' || name[strlen (v)] == '\0'))
-          {
-            g_autofree char *path = g_build_filename (pyenv, name, "bin", "python3", NULL);
-            add_unique (paths, seen, path);
-          }
-      }
+    g_ptr_array_add (pyenv_names, g_strdup (name));
+  g_ptr_array_sort (pyenv_names, compare_versions);
+  for (guint i = 0; i < pyenv_names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (pyenv, (char *) g_ptr_array_index (pyenv_names, i), "bin",
+                                                "python3", NULL);
+      add_known (paths, seen, versions, path);
+    }
   return paths;
 }
 
