@@ -236,6 +236,56 @@ test_calibration_source (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Stop ends a program that would run for a minute: SIGINT, which Python
+ * turns into KeyboardInterrupt; the recording up to then is kept. */
+static void
+test_record_stop (void)
+{
+  IlWindow *window;
+  IlLiveRecording *live;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *prog = NULL;
+  const char *argv[2] = { NULL, NULL };
+  gint64 deadline;
+
+  if (python == NULL)
+    {
+      g_test_skip ("no interpreter the recorder was built for");
+      return;
+    }
+  dir = g_dir_make_tmp ("il-window-record-XXXXXX", &error);
+  g_assert_no_error (error);
+  prog = g_build_filename (dir, "forever.py", NULL);
+  g_assert_true (g_file_set_contents (prog, "import time\nwhile True:\n    time.sleep(0.01)\n", -1, &error));
+  argv[0] = prog;
+
+  window = g_object_new (IL_TYPE_WINDOW, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_record_python (window, python, argv, NULL, &error));
+  g_assert_no_error (error);
+  live = il_window_get_live_recording (window);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (il_live_recording_get_trace (live) == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_nonnull (il_live_recording_get_trace (live));
+  g_assert_true (il_live_recording_get_running (live));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "stop-recording", NULL);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (il_live_recording_get_running (live) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_false (il_live_recording_get_running (live));
+  /* Ended by SIGINT (130) or by KeyboardInterrupt's exit status. */
+  g_assert_cmpint (il_live_recording_get_exit_code (live), !=, 0);
+  g_assert_nonnull (il_window_get_recording_path (window));
+  g_assert_true (il_session_get_trace (il_window_get_session (window)) == il_live_recording_get_trace (live));
+  g_unlink (il_window_get_recording_path (window));
+  g_unlink (prog);
+  g_rmdir (dir);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Calibrate This Machine… runs in a thread; Cancel (Escape) stops it and
  * leaves the reference values in place. */
 static void
@@ -295,6 +345,7 @@ main (int    argc,
     python = g_strdup (g_ptr_array_index (pythons, 0));
 
   g_test_add_func ("/window-record/live", test_record_live);
+  g_test_add_func ("/window-record/stop", test_record_stop);
   g_test_add_func ("/window-record/calibration-source", test_calibration_source);
   g_test_add_func ("/window-record/calibrate-cancel", test_calibrate_cancel);
   status = g_test_run ();

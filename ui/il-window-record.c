@@ -419,10 +419,10 @@ on_live_output (IlLiveRecording *live,
 
   gtk_text_buffer_get_end_iter (buffer, &end);
   gtk_text_buffer_insert (buffer, &end, text, -1);
-  gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (get_record (self)->output), gtk_text_buffer_get_insert (buffer),
-                                0, FALSE, 0, 0);
   gtk_text_buffer_get_end_iter (buffer, &end);
   gtk_text_buffer_place_cursor (buffer, &end);
+  gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (get_record (self)->output), gtk_text_buffer_get_insert (buffer),
+                                0, FALSE, 0, 0);
 }
 
 /* $XDG_DATA_HOME/interleave/recordings/PROGRAM-YYYYMMDD-HHMMSS.itrace */
