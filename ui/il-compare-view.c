@@ -379,7 +379,10 @@ il_compare_view_dispose (GObject *object)
 
   if (self->rows != NULL)
     for (guint i = 0; i < self->rows->len; i++)
-      g_clear_object (&g_array_index (self->rows, Row, i).session);
+      {
+        g_clear_object (&g_array_index (self->rows, Row, i).session);
+        g_clear_pointer (&g_array_index (self->rows, Row, i).title, g_free);
+      }
   g_clear_pointer (&self->rows, g_array_unref);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   g_clear_pointer (&self->scenario, il_scenario_free);
