@@ -4,7 +4,8 @@
  *
  * Starts the program with the recorder (core/il-record-run.h), reads the
  * recording directory every 50 ms while it runs and rebuilds the trace
- * when the files grew, so a window can draw the run as it happens.  Its
+ * when the files grew (less often when rebuilding gets costly), so a
+ * window can draw the run as it happens.  Its
  * output (stdout and stderr) arrives as "output" signals.  Stop asks the
  * program to end with SIGINT, then SIGTERM two seconds later.  When it has
  * ended, the last bytes are read, the trace is built with the exit code,
