@@ -64,11 +64,9 @@ add_unique (GPtrArray  *paths,
   free (real);
 }
 
-/* "3.11" for /usr/bin/python3 (a link to python3.11) or for
- * ~/.pyenv/versions/3.11.7/bin/python3; NULL when the path does not say.
- * pyenv's shims are scripts that pick an interpreter at run time: skipped. */
-static char *
-version_of (const char *path)
+/* pyenv's shims are scripts that pick an interpreter at run time: NULL. */
+char *
+il_record_interpreter_version (const char *path)
 {
   g_autofree char *base = NULL;
   g_autofree char *dir = NULL;
@@ -111,7 +109,7 @@ add_known (GPtrArray  *paths,
 
   if (path == NULL)
     return;
-  version = version_of (path);
+  version = il_record_interpreter_version (path);
   if (version == NULL)
     return;
   for (guint i = 0; i < versions->len; i++)

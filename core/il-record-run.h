@@ -43,6 +43,10 @@ char        *il_record_find_recorder_dir   (void);
 /* Interpreters the recorder has a module for, as absolute paths (the
  * first is the default, python3 on PATH when it is one of them). */
 GPtrArray   *il_record_list_interpreters   (const char         *recorder_dir);
+/* "3.11" for /usr/bin/python3 (a link to python3.11) or for
+ * ~/.pyenv/versions/3.11.7/bin/python3, without running it; NULL when the
+ * path does not say. */
+char        *il_record_interpreter_version (const char         *path);
 
 /* python: a path or a name looked up in PATH (NULL: python3).
  * program_argv: PROGRAM.py and its arguments (NULL-terminated, not empty).

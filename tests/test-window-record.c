@@ -18,6 +18,7 @@
 
 #include "il-application.h"
 #include "il-compare-view.h"
+#include "il-record-dialog.h"
 #include "il-record-run.h"
 #include "il-recording.h"
 #include "il-window-record.h"
@@ -236,8 +237,8 @@ test_calibration_source (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* Stop ends a program that would run for a minute: SIGINT, which Python
- * turns into KeyboardInterrupt; the recording up to then is kept. */
+/* Started from the dialog, Stop ends a program that would run on: SIGINT,
+ * which Python turns into KeyboardInterrupt; the recording is kept. */
 static void
 test_record_stop (void)
 {
@@ -246,7 +247,6 @@ test_record_stop (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *prog = NULL;
-  const char *argv[2] = { NULL, NULL };
   gint64 deadline;
 
   if (python == NULL)
@@ -258,13 +258,25 @@ test_record_stop (void)
   g_assert_no_error (error);
   prog = g_build_filename (dir, "forever.py", NULL);
   g_assert_true (g_file_set_contents (prog, "import time\nwhile True:\n    time.sleep(0.01)\n", -1, &error));
-  argv[0] = prog;
 
   window = g_object_new (IL_TYPE_WINDOW, NULL);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (il_window_record_python (window, python, argv, NULL, &error));
-  g_assert_no_error (error);
-  live = il_window_get_live_recording (window);
+  /* Through the dialog, as a person would: program, arguments, Record. */
+  {
+    GtkWidget *dialog = il_window_open_record_dialog (window);
+    g_autofree char *expected = g_strdup_printf ("%s --every 0.01 two words", prog);
+
+    iterate_for (100);
+    /* No program chosen yet: Record does nothing. */
+    gtk_widget_activate_action (dialog, "record.start", NULL);
+    g_assert_null (il_window_get_live_recording (window));
+    il_record_dialog_set_program (IL_RECORD_DIALOG (dialog), prog);
+    il_record_dialog_set_arguments (IL_RECORD_DIALOG (dialog), "--every 0.01 'two words'");
+    g_assert_true (gtk_widget_activate_action (dialog, "record.start", NULL));
+    live = il_window_get_live_recording (window);
+    g_assert_nonnull (live);
+    g_assert_cmpstr (il_live_recording_get_program (live), ==, expected);
+  }
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   while (il_live_recording_get_trace (live) == NULL && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);

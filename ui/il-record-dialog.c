@@ -34,7 +34,7 @@ G_DEFINE_FINAL_TYPE (IlRecordDialog, il_record_dialog, ADW_TYPE_WINDOW)
 static void
 update_sensitive (IlRecordDialog *self)
 {
-  gtk_widget_set_sensitive (self->record_button, self->program != NULL && self->pythons->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "record.start", self->program != NULL && self->pythons->len > 0);
 }
 
 void
@@ -52,6 +52,14 @@ il_record_dialog_set_program (IlRecordDialog *self,
       adw_action_row_set_subtitle (ADW_ACTION_ROW (self->cwd_row), self->cwd);
     }
   update_sensitive (self);
+}
+
+void
+il_record_dialog_set_arguments (IlRecordDialog *self,
+                                const char     *arguments)
+{
+  g_return_if_fail (IL_IS_RECORD_DIALOG (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->args_row), arguments != NULL ? arguments : "");
 }
 
 static void
@@ -143,6 +151,14 @@ on_record (IlRecordDialog *self)
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
+static void
+action_record (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  on_record (IL_RECORD_DIALOG (widget));
+}
+
 static GtkWidget *
 choose_button (IlRecordDialog *self,
                GCallback       callback)
@@ -173,6 +189,8 @@ il_record_dialog_class_init (IlRecordDialogClass *klass)
   object_class->finalize = il_record_dialog_finalize;
   signals[START] = g_signal_new ("start", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRV, G_TYPE_STRING);
+  gtk_widget_class_install_action (widget_class, "record.start", NULL, action_record);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "record.start", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
@@ -193,7 +211,7 @@ il_record_dialog_init (IlRecordDialog *self)
 
   self->record_button = gtk_button_new_with_mnemonic ("_Record");
   gtk_widget_add_css_class (self->record_button, "suggested-action");
-  g_signal_connect_swapped (self->record_button, "clicked", G_CALLBACK (on_record), self);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->record_button), "record.start");
   g_signal_connect_swapped (cancel, "clicked", G_CALLBACK (gtk_window_destroy), self);
   adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
   adw_header_bar_pack_start (ADW_HEADER_BAR (header), cancel);
@@ -211,6 +229,7 @@ il_record_dialog_init (IlRecordDialog *self)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), self->program_row);
 
   self->args_row = adw_entry_row_new ();
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (self->args_row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->args_row), "Arguments");
   g_signal_connect_swapped (self->args_row, "entry-activated", G_CALLBACK (on_record), self);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), self->args_row);
@@ -223,7 +242,12 @@ il_record_dialog_init (IlRecordDialog *self)
 
   self->pythons = il_record_list_interpreters (recorder);
   for (guint i = 0; i < self->pythons->len; i++)
-    gtk_string_list_append (names, g_ptr_array_index (self->pythons, i));
+    {
+      const char *path = g_ptr_array_index (self->pythons, i);
+      g_autofree char *version = il_record_interpreter_version (path);
+      g_autofree char *name = g_strdup_printf ("Python %s — %s", version, path);
+      gtk_string_list_append (names, name);
+    }
   self->python_row = adw_combo_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->python_row), "Interpreter");
   adw_combo_row_set_model (ADW_COMBO_ROW (self->python_row), G_LIST_MODEL (names));

@@ -567,16 +567,24 @@ on_dialog_start (IlRecordDialog *dialog,
     _il_window_show_error (self, "Cannot record the program", error->message);
 }
 
+GtkWidget *
+il_window_open_record_dialog (IlWindow *self)
+{
+  GtkWidget *dialog;
+
+  g_return_val_if_fail (IL_IS_WINDOW (self), NULL);
+  dialog = il_record_dialog_new (GTK_WINDOW (self));
+  g_signal_connect_object (dialog, "start", G_CALLBACK (on_dialog_start), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
 static void
 action_record_python (GSimpleAction *action,
                       GVariant      *param,
                       gpointer       data)
 {
-  IlWindow *self = data;
-  GtkWidget *dialog = il_record_dialog_new (GTK_WINDOW (self));
-
-  g_signal_connect_object (dialog, "start", G_CALLBACK (on_dialog_start), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  il_window_open_record_dialog (data);
 }
 
 static void

@@ -16,6 +16,9 @@
 
 G_BEGIN_DECLS
 
+/* Record a Python Program…: shows the dialog (il-record-dialog.h), whose
+ * Record calls il_window_record_python(). */
+GtkWidget       *il_window_open_record_dialog    (IlWindow            *self);
 /* What Record in the dialog does: starts program_argv (PROGRAM.py ARGS…)
  * with python in cwd, and shows the recording growing in the timeline. */
 gboolean         il_window_record_python         (IlWindow            *self,
