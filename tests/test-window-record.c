@@ -186,6 +186,13 @@ test_record_live (void)
     /* After the "Recording saved" toast has gone. */
     screenshot ("simulate-this.png", 6000);
   }
+  /* The action again goes back to the recording. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "simulate-this", NULL);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_parent (
+                     GTK_WIDGET (il_window_get_compare_view (window))))), ==, "timeline");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "simulate-this", NULL);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_parent (
+                     GTK_WIDGET (il_window_get_compare_view (window))))), ==, "compare");
 
   g_unlink (il_window_get_recording_path (window));
   g_unlink (prog);

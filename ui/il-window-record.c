@@ -345,6 +345,14 @@ action_simulate_this (GSimpleAction *action,
   IlWindow *self = data;
   g_autoptr(GError) error = NULL;
 
+  /* Compare (Ctrl+M) is for simulations; on a recording this action is
+   * the way into the comparison and back out to the recording. */
+  if (_il_window_comparing (self) && showing_recording (self))
+    {
+      gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "timeline");
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->compare_button), FALSE);
+      return;
+    }
   if (!il_window_simulate_this (self, &error))
     _il_window_show_error (self, "Cannot simulate this recording", error->message);
 }
