@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli-commands.h"
@@ -107,6 +108,13 @@ count_lanes (const IlTrace *t,
   return n;
 }
 
+static int
+compare_keys (gconstpointer a,
+              gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 int
 il_cli_info (int    argc,
              char **argv)
@@ -127,6 +135,8 @@ il_cli_info (int    argc,
   guint threads, processes;
   double span_ms;
   g_autoptr(GString) skipped = g_string_new (NULL);
+  g_autoptr(GString) skipped_json = g_string_new (NULL);
+  g_autofree char *why = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -179,45 +189,86 @@ il_cli_info (int    argc,
       span_ms = (info.last_ts_ns - info.first_ts_ns) / 1e6;
       if (info.skipped_phases != NULL)
         {
-          GHashTableIter iter;
-          gpointer k, v;
-          g_hash_table_iter_init (&iter, info.skipped_phases);
-          while (g_hash_table_iter_next (&iter, &k, &v))
-            g_string_append_printf (skipped, "%s%s: %u", skipped->len ? ", " : "", (char *) k, GPOINTER_TO_UINT (v));
+          /* Sorted, so the output is the same from run to run. */
+          g_autofree gpointer *keys = g_hash_table_get_keys_as_array (info.skipped_phases, NULL);
+          guint n_keys = g_hash_table_size (info.skipped_phases);
+          qsort (keys, n_keys, sizeof (gpointer), compare_keys);
+          for (guint i = 0; i < n_keys; i++)
+            {
+              guint count = GPOINTER_TO_UINT (g_hash_table_lookup (info.skipped_phases, keys[i]));
+              g_autofree char *quoted = il_chrome_json_quote (keys[i]);
+              g_string_append_printf (skipped, "%s%s: %u", skipped->len ? ", " : "", (char *) keys[i], count);
+              g_string_append_printf (skipped_json, "%s%s: %u", skipped_json->len ? ", " : "", quoted, count);
+            }
         }
     }
   threads = lanes_with_slices (trace);
-  processes = count_lanes (trace, IL_LANE_PROCESS);
+  processes = native ? count_lanes (trace, IL_LANE_PROCESS) : info.n_processes;
+  why = native ? NULL : il_chrome_import_info_explain (&info);
 
   if (json)
     {
-      printf ("{\n  \"file\": \"%s\",\n  \"format\": \"%s\",\n", files[0], native ? "interleave" : "chrome");
+      g_autofree char *file = il_chrome_json_quote (files[0]);
+      printf ("{\n  \"file\": %s,\n  \"format\": \"%s\",\n", file, native ? "interleave" : "chrome");
       printf ("  \"slices\": %" G_GUINT64_FORMAT ",\n  \"threads\": %u,\n  \"processes\": %u,\n", slices, threads, processes);
       printf ("  \"span_ms\": %.6f,\n  \"events\": %" G_GSIZE_FORMAT ",\n", span_ms, trace->n_events);
       if (!native)
         {
+          printf ("  \"compression\": %s,\n", info.gzip ? "\"gzip\"" : "null");
+          printf ("  \"metadata_only_processes\": %u,\n", info.n_metadata_processes);
           printf ("  \"events_read\": %" G_GUINT64_FORMAT ",\n  \"instants\": %" G_GUINT64_FORMAT ",\n",
                   info.n_events_read, info.n_instants);
           printf ("  \"counters\": %" G_GUINT64_FORMAT ",\n  \"flows\": %" G_GUINT64_FORMAT ",\n  \"async\": %" G_GUINT64_FORMAT ",\n",
                   info.n_counters, info.n_flows, info.n_async);
           printf ("  \"unmatched\": %" G_GUINT64_FORMAT ",\n  \"truncated\": %s,\n", info.n_unmatched,
                   info.truncated ? "true" : "false");
+          if (info.warning != NULL)
+            {
+              g_autofree char *warning = il_chrome_json_quote (info.warning);
+              printf ("  \"warning\": %s,\n", warning);
+            }
+          printf ("  \"skipped_phases\": {%s},\n  \"skipped_reasons\": {", skipped_json->str);
+          for (guint w = 0, first = 1; w < IL_CHROME_N_SKIPS; w++)
+            if (info.n_skipped_why[w] > 0)
+              {
+                printf ("%s\"%s\": %" G_GUINT64_FORMAT, first ? "" : ", ", il_chrome_skip_to_nick (w), info.n_skipped_why[w]);
+                first = 0;
+              }
+          printf ("},\n  \"skipped_why\": [");
+          if (why != NULL)
+            {
+              g_auto(GStrv) lines = g_strsplit (why, "\n", -1);
+              for (guint i = 0; lines[i] != NULL; i++)
+                {
+                  g_autofree char *line = il_chrome_json_quote (lines[i]);
+                  printf ("%s%s", i ? ", " : "", line);
+                }
+            }
+          printf ("],\n");
         }
       printf ("  \"skipped\": %" G_GUINT64_FORMAT "\n}\n", native ? 0 : info.n_skipped);
     }
   else
     {
-      printf ("%s (%s)\n", files[0], native ? "Interleave trace" : "Chrome Trace Event JSON");
+      printf ("%s (%s)\n", files[0], native ? "Interleave trace"
+              : info.gzip ? "Chrome Trace Event JSON, gzip" : "Chrome Trace Event JSON");
       printf ("  slices:     %" G_GUINT64_FORMAT "%s\n", slices, native ? " (state intervals)" : " (X events and matched B/E pairs)");
       printf ("  threads:    %u lanes with slices\n", threads);
-      printf ("  processes:  %u\n", processes);
-      printf ("  time span:  %.3f ms\n", span_ms);
+      printf ("  processes:  %u", processes);
+      if (!native && info.n_metadata_processes > 0)
+        printf (" (and %u named in metadata only, without events: not drawn)", info.n_metadata_processes);
+      printf ("\n  time span:  %.3f ms\n", span_ms);
       if (!native)
         {
           printf ("  also:       %" G_GUINT64_FORMAT " instants, %" G_GUINT64_FORMAT " counter samples, %" G_GUINT64_FORMAT " flow events, %" G_GUINT64_FORMAT " async events\n",
                   info.n_instants, info.n_counters, info.n_flows, info.n_async);
           if (info.n_skipped > 0)
-            printf ("  skipped:    %" G_GUINT64_FORMAT " events not shown (%s)\n", info.n_skipped, skipped->str);
+            {
+              g_auto(GStrv) lines = g_strsplit (why, "\n", -1);
+              printf ("  skipped:    %" G_GUINT64_FORMAT " events not shown (%s)\n", info.n_skipped, skipped->str);
+              for (guint i = 0; lines[i] != NULL; i++)
+                printf ("              %s\n", lines[i]);
+            }
           if (info.n_unmatched > 0)
             printf ("  unmatched:  %" G_GUINT64_FORMAT " begin/end events without a partner\n", info.n_unmatched);
         }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
+#include <zlib.h>
 
 #include "il-chrome.h"
 
@@ -27,6 +28,142 @@ il_chrome_import_info_clear (IlChromeImportInfo *info)
   g_clear_pointer (&info->skipped_phases, g_hash_table_unref);
   g_clear_pointer (&info->warning, g_free);
   memset (info, 0, sizeof *info);
+}
+
+const char *
+il_chrome_skip_to_nick (IlChromeSkip why)
+{
+  static const char *const nicks[IL_CHROME_N_SKIPS] = {
+    "phase", "no-time", "time-out-of-range", "duration", "value", "no-id", "metadata",
+  };
+  return (guint) why < IL_CHROME_N_SKIPS ? nicks[why] : "unknown";
+}
+
+/* 71000 → "71,000" */
+static char *
+format_count (guint64 n)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (digits);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static const char *
+phase_meaning (const char *ph)
+{
+  static const struct { const char *ph, *what; } known[] = {
+    { "P", "samples" }, { "O", "object snapshots" }, { "N", "object creations" }, { "D", "object deletions" },
+    { "(", "context enters" }, { ")", "context leaves" }, { "c", "clock syncs" }, { "V", "memory dumps" },
+    { "v", "memory dumps" }, { "a", "sample" }, { "=", "links" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (known); i++)
+    if (g_str_equal (ph, known[i].ph))
+      return known[i].what;
+  return NULL;
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+char *
+il_chrome_import_info_explain (const IlChromeImportInfo *info)
+{
+  /* "<count> <kind>event(s) <what happened>" */
+  static const struct { const char *kind, *what; } why_text[IL_CHROME_N_SKIPS] = {
+    { NULL, NULL },   /* phases: listed one by one below */
+    { "", "had no timestamp, or one that is not a number" },
+    { "", "had timestamps beyond ±292 years (9.2e15 µs), or NaN or infinite ones" },
+    { "complete (X) ", "had a missing, negative or out-of-range duration" },
+    { "counter ", "had no value, or one that is not a finite number" },
+    { "flow or async ", "had no id to connect them by" },
+    { "metadata ", "were of kinds Interleave does not use" },
+  };
+  GString *out;
+
+  g_return_val_if_fail (info != NULL, NULL);
+  if (info->n_skipped == 0)
+    return NULL;
+  out = g_string_new (NULL);
+  for (guint why = 0; why < IL_CHROME_N_SKIPS; why++)
+    {
+      g_autofree char *n = format_count (info->n_skipped_why[why]);
+      if (info->n_skipped_why[why] == 0 || why_text[why].what == NULL)
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, '\n');
+      g_string_append_printf (out, "%s %s%s %s", n, why_text[why].kind,
+                              info->n_skipped_why[why] == 1 ? "event" : "events", why_text[why].what);
+    }
+  if (info->n_skipped_why[IL_CHROME_SKIP_PHASE] > 0 && info->skipped_phases != NULL)
+    {
+      g_autofree gpointer *keys = g_hash_table_get_keys_as_array (info->skipped_phases, NULL);
+      guint n_keys = g_hash_table_size (info->skipped_phases);
+      g_autofree char *total = format_count (info->n_skipped_why[IL_CHROME_SKIP_PHASE]);
+      gboolean first = TRUE;
+
+      qsort (keys, n_keys, sizeof (gpointer), compare_strings);
+      if (out->len > 0)
+        g_string_append_c (out, '\n');
+      g_string_append_printf (out, "%s %s of phases Interleave does not draw:", total,
+                              info->n_skipped_why[IL_CHROME_SKIP_PHASE] == 1 ? "event was" : "events were");
+      for (guint i = 0; i < n_keys; i++)
+        {
+          const char *ph = keys[i];
+          const char *what = phase_meaning (ph);
+          guint count = GPOINTER_TO_UINT (g_hash_table_lookup (info->skipped_phases, ph));
+          g_autofree char *n = format_count (count);
+          g_autofree char *quoted = il_chrome_json_quote (ph);
+          /* The table also counts the other reasons by phase; list unknown phases only. */
+          if (strlen (ph) == 1 && strchr ("XBEiIRCstfbenSTpFM", ph[0]) != NULL)
+            continue;
+          if (ph[0] == '(' && ph[1] == 'n')   /* "(no phase)" */
+            what = "without a phase";
+          else if (strchr (ph, ' ') != NULL)
+            continue;   /* a reason, not a phase ("X with a bad duration") */
+          g_string_append_printf (out, "%s %s %s%s%s%s", first ? "" : ",", n, quoted,
+                                  what ? " (" : "", what ? what : "", what ? ")" : "");
+          first = FALSE;
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+il_chrome_json_quote (const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s ? s : "", -1);
+  GString *out = g_string_new ("\"");
+
+  for (const char *c = valid; *c; c++)
+    {
+      switch (*c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        default:
+          if ((guchar) *c < 0x20 || *c == 0x7f)
+            g_string_append_printf (out, "\\u%04x", (guchar) *c);
+          else
+            g_string_append_c (out, *c);
+        }
+    }
+  g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
 }
 
 /* ------------------------------------------------------------- import */
@@ -64,6 +201,7 @@ typedef struct {
   double     sort;      /* thread_sort_index */
   gboolean   has_sort;
   gboolean   has_slices;
+  gboolean   has_recs;  /* lanes without any (named by metadata only) are not drawn */
 } ProtoLane;
 
 typedef struct {
@@ -87,19 +225,34 @@ typedef enum {
   KEY_TS,
   KEY_DUR,
   KEY_ARGS,
+  KEY_SCOPE,
+  KEY_FLOW_IN,
+  KEY_FLOW_OUT,
 } Key;
 
 /* The event being parsed. */
+typedef enum {
+  TIME_NONE,       /* not given */
+  TIME_OK,
+  TIME_NOT_NUMBER, /* a string that is not a number, null, a boolean… */
+  TIME_RANGE,      /* NaN, infinite, or too far to count in ns */
+} TimeState;
+
 typedef struct {
   char     ph[4];
   GString *name;
   GString *cat;
   GString *id;
+  GString *bind_id;
+  GString *scope;
   GString *pid_text, *tid_text;
   char    *arg_name;     /* args.name (M events) */
-  double   ts, dur, pid, tid, sort_index;
-  gboolean has_name, has_cat, has_id, has_pid_text, has_tid_text;
-  gboolean has_ts, has_dur, has_pid, has_tid, has_sort_index, bad;
+  gint64   ts, dur;      /* ns */
+  TimeState ts_state, dur_state;
+  double   pid, tid, sort_index;
+  gboolean has_name, has_cat, has_id, has_bind_id, has_scope, has_pid_text, has_tid_text;
+  gboolean id2_local, flow_in, flow_out;
+  gboolean has_pid, has_tid, has_sort_index, bad;
   GPtrArray *counter_keys; /* of char* */
   GArray  *counter_vals; /* of double */
 } Cur;
@@ -156,19 +309,24 @@ cur_reset (Cur *c)
   if (c->counter_vals != NULL)
     g_array_set_size (c->counter_vals, 0);
   memset (c->ph, 0, sizeof c->ph);
-  c->ts = c->dur = c->pid = c->tid = c->sort_index = 0;
-  c->has_name = c->has_cat = c->has_id = c->has_pid_text = c->has_tid_text = FALSE;
-  c->has_ts = c->has_dur = c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
+  c->ts = c->dur = 0;
+  c->ts_state = c->dur_state = TIME_NONE;
+  c->pid = c->tid = c->sort_index = 0;
+  c->has_name = c->has_cat = c->has_id = c->has_bind_id = c->has_scope = FALSE;
+  c->has_pid_text = c->has_tid_text = c->id2_local = c->flow_in = c->flow_out = FALSE;
+  c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
 }
 
 static void
-skip (Parse      *p,
-      const char *phase)
+skip (Parse        *p,
+      const char   *phase,
+      IlChromeSkip  why)
 {
   IlChromeImportInfo *info = p->info;
   gpointer old;
 
   info->n_skipped++;
+  info->n_skipped_why[why]++;
   if (info->skipped_phases == NULL)
     info->skipped_phases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   old = g_hash_table_lookup (info->skipped_phases, phase);
@@ -294,20 +452,71 @@ add_rec (Parse   *p,
       return;
     }
   g_array_append_val (p->recs, r);
+  g_array_index (p->lanes, ProtoLane, lane).has_recs = TRUE;
   note_time (p, t);
   if (dur > 0)
     note_time (p, t + dur);
 }
 
-/* µs as a JSON number → ns; FALSE for values we cannot place on the axis. */
-static gboolean
-to_ns (double  us,
-       gint64 *ns)
+/* Beyond this many µs a time does not fit in gint64 ns (±292 years). */
+#define MAX_US 9.2e15
+
+/* A time in µs, as JSON number text (or the text of a string) → ns.
+ * Plain decimals are read with integers: epoch times (PyTorch, TensorFlow:
+ * 1.6e15 µs, 16 digits) would lose their nanoseconds in a double.
+ * Exponents go through strtod. */
+static TimeState
+parse_time_ns (const char *text,
+               gsize       len,
+               gint64     *ns)
 {
-  if (!isfinite (us) || fabs (us) > 9.0e12)   /* ±104 days: beyond that, junk */
-    return FALSE;
-  *ns = (gint64) llround (us * 1000.0);
-  return TRUE;
+  guint64 ip = 0, frac = 0;
+  int frac_digits = 0, digits = 0;
+  gboolean neg = FALSE, round_up = FALSE;
+  gsize i = 0;
+
+  if (i < len && text[i] == '-')
+    neg = TRUE, i++;
+  for (; i < len && text[i] >= '0' && text[i] <= '9'; i++, digits++)
+    {
+      if (ip > (guint64) MAX_US)
+        return TIME_RANGE;
+      ip = ip * 10 + (guint64) (text[i] - '0');
+    }
+  if (i < len && text[i] == '.')
+    for (i++; i < len && text[i] >= '0' && text[i] <= '9'; i++, digits++)
+      {
+        if (frac_digits < 3)
+          frac = frac * 10 + (guint64) (text[i] - '0'), frac_digits++;
+        else if (frac_digits == 3)
+          round_up = text[i] >= '5', frac_digits++;
+      }
+  if (digits == 0)
+    return TIME_NOT_NUMBER;
+  if (i < len && (text[i] == 'e' || text[i] == 'E'))
+    {
+      char buf[64];
+      double v;
+      if (len >= sizeof buf)
+        return TIME_RANGE;
+      memcpy (buf, text, len);
+      buf[len] = '\0';
+      v = g_ascii_strtod (buf, NULL);
+      if (!isfinite (v) || fabs (v) > MAX_US)
+        return TIME_RANGE;
+      *ns = (gint64) llround (v * 1000.0);
+      return TIME_OK;
+    }
+  if (i != len)
+    return TIME_NOT_NUMBER;
+  if (ip > (guint64) MAX_US)
+    return TIME_RANGE;
+  for (; frac_digits < 3; frac_digits++)
+    frac *= 10;
+  *ns = (gint64) (ip * 1000 + frac + round_up);
+  if (neg)
+    *ns = -*ns;
+  return TIME_OK;
 }
 
 static guint32
@@ -332,167 +541,236 @@ mark_slices (Parse   *p,
     g_array_index (p->lanes, ProtoLane, lane).has_slices = TRUE;
 }
 
+static guint32
+flow_number (Parse      *p,
+             const char *prefix,
+             const char *id)
+{
+  g_autofree char *key = g_strconcat (prefix, id, NULL);
+  gpointer v = g_hash_table_lookup (p->flow_ids, key);
+
+  if (v == NULL)
+    {
+      v = GUINT_TO_POINTER (g_hash_table_size (p->flow_ids) + 1);
+      g_hash_table_insert (p->flow_ids, g_steal_pointer (&key), v);
+    }
+  return GPOINTER_TO_UINT (v) - 1;
+}
+
+/* v2 flows (Chrome, Perfetto): a slice with bind_id and flow_out starts or
+ * continues a flow, one with flow_in ends it; both: a step. */
+static void
+add_bound_flow (Parse   *p,
+                gint64   t,
+                guint32  lane)
+{
+  Cur *c = &p->cur;
+  guint8 kind;
+
+  if (!c->flow_in && !c->flow_out)
+    return;
+  if (!c->has_bind_id && !c->has_id)
+    {
+      skip (p, "flow without id", IL_CHROME_SKIP_NO_ID);
+      return;
+    }
+  kind = c->flow_in && c->flow_out ? IL_FLOW_STEP : c->flow_out ? IL_FLOW_START : IL_FLOW_END;
+  p->info->n_flows++;
+  add_rec (p, t, 0, lane, REC_FLOW, kind,
+           flow_number (p, "v2:", c->has_bind_id ? c->bind_id->str : c->id->str));
+}
+
+static void
+finish_metadata (Parse  *p,
+                 gint64  pid,
+                 gint64  tid)
+{
+  Cur *c = &p->cur;
+  const char *name = c->has_name ? c->name->str : "";
+
+  if (g_str_equal (name, "process_name") && c->arg_name != NULL)
+    {
+      guint32 proc_i = process_index (p, pid);   /* first: the array may grow */
+      ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
+      g_free (proc->name);
+      proc->name = g_strdup (c->arg_name);
+    }
+  else if (g_str_equal (name, "thread_name") && c->arg_name != NULL)
+    {
+      guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+      ProtoLane *lane;
+      if (lane_i == IL_NO_LANE)
+        return;
+      lane = &g_array_index (p->lanes, ProtoLane, lane_i);
+      g_free (lane->name);
+      lane->name = g_strdup (c->arg_name);
+    }
+  else if (g_str_equal (name, "process_sort_index") && c->has_sort_index)
+    {
+      guint32 proc_i = process_index (p, pid);   /* first: the array may grow */
+      ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
+      proc->sort = c->sort_index;
+      proc->has_sort = TRUE;
+    }
+  else if (g_str_equal (name, "thread_sort_index") && c->has_sort_index)
+    {
+      guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+      ProtoLane *lane;
+      if (lane_i == IL_NO_LANE)
+        return;
+      lane = &g_array_index (p->lanes, ProtoLane, lane_i);
+      lane->sort = c->sort_index;
+      lane->has_sort = TRUE;
+    }
+  else
+    skip (p, "M", IL_CHROME_SKIP_METADATA);
+}
+
+static void
+finish_counter (Parse  *p,
+                gint64  t,
+                gint64  pid)
+{
+  Cur *c = &p->cur;
+  IlChromeImportInfo *info = p->info;
+  const char *base = c->has_name ? c->name->str : "counter";
+
+  /* One lane per series: {"rss": 1, "heap": 2} are two. */
+  for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
+    {
+      const char *k = g_ptr_array_index (c->counter_keys, i);
+      g_autofree char *series = c->counter_keys->len == 1 && g_str_equal (k, "value")
+                                ? g_strdup (base) : g_strdup_printf ("%s.%s", base, k);
+      double dv = g_array_index (c->counter_vals, double, i);
+      if (!isfinite (dv) || fabs (dv) > G_MAXFLOAT)
+        {
+          skip (p, "C with a bad value", IL_CHROME_SKIP_VALUE);
+          continue;
+        }
+      info->n_counters++;
+      add_rec (p, t, 0, lane_index (p, IL_LANE_COUNTER, pid, 0, il_trace_intern (p->trace, series)),
+               REC_COUNTER, 0, il_trace_float_bits ((float) dv));
+    }
+  if (c->counter_keys == NULL || c->counter_keys->len == 0)
+    skip (p, "C without values", IL_CHROME_SKIP_VALUE);
+}
+
+/* Async events, nestable (b/e/n) and legacy (S/T/p/F): each async id is a
+ * lane of its own (VizTracer --log_async, Perfetto).  Ids are per category
+ * and scope; id2.local ones also per process, like Chrome's. */
+static void
+finish_async (Parse  *p,
+              gint64  t,
+              gint64  pid)
+{
+  Cur *c = &p->cur;
+  char ph = c->ph[0];
+  g_autofree char *key = NULL;
+  guint32 lane, name_id;
+  ProtoLane *pl;
+
+  if (!c->has_id)
+    {
+      skip (p, c->ph, IL_CHROME_SKIP_NO_ID);
+      return;
+    }
+  key = g_strdup_printf ("%s/%s/%s/%s", c->id2_local ? "local" : "global", c->has_scope ? c->scope->str : "",
+                         c->has_cat ? c->cat->str : "", c->id->str);
+  lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), G_MAXUINT32);
+  if (lane == IL_NO_LANE)
+    return;
+  pl = &g_array_index (p->lanes, ProtoLane, lane);
+  p->info->n_async++;
+  if (pl->name == NULL && c->has_name && (ph == 'b' || ph == 'S'))
+    pl->name = g_strdup (c->name->str);
+  pl->has_slices = TRUE;
+  name_id = intern_name (p);
+  if (ph == 'b' || ph == 'S')
+    add_rec (p, t, 0, lane, REC_BEGIN, 2, name_id);
+  else if (ph == 'e' || ph == 'F')
+    add_rec (p, t, 0, lane, REC_END, 2, name_id);
+  else
+    add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);   /* n, T, p: a step inside */
+}
+
 static void
 finish_event (Parse *p)
 {
   Cur *c = &p->cur;
   IlChromeImportInfo *info = p->info;
-  gint64 pid, tid, t = 0, dur = 0;
+  gint64 pid, tid, t = c->ts, dur = c->dur;
   const char *ph = c->ph;
-  guint32 name_id;
+  guint32 name_id, lane;
 
   info->n_events_read++;
   pid = c->has_pid_text ? text_id (p, c->pid_text->str) : c->has_pid && fabs (c->pid) < 1e18 ? (gint64) c->pid : 0;
   tid = c->has_tid_text ? text_id (p, c->tid_text->str) : c->has_tid && fabs (c->tid) < 1e18 ? (gint64) c->tid : pid;
 
-  if (ph[0] == 'M')
+  if (ph[0] == 'M' && ph[1] == '\0')
     {
-      const char *name = c->has_name ? c->name->str : "";
-      if (g_str_equal (name, "process_name") && c->arg_name != NULL)
-        {
-          guint32 proc_i = process_index (p, pid);   /* first: the array may grow */
-          ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
-          g_free (proc->name);
-          proc->name = g_strdup (c->arg_name);
-        }
-      else if (g_str_equal (name, "thread_name") && c->arg_name != NULL)
-        {
-          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
-          ProtoLane *lane;
-          if (lane_i == IL_NO_LANE)
-            return;
-          lane = &g_array_index (p->lanes, ProtoLane, lane_i);
-          g_free (lane->name);
-          lane->name = g_strdup (c->arg_name);
-        }
-      else if (g_str_equal (name, "process_sort_index") && c->has_sort_index)
-        {
-          guint32 proc_i = process_index (p, pid);   /* first: the array may grow */
-          ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, proc_i);
-          proc->sort = c->sort_index;
-          proc->has_sort = TRUE;
-        }
-      else if (g_str_equal (name, "thread_sort_index") && c->has_sort_index)
-        {
-          guint32 lane_i = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
-          ProtoLane *lane;
-          if (lane_i == IL_NO_LANE)
-            return;
-          lane = &g_array_index (p->lanes, ProtoLane, lane_i);
-          lane->sort = c->sort_index;
-          lane->has_sort = TRUE;
-        }
-      else
-        skip (p, "M");
+      finish_metadata (p, pid, tid);
       return;
     }
-
-  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || !c->has_ts || !to_ns (c->ts, &t))
+  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || strchr ("XBEiIRCstfbenSTpF", ph[0]) == NULL)
     {
-      skip (p, ph[0] ? ph : "(no phase)");
+      skip (p, ph[0] ? ph : "(no phase)", IL_CHROME_SKIP_PHASE);
+      return;
+    }
+  if (c->ts_state != TIME_OK)
+    {
+      skip (p, ph, c->ts_state == TIME_RANGE ? IL_CHROME_SKIP_TIME_RANGE : IL_CHROME_SKIP_NO_TIME);
       return;
     }
 
   switch (ph[0])
     {
     case 'X':
-      if (!c->has_dur || !to_ns (c->dur, &dur) || dur < 0)
+      if (c->dur_state != TIME_OK || dur < 0)
         {
-          skip (p, "X with a bad duration");
+          skip (p, "X with a bad duration", IL_CHROME_SKIP_DURATION);
           return;
         }
-      {
-        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
-        name_id = intern_name (p);
-        mark_slices (p, lane);
-        info->n_slices++;
-        /* Nothing to draw as a span: keep it as a mark. */
-        add_rec (p, t, dur, lane, dur == 0 ? REC_INSTANT : REC_SLICE, 0, name_id);
-      }
+      lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+      name_id = intern_name (p);
+      mark_slices (p, lane);
+      info->n_slices++;
+      /* Nothing to draw as a span: keep it as a mark. */
+      add_rec (p, t, dur, lane, dur == 0 ? REC_INSTANT : REC_SLICE, 0, name_id);
+      add_bound_flow (p, t, lane);
       return;
     case 'B':
     case 'E':
-      {
-        guint32 lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
-        name_id = intern_name (p);
-        mark_slices (p, lane);
-        add_rec (p, t, 0, lane, ph[0] == 'B' ? REC_BEGIN : REC_END, 1, name_id);
-      }
+      lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
+      name_id = intern_name (p);
+      mark_slices (p, lane);
+      add_rec (p, t, 0, lane, ph[0] == 'B' ? REC_BEGIN : REC_END, 1, name_id);
+      add_bound_flow (p, t, lane);
       return;
     case 'i':
     case 'I':
+    case 'R':   /* a mark (navigation timing) */
       info->n_instants++;
       name_id = intern_name (p);
       add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32), REC_INSTANT, 0, name_id);
       return;
     case 'C':
-      {
-        const char *base = c->has_name ? c->name->str : "counter";
-        for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
-          {
-            const char *k = g_ptr_array_index (c->counter_keys, i);
-            g_autofree char *series = c->counter_keys->len == 1 && g_str_equal (k, "value")
-                                      ? g_strdup (base) : g_strdup_printf ("%s.%s", base, k);
-            double dv = g_array_index (c->counter_vals, double, i);
-            if (!isfinite (dv) || fabs (dv) > G_MAXFLOAT)
-              {
-                skip (p, "C with a bad value");
-                continue;
-              }
-            info->n_counters++;
-            add_rec (p, t, 0, lane_index (p, IL_LANE_COUNTER, pid, 0, il_trace_intern (p->trace, series)),
-                     REC_COUNTER, 0, il_trace_float_bits ((float) dv));
-          }
-        if (c->counter_keys == NULL || c->counter_keys->len == 0)
-          skip (p, "C without values");
-      }
+      finish_counter (p, t, pid);
       return;
     case 's':
     case 't':
     case 'f':
-      {
-        gpointer v;
-        if (!c->has_id)
-          {
-            skip (p, "flow without id");
-            return;
-          }
-        v = g_hash_table_lookup (p->flow_ids, c->id->str);
-        if (v == NULL)
-          {
-            v = GUINT_TO_POINTER (g_hash_table_size (p->flow_ids) + 1);
-            g_hash_table_insert (p->flow_ids, g_strdup (c->id->str), v);
-          }
-        info->n_flows++;
-        add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32), REC_FLOW,
-                 ph[0] == 's' ? IL_FLOW_START : ph[0] == 't' ? IL_FLOW_STEP : IL_FLOW_END,
-                 GPOINTER_TO_UINT (v) - 1);
-      }
-      return;
-    case 'b':
-    case 'e':
-    case 'n':
-      {
-        /* Each async id is its own lane (VizTracer --log_async, Perfetto). */
-        g_autofree char *key = g_strdup_printf ("%s/%s", c->has_cat ? c->cat->str : "", c->has_id ? c->id->str : "");
-        guint32 lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), G_MAXUINT32);
-        ProtoLane *pl;
-        if (lane == IL_NO_LANE)
+      if (!c->has_id)
+        {
+          skip (p, "flow without id", IL_CHROME_SKIP_NO_ID);
           return;
-        pl = &g_array_index (p->lanes, ProtoLane, lane);
-        info->n_async++;
-        if (pl->name == NULL && c->has_name && ph[0] == 'b')
-          pl->name = g_strdup (c->name->str);
-        pl->has_slices = TRUE;
-        name_id = intern_name (p);
-        if (ph[0] == 'n')
-          add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);
-        else
-          add_rec (p, t, 0, lane, ph[0] == 'b' ? REC_BEGIN : REC_END, 2, name_id);
-      }
+        }
+      info->n_flows++;
+      add_rec (p, t, 0, lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32), REC_FLOW,
+               ph[0] == 's' ? IL_FLOW_START : ph[0] == 't' ? IL_FLOW_STEP : IL_FLOW_END,
+               flow_number (p, "v1:", c->id->str));
       return;
-    default:
-      skip (p, ph);
+    default:   /* b e n S T p F */
+      finish_async (p, t, pid);
       return;
     }
 }
@@ -550,6 +828,80 @@ parse_number (const char *text,
   return g_ascii_strtod (buf, NULL);
 }
 
+static void
+set_text (GString    *s,
+          gboolean   *has,
+          const void *text,
+          gsize       len,
+          gsize       max)
+{
+  g_string_truncate (s, 0);
+  g_string_append_len (s, text, (gssize) MIN (len, max));
+  *has = TRUE;
+}
+
+/* A counter series of the event being read (args of a C event; the phase
+ * may come after args). */
+static void
+add_counter_value (Parse  *p,
+                   double  v)
+{
+  Cur *c = &p->cur;
+
+  if (c->ph[0] != 'C' && c->ph[0] != '\0')
+    return;
+  if (c->counter_keys == NULL)
+    {
+      c->counter_keys = g_ptr_array_new_with_free_func (g_free);
+      c->counter_vals = g_array_new (FALSE, FALSE, sizeof (double));
+    }
+  if (c->counter_keys->len < 1024)
+    {
+      g_ptr_array_add (c->counter_keys, g_strdup (p->args_key));
+      g_array_append_val (c->counter_vals, v);
+    }
+}
+
+/* Counter values given as strings, the way Perfetto takes them: "+10.5",
+ * ".75", "246.", "050"; not "1.5e", ".", "-". */
+static gboolean
+parse_number_text (const char *text,
+                   gsize       len,
+                   double     *v)
+{
+  char buf[64];
+  gsize i = 0, digits = 0;
+
+  if (len == 0 || len >= sizeof buf)
+    return FALSE;
+  if (text[i] == '+' || text[i] == '-')
+    i++;
+  for (; i < len && g_ascii_isdigit (text[i]); i++)
+    digits++;
+  if (i < len && text[i] == '.')
+    for (i++; i < len && g_ascii_isdigit (text[i]); i++)
+      digits++;
+  if (digits == 0)
+    return FALSE;
+  if (i < len && (text[i] == 'e' || text[i] == 'E'))
+    {
+      gsize exp_digits = 0;
+      i++;
+      if (i < len && (text[i] == '+' || text[i] == '-'))
+        i++;
+      for (; i < len && g_ascii_isdigit (text[i]); i++)
+        exp_digits++;
+      if (exp_digits == 0)
+        return FALSE;
+    }
+  if (i != len)
+    return FALSE;
+  memcpy (buf, text, len);
+  buf[len] = '\0';
+  *v = g_ascii_strtod (buf[0] == '+' ? buf + 1 : buf, NULL);
+  return TRUE;
+}
+
 static int
 cb_number (void       *ctx,
            const char *text,
@@ -562,11 +914,7 @@ cb_number (void       *ctx,
   if (p->in_id2)
     {
       if (p->depth == p->id2_depth)
-        {
-          g_string_truncate (c->id, 0);
-          g_string_append_len (c->id, text, (gssize) MIN (len, 1024));
-          c->has_id = TRUE;
-        }
+        set_text (c->id, &c->has_id, text, len, 1024);
       return 1;
     }
   if (p->in_args)
@@ -579,19 +927,7 @@ cb_number (void       *ctx,
           c->sort_index = v;
           c->has_sort_index = TRUE;
         }
-      if (c->ph[0] == 'C' || c->ph[0] == '\0')
-        {
-          if (c->counter_keys == NULL)
-            {
-              c->counter_keys = g_ptr_array_new_with_free_func (g_free);
-              c->counter_vals = g_array_new (FALSE, FALSE, sizeof (double));
-            }
-          if (c->counter_keys->len < 1024)
-            {
-              g_ptr_array_add (c->counter_keys, g_strdup (p->args_key));
-              g_array_append_val (c->counter_vals, v);
-            }
-        }
+      add_counter_value (p, v);
       return 1;
     }
   if (!at_event_field (p))
@@ -599,10 +935,10 @@ cb_number (void       *ctx,
   switch (p->key)
     {
     case KEY_TS:
-      c->ts = parse_number (text, len), c->has_ts = TRUE;
+      c->ts_state = parse_time_ns (text, len, &c->ts);
       break;
     case KEY_DUR:
-      c->dur = parse_number (text, len), c->has_dur = TRUE;
+      c->dur_state = parse_time_ns (text, len, &c->dur);
       break;
     case KEY_PID:
       c->pid = parse_number (text, len), c->has_pid = TRUE, c->has_pid_text = FALSE;
@@ -611,27 +947,15 @@ cb_number (void       *ctx,
       c->tid = parse_number (text, len), c->has_tid = TRUE, c->has_tid_text = FALSE;
       break;
     case KEY_ID:
+      set_text (c->id, &c->has_id, text, len, 1024);
+      break;
     case KEY_BIND_ID:
-      g_string_truncate (c->id, 0);
-      g_string_append_len (c->id, text, (gssize) MIN (len, 1024));
-      c->has_id = TRUE;
+      set_text (c->bind_id, &c->has_bind_id, text, len, 1024);
       break;
     default:
       break;
     }
   return 1;
-}
-
-static void
-set_text (GString    *s,
-          gboolean   *has,
-          const void *text,
-          gsize       len,
-          gsize       max)
-{
-  g_string_truncate (s, 0);
-  g_string_append_len (s, text, (gssize) MIN (len, max));
-  *has = TRUE;
 }
 
 static int
@@ -650,11 +974,16 @@ cb_string (void                *ctx,
     }
   if (p->in_args)
     {
-      if (p->depth == p->args_depth && p->has_args_key && g_str_equal (p->args_key, "name"))
+      double v;
+      if (p->depth != p->args_depth || !p->has_args_key)
+        return 1;
+      if (g_str_equal (p->args_key, "name"))
         {
           g_free (c->arg_name);
           c->arg_name = g_strndup ((const char *) text, MIN (len, 4096));
         }
+      else if (parse_number_text ((const char *) text, len, &v))
+        add_counter_value (p, v);
       return 1;
     }
   if (!at_event_field (p))
@@ -678,8 +1007,13 @@ cb_string (void                *ctx,
       set_text (c->cat, &c->has_cat, text, len, 1024);
       break;
     case KEY_ID:
-    case KEY_BIND_ID:
       set_text (c->id, &c->has_id, text, len, 1024);
+      break;
+    case KEY_BIND_ID:
+      set_text (c->bind_id, &c->has_bind_id, text, len, 1024);
+      break;
+    case KEY_SCOPE:
+      set_text (c->scope, &c->has_scope, text, len, 1024);
       break;
     case KEY_PID:
       set_text (c->pid_text, &c->has_pid_text, text, len, 1024);
@@ -689,9 +1023,11 @@ cb_string (void                *ctx,
       set_text (c->tid_text, &c->has_tid_text, text, len, 1024);
       c->has_tid = FALSE;
       break;
-    case KEY_TS:
+    case KEY_TS:   /* "ts": "10" (Hermes, some converters) */
+      c->ts_state = parse_time_ns ((const char *) text, len, &c->ts);
+      break;
     case KEY_DUR:
-      c->bad = TRUE;   /* a time that is not a number */
+      c->dur_state = parse_time_ns ((const char *) text, len, &c->dur);
       break;
     default:
       break;
@@ -705,8 +1041,10 @@ cb_other (void *ctx)
   Parse *p = ctx;
 
   /* null or a boolean where a time belongs */
-  if (at_event_field (p) && (p->key == KEY_TS || p->key == KEY_DUR))
-    p->cur.bad = TRUE;
+  if (at_event_field (p) && p->key == KEY_TS)
+    p->cur.ts_state = TIME_NOT_NUMBER;
+  else if (at_event_field (p) && p->key == KEY_DUR)
+    p->cur.dur_state = TIME_NOT_NUMBER;
   return 1;
 }
 
@@ -714,7 +1052,12 @@ static int
 cb_boolean (void *ctx,
             int   v)
 {
-  (void) v;
+  Parse *p = ctx;
+
+  if (at_event_field (p) && p->key == KEY_FLOW_IN)
+    p->cur.flow_in = v != 0;
+  else if (at_event_field (p) && p->key == KEY_FLOW_OUT)
+    p->cur.flow_out = v != 0;
   return cb_other (ctx);
 }
 
@@ -770,8 +1113,12 @@ key_of (const unsigned char *key,
            : IS ("cat") ? KEY_CAT : IS ("id2") ? KEY_ID2 : KEY_OTHER;
     case 4:
       return IS ("name") ? KEY_NAME : IS ("args") ? KEY_ARGS : KEY_OTHER;
+    case 5:
+      return IS ("scope") ? KEY_SCOPE : KEY_OTHER;
     case 7:
-      return IS ("bind_id") ? KEY_BIND_ID : KEY_OTHER;
+      return IS ("bind_id") ? KEY_BIND_ID : IS ("flow_in") ? KEY_FLOW_IN : KEY_OTHER;
+    case 8:
+      return IS ("flow_out") ? KEY_FLOW_OUT : KEY_OTHER;
     default:
       return KEY_OTHER;
     }
@@ -788,6 +1135,12 @@ cb_map_key (void                *ctx,
   if (p->depth == 1 && p->top_is_object)
     {
       p->in_trace_events_key = len == 11 && memcmp (key, "traceEvents", 11) == 0;
+      return 1;
+    }
+  if (p->in_id2)
+    {
+      if (p->depth == p->id2_depth)
+        p->cur.id2_local = len == 5 && memcmp (key, "local", 5) == 0;
       return 1;
     }
   if (p->in_args)
@@ -1055,7 +1408,7 @@ build_trace (Parse *p)
   g_autofree guint32 *proc_lane = g_new (guint32, MAX (p->processes->len, 1));
   g_autofree GArray **stacks = g_new0 (GArray *, MAX (n_lanes, 1));
   g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pending));
-  guint threads_with_slices = 0;
+  guint threads_with_slices = 0, processes_drawn = 0;
   gint64 base = p->any_ts ? p->min_ts : 0;
   gint64 last = p->any_ts ? p->max_ts - base : 0;
   Build b = { t, info, map, stacks, heap, base, 0 };
@@ -1074,8 +1427,15 @@ build_trace (Parse *p)
       ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, pi);
       g_autofree char *name = NULL;
 
+      /* Named by metadata but without events: nothing to draw. */
+      if (!l->has_recs)
+        {
+          map[order[k]] = IL_NO_LANE;
+          continue;
+        }
       if (proc_lane[pi] == IL_NO_LANE)
         {
+          processes_drawn++;
           g_autofree char *pname = proc->name
             ? g_strdup_printf ("%s (pid %" G_GINT64_FORMAT ")", proc->name, proc->pid)
             : g_strdup_printf ("Process %" G_GINT64_FORMAT, proc->pid);
@@ -1092,17 +1452,9 @@ build_trace (Parse *p)
         threads_with_slices++;
       stacks[order[k]] = g_array_new (FALSE, FALSE, sizeof (Open));
     }
-  /* Processes named by metadata only still count (and get their lane). */
-  for (guint i = 0; i < p->processes->len; i++)
-    if (proc_lane[i] == IL_NO_LANE)
-      {
-        ProtoProcess *proc = &g_array_index (p->processes, ProtoProcess, i);
-        g_autofree char *pname = proc->name
-          ? g_strdup_printf ("%s (pid %" G_GINT64_FORMAT ")", proc->name, proc->pid)
-          : g_strdup_printf ("Process %" G_GINT64_FORMAT, proc->pid);
-        proc_lane[i] = il_trace_add_lane (t, IL_LANE_PROCESS, pname, IL_NO_LANE, (guint32) proc->pid);
-      }
-  info->n_processes = p->processes->len;
+  /* Processes known from metadata only are reported apart. */
+  info->n_processes = processes_drawn;
+  info->n_metadata_processes = p->processes->len - processes_drawn;
   info->n_threads = threads_with_slices;
 
   g_array_sort (p->recs, compare_recs);   /* stable (GLib ≥ 2.32) */
@@ -1174,6 +1526,8 @@ build_trace (Parse *p)
   for (guint i = 0; i < n_lanes; i++)
     {
       GArray *stack = stacks[i];
+      if (stack == NULL)
+        continue;
       while (stack->len > 0)
         {
           if (g_array_index (stack, Open, stack->len - 1).end == OPEN_UNKNOWN)
@@ -1203,6 +1557,8 @@ parse_clear (Parse *p)
       g_string_free (c->name, TRUE);
       g_string_free (c->cat, TRUE);
       g_string_free (c->id, TRUE);
+      g_string_free (c->bind_id, TRUE);
+      g_string_free (c->scope, TRUE);
       g_string_free (c->pid_text, TRUE);
       g_string_free (c->tid_text, TRUE);
       g_string_free (p->last_name, TRUE);
@@ -1246,6 +1602,8 @@ parse_init (Parse              *p,
   p->cur.name = g_string_new (NULL);
   p->cur.cat = g_string_new (NULL);
   p->cur.id = g_string_new (NULL);
+  p->cur.bind_id = g_string_new (NULL);
+  p->cur.scope = g_string_new (NULL);
   p->cur.pid_text = g_string_new (NULL);
   p->cur.tid_text = g_string_new (NULL);
 }
@@ -1273,9 +1631,18 @@ advance_position (Position     *pos,
 
 typedef gssize (*ReadFunc) (gpointer data, guint8 *buf, gsize len, GError **error);
 
+/* Where the JSON comes from: memory, a file, or gzip over either.  raw is
+ * how far into the file (or buffer) reading got: for gzip that of the
+ * source below, so progress is measured in compressed bytes. */
+typedef struct {
+  ReadFunc read;
+  gpointer data;
+  guint64  raw;
+} Source;
+
 static IlTrace *
-import_stream (ReadFunc            read_func,
-               gpointer            read_data,
+import_stream (Source             *src,
+               const guint64      *raw,
                guint64             total,
                const char         *name,
                IlChromeImportInfo *info_out,
@@ -1305,7 +1672,7 @@ import_stream (ReadFunc            read_func,
   for (;;)
     {
       GError *rerror = NULL;
-      gssize n = read_func (read_data, buf, 1 << 20, &rerror);
+      gssize n = src->read (src->data, buf, 1 << 20, &rerror);
       yajl_status st;
 
       if (n < 0)
@@ -1340,7 +1707,7 @@ import_stream (ReadFunc            read_func,
         }
       advance_position (&pos, buf, (gsize) n);
       if (progress != NULL && total > 0)
-        progress (MIN (1.0, (double) pos.offset / total), progress_data);
+        progress (MIN (1.0, (double) *raw / total), progress_data);
       if (g_cancellable_is_cancelled (cancellable))
         {
           cancelled = TRUE;
@@ -1381,6 +1748,7 @@ import_stream (ReadFunc            read_func,
 }
 
 typedef struct {
+  Source       *src;
   const guint8 *data;
   gsize         len, off;
 } MemReader;
@@ -1392,20 +1760,131 @@ read_memory (gpointer data, guint8 *buf, gsize len, GError **error)
   gsize n = MIN (len, m->len - m->off);
   memcpy (buf, m->data + m->off, n);
   m->off += n;
+  m->src->raw = m->off;
   return (gssize) n;
 }
+
+typedef struct {
+  Source *src;
+  FILE   *f;
+} FileReader;
 
 static gssize
 read_file (gpointer data, guint8 *buf, gsize len, GError **error)
 {
-  FILE *f = data;
-  size_t n = fread (buf, 1, len, f);
-  if (n == 0 && ferror (f))
+  FileReader *r = data;
+  size_t n = fread (buf, 1, len, r->f);
+  if (n == 0 && ferror (r->f))
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s", g_strerror (errno));
       return -1;
     }
+  r->src->raw += n;
   return (gssize) n;
+}
+
+/* gzip (PyTorch's export_chrome_trace, Lighthouse): inflated as it is
+ * read, several members one after the other as gzip(1) does. */
+#define GZIP_IN_SIZE (256 * 1024)
+
+typedef struct {
+  Source   inner;
+  z_stream z;
+  guint8  *in;
+  gboolean inner_eof;
+  gboolean done;
+} GzipReader;
+
+static gboolean
+is_gzip (const guint8 *data,
+         gsize         len)
+{
+  return len >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+}
+
+static gssize
+read_gzip (gpointer data, guint8 *buf, gsize len, GError **error)
+{
+  GzipReader *g = data;
+
+  g->z.next_out = buf;
+  g->z.avail_out = (uInt) len;
+  while (g->z.avail_out == len && !g->done)
+    {
+      int st;
+      if (g->z.avail_in == 0 && !g->inner_eof)
+        {
+          gssize n = g->inner.read (g->inner.data, g->in, GZIP_IN_SIZE, error);
+          if (n < 0)
+            return -1;
+          g->inner_eof = n == 0;
+          g->z.next_in = g->in;
+          g->z.avail_in = (uInt) n;
+        }
+      if (g->z.avail_in == 0 && g->inner_eof)
+        break;   /* cut off: the JSON parser says where */
+      st = inflate (&g->z, Z_NO_FLUSH);
+      if (st == Z_STREAM_END)
+        {
+          /* Another member may follow; anything else ends the data. */
+          if (g->z.avail_in == 0 && !g->inner_eof)
+            {
+              gssize n = g->inner.read (g->inner.data, g->in, GZIP_IN_SIZE, error);
+              if (n < 0)
+                return -1;
+              g->inner_eof = n == 0;
+              g->z.next_in = g->in;
+              g->z.avail_in = (uInt) n;
+            }
+          if (is_gzip (g->z.next_in, g->z.avail_in))
+            inflateReset (&g->z);
+          else
+            g->done = TRUE;
+        }
+      else if (st != Z_OK && st != Z_BUF_ERROR)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the gzip data is damaged (%s)",
+                       g->z.msg ? g->z.msg : "inflate failed");
+          return -1;
+        }
+    }
+  return (gssize) (len - g->z.avail_out);
+}
+
+static IlTrace *
+import_source (Source             *src,
+               const guint8       *head,
+               gsize               head_len,
+               guint64             total,
+               const char         *name,
+               IlChromeImportInfo *info,
+               IlProgressFunc      progress,
+               gpointer            progress_data,
+               GCancellable       *cancellable,
+               GError            **error)
+{
+  GzipReader g = { 0 };
+  g_autofree char *gz_name = NULL;
+  Source gz = { read_gzip, &g, 0 };
+  IlTrace *trace;
+
+  if (!is_gzip (head, head_len))
+    return import_stream (src, &src->raw, total, name, info, progress, progress_data, cancellable, error);
+
+  g.inner = *src;
+  if (inflateInit2 (&g.z, 15 + 16) != Z_OK)
+    {
+      g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE, "%s: cannot start gzip decompression", name);
+      return NULL;
+    }
+  g.in = g_malloc (GZIP_IN_SIZE);
+  gz_name = g_strdup_printf ("%s (gzip)", name);
+  trace = import_stream (&gz, &src->raw, total, gz_name, info, progress, progress_data, cancellable, error);
+  inflateEnd (&g.z);
+  g_free (g.in);
+  if (info != NULL)
+    info->gzip = TRUE;
+  return trace;
 }
 
 IlTrace *
@@ -1415,8 +1894,11 @@ il_chrome_import_data (const guint8       *data,
                        IlChromeImportInfo *info,
                        GError            **error)
 {
-  MemReader m = { data, len, 0 };
-  return import_stream (read_memory, &m, len, name, info, NULL, NULL, NULL, error);
+  Source src = { read_memory, NULL, 0 };
+  MemReader m = { &src, data, len, 0 };
+
+  src.data = &m;
+  return import_source (&src, data, len, len, name, info, NULL, NULL, NULL, error);
 }
 
 /* Importing needs about 0.6 bytes of memory per byte of JSON at its peak
@@ -1434,6 +1916,10 @@ il_chrome_import (const char         *path,
   FILE *f = fopen (path, "rb");
   IlTrace *trace;
   gint64 total = 0;
+  guint8 head[2] = { 0 };
+  gsize head_len;
+  Source src = { read_file, NULL, 0 };
+  FileReader r = { &src, f };
 
   if (f == NULL)
     {
@@ -1441,11 +1927,15 @@ il_chrome_import (const char         *path,
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
       return NULL;
     }
+  src.data = &r;
   if (fseek (f, 0, SEEK_END) == 0)
     {
       total = ftell (f);
       rewind (f);
     }
+  head_len = fread (head, 1, sizeof head, f);
+  rewind (f);
+  if (!is_gzip (head, head_len))
   {
     /* Refuse up front what cannot fit, rather than be killed half-way. */
     guint64 avail = il_available_memory ();
@@ -1458,7 +1948,7 @@ il_chrome_import (const char         *path,
         return NULL;
       }
   }
-  trace = import_stream (read_file, f, total > 0 ? (guint64) total : 0, path, info,
+  trace = import_source (&src, head, head_len, total > 0 ? (guint64) total : 0, path, info,
                          progress, progress_data, cancellable, error);
   fclose (f);
   return trace;
@@ -1496,31 +1986,6 @@ out_event (Out        *o,
   va_end (ap);
 }
 
-static char *
-json_string (const char *s)
-{
-  GString *out = g_string_new ("\"");
-
-  for (const char *c = s ? s : ""; *c; c++)
-    {
-      switch (*c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        default:
-          if ((guchar) *c < 0x20)
-            g_string_append_printf (out, "\\u%04x", (guchar) *c);
-          else
-            g_string_append_c (out, *c);
-        }
-    }
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
-}
-
 /* Chrome ids: a pid per process lane (0 for the machine's cores) and a
  * tid per lane. */
 static guint32
@@ -1549,7 +2014,7 @@ export_interval (Out           *o,
                  const char    *name,
                  const char    *cause)
 {
-  g_autofree char *jn = json_string (name);
+  g_autofree char *jn = il_chrome_json_quote (name);
 
   if (end <= start)
     return;
@@ -1626,21 +2091,21 @@ export_lane (Out           *o,
         case IL_EVENT_SLICE_BEGIN:
         case IL_EVENT_SLICE_END:
           {
-            g_autofree char *jn = json_string (il_trace_get_string (t, t->arg[e]));
+            g_autofree char *jn = il_chrome_json_quote (il_trace_get_string (t, t->arg[e]));
             out_event (o, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s}",
                        kind == IL_EVENT_SLICE_BEGIN ? "B" : "E", pid_of (t, lane), lane + 1, time / 1e3, jn);
           }
           break;
         case IL_EVENT_INSTANT:
           {
-            g_autofree char *jn = json_string (il_trace_get_string (t, t->arg[e]));
+            g_autofree char *jn = il_chrome_json_quote (il_trace_get_string (t, t->arg[e]));
             out_event (o, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s}",
                        pid_of (t, lane), lane + 1, time / 1e3, jn);
           }
           break;
         case IL_EVENT_COUNTER:
           {
-            g_autofree char *jn = json_string (l->name);
+            g_autofree char *jn = il_chrome_json_quote (l->name);
             out_event (o, "{\"ph\":\"C\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s,\"args\":{\"value\":%.9g}}",
                        pid_of (t, lane), lane + 1, time / 1e3, jn, il_trace_bits_float (t->arg[e]));
           }
@@ -1713,7 +2178,7 @@ il_chrome_export (const IlTrace  *trace,
   for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
     {
       const IlLane *l = il_trace_get_lane (trace, i);
-      g_autofree char *jn = json_string (l->name);
+      g_autofree char *jn = il_chrome_json_quote (l->name);
 
       if (l->kind == IL_LANE_PROCESS)
         {
