@@ -88,7 +88,7 @@ il_chrome_import_info_explain (const IlChromeImportInfo *info)
     { "complete (X) ", "had a missing, negative or out-of-range duration" },
     { "counter ", "had no value, or one that is not a finite number" },
     { "flow or async ", "had no id to connect them by" },
-    { "metadata ", "were of kinds Interleave does not use" },
+    { "metadata ", "had names Interleave does not use (it reads process and thread names and sort indexes)" },
   };
   GString *out;
 
@@ -116,7 +116,7 @@ il_chrome_import_info_explain (const IlChromeImportInfo *info)
       qsort (keys, n_keys, sizeof (gpointer), compare_strings);
       if (out->len > 0)
         g_string_append_c (out, '\n');
-      g_string_append_printf (out, "%s %s of phases Interleave does not draw:", total,
+      g_string_append_printf (out, "%s %s of a phase Interleave does not draw:", total,
                               info->n_skipped_why[IL_CHROME_SKIP_PHASE] == 1 ? "event was" : "events were");
       for (guint i = 0; i < n_keys; i++)
         {
@@ -1793,6 +1793,7 @@ typedef struct {
   guint8  *in;
   gboolean inner_eof;
   gboolean done;
+  gboolean cut;      /* the compressed data ended before its end mark */
 } GzipReader;
 
 static gboolean
@@ -1822,7 +1823,10 @@ read_gzip (gpointer data, guint8 *buf, gsize len, GError **error)
           g->z.avail_in = (uInt) n;
         }
       if (g->z.avail_in == 0 && g->inner_eof)
-        break;   /* cut off: the JSON parser says where */
+        {
+          g->cut = TRUE;   /* the JSON parser says where, when the JSON is cut too */
+          break;
+        }
       st = inflate (&g->z, Z_NO_FLUSH);
       if (st == Z_STREAM_END)
         {
@@ -1866,6 +1870,7 @@ import_source (Source             *src,
   GzipReader g = { 0 };
   g_autofree char *gz_name = NULL;
   Source gz = { read_gzip, &g, 0 };
+  IlChromeImportInfo local_info = { 0 };
   IlTrace *trace;
 
   if (!is_gzip (head, head_len))
@@ -1879,11 +1884,20 @@ import_source (Source             *src,
     }
   g.in = g_malloc (GZIP_IN_SIZE);
   gz_name = g_strdup_printf ("%s (gzip)", name);
+  if (info == NULL)
+    info = &local_info;
   trace = import_stream (&gz, &src->raw, total, gz_name, info, progress, progress_data, cancellable, error);
   inflateEnd (&g.z);
   g_free (g.in);
-  if (info != NULL)
-    info->gzip = TRUE;
+  info->gzip = TRUE;
+  /* Complete JSON in a cut-off gzip file: say so all the same. */
+  if (trace != NULL && g.cut && info->warning == NULL)
+    {
+      info->truncated = TRUE;
+      info->warning = g_strdup_printf ("%s ends early: the compressed data is cut off after the end of the JSON",
+                                       gz_name);
+    }
+  il_chrome_import_info_clear (&local_info);
   return trace;
 }
 

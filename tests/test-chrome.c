@@ -75,6 +75,12 @@ test_real_traces (void)
     }
 }
 
+static gint64
+trace_first_time (const IlTrace *t)
+{
+  return t->n_events > 0 ? t->time[0] : -1;
+}
+
 static IlTrace *
 import_text (const char         *text,
              IlChromeImportInfo *info,
@@ -460,6 +466,256 @@ test_progress_and_cancel (void)
   g_rmdir (dir);
 }
 
+/* Small files in the shapes real producers write (tests/traces). */
+static IlTrace *
+import_shape (const char         *name,
+              IlChromeImportInfo *info)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", name, NULL);
+  g_autoptr(GError) error = NULL;
+  IlTrace *t = il_chrome_import (path, info, NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+  g_assert_false (info->truncated);
+  return t;
+}
+
+static guint32
+lane_named (const IlTrace *t,
+            const char    *name)
+{
+  for (guint32 l = 0; l < il_trace_get_n_lanes (t); l++)
+    if (g_str_equal (il_trace_get_lane (t, l)->name, name))
+      return l;
+  return IL_NO_LANE;
+}
+
+static void
+test_epoch_and_gzip (void)
+{
+  /* PyTorch profiler (Kineto): µs since 1970, plain and gzip. */
+  const char *names[] = { "pytorch-epoch.json", "pytorch-epoch.json.gz" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(IlTrace) t = import_shape (names[i], &info);
+      guint32 kernel = IL_NO_LANE;
+
+      g_assert_cmpint (info.gzip, ==, i == 1);
+      g_assert_cmpuint (info.n_slices, ==, 5);
+      g_assert_cmpuint (info.n_flows, ==, 2);
+      g_assert_cmpuint (info.n_instants, ==, 3);
+      /* Every digit kept: 1700000000123456.789 µs. */
+      g_assert_cmpint (info.first_ts_ns, ==, G_GINT64_CONSTANT (1700000000123456789));
+      g_assert_cmpint (info.last_ts_ns, ==, G_GINT64_CONSTANT (1700000000127457100));
+      g_assert_cmpuint (info.n_processes, ==, 4);           /* python, GPU 0, and the two text pids */
+      g_assert_cmpuint (info.n_metadata_processes, ==, 1);  /* GPU 1: a name, no events */
+      g_assert_cmpuint (lane_named (t, "GPU 1 (pid 1)"), ==, IL_NO_LANE);
+      g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_METADATA], ==, 1);   /* process_labels */
+      /* Rebased to the first event, nanoseconds intact. */
+      g_assert_cmpint (trace_first_time (t), ==, 0);
+      for (gsize e = 0; e < t->n_events; e++)
+        if (t->kind[e] == IL_EVENT_SLICE_BEGIN
+            && g_str_equal (il_trace_get_string (t, t->arg[e]), "ampere_sgemm_32x32_sliced1x4_tn"))
+          {
+            g_assert_cmpint (t->time[e], ==, 113215);   /* 123570.004 - 123456.789 µs */
+            kernel = t->lane[e];
+          }
+      g_assert_cmpuint (kernel, ==, lane_named (t, "stream 7"));
+      il_chrome_import_info_clear (&info);
+    }
+}
+
+static void
+test_string_numbers (void)
+{
+  /* Hermes and converters write numbers as strings. */
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_shape ("string-numbers.json", &info);
+  g_autoptr(GHashTable) counters = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_assert_cmpuint (info.n_slices, ==, 2);
+  g_assert_cmpuint (info.n_instants, ==, 1);
+  g_assert_cmpint (info.first_ts_ns, ==, 10000);
+  g_assert_cmpint (info.last_ts_ns, ==, 16000);   /* "1.6e1" */
+  g_assert_cmpuint (info.n_counters, ==, 2);      /* "1024" and "+10.5"; "1.5e" is not a number */
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_TIME], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_COUNTER)
+      g_hash_table_insert (counters, il_trace_get_lane (t, t->lane[e])->name, GUINT_TO_POINTER (t->arg[e]));
+  g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.free"))), ==, 10.5f);
+  g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.used"))), ==, 1024.0f);
+  g_assert_cmpuint (lane_named (t, "Thread 2"), !=, IL_NO_LANE);
+  il_chrome_import_info_clear (&info);
+}
+
+/* "name@depth" of each slice begin on a lane, in order. */
+static char *
+lane_slices (const IlTrace *t,
+             guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  GString *out = g_string_new (NULL);
+
+  for (guint k = 0; k < idx->len; k++)
+    {
+      guint32 e = g_array_index (idx, guint32, k);
+      if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+        g_string_append_printf (out, "%s%s@%u", out->len ? " " : "", il_trace_get_string (t, t->arg[e]), t->aux[e]);
+      else if (t->kind[e] == IL_EVENT_INSTANT)
+        g_string_append_printf (out, "%s%s!", out->len ? " " : "", il_trace_get_string (t, t->arg[e]));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_async (void)
+{
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) legacy = import_shape ("legacy-async.json", &info);
+  guint tasks = 0;
+
+  /* S … T/p … F: one lane per id, steps as marks; an S without id is skipped. */
+  g_assert_cmpuint (info.n_async, ==, 6);
+  g_assert_cmpuint (info.n_unmatched, ==, 0);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_ID], ==, 1);
+  for (guint32 l = 0; l < il_trace_get_n_lanes (legacy); l++)
+    if (il_trace_get_lane (legacy, l)->kind == IL_LANE_TASK)
+      {
+        g_autofree char *got = lane_slices (legacy, l);
+        tasks++;
+        g_assert_true (g_str_equal (got, "fetch@0 fetch! fetch!") || g_str_equal (got, "fetch@0"));
+      }
+  g_assert_cmpuint (tasks, ==, 2);
+  il_chrome_import_info_clear (&info);
+
+  {
+    /* Nestable b/e/n: id2.local is per process, id2.global and scope are
+     * namespaces of their own; nested pairs nest. */
+    g_autoptr(IlTrace) t = import_shape ("nestable-async.json", &info);
+    g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func (g_free);
+
+    g_assert_cmpuint (info.n_async, ==, 11);
+    g_assert_cmpuint (info.n_unmatched, ==, 0);
+    g_assert_cmpuint (info.n_processes, ==, 2);
+    for (guint32 l = 0; l < il_trace_get_n_lanes (t); l++)
+      if (il_trace_get_lane (t, l)->kind == IL_LANE_TASK)
+        g_ptr_array_add (got, lane_slices (t, l));
+    g_assert_cmpuint (got->len, ==, 4);
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "request@0 parse@1 chunk!", g_str_equal, NULL));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "request@0", g_str_equal, NULL));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "job@0", g_str_equal, NULL));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "scoped@0", g_str_equal, NULL));
+    il_chrome_import_info_clear (&info);
+  }
+}
+
+static void
+test_flows_v2 (void)
+{
+  /* bind_id + flow_out starts, flow_in ends, both: a step (Perfetto's test data). */
+  const char *text =
+    "[{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":10,\"name\":\"send\",\"bind_id\":\"0x402\",\"flow_out\":true},"
+    " {\"ph\":\"X\",\"pid\":2,\"tid\":2,\"ts\":20,\"dur\":10,\"name\":\"relay\",\"bind_id\":\"0x402\",\"flow_in\":true,\"flow_out\":true},"
+    " {\"ph\":\"B\",\"pid\":3,\"tid\":3,\"ts\":40,\"name\":\"receive\",\"bind_id\":\"0x402\",\"flow_in\":true},"
+    " {\"ph\":\"E\",\"pid\":3,\"tid\":3,\"ts\":50},"
+    " {\"ph\":\"X\",\"pid\":3,\"tid\":3,\"ts\":60,\"dur\":1,\"name\":\"no flow\",\"bind_id\":\"0x9\",\"flow_in\":false},"
+    " {\"ph\":\"s\",\"pid\":1,\"tid\":1,\"ts\":5,\"id\":\"0x402\",\"cat\":\"v1\"},"
+    " {\"ph\":\"f\",\"pid\":3,\"tid\":3,\"ts\":45,\"id\":\"0x402\",\"cat\":\"v1\",\"bp\":\"e\"}]";
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_text (text, &info, NULL);
+  GString *got = g_string_new (NULL);
+
+  g_assert_nonnull (t);
+  g_assert_cmpuint (info.n_flows, ==, 5);
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_FLOW)
+      g_string_append_printf (got, "%c%u@%" G_GINT64_FORMAT " ", "stf"[t->value[e] == IL_FLOW_START ? 0 : t->value[e] == IL_FLOW_STEP ? 1 : 2],
+                              t->arg[e], t->time[e] / 1000);
+  /* v1 and v2 ids are apart even when they are spelled alike. */
+  g_assert_cmpstr (got->str, ==, "s0@0 s1@5 t0@20 f0@40 f1@45 ");
+  g_string_free (got, TRUE);
+  il_chrome_import_info_clear (&info);
+}
+
+static void
+test_skip_reasons (void)
+{
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_shape ("skipped-reasons.json", &info);
+  g_autofree char *why = il_chrome_import_info_explain (&info);
+
+  g_assert_cmpuint (info.n_slices, ==, 1);
+  g_assert_cmpuint (info.n_skipped, ==, 10);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_TIME_RANGE], ==, 2);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_TIME], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_PHASE], ==, 3);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_VALUE], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_ID], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_METADATA], ==, 1);
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, "2 events had timestamps beyond ±292 years"));
+  g_assert_nonnull (strstr (why, "1 complete (X) event had a missing"));
+  g_assert_nonnull (strstr (why, "2 \"P\" (samples)"));
+  il_chrome_import_info_clear (&info);
+
+  /* Thousands are grouped. */
+  {
+    GString *text = g_string_new ("[{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":1,\"name\":\"a\"}");
+    g_autoptr(IlTrace) big = NULL;
+    g_autofree char *words = NULL;
+    for (guint i = 0; i < 71000; i++)
+      g_string_append (text, ",{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":2e16,\"dur\":1}");
+    g_string_append (text, "]");
+    big = il_chrome_import_data ((const guint8 *) text->str, text->len, "big.json", &info, NULL);
+    g_assert_nonnull (big);
+    words = il_chrome_import_info_explain (&info);
+    g_assert_cmpstr (words, ==, "71,000 events had timestamps beyond ±292 years (9.2e15 µs), or NaN or infinite ones");
+    g_string_free (text, TRUE);
+    il_chrome_import_info_clear (&info);
+  }
+  g_assert_null (il_chrome_import_info_explain (&info));
+}
+
+static void
+test_gzip_damage (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", "pytorch-epoch.json.gz", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  /* Cut anywhere, or with a flipped byte: an error or a prefix, and the
+   * message says gzip. */
+  for (gsize cut = 2; cut < len; cut += 7)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = il_chrome_import_data ((const guint8 *) data, cut, "cut.json.gz", &info, &error);
+      if (t == NULL)
+        g_assert_nonnull (strstr (error->message, "gzip"));
+      else
+        g_assert_nonnull (strstr (info.warning, "gzip"));
+      il_chrome_import_info_clear (&info);
+    }
+  for (gsize at = 10; at < len; at += 13)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = NULL;
+      data[at] ^= 0x5a;
+      t = il_chrome_import_data ((const guint8 *) data, len, "flip.json.gz", &info, &error);
+      data[at] ^= 0x5a;
+      if (t == NULL)
+        g_assert_nonnull (strstr (error->message, "gzip"));
+      il_chrome_import_info_clear (&info);
+    }
+}
+
 static IlTrace *
 simulate_lesson (const char *name,
                  IlMode      mode)
@@ -588,5 +844,11 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/chrome/junk", test_junk);
   g_test_add_func ("/chrome/export", test_export);
+  g_test_add_func ("/chrome/epoch-and-gzip", test_epoch_and_gzip);
+  g_test_add_func ("/chrome/string-numbers", test_string_numbers);
+  g_test_add_func ("/chrome/async", test_async);
+  g_test_add_func ("/chrome/flows-v2", test_flows_v2);
+  g_test_add_func ("/chrome/skip-reasons", test_skip_reasons);
+  g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
   return g_test_run ();
 }
