@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
 #include <zlib.h>
 
 #include "il-chrome.h"
@@ -263,10 +262,34 @@ typedef struct {
   gint64     pid, tid;
 } LaneKey;
 
+#define NAME_CACHE 4096
+
+/* Records are kept in blocks of file order.  Each full block is sorted by
+ * a second thread while reading goes on; building merges the sorted blocks
+ * and frees each once it is used up, so no second copy of all records
+ * (a sort's scratch) is ever needed. */
+#define BLOCK_RECS (1u << 16)
+
+typedef struct {
+  Rec  *recs;
+  guint n, pos;
+} Block;
+
+typedef struct {
+  guint64     hash;
+  const char *str;    /* the trace's copy */
+  gsize       len;
+  guint32     id;
+} NameSlot;
+
 typedef struct {
   const char         *name;
   IlChromeImportInfo *info;
-  GArray             *recs;        /* of Rec */
+  GPtrArray          *blocks;      /* of Block, in file order */
+  Block              *block;       /* the one being filled */
+  GThreadPool        *sorter;      /* sorts full blocks on the other core */
+  guint64             n_recs;
+  guint64             n_trace_events; /* what building will append, to reserve it once */
   GArray             *lanes;       /* of ProtoLane */
   GArray             *processes;   /* of ProtoProcess */
   GHashTable         *lane_ids;    /* LaneKey → index + 1 */
@@ -276,8 +299,7 @@ typedef struct {
   IlTrace            *trace;       /* strings are interned here as they come */
   LaneKey             last_key;    /* one-entry cache in front of lane_ids */
   guint32             last_lane;
-  guint32             last_name_id;
-  GString            *last_name;   /* one-entry cache in front of il_trace_intern */
+  NameSlot           *names;       /* NAME_CACHE of them */
 
   /* Parser position. */
   int       depth;
@@ -435,6 +457,33 @@ note_time (Parse  *p,
   p->any_ts = TRUE;
 }
 
+static int compare_recs (gconstpointer a, gconstpointer b, gpointer data);
+
+static void
+sort_block (gpointer data,
+            gpointer user_data)
+{
+  Block *b = data;
+  g_qsort_with_data (b->recs, (gint) b->n, sizeof (Rec), compare_recs, NULL);   /* stable */
+}
+
+static void
+new_block (Parse *p)
+{
+  Block *b = g_new0 (Block, 1);
+
+  if (p->block != NULL)
+    {
+      if (p->sorter != NULL)
+        g_thread_pool_push (p->sorter, p->block, NULL);
+      else
+        sort_block (p->block, NULL);
+    }
+  b->recs = g_new (Rec, BLOCK_RECS);
+  g_ptr_array_add (p->blocks, b);
+  p->block = b;
+}
+
 static void
 add_rec (Parse   *p,
          gint64   t,
@@ -446,12 +495,16 @@ add_rec (Parse   *p,
 {
   Rec r = { t, dur, lane | (guint32) type << REC_LANE_BITS | (guint32) value << (REC_LANE_BITS + 3), arg };
 
-  if (lane == IL_NO_LANE || p->recs->len >= G_MAXUINT32 / 4)
+  if (lane == IL_NO_LANE || p->n_recs >= G_MAXUINT32 / 4)
     {
       p->too_large = TRUE;
       return;
     }
-  g_array_append_val (p->recs, r);
+  if (p->block == NULL || p->block->n == BLOCK_RECS)
+    new_block (p);
+  p->block->recs[p->block->n++] = r;
+  p->n_recs++;
+  p->n_trace_events += type == REC_SLICE || type == REC_BEGIN ? 2 : type == REC_END ? 0 : 1;
   g_array_index (p->lanes, ProtoLane, lane).has_recs = TRUE;
   note_time (p, t);
   if (dur > 0)
@@ -519,18 +572,45 @@ parse_time_ns (const char *text,
   return TIME_OK;
 }
 
+static guint64
+hash_bytes (const char *s,
+            gsize       len)
+{
+  guint64 h = len * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+
+  for (; len >= 8; s += 8, len -= 8)
+    {
+      guint64 x;
+      memcpy (&x, s, 8);
+      h = (h ^ x) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+      h ^= h >> 29;
+    }
+  if (len > 0)
+    {
+      guint64 x = 0;
+      memcpy (&x, s, len);
+      h = (h ^ x) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+    }
+  return h ^ (h >> 32);
+}
+
 static guint32
 intern_name (Parse *p)
 {
   Cur *c = &p->cur;
   const char *s = c->has_name ? c->name->str : "";
+  gsize len = c->has_name ? c->name->len : 0;
+  guint64 h = hash_bytes (s, len);
+  NameSlot *slot = &p->names[h & (NAME_CACHE - 1)];
+  guint32 id;
 
-  /* Consecutive events often share a name (B then E, samples). */
-  if (p->last_name_id != G_MAXUINT32 && g_str_equal (s, p->last_name->str))
-    return p->last_name_id;
-  g_string_assign (p->last_name, s);
-  p->last_name_id = il_trace_intern (p->trace, s);
-  return p->last_name_id;
+  /* A direct-mapped cache in front of il_trace_intern: names repeat. */
+  if (slot->str != NULL && slot->hash == h && slot->len == len && memcmp (slot->str, s, len) == 0)
+    return slot->id;
+  id = il_trace_intern (p->trace, s);
+  if (strlen (s) == len)   /* not for names cut at a \u0000 */
+    *slot = (NameSlot) { h, il_trace_get_string (p->trace, id), len, id };
+  return id;
 }
 
 static void
@@ -775,14 +855,6 @@ finish_event (Parse *p)
     }
 }
 
-/* YAJL callbacks. */
-
-static gboolean
-at_event_field (Parse *p)
-{
-  return p->in_event && p->depth == p->event_depth && !p->in_args;
-}
-
 /* JSON number text → double.  Plain decimals (all timestamps) are read
  * directly and exactly rounded; anything else goes to g_ascii_strtod. */
 static double
@@ -902,93 +974,438 @@ parse_number_text (const char *text,
   return TRUE;
 }
 
-static int
-cb_number (void       *ctx,
-           const char *text,
-           size_t      len)
+static Key
+key_of (const unsigned char *key,
+        size_t               len)
 {
-  Parse *p = ctx;
-  Cur *c = &p->cur;
-  double v;
-
-  if (p->in_id2)
+#define IS(s) (len == sizeof s - 1 && memcmp (key, s, sizeof s - 1) == 0)
+  switch (len)
     {
-      if (p->depth == p->id2_depth)
-        set_text (c->id, &c->has_id, text, len, 1024);
-      return 1;
-    }
-  if (p->in_args)
-    {
-      if (p->depth != p->args_depth || !p->has_args_key)
-        return 1;
-      v = parse_number (text, len);
-      if (g_str_equal (p->args_key, "sort_index"))
-        {
-          c->sort_index = v;
-          c->has_sort_index = TRUE;
-        }
-      add_counter_value (p, v);
-      return 1;
-    }
-  if (!at_event_field (p))
-    return 1;
-  switch (p->key)
-    {
-    case KEY_TS:
-      c->ts_state = parse_time_ns (text, len, &c->ts);
-      break;
-    case KEY_DUR:
-      c->dur_state = parse_time_ns (text, len, &c->dur);
-      break;
-    case KEY_PID:
-      c->pid = parse_number (text, len), c->has_pid = TRUE, c->has_pid_text = FALSE;
-      break;
-    case KEY_TID:
-      c->tid = parse_number (text, len), c->has_tid = TRUE, c->has_tid_text = FALSE;
-      break;
-    case KEY_ID:
-      set_text (c->id, &c->has_id, text, len, 1024);
-      break;
-    case KEY_BIND_ID:
-      set_text (c->bind_id, &c->has_bind_id, text, len, 1024);
-      break;
+    case 2:
+      return IS ("ph") ? KEY_PH : IS ("ts") ? KEY_TS : IS ("id") ? KEY_ID : KEY_OTHER;
+    case 3:
+      return IS ("pid") ? KEY_PID : IS ("tid") ? KEY_TID : IS ("dur") ? KEY_DUR
+           : IS ("cat") ? KEY_CAT : IS ("id2") ? KEY_ID2 : KEY_OTHER;
+    case 4:
+      return IS ("name") ? KEY_NAME : IS ("args") ? KEY_ARGS : KEY_OTHER;
+    case 5:
+      return IS ("scope") ? KEY_SCOPE : KEY_OTHER;
+    case 7:
+      return IS ("bind_id") ? KEY_BIND_ID : IS ("flow_in") ? KEY_FLOW_IN : KEY_OTHER;
+    case 8:
+      return IS ("flow_out") ? KEY_FLOW_OUT : KEY_OTHER;
     default:
-      break;
+      return KEY_OTHER;
     }
-  return 1;
+#undef IS
+}
+
+/* ------------------------------------------------------------- tokenizer
+ *
+ * A JSON reader made for this format: strict (what YAJL refuses, it
+ * refuses), but instead of a callback per token it reads one event object
+ * at a time straight into Cur, skipping the values it does not need
+ * without copying them.  It works on a window of bytes; when an event does
+ * not end inside the window it says so (SCAN_MORE) and the caller reads
+ * more and starts that event again, so events are never split and strings
+ * are used where they lie. */
+
+typedef enum {
+  SCAN_OK,
+  SCAN_MORE,    /* the window ended inside a value */
+  SCAN_ERROR,
+} Scan;
+
+typedef struct {
+  const guint8 *s;
+  gsize         len;
+  gsize         pos;
+  gboolean      eof;      /* nothing follows the window */
+  const char   *error;    /* what is wrong, at error_at */
+  gsize         error_at;
+  GString      *scratch;  /* strings with escapes, unescaped */
+} Lex;
+
+static Scan
+lex_fail (Lex        *l,
+          const char *what)
+{
+  l->error = what;
+  l->error_at = l->pos;
+  return SCAN_ERROR;
+}
+
+/* Skips whitespace; FALSE at the end of the window. */
+static inline gboolean
+lex_ws (Lex *l)
+{
+  while (l->pos < l->len)
+    {
+      guint8 c = l->s[l->pos];
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+        return TRUE;
+      l->pos++;
+    }
+  return FALSE;
+}
+
+#define ONES  G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+/* Bytes of x that are '"', '\\', control characters or not ASCII. */
+static inline guint64
+special_bytes (guint64 x)
+{
+  guint64 q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+  return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x) | x;
+}
+
+static void
+append_utf8 (GString *s,
+             gunichar c)
+{
+  char buf[6];
+  g_string_append_len (s, buf, g_unichar_to_utf8 (c, buf));
 }
 
 static int
-cb_string (void                *ctx,
-           const unsigned char *text,
-           size_t               len)
+hex4 (const guint8 *p)
 {
-  Parse *p = ctx;
+  int v = 0;
+  for (int i = 0; i < 4; i++)
+    {
+      int d = g_ascii_xdigit_value (p[i]);
+      if (d < 0)
+        return -1;
+      v = v << 4 | d;
+    }
+  return v;
+}
+
+/* A string at l->pos (the opening quote).  Its text is left in the window
+ * when it has no escapes, else unescaped into l->scratch. */
+static Scan
+lex_string (Lex         *l,
+            const char **text,
+            gsize       *text_len)
+{
+  const guint8 *s = l->s;
+  gsize i = l->pos + 1, start = i;
+  gboolean escaped = FALSE;
+
+  for (;;)
+    {
+      guint8 c;
+
+      /* Eight plain bytes at a time, up to the first one that is not. */
+      while (i + 8 <= l->len)
+        {
+          guint64 x, m;
+          memcpy (&x, s + i, 8);
+          m = special_bytes (x) & HIGHS;
+          if (m != 0)
+            {
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+              gsize plain = (gsize) __builtin_ctzll (m) / 8;   /* the first special byte */
+#else
+              gsize plain = 0;
+#endif
+              if (escaped)
+                g_string_append_len (l->scratch, (const char *) s + i, (gssize) plain);
+              i += plain;
+              break;
+            }
+          if (escaped)
+            g_string_append_len (l->scratch, (const char *) s + i, 8);
+          i += 8;
+        }
+      if (i >= l->len)
+        return SCAN_MORE;
+      c = s[i];
+      if (c == '"')
+        break;
+      if (c < 0x20)
+        {
+          l->pos = i;
+          return lex_fail (l, "a control character inside a string");
+        }
+      if (c < 0x80 && c != '\\')
+        {
+          if (escaped)
+            g_string_append_c (l->scratch, (char) c);
+          i++;
+          continue;
+        }
+      if (c >= 0x80)
+        {
+          gsize n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+          if (i + n > l->len)
+            return SCAN_MORE;
+          if (c < 0xc2 || c > 0xf4 || !g_utf8_validate_len ((const char *) s + i, n, NULL))
+            {
+              l->pos = i;
+              return lex_fail (l, "bytes that are not UTF-8 inside a string");
+            }
+          if (escaped)
+            g_string_append_len (l->scratch, (const char *) s + i, (gssize) n);
+          i += n;
+          continue;
+        }
+      /* A backslash: from here on the text is built in scratch. */
+      if (!escaped)
+        {
+          escaped = TRUE;
+          g_string_truncate (l->scratch, 0);
+          g_string_append_len (l->scratch, (const char *) s + start, (gssize) (i - start));
+        }
+      if (i + 1 >= l->len)
+        return SCAN_MORE;
+      switch (s[i + 1])
+        {
+        case '"': g_string_append_c (l->scratch, '"'); break;
+        case '\\': g_string_append_c (l->scratch, '\\'); break;
+        case '/': g_string_append_c (l->scratch, '/'); break;
+        case 'b': g_string_append_c (l->scratch, '\b'); break;
+        case 'f': g_string_append_c (l->scratch, '\f'); break;
+        case 'n': g_string_append_c (l->scratch, '\n'); break;
+        case 'r': g_string_append_c (l->scratch, '\r'); break;
+        case 't': g_string_append_c (l->scratch, '\t'); break;
+        case 'u':
+          {
+            int u, lo;
+            if (i + 6 > l->len)
+              return SCAN_MORE;
+            u = hex4 (s + i + 2);
+            if (u < 0)
+              {
+                l->pos = i;
+                return lex_fail (l, "a bad \\u escape inside a string");
+              }
+            /* A surrogate pair is one character; a lone half is not one. */
+            if (u >= 0xd800 && u < 0xdc00)
+              {
+                if (i + 12 > l->len)
+                  return SCAN_MORE;
+                lo = s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4 (s + i + 8) : -1;
+                if (lo >= 0xdc00 && lo < 0xe000)
+                  {
+                    append_utf8 (l->scratch, 0x10000 + ((gunichar) (u - 0xd800) << 10) + (gunichar) (lo - 0xdc00));
+                    i += 6;
+                  }
+                else
+                  append_utf8 (l->scratch, 0xfffd);
+              }
+            else if (u >= 0xdc00 && u < 0xe000)
+              append_utf8 (l->scratch, 0xfffd);
+            else
+              append_utf8 (l->scratch, (gunichar) u);
+            i += 4;
+          }
+          break;
+        default:
+          l->pos = i;
+          return lex_fail (l, "a bad escape inside a string");
+        }
+      i += 2;
+    }
+  if (escaped)
+    {
+      *text = l->scratch->str;
+      *text_len = l->scratch->len;
+    }
+  else
+    {
+      *text = (const char *) s + start;
+      *text_len = i - start;
+    }
+  l->pos = i + 1;
+  return SCAN_OK;
+}
+
+/* At least min digits from *i. */
+static Scan
+lex_digits (Lex   *l,
+            gsize *i,
+            gsize  min)
+{
+  gsize start = *i;
+
+  while (*i < l->len && g_ascii_isdigit (l->s[*i]))
+    (*i)++;
+  if (*i == l->len && !l->eof)
+    return SCAN_MORE;
+  if (*i - start < min)
+    {
+      l->pos = *i;
+      return lex_fail (l, "a malformed number");
+    }
+  return SCAN_OK;
+}
+
+/* A number at l->pos, checked against JSON's grammar. */
+static Scan
+lex_number (Lex         *l,
+            const char **text,
+            gsize       *text_len)
+{
+  const guint8 *s = l->s;
+  gsize i = l->pos, n = l->len;
+  Scan st;
+
+  if (s[i] == '-')
+    i++;
+  if (i < n && s[i] == '0')
+    i++;
+  else if ((st = lex_digits (l, &i, 1)) != SCAN_OK)
+    return st;
+  if (i == n && !l->eof)
+    return SCAN_MORE;
+  if (i < n && s[i] == '.')
+    {
+      i++;
+      if ((st = lex_digits (l, &i, 1)) != SCAN_OK)
+        return st;
+    }
+  if (i < n && (s[i] == 'e' || s[i] == 'E'))
+    {
+      i++;
+      if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+      if ((st = lex_digits (l, &i, 1)) != SCAN_OK)
+        return st;
+    }
+  *text = (const char *) s + l->pos;
+  *text_len = i - l->pos;
+  l->pos = i;
+  return SCAN_OK;
+}
+
+typedef enum {
+  LIT_TRUE,
+  LIT_FALSE,
+  LIT_NULL,
+} Literal;
+
+static Scan
+lex_literal (Lex     *l,
+             Literal *lit)
+{
+  static const char *const words[] = { "true", "false", "null" };
+  Literal w = l->s[l->pos] == 't' ? LIT_TRUE : l->s[l->pos] == 'f' ? LIT_FALSE : LIT_NULL;
+  gsize n = strlen (words[w]);
+
+  if (l->pos + n > l->len)
+    {
+      if (memcmp (l->s + l->pos, words[w], l->len - l->pos) != 0)
+        return lex_fail (l, "an unknown word (not true, false or null)");
+      return SCAN_MORE;
+    }
+  if (memcmp (l->s + l->pos, words[w], n) != 0)
+    return lex_fail (l, "an unknown word (not true, false or null)");
+  l->pos += n;
+  *lit = w;
+  return SCAN_OK;
+}
+
+#define TRY(x) G_STMT_START { Scan try_st = (x); if (try_st != SCAN_OK) return try_st; } G_STMT_END
+#define WS(l) G_STMT_START { if (!lex_ws (l)) return SCAN_MORE; } G_STMT_END
+
+/* A key and its colon. */
+static Scan
+lex_key (Lex         *l,
+         const char **key,
+         gsize       *key_len)
+{
+  WS (l);
+  if (l->s[l->pos] != '"')
+    return lex_fail (l, "expected a key in quotes");
+  TRY (lex_string (l, key, key_len));
+  WS (l);
+  if (l->s[l->pos] != ':')
+    return lex_fail (l, "expected ':' after a key");
+  l->pos++;
+  WS (l);
+  return SCAN_OK;
+}
+
+/* Skips one value of any kind, checking it; depth is that of its container. */
+static Scan
+skip_value (Lex *l,
+            int  depth)
+{
+  char stack[MAX_DEPTH + 1];
+  int top = 0;
+  const char *text;
+  gsize len;
+  Literal lit;
+
+  for (;;)
+    {
+      guint8 c;
+
+      /* A value. */
+      WS (l);
+      c = l->s[l->pos];
+      if (c == '{' || c == '[')
+        {
+          if (depth + top >= MAX_DEPTH)
+            return lex_fail (l, "nested too deeply");
+          stack[top++] = (char) c;
+          l->pos++;
+          WS (l);
+          if (l->s[l->pos] == (c == '{' ? '}' : ']'))
+            {
+              l->pos++;
+              top--;
+            }
+          else
+            {
+              if (c == '{')
+                TRY (lex_key (l, &text, &len));
+              continue;
+            }
+        }
+      else if (c == '"')
+        TRY (lex_string (l, &text, &len));
+      else if (c == '-' || g_ascii_isdigit (c))
+        TRY (lex_number (l, &text, &len));
+      else if (c == 't' || c == 'f' || c == 'n')
+        TRY (lex_literal (l, &lit));
+      else
+        return lex_fail (l, "expected a value");
+
+      /* After a value: more of its container, or its end. */
+      for (;;)
+        {
+          if (top == 0)
+            return SCAN_OK;
+          WS (l);
+          c = l->s[l->pos];
+          if (c == ',')
+            {
+              l->pos++;
+              if (stack[top - 1] == '{')
+                TRY (lex_key (l, &text, &len));
+              break;
+            }
+          if (c != (stack[top - 1] == '{' ? '}' : ']'))
+            return lex_fail (l, stack[top - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+          l->pos++;
+          top--;
+        }
+    }
+}
+
+/* A scalar field of an event, given as a string. */
+static void
+event_string (Parse      *p,
+              Key         key,
+              const char *text,
+              gsize       len)
+{
   Cur *c = &p->cur;
 
-  if (p->in_id2)
-    {
-      if (p->depth == p->id2_depth)
-        set_text (c->id, &c->has_id, text, len, 1024);
-      return 1;
-    }
-  if (p->in_args)
-    {
-      double v;
-      if (p->depth != p->args_depth || !p->has_args_key)
-        return 1;
-      if (g_str_equal (p->args_key, "name"))
-        {
-          g_free (c->arg_name);
-          c->arg_name = g_strndup ((const char *) text, MIN (len, 4096));
-        }
-      else if (parse_number_text ((const char *) text, len, &v))
-        add_counter_value (p, v);
-      return 1;
-    }
-  if (!at_event_field (p))
-    return 1;
-  switch (p->key)
+  switch (key)
     {
     case KEY_PH:
       memset (c->ph, 0, sizeof c->ph);
@@ -1024,205 +1441,369 @@ cb_string (void                *ctx,
       c->has_tid = FALSE;
       break;
     case KEY_TS:   /* "ts": "10" (Hermes, some converters) */
-      c->ts_state = parse_time_ns ((const char *) text, len, &c->ts);
+      c->ts_state = parse_time_ns (text, len, &c->ts);
       break;
     case KEY_DUR:
-      c->dur_state = parse_time_ns ((const char *) text, len, &c->dur);
+      c->dur_state = parse_time_ns (text, len, &c->dur);
       break;
     default:
       break;
     }
-  return 1;
 }
 
-static int
-cb_other (void *ctx)
+static void
+event_number (Parse      *p,
+              Key         key,
+              const char *text,
+              gsize       len)
 {
-  Parse *p = ctx;
+  Cur *c = &p->cur;
 
-  /* null or a boolean where a time belongs */
-  if (at_event_field (p) && p->key == KEY_TS)
-    p->cur.ts_state = TIME_NOT_NUMBER;
-  else if (at_event_field (p) && p->key == KEY_DUR)
-    p->cur.dur_state = TIME_NOT_NUMBER;
-  return 1;
-}
-
-static int
-cb_boolean (void *ctx,
-            int   v)
-{
-  Parse *p = ctx;
-
-  if (at_event_field (p) && p->key == KEY_FLOW_IN)
-    p->cur.flow_in = v != 0;
-  else if (at_event_field (p) && p->key == KEY_FLOW_OUT)
-    p->cur.flow_out = v != 0;
-  return cb_other (ctx);
-}
-
-static int
-cb_start_map (void *ctx)
-{
-  Parse *p = ctx;
-
-  p->depth++;
-  if (p->depth > MAX_DEPTH)
-    return 0;
-  if (p->depth == 1)
+  switch (key)
     {
-      p->top_is_object = TRUE;
-      return 1;
-    }
-  if (!p->in_event && p->in_events_array && p->depth == p->events_depth)
-    {
-      p->in_event = TRUE;
-      p->event_depth = p->depth;
-      p->key = KEY_OTHER;
-      cur_reset (&p->cur);
-      return 1;
-    }
-  if (p->in_event && !p->in_args && !p->in_id2 && p->depth == p->event_depth + 1)
-    {
-      if (p->key == KEY_ARGS)
-        {
-          p->in_args = TRUE;
-          p->args_depth = p->depth;
-          p->has_args_key = FALSE;
-        }
-      else if (p->key == KEY_ID2)
-        {
-          p->in_id2 = TRUE;
-          p->id2_depth = p->depth;
-        }
-    }
-  return 1;
-}
-
-static Key
-key_of (const unsigned char *key,
-        size_t               len)
-{
-#define IS(s) (len == sizeof s - 1 && memcmp (key, s, sizeof s - 1) == 0)
-  switch (len)
-    {
-    case 2:
-      return IS ("ph") ? KEY_PH : IS ("ts") ? KEY_TS : IS ("id") ? KEY_ID : KEY_OTHER;
-    case 3:
-      return IS ("pid") ? KEY_PID : IS ("tid") ? KEY_TID : IS ("dur") ? KEY_DUR
-           : IS ("cat") ? KEY_CAT : IS ("id2") ? KEY_ID2 : KEY_OTHER;
-    case 4:
-      return IS ("name") ? KEY_NAME : IS ("args") ? KEY_ARGS : KEY_OTHER;
-    case 5:
-      return IS ("scope") ? KEY_SCOPE : KEY_OTHER;
-    case 7:
-      return IS ("bind_id") ? KEY_BIND_ID : IS ("flow_in") ? KEY_FLOW_IN : KEY_OTHER;
-    case 8:
-      return IS ("flow_out") ? KEY_FLOW_OUT : KEY_OTHER;
+    case KEY_TS:
+      c->ts_state = parse_time_ns (text, len, &c->ts);
+      break;
+    case KEY_DUR:
+      c->dur_state = parse_time_ns (text, len, &c->dur);
+      break;
+    case KEY_PID:
+      c->pid = parse_number (text, len), c->has_pid = TRUE, c->has_pid_text = FALSE;
+      break;
+    case KEY_TID:
+      c->tid = parse_number (text, len), c->has_tid = TRUE, c->has_tid_text = FALSE;
+      break;
+    case KEY_ID:
+      set_text (c->id, &c->has_id, text, len, 1024);
+      break;
+    case KEY_BIND_ID:
+      set_text (c->bind_id, &c->has_bind_id, text, len, 1024);
+      break;
     default:
-      return KEY_OTHER;
+      break;
     }
-#undef IS
 }
 
-static int
-cb_map_key (void                *ctx,
-            const unsigned char *key,
-            size_t               len)
+/* args: sort indexes and names of M events, the series of C events. */
+static Scan
+parse_args (Parse *p,
+            Lex   *l,
+            int    depth)
 {
-  Parse *p = ctx;
+  Cur *c = &p->cur;
+  const char *key, *text;
+  gsize key_len, len;
 
-  if (p->depth == 1 && p->top_is_object)
+  l->pos++;   /* { */
+  WS (l);
+  if (l->s[l->pos] == '}')
     {
-      p->in_trace_events_key = len == 11 && memcmp (key, "traceEvents", 11) == 0;
-      return 1;
+      l->pos++;
+      return SCAN_OK;
     }
-  if (p->in_id2)
+  for (;;)
     {
-      if (p->depth == p->id2_depth)
-        p->cur.id2_local = len == 5 && memcmp (key, "local", 5) == 0;
-      return 1;
-    }
-  if (p->in_args)
-    {
-      if (p->depth == p->args_depth)
+      guint8 ch;
+      gsize n;
+
+      TRY (lex_key (l, &key, &key_len));
+      n = MIN (key_len, sizeof p->args_key - 1);
+      memcpy (p->args_key, key, n);
+      p->args_key[n] = '\0';
+      ch = l->s[l->pos];
+      if (ch == '"')
         {
-          gsize n = MIN (len, sizeof p->args_key - 1);
-          memcpy (p->args_key, key, n);
-          p->args_key[n] = '\0';
-          p->has_args_key = TRUE;
+          double v;
+          TRY (lex_string (l, &text, &len));
+          if (g_str_equal (p->args_key, "name"))
+            {
+              g_free (c->arg_name);
+              c->arg_name = g_strndup (text, MIN (len, 4096));
+            }
+          else if (parse_number_text (text, len, &v))
+            add_counter_value (p, v);
         }
-      return 1;
+      else if (ch == '-' || g_ascii_isdigit (ch))
+        {
+          double v;
+          TRY (lex_number (l, &text, &len));
+          v = parse_number (text, len);
+          if (g_str_equal (p->args_key, "sort_index"))
+            {
+              c->sort_index = v;
+              c->has_sort_index = TRUE;
+            }
+          add_counter_value (p, v);
+        }
+      else
+        TRY (skip_value (l, depth + 1));
+      WS (l);
+      ch = l->s[l->pos];
+      l->pos++;
+      if (ch == '}')
+        return SCAN_OK;
+      if (ch != ',')
+        {
+          l->pos--;
+          return lex_fail (l, "expected ',' or '}'");
+        }
     }
-  if (at_event_field (p))
-    p->key = key_of (key, len);
-  return 1;
 }
 
-static int
-cb_end_map (void *ctx)
+/* id2: {"local": "0x1"} or {"global": …}. */
+static Scan
+parse_id2 (Parse *p,
+           Lex   *l,
+           int    depth)
 {
-  Parse *p = ctx;
+  Cur *c = &p->cur;
+  const char *key, *text;
+  gsize key_len, len;
 
-  if (p->in_args && p->depth == p->args_depth)
+  l->pos++;   /* { */
+  WS (l);
+  if (l->s[l->pos] == '}')
     {
-      p->in_args = FALSE;
-      p->has_args_key = FALSE;
+      l->pos++;
+      return SCAN_OK;
     }
-  else if (p->in_id2 && p->depth == p->id2_depth)
-    p->in_id2 = FALSE;
-  else if (p->in_event && p->depth == p->event_depth)
+  for (;;)
     {
-      p->in_event = FALSE;
-      p->key = KEY_OTHER;
-      finish_event (p);
+      guint8 ch;
+
+      TRY (lex_key (l, &key, &key_len));
+      c->id2_local = key_len == 5 && memcmp (key, "local", 5) == 0;
+      ch = l->s[l->pos];
+      if (ch == '"')
+        {
+          TRY (lex_string (l, &text, &len));
+          set_text (c->id, &c->has_id, text, len, 1024);
+        }
+      else if (ch == '-' || g_ascii_isdigit (ch))
+        {
+          TRY (lex_number (l, &text, &len));
+          set_text (c->id, &c->has_id, text, len, 1024);
+        }
+      else
+        TRY (skip_value (l, depth + 1));
+      WS (l);
+      ch = l->s[l->pos];
+      l->pos++;
+      if (ch == '}')
+        return SCAN_OK;
+      if (ch != ',')
+        {
+          l->pos--;
+          return lex_fail (l, "expected ',' or '}'");
+        }
     }
-  p->depth--;
-  return 1;
 }
 
-static int
-cb_start_array (void *ctx)
+/* One event object at l->pos, whole: read, then finished. */
+static Scan
+parse_event (Parse *p,
+             Lex   *l,
+             int    depth)
 {
-  Parse *p = ctx;
+  Cur *c = &p->cur;
+  const char *key, *text;
+  gsize key_len, len;
+  Literal lit;
 
-  p->depth++;
-  if (p->depth > MAX_DEPTH)
-    return 0;
-  if (p->depth == 1 && !p->top_is_object)
-    {
-      p->events_depth = 2;                  /* [ {event}, … ] */
-      p->in_events_array = TRUE;
-    }
-  else if (p->depth == 2 && p->top_is_object && p->in_trace_events_key)
-    {
-      p->events_depth = 3;                  /* {"traceEvents": [ {event}, … ]} */
-      p->in_events_array = TRUE;
-    }
-  return 1;
+  cur_reset (c);
+  l->pos++;   /* { */
+  WS (l);
+  if (l->s[l->pos] == '}')
+    l->pos++;
+  else
+    for (;;)
+      {
+        Key k;
+        guint8 ch;
+
+        TRY (lex_key (l, &key, &key_len));
+        k = key_of ((const unsigned char *) key, key_len);
+        ch = l->s[l->pos];
+        if (ch == '"')
+          {
+            TRY (lex_string (l, &text, &len));
+            event_string (p, k, text, len);
+          }
+        else if (ch == '-' || g_ascii_isdigit (ch))
+          {
+            TRY (lex_number (l, &text, &len));
+            event_number (p, k, text, len);
+          }
+        else if (ch == 't' || ch == 'f' || ch == 'n')
+          {
+            TRY (lex_literal (l, &lit));
+            if (k == KEY_FLOW_IN)
+              c->flow_in = lit == LIT_TRUE;
+            else if (k == KEY_FLOW_OUT)
+              c->flow_out = lit == LIT_TRUE;
+            else if (k == KEY_TS)
+              c->ts_state = TIME_NOT_NUMBER;
+            else if (k == KEY_DUR)
+              c->dur_state = TIME_NOT_NUMBER;
+          }
+        else if (ch == '{' && k == KEY_ARGS)
+          TRY (parse_args (p, l, depth + 1));
+        else if (ch == '{' && k == KEY_ID2)
+          TRY (parse_id2 (p, l, depth + 1));
+        else
+          {
+            TRY (skip_value (l, depth));
+            if (k == KEY_TS)
+              c->ts_state = TIME_NOT_NUMBER;
+            else if (k == KEY_DUR)
+              c->dur_state = TIME_NOT_NUMBER;
+          }
+        WS (l);
+        ch = l->s[l->pos];
+        l->pos++;
+        if (ch == '}')
+          break;
+        if (ch != ',')
+          {
+            l->pos--;
+            return lex_fail (l, "expected ',' or '}' in an event");
+          }
+      }
+  finish_event (p);
+  return SCAN_OK;
 }
 
-static int
-cb_end_array (void *ctx)
+/* Where the reader is in the file's outer structure: [event, …] or
+ * {"key": value, …, "traceEvents": [event, …], …}. */
+typedef enum {
+  TOP_START,
+  TOP_KEY,           /* a key of the top object, or its end */
+  TOP_AFTER_MEMBER,
+  TOP_EVENTS_FIRST,  /* just inside the list of events */
+  TOP_EVENT,
+  TOP_AFTER_EVENT,
+  TOP_END,
+} Top;
+
+typedef struct {
+  Top      top;
+  gboolean array_form;
+  gboolean saw_events;
+} Outer;
+
+/* Reads from l->pos as far as the window allows.  *safe is where to start
+ * again (with o as it is then) when it returns SCAN_MORE. */
+static Scan
+parse_outer (Parse *p,
+             Lex   *l,
+             Outer *o,
+             gsize *safe)
 {
-  Parse *p = ctx;
-  if (p->in_events_array && p->depth == p->events_depth - 1)
-    p->in_events_array = FALSE;
-  p->depth--;
-  return 1;
+  const char *key;
+  gsize key_len;
+  guint8 c;
+
+  for (;;)
+    {
+      *safe = l->pos;
+      if (o->top == TOP_END)
+        return SCAN_OK;   /* what follows is ignored, as YAJL's allow_trailing_garbage did */
+      WS (l);
+      c = l->s[l->pos];
+      switch (o->top)
+        {
+        case TOP_START:
+          if (c == '[')
+            {
+              o->array_form = TRUE;
+              o->saw_events = TRUE;
+              o->top = TOP_EVENTS_FIRST;
+              l->pos++;
+            }
+          else if (c == '{')
+            {
+              l->pos++;
+              WS (l);
+              if (l->s[l->pos] == '}')
+                {
+                  l->pos++;
+                  o->top = TOP_END;
+                }
+              else
+                o->top = TOP_KEY;
+            }
+          else
+            return lex_fail (l, "not JSON, or not a trace: expected '[' or '{'");
+          break;
+        case TOP_KEY:
+          TRY (lex_key (l, &key, &key_len));
+          if (key_len == 11 && memcmp (key, "traceEvents", 11) == 0 && l->s[l->pos] == '[')
+            {
+              l->pos++;
+              o->saw_events = TRUE;
+              o->top = TOP_EVENTS_FIRST;
+            }
+          else
+            {
+              TRY (skip_value (l, 1));
+              o->top = TOP_AFTER_MEMBER;
+            }
+          break;
+        case TOP_AFTER_MEMBER:
+          l->pos++;
+          if (c == ',')
+            o->top = TOP_KEY;
+          else if (c == '}')
+            o->top = TOP_END;
+          else
+            {
+              l->pos--;
+              return lex_fail (l, "expected ',' or '}'");
+            }
+          break;
+        case TOP_EVENTS_FIRST:
+          if (c == ']')
+            {
+              l->pos++;
+              o->top = o->array_form ? TOP_END : TOP_AFTER_MEMBER;
+            }
+          else
+            o->top = TOP_EVENT;
+          break;
+        case TOP_EVENT:
+          if (c == '{')
+            TRY (parse_event (p, l, o->array_form ? 1 : 2));
+          else
+            TRY (skip_value (l, o->array_form ? 1 : 2));
+          o->top = TOP_AFTER_EVENT;
+          if (p->too_large)
+            return lex_fail (l, "too many events for memory; the rest was not loaded");
+          break;
+        case TOP_AFTER_EVENT:
+          if (c == ',')
+            {
+              l->pos++;
+              WS (l);
+              /* [a, b,] — a trailing comma, as Perfetto takes it */
+              o->top = l->s[l->pos] == ']' ? TOP_EVENTS_FIRST : TOP_EVENT;
+            }
+          else if (c == ']')
+            {
+              l->pos++;
+              o->top = o->array_form ? TOP_END : TOP_AFTER_MEMBER;
+            }
+          else
+            return lex_fail (l, "expected ',' or ']' after an event");
+          break;
+        case TOP_END:
+        default:
+          return SCAN_OK;
+        }
+    }
 }
 
-static const yajl_callbacks callbacks = {
-  .yajl_null = cb_other,
-  .yajl_boolean = cb_boolean,
-  .yajl_number = cb_number,
-  .yajl_string = cb_string,
-  .yajl_start_map = cb_start_map,
-  .yajl_map_key = cb_map_key,
-  .yajl_end_map = cb_end_map,
-  .yajl_start_array = cb_start_array,
-  .yajl_end_array = cb_end_array,
-};
+#undef TRY
+#undef WS
 
 /* Time order; the sort is stable, so file order breaks the remaining ties.
  * At one instant X slices come after everything else, longer ones first
@@ -1230,11 +1811,10 @@ static const yajl_callbacks callbacks = {
  * instant keep their file order: "E a, B b" stay back-to-back slices and
  * "B a, E a" stays a zero-length pair.  X ends are not records: they are
  * generated while building, before any record at or after their time. */
-static int
-compare_recs (gconstpointer a,
-              gconstpointer b)
+static inline int
+rec_cmp (const Rec *x,
+         const Rec *y)
 {
-  const Rec *x = a, *y = b;
   gboolean sx, sy;
 
   if (x->t != y->t)
@@ -1246,6 +1826,48 @@ compare_recs (gconstpointer a,
   if (sx && x->dur != y->dur)
     return x->dur > y->dur ? -1 : 1;
   return 0;
+}
+
+static int
+compare_recs (gconstpointer a,
+              gconstpointer b,
+              gpointer      data)
+{
+  return rec_cmp (a, b);
+}
+
+/* Block a's next record before block b's?  Ties: file order, which is
+ * block order (each block's sort is stable). */
+static inline gboolean
+block_less (Block  **blocks,
+            guint32  a,
+            guint32  b)
+{
+  int c = rec_cmp (&blocks[a]->recs[blocks[a]->pos], &blocks[b]->recs[blocks[b]->pos]);
+  return c != 0 ? c < 0 : a < b;
+}
+
+static void
+merge_sift_down (Block  **blocks,
+                 guint32 *heap,
+                 guint    n,
+                 guint    i)
+{
+  guint32 v = heap[i];
+
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && block_less (blocks, heap[c + 1], heap[c]))
+        c++;
+      if (!block_less (blocks, heap[c], v))
+        break;
+      heap[i] = heap[c];
+      i = c;
+    }
+  heap[i] = v;
 }
 
 static int
@@ -1408,7 +2030,9 @@ build_trace (Parse *p)
   g_autofree guint32 *proc_lane = g_new (guint32, MAX (p->processes->len, 1));
   g_autofree GArray **stacks = g_new0 (GArray *, MAX (n_lanes, 1));
   g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pending));
-  guint threads_with_slices = 0, processes_drawn = 0;
+  guint threads_with_slices = 0, processes_drawn = 0, n_heap;
+  Block **blocks = (Block **) p->blocks->pdata;
+  g_autofree guint32 *merge = NULL;
   gint64 base = p->any_ts ? p->min_ts : 0;
   gint64 last = p->any_ts ? p->max_ts - base : 0;
   Build b = { t, info, map, stacks, heap, base, 0 };
@@ -1457,14 +2081,36 @@ build_trace (Parse *p)
   info->n_metadata_processes = p->processes->len - processes_drawn;
   info->n_threads = threads_with_slices;
 
-  g_array_sort (p->recs, compare_recs);   /* stable (GLib ≥ 2.32) */
+  /* The last block is sorted here; then wait for the sorter. */
+  if (p->block != NULL)
+    sort_block (p->block, NULL);
+  if (p->sorter != NULL)
+    g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);
+  il_trace_reserve (t, p->n_trace_events);
+  n_heap = p->blocks->len;
+  merge = g_new (guint32, MAX (n_heap, 1));
+  for (guint i = 0; i < n_heap; i++)
+    merge[i] = i;
+  for (guint k = n_heap / 2; k > 0; k--)
+    merge_sift_down (blocks, merge, n_heap, k - 1);
 
   /* Per lane a stack of open slices; depth is its height.  Unmatched
    * ends are dropped; what is open at the end closes at the last time. */
-  for (guint i = 0; i < p->recs->len; i++)
+  while (n_heap > 0)
     {
-      const Rec *r = &g_array_index (p->recs, Rec, i);
+      Block *top = blocks[merge[0]];
+      Rec rec = top->recs[top->pos++];
+      const Rec *r = &rec;
       guint32 lane = rec_lane (r);
+
+      /* Next from the same block, or the block is done with. */
+      if (top->pos == top->n)
+        {
+          g_clear_pointer (&top->recs, g_free);
+          merge[0] = merge[--n_heap];
+        }
+      if (n_heap > 1)
+        merge_sift_down (blocks, merge, n_heap, 0);
       GArray *stack = stacks[lane];
       gint64 time = r->t - base;
 
@@ -1561,10 +2207,12 @@ parse_clear (Parse *p)
       g_string_free (c->scope, TRUE);
       g_string_free (c->pid_text, TRUE);
       g_string_free (c->tid_text, TRUE);
-      g_string_free (p->last_name, TRUE);
       c->name = NULL;
     }
-  g_clear_pointer (&p->recs, g_array_unref);
+  if (p->sorter != NULL)
+    g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);   /* wait: it uses the blocks */
+  g_clear_pointer (&p->blocks, g_ptr_array_unref);
+  g_clear_pointer (&p->names, g_free);
   if (p->lanes != NULL)
     for (guint i = 0; i < p->lanes->len; i++)
       g_free (g_array_index (p->lanes, ProtoLane, i).name);
@@ -1581,6 +2229,14 @@ parse_clear (Parse *p)
 }
 
 static void
+block_free (gpointer data)
+{
+  Block *b = data;
+  g_free (b->recs);
+  g_free (b);
+}
+
+static void
 parse_init (Parse              *p,
             const char         *name,
             IlChromeImportInfo *info)
@@ -1588,7 +2244,8 @@ parse_init (Parse              *p,
   memset (p, 0, sizeof *p);
   p->name = name;
   p->info = info;
-  p->recs = g_array_new (FALSE, FALSE, sizeof (Rec));
+  p->blocks = g_ptr_array_new_with_free_func (block_free);
+  p->sorter = g_thread_pool_new (sort_block, NULL, 1, FALSE, NULL);
   p->lanes = g_array_new (FALSE, FALSE, sizeof (ProtoLane));
   p->processes = g_array_new (FALSE, FALSE, sizeof (ProtoProcess));
   p->lane_ids = g_hash_table_new_full (lane_key_hash, lane_key_equal, g_free, NULL);
@@ -1597,8 +2254,7 @@ parse_init (Parse              *p,
   p->text_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->trace = il_trace_new ();
   p->last_lane = IL_NO_LANE;
-  p->last_name_id = G_MAXUINT32;
-  p->last_name = g_string_new (NULL);
+  p->names = g_new0 (NameSlot, NAME_CACHE);
   p->cur.name = g_string_new (NULL);
   p->cur.cat = g_string_new (NULL);
   p->cur.id = g_string_new (NULL);
@@ -1608,37 +2264,69 @@ parse_init (Parse              *p,
   p->cur.tid_text = g_string_new (NULL);
 }
 
-/* Line and column of a byte offset, for messages. */
-typedef struct {
-  guint64 offset;
-  guint64 line;
-  guint64 line_start;
-} Position;
-
-static void
-advance_position (Position     *pos,
-                  const guint8 *chunk,
-                  gsize         len)
-{
-  for (gsize i = 0; i < len; i++)
-    if (chunk[i] == '\n')
-      {
-        pos->line++;
-        pos->line_start = pos->offset + i + 1;
-      }
-  pos->offset += len;
-}
-
 typedef gssize (*ReadFunc) (gpointer data, guint8 *buf, gsize len, GError **error);
 
 /* Where the JSON comes from: memory, a file, or gzip over either.  raw is
  * how far into the file (or buffer) reading got: for gzip that of the
- * source below, so progress is measured in compressed bytes. */
+ * source below, so progress is measured in compressed bytes.  Plain
+ * memory is read in place (direct). */
 typedef struct {
-  ReadFunc read;
-  gpointer data;
-  guint64  raw;
+  ReadFunc      read;
+  gpointer      data;
+  guint64       raw;
+  const guint8 *direct;
+  gsize         direct_len;
 } Source;
+
+/* The window the reader works on, and what has gone before it: lines and
+ * the start of the last line, for messages. */
+typedef struct {
+  guint8  *buf;
+  gsize    cap, len;
+  guint64  base;          /* file offset of buf[0] */
+  guint64  lines_before;  /* newlines before buf[0] */
+  guint64  line_start;    /* file offset where the line at buf[0] starts */
+} Window;
+
+/* "line L, column C (byte B)" of offset at in the window. */
+static char *
+describe_place (const Window *w,
+                const guint8 *s,
+                gsize         at)
+{
+  guint64 line = w->lines_before + 1, line_start = w->line_start;
+  const guint8 *p = s, *end = s + at;
+
+  while ((p = memchr (p, '\n', (gsize) (end - p))) != NULL)
+    {
+      line++;
+      p++;
+      line_start = w->base + (guint64) (p - s);
+    }
+  return g_strdup_printf ("line %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT ")",
+                          line, w->base + at - line_start + 1, w->base + at);
+}
+
+/* Drops the first n bytes of the window, counting their lines. */
+static void
+window_drop (Window *w,
+             gsize   n)
+{
+  const guint8 *p = w->buf, *end = w->buf + n;
+
+  while ((p = memchr (p, '\n', (gsize) (end - p))) != NULL)
+    {
+      w->lines_before++;
+      p++;
+      w->line_start = w->base + (guint64) (p - w->buf);
+    }
+  memmove (w->buf, w->buf + n, w->len - n);
+  w->len -= n;
+  w->base += n;
+}
+
+#define WINDOW_SIZE (4u << 20)
+#define READ_SIZE   (1u << 20)
 
 static IlTrace *
 import_stream (Source             *src,
@@ -1654,58 +2342,75 @@ import_stream (Source             *src,
   IlChromeImportInfo local_info = { 0 };
   IlChromeImportInfo *info = info_out != NULL ? info_out : &local_info;
   Parse p;
-  yajl_handle h;
-  g_autofree guint8 *buf = g_malloc (1 << 20);
-  Position pos = { 0, 1, 0 };
+  Window w = { 0 };
+  Lex l = { 0 };
+  Outer o = { TOP_START, FALSE, FALSE };
   g_autofree char *damage = NULL;
   gboolean cancelled = FALSE;
   IlTrace *result = NULL;
 
   memset (info, 0, sizeof *info);
   parse_init (&p, name, info);
-  h = yajl_alloc (&callbacks, NULL, &p);
-  /* A trace cut off mid-write ends without its closing brackets: let the
-   * parser take what it has and say so. */
-  yajl_config (h, yajl_allow_partial_values, 1);
-  yajl_config (h, yajl_allow_trailing_garbage, 1);
+  l.scratch = g_string_new (NULL);
 
   for (;;)
     {
-      GError *rerror = NULL;
-      gssize n = src->read (src->data, buf, 1 << 20, &rerror);
-      yajl_status st;
+      gsize safe = 0;
+      Scan st;
 
-      if (n < 0)
+      if (src->direct != NULL)
         {
-          damage = g_strdup_printf ("reading stopped at byte %" G_GUINT64_FORMAT ": %s", pos.offset, rerror->message);
-          g_error_free (rerror);
+          /* All of it is here: no copy. */
+          l.s = src->direct;
+          l.len = src->direct_len;
+          l.eof = TRUE;
+        }
+      else
+        {
+          GError *rerror = NULL;
+          gssize n;
+
+          if (w.len == w.cap)
+            {
+              w.cap = MAX (WINDOW_SIZE, w.cap * 2);   /* an event longer than the window */
+              w.buf = g_realloc (w.buf, w.cap);
+            }
+          /* 1 MB at a time: progress and cancelling stay lively. */
+          n = src->read (src->data, w.buf + w.len, MIN (w.cap - w.len, READ_SIZE), &rerror);
+          if (n < 0)
+            {
+              damage = g_strdup_printf ("reading stopped at byte %" G_GUINT64_FORMAT ": %s", w.base + w.len,
+                                        rerror->message);
+              g_error_free (rerror);
+              break;
+            }
+          w.len += (gsize) n;
+          l.s = w.buf;
+          l.len = w.len;
+          l.eof = n == 0;
+        }
+      l.pos = 0;
+      st = parse_outer (&p, &l, &o, &safe);
+      if (st == SCAN_ERROR)
+        {
+          g_autofree char *place = describe_place (&w, l.s, l.error_at);
+          damage = g_strdup_printf ("%s: %s", place, l.error);
           break;
         }
-      if (n == 0)
+      if (st == SCAN_OK)
+        break;
+      if (l.eof && o.top == TOP_START)
         {
-          st = yajl_complete_parse (h);
-          if (st != yajl_status_ok)
-            damage = g_strdup_printf ("the file ends early, at line %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT ")",
-                                      pos.line, pos.offset);
-          else if (p.depth != 0)
-            damage = g_strdup_printf ("the file ends early, inside an unfinished list at line %" G_GUINT64_FORMAT,
-                                      pos.line);
+          damage = g_strdup (w.base + l.len == 0 ? "the file is empty" : "there is only whitespace in it");
           break;
         }
-      st = yajl_parse (h, buf, (size_t) n);
-      if (st != yajl_status_ok)
+      if (l.eof)
         {
-          size_t used = yajl_get_bytes_consumed (h);
-          unsigned char *msg = yajl_get_error (h, 0, buf, (size_t) n);
-          Position at = pos;
-          advance_position (&at, buf, MIN (used, (size_t) n));
-          damage = g_strdup_printf ("line %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT "): %s",
-                                    at.line, at.offset - at.line_start + 1, at.offset,
-                                    p.depth > MAX_DEPTH ? "nested too deeply" : g_strstrip ((char *) msg));
-          yajl_free_error (h, msg);
+          g_autofree char *place = describe_place (&w, l.s, l.len);
+          damage = g_strdup_printf ("the file ends early, at %s", place);
           break;
         }
-      advance_position (&pos, buf, (gsize) n);
+      window_drop (&w, safe);
       if (progress != NULL && total > 0)
         progress (MIN (1.0, (double) *raw / total), progress_data);
       if (g_cancellable_is_cancelled (cancellable))
@@ -1713,19 +2418,19 @@ import_stream (Source             *src,
           cancelled = TRUE;
           break;
         }
-      if (p.too_large)
-        {
-          damage = g_strdup ("too many events for memory; the rest was not loaded");
-          break;
-        }
     }
-  yajl_free (h);
+  if (progress != NULL && total > 0 && !cancelled)
+    progress (1.0, progress_data);
+  g_free (w.buf);
+  g_string_free (l.scratch, TRUE);
+  if (p.too_large && damage == NULL)
+    damage = g_strdup ("too many events for memory; the rest was not loaded");
 
   if (cancelled)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CANCELLED, "%s: loading cancelled", name);
-  else if (p.recs->len == 0 && damage != NULL)
+  else if (p.n_recs == 0 && damage != NULL)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE, "%s: not a readable trace: %s", name, damage);
-  else if (p.recs->len == 0)
+  else if (p.n_recs == 0)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_EMPTY,
                  "%s: no trace events to show (%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT " skipped)",
                  name, info->n_events_read, info->n_skipped);
@@ -1869,7 +2574,7 @@ import_source (Source             *src,
 {
   GzipReader g = { 0 };
   g_autofree char *gz_name = NULL;
-  Source gz = { read_gzip, &g, 0 };
+  Source gz = { read_gzip, &g, 0, NULL, 0 };
   IlChromeImportInfo local_info = { 0 };
   IlTrace *trace;
 
@@ -1887,6 +2592,20 @@ import_source (Source             *src,
   if (info == NULL)
     info = &local_info;
   trace = import_stream (&gz, &src->raw, total, gz_name, info, progress, progress_data, cancellable, error);
+  if (trace != NULL && info->warning == NULL)
+    {
+      /* Read to the end mark, whose checksum covers the whole. */
+      guint8 rest[4096];
+      g_autoptr(GError) rerror = NULL;
+      gssize n;
+      while ((n = read_gzip (&g, rest, sizeof rest, &rerror)) > 0)
+        ;
+      if (n < 0)
+        {
+          info->truncated = TRUE;
+          info->warning = g_strdup_printf ("%s is damaged after the end of the JSON (%s)", gz_name, rerror->message);
+        }
+    }
   inflateEnd (&g.z);
   g_free (g.in);
   info->gzip = TRUE;
@@ -1908,10 +2627,15 @@ il_chrome_import_data (const guint8       *data,
                        IlChromeImportInfo *info,
                        GError            **error)
 {
-  Source src = { read_memory, NULL, 0 };
+  Source src = { read_memory, NULL, 0, NULL, 0 };
   MemReader m = { &src, data, len, 0 };
 
   src.data = &m;
+  if (!is_gzip (data, len))
+    {
+      src.direct = data;
+      src.direct_len = len;
+    }
   return import_source (&src, data, len, len, name, info, NULL, NULL, NULL, error);
 }
 
@@ -1932,7 +2656,7 @@ il_chrome_import (const char         *path,
   gint64 total = 0;
   guint8 head[2] = { 0 };
   gsize head_len;
-  Source src = { read_file, NULL, 0 };
+  Source src = { read_file, NULL, 0, NULL, 0 };
   FileReader r = { &src, f };
 
   if (f == NULL)
