@@ -457,14 +457,66 @@ note_time (Parse  *p,
   p->any_ts = TRUE;
 }
 
-static int compare_recs (gconstpointer a, gconstpointer b, gpointer data);
+static inline int rec_cmp (const Rec *x, const Rec *y);
+
+/* Stable merge sort of records, typed so the comparison inlines: runs of
+ * 16 by insertion, then merges back and forth with tmp. */
+static void
+sort_recs (Rec   *a,
+           gsize  n,
+           Rec   *tmp)
+{
+  Rec *from = a, *to = tmp;
+
+  for (gsize lo = 0; lo < n; lo += 16)
+    {
+      gsize hi = MIN (lo + 16, n);
+      for (gsize i = lo + 1; i < hi; i++)
+        {
+          Rec v = a[i];
+          gsize j = i;
+          while (j > lo && rec_cmp (&v, &a[j - 1]) < 0)
+            {
+              a[j] = a[j - 1];
+              j--;
+            }
+          a[j] = v;
+        }
+    }
+  for (gsize width = 16; width < n; width *= 2)
+    {
+      Rec *swap;
+      for (gsize lo = 0; lo < n; lo += 2 * width)
+        {
+          gsize mid = MIN (lo + width, n), hi = MIN (lo + 2 * width, n);
+          gsize i = lo, j = mid, k = lo;
+          /* Already in order (common: files are mostly sorted): copy. */
+          if (mid < hi && rec_cmp (&from[mid], &from[mid - 1]) >= 0)
+            {
+              memcpy (to + lo, from + lo, (hi - lo) * sizeof (Rec));
+              continue;
+            }
+          while (i < mid && j < hi)
+            to[k++] = rec_cmp (&from[j], &from[i]) < 0 ? from[j++] : from[i++];
+          while (i < mid)
+            to[k++] = from[i++];
+          while (j < hi)
+            to[k++] = from[j++];
+        }
+      swap = from, from = to, to = swap;
+    }
+  if (from != a)
+    memcpy (a, from, n * sizeof (Rec));
+}
 
 static void
 sort_block (gpointer data,
             gpointer user_data)
 {
   Block *b = data;
-  g_qsort_with_data (b->recs, (gint) b->n, sizeof (Rec), compare_recs, NULL);   /* stable */
+  Rec *tmp = g_new (Rec, MAX (b->n, 1));
+  sort_recs (b->recs, b->n, tmp);
+  g_free (tmp);
 }
 
 static void
@@ -1014,6 +1066,7 @@ typedef enum {
   SCAN_OK,
   SCAN_MORE,    /* the window ended inside a value */
   SCAN_ERROR,
+  SCAN_STOP,    /* at stop_at */
 } Scan;
 
 typedef struct {
@@ -1024,6 +1077,9 @@ typedef struct {
   const char   *error;    /* what is wrong, at error_at */
   gsize         error_at;
   GString      *scratch;  /* strings with escapes, unescaped */
+  guint64       base;     /* file offset of s[0] */
+  guint64       stop_at;  /* file offset of an event to stop before (G_MAXUINT64: none) */
+  gboolean      passed;   /* went past stop_at: it was not where an event starts */
 } Lex;
 
 static Scan
@@ -1706,6 +1762,14 @@ parse_outer (Parse *p,
   for (;;)
     {
       *safe = l->pos;
+      /* Another thread reads from stop_at on, if an event starts there. */
+      if (o->top == TOP_EVENT && l->base + l->pos >= l->stop_at)
+        {
+          if (l->base + l->pos == l->stop_at)
+            return SCAN_STOP;
+          l->stop_at = G_MAXUINT64;
+          l->passed = TRUE;
+        }
       if (o->top == TOP_END)
         return SCAN_OK;   /* what follows is ignored, as YAJL's allow_trailing_garbage did */
       WS (l);
@@ -1826,14 +1890,6 @@ rec_cmp (const Rec *x,
   if (sx && x->dur != y->dur)
     return x->dur > y->dur ? -1 : 1;
   return 0;
-}
-
-static int
-compare_recs (gconstpointer a,
-              gconstpointer b,
-              gpointer      data)
-{
-  return rec_cmp (a, b);
 }
 
 /* Block a's next record before block b's?  Ties: file order, which is
@@ -2288,23 +2344,43 @@ typedef struct {
   guint64  line_start;    /* file offset where the line at buf[0] starts */
 } Window;
 
-/* "line L, column C (byte B)" of offset at in the window. */
-static char *
-describe_place (const Window *w,
-                const guint8 *s,
-                gsize         at)
+typedef struct {
+  Source *src;
+  FILE   *f;
+} FileReader;
+
+static gssize
+read_file (gpointer data, guint8 *buf, gsize len, GError **error)
 {
-  guint64 line = w->lines_before + 1, line_start = w->line_start;
+  FileReader *r = data;
+  size_t n = fread (buf, 1, len, r->f);
+  if (n == 0 && ferror (r->f))
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s", g_strerror (errno));
+      return -1;
+    }
+  r->src->raw += n;
+  return (gssize) n;
+}
+
+/* Line of offset at in the window, and where that line starts. */
+static void
+place_of (const Window *w,
+          const guint8 *s,
+          gsize         at,
+          guint64      *line,
+          guint64      *line_start)
+{
   const guint8 *p = s, *end = s + at;
 
+  *line = w->lines_before + 1;
+  *line_start = w->line_start;
   while ((p = memchr (p, '\n', (gsize) (end - p))) != NULL)
     {
-      line++;
+      (*line)++;
       p++;
-      line_start = w->base + (guint64) (p - s);
+      *line_start = w->base + (guint64) (p - s);
     }
-  return g_strdup_printf ("line %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT ")",
-                          line, w->base + at - line_start + 1, w->base + at);
 }
 
 /* Drops the first n bytes of the window, counting their lines. */
@@ -2328,12 +2404,365 @@ window_drop (Window *w,
 #define WINDOW_SIZE (4u << 20)
 #define READ_SIZE   (1u << 20)
 
+/* What stopped reading early, with its place when it has one. */
+typedef struct {
+  char    *what;
+  gboolean has_place;
+  gboolean ends_early;
+  guint64  line, column, byte;
+} Damage;
+
+static void
+damage_set (Damage       *d,
+            const Window *w,
+            const guint8 *s,
+            gsize         at,
+            gboolean      ends_early,
+            const char   *what)
+{
+  guint64 line_start;
+
+  place_of (w, s, at, &d->line, &line_start);
+  d->byte = w->base + at;
+  d->column = d->byte - line_start + 1;
+  d->has_place = TRUE;
+  d->ends_early = ends_early;
+  d->what = g_strdup (what);
+}
+
+static char *
+damage_text (const Damage *d)
+{
+  if (d->what == NULL)
+    return NULL;
+  if (!d->has_place)
+    return g_strdup (d->what);
+  return g_strdup_printf ("%s%sline %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT " (byte %" G_GUINT64_FORMAT ")%s%s",
+                          d->ends_early ? d->what : "", d->ends_early ? ", at " : "", d->line, d->column, d->byte,
+                          d->ends_early ? "" : ": ", d->ends_early ? "" : d->what);
+}
+
+/* One reading of (part of) a file into a Parse. */
+typedef struct {
+  Parse          p;
+  IlChromeImportInfo own_info;  /* the second half's, merged later */
+  Source        *src;
+  Window         w;
+  Lex            l;
+  Outer          o;
+  Damage         damage;
+  gboolean       cancelled;
+  gboolean       stopped;       /* at l.stop_at: the other half goes on from there */
+  GCancellable  *cancellable;
+  gint          *abort;         /* the other half says: stop, your part is not needed */
+  IlProgressFunc progress;
+  gpointer       progress_data;
+  const guint64 *raw;
+  guint64        total;
+} Reader;
+
+static void
+reader_run (Reader *r)
+{
+  Lex *l = &r->l;
+  Window *w = &r->w;
+
+  for (;;)
+    {
+      gsize safe = 0;
+      Scan st;
+
+      if (r->src->direct != NULL)
+        {
+          /* All of it is here: no copy. */
+          l->s = r->src->direct;
+          l->len = r->src->direct_len;
+          l->eof = TRUE;
+        }
+      else
+        {
+          GError *rerror = NULL;
+          gssize n;
+
+          if (w->len == w->cap)
+            {
+              w->cap = MAX (WINDOW_SIZE, w->cap * 2);   /* an event longer than the window */
+              w->buf = g_realloc (w->buf, w->cap);
+            }
+          /* 1 MB at a time: progress and cancelling stay lively. */
+          n = r->src->read (r->src->data, w->buf + w->len, MIN (w->cap - w->len, READ_SIZE), &rerror);
+          if (n < 0)
+            {
+              r->damage.what = g_strdup_printf ("reading stopped at byte %" G_GUINT64_FORMAT ": %s",
+                                                w->base + w->len, rerror->message);
+              g_error_free (rerror);
+              break;
+            }
+          w->len += (gsize) n;
+          l->s = w->buf;
+          l->len = w->len;
+          l->eof = n == 0;
+        }
+      l->pos = 0;
+      l->base = w->base;
+      st = parse_outer (&r->p, l, &r->o, &safe);
+      if (st == SCAN_STOP)
+        {
+          r->stopped = TRUE;
+          break;
+        }
+      if (st == SCAN_ERROR)
+        {
+          damage_set (&r->damage, w, l->s, l->error_at, FALSE, l->error);
+          break;
+        }
+      if (st == SCAN_OK)
+        break;
+      if (l->eof && r->o.top == TOP_START)
+        {
+          r->damage.what = g_strdup (w->base + l->len == 0 ? "the file is empty" : "there is only whitespace in it");
+          break;
+        }
+      if (l->eof)
+        {
+          damage_set (&r->damage, w, l->s, l->len, TRUE, "the file ends early");
+          break;
+        }
+      window_drop (w, safe);
+      if (r->progress != NULL && r->total > 0)
+        r->progress (MIN (1.0, (double) *r->raw / r->total), r->progress_data);
+      if (g_cancellable_is_cancelled (r->cancellable))
+        {
+          r->cancelled = TRUE;
+          break;
+        }
+      if (r->abort != NULL && g_atomic_int_get (r->abort))
+        break;
+    }
+  if (r->p.too_large && r->damage.what == NULL)
+    r->damage.what = g_strdup ("too many events for memory; the rest was not loaded");
+}
+
+static void
+reader_init (Reader             *r,
+             Source             *src,
+             const char         *name,
+             IlChromeImportInfo *info)
+{
+  memset (r, 0, sizeof *r);
+  parse_init (&r->p, name, info != NULL ? info : &r->own_info);
+  r->src = src;
+  r->l.scratch = g_string_new (NULL);
+  r->l.stop_at = G_MAXUINT64;
+  r->o.top = TOP_START;
+}
+
+static void
+reader_clear (Reader *r)
+{
+  parse_clear (&r->p);
+  g_free (r->w.buf);
+  g_string_free (r->l.scratch, TRUE);
+  g_free (r->damage.what);
+  il_chrome_import_info_clear (&r->own_info);
+}
+
+/* Moves what q read (the later part of the file) into p, as if p had
+ * read it: strings, text ids, processes, lanes and flow ids are looked up
+ * again in p's tables and q's records renumbered. */
+static void
+merge_parse (Parse *p,
+             Parse *q)
+{
+  IlChromeImportInfo *pi = p->info, *qi = q->info;
+  guint n_strings = q->trace->strings->len;
+  g_autofree guint32 *str_map = g_new (guint32, MAX (n_strings, 1));
+  g_autofree guint32 *lane_map = g_new (guint32, MAX (q->lanes->len, 1));
+  g_autofree guint32 *flow_map = g_new (guint32, MAX (g_hash_table_size (q->flow_ids), 1));
+  g_autoptr(GHashTable) text_map = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer k, v;
+
+#define REMAP(id) (((id) >> 40) == 1 && g_hash_table_contains (text_map, &(id)) \
+                   ? *(gint64 *) g_hash_table_lookup (text_map, &(id)) : (id))
+  for (guint i = 0; i < n_strings; i++)
+    str_map[i] = il_trace_intern (p->trace, g_ptr_array_index (q->trace->strings, i));
+  g_hash_table_iter_init (&iter, q->text_ids);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    {
+      gint64 from = G_GINT64_CONSTANT (1) << 40 | (gint64) GPOINTER_TO_SIZE (v);
+      gint64 to = text_id (p, k);
+      g_hash_table_insert (text_map, g_memdup2 (&from, sizeof from), g_memdup2 (&to, sizeof to));
+    }
+  g_hash_table_iter_init (&iter, q->flow_ids);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    flow_map[GPOINTER_TO_UINT (v) - 1] = flow_number (p, "", k);
+  for (guint i = 0; i < q->processes->len; i++)
+    {
+      ProtoProcess *from = &g_array_index (q->processes, ProtoProcess, i);
+      ProtoProcess *to = &g_array_index (p->processes, ProtoProcess, process_index (p, REMAP (from->pid)));
+      if (from->name != NULL)
+        {
+          g_free (to->name);
+          to->name = g_strdup (from->name);
+        }
+      if (from->has_sort)
+        to->sort = from->sort, to->has_sort = TRUE;
+    }
+  for (guint i = 0; i < q->lanes->len; i++)
+    {
+      ProtoLane *from = &g_array_index (q->lanes, ProtoLane, i);
+      ProtoLane *to;
+      lane_map[i] = lane_index (p, from->kind, REMAP (from->pid), REMAP (from->tid),
+                                from->series == G_MAXUINT32 ? G_MAXUINT32 : str_map[from->series]);
+      if (lane_map[i] == IL_NO_LANE)
+        continue;
+      to = &g_array_index (p->lanes, ProtoLane, lane_map[i]);
+      /* Later metadata wins, as when one thread reads it all; an async
+       * lane keeps the name of its first begin. */
+      if (from->name != NULL && from->kind == IL_LANE_THREAD)
+        {
+          g_free (to->name);
+          to->name = g_strdup (from->name);
+        }
+      else if (from->name != NULL && to->name == NULL)
+        to->name = g_strdup (from->name);
+      if (from->has_sort)
+        to->sort = from->sort, to->has_sort = TRUE;
+      to->has_slices |= from->has_slices;
+      to->has_recs |= from->has_recs;
+    }
+#undef REMAP
+
+  /* Both halves' last blocks are sorted here, then q's blocks follow p's. */
+  if (p->block != NULL)
+    sort_block (p->block, NULL);
+  if (q->block != NULL)
+    sort_block (q->block, NULL);
+  p->block = q->block = NULL;
+  for (guint b = 0; b < q->blocks->len; b++)
+    {
+      Block *blk = g_ptr_array_index (q->blocks, b);
+      for (guint i = 0; i < blk->n; i++)
+        {
+          Rec *r = &blk->recs[i];
+          RecType type = rec_type (r);
+          guint32 lane = lane_map[rec_lane (r)];
+          if (lane == IL_NO_LANE)
+            {
+              p->too_large = TRUE;
+              lane = 0;
+            }
+          r->packed = lane | (r->packed & ~(REC_MAX_LANES - 1));
+          if (type == REC_FLOW)
+            r->arg = flow_map[r->arg];
+          else if (type != REC_COUNTER)
+            r->arg = str_map[r->arg];
+        }
+      g_ptr_array_add (p->blocks, blk);
+    }
+  g_ptr_array_set_free_func (q->blocks, NULL);
+  g_ptr_array_set_size (q->blocks, 0);
+
+  p->n_recs += q->n_recs;
+  p->n_trace_events += q->n_trace_events;
+  if (q->any_ts)
+    {
+      note_time (p, q->min_ts);
+      note_time (p, q->max_ts);
+    }
+  p->too_large |= q->too_large;
+  pi->n_events_read += qi->n_events_read;
+  pi->n_slices += qi->n_slices;
+  pi->n_instants += qi->n_instants;
+  pi->n_counters += qi->n_counters;
+  pi->n_flows += qi->n_flows;
+  pi->n_async += qi->n_async;
+  pi->n_skipped += qi->n_skipped;
+  for (guint w = 0; w < IL_CHROME_N_SKIPS; w++)
+    pi->n_skipped_why[w] += qi->n_skipped_why[w];
+  if (qi->skipped_phases != NULL)
+    {
+      if (pi->skipped_phases == NULL)
+        pi->skipped_phases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_iter_init (&iter, qi->skipped_phases);
+      while (g_hash_table_iter_next (&iter, &k, &v))
+        {
+          gpointer old = g_hash_table_lookup (pi->skipped_phases, k);
+          g_hash_table_replace (pi->skipped_phases, g_strdup (k),
+                                GUINT_TO_POINTER (GPOINTER_TO_UINT (old) + GPOINTER_TO_UINT (v)));
+        }
+    }
+}
+
+/* Big plain files are read by two threads: the second from an event near
+ * the middle.  Where an event starts is only known for sure once the
+ * first thread gets there; if it never does (the guess was inside a
+ * string, say), the first thread reads on and the second's work is
+ * dropped. */
+#define SPLIT_MIN (32u << 20)
+
+typedef struct {
+  Reader     r;
+  Source     src;
+  FILE      *f;
+  FileReader fr;
+  GThread   *thread;
+  gint       abort;
+} SecondHalf;
+
+static gpointer
+second_half_run (gpointer data)
+{
+  SecondHalf *h = data;
+  reader_run (&h->r);
+  return NULL;
+}
+
+/* An offset near the middle where an event seems to start: "}, {". */
+static guint64
+guess_split (FILE     *f,
+             guint64   total,
+             gboolean *array_form)
+{
+  guint8 buf[1 << 16];
+  gsize n = fread (buf, 1, 64, f);
+
+  /* [event, …] or {…}: the second half must know which it is in. */
+  for (gsize i = 0; i < n; i++)
+    if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\t')
+      {
+        *array_form = buf[i] == '[';
+        break;
+      }
+  if (fseeko (f, (off_t) (total / 2), SEEK_SET) != 0)
+    return 0;
+  n = fread (buf, 1, sizeof buf, f);
+  rewind (f);
+  for (gsize i = 0; i < n; i++)
+    if (buf[i] == '}')
+      {
+        gsize j = i + 1;
+        while (j < n && (buf[j] == ' ' || buf[j] == '\n' || buf[j] == '\r' || buf[j] == '\t'))
+          j++;
+        if (j >= n || buf[j] != ',')
+          continue;
+        j++;
+        while (j < n && (buf[j] == ' ' || buf[j] == '\n' || buf[j] == '\r' || buf[j] == '\t'))
+          j++;
+        if (j < n && buf[j] == '{')
+          return total / 2 + j;
+      }
+  return 0;
+}
+
 static IlTrace *
 import_stream (Source             *src,
                const guint64      *raw,
                guint64             total,
                const char         *name,
                IlChromeImportInfo *info_out,
+               const char         *split_path,
                IlProgressFunc      progress,
                gpointer            progress_data,
                GCancellable       *cancellable,
@@ -2341,112 +2770,102 @@ import_stream (Source             *src,
 {
   IlChromeImportInfo local_info = { 0 };
   IlChromeImportInfo *info = info_out != NULL ? info_out : &local_info;
-  Parse p;
-  Window w = { 0 };
-  Lex l = { 0 };
-  Outer o = { TOP_START, FALSE, FALSE };
+  Reader r;
+  SecondHalf *half = NULL;
   g_autofree char *damage = NULL;
-  gboolean cancelled = FALSE;
+  Damage *d;
+  gboolean cancelled;
   IlTrace *result = NULL;
 
   memset (info, 0, sizeof *info);
-  parse_init (&p, name, info);
-  l.scratch = g_string_new (NULL);
+  reader_init (&r, src, name, info);
+  r.cancellable = cancellable;
+  r.progress = progress;
+  r.progress_data = progress_data;
+  r.raw = raw;
+  r.total = total;
 
-  for (;;)
+  if (split_path != NULL && total >= SPLIT_MIN)
     {
-      gsize safe = 0;
-      Scan st;
+      FILE *f = fopen (split_path, "rb");
+      gboolean array_form = FALSE;
+      guint64 split = f != NULL ? guess_split (f, total, &array_form) : 0;
 
-      if (src->direct != NULL)
+      if (split > 0 && fseeko (f, (off_t) split, SEEK_SET) == 0)
         {
-          /* All of it is here: no copy. */
-          l.s = src->direct;
-          l.len = src->direct_len;
-          l.eof = TRUE;
+          half = g_new0 (SecondHalf, 1);
+          half->f = f;
+          half->src = (Source) { read_file, &half->fr, split, NULL, 0 };
+          half->fr = (FileReader) { &half->src, f };
+          reader_init (&half->r, &half->src, name, NULL);
+          g_thread_pool_free (g_steal_pointer (&half->r.p.sorter), FALSE, TRUE);   /* sorts its own */
+          half->r.w.base = half->r.w.line_start = split;
+          half->r.o = (Outer) { TOP_EVENT, array_form, TRUE };
+          half->r.cancellable = cancellable;
+          half->r.abort = &half->abort;
+          r.l.stop_at = split;
+          r.total = split;   /* progress: the first half's share */
+          half->thread = g_thread_new ("chrome-import", second_half_run, half);
         }
-      else
-        {
-          GError *rerror = NULL;
-          gssize n;
-
-          if (w.len == w.cap)
-            {
-              w.cap = MAX (WINDOW_SIZE, w.cap * 2);   /* an event longer than the window */
-              w.buf = g_realloc (w.buf, w.cap);
-            }
-          /* 1 MB at a time: progress and cancelling stay lively. */
-          n = src->read (src->data, w.buf + w.len, MIN (w.cap - w.len, READ_SIZE), &rerror);
-          if (n < 0)
-            {
-              damage = g_strdup_printf ("reading stopped at byte %" G_GUINT64_FORMAT ": %s", w.base + w.len,
-                                        rerror->message);
-              g_error_free (rerror);
-              break;
-            }
-          w.len += (gsize) n;
-          l.s = w.buf;
-          l.len = w.len;
-          l.eof = n == 0;
-        }
-      l.pos = 0;
-      st = parse_outer (&p, &l, &o, &safe);
-      if (st == SCAN_ERROR)
-        {
-          g_autofree char *place = describe_place (&w, l.s, l.error_at);
-          damage = g_strdup_printf ("%s: %s", place, l.error);
-          break;
-        }
-      if (st == SCAN_OK)
-        break;
-      if (l.eof && o.top == TOP_START)
-        {
-          damage = g_strdup (w.base + l.len == 0 ? "the file is empty" : "there is only whitespace in it");
-          break;
-        }
-      if (l.eof)
-        {
-          g_autofree char *place = describe_place (&w, l.s, l.len);
-          damage = g_strdup_printf ("the file ends early, at %s", place);
-          break;
-        }
-      window_drop (&w, safe);
-      if (progress != NULL && total > 0)
-        progress (MIN (1.0, (double) *raw / total), progress_data);
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          cancelled = TRUE;
-          break;
-        }
+      else if (f != NULL)
+        fclose (f);
     }
-  if (progress != NULL && total > 0 && !cancelled)
-    progress (1.0, progress_data);
-  g_free (w.buf);
-  g_string_free (l.scratch, TRUE);
-  if (p.too_large && damage == NULL)
-    damage = g_strdup ("too many events for memory; the rest was not loaded");
+
+  reader_run (&r);
+  d = &r.damage;
+  cancelled = r.cancelled;
+  if (half != NULL)
+    {
+      if (!r.stopped)
+        g_atomic_int_set (&half->abort, 1);   /* not needed: the first half read it all */
+      g_thread_join (half->thread);
+      if (r.stopped)
+        {
+          /* The second half's places count from the split: add what came before. */
+          guint64 lines, line_start;
+          place_of (&r.w, r.l.s, r.l.pos, &lines, &line_start);
+          if (half->r.damage.has_place)
+            {
+              if (half->r.damage.line == 1)
+                half->r.damage.column += r.l.base + r.l.pos - line_start;
+              half->r.damage.line += lines - 1;
+            }
+          merge_parse (&r.p, &half->r.p);
+          d = &half->r.damage;
+          cancelled |= half->r.cancelled;
+        }
+      fclose (half->f);
+    }
+  damage = damage_text (d);
 
   if (cancelled)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CANCELLED, "%s: loading cancelled", name);
-  else if (p.n_recs == 0 && damage != NULL)
+  else if (r.p.n_recs == 0 && damage != NULL)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE, "%s: not a readable trace: %s", name, damage);
-  else if (p.n_recs == 0)
+  else if (r.p.n_recs == 0)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_EMPTY,
                  "%s: no trace events to show (%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT " skipped)",
                  name, info->n_events_read, info->n_skipped);
   else
     {
-      build_trace (&p);
+      build_trace (&r.p);
       if (damage != NULL)
         {
           info->truncated = TRUE;
           info->warning = g_strdup_printf ("%s is damaged (%s); showing the %" G_GUINT64_FORMAT " events before that",
                                            name, damage, info->n_events_read);
         }
-      p.trace->source = g_strdup_printf ("Chrome trace: %s", name);
-      result = g_steal_pointer (&p.trace);
+      r.p.trace->source = g_strdup_printf ("Chrome trace: %s", name);
+      result = g_steal_pointer (&r.p.trace);
     }
-  parse_clear (&p);
+  if (progress != NULL && total > 0 && !cancelled)
+    progress (1.0, progress_data);
+  if (half != NULL)
+    {
+      reader_clear (&half->r);
+      g_free (half);
+    }
+  reader_clear (&r);
   if (info == &local_info)
     il_chrome_import_info_clear (&local_info);
   return result;
@@ -2466,25 +2885,6 @@ read_memory (gpointer data, guint8 *buf, gsize len, GError **error)
   memcpy (buf, m->data + m->off, n);
   m->off += n;
   m->src->raw = m->off;
-  return (gssize) n;
-}
-
-typedef struct {
-  Source *src;
-  FILE   *f;
-} FileReader;
-
-static gssize
-read_file (gpointer data, guint8 *buf, gsize len, GError **error)
-{
-  FileReader *r = data;
-  size_t n = fread (buf, 1, len, r->f);
-  if (n == 0 && ferror (r->f))
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s", g_strerror (errno));
-      return -1;
-    }
-  r->src->raw += n;
   return (gssize) n;
 }
 
@@ -2566,6 +2966,7 @@ import_source (Source             *src,
                gsize               head_len,
                guint64             total,
                const char         *name,
+               const char         *split_path,
                IlChromeImportInfo *info,
                IlProgressFunc      progress,
                gpointer            progress_data,
@@ -2579,7 +2980,7 @@ import_source (Source             *src,
   IlTrace *trace;
 
   if (!is_gzip (head, head_len))
-    return import_stream (src, &src->raw, total, name, info, progress, progress_data, cancellable, error);
+    return import_stream (src, &src->raw, total, name, info, split_path, progress, progress_data, cancellable, error);
 
   g.inner = *src;
   if (inflateInit2 (&g.z, 15 + 16) != Z_OK)
@@ -2591,7 +2992,7 @@ import_source (Source             *src,
   gz_name = g_strdup_printf ("%s (gzip)", name);
   if (info == NULL)
     info = &local_info;
-  trace = import_stream (&gz, &src->raw, total, gz_name, info, progress, progress_data, cancellable, error);
+  trace = import_stream (&gz, &src->raw, total, gz_name, info, NULL, progress, progress_data, cancellable, error);
   if (trace != NULL && info->warning == NULL)
     {
       /* Read to the end mark, whose checksum covers the whole. */
@@ -2636,7 +3037,7 @@ il_chrome_import_data (const guint8       *data,
       src.direct = data;
       src.direct_len = len;
     }
-  return import_source (&src, data, len, len, name, info, NULL, NULL, NULL, error);
+  return import_source (&src, data, len, len, name, NULL, info, NULL, NULL, NULL, error);
 }
 
 /* Importing needs about 0.6 bytes of memory per byte of JSON at its peak
@@ -2686,7 +3087,7 @@ il_chrome_import (const char         *path,
         return NULL;
       }
   }
-  trace = import_source (&src, head, head_len, total > 0 ? (guint64) total : 0, path, info,
+  trace = import_source (&src, head, head_len, total > 0 ? (guint64) total : 0, path, path, info,
                          progress, progress_data, cancellable, error);
   fclose (f);
   return trace;

@@ -716,6 +716,143 @@ test_gzip_damage (void)
     }
 }
 
+static void
+assert_same_trace (const IlTrace *a,
+                   const IlTrace *b)
+{
+  g_assert_cmpuint (a->n_events, ==, b->n_events);
+  g_assert_cmpuint (il_trace_get_n_lanes (a), ==, il_trace_get_n_lanes (b));
+  for (guint32 l = 0; l < il_trace_get_n_lanes (a); l++)
+    {
+      const IlLane *x = il_trace_get_lane (a, l), *y = il_trace_get_lane (b, l);
+      g_assert_cmpstr (x->name, ==, y->name);
+      g_assert_cmpint (x->kind, ==, y->kind);
+      g_assert_cmpuint (x->parent, ==, y->parent);
+    }
+  for (gsize e = 0; e < a->n_events; e++)
+    {
+      g_assert_cmpint (a->time[e], ==, b->time[e]);
+      g_assert_cmpuint (a->lane[e], ==, b->lane[e]);
+      g_assert_cmpuint (a->kind[e], ==, b->kind[e]);
+      g_assert_cmpuint (a->value[e], ==, b->value[e]);
+      g_assert_cmpuint (a->aux[e], ==, b->aux[e]);
+      if (a->kind[e] == IL_EVENT_SLICE_BEGIN || a->kind[e] == IL_EVENT_SLICE_END || a->kind[e] == IL_EVENT_INSTANT)
+        g_assert_cmpstr (il_trace_get_string (a, a->arg[e]), ==, il_trace_get_string (b, b->arg[e]));
+      else if (a->kind[e] == IL_EVENT_COUNTER)
+        g_assert_cmpuint (a->arg[e], ==, b->arg[e]);
+    }
+  g_assert_cmpint (a->end_time, ==, b->end_time);
+}
+
+/* Big files are read by two threads and many blocks are merged: the
+ * result must be what one thread reading it all in one go makes.  Events
+ * of every kind on both sides of the middle, unsorted, with metadata,
+ * text pids, flows and counters that span the split, and ties at one
+ * time across blocks. */
+static void
+test_split_and_blocks (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("interleave-chrome-XXXXXX", NULL);
+  GString *text = g_string_new ("{\"otherData\":{\"v\":1},\"traceEvents\":[\n");
+  const char *kinds[] = { "A", "B" };
+
+  for (guint i = 0; text->len < (40u << 20); i++)
+    {
+      guint tid = i % 7, ts = 1000000 - (i % 500000);
+      if (i > 0)
+        g_string_append (text, ",\n");
+      switch (i % 11)
+        {
+        case 0:
+          g_string_append_printf (text, "{\"ph\":\"B\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u,\"name\":\"b%u\"}",
+                                  kinds[i % 2], tid, ts, i % 300);
+          break;
+        case 1:
+          g_string_append_printf (text, "{\"ph\":\"E\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u.5}", kinds[i % 2], tid, ts + 3);
+          break;
+        case 2:
+          g_string_append_printf (text, "{\"ph\":\"C\",\"pid\":1,\"ts\":%u,\"name\":\"mem\",\"args\":{\"rss\":%u,\"heap\":\"%u\"}}",
+                                  ts, i % 1000, i % 77);
+          break;
+        case 3:
+          g_string_append_printf (text, "{\"ph\":\"%s\",\"pid\":1,\"tid\":%u,\"ts\":%u,\"id\":\"f%u\",\"cat\":\"c\"}",
+                                  i % 2 ? "s" : "f", tid, ts, (i / 22) % 5000);
+          break;
+        case 4:
+          g_string_append_printf (text, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"t%u-%u\"}}",
+                                  tid, tid, i % 13);
+          break;
+        case 5:
+          g_string_append_printf (text, "{\"ph\":\"i\",\"pid\":1,\"tid\":%u,\"ts\":7,\"name\":\"tie %u\"}", tid, i);
+          break;
+        case 6:
+          g_string_append_printf (text, "{\"ph\":\"b\",\"pid\":1,\"ts\":%u,\"cat\":\"a\",\"id2\":{\"local\":\"%u\"},\"name\":\"job %u\"}",
+                                  ts, i % 40, i % 40);
+          break;
+        case 7:
+          g_string_append_printf (text, "{\"ph\":\"e\",\"pid\":1,\"ts\":%u,\"cat\":\"a\",\"id2\":{\"local\":\"%u\"}}",
+                                  ts + 2, (i - 1) % 40);
+          break;
+        case 8:
+          g_string_append_printf (text, "{\"ph\":\"P\",\"pid\":2,\"tid\":1,\"ts\":%u}", ts);
+          break;
+        default:
+          g_string_append_printf (text, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%u,\"dur\":%u,\"name\":\"x\\u00e9%u\",\"args\":{\"a\":[1,{\"b\":null}]}}",
+                                  1 + i % 3, tid, ts, 1 + i % 9, i % 1000);
+          break;
+        }
+    }
+  g_string_append (text, "\n],\"metadata\":{\"k\":\"v\"}}\n");
+
+  for (guint cut = 0; cut < 2; cut++)
+    {
+      g_autofree char *path = g_build_filename (dir, "big.json", NULL);
+      /* Whole, and cut off in the second half. */
+      gsize len = cut ? text->len - text->len / 5 : text->len;
+      IlChromeImportInfo a_info = { 0 }, b_info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) a = NULL, b = NULL;
+
+      g_assert_true (g_file_set_contents (path, text->str, (gssize) len, NULL));
+      a = il_chrome_import (path, &a_info, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      b = il_chrome_import_data ((const guint8 *) text->str, len, path, &b_info, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (a_info.n_events_read, ==, b_info.n_events_read);
+      g_assert_cmpuint (a_info.n_slices, ==, b_info.n_slices);
+      g_assert_cmpuint (a_info.n_counters, ==, b_info.n_counters);
+      g_assert_cmpuint (a_info.n_flows, ==, b_info.n_flows);
+      g_assert_cmpuint (a_info.n_async, ==, b_info.n_async);
+      g_assert_cmpuint (a_info.n_skipped, ==, b_info.n_skipped);
+      g_assert_cmpuint (a_info.n_unmatched, ==, b_info.n_unmatched);
+      g_assert_cmpuint (a_info.n_processes, ==, b_info.n_processes);
+      g_assert_cmpuint (a_info.n_threads, ==, b_info.n_threads);
+      g_assert_cmpint (a_info.truncated, ==, cut);
+      g_assert_cmpstr (a_info.warning, ==, b_info.warning);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (a_info.skipped_phases, "P")), ==,
+                        GPOINTER_TO_UINT (g_hash_table_lookup (b_info.skipped_phases, "P")));
+      assert_same_trace (a, b);
+      /* Ties at one time keep file order across blocks and halves. */
+      {
+        guint64 last = 0, n_ties = 0;
+        for (gsize e = 0; e < a->n_events; e++)
+          if (a->kind[e] == IL_EVENT_INSTANT && g_str_has_prefix (il_trace_get_string (a, a->arg[e]), "tie "))
+            {
+              guint64 i = g_ascii_strtoull (il_trace_get_string (a, a->arg[e]) + 4, NULL, 10);
+              g_assert_cmpuint (i, >, last);
+              last = i;
+              n_ties++;
+            }
+        g_assert_cmpuint (n_ties, >, 40000);   /* over many blocks */
+      }
+      il_chrome_import_info_clear (&a_info);
+      il_chrome_import_info_clear (&b_info);
+      g_unlink (path);
+    }
+  g_string_free (text, TRUE);
+  g_rmdir (dir);
+}
+
 static IlTrace *
 simulate_lesson (const char *name,
                  IlMode      mode)
@@ -850,5 +987,6 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/flows-v2", test_flows_v2);
   g_test_add_func ("/chrome/skip-reasons", test_skip_reasons);
   g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
+  g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
   return g_test_run ();
 }
