@@ -2,10 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Import streams the file through YAJL's callback parser in 1 MB chunks and
- * keeps each event as a small record; lanes are only created at the end,
- * once every M event (names, sort indexes) has been seen, and records are
- * sorted by time then, because real files are not sorted.
+ * Import reads the file 1 MB at a time (gzip inflated as it comes) with a
+ * JSON reader made for trace events, and keeps each event as a small
+ * record in blocks that a second thread sorts by time as they fill (real
+ * files are not sorted); big files are read by two threads from the start
+ * and from the middle.  Lanes are only created at the end, once every M
+ * event (names, sort indexes) has been seen, while the sorted blocks are
+ * merged into the trace.
  */
 #include <errno.h>
 #include <math.h>
@@ -301,21 +304,7 @@ typedef struct {
   guint32             last_lane;
   NameSlot           *names;       /* NAME_CACHE of them */
 
-  /* Parser position. */
-  int       depth;
-  int       events_depth;          /* depth of event objects: 2 (array form) or 3 */
-  gboolean  in_events_array;       /* inside the list of events */
-  gboolean  top_is_object;
-  gboolean  in_trace_events_key;   /* the next value is traceEvents */
-  gboolean  in_event;
-  int       event_depth;
-  Key       key;                   /* current key in the event object */
-  gboolean  in_args;
-  int       args_depth;
-  gboolean  in_id2;
-  int       id2_depth;
-  char      args_key[128];
-  gboolean  has_args_key;
+  char      args_key[128];         /* the args member being read */
   Cur       cur;
   gint64    min_ts, max_ts;
   gboolean  any_ts;

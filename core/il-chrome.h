@@ -7,9 +7,10 @@
  * loop and the cores as tracks of their own, states as "X" slices, causes
  * as s/f flow arrows, metadata names and sort indexes.
  *
- * Import streams (YAJL) both the array form and {"traceEvents": [...]},
- * plain or gzip-compressed, so gigabyte files load at hundreds of MB/s into
- * the compact trace columns: X, B/E (nested), i/I/R, C, M (process_name,
+ * Import streams both the array form and {"traceEvents": [...]} (other
+ * members in any order, a trailing comma after the last event taken),
+ * plain or gzip-compressed, with a JSON reader of its own, into the compact
+ * trace columns: X, B/E (nested), i/I/R, C, M (process_name,
  * thread_name, *_sort_index), s/t/f flows and v2 flows (bind_id, flow_in,
  * flow_out), nestable async b/e/n (id, id2 local/global, scope) and legacy
  * async S/T/p/F.  Times are microseconds, as numbers or as strings, read

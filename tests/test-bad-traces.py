@@ -24,6 +24,7 @@ expected = {
     "duplicate-keys.json": 0, "unknown-phases.json": 0, "unmatched-begin-end.json": 0,
     "flows-without-ends.json": 0, "time-goes-backwards.json": 0, "invalid-utf8.json": 2,
     "nul-bytes.json": 2, "trailing-garbage.json": 0, "single-quotes.json": 2,
+    "gzip-cut.json": 0, "gzip-junk.json": 2, "trailing-comma.json": 0,
 }
 
 files = sorted(os.listdir(corpus))
@@ -53,8 +54,13 @@ for name in files:
             problem = f"message is not one line naming the file: {err!r}"
         elif r.returncode == 0 and "slices:" not in r.stdout:
             problem = f"loaded but printed no summary: {r.stdout[:200]!r}"
-        elif name.startswith("truncated") and r.returncode == 0 and "damaged" not in r.stderr:
+        elif (name.startswith("truncated") or name == "gzip-cut.json") and r.returncode == 0 \
+                and "damaged" not in r.stderr:
             problem = "a cut-off file loaded without a warning"
+        elif name.startswith("gzip") and "gzip" not in r.stderr:
+            problem = f"the message does not say gzip: {r.stderr.strip()[:200]}"
+        elif name == "trailing-comma.json" and "slices:     2" not in r.stdout:
+            problem = f"a trailing comma lost events: {r.stdout[:200]!r}"
     if name not in expected:
         problem = problem or None  # new corpus files only need the general rules
     if problem:
