@@ -1549,15 +1549,22 @@ event_number (Parse      *p,
     }
 }
 
-/* args: sort indexes and names of M events, the series of C events. */
+/* Reads the members of an object at l->pos, handing each value to member
+ * with its key. */
+typedef Scan (*MemberFunc) (Parse      *p,
+                            Lex        *l,
+                            const char *key,
+                            gsize       key_len,
+                            int         depth);
+
 static Scan
-parse_args (Parse *p,
-            Lex   *l,
-            int    depth)
+parse_members (Parse      *p,
+               Lex        *l,
+               int         depth,
+               MemberFunc  member)
 {
-  Cur *c = &p->cur;
-  const char *key, *text;
-  gsize key_len, len;
+  const char *key;
+  gsize key_len;
 
   l->pos++;   /* { */
   WS (l);
@@ -1569,99 +1576,136 @@ parse_args (Parse *p,
   for (;;)
     {
       guint8 ch;
-      gsize n;
 
       TRY (lex_key (l, &key, &key_len));
-      n = MIN (key_len, sizeof p->args_key - 1);
-      memcpy (p->args_key, key, n);
-      p->args_key[n] = '\0';
-      ch = l->s[l->pos];
-      if (ch == '"')
-        {
-          double v;
-          TRY (lex_string (l, &text, &len));
-          if (g_str_equal (p->args_key, "name"))
-            {
-              g_free (c->arg_name);
-              c->arg_name = g_strndup (text, MIN (len, 4096));
-            }
-          else if (parse_number_text (text, len, &v))
-            add_counter_value (p, v);
-        }
-      else if (ch == '-' || g_ascii_isdigit (ch))
-        {
-          double v;
-          TRY (lex_number (l, &text, &len));
-          v = parse_number (text, len);
-          if (g_str_equal (p->args_key, "sort_index"))
-            {
-              c->sort_index = v;
-              c->has_sort_index = TRUE;
-            }
-          add_counter_value (p, v);
-        }
-      else
-        TRY (skip_value (l, depth + 1));
+      TRY (member (p, l, key, key_len, depth));
       WS (l);
       ch = l->s[l->pos];
+      if (ch != '}' && ch != ',')
+        return lex_fail (l, "expected ',' or '}'");
       l->pos++;
       if (ch == '}')
         return SCAN_OK;
-      if (ch != ',')
-        {
-          l->pos--;
-          return lex_fail (l, "expected ',' or '}'");
-        }
     }
+}
+
+/* args: sort indexes and names of M events, the series of C events. */
+static Scan
+args_member (Parse      *p,
+             Lex        *l,
+             const char *key,
+             gsize       key_len,
+             int         depth)
+{
+  Cur *c = &p->cur;
+  gsize n = MIN (key_len, sizeof p->args_key - 1);
+  guint8 ch = l->s[l->pos];
+  const char *text;
+  gsize len;
+  double v;
+
+  memcpy (p->args_key, key, n);
+  p->args_key[n] = '\0';
+  if (ch == '"')
+    {
+      TRY (lex_string (l, &text, &len));
+      if (g_str_equal (p->args_key, "name"))
+        {
+          g_free (c->arg_name);
+          c->arg_name = g_strndup (text, MIN (len, 4096));
+        }
+      else if (parse_number_text (text, len, &v))
+        add_counter_value (p, v);
+    }
+  else if (ch == '-' || g_ascii_isdigit (ch))
+    {
+      TRY (lex_number (l, &text, &len));
+      v = parse_number (text, len);
+      if (g_str_equal (p->args_key, "sort_index"))
+        {
+          c->sort_index = v;
+          c->has_sort_index = TRUE;
+        }
+      add_counter_value (p, v);
+    }
+  else
+    TRY (skip_value (l, depth + 1));
+  return SCAN_OK;
 }
 
 /* id2: {"local": "0x1"} or {"global": …}. */
 static Scan
-parse_id2 (Parse *p,
-           Lex   *l,
-           int    depth)
+id2_member (Parse      *p,
+            Lex        *l,
+            const char *key,
+            gsize       key_len,
+            int         depth)
 {
   Cur *c = &p->cur;
-  const char *key, *text;
-  gsize key_len, len;
+  guint8 ch = l->s[l->pos];
+  const char *text;
+  gsize len;
 
-  l->pos++;   /* { */
-  WS (l);
-  if (l->s[l->pos] == '}')
-    {
-      l->pos++;
-      return SCAN_OK;
-    }
-  for (;;)
-    {
-      guint8 ch;
+  c->id2_local = key_len == 5 && memcmp (key, "local", 5) == 0;
+  if (ch == '"')
+    TRY (lex_string (l, &text, &len));
+  else if (ch == '-' || g_ascii_isdigit (ch))
+    TRY (lex_number (l, &text, &len));
+  else
+    return skip_value (l, depth + 1);
+  set_text (c->id, &c->has_id, text, len, 1024);
+  return SCAN_OK;
+}
 
-      TRY (lex_key (l, &key, &key_len));
-      c->id2_local = key_len == 5 && memcmp (key, "local", 5) == 0;
-      ch = l->s[l->pos];
-      if (ch == '"')
-        {
-          TRY (lex_string (l, &text, &len));
-          set_text (c->id, &c->has_id, text, len, 1024);
-        }
-      else if (ch == '-' || g_ascii_isdigit (ch))
-        {
-          TRY (lex_number (l, &text, &len));
-          set_text (c->id, &c->has_id, text, len, 1024);
-        }
-      else
-        TRY (skip_value (l, depth + 1));
-      WS (l);
-      ch = l->s[l->pos];
-      l->pos++;
-      if (ch == '}')
-        return SCAN_OK;
-      if (ch != ',')
-        {
-          l->pos--;
-          return lex_fail (l, "expected ',' or '}'");
-        }
+static Scan
+event_member (Parse      *p,
+              Lex        *l,
+              const char *key,
+              gsize       key_len,
+              int         depth)
+{
+  Cur *c = &p->cur;
+  Key k = key_of ((const unsigned char *) key, key_len);
+  guint8 ch = l->s[l->pos];
+  const char *text;
+  gsize len;
+  Literal lit;
+
+  if (ch == '"')
+    {
+      TRY (lex_string (l, &text, &len));
+      event_string (p, k, text, len);
     }
+  else if (ch == '-' || g_ascii_isdigit (ch))
+    {
+      TRY (lex_number (l, &text, &len));
+      event_number (p, k, text, len);
+    }
+  else if (ch == 't' || ch == 'f' || ch == 'n')
+    {
+      TRY (lex_literal (l, &lit));
+      if (k == KEY_FLOW_IN)
+        c->flow_in = lit == LIT_TRUE;
+      else if (k == KEY_FLOW_OUT)
+        c->flow_out = lit == LIT_TRUE;
+      else if (k == KEY_TS)
+        c->ts_state = TIME_NOT_NUMBER;
+      else if (k == KEY_DUR)
+        c->dur_state = TIME_NOT_NUMBER;
+    }
+  else if (ch == '{' && k == KEY_ARGS)
+    TRY (parse_members (p, l, depth + 1, args_member));
+  else if (ch == '{' && k == KEY_ID2)
+    TRY (parse_members (p, l, depth + 1, id2_member));
+  else
+    {
+      TRY (skip_value (l, depth));
+      if (k == KEY_TS)
+        c->ts_state = TIME_NOT_NUMBER;
+      else if (k == KEY_DUR)
+        c->dur_state = TIME_NOT_NUMBER;
+    }
+  return SCAN_OK;
 }
 
 /* One event object at l->pos, whole: read, then finished. */
@@ -1670,70 +1714,8 @@ parse_event (Parse *p,
              Lex   *l,
              int    depth)
 {
-  Cur *c = &p->cur;
-  const char *key, *text;
-  gsize key_len, len;
-  Literal lit;
-
-  cur_reset (c);
-  l->pos++;   /* { */
-  WS (l);
-  if (l->s[l->pos] == '}')
-    l->pos++;
-  else
-    for (;;)
-      {
-        Key k;
-        guint8 ch;
-
-        TRY (lex_key (l, &key, &key_len));
-        k = key_of ((const unsigned char *) key, key_len);
-        ch = l->s[l->pos];
-        if (ch == '"')
-          {
-            TRY (lex_string (l, &text, &len));
-            event_string (p, k, text, len);
-          }
-        else if (ch == '-' || g_ascii_isdigit (ch))
-          {
-            TRY (lex_number (l, &text, &len));
-            event_number (p, k, text, len);
-          }
-        else if (ch == 't' || ch == 'f' || ch == 'n')
-          {
-            TRY (lex_literal (l, &lit));
-            if (k == KEY_FLOW_IN)
-              c->flow_in = lit == LIT_TRUE;
-            else if (k == KEY_FLOW_OUT)
-              c->flow_out = lit == LIT_TRUE;
-            else if (k == KEY_TS)
-              c->ts_state = TIME_NOT_NUMBER;
-            else if (k == KEY_DUR)
-              c->dur_state = TIME_NOT_NUMBER;
-          }
-        else if (ch == '{' && k == KEY_ARGS)
-          TRY (parse_args (p, l, depth + 1));
-        else if (ch == '{' && k == KEY_ID2)
-          TRY (parse_id2 (p, l, depth + 1));
-        else
-          {
-            TRY (skip_value (l, depth));
-            if (k == KEY_TS)
-              c->ts_state = TIME_NOT_NUMBER;
-            else if (k == KEY_DUR)
-              c->dur_state = TIME_NOT_NUMBER;
-          }
-        WS (l);
-        ch = l->s[l->pos];
-        l->pos++;
-        if (ch == '}')
-          break;
-        if (ch != ',')
-          {
-            l->pos--;
-            return lex_fail (l, "expected ',' or '}' in an event");
-          }
-      }
+  cur_reset (&p->cur);
+  TRY (parse_members (p, l, depth, event_member));
   finish_event (p);
   return SCAN_OK;
 }
