@@ -2952,6 +2952,131 @@ read_gzip (gpointer data, guint8 *buf, gsize len, GError **error)
   return (gssize) (len - g->z.avail_out);
 }
 
+/* Inflating runs on a thread of its own, a few chunks ahead of the
+ * reader: the two cores share the work of a gzip file. */
+#define PIPE_CHUNK  (1u << 20)
+#define PIPE_CHUNKS 4
+
+typedef struct {
+  guint8 *data;
+  gssize  n;       /* bytes, 0 at the end, -1 on error */
+  GError *error;
+} PipeChunk;
+
+typedef struct {
+  GzipReader  *g;
+  GAsyncQueue *full, *empty;
+  GThread     *thread;
+  gint         stop;
+  PipeChunk   *cur;        /* being read from */
+  gsize        cur_off;
+  gboolean     ended;
+} GzipPipe;
+
+static gpointer
+pipe_inflate (gpointer data)
+{
+  GzipPipe *pp = data;
+
+  for (;;)
+    {
+      PipeChunk *c = g_async_queue_pop (pp->empty);
+      if (g_atomic_int_get (&pp->stop))
+        {
+          g_async_queue_push (pp->empty, c);
+          return NULL;
+        }
+      c->n = read_gzip (pp->g, c->data, PIPE_CHUNK, &c->error);
+      g_async_queue_push (pp->full, c);
+      if (c->n <= 0)
+        return NULL;
+    }
+}
+
+static gssize
+read_pipe (gpointer data, guint8 *buf, gsize len, GError **error)
+{
+  GzipPipe *pp = data;
+  gsize n;
+
+  if (pp->ended)
+    return 0;
+  if (pp->cur == NULL)
+    {
+      pp->cur = g_async_queue_pop (pp->full);
+      pp->cur_off = 0;
+      if (pp->cur->n <= 0)
+        {
+          pp->ended = TRUE;
+          if (pp->cur->n < 0)
+            {
+              g_propagate_error (error, g_steal_pointer (&pp->cur->error));
+              return -1;
+            }
+          return 0;
+        }
+    }
+  n = MIN (len, (gsize) pp->cur->n - pp->cur_off);
+  memcpy (buf, pp->cur->data + pp->cur_off, n);
+  pp->cur_off += n;
+  if (pp->cur_off == (gsize) pp->cur->n)
+    {
+      g_async_queue_push (pp->empty, g_steal_pointer (&pp->cur));
+    }
+  return (gssize) n;
+}
+
+static void
+pipe_start (GzipPipe   *pp,
+            GzipReader *g)
+{
+  memset (pp, 0, sizeof *pp);
+  pp->g = g;
+  pp->full = g_async_queue_new ();
+  pp->empty = g_async_queue_new ();
+  /* One more than can be in flight, so stopping always finds one free. */
+  for (guint i = 0; i < PIPE_CHUNKS + 1; i++)
+    {
+      PipeChunk *c = g_new0 (PipeChunk, 1);
+      c->data = g_malloc (PIPE_CHUNK);
+      g_async_queue_push (pp->empty, c);
+    }
+  pp->thread = g_thread_new ("chrome-gunzip", pipe_inflate, pp);
+}
+
+static void
+pipe_chunk_free (gpointer data)
+{
+  PipeChunk *c = data;
+  g_clear_error (&c->error);
+  g_free (c->data);
+  g_free (c);
+}
+
+static void
+pipe_stop (GzipPipe *pp)
+{
+  PipeChunk *c;
+
+  g_atomic_int_set (&pp->stop, 1);
+  if (pp->cur != NULL)
+    g_async_queue_push (pp->empty, g_steal_pointer (&pp->cur));
+  else
+    {
+      /* The spare chunk wakes the thread if it waits for a free one. */
+      c = g_new0 (PipeChunk, 1);
+      c->data = g_malloc (1);
+      g_async_queue_push (pp->empty, c);
+    }
+  g_thread_join (pp->thread);
+  while ((c = g_async_queue_try_pop (pp->full)) != NULL)
+    pipe_chunk_free (c);
+  while ((c = g_async_queue_try_pop (pp->empty)) != NULL)
+    pipe_chunk_free (c);
+  g_async_queue_unref (pp->full);
+  g_async_queue_unref (pp->empty);
+}
+
 static IlTrace *
 import_source (Source             *src,
                const guint8       *head,
@@ -2966,8 +3091,9 @@ import_source (Source             *src,
                GError            **error)
 {
   GzipReader g = { 0 };
+  GzipPipe pp;
   g_autofree char *gz_name = NULL;
-  Source gz = { read_gzip, &g, 0, NULL, 0 };
+  Source gz = { read_pipe, &pp, 0, NULL, 0 };
   IlChromeImportInfo local_info = { 0 };
   IlTrace *trace;
 
@@ -2984,6 +3110,7 @@ import_source (Source             *src,
   gz_name = g_strdup_printf ("%s (gzip)", name);
   if (info == NULL)
     info = &local_info;
+  pipe_start (&pp, &g);
   trace = import_stream (&gz, &src->raw, total, gz_name, info, NULL, progress, progress_data, cancellable, error);
   if (trace != NULL && info->warning == NULL)
     {
@@ -2991,7 +3118,7 @@ import_source (Source             *src,
       guint8 rest[4096];
       g_autoptr(GError) rerror = NULL;
       gssize n;
-      while ((n = read_gzip (&g, rest, sizeof rest, &rerror)) > 0)
+      while ((n = read_pipe (&pp, rest, sizeof rest, &rerror)) > 0)
         ;
       if (n < 0)
         {
@@ -2999,6 +3126,7 @@ import_source (Source             *src,
           info->warning = g_strdup_printf ("%s is damaged after the end of the JSON (%s)", gz_name, rerror->message);
         }
     }
+  pipe_stop (&pp);   /* after it, g is ours again */
   inflateEnd (&g.z);
   g_free (g.in);
   info->gzip = TRUE;
