@@ -300,6 +300,7 @@ typedef struct {
   GHashTable         *process_ids; /* pid → index + 1 */
   GHashTable         *flow_ids;    /* id text → number + 1 */
   GHashTable         *text_ids;    /* pid/tid given as strings → number */
+  GPtrArray          *texts;       /* number - 1 → that string (the table's key) */
   IlTrace            *trace;       /* strings are interned here as they come */
   LaneKey             last_key;    /* one-entry cache in front of lane_ids */
   guint32             last_lane;
@@ -362,11 +363,25 @@ text_id (Parse      *p,
   v = g_hash_table_lookup (p->text_ids, text ? text : "");
   if (v == NULL)
     {
+      char *key = g_strdup (text ? text : "");
       v = GSIZE_TO_POINTER (g_hash_table_size (p->text_ids) + 1);
-      g_hash_table_insert (p->text_ids, g_strdup (text ? text : ""), v);
+      g_hash_table_insert (p->text_ids, key, v);
+      g_ptr_array_add (p->texts, key);
     }
   /* Far away from real ids. */
   return G_GINT64_CONSTANT (1) << 40 | (gint64) GPOINTER_TO_SIZE (v);
+}
+
+/* A pid or tid as the file wrote it: "foo" for a text one. */
+static char *
+id_text (Parse  *p,
+         gint64  id)
+{
+  guint64 n = (guint64) id ^ (G_GUINT64_CONSTANT (1) << 40);
+
+  if (((guint64) id >> 40) == 1 && n >= 1 && n <= p->texts->len)
+    return g_strdup (g_ptr_array_index (p->texts, n - 1));
+  return g_strdup_printf ("%" G_GINT64_FORMAT, id);
 }
 
 static guint32
@@ -2106,10 +2121,10 @@ build_trace (Parse *p)
         }
       if (proc_lane[pi] == IL_NO_LANE)
         {
+          g_autofree char *pid = id_text (p, proc->pid);
+          g_autofree char *pname = proc->name ? g_strdup_printf ("%s (pid %s)", proc->name, pid)
+                                   : g_strdup_printf ("Process %s", pid);
           processes_drawn++;
-          g_autofree char *pname = proc->name
-            ? g_strdup_printf ("%s (pid %" G_GINT64_FORMAT ")", proc->name, proc->pid)
-            : g_strdup_printf ("Process %" G_GINT64_FORMAT, proc->pid);
           proc_lane[pi] = il_trace_add_lane (t, IL_LANE_PROCESS, pname, IL_NO_LANE, (guint32) proc->pid);
         }
       if (l->name != NULL)
@@ -2117,7 +2132,10 @@ build_trace (Parse *p)
       else if (l->kind == IL_LANE_TASK)
         name = g_strdup ("async");
       else
-        name = g_strdup_printf ("Thread %" G_GINT64_FORMAT, l->tid);
+        {
+          g_autofree char *tid = id_text (p, l->tid);
+          name = g_strdup_printf ("Thread %s", tid);
+        }
       map[order[k]] = il_trace_add_lane (t, l->kind, name, proc_lane[pi], (guint32) l->tid);
       if (l->has_slices && l->kind != IL_LANE_COUNTER)
         threads_with_slices++;
@@ -2271,6 +2289,7 @@ parse_clear (Parse *p)
   g_clear_pointer (&p->lane_ids, g_hash_table_unref);
   g_clear_pointer (&p->process_ids, g_hash_table_unref);
   g_clear_pointer (&p->flow_ids, g_hash_table_unref);
+  g_clear_pointer (&p->texts, g_ptr_array_unref);
   g_clear_pointer (&p->text_ids, g_hash_table_unref);
   g_clear_pointer (&p->trace, il_trace_unref);
 }
@@ -2300,6 +2319,7 @@ parse_init (Parse              *p,
   p->process_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   p->flow_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->text_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->texts = g_ptr_array_new ();
   p->trace = il_trace_new ();
   p->last_lane = IL_NO_LANE;
   p->names = g_new0 (NameSlot, NAME_CACHE);

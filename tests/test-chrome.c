@@ -513,6 +513,9 @@ test_epoch_and_gzip (void)
       g_assert_cmpuint (info.n_processes, ==, 4);           /* python, GPU 0, and the two text pids */
       g_assert_cmpuint (info.n_metadata_processes, ==, 1);  /* GPU 1: a name, no events */
       g_assert_cmpuint (lane_named (t, "GPU 1 (pid 1)"), ==, IL_NO_LANE);
+      /* Text pids and tids are named by their text. */
+      g_assert_cmpuint (lane_named (t, "Process Traces"), !=, IL_NO_LANE);
+      g_assert_cmpuint (lane_named (t, "Thread Trace PyTorch Profiler"), !=, IL_NO_LANE);
       g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_METADATA], ==, 1);   /* process_labels */
       /* Rebased to the first event, nanoseconds intact. */
       g_assert_cmpint (trace_first_time (t), ==, 0);
