@@ -51,11 +51,8 @@ il_json_append_string (GString    *out,
 char *
 il_json_escape (const char *str)
 {
-  GString *out;
+  GString *out = g_string_sized_new ((str != NULL ? strlen (str) : 0) + 2);
 
-  g_return_val_if_fail (str != NULL, NULL);
-
-  out = g_string_sized_new (strlen (str) + 2);
   il_json_append_string (out, str);
   return g_string_free (out, FALSE);
 }
