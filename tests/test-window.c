@@ -383,6 +383,43 @@ test_open_files (void)
   iterate_for (50);
 }
 
+static int
+min_width (GtkWidget *widget)
+{
+
+  int min = 0;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  return min;
+}
+
+/* The window fits a 1024×600 screen in every state: a lesson shown, a run
+ * played to its end (the time readout must not widen it), comparing. */
+static void
+test_window_fits_small_screens (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  int min_h = 0;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1024, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "16-http-requests"));
+  wait_for_extent (session);
+  iterate_for (100);
+  g_assert_cmpint (min_width (GTK_WIDGET (window)), <=, 1024);
+  il_session_seek (session, IL_ENGINE_MAX_TIME);
+  iterate_for (100);
+  g_assert_cmpint (min_width (GTK_WIDGET (window)), <=, 1024);
+  il_window_set_comparing (window, TRUE);
+  iterate_for (200);
+  g_assert_cmpint (min_width (GTK_WIDGET (window)), <=, 1024);
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, 1024, &min_h, NULL, NULL, NULL);
+  g_assert_cmpint (min_h, <=, 600);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* The shortcuts window (Ctrl+?) is in the resources and builds. */
 static void
 test_shortcuts_window (void)
@@ -447,6 +484,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/session-restored", test_session_restored);
   g_test_add_func ("/window/open-files", test_open_files);
   g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
+  g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
   status = g_test_run ();
   {
     g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);

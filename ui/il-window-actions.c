@@ -58,8 +58,7 @@ action_transport (GtkWidget  *widget,
         il_session_cancel_simulation (self->session);
     }
   else if (g_str_equal (name, "win.side-panel"))
-    gtk_widget_set_visible (gtk_paned_get_end_child (GTK_PANED (self->paned)),
-                            !gtk_widget_get_visible (gtk_paned_get_end_child (GTK_PANED (self->paned))));
+    adw_flap_set_reveal_flap (ADW_FLAP (self->flap), !adw_flap_get_reveal_flap (ADW_FLAP (self->flap)));
 }
 
 static void

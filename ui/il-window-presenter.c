@@ -15,7 +15,7 @@ il_window_set_presenter (IlWindow *self,
   il_timeline_set_presenter (IL_TIMELINE (self->timeline), presenter);
   il_compare_view_set_presenter (IL_COMPARE_VIEW (self->compare_view), presenter);
   gtk_widget_set_visible (self->toolbar, !presenter);
-  gtk_widget_set_visible (self->scrubber, !presenter);
+  gtk_widget_set_visible (gtk_widget_get_parent (self->scrubber), !presenter);
   gtk_widget_set_visible (self->header, !presenter);
   /* High contrast for the projector: the whole window goes dark, and back
    * to the system's choice afterwards. */

@@ -53,7 +53,9 @@ struct _IlWindow
   GtkWidget   *loading_bar;
   GtkWidget   *loading_label;
   GCancellable *loading_cancellable;
-  GtkWidget   *paned;
+  GtkWidget   *flap;             /* AdwFlap: the side panel, an overlay when narrow */
+  GtkWidget   *side_button;
+  GtkWidget   *machine_button;   /* cores, workers, interval in a popover */
   GtkWidget   *main_stack;       /* "timeline" or "compare" */
   GtkWidget   *compare_button;
   GtkWidget   *compare_view;

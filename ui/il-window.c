@@ -76,9 +76,19 @@ _il_window_sync_controls (IlWindow *self)
   self->updating = FALSE;
 
   gtk_widget_set_sensitive (self->mode_dropdown, live);
-  gtk_widget_set_sensitive (self->cores_spin, live);
-  gtk_widget_set_sensitive (self->workers_spin, live);
-  gtk_widget_set_sensitive (self->interval_spin, live);
+  gtk_widget_set_sensitive (self->machine_button, live);
+  {
+    /* The popover's button says what is set: "2 cores · 3 workers". */
+    g_autofree char *machine = NULL;
+    if (!live)
+      machine = g_strdup ("Machine");
+    else if (config->workers > 0)
+      machine = g_strdup_printf ("%u %s · %u %s", config->cores, config->cores == 1 ? "core" : "cores",
+                                 config->workers, config->workers == 1 ? "worker" : "workers");
+    else
+      machine = g_strdup_printf ("%u %s", config->cores, config->cores == 1 ? "core" : "cores");
+    gtk_menu_button_set_label (GTK_MENU_BUTTON (self->machine_button), machine);
+  }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.compare", live);
 
   if (live)
@@ -434,7 +444,9 @@ il_window_class_init (IlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_bar);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, toasts);
-  gtk_widget_class_bind_template_child (widget_class, IlWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, side_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, machine_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, timeline_box);
@@ -474,6 +486,8 @@ il_window_init (IlWindow *self)
   /* The widgets that show the session, in the places the template left. */
   self->timeline = il_timeline_new (self->session);
   gtk_box_prepend (GTK_BOX (self->timeline_box), self->timeline);
+  g_object_bind_property (self->flap, "reveal-flap", self->side_button, "active",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->legend), draw_legend, self, NULL);
   self->compare_view = il_compare_view_new ();
   gtk_stack_add_named (GTK_STACK (self->main_stack), self->compare_view, "compare");
