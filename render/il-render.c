@@ -17,6 +17,7 @@ struct _IlRenderCache {
   double          layout_height;
   gint64          span;
   double          width;
+  double          scale;    /* device pixels per pixel */
   GHashTable     *tiles;   /* TileKey → Tile */
   guint64         frame;
   gint64          last_span;   /* zoom of the previous frame */
@@ -82,6 +83,10 @@ set_text (Ctx        *c,
           double      scale)
 {
   PangoFontDescription *font = pango_font_description_new ();
+
+  /* Made on first use: most tiles carry no text. */
+  if (c->text == NULL)
+    c->text = pango_cairo_create_layout (c->cr);
 
   pango_font_description_set_family (font, "Cantarell, Inter, sans-serif");
   pango_font_description_set_absolute_size (font, c->theme->font_size * scale * PANGO_SCALE);
@@ -1126,7 +1131,8 @@ cache_validate (IlRenderCache        *cache,
 {
   if (cache->trace != p->trace || cache->theme != p->theme || cache->layout != p->layout
       || cache->n_rows != p->layout->rows->len || cache->layout_height != p->layout->height
-      || cache->span != p->viewport.span || cache->width != p->viewport.width)
+      || cache->span != p->viewport.span || cache->width != p->viewport.width
+      || cache->scale != MAX (p->scale, 1))
     {
       g_hash_table_remove_all (cache->tiles);
       if (cache->trace != p->trace)
@@ -1140,6 +1146,7 @@ cache_validate (IlRenderCache        *cache,
       cache->layout_height = p->layout->height;
       cache->span = p->viewport.span;
       cache->width = p->viewport.width;
+      cache->scale = MAX (p->scale, 1);
     }
 }
 
@@ -1178,11 +1185,22 @@ render_tile (Ctx         *c,
   cairo_t *cr;
 
   if (tile->surface == NULL)
-    tile->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, TILE_W, (int) ceil (row->height));
-  cr = cairo_create (tile->surface);
-  cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
-  cairo_paint (cr);
-  cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+    {
+      /* At the screen's resolution: a tile is painted 1:1 onto device pixels.
+       * A new image surface is already transparent. */
+      double s = c->p->cache->scale;
+      tile->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (TILE_W * s),
+                                                  (int) ceil (ceil (row->height) * s));
+      cairo_surface_set_device_scale (tile->surface, s, s);
+      cr = cairo_create (tile->surface);
+    }
+  else
+    {
+      cr = cairo_create (tile->surface);
+      cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
+      cairo_paint (cr);
+      cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+    }
 
   sub.viewport.start = t0;
   sub.viewport.span = MAX (t1 - t0, 1);
@@ -1196,7 +1214,6 @@ render_tile (Ctx         *c,
   tc.t_lo = MAX (0, t0);
   tc.t_hi = il_viewport_x_to_time (&sub.viewport, TILE_W);
   tc.upto = c->upto;
-  tc.text = pango_cairo_create_layout (cr);
   tc.bars = c->bars;
   tc.sorted = c->sorted;
   tc.labels = c->labels;
@@ -1214,7 +1231,7 @@ render_tile (Ctx         *c,
     }
   c->prims += tc.prims;
 
-  g_object_unref (tc.text);
+  g_clear_object (&tc.text);
   cairo_destroy (cr);
   cairo_surface_flush (tile->surface);
   tile->upto = c->upto;
@@ -1272,7 +1289,7 @@ draw_state_lane_tiled (Ctx         *c,
 
       cairo_set_source_surface (c->cr, tile->surface, tx, ty);
       cairo_pattern_set_filter (cairo_get_source (c->cr), CAIRO_FILTER_NEAREST);
-      cairo_rectangle (c->cr, tx, ty, TILE_W, cairo_image_surface_get_height (tile->surface));
+      cairo_rectangle (c->cr, tx, ty, TILE_W, ceil (row->height));
       cairo_fill (c->cr);
 
       /* Names: join a bar cut by the tile edge with its other part. */
@@ -1321,6 +1338,7 @@ il_render_params_init (IlRenderParams *params,
   params->hover_lane = IL_NO_LANE;
   params->selected_lane = IL_NO_LANE;
   params->selected_start = params->selected_end = -1;
+  params->scale = 1;
 }
 
 guint

@@ -9,7 +9,11 @@
  * Cost is bounded by pixels, not events: each lane is culled to the visible
  * range by binary search, intervals narrower than a pixel merge into one
  * column, and when a lane has many more events than pixels it is sampled
- * once per pixel column instead of walked.
+ * once per pixel column instead of walked (from a level of detail kept in
+ * the render cache when there is one).  A widget that keeps an
+ * IlRenderCache between frames also gets state lanes from tiles drawn once
+ * (see il-render.c): a static view, a pan and a playing run then cost
+ * little more than painting them.
  */
 #pragma once
 
@@ -50,6 +54,7 @@ typedef struct {
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
   IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
+  double          scale;        /* device pixels per pixel (HiDPI), for the cache's tiles */
 } IlRenderParams;
 
 void    il_render_params_init (IlRenderParams *params,

@@ -404,13 +404,14 @@ static double
 cached_difference (const IlTrace *trace,
                    IlThemeKind    theme_kind,
                    int            width,
-                   int            height)
+                   int            height,
+                   int            scale)
 {
   const IlTheme *theme = il_theme_get (theme_kind);
   g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
   g_autoptr(IlRenderCache) cache = il_render_cache_new ();
-  cairo_surface_t *direct = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
-  cairo_surface_t *cached = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  cairo_surface_t *direct = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width * scale, height * scale);
+  cairo_surface_t *cached = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width * scale, height * scale);
   struct { gint64 start, span, now; } views[] = {
     { 0, trace->end_time, trace->end_time },
     { 0, trace->end_time, trace->end_time / 3 },        /* playing: part drawn */
@@ -421,6 +422,11 @@ cached_difference (const IlTrace *trace,
   };
   double worst = 0;
 
+  /* HiDPI: drawn at scale × the pixels, tiles too. */
+  cairo_surface_set_device_scale (direct, scale, scale);
+  cairo_surface_set_device_scale (cached, scale, scale);
+  width *= scale;
+  height *= scale;
   for (guint v = 0; v < G_N_ELEMENTS (views); v++)
     {
       guint differ = 0, prims[2];
@@ -434,11 +440,12 @@ cached_difference (const IlTrace *trace,
           il_render_params_init (&p, trace, layout, theme);
           p.viewport.start = views[v].start;
           p.viewport.span = views[v].span;
-          p.viewport.width = width - theme->gutter_width;
-          p.height = height;
+          p.viewport.width = width / scale - theme->gutter_width;
+          p.height = height / scale;
           p.now = views[v].now;
           p.show_playhead = TRUE;
           p.cache = pass == 0 ? NULL : cache;
+          p.scale = scale;
           prims[pass] = il_render_timeline (cr, &p);
           /* A new zoom is drawn directly; tiles from its second frame on,
            * and a third frame only paints them. */
@@ -502,11 +509,14 @@ test_render_cached (void)
   g_assert_nonnull (s);
   il_run_config_from_scenario (&config, s);
   trace = il_simulate (s, &config, NULL);
-  differ = cached_difference (trace, IL_THEME_LIGHT, 1200, 700);
+  differ = cached_difference (trace, IL_THEME_LIGHT, 1200, 700, 1);
   g_test_message ("light: %.3f %% of blocks differ", differ * 100);
   g_assert_cmpfloat (differ, <, 0.005);
-  differ = cached_difference (trace, IL_THEME_PRESENTER, 1000, 600);
+  differ = cached_difference (trace, IL_THEME_PRESENTER, 1000, 600, 1);
   g_test_message ("presenter: %.3f %% of blocks differ", differ * 100);
+  g_assert_cmpfloat (differ, <, 0.005);
+  differ = cached_difference (trace, IL_THEME_DARK, 800, 500, 2);
+  g_test_message ("dark at scale 2: %.3f %% of blocks differ", differ * 100);
   g_assert_cmpfloat (differ, <, 0.005);
 }
 

@@ -578,6 +578,7 @@ il_timeline_snapshot (GtkWidget   *widget,
   p.show_ruler = self->show_ruler;
   p.hover_lane = self->hover_lane;
   p.cache = self->cache;
+  p.scale = gtk_widget_get_scale_factor (widget);
   if (self->has_selection)
     {
       p.selected_lane = self->selection.lane;
