@@ -426,6 +426,49 @@ test_window_fits_small_screens (void)
   iterate_for (50);
 }
 
+/* Presenter mode on the screen the test runs on (the suite runs this test
+ * again on a 1280×720 screen, most projectors' size): every lane is on
+ * screen, and the question, its choices and the answer show without
+ * scrolling. */
+static void
+test_presenter_fits_projector (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlTimeline *timeline = il_window_get_timeline (window);
+  IlLessonPanel *panel = il_window_get_lesson_panel (window);
+  GtkAdjustment *vadj;
+  IlTrace *trace;
+  guint n_task_lanes = 0;
+  double x, y;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "16-http-requests"));
+  wait_for_extent (session);
+  il_window_set_presenter (window, TRUE);
+  iterate_for (400);
+  trace = il_session_get_trace (session);
+  for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+    {
+      if (il_trace_get_lane (trace, i)->kind == IL_LANE_PROCESS)
+        continue;
+      n_task_lanes += il_trace_get_lane (trace, i)->kind == IL_LANE_TASK;
+      g_assert_true (il_timeline_lane_point (timeline, i, 0, &x, &y));
+      g_assert_cmpfloat (y, >, 0);
+      g_assert_cmpfloat (y, <, gtk_widget_get_height (GTK_WIDGET (timeline)));
+    }
+  g_assert_cmpuint (n_task_lanes, >=, 20);
+
+  il_lesson_panel_reveal (panel);
+  iterate_for (400);   /* the revealer's animation */
+  vadj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_first_child (GTK_WIDGET (panel))));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadj), ==, 0);
+  g_assert_true (il_lesson_panel_question_in_view (panel));
+  il_window_set_presenter (window, FALSE);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* The shortcuts window (Ctrl+?) is in the resources and builds. */
 static void
 test_shortcuts_window (void)
@@ -491,6 +534,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/open-files", test_open_files);
   g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
+  g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
   status = g_test_run ();
   {
     g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);

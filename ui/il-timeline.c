@@ -27,6 +27,9 @@ struct _IlTimeline
   gboolean    presenter;
   gboolean    show_ruler;
   gboolean    full_height;   /* ask for every lane's height (stacked in a scroller) */
+  IlTheme     fitted;        /* presenter theme with lanes shrunk to fit the height */
+  gboolean    use_fitted;
+  int         fitted_for;    /* the widget height the layout was fitted to, or -1 */
 
   guint32     hover_lane;
   gboolean    has_selection;
@@ -52,7 +55,7 @@ const IlTheme *
 il_timeline_get_theme (IlTimeline *self)
 {
   if (self->presenter)
-    return il_theme_get (IL_THEME_PRESENTER);
+    return self->use_fitted ? &self->fitted : il_theme_get (IL_THEME_PRESENTER);
   return il_theme_get (adw_style_manager_get_dark (adw_style_manager_get_default ())
                        ? IL_THEME_DARK : IL_THEME_LIGHT);
 }
@@ -78,6 +81,32 @@ clamp_scroll (IlTimeline *self)
   self->scroll_y = CLAMP (self->scroll_y, 0, max);
 }
 
+/* On a projector every lane must stay on screen (a lecturer cannot
+ * scroll while talking): when the lanes are taller than the widget, lanes,
+ * headings and type shrink together, the type no smaller than 15 px. */
+static void
+fit_presenter_lanes (IlTimeline    *self,
+                     const IlTrace *trace)
+{
+  const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+  double avail = height - (self->show_ruler ? base->ruler_height : 0);
+  double s;
+
+  if (height <= 0 || avail <= 0 || self->layout->height <= avail)
+    return;
+  s = avail / self->layout->height;
+  self->fitted = *base;
+  self->fitted.metrics.lane_height = MAX (12, floor (base->metrics.lane_height * s));
+  self->fitted.metrics.small_height = MAX (10, floor (base->metrics.small_height * s));
+  self->fitted.metrics.heading_height = MAX (12, floor (base->metrics.heading_height * s));
+  self->fitted.metrics.gap = floor (base->metrics.gap * s);
+  self->fitted.font_size = CLAMP (floor (self->fitted.metrics.lane_height * 0.8), 15, base->font_size);
+  self->use_fitted = TRUE;
+  il_layout_free (self->layout);
+  self->layout = il_layout_new (trace, &self->fitted.metrics);
+}
+
 static void
 ensure_layout (IlTimeline *self)
 {
@@ -89,10 +118,16 @@ ensure_layout (IlTimeline *self)
       return;
     }
   /* Lanes appear while a run plays (processes start, pools grow). */
-  if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace))
+  if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace)
+      || (self->presenter && self->fitted_for != gtk_widget_get_height (GTK_WIDGET (self))))
     {
       g_clear_pointer (&self->layout, il_layout_free);
+      self->use_fitted = FALSE;
       self->layout = il_layout_new (trace, &il_timeline_get_theme (self)->metrics);
+      if (self->presenter && !self->full_height)
+        fit_presenter_lanes (self, trace);
+      self->fitted_for = gtk_widget_get_height (GTK_WIDGET (self));
+      il_render_cache_clear (self->cache);
       gtk_widget_queue_resize (GTK_WIDGET (self));
     }
 }

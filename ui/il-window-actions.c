@@ -117,6 +117,13 @@ il_window_get_compare_view (IlWindow *self)
   return IL_COMPARE_VIEW (self->compare_view);
 }
 
+IlLessonPanel *
+il_window_get_lesson_panel (IlWindow *self)
+{
+  g_return_val_if_fail (IL_IS_WINDOW (self), NULL);
+  return IL_LESSON_PANEL (self->lesson_panel);
+}
+
 void
 _il_window_class_actions_init (IlWindowClass *klass)
 {

@@ -17,6 +17,11 @@ il_window_set_presenter (IlWindow *self,
   gtk_widget_set_visible (self->toolbar, !presenter);
   gtk_widget_set_visible (gtk_widget_get_parent (self->scrubber), !presenter);
   gtk_widget_set_visible (self->header, !presenter);
+  gtk_widget_set_visible (self->clock_label, presenter);
+  /* Wider, for projector-size type: the question, its choices and the
+   * answer fit 1280×720 without scrolling. */
+  gtk_widget_set_size_request (self->side_box, presenter ? 440 : 320, -1);
+  il_lesson_panel_set_presenter (IL_LESSON_PANEL (self->lesson_panel), presenter);
   /* High contrast for the projector: the whole window goes dark, and back
    * to the system's choice afterwards. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (),

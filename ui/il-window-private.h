@@ -42,6 +42,8 @@ struct _IlWindow
   GtkWidget   *mode_dropdown;
   GtkWidget   *play_button;
   GtkWidget   *time_label;
+  GtkWidget   *clock_label;      /* the time in presenter mode */
+  GtkWidget   *side_box;
   GtkWidget   *speed_scale;
   GtkWidget   *speed_label;
   GtkWidget   *cores_spin;

@@ -48,6 +48,7 @@ update_time_label (IlWindow *self)
   g_autofree char *text = g_strdup_printf ("%s / %s%s", now, end, known ? "" : "…");
 
   gtk_label_set_text (GTK_LABEL (self->time_label), text);
+  gtk_label_set_text (GTK_LABEL (self->clock_label), text);
 }
 
 static void
@@ -432,6 +433,8 @@ il_window_class_init (IlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, IlWindow, mode_dropdown);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, clock_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, side_box);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, speed_scale);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, speed_label);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, cores_spin);
