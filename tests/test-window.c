@@ -469,6 +469,58 @@ test_presenter_fits_projector (void)
   iterate_for (50);
 }
 
+/* Says only what is true: the compare view keeps its numbers until the
+ * answer is out, the person's pick is kept and judged, and a what-if
+ * change that shortens the run brings the playhead back inside it. */
+static void
+test_window_truthful (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlLessonPanel *panel = il_window_get_lesson_panel (window);
+  IlCompareView *compare = il_window_get_compare_view (window);
+  gint64 threads_end;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "06-thread-pool"));
+  wait_for_extent (session);
+
+  /* Choices: the pick is highlighted; the answer names "About 200 ms". */
+  g_assert_cmpint (il_lesson_panel_get_picked (panel), ==, -1);
+  il_lesson_panel_pick (panel, 2);
+  g_assert_cmpint (il_lesson_panel_get_picked (panel), ==, 2);
+  il_lesson_panel_pick (panel, 7);   /* no such choice: the pick stays */
+  g_assert_cmpint (il_lesson_panel_get_picked (panel), ==, 2);
+  g_assert_cmpint (il_lesson_panel_get_right_choice (panel), ==, 1);
+
+  /* Compare: modes and no numbers until the reveal. */
+  il_window_set_comparing (window, TRUE);
+  iterate_for (500);
+  g_assert_true (il_compare_view_get_numbers_hidden (compare));
+  g_assert_cmpint (il_compare_view_get_makespan (compare, IL_MODE_THREADS), >, 0);
+  g_assert_null (strstr (il_compare_view_get_label (compare, IL_MODE_THREADS), "ms"));
+  il_lesson_panel_reveal (panel);
+  g_assert_false (il_compare_view_get_numbers_hidden (compare));
+  g_assert_nonnull (strstr (il_compare_view_get_label (compare, IL_MODE_THREADS), "ms"));
+  il_window_set_comparing (window, FALSE);
+
+  /* What-if: at the end of the threads run, more workers end it sooner;
+   * the playhead must not stay past the new end. */
+  il_session_set_mode (session, IL_MODE_THREADS);
+  wait_for_extent (session);
+  il_session_seek (session, IL_ENGINE_MAX_TIME);
+  threads_end = il_session_get_now (session);
+  il_session_set_workers (session, 12);
+  wait_for_extent (session);
+  iterate_for (100);
+  g_assert_cmpint (il_session_get_extent (session, NULL), <, threads_end);
+  g_assert_cmpint (il_session_get_now (session), <=, il_session_get_extent (session, NULL));
+  g_assert_cmpint (il_session_get_now (session), <=, il_session_get_trace (session)->end_time);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* The shortcuts window (Ctrl+?) is in the resources and builds. */
 static void
 test_shortcuts_window (void)
@@ -534,6 +586,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/open-files", test_open_files);
   g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
+  g_test_add_func ("/window/truthful", test_window_truthful);
   g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
   status = g_test_run ();
   {

@@ -30,6 +30,24 @@ struct _IlLessonPanel
 
 G_DEFINE_FINAL_TYPE (IlLessonPanel, il_lesson_panel, GTK_TYPE_WIDGET)
 
+enum {
+  PROP_0,
+  PROP_REVEALED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_revealed (IlLessonPanel *self,
+              gboolean       revealed)
+{
+  if (self->revealed == revealed)
+    return;
+  self->revealed = revealed;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVEALED]);
+}
+
 static GtkWidget *
 text_label (const char *css)
 {
@@ -77,7 +95,7 @@ void
 il_lesson_panel_reveal (IlLessonPanel *self)
 {
   g_return_if_fail (IL_IS_LESSON_PANEL (self));
-  self->revealed = TRUE;
+  set_revealed (self, TRUE);
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->answer_revealer), TRUE);
   gtk_widget_set_visible (self->reveal_button, FALSE);
   update_choices (self);
@@ -213,7 +231,7 @@ update (IlLessonPanel *self)
   if (il_session_get_serial (self->session) == self->shown)
     return;
   self->shown = il_session_get_serial (self->session);
-  self->revealed = FALSE;
+  set_revealed (self, FALSE);
   self->picked = -1;
   self->right = s != NULL ? find_right_choice (s) : -1;
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->answer_revealer), FALSE);
@@ -288,9 +306,32 @@ il_lesson_panel_dispose (GObject *object)
 }
 
 static void
+il_lesson_panel_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  IlLessonPanel *self = IL_LESSON_PANEL (object);
+
+  switch (prop_id)
+    {
+    case PROP_REVEALED:
+      g_value_set_boolean (value, self->revealed);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 il_lesson_panel_class_init (IlLessonPanelClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = il_lesson_panel_dispose;
+  G_OBJECT_CLASS (klass)->get_property = il_lesson_panel_get_property;
+  /* Whether the answer shows: the compare view hides its numbers until. */
+  properties[PROP_REVEALED] = g_param_spec_boolean ("revealed", NULL, NULL, FALSE,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, properties);
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), "lessonpanel");
 }

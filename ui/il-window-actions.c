@@ -94,8 +94,20 @@ _il_window_refresh_compare (IlWindow *self)
   modes = scenario->modes_mask;
   if ((modes & (modes - 1)) == 0)
     modes = IL_MODE_MASK_ALL;
+  _il_window_update_compare_numbers (self);
   il_compare_view_set_scenario (IL_COMPARE_VIEW (self->compare_view), scenario,
                                 il_session_get_config (self->session), modes);
+}
+
+/* A lesson's question is answered by the numbers: they wait for the reveal. */
+void
+_il_window_update_compare_numbers (IlWindow *self)
+{
+  const IlScenario *scenario = il_session_get_scenario (self->session);
+  gboolean hidden = scenario != NULL && scenario->question != NULL && scenario->answer != NULL
+                    && !il_lesson_panel_get_revealed (IL_LESSON_PANEL (self->lesson_panel));
+
+  il_compare_view_set_numbers_hidden (IL_COMPARE_VIEW (self->compare_view), hidden);
 }
 
 void

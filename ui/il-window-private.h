@@ -98,6 +98,7 @@ void        _il_window_sync_controls          (IlWindow   *self);
 void        _il_window_class_actions_init     (IlWindowClass *klass);
 gboolean    _il_window_comparing              (IlWindow   *self);
 void        _il_window_refresh_compare        (IlWindow   *self);
+void        _il_window_update_compare_numbers (IlWindow   *self);
 
 /* il-window-files.c */
 void        _il_window_action_open            (GtkWidget  *widget,

@@ -173,6 +173,16 @@ update_details (IlWindow *self)
   gtk_text_buffer_set_text (buffer, text->str, -1);
 }
 
+/* A click on a slice asks what happened there: show the answer. */
+static void
+on_selection_changed (IlWindow *self)
+{
+  IlTraceInterval hit;
+
+  if (il_timeline_get_selection (IL_TIMELINE (self->timeline), &hit))
+    gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "details");
+}
+
 /* ------------------------------------------------------------- session */
 
 static void
@@ -515,6 +525,9 @@ il_window_init (IlWindow *self)
   g_signal_connect_object (self->session, "notify::speed", G_CALLBACK (on_speed_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::simulating", G_CALLBACK (on_simulating_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->timeline, "selection-changed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->timeline, "selection-changed", G_CALLBACK (on_selection_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->lesson_panel, "notify::revealed", G_CALLBACK (_il_window_update_compare_numbers),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "extent-known", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);
