@@ -521,6 +521,52 @@ test_window_truthful (void)
   iterate_for (50);
 }
 
+/* Navigation: Fit fills the view with a 37 µs trace, panning stops at
+ * the ends of the run. */
+static void
+test_window_navigation (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlTimeline *timeline = il_window_get_timeline (window);
+  g_autofree char *tiny = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "..", "shared", "traces",
+                                            "viztracer_function_args_return.json", NULL);
+  const IlViewport *vp = il_timeline_get_viewport (timeline);
+  gint64 end;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "07-convoy-effect"));
+  wait_for_extent (session);
+  iterate_for (100);
+  end = il_session_get_extent (session, NULL);
+  il_timeline_zoom (timeline, 1 / 8.0);
+  il_timeline_pan (timeline, 1000);
+  g_assert_cmpint (vp->start, <, end);
+  g_assert_cmpint (vp->start + vp->span, <=, end + vp->span / 10);
+  il_timeline_pan (timeline, -1000);
+  g_assert_cmpint (vp->start, >=, -vp->span / 10);
+  g_assert_cmpint (vp->start + vp->span, >, 0);
+
+  if (g_file_test (tiny, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GFile) f = g_file_new_for_path (tiny);
+      guint before = il_session_get_serial (session);
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+      il_window_open_file (window, f);
+      while (il_session_get_serial (session) == before && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      iterate_for (100);
+      end = il_session_get_trace (session)->end_time;
+      g_assert_cmpint (end, <, IL_MSEC (1));
+      il_timeline_fit (timeline);
+      /* The run takes most of the view (4 % before). */
+      g_assert_cmpfloat ((double) end / vp->span, >, 0.8);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* The shortcuts window (Ctrl+?) is in the resources and builds. */
 static void
 test_shortcuts_window (void)
@@ -587,6 +633,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
   g_test_add_func ("/window/truthful", test_window_truthful);
+  g_test_add_func ("/window/navigation", test_window_navigation);
   g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
   status = g_test_run ();
   {

@@ -32,6 +32,7 @@ struct _IlTimeline
   int         fitted_for;    /* the widget height the layout was fitted to, or -1 */
 
   guint32     hover_lane;
+  double      pointer_x;     /* last pointer x in widget coordinates, or -1 */
   gboolean    has_selection;
   IlTraceInterval selection;
 
@@ -139,6 +140,18 @@ viewport_changed (IlTimeline *self)
   g_signal_emit (self, signals[VIEWPORT_CHANGED], 0);
 }
 
+/* Panning and zooming out stop at the ends of the run: a little margin
+ * either side, never a screenful of nothing. */
+static void
+clamp_time (IlTimeline *self)
+{
+  gint64 extent = il_session_get_extent (self->session, NULL);
+  gint64 margin = self->viewport.span / 20;
+  gint64 lo = -margin, hi = MAX (lo, extent + margin - self->viewport.span);
+
+  self->viewport.start = CLAMP (self->viewport.start, lo, hi);
+}
+
 void
 il_timeline_fit (IlTimeline *self)
 {
@@ -147,7 +160,8 @@ il_timeline_fit (IlTimeline *self)
   g_return_if_fail (IL_IS_TIMELINE (self));
   extent = il_session_get_extent (self->session, NULL);
   self->viewport.width = plot_width (self);
-  il_viewport_fit (&self->viewport, 0, MAX (extent, IL_MSEC (1)));
+  /* A 37 µs trace fills the view too (it took 4 % with a 1 ms floor). */
+  il_viewport_fit (&self->viewport, 0, MAX (extent, IL_VIEWPORT_MIN_SPAN));
   self->user_moved = FALSE;
   self->follow = TRUE;
   viewport_changed (self);
@@ -166,6 +180,7 @@ il_timeline_zoom (IlTimeline *self,
   now_x = il_viewport_time_to_x (&self->viewport, il_session_get_now (self->session));
   anchor = now_x >= 0 && now_x <= self->viewport.width ? now_x : self->viewport.width / 2;
   il_viewport_zoom (&self->viewport, factor, anchor);
+  clamp_time (self);
   self->user_moved = TRUE;
   viewport_changed (self);
 }
@@ -177,6 +192,7 @@ il_timeline_pan (IlTimeline *self,
   g_return_if_fail (IL_IS_TIMELINE (self));
   self->viewport.width = plot_width (self);
   il_viewport_pan (&self->viewport, fraction * self->viewport.width);
+  clamp_time (self);
   self->user_moved = TRUE;
   self->follow = FALSE;
   viewport_changed (self);
@@ -379,17 +395,17 @@ on_scroll (GtkEventControllerScroll *controller,
            IlTimeline               *self)
 {
   GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
-  double x = 0, y = 0;
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+  /* The event's position is the surface's, not the widget's: zoom around
+   * where the motion controller last saw the pointer. */
+  double x = self->pointer_x >= 0 ? self->pointer_x : gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
 
-  if (event != NULL)
-    gdk_event_get_position (event, &x, &y);
   self->viewport.width = plot_width (self);
 
   if (mods & GDK_CONTROL_MASK)
     {
       double anchor = CLAMP (x - il_timeline_get_theme (self)->gutter_width, 0, self->viewport.width);
       il_viewport_zoom (&self->viewport, pow (1.15, dy), anchor);
+      clamp_time (self);
       self->user_moved = TRUE;
       viewport_changed (self);
       return TRUE;
@@ -402,6 +418,7 @@ on_scroll (GtkEventControllerScroll *controller,
   if (dx != 0)
     {
       il_viewport_pan (&self->viewport, dx * 30);
+      clamp_time (self);
       self->user_moved = TRUE;
       self->follow = FALSE;
       viewport_changed (self);
@@ -415,6 +432,7 @@ on_scroll (GtkEventControllerScroll *controller,
         {
           /* Nothing to scroll vertically: scrolling moves through time. */
           il_viewport_pan (&self->viewport, dy * 30);
+          clamp_time (self);
           self->user_moved = TRUE;
           self->follow = FALSE;
           viewport_changed (self);
@@ -445,6 +463,7 @@ on_drag_update (GtkGestureDrag *gesture,
   self->viewport.width = plot_width (self);
   self->viewport.start = self->drag_start_time;
   il_viewport_pan (&self->viewport, -dx);
+  clamp_time (self);
   self->scroll_y = self->drag_start_scroll - dy;
   clamp_scroll (self);
   self->user_moved = TRUE;
@@ -518,6 +537,7 @@ on_motion (GtkEventControllerMotion *controller,
   guint32 lane = IL_NO_LANE;
   gint64 t;
 
+  self->pointer_x = x;
   if (!lookup (self, x, y, &lane, &t))
     lane = IL_NO_LANE;
   if (lane != self->hover_lane)
@@ -532,6 +552,7 @@ on_leave (GtkEventControllerMotion *controller,
           IlTimeline               *self)
 {
   self->hover_lane = IL_NO_LANE;
+  self->pointer_x = -1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -722,6 +743,7 @@ il_timeline_init (IlTimeline *self)
   self->hover_lane = IL_NO_LANE;
   self->cache = il_render_cache_new ();
   self->follow = TRUE;
+  self->pointer_x = -1;
   self->show_ruler = TRUE;
   self->viewport.span = IL_MSEC (100);
   self->viewport.width = 800;

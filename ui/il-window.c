@@ -363,6 +363,50 @@ on_scrubbed (IlWindow *self)
 }
 
 
+/* ------------------------------------------------------------ shortcuts */
+
+static gboolean
+forward_to_timeline (GtkWidget *widget,
+                     GVariant  *args,
+                     gpointer   data)
+{
+  IlWindow *self = IL_WINDOW (widget);
+
+  if (_il_window_comparing (self))
+    return FALSE;
+  return gtk_widget_activate_action (self->timeline, data, NULL);
+}
+
+/* The timeline's keys (+ − 0 and the arrows) work wherever the focus is,
+ * not only after a click on the timeline: the controller sits on the window
+ * in the bubble phase, so a focused entry or spin button still gets its
+ * digits and arrows first. */
+static void
+add_timeline_shortcuts (IlWindow *self)
+{
+  static const struct {
+    guint       key;
+    const char *action;
+  } keys[] = {
+    { GDK_KEY_plus, "timeline.zoom-in" }, { GDK_KEY_equal, "timeline.zoom-in" },
+    { GDK_KEY_KP_Add, "timeline.zoom-in" }, { GDK_KEY_minus, "timeline.zoom-out" },
+    { GDK_KEY_KP_Subtract, "timeline.zoom-out" }, { GDK_KEY_0, "timeline.zoom-fit" },
+    { GDK_KEY_KP_0, "timeline.zoom-fit" },
+    { GDK_KEY_Left, "timeline.pan-left" }, { GDK_KEY_Right, "timeline.pan-right" },
+    { GDK_KEY_Up, "timeline.scroll-up" }, { GDK_KEY_Down, "timeline.scroll-down" },
+  };
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_BUBBLE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key, 0),
+                                                            gtk_callback_action_new (forward_to_timeline,
+                                                                                     (gpointer) keys[i].action,
+                                                                                     NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+}
+
 /* ----------------------------------------------------------- construction */
 
 static GMenuModel *
@@ -512,6 +556,9 @@ il_window_init (IlWindow *self)
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (_il_window_on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  add_timeline_shortcuts (self);
+  gtk_window_set_focus (GTK_WINDOW (self), self->timeline);
 
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
