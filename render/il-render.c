@@ -779,7 +779,7 @@ draw_slice_lane (Ctx         *c,
             double xb = il_viewport_time_to_x (&c->p->viewport, end);
             int a = MAX ((int) floor (xa), painted[depth]);
             int b = MAX ((int) floor (xb), (int) floor (xa) + 1);
-            guint ident = name[depth] % IL_THEME_N_IDENTITY;
+            guint ident = name[depth] % IL_THEME_N_COLOURS;
 
             if (b <= a)
               continue;
