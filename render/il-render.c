@@ -59,6 +59,7 @@ typedef struct {
   GArray               *sorted;     /* of Bar, scratch */
   GArray               *labels;     /* of Bar whose label_lane is named inside */
   GArray               *label_out;  /* of Label: collected for the frame instead of drawn (tiles) */
+  cairo_t              *over;       /* what goes on top of the tiles: the frame's cr, or params->overlay */
   int                   source_key[MAX_SOURCES];
   guint                 source_ident[MAX_SOURCES];
   guint                 n_sources;
@@ -1056,14 +1057,17 @@ typedef struct {
   gint64  k;
 } TileKey;
 
-typedef struct {
+struct _IlRenderTile {
   cairo_surface_t *surface;
   gint64   upto;        /* the playhead it was drawn for */
   gsize    n_events;    /* the trace's size then */
   gboolean marks;       /* drawn with marks */
   guint64  used;        /* frame it was last painted in */
   GArray  *labels;      /* of Label, tile coordinates */
-} Tile;
+  gpointer data;        /* the widget's, e.g. a texture of the surface */
+  GDestroyNotify destroy;
+};
+typedef IlRenderTile Tile;
 
 
 static guint
@@ -1086,9 +1090,33 @@ tile_free (gpointer data)
 {
   Tile *tile = data;
 
+  il_render_tile_set_data (tile, NULL, NULL);
   g_clear_pointer (&tile->surface, cairo_surface_destroy);
   g_array_unref (tile->labels);
   g_free (tile);
+}
+
+cairo_surface_t *
+il_render_tile_get_surface (IlRenderTile *tile)
+{
+  return tile->surface;
+}
+
+gpointer
+il_render_tile_get_data (IlRenderTile *tile)
+{
+  return tile->data;
+}
+
+void
+il_render_tile_set_data (IlRenderTile   *tile,
+                         gpointer        data,
+                         GDestroyNotify  destroy)
+{
+  if (tile->destroy != NULL && tile->data != NULL)
+    tile->destroy (tile->data);
+  tile->data = data;
+  tile->destroy = destroy;
 }
 
 IlRenderCache *
@@ -1184,6 +1212,8 @@ render_tile (Ctx         *c,
   Ctx tc = { 0 };
   cairo_t *cr;
 
+  /* Whatever the widget made of the old pixels is out of date. */
+  il_render_tile_set_data (tile, NULL, NULL);
   if (tile->surface == NULL)
     {
       /* At the screen's resolution: a tile is painted 1:1 onto device pixels.
@@ -1287,10 +1317,15 @@ draw_state_lane_tiled (Ctx         *c,
         render_tile (c, row, tile, k, marks);
       tile->used = cache->frame;
 
-      cairo_set_source_surface (c->cr, tile->surface, tx, ty);
-      cairo_pattern_set_filter (cairo_get_source (c->cr), CAIRO_FILTER_NEAREST);
-      cairo_rectangle (c->cr, tx, ty, TILE_W, ceil (row->height));
-      cairo_fill (c->cr);
+      if (c->over != c->cr)
+        c->p->paint_tile (c->p->paint_tile_data, tile, tx, ty, TILE_W, ceil (row->height));
+      else
+        {
+          cairo_set_source_surface (c->cr, tile->surface, tx, ty);
+          cairo_pattern_set_filter (cairo_get_source (c->cr), CAIRO_FILTER_NEAREST);
+          cairo_rectangle (c->cr, tx, ty, TILE_W, ceil (row->height));
+          cairo_fill (c->cr);
+        }
 
       /* Names: join a bar cut by the tile edge with its other part. */
       for (guint i = 0; i < tile->labels->len; i++)
@@ -1312,10 +1347,13 @@ draw_state_lane_tiled (Ctx         *c,
     {
       Label *l = &g_array_index (labels, Label, i);
       double x0 = MAX (l->x, c->plot_x), x1 = MIN (l->x + l->w, c->plot_x + vp->width);
+      cairo_t *under = c->cr;
 
       l->x = x0;
       l->w = x1 - x0;
+      c->cr = c->over;
       draw_label (c, l);
+      c->cr = under;
     }
 }
 
@@ -1385,6 +1423,19 @@ il_render_timeline (cairo_t              *cr,
       cache_validate (p->cache, p);
     }
 
+  /* With a tile painter and an overlay, tiles go to the painter and what
+   * is drawn over them to the overlay, in the same clips. */
+  c.over = use_tiles && p->paint_tile != NULL && p->overlay != NULL ? p->overlay : cr;
+  if (c.over != cr)
+    {
+      cairo_save (c.over);
+      cairo_rectangle (c.over, p->x, top, p->theme->gutter_width + p->viewport.width, bottom - top);
+      cairo_clip (c.over);
+      cairo_save (c.over);
+      cairo_rectangle (c.over, c.plot_x, top, p->viewport.width, bottom - top);
+      cairo_clip (c.over);
+    }
+
   cairo_save (cr);
   il_theme_set_source (cr, &p->theme->background);
   cairo_rectangle (cr, p->x, p->y, p->theme->gutter_width + p->viewport.width, p->height);
@@ -1449,6 +1500,14 @@ il_render_timeline (cairo_t              *cr,
         draw_state_lane (&c, row, y);
       if (marks_visible (&c, row))
         draw_marks (&c, row, y);
+    }
+
+  /* The rest goes on top of the tiles. */
+  if (c.over != cr)
+    {
+      cairo_restore (cr);
+      cairo_restore (cr);
+      cr = c.cr = c.over;
     }
 
   if (p->selected_lane != IL_NO_LANE && p->selected_start >= 0

@@ -38,6 +38,25 @@ void           il_render_cache_clear (IlRenderCache *cache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlRenderCache, il_render_cache_free)
 
+/* A tile of one lane, drawn once and kept while it stays right.  A widget
+ * may hang its own data on it (a texture of the pixels): the data is
+ * dropped, with `destroy`, when the tile is redrawn or forgotten. */
+typedef struct _IlRenderTile IlRenderTile;
+
+cairo_surface_t *il_render_tile_get_surface (IlRenderTile  *tile);
+gpointer         il_render_tile_get_data    (IlRenderTile  *tile);
+void             il_render_tile_set_data    (IlRenderTile  *tile,
+                                             gpointer       data,
+                                             GDestroyNotify destroy);
+
+/* Puts a tile at (x, y), width × height px, under what the overlay gets. */
+typedef void (*IlRenderTileFunc) (gpointer      data,
+                                  IlRenderTile *tile,
+                                  double        x,
+                                  double        y,
+                                  double        width,
+                                  double        height);
+
 typedef struct {
   const IlTrace  *trace;
   const IlLayout *layout;
@@ -55,6 +74,13 @@ typedef struct {
   gint64          selected_start, selected_end; /* selected interval, or -1 */
   IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
   double          scale;        /* device pixels per pixel (HiDPI), for the cache's tiles */
+  /* Optional, with a cache: tiles are handed to paint_tile instead of being
+   * painted, and what goes on top of them (names in bars, arrows, the
+   * selection, the playhead, lane labels, the ruler) is drawn on overlay.
+   * The widget makes render nodes of them. */
+  IlRenderTileFunc paint_tile;
+  gpointer        paint_tile_data;
+  cairo_t        *overlay;
 } IlRenderParams;
 
 void    il_render_params_init (IlRenderParams *params,

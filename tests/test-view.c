@@ -520,6 +520,72 @@ test_render_cached (void)
   g_assert_cmpfloat (differ, <, 0.005);
 }
 
+/* Panning a tall view of many lanes goes past the cache's tile budget:
+ * tiles out of view are dropped and what is in view still draws right. */
+static void
+test_render_cache_evicts (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) layout = NULL;
+  g_autoptr(IlRenderCache) cache = il_render_cache_new ();
+  int width = 900, height = 0;
+  cairo_surface_t *surface[2];
+  guint differ = 0;
+
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%u", i);
+      il_trace_add_lane (t, IL_LANE_TASK, name, IL_NO_LANE, i);
+    }
+  for (gint64 ms = 0; ms < 2000; ms++)
+    for (guint32 i = 0; i < 120; i++)
+      if ((ms + i) % 7 == 0 || (ms + i) % 7 == 3)
+        il_trace_append (t, IL_MSEC (ms) + i, i, IL_EVENT_STATE,
+                         (ms + i) % 7 == 0 ? IL_STATE_RUNNING : IL_STATE_WAIT_IO, IL_CAUSE_NONE, IL_NO_LANE);
+  il_trace_set_end_time (t, IL_MSEC (2000));
+  layout = il_layout_new (t, &theme->metrics);
+  height = (int) (layout->height + theme->ruler_height);
+  surface[0] = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  surface[1] = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+
+  /* Ten views side by side, each drawn twice (the second from tiles), then
+   * the first again: about 120 lanes × 4 tiles a view. */
+  for (guint v = 0; v <= 10; v++)
+    for (guint pass = 0; pass < 3; pass++)
+      {
+        cairo_t *cr = cairo_create (surface[pass == 0 ? 0 : 1]);
+        IlRenderParams p;
+
+        il_render_params_init (&p, t, layout, theme);
+        p.viewport.start = (v % 10) * IL_MSEC (150);
+        p.viewport.span = IL_MSEC (150);
+        p.viewport.width = width - theme->gutter_width;
+        p.height = height;
+        p.cache = pass == 0 ? NULL : cache;
+        il_render_timeline (cr, &p);
+        cairo_destroy (cr);
+      }
+  cairo_surface_flush (surface[0]);
+  cairo_surface_flush (surface[1]);
+  /* Bars sit on the same columns or one off: count rows of 8 pixels whose
+   * colours differ by more than that. */
+  for (int y = 0; y + 8 <= height; y += 8)
+    for (int x = 0; x + 8 <= width; x += 8)
+      {
+        int sum[2] = { 0, 0 };
+        for (int dy = 0; dy < 8; dy++)
+          for (int dx = 0; dx < 8; dx++)
+            for (int s = 0; s < 2; s++)
+              sum[s] += (pixel_at (surface[s], x + dx, y + dy) >> 8) & 0xff;
+        if (ABS (sum[0] - sum[1]) > 64 * 40)
+          differ++;
+      }
+  g_assert_cmpuint (differ, <, (guint) ((width / 8) * (height / 8) / 200));
+  cairo_surface_destroy (surface[0]);
+  cairo_surface_destroy (surface[1]);
+}
+
 static void
 test_export_formats (void)
 {
@@ -643,6 +709,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/bounded", test_render_bounded);
   g_test_add_func ("/render/lod", test_lod);
   g_test_add_func ("/render/cached", test_render_cached);
+  g_test_add_func ("/render/cache-evicts", test_render_cache_evicts);
   g_test_add_func ("/export/formats", test_export_formats);
   return g_test_run ();
 }

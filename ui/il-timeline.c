@@ -608,6 +608,38 @@ action_pan (GtkWidget  *widget,
 
 /* ---------------------------------------------------------------- drawing */
 
+/* Each tile of a state lane becomes a texture node, made once per drawing
+ * of the tile and kept on it: the renderer uploads a tile when it changes
+ * and composites the rest.  Under them a cairo node with the backgrounds,
+ * over them one with names, arrows, the playhead and the ruler. */
+static void
+paint_tile (gpointer      data,
+            IlRenderTile *tile,
+            double        x,
+            double        y,
+            double        width,
+            double        height)
+{
+  GPtrArray *nodes = data;
+  GdkTexture *texture = il_render_tile_get_data (tile);
+
+  if (texture == NULL)
+    {
+      cairo_surface_t *surface = il_render_tile_get_surface (tile);
+      int h = cairo_image_surface_get_height (surface);
+      gsize stride = cairo_image_surface_get_stride (surface);
+      g_autoptr(GBytes) bytes = NULL;
+
+      cairo_surface_flush (surface);
+      bytes = g_bytes_new (cairo_image_surface_get_data (surface), stride * h);
+      /* GDK_MEMORY_DEFAULT is cairo's ARGB32 layout. */
+      texture = gdk_memory_texture_new (cairo_image_surface_get_width (surface), h,
+                                        GDK_MEMORY_DEFAULT, bytes, stride);
+      il_render_tile_set_data (tile, texture, g_object_unref);
+    }
+  g_ptr_array_add (nodes, gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (x, y, width, height)));
+}
+
 static void
 il_timeline_snapshot (GtkWidget   *widget,
                       GtkSnapshot *snapshot)
@@ -616,8 +648,11 @@ il_timeline_snapshot (GtkWidget   *widget,
   IlTrace *trace = il_session_get_trace (self->session);
   double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   const IlTheme *theme = il_timeline_get_theme (self);
+  g_autoptr(GPtrArray) tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) gsk_render_node_unref);
+  cairo_surface_t *overlay;
   IlRenderParams p;
   cairo_t *cr;
+  double top;
 
   if (trace == NULL || w <= theme->gutter_width || h <= 0)
     return;
@@ -641,10 +676,30 @@ il_timeline_snapshot (GtkWidget   *widget,
       p.selected_start = self->selection.start;
       p.selected_end = self->selection.end;
     }
+  overlay = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, &(cairo_rectangle_t) { 0, 0, w, h });
+  p.overlay = cairo_create (overlay);
+  p.paint_tile = paint_tile;
+  p.paint_tile_data = tiles;
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   il_render_timeline (cr, &p);
   cairo_destroy (cr);
+  cairo_destroy (p.overlay);
+
+  if (tiles->len > 0)
+    {
+      top = self->show_ruler ? theme->ruler_height : 0;
+      gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (theme->gutter_width, top, p.viewport.width, h - top));
+      for (guint i = 0; i < tiles->len; i++)
+        gtk_snapshot_append_node (snapshot, g_ptr_array_index (tiles, i));
+      gtk_snapshot_pop (snapshot);
+
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      cairo_set_source_surface (cr, overlay, 0, 0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+    }
+  cairo_surface_destroy (overlay);
 }
 
 static void
