@@ -526,6 +526,15 @@ marks_visible (Ctx         *c,
   return hi - lo <= 2 * c->p->viewport.width;
 }
 
+/* The 6 px column of the run time t falls in. */
+static gint64
+mark_bucket (Ctx    *c,
+             gint64  t,
+             double  s)
+{
+  return (gint64) floor ((double) t * c->p->viewport.width / (double) c->p->viewport.span / (6 * s));
+}
+
 /* Marks on top of the bars: GIL drop requests, forced switches and the
  * waiting threads; loop iterations and queue depth; task marks. */
 static void
@@ -542,6 +551,7 @@ draw_marks (Ctx         *c,
   gint64 waiting_since = -1;
   guint waiting = 0;
   int last_col = G_MININT;
+  gint64 last_gil_mark = G_MININT64, last_switch_mark = G_MININT64;
 
   lane_range (c, row->lane, &lo, &hi);
 
@@ -587,17 +597,21 @@ draw_marks (Ctx         *c,
       switch (t->kind[e])
         {
         case IL_EVENT_GIL_REQUEST:
-          if ((int) x == last_col)
+          /* At whole-run zoom, marks a few pixels apart turned the GIL
+           * lane solid orange and hid its holder: one mark per 6 px
+           * column, counted from time 0 so that tiles agree. */
+          if (mark_bucket (c, te, s) == last_gil_mark)
             break;
-          last_col = (int) x;
+          last_gil_mark = mark_bucket (c, te, s);
           il_theme_set_source (c->cr, &c->theme->mark);
           triangle (c->cr, x, y, 3.5 * s, TRUE);
           cairo_fill (c->cr);
           c->prims++;
           break;
         case IL_EVENT_GIL_DROP:
-          if (t->value[e] == IL_GIL_DROP_FORCED)
+          if (t->value[e] == IL_GIL_DROP_FORCED && mark_bucket (c, te, s) != last_switch_mark)
             {
+              last_switch_mark = mark_bucket (c, te, s);
               il_theme_set_source (c->cr, &c->theme->mark);
               cairo_set_line_width (c->cr, 2 * s);
               cairo_move_to (c->cr, x, y);
