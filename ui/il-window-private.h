@@ -39,6 +39,7 @@ struct _IlWindow
   GtkWidget   *menu_button;
   GtkWidget   *lessons_list;
   GtkWidget   *lessons_search;
+  GtkWidget   *mode_label;
   GtkWidget   *mode_dropdown;
   GtkWidget   *play_button;
   GtkWidget   *time_label;

@@ -76,20 +76,22 @@ _il_window_sync_controls (IlWindow *self)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin), config->switch_interval / 1e6);
   self->updating = FALSE;
 
-  gtk_widget_set_sensitive (self->mode_dropdown, live);
-  gtk_widget_set_sensitive (self->machine_button, live);
-  {
-    /* The popover's button says what is set: "2 cores · 3 workers". */
-    g_autofree char *machine = NULL;
-    if (!live)
-      machine = g_strdup ("Machine");
-    else if (config->workers > 0)
-      machine = g_strdup_printf ("%u %s · %u %s", config->cores, config->cores == 1 ? "core" : "cores",
-                                 config->workers, config->workers == 1 ? "worker" : "workers");
-    else
-      machine = g_strdup_printf ("%u %s", config->cores, config->cores == 1 ? "core" : "cores");
-    gtk_menu_button_set_label (GTK_MENU_BUTTON (self->machine_button), machine);
-  }
+  /* A recording has no simulated mode or machine: showing "Sequential"
+   * for it would be untrue. */
+  gtk_widget_set_visible (self->mode_label, live);
+  gtk_widget_set_visible (self->mode_dropdown, live);
+  gtk_widget_set_visible (self->machine_button, live);
+  if (live)
+    {
+      /* The popover's button says what is set: "2 cores · 3 workers". */
+      g_autofree char *machine = NULL;
+      if (config->workers > 0)
+        machine = g_strdup_printf ("%u %s · %u %s", config->cores, config->cores == 1 ? "core" : "cores",
+                                   config->workers, config->workers == 1 ? "worker" : "workers");
+      else
+        machine = g_strdup_printf ("%u %s", config->cores, config->cores == 1 ? "core" : "cores");
+      gtk_menu_button_set_label (GTK_MENU_BUTTON (self->machine_button), machine);
+    }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.compare", live);
 
   if (live)
@@ -192,6 +194,20 @@ on_session_progressed (IlWindow *self)
   update_error (self);
 }
 
+/* The legend explains the simulation's states and marks; a recording of
+ * slices (a Chrome or VizTracer trace) has none of them. */
+static gboolean
+trace_has_states (IlTrace *trace)
+{
+  for (guint32 i = 0; trace != NULL && i < il_trace_get_n_lanes (trace); i++)
+    {
+      IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
+      if ((kind == IL_LANE_TASK || kind == IL_LANE_THREAD) && !il_trace_lane_has_slices (trace, i))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 on_session_trace_changed (IlWindow *self)
 {
@@ -205,6 +221,7 @@ on_session_trace_changed (IlWindow *self)
   _il_window_sync_controls (self);
   update_time_label (self);
   update_error (self);
+  gtk_widget_set_visible (self->legend, trace_has_states (il_session_get_trace (self->session)));
   gtk_widget_queue_draw (self->legend);
 }
 
@@ -484,6 +501,7 @@ il_window_class_init (IlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, IlWindow, toolbar);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, lessons_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, mode_label);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, mode_dropdown);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, time_label);
