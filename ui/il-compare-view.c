@@ -297,6 +297,7 @@ il_compare_view_set_scenario (IlCompareView     *self,
       gtk_label_set_xalign (GTK_LABEL (row.label), 0);
       gtk_widget_set_margin_top (row.label, 10);
       gtk_widget_set_margin_start (row.label, 8);
+      gtk_widget_add_css_class (row.label, "compare-mode");
       row.timeline = il_timeline_new (row.session);
       gtk_widget_set_vexpand (row.timeline, FALSE);
       il_timeline_set_full_height (IL_TIMELINE (row.timeline), TRUE);
