@@ -383,6 +383,35 @@ test_open_files (void)
       g_assert_cmpuint (il_session_get_trace (session)->n_events, ==, 2 * 582);
       /* Recordings open showing all of it. */
       g_assert_cmpint (il_session_get_now (session), ==, il_session_get_trace (session)->end_time);
+
+      /* Hover picks the nested slice of the sub-row under the pointer:
+       * going up a lane of nested calls names more than one slice. */
+      {
+        IlTrace *trace = il_session_get_trace (session);
+        IlTimeline *timeline = il_window_get_timeline (window);
+        g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+        guint32 lane = IL_NO_LANE;
+        double x, y;
+
+        iterate_for (200);
+        for (guint32 i = 0; i < il_trace_get_n_lanes (trace) && lane == IL_NO_LANE; i++)
+          if (il_trace_lane_has_slices (trace, i))
+            lane = i;
+        g_assert_cmpuint (lane, !=, IL_NO_LANE);
+        il_timeline_fit (timeline);
+        iterate_for (100);
+        g_assert_true (il_timeline_lane_point (timeline, lane, trace->end_time / 2, &x, &y));
+        for (double dy = -60; dy <= 60; dy += 2)
+          {
+            char *text = il_timeline_describe_at (timeline, x, y + dy);
+            g_autofree char *prefix = g_strdup_printf ("%s — ", il_trace_get_lane (trace, lane)->name);
+            if (text != NULL && g_str_has_prefix (text, prefix))
+              g_hash_table_add (seen, text);
+            else
+              g_free (text);
+          }
+        g_assert_cmpuint (g_hash_table_size (seen), >=, 2);
+      }
     }
 
   gtk_window_destroy (GTK_WINDOW (window));

@@ -303,6 +303,65 @@ lookup (IlTimeline *self,
   return *lane != IL_NO_LANE;
 }
 
+/* What is under (x, y): the lane's interval at that time, and for the
+ * nested slices of a recorded trace the slice of the sub-row under the
+ * pointer, not always the innermost one. */
+static gboolean
+interval_under (IlTimeline      *self,
+                IlTrace         *trace,
+                double           x,
+                double           y,
+                IlTraceInterval *hit)
+{
+  gint64 upto = il_session_get_now (self->session);
+  guint32 lane;
+  gint64 t;
+  int r;
+  const IlRow *row;
+  guint levels, want;
+  const GArray *idx;
+  const guint32 *v;
+  gsize begin = G_MAXSIZE;
+
+  if (!lookup (self, x, y, &lane, &t) || !il_trace_interval_at (trace, lane, t, upto, hit))
+    return FALSE;
+  if (!il_trace_lane_has_slices (trace, lane) || hit->event >= trace->n_events)
+    return TRUE;
+  r = il_layout_row_at (self->layout, y - lanes_top (self) + self->scroll_y);
+  row = &g_array_index (self->layout->rows, IlRow, r);
+  /* The renderer's sub-rows: one per depth, at most 8. */
+  levels = CLAMP ((guint) lround ((row->height / il_timeline_get_theme (self)->metrics.lane_height - 0.4) / 0.6), 1, 8);
+  want = (guint) CLAMP ((y - lanes_top (self) + self->scroll_y - row->y) / (row->height / levels), 0, levels - 1);
+  if (want >= trace->aux[hit->event])
+    return TRUE;   /* the innermost slice, or below it */
+
+  /* The open slice at depth `want` at time t, an ancestor of the hit. */
+  idx = il_trace_get_lane_events (trace, lane);
+  v = (const guint32 *) (gpointer) idx->data;
+  for (guint i = 0; i < idx->len && trace->time[v[i]] <= t; i++)
+    if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
+      begin = v[i];
+    else if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_END)
+      begin = G_MAXSIZE;
+  if (begin == G_MAXSIZE)
+    return TRUE;
+  hit->event = begin;
+  hit->start = trace->time[begin];
+  hit->end = MIN (upto, trace->end_time);
+  hit->open = TRUE;
+  for (guint i = il_trace_lane_lower_bound (trace, lane, t); i < idx->len; i++)
+    if (trace->kind[v[i]] == IL_EVENT_SLICE_END && trace->aux[v[i]] == want)
+      {
+        if (trace->time[v[i]] <= upto)
+          {
+            hit->end = trace->time[v[i]];
+            hit->open = FALSE;
+          }
+        break;
+      }
+  return TRUE;
+}
+
 char *
 il_timeline_describe_at (IlTimeline *self,
                          double      x,
@@ -320,7 +379,7 @@ il_timeline_describe_at (IlTimeline *self,
       const IlLane *l = il_trace_get_lane (trace, lane);
       return g_strdup_printf ("%s (%s)", l->name, il_lane_kind_to_string (l->kind));
     }
-  if (!il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (!interval_under (self, trace, x, y, &hit))
     return NULL;
   return il_format_interval (trace, &hit);
 }
@@ -504,8 +563,6 @@ on_click (GtkGestureClick *gesture,
           IlTimeline      *self)
 {
   IlTrace *trace = il_session_get_trace (self->session);
-  guint32 lane;
-  gint64 t;
   IlTraceInterval hit;
 
   gtk_widget_grab_focus (GTK_WIDGET (self));
@@ -517,7 +574,7 @@ on_click (GtkGestureClick *gesture,
       il_session_seek (self->session, il_viewport_x_to_time (&self->viewport, x - il_timeline_get_theme (self)->gutter_width));
       return;
     }
-  if (lookup (self, x, y, &lane, &t) && il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (interval_under (self, trace, x, y, &hit))
     {
       self->selection = hit;
       self->has_selection = TRUE;

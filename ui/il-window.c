@@ -108,6 +108,41 @@ _il_window_sync_controls (IlWindow *self)
 
 /* ----------------------------------------------------------- the story */
 
+/* A recorded slice's call stack: the slices open on its lane when it
+ * began, outermost first (what a profiler's flame graph stacks). */
+static void
+append_slice_stack (GString               *text,
+                    IlTrace               *trace,
+                    const IlTraceInterval *hit)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, hit->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint32 stack[64];
+  guint depth = 0;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = v[i];
+
+      if (trace->kind[e] == IL_EVENT_SLICE_BEGIN)
+        {
+          guint d = MIN (trace->aux[e], G_N_ELEMENTS (stack) - 1);
+          stack[d] = trace->arg[e];
+          depth = d + 1;
+        }
+      else if (trace->kind[e] == IL_EVENT_SLICE_END)
+        depth = MIN (depth, (guint) trace->aux[e]);
+      if (e == hit->event)
+        break;
+    }
+  if (depth == 0)
+    return;
+  g_string_append (text, "Stack, outermost first:\n");
+  for (guint d = 0; d < depth; d++)
+    g_string_append_printf (text, "%*s%s\n", (int) (2 * d + 2), "", il_trace_get_string (trace, stack[d]));
+  g_string_append_c (text, '\n');
+}
+
 static void
 update_details (IlWindow *self)
 {
@@ -128,6 +163,10 @@ update_details (IlWindow *self)
     g_string_append (text, what);
     g_string_append (text, "\n\n");
   }
+
+  if (il_trace_lane_has_slices (trace, hit.lane) && hit.event < trace->n_events
+      && trace->kind[hit.event] == IL_EVENT_SLICE_BEGIN)
+    append_slice_stack (text, trace, &hit);
 
   if (!il_trace_lane_has_slices (trace, hit.lane)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
