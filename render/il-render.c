@@ -654,6 +654,15 @@ draw_marks (Ctx         *c,
           break;
         case IL_EVENT_INSTANT:
           il_theme_set_source (c->cr, &c->theme->foreground);
+          if (il_trace_lane_has_slices (t, row->lane))
+            {
+              /* Over a lane of slices (log lines beside calls), a small
+               * tick on the lane's bottom edge, not a diamond over them. */
+              triangle (c->cr, x, y + row->height, 3 * s, FALSE);
+              cairo_fill (c->cr);
+              c->prims++;
+              break;
+            }
           cairo_move_to (c->cr, x, y + 2);
           cairo_line_to (c->cr, x + 4, y + row->height / 2);
           cairo_line_to (c->cr, x, y + row->height - 2);
