@@ -30,6 +30,7 @@ struct _IlTimeline
   IlTheme     fitted;        /* presenter theme with lanes shrunk to fit the height */
   gboolean    use_fitted;
   int         fitted_for;    /* the widget height the layout was fitted to, or -1 */
+  int         fitted_for_width;
 
   guint32     hover_lane;
   double      pointer_x;     /* last pointer x in widget coordinates, or -1 */
@@ -84,20 +85,26 @@ clamp_scroll (IlTimeline *self)
 
 /* On a projector every lane must stay on screen (a lecturer cannot
  * scroll while talking): when the lanes are taller than the widget, lanes,
- * headings and type shrink together, the type no smaller than 15 px. */
+ * headings and type shrink together, the type no smaller than 15 px.  On
+ * a narrow screen the names' gutter gives up width to the lanes (at most
+ * 30 %, at least 180 px). */
 static void
 fit_presenter_lanes (IlTimeline    *self,
                      const IlTrace *trace)
 {
   const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
   int height = gtk_widget_get_height (GTK_WIDGET (self));
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
   double avail = height - (self->show_ruler ? base->ruler_height : 0);
   double s;
 
+  self->fitted = *base;
+  if (width > 0)
+    self->fitted.gutter_width = CLAMP (floor (width * 0.3), 180, base->gutter_width);
+  self->use_fitted = self->fitted.gutter_width != base->gutter_width;
   if (height <= 0 || avail <= 0 || self->layout->height <= avail)
     return;
   s = avail / self->layout->height;
-  self->fitted = *base;
   self->fitted.metrics.lane_height = MAX (12, floor (base->metrics.lane_height * s));
   self->fitted.metrics.small_height = MAX (10, floor (base->metrics.small_height * s));
   self->fitted.metrics.heading_height = MAX (12, floor (base->metrics.heading_height * s));
@@ -120,7 +127,8 @@ ensure_layout (IlTimeline *self)
     }
   /* Lanes appear while a run plays (processes start, pools grow). */
   if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace)
-      || (self->presenter && self->fitted_for != gtk_widget_get_height (GTK_WIDGET (self))))
+      || (self->presenter && (self->fitted_for != gtk_widget_get_height (GTK_WIDGET (self))
+                              || self->fitted_for_width != gtk_widget_get_width (GTK_WIDGET (self)))))
     {
       g_clear_pointer (&self->layout, il_layout_free);
       self->use_fitted = FALSE;
@@ -128,6 +136,7 @@ ensure_layout (IlTimeline *self)
       if (self->presenter && !self->full_height)
         fit_presenter_lanes (self, trace);
       self->fitted_for = gtk_widget_get_height (GTK_WIDGET (self));
+      self->fitted_for_width = gtk_widget_get_width (GTK_WIDGET (self));
       il_render_cache_clear (self->cache);
       gtk_widget_queue_resize (GTK_WIDGET (self));
     }
