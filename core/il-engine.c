@@ -42,6 +42,8 @@
 
 #include <string.h>
 
+#include "il-steps.h"
+
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 
@@ -54,6 +56,7 @@ typedef enum {
   EV_SLICE,         /* a core's time slice ended */
   EV_FD_READY,      /* asyncio: the I/O a task awaits completed */
   EV_JOB_RESULT,    /* a process-pool result reached the parent */
+  EV_TIMER_DUE,     /* asyncio: the timer a task sleeps on expired (the loop may not have seen it yet) */
 } EvKind;
 
 typedef struct {
@@ -112,6 +115,7 @@ typedef struct {
   gint32  wrap;         /* semaphore around the whole body (asyncio workers), or -1 */
   const IlStep *steps;
   guint32 n_steps;
+  const IlStep *step;   /* the step the last prog_next started, or NULL (recorded as IL_EVENT_STEP) */
 } Prog;
 
 static void
@@ -146,6 +150,7 @@ prog_next (Prog *prog,
            Op   *op)
 {
   memset (op, 0, sizeof *op);
+  prog->step = NULL;
 
   if (prog->wrap >= 0)
     {
@@ -162,6 +167,7 @@ prog_next (Prog *prog,
       Frame *f = &prog->frames[prog->depth - 1];
       const IlStep *s;
 
+      prog->step = NULL;
       if (f->pos >= f->n)
         {
           gint32 release = f->release;
@@ -183,6 +189,7 @@ prog_next (Prog *prog,
         }
 
       s = &f->steps[f->pos++];
+      prog->step = s;
       switch (s->kind)
         {
         case IL_STEP_CPU:
@@ -513,6 +520,7 @@ struct _IlEngine {
   gint64       finish_time;
   guint32      rng;
   GError      *error;
+  GHashTable  *step_index;  /* IlStep* → pre-order number + 1 (il-steps.h) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -546,6 +554,22 @@ emit (IlEngine    *e,
       guint32      arg)
 {
   il_trace_append (e->trace, e->now, lane, kind, value, aux, arg);
+}
+
+/* Records which step of its scenario task a program just started, so the
+ * code view and the narration can tell the line a task is on. */
+static void
+emit_step (IlEngine   *e,
+           guint32     lane,
+           const Prog *prog)
+{
+  gpointer number;
+
+  if (prog->step == NULL || lane == IL_NO_LANE)
+    return;
+  number = g_hash_table_lookup (e->step_index, prog->step);
+  if (number != NULL)
+    emit (e, lane, IL_EVENT_STEP, 0, 0, GPOINTER_TO_UINT (number) - 1);
 }
 
 static guint32
@@ -1533,6 +1557,8 @@ job_next_op (IlEngine *e,
   for (;;)
     {
       prog_next (&job->prog, &op);
+      if (job->task != NULL)
+        emit_step (e, job->task->lane, &job->prog);
       switch (op.kind)
         {
         case OP_CPU:
@@ -1683,6 +1709,7 @@ worker_next_op (IlEngine *e,
         {
           /* A new interpreter starting (spawn / forkserver). */
           top->kind = T_C_HOLD;
+          top->state = IL_STATE_STARTING;
           top->dur = th->boot;
           th->boot = 0;
           return;
@@ -2023,6 +2050,7 @@ task_step_op (IlEngine *e,
   for (;;)
     {
       prog_next (&task->prog, &op);
+      emit_step (e, task->lane, &task->prog);
       switch (op.kind)
         {
         case OP_CPU:
@@ -2060,6 +2088,7 @@ task_step_op (IlEngine *e,
               Handle *h = handle_new (e, H_TIMER, task, IL_CAUSE_TIMER, IL_NO_LANE);
               h->when = e->now + op.dur;
               timer_push (loop, h);
+              schedule (e, h->when, EV_TIMER_DUE, task->index, ++task->gen);
               task->wait_on = h;
               task_block (e, task, TW_TIMER, IL_STATE_SLEEPING, IL_NO_LANE);
               return FALSE;
@@ -2473,6 +2502,8 @@ thread_run (IlEngine *e,
                 continue;
               case T_C_HOLD:
                 set_compute (e, th, C_HOLD, top.dur);
+                if (top.state == IL_STATE_STARTING)
+                  th->compute_state = IL_STATE_STARTING;
                 continue;
               case T_C_FREE:
                 th->ck = C_FREE;
@@ -2607,7 +2638,19 @@ process_event (IlEngine *e,
         if (task->gen != ev->gen || task->wait != TW_IO || task->done)
           break;
         g_queue_push_tail (&e->loop->fd_ready, handle_new (e, H_IO, task, IL_CAUSE_IO, IL_NO_LANE));
+        /* One rule for I/O and timers: once what the task awaits is done,
+         * it is ready until its step runs, however busy the loop is. */
+        task_set_state (e, task, IL_STATE_READY, IL_CAUSE_IO, IL_NO_LANE);
         loop_wake (e, IL_CAUSE_IO, IL_NO_LANE);
+      }
+      break;
+
+    case EV_TIMER_DUE:
+      {
+        Task *task = &e->tasks[ev->id];
+        if (task->gen == ev->gen && task->wait == TW_TIMER && !task->done
+            && !((Handle *) task->wait_on)->cancelled)
+          task_set_state (e, task, IL_STATE_READY, IL_CAUSE_TIMER, IL_NO_LANE);
       }
       break;
 
@@ -2694,6 +2737,7 @@ il_engine_new (const IlScenario  *scenario,
 
   e->heap = g_array_new (FALSE, FALSE, sizeof (Ev));
   e->lane_state = g_byte_array_new ();
+  e->step_index = il_steps_index_new (e->scenario);
   e->threads = g_ptr_array_new_with_free_func (g_free);
   e->processes = g_ptr_array_new ();
   e->jobs = g_ptr_array_new_with_free_func (g_free);
@@ -2827,6 +2871,7 @@ il_engine_free (IlEngine *e)
   g_ptr_array_unref (e->handles);
   g_array_unref (e->heap);
   g_byte_array_unref (e->lane_state);
+  g_hash_table_unref (e->step_index);
   il_trace_unref (e->trace);
   il_scenario_free (e->scenario);
   g_clear_error (&e->error);

@@ -65,7 +65,7 @@ il_stats_compute (const IlTrace *trace,
               ts->in_state[state[l]] += t - since[l];
               state[l] = (guint8) s;
               since[l] = t;
-              if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY)
+              if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY && s != IL_STATE_STARTING)
                 ts->start = t;
               if (s == IL_STATE_DONE)
                 {

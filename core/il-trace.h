@@ -33,6 +33,12 @@
  *  COUNTER            counter     0                  0            value as IEEE float bits (il_trace_float_bits)
  *  FLOW               any         IlFlowPhase        0            flow id (same id on start, steps and end)
  *
+ * Added later (readers of older files never see them):
+ *
+ *  STEP               task        0                  0            pre-order index of the scenario step the task
+ *                                                                   starts now (il-steps.h); it stays the task's
+ *                                                                   current step, running or awaited, until the next
+ *
  * The cause of a STATE change is what made it happen: for a task becoming
  * ready/running it is the wake-up (I/O completion, timer, GIL hand-off from
  * `arg`, a future resolved by task `arg`, …).  The timeline draws an arrow
@@ -70,6 +76,7 @@ typedef enum {
   IL_STATE_BLOCKED,    /* waiting for a lock, semaphore, another task or a future */
   IL_STATE_IDLE,       /* loop thread in select(); pool worker waiting for work */
   IL_STATE_DONE,       /* finished (aux tells returned / failed / cancelled) */
+  IL_STATE_STARTING,   /* a new process starting its interpreter (spawn / forkserver) before the task's code */
   IL_N_STATES
 } IlState;
 
@@ -110,6 +117,7 @@ typedef enum {
   IL_EVENT_INSTANT,
   IL_EVENT_COUNTER,
   IL_EVENT_FLOW,
+  IL_EVENT_STEP,
   IL_N_EVENT_KINDS
 } IlEventKind;
 
@@ -265,7 +273,7 @@ guint32        il_trace_gil_holder_at    (const IlTrace *trace,
 gsize          il_trace_get_memory_size  (const IlTrace *trace);
 
 const char    *il_state_to_string        (IlState      state);  /* "running", "ready", "waiting for the GIL", … */
-const char    *il_state_to_nick          (IlState      state);  /* "running", "ready", "wait-gil", "wait-io", "sleeping", "blocked", "idle", "done", "not-started" */
+const char    *il_state_to_nick          (IlState      state);  /* "running", "ready", "wait-gil", "wait-io", "sleeping", "blocked", "idle", "done", "not-started", "starting" */
 const char    *il_cause_to_string        (IlCause      cause);
 const char    *il_lane_kind_to_string    (IlLaneKind   kind);
 
