@@ -556,6 +556,19 @@ emit (IlEngine    *e,
   il_trace_append (e->trace, e->now, lane, kind, value, aux, arg);
 }
 
+/* Queue events (il-trace.h): what enters and leaves the loop's ready queue
+ * and timers and the pools' work queues, for the views that draw them. */
+static void
+emit_queue (IlEngine  *e,
+            guint32    lane,
+            IlQueueOp  op,
+            guint16    queue,
+            guint      what,
+            guint32    item_lane)
+{
+  emit (e, lane, IL_EVENT_QUEUE, (guint8) (op | (what << 2)), queue, item_lane);
+}
+
 /* Records which step of its scenario task a program just started, so the
  * code view and the narration can tell the line a task is on. */
 static void
@@ -1419,6 +1432,26 @@ process_parent_cost (IlEngine *e)
   return IL_MSEC (1);
 }
 
+static guint16
+pool_queue_id (const Pool *pool)
+{
+  return (guint16) ((IL_QUEUE_POOL + MIN (pool->number, 0x7000)) | (pool->processes ? IL_QUEUE_PROCESS_POOL : 0));
+}
+
+/* The task a queued job stands for: its own, the coroutine awaiting it, or
+ * the task on the thread that submitted it. */
+static guint32
+job_item_lane (const Job *job)
+{
+  if (job->mirror != IL_NO_LANE)
+    return job->mirror;
+  if (job->awaiter != NULL)
+    return job->awaiter->lane;
+  if (job->submitter != NULL)
+    return job->submitter->mirror != IL_NO_LANE ? job->submitter->mirror : job->submitter->lane;
+  return IL_NO_LANE;
+}
+
 /* Submit a job; returns the CPU the submitter pays for it (thread or
  * process start-up).  A worker that is idle gets it at once. */
 static gint64
@@ -1461,6 +1494,7 @@ pool_submit (IlEngine *e,
     }
 
   g_queue_push_tail (&pool->queue, job);
+  emit_queue (e, pool->owner->lane, IL_QUEUE_PUSH, pool_queue_id (pool), 0, job_item_lane (job));
   if (job->mirror != IL_NO_LANE)
     lane_state (e, job->mirror, IL_STATE_READY, IL_CAUSE_POOL, IL_NO_LANE);
   return cost;
@@ -1476,6 +1510,8 @@ pool_dispatch (IlEngine *e,
     {
       Thread *w = g_queue_pop_head (&pool->idle);
       Job *job = g_queue_pop_head (&pool->queue);
+
+      emit_queue (e, w->lane, IL_QUEUE_POP, pool_queue_id (pool), 0, job_item_lane (job));
 
       w->job = job;
       w->mirror = job->mirror;
@@ -1730,6 +1766,7 @@ worker_next_op (IlEngine *e,
       if (th->pool->queue.length > 0)
         {
           th->job = g_queue_pop_head (&th->pool->queue);
+          emit_queue (e, th->lane, IL_QUEUE_POP, pool_queue_id (th->pool), 0, job_item_lane (th->job));
           th->mirror = th->job->mirror;
           continue;
         }
@@ -1907,6 +1944,26 @@ timer_pop (Loop *loop)
   return top;
 }
 
+/* What a handle runs, as the trace says it (IlCallbackKind). */
+static guint
+handle_what (const Handle *h)
+{
+  static const IlCallbackKind kinds[] = {
+    [H_MAIN] = IL_CALLBACK_MAIN, [H_STEP] = IL_CALLBACK_TASK_STEP, [H_IO] = IL_CALLBACK_IO,
+    [H_TIMER] = IL_CALLBACK_TIMER, [H_THREADSAFE] = IL_CALLBACK_THREADSAFE, [H_START] = IL_CALLBACK_TIMER,
+  };
+  return kinds[h->kind];
+}
+
+static void
+loop_queue_event (IlEngine     *e,
+                  IlQueueOp     op,
+                  guint16       queue,
+                  const Handle *h)
+{
+  emit_queue (e, e->loop->lane, op, queue, handle_what (h), h->task != NULL ? h->task->lane : IL_NO_LANE);
+}
+
 /* call_soon_threadsafe / a ready fd ends a blocking select(). */
 static void
 loop_wake (IlEngine *e,
@@ -1933,6 +1990,7 @@ loop_call_soon (IlEngine *e,
   Handle *h = handle_new (e, kind, task, cause, cause_lane);
 
   g_queue_push_tail (&e->loop->ready, h);
+  loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, h);
   if (kind == H_STEP && task != NULL)
     {
       task->wait = TW_READY;
@@ -2088,6 +2146,7 @@ task_step_op (IlEngine *e,
               Handle *h = handle_new (e, H_TIMER, task, IL_CAUSE_TIMER, IL_NO_LANE);
               h->when = e->now + op.dur;
               timer_push (loop, h);
+              loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_TIMERS, h);
               schedule (e, h->when, EV_TIMER_DUE, task->index, ++task->gen);
               task->wait_on = h;
               task_block (e, task, TW_TIMER, IL_STATE_SLEEPING, IL_NO_LANE);
@@ -2250,14 +2309,17 @@ loop_next_op (IlEngine *e,
             while (loop->fd_ready.length > 0)
               {
                 g_queue_push_tail (&loop->ready, g_queue_pop_head (&loop->fd_ready));
+                loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, g_queue_peek_tail (&loop->ready));
                 n++;
               }
             while (loop->timers->len > 0 && ((Handle *) loop->timers->pdata[0])->when <= e->now)
               {
                 Handle *h = timer_pop (loop);
+                loop_queue_event (e, h->cancelled ? IL_QUEUE_DROP : IL_QUEUE_POP, IL_QUEUE_TIMERS, h);
                 if (h->cancelled)
                   continue;
                 g_queue_push_tail (&loop->ready, h);
+                loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, h);
                 n++;
               }
             emit (e, loop->lane, IL_EVENT_LOOP_SELECT_END, 0, 0, n);
@@ -2281,6 +2343,7 @@ loop_next_op (IlEngine *e,
                 continue;
               }
             h = g_queue_pop_head (&loop->ready);
+            loop_queue_event (e, h->cancelled ? IL_QUEUE_DROP : IL_QUEUE_POP, IL_QUEUE_READY, h);
             loop->ntodo--;
             task = h->task;
             if (h->cancelled)
@@ -2302,6 +2365,7 @@ loop_next_op (IlEngine *e,
                         Handle *start = handle_new (e, H_START, t, IL_CAUSE_START, th->lane);
                         start->when = t->def->start;
                         timer_push (loop, start);
+                        loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_TIMERS, start);
                       }
                     else
                       loop_call_soon (e, t, H_STEP, IL_CAUSE_START, th->lane);
@@ -2819,6 +2883,7 @@ il_engine_new (const IlScenario  *scenario,
     {
       e->loop->thread = main_thread;
       g_queue_push_tail (&e->loop->ready, handle_new (e, H_MAIN, NULL, IL_CAUSE_START, IL_NO_LANE));
+      loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, g_queue_peek_tail (&e->loop->ready));
     }
 
   main_thread->cause = IL_CAUSE_START;

@@ -38,6 +38,16 @@
  *  STEP               task        0                  0            pre-order index of the scenario step the task
  *                                                                   starts now (il-steps.h); it stays the task's
  *                                                                   current step, running or awaited, until the next
+ *  QUEUE              see below   IlQueueOp | (IlCallbackKind << 2)
+ *                                                    queue id     task lane of the item, or IL_NO_LANE
+ *
+ * QUEUE events follow items through the queues a lecture wants to show:
+ * the event loop's ready queue (IL_QUEUE_READY, on the loop lane), its
+ * timers (IL_QUEUE_TIMERS, loop lane) and each pool's work queue
+ * (IL_QUEUE_POOL + pool number, | IL_QUEUE_PROCESS_POOL for a
+ * ProcessPoolExecutor; pushed on the lane of the process that owns the
+ * pool, popped on the lane of the worker that takes the item).  The callback kind says what
+ * a loop item will run (a task step, an I/O or timer callback…).
  *
  * The cause of a STATE change is what made it happen: for a task becoming
  * ready/running it is the wake-up (I/O completion, timer, GIL hand-off from
@@ -118,6 +128,7 @@ typedef enum {
   IL_EVENT_COUNTER,
   IL_EVENT_FLOW,
   IL_EVENT_STEP,
+  IL_EVENT_QUEUE,
   IL_N_EVENT_KINDS
 } IlEventKind;
 
@@ -140,6 +151,17 @@ typedef enum {
   IL_MARK_CANCEL_REQUEST,
   IL_MARK_PROCESS_START,
 } IlMarkKind;
+
+typedef enum {
+  IL_QUEUE_PUSH,   /* joined the queue at the back (timers: the heap) */
+  IL_QUEUE_POP,    /* taken to run (timers: due, moved to the ready queue) */
+  IL_QUEUE_DROP,   /* left without running (cancelled) */
+} IlQueueOp;
+
+#define IL_QUEUE_READY         0
+#define IL_QUEUE_TIMERS        1
+#define IL_QUEUE_POOL          2        /* + pool number */
+#define IL_QUEUE_PROCESS_POOL  0x8000   /* flag: the pool runs processes */
 
 typedef enum {
   IL_FLOW_START,
