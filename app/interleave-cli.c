@@ -150,6 +150,7 @@ add_task_json (JsonOut           *j,
   jo_num (j, "sleep_ms", il_time_to_ms (ts->in_state[IL_STATE_SLEEPING]));
   jo_num (j, "ready_ms", il_time_to_ms (ts->in_state[IL_STATE_READY]));
   jo_num (j, "blocked_ms", il_time_to_ms (ts->in_state[IL_STATE_BLOCKED]));
+  jo_num (j, "starting_ms", il_time_to_ms (ts->in_state[IL_STATE_STARTING]));
   jo_str (j, "outcome", ts->outcome == IL_CAUSE_FAILED ? "failed"
                         : ts->outcome == IL_CAUSE_CANCELLED ? "cancelled"
                         : ts->outcome == IL_CAUSE_RETURNED ? "returned" : "unfinished");

@@ -7,7 +7,10 @@
 
 #include "il-code.h"
 #include "il-engine.h"
+#include <glib/gstdio.h>
+
 #include "il-steps.h"
+#include "il-trace-io.h"
 #include "test-util.h"
 
 /* The STEP events of a lane as "number@time" (time in µs). */
@@ -307,6 +310,53 @@ test_lines_at_and_spans (void)
   g_assert_cmpuint (none->len, ==, 0);
 }
 
+/* The new event kinds and the start-up state survive a save and a load
+ * (trace format 2). */
+static void
+test_trace_file (void)
+{
+  g_autoptr(IlScenario) sc = tu_load ("{\"mode\":\"asyncio\",\"start_method\":\"spawn\",\"tasks\":["
+                                      "{\"name\":\"a\",\"steps\":[{\"to_process\":[{\"cpu\":2}]},{\"sleep\":1}]},"
+                                      "{\"name\":\"b\",\"steps\":[{\"io\":1}]}]}");
+  g_autoptr(IlTrace) trace = tu_run (sc, IL_MODE_ASYNCIO);
+  g_autofree char *dir = g_dir_make_tmp ("test-code-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.itrace", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(IlTrace) back = NULL;
+  GError *error = NULL;
+  IlRunConfig cfg;
+  gsize len = 0;
+  guint kinds = 0;
+
+  il_run_config_from_scenario (&cfg, sc);
+  for (gsize e = 0; e < trace->n_events; e++)
+    {
+      if (trace->kind[e] == IL_EVENT_STEP)
+        kinds |= 1;
+      else if (trace->kind[e] == IL_EVENT_QUEUE)
+        kinds |= 2;
+      else if (trace->kind[e] == IL_EVENT_STATE && trace->value[e] == IL_STATE_STARTING)
+        kinds |= 4;
+    }
+  g_assert_cmpuint (kinds, ==, 7);
+
+  g_assert_true (il_trace_save (trace, &cfg, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_cmpuint (len, >, 12);
+  g_assert_cmpuint ((guchar) data[8], ==, 2);
+  back = il_trace_load (path, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (back->n_events, ==, trace->n_events);
+  g_assert_cmpmem (back->kind, back->n_events, trace->kind, trace->n_events);
+  g_assert_cmpmem (back->value, back->n_events, trace->value, trace->n_events);
+  g_assert_cmpmem (back->arg, back->n_events * 4, trace->arg, trace->n_events * 4);
+  g_assert_cmpmem (back->aux, back->n_events * 2, trace->aux, trace->n_events * 2);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -317,6 +367,7 @@ main (int   argc,
   g_test_add_func ("/steps/events", test_step_events);
   g_test_add_func ("/engine/ready-after-wait", test_ready_after_wait);
   g_test_add_func ("/engine/process-starting", test_process_starting);
+  g_test_add_func ("/steps/trace-file", test_trace_file);
   g_test_add_func ("/code/asyncio", test_asyncio_code);
   g_test_add_func ("/code/threads", test_threads_code);
   g_test_add_func ("/code/compiles", test_code_compiles);

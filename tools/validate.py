@@ -42,8 +42,9 @@ SCEN = json.loads(sys.argv[1])
 MODE = sys.argv[2]
 T0 = 0.0
 
-def burn(ms, clock):
-    """Pure Python until `clock` (thread_time / process_time) has advanced by ms."""
+def crunch(ms, clock):
+    """Pure Python until `clock` (thread_time / process_time) has advanced by ms.
+    Named as in the code view (core/il-code.c): a "cpu" step is crunch(ms)."""
     end = clock() + ms / 1000.0
     x = 0
     while clock() < end:
@@ -57,7 +58,7 @@ def run_steps(steps, clock):
             for _ in range(int(s["repeat"])):
                 run_steps(s["steps"], clock)
         elif "cpu" in s:
-            burn(s["cpu"], clock)
+            crunch(s["cpu"], clock)
         elif "io" in s:
             time.sleep(s["io"] / 1000.0)
         elif "sleep" in s:
@@ -71,7 +72,7 @@ async def arun_steps(steps):
             for _ in range(int(s["repeat"])):
                 await arun_steps(s["steps"])
         elif "cpu" in s:
-            burn(s["cpu"], time.thread_time)
+            crunch(s["cpu"], time.thread_time)
         elif "io" in s:
             await asyncio.sleep(s["io"] / 1000.0)
         elif "sleep" in s:
