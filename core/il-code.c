@@ -991,25 +991,33 @@ il_code_line_of_step (const IlCode *code,
   return g_array_index (code->step_line[task], gint, step);
 }
 
-/* The lane of scenario task `task` in a trace (by index, else by name). */
-static guint32
-task_lane (const IlCode  *code,
-           const IlTrace *trace,
-           guint32        task)
+/* The lane of every scenario task in a trace (IL_NO_LANE when it has
+ * none), matched by index and name as the engine numbers task lanes, else
+ * by name alone; one pass over the lanes, so 100,000 tasks stay cheap. */
+static guint32 *
+task_lanes (const IlCode  *code,
+            const IlTrace *trace)
 {
+  guint32 *lanes = g_new (guint32, MAX (1, code->n_tasks));
+  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint32 t = 0; t < code->n_tasks; t++)
+    lanes[t] = IL_NO_LANE;
   for (guint l = 0; l < il_trace_get_n_lanes (trace); l++)
     {
       const IlLane *lane = il_trace_get_lane (trace, l);
-      if (lane->kind == IL_LANE_TASK && lane->index == task && g_strcmp0 (lane->name, code->task_names[task]) == 0)
-        return l;
+
+      if (lane->kind != IL_LANE_TASK)
+        continue;
+      if (lane->index < code->n_tasks && g_strcmp0 (lane->name, code->task_names[lane->index]) == 0)
+        lanes[lane->index] = l;
+      else if (lane->name != NULL && !g_hash_table_contains (by_name, lane->name))
+        g_hash_table_insert (by_name, lane->name, GUINT_TO_POINTER (l + 1));
     }
-  for (guint l = 0; l < il_trace_get_n_lanes (trace); l++)
-    {
-      const IlLane *lane = il_trace_get_lane (trace, l);
-      if (lane->kind == IL_LANE_TASK && g_strcmp0 (lane->name, code->task_names[task]) == 0)
-        return l;
-    }
-  return IL_NO_LANE;
+  for (guint32 t = 0; t < code->n_tasks; t++)
+    if (lanes[t] == IL_NO_LANE && g_hash_table_contains (by_name, code->task_names[t]))
+      lanes[t] = GPOINTER_TO_UINT (g_hash_table_lookup (by_name, code->task_names[t])) - 1;
+  return lanes;
 }
 
 void
@@ -1018,13 +1026,16 @@ il_code_lines_at (const IlCode  *code,
                   gint64         t,
                   gint          *out)
 {
+  g_autofree guint32 *lanes = NULL;
+
   g_return_if_fail (code != NULL);
   g_return_if_fail (trace != NULL);
   g_return_if_fail (out != NULL);
 
+  lanes = task_lanes (code, trace);
   for (guint32 task = 0; task < code->n_tasks; task++)
     {
-      guint32 lane = task_lane (code, trace, task);
+      guint32 lane = lanes[task];
       const GArray *idx;
       IlState state;
       guint pos;
@@ -1072,7 +1083,10 @@ il_code_line_spans (const IlCode  *code,
   r = &g_array_index (code->ranges, Range, line);
   if (l->task < 0 || r->lo >= r->hi)
     return spans;
-  lane = task_lane (code, trace, (guint32) l->task);
+  {
+    g_autofree guint32 *lanes = task_lanes (code, trace);
+    lane = lanes[l->task];
+  }
   if (lane == IL_NO_LANE)
     return spans;
 

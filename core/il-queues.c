@@ -53,11 +53,14 @@ il_queue_name (guint16 queue)
                           (guint) ((queue & ~IL_QUEUE_PROCESS_POOL) - IL_QUEUE_POOL));
 }
 
-/* Apply one QUEUE event to the items. */
+/* Apply one QUEUE event to the items from *head on.  Queues are FIFO but
+ * for cancellations, so a pop almost always takes the front: that only
+ * moves *head, and the items before it are cut off once at the end. */
 static void
 apply (const IlTrace *trace,
        gsize          e,
-       GArray        *items)
+       GArray        *items,
+       guint         *head)
 {
   IlQueueOp op = (IlQueueOp) (trace->value[e] & 3);
   IlCallbackKind what = (IlCallbackKind) (trace->value[e] >> 2);
@@ -68,12 +71,15 @@ apply (const IlTrace *trace,
       g_array_append_val (items, item);
       return;
     }
-  for (guint i = 0; i < items->len; i++)
+  for (guint i = *head; i < items->len; i++)
     {
       const IlQueueItem *it = &g_array_index (items, IlQueueItem, i);
       if (it->lane == trace->arg[e] && it->what == what)
         {
-          g_array_remove_index (items, i);
+          if (i == *head)
+            (*head)++;
+          else
+            g_array_remove_index (items, i);
           return;
         }
     }
@@ -85,6 +91,7 @@ il_queue_items_at (const IlTrace *trace,
                    gint64         t)
 {
   GArray *items = g_array_new (FALSE, FALSE, sizeof (IlQueueItem));
+  guint head = 0;
 
   g_return_val_if_fail (trace != NULL, items);
 
@@ -103,15 +110,15 @@ il_queue_items_at (const IlTrace *trace,
               if (trace->time[e] > t)
                 break;
               if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)
-                apply (trace, e, items);
+                apply (trace, e, items, &head);
             }
         }
-      return items;
     }
-
-  for (gsize e = 0; e < trace->n_events && trace->time[e] <= t; e++)
-    if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)
-      apply (trace, e, items);
+  else
+    for (gsize e = 0; e < trace->n_events && trace->time[e] <= t; e++)
+      if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)
+        apply (trace, e, items, &head);
+  g_array_remove_range (items, 0, head);
   return items;
 }
 
