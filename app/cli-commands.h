@@ -50,5 +50,7 @@ int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
+int il_cli_code     (int argc, char **argv);
+int il_cli_narrate  (int argc, char **argv);
 
 G_END_DECLS

@@ -20,6 +20,10 @@ static const IlCliCommand commands[] = {
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
 #endif
+#ifdef IL_CLI_HAVE_EXPLAIN
+  { "code", "print the Python a scenario stands for (and where each task is at a time)", il_cli_code },
+  { "narrate", "tell a run step by step, in words", il_cli_narrate },
+#endif
 };
 
 /* ------------------------------------------------------------------ */
