@@ -44,6 +44,9 @@ gboolean il_cli_run_options_apply (const IlCliRunOptions *options,
                                    IlRunConfig           *config,
                                    guint32               *modes);
 void il_cli_run_options_clear (IlCliRunOptions       *options);
+/* A time in ms from the command line (0 to one day) as nanoseconds. */
+gboolean il_cli_parse_ms (const char            *text,
+                          gint64                *out);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (IlCliRunOptions, il_cli_run_options_clear)
 
 int il_cli_simulate (int argc, char **argv);

@@ -54,19 +54,10 @@ parse_ms (const char *command,
           const char *text,
           gint64     *out)
 {
-  char *end = NULL;
-  double v;
-
-  if (text == NULL)
+  if (text == NULL || il_cli_parse_ms (text, out))
     return TRUE;
-  v = g_ascii_strtod (text, &end);
-  if (end == text || *end != '\0' || !(v >= 0) || v > 1e9)
-    {
-      g_printerr ("interleave-cli %s: %s expects a time in ms, not \"%s\"\n", command, option, text);
-      return FALSE;
-    }
-  *out = (gint64) (v * 1e6 + 0.5);
-  return TRUE;
+  g_printerr ("interleave-cli %s: %s expects a time in ms, not \"%s\"\n", command, option, text);
+  return FALSE;
 }
 
 int
