@@ -25,6 +25,7 @@ typedef struct {
   GPtrArray     *sentences;    /* char* */
   gint64         until;        /* latest consequence of what was said */
   gint64         pending;      /* consequence of the event being narrated, kept if it was said */
+  GPtrArray     *names;        /* char*: labels made for this instant */
   guint          skipped;
 } Ctx;
 
@@ -69,6 +70,38 @@ next_on_lane (const IlTrace *trace,
         return trace->time[e];
     }
   return -1;
+}
+
+/* A GIL holder by name, and for a pool worker the task it is running:
+ * "ThreadPoolExecutor-0_0 (req_01)".  Returns a string owned by the
+ * context's pool of names. */
+static const char *
+holder_name (Ctx     *c,
+             guint32  lane)
+{
+  const IlTrace *tr = c->trace;
+  const GArray *idx;
+  guint pos;
+
+  if (lane == IL_NO_LANE || lane >= il_trace_get_n_lanes (tr) || il_trace_get_lane (tr, lane)->kind != IL_LANE_THREAD)
+    return name_of (tr, lane);
+  idx = il_trace_get_lane_events (tr, lane);
+  pos = il_trace_lane_lower_bound (tr, lane, c->t + 1);
+  while (pos-- > 0)
+    {
+      guint32 e = g_array_index (idx, guint32, pos);
+      if (tr->kind[e] == IL_EVENT_QUEUE && (tr->value[e] & 3) == IL_QUEUE_POP && tr->arg[e] != IL_NO_LANE)
+        {
+          char *label;
+          if (il_trace_state_at (tr, tr->arg[e], c->t, NULL) == IL_STATE_DONE
+              && il_trace_state_at (tr, tr->arg[e], c->t - 1, NULL) == IL_STATE_DONE)
+            break;
+          label = g_strdup_printf ("%s (%s)", name_of (tr, lane), name_of (tr, tr->arg[e]));
+          g_ptr_array_add (c->names, label);
+          return label;
+        }
+    }
+  return name_of (tr, lane);
 }
 
 static void
@@ -276,7 +309,7 @@ narrate_state (Ctx  *c,
         if (holder != IL_NO_LANE && holder != lane)
           {
             say (c, "%s asks for the GIL; %s holds it; %s waits up to %s, then sets a drop request",
-                 who, name_of (tr, holder), who, interval);
+                 who, holder_name (c, holder), who, interval);
             consequence (c, c->t + (tr->scenario != NULL ? tr->scenario->switch_interval : IL_MSEC (5)));
           }
         else
@@ -521,9 +554,9 @@ narrate_one (Ctx  *c,
               break;
             }
         if (tr->value[e] == 1 && prev != IL_NO_LANE && prev != arg)
-          say (c, "%s takes the GIL from %s", name_of (tr, arg), name_of (tr, prev));
+          say (c, "%s takes the GIL from %s", holder_name (c, arg), holder_name (c, prev));
         else
-          say (c, "%s takes the GIL", name_of (tr, arg));
+          say (c, "%s takes the GIL", holder_name (c, arg));
         {
           gint64 drop = next_on_lane (tr, lane, c->t, IL_EVENT_GIL_DROP);
           gint64 change = next_on_lane (tr, arg, c->t, IL_EVENT_STATE);
@@ -537,9 +570,9 @@ narrate_one (Ctx  *c,
         break;
       if (tr->value[e] == IL_GIL_DROP_FORCED)
         say (c, "%s honours the drop request: it releases the GIL and waits until another thread has taken it",
-             name_of (tr, arg));
+             holder_name (c, arg));
       else
-        say (c, "%s releases the GIL", name_of (tr, arg));
+        say (c, "%s releases the GIL", holder_name (c, arg));
       consequence (c, next_on_lane (tr, lane, c->t, IL_EVENT_GIL_TAKE));
       break;
 
@@ -548,7 +581,7 @@ narrate_one (Ctx  *c,
         guint32 holder = holder_after (c, lane);
         g_autofree char *interval = duration (tr->scenario != NULL ? tr->scenario->switch_interval : IL_MSEC (5));
         say (c, "%s has waited %s without the GIL changing hands: it sets a drop request on %s",
-             name_of (tr, arg), interval, name_of (tr, holder));
+             holder_name (c, arg), interval, holder_name (c, holder));
         consequence (c, next_on_lane (tr, lane, c->t, IL_EVENT_GIL_TAKE));
       }
       break;
@@ -709,7 +742,8 @@ il_narrate_at (const IlTrace *trace,
                IlNarration   *out)
 {
   g_autoptr(GPtrArray) sentences = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { trace, t, 0, 0, sentences, t, t, 0 };
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  Ctx c = { trace, t, 0, 0, sentences, t, t, names, 0 };
   GString *text;
   gint64 span, pad;
 
