@@ -21,16 +21,18 @@ typedef struct {
 #define IL_CLI_EXIT_FAILED    1
 #define IL_CLI_EXIT_BAD_INPUT 2
 
-/* The options every command that runs a scenario takes: --mode, --cores,
- * --workers, --switch-interval, with one set of checks and messages. */
-typedef struct {
-  char   *mode;       /* NULL: the scenario's own */
-  char   *cores;
-  char   *workers;
-  double  interval;   /* ms; -1 when not given */
-} IlCliRunOptions;
-
 #include "il-engine.h"
+
+/* The options every command that runs a scenario takes: --mode and one for
+ * each parameter the table marks IL_PARAM_FLAG_CLI (--cores, --workers,
+ * --switch-interval), with the table's limits and one set of messages. */
+typedef struct {
+  char      *mode;                 /* NULL: the scenario's own */
+  char      *values[IL_N_PARAMS];  /* by table index: the text given, or NULL */
+  char     **params;               /* --param KEY=VALUE, any parameter of the table */
+  GPtrArray *help;                 /* the options' help texts */
+  gboolean   reference;            /* --reference: the built-in parameters, not the calibration */
+} IlCliRunOptions;
 
 void il_cli_run_options_add   (GOptionContext        *context,
                                IlCliRunOptions       *options,
@@ -53,7 +55,16 @@ int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
-int il_cli_code     (int argc, char **argv);
-int il_cli_narrate  (int argc, char **argv);
+int il_cli_code     (int argc, char **argv);   /* cli-explain.c */
+int il_cli_narrate  (int argc, char **argv);   /* cli-explain.c */
+int il_cli_record_python (int argc, char **argv);  /* cli-record-python.c */
+int il_cli_derive        (int argc, char **argv);  /* cli-derive.c */
+int il_cli_calibrate (int argc, char **argv);
+
+/* cli-calibrate.c: puts the user's calibration (unless `reference`) into
+ * config's parameters, and says where the numbers came from. */
+void        il_cli_params_apply  (IlRunConfig *config,
+                                  gboolean     reference);
+const char *il_cli_params_source (void);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "cli-commands.h"
+#include "il-compare.h"
 #include "il-engine.h"
 #include "il-export.h"
 #include "il-stats.h"
@@ -51,6 +52,7 @@ il_cli_render (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO -o IMAGE — draw the timeline as PNG, SVG or PDF");
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) scenario = NULL;
+  g_autoptr(IlComparison) comparison = NULL;
   g_autoptr(GPtrArray) traces = g_ptr_array_new_with_free_func ((GDestroyNotify) il_trace_unref);
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   IlExportOptions options;
@@ -126,25 +128,28 @@ il_cli_render (int    argc,
   if (!il_cli_run_options_apply (&run, "render", scenario, &base, &modes))
     return IL_CLI_EXIT_BAD_INPUT;
 
+  comparison = il_compare_run (scenario, &base, modes, NULL, &error);
+  if (comparison == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", files[0], error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (!il_comparison_check (comparison, &error))
+    {
+      fprintf (stderr, "%s: %s\n", files[0], error->message);
+      return IL_CLI_EXIT_FAILED;
+    }
   {
-    gint64 sequential = -1;
+    const IlTrace *seq = comparison->traces[IL_MODE_SEQUENTIAL];
+    gint64 sequential = seq != NULL ? seq->end_time : -1;
+
     for (IlMode m = 0; m < IL_N_MODES; m++)
       {
-        IlRunConfig config = base;
-        IlTrace *trace;
+        IlTrace *trace = comparison->traces[m];
 
-        if (!(modes & IL_MODE_MASK (m)))
-          continue;
-        config.mode = m;
-        trace = il_simulate (scenario, &config, &error);
         if (trace == NULL)
-          {
-            fprintf (stderr, "%s: %s mode: %s\n", files[0], il_mode_to_string (m), error->message);
-            return IL_CLI_EXIT_FAILED;
-          }
-        if (m == IL_MODE_SEQUENTIAL)
-          sequential = trace->end_time;
-        g_ptr_array_add (traces, trace);
+          continue;
+        g_ptr_array_add (traces, il_trace_ref (trace));
         if (sequential > 0 && m != IL_MODE_SEQUENTIAL)
           g_ptr_array_add (labels, g_strdup_printf ("%s — %.1f ms, %.2f× sequential",
                                                     il_mode_to_label (m), trace->end_time / 1e6,

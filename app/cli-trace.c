@@ -9,6 +9,8 @@
 #include "cli-commands.h"
 #include "il-chrome.h"
 #include "il-engine.h"
+#include "il-file-type.h"
+#include "il-recording.h"
 #include "il-trace-io.h"
 
 int
@@ -141,17 +143,13 @@ il_cli_info (int    argc,
     }
 
   {
-    guint8 head[8] = { 0 };
-    FILE *f = fopen (files[0], "rb");
-    gsize n = 0;
-    if (f == NULL)
+    IlFileType type = il_file_type_sniff_path (files[0], &error);
+    if (error != NULL)
       {
-        fprintf (stderr, "%s: cannot open: %s\n", files[0], g_strerror (errno));
+        fprintf (stderr, "%s\n", error->message);
         return IL_CLI_EXIT_BAD_INPUT;
       }
-    n = fread (head, 1, sizeof head, f);
-    fclose (f);
-    native = il_trace_is_native (head, n);
+    native = type == IL_FILE_TYPE_TRACE;
   }
 
   if (native)
@@ -188,6 +186,12 @@ il_cli_info (int    argc,
     }
   threads = lanes_with_slices (trace);
   processes = count_lanes (trace, IL_LANE_PROCESS);
+  if (trace->recording != NULL)
+    {
+      /* A recorded program: its real threads, not lanes. */
+      g_autofree char *n = il_recording_meta_get (trace, "threads");
+      threads = n != NULL ? (guint) g_ascii_strtoull (n, NULL, 10) : threads;
+    }
 
   if (json)
     {
@@ -203,6 +207,28 @@ il_cli_info (int    argc,
           printf ("  \"unmatched\": %" G_GUINT64_FORMAT ",\n  \"truncated\": %s,\n", info.n_unmatched,
                   info.truncated ? "true" : "false");
         }
+      if (trace->recording != NULL)
+        {
+          /* Recordings of real programs (il-recording.h): their facts. */
+          static const char *const strs[] = { "python", "program", "mode" };
+          static const char *const nums[] = { "gil_switches", "loop_iterations", "tasks", "work_items", "exit_code",
+                                              "switch_interval_us" };
+          printf ("  \"source\": \"cpython\",\n");
+          for (gsize i = 0; i < G_N_ELEMENTS (strs); i++)
+            {
+              g_autofree char *v = il_recording_meta_get (trace, strs[i]);
+              printf ("  \"%s\": \"", strs[i]);
+              for (const char *c = v ? v : ""; *c; c++)
+                if ((unsigned char) *c >= 0x20)
+                  printf (*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+              printf ("\",\n");
+            }
+          for (gsize i = 0; i < G_N_ELEMENTS (nums); i++)
+            {
+              g_autofree char *v = il_recording_meta_get (trace, nums[i]);
+              printf ("  \"%s\": %" G_GINT64_FORMAT ",\n", nums[i], v ? g_ascii_strtoll (v, NULL, 10) : 0);
+            }
+        }
       printf ("  \"skipped\": %" G_GUINT64_FORMAT "\n}\n", native ? 0 : info.n_skipped);
     }
   else
@@ -212,6 +238,17 @@ il_cli_info (int    argc,
       printf ("  threads:    %u lanes with slices\n", threads);
       printf ("  processes:  %u\n", processes);
       printf ("  time span:  %.3f ms\n", span_ms);
+      if (trace->recording != NULL)
+        {
+          g_autofree char *python = il_recording_meta_get (trace, "python");
+          g_autofree char *program = il_recording_meta_get (trace, "program");
+          g_autofree char *sw = il_recording_meta_get (trace, "gil_switches");
+          g_autofree char *iters = il_recording_meta_get (trace, "loop_iterations");
+          g_autofree char *tasks = il_recording_meta_get (trace, "tasks");
+          printf ("  recorded:   %s with CPython %s: %s GIL switches, %s loop iterations, %s asyncio tasks\n",
+                  program ? program : "a program", python ? python : "?", sw ? sw : "0", iters ? iters : "0",
+                  tasks ? tasks : "0");
+        }
       if (!native)
         {
           printf ("  also:       %" G_GUINT64_FORMAT " instants, %" G_GUINT64_FORMAT " counter samples, %" G_GUINT64_FORMAT " flow events, %" G_GUINT64_FORMAT " async events\n",

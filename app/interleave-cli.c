@@ -6,24 +6,26 @@
  * scripts depend on: fields are only ever added.
  */
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli-commands.h"
+#include "il-compare.h"
 #include "il-engine.h"
+#include "il-json.h"
 #include "il-stats.h"
 
 static const IlCliCommand commands[] = {
   { "simulate", "run a scenario in one mode or all, print a summary or JSON", il_cli_simulate },
   { "render", "draw a scenario's timeline (or every mode's) as PNG, SVG or PDF", il_cli_render },
-#ifdef IL_CLI_HAVE_TRACE
+  { "calibrate", "measure this machine with a real CPython; later runs use the numbers", il_cli_calibrate },
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
-#endif
-#ifdef IL_CLI_HAVE_EXPLAIN
+  { "record-python", "run a real Python program and record its GIL, threads, loop and processes", il_cli_record_python },
+  { "derive", "write a scenario of the workload a recording shows", il_cli_derive },
   { "code", "print the Python a scenario stands for (and where each task is at a time)", il_cli_code },
   { "narrate", "tell a run step by step, in words", il_cli_narrate },
-#endif
 };
 
 /* ------------------------------------------------------------------ */
@@ -49,31 +51,13 @@ jo_sep (JsonOut *j)
 }
 
 static void
-jo_string (GString    *out,
-           const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = s; *p; p++)
-    {
-      unsigned char c = (unsigned char) *p;
-      if (c == '"' || c == '\\')
-        g_string_append_printf (out, "\\%c", c);
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
-      else
-        g_string_append_c (out, (char) c);
-    }
-  g_string_append_c (out, '"');
-}
-
-static void
 jo_key (JsonOut    *j,
         const char *key)
 {
   jo_sep (j);
   if (key != NULL)
     {
-      jo_string (j->out, key);
+      il_json_append_string (j->out, key);
       g_string_append (j->out, ": ");
     }
 }
@@ -137,7 +121,7 @@ jo_str (JsonOut    *j,
         const char *v)
 {
   jo_key (j, key);
-  jo_string (j->out, v);
+  il_json_append_string (j->out, v);
 }
 
 static void
@@ -168,10 +152,20 @@ add_mode_json (JsonOut           *j,
                const IlStats     *st,
                double             speedup)
 {
+  guint n_params;
+  const IlParamInfo *table = il_param_table (&n_params);
+
   jo_str (j, "mode", il_mode_to_string (cfg->mode));
-  jo_int (j, "cores", cfg->cores);
-  jo_int (j, "workers", cfg->workers);
-  jo_num (j, "switch_interval_ms", il_time_to_ms (cfg->switch_interval));
+  /* The configuration the command line can set, as the table names it. */
+  for (guint i = 0; i < n_params; i++)
+    if (table[i].flags & IL_PARAM_FLAG_CLI)
+      {
+        if (table[i].type == IL_PARAM_COUNT)
+          jo_int (j, table[i].json_key, (gint64) il_param_get (&table[i], cfg));
+        else
+          jo_num (j, table[i].json_key, il_param_get (&table[i], cfg));
+      }
+  jo_str (j, "parameters", il_cli_params_source ());
   jo_num (j, "makespan_ms", il_time_to_ms (st->makespan));
   if (speedup > 0)
     jo_num (j, "speedup", speedup);
@@ -202,7 +196,7 @@ print_mode_text (const IlScenario  *sc,
           cfg->cores, cfg->cores == 1 ? "" : "s", il_time_to_ms (cfg->switch_interval));
   if (cfg->workers)
     printf (", %u workers", cfg->workers);
-  printf ("\n");
+  printf ("\nparameters: %s\n", il_cli_params_source ());
   printf ("makespan: %.3f ms\n\n", il_time_to_ms (st->makespan));
 
   for (guint i = 0; i < st->n_tasks; i++)
@@ -231,42 +225,72 @@ print_mode_text (const IlScenario  *sc,
   printf (" (overall %.1f%%)\n", 100.0 * st->utilisation);
 }
 
-static gboolean
-parse_positive (const char *text,
-                const char *option,
-                guint64     min,
-                guint64     max,
-                guint64    *out)
-{
-  guint64 v;
-
-  if (!g_ascii_string_to_unsigned (text, 10, min, max, &v, NULL))
-    {
-      g_printerr ("interleave-cli: %s takes a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                  ", not \"%s\"\n", option, min, max, text);
-      return FALSE;
-    }
-  *out = v;
-  return TRUE;
-}
-
 void
 il_cli_run_options_add (GOptionContext  *context,
                         IlCliRunOptions *o,
                         gboolean         allow_all)
 {
-  const GOptionEntry entries[] = {
-    { "mode", 'm', 0, G_OPTION_ARG_STRING, &o->mode,
-      allow_all ? "Mode: sequential, asyncio, threads, free-threading, processes, or all"
-                : "Mode: sequential, asyncio, threads, free-threading or processes", "MODE" },
-    { "cores", 'c', 0, G_OPTION_ARG_STRING, &o->cores, "Number of CPU cores (1–256)", "N" },
-    { "workers", 'w', 0, G_OPTION_ARG_STRING, &o->workers, "Pool size / semaphore (0 = none)", "N" },
-    { "switch-interval", 's', 0, G_OPTION_ARG_DOUBLE, &o->interval, "GIL switch interval in ms", "MS" },
-    { NULL }
-  };
+  GOptionEntry entries[IL_N_PARAMS + 3] = { { NULL } };
+  guint n_params, n = 0;
+  const IlParamInfo *table = il_param_table (&n_params);
 
-  o->interval = -1;
+  o->help = g_ptr_array_new_with_free_func (g_free);
+  entries[n++] = (GOptionEntry) {
+    "mode", 'm', 0, G_OPTION_ARG_STRING, &o->mode,
+    allow_all ? "Mode: sequential, asyncio, threads, free-threading, processes, or all"
+              : "Mode: sequential, asyncio, threads, free-threading or processes", "MODE" };
+  for (guint i = 0; i < n_params; i++)
+    {
+      const IlParamInfo *p = &table[i];
+      char *help;
+
+      if (!(p->flags & IL_PARAM_FLAG_CLI))
+        continue;
+      help = g_strdup_printf ("%s (%g–%g%s)", p->description, p->min, p->max,
+                              p->type == IL_PARAM_TIME ? " ms" : "");
+      g_ptr_array_add (o->help, help);
+      entries[n++] = (GOptionEntry) { p->cli_option, p->cli_short, 0, G_OPTION_ARG_STRING, &o->values[i], help,
+                                      p->type == IL_PARAM_TIME ? "MS" : "N" };
+    }
+  entries[n++] = (GOptionEntry) {
+    "param", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->params,
+    "Any model parameter as a scenario names it, e.g. os_slice_ms=1 or start_method=spawn (repeatable)",
+    "KEY=VALUE" };
+  entries[n++] = (GOptionEntry) {
+    "reference", 0, 0, G_OPTION_ARG_NONE, &o->reference, "Built-in parameters, not the calibration", NULL };
   g_option_context_add_main_entries (context, entries, NULL);
+}
+
+/* A value as written on the command line, for one table entry. */
+static gboolean
+parse_param_value (const IlParamInfo *p,
+                   const char        *text,
+                   double            *out)
+{
+  char *end = NULL;
+
+  if (p->type == IL_PARAM_CHOICE)
+    {
+      const char * const *names = il_param_choices (p);
+      for (guint i = 0; names[i] != NULL; i++)
+        if (g_str_equal (text, names[i]))
+          {
+            *out = i;
+            return TRUE;
+          }
+      *out = NAN;   /* il_param_check () says which names it takes */
+      return TRUE;
+    }
+  if (p->type == IL_PARAM_COUNT)
+    {
+      guint64 n = 0;
+      if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &n, NULL))
+        return FALSE;
+      *out = (double) n;
+      return TRUE;
+    }
+  *out = g_ascii_strtod (text, &end);
+  return end != text && *end == '\0';
 }
 
 gboolean
@@ -276,9 +300,13 @@ il_cli_run_options_apply (const IlCliRunOptions *o,
                           IlRunConfig           *base,
                           guint32               *modes)
 {
+  g_autoptr(GError) error = NULL;
+  guint n_params;
+  const IlParamInfo *table = il_param_table (&n_params);
   IlMode only;
 
   il_run_config_from_scenario (base, scenario);
+  il_cli_params_apply (base, o->reference);
   *modes = IL_MODE_MASK (base->mode);
   if (o->mode != NULL)
     {
@@ -296,28 +324,76 @@ il_cli_run_options_apply (const IlCliRunOptions *o,
           return FALSE;
         }
     }
-  if (o->cores != NULL)
+  for (guint i = 0; i < n_params; i++)
     {
-      guint64 v;
-      if (!parse_positive (o->cores, "--cores", 1, IL_SCENARIO_MAX_CORES, &v))
-        return FALSE;
-      base->cores = (guint32) v;
-    }
-  if (o->workers != NULL)
-    {
-      guint64 v;
-      if (!parse_positive (o->workers, "--workers", 0, IL_SCENARIO_MAX_WORKERS, &v))
-        return FALSE;
-      base->workers = (guint32) v;
-    }
-  if (o->interval != -1)
-    {
-      if (!(o->interval >= 0.001 && o->interval <= 1000))
+      const IlParamInfo *p = &table[i];
+      const char *text = o->values[i];
+      double v;
+      gboolean ok;
+
+      if (text == NULL)
+        continue;
+      if (p->type == IL_PARAM_COUNT)
         {
-          g_printerr ("interleave-cli %s: --switch-interval takes milliseconds from 0.001 to 1000\n", command);
+          guint64 n = 0;
+          ok = g_ascii_string_to_unsigned (text, 10, (guint64) p->min, (guint64) p->max, &n, NULL);
+          v = (double) n;
+        }
+      else
+        {
+          char *end = NULL;
+          v = g_ascii_strtod (text, &end);
+          ok = end != text && *end == '\0';
+        }
+      if (!ok || !il_param_check (p, v, NULL))
+        {
+          g_printerr ("interleave-cli %s: --%s takes %s from %g to %g, not \"%s\"\n", command, p->cli_option,
+                      p->type == IL_PARAM_TIME ? "milliseconds" : "a whole number", p->min, p->max, text);
           return FALSE;
         }
-      base->switch_interval = il_time_from_ms (o->interval);
+      il_param_set (p, base, v);
+    }
+  for (guint i = 0; o->params != NULL && o->params[i] != NULL; i++)
+    {
+      g_autofree char *key = g_strdup (o->params[i]);
+      char *eq = strchr (key, '=');
+      const IlParamInfo *p = NULL;
+      g_autoptr(GError) local = NULL;
+      double v = 0;
+
+      if (eq != NULL)
+        {
+          *eq = '\0';
+          p = il_param_find (key);
+        }
+      if (p == NULL || !g_str_equal (key, p->json_key))
+        {
+          g_autoptr(GString) keys = g_string_new (NULL);
+          for (guint k = 0; k < n_params; k++)
+            g_string_append_printf (keys, "%s%s", k ? ", " : "", table[k].json_key);
+          g_printerr ("interleave-cli %s: --param \"%s\": expected KEY=VALUE with KEY one of %s\n",
+                      command, o->params[i], keys->str);
+          return FALSE;
+        }
+      if (!parse_param_value (p, eq + 1, &v))
+        {
+          g_printerr ("interleave-cli %s: --param %s: \"%s\" is not a %snumber\n", command, o->params[i], eq + 1,
+                      p->type == IL_PARAM_COUNT ? "whole " : "");
+          return FALSE;
+        }
+      if (!il_param_check (p, v, &local))
+        {
+          g_printerr ("interleave-cli %s: --param %s: %s\n", command, o->params[i], local->message);
+          return FALSE;
+        }
+      il_param_set (p, base, v);
+    }
+  /* The scenario's own values passed the same checks when it was read;
+   * this is the validator every configuration passes. */
+  if (!il_run_config_validate (base, IL_PARAM_KEYS_CLI, &error))
+    {
+      g_printerr ("interleave-cli %s: %s\n", command, error->message);
+      return FALSE;
     }
   return TRUE;
 }
@@ -326,8 +402,10 @@ void
 il_cli_run_options_clear (IlCliRunOptions *o)
 {
   g_clear_pointer (&o->mode, g_free);
-  g_clear_pointer (&o->cores, g_free);
-  g_clear_pointer (&o->workers, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (o->values); i++)
+    g_clear_pointer (&o->values[i], g_free);
+  g_clear_pointer (&o->help, g_ptr_array_unref);
+  g_clear_pointer (&o->params, g_strfreev);
 }
 
 int
@@ -343,14 +421,12 @@ il_cli_simulate (int    argc,
   g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE — simulate a scenario");
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
+  g_autoptr(IlComparison) cmp = NULL;
   IlRunConfig base;
   gboolean all = FALSE;
   IlMode only = IL_MODE_THREADS;
-  IlTrace *traces[IL_N_MODES] = { NULL };
-  IlStats *stats[IL_N_MODES] = { NULL };
-  IlRunConfig cfgs[IL_N_MODES];
+  IlStats **stats;
   guint32 modes = 0;
-  int status = IL_CLI_EXIT_OK;
 
   il_cli_run_options_add (ctx, &run, TRUE);
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -379,22 +455,19 @@ il_cli_simulate (int    argc,
   all = modes == IL_MODE_MASK_ALL;
   only = base.mode;
 
-  for (guint m = 0; m < IL_N_MODES; m++)
+  /* One mode or all of them, on threads of their own. */
+  cmp = il_compare_run (sc, &base, modes, NULL, &error);
+  if (cmp == NULL)
     {
-      if (!all && m != only)
-        continue;
-      cfgs[m] = base;
-      cfgs[m].mode = (IlMode) m;
-      traces[m] = il_simulate (sc, &cfgs[m], &error);
-      if (traces[m] == NULL)
-        {
-          g_printerr ("%s: %s mode: %s\n", argv[1], il_mode_to_string (m), error->message);
-          status = IL_CLI_EXIT_FAILED;
-          goto out;
-        }
-      /* The statistics borrow names from the trace: keep it until the end. */
-      stats[m] = il_stats_compute (traces[m], traces[m]->end_time);
+      g_printerr ("%s: %s\n", argv[1], error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
     }
+  if (!il_comparison_check (cmp, &error))
+    {
+      g_printerr ("%s: %s\n", argv[1], error->message);
+      return IL_CLI_EXIT_FAILED;
+    }
+  stats = cmp->stats;
 
   if (json)
     {
@@ -408,22 +481,19 @@ il_cli_simulate (int    argc,
           for (guint m = 0; m < IL_N_MODES; m++)
             {
               jo_open (&j, il_mode_to_string (m), '{');
-              add_mode_json (&j, &cfgs[m], stats[m],
-                             (double) stats[IL_MODE_SEQUENTIAL]->makespan / (double) MAX (1, stats[m]->makespan));
+              add_mode_json (&j, &cmp->configs[m], stats[m], il_comparison_speedup (cmp, m));
               jo_close (&j, '}');
             }
           jo_close (&j, '}');
         }
       else
-        add_mode_json (&j, &cfgs[only], stats[only], -1);
+        add_mode_json (&j, &cmp->configs[only], stats[only], -1);
       jo_close (&j, '}');
       printf ("%s\n", j.out->str);
       g_string_free (j.out, TRUE);
     }
   else if (all)
     {
-      double seq = (double) stats[IL_MODE_SEQUENTIAL]->makespan;
-
       printf ("%s — every mode, %u core%s, workers %u, switch interval %.3g ms\n\n", sc->title, base.cores,
               base.cores == 1 ? "" : "s", base.workers, il_time_to_ms (base.switch_interval));
       printf ("%-15s %12s %9s %12s %13s %14s %11s\n", "mode", "makespan ms", "speed-up", "utilisation",
@@ -431,19 +501,13 @@ il_cli_simulate (int    argc,
       for (guint m = 0; m < IL_N_MODES; m++)
         printf ("%-15s %12.3f %8.2f× %11.1f%% %13" G_GUINT64_FORMAT " %14.3f %11" G_GUINT64_FORMAT "\n",
                 il_mode_to_string (m), il_time_to_ms (stats[m]->makespan),
-                seq / (double) MAX (1, stats[m]->makespan), 100.0 * stats[m]->utilisation,
+                il_comparison_speedup (cmp, m), 100.0 * stats[m]->utilisation,
                 stats[m]->gil_switches, il_time_to_ms (stats[m]->total_gil_wait), stats[m]->loop_iterations);
     }
   else
-    print_mode_text (sc, &cfgs[only], stats[only]);
+    print_mode_text (sc, &cmp->configs[only], stats[only]);
 
-out:
-  for (guint m = 0; m < IL_N_MODES; m++)
-    {
-      g_clear_pointer (&stats[m], il_stats_free);
-      g_clear_pointer (&traces[m], il_trace_unref);
-    }
-  return status;
+  return IL_CLI_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ */

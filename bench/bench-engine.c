@@ -4,17 +4,59 @@
  *
  * Prints numbers; never fails on them.  Usage:
  *   bench-engine [TASKS] [STEPS]    (default 10000 tasks x 100 steps)
+ *   bench-engine --scaling N        only the scaling row for N threads (for profilers)
+ *
+ * Times are the process's CPU time, which another busy process on the
+ * machine disturbs much less than wall-clock time.
+ *
+ * 1. Scaling: threads mode with 100, 1 000, 10 000 and 100 000 threads, each
+ *    alternating 1 ms of I/O and 50 µs of Python, sized so every run records
+ *    about the same number of events.  The cost per event must not grow with
+ *    the number of threads: each row shows its ratio to the 100-thread row,
+ *    the in-run baseline (target: within 1.5×).
+ * 2. Every mode on TASKS x STEPS, as before.
+ * 3. The scenario file of 10 000 threads x 100 steps that
+ *    `interleave-cli simulate` gets: written to a temporary file, then read
+ *    and simulated in-process (target: within 2 s), and through the CLI too
+ *    when INTERLEAVE_CLI names it.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "il-engine.h"
 
-static void
-bench_mode (IlMode   mode,
-            guint    n_tasks,
-            guint    n_steps,
-            guint    workers)
+static gint64
+cpu_time_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+typedef struct {
+  gsize  n_events;
+  double secs;          /* il_simulate: set-up and run */
+  double setup_secs;    /* il_engine_new + il_engine_free alone: scenario copy, lanes, tasks */
+  gsize  bytes;
+  gint64 end_time;
+} Result;
+
+/* Runs n_tasks tasks of n_pairs x (1 ms I/O, 50 µs CPU) — a busy server's
+ * worth of GIL hand-offs.  Returns FALSE (and prints) on error. */
+static gboolean
+run_pairs (IlMode   mode,
+           guint    n_tasks,
+           guint    n_pairs,
+           guint    workers,
+           guint    cores,
+           Result  *res)
 {
   IlStep body[2] = { { 0 } };
   IlStep loop = { 0 };
@@ -22,18 +64,16 @@ bench_mode (IlMode   mode,
   IlRunConfig cfg;
   g_autoptr(GError) error = NULL;
   g_autoptr(IlTrace) trace = NULL;
+  IlEngine *setup;
   IlTask *tasks = g_new0 (IlTask, n_tasks);
   gint64 t0, t1;
-  double secs;
 
-  /* Each task: n_steps / 2 x (1 ms I/O, 50 us CPU) — a busy server's worth of
-   * GIL hand-offs. */
   body[0].kind = IL_STEP_IO;
   body[0].duration = IL_MSEC (1);
   body[1].kind = IL_STEP_CPU;
   body[1].duration = IL_USEC (50);
   loop.kind = IL_STEP_REPEAT;
-  loop.count = MAX (1, n_steps / 2);
+  loop.count = MAX (1, n_pairs);
   loop.children = body;
   loop.n_children = 2;
 
@@ -46,7 +86,7 @@ bench_mode (IlMode   mode,
     }
   sc.title = (char *) "bench";
   sc.mode = mode;
-  sc.cores = 2;
+  sc.cores = cores;
   sc.workers = workers;
   sc.switch_interval = IL_MSEC (5);
   il_params_init_defaults (&sc.params);
@@ -54,33 +94,168 @@ bench_mode (IlMode   mode,
   sc.n_tasks = n_tasks;
   il_run_config_from_scenario (&cfg, &sc);
 
-  t0 = g_get_monotonic_time ();
-  trace = il_simulate (&sc, &cfg, &error);
-  t1 = g_get_monotonic_time ();
-  secs = (double) (t1 - t0) / G_USEC_PER_SEC;
+  /* Setting up and freeing alone, to tell a cost per thread from a cost
+   * per event. */
+  t0 = cpu_time_us ();
+  setup = il_engine_new (&sc, &cfg);
+  il_engine_free (setup);
+  t1 = cpu_time_us ();
+  res->setup_secs = (double) (t1 - t0) / G_USEC_PER_SEC;
 
-  if (trace == NULL)
-    printf ("%-15s %6u tasks x %3u steps, workers %4u: error: %s\n",
-            il_mode_to_string (mode), n_tasks, n_steps, workers, error->message);
-  else
-    printf ("%-15s %6u tasks x %3u steps, workers %4u: %10zu events in %6.3f s = %6.2f M events/s, "
-            "%5.1f bytes/event, simulated %.1f s\n",
-            il_mode_to_string (mode), n_tasks, n_steps, workers, trace->n_events, secs,
-            (double) trace->n_events / secs / 1e6,
-            (double) il_trace_get_memory_size (trace) / (double) trace->n_events,
-            il_time_to_ms (trace->end_time) / 1000.0);
+  t0 = cpu_time_us ();
+  trace = il_simulate (&sc, &cfg, &error);
+  t1 = cpu_time_us ();
 
   for (guint i = 0; i < n_tasks; i++)
     g_free (tasks[i].name);
   g_free (tasks);
+
+  if (trace == NULL)
+    {
+      printf ("%-15s %6u tasks: error: %s\n", il_mode_to_string (mode), n_tasks, error->message);
+      return FALSE;
+    }
+  res->n_events = trace->n_events;
+  res->secs = (double) (t1 - t0) / G_USEC_PER_SEC;
+  res->bytes = il_trace_get_memory_size (trace);
+  res->end_time = trace->end_time;
+  return TRUE;
+}
+
+static void
+bench_mode (IlMode mode,
+            guint  n_tasks,
+            guint  n_steps,
+            guint  workers)
+{
+  Result r;
+
+  if (!run_pairs (mode, n_tasks, MAX (1, n_steps / 2), workers, 2, &r))
+    return;
+  printf ("%-15s %6u tasks x %3u steps, workers %4u: %10zu events in %6.3f s = %6.2f M events/s, "
+          "%5.1f bytes/event, simulated %.1f s\n",
+          il_mode_to_string (mode), n_tasks, n_steps, workers, r.n_events, r.secs,
+          (double) r.n_events / r.secs / 1e6, (double) r.bytes / (double) r.n_events,
+          il_time_to_ms (r.end_time) / 1000.0);
+}
+
+/* The cost per event as the number of threads grows, the total work kept
+ * at about the same number of events. */
+static void
+bench_scaling (guint only)
+{
+  static const guint all_sizes[] = { 100, 1000, 10000, 100000 };
+  const guint *sizes = only > 0 ? &only : all_sizes;
+  guint n_sizes = only > 0 ? 1 : G_N_ELEMENTS (all_sizes);
+  const guint total_pairs = 200000;
+  double base = 0, total_events = 0, total_secs = 0;
+
+  printf ("\nthreads mode, 4 cores, %u (1 ms I/O + 50 us CPU) pairs shared out:\n", total_pairs);
+  for (guint i = 0; i < n_sizes; i++)
+    {
+      guint n = sizes[i];
+      Result r;
+      double ns, ns_run;
+
+      if (!run_pairs (IL_MODE_THREADS, n, MAX (1, total_pairs / n), 0, 4, &r))
+        continue;
+      ns = r.secs * 1e9 / (double) r.n_events;
+      /* Without the one-off work per thread of il_engine_new and
+       * il_engine_free, a large share at 100 000 threads of two steps. */
+      ns_run = (r.secs - r.setup_secs) * 1e9 / (double) r.n_events;
+      if (i == 0)
+        base = ns_run;
+      total_events += (double) r.n_events;
+      total_secs += r.secs;
+      printf ("  %6u threads: %9zu events in %6.3f s = %6.1f ns/event; without set-up/free (%.3f s) %6.1f "
+              "ns/event = x%.2f of 100 threads; %5.1f bytes/event\n",
+              n, r.n_events, r.secs, ns, r.setup_secs, ns_run, base > 0 ? ns_run / base : 0.0,
+              (double) r.bytes / (double) r.n_events);
+    }
+  if (total_secs > 0)
+    printf ("  threads mode overall: %.2f M events/s\n", total_events / total_secs / 1e6);
+}
+
+/* A scenario file as a user would write it: n_tasks threads, each a loop of
+ * n_steps / 2 x (1 ms I/O, 50 µs CPU). */
+static char *
+scenario_json (guint n_tasks,
+               guint n_steps)
+{
+  GString *s = g_string_new ("{ \"title\": \"bench\", \"mode\": \"threads\", \"cores\": 2, \"tasks\": [\n");
+
+  for (guint i = 0; i < n_tasks; i++)
+    g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
+                            "[ {\"io\": 1}, {\"cpu\": 0.05} ]} ] }%s\n",
+                            i, MAX (1, n_steps / 2), i + 1 < n_tasks ? "," : "");
+  g_string_append (s, "] }\n");
+  return g_string_free (s, FALSE);
+}
+
+static void
+bench_file (guint n_tasks,
+            guint n_steps)
+{
+  g_autofree char *json = scenario_json (n_tasks, n_steps);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) sc = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  const char *cli = g_getenv ("INTERLEAVE_CLI");
+  gint64 t0, t1, t2;
+  int fd;
+
+  fd = g_file_open_tmp ("bench-engine-XXXXXX.json", &path, &error);
+  if (fd < 0 || !g_file_set_contents (path, json, -1, &error))
+    {
+      printf ("cannot write the scenario: %s\n", error->message);
+      return;
+    }
+  close (fd);
+
+  t0 = cpu_time_us ();
+  sc = il_scenario_load_file (path, &error);
+  t1 = cpu_time_us ();
+  if (sc != NULL)
+    trace = il_simulate (sc, NULL, &error);
+  t2 = cpu_time_us ();
+  if (trace == NULL)
+    printf ("\n%s: error: %s\n", path, error->message);
+  else
+    printf ("\nscenario file of %u threads x %u steps (%zu bytes): read in %.3f s, simulated in %.3f s "
+            "(%zu events), together %.3f s\n",
+            n_tasks, n_steps, strlen (json), (double) (t1 - t0) / G_USEC_PER_SEC,
+            (double) (t2 - t1) / G_USEC_PER_SEC, trace->n_events, (double) (t2 - t0) / G_USEC_PER_SEC);
+
+  if (cli != NULL)
+    {
+      const char *argv[] = { cli, "simulate", path, NULL };
+      int status = 0;
+
+      t0 = g_get_monotonic_time ();
+      if (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                        &status, &error))
+        printf ("interleave-cli simulate on it: %.3f s (exit status %d)\n",
+                (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC, WEXITSTATUS (status));
+      else
+        printf ("interleave-cli: %s\n", error->message);
+    }
+  g_unlink (path);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  guint n_tasks = argc > 1 ? (guint) atoi (argv[1]) : 10000;
-  guint n_steps = argc > 2 ? (guint) atoi (argv[2]) : 100;
+  guint n_tasks, n_steps;
+
+  if (argc > 2 && strcmp (argv[1], "--scaling") == 0)
+    {
+      bench_scaling ((guint) MAX (1, atoi (argv[2])));
+      return 0;
+    }
+  n_tasks = argc > 1 ? (guint) atoi (argv[1]) : 10000;
+  n_steps = argc > 2 ? (guint) atoi (argv[2]) : 100;
 
   printf ("Interleave engine benchmark (%u tasks x %u steps; 2 cores, 5 ms interval)\n", n_tasks, n_steps);
   bench_mode (IL_MODE_THREADS, n_tasks, n_steps, 0);
@@ -89,5 +264,7 @@ main (int   argc,
   bench_mode (IL_MODE_FREE_THREADING, n_tasks, n_steps, 32);
   bench_mode (IL_MODE_PROCESSES, n_tasks / 10, n_steps, 8);
   bench_mode (IL_MODE_SEQUENTIAL, n_tasks / 10, n_steps, 0);
+  bench_scaling (0);
+  bench_file (10000, 100);
   return 0;
 }

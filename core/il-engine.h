@@ -12,18 +12,11 @@
 
 #include <glib.h>
 
+#include "il-run-config.h"
 #include "il-scenario.h"
 #include "il-trace.h"
 
 G_BEGIN_DECLS
-
-typedef struct {
-  IlMode   mode;
-  guint32  cores;
-  guint32  workers;          /* 0: no pool / no semaphore */
-  gint64   switch_interval;
-  IlParams params;
-} IlRunConfig;
 
 /* The scenario's own mode, cores, workers, interval and params. */
 void      il_run_config_from_scenario (IlRunConfig       *config,

@@ -4,6 +4,8 @@
  */
 #include "il-lesson.h"
 
+#include "il-compare.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,7 +377,7 @@ il_lesson_check_free (IlLessonCheck *check)
     return;
   g_ptr_array_unref (check->clauses);
   g_ptr_array_unref (check->nodes);
-  il_scenario_free (check->scenario);
+  g_clear_pointer (&check->scenario, il_scenario_unref);
   g_free (check);
 }
 
@@ -390,7 +392,7 @@ il_lesson_check_parse (const char        *text,
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (scenario != NULL, NULL);
 
-  check->scenario = il_scenario_copy (scenario);
+  check->scenario = il_scenario_ref (scenario);
   check->clauses = g_ptr_array_new_with_free_func (clause_free);
   check->nodes = g_ptr_array_new_with_free_func (g_free);
 
@@ -709,26 +711,29 @@ il_lesson_check_evaluate (IlLessonCheck  *check,
   g_return_val_if_fail (check != NULL, FALSE);
 
   memset (&runs, 0, sizeof runs);
-  for (guint m = 0; m < IL_N_MODES && ok; m++)
-    {
-      if (!(check->modes & IL_MODE_MASK (m)))
-        continue;
-      if (traces != NULL && traces[m] != NULL)
-        runs.traces[m] = il_trace_ref (traces[m]);
-      else
-        {
-          IlRunConfig cfg;
-          il_run_config_from_scenario (&cfg, check->scenario);
-          cfg.mode = (IlMode) m;
-          runs.traces[m] = il_simulate (check->scenario, &cfg, error);
-          if (runs.traces[m] == NULL)
-            {
-              ok = FALSE;
-              break;
-            }
-        }
-      runs.stats[m] = il_stats_compute (runs.traces[m], runs.traces[m]->end_time);
-    }
+  {
+    /* What the caller did not run, run side by side. */
+    guint32 missing = 0;
+    g_autoptr(IlComparison) comparison = NULL;
+
+    for (guint m = 0; m < IL_N_MODES; m++)
+      if ((check->modes & IL_MODE_MASK (m)) && (traces == NULL || traces[m] == NULL))
+        missing |= IL_MODE_MASK (m);
+    if (missing != 0)
+      {
+        IlRunConfig cfg;
+        il_run_config_from_scenario (&cfg, check->scenario);
+        comparison = il_compare_run (check->scenario, &cfg, missing, NULL, error);
+        ok = comparison != NULL && il_comparison_check (comparison, error);
+      }
+    for (guint m = 0; m < IL_N_MODES && ok; m++)
+      {
+        if (!(check->modes & IL_MODE_MASK (m)))
+          continue;
+        runs.traces[m] = il_trace_ref (missing & IL_MODE_MASK (m) ? comparison->traces[m] : traces[m]);
+        runs.stats[m] = il_stats_compute (runs.traces[m], runs.traces[m]->end_time);
+      }
+  }
 
   if (ok)
     for (guint i = 0; i < check->clauses->len; i++)

@@ -6,7 +6,8 @@
  * measurements of CPython 3.11 on a 2-vCPU Linux machine (see README,
  * "Faithful to CPython").  A scenario may override any of them in its
  * "params" object, using the JSON names given beside each field (values
- * in milliseconds unless the name says otherwise).
+ * in milliseconds unless the name says otherwise).  Names, defaults and
+ * limits are in one table: il_param_table() in il-run-config.h.
  */
 #pragma once
 
@@ -37,9 +38,8 @@ typedef struct {
   guint32       seed;                /* "seed" at the scenario's top level: which GIL waiter the OS wakes */
 } IlParams;
 
+/* From il_param_table ()'s defaults (il-run-config.c); the names of the
+ * start methods are il_param_choices () of "start_method". */
 void        il_params_init_defaults     (IlParams      *params);
-const char *il_start_method_to_string   (IlStartMethod  method);
-gboolean    il_start_method_from_string (const char    *str,
-                                         IlStartMethod *out);
 
 G_END_DECLS

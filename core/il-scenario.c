@@ -16,6 +16,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "il-json.h"
+#include "il-run-config.h"
+
 G_DEFINE_QUARK (il-scenario-error-quark, il_scenario_error)
 
 /* ------------------------------------------------------------------ */
@@ -233,7 +236,7 @@ jr_string (JReader *r)
             case 't': g_string_append_c (s, '\t'); break;
             case 'u':
               {
-                gunichar u, lo;
+                gunichar u = 0, lo = 0;   /* set by jr_hex4 (), which -O3 cannot always see */
                 r->p++;
                 if (!jr_hex4 (r, &u))
                   return NULL;
@@ -570,6 +573,7 @@ typedef struct {
   GPtrArray   *groups;
   guint64      expanded;   /* steps after unrolling, saturating */
   GPtrArray   *awaits;     /* PendingAwait* */
+  IlRunConfig  config;     /* the table's fields as read so far */
 } Ctx;
 
 typedef struct {
@@ -786,29 +790,6 @@ read_uint_node (Ctx         *c,
                        min, max, n->number);
   *out = (guint64) n->number;
   return TRUE;
-}
-
-static gboolean
-read_uint (Ctx         *c,
-           const JNode *obj,
-           const char  *key,
-           guint64      min,
-           guint64      max,
-           guint32     *out)
-{
-  const JNode *n = obj_get (obj, key);
-  guint64 v;
-  gsize saved;
-  gboolean ok;
-
-  if (n == NULL)
-    return TRUE;
-  saved = path_key (c, key);
-  ok = read_uint_node (c, n, min, max, &v);
-  if (ok)
-    *out = (guint32) v;
-  path_pop (c, saved);
-  return ok;
 }
 
 static guint32
@@ -1121,53 +1102,98 @@ read_string_list (Ctx          *c,
   return TRUE;
 }
 
+/* One field of the parameter table, checked against the table's limits. */
+static gboolean
+read_param (Ctx               *c,
+            const JNode       *n,
+            const IlParamInfo *p)
+{
+  g_autoptr(GError) local = NULL;
+  double value;
+
+  switch (p->type)
+    {
+    case IL_PARAM_TIME:
+      if (n->type != J_NUMBER)
+        return INVALID (c, n, "expected a number of milliseconds, got %s", type_name (n));
+      value = n->number;
+      break;
+    case IL_PARAM_COUNT:
+      if (n->type != J_NUMBER)
+        return INVALID (c, n, "expected a whole number from %.0f to %.0f, got %s", p->min, p->max, type_name (n));
+      value = n->number;
+      break;
+    case IL_PARAM_FRACTION:
+      value = n->type == J_NUMBER ? n->number : NAN;
+      break;
+    case IL_PARAM_CHOICE:
+      {
+        const char * const *names = il_param_choices (p);
+        value = NAN;
+        for (guint i = 0; n->type == J_STRING && names[i] != NULL; i++)
+          if (g_str_equal (n->string, names[i]))
+            value = i;
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (!il_param_check (p, value, &local))
+    return invalid_at (c, n->line, n->col, c->path->str,
+                       local->code == IL_RUN_CONFIG_ERROR_TOO_LARGE ? IL_SCENARIO_ERROR_TOO_LARGE
+                                                                   : IL_SCENARIO_ERROR_INVALID,
+                       "%s", local->message);
+  il_param_set (p, &c->config, value);
+  return TRUE;
+}
+
+/* The table's fields found in obj: those of the "params" object, or those
+ * at the top level. */
 static gboolean
 read_params (Ctx         *c,
-             const JNode *n)
+             const JNode *obj,
+             gboolean     in_params)
 {
-  static const char *keys[] = {
-    "wake_latency_ms", "timer_slack_ms", "breaker_latency_ms", "os_slice_ms", "loop_iteration_ms",
-    "task_step_ms", "task_create_ms", "thread_start_ms", "pool_item_ms", "fork_ms", "forkserver_ms",
-    "spawn_ms", "ipc_item_ms", "free_threading_overhead", NULL,
-  };
-  IlParams *p = &c->sc->params;
-  const JNode *ft;
-  gboolean ok;
+  guint n_params;
+  const IlParamInfo *table = il_param_table (&n_params);
 
-  if (!want_type (c, n, J_OBJECT, "an object of model parameters") || !check_keys (c, n, keys))
-    return FALSE;
-  ok = read_ms (c, n, "wake_latency_ms", 1000, &p->wake_latency)
-       && read_ms (c, n, "timer_slack_ms", 1000, &p->timer_slack)
-       && read_ms (c, n, "breaker_latency_ms", 1000, &p->breaker_latency)
-       && read_ms (c, n, "os_slice_ms", 1000, &p->os_slice)
-       && read_ms (c, n, "loop_iteration_ms", 1000, &p->loop_iteration_cost)
-       && read_ms (c, n, "task_step_ms", 1000, &p->task_step_cost)
-       && read_ms (c, n, "task_create_ms", 1000, &p->task_create_cost)
-       && read_ms (c, n, "thread_start_ms", 10000, &p->thread_start_cost)
-       && read_ms (c, n, "pool_item_ms", 10000, &p->pool_item_cost)
-       && read_ms (c, n, "fork_ms", 60000, &p->process_start_cost[IL_START_FORK])
-       && read_ms (c, n, "forkserver_ms", 60000, &p->process_start_cost[IL_START_FORKSERVER])
-       && read_ms (c, n, "spawn_ms", 60000, &p->process_start_cost[IL_START_SPAWN])
-       && read_ms (c, n, "ipc_item_ms", 10000, &p->ipc_item_cost);
-  if (!ok)
-    return FALSE;
-  if (p->os_slice <= 0)
+  for (guint i = 0; i < n_params; i++)
     {
-      gsize saved = path_key (c, "os_slice_ms");
-      INVALID (c, obj_get (n, "os_slice_ms"), "must be more than 0");
+      const IlParamInfo *p = &table[i];
+      const JNode *n;
+      gsize saved;
+      gboolean ok;
+
+      if (!(p->flags & IL_PARAM_FLAG_IN_PARAMS) != !in_params || (n = obj_get (obj, p->json_key)) == NULL)
+        continue;
+      saved = path_key (c, p->json_key);
+      ok = read_param (c, n, p);
       path_pop (c, saved);
-      return FALSE;
+      if (!ok)
+        return FALSE;
     }
-  if ((ft = obj_get (n, "free_threading_overhead")) != NULL)
-    {
-      gsize saved = path_key (c, "free_threading_overhead");
-      if (ft->type != J_NUMBER || ft->number < 0 || ft->number > 10)
-        ok = INVALID (c, ft, "expected a fraction from 0 to 10 (0.1 = 10%% slower)");
-      else
-        p->free_threading_overhead = ft->number;
-      path_pop (c, saved);
-    }
-  return ok;
+  return TRUE;
+}
+
+/* Keys of the "params" object, or of the top level around the table's. */
+static const char **
+allowed_keys (gboolean in_params)
+{
+  static const char *before[] = { "title", "description", "mode", "modes" };
+  static const char *after[] = { "params", "limits", "tasks", "lesson" };
+  GPtrArray *keys = g_ptr_array_new ();
+  guint n_params;
+  const IlParamInfo *table = il_param_table (&n_params);
+
+  for (guint i = 0; !in_params && i < G_N_ELEMENTS (before); i++)
+    g_ptr_array_add (keys, (gpointer) before[i]);
+  for (guint i = 0; i < n_params; i++)
+    if (!(table[i].flags & IL_PARAM_FLAG_IN_PARAMS) == !in_params)
+      g_ptr_array_add (keys, (gpointer) table[i].json_key);
+  for (guint i = 0; !in_params && i < G_N_ELEMENTS (after); i++)
+    g_ptr_array_add (keys, (gpointer) after[i]);
+  g_ptr_array_add (keys, NULL);
+  return (const char **) g_ptr_array_free (keys, FALSE);
 }
 
 static gboolean
@@ -1218,10 +1244,7 @@ static gboolean
 read_scenario (Ctx         *c,
                const JNode *root)
 {
-  static const char *keys[] = {
-    "title", "description", "mode", "modes", "cores", "workers", "switch_interval_ms", "start_method",
-    "seed", "params", "limits", "tasks", "lesson", NULL,
-  };
+  g_autofree const char **keys = allowed_keys (FALSE);
   IlScenario *sc = c->sc;
   const JNode *n, *tasks;
   g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
@@ -1261,36 +1284,28 @@ read_scenario (Ctx         *c,
       path_pop (c, saved);
     }
 
-  if (!read_uint (c, root, "cores", 1, IL_SCENARIO_MAX_CORES, &sc->cores)
-      || !read_uint (c, root, "workers", 0, IL_SCENARIO_MAX_WORKERS, &sc->workers)
-      || !read_uint (c, root, "seed", 0, G_MAXUINT32, &sc->params.seed))
+  if (!read_params (c, root, FALSE))
     return FALSE;
-
-  if ((n = obj_get (root, "switch_interval_ms")) != NULL)
-    {
-      saved = path_key (c, "switch_interval_ms");
-      if (!read_ms_node (c, n, 1000, &sc->switch_interval))
-        return FALSE;
-      if (sc->switch_interval < IL_USEC (1))
-        return INVALID (c, n, "the switch interval must be at least 0.001 ms");
-      path_pop (c, saved);
-    }
-
-  if ((n = obj_get (root, "start_method")) != NULL)
-    {
-      saved = path_key (c, "start_method");
-      if (n->type != J_STRING || !il_start_method_from_string (n->string, &sc->params.start_method))
-        return INVALID (c, n, "expected \"fork\", \"forkserver\" or \"spawn\"");
-      path_pop (c, saved);
-    }
-
   if ((n = obj_get (root, "params")) != NULL)
     {
+      g_autofree const char **params_keys = allowed_keys (TRUE);
       saved = path_key (c, "params");
-      if (!read_params (c, n))
+      if (!want_type (c, n, J_OBJECT, "an object of model parameters") || !check_keys (c, n, params_keys)
+          || !read_params (c, n, TRUE))
         return FALSE;
       path_pop (c, saved);
     }
+  {
+    /* The checks above are the table's, field by field; this is the same
+     * validator the trace loader and the CLI call, on the whole. */
+    g_autoptr(GError) local = NULL;
+    if (!il_run_config_validate (&c->config, IL_PARAM_KEYS_JSON, &local))
+      return invalid_at (c, root->line, root->col, "$", IL_SCENARIO_ERROR_INVALID, "%s", local->message);
+  }
+  sc->cores = c->config.cores;
+  sc->workers = c->config.workers;
+  sc->switch_interval = c->config.switch_interval;
+  sc->params = c->config.params;
 
   if ((n = obj_get (root, "limits")) != NULL)
     {
@@ -1425,10 +1440,27 @@ steps_free (IlStep  *steps,
   g_free (steps);
 }
 
+IlScenario *
+il_scenario_ref (const IlScenario *sc)
+{
+  IlScenario *self = (IlScenario *) sc;
+
+  g_return_val_if_fail (sc != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
 void
 il_scenario_free (IlScenario *sc)
 {
-  if (sc == NULL)
+  il_scenario_unref (sc);
+}
+
+void
+il_scenario_unref (IlScenario *sc)
+{
+  if (sc == NULL || !g_atomic_ref_count_dec (&sc->ref_count))
     return;
   for (guint i = 0; i < sc->n_tasks; i++)
     {
@@ -1463,11 +1495,15 @@ static IlScenario *
 scenario_new_defaults (void)
 {
   IlScenario *sc = g_new0 (IlScenario, 1);
+  IlRunConfig config;
 
-  sc->mode = IL_MODE_THREADS;
-  sc->cores = 2;
-  sc->switch_interval = IL_MSEC (5);
-  il_params_init_defaults (&sc->params);
+  g_atomic_ref_count_init (&sc->ref_count);
+  il_run_config_init_defaults (&config);
+  sc->mode = config.mode;
+  sc->cores = config.cores;
+  sc->workers = config.workers;
+  sc->switch_interval = config.switch_interval;
+  sc->params = config.params;
   sc->modes_mask = IL_MODE_MASK (sc->mode);
   return sc;
 }
@@ -1480,11 +1516,14 @@ take_names (GPtrArray *names,
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
-IlScenario *
-il_scenario_load_data (const char  *data,
-                       gssize       length,
-                       const char  *display_name,
-                       GError     **error)
+/* Everything is set here, filename included: once returned, a scenario
+ * never changes (it may already be shared). */
+static IlScenario *
+load_data (const char  *data,
+           gssize       length,
+           const char  *display_name,
+           const char  *filename,
+           GError     **error)
 {
   g_autoptr(IlScenario) sc = NULL;
   g_autoptr(GString) path = g_string_new ("$");
@@ -1526,6 +1565,7 @@ il_scenario_load_data (const char  *data,
     return NULL;
 
   sc = scenario_new_defaults ();
+  il_run_config_init_defaults (&c.config);
   c.name = display_name;
   c.error = error;
   c.path = path;
@@ -1555,7 +1595,17 @@ il_scenario_load_data (const char  *data,
         *dot = '\0';
       sc->title = g_strdup (base);
     }
+  sc->filename = g_strdup (filename);
   return g_steal_pointer (&sc);
+}
+
+IlScenario *
+il_scenario_load_data (const char  *data,
+                       gssize       length,
+                       const char  *display_name,
+                       GError     **error)
+{
+  return load_data (data, length, display_name, NULL, error);
 }
 
 IlScenario *
@@ -1564,7 +1614,6 @@ il_scenario_load_file (const char  *path,
 {
   g_autofree char *data = NULL;
   g_autoptr(GError) local = NULL;
-  IlScenario *sc;
   gsize len = 0;
   GStatBuf st;
 
@@ -1581,10 +1630,7 @@ il_scenario_load_file (const char  *path,
       g_set_error (error, IL_SCENARIO_ERROR, IL_SCENARIO_ERROR_IO, "%s", local->message);
       return NULL;
     }
-  sc = il_scenario_load_data (data, (gssize) len, path, error);
-  if (sc != NULL)
-    sc->filename = g_strdup (path);
-  return sc;
+  return load_data (data, (gssize) len, path, path, error);
 }
 
 gint32
@@ -1637,6 +1683,7 @@ il_scenario_copy (const IlScenario *sc)
   g_return_val_if_fail (sc != NULL, NULL);
 
   copy = g_memdup2 (sc, sizeof *sc);
+  g_atomic_ref_count_init (&copy->ref_count);
   copy->title = g_strdup (sc->title);
   copy->description = g_strdup (sc->description);
   copy->filename = g_strdup (sc->filename);
@@ -1666,49 +1713,6 @@ il_scenario_copy (const IlScenario *sc)
   return copy;
 }
 
-static void
-write_string (GString    *out,
-              const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = s; *p; p++)
-    {
-      unsigned char ch = (unsigned char) *p;
-      switch (ch)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (ch < 0x20)
-            g_string_append_printf (out, "\\u%04x", ch);
-          else
-            g_string_append_c (out, (char) ch);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
-/* Exact: nanoseconds printed as a decimal number of milliseconds. */
-static void
-write_ms (GString *out,
-          gint64   ns)
-{
-  gint64 whole = ns / IL_NSEC_PER_MSEC, frac = ns % IL_NSEC_PER_MSEC;
-
-  g_string_append_printf (out, "%" G_GINT64_FORMAT, whole);
-  if (frac != 0)
-    {
-      char buf[16];
-      int end;
-      g_snprintf (buf, sizeof buf, "%06" G_GINT64_FORMAT, frac);
-      for (end = 5; end > 0 && buf[end] == '0'; end--)
-        buf[end] = '\0';
-      g_string_append_printf (out, ".%s", buf);
-    }
-}
 
 static void write_steps (GString *out, const IlScenario *sc, const IlStep *steps, guint32 n, guint indent);
 
@@ -1732,7 +1736,7 @@ write_step (GString          *out,
     case IL_STEP_IO:
     case IL_STEP_SLEEP:
     case IL_STEP_C:
-      write_ms (out, s->duration);
+      il_json_append_ms (out, s->duration);
       if (s->flags & IL_STEP_FLAG_BLOCKING)
         g_string_append (out, ", \"blocking\": true");
       if (s->flags & IL_STEP_FLAG_RELEASE_GIL)
@@ -1743,12 +1747,12 @@ write_step (GString          *out,
       break;
     case IL_STEP_FAIL:
       if (s->message)
-        write_string (out, s->message);
+        il_json_append_string (out, s->message);
       else
         g_string_append (out, "true");
       break;
     case IL_STEP_AWAIT:
-      write_string (out, sc->tasks[s->ref].name);
+      il_json_append_string (out, sc->tasks[s->ref].name);
       break;
     case IL_STEP_TO_THREAD:
     case IL_STEP_TO_PROCESS:
@@ -1760,7 +1764,7 @@ write_step (GString          *out,
       if (s->kind == IL_STEP_REPEAT)
         g_string_append_printf (out, "%u", s->count);
       else
-        write_string (out, s->kind == IL_STEP_LOCK ? sc->locks[s->ref] : sc->limits[s->ref].name);
+        il_json_append_string (out, s->kind == IL_STEP_LOCK ? sc->locks[s->ref] : sc->limits[s->ref].name);
       g_string_append (out, ", \"steps\": ");
       write_steps (out, sc, s->children, s->n_children, indent + 2);
       break;
@@ -1796,7 +1800,7 @@ write_key_string (GString    *out,
   if (value == NULL)
     return;
   g_string_append_printf (out, "%s\"%s\": ", indent, key);
-  write_string (out, value);
+  il_json_append_string (out, value);
   g_string_append (out, ",\n");
 }
 
@@ -1812,7 +1816,7 @@ write_key_strv (GString     *out,
   for (guint i = 0; values[i]; i++)
     {
       g_string_append (out, i ? ", " : "");
-      write_string (out, values[i]);
+      il_json_append_string (out, values[i]);
     }
   g_string_append (out, "],\n");
 }
@@ -1820,13 +1824,14 @@ write_key_strv (GString     *out,
 char *
 il_scenario_to_json (const IlScenario *sc)
 {
-  GString *out = g_string_new ("{\n");
-  IlParams defaults;
-  const IlParams *p = &sc->params;
+  GString *out;
+  IlRunConfig config;
+  guint n_params;
+  const IlParamInfo *table = il_param_table (&n_params);
 
   g_return_val_if_fail (sc != NULL, NULL);
 
-  il_params_init_defaults (&defaults);
+  out = g_string_new ("{\n");
   write_key_string (out, "title", sc->title, "  ");
   write_key_string (out, "description", sc->description, "  ");
   g_string_append_printf (out, "  \"mode\": \"%s\",\n", il_mode_to_string (sc->mode));
@@ -1842,32 +1847,28 @@ il_scenario_to_json (const IlScenario *sc)
           }
       g_string_append (out, "],\n");
     }
-  g_string_append_printf (out, "  \"cores\": %u,\n  \"workers\": %u,\n  \"switch_interval_ms\": ", sc->cores, sc->workers);
-  write_ms (out, sc->switch_interval);
-  g_string_append_printf (out, ",\n  \"start_method\": \"%s\",\n  \"seed\": %u,\n",
-                          il_start_method_to_string (p->start_method), p->seed);
-
-  /* Every parameter, so a saved trace says exactly what it ran with. */
-  g_string_append (out, "  \"params\": {");
-  {
-    const struct { const char *key; gint64 v; } ms[] = {
-      { "wake_latency_ms", p->wake_latency }, { "timer_slack_ms", p->timer_slack },
-      { "breaker_latency_ms", p->breaker_latency }, { "os_slice_ms", p->os_slice },
-      { "loop_iteration_ms", p->loop_iteration_cost }, { "task_step_ms", p->task_step_cost },
-      { "task_create_ms", p->task_create_cost }, { "thread_start_ms", p->thread_start_cost },
-      { "pool_item_ms", p->pool_item_cost }, { "fork_ms", p->process_start_cost[IL_START_FORK] },
-      { "forkserver_ms", p->process_start_cost[IL_START_FORKSERVER] },
-      { "spawn_ms", p->process_start_cost[IL_START_SPAWN] }, { "ipc_item_ms", p->ipc_item_cost },
-    };
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    for (guint i = 0; i < G_N_ELEMENTS (ms); i++)
+  /* The table's fields: the top-level ones, then every parameter in
+   * "params", so a saved trace says exactly what it ran with. */
+  config.mode = sc->mode;
+  config.cores = sc->cores;
+  config.workers = sc->workers;
+  config.switch_interval = sc->switch_interval;
+  config.params = sc->params;
+  for (guint i = 0; i < n_params; i++)
+    if (!(table[i].flags & IL_PARAM_FLAG_IN_PARAMS))
       {
-        g_string_append_printf (out, "%s\"%s\": ", i ? ", " : " ", ms[i].key);
-        write_ms (out, ms[i].v);
+        g_string_append_printf (out, "  \"%s\": ", table[i].json_key);
+        il_param_append_value (out, &table[i], &config, IL_PARAM_KEYS_JSON);
+        g_string_append (out, ",\n");
       }
-    g_string_append_printf (out, ", \"free_threading_overhead\": %s },\n",
-                            g_ascii_dtostr (buf, sizeof buf, p->free_threading_overhead));
-  }
+  g_string_append (out, "  \"params\": {");
+  for (guint i = 0, k = 0; i < n_params; i++)
+    if (table[i].flags & IL_PARAM_FLAG_IN_PARAMS)
+      {
+        g_string_append_printf (out, "%s\"%s\": ", k++ ? ", " : " ", table[i].json_key);
+        il_param_append_value (out, &table[i], &config, IL_PARAM_KEYS_JSON);
+      }
+  g_string_append (out, " },\n");
 
   if (sc->n_limits > 0)
     {
@@ -1875,7 +1876,7 @@ il_scenario_to_json (const IlScenario *sc)
       for (guint i = 0; i < sc->n_limits; i++)
         {
           g_string_append (out, i ? ", " : " ");
-          write_string (out, sc->limits[i].name);
+          il_json_append_string (out, sc->limits[i].name);
           g_string_append_printf (out, ": %u", sc->limits[i].capacity);
         }
       g_string_append (out, " },\n");
@@ -1895,7 +1896,7 @@ il_scenario_to_json (const IlScenario *sc)
       if (sc->compare_task != NULL)
         {
           g_string_append (out, "    \"compare\": { \"task\": ");
-          write_string (out, sc->compare_task);
+          il_json_append_string (out, sc->compare_task);
           g_string_append (out, " },\n");
         }
       /* Drop the last comma. */
@@ -1908,16 +1909,16 @@ il_scenario_to_json (const IlScenario *sc)
     {
       const IlTask *t = &sc->tasks[i];
       g_string_append (out, "    { \"name\": ");
-      write_string (out, t->name);
+      il_json_append_string (out, t->name);
       if (t->start > 0)
         {
           g_string_append (out, ", \"start\": ");
-          write_ms (out, t->start);
+          il_json_append_ms (out, t->start);
         }
       if (t->group >= 0)
         {
           g_string_append (out, ", \"group\": ");
-          write_string (out, sc->groups[t->group]);
+          il_json_append_string (out, sc->groups[t->group]);
         }
       g_string_append (out, ", \"steps\": ");
       write_steps (out, sc, t->steps, t->n_steps, 6);

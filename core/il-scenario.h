@@ -5,6 +5,10 @@
  * A scenario is parsed from JSON (see README "Scenario format") into an
  * immutable tree of steps.  The engine never sees JSON.  Times are in
  * nanoseconds (il-time.h).
+ *
+ * Scenarios are immutable once loaded and reference-counted (atomically:
+ * a comparison shares one between threads), so whoever keeps one takes a
+ * reference instead of a copy.
  */
 #pragma once
 
@@ -111,6 +115,9 @@ typedef struct {
   guint32   modes_mask;        /* "modes": the modes the lesson declares; IL_MODE_MASK (mode) when absent */
   char     *compare_task;      /* "lesson": {"compare": {"task": …}}: the task whose time the compare chart
                                 * shows instead of the makespan, or NULL */
+
+  /*< private >*/
+  gatomicrefcount ref_count;
 } IlScenario;
 
 #define IL_SCENARIO_ERROR (il_scenario_error_quark ())
@@ -131,7 +138,16 @@ IlScenario *il_scenario_load_data   (const char        *data,
                                      gssize             length,
                                      const char        *display_name,
                                      GError           **error);
+/* A new reference.  It takes a const pointer because nothing changes a
+ * scenario after it is loaded: the reference is as read-only as the
+ * pointer it came from. */
+IlScenario *il_scenario_ref         (const IlScenario  *scenario);
+void        il_scenario_unref       (IlScenario        *scenario);
+/* A deep copy with a reference count of its own, for the engine, which
+ * still writes the run configuration into its trace's copy. */
 IlScenario *il_scenario_copy        (const IlScenario  *scenario);
+/* The old name of il_scenario_unref (), kept while ui/ and the engine
+ * still use it. */
 void        il_scenario_free        (IlScenario        *scenario);
 
 /* Serialises back to the JSON format (used when a trace embeds its scenario). */
@@ -140,7 +156,7 @@ char       *il_scenario_to_json     (const IlScenario  *scenario);
 gint32      il_scenario_find_task   (const IlScenario  *scenario,
                                      const char        *name);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlScenario, il_scenario_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlScenario, il_scenario_unref)
 
 /* Limits enforced by the parser. */
 #define IL_SCENARIO_MAX_TASKS        100000

@@ -4,6 +4,8 @@
  */
 #include "il-stats.h"
 
+#include "il-trace-intervals.h"
+
 IlStats *
 il_stats_compute (const IlTrace *trace,
                   gint64         upto)
@@ -12,9 +14,12 @@ il_stats_compute (const IlTrace *trace,
   guint n_lanes;
   g_autofree gint32 *task_of_lane = NULL;   /* lane → index in st->tasks, or -1 */
   g_autofree gint32 *core_of_lane = NULL;
-  g_autofree guint8 *state = NULL;
-  g_autofree gint64 *since = NULL;
-  g_autofree gint64 *busy_since = NULL;
+  g_autofree guint8 *last = NULL;           /* per lane: the state of its latest interval */
+  g_autofree guint8 *seen = NULL;           /* per lane: had an interval */
+  IlIntervalSweep sweep;
+  IlInterval iv;
+  guint32 l;
+  gint64 end;
   gboolean all_done = TRUE;
 
   g_return_val_if_fail (trace != NULL, NULL);
@@ -24,20 +29,17 @@ il_stats_compute (const IlTrace *trace,
   st->upto = upto;
   task_of_lane = g_new (gint32, MAX (1, n_lanes));
   core_of_lane = g_new (gint32, MAX (1, n_lanes));
-  state = g_new0 (guint8, MAX (1, n_lanes));
-  since = g_new0 (gint64, MAX (1, n_lanes));
-  busy_since = g_new (gint64, MAX (1, n_lanes));
-
-  for (guint l = 0; l < n_lanes; l++)
+  last = g_new0 (guint8, MAX (1, n_lanes));
+  seen = g_new0 (guint8, MAX (1, n_lanes));
+  for (l = 0; l < n_lanes; l++)
     {
-      const IlLane *lane = il_trace_get_lane (trace, l);
-      task_of_lane[l] = lane->kind == IL_LANE_TASK ? (gint32) st->n_tasks++ : -1;
-      core_of_lane[l] = lane->kind == IL_LANE_CORE ? (gint32) st->n_cores++ : -1;
-      busy_since[l] = -1;
+      IlLaneKind kind = il_trace_get_lane (trace, l)->kind;
+      task_of_lane[l] = kind == IL_LANE_TASK ? (gint32) st->n_tasks++ : -1;
+      core_of_lane[l] = kind == IL_LANE_CORE ? (gint32) st->n_cores++ : -1;
     }
   st->tasks = g_new0 (IlTaskStats, MAX (1, st->n_tasks));
   st->core_busy = g_new0 (gint64, MAX (1, st->n_cores));
-  for (guint l = 0; l < n_lanes; l++)
+  for (l = 0; l < n_lanes; l++)
     if (task_of_lane[l] >= 0)
       {
         IlTaskStats *ts = &st->tasks[task_of_lane[l]];
@@ -48,84 +50,62 @@ il_stats_compute (const IlTrace *trace,
         ts->outcome = IL_CAUSE_NONE;
       }
 
-  /* One pass over the events up to `upto`. */
-  for (gsize i = 0; i < trace->n_events && trace->time[i] <= upto; i++)
+  /* Task states and busy cores, as intervals. */
+  il_interval_sweep_init (&sweep, trace, upto);
+  while (il_interval_sweep_next (&sweep, &l, &iv))
     {
-      guint32 l = trace->lane[i];
-      gint64 t = trace->time[i];
-
-      switch ((IlEventKind) trace->kind[i])
+      /* Each GIL take and drop opens one interval: count them here. */
+      if (iv.kind == IL_EVENT_GIL_TAKE)
+        st->gil_switches += iv.value != 0;
+      else if (iv.kind == IL_EVENT_GIL_DROP)
+        st->forced_switches += iv.value == IL_GIL_DROP_FORCED;
+      else if (core_of_lane[l] >= 0)
         {
-        case IL_EVENT_STATE:
-          if (task_of_lane[l] >= 0)
-            {
-              IlTaskStats *ts = &st->tasks[task_of_lane[l]];
-              IlState s = (IlState) trace->value[i];
+          if (iv.arg != IL_NO_LANE)
+            st->core_busy[core_of_lane[l]] += iv.end - iv.start;
+        }
+      else if (task_of_lane[l] >= 0)
+        {
+          IlTaskStats *ts = &st->tasks[task_of_lane[l]];
+          IlState s = (IlState) iv.value;
 
-              ts->in_state[state[l]] += t - since[l];
-              state[l] = (guint8) s;
-              since[l] = t;
-              if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY && s != IL_STATE_STARTING)
-                ts->start = t;
-              if (s == IL_STATE_DONE)
-                {
-                  ts->finish = t;
-                  ts->outcome = (IlCause) trace->aux[i];
-                }
-            }
-          break;
-        case IL_EVENT_CORE:
-          if (core_of_lane[l] >= 0)
+          if (!seen[l])
+            ts->in_state[IL_STATE_NOT_STARTED] += iv.start;   /* not started until its first change */
+          seen[l] = TRUE;
+          /* Done is where a task ends, not a state it spends time in. */
+          if (!(iv.open && s == IL_STATE_DONE))
+            ts->in_state[s] += iv.end - iv.start;
+          if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY
+              && s != IL_STATE_STARTING)
+            ts->start = iv.start;
+          if (s == IL_STATE_DONE)
             {
-              if (busy_since[l] >= 0)
-                st->core_busy[core_of_lane[l]] += t - busy_since[l];
-              busy_since[l] = trace->arg[i] != IL_NO_LANE ? t : -1;
+              ts->finish = iv.start;
+              ts->outcome = (IlCause) iv.aux;
             }
-          break;
-        case IL_EVENT_GIL_TAKE:
-          st->gil_takes++;
-          st->gil_switches += trace->value[i] != 0;
-          break;
-        case IL_EVENT_GIL_DROP:
-          st->forced_switches += trace->value[i] == IL_GIL_DROP_FORCED;
-          break;
-        case IL_EVENT_GIL_REQUEST:
-          st->drop_requests++;
-          break;
-        case IL_EVENT_LOOP_ITER:
-          st->loop_iterations++;
-          break;
-        default:
-          break;
+          last[l] = (guint8) s;
         }
     }
+  st->gil_takes = il_interval_sweep_count (&sweep, IL_EVENT_GIL_TAKE);
+  st->drop_requests = il_interval_sweep_count (&sweep, IL_EVENT_GIL_REQUEST);
+  st->loop_iterations = il_interval_sweep_count (&sweep, IL_EVENT_LOOP_ITER);
+  il_interval_sweep_clear (&sweep);
 
-  /* Close the open intervals at `upto` (but never past the end of the trace). */
-  {
-    gint64 end = MIN (upto, trace->end_time);
-
-    st->makespan = 0;
-    for (guint l = 0; l < n_lanes; l++)
+  end = MIN (upto, trace->end_time);
+  for (l = 0; l < n_lanes; l++)
+    if (task_of_lane[l] >= 0)
       {
-        if (task_of_lane[l] >= 0)
-          {
-            IlTaskStats *ts = &st->tasks[task_of_lane[l]];
-            if (state[l] != IL_STATE_DONE)
-              {
-                all_done = FALSE;
-                if (end > since[l])
-                  ts->in_state[state[l]] += end - since[l];
-              }
-            else
-              st->makespan = MAX (st->makespan, ts->finish);
-            st->total_gil_wait += ts->in_state[IL_STATE_WAIT_GIL];
-          }
-        if (core_of_lane[l] >= 0 && busy_since[l] >= 0 && end > busy_since[l])
-          st->core_busy[core_of_lane[l]] += end - busy_since[l];
+        IlTaskStats *ts = &st->tasks[task_of_lane[l]];
+        if (!seen[l])
+          ts->in_state[IL_STATE_NOT_STARTED] += MAX (0, end);
+        if (last[l] == IL_STATE_DONE)
+          st->makespan = MAX (st->makespan, ts->finish);
+        else
+          all_done = FALSE;
+        st->total_gil_wait += ts->in_state[IL_STATE_WAIT_GIL];
       }
-    if (!all_done || st->n_tasks == 0)
-      st->makespan = MAX (st->makespan, end);
-  }
+  if (!all_done || st->n_tasks == 0)
+    st->makespan = MAX (st->makespan, end);
 
   if (st->n_cores > 0 && st->makespan > 0)
     {

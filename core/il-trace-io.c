@@ -19,6 +19,8 @@
 
 #include "il-trace-io.h"
 
+#include "il-engine.h"   /* il_run_config_from_scenario () */
+
 #define MAGIC "ILTRACE"          /* plus its NUL: 8 bytes */
 /* 2 added IL_EVENT_STEP, IL_EVENT_QUEUE and IL_STATE_STARTING, which a
  * version-1 reader would reject; version-1 files hold none of them. */
@@ -31,6 +33,7 @@
 #define TAG_EVTS TAG ('E', 'V', 'T', 'S')
 #define TAG_SCEN TAG ('S', 'C', 'E', 'N')
 #define TAG_SRCE TAG ('S', 'R', 'C', 'E')
+#define TAG_RECM TAG ('R', 'E', 'C', 'M')
 #define TAG_END  TAG ('E', 'N', 'D', ' ')
 
 G_DEFINE_QUARK (il-trace-io-error-quark, il_trace_io_error)
@@ -150,29 +153,21 @@ static char *
 config_text (const IlRunConfig *c)
 {
   GString *s = g_string_new (NULL);
-  const IlParams *p = &c->params;
+  guint n_params;
+  const IlParamInfo *table = il_param_table (&n_params);
 
-  /* Named values, one per line: new parameters add lines, old readers
-   * ignore names they do not know and keep their defaults. */
+  /* Named values, one per line, in the table's order: new parameters add
+   * lines, old readers ignore names they do not know and keep their
+   * defaults. */
   g_string_append_printf (s, "mode=%s\n", il_mode_to_string (c->mode));
-  g_string_append_printf (s, "cores=%u\nworkers=%u\n", c->cores, c->workers);
-  g_string_append_printf (s, "switch_interval_ns=%" G_GINT64_FORMAT "\n", c->switch_interval);
-  g_string_append_printf (s, "wake_latency_ns=%" G_GINT64_FORMAT "\n", p->wake_latency);
-  g_string_append_printf (s, "timer_slack_ns=%" G_GINT64_FORMAT "\n", p->timer_slack);
-  g_string_append_printf (s, "breaker_latency_ns=%" G_GINT64_FORMAT "\n", p->breaker_latency);
-  g_string_append_printf (s, "os_slice_ns=%" G_GINT64_FORMAT "\n", p->os_slice);
-  g_string_append_printf (s, "loop_iteration_ns=%" G_GINT64_FORMAT "\n", p->loop_iteration_cost);
-  g_string_append_printf (s, "task_step_ns=%" G_GINT64_FORMAT "\n", p->task_step_cost);
-  g_string_append_printf (s, "task_create_ns=%" G_GINT64_FORMAT "\n", p->task_create_cost);
-  g_string_append_printf (s, "thread_start_ns=%" G_GINT64_FORMAT "\n", p->thread_start_cost);
-  g_string_append_printf (s, "pool_item_ns=%" G_GINT64_FORMAT "\n", p->pool_item_cost);
-  g_string_append_printf (s, "fork_ns=%" G_GINT64_FORMAT "\n", p->process_start_cost[IL_START_FORK]);
-  g_string_append_printf (s, "forkserver_ns=%" G_GINT64_FORMAT "\n", p->process_start_cost[IL_START_FORKSERVER]);
-  g_string_append_printf (s, "spawn_ns=%" G_GINT64_FORMAT "\n", p->process_start_cost[IL_START_SPAWN]);
-  g_string_append_printf (s, "ipc_item_ns=%" G_GINT64_FORMAT "\n", p->ipc_item_cost);
-  g_string_append_printf (s, "free_threading_overhead=%.17g\n", p->free_threading_overhead);
-  g_string_append_printf (s, "start_method=%s\n", il_start_method_to_string (p->start_method));
-  g_string_append_printf (s, "seed=%u\n", p->seed);
+  for (guint i = 0; i < n_params; i++)
+    {
+      const IlParamInfo *p = &table[i];
+
+      g_string_append_printf (s, "%s=", p->trace_key);
+      il_param_append_value (s, p, c, IL_PARAM_KEYS_TRACE);
+      g_string_append_c (s, '\n');
+    }
   return g_string_free (s, FALSE);
 }
 
@@ -356,6 +351,8 @@ il_trace_save (const IlTrace      *trace,
     }
   if (trace->source != NULL)
     w_section (&w, TAG_SRCE, trace->source, strlen (trace->source));
+  if (trace->recording != NULL)
+    w_section (&w, TAG_RECM, trace->recording, strlen (trace->recording));
 
   {
     guint32 crc;
@@ -438,57 +435,111 @@ il_trace_is_native (const guint8 *head,
   return len >= 8 && memcmp (head, MAGIC, 8) == 0;
 }
 
-static void
-parse_config (const char  *text,
-              gsize        len,
-              IlRunConfig *c)
+/* Reads the configuration section over c (the scenario's own values or
+ * the defaults) and validates the result: a damaged or hand-edited file
+ * (os_slice_ns=0 would never let virtual time pass) is refused with the
+ * byte and the field, never handed to an engine.  Names this version does
+ * not know are a newer writer's and are skipped. */
+static gboolean
+parse_config (const guint8 *data,
+              gsize         off,
+              gsize         len,
+              const char   *path,
+              IlRunConfig  *c,
+              GError      **error)
 {
-  g_autofree char *copy = g_strndup (text, len);
-  g_auto(GStrv) lines = g_strsplit (copy, "\n", -1);
+  gsize line_off = off;
 
-  for (guint i = 0; lines[i] != NULL; i++)
+  while (line_off < off + len)
     {
-      char *eq = strchr (lines[i], '=');
+      const char *line = (const char *) data + line_off;
+      const char *nl = memchr (line, '\n', off + len - line_off);
+      gsize line_len = nl != NULL ? (gsize) (nl - line) : off + len - line_off;
+      g_autofree char *copy = g_strndup (line, line_len);
+      g_autoptr(GError) local = NULL;
+      char *eq = strchr (copy, '=');
+      const IlParamInfo *p;
       const char *k, *v;
-      gint64 n;
+      double value = 0;
+      gint64 ns = 0;
+      gboolean parsed = TRUE;
 
       if (eq == NULL)
-        continue;
+        goto next;
       *eq = '\0';
-      k = lines[i];
+      k = copy;
       v = eq + 1;
-      n = g_ascii_strtoll (v, NULL, 10);
-#define INT_FIELD(name, field) else if (g_str_equal (k, name)) { if (n >= 0) field = n; }
       if (g_str_equal (k, "mode"))
-        il_mode_from_string (v, &c->mode);
-      else if (g_str_equal (k, "cores")) { if (n >= 1 && n <= 1024) c->cores = (guint32) n; }
-      else if (g_str_equal (k, "workers")) { if (n >= 0 && n <= 1000000) c->workers = (guint32) n; }
-      INT_FIELD ("switch_interval_ns", c->switch_interval)
-      INT_FIELD ("wake_latency_ns", c->params.wake_latency)
-      INT_FIELD ("timer_slack_ns", c->params.timer_slack)
-      INT_FIELD ("breaker_latency_ns", c->params.breaker_latency)
-      INT_FIELD ("os_slice_ns", c->params.os_slice)
-      INT_FIELD ("loop_iteration_ns", c->params.loop_iteration_cost)
-      INT_FIELD ("task_step_ns", c->params.task_step_cost)
-      INT_FIELD ("task_create_ns", c->params.task_create_cost)
-      INT_FIELD ("thread_start_ns", c->params.thread_start_cost)
-      INT_FIELD ("pool_item_ns", c->params.pool_item_cost)
-      INT_FIELD ("fork_ns", c->params.process_start_cost[IL_START_FORK])
-      INT_FIELD ("forkserver_ns", c->params.process_start_cost[IL_START_FORKSERVER])
-      INT_FIELD ("spawn_ns", c->params.process_start_cost[IL_START_SPAWN])
-      INT_FIELD ("ipc_item_ns", c->params.ipc_item_cost)
-      else if (g_str_equal (k, "free_threading_overhead"))
         {
-          double d = g_ascii_strtod (v, NULL);
-          if (d >= 0 && d <= 10)
-            c->params.free_threading_overhead = d;
+          if (!il_mode_from_string (v, &c->mode))
+            {
+              g_autofree char *what = g_strdup_printf ("run configuration: mode=%s: unknown mode", v);
+              return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, line_off, what);
+            }
+          goto next;
         }
-      else if (g_str_equal (k, "start_method"))
-        il_start_method_from_string (v, &c->params.start_method);
-      else if (g_str_equal (k, "seed"))
-        c->params.seed = (guint32) n;
-#undef INT_FIELD
+      p = il_param_find (k);
+      if (p == NULL || !g_str_equal (k, p->trace_key))
+        goto next;
+      switch (p->type)
+        {
+        case IL_PARAM_TIME:
+          parsed = g_ascii_string_to_signed (v, 10, G_MININT64, G_MAXINT64, &ns, NULL);
+          value = il_time_to_ms (ns);
+          break;
+        case IL_PARAM_COUNT:
+          {
+            gint64 n = 0;
+            parsed = g_ascii_string_to_signed (v, 10, G_MININT64, G_MAXINT64, &n, NULL);
+            value = (double) n;
+          }
+          break;
+        case IL_PARAM_FRACTION:
+          {
+            char *end = NULL;
+            value = g_ascii_strtod (v, &end);
+            parsed = end != v && *end == '\0';
+          }
+          break;
+        case IL_PARAM_CHOICE:
+          {
+            const char * const *names = il_param_choices (p);
+            parsed = FALSE;
+            for (guint i = 0; names[i] != NULL; i++)
+              if (g_str_equal (v, names[i]))
+                {
+                  value = i;
+                  parsed = TRUE;
+                }
+          }
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      if (!parsed || !il_param_check (p, value, &local))
+        {
+          g_autofree char *what = g_strdup_printf ("run configuration: %s=%s: %s", k, v,
+                                                   parsed ? local->message : "not a value this field takes");
+          return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, line_off, what);
+        }
+      if (p->type == IL_PARAM_TIME)
+        il_param_set_ns (p, c, ns);   /* exactly, not through milliseconds */
+      else
+        il_param_set (p, c, value);
+    next:
+      line_off += line_len + 1;
     }
+
+  {
+    /* Whatever came from the scenario and was not overridden is checked too. */
+    g_autoptr(GError) local = NULL;
+    if (!il_run_config_validate (c, IL_PARAM_KEYS_TRACE, &local))
+      {
+        g_autofree char *what = g_strdup_printf ("run configuration: %s", local->message);
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, what);
+      }
+  }
+  return TRUE;
 }
 
 /* The checksum is the first tenth of the progress, the events the rest. */
@@ -564,6 +615,7 @@ load_mapped (const guint8    *d,
   g_autoptr(IlTrace) trace = NULL;
   gsize off;
   Section head = { 0 }, conf = { 0 }, lanes = { 0 }, strs = { 0 }, evts = { 0 }, scen = { 0 }, srce = { 0 };
+  Section recm = { 0 };
   gboolean ended = FALSE;
   guint64 n_events;
   guint32 n_lanes, n_strings, mode;
@@ -647,6 +699,7 @@ load_mapped (const guint8    *d,
         case TAG_EVTS: s = &evts; break;
         case TAG_SCEN: s = &scen; break;
         case TAG_SRCE: s = &srce; break;
+        case TAG_RECM: s = &recm; break;
         default: break;   /* a newer writer's section: skip it */
         }
       if (s != NULL)
@@ -814,20 +867,22 @@ load_mapped (const guint8    *d,
         return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, srce.off, "source is not valid UTF-8"), NULL;
       trace->source = g_strndup ((const char *) d + srce.off, srce.len);
     }
-
-  if (config != NULL)
+  if (recm.found)
     {
-      if (trace->scenario != NULL)
-        il_run_config_from_scenario (config, trace->scenario);
-      else
-        {
-          memset (config, 0, sizeof *config);
-          il_params_init_defaults (&config->params);
-        }
-      config->mode = trace->mode;
-      if (conf.found)
-        parse_config ((const char *) d + conf.off, conf.len, config);
+      if (!g_utf8_validate ((const char *) d + recm.off, recm.len, NULL))
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, recm.off, "recording facts are not valid UTF-8"), NULL;
+      trace->recording = g_strndup ((const char *) d + recm.off, recm.len);
     }
+
+  /* Always read and checked, even when the caller does not want it: a
+   * file is good or bad whoever opens it. */
+  if (trace->scenario != NULL)
+    il_run_config_from_scenario (config, trace->scenario);
+  else
+    il_run_config_init_defaults (config);
+  config->mode = trace->mode;
+  if (!parse_config (d, conf.found ? conf.off : 0, conf.found ? conf.len : 0, path, config, error))
+    return NULL;
   return g_steal_pointer (&trace);
 }
 

@@ -17,7 +17,7 @@
 #include <gio/gio.h>
 #include <stdio.h>
 
-#include "il-engine.h"
+#include "il-run-config.h"
 #include "il-trace.h"
 
 G_BEGIN_DECLS

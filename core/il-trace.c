@@ -47,8 +47,9 @@ il_trace_unref (IlTrace *trace)
   g_free (trace->arg);
   g_hash_table_unref (trace->string_ids);
   g_ptr_array_unref (trace->strings);
-  g_clear_pointer (&trace->scenario, il_scenario_free);
+  g_clear_pointer (&trace->scenario, il_scenario_unref);
   g_free (trace->source);
+  g_free (trace->recording);
   g_free (trace);
 }
 
@@ -245,6 +246,290 @@ il_trace_gil_holder_at (const IlTrace *trace,
     }
 
   return IL_NO_LANE;
+}
+
+/* ------------------------------------------------------- interval queries */
+
+typedef gboolean (*EventFilter) (const IlTrace *trace, guint32 e);
+
+static gboolean
+is_state (const IlTrace *trace, guint32 e)
+{
+  return trace->kind[e] == IL_EVENT_STATE;
+}
+
+static gboolean
+is_core (const IlTrace *trace, guint32 e)
+{
+  return trace->kind[e] == IL_EVENT_CORE;
+}
+
+static gboolean
+is_gil_owner (const IlTrace *trace, guint32 e)
+{
+  return trace->kind[e] == IL_EVENT_GIL_TAKE || trace->kind[e] == IL_EVENT_GIL_DROP;
+}
+
+static gboolean
+is_loop_phase (const IlTrace *trace, guint32 e)
+{
+  switch (trace->kind[e])
+    {
+    case IL_EVENT_LOOP_ITER:
+    case IL_EVENT_LOOP_SELECT:
+    case IL_EVENT_LOOP_SELECT_END:
+    case IL_EVENT_LOOP_CALLBACK:
+    case IL_EVENT_LOOP_CALLBACK_END:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Position in the lane index of the last matching event at or before t, or
+ * -1; and the time of the next matching event after it (bounded by upto). */
+static gssize
+find_interval (const IlTrace *trace,
+               guint32        lane,
+               gint64         t,
+               gint64         upto,
+               EventFilter    filter,
+               gint64        *end,
+               gboolean      *open)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
+  gssize found = -1;
+
+  for (guint p = pos; p > 0; p--)
+    if (filter (trace, v[p - 1]))
+      {
+        found = (gssize) p - 1;
+        break;
+      }
+  if (found < 0)
+    return -1;
+
+  *end = MIN (upto, trace->end_time);
+  *open = TRUE;
+  for (guint p = (guint) found + 1; p < idx->len; p++)
+    if (filter (trace, v[p]) && trace->time[v[p]] > trace->time[v[found]])
+      {
+        if (trace->time[v[p]] <= upto)
+          {
+            *end = trace->time[v[p]];
+            *open = FALSE;
+          }
+        break;
+      }
+  return found;
+}
+
+static gboolean
+interval_in_slice (const IlTrace   *trace,
+                   guint32          lane,
+                   gint64           t,
+                   gint64           upto,
+                   IlTraceInterval *interval)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
+  guint closed[64] = { 0 };
+
+  /* Walk back to the innermost slice begun before t and not ended by t. */
+  for (guint p = pos; p > 0; p--)
+    {
+      guint32 e = v[p - 1];
+      guint depth = MIN (trace->aux[e], 63);
+
+      if (trace->kind[e] == IL_EVENT_SLICE_END)
+        closed[depth]++;
+      else if (trace->kind[e] == IL_EVENT_SLICE_BEGIN)
+        {
+          if (closed[depth] > 0)
+            {
+              closed[depth]--;
+              continue;
+            }
+          interval->lane = lane;
+          interval->start = trace->time[e];
+          interval->event = e;
+          interval->state = IL_STATE_RUNNING;
+          interval->end = MIN (upto, trace->end_time);
+          interval->open = TRUE;
+          for (guint q = pos; q < idx->len; q++)
+            {
+              guint32 f = v[q];
+              if (trace->kind[f] == IL_EVENT_SLICE_END && trace->aux[f] == trace->aux[e])
+                {
+                  if (trace->time[f] <= upto)
+                    {
+                      interval->end = trace->time[f];
+                      interval->open = FALSE;
+                    }
+                  break;
+                }
+            }
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+gboolean
+il_trace_lane_has_slices (const IlTrace *trace,
+                          guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      if (trace->kind[v[i]] == IL_EVENT_STATE)
+        return FALSE;
+      if (trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+il_trace_interval_at (const IlTrace   *trace,
+                      guint32          lane,
+                      gint64           t,
+                      gint64           upto,
+                      IlTraceInterval *interval)
+{
+  const IlLane *l;
+  const guint32 *v;
+  EventFilter filter;
+  gssize pos;
+  guint32 e;
+
+  g_return_val_if_fail (interval != NULL, FALSE);
+
+  memset (interval, 0, sizeof *interval);
+  interval->lane = lane;
+  interval->other = IL_NO_LANE;
+  interval->event = G_MAXSIZE;
+  if (lane >= il_trace_get_n_lanes (trace) || t > upto || t < 0)
+    return FALSE;
+
+  l = il_trace_get_lane (trace, lane);
+  v = (const guint32 *) (gpointer) il_trace_get_lane_events (trace, lane)->data;
+
+  switch (l->kind)
+    {
+    case IL_LANE_CORE: filter = is_core; break;
+    case IL_LANE_GIL: filter = is_gil_owner; break;
+    case IL_LANE_LOOP: filter = is_loop_phase; break;
+    case IL_LANE_THREAD:
+    case IL_LANE_TASK:
+      if (il_trace_lane_has_slices (trace, lane))
+        return interval_in_slice (trace, lane, t, upto, interval);
+      filter = is_state;
+      break;
+    case IL_LANE_PROCESS:
+    case IL_LANE_COUNTER:
+    case IL_N_LANE_KINDS:
+    default:
+      return FALSE;
+    }
+
+  pos = find_interval (trace, lane, t, upto, filter, &interval->end, &interval->open);
+  if (pos < 0)
+    return FALSE;
+  e = v[pos];
+  interval->event = e;
+  interval->start = trace->time[e];
+
+  switch (l->kind)
+    {
+    case IL_LANE_CORE:
+      interval->other = trace->arg[e];
+      return interval->other != IL_NO_LANE;
+    case IL_LANE_GIL:
+      if (trace->kind[e] != IL_EVENT_GIL_TAKE)
+        return FALSE;
+      interval->other = trace->arg[e];
+      {
+        /* Waiters: the last GIL_WAITERS count at or before t. */
+        const GArray *idx = il_trace_get_lane_events (trace, lane);
+        guint p = il_trace_lane_lower_bound (trace, lane, t + 1);
+        for (; p > 0; p--)
+          if (trace->kind[v[p - 1]] == IL_EVENT_GIL_WAITERS)
+            {
+              interval->waiters = trace->arg[v[p - 1]];
+              break;
+            }
+        (void) idx;
+      }
+      return TRUE;
+    case IL_LANE_LOOP:
+      interval->state = trace->kind[e] == IL_EVENT_LOOP_CALLBACK ? IL_STATE_RUNNING
+                 : trace->kind[e] == IL_EVENT_LOOP_SELECT ? IL_STATE_IDLE
+                 : IL_STATE_READY;
+      interval->other = trace->kind[e] == IL_EVENT_LOOP_CALLBACK ? trace->arg[e] : IL_NO_LANE;
+      return TRUE;
+    case IL_LANE_THREAD:
+    case IL_LANE_TASK:
+      interval->state = (IlState) trace->value[e];
+      interval->cause = (IlCause) trace->aux[e];
+      interval->other = trace->arg[e];
+      return interval->state != IL_STATE_NOT_STARTED;
+    case IL_LANE_PROCESS:
+    case IL_LANE_COUNTER:
+    case IL_N_LANE_KINDS:
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+is_scheduling_event (IlEventKind kind,
+                     gboolean    gil_only)
+{
+  if (gil_only)
+    return kind == IL_EVENT_GIL_TAKE || kind == IL_EVENT_GIL_DROP;
+  switch (kind)
+    {
+    case IL_EVENT_STATE:
+    case IL_EVENT_CORE:
+    case IL_EVENT_GIL_TAKE:
+    case IL_EVENT_GIL_DROP:
+    case IL_EVENT_LOOP_CALLBACK:
+    case IL_EVENT_LOOP_SELECT:
+    case IL_EVENT_SLICE_BEGIN:
+    case IL_EVENT_SLICE_END:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+gint64
+il_trace_next_event_time (const IlTrace *trace,
+                          gint64         t,
+                          gboolean       backwards,
+                          gboolean       gil_only)
+{
+  if (backwards)
+    {
+      gsize i = il_trace_lower_bound (trace, t);   /* first with time >= t */
+      while (i > 0)
+        {
+          i--;
+          if (trace->time[i] < t && is_scheduling_event (trace->kind[i], gil_only))
+            return trace->time[i];
+        }
+      return -1;
+    }
+  for (gsize i = il_trace_lower_bound (trace, t == G_MAXINT64 ? t : t + 1); i < trace->n_events; i++)
+    if (is_scheduling_event (trace->kind[i], gil_only))
+      return trace->time[i];
+  return -1;
 }
 
 gsize

@@ -208,6 +208,7 @@ struct _IlTrace {
   IlScenario *scenario;
   IlMode      mode;
   char       *source;     /* human description for imported traces, or NULL */
+  char       *recording;  /* a recorded real run's facts, "name=value" lines (il-recording.h), or NULL */
 };
 
 IlTrace       *il_trace_new              (void);
@@ -291,6 +292,38 @@ IlState        il_trace_state_at         (const IlTrace *trace,
 guint32        il_trace_gil_holder_at    (const IlTrace *trace,
                                           guint32        gil_lane,
                                           gint64         t);
+/* One interval of a lane: what it was doing from `start` to `end`. */
+typedef struct {
+  guint32  lane;
+  gint64   start;       /* the interval containing t */
+  gint64   end;         /* its end, or the trace's end time while it lasts */
+  gboolean open;        /* still going on at the trace's end time */
+  /* By lane kind: */
+  IlState  state;       /* task/thread lanes */
+  IlCause  cause;       /* why it entered that state */
+  guint32  other;       /* task/thread: causing lane; core/GIL: lane running/holding; loop: task of the callback */
+  guint    waiters;     /* GIL: threads waiting for it at t */
+  gsize    event;       /* index of the event that began the interval, or G_MAXSIZE */
+} IlTraceInterval;
+
+/* Finds the interval of `lane` that contains t, up to `upto` (the playhead:
+ * nothing after it exists yet).  FALSE if nothing is there. */
+gboolean       il_trace_interval_at      (const IlTrace   *trace,
+                                          guint32          lane,
+                                          gint64           t,
+                                          gint64           upto,
+                                          IlTraceInterval *interval);
+/* Time of the first scheduling event strictly after t (or before t when
+ * backwards), for stepping through a recorded run; -1 if none.  With
+ * gil_only, only GIL take/drop events count. */
+gint64         il_trace_next_event_time  (const IlTrace *trace,
+                                          gint64         t,
+                                          gboolean       backwards,
+                                          gboolean       gil_only);
+/* TRUE if the lane holds named slices (imported traces) rather than
+ * simulated states. */
+gboolean       il_trace_lane_has_slices  (const IlTrace *trace,
+                                          guint32        lane);
 /* Bytes used by the event columns and lane indices. */
 gsize          il_trace_get_memory_size  (const IlTrace *trace);
 

@@ -7,6 +7,8 @@ SPDX-License-Identifier: GPL-3.0-or-later
 import os
 import subprocess
 import sys
+import tempfile
+import zlib
 
 cli = os.environ["INTERLEAVE_CLI"]
 corpus = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "tests", "bad-input", "chrome")
@@ -23,8 +25,18 @@ expected = {
     "nul-bytes.json": 2, "trailing-garbage.json": 0, "single-quotes.json": 2,
 }
 
+# Native traces whose run configuration no engine can run: the loader must
+# refuse them naming the file and the field (os_slice_ns=0 used to hang the
+# window when the mode changed).  Made by recording a lesson and editing the
+# CONF text in place (same length), then sealing the CRC-32 again.
+native_cases = [
+    ("os_slice_ns=3000000\n", "os_slice_ns=0000000\n", "os_slice_ns"),
+    ("cores=2\n", "cores=0\n", "cores"),
+    ("switch_interval_ns=5000000\n", "switch_interval_ns=5000abc\n", "switch_interval_ns"),
+]
+
 files = sorted(os.listdir(corpus))
-print(f"1..{len(files) + 1}")
+print(f"1..{len(files) + 1 + len(native_cases)}")
 failures = 0
 n = 0
 for name in files:
@@ -63,4 +75,35 @@ if missing:
     print(f"not ok {n} - corpus files missing: {missing}")
 else:
     print(f"ok {n} - the corpus has every expected file")
+
+lesson = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "data", "lessons", "07-convoy-effect.json")
+with tempfile.TemporaryDirectory() as tmp:
+    good = os.path.join(tmp, "good.itrace")
+    r = subprocess.run([cli, "record", lesson, "-o", good], capture_output=True, text=True, timeout=60)
+    data = open(good, "rb").read() if r.returncode == 0 else b""
+    for old, new, field in native_cases:
+        n += 1
+        path = os.path.join(tmp, f"bad-{field}.itrace")
+        problem = None
+        if old.encode() not in data:
+            problem = f"the recorded trace has no {old.strip()!r} to edit (record: {r.stderr.strip()[:200]})"
+        else:
+            bad = data.replace(old.encode(), new.encode(), 1)
+            bad = bad[:-4] + zlib.crc32(bad[:-4]).to_bytes(4, "little")
+            open(path, "wb").write(bad)
+            try:
+                res = subprocess.run([cli, "info", path], capture_output=True, text=True, timeout=20)
+            except subprocess.TimeoutExpired:
+                problem = "hung for 20 s"
+            else:
+                err = res.stderr.strip().splitlines()
+                if res.returncode != 2:
+                    problem = f"exit {res.returncode}, expected 2: {res.stderr.strip()[:200]}"
+                elif len(err) != 1 or not err[0].startswith(path) or field not in err[0]:
+                    problem = f"message is not one line naming the file and {field}: {err!r}"
+        if problem:
+            failures += 1
+            print(f"not ok {n} - {field} out of range in a native trace: {problem}")
+        else:
+            print(f"ok {n} - {field} out of range in a native trace is refused")
 sys.exit(1 if failures else 0)

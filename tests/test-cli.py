@@ -16,6 +16,9 @@ CLI = os.environ["INTERLEAVE_CLI"]
 SRC = os.environ["INTERLEAVE_SOURCE_DIR"]
 LESSONS = os.path.join(SRC, "data", "lessons")
 TMP = tempfile.mkdtemp(prefix="interleave-cli-test-")
+# Every run sees an empty configuration unless a case puts a calibration
+# there: the user's own must never change what these tests expect.
+os.environ["XDG_CONFIG_HOME"] = os.path.join(TMP, "config")
 MODES = ["sequential", "asyncio", "threads", "free-threading", "processes"]
 
 results = []
@@ -98,6 +101,11 @@ def options_change_the_run():
     s = next(t for t in slow["tasks"] if t["name"] == "io_thread")["finish_ms"]
     check("a shorter switch interval shortens the convoy", f < s / 4, (f, s))
     check("--switch-interval is reported", fast["switch_interval_ms"] == 1)
+    spawn = sim_json(lesson("05-process-startup-cost.json"), "--mode", "processes", "--param", "start_method=spawn")
+    fork = sim_json(lesson("05-process-startup-cost.json"), "--mode", "processes", "--param", "start_method=fork",
+                    "--param", "fork_ms=1")
+    check("--param sets any model parameter (spawn is slower than a 1 ms fork)",
+          spawn["makespan_ms"] > fork["makespan_ms"], (spawn["makespan_ms"], fork["makespan_ms"]))
     w1 = sim_json(lesson("06-thread-pool.json"), "--mode", "threads", "--workers", "1")
     w4 = sim_json(lesson("06-thread-pool.json"), "--mode", "threads", "--workers", "4")
     check("--workers is honoured", w1["workers"] == 1 and w4["workers"] == 4 and w1["makespan_ms"] != w4["makespan_ms"])
@@ -171,7 +179,7 @@ def write_scenario(name, doc):
 
 
 # Defaults of the model (core/il-params.c) that the exact numbers below follow from.
-FORK_MS = 10.0
+FORK_MS = 2.0  # core/il-params.c: fork_ms
 THREAD_START_MS = 0.125
 TASK_STEP_MS = 0.002
 FREE_THREADING_OVERHEAD = 0.10
@@ -253,10 +261,73 @@ def usage_messages():
     check("--switch-interval 0 is refused", r.returncode == 2 and "--switch-interval" in r.stderr, r.stderr)
     r = run("simulate", good, "--cores", "257")
     check("--cores above 256 is refused", r.returncode == 2 and "--cores" in r.stderr, r.stderr)
+    r = run("simulate", good, "--param", "os_slice_ms=0")
+    check("--param os_slice_ms=0 is refused naming the field and the limit",
+          r.returncode == 2 and "os_slice_ms=0" in r.stderr and "0.001 ms" in r.stderr and r.stdout == "", r.stderr)
+    r = run("simulate", good, "--param", "no_such_ms=1")
+    check("--param with an unknown key lists the keys", r.returncode == 2 and "os_slice_ms" in r.stderr, r.stderr)
     r = run("--help")
     check("--help prints the usage on stdout and exits 0", r.returncode == 0 and "Usage" in r.stdout, r.returncode)
     r = run()
     check("no command: exit 2 with the usage on stderr", r.returncode == 2 and "Usage" in r.stderr, r.returncode)
+
+
+@case
+def calibrate():
+    # A tiny probe budget: every probe still runs (at least three samples,
+    # one process per start method) in a couple of seconds.
+    config = os.environ["XDG_CONFIG_HOME"]
+    path = os.path.join(config, "interleave", "calibration.json")
+    two = os.path.join(TMP, "calibrate-two-processes.json")
+    with open(two, "w") as f:
+        json.dump({"title": "two", "mode": "processes", "cores": 2,
+                   "tasks": [{"name": "a", "steps": [{"cpu": 100}]}, {"name": "b", "steps": [{"cpu": 100}]}]}, f)
+    before = sim_json(two)
+    check("without a calibration the reference parameters are used", before["parameters"] == "reference", before)
+    r = run("calibrate", "--budget", "0", "--python", sys.executable, "--json", timeout=300)
+    check("calibrate exits 0 and prints JSON", r.returncode == 0 and r.stdout.lstrip().startswith("{"), r.stderr)
+    check("calibrate keeps the file in the user's configuration, without a temporary left",
+          os.path.isfile(path) and os.listdir(os.path.dirname(path)) == ["calibration.json"],
+          os.listdir(os.path.dirname(path)) if os.path.isdir(os.path.dirname(path)) else "no folder")
+    saved = json.load(open(path))
+    names = {"wake_latency_ms", "timer_slack_ms", "loop_iteration_ms", "task_step_ms", "task_create_ms",
+             "thread_start_ms", "pool_item_ms", "fork_ms", "forkserver_ms", "spawn_ms", "ipc_item_ms"}
+    import platform
+    check("the file holds every measured parameter, the Python version and the date",
+          set(saved["params"]) == names and saved["python"] == platform.python_version()
+          and saved["measured_at"].endswith("Z")
+          and all(0 <= v < 60000 for v in saved["params"].values()), saved)
+    check("--json prints what the file holds", json.loads(r.stdout)["params"] == saved["params"])
+    # Make the effect exact: a known fork cost, then two forked processes.
+    saved["params"]["fork_ms"] = 7.5
+    with open(path, "w") as f:
+        json.dump(saved, f)
+    d = sim_json(two)
+    check("simulate uses the calibration and says so",
+          d["parameters"].startswith("calibrated on " + saved["measured_at"][:10])
+          and d["parameters"].endswith("with Python " + saved["python"])
+          and abs(d["makespan_ms"] - (2 * 7.5 + 100)) < 1e-9, (d["parameters"], d["makespan_ms"]))
+    ref = sim_json(two, "--reference")
+    check("--reference goes back to the built-in values",
+          ref["parameters"] == "reference" and abs(ref["makespan_ms"] - before["makespan_ms"]) < 1e-9, ref)
+    text = run("simulate", two).stdout
+    check("the text summary names the source of the numbers", "parameters: calibrated on" in text, text[:200])
+    # A scenario's own params win over the calibration.
+    own = os.path.join(TMP, "calibrate-own.json")
+    with open(own, "w") as f:
+        json.dump({"title": "own", "mode": "processes", "cores": 2, "params": {"fork_ms": 3},
+                   "tasks": [{"name": "a", "steps": [{"cpu": 100}]}, {"name": "b", "steps": [{"cpu": 100}]}]}, f)
+    check("a scenario's own params win", abs(sim_json(own)["makespan_ms"] - 106) < 1e-9)
+    with open(path, "w") as f:
+        f.write('{"python": "3.11.7", "params": {"fork_ms": "fast"}}')
+    r = run("simulate", two, "--json")
+    check("a broken calibration is named with its place, and the reference values are used",
+          r.returncode == 0 and "calibration.json" in r.stderr and "$.params.fork_ms" in r.stderr
+          and json.loads(r.stdout)["parameters"] == "reference", r.stderr)
+    r = run("calibrate", "--python", os.path.join(TMP, "no-such-python"))
+    check("calibrate with a missing interpreter: exit 2 and its name", r.returncode == 2
+          and "no-such-python" in r.stderr, (r.returncode, r.stderr))
+    os.remove(path)
 
 
 @case

@@ -452,6 +452,63 @@ test_process_pool (void)
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
 }
 
+/* A loop thread that wakes every 5 ms competes with three to_thread
+ * workers for the GIL.  Real CPython (3.10-3.13) makes it wait through
+ * several worker slices: the worker whose timed wait expired, still awake,
+ * often takes the signal, so the ticker's 40 ticks end well after the
+ * workers (3.11.7: workers done at 604-607 ms, ticker at 682-711 ms).
+ * Pure first-come hands the loop thread the GIL at every request, and the
+ * ticker finished before the workers. */
+static void
+test_gil_awake_waiter_race (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"c0\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
+    "{\"name\":\"c1\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
+    "{\"name\":\"c2\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
+    "{\"name\":\"ticker\",\"steps\":[{\"repeat\":40,\"steps\":[{\"sleep\":5},{\"cpu\":0.1}]}]}]}");
+  g_autoptr(IlTrace) t = run (sc, -1);
+  gint64 workers = MAX (finish_time (t, "c0"), MAX (finish_time (t, "c1"), finish_time (t, "c2")));
+
+  g_assert_cmpint (workers, >=, MS (600));
+  g_assert_cmpint (finish_time (t, "ticker"), >=, workers + MS (25));
+}
+
+/* spawn and forkserver pools start a worker per submit (no worker idle,
+ * fewer than max_workers), and each child pays its own start-up; the
+ * forkserver's children wait until the server itself is up. */
+static void
+test_process_pool_start_methods (void)
+{
+  static const char *methods[] = { "spawn", "forkserver" };
+
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      g_autofree char *json = g_strdup_printf (
+        "{\"mode\":\"processes\",\"workers\":3,\"cores\":4,\"start_method\":\"%s\",\"tasks\":["
+        "{\"name\":\"a\",\"steps\":[{\"cpu\":50}]},{\"name\":\"b\",\"steps\":[{\"cpu\":50}]}]}",
+        methods[m]);
+      g_autoptr(IlScenario) sc = load (json);
+      g_autoptr(IlTrace) t = run (sc, -1);
+      const IlParams *p = &sc->params;
+      gint64 boot = p->process_start_cost[m == 0 ? IL_START_SPAWN : IL_START_FORKSERVER];
+      /* forkserver: the server's start and the first child's take a spawn. */
+      gint64 ready = m == 0 ? boot : MAX (boot, p->process_start_cost[IL_START_SPAWN]);
+      guint processes = 0;
+
+      for (guint l = 0; l < il_trace_get_n_lanes (t); l++)
+        if (il_trace_get_lane (t, l)->kind == IL_LANE_PROCESS)
+          processes++;
+      /* Two submits, two workers (not max_workers = 3) plus the parent. */
+      g_assert_cmpuint (processes, ==, 3);
+      /* Both items wait for their worker's start-up (and the forkserver's),
+       * then run side by side. */
+      g_assert_cmpint (t->end_time, >=, ready + MS (50));
+      g_assert_cmpint (t->end_time, <, ready + MS (50) + boot);
+    }
+}
+
 static void
 test_asyncio_order_and_iterations (void)
 {
@@ -623,6 +680,32 @@ test_await_and_deadlock (void)
   g_clear_error (&error);
 }
 
+/* The first submitter to a process pool pays for launching every worker;
+ * a second submitter's hand-out meanwhile runs the first one's job too, so
+ * its result is back before the first submitter begins to wait.  It must
+ * then go on without waiting (the engine once woke it while it was still
+ * running, put it on a second core and never finished). */
+static void
+test_pool_result_before_wait (void)
+{
+  g_autoptr(IlScenario) sc = load (
+    "{\"mode\":\"free-threading\",\"cores\":2,\"tasks\":["
+    "{\"name\":\"a\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]},"
+    "{\"name\":\"b\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]},"
+    "{\"name\":\"c\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]}]}");
+
+  for (int mode = IL_MODE_THREADS; mode <= IL_MODE_FREE_THREADING; mode++)
+    {
+      g_autoptr(IlTrace) t = run (sc, mode);
+
+      g_assert_cmpint (outcome (t, "a"), ==, IL_CAUSE_RETURNED);
+      g_assert_cmpint (outcome (t, "b"), ==, IL_CAUSE_RETURNED);
+      g_assert_cmpint (outcome (t, "c"), ==, IL_CAUSE_RETURNED);
+      /* a paid for the launch of the pool's two workers before anything else. */
+      g_assert_cmpint (finish_time (t, "a"), >, 2 * sc->params.process_start_cost[IL_START_FORK]);
+    }
+}
+
 static void
 test_lock_serialises (void)
 {
@@ -698,10 +781,12 @@ main (int   argc,
   g_test_add_func ("/engine/gil/convoy", test_convoy);
   g_test_add_func ("/engine/gil/barging", test_barging);
   g_test_add_func ("/engine/gil/c-call", test_c_call_holds_gil);
+  g_test_add_func ("/engine/gil/awake-waiter-race", test_gil_awake_waiter_race);
   g_test_add_func ("/engine/free-threading", test_free_threading);
   g_test_add_func ("/engine/processes", test_processes);
   g_test_add_func ("/engine/pool/threads", test_thread_pool);
   g_test_add_func ("/engine/pool/processes", test_process_pool);
+  g_test_add_func ("/engine/pool/start-methods", test_process_pool_start_methods);
   g_test_add_func ("/engine/asyncio/order", test_asyncio_order_and_iterations);
   g_test_add_func ("/engine/asyncio/blocking-starves-loop", test_asyncio_blocking_starves_loop);
   g_test_add_func ("/engine/asyncio/sleep-next-iteration", test_asyncio_sleep_resumes_next_iteration);
@@ -709,6 +794,7 @@ main (int   argc,
   g_test_add_func ("/engine/asyncio/workers", test_asyncio_workers_semaphore);
   g_test_add_func ("/engine/asyncio/task-group", test_task_group_cancels);
   g_test_add_func ("/engine/await-and-deadlock", test_await_and_deadlock);
+  g_test_add_func ("/engine/pool/result-before-wait", test_pool_result_before_wait);
   g_test_add_func ("/engine/lock", test_lock_serialises);
   g_test_add_func ("/engine/offload", test_offload);
   g_test_add_func ("/engine/os/round-robin", test_os_scheduler_round_robin);

@@ -379,6 +379,44 @@ test_too_large (void)
   g_assert_true (g_str_has_prefix (error->message, "big.json:1:44: $.tasks[0].steps[0].cpu: "));
 }
 
+/* Shared, not copied: a reference is the same scenario, and it lives until
+ * the last one is dropped, from any thread. */
+static gpointer
+ref_unref_many (gpointer data)
+{
+  for (guint i = 0; i < 10000; i++)
+    il_scenario_unref (il_scenario_ref (data));
+  return NULL;
+}
+
+static void
+test_refcount (void)
+{
+  IlScenario *a = il_scenario_load_data ("{\"title\": \"shared\", \"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}",
+                                         -1, "r.json", NULL);
+  const IlScenario *ro = a;
+  IlScenario *b = il_scenario_ref (ro);
+  GThread *threads[4];
+
+  g_assert_true (a == b);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("ref", ref_unref_many, a);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  il_scenario_unref (a);
+  /* Still alive through b. */
+  g_assert_cmpstr (b->title, ==, "shared");
+  g_assert_cmpstr (b->tasks[0].name, ==, "a");
+  {
+    /* A copy is a scenario of its own. */
+    g_autoptr(IlScenario) c = il_scenario_copy (b);
+    g_assert_true (c != b);
+    il_scenario_unref (b);
+    g_assert_cmpstr (c->title, ==, "shared");
+  }
+  il_scenario_unref (NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -386,6 +424,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scenario/example", test_example);
   g_test_add_func ("/scenario/defaults", test_defaults);
   g_test_add_func ("/scenario/round-trip", test_round_trip);
+  g_test_add_func ("/scenario/refcount", test_refcount);
   g_test_add_func ("/scenario/errors", test_errors);
   g_test_add_func ("/scenario/deep-nesting", test_deep_nesting);
   g_test_add_func ("/scenario/missing-file", test_missing_file);

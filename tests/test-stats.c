@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Expected values are computed from the default parameters (il-params.c), not
+ * Expected values are computed from the default parameters (the table in il-run-config.c), not
  * copied from a run: e.g. an I/O wait costs its duration plus wake_latency,
  * a sleep its duration plus timer_slack, a process its start cost.
  */

@@ -140,6 +140,57 @@ test_round_trip (void)
     }
 }
 
+/* A configuration no engine can run is refused by the loader, naming the
+ * file, the byte and the field: with os_slice_ns=0 the window used to hang
+ * when the mode changed and the run was simulated again. */
+static void
+test_bad_config (void)
+{
+  static const struct { const char *what; const char *expect; } cases[] = {
+    { "os_slice", "os_slice_ns=0: the OS time slice must be at least 0.001 ms" },
+    { "cores", "cores=300: expected a whole number from 1 to 256, got 300" },
+    { "switch_interval", "switch_interval_ns=0: the switch interval must be at least 0.001 ms" },
+    { "overhead", "free_threading_overhead=11: expected a fraction from 0 to 10" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      IlRunConfig config, untouched;
+      g_autoptr(IlTrace) trace = run_lesson ("07-convoy-effect.json", IL_MODE_THREADS, &config);
+      g_autofree char *path = g_build_filename (tmpdir, "bad-config.itrace", NULL);
+      g_autoptr(IlTrace) loaded = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (g_str_equal (cases[i].what, "os_slice"))
+        config.params.os_slice = 0;
+      else if (g_str_equal (cases[i].what, "cores"))
+        config.cores = 300;
+      else if (g_str_equal (cases[i].what, "switch_interval"))
+        config.switch_interval = 0;
+      else
+        config.params.free_threading_overhead = 11;
+      /* The writer trusts its caller; the loader trusts nothing. */
+      g_assert_true (il_trace_save (trace, &config, path, &error));
+      g_assert_no_error (error);
+
+      memset (&untouched, 0x5a, sizeof untouched);
+      config = untouched;
+      loaded = il_trace_load (path, &config, NULL, NULL, NULL, &error);
+      g_assert_null (loaded);
+      g_assert_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      g_assert_nonnull (strstr (error->message, ": byte "));
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_assert_cmpmem (&config, sizeof config, &untouched, sizeof untouched);   /* only filled on success */
+
+      /* Also when the caller does not ask for the configuration. */
+      g_clear_error (&error);
+      g_assert_null (il_trace_load (path, NULL, NULL, NULL, NULL, &error));
+      g_assert_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT);
+      g_unlink (path);
+    }
+}
+
 static void
 test_imported_shape (void)
 {
@@ -632,6 +683,78 @@ test_forward_compatible (void)
   g_unlink (path);
 }
 
+/* The trace a version-1 writer could have made of the same run: no step or
+ * queue events, and a starting interpreter drawn as running. */
+static IlTrace *
+as_version_1 (const IlTrace *trace)
+{
+  IlTrace *old = il_trace_new ();
+
+  for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
+    {
+      const IlLane *lane = il_trace_get_lane (trace, l);
+      il_trace_add_lane (old, lane->kind, lane->name, lane->parent, lane->index);
+    }
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      guint8 value = trace->value[i];
+
+      if (trace->kind[i] == IL_EVENT_STEP || trace->kind[i] == IL_EVENT_QUEUE)
+        continue;
+      if (trace->kind[i] == IL_EVENT_STATE && value == IL_STATE_STARTING)
+        value = IL_STATE_RUNNING;
+      il_trace_append (old, trace->time[i], trace->lane[i], trace->kind[i], value, trace->aux[i], trace->arg[i]);
+    }
+  old->end_time = trace->end_time;
+  old->finished = trace->finished;
+  old->mode = trace->mode;
+  old->scenario = il_scenario_ref (trace->scenario);
+  return old;
+}
+
+static void
+test_version_1 (void)
+{
+  /* Version-1 files keep loading, recorded facts (RECM) included; a file
+   * that says version 1 but holds what only version 2 has is refused. */
+  IlRunConfig config, loaded_config;
+  g_autoptr(IlTrace) trace = run_lesson ("05-process-startup-cost.json", IL_MODE_PROCESSES, &config);
+  g_autoptr(IlTrace) old = as_version_1 (trace);
+  g_autofree char *path = g_build_filename (tmpdir, "version-1.itrace", NULL);
+  g_autoptr(IlTrace) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *data = NULL;
+  gsize len, n_new = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    n_new += trace->kind[i] == IL_EVENT_STEP || trace->kind[i] == IL_EVENT_QUEUE
+             || (trace->kind[i] == IL_EVENT_STATE && trace->value[i] == IL_STATE_STARTING);
+  g_assert_cmpuint (n_new, >, 0);
+
+  old->recording = g_strdup ("python=3.11.7\nthreads=2\n");
+  g_assert_true (il_trace_save (old, &config, path, NULL));
+  g_assert_true (g_file_get_contents (path, (char **) &data, &len, NULL));
+  data[8] = 1;
+  reseal (data, len);
+  g_assert_true (g_file_set_contents (path, (const char *) data, len, NULL));
+  g_free (data);
+  loaded = il_trace_load (path, &loaded_config, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_traces_equal (old, loaded);
+  g_assert_cmpstr (loaded->recording, ==, old->recording);
+
+  g_assert_true (il_trace_save (trace, &config, path, NULL));
+  g_assert_true (g_file_get_contents (path, (char **) &data, &len, NULL));
+  data[8] = 1;
+  reseal (data, len);
+  g_assert_true (g_file_set_contents (path, (const char *) data, len, NULL));
+  g_free (data);
+  g_assert_null (il_trace_load (path, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT);
+  g_assert_true (strstr (error->message, path) != NULL);
+  g_unlink (path);
+}
+
 static void
 test_replace_existing (void)
 {
@@ -884,12 +1007,14 @@ main (int argc, char **argv)
   g_test_add_func ("/trace-io/round-trip", test_round_trip);
   g_test_add_func ("/trace-io/all-lessons", test_all_lessons);
   g_test_add_func ("/trace-io/imported-shape", test_imported_shape);
+  g_test_add_func ("/trace-io/bad-config", test_bad_config);
   g_test_add_func ("/trace-io/damaged", test_damaged);
   g_test_add_func ("/trace-io/atomic-save", test_atomic_save);
   g_test_add_func ("/trace-io/progress-cancel", test_progress_cancel);
   g_test_add_func ("/trace-io/validation", test_validation);
   g_test_add_func ("/trace-io/fuzz-resealed", test_fuzz_resealed);
   g_test_add_func ("/trace-io/forward-compatible", test_forward_compatible);
+  g_test_add_func ("/trace-io/version-1", test_version_1);
   g_test_add_func ("/trace-io/replace-existing", test_replace_existing);
   g_test_add_func ("/trace-io/big", test_big);
   status = g_test_run ();

@@ -226,6 +226,140 @@ test_gil_holder_at (void)
 }
 
 static void
+test_interval_at_gil (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  guint32 proc = il_trace_add_lane (t, IL_LANE_PROCESS, "p", IL_NO_LANE, 1);
+  guint32 gil = il_trace_add_lane (t, IL_LANE_GIL, "GIL", proc, 0);
+  guint32 a = il_trace_add_lane (t, IL_LANE_THREAD, "a", proc, 0);
+  guint32 b = il_trace_add_lane (t, IL_LANE_THREAD, "b", proc, 1);
+  IlTraceInterval in;
+
+  il_trace_append (t, 10, gil, IL_EVENT_GIL_TAKE, 0, 0, a);
+  il_trace_append (t, 20, gil, IL_EVENT_GIL_REQUEST, 0, 0, b);
+  il_trace_append (t, 20, gil, IL_EVENT_GIL_WAITERS, 0, 0, 1);
+  il_trace_append (t, 25, gil, IL_EVENT_GIL_DROP, IL_GIL_DROP_FORCED, 0, a);
+  il_trace_append (t, 30, gil, IL_EVENT_GIL_TAKE, 1, 0, b);
+  il_trace_append (t, 30, gil, IL_EVENT_GIL_WAITERS, 0, 0, 0);
+  il_trace_set_end_time (t, 50);
+
+  g_assert_false (il_trace_interval_at (t, gil, 5, G_MAXINT64, &in));  /* before anyone took it */
+  g_assert_cmpuint (in.event, ==, G_MAXSIZE);
+  g_assert_true (il_trace_interval_at (t, gil, 22, G_MAXINT64, &in));
+  g_assert_cmpuint (in.lane, ==, gil);
+  g_assert_cmpuint (in.other, ==, a);
+  g_assert_cmpint (in.start, ==, 10);
+  g_assert_cmpint (in.end, ==, 25);
+  g_assert_false (in.open);
+  g_assert_cmpuint (in.waiters, ==, 1);
+  g_assert_cmpuint (in.event, ==, 0);
+  g_assert_false (il_trace_interval_at (t, gil, 27, G_MAXINT64, &in));  /* dropped, not yet taken */
+  /* Still held at the end: open, up to the end of the run. */
+  g_assert_true (il_trace_interval_at (t, gil, 45, G_MAXINT64, &in));
+  g_assert_cmpuint (in.other, ==, b);
+  g_assert_cmpint (in.end, ==, 50);
+  g_assert_true (in.open);
+  g_assert_cmpuint (in.waiters, ==, 0);
+
+  /* Out of range: no crash, nothing found. */
+  g_assert_false (il_trace_interval_at (t, 99, 22, G_MAXINT64, &in));
+  g_assert_false (il_trace_interval_at (t, gil, -1, G_MAXINT64, &in));
+  g_assert_false (il_trace_interval_at (t, gil, 22, 21, &in));
+  g_assert_false (il_trace_interval_at (t, proc, 22, G_MAXINT64, &in));
+}
+
+static void
+test_interval_at_loop (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  guint32 loop = il_trace_add_lane (t, IL_LANE_LOOP, "loop", IL_NO_LANE, 0);
+  guint32 task = il_trace_add_lane (t, IL_LANE_TASK, "task", IL_NO_LANE, 0);
+  IlTraceInterval in;
+
+  il_trace_append (t, 0, loop, IL_EVENT_LOOP_ITER, 0, 0, 1);
+  il_trace_append (t, 10, loop, IL_EVENT_LOOP_SELECT, 0, 0, 1000);
+  il_trace_append (t, 20, loop, IL_EVENT_LOOP_SELECT_END, 0, 0, 1);
+  il_trace_append (t, 25, loop, IL_EVENT_LOOP_CALLBACK, IL_CALLBACK_TASK_STEP, 0, task);
+  il_trace_append (t, 40, loop, IL_EVENT_LOOP_CALLBACK_END, 0, 0, task);
+  il_trace_set_end_time (t, 60);
+
+  g_assert_true (il_trace_interval_at (t, loop, 5, G_MAXINT64, &in));
+  g_assert_cmpint (in.state, ==, IL_STATE_READY);   /* the loop's bookkeeping */
+  g_assert_cmpint (in.end, ==, 10);
+  g_assert_true (il_trace_interval_at (t, loop, 15, G_MAXINT64, &in));
+  g_assert_cmpint (in.state, ==, IL_STATE_IDLE);
+  g_assert_cmpint (in.start, ==, 10);
+  g_assert_cmpint (in.end, ==, 20);
+  g_assert_true (il_trace_interval_at (t, loop, 30, G_MAXINT64, &in));
+  g_assert_cmpint (in.state, ==, IL_STATE_RUNNING);
+  g_assert_cmpuint (in.other, ==, task);
+  g_assert_cmpint (in.start, ==, 25);
+  g_assert_cmpint (in.end, ==, 40);
+  /* The playhead at 35 hides the callback's end. */
+  g_assert_true (il_trace_interval_at (t, loop, 30, 35, &in));
+  g_assert_cmpint (in.end, ==, 35);
+  g_assert_true (in.open);
+}
+
+static void
+test_interval_at_slices (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  guint32 th = il_trace_add_lane (t, IL_LANE_THREAD, "main", IL_NO_LANE, 0);
+  guint32 st = il_trace_add_lane (t, IL_LANE_TASK, "task", IL_NO_LANE, 0);
+  guint32 empty = il_trace_add_lane (t, IL_LANE_THREAD, "empty", IL_NO_LANE, 1);
+  guint32 outer = il_trace_intern (t, "outer"), inner = il_trace_intern (t, "inner");
+  IlTraceInterval in;
+
+  il_trace_append (t, 100, th, IL_EVENT_SLICE_BEGIN, 0, 0, outer);
+  il_trace_append (t, 110, st, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_START, IL_NO_LANE);
+  il_trace_append (t, 120, th, IL_EVENT_SLICE_BEGIN, 0, 1, inner);
+  il_trace_append (t, 150, th, IL_EVENT_SLICE_END, 0, 1, inner);
+  il_trace_append (t, 200, th, IL_EVENT_SLICE_END, 0, 0, outer);
+  il_trace_append (t, 210, st, IL_EVENT_STATE, IL_STATE_DONE, IL_CAUSE_RETURNED, IL_NO_LANE);
+  il_trace_set_end_time (t, 300);
+
+  g_assert_true (il_trace_lane_has_slices (t, th));
+  g_assert_false (il_trace_lane_has_slices (t, st));
+  g_assert_false (il_trace_lane_has_slices (t, empty));
+
+  /* The innermost slice open at t. */
+  g_assert_true (il_trace_interval_at (t, th, 130, G_MAXINT64, &in));
+  g_assert_cmpint (in.start, ==, 120);
+  g_assert_cmpint (in.end, ==, 150);
+  g_assert_cmpuint (in.event, ==, 2);
+  g_assert_cmpstr (il_trace_get_string (t, t->arg[in.event]), ==, "inner");
+  /* After the inner one closed, the outer one again. */
+  g_assert_true (il_trace_interval_at (t, th, 160, G_MAXINT64, &in));
+  g_assert_cmpint (in.start, ==, 100);
+  g_assert_cmpint (in.end, ==, 200);
+  g_assert_false (in.open);
+  g_assert_false (il_trace_interval_at (t, th, 250, G_MAXINT64, &in));
+  g_assert_false (il_trace_interval_at (t, th, 50, G_MAXINT64, &in));
+  /* Cut at the playhead. */
+  g_assert_true (il_trace_interval_at (t, th, 130, 140, &in));
+  g_assert_cmpint (in.end, ==, 140);
+  g_assert_true (in.open);
+
+  /* A state lane: a task that is done is not an interval to show. */
+  g_assert_true (il_trace_interval_at (t, st, 150, G_MAXINT64, &in));
+  g_assert_cmpint (in.state, ==, IL_STATE_RUNNING);
+  g_assert_cmpint (in.cause, ==, IL_CAUSE_START);
+  g_assert_cmpint (in.end, ==, 210);
+  g_assert_true (il_trace_interval_at (t, st, 250, G_MAXINT64, &in));
+  g_assert_cmpint (in.state, ==, IL_STATE_DONE);
+  g_assert_false (il_trace_interval_at (t, st, 50, G_MAXINT64, &in));
+
+  /* Stepping counts slice boundaries as well as state changes. */
+  g_assert_cmpint (il_trace_next_event_time (t, 100, FALSE, FALSE), ==, 110);
+  g_assert_cmpint (il_trace_next_event_time (t, 120, FALSE, FALSE), ==, 150);
+  g_assert_cmpint (il_trace_next_event_time (t, 150, TRUE, FALSE), ==, 120);
+  g_assert_cmpint (il_trace_next_event_time (t, 0, FALSE, TRUE), ==, -1);   /* no GIL at all */
+  g_assert_cmpint (il_trace_next_event_time (t, G_MAXINT64, FALSE, FALSE), ==, -1);
+  g_assert_cmpint (il_trace_next_event_time (t, G_MAXINT64, TRUE, FALSE), ==, 210);
+}
+
+static void
 test_intern (void)
 {
   g_autoptr(IlTrace) t = il_trace_new ();
@@ -411,6 +545,9 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/lower-bound", test_lower_bound);
   g_test_add_func ("/trace/state-at", test_state_at);
   g_test_add_func ("/trace/gil-holder-at", test_gil_holder_at);
+  g_test_add_func ("/trace/interval-at/gil", test_interval_at_gil);
+  g_test_add_func ("/trace/interval-at/loop", test_interval_at_loop);
+  g_test_add_func ("/trace/interval-at/slices", test_interval_at_slices);
   g_test_add_func ("/trace/intern", test_intern);
   g_test_add_func ("/trace/float-bits", test_float_bits);
   g_test_add_func ("/trace/memory-size", test_memory_size);

@@ -201,40 +201,40 @@ test_hit (void)
 {
   guint32 core0, gil, a, b;
   g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
-  IlHit hit;
+  IlTraceInterval hit;
 
-  g_assert_true (il_hit_test (t, gil, IL_MSEC (3), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, gil, IL_MSEC (3), G_MAXINT64, &hit));
   g_assert_cmpuint (hit.other, ==, a);
   g_assert_cmpint (hit.start, ==, 0);
   g_assert_cmpint (hit.end, ==, IL_MSEC (6));
   g_assert_false (hit.open);
 
-  g_assert_true (il_hit_test (t, gil, IL_MSEC (7), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, gil, IL_MSEC (7), G_MAXINT64, &hit));
   g_assert_cmpuint (hit.other, ==, b);
-  g_assert_false (il_hit_test (t, gil, IL_MSEC (11), G_MAXINT64, &hit));  /* nobody holds it */
+  g_assert_false (il_trace_interval_at (t, gil, IL_MSEC (11), G_MAXINT64, &hit));  /* nobody holds it */
 
-  g_assert_true (il_hit_test (t, b, IL_MSEC (3), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, b, IL_MSEC (3), G_MAXINT64, &hit));
   g_assert_cmpint (hit.state, ==, IL_STATE_WAIT_GIL);
   g_assert_cmpint (hit.end, ==, IL_MSEC (6));
-  g_assert_true (il_hit_test (t, b, IL_MSEC (8), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, b, IL_MSEC (8), G_MAXINT64, &hit));
   g_assert_cmpint (hit.state, ==, IL_STATE_RUNNING);
   g_assert_cmpint (hit.cause, ==, IL_CAUSE_GIL_HANDOFF);
   g_assert_cmpuint (hit.other, ==, a);
 
   /* The playhead hides the future: at upto = 7 ms b's run is still open. */
-  g_assert_true (il_hit_test (t, b, IL_MSEC (6.5), IL_MSEC (7), &hit));
+  g_assert_true (il_trace_interval_at (t, b, IL_MSEC (6.5), IL_MSEC (7), &hit));
   g_assert_true (hit.open);
   g_assert_cmpint (hit.end, ==, IL_MSEC (7));
-  g_assert_false (il_hit_test (t, b, IL_MSEC (8), IL_MSEC (7), &hit));
+  g_assert_false (il_trace_interval_at (t, b, IL_MSEC (8), IL_MSEC (7), &hit));
 
-  g_assert_true (il_hit_test (t, core0, IL_MSEC (1), G_MAXINT64, &hit));
+  g_assert_true (il_trace_interval_at (t, core0, IL_MSEC (1), G_MAXINT64, &hit));
   g_assert_cmpuint (hit.other, ==, a);
-  g_assert_false (il_hit_test (t, core0, IL_MSEC (11), G_MAXINT64, &hit));
+  g_assert_false (il_trace_interval_at (t, core0, IL_MSEC (11), G_MAXINT64, &hit));
 
   {
     g_autofree char *text = NULL;
-    g_assert_true (il_hit_test (t, b, IL_MSEC (8), G_MAXINT64, &hit));
-    text = il_hit_describe (t, &hit);
+    g_assert_true (il_trace_interval_at (t, b, IL_MSEC (8), G_MAXINT64, &hit));
+    text = il_format_interval (t, &hit);
     g_assert_nonnull (strstr (text, "running"));
     g_assert_nonnull (strstr (text, "got the GIL from a"));
     g_assert_nonnull (strstr (text, "for 4.000 ms"));
@@ -334,6 +334,262 @@ test_render_bounded (void)
   g_assert_cmpuint (prims, <=, (guint) p.viewport.width + 10);
 }
 
+/* The level of detail says what a lane shows at the start of each bucket,
+ * the same as searching the lane; it grows with a live trace and never
+ * hands one trace's cells to another. */
+static void
+test_lod (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+  g_autoptr(IlTrace) other = il_trace_new ();
+  g_autoptr(IlLodCache) lod = il_lod_cache_new ();
+  const guint64 *cells;
+  gsize n = 0;
+  int level = 17;   /* 131 µs buckets */
+
+  g_assert_cmpint (il_lod_level_for (1), ==, -1);
+  g_assert_cmpint (il_lod_level_for (2), ==, 1);
+  g_assert_cmpint (il_lod_level_for (1000), ==, 9);
+  g_assert_cmpint (il_lod_level_for (1024), ==, 10);
+
+  cells = il_lod_cache_lookup (lod, t, b, level, &n);
+  g_assert_nonnull (cells);
+  /* Buckets that start before the end of the run (12 ms). */
+  g_assert_cmpuint (n, ==, (IL_MSEC (12) - 1) / (1 << level) + 1);
+  for (gsize k = 0; k < n; k++)
+    {
+      gint64 at = (gint64) k << level;
+      IlState want = il_trace_state_at (t, b, at, NULL);
+      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, (int) want);
+    }
+  /* The GIL lane: holder as the label, nothing after the last drop. */
+  cells = il_lod_cache_lookup (lod, t, gil, level, &n);
+  for (gsize k = 0; k < n; k++)
+    {
+      gint64 at = (gint64) k << level;
+      guint32 holder = il_trace_gil_holder_at (t, gil, at);
+      g_assert_cmpuint (il_lod_cell_label (cells[k]), ==, holder);
+      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, holder == IL_NO_LANE ? -1 : IL_STATE_RUNNING);
+    }
+
+  /* The run goes on: the cells extend. */
+  il_trace_append (t, IL_MSEC (13), gil, IL_EVENT_GIL_TAKE, 0, 0, a);
+  il_trace_set_end_time (t, IL_MSEC (20));
+  cells = il_lod_cache_lookup (lod, t, gil, level, &n);
+  g_assert_cmpuint (n, ==, (IL_MSEC (20) - 1) / (1 << level) + 1);
+  g_assert_cmpuint (il_lod_cell_label (cells[IL_MSEC (12) >> level]), ==, IL_NO_LANE);
+  g_assert_cmpuint (il_lod_cell_label (cells[n - 1]), ==, a);
+
+  /* Too fine a level for a long run: none. */
+  g_assert_null (il_lod_cache_lookup (lod, t, gil, 2, &n));
+  g_assert_cmpuint (n, ==, 0);
+
+  /* Another trace starts afresh: its lane 0 has no events. */
+  il_trace_add_lane (other, IL_LANE_CORE, "Core 0", IL_NO_LANE, 0);
+  il_trace_set_end_time (other, IL_MSEC (1));
+  cells = il_lod_cache_lookup (lod, other, 0, 10, &n);
+  g_assert_nonnull (cells);
+  for (gsize k = 0; k < n; k++)
+    g_assert_cmpint (il_lod_cell_key (cells[k]), ==, -1);
+  g_assert_null (il_lod_cache_lookup (lod, other, 5, 10, &n));
+}
+
+/* Draws the convoy lesson's run at several views and playheads, without a
+ * cache and through one render cache kept across the frames (tiles drawn,
+ * then reused), and returns the largest share of 8×8 blocks that differ.
+ * Tiles sit on a time grid and are painted at whole pixels, so a bar edge
+ * may move by a pixel and hatching moves with the bars; nothing more. */
+static double
+cached_difference (const IlTrace *trace,
+                   IlThemeKind    theme_kind,
+                   int            width,
+                   int            height,
+                   int            scale)
+{
+  const IlTheme *theme = il_theme_get (theme_kind);
+  g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
+  g_autoptr(IlRenderCache) cache = il_render_cache_new ();
+  cairo_surface_t *direct = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width * scale, height * scale);
+  cairo_surface_t *cached = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width * scale, height * scale);
+  struct { gint64 start, span, now; } views[] = {
+    { 0, trace->end_time, trace->end_time },
+    { 0, trace->end_time, trace->end_time / 3 },        /* playing: part drawn */
+    { 0, trace->end_time, trace->end_time / 3 + 1000 }, /* and a frame later */
+    { trace->end_time / 4, trace->end_time / 3, G_MAXINT64 },
+    { trace->end_time / 4 + trace->end_time / 50, trace->end_time / 3, G_MAXINT64 }, /* panned */
+    { 0, trace->end_time, trace->end_time },            /* back to the whole run */
+  };
+  double worst = 0;
+
+  /* HiDPI: drawn at scale × the pixels, tiles too. */
+  cairo_surface_set_device_scale (direct, scale, scale);
+  cairo_surface_set_device_scale (cached, scale, scale);
+  width *= scale;
+  height *= scale;
+  for (guint v = 0; v < G_N_ELEMENTS (views); v++)
+    {
+      guint differ = 0, prims[2];
+
+      for (guint pass = 0; pass < 2; pass++)
+        {
+          cairo_surface_t *target = pass == 0 ? direct : cached;
+          cairo_t *cr = cairo_create (target);
+          IlRenderParams p;
+
+          il_render_params_init (&p, trace, layout, theme);
+          p.viewport.start = views[v].start;
+          p.viewport.span = views[v].span;
+          p.viewport.width = width / scale - theme->gutter_width;
+          p.height = height / scale;
+          p.now = views[v].now;
+          p.show_playhead = TRUE;
+          p.cache = pass == 0 ? NULL : cache;
+          p.scale = scale;
+          prims[pass] = il_render_timeline (cr, &p);
+          /* A new zoom is drawn directly; tiles from its second frame on,
+           * and a third frame only paints them. */
+          if (pass == 1)
+            {
+              il_render_timeline (cr, &p);
+              if (v == 0)
+                g_assert_cmpuint (il_render_timeline (cr, &p), <, prims[0]);
+            }
+          cairo_destroy (cr);
+          cairo_surface_flush (target);
+        }
+      /* Compared in 8×8 blocks (the hatching's period), so that a shift
+       * of an edge by a pixel or of the hatching's phase does not count
+       * but a missing or wrong bar does. */
+      for (int by = 0; by + 8 <= height; by += 8)
+        for (int bx = 0; bx + 8 <= width; bx += 8)
+          {
+            int sum[2][3] = { { 0 } };
+            for (int y = by; y < by + 8; y++)
+              for (int x = bx; x < bx + 8; x++)
+                for (int s = 0; s < 2; s++)
+                  {
+                    guint32 px = pixel_at (s == 0 ? direct : cached, x, y);
+                    sum[s][0] += px >> 16;
+                    sum[s][1] += (px >> 8) & 0xff;
+                    sum[s][2] += px & 0xff;
+                  }
+            for (int ch = 0; ch < 3; ch++)
+              if (ABS (sum[0][ch] - sum[1][ch]) > 64 * 40)
+                {
+                  differ++;
+                  break;
+                }
+          }
+      worst = MAX (worst, (double) differ / ((width / 8) * (height / 8)));
+      g_test_message ("view %u: %.3f %% of 8x8 blocks differ", v, 100.0 * differ / ((width / 8) * (height / 8)));
+      if (g_getenv ("IL_TEST_DUMP") != NULL)
+        {
+          g_autofree char *a = g_strdup_printf ("/tmp/il-direct-%u.png", v);
+          g_autofree char *b = g_strdup_printf ("/tmp/il-cached-%u.png", v);
+          cairo_surface_write_to_png (direct, a);
+          cairo_surface_write_to_png (cached, b);
+        }
+    }
+  cairo_surface_destroy (direct);
+  cairo_surface_destroy (cached);
+  return worst;
+}
+
+static void
+test_render_cached (void)
+{
+  g_autofree char *lesson = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons",
+                                              "07-convoy-effect.json", NULL);
+  g_autoptr(IlScenario) s = il_scenario_load_file (lesson, NULL);
+  IlRunConfig config;
+  g_autoptr(IlTrace) trace = NULL;
+  double differ;
+
+  g_assert_nonnull (s);
+  il_run_config_from_scenario (&config, s);
+  trace = il_simulate (s, &config, NULL);
+  differ = cached_difference (trace, IL_THEME_LIGHT, 1200, 700, 1);
+  g_test_message ("light: %.3f %% of blocks differ", differ * 100);
+  g_assert_cmpfloat (differ, <, 0.005);
+  differ = cached_difference (trace, IL_THEME_PRESENTER, 1000, 600, 1);
+  g_test_message ("presenter: %.3f %% of blocks differ", differ * 100);
+  g_assert_cmpfloat (differ, <, 0.005);
+  differ = cached_difference (trace, IL_THEME_DARK, 800, 500, 2);
+  g_test_message ("dark at scale 2: %.3f %% of blocks differ", differ * 100);
+  /* Tiles start their hatching at the tile's edge, direct drawing at the
+   * plot's: at scale 2 the stripes of long hatched runs (GIL waits) land
+   * out of phase, which moves whole 8x8 blocks without changing what the
+   * lane says.  A bar drawn in the wrong place would differ far more. */
+  g_assert_cmpfloat (differ, <, 0.01);
+}
+
+/* Panning a tall view of many lanes goes past the cache's tile budget:
+ * tiles out of view are dropped and what is in view still draws right. */
+static void
+test_render_cache_evicts (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) layout = NULL;
+  g_autoptr(IlRenderCache) cache = il_render_cache_new ();
+  int width = 900, height = 0;
+  cairo_surface_t *surface[2];
+  guint differ = 0;
+
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%u", i);
+      il_trace_add_lane (t, IL_LANE_TASK, name, IL_NO_LANE, i);
+    }
+  for (gint64 ms = 0; ms < 2000; ms++)
+    for (guint32 i = 0; i < 120; i++)
+      if ((ms + i) % 7 == 0 || (ms + i) % 7 == 3)
+        il_trace_append (t, IL_MSEC (ms) + i, i, IL_EVENT_STATE,
+                         (ms + i) % 7 == 0 ? IL_STATE_RUNNING : IL_STATE_WAIT_IO, IL_CAUSE_NONE, IL_NO_LANE);
+  il_trace_set_end_time (t, IL_MSEC (2000));
+  layout = il_layout_new (t, &theme->metrics);
+  height = (int) (layout->height + theme->ruler_height);
+  surface[0] = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  surface[1] = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+
+  /* Ten views side by side, each drawn twice (the second from tiles), then
+   * the first again: about 120 lanes × 4 tiles a view. */
+  for (guint v = 0; v <= 10; v++)
+    for (guint pass = 0; pass < 3; pass++)
+      {
+        cairo_t *cr = cairo_create (surface[pass == 0 ? 0 : 1]);
+        IlRenderParams p;
+
+        il_render_params_init (&p, t, layout, theme);
+        p.viewport.start = (v % 10) * IL_MSEC (150);
+        p.viewport.span = IL_MSEC (150);
+        p.viewport.width = width - theme->gutter_width;
+        p.height = height;
+        p.cache = pass == 0 ? NULL : cache;
+        il_render_timeline (cr, &p);
+        cairo_destroy (cr);
+      }
+  cairo_surface_flush (surface[0]);
+  cairo_surface_flush (surface[1]);
+  /* Bars sit on the same columns or one off: count rows of 8 pixels whose
+   * colours differ by more than that. */
+  for (int y = 0; y + 8 <= height; y += 8)
+    for (int x = 0; x + 8 <= width; x += 8)
+      {
+        int sum[2] = { 0, 0 };
+        for (int dy = 0; dy < 8; dy++)
+          for (int dx = 0; dx < 8; dx++)
+            for (int s = 0; s < 2; s++)
+              sum[s] += (pixel_at (surface[s], x + dx, y + dy) >> 8) & 0xff;
+        if (ABS (sum[0] - sum[1]) > 64 * 40)
+          differ++;
+      }
+  g_assert_cmpuint (differ, <, (guint) ((width / 8) * (height / 8) / 200));
+  cairo_surface_destroy (surface[0]);
+  cairo_surface_destroy (surface[1]);
+}
+
 static void
 test_export_formats (void)
 {
@@ -398,6 +654,9 @@ main (int argc, char **argv)
   g_test_add_func ("/view/next-event", test_next_event);
   g_test_add_func ("/render/gil-owner", test_render_gil_owner);
   g_test_add_func ("/render/bounded", test_render_bounded);
+  g_test_add_func ("/render/lod", test_lod);
+  g_test_add_func ("/render/cached", test_render_cached);
+  g_test_add_func ("/render/cache-evicts", test_render_cache_evicts);
   g_test_add_func ("/export/formats", test_export_formats);
   return g_test_run ();
 }

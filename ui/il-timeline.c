@@ -17,9 +17,9 @@ struct _IlTimeline
 
   IlSession  *session;
   gulong      trace_changed_id, progressed_id, extent_id;
-  guint       tick_id;
 
   IlLayout   *layout;
+  IlRenderCache *cache;      /* level of detail and tiles, kept across frames */
   IlViewport  viewport;
   double      scroll_y;
   gboolean    follow;        /* keep the playhead in view */
@@ -30,7 +30,7 @@ struct _IlTimeline
 
   guint32     hover_lane;
   gboolean    has_selection;
-  IlHit       selection;
+  IlTraceInterval selection;
 
   /* Drag state. */
   gint64      drag_start_time;
@@ -212,7 +212,7 @@ il_timeline_set_show_ruler (IlTimeline *self,
 
 gboolean
 il_timeline_get_selection (IlTimeline *self,
-                           IlHit      *hit)
+                           IlTraceInterval *hit)
 {
   g_return_val_if_fail (IL_IS_TIMELINE (self), FALSE);
   if (self->has_selection && hit != NULL)
@@ -260,7 +260,7 @@ il_timeline_describe_at (IlTimeline *self,
   IlTrace *trace = il_session_get_trace (self->session);
   guint32 lane;
   gint64 t;
-  IlHit hit;
+  IlTraceInterval hit;
 
   if (trace == NULL || !lookup (self, x, y, &lane, &t))
     return NULL;
@@ -269,9 +269,9 @@ il_timeline_describe_at (IlTimeline *self,
       const IlLane *l = il_trace_get_lane (trace, lane);
       return g_strdup_printf ("%s (%s)", l->name, il_lane_kind_to_string (l->kind));
     }
-  if (!il_hit_test (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (!il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
     return NULL;
-  return il_hit_describe (trace, &hit);
+  return il_format_interval (trace, &hit);
 }
 
 gboolean
@@ -298,6 +298,7 @@ static void
 on_trace_changed (IlTimeline *self)
 {
   g_clear_pointer (&self->layout, il_layout_free);
+  il_render_cache_clear (self->cache);
   self->has_selection = FALSE;
   ensure_layout (self);
   if (!self->user_moved)
@@ -332,17 +333,6 @@ on_progressed (IlTimeline *self)
         }
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-static gboolean
-tick_cb (GtkWidget     *widget,
-         GdkFrameClock *clock,
-         gpointer       data)
-{
-  IlTimeline *self = IL_TIMELINE (widget);
-
-  il_session_tick (self->session, gdk_frame_clock_get_frame_time (clock));
-  return G_SOURCE_CONTINUE;
 }
 
 /* ------------------------------------------------------------------ input */
@@ -462,7 +452,7 @@ on_click (GtkGestureClick *gesture,
   IlTrace *trace = il_session_get_trace (self->session);
   guint32 lane;
   gint64 t;
-  IlHit hit;
+  IlTraceInterval hit;
 
   gtk_widget_grab_focus (GTK_WIDGET (self));
   if (trace == NULL)
@@ -473,7 +463,7 @@ on_click (GtkGestureClick *gesture,
       il_session_seek (self->session, il_viewport_x_to_time (&self->viewport, x - il_timeline_get_theme (self)->gutter_width));
       return;
     }
-  if (lookup (self, x, y, &lane, &t) && il_hit_test (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (lookup (self, x, y, &lane, &t) && il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
     {
       self->selection = hit;
       self->has_selection = TRUE;
@@ -562,6 +552,38 @@ action_pan (GtkWidget  *widget,
 
 /* ---------------------------------------------------------------- drawing */
 
+/* Each tile of a state lane becomes a texture node, made once per drawing
+ * of the tile and kept on it: the renderer uploads a tile when it changes
+ * and composites the rest.  Under them a cairo node with the backgrounds,
+ * over them one with names, arrows, the playhead and the ruler. */
+static void
+paint_tile (gpointer      data,
+            IlRenderTile *tile,
+            double        x,
+            double        y,
+            double        width,
+            double        height)
+{
+  GPtrArray *nodes = data;
+  GdkTexture *texture = il_render_tile_get_data (tile);
+
+  if (texture == NULL)
+    {
+      cairo_surface_t *surface = il_render_tile_get_surface (tile);
+      int h = cairo_image_surface_get_height (surface);
+      gsize stride = cairo_image_surface_get_stride (surface);
+      g_autoptr(GBytes) bytes = NULL;
+
+      cairo_surface_flush (surface);
+      bytes = g_bytes_new (cairo_image_surface_get_data (surface), stride * h);
+      /* GDK_MEMORY_DEFAULT is cairo's ARGB32 layout. */
+      texture = gdk_memory_texture_new (cairo_image_surface_get_width (surface), h,
+                                        GDK_MEMORY_DEFAULT, bytes, stride);
+      il_render_tile_set_data (tile, texture, g_object_unref);
+    }
+  g_ptr_array_add (nodes, gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (x, y, width, height)));
+}
+
 static void
 il_timeline_snapshot (GtkWidget   *widget,
                       GtkSnapshot *snapshot)
@@ -570,8 +592,11 @@ il_timeline_snapshot (GtkWidget   *widget,
   IlTrace *trace = il_session_get_trace (self->session);
   double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   const IlTheme *theme = il_timeline_get_theme (self);
+  g_autoptr(GPtrArray) tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) gsk_render_node_unref);
+  cairo_surface_t *overlay;
   IlRenderParams p;
   cairo_t *cr;
+  double top;
 
   if (trace == NULL || w <= theme->gutter_width || h <= 0)
     return;
@@ -587,16 +612,38 @@ il_timeline_snapshot (GtkWidget   *widget,
   p.show_playhead = TRUE;
   p.show_ruler = self->show_ruler;
   p.hover_lane = self->hover_lane;
+  p.cache = self->cache;
+  p.scale = gtk_widget_get_scale_factor (widget);
   if (self->has_selection)
     {
       p.selected_lane = self->selection.lane;
       p.selected_start = self->selection.start;
       p.selected_end = self->selection.end;
     }
+  overlay = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, &(cairo_rectangle_t) { 0, 0, w, h });
+  p.overlay = cairo_create (overlay);
+  p.paint_tile = paint_tile;
+  p.paint_tile_data = tiles;
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   il_render_timeline (cr, &p);
   cairo_destroy (cr);
+  cairo_destroy (p.overlay);
+
+  if (tiles->len > 0)
+    {
+      top = self->show_ruler ? theme->ruler_height : 0;
+      gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (theme->gutter_width, top, p.viewport.width, h - top));
+      for (guint i = 0; i < tiles->len; i++)
+        gtk_snapshot_append_node (snapshot, g_ptr_array_index (tiles, i));
+      gtk_snapshot_pop (snapshot);
+
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      cairo_set_source_surface (cr, overlay, 0, 0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+    }
+  cairo_surface_destroy (overlay);
 }
 
 static void
@@ -627,6 +674,7 @@ static void
 on_style_changed (IlTimeline *self)
 {
   g_clear_pointer (&self->layout, il_layout_free);
+  il_render_cache_clear (self->cache);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -635,11 +683,6 @@ il_timeline_dispose (GObject *object)
 {
   IlTimeline *self = IL_TIMELINE (object);
 
-  if (self->tick_id != 0)
-    {
-      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
-      self->tick_id = 0;
-    }
   if (self->session != NULL)
     {
       g_clear_signal_handler (&self->trace_changed_id, self->session);
@@ -648,6 +691,7 @@ il_timeline_dispose (GObject *object)
     }
   g_clear_object (&self->session);
   g_clear_pointer (&self->layout, il_layout_free);
+  g_clear_pointer (&self->cache, il_render_cache_free);
   G_OBJECT_CLASS (il_timeline_parent_class)->dispose (object);
 }
 
@@ -696,6 +740,7 @@ il_timeline_init (IlTimeline *self)
   GtkGesture *gesture;
 
   self->hover_lane = IL_NO_LANE;
+  self->cache = il_render_cache_new ();
   self->follow = TRUE;
   self->show_ruler = TRUE;
   self->viewport.span = IL_MSEC (100);
@@ -746,7 +791,6 @@ il_timeline_new (IlSession *session)
   self->trace_changed_id = g_signal_connect_swapped (session, "trace-changed", G_CALLBACK (on_trace_changed), self);
   self->progressed_id = g_signal_connect_swapped (session, "progressed", G_CALLBACK (on_progressed), self);
   self->extent_id = g_signal_connect_swapped (session, "extent-known", G_CALLBACK (on_extent_known), self);
-  self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Timeline of cores, the GIL, the event loop and every task", -1);
   if (il_session_get_trace (session) != NULL)

@@ -40,7 +40,7 @@ void              il_timeline_set_show_ruler    (IlTimeline       *self,
                                                  gboolean          show);
 /* The selected interval, or FALSE when none. */
 gboolean          il_timeline_get_selection     (IlTimeline       *self,
-                                                 IlHit            *hit);
+                                                 IlTraceInterval  *hit);
 void              il_timeline_clear_selection   (IlTimeline       *self);
 /* Describes what is under (x, y) in widget coordinates, or NULL. */
 char             *il_timeline_describe_at       (IlTimeline       *self,

@@ -31,9 +31,9 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     for (guint32 lane = 0; lane < il_trace_get_n_lanes (trace); lane++)
       for (int k = 0; k <= 4; k++)
         {
-          IlHit hit;
-          if (il_hit_test (trace, lane, trace->end_time / 4 * k, trace->end_time, &hit))
-            g_free (il_hit_describe (trace, &hit));
+          IlTraceInterval hit;
+          if (il_trace_interval_at (trace, lane, trace->end_time / 4 * k, trace->end_time, &hit))
+            g_free (il_format_interval (trace, &hit));
         }
     il_layout_row_at (layout, layout->height / 2);
   }

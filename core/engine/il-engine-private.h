@@ -1,0 +1,626 @@
+/* il-engine-private.h — what the files of the engine share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The engine's entities (threads, tasks, processes, jobs, pools, the
+ * asyncio loop, cores) and the functions one part of it calls in another.
+ * Nothing here is public: only il-engine.h is.
+ */
+#pragma once
+
+#include "il-engine.h"
+#include "il-steps.h"
+
+/* Events */
+
+typedef enum {
+  EV_DISPATCH,      /* a thread got a core: run its `resume` action */
+  EV_COMPUTE_DONE,  /* a thread finished its current piece of computation */
+  EV_BREAKER,       /* the GIL holder reaches the eval breaker after a drop request */
+  EV_WAKE,          /* wake latency over: the thread becomes runnable */
+  EV_BLOCK_DONE,    /* a blocking call (I/O, sleep, select timeout, GIL timed wait) ended */
+  EV_SLICE,         /* a core's time slice ended */
+  EV_FD_READY,      /* asyncio: the I/O a task awaits completed */
+  EV_JOB_RESULT,    /* a process-pool result reached the parent */
+  EV_TIMER_DUE,     /* asyncio: the timer a task sleeps on expired (the loop may not have seen it yet) */
+} EvKind;
+
+#define N_THREAD_EVENTS (EV_BLOCK_DONE + 1)
+
+typedef struct {
+  gint64  t;
+  guint64 seq;
+  guint32 kind;
+  guint32 id;
+  guint32 gen;
+} Ev;
+
+/* The event queue is an indexed heap: every event has a fixed slot in the
+ * thread, core, task or job it is about (a thread has one per kind from
+ * EV_DISPATCH to EV_BLOCK_DONE), and each slot holds at most one pending
+ * event.  A slot knows where it sits in the heap, so an event that a
+ * generation bump makes stale is taken out at once in O(log n) instead of
+ * lingering until its time comes: the heap holds only live events, and
+ * its size is the number of things that really wait for a time. */
+typedef struct _EvSlot EvSlot;
+struct _EvSlot {
+  Ev      ev;
+  guint32 pos;              /* index in the heap + 1; 0 when not in the heap */
+  guint32 fifo;             /* FIFO lane + 1; 0 when not in a lane */
+  EvSlot *prev, *next;      /* neighbours in the lane */
+};
+
+/* Events that always come the same delay after they are asked for (a
+ * dispatch now, a wake-up after the wake latency, the eval breaker after
+ * its latency, a timed GIL wait after the interval) are due in the order
+ * they were scheduled: they queue in FIFO lanes beside the heap, one lane
+ * per delay, in O(1), and the earliest of the heap's top and the lanes'
+ * heads is next. */
+#define N_FIFOS 4
+
+typedef struct {
+  EvSlot *head, *tail;
+  gint64  delay;
+} EvFifo;
+
+typedef struct {
+  gint64  t;
+  guint64 seq;
+  EvSlot *slot;
+} HeapEntry;
+
+/* Programs: walking a task's step tree */
+
+typedef enum {
+  OP_END,
+  OP_CPU,
+  OP_C_HOLD,
+  OP_C_FREE,
+  OP_IO,
+  OP_SLEEP,
+  OP_YIELD,
+  OP_ACQUIRE,   /* ref: semaphore index */
+  OP_RELEASE,
+  OP_TO_THREAD,
+  OP_TO_PROCESS,
+  OP_AWAIT,     /* ref: task index */
+  OP_FAIL,
+} OpKind;
+
+typedef struct {
+  OpKind        kind;
+  gboolean      blocking;
+  gint64        dur;
+  guint32       ref;
+  const IlStep *body;
+  guint32       n_body;
+} Op;
+
+typedef struct {
+  const IlStep *steps;
+  guint32       n;
+  guint32       pos;
+  guint32       left;     /* repeat: iterations left including the current one */
+  gint32        release;  /* semaphore held while this body runs, or -1 */
+} Frame;
+
+#define MAX_FRAMES (IL_SCENARIO_MAX_DEPTH + 4)
+
+/* A body guarded by a lock or semaphore is pushed only once the acquire has
+ * succeeded, so every frame with release >= 0 is a semaphore really held:
+ * finishing, failing or being cancelled releases exactly those. */
+typedef struct {
+  Frame   frames[MAX_FRAMES];
+  guint   depth;
+  guint32 limit_base;   /* semaphore index of the scenario's first limit */
+  gint32  wrap;         /* semaphore around the whole body (asyncio workers), or -1 */
+  const IlStep *steps;
+  guint32 n_steps;
+  const IlStep *step;   /* the step the last prog_next started, or NULL (recorded as IL_EVENT_STEP) */
+} Prog;
+
+
+/* Entities */
+
+typedef struct _Thread  Thread;
+typedef struct _Task    Task;
+typedef struct _Process Process;
+typedef struct _Job     Job;
+typedef struct _Pool    Pool;
+
+/* A thread or task waiting in a semaphore's queue or for a task to finish.
+ * Each thread and task waits for one thing at a time, so it carries its own
+ * node: joining, leaving (cancellation) and waking cost O(1), no memory. */
+typedef struct {
+  GList         link;       /* data: this Waiter */
+  gboolean      queued;
+  gboolean      is_task;
+  gpointer      who;
+  const IlStep *body;
+  guint32       n_body;
+} Waiter;
+
+typedef struct {
+  gboolean   locked;
+  Thread    *holder;
+  Thread    *last_holder;
+  guint32    last_dropper_lane;
+  guint64    switch_number;
+  gboolean   drop_request;
+  GQueue     cond_waiters;    /* Thread*: in COND_TIMED_WAIT, in arrival order */
+  /* With a seed, the waiter to wake is picked by its rank in arrival
+   * order: a Fenwick tree over arrival tickets finds it in O(log n). */
+  Thread   **ticket_thread;   /* by ticket - ticket_base; NULL once gone */
+  guint32   *ticket_tree;     /* Fenwick tree of live tickets, 1-based */
+  guint32    ticket_cap;
+  guint32    ticket_next;     /* next ticket - ticket_base */
+  GPtrArray *switch_waiters;  /* Thread*: forced releasers waiting for a switch */
+  guint      n_wanting;       /* threads that want the GIL (drawn as waiters) */
+} Gil;
+
+struct _Process {
+  guint32  lane;
+  guint32  gil_lane;
+  gboolean has_gil;
+  Gil      gil;
+  Pool    *thread_pool;       /* default executor (asyncio) */
+};
+
+/* What a thread does next time it is on a core. */
+typedef enum {
+  R_NEXT,         /* fetch the next operation from its driver */
+  R_COMPUTE,      /* (re)start its computation of `remaining` */
+  R_TAKE_GIL,     /* take the GIL, then continue with after_gil */
+  R_GIL_TIMEOUT,  /* a timed GIL wait expired */
+  R_BLOCK,        /* start the pending blocking call (after a forced-switch wait) */
+  R_RETRY_SEM,    /* woken by a release: try the semaphore again */
+} Resume;
+
+typedef enum {
+  W_NONE,
+  W_GIL_COND,
+  W_GIL_SWITCH,
+  W_BLOCK,        /* I/O, sleep or select with a timeout event */
+  W_SELECT,       /* select() that any ready fd or call_soon_threadsafe ends */
+  W_WAIT,         /* lock, join, job, work queue: ended by thread_wake */
+  W_WAKING,       /* woken, wake latency running */
+  W_DONE,
+} Wait;
+
+typedef enum {
+  C_PY,           /* Python bytecode: needs the GIL, honours drop requests */
+  C_HOLD,         /* C code keeping the GIL: never interrupted */
+  C_FREE,         /* on a core without the GIL (released C code, short syscalls) */
+} Compute;
+
+typedef enum {
+  ROLE_PROG,      /* a dedicated thread running one task's steps */
+  ROLE_MAIN,      /* the main thread starting threads/processes or running tasks in order */
+  ROLE_LOOP,      /* the asyncio event loop */
+  ROLE_WORKER,    /* a pool worker */
+} Role;
+
+struct _Thread {
+  guint32  id;
+  guint32  lane;
+  guint32  mirror;          /* task lane that shows this thread's states too, or IL_NO_LANE */
+  Process *proc;
+  Role     role;
+  Resume   resume;
+  Resume   after_gil;
+  Resume   after_switch;
+  Wait     wait;
+  gint32   core;            /* -1 when off core */
+  gboolean queued;
+  gboolean holds_gil;
+  gboolean wants_gil;
+  guint64  saved_switch;
+  GList    cond_link;       /* this thread's node in gil.cond_waiters while waiting there */
+  gint64   cond_since;      /* when it (re)entered the wait on gil.cond */
+  guint32  ticket;          /* its arrival ticket there (seeded pick) */
+  GList    runq_link;       /* its node in the run queue while queued */
+  Waiter   waiter;          /* its node in a semaphore's or task's waiters */
+  guint32  gen;             /* bumps cancel this thread's pending events */
+  EvSlot   ev[N_THREAD_EVENTS];
+
+  Compute  ck;
+  gint64   remaining;
+  gint64   started;
+  gboolean computing;
+  IlState  compute_state;
+
+  /* Pending blocking call. */
+  IlState  block_state;
+  gint64   block_dur;
+  gboolean block_select;
+
+  /* Cause of the next state change (wake-ups). */
+  IlCause  cause;
+  guint32  cause_lane;
+
+  Job     *job;
+  Pool    *pool;
+  gint64   boot;            /* CPU a new process spends before its first step */
+  gint64   boot_after;      /* forkserver: the server is up at this time */
+
+  /* ROLE_MAIN */
+  guint32  main_next;
+  Task    *pending_spawn;
+
+  /* Done after the cost the driver asked for has been paid. */
+  Pool    *dispatch_after;
+  gboolean wait_after;
+  Resume   wait_resume;     /* what a begin_wait delayed by a forced switch resumes with */
+  gboolean block_is_wait;
+
+  /* Semaphore acquire in progress. */
+  guint32       pend_sem;
+  const IlStep *pend_body;
+  guint32       pend_n;
+};
+
+typedef enum {
+  JD_TASK,         /* the job is a task's body: the task ends with it */
+  JD_THREAD,       /* an offloaded body a thread waits for */
+  JD_LOOP,         /* an offloaded body a coroutine awaits */
+} JobDone;
+
+struct _Job {
+  Prog     prog;
+  Task    *task;           /* JD_TASK: the task */
+  guint32  mirror;
+  JobDone  done;
+  Thread  *submitter;      /* JD_THREAD */
+  Task    *awaiter;        /* JD_LOOP (NULL once the awaiter was cancelled) */
+  gint64   pre_cost;
+  gint64   post_cost;
+  gboolean failed;
+  gboolean ended;
+  Pool    *pool;
+  Job     *outer;          /* sequential mode: the job to return to after an inline await */
+  guint32  worker_lane;
+  guint32  id;
+  EvSlot   result_ev;      /* EV_JOB_RESULT */
+};
+
+struct _Pool {
+  gboolean   processes;
+  guint32    max;
+  GPtrArray *workers;      /* Thread* */
+  GQueue     queue;        /* Job* */
+  GQueue     idle;         /* Thread* */
+  Process   *owner;
+  gboolean   launched;
+  guint32    number;       /* for names */
+};
+
+typedef enum {
+  TW_NONE,
+  TW_READY,
+  TW_IO,
+  TW_TIMER,
+  TW_SEM,
+  TW_AWAIT,
+  TW_JOB,
+  TW_RUNNING,
+} TaskWait;
+
+struct _Task {
+  guint32       index;
+  guint32       lane;
+  const IlTask *def;
+  gboolean      started;
+  gboolean      done;
+  IlCause       outcome;
+  GQueue        awaiters;   /* Waiter: who awaits or joins this task */
+  Process      *proc;       /* processes mode: its own process */
+
+  /* asyncio */
+  Prog          prog;
+  Job          *job;        /* threads/processes: its body */
+  guint32       gen;
+  EvSlot        fd_ev;      /* EV_FD_READY */
+  EvSlot        timer_ev;   /* EV_TIMER_DUE */
+  Waiter        waiter;     /* its node in a semaphore's or task's waiters */
+  TaskWait      wait;
+  gpointer      wait_on;    /* Task* awaited, Job* offloaded, timer handle */
+  guint32       wait_ref;
+  gboolean      cancel_requested;
+  guint32       cancel_by;
+};
+
+typedef struct {
+  guint32 capacity;
+  guint32 held;
+  GQueue  waiters;          /* Waiter, FIFO, linked through Waiter.link */
+} Sem;
+
+/* asyncio handles */
+typedef enum {
+  H_MAIN,
+  H_STEP,
+  H_IO,
+  H_TIMER,
+  H_THREADSAFE,
+  H_START,
+} HKind;
+
+typedef struct {
+  HKind    kind;
+  Task    *task;
+  IlCause  cause;
+  guint32  cause_lane;
+  gint64   when;
+  guint64  seq;
+  gboolean cancelled;
+} Handle;
+
+typedef enum {
+  LP_START,
+  LP_SELECTED,
+  LP_RUN,
+} LoopPhase;
+
+typedef struct {
+  Thread    *thread;
+  guint32    lane;
+  GQueue     ready;         /* Handle* */
+  GPtrArray *timers;        /* Handle*, binary heap on (when, seq) */
+  GQueue     fd_ready;      /* Handle*: I/O completions select will report */
+  LoopPhase  phase;
+  guint      ntodo;
+  guint64    iteration;
+  Handle    *current;       /* handle whose callback is running */
+  Task      *step_task;
+  gboolean   end_step_after; /* the current step ends once the pending cost is paid */
+  gboolean   in_select;
+  gboolean   main_done;
+} Loop;
+
+typedef struct {
+  Thread  *thread;
+  gint64   since;
+  guint32  lane;
+  guint32  slice_gen;
+  gboolean slice_armed;
+  EvSlot   slice_ev;        /* EV_SLICE */
+} Core;
+
+struct _IlEngine {
+  IlScenario  *scenario;
+  IlRunConfig  config;
+  IlTrace     *trace;
+
+  gint64       now;
+  guint64      seq;
+  HeapEntry   *heap;
+  EvFifo       fifos[N_FIFOS];
+  guint        heap_len;
+  guint        heap_cap;
+  gint64       last_time;   /* latest time anything was scheduled for */
+  gint64       n_processed;
+
+  Core        *cores;
+  /* Bit c set: core c is free / busy with its slice not armed.  Waking a
+   * thread finds a free core, and a longer run queue arms the slices, by
+   * looking only at the cores concerned. */
+  guint64     *free_cores;
+  guint64     *unarmed_cores;
+  guint        n_core_words;
+  GQueue       runq;        /* Thread*, linked through Thread.runq_link */
+  GPtrArray   *threads;     /* Thread* (owned) */
+  GPtrArray   *processes;   /* Process* (owned) */
+  GPtrArray   *jobs;        /* Job* (owned) */
+  GPtrArray   *pools;       /* Pool* (owned) */
+  GPtrArray   *handles;     /* Handle* (owned) */
+  Task        *tasks;
+  guint32     *order;       /* task indices by start time (stable) */
+  /* The tasks of group g, in index order: group_tasks[group_start[g]] up
+   * to group_tasks[group_start[g + 1]] (a failure cancels just those). */
+  guint32     *group_tasks;
+  guint32     *group_start;
+  Sem         *sems;
+  guint32      n_sems;
+  guint32      limit_base;
+  gint32       workers_sem;
+  Loop        *loop;
+  Pool        *proc_pool;   /* ProcessPoolExecutor for to_process / processes + workers */
+  Pool        *item_pool;   /* ThreadPoolExecutor for threads + workers */
+
+  GByteArray  *lane_state;  /* last recorded IlState per lane */
+  guint32      n_done;
+  gboolean     finished;
+  gint64       finish_time;
+  guint32      rng;
+  gint64       forkserver_up;  /* when the forkserver process is ready; -1 before its first use */
+  GError      *error;
+  GHashTable  *step_index;  /* IlStep* → pre-order number + 1 (il-steps.h) */
+};
+
+
+/* What a driver asks its thread to do next. */
+typedef enum {
+  T_CPU,
+  T_C_HOLD,
+  T_C_FREE,
+  T_IO,
+  T_SLEEP,
+  T_SLEEP_EXACT,  /* wait until a known time (a task's start), no timer slack */
+  T_SELECT,       /* dur < 0: block until woken */
+  T_WAIT,
+  T_EXIT,
+} TKind;
+
+typedef struct {
+  TKind   kind;
+  gint64  dur;
+  IlState state;     /* T_WAIT; T_C_HOLD: IL_STATE_STARTING while a new interpreter boots */
+  Resume  on_wake;   /* T_WAIT */
+} TOp;
+
+/* Recording (inline: called for every event). */
+
+static inline guint32
+rng_next (IlEngine *e)
+{
+  /* xorshift32: enough to pick a waiter, and reproducible everywhere. */
+  guint32 x = e->rng;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return e->rng = x;
+}
+
+static inline gboolean
+mode_is_asyncio (IlEngine *e)
+{
+  return e->config.mode == IL_MODE_ASYNCIO;
+}
+
+static inline void
+emit (IlEngine    *e,
+      guint32      lane,
+      IlEventKind  kind,
+      guint8       value,
+      guint16      aux,
+      guint32      arg)
+{
+  il_trace_append (e->trace, e->now, lane, kind, value, aux, arg);
+}
+
+static inline void
+lane_state (IlEngine *e,
+            guint32   lane,
+            IlState   state,
+            IlCause   cause,
+            guint32   cause_lane)
+{
+  if (lane == IL_NO_LANE || e->lane_state->data[lane] == state)
+    return;
+  if (e->lane_state->data[lane] == IL_STATE_DONE)
+    return;
+  e->lane_state->data[lane] = (guint8) state;
+  emit (e, lane, IL_EVENT_STATE, (guint8) state, (guint16) cause, cause_lane);
+}
+
+/* Queue events (il-trace.h): what enters and leaves the loop's ready queue
+ * and timers and the pools' work queues, for the views that draw them. */
+static inline void
+emit_queue (IlEngine  *e,
+            guint32    lane,
+            IlQueueOp  op,
+            guint16    queue,
+            guint      what,
+            guint32    item_lane)
+{
+  emit (e, lane, IL_EVENT_QUEUE, (guint8) (op | (what << 2)), queue, item_lane);
+}
+
+/* Records which step of its scenario task a program just started, so the
+ * code view and the narration can tell the line a task is on. */
+static inline void
+emit_step (IlEngine   *e,
+           guint32     lane,
+           const Prog *prog)
+{
+  gpointer number;
+
+  if (prog->step == NULL || lane == IL_NO_LANE)
+    return;
+  number = g_hash_table_lookup (e->step_index, prog->step);
+  if (number != NULL)
+    emit (e, lane, IL_EVENT_STEP, 0, 0, GPOINTER_TO_UINT (number) - 1);
+}
+
+/* A thread's visible state, mirrored on the task it is running. */
+static inline void
+thread_vis (IlEngine *e,
+            Thread   *th,
+            IlState   state)
+{
+  IlCause cause = th->cause;
+  guint32 cause_lane = th->cause_lane;
+
+  th->cause = IL_CAUSE_NONE;
+  th->cause_lane = IL_NO_LANE;
+  lane_state (e, th->lane, state, cause, cause_lane);
+  if (th->mirror != IL_NO_LANE && th->mirror != th->lane)
+    lane_state (e, th->mirror, state, cause, cause_lane);
+}
+
+/* il-engine.c */
+G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name, guint32 parent, guint32 index);
+
+/* il-engine-queue.c */
+G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, guint32 gen);
+G_GNUC_INTERNAL void queue_init (IlEngine *e);
+G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
+G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
+G_GNUC_INTERNAL void event_cancel (IlEngine *e, EvSlot *slot);
+G_GNUC_INTERNAL void thread_new_gen (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void core_new_slice_gen (IlEngine *e, Core *core);
+G_GNUC_INTERNAL void task_new_gen (IlEngine *e, Task *task);
+
+/* il-engine-program.c */
+G_GNUC_INTERNAL void prog_push (Prog *prog, const IlStep *steps, guint32 n, guint32 left, gint32 release);
+G_GNUC_INTERNAL void prog_init (Prog *prog, const IlStep *steps, guint32 n, guint32 limit_base, gint32 wrap);
+G_GNUC_INTERNAL void prog_next (Prog *prog, Op *op);
+
+/* il-engine-scheduler.c */
+G_GNUC_INTERNAL void thread_make_runnable (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void thread_leave_core (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void thread_wake (IlEngine *e, Thread *th, Resume resume, IlCause cause, guint32 cause_lane);
+G_GNUC_INTERNAL void compute_start (IlEngine *e, Thread *th, IlState vis);
+G_GNUC_INTERNAL void compute_pause (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void core_slice_end (IlEngine *e, guint c);
+G_GNUC_INTERNAL Thread * thread_new (IlEngine *e, Process *proc, Role role, guint32 lane);
+G_GNUC_INTERNAL gboolean release_for_block (IlEngine *e, Thread *th, gboolean final);
+G_GNUC_INTERNAL Resume resume_after_block (Thread *th);
+G_GNUC_INTERNAL void block_start (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void begin_block (IlEngine *e, Thread *th, IlState state, gint64 dur, gboolean select);
+G_GNUC_INTERNAL void begin_wait (IlEngine *e, Thread *th, IlState state, Resume on_wake);
+
+/* il-engine-gil.c */
+G_GNUC_INTERNAL void cond_remove (IlEngine *e, Gil *gil, Thread *th);
+G_GNUC_INTERNAL gboolean gil_take_or_wait (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL gboolean gil_drop (IlEngine *e, Thread *th, gboolean forced);
+G_GNUC_INTERNAL void gil_forced_drop (IlEngine *e, Thread *th, Resume then);
+G_GNUC_INTERNAL void gil_request_drop (IlEngine *e, Thread *waiter);
+
+/* il-engine-locks.c */
+G_GNUC_INTERNAL void sem_release (IlEngine *e, guint32 ref, guint32 by_lane);
+G_GNUC_INTERNAL void waiter_enqueue (GQueue *queue, Waiter *w, gboolean is_task, gpointer who, const IlStep *body, guint32 n_body);
+G_GNUC_INTERNAL Waiter * waiter_dequeue (GQueue *queue);
+G_GNUC_INTERNAL void waiter_remove (GQueue *queue, Waiter *w);
+G_GNUC_INTERNAL void prog_unwind (IlEngine *e, Prog *prog, guint32 by_lane);
+
+/* il-engine-pools.c */
+G_GNUC_INTERNAL Job * job_new (IlEngine *e, const IlStep *steps, guint32 n, JobDone done, gint32 wrap);
+G_GNUC_INTERNAL void job_finish (IlEngine *e, Thread *th, Job *job);
+G_GNUC_INTERNAL Pool * pool_new (IlEngine *e, Process *owner, gboolean processes, guint32 max);
+G_GNUC_INTERNAL gint64 pool_submit (IlEngine *e, Pool *pool, Job *job);
+G_GNUC_INTERNAL void pool_dispatch (IlEngine *e, Pool *pool, guint32 by_lane);
+G_GNUC_INTERNAL guint16 pool_queue_id (const Pool *pool);
+G_GNUC_INTERNAL guint32 job_item_lane (const Job *job);
+G_GNUC_INTERNAL Pool * process_pool (IlEngine *e);
+G_GNUC_INTERNAL Pool * default_executor (IlEngine *e);
+
+/* il-engine-processes.c */
+G_GNUC_INTERNAL Process * process_new (IlEngine *e, const char *name, gboolean has_gil);
+G_GNUC_INTERNAL gint64 process_parent_cost (IlEngine *e);
+G_GNUC_INTERNAL void process_boot (IlEngine *e, Thread *th);
+G_GNUC_INTERNAL void spawn_task_thread (IlEngine *e, Thread *starter, Task *t);
+
+/* il-engine-loop.c */
+G_GNUC_INTERNAL Handle * handle_new (IlEngine *e, HKind kind, Task *task, IlCause cause, guint32 cause_lane);
+G_GNUC_INTERNAL void loop_wake (IlEngine *e, IlCause cause, guint32 cause_lane);
+G_GNUC_INTERNAL void loop_queue_event (IlEngine *e, IlQueueOp op, guint16 queue, const Handle *h);
+G_GNUC_INTERNAL void loop_call_soon (IlEngine *e, Task *task, HKind kind, IlCause cause, guint32 cause_lane);
+G_GNUC_INTERNAL void task_cancel (IlEngine *e, Task *victim, Task *by);
+G_GNUC_INTERNAL void loop_next_op (IlEngine *e, Thread *th, TOp *top);
+
+/* il-engine-drivers.c */
+G_GNUC_INTERNAL void task_set_state (IlEngine *e, Task *task, IlState state, IlCause cause, guint32 cause_lane);
+G_GNUC_INTERNAL void task_finish (IlEngine *e, Task *task, IlCause outcome, guint32 cause_lane);
+G_GNUC_INTERNAL void process_event (IlEngine *e, const Ev *ev);
+

@@ -1,0 +1,290 @@
+/* il-engine-queue.c — the event queue
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * An indexed 4-ary min-heap on (time, sequence).  Events are processed in
+ * exactly that order, so the arity and the removal of stale events change
+ * nothing in a trace: an event whose generation was bumped would have been
+ * skipped when its time came, and taking it out early keeps the heap at
+ * the size of what really waits (one pending event per thread at most, in
+ * practice) instead of growing with every cancelled timer, preemption and
+ * re-armed time slice.  Four children per node halve the depth of a binary
+ * heap and keep a node's children on one or two cache lines.
+ *
+ * Beside the heap, events of a fixed delay (see EvFifo) wait in FIFO
+ * lanes; the next event is the earliest of the heap's top and the lanes'
+ * heads, compared on the same (time, sequence).
+ */
+#include "il-engine-private.h"
+
+#include <string.h>
+
+#define ARITY 4
+
+static inline gboolean
+entry_before (const HeapEntry *a,
+              const HeapEntry *b)
+{
+  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static inline void
+heap_place (IlEngine  *e,
+            guint      i,
+            HeapEntry  entry)
+{
+  e->heap[i] = entry;
+  entry.slot->pos = i + 1;
+}
+
+static void
+sift_up (IlEngine  *e,
+         guint      i,
+         HeapEntry  entry)
+{
+  while (i > 0)
+    {
+      guint parent = (i - 1) / ARITY;
+
+      if (!entry_before (&entry, &e->heap[parent]))
+        break;
+      heap_place (e, i, e->heap[parent]);
+      i = parent;
+    }
+  heap_place (e, i, entry);
+}
+
+static void
+sift_down (IlEngine  *e,
+           guint      i,
+           HeapEntry  entry)
+{
+  guint n = e->heap_len;
+
+  for (;;)
+    {
+      guint first = i * ARITY + 1, last = MIN (first + ARITY, n), best;
+
+      if (first >= n)
+        break;
+      best = first;
+      for (guint c = first + 1; c < last; c++)
+        if (entry_before (&e->heap[c], &e->heap[best]))
+          best = c;
+      if (!entry_before (&e->heap[best], &entry))
+        break;
+      heap_place (e, i, e->heap[best]);
+      i = best;
+    }
+  heap_place (e, i, entry);
+}
+
+/* Takes the entry at i out and fills the hole with the last one. */
+static void
+heap_remove_at (IlEngine *e,
+                guint     i)
+{
+  HeapEntry last;
+
+  e->heap[i].slot->pos = 0;
+  last = e->heap[--e->heap_len];
+  if (i == e->heap_len)
+    return;
+  if (i > 0 && entry_before (&last, &e->heap[(i - 1) / ARITY]))
+    sift_up (e, i, last);
+  else
+    sift_down (e, i, last);
+}
+
+static EvSlot *
+slot_for (IlEngine *e,
+          EvKind    kind,
+          guint32   id)
+{
+  switch (kind)
+    {
+    case EV_DISPATCH:
+    case EV_COMPUTE_DONE:
+    case EV_BREAKER:
+    case EV_WAKE:
+    case EV_BLOCK_DONE:
+      return &((Thread *) g_ptr_array_index (e->threads, id))->ev[kind];
+    case EV_SLICE:
+      return &e->cores[id].slice_ev;
+    case EV_FD_READY:
+      return &e->tasks[id].fd_ev;
+    case EV_TIMER_DUE:
+      return &e->tasks[id].timer_ev;
+    case EV_JOB_RESULT:
+      return &((Job *) g_ptr_array_index (e->jobs, id))->result_ev;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+fifo_unlink (IlEngine *e,
+             EvSlot   *slot)
+{
+  EvFifo *fifo = &e->fifos[slot->fifo - 1];
+
+  if (slot->prev != NULL)
+    slot->prev->next = slot->next;
+  else
+    fifo->head = slot->next;
+  if (slot->next != NULL)
+    slot->next->prev = slot->prev;
+  else
+    fifo->tail = slot->prev;
+  slot->prev = slot->next = NULL;
+  slot->fifo = 0;
+}
+
+void
+queue_init (IlEngine *e)
+{
+  const IlParams *p = &e->config.params;
+  gint64 delays[N_FIFOS] = { 0, p->wake_latency, p->breaker_latency,
+                             e->config.switch_interval + p->timer_slack };
+
+  for (guint k = 0; k < N_FIFOS; k++)
+    e->fifos[k].delay = delays[k];
+}
+
+void
+event_cancel (IlEngine *e,
+              EvSlot   *slot)
+{
+  if (slot->pos != 0)
+    heap_remove_at (e, slot->pos - 1);
+  else if (slot->fifo != 0)
+    fifo_unlink (e, slot);
+}
+
+static inline gboolean
+ev_before (const Ev *a,
+           const Ev *b)
+{
+  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+void
+schedule (IlEngine *e,
+          gint64    t,
+          EvKind    kind,
+          guint32   id,
+          guint32   gen)
+{
+  EvSlot *slot = slot_for (e, kind, id);
+  Ev ev = { t, e->seq++, kind, id, gen };
+  gint lane = -1;
+
+  e->last_time = MAX (e->last_time, t);
+  if (slot->pos != 0 || slot->fifo != 0)
+    {
+      /* Only the eval breaker is asked for twice in one generation (every
+       * waiter that times out asks again): the earlier request is the one
+       * that counts, the later would find the holder gone. */
+      g_assert (kind == EV_BREAKER && slot->ev.gen == gen);
+      if (!ev_before (&ev, &slot->ev))
+        return;
+      event_cancel (e, slot);
+    }
+  slot->ev = ev;
+
+  for (guint k = 0; k < N_FIFOS; k++)
+    if (t - e->now == e->fifos[k].delay)
+      {
+        lane = (gint) k;
+        break;
+      }
+  /* A lane stays sorted as long as nothing is due before its tail (the
+   * sequence number only grows). */
+  if (lane >= 0 && (e->fifos[lane].tail == NULL || e->fifos[lane].tail->ev.t <= t))
+    {
+      EvFifo *fifo = &e->fifos[lane];
+
+      slot->fifo = (guint32) lane + 1;
+      slot->prev = fifo->tail;
+      slot->next = NULL;
+      if (fifo->tail != NULL)
+        fifo->tail->next = slot;
+      else
+        fifo->head = slot;
+      fifo->tail = slot;
+      return;
+    }
+
+  if (G_UNLIKELY (e->heap_len == e->heap_cap))
+    {
+      e->heap_cap = MAX (64, e->heap_cap * 2);
+      e->heap = g_renew (HeapEntry, e->heap, e->heap_cap);
+    }
+  sift_up (e, e->heap_len++, (HeapEntry) { t, ev.seq, slot });
+}
+
+/* The next event: the earliest of the heap's top and the lanes' heads. */
+static EvSlot *
+queue_top (IlEngine *e)
+{
+  EvSlot *best = e->heap_len > 0 ? e->heap[0].slot : NULL;
+
+  for (guint k = 0; k < N_FIFOS; k++)
+    {
+      EvSlot *head = e->fifos[k].head;
+
+      if (head != NULL && (best == NULL || ev_before (&head->ev, &best->ev)))
+        best = head;
+    }
+  return best;
+}
+
+gint64
+queue_next_time (IlEngine *e)
+{
+  EvSlot *top = queue_top (e);
+
+  return top != NULL ? top->ev.t : IL_TIME_FOREVER;
+}
+
+/* Takes out the next event if it is due at or before `until`. */
+gboolean
+queue_pop (IlEngine *e,
+           gint64    until,
+           Ev       *out)
+{
+  EvSlot *top = queue_top (e);
+
+  if (top == NULL || top->ev.t > until)
+    return FALSE;
+  *out = top->ev;
+  event_cancel (e, top);
+  return TRUE;
+}
+
+/* A new generation: every event pending for the thread is stale. */
+void
+thread_new_gen (IlEngine *e,
+                Thread   *th)
+{
+  th->gen++;
+  for (guint k = 0; k < N_THREAD_EVENTS; k++)
+    event_cancel (e, &th->ev[k]);
+}
+
+void
+core_new_slice_gen (IlEngine *e,
+                    Core     *core)
+{
+  core->slice_gen++;
+  event_cancel (e, &core->slice_ev);
+}
+
+void
+task_new_gen (IlEngine *e,
+              Task     *task)
+{
+  task->gen++;
+  event_cancel (e, &task->fd_ev);
+  event_cancel (e, &task->timer_ev);
+}

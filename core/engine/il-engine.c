@@ -1,0 +1,415 @@
+/* il-engine.c — the deterministic discrete-event simulator
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The model (see shared/reference/cpython-mechanics.md):
+ *
+ *  - OS threads run on `cores` cores.  A thread that needs a core and finds
+ *    none free waits in a FIFO run queue; threads share cores round-robin in
+ *    slices of params.os_slice.  A woken thread becomes runnable only after
+ *    params.wake_latency, and a timed wait fires params.timer_slack late.
+ *
+ *  - Each process has its own GIL, modelled on Python/ceval_gil.c: take_gil
+ *    takes a free GIL at once (no queue, no priority); otherwise it waits on
+ *    `cond` for one interval, and if that wait timed out while the GIL was
+ *    still held and switch_number did not move, it sets the drop request.
+ *    The holder honours it at its next eval-breaker check (breaker_latency;
+ *    never inside a C call that keeps the GIL), drops the GIL, signals one
+ *    waiter and then waits until another thread has taken it
+ *    (FORCE_SWITCHING).  Blocking calls drop the GIL voluntarily and take it
+ *    back afterwards; a call shorter than the wake latency never sleeps, so
+ *    its thread takes the GIL back before the signalled waiter is awake
+ *    (barging).  The convoy effect and the lack of speed-up for CPU-bound
+ *    threads emerge from these rules; nothing special-cases them.
+ *
+ *  - asyncio: one loop thread runs _run_once: select() with a timeout of 0
+ *    when handles are ready, else until the next timer (rounded up to whole
+ *    milliseconds as epoll does) or forever; then due timers and I/O
+ *    callbacks join the ready queue and exactly the handles that were ready
+ *    at that moment run.  A resolved future schedules its task's wake-up
+ *    with call_soon, so it runs one iteration later.
+ *
+ *  - Pools: ThreadPoolExecutor starts a worker per submit while fewer than
+ *    max_workers exist and none is idle; ProcessPoolExecutor launches all
+ *    its workers when first used (fork) and pays IPC per item.
+ *
+ * Everything happens through one event queue ordered by (time, sequence),
+ * so the same input gives the same trace bit for bit.  The only choice the
+ * real system could make at random — which GIL waiter the OS wakes — is
+ * first-come (glibc) unless params.seed asks for a seeded random pick.
+ *
+ * The engine is one object over several files sharing il-engine-private.h:
+ * il-engine-queue.c (event queue), -program.c (step trees), -scheduler.c
+ * (cores, run queue, blocking calls), -gil.c, -locks.c, -pools.c,
+ * -processes.c, -loop.c (asyncio) and -drivers.c (what a thread does
+ * next).  This file holds the public API: setting up, running, freeing.
+ */
+#include "il-engine-private.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (il-engine-error-quark, il_engine_error)
+
+guint32
+add_lane (IlEngine   *e,
+          IlLaneKind  kind,
+          const char *name,
+          guint32     parent,
+          guint32     index)
+{
+  guint32 lane = il_trace_add_lane (e->trace, kind, name, parent, index);
+  guint8 none = IL_STATE_NOT_STARTED;
+
+  g_byte_array_append (e->lane_state, &none, 1);
+  return lane;
+}
+
+void
+il_run_config_from_scenario (IlRunConfig      *config,
+                             const IlScenario *scenario)
+{
+  g_return_if_fail (config != NULL);
+  g_return_if_fail (scenario != NULL);
+
+  config->mode = scenario->mode;
+  config->cores = scenario->cores;
+  config->workers = scenario->workers;
+  config->switch_interval = scenario->switch_interval;
+  config->params = scenario->params;
+}
+
+static int
+compare_start (gconstpointer a,
+               gconstpointer b,
+               gpointer      data)
+{
+  const IlScenario *sc = data;
+  guint32 i = *(const guint32 *) a, j = *(const guint32 *) b;
+  gint64 si = sc->tasks[i].start, sj = sc->tasks[j].start;
+
+  if (si != sj)
+    return si < sj ? -1 : 1;
+  return i < j ? -1 : (i > j ? 1 : 0);
+}
+
+IlEngine *
+il_engine_new (const IlScenario  *scenario,
+               const IlRunConfig *config)
+{
+  IlEngine *e;
+  Process *main_proc;
+  Thread *main_thread;
+  guint32 n;
+
+  g_return_val_if_fail (scenario != NULL, NULL);
+  g_return_val_if_fail (scenario->n_tasks > 0, NULL);
+
+  e = g_new0 (IlEngine, 1);
+  e->scenario = il_scenario_copy (scenario);
+  if (config != NULL)
+    e->config = *config;
+  else
+    il_run_config_from_scenario (&e->config, scenario);
+  e->config.cores = CLAMP (e->config.cores, 1, IL_SCENARIO_MAX_CORES);
+  if (e->config.switch_interval <= 0)
+    e->config.switch_interval = IL_MSEC (5);
+  if ((guint) e->config.mode >= IL_N_MODES)
+    e->config.mode = IL_MODE_THREADS;
+
+  /* The trace remembers the scenario as it was run. */
+  e->trace = il_trace_new ();
+  e->trace->scenario = il_scenario_copy (scenario);
+  e->trace->scenario->mode = e->config.mode;
+  e->trace->scenario->cores = e->config.cores;
+  e->trace->scenario->workers = e->config.workers;
+  e->trace->scenario->switch_interval = e->config.switch_interval;
+  e->trace->scenario->params = e->config.params;
+  e->trace->mode = e->config.mode;
+
+  queue_init (e);
+  e->lane_state = g_byte_array_new ();
+  e->step_index = il_steps_index_new (e->scenario);
+  e->threads = g_ptr_array_new_with_free_func (g_free);
+  e->processes = g_ptr_array_new ();
+  e->jobs = g_ptr_array_new_with_free_func (g_free);
+  e->pools = g_ptr_array_new ();
+  e->handles = g_ptr_array_new_with_free_func (g_free);
+  g_queue_init (&e->runq);
+  e->rng = e->config.params.seed != 0 ? e->config.params.seed : 0x9e3779b9u;
+  e->forkserver_up = -1;
+
+  e->cores = g_new0 (Core, e->config.cores);
+  e->n_core_words = (e->config.cores + 63) / 64;
+  e->free_cores = g_new0 (guint64, e->n_core_words);
+  e->unarmed_cores = g_new0 (guint64, e->n_core_words);
+  for (guint c = 0; c < e->config.cores; c++)
+    {
+      g_autofree char *name = g_strdup_printf ("Core %u", c);
+      e->cores[c].lane = add_lane (e, IL_LANE_CORE, name, IL_NO_LANE, c);
+      e->free_cores[c / 64] |= G_GUINT64_CONSTANT (1) << (c % 64);
+    }
+
+  /* Locks, then limits, then the asyncio workers semaphore. */
+  e->limit_base = e->scenario->n_locks;
+  e->workers_sem = -1;
+  e->n_sems = e->scenario->n_locks + e->scenario->n_limits;
+  if (e->config.mode == IL_MODE_ASYNCIO && e->config.workers > 0)
+    e->workers_sem = (gint32) e->n_sems++;
+  e->sems = g_new0 (Sem, MAX (1, e->n_sems));
+  for (guint i = 0; i < e->n_sems; i++)
+    {
+      g_queue_init (&e->sems[i].waiters);
+      if (i < e->scenario->n_locks)
+        e->sems[i].capacity = 1;
+      else if (i < e->limit_base + e->scenario->n_limits)
+        e->sems[i].capacity = e->scenario->limits[i - e->limit_base].capacity;
+      else
+        e->sems[i].capacity = e->config.workers;
+    }
+
+  main_proc = process_new (e, "MainProcess", e->config.mode != IL_MODE_FREE_THREADING);
+
+  n = e->scenario->n_tasks;
+  e->tasks = g_new0 (Task, n);
+  e->order = g_new (guint32, n);
+  for (guint32 i = 0; i < n; i++)
+    e->order[i] = i;
+  g_qsort_with_data (e->order, n, sizeof (guint32), compare_start, e->scenario);
+
+  e->group_start = g_new0 (guint32, e->scenario->n_groups + 2);
+  e->group_tasks = g_new (guint32, n);
+  for (guint32 i = 0; i < n; i++)
+    if (e->scenario->tasks[i].group >= 0 && (guint32) e->scenario->tasks[i].group < e->scenario->n_groups)
+      e->group_start[e->scenario->tasks[i].group + 2]++;
+  for (guint32 g = 2; g < e->scenario->n_groups + 2; g++)
+    e->group_start[g] += e->group_start[g - 1];
+  for (guint32 i = 0; i < n; i++)
+    if (e->scenario->tasks[i].group >= 0 && (guint32) e->scenario->tasks[i].group < e->scenario->n_groups)
+      e->group_tasks[e->group_start[e->scenario->tasks[i].group + 1]++] = i;
+
+  if (e->config.mode == IL_MODE_ASYNCIO)
+    {
+      e->loop = g_new0 (Loop, 1);
+      e->loop->lane = add_lane (e, IL_LANE_LOOP, "Event loop", main_proc->lane, 0);
+      g_queue_init (&e->loop->ready);
+      g_queue_init (&e->loop->fd_ready);
+      e->loop->timers = g_ptr_array_new ();
+    }
+
+  main_thread = thread_new (e, main_proc,
+                            e->config.mode == IL_MODE_ASYNCIO ? ROLE_LOOP : ROLE_MAIN,
+                            add_lane (e, IL_LANE_THREAD, "MainThread", main_proc->lane, 0));
+
+  for (guint32 i = 0; i < n; i++)
+    {
+      Task *t = &e->tasks[i];
+      guint32 parent = main_proc->lane;
+
+      t->index = i;
+      t->def = &e->scenario->tasks[i];
+      g_queue_init (&t->awaiters);
+      t->outcome = IL_CAUSE_NONE;
+      if (e->config.mode == IL_MODE_PROCESSES && e->config.workers == 0)
+        {
+          g_autofree char *pname = g_strdup_printf ("Process-%u (%s)", i + 1, t->def->name);
+          t->proc = process_new (e, pname, TRUE);
+          parent = t->proc->lane;
+        }
+      t->lane = add_lane (e, IL_LANE_TASK, t->def->name, parent, i);
+    }
+
+  if ((e->config.mode == IL_MODE_THREADS || e->config.mode == IL_MODE_FREE_THREADING)
+      && e->config.workers > 0)
+    e->item_pool = pool_new (e, main_proc, FALSE, e->config.workers);
+
+  if (e->loop != NULL)
+    {
+      e->loop->thread = main_thread;
+      g_queue_push_tail (&e->loop->ready, handle_new (e, H_MAIN, NULL, IL_CAUSE_START, IL_NO_LANE));
+      loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, g_queue_peek_tail (&e->loop->ready));
+    }
+
+  main_thread->cause = IL_CAUSE_START;
+  thread_make_runnable (e, main_thread);
+
+  return e;
+}
+
+void
+il_engine_free (IlEngine *e)
+{
+  if (e == NULL)
+    return;
+
+  for (guint i = 0; i < e->processes->len; i++)
+    {
+      Process *p = g_ptr_array_index (e->processes, i);
+      g_queue_init (&p->gil.cond_waiters);   /* forget the nodes: they live inside the threads */
+      g_ptr_array_unref (p->gil.switch_waiters);
+      g_free (p->gil.ticket_thread);
+      g_free (p->gil.ticket_tree);
+      g_free (p);
+    }
+  g_ptr_array_unref (e->processes);
+  for (guint i = 0; i < e->pools->len; i++)
+    {
+      Pool *pool = g_ptr_array_index (e->pools, i);
+      g_ptr_array_unref (pool->workers);
+      g_queue_clear (&pool->queue);
+      g_queue_clear (&pool->idle);
+      g_free (pool);
+    }
+  g_ptr_array_unref (e->pools);
+  if (e->loop != NULL)
+    {
+      g_queue_clear (&e->loop->ready);
+      g_queue_clear (&e->loop->fd_ready);
+      g_ptr_array_unref (e->loop->timers);
+      g_free (e->loop);
+    }
+  /* Semaphore, awaiter and run queues link nodes inside the threads and
+   * tasks: nothing to free. */
+  g_free (e->sems);
+  g_free (e->tasks);
+  g_free (e->order);
+  g_free (e->group_tasks);
+  g_free (e->group_start);
+  g_free (e->cores);
+  g_free (e->free_cores);
+  g_free (e->unarmed_cores);
+  g_ptr_array_unref (e->threads);
+  g_ptr_array_unref (e->jobs);
+  g_ptr_array_unref (e->handles);
+  g_free (e->heap);
+  g_byte_array_unref (e->lane_state);
+  g_hash_table_unref (e->step_index);
+  il_trace_unref (e->trace);
+  il_scenario_free (e->scenario);
+  g_clear_error (&e->error);
+  g_free (e);
+}
+
+static void
+set_deadlock_error (IlEngine *e)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  guint shown = 0;
+
+  for (guint i = 0; i < e->scenario->n_tasks; i++)
+    if (!e->tasks[i].done)
+      {
+        if (shown++ < 8)
+          g_string_append_printf (names, "%s%s", names->len ? ", " : "", e->tasks[i].def->name);
+      }
+  if (shown > 8)
+    g_string_append_printf (names, " and %u more", shown - 8);
+  g_set_error (&e->error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_DEADLOCK,
+               "deadlock at %.3f ms: nothing can run, and these tasks wait for each other: %s",
+               il_time_to_ms (e->now), names->str);
+}
+
+gboolean
+il_engine_run_until (IlEngine  *e,
+                     gint64     t,
+                     GError   **error)
+{
+  g_return_val_if_fail (e != NULL, FALSE);
+
+  while (e->error == NULL && !e->finished)
+    {
+      Ev ev;
+
+      if (!queue_pop (e, t, &ev))
+        break;
+      e->now = ev.t;
+      if (++e->n_processed > IL_ENGINE_MAX_EVENTS || e->now > IL_ENGINE_MAX_TIME)
+        {
+          g_set_error (&e->error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_LIMIT,
+                       "the run would not end: stopped after %" G_GINT64_FORMAT " scheduling events "
+                       "and %.1f s of simulated time",
+                       e->n_processed, il_time_to_ms (e->now) / 1000.0);
+          break;
+        }
+      process_event (e, &ev);
+    }
+
+  if (e->error == NULL && !e->finished && queue_next_time (e) == IL_TIME_FOREVER)
+    {
+      /* Time went on until the last event anything had asked for, even one
+       * cancelled since (it used to be popped and skipped). */
+      e->now = MAX (e->now, e->last_time);
+      set_deadlock_error (e);
+    }
+
+  if (e->finished)
+    {
+      e->now = e->finish_time;
+      e->trace->finished = TRUE;
+    }
+  else if (e->error == NULL && t != IL_TIME_FOREVER && t > e->now)
+    e->now = t;
+  il_trace_set_end_time (e->trace, e->now);
+
+  if (e->error != NULL)
+    {
+      if (error != NULL)
+        *error = g_error_copy (e->error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gint64
+il_engine_peek_next_time (IlEngine *e)
+{
+  g_return_val_if_fail (e != NULL, IL_TIME_FOREVER);
+
+  if (e->finished || e->error != NULL)
+    return IL_TIME_FOREVER;
+  return queue_next_time (e);
+}
+
+gint64
+il_engine_get_now (IlEngine *e)
+{
+  g_return_val_if_fail (e != NULL, 0);
+  return e->now;
+}
+
+gboolean
+il_engine_is_finished (IlEngine *e)
+{
+  g_return_val_if_fail (e != NULL, TRUE);
+  return e->finished;
+}
+
+IlTrace *
+il_engine_get_trace (IlEngine *e)
+{
+  g_return_val_if_fail (e != NULL, NULL);
+  return e->trace;
+}
+
+const IlRunConfig *
+il_engine_get_config (IlEngine *e)
+{
+  g_return_val_if_fail (e != NULL, NULL);
+  return &e->config;
+}
+
+IlTrace *
+il_simulate (const IlScenario  *scenario,
+             const IlRunConfig *config,
+             GError           **error)
+{
+  g_autoptr(IlEngine) e = il_engine_new (scenario, config);
+
+  if (e == NULL)
+    {
+      g_set_error (error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_LIMIT, "the scenario has no tasks");
+      return NULL;
+    }
+  if (!il_engine_run_until (e, IL_TIME_FOREVER, error))
+    return NULL;
+  return il_trace_ref (e->trace);
+}

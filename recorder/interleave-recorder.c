@@ -1,0 +1,1168 @@
+/* interleave-recorder.c — CPython extension that records how a program runs
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Built once per interpreter as _interleave_recorder_MAJORMINOR and loaded
+ * by recorder/sitecustomize.py before the program runs.  Two sources feed
+ * one buffered per-process file (format in interleave-recorder.h):
+ *
+ *  - a native sampler thread that never takes the GIL reads the GIL's
+ *    `locked`, `last_holder` and `switch_number` (and the drop request
+ *    where the interpreter keeps it in one place) every ~20 µs and writes
+ *    a record whenever they change.  Holders are PyThreadState addresses:
+ *    they are only compared with the addresses of registered threads,
+ *    never dereferenced, so a thread ending under the sampler is harmless;
+ *  - wrappers the bootstrap puts around blocking calls (time.sleep, select,
+ *    socket methods, join and waits), the asyncio loop (_run_once, the
+ *    selector, Handle._run, create_task), pool work items and thread
+ *    bootstrap.  They run in the calling thread, holding the GIL, and cost
+ *    two records per call.
+ *
+ * The buffer is flushed when full, by the sampler every 20 ms, at exit, in
+ * os._exit and on SIGTERM, so a program that dies keeps what was recorded.
+ * Nothing here raises into the program: a failure to write stops recording.
+ */
+#define PY_SSIZE_T_CLEAN
+#ifndef Py_BUILD_CORE_MODULE
+#define Py_BUILD_CORE_MODULE
+#endif
+#include <Python.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if PY_VERSION_HEX >= 0x030C0000
+#include "internal/pycore_interp.h"
+#else
+#include "internal/pycore_runtime.h"
+#include "internal/pycore_interp.h"
+#endif
+#include "internal/pycore_gil.h"
+
+#include "interleave-recorder.h"
+
+#define SAMPLE_NS 20000
+#define IDLE_SAMPLE_NS 1000000
+#define FLUSH_NS  20000000
+#define BUF_SIZE  (256 * 1024)
+#define MAX_THREADS 4096
+
+#define CONCAT_(a, b) a##b
+#define CONCAT(a, b) CONCAT_ (a, b)
+#define STR_(a) #a
+#define STR(a) STR_ (a)
+#define MODULE_NAME "_interleave_recorder_" STR (IL_PY_TAG)
+
+/* ------------------------------------------------------------------ */
+/* The buffer                                                          */
+
+static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char buf[BUF_SIZE];
+static size_t buf_len;
+static int out_fd = -1;
+static atomic_int recording;
+static char rec_dir[1024];
+
+static inline int64_t
+now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Called with buf_lock held (or from a signal handler that got it). */
+static void
+flush_locked (void)
+{
+  size_t off = 0;
+
+  while (off < buf_len && out_fd >= 0)
+    {
+      ssize_t n = write (out_fd, buf + off, buf_len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          /* Disk full or closed: stop recording rather than disturb the program. */
+          atomic_store (&recording, 0);
+          break;
+        }
+      off += (size_t) n;
+    }
+  buf_len = 0;
+}
+
+static void
+flush_all (void)
+{
+  pthread_mutex_lock (&buf_lock);
+  flush_locked ();
+  pthread_mutex_unlock (&buf_lock);
+}
+
+static void
+emit (uint8_t     kind,
+      uint32_t    thread,
+      int64_t     t,
+      int64_t     a,
+      int64_t     b,
+      const char *text,
+      size_t      tlen)
+{
+  IlRecHeader h;
+  int cpu;
+
+  if (!atomic_load_explicit (&recording, memory_order_relaxed))
+    return;
+  if (tlen > 1024)
+    tlen = 1024;
+  cpu = sched_getcpu ();
+  h.kind = kind;
+  h.cpu = cpu < 0 || cpu > 254 ? 255 : (uint8_t) cpu;
+  h.slen = (uint16_t) tlen;
+  h.thread = thread;
+  h.t = t;
+  h.a = a;
+  h.b = b;
+  pthread_mutex_lock (&buf_lock);
+  if (buf_len + sizeof h + tlen > BUF_SIZE)
+    flush_locked ();
+  memcpy (buf + buf_len, &h, sizeof h);
+  if (tlen > 0)
+    memcpy (buf + buf_len + sizeof h, text, tlen);
+  buf_len += sizeof h + tlen;
+  pthread_mutex_unlock (&buf_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads                                                             */
+
+/* Registered thread states: address → thread number.  Written by threads
+ * holding the GIL, read by the sampler without locks (atomic slots). */
+static _Atomic (uintptr_t) thread_states[MAX_THREADS];
+static _Atomic (long) thread_tids[MAX_THREADS];   /* kernel thread ids, for /proc */
+static atomic_uint n_threads;          /* slots in use; thread number = slot + 1 */
+static atomic_int n_alive;             /* registered threads that have not ended */
+static _Thread_local uint32_t my_thread;
+static _Thread_local int64_t my_task;  /* task whose step this thread runs, or 0 */
+
+static uint32_t
+register_current (const char *name,
+                  int64_t     ident,
+                  int64_t     native_id)
+{
+  uintptr_t ts = (uintptr_t) PyThreadState_Get ();
+  unsigned n = atomic_load (&n_threads);
+  uint32_t slot = UINT32_MAX;
+
+  /* A new thread may get the address of a thread state that was freed. */
+  for (unsigned i = 0; i < n; i++)
+    if (atomic_load_explicit (&thread_states[i], memory_order_relaxed) == ts)
+      atomic_store (&thread_states[i], 0);
+  if (n < MAX_THREADS)
+    {
+      slot = n;
+      atomic_store (&thread_states[slot], ts);
+      atomic_store (&thread_tids[slot], (long) native_id);
+      atomic_store (&n_threads, n + 1);
+      atomic_fetch_add (&n_alive, 1);
+      my_thread = slot + 1;
+    }
+  else
+    my_thread = 0;
+  emit (IL_REC_THREAD_START, my_thread, now_ns (), ident, native_id, name, name ? strlen (name) : 0);
+  return my_thread;
+}
+
+static void
+unregister_current (void)
+{
+  struct timespec cpu;
+  int64_t cpu_ns = -1;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+    cpu_ns = (int64_t) cpu.tv_sec * 1000000000 + cpu.tv_nsec;
+  emit (IL_REC_THREAD_END, my_thread, now_ns (), cpu_ns, 0, NULL, 0);
+  if (my_thread > 0 && my_thread <= MAX_THREADS)
+    {
+      atomic_store (&thread_states[my_thread - 1], 0);
+      atomic_fetch_sub (&n_alive, 1);
+    }
+  my_thread = 0;
+}
+
+/* Threads the bootstrap did not see start (made by C code or
+ * _thread.start_new_thread) are registered on their first record. */
+static uint32_t
+current_thread (void)
+{
+  if (my_thread == 0 && atomic_load_explicit (&recording, memory_order_relaxed))
+    {
+      char name[64];
+      snprintf (name, sizeof name, "thread-%ld", (long) PyThread_get_thread_native_id ());
+      register_current (name, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+    }
+  return my_thread;
+}
+
+static uint32_t
+thread_of_state (uintptr_t ts)
+{
+  unsigned n = atomic_load (&n_threads);
+
+  for (unsigned i = 0; i < n; i++)
+    if (atomic_load_explicit (&thread_states[i], memory_order_relaxed) == ts)
+      return i + 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The GIL sampler                                                     */
+
+static struct _gil_runtime_state *gil;
+static _Atomic int *drop_request;       /* NULL where the interpreter keeps it per thread (3.13) */
+static pthread_t sampler;
+static atomic_int sampler_running;
+static atomic_int sampler_stop;
+
+static inline uintptr_t
+gil_holder (void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+  return (uintptr_t) __atomic_load_n (&gil->last_holder, __ATOMIC_RELAXED);
+#else
+  return (uintptr_t) __atomic_load_n (&gil->last_holder._value, __ATOMIC_RELAXED);
+#endif
+}
+
+static inline int
+gil_locked (void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+  return __atomic_load_n (&gil->locked, __ATOMIC_RELAXED);
+#else
+  return __atomic_load_n (&gil->locked._value, __ATOMIC_RELAXED);
+#endif
+}
+
+/* The core a thread last ran on: field 39 of /proc/self/task/TID/stat.
+ * Read for the GIL holder about every millisecond, since CPU-bound
+ * threads write no records of their own that would say it. */
+static int
+core_of_thread (long tid)
+{
+  char path[64], text[1024];
+  ssize_t n;
+  int fd, field = 1;
+  char *p;
+
+  snprintf (path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  n = read (fd, text, sizeof text - 1);
+  close (fd);
+  if (n <= 0)
+    return -1;
+  text[n] = '\0';
+  /* The command name (field 2) may hold spaces: count after its ')'. */
+  p = strrchr (text, ')');
+  if (p == NULL)
+    return -1;
+  field = 2;
+  for (; *p != '\0'; p++)
+    if (*p == ' ' && ++field == 39)
+      return atoi (p + 1);
+  return -1;
+}
+
+static void *
+sampler_main (void *data)
+{
+  uintptr_t last_ts = 0;
+  uint32_t last_thread = 0;
+  int last_flags = -1;
+  unsigned long last_switch = 0;
+  int64_t next_flush = now_ns () + FLUSH_NS;
+  int64_t next_core = 0;
+  int last_core = -1;
+  struct timespec delay = { 0, SAMPLE_NS };
+  struct timespec idle = { 0, IDLE_SAMPLE_NS };
+  sigset_t all;
+
+  /* Signals belong to the program's threads. */
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, NULL);
+
+  while (!atomic_load (&sampler_stop))
+    {
+      int64_t before = now_ns ();
+      uintptr_t ts = gil_holder ();
+      int locked = gil_locked () > 0;
+      int drop = drop_request != NULL && __atomic_load_n ((int *) drop_request, __ATOMIC_RELAXED) != 0;
+      unsigned long sw = __atomic_load_n (&gil->switch_number, __ATOMIC_RELAXED);
+      int flags = locked | (drop << 1);
+      int64_t t = now_ns ();
+
+      /* Preempted between the clock and the reads (a busy machine): the
+       * values belong to no known time, so take them again. */
+      if (t - before > SAMPLE_NS)
+        continue;
+
+      if (ts != last_ts || flags != last_flags || sw != last_switch)
+        {
+          if (ts != last_ts)
+            {
+              last_thread = thread_of_state (ts);
+              last_core = -1;
+              next_core = 0;
+            }
+          emit (IL_REC_GIL, last_thread, t, flags, (int64_t) sw, NULL, 0);
+          last_ts = ts;
+          last_flags = flags;
+          last_switch = sw;
+        }
+      if (t >= next_core && last_thread > 0 && locked && atomic_load (&n_alive) > 1)
+        {
+          int core = core_of_thread (atomic_load (&thread_tids[last_thread - 1]));
+          if (core >= 0 && core != last_core)
+            emit (IL_REC_CORE, last_thread, t, core, 0, NULL, 0);
+          last_core = core;
+          next_core = t + 1000000;
+        }
+      if (t >= next_flush)
+        {
+          flush_all ();
+          next_flush = t + FLUSH_NS;
+        }
+      /* With one thread there is nobody to switch to: the GIL only goes
+       * free around blocking calls, which their own records show.  Waking
+       * 50 000 times a second would cost the program a share of a core. */
+      clock_nanosleep (CLOCK_MONOTONIC, 0, atomic_load (&n_alive) > 1 ? &delay : &idle, NULL);
+    }
+  return NULL;
+}
+
+static void
+sampler_start (void)
+{
+  atomic_store (&sampler_stop, 0);
+  if (gil != NULL && pthread_create (&sampler, NULL, sampler_main, NULL) == 0)
+    atomic_store (&sampler_running, 1);
+}
+
+static void
+sampler_join (void)
+{
+  if (!atomic_load (&sampler_running))
+    return;
+  atomic_store (&sampler_stop, 1);
+  pthread_join (sampler, NULL);
+  atomic_store (&sampler_running, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Files, fork and signals                                             */
+
+static int
+open_process_file (void)
+{
+  char path[1200];
+
+  snprintf (path, sizeof path, "%s/proc-%ld.rec", rec_dir, (long) getpid ());
+  out_fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out_fd < 0)
+    return -1;
+  memcpy (buf, IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+  buf_len = IL_REC_MAGIC_LEN;
+  return 0;
+}
+
+static char process_text[256];
+
+static void
+emit_process (void)
+{
+  emit (IL_REC_PROCESS, 0, now_ns (), getpid (), getppid (), process_text, strlen (process_text));
+  if (gil != NULL)
+    emit (IL_REC_INTERVAL, 0, now_ns (), (int64_t) gil->interval, 0, NULL, 0);
+}
+
+static void
+before_fork (void)
+{
+  if (!atomic_load (&recording))
+    return;
+  /* The child must not inherit records it would write again, nor a lock
+   * held by the sampler. */
+  pthread_mutex_lock (&buf_lock);
+  flush_locked ();
+}
+
+static void
+after_fork_parent (void)
+{
+  if (atomic_load (&recording))
+    pthread_mutex_unlock (&buf_lock);
+}
+
+static void
+after_fork_child (void)
+{
+  uintptr_t me;
+
+  if (!atomic_load (&recording))
+    return;
+  pthread_mutex_init (&buf_lock, NULL);
+  buf_len = 0;
+  if (out_fd >= 0)
+    close (out_fd);
+  atomic_store (&sampler_running, 0);
+  if (open_process_file () < 0)
+    {
+      atomic_store (&recording, 0);
+      return;
+    }
+  /* Only the forking thread exists in the child. */
+  me = my_thread > 0 ? atomic_load (&thread_states[my_thread - 1]) : 0;
+  for (unsigned i = 0; i < MAX_THREADS; i++)
+    atomic_store (&thread_states[i], 0);
+  atomic_store (&n_threads, 0);
+  atomic_store (&n_alive, me != 0 ? 1 : 0);
+  snprintf (process_text, sizeof process_text, "%d.%d.%d fork", PY_MAJOR_VERSION, PY_MINOR_VERSION,
+            PY_MICRO_VERSION);
+  emit_process ();
+  if (me != 0)
+    {
+      atomic_store (&thread_states[0], me);
+      atomic_store (&thread_tids[0], (long) PyThread_get_thread_native_id ());
+      atomic_store (&n_threads, 1);
+      my_thread = 1;
+      emit (IL_REC_THREAD_START, 1, now_ns (), (int64_t) PyThread_get_thread_ident (),
+            (int64_t) PyThread_get_thread_native_id (), "MainThread", 10);
+    }
+  else
+    my_thread = 0;
+  sampler_start ();
+}
+
+static void
+on_sigterm (int sig)
+{
+  int64_t t = now_ns ();
+
+  /* Keep what was recorded, then die of the signal as the program would have. */
+  if (pthread_mutex_trylock (&buf_lock) == 0)
+    {
+      IlRecHeader h = { IL_REC_EXIT, 255, 0, 0, t, 128 + sig, 0 };
+      if (buf_len + sizeof h <= BUF_SIZE)
+        {
+          memcpy (buf + buf_len, &h, sizeof h);
+          buf_len += sizeof h;
+        }
+      flush_locked ();
+    }
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Wrappers                                                            */
+
+typedef enum {
+  W_CALL,         /* a blocking call of category `category` */
+  W_RUN_ONCE,     /* BaseEventLoop._run_once(self) */
+  W_SELECT,       /* Selector.select(self, timeout=None) */
+  W_HANDLE_RUN,   /* Handle._run(self) */
+  W_CREATE_TASK,  /* BaseEventLoop.create_task(self, coro, …) */
+  W_WORK,         /* concurrent.futures.thread._WorkItem.run(self) */
+  W_THREAD,       /* threading.Thread._bootstrap_inner(self) */
+  W_EXIT,         /* os._exit(code) */
+  W_POOL,         /* ThreadPoolExecutor / ProcessPoolExecutor.__init__(self, …) */
+  W_TASK_NAME,    /* asyncio.tasks._set_task_name(task, name), Task.set_name(self, name) */
+  W_WORK_FN,      /* a work item's function itself (process pool workers): category 1 or 2 */
+  W_CALL_AT,      /* BaseEventLoop.call_at(self, when, callback, *args): a timer */
+  W_INTERVAL,     /* sys.setswitchinterval(seconds) */
+  W_PROCESS,      /* multiprocessing BaseProcess._bootstrap(self, …), in the child */
+} WrapKind;
+
+typedef struct {
+  PyObject_HEAD
+  PyObject      *func;
+  PyObject      *on_error;  /* HANDLE_RUN: handle_error(handle, exc), or NULL to call func */
+  int            kind;
+  int            category;
+  vectorcallfunc vectorcall;
+} Wrapper;
+
+static PyObject *task_types;   /* tuple of asyncio Task classes */
+static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *str_done, *str_cancelled, *str_exception,
+                *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
+                *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method;
+
+static int64_t
+seconds_arg_ns (PyObject *o)
+{
+  double s;
+
+  if (o == NULL || o == Py_None)
+    return -1;
+  s = PyFloat_AsDouble (o);
+  if (s == -1.0 && PyErr_Occurred ())
+    {
+      PyErr_Clear ();
+      return -1;
+    }
+  return s < 0 ? 0 : (int64_t) (s * 1e9);
+}
+
+static int
+is_task (PyObject *o)
+{
+  if (o == NULL || task_types == NULL)
+    return 0;
+  int r = PyObject_IsInstance (o, task_types);
+  if (r < 0)
+    PyErr_Clear ();
+  return r > 0;
+}
+
+/* Attribute or NULL, never an exception left behind. */
+static PyObject *
+get_attr (PyObject *o,
+          PyObject *name)
+{
+  PyObject *v = PyObject_GetAttr (o, name);
+  if (v == NULL)
+    PyErr_Clear ();
+  return v;
+}
+
+static int64_t
+call_bool (PyObject *o,
+           PyObject *name)
+{
+  PyObject *r = PyObject_CallMethodNoArgs (o, name);
+  int64_t v;
+
+  if (r == NULL)
+    {
+      PyErr_Clear ();
+      return -1;
+    }
+  v = PyObject_IsTrue (r);
+  Py_DECREF (r);
+  if (v < 0)
+    PyErr_Clear ();
+  return v;
+}
+
+static void
+emit_name (uint8_t     kind,
+           uint32_t    thread,
+           int64_t     a,
+           int64_t     b,
+           PyObject   *name)
+{
+  const char *s = NULL;
+  Py_ssize_t len = 0;
+
+  if (name != NULL && PyUnicode_Check (name))
+    s = PyUnicode_AsUTF8AndSize (name, &len);
+  if (s == NULL)
+    {
+      PyErr_Clear ();
+      len = 0;
+    }
+  emit (kind, thread, now_ns (), a, b, s, (size_t) len);
+}
+
+static void
+step_end (uint32_t  th,
+          PyObject *task)
+{
+  int64_t state = IL_REC_STEP_WAITING;
+  int64_t done = call_bool (task, str_done);
+
+  if (done > 0)
+    {
+      if (call_bool (task, str_cancelled) > 0)
+        state = IL_REC_STEP_CANCELLED;
+      else
+        {
+          PyObject *exc = PyObject_CallMethodNoArgs (task, str_exception);
+          if (exc == NULL)
+            PyErr_Clear ();
+          state = exc != NULL && exc != Py_None ? IL_REC_STEP_FAILED : IL_REC_STEP_DONE;
+          Py_XDECREF (exc);
+        }
+      emit (IL_REC_STEP_END, th, now_ns (), (int64_t) (intptr_t) task, state, NULL, 0);
+      return;
+    }
+  PyObject *waiter = get_attr (task, str_fut_waiter);
+  if (waiter == NULL || waiter == Py_None)
+    state = IL_REC_STEP_YIELDED;
+  else if (is_task (waiter))
+    state = IL_REC_STEP_AWAITS_TASK | ((int64_t) (intptr_t) waiter << 8);
+  else
+    state = IL_REC_STEP_WAITING | ((int64_t) (intptr_t) waiter << 8);
+  Py_XDECREF (waiter);
+  emit (IL_REC_STEP_END, th, now_ns (), (int64_t) (intptr_t) task, state, NULL, 0);
+}
+
+/* Handle._run without a Python frame: self._context.run(callback, *args),
+ * errors other than SystemExit and KeyboardInterrupt go to the loop's
+ * exception handler through on_error, as Handle._run does.  Entering a
+ * Python function from C for every callback was the recorder's largest
+ * cost on programs of many small task steps. */
+static PyObject *
+handle_run (Wrapper  *w,
+            PyObject *self,
+            PyObject *cb)
+{
+  PyObject *context = get_attr (self, str_context);
+  PyObject *hargs = get_attr (self, str_args);
+  PyObject *stack[16];
+  PyObject *r = NULL;
+  Py_ssize_t n;
+
+  if (context == NULL || hargs == NULL || !PyTuple_Check (hargs) || PyTuple_GET_SIZE (hargs) > 14)
+    {
+      PyErr_Clear ();
+      Py_XDECREF (hargs);
+      Py_XDECREF (context);
+      return PyObject_CallOneArg (w->func, self);
+    }
+  /* context.run(callback, *args), without making a bound method. */
+  n = PyTuple_GET_SIZE (hargs);
+  stack[0] = context;
+  stack[1] = cb;
+  for (Py_ssize_t i = 0; i < n; i++)
+    stack[i + 2] = PyTuple_GET_ITEM (hargs, i);
+  r = PyObject_VectorcallMethod (str_run, stack, (size_t) n + 2, NULL);
+  Py_DECREF (hargs);
+  Py_DECREF (context);
+  if (r != NULL)
+    {
+      Py_DECREF (r);
+      Py_RETURN_NONE;
+    }
+  if (PyErr_ExceptionMatches (PyExc_SystemExit) || PyErr_ExceptionMatches (PyExc_KeyboardInterrupt))
+    return NULL;
+  {
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch (&et, &ev, &tb);
+    PyErr_NormalizeException (&et, &ev, &tb);
+    if (tb != NULL && ev != NULL)
+      PyException_SetTraceback (ev, tb);
+    r = PyObject_CallFunctionObjArgs (w->on_error, self, ev ? ev : Py_None, NULL);
+    Py_XDECREF (et);
+    Py_XDECREF (ev);
+    Py_XDECREF (tb);
+  }
+  return r;
+}
+
+static PyObject *
+wrapper_call_impl (Wrapper          *w,
+                   PyObject *const  *args,
+                   size_t            nargsf,
+                   PyObject         *kwnames)
+{
+  Py_ssize_t nargs = PyVectorcall_NARGS (nargsf);
+  PyObject *self = nargs > 0 ? args[0] : NULL;
+  PyObject *result;
+  uint32_t th;
+
+  if (!atomic_load_explicit (&recording, memory_order_relaxed))
+    return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+  th = w->kind == W_THREAD ? my_thread : current_thread ();
+
+  switch ((WrapKind) w->kind)
+    {
+    case W_CALL:
+      {
+        int64_t arg = w->category == IL_REC_CALL_SLEEP ? seconds_arg_ns (self) : -1;
+        if (w->category == IL_REC_CALL_JOIN && self != NULL)
+          {
+            PyObject *ident = get_attr (self, str_ident);
+            arg = ident != NULL && PyLong_Check (ident) ? (int64_t) PyLong_AsUnsignedLongMask (ident) : -1;
+            if (arg == -1 && PyErr_Occurred ())
+              PyErr_Clear ();
+            Py_XDECREF (ident);
+          }
+        emit (IL_REC_CALL_BEGIN, th, now_ns (), w->category, arg, NULL, 0);
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        emit (IL_REC_CALL_END, th, now_ns (), w->category, 0, NULL, 0);
+        return result;
+      }
+
+    case W_RUN_ONCE:
+      {
+        Py_ssize_t ready = -1;
+        PyObject *q = self ? get_attr (self, str_ready) : NULL;
+        if (q != NULL)
+          {
+            ready = PyObject_Size (q);
+            if (ready < 0)
+              PyErr_Clear ();
+            Py_DECREF (q);
+          }
+        emit (IL_REC_LOOP_ITER, th, now_ns (), ready, (int64_t) (intptr_t) self, NULL, 0);
+        return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      }
+
+    case W_SELECT:
+      {
+        PyObject *timeout = nargs > 1 ? args[1] : NULL;
+        Py_ssize_t n;
+        if (kwnames != NULL && PyTuple_GET_SIZE (kwnames) == 1)
+          timeout = args[nargs];
+        emit (IL_REC_SELECT_BEGIN, th, now_ns (), seconds_arg_ns (timeout), 0, NULL, 0);
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        n = result != NULL ? PyObject_Size (result) : -1;
+        if (n < 0 && result != NULL)
+          PyErr_Clear ();
+        emit (IL_REC_SELECT_END, th, now_ns (), n, 0, NULL, 0);
+        return result;
+      }
+
+    case W_HANDLE_RUN:
+      {
+        PyObject *cb = self ? get_attr (self, str_callback) : NULL;
+        PyObject *task = cb ? get_attr (cb, str_self) : NULL;
+        int64_t waker = 0, prev = my_task;
+
+        if (task != NULL && !is_task (task))
+          Py_CLEAR (task);
+        if (task != NULL)
+          {
+            PyObject *hargs = get_attr (self, str_args);
+            if (hargs != NULL && PyTuple_Check (hargs) && PyTuple_GET_SIZE (hargs) > 0
+                && is_task (PyTuple_GET_ITEM (hargs, 0)))
+              waker = (int64_t) (intptr_t) PyTuple_GET_ITEM (hargs, 0);
+            Py_XDECREF (hargs);
+          }
+        emit (IL_REC_STEP_BEGIN, th, now_ns (), (int64_t) (intptr_t) task, waker, NULL, 0);
+        my_task = (int64_t) (intptr_t) task;
+        if (w->on_error != NULL && nargs == 1 && kwnames == NULL && cb != NULL)
+          result = handle_run (w, self, cb);
+        else
+          result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        my_task = prev;
+        if (task != NULL)
+          {
+            /* Keep a pending exception (KeyboardInterrupt) across our calls. */
+            PyObject *et, *ev, *tb;
+            PyErr_Fetch (&et, &ev, &tb);
+            step_end (th, task);
+            PyErr_Restore (et, ev, tb);
+          }
+        else
+          emit (IL_REC_STEP_END, th, now_ns (), 0, 0, NULL, 0);
+        Py_XDECREF (task);
+        Py_XDECREF (cb);
+        return result;
+      }
+
+    case W_CREATE_TASK:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL)
+        {
+          PyObject *name = PyObject_CallMethodNoArgs (result, str_get_name);
+          if (name == NULL)
+            PyErr_Clear ();
+          emit_name (IL_REC_TASK_CREATE, th, (int64_t) (intptr_t) result, my_task, name);
+          Py_XDECREF (name);
+        }
+      return result;
+
+    case W_WORK:
+      {
+        PyObject *fn = self ? get_attr (self, str_fn) : NULL;
+        PyObject *name = fn ? get_attr (fn, str_qualname) : NULL;
+        emit_name (IL_REC_WORK_BEGIN, th, (int64_t) (intptr_t) self, w->category, name);
+        Py_XDECREF (name);
+        Py_XDECREF (fn);
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        emit (IL_REC_WORK_END, th, now_ns (), (int64_t) (intptr_t) self, 0, NULL, 0);
+        return result;
+      }
+
+    case W_THREAD:
+      {
+        PyObject *name = self ? get_attr (self, str_name) : NULL;
+        const char *s = name && PyUnicode_Check (name) ? PyUnicode_AsUTF8 (name) : NULL;
+        char text[512];
+        if (s == NULL)
+          PyErr_Clear ();
+        /* "name\nclass": the reader tells the interpreter's helper threads
+         * (executor managers, queue feeders) from the program's own. */
+        snprintf (text, sizeof text, "%s\n%s", s ? s : "thread", self ? Py_TYPE (self)->tp_name : "");
+        register_current (text, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+        Py_XDECREF (name);
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        unregister_current ();
+        return result;
+      }
+
+    case W_EXIT:
+      {
+        long code = self ? PyLong_AsLong (self) : -1;
+        if (code == -1 && PyErr_Occurred ())
+          PyErr_Clear ();
+        emit (IL_REC_EXIT, th, now_ns (), code, 0, NULL, 0);
+        flush_all ();
+        return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      }
+
+    case W_WORK_FN:
+      {
+        PyObject *name = get_attr (w->func, str_qualname);
+        emit_name (IL_REC_WORK_BEGIN, th, (int64_t) (intptr_t) w, w->category, name);
+        Py_XDECREF (name);
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        emit (IL_REC_WORK_END, th, now_ns (), (int64_t) (intptr_t) w, 0, NULL, 0);
+        return result;
+      }
+
+    case W_CALL_AT:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      /* Only timers whose callback resolves a future say when a task
+       * awaiting that future wakes (asyncio.sleep). */
+      if (result != NULL && nargs >= 4)
+        {
+          int64_t when = seconds_arg_ns (args[1]);
+          if (when >= 0)
+            emit (IL_REC_TIMER, th, now_ns (), (int64_t) (intptr_t) args[3], when, NULL, 0);
+        }
+      return result;
+
+    case W_PROCESS:
+      {
+        PyObject *name = self ? get_attr (self, str_name) : NULL;
+        emit_name (IL_REC_PROCESS_NAME, th, 0, 0, name);
+        Py_XDECREF (name);
+        return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      }
+
+    case W_INTERVAL:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL && gil != NULL)
+        emit (IL_REC_INTERVAL, th, now_ns (), (int64_t) gil->interval, 0, NULL, 0);
+      return result;
+
+    case W_TASK_NAME:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL && self != NULL)
+        {
+          PyObject *name = PyObject_CallMethodNoArgs (self, str_get_name);
+          if (name == NULL)
+            PyErr_Clear ();
+          emit_name (IL_REC_TASK_CREATE, th, (int64_t) (intptr_t) self, -1, name);
+          Py_XDECREF (name);
+        }
+      return result;
+
+    case W_POOL:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL && self != NULL)
+        {
+          PyObject *mw = get_attr (self, str_max_workers);
+          PyObject *ctx = get_attr (self, str_mp_context);
+          PyObject *method = ctx ? PyObject_CallMethodNoArgs (ctx, str_get_start_method) : NULL;
+          long n = mw ? PyLong_AsLong (mw) : -1;
+          if (n == -1 && PyErr_Occurred ())
+            PyErr_Clear ();
+          if (ctx != NULL && method == NULL)
+            PyErr_Clear ();
+          emit_name (IL_REC_POOL, th, n, w->category, method);
+          Py_XDECREF (method);
+          Py_XDECREF (ctx);
+          Py_XDECREF (mw);
+        }
+      return result;
+    }
+  return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+}
+
+static PyObject *
+wrapper_vectorcall (PyObject         *callable,
+                    PyObject *const  *args,
+                    size_t            nargsf,
+                    PyObject         *kwnames)
+{
+  return wrapper_call_impl ((Wrapper *) callable, args, nargsf, kwnames);
+}
+
+static void
+wrapper_dealloc (PyObject *self)
+{
+  Wrapper *w = (Wrapper *) self;
+
+  PyObject_GC_UnTrack (self);
+  Py_CLEAR (w->func);
+  Py_CLEAR (w->on_error);
+  PyObject_GC_Del (self);
+}
+
+static int
+wrapper_traverse (PyObject  *self,
+                  visitproc  visit,
+                  void      *arg)
+{
+  Py_VISIT (((Wrapper *) self)->func);
+  Py_VISIT (((Wrapper *) self)->on_error);
+  return 0;
+}
+
+static PyObject *
+wrapper_descr_get (PyObject *self,
+                   PyObject *obj,
+                   PyObject *type)
+{
+  if (obj == NULL || obj == Py_None)
+    return Py_NewRef (self);
+  return PyMethod_New (self, obj);
+}
+
+/* Wrapped functions keep their name and docs for introspection. */
+static PyObject *
+wrapper_getattro (PyObject *self,
+                  PyObject *name)
+{
+  PyObject *v = PyObject_GenericGetAttr (self, name);
+  if (v == NULL && PyErr_ExceptionMatches (PyExc_AttributeError))
+    {
+      PyErr_Clear ();
+      v = PyObject_GetAttr (((Wrapper *) self)->func, name);
+    }
+  return v;
+}
+
+/* Two types: methods placed in classes must bind `self`; functions put
+ * back into modules (time.sleep) must not, just as builtins do not. */
+static PyTypeObject MethodWrapperType = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = MODULE_NAME ".method",
+  .tp_basicsize = sizeof (Wrapper),
+  .tp_dealloc = wrapper_dealloc,
+  .tp_vectorcall_offset = offsetof (Wrapper, vectorcall),
+  .tp_call = PyVectorcall_Call,
+  .tp_getattro = wrapper_getattro,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+  .tp_traverse = wrapper_traverse,
+  .tp_descr_get = wrapper_descr_get,
+};
+
+static PyTypeObject FunctionWrapperType = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = MODULE_NAME ".function",
+  .tp_basicsize = sizeof (Wrapper),
+  .tp_dealloc = wrapper_dealloc,
+  .tp_vectorcall_offset = offsetof (Wrapper, vectorcall),
+  .tp_call = PyVectorcall_Call,
+  .tp_getattro = wrapper_getattro,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+  .tp_traverse = wrapper_traverse,
+};
+
+/* wrap(func, kind, category=0, method=True, on_error=None) */
+static PyObject *
+rec_wrap (PyObject *module,
+          PyObject *args)
+{
+  PyObject *func, *on_error = Py_None;
+  int kind, category = 0, method = 1;
+  Wrapper *w;
+
+  if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
+    return NULL;
+  if (kind < W_CALL || kind > W_PROCESS)
+    {
+      PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
+      return NULL;
+    }
+  w = PyObject_GC_New (Wrapper, method ? &MethodWrapperType : &FunctionWrapperType);
+  if (w == NULL)
+    return NULL;
+  w->func = Py_NewRef (func);
+  w->on_error = on_error != Py_None ? Py_NewRef (on_error) : NULL;
+  w->kind = kind;
+  w->category = category;
+  w->vectorcall = wrapper_vectorcall;
+  PyObject_GC_Track ((PyObject *) w);
+  return (PyObject *) w;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module functions                                                    */
+
+static PyObject *
+rec_set_task_types (PyObject *module,
+                    PyObject *types)
+{
+  if (!PyTuple_Check (types))
+    {
+      PyErr_SetString (PyExc_TypeError, "expected a tuple of classes");
+      return NULL;
+    }
+  Py_XSETREF (task_types, Py_NewRef (types));
+  Py_RETURN_NONE;
+}
+
+/* start(directory, start_method) */
+static PyObject *
+rec_start (PyObject *module,
+           PyObject *args)
+{
+  const char *dir, *method;
+  PyInterpreterState *interp = PyInterpreterState_Get ();
+  struct sigaction old;
+
+  if (!PyArg_ParseTuple (args, "ss", &dir, &method))
+    return NULL;
+  if (atomic_load (&recording))
+    Py_RETURN_FALSE;
+  if (strlen (dir) >= sizeof rec_dir)
+    {
+      PyErr_SetString (PyExc_ValueError, "recording directory path too long");
+      return NULL;
+    }
+  strcpy (rec_dir, dir);
+
+#if PY_VERSION_HEX >= 0x030C0000
+  gil = interp->ceval.gil;
+#else
+  gil = &interp->runtime->ceval.gil;
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+  drop_request = NULL;
+#else
+  drop_request = (_Atomic int *) &interp->ceval.gil_drop_request._value;
+#endif
+
+  snprintf (process_text, sizeof process_text, "%d.%d.%d %s", PY_MAJOR_VERSION, PY_MINOR_VERSION,
+            PY_MICRO_VERSION, method);
+  if (open_process_file () < 0)
+    return PyErr_SetFromErrnoWithFilename (PyExc_OSError, dir);
+  atomic_store (&recording, 1);
+  emit_process ();
+  register_current ("MainThread", (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+  pthread_atfork (before_fork, after_fork_parent, after_fork_child);
+  if (sigaction (SIGTERM, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+    signal (SIGTERM, on_sigterm);
+  sampler_start ();
+  Py_RETURN_TRUE;
+}
+
+static PyObject *
+rec_stop (PyObject *module,
+          PyObject *args)
+{
+  int code = -1;
+
+  if (!PyArg_ParseTuple (args, "|i", &code))
+    return NULL;
+  if (!atomic_load (&recording))
+    Py_RETURN_NONE;
+  Py_BEGIN_ALLOW_THREADS
+  sampler_join ();
+  Py_END_ALLOW_THREADS
+  emit (IL_REC_EXIT, my_thread, now_ns (), code, 0, NULL, 0);
+  pthread_mutex_lock (&buf_lock);
+  flush_locked ();
+  atomic_store (&recording, 0);
+  if (out_fd >= 0)
+    close (out_fd);
+  out_fd = -1;
+  pthread_mutex_unlock (&buf_lock);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+rec_flush (PyObject *module,
+           PyObject *unused)
+{
+  flush_all ();
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef rec_methods[] = {
+  { "start", rec_start, METH_VARARGS, "start(directory, start_method): start recording this process" },
+  { "set_task_types", rec_set_task_types, METH_O, "set_task_types(classes): the asyncio Task classes" },
+  { "stop", rec_stop, METH_VARARGS, "stop(exit_code=-1): stop the sampler and write out what was recorded" },
+  { "flush", rec_flush, METH_NOARGS, "flush(): write buffered records" },
+  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=True, on_error=None): a recording wrapper" },
+  { NULL, NULL, 0, NULL }
+};
+
+static struct PyModuleDef rec_module = {
+  PyModuleDef_HEAD_INIT,
+  .m_name = MODULE_NAME,
+  .m_doc = "Interleave's recorder: the GIL, threads, the event loop and processes of this program",
+  .m_size = -1,
+  .m_methods = rec_methods,
+};
+
+#define INTERN(var, s) \
+  if ((var = PyUnicode_InternFromString (s)) == NULL) return NULL
+
+PyMODINIT_FUNC CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void);
+
+PyMODINIT_FUNC
+CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
+{
+  PyObject *m;
+  static const struct { const char *name; int value; } constants[] = {
+    { "CALL", W_CALL }, { "RUN_ONCE", W_RUN_ONCE }, { "SELECT", W_SELECT },
+    { "HANDLE_RUN", W_HANDLE_RUN }, { "CREATE_TASK", W_CREATE_TASK }, { "WORK", W_WORK },
+    { "THREAD", W_THREAD }, { "EXIT", W_EXIT }, { "POOL", W_POOL }, { "TASK_NAME", W_TASK_NAME }, { "WORK_FN", W_WORK_FN }, { "CALL_AT", W_CALL_AT }, { "INTERVAL", W_INTERVAL }, { "PROCESS_BOOT", W_PROCESS },
+    { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
+    { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
+    { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS }, { "JOIN", IL_REC_CALL_JOIN },
+  };
+
+  INTERN (str_context, "_context");
+  INTERN (str_run, "run");
+  INTERN (str_callback, "_callback");
+  INTERN (str_args, "_args");
+  INTERN (str_self, "__self__");
+  INTERN (str_done, "done");
+  INTERN (str_cancelled, "cancelled");
+  INTERN (str_exception, "exception");
+  INTERN (str_fut_waiter, "_fut_waiter");
+  INTERN (str_get_name, "get_name");
+  INTERN (str_ready, "_ready");
+  INTERN (str_fn, "fn");
+  INTERN (str_qualname, "__qualname__");
+  INTERN (str_name, "name");
+  INTERN (str_ident, "ident");
+  INTERN (str_native_id, "native_id");
+  INTERN (str_max_workers, "_max_workers");
+  INTERN (str_mp_context, "_mp_context");
+  INTERN (str_get_start_method, "get_start_method");
+
+  if (PyType_Ready (&MethodWrapperType) < 0 || PyType_Ready (&FunctionWrapperType) < 0)
+    return NULL;
+  m = PyModule_Create (&rec_module);
+  if (m == NULL)
+    return NULL;
+  for (size_t i = 0; i < sizeof constants / sizeof constants[0]; i++)
+    if (PyModule_AddIntConstant (m, constants[i].name, constants[i].value) < 0)
+      {
+        Py_DECREF (m);
+        return NULL;
+      }
+  return m;
+}

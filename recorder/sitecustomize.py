@@ -1,0 +1,204 @@
+# sitecustomize.py — Interleave's recorder bootstrap
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# `interleave-cli record-python` puts this directory first on PYTHONPATH and
+# names the recording directory in INTERLEAVE_RECORD_DIR, so every Python
+# process of the program (spawn and forkserver children too) imports this
+# before its own code.  It starts the native recorder and puts recording
+# wrappers around the calls worth seeing; modules that are not imported yet
+# (asyncio, selectors, socket, concurrent.futures) are patched when the
+# program imports them, so a program that never uses asyncio does not pay
+# for importing it.  Any failure leaves the program running unrecorded.
+import os
+import sys
+
+
+def _install():
+    directory = os.environ.get("INTERLEAVE_RECORD_DIR")
+    if not directory:
+        return
+    name = "_interleave_recorder_%d%d" % sys.version_info[:2]
+    try:
+        rec = __import__(name)
+    except ImportError:
+        sys.stderr.write("interleave: no recorder for Python %d.%d here; running unrecorded\n"
+                         % sys.version_info[:2])
+        return
+
+    import threading
+    import time
+
+    # How this process was started: multiprocessing's children run
+    # "python -c 'from multiprocessing… import …'", whose code is not in sys.argv.
+    method = "main"
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            cmdline = f.read().decode("utf-8", "replace")
+    except OSError:
+        cmdline = " ".join(sys.argv)
+    if "multiprocessing.forkserver" in cmdline:
+        method = "forkserver"
+    elif "--multiprocessing-fork" in cmdline or "from multiprocessing" in cmdline:
+        method = "spawn"
+
+    ours = set()
+
+    def wrap(owner, attr, kind, category=0, method=True):
+        func = owner.__dict__.get(attr) if isinstance(owner, type) else getattr(owner, attr, None)
+        if func is None or id(func) in ours:
+            return
+        w = rec.wrap(func, kind, category, method)
+        ours.add(id(w))
+        setattr(owner, attr, w)
+
+    def patch_asyncio_base_events(m):
+        wrap(m.BaseEventLoop, "_run_once", rec.RUN_ONCE)
+        wrap(m.BaseEventLoop, "create_task", rec.CREATE_TASK)
+        wrap(m.BaseEventLoop, "call_at", rec.CALL_AT)
+
+    def patch_asyncio_events(m):
+        # The recorder runs handles itself (no Python frame per callback);
+        # a callback's error goes to the loop's handler as Handle._run does.
+        def handle_error(handle, exc):
+            from asyncio import format_helpers
+            source = format_helpers._format_callback_source(handle._callback, handle._args)
+            context = {"message": "Exception in callback %s" % source, "exception": exc, "handle": handle}
+            if handle._source_traceback:
+                context["source_traceback"] = handle._source_traceback
+            handle._loop.call_exception_handler(context)
+
+        run = m.Handle.__dict__.get("_run")
+        if run is not None and id(run) not in ours:
+            w = rec.wrap(run, rec.HANDLE_RUN, 0, True, handle_error)
+            ours.add(id(w))
+            m.Handle._run = w
+
+    def patch_selectors(m):
+        for cls in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector", "KqueueSelector"):
+            c = getattr(m, cls, None)
+            if c is not None:
+                wrap(c, "select", rec.SELECT)
+
+    def patch_socket(m):
+        import _socket
+        for attr in ("recv", "recv_into", "recvfrom", "send", "sendall", "sendto", "connect"):
+            # socket.socket inherits these from the C type: add wrappers on the subclass.
+            if attr not in m.socket.__dict__:
+                setattr(m.socket, attr, rec.wrap(getattr(_socket.socket, attr), rec.CALL, rec.SOCKET, True))
+        wrap(m.socket, "accept", rec.CALL, rec.SOCKET)
+
+    def patch_futures_thread(m):
+        wrap(m._WorkItem, "run", rec.WORK, 1)
+        wrap(m.ThreadPoolExecutor, "__init__", rec.POOL, 1)
+
+    def patch_futures_process(m):
+        wrap(m.ProcessPoolExecutor, "__init__", rec.POOL, 2)
+        # A worker process calls call_item.fn(...) inline: hand it a
+        # recording wrapper of the function.  Items arrive pickled, so
+        # their "fn" lives in the instance dict, which a property on the
+        # class shadows.
+        call_item = getattr(m, "_CallItem", None)
+        if call_item is not None and not isinstance(call_item.__dict__.get("fn"), property):
+            def get_fn(item):
+                return rec.wrap(item.__dict__["fn"], rec.WORK_FN, 2, False)
+
+            def set_fn(item, fn):
+                item.__dict__["fn"] = fn
+
+            call_item.fn = property(get_fn, set_fn)
+
+    def patch_mp_process(m):
+        wrap(m.BaseProcess, "_bootstrap", rec.PROCESS_BOOT)
+
+    patches = {
+        "multiprocessing.process": patch_mp_process,
+        "asyncio.base_events": patch_asyncio_base_events,
+        "asyncio.events": patch_asyncio_events,
+        "selectors": patch_selectors,
+        "socket": patch_socket,
+        "concurrent.futures.thread": patch_futures_thread,
+        "concurrent.futures.process": patch_futures_process,
+    }
+
+    def patch_asyncio_tasks(m):
+        types = (getattr(m, "Task", None), getattr(m, "_PyTask", None), getattr(m, "_CTask", None))
+        rec.set_task_types(tuple(t for t in types if isinstance(t, type)))
+        wrap(m, "_set_task_name", rec.TASK_NAME, 0, False)
+
+    patches["asyncio.tasks"] = patch_asyncio_tasks
+
+    class _Loader:
+        def __init__(self, loader, name):
+            self._loader = loader
+            self._name = name
+
+        def create_module(self, spec):
+            return self._loader.create_module(spec)
+
+        def exec_module(self, module):
+            self._loader.exec_module(module)
+            try:
+                patches[self._name](module)
+            except Exception as e:  # never break the program's import
+                sys.stderr.write("interleave: could not record %s: %s\n" % (self._name, e))
+
+        def __getattr__(self, attr):
+            return getattr(self._loader, attr)
+
+    class _Finder:
+        def find_spec(self, fullname, path=None, target=None):
+            if fullname not in patches:
+                return None
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    if spec.loader is not None:
+                        spec.loader = _Loader(spec.loader, fullname)
+                    return spec
+            return None
+
+    if not rec.start(directory, method):
+        return
+    for modname, patch in list(patches.items()):
+        if modname in sys.modules:
+            patch(sys.modules[modname])
+    sys.meta_path.insert(0, _Finder())
+
+    wrap(time, "sleep", rec.CALL, rec.SLEEP, False)
+    wrap(sys, "setswitchinterval", rec.INTERVAL, 0, False)
+    wrap(os, "_exit", rec.EXIT, 0, False)
+    wrap(os, "waitpid", rec.CALL, rec.PROCESS, False)
+    import select
+    wrap(select, "select", rec.CALL, rec.SELECT_CALL, False)
+    wrap(threading.Thread, "_bootstrap_inner", rec.THREAD)
+    wrap(threading.Thread, "join", rec.CALL, rec.JOIN)
+    wrap(threading.Condition, "wait", rec.CALL, rec.LOCK)
+    wrap(threading.Semaphore, "acquire", rec.CALL, rec.LOCK)
+
+    import atexit
+    atexit.register(rec.stop)
+
+
+def _chain():
+    # Debian and others ship their own sitecustomize: run it as well.
+    import importlib.machinery
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
+try:
+    _install()
+except Exception as e:
+    sys.stderr.write("interleave: recording disabled: %s\n" % e)
+try:
+    _chain()
+except Exception:
+    pass

@@ -1,0 +1,1688 @@
+/* il-render.c — draws a trace's timeline with cairo
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <pango/pangocairo.h>
+
+#include "il-render.h"
+
+struct _IlRenderCache {
+  IlLodCache     *lod;
+  /* What every tile was drawn for; a change drops them all. */
+  IlTrace        *trace;
+  const IlTheme  *theme;
+  const IlLayout *layout;
+  guint           n_rows;
+  double          layout_height;
+  gint64          span;
+  double          width;
+  double          scale;    /* device pixels per pixel */
+  GHashTable     *tiles;   /* TileKey → Tile */
+  guint64         frame;
+  gint64          last_span;   /* zoom of the previous frame */
+  double          last_width;
+};
+
+/* Distinct (state, identity) pairs one lane's bars are grouped by before
+ * filling; a lane rarely has more than a dozen. */
+#define MAX_SOURCES 32
+
+typedef struct {
+  double  x, y, w, h;
+  guint   source;       /* index into the Ctx's sources */
+  guint32 label_lane;
+} Bar;
+
+/* A bar wide enough, perhaps with its neighbour in the next tile, to carry
+ * the name of what runs in it. */
+typedef struct {
+  double  x, w, y, h;
+  guint   ident;
+  guint32 label_lane;
+} Label;
+
+typedef struct {
+  cairo_t              *cr;
+  const IlRenderParams *p;
+  const IlTrace        *trace;
+  const IlTheme        *theme;
+  double                plot_x;   /* left edge of the plot area */
+  double                lanes_y;  /* screen y of layout y = 0 */
+  gint64                t_lo;     /* visible time range */
+  gint64                t_hi;
+  gint64                upto;     /* nothing exists after this */
+  guint                 prims;
+  PangoLayout          *text;
+  /* Bars of the lane being drawn, grouped by source (see bars_flush). */
+  GArray               *bars;       /* of Bar */
+  GArray               *sorted;     /* of Bar, scratch */
+  GArray               *labels;     /* of Bar whose label_lane is named inside */
+  GArray               *label_out;  /* of Label: collected for the frame instead of drawn (tiles) */
+  cairo_t              *over;       /* what goes on top of the tiles: the frame's cr, or params->overlay */
+  int                   source_key[MAX_SOURCES];
+  guint                 source_ident[MAX_SOURCES];
+  guint                 n_sources;
+} Ctx;
+
+/* A run of equal pixels being accumulated for one lane.  Columns are whole
+ * pixels; the first interval that touches a column owns it, so a lane costs
+ * at most one rectangle per pixel column however many events it has. */
+typedef struct {
+  int     a, b;          /* columns [a, b) of the pending run */
+  int     painted;       /* columns < painted are taken */
+  int     key;           /* state or -1 for nothing */
+  guint   ident;
+  double  y, h;          /* the row */
+  gint64  t0, t1;        /* time covered, for labels */
+  guint32 label_lane;    /* lane whose name to print inside, or IL_NO_LANE */
+} Run;
+
+static void
+set_text (Ctx        *c,
+          const char *text,
+          double      scale)
+{
+  PangoFontDescription *font = pango_font_description_new ();
+
+  /* Made on first use: most tiles carry no text. */
+  if (c->text == NULL)
+    c->text = pango_cairo_create_layout (c->cr);
+
+  pango_font_description_set_family (font, "Cantarell, Inter, sans-serif");
+  pango_font_description_set_absolute_size (font, c->theme->font_size * scale * PANGO_SCALE);
+  pango_layout_set_font_description (c->text, font);
+  pango_font_description_free (font);
+  pango_layout_set_text (c->text, text, -1);
+}
+
+static double
+text_width (Ctx *c)
+{
+  int w, h;
+  pango_layout_get_pixel_size (c->text, &w, &h);
+  return w;
+}
+
+static void
+draw_text (Ctx            *c,
+           double          x,
+           double          y_center,
+           const IlColour *colour)
+{
+  int w, h;
+
+  pango_layout_get_pixel_size (c->text, &w, &h);
+  il_theme_set_source (c->cr, colour);
+  cairo_move_to (c->cr, x, y_center - h / 2.0);
+  pango_cairo_show_layout (c->cr, c->text);
+}
+
+/* Readable text on a coloured bar: dark on light colours, light on dark. */
+static const IlColour *
+contrast_text (const IlColour *bg)
+{
+  static const IlColour dark = { 0.08, 0.08, 0.08, 1 }, light = { 1, 1, 1, 1 };
+  double lum = 0.2126 * bg->r + 0.7152 * bg->g + 0.0722 * bg->b;
+  return lum > 0.55 ? &dark : &light;
+}
+
+static void
+draw_label (Ctx         *c,
+            const Label *l)
+{
+  if (l->w <= 30)
+    return;
+  set_text (c, il_trace_get_lane (c->trace, l->label_lane)->name, 0.85);
+  if (text_width (c) + 6 < l->w)
+    {
+      double tx = MAX (l->x, c->plot_x) + 3;
+      if (tx + text_width (c) + 3 < l->x + l->w)
+        draw_text (c, tx, l->y + l->h / 2, contrast_text (il_theme_identity (c->theme, l->ident)));
+    }
+}
+
+/* Fills the lane's bars with one fill per source instead of one per bar:
+ * at a whole-run zoom a lane is a bar per pixel column, and cairo's cost
+ * per fill (source, clip, composite setup) dwarfs painting a 1-px column.
+ * Bars of one lane never overlap, so the order of fills does not show;
+ * names go on top once the bars are down. */
+static void
+bars_flush (Ctx *c)
+{
+  guint start[MAX_SOURCES + 1] = { 0 };
+
+  if (c->bars->len > 0)
+    {
+      const Bar *bars = (const Bar *) (gpointer) c->bars->data;
+      Bar *sorted;
+
+      /* Counting sort by source. */
+      for (guint i = 0; i < c->bars->len; i++)
+        start[bars[i].source + 1]++;
+      for (guint s = 0; s < c->n_sources; s++)
+        start[s + 1] += start[s];
+      g_array_set_size (c->sorted, c->bars->len);
+      sorted = (Bar *) (gpointer) c->sorted->data;
+      {
+        guint fill[MAX_SOURCES];
+        memcpy (fill, start, sizeof fill);
+        for (guint i = 0; i < c->bars->len; i++)
+          sorted[fill[bars[i].source]++] = bars[i];
+      }
+
+      for (guint s = 0; s < c->n_sources; s++)
+        {
+          if (start[s + 1] == start[s])
+            continue;
+          cairo_save (c->cr);
+          /* Patterns are anchored to the plot so hatching does not crawl
+           * while the run grows frame by frame. */
+          il_theme_set_state_source (c->theme, c->cr, (IlState) c->source_key[s], c->source_ident[s]);
+          if (cairo_get_source (c->cr) != NULL
+              && cairo_pattern_get_type (cairo_get_source (c->cr)) == CAIRO_PATTERN_TYPE_SURFACE)
+            {
+              cairo_matrix_t m;
+              cairo_matrix_init_translate (&m, -c->plot_x, -c->lanes_y);
+              cairo_pattern_set_matrix (cairo_get_source (c->cr), &m);
+            }
+          for (guint i = start[s]; i < start[s + 1]; i++)
+            cairo_rectangle (c->cr, sorted[i].x, sorted[i].y, sorted[i].w, sorted[i].h);
+          cairo_fill (c->cr);
+          cairo_restore (c->cr);
+        }
+    }
+
+  /* Name the owner inside wide bars on core, GIL and loop lanes. */
+  for (guint i = 0; i < c->labels->len; i++)
+    {
+      const Bar *b = &g_array_index (c->labels, Bar, i);
+      Label l = { b->x, b->w, b->y, b->h, c->source_ident[b->source], b->label_lane };
+
+      if (c->label_out != NULL)
+        g_array_append_val (c->label_out, l);
+      else
+        draw_label (c, &l);
+    }
+
+  g_array_set_size (c->bars, 0);
+  g_array_set_size (c->labels, 0);
+  c->n_sources = 0;
+}
+
+static void
+run_flush (Ctx *c,
+           Run *r)
+{
+  double frac;
+  Bar bar;
+  guint s;
+
+  if (r->key < 0 || r->b <= r->a)
+    return;
+
+  frac = il_theme_state_height ((IlState) r->key);
+  if (frac <= 0)
+    return;
+  bar.h = MAX (2.0, r->h * frac);
+  bar.y = r->y + (r->h - bar.h) / 2;
+  bar.x = c->plot_x + r->a;
+  bar.w = r->b - r->a;
+  bar.label_lane = r->label_lane;
+
+  for (s = 0; s < c->n_sources; s++)
+    if (c->source_key[s] == r->key && c->source_ident[s] == r->ident)
+      break;
+  if (s == MAX_SOURCES)
+    {
+      bars_flush (c);
+      s = 0;
+    }
+  if (s == c->n_sources)
+    {
+      c->source_key[s] = r->key;
+      c->source_ident[s] = r->ident;
+      c->n_sources++;
+    }
+  bar.source = s;
+  g_array_append_val (c->bars, bar);
+  c->prims++;
+
+  /* A tile keeps narrow ones too: the bar may go on in the next tile. */
+  if (r->label_lane != IL_NO_LANE && r->key == IL_STATE_RUNNING
+      && r->label_lane < il_trace_get_n_lanes (c->trace) && (bar.w > 30 || c->label_out != NULL))
+    g_array_append_val (c->labels, bar);
+}
+
+static void
+run_add (Ctx    *c,
+         Run    *r,
+         gint64  ta,
+         gint64  tb,
+         int     key,
+         guint   ident,
+         guint32 label_lane)
+{
+  double xa, xb;
+  int a, b;
+
+  ta = MAX (ta, c->t_lo);
+  tb = MIN (tb, MIN (c->t_hi, c->upto));
+  if (tb < ta)
+    return;
+
+  xa = il_viewport_time_to_x (&c->p->viewport, ta);
+  xb = il_viewport_time_to_x (&c->p->viewport, tb);
+  a = (int) floor (xa);
+  b = (int) floor (xb);
+  if (b <= a)
+    b = a + 1;
+  if (a < r->painted)
+    a = r->painted;
+  if (b <= a)
+    return;
+
+  if (key == r->key && ident == r->ident && label_lane == r->label_lane && a == r->b)
+    {
+      r->b = b;
+      r->t1 = tb;
+    }
+  else
+    {
+      run_flush (c, r);
+      r->a = a;
+      r->b = b;
+      r->key = key;
+      r->ident = ident;
+      r->label_lane = label_lane;
+      r->t0 = ta;
+      r->t1 = tb;
+    }
+  r->painted = b;
+}
+
+static guint
+ident_of (Ctx     *c,
+          guint32  lane)
+{
+  if (lane == IL_NO_LANE || lane >= c->p->layout->n_lanes)
+    return 0;
+  return c->p->layout->lane_colour[lane];
+}
+
+/* Classifies one event of a lane: TRUE if it starts a new interval, with the
+ * interval's key (an IlState, -1 for nothing), identity and label lane. */
+static gboolean
+classify (Ctx       *c,
+          IlLaneKind kind,
+          guint32    lane,
+          guint32    e,
+          int       *key,
+          guint     *ident,
+          guint32   *label)
+{
+  if (!il_lod_classify (c->trace, kind, e, key, label))
+    return FALSE;
+  /* Task and thread lanes wear their own colour; cores, the GIL and the
+   * loop the colour of whoever they run. */
+  *ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? lane : *label);
+  return TRUE;
+}
+
+/* First position at or after `from` in a lane's index whose event time is
+ * ≥ target, galloping from `from`: columns are visited left to right, so
+ * this costs O(log distance) instead of a search over the whole lane. */
+static guint
+gallop (const IlTrace  *t,
+        const guint32  *v,
+        guint           len,
+        guint           from,
+        gint64          target)
+{
+  guint lo = from, hi, step = 1;
+
+  if (lo >= len || t->time[v[lo]] >= target)
+    return lo;
+  while (lo + step < len && t->time[v[lo + step]] < target)
+    {
+      lo += step;
+      step *= 2;
+    }
+  hi = MIN (lo + step, len);
+  lo++;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (t->time[v[mid]] < target)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* Positions in the lane's index of the events in view: [*lo, *hi). */
+static void
+lane_range (Ctx         *c,
+            guint32      lane,
+            guint       *lo,
+            guint       *hi)
+{
+  *lo = il_trace_lane_lower_bound (c->trace, lane, c->t_lo);
+  *hi = il_trace_lane_lower_bound (c->trace, lane, MIN (c->t_hi, c->upto) + 1);
+}
+
+static void
+draw_state_lane (Ctx         *c,
+                 const IlRow *row,
+                 double       y)
+{
+  const IlTrace *t = c->trace;
+  IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo, hi;
+  Run run = { .key = -1, .painted = G_MININT, .y = y, .h = row->height, .label_lane = IL_NO_LANE };
+  double width = c->p->viewport.width;
+
+  lane_range (c, row->lane, &lo, &hi);
+
+  if (hi - lo > 4 * width)
+    {
+      /* Far more events than pixels: sample the lane once per column,
+       * from the level of detail when there is one (an array read per
+       * column), else by searching the lane. */
+      guint cursor = lo > 0 ? lo - 1 : 0;
+      IlLodCache *lod = c->p->cache != NULL ? c->p->cache->lod : NULL;
+      int level = lod != NULL ? il_lod_level_for ((double) c->p->viewport.span / width) : -1;
+      gsize n_cells = 0;
+      const guint64 *cells = level >= 0 ? il_lod_cache_lookup (lod, t, row->lane, level, &n_cells) : NULL;
+
+      for (int col = 0; col < (int) ceil (width); col++)
+        {
+          gint64 ta = il_viewport_x_to_time (&c->p->viewport, col);
+          gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
+          gint64 tb = il_viewport_x_to_time (&c->p->viewport, col + 1);
+          int key = -1;
+          guint ident = 0;
+          guint32 label = IL_NO_LANE;
+
+          if (tm > c->upto)
+            break;
+          if (cells != NULL && tm >= 0 && (gsize) (tm >> level) < n_cells)
+            {
+              guint64 cell = cells[tm >> level];
+              key = il_lod_cell_key (cell);
+              label = il_lod_cell_label (cell);
+              ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? row->lane : label);
+            }
+          else
+            {
+              /* The interval going on at tm began with the last classifying
+               * event at or before it: one binary search, a short scan back. */
+              guint p;
+              cursor = gallop (t, v, idx->len, cursor, tm + 1);
+              p = cursor;
+              for (guint k = 0; p > 0 && k < 64; k++, p--)
+                if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
+                  break;
+            }
+          run_add (c, &run, ta, tb, key, ident, label);
+        }
+      run_flush (c, &run);
+      bars_flush (c);
+      return;
+    }
+
+  {
+    /* Walk from the interval already going on at t_lo. */
+    int key = -1;
+    guint ident = 0;
+    guint32 label = IL_NO_LANE;
+    gint64 since = c->t_lo;
+
+    for (guint p = lo; p > 0; p--)
+      if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
+        break;
+
+    for (guint p = lo; p < hi; p++)
+      {
+        int k;
+        guint id;
+        guint32 lb;
+        guint32 e = v[p];
+
+        if (!classify (c, kind, row->lane, e, &k, &id, &lb))
+          continue;
+        if (t->time[e] > since || key != k)
+          run_add (c, &run, since, t->time[e], key, ident, label);
+        since = t->time[e];
+        key = k;
+        ident = id;
+        label = lb;
+      }
+    run_add (c, &run, since, MIN (c->t_hi, c->upto), key, ident, label);
+    run_flush (c, &run);
+    bars_flush (c);
+  }
+}
+
+static void
+triangle (cairo_t *cr,
+          double   x,
+          double   y,
+          double   size,
+          gboolean down)
+{
+  cairo_move_to (cr, x - size, y);
+  cairo_line_to (cr, x + size, y);
+  cairo_line_to (cr, x, down ? y + size * 1.4 : y - size * 1.4);
+  cairo_close_path (cr);
+}
+
+/* Marks would merge into noise when the lane has more events in view than
+ * twice the pixels: zoom in to see them. */
+static gboolean
+marks_visible (Ctx         *c,
+               const IlRow *row)
+{
+  guint lo, hi;
+
+  lane_range (c, row->lane, &lo, &hi);
+  return hi - lo <= 2 * c->p->viewport.width;
+}
+
+/* Marks on top of the bars: GIL drop requests, forced switches and the
+ * waiting threads; loop iterations and queue depth; task marks. */
+static void
+draw_marks (Ctx         *c,
+            const IlRow *row,
+            double       y)
+{
+  const IlTrace *t = c->trace;
+  IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo, hi;
+  double s = c->theme->line_width;
+  gint64 waiting_since = -1;
+  guint waiting = 0;
+  int last_col = G_MININT;
+
+  lane_range (c, row->lane, &lo, &hi);
+
+  if (kind == IL_LANE_GIL)
+    {
+      /* How many wait at t_lo. */
+      for (guint p = lo; p > 0; p--)
+        if (t->kind[v[p - 1]] == IL_EVENT_GIL_WAITERS)
+          {
+            waiting = t->arg[v[p - 1]];
+            waiting_since = c->t_lo;
+            break;
+          }
+    }
+
+  for (guint p = lo; p <= hi; p++)
+    {
+      guint32 e = p < hi ? v[p] : 0;
+      gint64 te = p < hi ? t->time[e] : MIN (c->t_hi, c->upto);
+      double x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, te);
+      gboolean last = p == hi;
+
+      if (kind == IL_LANE_GIL && (last || t->kind[e] == IL_EVENT_GIL_WAITERS))
+        {
+          if (waiting > 0 && waiting_since >= 0)
+            {
+              /* A hatched band under the owner: threads are queued. */
+              double x0 = c->plot_x + il_viewport_time_to_x (&c->p->viewport, MAX (waiting_since, c->t_lo));
+              il_theme_set_state_source (c->theme, c->cr, IL_STATE_WAIT_GIL, 0);
+              cairo_rectangle (c->cr, x0, y + row->height * 0.72, MAX (1, x - x0), row->height * 0.28);
+              cairo_fill (c->cr);
+              c->prims++;
+            }
+          if (!last)
+            {
+              waiting = t->arg[e];
+              waiting_since = te;
+            }
+        }
+      if (last)
+        break;
+
+      switch (t->kind[e])
+        {
+        case IL_EVENT_GIL_REQUEST:
+          if ((int) x == last_col)
+            break;
+          last_col = (int) x;
+          il_theme_set_source (c->cr, &c->theme->mark);
+          triangle (c->cr, x, y, 3.5 * s, TRUE);
+          cairo_fill (c->cr);
+          c->prims++;
+          break;
+        case IL_EVENT_GIL_DROP:
+          if (t->value[e] == IL_GIL_DROP_FORCED)
+            {
+              il_theme_set_source (c->cr, &c->theme->mark);
+              cairo_set_line_width (c->cr, 2 * s);
+              cairo_move_to (c->cr, x, y);
+              cairo_line_to (c->cr, x, y + row->height);
+              cairo_stroke (c->cr);
+              c->prims++;
+            }
+          break;
+        case IL_EVENT_LOOP_ITER:
+          if ((int) x == last_col)
+            break;
+          last_col = (int) x;
+          il_theme_set_source (c->cr, &c->theme->foreground);
+          cairo_set_line_width (c->cr, s);
+          cairo_move_to (c->cr, floor (x) + 0.5, y);
+          cairo_line_to (c->cr, floor (x) + 0.5, y + row->height * 0.35);
+          cairo_stroke (c->cr);
+          c->prims++;
+          /* Ready-queue depth when there is room to print it. */
+          if (t->aux[e] > 0)
+            {
+              char buf[16];
+              gint64 next = p + 1 < hi ? t->time[v[p + 1]] : c->t_hi;
+              double room = il_viewport_time_to_x (&c->p->viewport, next) - (x - c->plot_x);
+              g_snprintf (buf, sizeof buf, "%u", t->aux[e]);
+              if (room > 14)
+                {
+                  set_text (c, buf, 0.7);
+                  draw_text (c, x + 2, y + row->height * 0.22, &c->theme->foreground);
+                }
+            }
+          break;
+        case IL_EVENT_MARK:
+          if (t->value[e] == IL_MARK_EXCEPTION || t->value[e] == IL_MARK_CANCEL_REQUEST)
+            {
+              il_theme_set_source (c->cr, &c->theme->mark);
+              cairo_set_line_width (c->cr, 2 * s);
+              cairo_move_to (c->cr, x - 4 * s, y + 2);
+              cairo_line_to (c->cr, x + 4 * s, y + row->height - 2);
+              cairo_move_to (c->cr, x + 4 * s, y + 2);
+              cairo_line_to (c->cr, x - 4 * s, y + row->height - 2);
+              cairo_stroke (c->cr);
+              c->prims++;
+            }
+          break;
+        case IL_EVENT_INSTANT:
+          il_theme_set_source (c->cr, &c->theme->foreground);
+          cairo_move_to (c->cr, x, y + 2);
+          cairo_line_to (c->cr, x + 4, y + row->height / 2);
+          cairo_line_to (c->cr, x, y + row->height - 2);
+          cairo_line_to (c->cr, x - 4, y + row->height / 2);
+          cairo_close_path (c->cr);
+          cairo_fill (c->cr);
+          c->prims++;
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+/* Far more slices than pixels: one look per pixel column.  The depth
+ * stored with every slice event says how many levels are open after it,
+ * so a binary search per column gives the stack's height; each level is
+ * drawn in its own identity colour, runs of equal columns merged. */
+static void
+draw_slice_overview (Ctx         *c,
+                     const IlRow *row,
+                     double       y,
+                     guint        levels,
+                     double       sub_h)
+{
+  const IlTrace *t = c->trace;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  int width = (int) ceil (c->p->viewport.width);
+  int run_start = 0;
+  guint run_open = 0;
+  guint cursor = il_trace_lane_lower_bound (t, row->lane, MAX (c->t_lo, 0));
+
+  cursor = cursor > 0 ? cursor - 1 : 0;
+
+  for (int col = 0; col <= width; col++)
+    {
+      guint open = 0;
+
+      if (col < width)
+        {
+          gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
+          guint p;
+
+          if (tm <= c->upto && tm >= 0)
+            {
+              cursor = gallop (t, v, idx->len, cursor, tm + 1);
+              p = cursor;
+              /* The last slice event at or before tm (instants and flows
+               * on the lane do not change the stack). */
+              for (guint k = 0; p > 0 && k < 64; k++, p--)
+                {
+                  guint32 e = v[p - 1];
+                  if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+                    {
+                      open = t->aux[e] + 1u;
+                      break;
+                    }
+                  if (t->kind[e] == IL_EVENT_SLICE_END)
+                    {
+                      open = t->aux[e];
+                      break;
+                    }
+                }
+            }
+          open = MIN (open, levels);
+          if (open == run_open)
+            continue;
+        }
+
+      /* Flush the run [run_start, col) with run_open levels. */
+      for (guint d = 0; d < run_open && col > run_start; d++)
+        {
+          il_theme_set_source (c->cr, il_theme_identity (c->theme, c->p->layout->lane_colour[row->lane] + d));
+          cairo_rectangle (c->cr, c->plot_x + run_start, y + d * sub_h + 0.5, col - run_start, sub_h - 1);
+          cairo_fill (c->cr);
+          c->prims++;
+        }
+      run_start = col;
+      run_open = open;
+    }
+}
+
+/* Nested named slices of imported traces: one sub-row per depth. */
+static void
+draw_slice_lane (Ctx         *c,
+                 const IlRow *row,
+                 double       y)
+{
+  const IlTrace *t = c->trace;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  enum { MAX_DEPTH = 8 };
+  gint64 begin[MAX_DEPTH];
+  guint32 name[MAX_DEPTH];
+  int painted[MAX_DEPTH];
+  guint open_depth = 0;
+  double sub_h;
+  guint levels = MAX (1, (guint) lround ((row->height / c->theme->metrics.lane_height - 0.4) / 0.6));
+  guint lo;
+
+  levels = MIN (levels, MAX_DEPTH);
+  sub_h = row->height / levels;
+  for (guint d = 0; d < MAX_DEPTH; d++)
+    painted[d] = G_MININT;
+
+  if (il_trace_lane_lower_bound (t, row->lane, c->t_lo) + 4 * c->p->viewport.width < hi)
+    {
+      draw_slice_overview (c, row, y, levels, sub_h);
+      return;
+    }
+
+  /* Slices still open at t_lo began before it: start the walk from the
+   * beginning of the lane's outermost slice open at t_lo. */
+  lo = 0;
+  {
+    /* Find a point before t_lo where nothing was open (depth-0 begin). */
+    guint p = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
+    while (p > 0)
+      {
+        guint32 e = v[p - 1];
+        if (t->kind[e] == IL_EVENT_SLICE_BEGIN && t->aux[e] == 0)
+          {
+            lo = p - 1;
+            break;
+          }
+        p--;
+      }
+  }
+
+  for (guint p = lo; p <= hi; p++)
+    {
+      gboolean last = p == hi;
+      guint32 e = last ? 0 : v[p];
+      IlEventKind k = last ? IL_EVENT_SLICE_END : t->kind[e];
+      guint depth;
+      gint64 end;
+
+      if (k == IL_EVENT_SLICE_BEGIN)
+        {
+          depth = t->aux[e];
+          if (depth < MAX_DEPTH)
+            {
+              begin[depth] = t->time[e];
+              name[depth] = t->arg[e];
+            }
+          open_depth = depth + 1;
+          continue;
+        }
+      if (k != IL_EVENT_SLICE_END)
+        continue;
+
+      /* At the end of the walk, close whatever is still open at the edge. */
+      do
+        {
+          if (open_depth == 0)
+            break;
+          depth = last ? open_depth - 1 : t->aux[e];
+          end = last ? MIN (c->t_hi, c->upto) : t->time[e];
+          open_depth = depth;
+          if (depth >= levels || end < c->t_lo)
+            continue;
+          {
+            gint64 ta = MAX (begin[depth], c->t_lo);
+            double xa = il_viewport_time_to_x (&c->p->viewport, ta);
+            double xb = il_viewport_time_to_x (&c->p->viewport, end);
+            int a = MAX ((int) floor (xa), painted[depth]);
+            int b = MAX ((int) floor (xb), (int) floor (xa) + 1);
+            guint ident = name[depth] % IL_THEME_N_IDENTITY;
+
+            if (b <= a)
+              continue;
+            painted[depth] = b;
+            il_theme_set_source (c->cr, il_theme_identity (c->theme, ident));
+            cairo_rectangle (c->cr, c->plot_x + a, y + depth * sub_h + 0.5, b - a, sub_h - 1);
+            cairo_fill (c->cr);
+            c->prims++;
+            if (b - a > 40)
+              {
+                set_text (c, il_trace_get_string (t, name[depth]), 0.8);
+                if (text_width (c) + 6 < b - a)
+                  draw_text (c, c->plot_x + a + 3, y + depth * sub_h + sub_h / 2,
+                             contrast_text (il_theme_identity (c->theme, ident)));
+              }
+          }
+        }
+      while (last && open_depth > 0);
+    }
+}
+
+static void
+draw_counter_lane (Ctx         *c,
+                   const IlRow *row,
+                   double       y)
+{
+  const IlTrace *t = c->trace;
+  const GArray *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
+  guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
+  double max = 0;
+  double prev = 0;
+
+  if (lo > 0)
+    lo--;
+  for (guint p = lo; p < hi; p++)
+    max = MAX (max, fabs (il_trace_bits_float (t->arg[v[p]])));
+  if (max <= 0)
+    return;
+
+  il_theme_set_source (c->cr, il_theme_identity (c->theme, ident_of (c, row->lane)));
+  cairo_move_to (c->cr, c->plot_x + MAX (0, il_viewport_time_to_x (&c->p->viewport, lo < hi ? t->time[v[lo]] : c->t_lo)), y + row->height);
+  for (guint p = lo; p < hi; p++)
+    {
+      double x = c->plot_x + MAX (0, il_viewport_time_to_x (&c->p->viewport, t->time[v[p]]));
+      double val = il_trace_bits_float (t->arg[v[p]]) / max;
+      cairo_line_to (c->cr, x, y + row->height * (1 - 0.9 * prev));
+      cairo_line_to (c->cr, x, y + row->height * (1 - 0.9 * val));
+      prev = val;
+    }
+  cairo_line_to (c->cr, c->plot_x + il_viewport_time_to_x (&c->p->viewport, MIN (c->t_hi, c->upto)),
+                 y + row->height * (1 - 0.9 * prev));
+  cairo_line_to (c->cr, c->plot_x + il_viewport_time_to_x (&c->p->viewport, MIN (c->t_hi, c->upto)), y + row->height);
+  cairo_close_path (c->cr);
+  cairo_fill (c->cr);
+  c->prims++;
+}
+
+static double
+row_center (Ctx     *c,
+            guint32  lane)
+{
+  const IlRow *row;
+
+  if (lane >= c->p->layout->n_lanes || c->p->layout->lane_row[lane] == IL_NO_LANE)
+    return -1;
+  row = &g_array_index (c->p->layout->rows, IlRow, c->p->layout->lane_row[lane]);
+  return c->lanes_y + row->y + row->height / 2;
+}
+
+static void
+arrow (cairo_t *cr,
+       double   x0,
+       double   y0,
+       double   x1,
+       double   y1,
+       double   s)
+{
+  double angle = atan2 (y1 - y0, x1 - x0);
+  double head = 6 * s;
+
+  cairo_move_to (cr, x0, y0);
+  cairo_line_to (cr, x1 - cos (angle) * head * 0.8, y1 - sin (angle) * head * 0.8);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - head * cos (angle - 0.45), y1 - head * sin (angle - 0.45));
+  cairo_line_to (cr, x1 - head * cos (angle + 0.45), y1 - head * sin (angle + 0.45));
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
+/* Cause and effect: who woke whom.  Only when few enough are in view to
+ * read; otherwise they would hide the lanes. */
+static void
+draw_arrows (Ctx *c)
+{
+  const IlTrace *t = c->trace;
+  gsize lo = il_trace_lower_bound (t, c->t_lo);
+  gsize hi = il_trace_lower_bound (t, MIN (c->t_hi, c->upto) + 1);
+  double s = c->theme->line_width;
+  guint drawn = 0;
+  double last_x = -G_MAXDOUBLE;
+  g_autoptr(GHashTable) flows = NULL;
+
+  if (hi - lo > 200000)
+    return;
+
+  cairo_save (c->cr);
+  cairo_set_line_width (c->cr, s);
+  il_theme_set_source (c->cr, &c->theme->arrow);
+  for (gsize e = lo; e < hi && drawn < 600; e++)
+    {
+      double x, y0, y1;
+
+      if (t->kind[e] == IL_EVENT_FLOW)
+        {
+          /* Imported flows: arrow from where the flow started. */
+          x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+          if (flows == NULL)
+            flows = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+          if (t->value[e] != IL_FLOW_START)
+            {
+              double *from = g_hash_table_lookup (flows, GUINT_TO_POINTER (t->arg[e]));
+              y1 = row_center (c, t->lane[e]);
+              if (from != NULL && y1 >= 0)
+                {
+                  arrow (c->cr, from[0], from[1], x, y1, s);
+                  drawn++;
+                }
+            }
+          if (t->value[e] != IL_FLOW_END)
+            {
+              double *at = g_new (double, 2);
+              at[0] = x;
+              at[1] = row_center (c, t->lane[e]);
+              g_hash_table_replace (flows, GUINT_TO_POINTER (t->arg[e]), at);
+            }
+          continue;
+        }
+
+      if (t->kind[e] == IL_EVENT_STATE && t->arg[e] == IL_NO_LANE
+          && (t->aux[e] == IL_CAUSE_IO || t->aux[e] == IL_CAUSE_TIMER)
+          && (t->value[e] == IL_STATE_READY || t->value[e] == IL_STATE_RUNNING || t->value[e] == IL_STATE_WAIT_GIL))
+        {
+          /* Woken by the outside world (an I/O completion, a timer): a short
+           * arrow up into the lane from below. */
+          double yc = row_center (c, t->lane[e]);
+          x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+          if (yc < 0 || x - last_x < 8 * s)
+            continue;
+          last_x = x;
+          arrow (c->cr, x, yc + 13 * s, x, yc + 3 * s, s);
+          drawn++;
+          continue;
+        }
+      if (t->kind[e] != IL_EVENT_STATE || t->arg[e] == IL_NO_LANE)
+        continue;
+      switch ((IlCause) t->aux[e])
+        {
+        case IL_CAUSE_GIL_HANDOFF:
+        case IL_CAUSE_LOCK:
+        case IL_CAUSE_FUTURE:
+        case IL_CAUSE_POOL:
+        case IL_CAUSE_START:
+        case IL_CAUSE_CANCELLED:
+          break;
+        default:
+          continue;
+        }
+      if (t->arg[e] == t->lane[e])
+        continue;
+      y0 = row_center (c, t->arg[e]);
+      y1 = row_center (c, t->lane[e]);
+      if (y0 < 0 || y1 < 0)
+        continue;
+      x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
+      /* Arrows closer than a few pixels would smear into a bar: zoom in
+       * to see each one. */
+      if (x - last_x < 8 * s)
+        continue;
+      last_x = x;
+      /* A slight slant so that arrows at one instant stay apart. */
+      arrow (c->cr, x - 6 * s, y0, x, y1 + (y1 > y0 ? -4 : 4) * s, s);
+      drawn++;
+    }
+  cairo_restore (c->cr);
+  c->prims += drawn;
+}
+
+static void
+draw_ruler (Ctx *c)
+{
+  const IlRenderParams *p = c->p;
+  double h = c->theme->ruler_height;
+  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 first = (c->t_lo / step) * step;
+  cairo_t *cr = c->cr;
+
+  il_theme_set_source (cr, &c->theme->heading_bg);
+  cairo_rectangle (cr, p->x, p->y, c->theme->gutter_width + p->viewport.width, h);
+  cairo_fill (cr);
+
+  cairo_set_line_width (cr, 1);
+  for (gint64 tick = first; tick <= c->t_hi; tick += step)
+    {
+      double x = c->plot_x + il_viewport_time_to_x (&p->viewport, tick);
+      if (x < c->plot_x - 0.5)
+        continue;
+      /* Minor ticks at fifths of a step. */
+      il_theme_set_source (cr, &c->theme->dim);
+      for (int m = 1; m < 5; m++)
+        {
+          double xm = c->plot_x + il_viewport_time_to_x (&p->viewport, tick + step * m / 5);
+          if (xm >= c->plot_x && xm <= c->plot_x + p->viewport.width)
+            {
+              cairo_move_to (cr, floor (xm) + 0.5, p->y + h - 4);
+              cairo_line_to (cr, floor (xm) + 0.5, p->y + h);
+            }
+        }
+      cairo_move_to (cr, floor (x) + 0.5, p->y + h - 9);
+      cairo_line_to (cr, floor (x) + 0.5, p->y + h);
+      cairo_stroke (cr);
+      {
+        g_autofree char *label = il_format_tick (tick, step);
+        set_text (c, label, 0.9);
+        draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
+      }
+    }
+
+  il_theme_set_source (cr, &c->theme->dim);
+  set_text (c, "time", 0.85);
+  draw_text (c, p->x + 8, p->y + h / 2, &c->theme->dim);
+}
+
+static void
+draw_grid (Ctx    *c,
+           double  top,
+           double  bottom)
+{
+  const IlRenderParams *p = c->p;
+  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 first = (c->t_lo / step) * step;
+
+  il_theme_set_source (c->cr, &c->theme->grid);
+  cairo_set_line_width (c->cr, 1);
+  for (gint64 tick = first; tick <= c->t_hi; tick += step)
+    {
+      double x = c->plot_x + il_viewport_time_to_x (&p->viewport, tick);
+      if (x < c->plot_x)
+        continue;
+      cairo_move_to (c->cr, floor (x) + 0.5, top);
+      cairo_line_to (c->cr, floor (x) + 0.5, bottom);
+    }
+  cairo_stroke (c->cr);
+}
+
+/* ------------------------------------------------------------ tile cache */
+
+/* State lanes are drawn into tiles of TILE_W pixel columns on a grid fixed
+ * in time at the current zoom (column g covers [g, g + 1) × ns per pixel),
+ * kept between frames and painted at whole-pixel offsets.  Panning then
+ * draws only the tiles that scroll into view, a static view draws nothing
+ * but the tiles' paint, and playing redraws only the tile of each lane
+ * that holds the playhead: everything before it is final.  Names inside
+ * bars are kept with the tiles and drawn per frame, joined across tile
+ * edges, so a long bar is named once. */
+#define TILE_W 256
+#define TILE_MARGIN_PX 16    /* marks reach this far past their event */
+#define MAX_TILES 768        /* about 17 MB at the default lane height */
+
+typedef struct {
+  guint32 lane;
+  gint64  k;
+} TileKey;
+
+struct _IlRenderTile {
+  cairo_surface_t *surface;
+  gint64   upto;        /* the playhead it was drawn for */
+  gsize    n_events;    /* the trace's size then */
+  gboolean marks;       /* drawn with marks */
+  guint64  used;        /* frame it was last painted in */
+  GArray  *labels;      /* of Label, tile coordinates */
+  gpointer data;        /* the widget's, e.g. a texture of the surface */
+  GDestroyNotify destroy;
+};
+typedef IlRenderTile Tile;
+
+
+static guint
+tile_key_hash (gconstpointer p)
+{
+  const TileKey *k = p;
+  return (guint) (k->lane * 2654435761u) ^ (guint) k->k ^ (guint) (k->k >> 32);
+}
+
+static gboolean
+tile_key_equal (gconstpointer a,
+                gconstpointer b)
+{
+  const TileKey *x = a, *y = b;
+  return x->lane == y->lane && x->k == y->k;
+}
+
+static void
+tile_free (gpointer data)
+{
+  Tile *tile = data;
+
+  il_render_tile_set_data (tile, NULL, NULL);
+  g_clear_pointer (&tile->surface, cairo_surface_destroy);
+  g_array_unref (tile->labels);
+  g_free (tile);
+}
+
+cairo_surface_t *
+il_render_tile_get_surface (IlRenderTile *tile)
+{
+  return tile->surface;
+}
+
+gpointer
+il_render_tile_get_data (IlRenderTile *tile)
+{
+  return tile->data;
+}
+
+void
+il_render_tile_set_data (IlRenderTile   *tile,
+                         gpointer        data,
+                         GDestroyNotify  destroy)
+{
+  if (tile->destroy != NULL && tile->data != NULL)
+    tile->destroy (tile->data);
+  tile->data = data;
+  tile->destroy = destroy;
+}
+
+IlRenderCache *
+il_render_cache_new (void)
+{
+  IlRenderCache *cache = g_new0 (IlRenderCache, 1);
+
+  cache->lod = il_lod_cache_new ();
+  cache->tiles = g_hash_table_new_full (tile_key_hash, tile_key_equal, g_free, tile_free);
+  return cache;
+}
+
+void
+il_render_cache_clear (IlRenderCache *cache)
+{
+  g_return_if_fail (cache != NULL);
+  il_lod_cache_clear (cache->lod);
+  g_hash_table_remove_all (cache->tiles);
+  g_clear_pointer (&cache->trace, il_trace_unref);
+  cache->theme = NULL;
+  cache->layout = NULL;
+}
+
+void
+il_render_cache_free (IlRenderCache *cache)
+{
+  if (cache == NULL)
+    return;
+  il_render_cache_clear (cache);
+  il_lod_cache_free (cache->lod);
+  g_hash_table_destroy (cache->tiles);
+  g_free (cache);
+}
+
+/* Drops the tiles if they were drawn for anything else than this frame's
+ * trace, theme, layout and zoom. */
+static void
+cache_validate (IlRenderCache        *cache,
+                const IlRenderParams *p)
+{
+  if (cache->trace != p->trace || cache->theme != p->theme || cache->layout != p->layout
+      || cache->n_rows != p->layout->rows->len || cache->layout_height != p->layout->height
+      || cache->span != p->viewport.span || cache->width != p->viewport.width
+      || cache->scale != MAX (p->scale, 1))
+    {
+      g_hash_table_remove_all (cache->tiles);
+      if (cache->trace != p->trace)
+        {
+          g_clear_pointer (&cache->trace, il_trace_unref);
+          cache->trace = il_trace_ref ((IlTrace *) p->trace);
+        }
+      cache->theme = p->theme;
+      cache->layout = p->layout;
+      cache->n_rows = p->layout->rows->len;
+      cache->layout_height = p->layout->height;
+      cache->span = p->viewport.span;
+      cache->width = p->viewport.width;
+      cache->scale = MAX (p->scale, 1);
+    }
+}
+
+static void
+cache_evict (IlRenderCache *cache)
+{
+  GHashTableIter iter;
+  Tile *tile;
+
+  if (g_hash_table_size (cache->tiles) <= MAX_TILES)
+    return;
+  g_hash_table_iter_init (&iter, cache->tiles);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &tile))
+    if (tile->used != cache->frame)
+      g_hash_table_iter_remove (&iter);
+}
+
+static inline gint64
+tile_start (double ns_per_px,
+            gint64 k)
+{
+  return (gint64) floor ((double) k * TILE_W * ns_per_px);
+}
+
+static void
+render_tile (Ctx         *c,
+             const IlRow *row,
+             Tile        *tile,
+             gint64       k,
+             gboolean     marks)
+{
+  double npp = (double) c->p->viewport.span / c->p->viewport.width;
+  gint64 t0 = tile_start (npp, k), t1 = tile_start (npp, k + 1);
+  IlRenderParams sub = *c->p;
+  Ctx tc = { 0 };
+  cairo_t *cr;
+
+  /* Whatever the widget made of the old pixels is out of date. */
+  il_render_tile_set_data (tile, NULL, NULL);
+  if (tile->surface == NULL)
+    {
+      /* At the screen's resolution: a tile is painted 1:1 onto device pixels.
+       * A new image surface is already transparent. */
+      double s = c->p->cache->scale;
+      tile->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (TILE_W * s),
+                                                  (int) ceil (ceil (row->height) * s));
+      cairo_surface_set_device_scale (tile->surface, s, s);
+      cr = cairo_create (tile->surface);
+    }
+  else
+    {
+      cr = cairo_create (tile->surface);
+      cairo_set_operator (cr, CAIRO_OPERATOR_CLEAR);
+      cairo_paint (cr);
+      cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+    }
+
+  sub.viewport.start = t0;
+  sub.viewport.span = MAX (t1 - t0, 1);
+  sub.viewport.width = TILE_W;
+  tc.cr = cr;
+  tc.p = &sub;
+  tc.trace = c->trace;
+  tc.theme = c->theme;
+  tc.plot_x = 0;
+  tc.lanes_y = -row->y;
+  tc.t_lo = MAX (0, t0);
+  tc.t_hi = il_viewport_x_to_time (&sub.viewport, TILE_W);
+  tc.upto = c->upto;
+  tc.bars = c->bars;
+  tc.sorted = c->sorted;
+  tc.labels = c->labels;
+  g_array_set_size (tile->labels, 0);
+  tc.label_out = tile->labels;
+
+  draw_state_lane (&tc, row, 0);
+  if (marks)
+    {
+      /* Marks of events just outside reach into the tile. */
+      gint64 margin = (gint64) ceil (TILE_MARGIN_PX * npp);
+      tc.t_lo = MAX (0, t0 - margin);
+      tc.t_hi += margin;
+      draw_marks (&tc, row, 0);
+    }
+  c->prims += tc.prims;
+
+  g_clear_object (&tc.text);
+  cairo_destroy (cr);
+  cairo_surface_flush (tile->surface);
+  tile->upto = c->upto;
+  tile->n_events = c->trace->n_events;
+  tile->marks = marks;
+}
+
+/* Paints a state lane from its tiles, drawing those missing or out of date. */
+static void
+draw_state_lane_tiled (Ctx         *c,
+                       const IlRow *row,
+                       double       y)
+{
+  IlRenderCache *cache = c->p->cache;
+  const IlViewport *vp = &c->p->viewport;
+  double npp = (double) vp->span / vp->width;
+  gint64 g0 = (gint64) floor ((double) vp->start / npp);
+  gint64 g1 = (gint64) floor ((double) (vp->start + vp->span) / npp);
+  gint64 k0 = g0 >= 0 ? g0 / TILE_W : -((-g0 + TILE_W - 1) / TILE_W);
+  gint64 k1 = g1 >= 0 ? g1 / TILE_W : -((-g1 + TILE_W - 1) / TILE_W);
+  gboolean marks = marks_visible (c, row);
+  gint64 margin = (gint64) ceil (TILE_MARGIN_PX * npp);
+  double ty = round (y);
+  g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (Label));
+
+  for (gint64 k = k0; k <= k1; k++)
+    {
+      TileKey key = { row->lane, k };
+      gint64 t0 = tile_start (npp, k), t1 = tile_start (npp, k + 1);
+      double tx = round (c->plot_x + il_viewport_time_to_x (vp, t0));
+      Tile *tile;
+      gboolean valid;
+
+      if (t1 + margin < 0 || t0 - margin > c->upto)
+        continue;   /* nothing there yet */
+      tile = g_hash_table_lookup (cache->tiles, &key);
+      if (tile == NULL)
+        {
+          tile = g_new0 (Tile, 1);
+          tile->labels = g_array_new (FALSE, FALSE, sizeof (Label));
+          tile->upto = -1;
+          g_hash_table_insert (cache->tiles, g_memdup2 (&key, sizeof key), tile);
+          valid = FALSE;
+        }
+      else if (tile->marks != marks)
+        valid = FALSE;
+      else if (tile->upto > t1 + margin)
+        /* Drawn complete: valid while the playhead stays past it. */
+        valid = c->upto > t1 + margin;
+      else
+        valid = tile->upto == c->upto && tile->n_events == c->trace->n_events;
+      if (!valid)
+        render_tile (c, row, tile, k, marks);
+      tile->used = cache->frame;
+
+      if (c->over != c->cr)
+        c->p->paint_tile (c->p->paint_tile_data, tile, tx, ty, TILE_W, ceil (row->height));
+      else
+        {
+          cairo_set_source_surface (c->cr, tile->surface, tx, ty);
+          cairo_pattern_set_filter (cairo_get_source (c->cr), CAIRO_FILTER_NEAREST);
+          cairo_rectangle (c->cr, tx, ty, TILE_W, ceil (row->height));
+          cairo_fill (c->cr);
+        }
+
+      /* Names: join a bar cut by the tile edge with its other part. */
+      for (guint i = 0; i < tile->labels->len; i++)
+        {
+          Label l = g_array_index (tile->labels, Label, i);
+          Label *last = labels->len > 0 ? &g_array_index (labels, Label, labels->len - 1) : NULL;
+
+          l.x += tx;
+          l.y += ty;
+          if (last != NULL && last->label_lane == l.label_lane && last->ident == l.ident
+              && fabs (last->x + last->w - l.x) < 0.5)
+            last->w = l.x + l.w - last->x;
+          else
+            g_array_append_val (labels, l);
+        }
+    }
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      Label *l = &g_array_index (labels, Label, i);
+      double x0 = MAX (l->x, c->plot_x), x1 = MIN (l->x + l->w, c->plot_x + vp->width);
+      cairo_t *under = c->cr;
+
+      l->x = x0;
+      l->w = x1 - x0;
+      c->cr = c->over;
+      draw_label (c, l);
+      c->cr = under;
+    }
+}
+
+void
+il_render_params_init (IlRenderParams *params,
+                       const IlTrace  *trace,
+                       const IlLayout *layout,
+                       const IlTheme  *theme)
+{
+  memset (params, 0, sizeof *params);
+  params->trace = trace;
+  params->layout = layout;
+  params->theme = theme;
+  params->viewport.start = 0;
+  params->viewport.span = MAX (trace->end_time, IL_MSEC (1));
+  params->viewport.width = 800;
+  params->now = G_MAXINT64;
+  params->show_arrows = TRUE;
+  params->show_ruler = TRUE;
+  params->hover_lane = IL_NO_LANE;
+  params->selected_lane = IL_NO_LANE;
+  params->selected_start = params->selected_end = -1;
+  params->scale = 1;
+}
+
+guint
+il_render_timeline (cairo_t              *cr,
+                    const IlRenderParams *p)
+{
+  Ctx c = { 0 };
+  const IlLayout *layout = p->layout;
+  double top, bottom;
+  gboolean use_tiles;
+
+  g_return_val_if_fail (p->trace != NULL && p->layout != NULL && p->theme != NULL, 0);
+
+  c.cr = cr;
+  c.p = p;
+  c.trace = p->trace;
+  c.theme = p->theme;
+  c.plot_x = p->x + p->theme->gutter_width;
+  top = p->y + (p->show_ruler ? p->theme->ruler_height : 0);
+  bottom = p->y + p->height;
+  c.lanes_y = top - p->scroll_y;
+  c.t_lo = MAX (0, p->viewport.start);
+  c.t_hi = il_viewport_x_to_time (&p->viewport, p->viewport.width);
+  c.upto = MIN (p->now, p->trace->end_time);
+  c.text = pango_cairo_create_layout (cr);
+  c.bars = g_array_new (FALSE, FALSE, sizeof (Bar));
+  c.sorted = g_array_new (FALSE, FALSE, sizeof (Bar));
+  c.labels = g_array_new (FALSE, FALSE, sizeof (Bar));
+
+  /* Tiles need a time grid of at least a nanosecond per pixel.  While the
+   * zoom changes frame after frame (a pinch, a wheel), tiles would be
+   * thrown away as soon as drawn: draw directly until it settles. */
+  use_tiles = FALSE;
+  if (p->cache != NULL)
+    {
+      use_tiles = p->viewport.span >= p->viewport.width
+                  && p->cache->last_span == p->viewport.span && p->cache->last_width == p->viewport.width;
+      p->cache->last_span = p->viewport.span;
+      p->cache->last_width = p->viewport.width;
+    }
+  if (use_tiles)
+    {
+      p->cache->frame++;
+      cache_validate (p->cache, p);
+    }
+
+  /* With a tile painter and an overlay, tiles go to the painter and what
+   * is drawn over them to the overlay, in the same clips. */
+  c.over = use_tiles && p->paint_tile != NULL && p->overlay != NULL ? p->overlay : cr;
+  if (c.over != cr)
+    {
+      cairo_save (c.over);
+      cairo_rectangle (c.over, p->x, top, p->theme->gutter_width + p->viewport.width, bottom - top);
+      cairo_clip (c.over);
+      cairo_save (c.over);
+      cairo_rectangle (c.over, c.plot_x, top, p->viewport.width, bottom - top);
+      cairo_clip (c.over);
+    }
+
+  cairo_save (cr);
+  il_theme_set_source (cr, &p->theme->background);
+  cairo_rectangle (cr, p->x, p->y, p->theme->gutter_width + p->viewport.width, p->height);
+  cairo_fill (cr);
+
+  cairo_rectangle (cr, p->x, top, p->theme->gutter_width + p->viewport.width, bottom - top);
+  cairo_clip (cr);
+
+  /* Row backgrounds and labels. */
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double y = c.lanes_y + row->y;
+
+      if (y > bottom || y + row->height < top)
+        continue;
+      if (row->kind == IL_ROW_HEADING)
+        {
+          il_theme_set_source (cr, &p->theme->heading_bg);
+          cairo_rectangle (cr, p->x, y, p->theme->gutter_width + p->viewport.width, row->height);
+          cairo_fill (cr);
+          set_text (&c, row->label, 0.9);
+          pango_layout_set_attributes (c.text, NULL);
+          draw_text (&c, p->x + 8, y + row->height / 2, &p->theme->dim);
+          continue;
+        }
+      if (row->lane == p->selected_lane || row->lane == p->hover_lane)
+        il_theme_set_source (cr, &p->theme->selection);
+      else if (i % 2)
+        il_theme_set_source (cr, &p->theme->lane_alt);
+      else
+        continue;
+      cairo_rectangle (cr, p->x, y, p->theme->gutter_width + p->viewport.width, row->height);
+      cairo_fill (cr);
+    }
+
+  draw_grid (&c, top, bottom);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, c.plot_x, top, p->viewport.width, bottom - top);
+  cairo_clip (cr);
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double y = c.lanes_y + row->y;
+      const IlLane *lane;
+
+      if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
+        continue;
+      lane = il_trace_get_lane (p->trace, row->lane);
+      if (lane->kind == IL_LANE_COUNTER)
+        draw_counter_lane (&c, row, y);
+      else if ((lane->kind == IL_LANE_THREAD || lane->kind == IL_LANE_TASK)
+               && il_trace_lane_has_slices (p->trace, row->lane))
+        draw_slice_lane (&c, row, y);
+      else if (use_tiles)
+        {
+          draw_state_lane_tiled (&c, row, y);
+          continue;
+        }
+      else
+        draw_state_lane (&c, row, y);
+      if (marks_visible (&c, row))
+        draw_marks (&c, row, y);
+    }
+
+  /* The rest goes on top of the tiles. */
+  if (c.over != cr)
+    {
+      cairo_restore (cr);
+      cairo_restore (cr);
+      cr = c.cr = c.over;
+    }
+
+  if (p->selected_lane != IL_NO_LANE && p->selected_start >= 0
+      && p->selected_lane < layout->n_lanes && layout->lane_row[p->selected_lane] != IL_NO_LANE)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, layout->lane_row[p->selected_lane]);
+      double x0 = c.plot_x + il_viewport_time_to_x (&p->viewport, p->selected_start);
+      double x1 = c.plot_x + il_viewport_time_to_x (&p->viewport, p->selected_end);
+      il_theme_set_source (cr, &p->theme->foreground);
+      cairo_set_line_width (cr, 2 * p->theme->line_width);
+      cairo_rectangle (cr, x0, c.lanes_y + row->y, MAX (2, x1 - x0), row->height);
+      cairo_stroke (cr);
+    }
+
+  if (p->show_arrows)
+    draw_arrows (&c);
+
+  if (p->show_playhead && p->now != G_MAXINT64)
+    {
+      double x = c.plot_x + il_viewport_time_to_x (&p->viewport, MIN (p->now, p->trace->end_time));
+      il_theme_set_source (cr, &p->theme->playhead);
+      cairo_set_line_width (cr, 2 * p->theme->line_width);
+      cairo_move_to (cr, x, top);
+      cairo_line_to (cr, x, bottom);
+      cairo_stroke (cr);
+    }
+  cairo_restore (cr);
+
+  /* Lane labels over the gutter, each with its identity swatch. */
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double y = c.lanes_y + row->y;
+      const IlLane *lane;
+      double indent = 8 + row->depth * 10;
+
+      if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
+        continue;
+      lane = il_trace_get_lane (p->trace, row->lane);
+      if (lane->kind == IL_LANE_TASK || lane->kind == IL_LANE_THREAD)
+        {
+          il_theme_set_source (cr, il_theme_identity (p->theme, layout->lane_colour[row->lane]));
+          cairo_rectangle (cr, p->x + indent, y + row->height / 2 - 4, 8, 8);
+          cairo_fill (cr);
+          indent += 12;
+        }
+      set_text (&c, row->label, lane->kind == IL_LANE_TASK ? 1.0 : 0.9);
+      pango_layout_set_width (c.text, (int) ((p->theme->gutter_width - indent - 4) * PANGO_SCALE));
+      pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_END);
+      draw_text (&c, p->x + indent, y + row->height / 2,
+                 lane->kind == IL_LANE_TASK ? &p->theme->foreground : &p->theme->dim);
+      pango_layout_set_width (c.text, -1);
+    }
+  cairo_restore (cr);
+
+  if (p->show_ruler)
+    {
+      cairo_save (cr);
+      cairo_rectangle (cr, p->x, p->y, p->theme->gutter_width + p->viewport.width, p->theme->ruler_height);
+      cairo_clip (cr);
+      draw_ruler (&c);
+      if (p->show_playhead && p->now != G_MAXINT64)
+        {
+          double x = c.plot_x + il_viewport_time_to_x (&p->viewport, MIN (p->now, p->trace->end_time));
+          if (x >= c.plot_x)
+            {
+              il_theme_set_source (cr, &p->theme->playhead);
+              triangle (cr, x, p->y + p->theme->ruler_height, 6 * p->theme->line_width, FALSE);
+              cairo_fill (cr);
+            }
+        }
+      cairo_restore (cr);
+    }
+
+  g_object_unref (c.text);
+  g_array_unref (c.bars);
+  g_array_unref (c.sorted);
+  g_array_unref (c.labels);
+  if (use_tiles)
+    cache_evict (p->cache);
+  return c.prims;
+}
+
+typedef struct {
+  IlState     state;
+  const char *label;
+} LegendItem;
+
+double
+il_render_legend (cairo_t       *cr,
+                  const IlTheme *theme,
+                  double         x,
+                  double         y,
+                  double         width,
+                  gboolean       with_loop)
+{
+  const LegendItem items[] = {
+    { IL_STATE_RUNNING, "running (the task's colour)" },
+    { IL_STATE_READY, "ready / runnable" },
+    { IL_STATE_WAIT_GIL, "waiting for the GIL" },
+    { IL_STATE_WAIT_IO, "waiting for I/O" },
+    { IL_STATE_SLEEPING, "sleeping" },
+    { IL_STATE_BLOCKED, "blocked (lock, await)" },
+    { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
+    { IL_STATE_STARTING, "starting a process" },
+  };
+  double fs = theme->font_size;
+  double cx = x, cy = y, row_h = fs * 1.8;
+  cairo_surface_t *scratch = NULL;
+  cairo_t *mcr = cr;
+  PangoLayout *text;
+  PangoFontDescription *font;
+
+  if (cr == NULL)
+    {
+      scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+      mcr = cairo_create (scratch);
+    }
+  text = pango_cairo_create_layout (mcr);
+  font = pango_font_description_from_string ("sans");
+  pango_font_description_set_absolute_size (font, fs * PANGO_SCALE);
+  pango_layout_set_font_description (text, font);
+  pango_font_description_free (font);
+
+  for (guint i = 0; i < G_N_ELEMENTS (items) + 2; i++)
+    {
+      const char *label = i < G_N_ELEMENTS (items) ? items[i].label
+                        : i == G_N_ELEMENTS (items) ? "GIL drop request" : "forced switch";
+      int tw, th;
+      double item_w;
+
+      pango_layout_set_text (text, label, -1);
+      pango_layout_get_pixel_size (text, &tw, &th);
+      item_w = fs * 2.2 + tw + fs * 1.5;
+      if (cx + item_w > x + width && cx > x)
+        {
+          cx = x;
+          cy += row_h;
+        }
+      if (cr != NULL)
+        {
+          double sw = fs * 1.6, sh = fs * 0.9;
+          if (i < G_N_ELEMENTS (items))
+            {
+              double frac = MAX (0.3, il_theme_state_height (items[i].state));
+              il_theme_set_state_source (theme, cr, items[i].state, 0);
+              cairo_rectangle (cr, cx, cy + row_h / 2 - sh * frac / 2, sw, sh * frac);
+              cairo_fill (cr);
+            }
+          else if (i == G_N_ELEMENTS (items))
+            {
+              il_theme_set_source (cr, &theme->mark);
+              triangle (cr, cx + sw / 2, cy + row_h / 2 - sh / 2, fs * 0.35, TRUE);
+              cairo_fill (cr);
+            }
+          else
+            {
+              il_theme_set_source (cr, &theme->mark);
+              cairo_set_line_width (cr, 2 * theme->line_width);
+              cairo_move_to (cr, cx + sw / 2, cy + row_h / 2 - sh / 2);
+              cairo_line_to (cr, cx + sw / 2, cy + row_h / 2 + sh / 2);
+              cairo_stroke (cr);
+            }
+          il_theme_set_source (cr, &theme->foreground);
+          cairo_move_to (cr, cx + sw + fs * 0.5, cy + (row_h - th) / 2);
+          pango_cairo_show_layout (cr, text);
+        }
+      cx += item_w;
+    }
+
+  g_object_unref (text);
+  if (scratch != NULL)
+    {
+      cairo_destroy (mcr);
+      cairo_surface_destroy (scratch);
+    }
+  return cy + row_h - y;
+}

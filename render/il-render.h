@@ -1,0 +1,105 @@
+/* il-render.h — draws a trace's timeline with cairo
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One drawing routine for the live widget, the compare view and the
+ * PNG/SVG/PDF exporters (cairo and pango only, no GTK), so what a lecturer
+ * puts on a slide is exactly what the window showed.
+ *
+ * Cost is bounded by pixels, not events: each lane is culled to the visible
+ * range by binary search, intervals narrower than a pixel merge into one
+ * column, and when a lane has many more events than pixels it is sampled
+ * once per pixel column instead of walked (from a level of detail kept in
+ * the render cache when there is one).  A widget that keeps an
+ * IlRenderCache between frames also gets state lanes from tiles drawn once
+ * (see il-render.c): a static view, a pan and a playing run then cost
+ * little more than painting them.
+ */
+#pragma once
+
+#include <cairo.h>
+
+#include "il-lod.h"
+#include "il-theme.h"
+#include "il-trace.h"
+#include "il-view.h"
+
+G_BEGIN_DECLS
+
+/* What a widget keeps between frames: the level of detail of dense lanes
+ * and state lanes drawn in tiles (see il-render.c).  Drawn for one trace,
+ * theme, layout and zoom at a time; it notices when they change, and
+ * il_render_cache_clear() lets go of the trace early. */
+typedef struct _IlRenderCache IlRenderCache;
+
+IlRenderCache *il_render_cache_new   (void);
+void           il_render_cache_free  (IlRenderCache *cache);
+void           il_render_cache_clear (IlRenderCache *cache);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlRenderCache, il_render_cache_free)
+
+/* A tile of one lane, drawn once and kept while it stays right.  A widget
+ * may hang its own data on it (a texture of the pixels): the data is
+ * dropped, with `destroy`, when the tile is redrawn or forgotten. */
+typedef struct _IlRenderTile IlRenderTile;
+
+cairo_surface_t *il_render_tile_get_surface (IlRenderTile  *tile);
+gpointer         il_render_tile_get_data    (IlRenderTile  *tile);
+void             il_render_tile_set_data    (IlRenderTile  *tile,
+                                             gpointer       data,
+                                             GDestroyNotify destroy);
+
+/* Puts a tile at (x, y), width × height px, under what the overlay gets. */
+typedef void (*IlRenderTileFunc) (gpointer      data,
+                                  IlRenderTile *tile,
+                                  double        x,
+                                  double        y,
+                                  double        width,
+                                  double        height);
+
+typedef struct {
+  const IlTrace  *trace;
+  const IlLayout *layout;
+  const IlTheme  *theme;
+  IlViewport      viewport;     /* the plot area's time range and width */
+  double          x, y;         /* top-left of the whole area (gutter + ruler + lanes) */
+  double          height;       /* of the whole area; rows below it are culled */
+  double          scroll_y;     /* px of lanes scrolled up out of view */
+  gint64          now;          /* playhead: nothing after it exists yet (G_MAXINT64: all) */
+  gboolean        show_playhead;
+  gboolean        show_arrows;
+  gboolean        show_ruler;
+  guint32         hover_lane;   /* IL_NO_LANE for none */
+  guint32         selected_lane;
+  gint64          selected_start, selected_end; /* selected interval, or -1 */
+  IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
+  double          scale;        /* device pixels per pixel (HiDPI), for the cache's tiles */
+  /* Optional, with a cache: tiles are handed to paint_tile instead of being
+   * painted, and what goes on top of them (names in bars, arrows, the
+   * selection, the playhead, lane labels, the ruler) is drawn on overlay.
+   * The widget makes render nodes of them. */
+  IlRenderTileFunc paint_tile;
+  gpointer        paint_tile_data;
+  cairo_t        *overlay;
+} IlRenderParams;
+
+void    il_render_params_init (IlRenderParams *params,
+                               const IlTrace  *trace,
+                               const IlLayout *layout,
+                               const IlTheme  *theme);
+
+/* Returns the number of primitives (rectangles, lines, marks) drawn, which
+ * the draw benchmark reports. */
+guint   il_render_timeline    (cairo_t              *cr,
+                               const IlRenderParams *params);
+
+/* Draws the legend in one or more rows within width; returns its height.
+ * With cr NULL only measures. */
+double  il_render_legend      (cairo_t              *cr,
+                               const IlTheme        *theme,
+                               double                x,
+                               double                y,
+                               double                width,
+                               gboolean              with_loop);
+
+G_END_DECLS

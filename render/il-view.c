@@ -1,0 +1,398 @@
+/* il-view.c — time↔pixel maths, tick choice, lane layout and hit-testing
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "il-view.h"
+
+gint64
+il_viewport_x_to_time (const IlViewport *vp,
+                       double            x)
+{
+  return vp->start + (gint64) llround (x * (double) vp->span / vp->width);
+}
+
+void
+il_viewport_zoom (IlViewport *vp,
+                  double      factor,
+                  double      anchor_x)
+{
+  gint64 anchor = il_viewport_x_to_time (vp, anchor_x);
+  double span = (double) vp->span * factor;
+
+  span = CLAMP (span, (double) IL_VIEWPORT_MIN_SPAN, (double) IL_VIEWPORT_MAX_SPAN);
+  vp->span = (gint64) llround (span);
+  /* Keep `anchor` under anchor_x. */
+  vp->start = anchor - (gint64) llround (anchor_x * span / vp->width);
+}
+
+void
+il_viewport_pan (IlViewport *vp,
+                 double      dx_px)
+{
+  vp->start += (gint64) llround (dx_px * (double) vp->span / vp->width);
+}
+
+void
+il_viewport_fit (IlViewport *vp,
+                 gint64      t0,
+                 gint64      t1)
+{
+  gint64 span = MAX (t1 - t0, IL_VIEWPORT_MIN_SPAN);
+  gint64 margin = span / 40;
+
+  vp->start = t0 - margin;
+  vp->span = CLAMP (span + 2 * margin, IL_VIEWPORT_MIN_SPAN, IL_VIEWPORT_MAX_SPAN);
+}
+
+gboolean
+il_viewport_follow (IlViewport *vp,
+                    gint64      now)
+{
+  gint64 right = vp->start + vp->span - vp->span / 10;
+
+  if (now >= vp->start && now <= right)
+    return FALSE;
+  vp->start = now - vp->span / 10;
+  return TRUE;
+}
+
+gint64
+il_ticks_choose_step (const IlViewport *vp,
+                      double            min_px)
+{
+  double ns_per_px = (double) vp->span / vp->width;
+  double want = ns_per_px * min_px;
+  gint64 decade = 1;
+
+  while ((double) decade * 10 <= want && decade < G_GINT64_CONSTANT (1000000000000000))
+    decade *= 10;
+  /* The smallest of 1, 2, 5 × decade (or the next decade) that is ≥ want. */
+  if ((double) decade >= want)
+    return decade;
+  if ((double) (2 * decade) >= want)
+    return 2 * decade;
+  if ((double) (5 * decade) >= want)
+    return 5 * decade;
+  return 10 * decade;
+}
+
+typedef struct {
+  gint64      ns;
+  const char *unit;
+} Unit;
+
+static const Unit units[] = {
+  { 1000000000, "s" },
+  { 1000000, "ms" },
+  { 1000, "µs" },
+  { 1, "ns" },
+};
+
+static const Unit *
+unit_for (gint64 magnitude)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (magnitude >= units[i].ns)
+      return &units[i];
+  return &units[G_N_ELEMENTS (units) - 1];
+}
+
+char *
+il_format_tick (gint64 t,
+                gint64 step)
+{
+  /* The unit follows the step so that every label on one ruler reads in the
+   * same unit, unless the times themselves are large (a 2 µs step at
+   * t = 3 s still reads best in ms with decimals). */
+  const Unit *u = unit_for (MAX (step, 1));
+  int decimals = 0;
+  gint64 s = step;
+
+  if (llabs (t) >= 1000 * u->ns && u != &units[0])
+    {
+      u--;
+    }
+  /* Enough decimals to tell neighbouring ticks apart. */
+  while (s % u->ns != 0 && decimals < 9)
+    {
+      decimals++;
+      s *= 10;
+    }
+  if (t == 0)
+    return g_strdup ("0");
+  return g_strdup_printf ("%.*f %s", decimals, (double) t / (double) u->ns, u->unit);
+}
+
+char *
+il_format_duration (gint64 ns)
+{
+  gint64 a = llabs (ns);
+
+  if (a < 1000)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " ns", ns);
+  if (a < 1000000)
+    return g_strdup_printf ("%.3g µs", (double) ns / 1e3);
+  if (a < 1000000000)
+    return g_strdup_printf ("%.3f ms", (double) ns / 1e6);
+  return g_strdup_printf ("%.3f s", (double) ns / 1e9);
+}
+
+/* ---------------------------------------------------------------- layout */
+
+static void
+push_row (IlLayout   *layout,
+          IlRowKind   kind,
+          guint32     lane,
+          double      height,
+          guint       depth,
+          const char *label,
+          double      gap)
+{
+  IlRow row = { kind, lane, layout->height, height, depth, label };
+
+  g_array_append_val (layout->rows, row);
+  if (lane != IL_NO_LANE)
+    layout->lane_row[lane] = layout->rows->len - 1;
+  layout->height += height + gap;
+}
+
+static guint
+lane_slice_depth (const IlTrace *trace,
+                  guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint depth = 0;
+
+  for (guint i = 0; i < idx->len; i++)
+    if (trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
+      depth = MAX (depth, (guint) trace->aux[v[i]] + 1);
+  return depth;
+}
+
+static void
+push_lane (IlLayout              *layout,
+           const IlTrace         *trace,
+           const IlLayoutMetrics *m,
+           guint32                lane,
+           guint                  depth)
+{
+  const IlLane *l = il_trace_get_lane (trace, lane);
+  double h;
+
+  switch (l->kind)
+    {
+    case IL_LANE_CORE:
+    case IL_LANE_GIL:
+    case IL_LANE_LOOP:
+    case IL_LANE_COUNTER:
+      h = m->small_height;
+      break;
+    case IL_LANE_THREAD:
+    case IL_LANE_TASK:
+    case IL_LANE_PROCESS:
+    case IL_N_LANE_KINDS:
+    default:
+      {
+        /* Imported traces nest slices: one sub-row per level, up to 8. */
+        guint levels = lane_slice_depth (trace, lane);
+        h = levels <= 1 ? m->lane_height
+                        : m->lane_height * (0.4 + 0.6 * MIN (levels, 8));
+      }
+      break;
+    }
+  push_row (layout, IL_ROW_LANE, lane, h, depth, l->name, m->gap);
+}
+
+IlLayout *
+il_layout_new (const IlTrace         *trace,
+               const IlLayoutMetrics *m)
+{
+  IlLayout *layout = g_new0 (IlLayout, 1);
+  guint n = il_trace_get_n_lanes (trace);
+  gboolean any_core = FALSE;
+
+  layout->rows = g_array_new (FALSE, TRUE, sizeof (IlRow));
+  layout->n_lanes = n;
+  layout->lane_row = g_new (guint32, MAX (n, 1));
+  layout->lane_colour = g_new0 (guint16, MAX (n, 1));
+  for (guint i = 0, k = 0; i < n; i++)
+    {
+      IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
+      layout->lane_row[i] = IL_NO_LANE;
+      /* Tasks and threads take turns through the identity colours, so
+       * neighbours differ and a task keeps its colour on cores and GIL. */
+      if (kind == IL_LANE_TASK || kind == IL_LANE_THREAD || kind == IL_LANE_COUNTER)
+        layout->lane_colour[i] = (guint16) (k++ % G_MAXUINT16);
+    }
+
+  for (guint32 i = 0; i < n; i++)
+    if (il_trace_get_lane (trace, i)->kind == IL_LANE_CORE)
+      {
+        if (!any_core)
+          push_row (layout, IL_ROW_HEADING, IL_NO_LANE, m->heading_height, 0, "CPU cores", m->gap);
+        any_core = TRUE;
+        push_lane (layout, trace, m, i, 1);
+      }
+
+  /* Each process, then what belongs to it in the order people think of it:
+   * the GIL, the event loop, plain threads, then the tasks. */
+  for (guint32 p = 0; p < n; p++)
+    {
+      const IlLane *pl = il_trace_get_lane (trace, p);
+      static const IlLaneKind order[] = { IL_LANE_GIL, IL_LANE_LOOP, IL_LANE_THREAD,
+                                          IL_LANE_TASK, IL_LANE_COUNTER };
+
+      if (pl->kind != IL_LANE_PROCESS)
+        continue;
+      push_row (layout, IL_ROW_HEADING, p, m->heading_height, 0, pl->name, m->gap);
+      for (guint k = 0; k < G_N_ELEMENTS (order); k++)
+        for (guint32 i = 0; i < n; i++)
+          {
+            const IlLane *l = il_trace_get_lane (trace, i);
+            if (l->parent == p && l->kind == order[k])
+              push_lane (layout, trace, m, i, 1);
+          }
+    }
+
+  /* Whatever has no process (or an unknown one). */
+  for (guint32 i = 0; i < n; i++)
+    {
+      const IlLane *l = il_trace_get_lane (trace, i);
+      if (layout->lane_row[i] == IL_NO_LANE && l->kind != IL_LANE_PROCESS)
+        push_lane (layout, trace, m, i, 0);
+    }
+
+  return layout;
+}
+
+void
+il_layout_free (IlLayout *layout)
+{
+  if (layout == NULL)
+    return;
+  g_array_unref (layout->rows);
+  g_free (layout->lane_row);
+  g_free (layout->lane_colour);
+  g_free (layout);
+}
+
+int
+il_layout_row_at (const IlLayout *layout,
+                  double          y)
+{
+  guint lo = 0, hi = layout->rows->len;
+
+  /* Rows are sorted by y: find the last row starting at or above y. */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (layout->rows, IlRow, mid).y <= y)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo == 0)
+    return -1;
+  {
+    const IlRow *row = &g_array_index (layout->rows, IlRow, lo - 1);
+    if (y >= row->y + row->height)
+      return -1;
+  }
+  return (int) lo - 1;
+}
+
+static const char *
+lane_name (const IlTrace *trace,
+           guint32        lane)
+{
+  if (lane == IL_NO_LANE || lane >= il_trace_get_n_lanes (trace))
+    return NULL;
+  return il_trace_get_lane (trace, lane)->name;
+}
+
+static const char *
+cause_phrase (IlCause cause)
+{
+  switch (cause)
+    {
+    case IL_CAUSE_START: return "started by";
+    case IL_CAUSE_IO: return "woken by an I/O completion";
+    case IL_CAUSE_TIMER: return "woken by a timer";
+    case IL_CAUSE_GIL_HANDOFF: return "got the GIL from";
+    case IL_CAUSE_GIL_TIMEOUT: return "its GIL wait timed out";
+    case IL_CAUSE_PREEMPT: return "the OS scheduler switched cores";
+    case IL_CAUSE_LOCK: return "the lock was released by";
+    case IL_CAUSE_FUTURE: return "the awaited result came from";
+    case IL_CAUSE_CALL_SOON: return "scheduled by the event loop";
+    case IL_CAUSE_LOOP: return "stepped by the event loop";
+    case IL_CAUSE_POOL: return "handed over by the pool";
+    case IL_CAUSE_RETURNED: return "returned";
+    case IL_CAUSE_FAILED: return "raised an exception";
+    case IL_CAUSE_CANCELLED: return "cancelled because of";
+    case IL_CAUSE_NONE:
+    case IL_N_CAUSES:
+    default:
+      return NULL;
+    }
+}
+
+char *
+il_format_interval (const IlTrace         *trace,
+                    const IlTraceInterval *hit)
+{
+  GString *s = g_string_new (NULL);
+  const IlLane *lane = il_trace_get_lane (trace, hit->lane);
+  g_autofree char *since = il_format_duration (hit->start);
+  g_autofree char *length = il_format_duration (hit->end - hit->start);
+  const char *other = lane_name (trace, hit->other);
+
+  g_string_append_printf (s, "%s — ", lane->name);
+  switch (lane->kind)
+    {
+    case IL_LANE_CORE:
+      g_string_append_printf (s, "running %s", other ? other : "nothing");
+      break;
+    case IL_LANE_GIL:
+      g_string_append_printf (s, "held by %s", other ? other : "nobody");
+      if (hit->waiters > 0)
+        g_string_append_printf (s, ", %u waiting", hit->waiters);
+      break;
+    case IL_LANE_LOOP:
+      if (hit->state == IL_STATE_RUNNING)
+        g_string_append_printf (s, "running a step of %s", other ? other : "a callback");
+      else if (hit->state == IL_STATE_IDLE)
+        g_string_append (s, "waiting in select() for I/O or a timer");
+      else
+        g_string_append (s, "its own bookkeeping (timers, ready queue)");
+      break;
+    case IL_LANE_THREAD:
+    case IL_LANE_TASK:
+      if (hit->event != G_MAXSIZE
+          && trace->kind[hit->event] == IL_EVENT_SLICE_BEGIN)
+        g_string_append (s, il_trace_get_string (trace, trace->arg[hit->event]));
+      else
+        {
+          const char *phrase = cause_phrase (hit->cause);
+          g_string_append (s, il_state_to_string (hit->state));
+          if (phrase != NULL)
+            {
+              g_string_append_printf (s, "\n%s", phrase);
+              if (other != NULL && hit->other != hit->lane)
+                g_string_append_printf (s, " %s", other);
+            }
+        }
+      break;
+    case IL_LANE_PROCESS:
+    case IL_LANE_COUNTER:
+    case IL_N_LANE_KINDS:
+    default:
+      break;
+    }
+  g_string_append_printf (s, "\nsince %s, for %s%s", since, length, hit->open ? " so far" : "");
+  return g_string_free (s, FALSE);
+}

@@ -1,0 +1,75 @@
+/* il-window-presenter.c — presenter mode: full screen, high contrast, clicker keys
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "il-window-private.h"
+
+void
+il_window_set_presenter (IlWindow *self,
+                         gboolean  presenter)
+{
+  g_return_if_fail (IL_IS_WINDOW (self));
+  if (self->presenter == presenter)
+    return;
+  self->presenter = presenter;
+  il_timeline_set_presenter (IL_TIMELINE (self->timeline), presenter);
+  il_compare_view_set_presenter (IL_COMPARE_VIEW (self->compare_view), presenter);
+  gtk_widget_set_visible (self->toolbar, !presenter);
+  gtk_widget_set_visible (self->scrubber, !presenter);
+  gtk_widget_set_visible (self->header, !presenter);
+  /* High contrast for the projector: the whole window goes dark, and back
+   * to the system's choice afterwards. */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      presenter ? ADW_COLOR_SCHEME_FORCE_DARK : ADW_COLOR_SCHEME_DEFAULT);
+  if (presenter)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "presenter");
+      gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "lesson");
+      gtk_window_fullscreen (GTK_WINDOW (self));
+      gtk_widget_grab_focus (self->timeline);
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self), "presenter");
+      gtk_window_unfullscreen (GTK_WINDOW (self));
+    }
+  gtk_widget_queue_draw (self->legend);
+}
+
+/* In presenter mode the arrows step through the run instead of panning:
+ * a lecturer with a clicker presses left/right. */
+gboolean
+_il_window_on_presenter_key (GtkEventControllerKey *controller,
+                             guint                  keyval,
+                             guint                  keycode,
+                             GdkModifierType        state,
+                             IlWindow              *self)
+{
+  gboolean shift = (state & GDK_SHIFT_MASK) != 0;
+
+  if (!self->presenter)
+    return FALSE;
+  switch (keyval)
+    {
+    case GDK_KEY_Right:
+    case GDK_KEY_Page_Down:
+      il_session_step (self->session, FALSE, shift);
+      return TRUE;
+    case GDK_KEY_Left:
+    case GDK_KEY_Page_Up:
+      il_session_step (self->session, TRUE, shift);
+      return TRUE;
+    case GDK_KEY_p:
+    case GDK_KEY_P:
+      il_lesson_panel_reveal (IL_LESSON_PANEL (self->lesson_panel));
+      return TRUE;
+    case GDK_KEY_space:
+      il_session_set_playing (self->session, !il_session_get_playing (self->session));
+      return TRUE;
+    case GDK_KEY_Escape:
+      il_window_set_presenter (self, FALSE);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
