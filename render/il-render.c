@@ -1665,6 +1665,7 @@ il_render_legend (cairo_t       *cr,
     { IL_STATE_SLEEPING, "sleeping" },
     { IL_STATE_BLOCKED, "blocked (lock, await)" },
     { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
+    { IL_STATE_STARTING, "starting a process" },
   };
   double fs = theme->font_size;
   double cx = x, cy = y, row_h = fs * 1.8;

@@ -39,6 +39,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xE69F00, 1),
       [IL_STATE_IDLE] = HEX (0xB0B0B0, 0.5),
       [IL_STATE_DONE] = HEX (0x000000, 0),
+      [IL_STATE_STARTING] = HEX (0x009E73, 1),
     },
     .identity = IDENTITY_LIGHT,
     .font_size = 12, .gutter_width = 170, .ruler_height = 26,
@@ -61,6 +62,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xF0B429, 1),
       [IL_STATE_IDLE] = HEX (0x808080, 0.5),
       [IL_STATE_DONE] = HEX (0x000000, 0),
+      [IL_STATE_STARTING] = HEX (0x2BC29A, 1),
     },
     .identity = IDENTITY_DARK,
     .font_size = 12, .gutter_width = 170, .ruler_height = 26,
@@ -83,6 +85,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xFFD700, 1),
       [IL_STATE_IDLE] = HEX (0x909090, 0.6),
       [IL_STATE_DONE] = HEX (0x000000, 0),
+      [IL_STATE_STARTING] = HEX (0x00D39A, 1),
     },
     /* Bright on black, clear of the states' sky blue, pink and yellow. */
     .identity = { HEX (0x8E7CFF, 1), HEX (0x4FD1B8, 1), HEX (0xD96A6A, 1), HEX (0xC9C95A, 1),
@@ -107,6 +110,7 @@ il_theme_state_height (IlState state)
     {
     case IL_STATE_RUNNING:
     case IL_STATE_WAIT_GIL:
+    case IL_STATE_STARTING:   /* a new interpreter runs on its core too */
       return 1.0;
     case IL_STATE_BLOCKED:
       return 0.7;
@@ -253,6 +257,7 @@ il_theme_set_state_source (const IlTheme *theme,
     case IL_STATE_SLEEPING:
     case IL_STATE_IDLE:
     case IL_STATE_DONE:
+    case IL_STATE_STARTING:
     case IL_N_STATES:
     default:
       il_theme_set_source (cr, &theme->state[MIN (state, IL_N_STATES - 1)]);
