@@ -406,7 +406,6 @@ emit_step (Gen          *g,
       else
         {
           g_autofree char *call = NULL;
-          g_autofree char *fn = NULL;
           guint line;
 
           if (needs_helper (g, s, coroutine))
