@@ -4,10 +4,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli-commands.h"
 #include "il-chrome.h"
+#include "il-json.h"
 #include "il-engine.h"
 #include "il-file-type.h"
 #include "il-recording.h"
@@ -109,6 +111,13 @@ count_lanes (const IlTrace *t,
   return n;
 }
 
+static int
+compare_keys (gconstpointer a,
+              gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 int
 il_cli_info (int    argc,
              char **argv)
@@ -129,6 +138,8 @@ il_cli_info (int    argc,
   guint threads, processes;
   double span_ms;
   g_autoptr(GString) skipped = g_string_new (NULL);
+  g_autoptr(GString) skipped_json = g_string_new (NULL);
+  g_autofree char *why = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -177,15 +188,22 @@ il_cli_info (int    argc,
       span_ms = (info.last_ts_ns - info.first_ts_ns) / 1e6;
       if (info.skipped_phases != NULL)
         {
-          GHashTableIter iter;
-          gpointer k, v;
-          g_hash_table_iter_init (&iter, info.skipped_phases);
-          while (g_hash_table_iter_next (&iter, &k, &v))
-            g_string_append_printf (skipped, "%s%s: %u", skipped->len ? ", " : "", (char *) k, GPOINTER_TO_UINT (v));
+          /* Sorted, so the output is the same from run to run. */
+          g_autofree gpointer *keys = g_hash_table_get_keys_as_array (info.skipped_phases, NULL);
+          guint n_keys = g_hash_table_size (info.skipped_phases);
+          qsort (keys, n_keys, sizeof (gpointer), compare_keys);
+          for (guint i = 0; i < n_keys; i++)
+            {
+              guint count = GPOINTER_TO_UINT (g_hash_table_lookup (info.skipped_phases, keys[i]));
+              g_autofree char *quoted = il_json_escape (keys[i]);
+              g_string_append_printf (skipped, "%s%s: %u", skipped->len ? ", " : "", (char *) keys[i], count);
+              g_string_append_printf (skipped_json, "%s%s: %u", skipped_json->len ? ", " : "", quoted, count);
+            }
         }
     }
   threads = lanes_with_slices (trace);
-  processes = count_lanes (trace, IL_LANE_PROCESS);
+  processes = native ? count_lanes (trace, IL_LANE_PROCESS) : info.n_processes;
+  why = native ? NULL : il_chrome_import_info_explain (&info);
   if (trace->recording != NULL)
     {
       /* A recorded program: its real threads, not lanes. */
@@ -195,17 +213,43 @@ il_cli_info (int    argc,
 
   if (json)
     {
-      printf ("{\n  \"file\": \"%s\",\n  \"format\": \"%s\",\n", files[0], native ? "interleave" : "chrome");
+      g_autofree char *file = il_json_escape (files[0]);
+      printf ("{\n  \"file\": %s,\n  \"format\": \"%s\",\n", file, native ? "interleave" : "chrome");
       printf ("  \"slices\": %" G_GUINT64_FORMAT ",\n  \"threads\": %u,\n  \"processes\": %u,\n", slices, threads, processes);
       printf ("  \"span_ms\": %.6f,\n  \"events\": %" G_GSIZE_FORMAT ",\n", span_ms, trace->n_events);
       if (!native)
         {
+          printf ("  \"compression\": %s,\n", info.gzip ? "\"gzip\"" : "null");
+          printf ("  \"metadata_only_processes\": %u,\n", info.n_metadata_processes);
           printf ("  \"events_read\": %" G_GUINT64_FORMAT ",\n  \"instants\": %" G_GUINT64_FORMAT ",\n",
                   info.n_events_read, info.n_instants);
           printf ("  \"counters\": %" G_GUINT64_FORMAT ",\n  \"flows\": %" G_GUINT64_FORMAT ",\n  \"async\": %" G_GUINT64_FORMAT ",\n",
                   info.n_counters, info.n_flows, info.n_async);
           printf ("  \"unmatched\": %" G_GUINT64_FORMAT ",\n  \"truncated\": %s,\n", info.n_unmatched,
                   info.truncated ? "true" : "false");
+          if (info.warning != NULL)
+            {
+              g_autofree char *warning = il_json_escape (info.warning);
+              printf ("  \"warning\": %s,\n", warning);
+            }
+          printf ("  \"skipped_phases\": {%s},\n  \"skipped_reasons\": {", skipped_json->str);
+          for (guint w = 0, first = 1; w < IL_CHROME_N_SKIPS; w++)
+            if (info.n_skipped_why[w] > 0)
+              {
+                printf ("%s\"%s\": %" G_GUINT64_FORMAT, first ? "" : ", ", il_chrome_skip_to_nick (w), info.n_skipped_why[w]);
+                first = 0;
+              }
+          printf ("},\n  \"skipped_why\": [");
+          if (why != NULL)
+            {
+              g_auto(GStrv) lines = g_strsplit (why, "\n", -1);
+              for (guint i = 0; lines[i] != NULL; i++)
+                {
+                  g_autofree char *line = il_json_escape (lines[i]);
+                  printf ("%s%s", i ? ", " : "", line);
+                }
+            }
+          printf ("],\n");
         }
       if (trace->recording != NULL)
         {
@@ -217,11 +261,8 @@ il_cli_info (int    argc,
           for (gsize i = 0; i < G_N_ELEMENTS (strs); i++)
             {
               g_autofree char *v = il_recording_meta_get (trace, strs[i]);
-              printf ("  \"%s\": \"", strs[i]);
-              for (const char *c = v ? v : ""; *c; c++)
-                if ((unsigned char) *c >= 0x20)
-                  printf (*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-              printf ("\",\n");
+              g_autofree char *quoted = il_json_escape (v);
+              printf ("  \"%s\": %s,\n", strs[i], quoted);
             }
           for (gsize i = 0; i < G_N_ELEMENTS (nums); i++)
             {
@@ -233,11 +274,14 @@ il_cli_info (int    argc,
     }
   else
     {
-      printf ("%s (%s)\n", files[0], native ? "Interleave trace" : "Chrome Trace Event JSON");
+      printf ("%s (%s)\n", files[0], native ? "Interleave trace"
+              : info.gzip ? "Chrome Trace Event JSON, gzip" : "Chrome Trace Event JSON");
       printf ("  slices:     %" G_GUINT64_FORMAT "%s\n", slices, native ? " (state intervals)" : " (X events and matched B/E pairs)");
       printf ("  threads:    %u lanes with slices\n", threads);
-      printf ("  processes:  %u\n", processes);
-      printf ("  time span:  %.3f ms\n", span_ms);
+      printf ("  processes:  %u", processes);
+      if (!native && info.n_metadata_processes > 0)
+        printf (" (and %u named in metadata only, without events: not drawn)", info.n_metadata_processes);
+      printf ("\n  time span:  %.3f ms\n", span_ms);
       if (trace->recording != NULL)
         {
           g_autofree char *python = il_recording_meta_get (trace, "python");
@@ -254,7 +298,12 @@ il_cli_info (int    argc,
           printf ("  also:       %" G_GUINT64_FORMAT " instants, %" G_GUINT64_FORMAT " counter samples, %" G_GUINT64_FORMAT " flow events, %" G_GUINT64_FORMAT " async events\n",
                   info.n_instants, info.n_counters, info.n_flows, info.n_async);
           if (info.n_skipped > 0)
-            printf ("  skipped:    %" G_GUINT64_FORMAT " events not shown (%s)\n", info.n_skipped, skipped->str);
+            {
+              g_auto(GStrv) lines = g_strsplit (why, "\n", -1);
+              printf ("  skipped:    %" G_GUINT64_FORMAT " events not shown (%s)\n", info.n_skipped, skipped->str);
+              for (guint i = 0; lines[i] != NULL; i++)
+                printf ("              %s\n", lines[i]);
+            }
           if (info.n_unmatched > 0)
             printf ("  unmatched:  %" G_GUINT64_FORMAT " begin/end events without a partner\n", info.n_unmatched);
         }

@@ -7,11 +7,16 @@
  * loop and the cores as tracks of their own, states as "X" slices, causes
  * as s/f flow arrows, metadata names and sort indexes.
  *
- * Import streams (YAJL) both the array form and {"traceEvents": [...]} so
- * gigabyte files load at hundreds of MB/s into the compact trace columns:
- * X, B/E (nested), i/I, C, M (process_name, thread_name, *_sort_index),
- * s/t/f flows, async b/e/n.  Everything else is counted as skipped and
- * reported.  A truncated or damaged file keeps what came before the damage
+ * Import streams both the array form and {"traceEvents": [...]} (other
+ * members in any order, a trailing comma after the last event taken),
+ * plain or gzip-compressed, with a JSON reader of its own, into the compact
+ * trace columns: X, B/E (nested), i/I/R, C, M (process_name,
+ * thread_name, *_sort_index), s/t/f flows and v2 flows (bind_id, flow_in,
+ * flow_out), nestable async b/e/n (id, id2 local/global, scope) and legacy
+ * async S/T/p/F.  Times are microseconds, as numbers or as strings, read
+ * exactly to the nanosecond even as epoch times (1.6e15 µs).  Everything
+ * else is counted as skipped, by phase and by reason, and explained
+ * (il_chrome_import_info_explain).  A truncated or damaged file keeps what came before the damage
  * (IlChromeImportInfo.truncated, and a warning message) when at least one
  * event was read.
  */
@@ -35,6 +40,18 @@ typedef enum {
 
 GQuark    il_chrome_error_quark   (void);
 
+/* Why an event was not shown. */
+typedef enum {
+  IL_CHROME_SKIP_PHASE,       /* a phase Interleave does not draw (P, O, N, D, …) */
+  IL_CHROME_SKIP_NO_TIME,     /* no ts, or one that is not a number */
+  IL_CHROME_SKIP_TIME_RANGE,  /* ts NaN, infinite, or beyond ±9.2e15 µs (292 years) */
+  IL_CHROME_SKIP_DURATION,    /* X with a missing, negative or out-of-range dur */
+  IL_CHROME_SKIP_VALUE,       /* C without values, or with values that are not finite */
+  IL_CHROME_SKIP_NO_ID,       /* flow or async event without an id */
+  IL_CHROME_SKIP_METADATA,    /* M events of kinds we do not use */
+  IL_CHROME_N_SKIPS
+} IlChromeSkip;
+
 typedef struct {
   guint64  n_events_read;    /* trace events seen in the file */
   guint64  n_slices;         /* X events plus matched B/E pairs */
@@ -42,7 +59,7 @@ typedef struct {
   guint64  n_counters;       /* C samples */
   guint64  n_flows;
   guint64  n_async;          /* async b/e/n */
-  guint    n_processes;
+  guint    n_processes;      /* processes that have events (each is drawn) */
   guint    n_threads;        /* thread/async lanes that carry slices */
   gint64   first_ts_ns;
   gint64   last_ts_ns;       /* end of the last slice */
@@ -51,9 +68,22 @@ typedef struct {
   guint64  n_unmatched;      /* B without E or E without B */
   gboolean truncated;        /* file ended (or broke) early; events before the damage were kept */
   char    *warning;          /* human-readable note on truncation/damage, or NULL */
+  guint    n_metadata_processes; /* processes named in metadata only: not drawn */
+  guint64  n_skipped_why[IL_CHROME_N_SKIPS];
+  gboolean gzip;             /* the file was gzip-compressed */
 } IlChromeImportInfo;
 
 void      il_chrome_import_info_clear (IlChromeImportInfo *info);
+
+/* Why events were skipped, in words: one sentence per reason, e.g.
+ * "71,000 events had timestamps beyond ±292 years, or NaN or infinite",
+ * joined by newlines; NULL when nothing was skipped.  For the CLI and the
+ * window alike. */
+char     *il_chrome_import_info_explain (const IlChromeImportInfo *info);
+
+/* Short stable name of a reason, for JSON output ("phase", "no-time", …). */
+const char *il_chrome_skip_to_nick (IlChromeSkip why);
+
 
 /* Writes trace as Chrome JSON ({"traceEvents": [...], "displayTimeUnit": "ns"}),
  * atomically. */
@@ -61,7 +91,8 @@ gboolean  il_chrome_export        (const IlTrace      *trace,
                                    const char         *path,
                                    GError            **error);
 
-/* Reads a Chrome JSON trace from a file (streaming).  info may be NULL. */
+/* Reads a Chrome JSON trace from a file (streaming), plain or gzip
+ * (sniffed from the magic bytes, whatever the name).  info may be NULL. */
 IlTrace  *il_chrome_import        (const char         *path,
                                    IlChromeImportInfo *info,
                                    IlProgressFunc      progress,

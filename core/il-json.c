@@ -13,8 +13,16 @@ il_json_append_string (GString    *out,
   const char *run;
 
   g_return_if_fail (out != NULL);
-  g_return_if_fail (str != NULL);
 
+  if (str == NULL)   /* a missing name writes as an empty one */
+    str = "";
+  /* Names from other tools' files may hold any bytes: JSON must be UTF-8. */
+  if (!g_utf8_validate (str, -1, NULL))
+    {
+      g_autofree char *valid = g_utf8_make_valid (str, -1);
+      il_json_append_string (out, valid);
+      return;
+    }
   g_string_append_c (out, '"');
   /* Copy runs of plain bytes at once: most names need no escaping. */
   run = str;
@@ -22,7 +30,7 @@ il_json_append_string (GString    *out,
     {
       unsigned char ch = (unsigned char) *p;
 
-      if (ch >= 0x20 && ch != '"' && ch != '\\')
+      if (ch >= 0x20 && ch != 0x7f && ch != '"' && ch != '\\')
         continue;
       g_string_append_len (out, run, p - run);
       run = p + 1;
@@ -43,11 +51,8 @@ il_json_append_string (GString    *out,
 char *
 il_json_escape (const char *str)
 {
-  GString *out;
+  GString *out = g_string_sized_new ((str != NULL ? strlen (str) : 0) + 2);
 
-  g_return_val_if_fail (str != NULL, NULL);
-
-  out = g_string_sized_new (strlen (str) + 2);
   il_json_append_string (out, str);
   return g_string_free (out, FALSE);
 }

@@ -12,8 +12,9 @@
 
 G_BEGIN_DECLS
 
-/* Appends str (UTF-8) as a quoted JSON string: '"' and '\\' escaped, \n, \r,
- * \t as such, other control characters as \u00XX; everything else as is. */
+/* Appends str as a quoted JSON string: '"' and '\\' escaped, \n, \r, \t as
+ * such, other control characters and DEL as \u00XX; bytes that are not
+ * UTF-8 become U+FFFD; everything else as is.  NULL writes "". */
 void  il_json_append_string (GString    *out,
                              const char *str);
 /* Nanoseconds as an exact decimal number of milliseconds: 1500 → 0.0015. */

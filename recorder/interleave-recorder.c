@@ -241,7 +241,9 @@ gil_holder (void)
 #if PY_VERSION_HEX >= 0x030D0000
   return (uintptr_t) __atomic_load_n (&gil->last_holder, __ATOMIC_RELAXED);
 #else
-  return (uintptr_t) __atomic_load_n (&gil->last_holder._value, __ATOMIC_RELAXED);
+  /* An _Atomic member before 3.13: C11's load, which gcc and clang both
+   * take (clang refuses __atomic_load_n on _Atomic types). */
+  return (uintptr_t) atomic_load_explicit (&gil->last_holder._value, memory_order_relaxed);
 #endif
 }
 
@@ -251,7 +253,7 @@ gil_locked (void)
 #if PY_VERSION_HEX >= 0x030D0000
   return __atomic_load_n (&gil->locked, __ATOMIC_RELAXED);
 #else
-  return __atomic_load_n (&gil->locked._value, __ATOMIC_RELAXED);
+  return atomic_load_explicit (&gil->locked._value, memory_order_relaxed);
 #endif
 }
 

@@ -4,7 +4,9 @@ with one line naming the file, or exit 0 with what it could load (and a
 warning when the file was cut off) -- never a crash or a hang.  Prints TAP.
 SPDX-License-Identifier: GPL-3.0-or-later
 """
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ expected = {
     "duplicate-keys.json": 0, "unknown-phases.json": 0, "unmatched-begin-end.json": 0,
     "flows-without-ends.json": 0, "time-goes-backwards.json": 0, "invalid-utf8.json": 2,
     "nul-bytes.json": 2, "trailing-garbage.json": 0, "single-quotes.json": 2,
+    "gzip-cut.json": 0, "gzip-junk.json": 2, "trailing-comma.json": 0,
 }
 
 # Native traces whose run configuration no engine can run: the loader must
@@ -36,7 +39,11 @@ native_cases = [
 ]
 
 files = sorted(os.listdir(corpus))
-print(f"1..{len(files) + 1 + len(native_cases)}")
+traces = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "tests", "traces")
+# File names JSON must escape, and bytes that are not UTF-8.
+odd_names = [b'quo"te.json', b'back\\slash.json', b'ctl\x01\x1f\ttab.json', b'bad-\xff\xfe-utf8.json',
+             b'new\nline.json']
+print(f"1..{len(files) + 1 + len(native_cases) + len(odd_names) + 2}")
 failures = 0
 n = 0
 for name in files:
@@ -58,8 +65,13 @@ for name in files:
             problem = f"message is not one line naming the file: {err!r}"
         elif r.returncode == 0 and "slices:" not in r.stdout:
             problem = f"loaded but printed no summary: {r.stdout[:200]!r}"
-        elif name.startswith("truncated") and r.returncode == 0 and "damaged" not in r.stderr:
+        elif (name.startswith("truncated") or name == "gzip-cut.json") and r.returncode == 0 \
+                and "damaged" not in r.stderr:
             problem = "a cut-off file loaded without a warning"
+        elif name.startswith("gzip") and "gzip" not in r.stderr:
+            problem = f"the message does not say gzip: {r.stderr.strip()[:200]}"
+        elif name == "trailing-comma.json" and "slices:     2" not in r.stdout:
+            problem = f"a trailing comma lost events: {r.stdout[:200]!r}"
     if name not in expected:
         problem = problem or None  # new corpus files only need the general rules
     if problem:
@@ -106,4 +118,58 @@ with tempfile.TemporaryDirectory() as tmp:
             print(f"not ok {n} - {field} out of range in a native trace: {problem}")
         else:
             print(f"ok {n} - {field} out of range in a native trace is refused")
+
+# info --json is valid JSON for any file name, and carries what the text says.
+tmp = tempfile.mkdtemp(prefix="interleave-bad-traces-")
+src = os.path.join(traces, "skipped-reasons.json")
+for raw in odd_names:
+    n += 1
+    path = os.path.join(os.fsencode(tmp), raw)
+    shutil.copyfile(src, path)
+    r = subprocess.run([os.fsencode(cli), b"info", b"--json", path], capture_output=True, timeout=20)
+    problem = None
+    try:
+        doc = json.loads(r.stdout.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        problem = f"not JSON ({e}): {r.stdout[:200]!r}"
+    else:
+        want = os.fsdecode(path)
+        got = doc["file"]
+        if raw.startswith(b"bad-"):
+            want = path.decode("utf-8", errors="replace")
+        if got != want:
+            problem = f"file is {got!r}, expected {want!r}"
+        elif doc["skipped_phases"].get("P") != 2 or doc["skipped_reasons"].get("time-out-of-range") != 2:
+            problem = f"no per-phase breakdown: {doc}"
+    if r.returncode != 0:
+        problem = f"exit {r.returncode}: {r.stderr[:200]!r}"
+    if problem:
+        failures += 1
+        print(f"not ok {n} - info --json {raw!r}: {problem}")
+    else:
+        print(f"ok {n} - info --json {raw!r}")
+shutil.rmtree(tmp)
+
+# The text output and the JSON say the same about what was skipped.
+n += 1
+text = subprocess.run([cli, "info", src], capture_output=True, text=True, timeout=20).stdout
+doc = json.loads(subprocess.run([cli, "info", "--json", src], capture_output=True, text=True, timeout=20).stdout)
+breakdown = ", ".join(f"{k}: {v}" for k, v in doc["skipped_phases"].items())
+if f"({breakdown})" not in text or any(line not in text for line in doc["skipped_why"]) \
+        or "2 events had timestamps beyond" not in text:
+    failures += 1
+    print(f"not ok {n} - text and JSON disagree on skipped events: {text!r} {doc!r}")
+else:
+    print(f"ok {n} - text and JSON agree on skipped events, in words")
+
+# gzip is read, and said.
+n += 1
+r = subprocess.run([cli, "info", "--json", os.path.join(traces, "pytorch-epoch.json.gz")],
+                   capture_output=True, text=True, timeout=20)
+doc = json.loads(r.stdout) if r.returncode == 0 else {}
+if doc.get("compression") != "gzip" or doc.get("slices") != 5 or doc.get("metadata_only_processes") != 1:
+    failures += 1
+    print(f"not ok {n} - gzip trace: {r.stdout[:300]!r} {r.stderr[:300]!r}")
+else:
+    print(f"ok {n} - gzip trace read and named")
 sys.exit(1 if failures else 0)

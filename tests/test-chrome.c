@@ -75,6 +75,12 @@ test_real_traces (void)
     }
 }
 
+static gint64
+trace_first_time (const IlTrace *t)
+{
+  return t->n_events > 0 ? t->time[0] : -1;
+}
+
 static IlTrace *
 import_text (const char         *text,
              IlChromeImportInfo *info,
@@ -460,6 +466,397 @@ test_progress_and_cancel (void)
   g_rmdir (dir);
 }
 
+/* Small files in the shapes real producers write (tests/traces). */
+static IlTrace *
+import_shape (const char         *name,
+              IlChromeImportInfo *info)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", name, NULL);
+  g_autoptr(GError) error = NULL;
+  IlTrace *t = il_chrome_import (path, info, NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+  g_assert_false (info->truncated);
+  return t;
+}
+
+static guint32
+lane_named (const IlTrace *t,
+            const char    *name)
+{
+  for (guint32 l = 0; l < il_trace_get_n_lanes (t); l++)
+    if (g_str_equal (il_trace_get_lane (t, l)->name, name))
+      return l;
+  return IL_NO_LANE;
+}
+
+static void
+test_epoch_and_gzip (void)
+{
+  /* PyTorch profiler (Kineto): µs since 1970, plain and gzip. */
+  const char *names[] = { "pytorch-epoch.json", "pytorch-epoch.json.gz" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(IlTrace) t = import_shape (names[i], &info);
+      guint32 kernel = IL_NO_LANE;
+
+      g_assert_cmpint (info.gzip, ==, i == 1);
+      g_assert_cmpuint (info.n_slices, ==, 5);
+      g_assert_cmpuint (info.n_flows, ==, 2);
+      g_assert_cmpuint (info.n_instants, ==, 3);
+      /* Every digit kept: 1700000000123456.789 µs. */
+      g_assert_cmpint (info.first_ts_ns, ==, G_GINT64_CONSTANT (1700000000123456789));
+      g_assert_cmpint (info.last_ts_ns, ==, G_GINT64_CONSTANT (1700000000127457100));
+      g_assert_cmpuint (info.n_processes, ==, 4);           /* python, GPU 0, and the two text pids */
+      g_assert_cmpuint (info.n_metadata_processes, ==, 1);  /* GPU 1: a name, no events */
+      g_assert_cmpuint (lane_named (t, "GPU 1 (pid 1)"), ==, IL_NO_LANE);
+      /* Text pids and tids are named by their text. */
+      g_assert_cmpuint (lane_named (t, "Process Traces"), !=, IL_NO_LANE);
+      g_assert_cmpuint (lane_named (t, "Thread Trace PyTorch Profiler"), !=, IL_NO_LANE);
+      g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_METADATA], ==, 1);   /* process_labels */
+      /* Rebased to the first event, nanoseconds intact. */
+      g_assert_cmpint (trace_first_time (t), ==, 0);
+      for (gsize e = 0; e < t->n_events; e++)
+        if (t->kind[e] == IL_EVENT_SLICE_BEGIN
+            && g_str_equal (il_trace_get_string (t, t->arg[e]), "ampere_sgemm_32x32_sliced1x4_tn"))
+          {
+            g_assert_cmpint (t->time[e], ==, 113215);   /* 123570.004 - 123456.789 µs */
+            kernel = t->lane[e];
+          }
+      g_assert_cmpuint (kernel, ==, lane_named (t, "stream 7"));
+      il_chrome_import_info_clear (&info);
+    }
+}
+
+static void
+test_string_numbers (void)
+{
+  /* Hermes and converters write numbers as strings. */
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_shape ("string-numbers.json", &info);
+  g_autoptr(GHashTable) counters = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_assert_cmpuint (info.n_slices, ==, 2);
+  g_assert_cmpuint (info.n_instants, ==, 1);
+  g_assert_cmpint (info.first_ts_ns, ==, 10000);
+  g_assert_cmpint (info.last_ts_ns, ==, 16000);   /* "1.6e1" */
+  g_assert_cmpuint (info.n_counters, ==, 2);      /* "1024" and "+10.5"; "1.5e" is not a number */
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_TIME], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_COUNTER)
+      g_hash_table_insert (counters, il_trace_get_lane (t, t->lane[e])->name, GUINT_TO_POINTER (t->arg[e]));
+  g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.free"))), ==, 10.5f);
+  g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.used"))), ==, 1024.0f);
+  g_assert_cmpuint (lane_named (t, "Thread 2"), !=, IL_NO_LANE);
+  il_chrome_import_info_clear (&info);
+}
+
+/* "name@depth" of each slice begin on a lane, in order. */
+static char *
+lane_slices (const IlTrace *t,
+             guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  GString *out = g_string_new (NULL);
+
+  for (guint k = 0; k < idx->len; k++)
+    {
+      guint32 e = g_array_index (idx, guint32, k);
+      if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+        g_string_append_printf (out, "%s%s@%u", out->len ? " " : "", il_trace_get_string (t, t->arg[e]), t->aux[e]);
+      else if (t->kind[e] == IL_EVENT_INSTANT)
+        g_string_append_printf (out, "%s%s!", out->len ? " " : "", il_trace_get_string (t, t->arg[e]));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_async (void)
+{
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) legacy = import_shape ("legacy-async.json", &info);
+  guint tasks = 0;
+
+  /* S … T/p … F: one lane per id, steps as marks; an S without id is skipped. */
+  g_assert_cmpuint (info.n_async, ==, 6);
+  g_assert_cmpuint (info.n_unmatched, ==, 0);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_ID], ==, 1);
+  for (guint32 l = 0; l < il_trace_get_n_lanes (legacy); l++)
+    if (il_trace_get_lane (legacy, l)->kind == IL_LANE_TASK)
+      {
+        g_autofree char *got = lane_slices (legacy, l);
+        tasks++;
+        g_assert_true (g_str_equal (got, "fetch@0 fetch! fetch!") || g_str_equal (got, "fetch@0"));
+      }
+  g_assert_cmpuint (tasks, ==, 2);
+  il_chrome_import_info_clear (&info);
+
+  {
+    /* Nestable b/e/n: id2.local is per process, id2.global and scope are
+     * namespaces of their own; nested pairs nest. */
+    g_autoptr(IlTrace) t = import_shape ("nestable-async.json", &info);
+    g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func (g_free);
+
+    g_assert_cmpuint (info.n_async, ==, 11);
+    g_assert_cmpuint (info.n_unmatched, ==, 0);
+    g_assert_cmpuint (info.n_processes, ==, 2);
+    for (guint32 l = 0; l < il_trace_get_n_lanes (t); l++)
+      if (il_trace_get_lane (t, l)->kind == IL_LANE_TASK)
+        g_ptr_array_add (got, lane_slices (t, l));
+    g_assert_cmpuint (got->len, ==, 4);
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "request@0 parse@1 chunk!", g_str_equal, NULL));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "request@0", g_str_equal, NULL));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "job@0", g_str_equal, NULL));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "scoped@0", g_str_equal, NULL));
+    il_chrome_import_info_clear (&info);
+  }
+}
+
+static void
+test_flows_v2 (void)
+{
+  /* bind_id + flow_out starts, flow_in ends, both: a step (Perfetto's test data). */
+  const char *text =
+    "[{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":10,\"name\":\"send\",\"bind_id\":\"0x402\",\"flow_out\":true},"
+    " {\"ph\":\"X\",\"pid\":2,\"tid\":2,\"ts\":20,\"dur\":10,\"name\":\"relay\",\"bind_id\":\"0x402\",\"flow_in\":true,\"flow_out\":true},"
+    " {\"ph\":\"B\",\"pid\":3,\"tid\":3,\"ts\":40,\"name\":\"receive\",\"bind_id\":\"0x402\",\"flow_in\":true},"
+    " {\"ph\":\"E\",\"pid\":3,\"tid\":3,\"ts\":50},"
+    " {\"ph\":\"X\",\"pid\":3,\"tid\":3,\"ts\":60,\"dur\":1,\"name\":\"no flow\",\"bind_id\":\"0x9\",\"flow_in\":false},"
+    " {\"ph\":\"s\",\"pid\":1,\"tid\":1,\"ts\":5,\"id\":\"0x402\",\"cat\":\"v1\"},"
+    " {\"ph\":\"f\",\"pid\":3,\"tid\":3,\"ts\":45,\"id\":\"0x402\",\"cat\":\"v1\",\"bp\":\"e\"}]";
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_text (text, &info, NULL);
+  GString *got = g_string_new (NULL);
+
+  g_assert_nonnull (t);
+  g_assert_cmpuint (info.n_flows, ==, 5);
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_FLOW)
+      g_string_append_printf (got, "%c%u@%" G_GINT64_FORMAT " ", "stf"[t->value[e] == IL_FLOW_START ? 0 : t->value[e] == IL_FLOW_STEP ? 1 : 2],
+                              t->arg[e], t->time[e] / 1000);
+  /* v1 and v2 ids are apart even when they are spelled alike. */
+  g_assert_cmpstr (got->str, ==, "s0@0 s1@5 t0@20 f0@40 f1@45 ");
+  g_string_free (got, TRUE);
+  il_chrome_import_info_clear (&info);
+}
+
+static void
+test_skip_reasons (void)
+{
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(IlTrace) t = import_shape ("skipped-reasons.json", &info);
+  g_autofree char *why = il_chrome_import_info_explain (&info);
+
+  g_assert_nonnull (t);
+  g_assert_cmpuint (info.n_slices, ==, 1);
+  g_assert_cmpuint (info.n_skipped, ==, 10);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_TIME_RANGE], ==, 2);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_TIME], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_PHASE], ==, 3);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_VALUE], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_ID], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_METADATA], ==, 1);
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, "2 events had timestamps beyond ±292 years"));
+  g_assert_nonnull (strstr (why, "1 complete (X) event had a missing"));
+  g_assert_nonnull (strstr (why, "2 \"P\" (samples)"));
+  il_chrome_import_info_clear (&info);
+
+  /* Thousands are grouped. */
+  {
+    GString *text = g_string_new ("[{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":1,\"name\":\"a\"}");
+    g_autoptr(IlTrace) big = NULL;
+    g_autofree char *words = NULL;
+    for (guint i = 0; i < 71000; i++)
+      g_string_append (text, ",{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":2e16,\"dur\":1}");
+    g_string_append (text, "]");
+    big = il_chrome_import_data ((const guint8 *) text->str, text->len, "big.json", &info, NULL);
+    g_assert_nonnull (big);
+    words = il_chrome_import_info_explain (&info);
+    g_assert_cmpstr (words, ==, "71,000 events had timestamps beyond ±292 years (9.2e15 µs), or NaN or infinite ones");
+    g_string_free (text, TRUE);
+    il_chrome_import_info_clear (&info);
+  }
+  g_assert_null (il_chrome_import_info_explain (&info));
+}
+
+static void
+test_gzip_damage (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", "pytorch-epoch.json.gz", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  /* Cut anywhere, or with a flipped byte: an error or a prefix, and the
+   * message says gzip. */
+  for (gsize cut = 2; cut < len; cut += 7)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = il_chrome_import_data ((const guint8 *) data, cut, "cut.json.gz", &info, &error);
+      if (t == NULL)
+        g_assert_nonnull (strstr (error->message, "gzip"));
+      else
+        g_assert_nonnull (strstr (info.warning, "gzip"));
+      il_chrome_import_info_clear (&info);
+    }
+  for (gsize at = 10; at < len; at += 13)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = NULL;
+      data[at] ^= 0x5a;
+      t = il_chrome_import_data ((const guint8 *) data, len, "flip.json.gz", &info, &error);
+      data[at] ^= 0x5a;
+      if (t == NULL)
+        g_assert_nonnull (strstr (error->message, "gzip"));
+      il_chrome_import_info_clear (&info);
+    }
+}
+
+static void
+assert_same_trace (const IlTrace *a,
+                   const IlTrace *b)
+{
+  g_assert_cmpuint (a->n_events, ==, b->n_events);
+  g_assert_cmpuint (il_trace_get_n_lanes (a), ==, il_trace_get_n_lanes (b));
+  for (guint32 l = 0; l < il_trace_get_n_lanes (a); l++)
+    {
+      const IlLane *x = il_trace_get_lane (a, l), *y = il_trace_get_lane (b, l);
+      g_assert_cmpstr (x->name, ==, y->name);
+      g_assert_cmpint (x->kind, ==, y->kind);
+      g_assert_cmpuint (x->parent, ==, y->parent);
+    }
+  for (gsize e = 0; e < a->n_events; e++)
+    {
+      g_assert_cmpint (a->time[e], ==, b->time[e]);
+      g_assert_cmpuint (a->lane[e], ==, b->lane[e]);
+      g_assert_cmpuint (a->kind[e], ==, b->kind[e]);
+      g_assert_cmpuint (a->value[e], ==, b->value[e]);
+      g_assert_cmpuint (a->aux[e], ==, b->aux[e]);
+      if (a->kind[e] == IL_EVENT_SLICE_BEGIN || a->kind[e] == IL_EVENT_SLICE_END || a->kind[e] == IL_EVENT_INSTANT)
+        g_assert_cmpstr (il_trace_get_string (a, a->arg[e]), ==, il_trace_get_string (b, b->arg[e]));
+      else if (a->kind[e] == IL_EVENT_COUNTER)
+        g_assert_cmpuint (a->arg[e], ==, b->arg[e]);
+    }
+  g_assert_cmpint (a->end_time, ==, b->end_time);
+}
+
+/* Big files are read by two threads and many blocks are merged: the
+ * result must be what one thread reading it all in one go makes.  Events
+ * of every kind on both sides of the middle, unsorted, with metadata,
+ * text pids, flows and counters that span the split, and ties at one
+ * time across blocks. */
+static void
+test_split_and_blocks (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("interleave-chrome-XXXXXX", NULL);
+  GString *text = g_string_new ("{\"otherData\":{\"v\":1},\"traceEvents\":[\n");
+  const char *kinds[] = { "A", "B" };
+
+  for (guint i = 0; text->len < (40u << 20); i++)
+    {
+      guint tid = i % 7, ts = 1000000 - (i % 500000);
+      if (i > 0)
+        g_string_append (text, ",\n");
+      switch (i % 11)
+        {
+        case 0:
+          g_string_append_printf (text, "{\"ph\":\"B\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u,\"name\":\"b%u\"}",
+                                  kinds[i % 2], tid, ts, i % 300);
+          break;
+        case 1:
+          g_string_append_printf (text, "{\"ph\":\"E\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u.5}", kinds[i % 2], tid, ts + 3);
+          break;
+        case 2:
+          g_string_append_printf (text, "{\"ph\":\"C\",\"pid\":1,\"ts\":%u,\"name\":\"mem\",\"args\":{\"rss\":%u,\"heap\":\"%u\"}}",
+                                  ts, i % 1000, i % 77);
+          break;
+        case 3:
+          g_string_append_printf (text, "{\"ph\":\"%s\",\"pid\":1,\"tid\":%u,\"ts\":%u,\"id\":\"f%u\",\"cat\":\"c\"}",
+                                  i % 2 ? "s" : "f", tid, ts, (i / 22) % 5000);
+          break;
+        case 4:
+          g_string_append_printf (text, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"t%u-%u\"}}",
+                                  tid, tid, i % 13);
+          break;
+        case 5:
+          g_string_append_printf (text, "{\"ph\":\"i\",\"pid\":1,\"tid\":%u,\"ts\":7,\"name\":\"tie %u\"}", tid, i);
+          break;
+        case 6:
+          g_string_append_printf (text, "{\"ph\":\"b\",\"pid\":1,\"ts\":%u,\"cat\":\"a\",\"id2\":{\"local\":\"%u\"},\"name\":\"job %u\"}",
+                                  ts, i % 40, i % 40);
+          break;
+        case 7:
+          g_string_append_printf (text, "{\"ph\":\"e\",\"pid\":1,\"ts\":%u,\"cat\":\"a\",\"id2\":{\"local\":\"%u\"}}",
+                                  ts + 2, (i - 1) % 40);
+          break;
+        case 8:
+          g_string_append_printf (text, "{\"ph\":\"P\",\"pid\":2,\"tid\":1,\"ts\":%u}", ts);
+          break;
+        default:
+          g_string_append_printf (text, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%u,\"dur\":%u,\"name\":\"x\\u00e9%u\",\"args\":{\"a\":[1,{\"b\":null}]}}",
+                                  1 + i % 3, tid, ts, 1 + i % 9, i % 1000);
+          break;
+        }
+    }
+  g_string_append (text, "\n],\"metadata\":{\"k\":\"v\"}}\n");
+
+  for (guint cut = 0; cut < 2; cut++)
+    {
+      g_autofree char *path = g_build_filename (dir, "big.json", NULL);
+      /* Whole, and cut off in the second half. */
+      gsize len = cut ? text->len - text->len / 5 : text->len;
+      IlChromeImportInfo a_info = { 0 }, b_info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) a = NULL, b = NULL;
+
+      g_assert_true (g_file_set_contents (path, text->str, (gssize) len, NULL));
+      a = il_chrome_import (path, &a_info, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      b = il_chrome_import_data ((const guint8 *) text->str, len, path, &b_info, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (a_info.n_events_read, ==, b_info.n_events_read);
+      g_assert_cmpuint (a_info.n_slices, ==, b_info.n_slices);
+      g_assert_cmpuint (a_info.n_counters, ==, b_info.n_counters);
+      g_assert_cmpuint (a_info.n_flows, ==, b_info.n_flows);
+      g_assert_cmpuint (a_info.n_async, ==, b_info.n_async);
+      g_assert_cmpuint (a_info.n_skipped, ==, b_info.n_skipped);
+      g_assert_cmpuint (a_info.n_unmatched, ==, b_info.n_unmatched);
+      g_assert_cmpuint (a_info.n_processes, ==, b_info.n_processes);
+      g_assert_cmpuint (a_info.n_threads, ==, b_info.n_threads);
+      g_assert_cmpint (a_info.truncated, ==, cut);
+      g_assert_cmpstr (a_info.warning, ==, b_info.warning);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (a_info.skipped_phases, "P")), ==,
+                        GPOINTER_TO_UINT (g_hash_table_lookup (b_info.skipped_phases, "P")));
+      assert_same_trace (a, b);
+      /* Ties at one time keep file order across blocks and halves. */
+      {
+        guint64 last = 0, n_ties = 0;
+        for (gsize e = 0; e < a->n_events; e++)
+          if (a->kind[e] == IL_EVENT_INSTANT && g_str_has_prefix (il_trace_get_string (a, a->arg[e]), "tie "))
+            {
+              guint64 i = g_ascii_strtoull (il_trace_get_string (a, a->arg[e]) + 4, NULL, 10);
+              g_assert_cmpuint (i, >, last);
+              last = i;
+              n_ties++;
+            }
+        g_assert_cmpuint (n_ties, >, 40000);   /* over many blocks */
+      }
+      il_chrome_import_info_clear (&a_info);
+      il_chrome_import_info_clear (&b_info);
+      g_unlink (path);
+    }
+  g_string_free (text, TRUE);
+  g_rmdir (dir);
+}
+
 static IlTrace *
 simulate_lesson (const char *name,
                  IlMode      mode)
@@ -588,5 +985,12 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/chrome/junk", test_junk);
   g_test_add_func ("/chrome/export", test_export);
+  g_test_add_func ("/chrome/epoch-and-gzip", test_epoch_and_gzip);
+  g_test_add_func ("/chrome/string-numbers", test_string_numbers);
+  g_test_add_func ("/chrome/async", test_async);
+  g_test_add_func ("/chrome/flows-v2", test_flows_v2);
+  g_test_add_func ("/chrome/skip-reasons", test_skip_reasons);
+  g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
+  g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
   return g_test_run ();
 }

@@ -70,6 +70,15 @@ test_json_string (void)
   g_assert_cmpstr (plain, ==, "\"\"");
   il_json_append_string (out, "r\r");
   g_assert_cmpstr (out->str, ==, "x\"r\\r\"");
+
+  /* File names are any bytes: what is not UTF-8 becomes U+FFFD; DEL and a
+   * missing name are still valid JSON. */
+  {
+    g_autofree char *bad = il_json_escape ("a\xff\x7f");
+    g_autofree char *none = il_json_escape (NULL);
+    g_assert_cmpstr (bad, ==, "\"a\xef\xbf\xbd\\u007f\"");
+    g_assert_cmpstr (none, ==, "\"\"");
+  }
 }
 
 static void

@@ -178,6 +178,10 @@ test_record_live (void)
                      il_session_get_final_stats (session)->makespan);
     g_assert_cmpint (il_compare_view_get_makespan (compare, IL_MODE_THREADS), >, 0);
     g_assert_cmpint (il_compare_view_get_makespan (compare, IL_MODE_SEQUENTIAL), >, 0);
+    {
+      g_autofree char *title = g_strdup_printf ("Recorded run (CPython %s) — ", version);
+      g_assert_true (g_str_has_prefix (il_compare_view_get_label (compare, IL_N_MODES), title));
+    }
     /* Two CPU-bound threads under the GIL take about as long as one after
      * the other: the derived scenario simulated in threads mode is close
      * to the real run. */

@@ -331,6 +331,8 @@ il_window_simulate_this (IlWindow  *self,
   version = il_recording_meta_get (trace, "python");
   title = g_strdup_printf ("Recorded run (CPython %s)", version != NULL ? version : "?");
   il_compare_view_set_scenario (IL_COMPARE_VIEW (self->compare_view), scenario, &config, modes);
+  /* No lesson's question waits for these numbers. */
+  il_compare_view_set_numbers_hidden (IL_COMPARE_VIEW (self->compare_view), FALSE);
   il_compare_view_set_real_run (IL_COMPARE_VIEW (self->compare_view), trace, title);
   gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), "compare");
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->compare_button), TRUE);
