@@ -72,8 +72,9 @@ action_mode (GtkWidget  *widget,
 
   if (param != NULL && il_mode_from_string (g_variant_get_string (param, NULL), &mode))
     {
-      il_session_set_mode (self->session, mode);
-      _il_window_sync_controls (self);
+      IlRunConfig config = *il_session_get_config (self->session);
+      config.mode = mode;
+      _il_window_apply_config (self, &config);
     }
 }
 

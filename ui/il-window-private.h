@@ -82,6 +82,8 @@ struct _IlWindow
 };
 
 /* il-window.c */
+gboolean    _il_window_apply_config           (IlWindow          *self,
+                                               const IlRunConfig *config);
 void        _il_window_show_error             (IlWindow   *self,
                                                const char *heading,
                                                const char *message);

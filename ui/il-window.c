@@ -60,6 +60,54 @@ update_error (IlWindow *self)
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->error_revealer), error != NULL);
 }
 
+/* Every value the window applies, from a control, an action or the saved
+ * session, passes the one validator first: a configuration the engine
+ * cannot run (a zero time slice would never advance) gets a message, not
+ * a run.  FALSE when it was refused. */
+gboolean
+_il_window_apply_config (IlWindow          *self,
+                         const IlRunConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!il_run_config_validate (config, IL_PARAM_KEYS_JSON, &error))
+    {
+      _il_window_show_error (self, "Cannot use these settings", error->message);
+      _il_window_sync_controls (self);
+      return FALSE;
+    }
+  il_session_set_config (self->session, config);
+  _il_window_sync_controls (self);
+  return TRUE;
+}
+
+/* A spin button's limits and tooltip come from the parameter table, the
+ * same the scenario reader and the CLI check against (times in
+ * milliseconds, the table's unit and the spin button's). */
+static void
+setup_param_spin (GtkWidget  *spin,
+                  const char *key,
+                  const char *shortcut)
+{
+  const IlParamInfo *param = il_param_find (key);
+  g_autofree char *tooltip = NULL;
+  GList *labels;
+
+  g_assert (param != NULL);
+  tooltip = shortcut != NULL ? g_strdup_printf ("%s (%s)", param->description, shortcut)
+                             : g_strdup (param->description);
+  if (param->type == IL_PARAM_TIME)
+    /* Enough digits to show the smallest value allowed. */
+    gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin),
+                                (guint) CLAMP (ceil (-log10 (MAX (param->min, 1e-9)) - 1e-9), 1, 3));
+  gtk_spin_button_set_range (GTK_SPIN_BUTTON (spin), param->min, param->max);
+  gtk_widget_set_tooltip_text (spin, tooltip);
+  labels = gtk_widget_list_mnemonic_labels (spin);
+  for (GList *l = labels; l != NULL; l = l->next)
+    gtk_widget_set_tooltip_text (l->data, tooltip);
+  g_list_free (labels);
+}
+
 void
 _il_window_sync_controls (IlWindow *self)
 {
@@ -231,25 +279,31 @@ on_mode_selected (IlWindow *self)
 {
   guint mode = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->mode_dropdown));
 
+  IlRunConfig config;
+
   if (self->updating || mode >= IL_N_MODES)
     return;
-  il_session_set_mode (self->session, (IlMode) mode);
-  _il_window_sync_controls (self);
+  config = *il_session_get_config (self->session);
+  config.mode = (IlMode) mode;
+  _il_window_apply_config (self, &config);
 }
 
 static void
 on_spin_changed (GtkSpinButton *spin,
                  IlWindow      *self)
 {
+  IlRunConfig config;
+
   if (self->updating)
     return;
+  config = *il_session_get_config (self->session);
   if (GTK_WIDGET (spin) == self->cores_spin)
-    il_session_set_cores (self->session, (guint) gtk_spin_button_get_value_as_int (spin));
+    config.cores = (guint) gtk_spin_button_get_value_as_int (spin);
   else if (GTK_WIDGET (spin) == self->workers_spin)
-    il_session_set_workers (self->session, (guint) gtk_spin_button_get_value_as_int (spin));
+    config.workers = (guint) gtk_spin_button_get_value_as_int (spin);
   else
-    il_session_set_switch_interval (self->session, (gint64) llround (gtk_spin_button_get_value (spin) * 1e6));
-  _il_window_sync_controls (self);
+    config.switch_interval = (gint64) llround (gtk_spin_button_get_value (spin) * 1e6);
+  _il_window_apply_config (self, &config);
 }
 
 
@@ -462,6 +516,9 @@ il_window_init (IlWindow *self)
   self->session = il_session_new ();
   self->updating = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  setup_param_spin (self->cores_spin, "cores", "Ctrl+Up / Ctrl+Down");
+  setup_param_spin (self->workers_spin, "workers", NULL);
+  setup_param_spin (self->interval_spin, "switch_interval", NULL);
   self->updating = FALSE;
 
   self->lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) il_scenario_free);

@@ -287,6 +287,14 @@ rebuild (IlSession *self,
   clear_run (self);
   if (self->scenario == NULL)
     return;
+  /* Never an engine on a configuration it cannot run (a zero time slice
+   * would never advance): the error is shown instead of a run. */
+  if (!il_run_config_validate (&self->config, IL_PARAM_KEYS_JSON, &self->error))
+    {
+      g_signal_emit (self, signals[TRACE_CHANGED], 0);
+      g_signal_emit (self, signals[PROGRESSED], 0);
+      return;
+    }
   /* A recording's own scenario run again becomes a live run. */
   self->playback_only = FALSE;
   self->engine = il_engine_new (self->scenario, &self->config);
