@@ -371,6 +371,49 @@ test_open_files (void)
   g_assert_cmpuint (il_session_get_trace (session)->n_events, >, 0);
   g_clear_object (&f);
 
+  /* Events of phases it does not draw: a toast, and Details says why in words. */
+  {
+    g_autofree char *skips = g_build_filename (src, "tests", "bad-input", "chrome", "unknown-phases.json", NULL);
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    guint serial = il_session_get_serial (session);
+    const char *body = NULL;
+
+    f = g_file_new_for_path (skips);
+    il_window_open_file (window, f);
+    deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_cmpuint (count_dialogs (), ==, 0);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-details", NULL));
+    iterate_for (50);
+    g_assert_cmpuint (count_dialogs (), ==, 1);
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+        if (ADW_IS_MESSAGE_DIALOG (w))
+          body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w));
+      }
+    g_assert_nonnull (body);
+    g_assert_nonnull (strstr (body, "phase Interleave does not draw"));
+    close_dialogs ();
+    g_clear_object (&f);
+  }
+
+  /* A gzip-compressed Chrome trace (PyTorch writes them) opens too. */
+  {
+    g_autofree char *gz = g_build_filename (src, "tests", "traces", "pytorch-epoch.json.gz", NULL);
+    guint serial = il_session_get_serial (session);
+
+    f = g_file_new_for_path (gz);
+    il_window_open_file (window, f);
+    deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_cmpuint (count_dialogs (), ==, 0);
+    g_assert_cmpuint (il_session_get_trace (session)->n_events, >, 0);
+    g_clear_object (&f);
+  }
+
   if (g_file_test (real, G_FILE_TEST_EXISTS))
     {
       guint n_before = il_session_get_serial (session);

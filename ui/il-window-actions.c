@@ -134,6 +134,7 @@ _il_window_class_actions_init (IlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, _il_window_action_open);
 #ifdef IL_HAVE_TRACE_FORMATS
   gtk_widget_class_install_action (widget_class, "win.save", NULL, _il_window_action_save);
+  gtk_widget_class_install_action (widget_class, "win.import-details", NULL, _il_window_action_import_details);
 #endif
   gtk_widget_class_install_action (widget_class, "win.export", NULL, _il_window_action_export);
   gtk_widget_class_install_action (widget_class, "win.set-mode", "s", action_mode);

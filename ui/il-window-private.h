@@ -75,6 +75,7 @@ struct _IlWindow
   guint        busy_id;          /* shows the simulation's progress after a moment */
   char        *source_lesson;
   char        *source_file;
+  char        *import_explanation;  /* why the last Chrome import skipped events, or NULL */
   guint        save_id;
 
   gboolean     presenter;
@@ -102,6 +103,9 @@ void        _il_window_action_open            (GtkWidget  *widget,
                                                const char *name,
                                                GVariant   *param);
 #ifdef IL_HAVE_TRACE_FORMATS
+void        _il_window_action_import_details  (GtkWidget  *widget,
+                                               const char *name,
+                                               GVariant   *param);
 void        _il_window_action_save            (GtkWidget  *widget,
                                                const char *name,
                                                GVariant   *param);

@@ -455,6 +455,7 @@ il_window_finalize (GObject *object)
   g_clear_pointer (&self->lesson_names, g_ptr_array_unref);
   g_free (self->source_lesson);
   g_free (self->source_file);
+  g_free (self->import_explanation);
   G_OBJECT_CLASS (il_window_parent_class)->finalize (object);
 }
 
