@@ -320,6 +320,22 @@ close_dialogs (void)
     }
 }
 
+/* The text of the (last) message dialog, or NULL. */
+static const char *
+dialog_body (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  const char *body = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w))
+        body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w));
+    }
+  return body;
+}
+
 /* Files of every kind: a scenario, a bad scenario (a dialog, not a crash),
  * a real VizTracer trace, a cut-off trace (loads what it can), junk. */
 static void
@@ -374,7 +390,6 @@ test_open_files (void)
   /* Events of phases it does not draw: a toast, and Details says why in words. */
   {
     g_autofree char *skips = g_build_filename (src, "tests", "bad-input", "chrome", "unknown-phases.json", NULL);
-    GListModel *toplevels = gtk_window_get_toplevels ();
     guint serial = il_session_get_serial (session);
     const char *body = NULL;
 
@@ -387,12 +402,7 @@ test_open_files (void)
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-details", NULL));
     iterate_for (50);
     g_assert_cmpuint (count_dialogs (), ==, 1);
-    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-      {
-        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-        if (ADW_IS_MESSAGE_DIALOG (w))
-          body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w));
-      }
+    body = dialog_body ();
     g_assert_nonnull (body);
     g_assert_nonnull (strstr (body, "phase Interleave does not draw"));
     close_dialogs ();
@@ -465,7 +475,6 @@ test_bad_trace_config (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
   g_autoptr(GFile) f = NULL;
-  GListModel *toplevels = gtk_window_get_toplevels ();
   const char *body = NULL;
   char *at;
   gsize len;
@@ -500,12 +509,7 @@ test_bad_trace_config (void)
   while (count_dialogs () == 0 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (count_dialogs (), ==, 1);
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (w))
-        body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w));
-    }
+  body = dialog_body ();
   g_assert_nonnull (body);
   g_assert_nonnull (strstr (body, "zero-slice.itrace"));
   g_assert_nonnull (strstr (body, "os_slice_ns"));
