@@ -522,7 +522,7 @@ il_window_init (IlWindow *self)
   setup_param_spin (self->interval_spin, "switch_interval", NULL);
   self->updating = FALSE;
 
-  self->lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) il_scenario_free);
+  self->lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) il_scenario_unref);
   self->lesson_names = g_ptr_array_new_with_free_func (g_free);
   _il_window_load_lessons (self);
 
