@@ -50,12 +50,6 @@ il_lesson_panel_reveal (IlLessonPanel *self)
   gtk_widget_set_visible (self->reveal_button, FALSE);
 }
 
-gboolean
-il_lesson_panel_get_revealed (IlLessonPanel *self)
-{
-  return self->revealed;
-}
-
 static void
 update (IlLessonPanel *self)
 {

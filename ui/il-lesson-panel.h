@@ -17,6 +17,5 @@ G_DECLARE_FINAL_TYPE (IlLessonPanel, il_lesson_panel, IL, LESSON_PANEL, GtkWidge
 GtkWidget *il_lesson_panel_new          (IlSession     *session);
 /* Shows the answer (the run's end reveals it too). */
 void       il_lesson_panel_reveal       (IlLessonPanel *self);
-gboolean   il_lesson_panel_get_revealed (IlLessonPanel *self);
 
 G_END_DECLS

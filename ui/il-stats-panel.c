@@ -62,14 +62,6 @@ set_value (IlStatsPanel *self,
   g_free (text);
 }
 
-const char *
-il_stats_panel_get_value (IlStatsPanel *self,
-                          const char   *key)
-{
-  GtkLabel *label = g_hash_table_lookup (self->values, key);
-  return label != NULL ? gtk_label_get_text (label) : NULL;
-}
-
 static void
 rebuild_tasks (IlStatsPanel  *self,
                const IlStats *stats)

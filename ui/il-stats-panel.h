@@ -16,9 +16,5 @@ G_DECLARE_FINAL_TYPE (IlStatsPanel, il_stats_panel, IL, STATS_PANEL, GtkWidget)
 GtkWidget *il_stats_panel_new    (IlSession    *session);
 /* Refreshes now (otherwise it refreshes at most 10 times a second). */
 void       il_stats_panel_update (IlStatsPanel *self);
-/* The text shown for a statistic, by key ("makespan", "gil-switches", …),
- * for tests. */
-const char *il_stats_panel_get_value (IlStatsPanel *self,
-                                      const char   *key);
 
 G_END_DECLS
