@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "il-trace-intervals.h"
 #include "il-window-private.h"
 
 G_DEFINE_FINAL_TYPE (IlWindow, il_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -168,37 +169,26 @@ update_details (IlWindow *self)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
           || il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_THREAD))
     {
-      const GArray *idx = il_trace_get_lane_events (trace, hit.lane);
-      const guint32 *v = (const guint32 *) (gpointer) idx->data;
-      gint64 upto = MIN (il_session_get_now (self->session), trace->end_time);
+      IlIntervalIter iter;
+      IlInterval iv;
       guint shown = 0;
 
       g_string_append_printf (text, "The story of %s:\n", il_trace_get_lane (trace, hit.lane)->name);
-      for (guint i = 0; i < idx->len && shown < 400; i++)
+      /* A thread's or task's intervals are its states, up to now. */
+      il_interval_iter_init (&iter, trace, hit.lane, il_session_get_now (self->session));
+      while (shown < 400 && il_interval_iter_next (&iter, &iv))
         {
-          guint32 e = v[i], next = G_MAXUINT32;
-          gint64 end;
           g_autofree char *at = NULL, *length = NULL;
 
-          if (trace->kind[e] != IL_EVENT_STATE || trace->time[e] > upto)
-            continue;
-          for (guint j = i + 1; j < idx->len; j++)
-            if (trace->kind[v[j]] == IL_EVENT_STATE)
-              {
-                next = v[j];
-                break;
-              }
-          end = next != G_MAXUINT32 && trace->time[next] <= upto ? trace->time[next] : upto;
-          at = il_format_duration (trace->time[e]);
-          length = il_format_duration (end - trace->time[e]);
-          g_string_append_printf (text, "%10s  %-22s %s", at, il_state_to_string (trace->value[e]),
-                                  trace->value[e] == IL_STATE_DONE ? "" : length);
-          if (trace->aux[e] != IL_CAUSE_NONE)
+          at = il_format_duration (iv.start);
+          length = il_format_duration (iv.end - iv.start);
+          g_string_append_printf (text, "%10s  %-22s %s", at, il_state_to_string (iv.value),
+                                  iv.value == IL_STATE_DONE ? "" : length);
+          if (iv.aux != IL_CAUSE_NONE)
             {
-              g_string_append_printf (text, "  (%s", il_cause_to_string (trace->aux[e]));
-              if (trace->arg[e] != IL_NO_LANE && trace->arg[e] != hit.lane
-                  && trace->arg[e] < il_trace_get_n_lanes (trace))
-                g_string_append_printf (text, ": %s", il_trace_get_lane (trace, trace->arg[e])->name);
+              g_string_append_printf (text, "  (%s", il_cause_to_string (iv.aux));
+              if (iv.arg != IL_NO_LANE && iv.arg != hit.lane && iv.arg < il_trace_get_n_lanes (trace))
+                g_string_append_printf (text, ": %s", il_trace_get_lane (trace, iv.arg)->name);
               g_string_append_c (text, ')');
             }
           g_string_append_c (text, '\n');
