@@ -124,7 +124,8 @@ load_done (GObject      *source,
       if (job->warning != NULL)
         title = g_markup_escape_text (job->warning, -1);
       else
-        title = g_strdup_printf ("%" G_GUINT64_FORMAT " events are not shown", job->n_skipped);
+        title = job->n_skipped == 1 ? g_strdup ("1 event is not shown")
+                                    : g_strdup_printf ("%" G_GUINT64_FORMAT " events are not shown", job->n_skipped);
       toast = adw_toast_new (title);
       adw_toast_set_button_label (toast, "_Details");
       adw_toast_set_action_name (toast, "win.import-details");
