@@ -46,12 +46,17 @@ gboolean il_cli_run_options_apply (const IlCliRunOptions *options,
                                    IlRunConfig           *config,
                                    guint32               *modes);
 void il_cli_run_options_clear (IlCliRunOptions       *options);
+/* A time in ms from the command line (0 to one day) as nanoseconds. */
+gboolean il_cli_parse_ms (const char            *text,
+                          gint64                *out);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (IlCliRunOptions, il_cli_run_options_clear)
 
 int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
+int il_cli_code     (int argc, char **argv);   /* cli-explain.c */
+int il_cli_narrate  (int argc, char **argv);   /* cli-explain.c */
 int il_cli_record_python (int argc, char **argv);  /* cli-record-python.c */
 int il_cli_derive        (int argc, char **argv);  /* cli-derive.c */
 int il_cli_calibrate (int argc, char **argv);

@@ -12,9 +12,9 @@
 #include "il-export.h"
 #include "il-stats.h"
 
-static gboolean
-parse_ms (const char *text,
-          gint64     *out)
+gboolean
+il_cli_parse_ms (const char *text,
+                 gint64     *out)
 {
   char *end = NULL;
   double v = g_ascii_strtod (text, &end);
@@ -88,12 +88,12 @@ il_cli_render (int    argc,
   options.height = height;
   options.scale = scale;
   options.legend = !no_legend;
-  if (from_text != NULL && !parse_ms (from_text, &options.from))
+  if (from_text != NULL && !il_cli_parse_ms (from_text, &options.from))
     {
       fprintf (stderr, "interleave-cli render: --from: \"%s\" is not a time in ms\n", from_text);
       return IL_CLI_EXIT_BAD_INPUT;
     }
-  if (to_text != NULL && !parse_ms (to_text, &options.to))
+  if (to_text != NULL && !il_cli_parse_ms (to_text, &options.to))
     {
       fprintf (stderr, "interleave-cli render: --to: \"%s\" is not a time in ms\n", to_text);
       return IL_CLI_EXIT_BAD_INPUT;

@@ -24,6 +24,8 @@ static const IlCliCommand commands[] = {
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
   { "record-python", "run a real Python program and record its GIL, threads, loop and processes", il_cli_record_python },
   { "derive", "write a scenario of the workload a recording shows", il_cli_derive },
+  { "code", "print the Python a scenario stands for (and where each task is at a time)", il_cli_code },
+  { "narrate", "tell a run step by step, in words", il_cli_narrate },
 };
 
 /* ------------------------------------------------------------------ */
@@ -136,6 +138,7 @@ add_task_json (JsonOut           *j,
   jo_num (j, "sleep_ms", il_time_to_ms (ts->in_state[IL_STATE_SLEEPING]));
   jo_num (j, "ready_ms", il_time_to_ms (ts->in_state[IL_STATE_READY]));
   jo_num (j, "blocked_ms", il_time_to_ms (ts->in_state[IL_STATE_BLOCKED]));
+  jo_num (j, "starting_ms", il_time_to_ms (ts->in_state[IL_STATE_STARTING]));
   jo_str (j, "outcome", ts->outcome == IL_CAUSE_FAILED ? "failed"
                         : ts->outcome == IL_CAUSE_CANCELLED ? "cancelled"
                         : ts->outcome == IL_CAUSE_RETURNED ? "returned" : "unfinished");

@@ -16,28 +16,48 @@
 typedef enum {
   M_MAKESPAN, M_SPEEDUP, M_UTILISATION, M_SWITCHES, M_DROP_REQUESTS, M_ITERATIONS,
   M_START, M_FINISH, M_CPU, M_GIL_WAIT, M_IO_WAIT, M_SLEEPING, M_READY, M_BLOCKED, M_OUTCOME,
+  M_STARTING, M_SLICES, M_FORCED_SWITCHES, M_PARALLEL, M_IN_SELECT, M_MAX_QUEUE_DEPTH,
+  M_MAX_CALLBACK, M_PEAK, M_TOTAL, M_HANDOFFS,
   N_METRICS
 } Metric;
 
+/* What a metric takes before its optional mode. */
+typedef enum {
+  ARG_NONE,
+  ARG_TASK,       /* a task name */
+  ARG_STATE,      /* a state nick, '-' or '_': running, ready, wait_gil, wait_io, sleeping, blocked, starting… */
+  ARG_TWO_TASKS,  /* two task names */
+} ArgKind;
+
 static const struct {
   const char *name;
-  gboolean    per_task;
+  ArgKind     arg;
 } metrics[N_METRICS] = {
-  [M_MAKESPAN] = { "makespan", FALSE },
-  [M_SPEEDUP] = { "speedup", FALSE },
-  [M_UTILISATION] = { "utilisation", FALSE },
-  [M_SWITCHES] = { "switches", FALSE },
-  [M_DROP_REQUESTS] = { "drop_requests", FALSE },
-  [M_ITERATIONS] = { "iterations", FALSE },
-  [M_START] = { "start", TRUE },
-  [M_FINISH] = { "finish", TRUE },
-  [M_CPU] = { "cpu", TRUE },
-  [M_GIL_WAIT] = { "gil_wait", TRUE },
-  [M_IO_WAIT] = { "io_wait", TRUE },
-  [M_SLEEPING] = { "sleeping", TRUE },
-  [M_READY] = { "ready", TRUE },
-  [M_BLOCKED] = { "blocked", TRUE },
-  [M_OUTCOME] = { "outcome", TRUE },
+  [M_MAKESPAN] = { "makespan", ARG_NONE },
+  [M_SPEEDUP] = { "speedup", ARG_NONE },
+  [M_UTILISATION] = { "utilisation", ARG_NONE },
+  [M_SWITCHES] = { "switches", ARG_NONE },
+  [M_DROP_REQUESTS] = { "drop_requests", ARG_NONE },
+  [M_ITERATIONS] = { "iterations", ARG_NONE },
+  [M_START] = { "start", ARG_TASK },
+  [M_FINISH] = { "finish", ARG_TASK },
+  [M_CPU] = { "cpu", ARG_TASK },
+  [M_GIL_WAIT] = { "gil_wait", ARG_TASK },
+  [M_IO_WAIT] = { "io_wait", ARG_TASK },
+  [M_SLEEPING] = { "sleeping", ARG_TASK },
+  [M_READY] = { "ready", ARG_TASK },
+  [M_BLOCKED] = { "blocked", ARG_TASK },
+  [M_OUTCOME] = { "outcome", ARG_TASK },
+  [M_STARTING] = { "starting", ARG_TASK },
+  [M_SLICES] = { "slices", ARG_TASK },
+  [M_FORCED_SWITCHES] = { "forced_switches", ARG_NONE },
+  [M_PARALLEL] = { "parallel", ARG_NONE },
+  [M_IN_SELECT] = { "in_select", ARG_NONE },
+  [M_MAX_QUEUE_DEPTH] = { "max_queue_depth", ARG_NONE },
+  [M_MAX_CALLBACK] = { "max_callback", ARG_NONE },
+  [M_PEAK] = { "peak", ARG_STATE },
+  [M_TOTAL] = { "total", ARG_STATE },
+  [M_HANDOFFS] = { "handoffs", ARG_TWO_TASKS },
 };
 
 /* outcome() compares against these constants. */
@@ -53,6 +73,8 @@ struct _Node {
   double   num;
   Metric   metric;
   guint32  task;
+  guint32  task2;    /* handoffs: the other task */
+  IlState  state;    /* peak, total */
   IlMode   mode;
   Node    *l, *r;
 };
@@ -124,6 +146,45 @@ parse_mode (const char *word,
   return il_mode_from_string (dashed, mode);
 }
 
+static gboolean
+parse_state (const char *word,
+             IlState    *state)
+{
+  g_autofree char *dashed = g_strdelimit (g_strdup (word), "_", '-');
+
+  for (int s = IL_STATE_RUNNING; s < IL_N_STATES; s++)
+    if (s != IL_STATE_DONE && g_str_equal (dashed, il_state_to_nick ((IlState) s)))
+      {
+        *state = (IlState) s;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* A task name, and the comma after it if there is one. */
+static gboolean
+parse_task_arg (Parser  *ps,
+                guint32 *task)
+{
+  const char *at = ps->p;
+  g_autofree char *name = read_ident (ps);
+  gint32 idx = il_scenario_find_task (ps->check->scenario, name);
+
+  if (idx < 0)
+    {
+      ps->p = at;
+      return fail (ps, "no task of that name");
+    }
+  *task = (guint32) idx;
+  skip_space (ps);
+  if (*ps->p == ',')
+    {
+      ps->p++;
+      skip_space (ps);
+    }
+  return TRUE;
+}
+
 static Node *parse_sum (Parser *ps);
 
 static Node *
@@ -187,20 +248,24 @@ parse_atom (Parser *ps)
       ps->p++;
       skip_space (ps);
 
-      if (metrics[m].per_task)
+      if (metrics[m].arg == ARG_TASK || metrics[m].arg == ARG_TWO_TASKS)
         {
-          g_autofree char *task = NULL;
-          gint32 idx;
+          if (!parse_task_arg (ps, &n->task))
+            return NULL;
+          if (metrics[m].arg == ARG_TWO_TASKS && !parse_task_arg (ps, &n->task2))
+            return NULL;
+        }
+      else if (metrics[m].arg == ARG_STATE)
+        {
+          g_autofree char *state = NULL;
 
           at = ps->p;
-          task = read_ident (ps);
-          idx = il_scenario_find_task (ps->check->scenario, task);
-          if (idx < 0)
+          state = read_ident (ps);
+          if (!parse_state (state, &n->state))
             {
               ps->p = at;
-              return fail (ps, "no task of that name"), NULL;
+              return fail (ps, "unknown state (expected running, ready, wait_gil, wait_io, sleeping, blocked or starting)"), NULL;
             }
-          n->task = (guint32) idx;
           skip_space (ps);
           if (*ps->p == ',')
             {
@@ -378,6 +443,160 @@ task_stats (const IlLessonCheck *check,
   return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Measures that IlStats does not keep, straight from the trace          */
+
+/* Times the lane entered "running". */
+static guint
+count_slices (const IlTrace *trace,
+              guint32        lane)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  guint n = 0;
+  int cur = IL_STATE_NOT_STARTED;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = g_array_index (idx, guint32, i);
+      if (trace->kind[e] != IL_EVENT_STATE)
+        continue;
+      if (trace->value[e] == IL_STATE_RUNNING && cur != IL_STATE_RUNNING)
+        n++;
+      cur = trace->value[e];
+    }
+  return n;
+}
+
+/* Time with two or more cores busy at once.  Events at one instant are all
+ * applied before the count is read, so a hand-over is not a moment of
+ * parallelism. */
+static gint64
+time_parallel (const IlTrace *trace)
+{
+  g_autofree gboolean *busy = g_new0 (gboolean, MAX (1, il_trace_get_n_lanes (trace)));
+  gint64 total = 0, since = 0;
+  guint n_busy = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      guint32 l = trace->lane[i];
+      gboolean b;
+
+      if (trace->kind[i] != IL_EVENT_CORE)
+        continue;
+      if (n_busy >= 2)
+        total += trace->time[i] - since;
+      since = trace->time[i];
+      b = trace->arg[i] != IL_NO_LANE;
+      if (b != busy[l])
+        n_busy = b ? n_busy + 1 : n_busy - 1;
+      busy[l] = b;
+    }
+  if (n_busy >= 2)
+    total += trace->end_time - since;
+  return total;
+}
+
+/* How long the event loop slept in select() in all. */
+static gint64
+time_in_select (const IlTrace *trace)
+{
+  gint64 total = 0, since = -1;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      if (il_trace_get_lane (trace, trace->lane[i])->kind != IL_LANE_LOOP)
+        continue;
+      if (since >= 0)
+        {
+          total += trace->time[i] - since;
+          since = -1;
+        }
+      if (trace->kind[i] == IL_EVENT_LOOP_SELECT)
+        since = trace->time[i];
+    }
+  return total;
+}
+
+static guint
+max_queue_depth (const IlTrace *trace)
+{
+  guint depth = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    if (trace->kind[i] == IL_EVENT_LOOP_ITER)
+      depth = MAX (depth, trace->aux[i]);
+  return depth;
+}
+
+/* The longest loop callback: a blocking call inside a coroutine shows here. */
+static gint64
+max_callback (const IlTrace *trace)
+{
+  gint64 longest = 0, since = -1;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      if (trace->kind[i] == IL_EVENT_LOOP_CALLBACK)
+        since = trace->time[i];
+      else if (trace->kind[i] == IL_EVENT_LOOP_CALLBACK_END && since >= 0)
+        {
+          longest = MAX (longest, trace->time[i] - since);
+          since = -1;
+        }
+    }
+  return longest;
+}
+
+/* Most task lanes in `state` at one instant (instants resolved as in
+ * time_parallel). */
+static guint
+peak_in_state (const IlTrace *trace,
+               IlState        state)
+{
+  g_autofree guint8 *cur = g_new0 (guint8, MAX (1, il_trace_get_n_lanes (trace)));
+  guint n = 0, peak = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      guint32 l = trace->lane[i];
+
+      if (i > 0 && trace->time[i] != trace->time[i - 1])
+        peak = MAX (peak, n);
+      if (trace->kind[i] != IL_EVENT_STATE || il_trace_get_lane (trace, l)->kind != IL_LANE_TASK)
+        continue;
+      if (cur[l] == state)
+        n--;
+      cur[l] = trace->value[i];
+      if (cur[l] == state)
+        n++;
+    }
+  return MAX (peak, n);
+}
+
+/* GIL hand-overs from one of the two lanes straight to the other. */
+static guint
+count_handoffs (const IlTrace *trace,
+                guint32        a,
+                guint32        b)
+{
+  g_autoptr(GHashTable) last = g_hash_table_new (g_direct_hash, g_direct_equal); /* gil lane → holder + 1 */
+  guint n = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      guint32 prev, taker = trace->arg[i];
+
+      if (trace->kind[i] != IL_EVENT_GIL_TAKE)
+        continue;
+      prev = GPOINTER_TO_UINT (g_hash_table_lookup (last, GUINT_TO_POINTER (trace->lane[i])));
+      if ((prev == a + 1 && taker == b) || (prev == b + 1 && taker == a))
+        n++;
+      g_hash_table_insert (last, GUINT_TO_POINTER (trace->lane[i]), GUINT_TO_POINTER (taker + 1));
+    }
+  return n;
+}
+
 static double
 eval (const IlLessonCheck *check,
       Runs                *runs,
@@ -405,7 +624,7 @@ eval (const IlLessonCheck *check,
 
   st = runs->stats[n->mode];
   g_assert (st != NULL);
-  if (metrics[n->metric].per_task)
+  if (metrics[n->metric].arg == ARG_TASK)
     {
       ts = task_stats (check, st, n->task);
       if (ts == NULL)
@@ -431,6 +650,29 @@ eval (const IlLessonCheck *check,
     case M_OUTCOME:
       return ts->outcome == IL_CAUSE_FAILED ? OUTCOME_FAILED
              : ts->outcome == IL_CAUSE_CANCELLED ? OUTCOME_CANCELLED : OUTCOME_RETURNED;
+    case M_STARTING: return il_time_to_ms (ts->in_state[IL_STATE_STARTING]);
+    case M_SLICES: return (double) count_slices (runs->traces[n->mode], ts->lane);
+    case M_FORCED_SWITCHES: return (double) st->forced_switches;
+    case M_PARALLEL: return il_time_to_ms (time_parallel (runs->traces[n->mode]));
+    case M_IN_SELECT: return il_time_to_ms (time_in_select (runs->traces[n->mode]));
+    case M_MAX_QUEUE_DEPTH: return (double) max_queue_depth (runs->traces[n->mode]);
+    case M_MAX_CALLBACK: return il_time_to_ms (max_callback (runs->traces[n->mode]));
+    case M_PEAK: return (double) peak_in_state (runs->traces[n->mode], n->state);
+    case M_TOTAL:
+      {
+        gint64 sum = 0;
+        for (guint i = 0; i < st->n_tasks; i++)
+          sum += st->tasks[i].in_state[n->state];
+        return il_time_to_ms (sum);
+      }
+    case M_HANDOFFS:
+      {
+        const IlTaskStats *a = task_stats (check, st, n->task);
+        const IlTaskStats *b = task_stats (check, st, n->task2);
+        if (a == NULL || b == NULL)
+          return NAN;
+        return (double) count_handoffs (runs->traces[n->mode], a->lane, b->lane);
+      }
     case N_METRICS:
     default:
       g_assert_not_reached ();

@@ -25,7 +25,20 @@
  *   sleeping(task[, mode])      ms it slept
  *   ready(task[, mode])         ms it was ready but not running
  *   blocked(task[, mode])       ms it was blocked (lock, semaphore, await)
+ *   starting(task[, mode])      ms its process spent starting (spawn / forkserver)
+ *   slices(task[, mode])        times it started running
  *   outcome(task[, mode])       returned, failed or cancelled (constants)
+ *   forced_switches([mode])     GIL releases forced by a drop request
+ *   parallel([mode])            ms during which two or more cores were busy
+ *   in_select([mode])           ms the event loop slept in select()
+ *   max_queue_depth([mode])     largest ready-queue snapshot of an iteration
+ *   max_callback([mode])        ms of the longest event-loop callback
+ *   peak(state[, mode])         most tasks in that state at one instant
+ *   total(state[, mode])        ms in that state, summed over the tasks
+ *   handoffs(a, b[, mode])      GIL hand-overs from task a's thread straight to b's or back
+ *
+ * States are written as their nicks with '_' or '-': running, ready,
+ * wait_gil, wait_io, sleeping, blocked, idle, starting.
  *
  * Modes are written as in scenarios (free-threading may be written
  * free_threading).

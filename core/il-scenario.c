@@ -1200,17 +1200,32 @@ static gboolean
 read_lesson (Ctx         *c,
              const JNode *n)
 {
-  static const char *keys[] = { "group", "concepts", "question", "choices", "answer", "look_at", "check", NULL };
+  static const char *keys[] = { "group", "concepts", "question", "choices", "answer", "look_at", "check",
+                                "compare", NULL };
+  static const char *compare_keys[] = { "task", NULL };
   IlScenario *sc = c->sc;
+  const JNode *compare;
 
-  return want_type (c, n, J_OBJECT, "an object") && check_keys (c, n, keys)
-         && read_string (c, n, "group", &sc->lesson_group)
-         && read_string_list (c, n, "concepts", &sc->concepts)
-         && read_string (c, n, "question", &sc->question)
-         && read_string_list (c, n, "choices", &sc->choices)
-         && read_string (c, n, "answer", &sc->answer)
-         && read_string (c, n, "look_at", &sc->look_at)
-         && read_string (c, n, "check", &sc->check);
+  if (!(want_type (c, n, J_OBJECT, "an object") && check_keys (c, n, keys)
+        && read_string (c, n, "group", &sc->lesson_group)
+        && read_string_list (c, n, "concepts", &sc->concepts)
+        && read_string (c, n, "question", &sc->question)
+        && read_string_list (c, n, "choices", &sc->choices)
+        && read_string (c, n, "answer", &sc->answer)
+        && read_string (c, n, "look_at", &sc->look_at)
+        && read_string (c, n, "check", &sc->check)))
+    return FALSE;
+  /* "compare": {"task": name} — the task whose time the compare chart
+   * shows; the name is checked once the tasks are read. */
+  if ((compare = obj_get (n, "compare")) != NULL)
+    {
+      gsize saved = path_key (c, "compare");
+      if (!want_type (c, compare, J_OBJECT, "an object {\"task\": name}") || !check_keys (c, compare, compare_keys)
+          || !read_string (c, compare, "task", &sc->compare_task))
+        return FALSE;
+      path_pop (c, saved);
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -1401,6 +1416,13 @@ read_scenario (Ctx         *c,
       p->step->ref = (guint32) idx;
     }
 
+  if (sc->compare_task != NULL && il_scenario_find_task (sc, sc->compare_task) < 0)
+    {
+      const JNode *task = obj_get (obj_get (obj_get (root, "lesson"), "compare"), "task");
+      g_string_assign (c->path, "$.lesson.compare.task");
+      return INVALID (c, task, "no task called \"%s\"", sc->compare_task);
+    }
+
   return TRUE;
 }
 
@@ -1464,6 +1486,7 @@ il_scenario_unref (IlScenario *sc)
   g_strfreev (sc->choices);
   g_free (sc->answer);
   g_free (sc->look_at);
+  g_free (sc->compare_task);
   g_free (sc->check);
   g_free (sc);
 }
@@ -1685,6 +1708,7 @@ il_scenario_copy (const IlScenario *sc)
   copy->choices = g_strdupv (sc->choices);
   copy->answer = g_strdup (sc->answer);
   copy->look_at = g_strdup (sc->look_at);
+  copy->compare_task = g_strdup (sc->compare_task);
   copy->check = g_strdup (sc->check);
   return copy;
 }
@@ -1858,7 +1882,8 @@ il_scenario_to_json (const IlScenario *sc)
       g_string_append (out, " },\n");
     }
 
-  if (sc->lesson_group || sc->concepts || sc->question || sc->choices || sc->answer || sc->look_at || sc->check)
+  if (sc->lesson_group || sc->concepts || sc->question || sc->choices || sc->answer || sc->look_at || sc->check
+      || sc->compare_task)
     {
       g_string_append (out, "  \"lesson\": {\n");
       write_key_string (out, "group", sc->lesson_group, "    ");
@@ -1868,6 +1893,12 @@ il_scenario_to_json (const IlScenario *sc)
       write_key_string (out, "answer", sc->answer, "    ");
       write_key_string (out, "look_at", sc->look_at, "    ");
       write_key_string (out, "check", sc->check, "    ");
+      if (sc->compare_task != NULL)
+        {
+          g_string_append (out, "    \"compare\": { \"task\": ");
+          il_json_append_string (out, sc->compare_task);
+          g_string_append (out, " },\n");
+        }
       /* Drop the last comma. */
       g_string_truncate (out, out->len - 2);
       g_string_append (out, "\n  },\n");

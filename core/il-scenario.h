@@ -113,6 +113,8 @@ typedef struct {
   char     *look_at;           /* what to look at in the timeline */
   char     *check;             /* machine-checkable claim the lesson test evaluates, see README */
   guint32   modes_mask;        /* "modes": the modes the lesson declares; IL_MODE_MASK (mode) when absent */
+  char     *compare_task;      /* "lesson": {"compare": {"task": …}}: the task whose time the compare chart
+                                * shows instead of the makespan, or NULL */
 
   /*< private >*/
   gatomicrefcount ref_count;

@@ -75,7 +75,8 @@ il_stats_compute (const IlTrace *trace,
           /* Done is where a task ends, not a state it spends time in. */
           if (!(iv.open && s == IL_STATE_DONE))
             ts->in_state[s] += iv.end - iv.start;
-          if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY)
+          if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY
+              && s != IL_STATE_STARTING)
             ts->start = iv.start;
           if (s == IL_STATE_DONE)
             {

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 typedef struct {
   const char *name;       /* borrowed from the trace's lane */
   guint32     lane;
-  gint64      start;      /* first time it began executing (any state but not-started and ready), or -1 */
+  gint64      start;      /* first time it began executing (any state but not-started, ready and starting), or -1 */
   gint64      finish;     /* time DONE, or -1 */
   IlCause     outcome;    /* IL_CAUSE_RETURNED / FAILED / CANCELLED, or NONE while unfinished */
   gint64      in_state[IL_N_STATES]; /* time spent in each state up to `upto` */

@@ -22,7 +22,9 @@
 #include "il-engine.h"   /* il_run_config_from_scenario () */
 
 #define MAGIC "ILTRACE"          /* plus its NUL: 8 bytes */
-#define FORMAT_VERSION 1
+/* 2 added IL_EVENT_STEP, IL_EVENT_QUEUE and IL_STATE_STARTING, which a
+ * version-1 reader would reject; version-1 files hold none of them. */
+#define FORMAT_VERSION 2
 #define TAG(a, b, c, d) ((guint32) (a) | (guint32) (b) << 8 | (guint32) (c) << 16 | (guint32) (d) << 24)
 #define TAG_HEAD TAG ('H', 'E', 'A', 'D')
 #define TAG_CONF TAG ('C', 'O', 'N', 'F')
@@ -817,11 +819,12 @@ load_mapped (const guint8    *d,
         if (lane >= n_lanes)
           return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + n_events * 8 + i * 4,
                        "event names an unknown lane"), NULL;
-        if (kind >= IL_N_EVENT_KINDS)
+        if (kind >= (rd_u32 (d + 8) >= 2 ? IL_N_EVENT_KINDS : IL_EVENT_STEP))
           return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, evts.off + n_events * 12 + i,
                        "event of an unknown kind"), NULL;
         /* States and causes index tables in the statistics and the views. */
-        if (kind == IL_EVENT_STATE && (vcol[i] >= IL_N_STATES || aux >= IL_N_CAUSES))
+        if (kind == IL_EVENT_STATE && (vcol[i] >= (rd_u32 (d + 8) >= 2 ? IL_N_STATES : IL_STATE_STARTING)
+                                       || aux >= IL_N_CAUSES))
           return fail (error, IL_TRACE_IO_ERROR_FORMAT, path,
                        vcol[i] >= IL_N_STATES ? evts.off + n_events * 13 + i : evts.off + n_events * 14 + i * 2,
                        "state event with an unknown state or cause"), NULL;

@@ -558,6 +558,7 @@ il_state_to_string (IlState state)
     [IL_STATE_BLOCKED] = "blocked",
     [IL_STATE_IDLE] = "idle",
     [IL_STATE_DONE] = "done",
+    [IL_STATE_STARTING] = "starting the process",
   };
   return (guint) state < IL_N_STATES ? names[state] : "unknown";
 }
@@ -575,6 +576,7 @@ il_state_to_nick (IlState state)
     [IL_STATE_BLOCKED] = "blocked",
     [IL_STATE_IDLE] = "idle",
     [IL_STATE_DONE] = "done",
+    [IL_STATE_STARTING] = "starting",
   };
   return (guint) state < IL_N_STATES ? names[state] : "unknown";
 }

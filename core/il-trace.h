@@ -33,6 +33,22 @@
  *  COUNTER            counter     0                  0            value as IEEE float bits (il_trace_float_bits)
  *  FLOW               any         IlFlowPhase        0            flow id (same id on start, steps and end)
  *
+ * Added later (readers of older files never see them):
+ *
+ *  STEP               task        0                  0            pre-order index of the scenario step the task
+ *                                                                   starts now (il-steps.h); it stays the task's
+ *                                                                   current step, running or awaited, until the next
+ *  QUEUE              see below   IlQueueOp | (IlCallbackKind << 2)
+ *                                                    queue id     task lane of the item, or IL_NO_LANE
+ *
+ * QUEUE events follow items through the queues a lecture wants to show:
+ * the event loop's ready queue (IL_QUEUE_READY, on the loop lane), its
+ * timers (IL_QUEUE_TIMERS, loop lane) and each pool's work queue
+ * (IL_QUEUE_POOL + pool number, | IL_QUEUE_PROCESS_POOL for a
+ * ProcessPoolExecutor; pushed on the lane of the process that owns the
+ * pool, popped on the lane of the worker that takes the item).  The callback kind says what
+ * a loop item will run (a task step, an I/O or timer callback…).
+ *
  * The cause of a STATE change is what made it happen: for a task becoming
  * ready/running it is the wake-up (I/O completion, timer, GIL hand-off from
  * `arg`, a future resolved by task `arg`, …).  The timeline draws an arrow
@@ -70,6 +86,7 @@ typedef enum {
   IL_STATE_BLOCKED,    /* waiting for a lock, semaphore, another task or a future */
   IL_STATE_IDLE,       /* loop thread in select(); pool worker waiting for work */
   IL_STATE_DONE,       /* finished (aux tells returned / failed / cancelled) */
+  IL_STATE_STARTING,   /* a new process starting its interpreter (spawn / forkserver) before the task's code */
   IL_N_STATES
 } IlState;
 
@@ -110,6 +127,8 @@ typedef enum {
   IL_EVENT_INSTANT,
   IL_EVENT_COUNTER,
   IL_EVENT_FLOW,
+  IL_EVENT_STEP,
+  IL_EVENT_QUEUE,
   IL_N_EVENT_KINDS
 } IlEventKind;
 
@@ -132,6 +151,17 @@ typedef enum {
   IL_MARK_CANCEL_REQUEST,
   IL_MARK_PROCESS_START,
 } IlMarkKind;
+
+typedef enum {
+  IL_QUEUE_PUSH,   /* joined the queue at the back (timers: the heap) */
+  IL_QUEUE_POP,    /* taken to run (timers: due, moved to the ready queue) */
+  IL_QUEUE_DROP,   /* left without running (cancelled) */
+} IlQueueOp;
+
+#define IL_QUEUE_READY         0
+#define IL_QUEUE_TIMERS        1
+#define IL_QUEUE_POOL          2        /* + pool number */
+#define IL_QUEUE_PROCESS_POOL  0x8000   /* flag: the pool runs processes */
 
 typedef enum {
   IL_FLOW_START,
@@ -298,7 +328,7 @@ gboolean       il_trace_lane_has_slices  (const IlTrace *trace,
 gsize          il_trace_get_memory_size  (const IlTrace *trace);
 
 const char    *il_state_to_string        (IlState      state);  /* "running", "ready", "waiting for the GIL", … */
-const char    *il_state_to_nick          (IlState      state);  /* "running", "ready", "wait-gil", "wait-io", "sleeping", "blocked", "idle", "done", "not-started" */
+const char    *il_state_to_nick          (IlState      state);  /* "running", "ready", "wait-gil", "wait-io", "sleeping", "blocked", "idle", "done", "not-started", "starting" */
 const char    *il_cause_to_string        (IlCause      cause);
 const char    *il_lane_kind_to_string    (IlLaneKind   kind);
 

@@ -127,6 +127,40 @@ contrast_text (const IlColour *bg)
   return lum > 0.55 ? &dark : &light;
 }
 
+/* How a task ended badly, told apart without colour alone: a failure
+ * (it raised) is a red cross, a cancellation (a sibling's failure
+ * reached it) a circle with a slash in the mark colour. */
+static void
+draw_end_mark (cairo_t       *cr,
+               const IlTheme *theme,
+               gboolean       failed,
+               double         x,
+               double         yc,
+               double         height,
+               double         s)
+{
+  double r = MIN (height / 2 - 2, 5 * s);
+
+  cairo_set_line_width (cr, 2 * s);
+  if (failed)
+    {
+      il_theme_set_source (cr, &theme->playhead);
+      cairo_move_to (cr, x - r, yc - r);
+      cairo_line_to (cr, x + r, yc + r);
+      cairo_move_to (cr, x + r, yc - r);
+      cairo_line_to (cr, x - r, yc + r);
+    }
+  else
+    {
+      il_theme_set_source (cr, &theme->mark);
+      cairo_new_sub_path (cr);
+      cairo_arc (cr, x, yc, r, 0, 2 * G_PI);
+      cairo_move_to (cr, x - r * 0.7, yc + r * 0.7);
+      cairo_line_to (cr, x + r * 0.7, yc - r * 0.7);
+    }
+  cairo_stroke (cr);
+}
+
 static void
 draw_label (Ctx         *c,
             const Label *l)
@@ -492,6 +526,15 @@ marks_visible (Ctx         *c,
   return hi - lo <= 2 * c->p->viewport.width;
 }
 
+/* The 6 px column of the run time t falls in. */
+static gint64
+mark_bucket (Ctx    *c,
+             gint64  t,
+             double  s)
+{
+  return (gint64) floor ((double) t * c->p->viewport.width / (double) c->p->viewport.span / (6 * s));
+}
+
 /* Marks on top of the bars: GIL drop requests, forced switches and the
  * waiting threads; loop iterations and queue depth; task marks. */
 static void
@@ -508,6 +551,7 @@ draw_marks (Ctx         *c,
   gint64 waiting_since = -1;
   guint waiting = 0;
   int last_col = G_MININT;
+  gint64 last_gil_mark = G_MININT64, last_switch_mark = G_MININT64;
 
   lane_range (c, row->lane, &lo, &hi);
 
@@ -553,17 +597,21 @@ draw_marks (Ctx         *c,
       switch (t->kind[e])
         {
         case IL_EVENT_GIL_REQUEST:
-          if ((int) x == last_col)
+          /* At whole-run zoom, marks a few pixels apart turned the GIL
+           * lane solid orange and hid its holder: one mark per 6 px
+           * column, counted from time 0 so that tiles agree. */
+          if (mark_bucket (c, te, s) == last_gil_mark)
             break;
-          last_col = (int) x;
+          last_gil_mark = mark_bucket (c, te, s);
           il_theme_set_source (c->cr, &c->theme->mark);
           triangle (c->cr, x, y, 3.5 * s, TRUE);
           cairo_fill (c->cr);
           c->prims++;
           break;
         case IL_EVENT_GIL_DROP:
-          if (t->value[e] == IL_GIL_DROP_FORCED)
+          if (t->value[e] == IL_GIL_DROP_FORCED && mark_bucket (c, te, s) != last_switch_mark)
             {
+              last_switch_mark = mark_bucket (c, te, s);
               il_theme_set_source (c->cr, &c->theme->mark);
               cairo_set_line_width (c->cr, 2 * s);
               cairo_move_to (c->cr, x, y);
@@ -599,18 +647,22 @@ draw_marks (Ctx         *c,
         case IL_EVENT_MARK:
           if (t->value[e] == IL_MARK_EXCEPTION || t->value[e] == IL_MARK_CANCEL_REQUEST)
             {
-              il_theme_set_source (c->cr, &c->theme->mark);
-              cairo_set_line_width (c->cr, 2 * s);
-              cairo_move_to (c->cr, x - 4 * s, y + 2);
-              cairo_line_to (c->cr, x + 4 * s, y + row->height - 2);
-              cairo_move_to (c->cr, x + 4 * s, y + 2);
-              cairo_line_to (c->cr, x - 4 * s, y + row->height - 2);
-              cairo_stroke (c->cr);
+              draw_end_mark (c->cr, c->theme, t->value[e] == IL_MARK_EXCEPTION, x, y + row->height / 2,
+                             row->height, s);
               c->prims++;
             }
           break;
         case IL_EVENT_INSTANT:
           il_theme_set_source (c->cr, &c->theme->foreground);
+          if (il_trace_lane_has_slices (t, row->lane))
+            {
+              /* Over a lane of slices (log lines beside calls), a small
+               * tick on the lane's bottom edge, not a diamond over them. */
+              triangle (c->cr, x, y + row->height, 3 * s, FALSE);
+              cairo_fill (c->cr);
+              c->prims++;
+              break;
+            }
           cairo_move_to (c->cr, x, y + 2);
           cairo_line_to (c->cr, x + 4, y + row->height / 2);
           cairo_line_to (c->cr, x, y + row->height - 2);
@@ -780,7 +832,7 @@ draw_slice_lane (Ctx         *c,
             double xb = il_viewport_time_to_x (&c->p->viewport, end);
             int a = MAX ((int) floor (xa), painted[depth]);
             int b = MAX ((int) floor (xb), (int) floor (xa) + 1);
-            guint ident = name[depth] % IL_THEME_N_IDENTITY;
+            guint ident = name[depth] % IL_THEME_N_COLOURS;
 
             if (b <= a)
               continue;
@@ -959,8 +1011,9 @@ draw_arrows (Ctx *c)
         continue;
       x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
       /* Arrows closer than a few pixels would smear into a bar: zoom in
-       * to see each one. */
-      if (x - last_x < 8 * s)
+       * to see each one.  A failure's cancellations all come at once and
+       * are few: each gets its arrow from the failed sibling. */
+      if (x - last_x < 8 * s && t->aux[e] != IL_CAUSE_CANCELLED)
         continue;
       last_x = x;
       /* A slight slant so that arrows at one instant stay apart. */
@@ -1612,6 +1665,7 @@ il_render_legend (cairo_t       *cr,
     { IL_STATE_SLEEPING, "sleeping" },
     { IL_STATE_BLOCKED, "blocked (lock, await)" },
     { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
+    { IL_STATE_STARTING, "starting a process" },
   };
   double fs = theme->font_size;
   double cx = x, cy = y, row_h = fs * 1.8;
@@ -1631,10 +1685,10 @@ il_render_legend (cairo_t       *cr,
   pango_layout_set_font_description (text, font);
   pango_font_description_free (font);
 
-  for (guint i = 0; i < G_N_ELEMENTS (items) + 2; i++)
+  for (guint i = 0; i < G_N_ELEMENTS (items) + 4; i++)
     {
-      const char *label = i < G_N_ELEMENTS (items) ? items[i].label
-                        : i == G_N_ELEMENTS (items) ? "GIL drop request" : "forced switch";
+      static const char *marks[] = { "GIL drop request", "forced switch", "raised an exception", "cancelled" };
+      const char *label = i < G_N_ELEMENTS (items) ? items[i].label : marks[i - G_N_ELEMENTS (items)];
       int tw, th;
       double item_w;
 
@@ -1662,7 +1716,7 @@ il_render_legend (cairo_t       *cr,
               triangle (cr, cx + sw / 2, cy + row_h / 2 - sh / 2, fs * 0.35, TRUE);
               cairo_fill (cr);
             }
-          else
+          else if (i == G_N_ELEMENTS (items) + 1)
             {
               il_theme_set_source (cr, &theme->mark);
               cairo_set_line_width (cr, 2 * theme->line_width);
@@ -1670,6 +1724,9 @@ il_render_legend (cairo_t       *cr,
               cairo_line_to (cr, cx + sw / 2, cy + row_h / 2 + sh / 2);
               cairo_stroke (cr);
             }
+          else
+            draw_end_mark (cr, theme, i == G_N_ELEMENTS (items) + 2, cx + sw / 2, cy + row_h / 2, row_h,
+                           fs / 12);
           il_theme_set_source (cr, &theme->foreground);
           cairo_move_to (cr, cx + sw + fs * 0.5, cy + (row_h - th) / 2);
           pango_cairo_show_layout (cr, text);

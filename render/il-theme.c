@@ -2,19 +2,25 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
+
 #include "il-theme.h"
 
 #define HEX(h, alpha) { ((h) >> 16 & 0xff) / 255.0, ((h) >> 8 & 0xff) / 255.0, ((h) & 0xff) / 255.0, alpha }
 
-/* Paul Tol's "muted" qualitative scheme: distinguishable with every common
- * colour-vision deficiency, and calm enough for large areas. */
+/* Task and thread colours from Paul Tol's "muted" and "bright" qualitative
+ * schemes (distinguishable with every common colour-vision deficiency),
+ * leaving out every hue a state already uses: no cyan (waiting for I/O is
+ * sky blue #56B4E9), no rose or purple (sleeping is #CC79A7), no orange
+ * (the GIL and blocked).  Indigo, teal, wine, sand, green, steel blue,
+ * brown, olive. */
 #define IDENTITY_LIGHT \
-  { HEX (0x332288, 1), HEX (0x44AA99, 1), HEX (0xCC6677, 1), HEX (0xDDCC77, 1), \
-    HEX (0x117733, 1), HEX (0x88CCEE, 1), HEX (0x882255, 1), HEX (0x999933, 1), HEX (0xAA4499, 1) }
+  { HEX (0x332288, 1), HEX (0x44AA99, 1), HEX (0x882255, 1), HEX (0xDDCC77, 1), \
+    HEX (0x117733, 1), HEX (0x4477AA, 1), HEX (0x8C564B, 1), HEX (0x999933, 1) }
 /* The same hues lifted for dark backgrounds. */
 #define IDENTITY_DARK \
-  { HEX (0x7B6FD6, 1), HEX (0x44AA99, 1), HEX (0xCC6677, 1), HEX (0xDDCC77, 1), \
-    HEX (0x3DAA5C, 1), HEX (0x88CCEE, 1), HEX (0xC4507F, 1), HEX (0xB8B84A, 1), HEX (0xC36CB6, 1) }
+  { HEX (0x7B6FD6, 1), HEX (0x44AA99, 1), HEX (0xB8506E, 1), HEX (0xDDCC77, 1), \
+    HEX (0x3DAA5C, 1), HEX (0x4F7AC4, 1), HEX (0xB07A62, 1), HEX (0xB8B84A, 1) }
 
 static const IlTheme themes[IL_N_THEMES] = {
   [IL_THEME_LIGHT] = {
@@ -33,6 +39,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xE69F00, 1),
       [IL_STATE_IDLE] = HEX (0xB0B0B0, 0.5),
       [IL_STATE_DONE] = HEX (0x000000, 0),
+      [IL_STATE_STARTING] = HEX (0x009E73, 1),
     },
     .identity = IDENTITY_LIGHT,
     .font_size = 12, .gutter_width = 170, .ruler_height = 26,
@@ -55,6 +62,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xF0B429, 1),
       [IL_STATE_IDLE] = HEX (0x808080, 0.5),
       [IL_STATE_DONE] = HEX (0x000000, 0),
+      [IL_STATE_STARTING] = HEX (0x2BC29A, 1),
     },
     .identity = IDENTITY_DARK,
     .font_size = 12, .gutter_width = 170, .ruler_height = 26,
@@ -77,10 +85,11 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xFFD700, 1),
       [IL_STATE_IDLE] = HEX (0x909090, 0.6),
       [IL_STATE_DONE] = HEX (0x000000, 0),
+      [IL_STATE_STARTING] = HEX (0x00D39A, 1),
     },
-    .identity = { HEX (0x8E7CFF, 1), HEX (0x4FD1B8, 1), HEX (0xFF7A8A, 1), HEX (0xFFE27A, 1),
-                  HEX (0x5BD46E, 1), HEX (0x9EE0FF, 1), HEX (0xE05A9A, 1), HEX (0xD8D860, 1),
-                  HEX (0xE07ADB, 1) },
+    /* Bright on black, clear of the states' sky blue, pink and yellow. */
+    .identity = { HEX (0x8E7CFF, 1), HEX (0x4FD1B8, 1), HEX (0xD96A6A, 1), HEX (0xC9C95A, 1),
+                  HEX (0x5BD46E, 1), HEX (0x4A78C8, 1), HEX (0xC08A5C, 1), HEX (0x9AAA55, 1) },
     .font_size = 22, .gutter_width = 280, .ruler_height = 40,
     .metrics = { .lane_height = 44, .small_height = 32, .heading_height = 34, .gap = 4 },
     .line_width = 2.5,
@@ -101,6 +110,7 @@ il_theme_state_height (IlState state)
     {
     case IL_STATE_RUNNING:
     case IL_STATE_WAIT_GIL:
+    case IL_STATE_STARTING:   /* a new interpreter runs on its core too */
       return 1.0;
     case IL_STATE_BLOCKED:
       return 0.7;
@@ -126,11 +136,40 @@ il_theme_set_source (cairo_t        *cr,
   cairo_set_source_rgba (cr, c->r, c->g, c->b, c->a);
 }
 
+/* Mixes c toward white (amount > 0) or black (amount < 0). */
+static IlColour
+tint (const IlColour *c,
+      double          amount)
+{
+  double to = amount > 0 ? 1.0 : 0.0, a = fabs (amount);
+  IlColour out = { c->r + (to - c->r) * a, c->g + (to - c->g) * a, c->b + (to - c->b) * a, c->a };
+
+  return out;
+}
+
 const IlColour *
 il_theme_identity (const IlTheme *theme,
                    guint          identity)
 {
-  return &theme->identity[identity % IL_THEME_N_IDENTITY];
+  /* Built once per theme: the hues, then a darker round, so a view
+   * repeats a colour only after 16 lanes (lesson 6's pool workers shared
+   * the requests' colours with 9). */
+  static IlColour colours[IL_N_THEMES][IL_THEME_N_COLOURS];
+  static gsize ready[IL_N_THEMES];
+  guint k = identity % IL_THEME_N_COLOURS;
+
+  if (g_once_init_enter (&ready[theme->kind]))
+    {
+      for (guint i = 0; i < IL_THEME_N_IDENTITY; i++)
+        {
+          colours[theme->kind][i] = theme->identity[i];
+          colours[theme->kind][i + IL_THEME_N_IDENTITY] = tint (&theme->identity[i], -0.35);
+        }
+      g_once_init_leave (&ready[theme->kind], 1);
+    }
+  /* Copies of a theme (presenter type fitted to a screen) keep their
+   * kind's colours, so they share these. */
+  return &colours[theme->kind][k];
 }
 
 #define HATCH_TILE 256  /* a multiple of the hatching's 8 px period */
@@ -218,6 +257,7 @@ il_theme_set_state_source (const IlTheme *theme,
     case IL_STATE_SLEEPING:
     case IL_STATE_IDLE:
     case IL_STATE_DONE:
+    case IL_STATE_STARTING:
     case IL_N_STATES:
     default:
       il_theme_set_source (cr, &theme->state[MIN (state, IL_N_STATES - 1)]);

@@ -28,7 +28,12 @@ typedef enum {
   IL_N_THEMES
 } IlThemeKind;
 
-#define IL_THEME_N_IDENTITY 9
+#define IL_THEME_N_IDENTITY 8
+/* Identity colours in one view: the eight hues, then darker shades of
+ * them, so 16 tasks and threads get 16 different colours.  (Lighter tints
+ * of wine, steel blue and brown come too close to sleeping and waiting
+ * for I/O, so there is no third round.) */
+#define IL_THEME_N_COLOURS (2 * IL_THEME_N_IDENTITY)
 
 typedef struct {
   IlThemeKind kind;

@@ -651,6 +651,7 @@ test_skip_reasons (void)
   g_autoptr(IlTrace) t = import_shape ("skipped-reasons.json", &info);
   g_autofree char *why = il_chrome_import_info_explain (&info);
 
+  g_assert_nonnull (t);
   g_assert_cmpuint (info.n_slices, ==, 1);
   g_assert_cmpuint (info.n_skipped, ==, 10);
   g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_TIME_RANGE], ==, 2);

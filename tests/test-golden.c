@@ -40,6 +40,8 @@ static const char *const event_kinds[IL_N_EVENT_KINDS] = {
   [IL_EVENT_INSTANT] = "instant",
   [IL_EVENT_COUNTER] = "counter",
   [IL_EVENT_FLOW] = "flow",
+  [IL_EVENT_STEP] = "step",
+  [IL_EVENT_QUEUE] = "queue",
 };
 
 /* The arg column holds a lane for these kinds. */
@@ -56,6 +58,7 @@ arg_is_lane (IlEventKind kind)
     case IL_EVENT_LOOP_CALLBACK:
     case IL_EVENT_LOOP_CALLBACK_END:
     case IL_EVENT_MARK:
+    case IL_EVENT_QUEUE:
       return TRUE;
     default:
       return FALSE;

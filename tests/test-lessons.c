@@ -156,6 +156,100 @@ test_check_language (void)
   g_clear_error (&error);
 }
 
+static gboolean
+holds (const char       *text,
+       const IlScenario *sc)
+{
+  GError *error = NULL;
+  g_autoptr(IlLessonCheck) check = il_lesson_check_parse (text, sc, &error);
+  g_autofree char *report = NULL;
+  gboolean ok = FALSE;
+
+  g_assert_no_error (error);
+  g_assert_true (il_lesson_check_evaluate (check, NULL, &ok, &report, &error));
+  g_assert_no_error (error);
+  if (!ok)
+    g_test_message ("%s", report);
+  return ok;
+}
+
+/* The measures that go beyond IlStats, on runs small enough to know. */
+static void
+test_check_measures (void)
+{
+  GError *error = NULL;
+  g_autoptr(IlScenario) threads = il_scenario_load_data (
+    "{\"mode\":\"threads\",\"tasks\":[{\"name\":\"a\",\"steps\":[{\"cpu\":20}]},"
+    "{\"name\":\"b\",\"steps\":[{\"cpu\":20}]}]}", -1, "threads.json", &error);
+  g_autoptr(IlScenario) loop = il_scenario_load_data (
+    "{\"mode\":\"asyncio\",\"tasks\":[{\"name\":\"x\",\"steps\":[{\"io\":10}]},"
+    "{\"name\":\"y\",\"steps\":[{\"io\":10}]},{\"name\":\"z\",\"steps\":[{\"cpu\":5}]}]}",
+    -1, "loop.json", &error);
+
+  g_assert_no_error (error);
+
+  /* one GIL: never two cores busy, one thread running (both wait while the
+   * main thread starts them), and they hand the GIL to each other every
+   * interval */
+  g_assert_true (holds ("parallel(threads) == 0 && peak(running) == 1 && peak(wait_gil) == 2"
+                        " && handoffs(a, b) >= 4 && forced_switches() == drop_requests() && slices(a) >= 2", threads));
+  /* no GIL: both compute at once */
+  g_assert_true (holds ("parallel(free_threading) > 15 && peak(running, free_threading) == 2"
+                        " && handoffs(a, b, free_threading) == 0", threads));
+  /* sequential: one slice each, 40 ms of running in all, nothing starting */
+  g_assert_true (holds ("slices(a, sequential) == 1 && total(running, sequential) == 40"
+                        " && starting(a, processes) == 0 && total(starting, sequential) == 0", threads));
+  g_assert_false (holds ("peak(running) == 2", threads));
+
+  /* the first iteration after main has three steps ready; x and y wait for
+   * I/O together; the loop sleeps in select() while they do */
+  g_assert_true (holds ("max_queue_depth() == 3 && peak(wait_io) == 2 && total(wait_io) == 20"
+                        " && in_select() > 0 && in_select() < 10 && max_callback() >= 5 && max_callback() < 6", loop));
+
+  /* Mistakes name their column. */
+  g_assert_null (il_lesson_check_parse ("peak(nothing) > 1", threads, &error));
+  g_assert_nonnull (strstr (error->message, "column 6"));
+  g_assert_nonnull (strstr (error->message, "unknown state"));
+  g_clear_error (&error);
+  g_assert_null (il_lesson_check_parse ("peak(done) > 1", threads, &error));
+  g_clear_error (&error);
+  g_assert_null (il_lesson_check_parse ("handoffs(a) > 1", threads, &error));
+  g_assert_nonnull (strstr (error->message, "no task"));
+  g_clear_error (&error);
+}
+
+/* "compare": {"task": …} names the task the compare chart shows. */
+static void
+test_compare_task (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = lessons_dir ();
+  g_autofree char *path = g_build_filename (dir, "07-convoy-effect.json", NULL);
+  g_autoptr(IlScenario) sc = il_scenario_load_file (path, &error);
+  g_autoptr(IlScenario) copy = NULL;
+  g_autoptr(IlScenario) again = NULL;
+  g_autofree char *json = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (sc->compare_task, ==, "io_thread");
+  copy = il_scenario_copy (sc);
+  g_assert_cmpstr (copy->compare_task, ==, "io_thread");
+  json = il_scenario_to_json (sc);
+  again = il_scenario_load_data (json, -1, "again.json", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again->compare_task, ==, "io_thread");
+
+  g_assert_null (il_scenario_load_data ("{\"tasks\":[{\"name\":\"a\",\"steps\":[{\"cpu\":1}]}],"
+                                        "\"lesson\":{\"compare\":{\"task\":\"b\"}}}", -1, "c.json", &error));
+  g_assert_error (error, IL_SCENARIO_ERROR, IL_SCENARIO_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "$.lesson.compare.task: no task called \"b\""));
+  g_clear_error (&error);
+  g_assert_null (il_scenario_load_data ("{\"tasks\":[{\"name\":\"a\",\"steps\":[{\"cpu\":1}]}],"
+                                        "\"lesson\":{\"compare\":\"a\"}}", -1, "c.json", &error));
+  g_assert_nonnull (strstr (error->message, "$.lesson.compare"));
+  g_clear_error (&error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -182,6 +276,8 @@ main (int   argc,
     }
   g_test_add_func ("/lessons/concepts-covered", test_concepts_covered);
   g_test_add_func ("/lessons/check-language", test_check_language);
+  g_test_add_func ("/lessons/check-measures", test_check_measures);
+  g_test_add_func ("/lessons/compare-task", test_compare_task);
 
   return g_test_run ();
 }

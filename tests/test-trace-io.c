@@ -683,6 +683,78 @@ test_forward_compatible (void)
   g_unlink (path);
 }
 
+/* The trace a version-1 writer could have made of the same run: no step or
+ * queue events, and a starting interpreter drawn as running. */
+static IlTrace *
+as_version_1 (const IlTrace *trace)
+{
+  IlTrace *old = il_trace_new ();
+
+  for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
+    {
+      const IlLane *lane = il_trace_get_lane (trace, l);
+      il_trace_add_lane (old, lane->kind, lane->name, lane->parent, lane->index);
+    }
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      guint8 value = trace->value[i];
+
+      if (trace->kind[i] == IL_EVENT_STEP || trace->kind[i] == IL_EVENT_QUEUE)
+        continue;
+      if (trace->kind[i] == IL_EVENT_STATE && value == IL_STATE_STARTING)
+        value = IL_STATE_RUNNING;
+      il_trace_append (old, trace->time[i], trace->lane[i], trace->kind[i], value, trace->aux[i], trace->arg[i]);
+    }
+  old->end_time = trace->end_time;
+  old->finished = trace->finished;
+  old->mode = trace->mode;
+  old->scenario = il_scenario_ref (trace->scenario);
+  return old;
+}
+
+static void
+test_version_1 (void)
+{
+  /* Version-1 files keep loading, recorded facts (RECM) included; a file
+   * that says version 1 but holds what only version 2 has is refused. */
+  IlRunConfig config, loaded_config;
+  g_autoptr(IlTrace) trace = run_lesson ("05-process-startup-cost.json", IL_MODE_PROCESSES, &config);
+  g_autoptr(IlTrace) old = as_version_1 (trace);
+  g_autofree char *path = g_build_filename (tmpdir, "version-1.itrace", NULL);
+  g_autoptr(IlTrace) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *data = NULL;
+  gsize len, n_new = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    n_new += trace->kind[i] == IL_EVENT_STEP || trace->kind[i] == IL_EVENT_QUEUE
+             || (trace->kind[i] == IL_EVENT_STATE && trace->value[i] == IL_STATE_STARTING);
+  g_assert_cmpuint (n_new, >, 0);
+
+  old->recording = g_strdup ("python=3.11.7\nthreads=2\n");
+  g_assert_true (il_trace_save (old, &config, path, NULL));
+  g_assert_true (g_file_get_contents (path, (char **) &data, &len, NULL));
+  data[8] = 1;
+  reseal (data, len);
+  g_assert_true (g_file_set_contents (path, (const char *) data, len, NULL));
+  g_free (data);
+  loaded = il_trace_load (path, &loaded_config, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_traces_equal (old, loaded);
+  g_assert_cmpstr (loaded->recording, ==, old->recording);
+
+  g_assert_true (il_trace_save (trace, &config, path, NULL));
+  g_assert_true (g_file_get_contents (path, (char **) &data, &len, NULL));
+  data[8] = 1;
+  reseal (data, len);
+  g_assert_true (g_file_set_contents (path, (const char *) data, len, NULL));
+  g_free (data);
+  g_assert_null (il_trace_load (path, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, IL_TRACE_IO_ERROR, IL_TRACE_IO_ERROR_FORMAT);
+  g_assert_true (strstr (error->message, path) != NULL);
+  g_unlink (path);
+}
+
 static void
 test_replace_existing (void)
 {
@@ -942,6 +1014,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace-io/validation", test_validation);
   g_test_add_func ("/trace-io/fuzz-resealed", test_fuzz_resealed);
   g_test_add_func ("/trace-io/forward-compatible", test_forward_compatible);
+  g_test_add_func ("/trace-io/version-1", test_version_1);
   g_test_add_func ("/trace-io/replace-existing", test_replace_existing);
   g_test_add_func ("/trace-io/big", test_big);
   status = g_test_run ();

@@ -639,11 +639,68 @@ test_export_formats (void)
   g_rmdir (dir);
 }
 
+/* CIELAB of an sRGB colour, for ΔE (CIE76) between two colours. */
+static void
+to_lab (const IlColour *c,
+        double          lab[3])
+{
+  double rgb[3] = { c->r, c->g, c->b }, x, y, z;
+
+  for (int i = 0; i < 3; i++)
+    rgb[i] = rgb[i] <= 0.04045 ? rgb[i] / 12.92 : pow ((rgb[i] + 0.055) / 1.055, 2.4);
+  x = (0.4124 * rgb[0] + 0.3576 * rgb[1] + 0.1805 * rgb[2]) / 0.95047;
+  y = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  z = (0.0193 * rgb[0] + 0.1192 * rgb[1] + 0.9505 * rgb[2]) / 1.08883;
+#define F(t) ((t) > 0.008856 ? cbrt (t) : 7.787 * (t) + 16.0 / 116)
+  lab[0] = 116 * F (y) - 16;
+  lab[1] = 500 * (F (x) - F (y));
+  lab[2] = 200 * (F (y) - F (z));
+#undef F
+}
+
+static double
+delta_e (const IlColour *a,
+         const IlColour *b)
+{
+  double la[3], lb[3];
+
+  to_lab (a, la);
+  to_lab (b, lb);
+  return sqrt ((la[0] - lb[0]) * (la[0] - lb[0]) + (la[1] - lb[1]) * (la[1] - lb[1])
+               + (la[2] - lb[2]) * (la[2] - lb[2]));
+}
+
+/* Task colours are never mistaken for state colours (#88CCEE beside
+ * waiting-for-I/O #56B4E9 was ΔE 14) and do not repeat within 16 lanes. */
+static void
+test_palette_apart (void)
+{
+  static const IlState states[] = { IL_STATE_READY, IL_STATE_WAIT_GIL, IL_STATE_WAIT_IO,
+                                    IL_STATE_SLEEPING, IL_STATE_BLOCKED, IL_STATE_IDLE };
+
+  for (IlThemeKind k = 0; k < IL_N_THEMES; k++)
+    {
+      const IlTheme *theme = il_theme_get (k);
+
+      for (guint i = 0; i < IL_THEME_N_COLOURS; i++)
+        {
+          const IlColour *c = il_theme_identity (theme, i);
+
+          for (guint s = 0; s < G_N_ELEMENTS (states); s++)
+            g_assert_cmpfloat (delta_e (c, &theme->state[states[s]]), >=, 20);
+          for (guint j = 0; j < i; j++)
+            g_assert_cmpfloat (delta_e (c, il_theme_identity (theme, j)), >=, 8);
+        }
+      g_assert_true (il_theme_identity (theme, IL_THEME_N_COLOURS) == il_theme_identity (theme, 0));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/view/time-to-x", test_time_to_x);
+  g_test_add_func ("/view/palette-apart", test_palette_apart);
   g_test_add_func ("/view/zoom-keeps-anchor", test_zoom_keeps_anchor);
   g_test_add_func ("/view/pan-fit-follow", test_pan_fit_follow);
   g_test_add_func ("/view/ticks", test_ticks);

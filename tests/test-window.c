@@ -444,6 +444,35 @@ test_open_files (void)
       g_assert_cmpuint (il_session_get_trace (session)->n_events, ==, 2 * 582);
       /* Recordings open showing all of it. */
       g_assert_cmpint (il_session_get_now (session), ==, il_session_get_trace (session)->end_time);
+
+      /* Hover picks the nested slice of the sub-row under the pointer:
+       * going up a lane of nested calls names more than one slice. */
+      {
+        IlTrace *trace = il_session_get_trace (session);
+        IlTimeline *timeline = il_window_get_timeline (window);
+        g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+        guint32 lane = IL_NO_LANE;
+        double x, y;
+
+        iterate_for (200);
+        for (guint32 i = 0; i < il_trace_get_n_lanes (trace) && lane == IL_NO_LANE; i++)
+          if (il_trace_lane_has_slices (trace, i))
+            lane = i;
+        g_assert_cmpuint (lane, !=, IL_NO_LANE);
+        il_timeline_fit (timeline);
+        iterate_for (100);
+        g_assert_true (il_timeline_lane_point (timeline, lane, trace->end_time / 2, &x, &y));
+        for (double dy = -60; dy <= 60; dy += 2)
+          {
+            char *text = il_timeline_describe_at (timeline, x, y + dy);
+            g_autofree char *prefix = g_strdup_printf ("%s — ", il_trace_get_lane (trace, lane)->name);
+            if (text != NULL && g_str_has_prefix (text, prefix))
+              g_hash_table_add (seen, text);
+            else
+              g_free (text);
+          }
+        g_assert_cmpuint (g_hash_table_size (seen), >=, 2);
+      }
     }
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -537,6 +566,184 @@ test_bad_trace_config (void)
   g_rmdir (dir);
 }
 
+static int
+min_width (GtkWidget *widget)
+{
+
+  int min = 0;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  return min;
+}
+
+/* The window fits a 1024×600 screen in every state: a lesson shown, a run
+ * played to its end (the time readout must not widen it), comparing. */
+static void
+test_window_fits_small_screens (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  int min_h = 0;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1024, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "16-http-requests"));
+  wait_for_extent (session);
+  iterate_for (100);
+  g_assert_cmpint (min_width (GTK_WIDGET (window)), <=, 1024);
+  il_session_seek (session, IL_ENGINE_MAX_TIME);
+  iterate_for (100);
+  g_assert_cmpint (min_width (GTK_WIDGET (window)), <=, 1024);
+  il_window_set_comparing (window, TRUE);
+  iterate_for (200);
+  g_assert_cmpint (min_width (GTK_WIDGET (window)), <=, 1024);
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, 1024, &min_h, NULL, NULL, NULL);
+  g_assert_cmpint (min_h, <=, 600);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
+/* Presenter mode on the screen the test runs on (the suite runs this test
+ * again on a 1280×720 screen, most projectors' size): every lane is on
+ * screen, and the question, its choices and the answer show without
+ * scrolling. */
+static void
+test_presenter_fits_projector (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlTimeline *timeline = il_window_get_timeline (window);
+  IlLessonPanel *panel = il_window_get_lesson_panel (window);
+  GtkAdjustment *vadj;
+  IlTrace *trace;
+  guint n_task_lanes = 0;
+  double x, y;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "16-http-requests"));
+  wait_for_extent (session);
+  il_window_set_presenter (window, TRUE);
+  iterate_for (400);
+  trace = il_session_get_trace (session);
+  for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+    {
+      if (il_trace_get_lane (trace, i)->kind == IL_LANE_PROCESS)
+        continue;
+      n_task_lanes += il_trace_get_lane (trace, i)->kind == IL_LANE_TASK;
+      g_assert_true (il_timeline_lane_point (timeline, i, 0, &x, &y));
+      g_assert_cmpfloat (y, >, 0);
+      g_assert_cmpfloat (y, <, gtk_widget_get_height (GTK_WIDGET (timeline)));
+    }
+  g_assert_cmpuint (n_task_lanes, >=, 20);
+
+  il_lesson_panel_reveal (panel);
+  iterate_for (400);   /* the revealer's animation */
+  vadj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_first_child (GTK_WIDGET (panel))));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadj), ==, 0);
+  g_assert_true (il_lesson_panel_question_in_view (panel));
+  il_window_set_presenter (window, FALSE);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
+/* Says only what is true: the compare view keeps its numbers until the
+ * answer is out, the person's pick is kept and judged, and a what-if
+ * change that shortens the run brings the playhead back inside it. */
+static void
+test_window_truthful (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlLessonPanel *panel = il_window_get_lesson_panel (window);
+  IlCompareView *compare = il_window_get_compare_view (window);
+  gint64 threads_end;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "06-thread-pool"));
+  wait_for_extent (session);
+
+  /* Choices: the pick is highlighted; the answer names "About 200 ms". */
+  g_assert_cmpint (il_lesson_panel_get_picked (panel), ==, -1);
+  il_lesson_panel_pick (panel, 2);
+  g_assert_cmpint (il_lesson_panel_get_picked (panel), ==, 2);
+  il_lesson_panel_pick (panel, 7);   /* no such choice: the pick stays */
+  g_assert_cmpint (il_lesson_panel_get_picked (panel), ==, 2);
+  g_assert_cmpint (il_lesson_panel_get_right_choice (panel), ==, 1);
+
+  /* Compare: modes and no numbers until the reveal. */
+  il_window_set_comparing (window, TRUE);
+  iterate_for (500);
+  g_assert_true (il_compare_view_get_numbers_hidden (compare));
+  g_assert_cmpint (il_compare_view_get_makespan (compare, IL_MODE_THREADS), >, 0);
+  g_assert_null (strstr (il_compare_view_get_label (compare, IL_MODE_THREADS), "ms"));
+  il_lesson_panel_reveal (panel);
+  g_assert_false (il_compare_view_get_numbers_hidden (compare));
+  g_assert_nonnull (strstr (il_compare_view_get_label (compare, IL_MODE_THREADS), "ms"));
+  il_window_set_comparing (window, FALSE);
+
+  /* What-if: at the end of the threads run, more workers end it sooner;
+   * the playhead must not stay past the new end. */
+  il_session_set_mode (session, IL_MODE_THREADS);
+  wait_for_extent (session);
+  il_session_seek (session, IL_ENGINE_MAX_TIME);
+  threads_end = il_session_get_now (session);
+  il_session_set_workers (session, 12);
+  wait_for_extent (session);
+  iterate_for (100);
+  g_assert_cmpint (il_session_get_extent (session, NULL), <, threads_end);
+  g_assert_cmpint (il_session_get_now (session), <=, il_session_get_extent (session, NULL));
+  g_assert_cmpint (il_session_get_now (session), <=, il_session_get_trace (session)->end_time);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
+/* Navigation: Fit fills the view with a 37 µs trace, panning stops at
+ * the ends of the run. */
+static void
+test_window_navigation (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlTimeline *timeline = il_window_get_timeline (window);
+  g_autofree char *tiny = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "..", "shared", "traces",
+                                            "viztracer_function_args_return.json", NULL);
+  const IlViewport *vp = il_timeline_get_viewport (timeline);
+  gint64 end;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "07-convoy-effect"));
+  wait_for_extent (session);
+  iterate_for (100);
+  end = il_session_get_extent (session, NULL);
+  il_timeline_zoom (timeline, 1 / 8.0);
+  il_timeline_pan (timeline, 1000);
+  g_assert_cmpint (vp->start, <, end);
+  g_assert_cmpint (vp->start + vp->span, <=, end + vp->span / 10);
+  il_timeline_pan (timeline, -1000);
+  g_assert_cmpint (vp->start, >=, -vp->span / 10);
+  g_assert_cmpint (vp->start + vp->span, >, 0);
+
+  if (g_file_test (tiny, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GFile) f = g_file_new_for_path (tiny);
+      guint before = il_session_get_serial (session);
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+      il_window_open_file (window, f);
+      while (il_session_get_serial (session) == before && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      iterate_for (100);
+      end = il_session_get_trace (session)->end_time;
+      g_assert_cmpint (end, <, IL_MSEC (1));
+      il_timeline_fit (timeline);
+      /* The run takes most of the view (4 % before). */
+      g_assert_cmpfloat ((double) end / vp->span, >, 0.8);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* The shortcuts window (Ctrl+?) is in the resources and builds. */
 static void
 test_shortcuts_window (void)
@@ -602,6 +809,10 @@ main (int argc, char **argv)
   g_test_add_func ("/window/open-files", test_open_files);
   g_test_add_func ("/window/bad-trace-config", test_bad_trace_config);
   g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
+  g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
+  g_test_add_func ("/window/truthful", test_window_truthful);
+  g_test_add_func ("/window/navigation", test_window_navigation);
+  g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
   status = g_test_run ();
   {
     g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);

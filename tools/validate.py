@@ -68,9 +68,10 @@ def process_pool():
                                                 mp_context=ctx))
     return PROCESS_POOL[0]
 
-def burn(ms, clock):
-    # Pure Python until `clock` (thread_time / process_time) has advanced by ms;
-    # records when this thread was seen running (for GIL switch counts).
+def crunch(ms, clock):
+    """Pure Python until `clock` (thread_time / process_time) has advanced by ms;
+    records when this thread was seen running (for GIL switch counts).
+    Named as in the code view (core/il-code.c): a "cpu" step is crunch(ms)."""
     end = clock() + ms / 1000.0
     ident = threading.get_ident()
     segs = []
@@ -111,7 +112,7 @@ def run_steps(steps, clock):
             for _ in range(int(s["repeat"])):
                 run_steps(s["steps"], clock)
         elif "cpu" in s:
-            burn(s["cpu"], clock)
+            crunch(s["cpu"], clock)
         elif "io" in s:
             time.sleep(s["io"] / 1000.0)
         elif "sleep" in s:
@@ -135,7 +136,7 @@ async def arun_steps(steps, name):
             for _ in range(int(s["repeat"])):
                 await arun_steps(s["steps"], name)
         elif "cpu" in s:
-            burn(s["cpu"], time.thread_time)
+            crunch(s["cpu"], time.thread_time)
         elif ("io" in s or "sleep" in s) and s.get("blocking"):
             time.sleep(s.get("io", s.get("sleep")) / 1000.0)
         elif "io" in s:

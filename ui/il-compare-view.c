@@ -9,6 +9,7 @@
  * is something you see, not just read.  Above them, a bar chart of the
  * makespans with the speed-up against sequential.
  */
+#include <adwaita.h>
 #include <math.h>
 
 #include "il-compare-view.h"
@@ -39,6 +40,8 @@ struct _IlCompareView
   IlScenario *scenario;
   gboolean    syncing;
   gboolean    presenter;
+  gboolean    numbers_hidden;  /* until the lesson's answer is revealed */
+  GtkWidget  *heading;
 };
 
 G_DEFINE_FINAL_TYPE (IlCompareView, il_compare_view, GTK_TYPE_WIDGET)
@@ -97,6 +100,8 @@ update_labels (IlCompareView *self)
         text = g_markup_printf_escaped ("<b>%s</b> — %s", il_mode_to_label (row->mode), row->error);
       else if (ms < 0)
         text = g_markup_printf_escaped ("<b>%s</b> — running…", il_mode_to_label (row->mode));
+      else if (self->numbers_hidden)
+        text = g_markup_printf_escaped ("<b>%s</b>", il_mode_to_label (row->mode));
       else if (seq > 0 && row->mode != IL_MODE_SEQUENTIAL)
         text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms, <b>%.2f×</b> the speed of sequential",
                                         il_mode_to_label (row->mode), ms / 1e6, (double) seq / MAX (ms, 1));
@@ -104,7 +109,46 @@ update_labels (IlCompareView *self)
         text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms", il_mode_to_label (row->mode), ms / 1e6);
       gtk_label_set_markup (GTK_LABEL (row->label), text);
     }
+  gtk_label_set_text (GTK_LABEL (self->heading),
+                      self->numbers_hidden ? "Makespans and speed-ups show when the answer is revealed (Ctrl+P)"
+                                           : "Makespan by mode (speed-up against sequential)");
+  gtk_widget_set_visible (self->chart, !self->numbers_hidden);
   gtk_widget_queue_draw (self->chart);
+}
+
+/* A lesson asks people to predict first: the chart and the numbers would
+ * give the answer away, so they wait for the reveal. */
+void
+il_compare_view_set_numbers_hidden (IlCompareView *self,
+                                    gboolean       hidden)
+{
+  g_return_if_fail (IL_IS_COMPARE_VIEW (self));
+  if (self->numbers_hidden == hidden)
+    return;
+  self->numbers_hidden = hidden;
+  update_labels (self);
+}
+
+gboolean
+il_compare_view_get_numbers_hidden (IlCompareView *self)
+{
+  g_return_val_if_fail (IL_IS_COMPARE_VIEW (self), FALSE);
+  return self->numbers_hidden;
+}
+
+/* The text of a mode's heading, as shown (tests, accessibility). */
+const char *
+il_compare_view_get_label (IlCompareView *self,
+                           IlMode         mode)
+{
+  g_return_val_if_fail (IL_IS_COMPARE_VIEW (self), NULL);
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      if (row->mode == mode)
+        return gtk_label_get_text (GTK_LABEL (row->label));
+    }
+  return NULL;
 }
 
 static void
@@ -115,13 +159,25 @@ draw_chart (GtkDrawingArea *area,
             gpointer        data)
 {
   IlCompareView *self = data;
-  const IlTheme *theme = il_theme_get (self->presenter ? IL_THEME_PRESENTER : IL_THEME_LIGHT);
+  const IlTheme *theme = il_theme_get (self->presenter ? IL_THEME_PRESENTER
+                                      : adw_style_manager_get_dark (adw_style_manager_get_default ())
+                                      ? IL_THEME_DARK : IL_THEME_LIGHT);
   GtkWidget *widget = GTK_WIDGET (area);
   GdkRGBA fg;
   gint64 max = 0, seq = sequential_makespan (self);
   double label_w = 150, bar_h, y = 4;
   PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
+  double row_h = self->presenter ? 44.0 : 28.0;
 
+  if (self->presenter)
+    {
+      /* Projector size: 22 px, as the presenter timeline's labels. */
+      PangoFontDescription *font = pango_font_description_from_string ("sans");
+      pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
+      pango_layout_set_font_description (layout, font);
+      pango_font_description_free (font);
+      label_w = 260;
+    }
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   for (guint i = 0; i < self->rows->len; i++)
     max = MAX (max, row_makespan (&g_array_index (self->rows, Row, i)));
@@ -130,13 +186,13 @@ draw_chart (GtkDrawingArea *area,
       g_object_unref (layout);
       return;
     }
-  bar_h = MIN (28.0, (height - 8.0) / self->rows->len);
+  bar_h = MIN (row_h, (height - 8.0) / self->rows->len);
 
   for (guint i = 0; i < self->rows->len; i++)
     {
       Row *row = &g_array_index (self->rows, Row, i);
       gint64 ms = row_makespan (row);
-      double w = ms > 0 ? (width - label_w - 190) * (double) ms / max : 0;
+      double w = ms > 0 ? MAX (0, width - label_w - (self->presenter ? 300 : 190)) * (double) ms / max : 0;
       g_autofree char *value = NULL;
       int tw, th;
 
@@ -287,6 +343,7 @@ il_compare_view_set_scenario (IlCompareView     *self,
       gtk_label_set_xalign (GTK_LABEL (row.label), 0);
       gtk_widget_set_margin_top (row.label, 10);
       gtk_widget_set_margin_start (row.label, 8);
+      gtk_widget_add_css_class (row.label, "compare-mode");
       row.timeline = il_timeline_new (row.session);
       gtk_widget_set_vexpand (row.timeline, FALSE);
       il_timeline_set_full_height (IL_TIMELINE (row.timeline), TRUE);
@@ -298,7 +355,8 @@ il_compare_view_set_scenario (IlCompareView     *self,
       gtk_box_append (GTK_BOX (self->box), row.timeline);
       g_array_append_val (self->rows, row);
     }
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart), 8 + 28 * self->rows->len);
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
+                                       8 + (self->presenter ? 44 : 28) * self->rows->len);
   update_labels (self);
 
   job = g_new0 (CompareJob, 1);
@@ -324,6 +382,8 @@ il_compare_view_set_presenter (IlCompareView *self,
   self->presenter = presenter;
   for (guint i = 0; i < self->rows->len; i++)
     il_timeline_set_presenter (IL_TIMELINE (g_array_index (self->rows, Row, i).timeline), presenter);
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
+                                       8 + (presenter ? 44 : 28) * self->rows->len);
   gtk_widget_queue_draw (self->chart);
 }
 
@@ -418,6 +478,8 @@ il_compare_view_init (IlCompareView *self)
 {
   GtkWidget *heading = gtk_label_new ("Makespan by mode (speed-up against sequential)");
 
+  self->heading = heading;
+  gtk_label_set_wrap (GTK_LABEL (heading), TRUE);
   self->rows = g_array_new (FALSE, TRUE, sizeof (Row));
   self->scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);

@@ -28,6 +28,14 @@ gboolean   il_compare_view_is_running   (IlCompareView     *self);
 /* Makespan of a mode's complete run, or -1 when not shown (yet). */
 gint64     il_compare_view_get_makespan (IlCompareView     *self,
                                          IlMode             mode);
+/* Hides the chart, makespans and speed-ups (until a lesson's answer is
+ * revealed). */
+void       il_compare_view_set_numbers_hidden (IlCompareView *self,
+                                               gboolean       hidden);
+gboolean   il_compare_view_get_numbers_hidden (IlCompareView *self);
+/* A mode's heading as shown, or NULL. */
+const char *il_compare_view_get_label   (IlCompareView     *self,
+                                         IlMode             mode);
 void       il_compare_view_set_presenter (IlCompareView    *self,
                                           gboolean          presenter);
 /* Exports the stacked timelines (visible range) as one image. */

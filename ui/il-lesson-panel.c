@@ -21,10 +21,32 @@ struct _IlLessonPanel
   GtkWidget *answer_revealer;
   GtkWidget *answer;
   GtkWidget *look_at;
+  GtkWidget *box;            /* the column: title, concepts, description, question, look-at */
   gboolean   revealed;
+  gboolean   presenter;
+  int        picked;         /* the choice the person clicked, or -1 */
+  int        right;          /* the choice the answer names, or -1 */
 };
 
 G_DEFINE_FINAL_TYPE (IlLessonPanel, il_lesson_panel, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_REVEALED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_revealed (IlLessonPanel *self,
+              gboolean       revealed)
+{
+  if (self->revealed == revealed)
+    return;
+  self->revealed = revealed;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVEALED]);
+}
 
 static GtkWidget *
 text_label (const char *css)
@@ -41,13 +63,162 @@ text_label (const char *css)
   return label;
 }
 
+/* The person's pick is highlighted; once the answer is out, the right
+ * choice is marked and a wrong pick says so. */
+static void
+update_choices (IlLessonPanel *self)
+{
+  int i = 0;
+
+  for (GtkWidget *b = gtk_widget_get_first_child (self->choices); b != NULL; b = gtk_widget_get_next_sibling (b), i++)
+    {
+      gboolean picked = i == self->picked, right = self->revealed && i == self->right;
+
+      if (picked)
+        gtk_widget_add_css_class (b, "picked");
+      else
+        gtk_widget_remove_css_class (b, "picked");
+      if (right)
+        gtk_widget_add_css_class (b, "right-choice");
+      else
+        gtk_widget_remove_css_class (b, "right-choice");
+      if (picked && self->revealed && self->right >= 0 && !right)
+        gtk_widget_add_css_class (b, "wrong-choice");
+      else
+        gtk_widget_remove_css_class (b, "wrong-choice");
+      gtk_accessible_update_state (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_STATE_PRESSED,
+                                   picked ? GTK_ACCESSIBLE_TRISTATE_TRUE : GTK_ACCESSIBLE_TRISTATE_FALSE, -1);
+    }
+}
+
 void
 il_lesson_panel_reveal (IlLessonPanel *self)
 {
   g_return_if_fail (IL_IS_LESSON_PANEL (self));
-  self->revealed = TRUE;
+  set_revealed (self, TRUE);
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->answer_revealer), TRUE);
   gtk_widget_set_visible (self->reveal_button, FALSE);
+  update_choices (self);
+}
+
+void
+il_lesson_panel_pick (IlLessonPanel *self,
+                      int            choice)
+{
+  const IlScenario *s;
+
+  g_return_if_fail (IL_IS_LESSON_PANEL (self));
+  s = il_session_get_scenario (self->session);
+  if (s == NULL || s->choices == NULL || choice < 0 || choice >= (int) g_strv_length (s->choices))
+    return;
+  self->picked = choice;
+  update_choices (self);
+}
+
+int
+il_lesson_panel_get_picked (IlLessonPanel *self)
+{
+  g_return_val_if_fail (IL_IS_LESSON_PANEL (self), -1);
+  return self->picked;
+}
+
+int
+il_lesson_panel_get_right_choice (IlLessonPanel *self)
+{
+  g_return_val_if_fail (IL_IS_LESSON_PANEL (self), -1);
+  return self->right;
+}
+
+/* Letters and digits only, lower case: "No, about 400 ms" and "No: about
+ * 400 ms." compare equal. */
+static char *
+normalise (const char *text,
+           gboolean    first_clause)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (first_clause && (c == '.' || c == ':' || c == ';' || c == 0x2014 /* — */))
+        break;
+      if (g_unichar_isalnum (c))
+        g_string_append_unichar (out, g_unichar_tolower (c));
+      else if (out->len > 0 && out->str[out->len - 1] != ' ')
+        g_string_append_c (out, ' ');
+    }
+  while (out->len > 0 && out->str[out->len - 1] == ' ')
+    g_string_truncate (out, out->len - 1);
+  return g_string_free (out, FALSE);
+}
+
+/* Which choice the answer names: the lessons' answers open with the right
+ * choice's words ("About 200 ms: three requests at a time…", "No. The GIL
+ * …" for "No, about the same").  Only a single match counts; when the
+ * answer names none, no choice is marked. */
+static int
+find_right_choice (const IlScenario *s)
+{
+  g_autofree char *answer = NULL, *clause = NULL;
+  int found = -1;
+
+  if (s->answer == NULL || s->choices == NULL)
+    return -1;
+  answer = normalise (s->answer, FALSE);
+  clause = normalise (s->answer, TRUE);
+  for (int i = 0; s->choices[i] != NULL; i++)
+    {
+      g_autofree char *choice = normalise (s->choices[i], FALSE);
+
+      if (*choice == '\0' || *clause == '\0')
+        continue;
+      if (g_str_has_prefix (answer, choice) || g_str_has_prefix (choice, clause))
+        {
+          if (found >= 0)
+            return -1;
+          found = i;
+        }
+    }
+  return found;
+}
+
+static void
+on_choice_clicked (GtkButton     *button,
+                   IlLessonPanel *self)
+{
+  il_lesson_panel_pick (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "choice")));
+}
+
+gboolean
+il_lesson_panel_question_in_view (IlLessonPanel *self)
+{
+  graphene_rect_t bounds;
+
+  g_return_val_if_fail (IL_IS_LESSON_PANEL (self), FALSE);
+  if (!gtk_widget_get_visible (self->question_box)
+      || !gtk_widget_compute_bounds (self->question_box, GTK_WIDGET (self), &bounds))
+    return FALSE;
+  return bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (GTK_WIDGET (self));
+}
+
+/* Presenter mode puts the question first, under the title: on a projector
+ * the question, its choices and the answer must show without scrolling. */
+void
+il_lesson_panel_set_presenter (IlLessonPanel *self,
+                               gboolean       presenter)
+{
+  g_return_if_fail (IL_IS_LESSON_PANEL (self));
+  self->presenter = presenter;
+  gtk_box_reorder_child_after (GTK_BOX (self->box), self->question_box,
+                               presenter ? self->title : self->description);
+  gtk_widget_set_visible (self->concepts, !presenter && gtk_label_get_text (GTK_LABEL (self->concepts))[0] != '\0');
+}
+
+gboolean
+il_lesson_panel_get_revealed (IlLessonPanel *self)
+{
+  return self->revealed;
 }
 
 static void
@@ -60,7 +231,9 @@ update (IlLessonPanel *self)
   if (il_session_get_serial (self->session) == self->shown)
     return;
   self->shown = il_session_get_serial (self->session);
-  self->revealed = FALSE;
+  set_revealed (self, FALSE);
+  self->picked = -1;
+  self->right = s != NULL ? find_right_choice (s) : -1;
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->answer_revealer), FALSE);
 
   if (s == NULL)
@@ -80,7 +253,7 @@ update (IlLessonPanel *self)
   if (s->concepts != NULL && s->concepts[0] != NULL)
     concepts = g_strjoinv (" · ", s->concepts);
   gtk_label_set_text (GTK_LABEL (self->concepts), concepts ? concepts : "");
-  gtk_widget_set_visible (self->concepts, concepts != NULL);
+  gtk_widget_set_visible (self->concepts, concepts != NULL && !self->presenter);
 
   gtk_widget_set_visible (self->question_box, s->question != NULL);
   gtk_label_set_text (GTK_LABEL (self->question), s->question ? s->question : "");
@@ -90,8 +263,16 @@ update (IlLessonPanel *self)
     {
       g_autofree char *text = g_strdup_printf ("%c. %s", 'A' + (i % 26), s->choices[i]);
       GtkWidget *label = text_label (NULL);
+      GtkWidget *button = gtk_button_new ();
       gtk_label_set_text (GTK_LABEL (label), text);
-      gtk_box_append (GTK_BOX (self->choices), label);
+      gtk_label_set_selectable (GTK_LABEL (label), FALSE);
+      gtk_button_set_child (GTK_BUTTON (button), label);
+      gtk_widget_add_css_class (button, "flat");
+      gtk_widget_add_css_class (button, "choice");
+      gtk_widget_set_tooltip_text (button, "Your prediction: the answer marks the right one");
+      g_object_set_data (G_OBJECT (button), "choice", GINT_TO_POINTER (i));
+      g_signal_connect_object (button, "clicked", G_CALLBACK (on_choice_clicked), self, 0);
+      gtk_box_append (GTK_BOX (self->choices), button);
     }
   gtk_label_set_text (GTK_LABEL (self->answer), s->answer ? s->answer : "");
   gtk_widget_set_visible (self->reveal_button, s->answer != NULL);
@@ -125,9 +306,32 @@ il_lesson_panel_dispose (GObject *object)
 }
 
 static void
+il_lesson_panel_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  IlLessonPanel *self = IL_LESSON_PANEL (object);
+
+  switch (prop_id)
+    {
+    case PROP_REVEALED:
+      g_value_set_boolean (value, self->revealed);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 il_lesson_panel_class_init (IlLessonPanelClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = il_lesson_panel_dispose;
+  G_OBJECT_CLASS (klass)->get_property = il_lesson_panel_get_property;
+  /* Whether the answer shows: the compare view hides its numbers until. */
+  properties[PROP_REVEALED] = g_param_spec_boolean ("revealed", NULL, NULL, FALSE,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, properties);
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), "lessonpanel");
 }
@@ -136,6 +340,9 @@ static void
 il_lesson_panel_init (IlLessonPanel *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+
+  self->box = box;
+  self->picked = self->right = -1;
 
   self->scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
@@ -167,6 +374,8 @@ il_lesson_panel_init (IlLessonPanel *self)
     gtk_widget_add_css_class (predict, "heading");
     self->question = text_label (NULL);
     self->choices = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->choices), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    "Choices: click your prediction", -1);
     self->reveal_button = gtk_button_new_with_mnemonic ("_Reveal the answer");
     gtk_widget_set_tooltip_text (self->reveal_button, "Show the answer now (P); it also appears when the run ends");
     gtk_actionable_set_action_name (GTK_ACTIONABLE (self->reveal_button), "win.reveal-answer");

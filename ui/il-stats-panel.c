@@ -26,20 +26,52 @@ struct _IlStatsPanel
 
 G_DEFINE_FINAL_TYPE (IlStatsPanel, il_stats_panel, GTK_TYPE_WIDGET)
 
+/* `needs`: the kind of lane a row is about; a trace without one (a
+ * recording of slices has no cores, GIL or loop) does not show the row
+ * rather than a misleading 0. */
 static const struct {
   const char *key;
   const char *label;
   const char *tooltip;
+  int         needs;          /* IlLaneKind, or -1 */
 } rows[] = {
-  { "makespan", "Time so far", "Virtual time from the start to the playhead (or to the last task's finish)" },
-  { "predicted", "Whole run", "Makespan of the complete run with these settings" },
-  { "utilisation", "Core utilisation", "Share of core time spent running a thread" },
-  { "gil-wait", "Total GIL wait", "Time tasks spent wanting to run Python code while another thread held the GIL" },
-  { "gil-switches", "GIL switches", "Times the GIL passed from one thread to another" },
-  { "drop-requests", "Drop requests", "Times a waiting thread timed out and asked the holder to drop the GIL" },
-  { "forced", "Forced switches", "Drop requests the holder honoured at the end of its interval" },
-  { "loop-iterations", "Loop iterations", "Iterations of the asyncio event loop (_run_once)" },
+  { "makespan", "Time so far", "Virtual time from the start to the playhead (or to the last task's finish)", -1 },
+  { "predicted", "Whole run", "Makespan of the complete run with these settings", -1 },
+  { "utilisation", "Core utilisation", "Share of core time spent running a thread", IL_LANE_CORE },
+  { "gil-wait", "Total GIL wait", "Time tasks spent wanting to run Python code while another thread held the GIL", IL_LANE_GIL },
+  { "gil-switches", "GIL switches", "Times the GIL passed from one thread to another", IL_LANE_GIL },
+  { "drop-requests", "Drop requests", "Times a waiting thread timed out and asked the holder to drop the GIL", IL_LANE_GIL },
+  { "forced", "Forced switches", "Drop requests the holder honoured at the end of its interval", IL_LANE_GIL },
+  { "loop-iterations", "Loop iterations", "Iterations of the asyncio event loop (_run_once)", IL_LANE_LOOP },
 };
+
+static gboolean
+trace_has_kind (IlTrace    *trace,
+                IlLaneKind  kind)
+{
+  for (guint32 i = 0; trace != NULL && i < il_trace_get_n_lanes (trace); i++)
+    if (il_trace_get_lane (trace, i)->kind == kind)
+      return TRUE;
+  return FALSE;
+}
+
+/* Shows the rows, and the cores, that the trace has something to say about. */
+static void
+update_visibility (IlStatsPanel *self)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      gboolean show = rows[i].needs < 0 || trace_has_kind (trace, (IlLaneKind) rows[i].needs);
+      GtkWidget *value = g_hash_table_lookup (self->values, rows[i].key);
+
+      gtk_widget_set_visible (value, show);
+      gtk_widget_set_visible (gtk_widget_get_prev_sibling (value), show);
+    }
+  gtk_widget_set_visible (self->cores, trace_has_kind (trace, IL_LANE_CORE));
+  gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->cores), trace_has_kind (trace, IL_LANE_CORE));
+}
 
 static GtkWidget *
 value_label (void)
@@ -142,6 +174,7 @@ il_stats_panel_update (IlStatsPanel *self)
   const IlStats *final = il_session_get_final_stats (self->session);
 
   self->last_update_us = g_get_monotonic_time ();
+  update_visibility (self);
   if (stats == NULL)
     return;
   if (stats->n_tasks != self->n_tasks_shown)

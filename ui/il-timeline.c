@@ -27,8 +27,13 @@ struct _IlTimeline
   gboolean    presenter;
   gboolean    show_ruler;
   gboolean    full_height;   /* ask for every lane's height (stacked in a scroller) */
+  IlTheme     fitted;        /* presenter theme with lanes shrunk to fit the height */
+  gboolean    use_fitted;
+  int         fitted_for;    /* the widget height the layout was fitted to, or -1 */
+  int         fitted_for_width;
 
   guint32     hover_lane;
+  double      pointer_x;     /* last pointer x in widget coordinates, or -1 */
   gboolean    has_selection;
   IlTraceInterval selection;
 
@@ -52,7 +57,7 @@ const IlTheme *
 il_timeline_get_theme (IlTimeline *self)
 {
   if (self->presenter)
-    return il_theme_get (IL_THEME_PRESENTER);
+    return self->use_fitted ? &self->fitted : il_theme_get (IL_THEME_PRESENTER);
   return il_theme_get (adw_style_manager_get_dark (adw_style_manager_get_default ())
                        ? IL_THEME_DARK : IL_THEME_LIGHT);
 }
@@ -78,6 +83,38 @@ clamp_scroll (IlTimeline *self)
   self->scroll_y = CLAMP (self->scroll_y, 0, max);
 }
 
+/* On a projector every lane must stay on screen (a lecturer cannot
+ * scroll while talking): when the lanes are taller than the widget, lanes,
+ * headings and type shrink together, the type no smaller than 15 px.  On
+ * a narrow screen the names' gutter gives up width to the lanes (at most
+ * 30 %, at least 180 px). */
+static void
+fit_presenter_lanes (IlTimeline    *self,
+                     const IlTrace *trace)
+{
+  const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  double avail = height - (self->show_ruler ? base->ruler_height : 0);
+  double s;
+
+  self->fitted = *base;
+  if (width > 0)
+    self->fitted.gutter_width = CLAMP (floor (width * 0.3), 180, base->gutter_width);
+  self->use_fitted = self->fitted.gutter_width != base->gutter_width;
+  if (height <= 0 || avail <= 0 || self->layout->height <= avail)
+    return;
+  s = avail / self->layout->height;
+  self->fitted.metrics.lane_height = MAX (12, floor (base->metrics.lane_height * s));
+  self->fitted.metrics.small_height = MAX (10, floor (base->metrics.small_height * s));
+  self->fitted.metrics.heading_height = MAX (12, floor (base->metrics.heading_height * s));
+  self->fitted.metrics.gap = floor (base->metrics.gap * s);
+  self->fitted.font_size = CLAMP (floor (self->fitted.metrics.lane_height * 0.8), 15, base->font_size);
+  self->use_fitted = TRUE;
+  il_layout_free (self->layout);
+  self->layout = il_layout_new (trace, &self->fitted.metrics);
+}
+
 static void
 ensure_layout (IlTimeline *self)
 {
@@ -89,10 +126,18 @@ ensure_layout (IlTimeline *self)
       return;
     }
   /* Lanes appear while a run plays (processes start, pools grow). */
-  if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace))
+  if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace)
+      || (self->presenter && (self->fitted_for != gtk_widget_get_height (GTK_WIDGET (self))
+                              || self->fitted_for_width != gtk_widget_get_width (GTK_WIDGET (self)))))
     {
       g_clear_pointer (&self->layout, il_layout_free);
+      self->use_fitted = FALSE;
       self->layout = il_layout_new (trace, &il_timeline_get_theme (self)->metrics);
+      if (self->presenter && !self->full_height)
+        fit_presenter_lanes (self, trace);
+      self->fitted_for = gtk_widget_get_height (GTK_WIDGET (self));
+      self->fitted_for_width = gtk_widget_get_width (GTK_WIDGET (self));
+      il_render_cache_clear (self->cache);
       gtk_widget_queue_resize (GTK_WIDGET (self));
     }
 }
@@ -104,6 +149,18 @@ viewport_changed (IlTimeline *self)
   g_signal_emit (self, signals[VIEWPORT_CHANGED], 0);
 }
 
+/* Panning and zooming out stop at the ends of the run: a little margin
+ * either side, never a screenful of nothing. */
+static void
+clamp_time (IlTimeline *self)
+{
+  gint64 extent = il_session_get_extent (self->session, NULL);
+  gint64 margin = self->viewport.span / 20;
+  gint64 lo = -margin, hi = MAX (lo, extent + margin - self->viewport.span);
+
+  self->viewport.start = CLAMP (self->viewport.start, lo, hi);
+}
+
 void
 il_timeline_fit (IlTimeline *self)
 {
@@ -112,7 +169,8 @@ il_timeline_fit (IlTimeline *self)
   g_return_if_fail (IL_IS_TIMELINE (self));
   extent = il_session_get_extent (self->session, NULL);
   self->viewport.width = plot_width (self);
-  il_viewport_fit (&self->viewport, 0, MAX (extent, IL_MSEC (1)));
+  /* A 37 µs trace fills the view too (it took 4 % with a 1 ms floor). */
+  il_viewport_fit (&self->viewport, 0, MAX (extent, IL_VIEWPORT_MIN_SPAN));
   self->user_moved = FALSE;
   self->follow = TRUE;
   viewport_changed (self);
@@ -131,6 +189,7 @@ il_timeline_zoom (IlTimeline *self,
   now_x = il_viewport_time_to_x (&self->viewport, il_session_get_now (self->session));
   anchor = now_x >= 0 && now_x <= self->viewport.width ? now_x : self->viewport.width / 2;
   il_viewport_zoom (&self->viewport, factor, anchor);
+  clamp_time (self);
   self->user_moved = TRUE;
   viewport_changed (self);
 }
@@ -142,6 +201,7 @@ il_timeline_pan (IlTimeline *self,
   g_return_if_fail (IL_IS_TIMELINE (self));
   self->viewport.width = plot_width (self);
   il_viewport_pan (&self->viewport, fraction * self->viewport.width);
+  clamp_time (self);
   self->user_moved = TRUE;
   self->follow = FALSE;
   viewport_changed (self);
@@ -236,6 +296,65 @@ lookup (IlTimeline *self,
   return *lane != IL_NO_LANE;
 }
 
+/* What is under (x, y): the lane's interval at that time, and for the
+ * nested slices of a recorded trace the slice of the sub-row under the
+ * pointer, not always the innermost one. */
+static gboolean
+interval_under (IlTimeline      *self,
+                IlTrace         *trace,
+                double           x,
+                double           y,
+                IlTraceInterval *hit)
+{
+  gint64 upto = il_session_get_now (self->session);
+  guint32 lane;
+  gint64 t;
+  int r;
+  const IlRow *row;
+  guint levels, want;
+  const GArray *idx;
+  const guint32 *v;
+  gsize begin = G_MAXSIZE;
+
+  if (!lookup (self, x, y, &lane, &t) || !il_trace_interval_at (trace, lane, t, upto, hit))
+    return FALSE;
+  if (!il_trace_lane_has_slices (trace, lane) || hit->event >= trace->n_events)
+    return TRUE;
+  r = il_layout_row_at (self->layout, y - lanes_top (self) + self->scroll_y);
+  row = &g_array_index (self->layout->rows, IlRow, r);
+  /* The renderer's sub-rows: one per depth, at most 8. */
+  levels = CLAMP ((guint) lround ((row->height / il_timeline_get_theme (self)->metrics.lane_height - 0.4) / 0.6), 1, 8);
+  want = (guint) CLAMP ((y - lanes_top (self) + self->scroll_y - row->y) / (row->height / levels), 0, levels - 1);
+  if (want >= trace->aux[hit->event])
+    return TRUE;   /* the innermost slice, or below it */
+
+  /* The open slice at depth `want` at time t, an ancestor of the hit. */
+  idx = il_trace_get_lane_events (trace, lane);
+  v = (const guint32 *) (gpointer) idx->data;
+  for (guint i = 0; i < idx->len && trace->time[v[i]] <= t; i++)
+    if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
+      begin = v[i];
+    else if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_END)
+      begin = G_MAXSIZE;
+  if (begin == G_MAXSIZE)
+    return TRUE;
+  hit->event = begin;
+  hit->start = trace->time[begin];
+  hit->end = MIN (upto, trace->end_time);
+  hit->open = TRUE;
+  for (guint i = il_trace_lane_lower_bound (trace, lane, t); i < idx->len; i++)
+    if (trace->kind[v[i]] == IL_EVENT_SLICE_END && trace->aux[v[i]] == want)
+      {
+        if (trace->time[v[i]] <= upto)
+          {
+            hit->end = trace->time[v[i]];
+            hit->open = FALSE;
+          }
+        break;
+      }
+  return TRUE;
+}
+
 char *
 il_timeline_describe_at (IlTimeline *self,
                          double      x,
@@ -253,7 +372,7 @@ il_timeline_describe_at (IlTimeline *self,
       const IlLane *l = il_trace_get_lane (trace, lane);
       return g_strdup_printf ("%s (%s)", l->name, il_lane_kind_to_string (l->kind));
     }
-  if (!il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (!interval_under (self, trace, x, y, &hit))
     return NULL;
   return il_format_interval (trace, &hit);
 }
@@ -328,17 +447,17 @@ on_scroll (GtkEventControllerScroll *controller,
            IlTimeline               *self)
 {
   GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
-  double x = 0, y = 0;
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+  /* The event's position is the surface's, not the widget's: zoom around
+   * where the motion controller last saw the pointer. */
+  double x = self->pointer_x >= 0 ? self->pointer_x : gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
 
-  if (event != NULL)
-    gdk_event_get_position (event, &x, &y);
   self->viewport.width = plot_width (self);
 
   if (mods & GDK_CONTROL_MASK)
     {
       double anchor = CLAMP (x - il_timeline_get_theme (self)->gutter_width, 0, self->viewport.width);
       il_viewport_zoom (&self->viewport, pow (1.15, dy), anchor);
+      clamp_time (self);
       self->user_moved = TRUE;
       viewport_changed (self);
       return TRUE;
@@ -351,6 +470,7 @@ on_scroll (GtkEventControllerScroll *controller,
   if (dx != 0)
     {
       il_viewport_pan (&self->viewport, dx * 30);
+      clamp_time (self);
       self->user_moved = TRUE;
       self->follow = FALSE;
       viewport_changed (self);
@@ -364,6 +484,7 @@ on_scroll (GtkEventControllerScroll *controller,
         {
           /* Nothing to scroll vertically: scrolling moves through time. */
           il_viewport_pan (&self->viewport, dy * 30);
+          clamp_time (self);
           self->user_moved = TRUE;
           self->follow = FALSE;
           viewport_changed (self);
@@ -394,6 +515,7 @@ on_drag_update (GtkGestureDrag *gesture,
   self->viewport.width = plot_width (self);
   self->viewport.start = self->drag_start_time;
   il_viewport_pan (&self->viewport, -dx);
+  clamp_time (self);
   self->scroll_y = self->drag_start_scroll - dy;
   clamp_scroll (self);
   self->user_moved = TRUE;
@@ -434,8 +556,6 @@ on_click (GtkGestureClick *gesture,
           IlTimeline      *self)
 {
   IlTrace *trace = il_session_get_trace (self->session);
-  guint32 lane;
-  gint64 t;
   IlTraceInterval hit;
 
   gtk_widget_grab_focus (GTK_WIDGET (self));
@@ -447,7 +567,7 @@ on_click (GtkGestureClick *gesture,
       il_session_seek (self->session, il_viewport_x_to_time (&self->viewport, x - il_timeline_get_theme (self)->gutter_width));
       return;
     }
-  if (lookup (self, x, y, &lane, &t) && il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
+  if (interval_under (self, trace, x, y, &hit))
     {
       self->selection = hit;
       self->has_selection = TRUE;
@@ -467,6 +587,7 @@ on_motion (GtkEventControllerMotion *controller,
   guint32 lane = IL_NO_LANE;
   gint64 t;
 
+  self->pointer_x = x;
   if (!lookup (self, x, y, &lane, &t))
     lane = IL_NO_LANE;
   if (lane != self->hover_lane)
@@ -481,6 +602,7 @@ on_leave (GtkEventControllerMotion *controller,
           IlTimeline               *self)
 {
   self->hover_lane = IL_NO_LANE;
+  self->pointer_x = -1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -726,6 +848,7 @@ il_timeline_init (IlTimeline *self)
   self->hover_lane = IL_NO_LANE;
   self->cache = il_render_cache_new ();
   self->follow = TRUE;
+  self->pointer_x = -1;
   self->show_ruler = TRUE;
   self->viewport.span = IL_MSEC (100);
   self->viewport.width = 800;

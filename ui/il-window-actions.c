@@ -58,8 +58,7 @@ action_transport (GtkWidget  *widget,
         il_session_cancel_simulation (self->session);
     }
   else if (g_str_equal (name, "win.side-panel"))
-    gtk_widget_set_visible (gtk_paned_get_end_child (GTK_PANED (self->paned)),
-                            !gtk_widget_get_visible (gtk_paned_get_end_child (GTK_PANED (self->paned))));
+    adw_flap_set_reveal_flap (ADW_FLAP (self->flap), !adw_flap_get_reveal_flap (ADW_FLAP (self->flap)));
 }
 
 static void
@@ -96,8 +95,20 @@ _il_window_refresh_compare (IlWindow *self)
   modes = scenario->modes_mask;
   if ((modes & (modes - 1)) == 0)
     modes = IL_MODE_MASK_ALL;
+  _il_window_update_compare_numbers (self);
   il_compare_view_set_scenario (IL_COMPARE_VIEW (self->compare_view), scenario,
                                 il_session_get_config (self->session), modes);
+}
+
+/* A lesson's question is answered by the numbers: they wait for the reveal. */
+void
+_il_window_update_compare_numbers (IlWindow *self)
+{
+  const IlScenario *scenario = il_session_get_scenario (self->session);
+  gboolean hidden = scenario != NULL && scenario->question != NULL && scenario->answer != NULL
+                    && !il_lesson_panel_get_revealed (IL_LESSON_PANEL (self->lesson_panel));
+
+  il_compare_view_set_numbers_hidden (IL_COMPARE_VIEW (self->compare_view), hidden);
 }
 
 void
@@ -117,6 +128,13 @@ IlCompareView *
 il_window_get_compare_view (IlWindow *self)
 {
   return IL_COMPARE_VIEW (self->compare_view);
+}
+
+IlLessonPanel *
+il_window_get_lesson_panel (IlWindow *self)
+{
+  g_return_val_if_fail (IL_IS_WINDOW (self), NULL);
+  return IL_LESSON_PANEL (self->lesson_panel);
 }
 
 void

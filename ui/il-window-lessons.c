@@ -109,6 +109,39 @@ lesson_header (GtkListBoxRow *row,
     gtk_list_box_row_set_header (row, NULL);
 }
 
+/* Where a lesson's group first appears in file order: lessons sort by it,
+ * then by file order, so each group gets one heading ("The GIL" used to
+ * show three times, for lessons 2–3, 7 and 17). */
+static guint
+group_rank (IlWindow *self,
+            guint     index)
+{
+  const IlScenario *s = g_ptr_array_index (self->lessons, index);
+
+  for (guint i = 0; i < index; i++)
+    {
+      const IlScenario *o = g_ptr_array_index (self->lessons, i);
+      if (g_strcmp0 (o->lesson_group, s->lesson_group) == 0)
+        return i;
+    }
+  return index;
+}
+
+static int
+lesson_sort (GtkListBoxRow *a,
+             GtkListBoxRow *b,
+             gpointer       data)
+{
+  IlWindow *self = data;
+  guint ia = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (a), "lesson-index"));
+  guint ib = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (b), "lesson-index"));
+  guint ra = group_rank (self, ia), rb = group_rank (self, ib);
+
+  if (ra != rb)
+    return ra < rb ? -1 : 1;
+  return ia < ib ? -1 : ia > ib;
+}
+
 static gboolean
 contains (const char *haystack,
           const char *needle)
@@ -208,6 +241,7 @@ _il_window_build_lessons_popover (IlWindow *self)
   self->lessons_search = gtk_search_entry_new ();
   gtk_widget_set_tooltip_text (self->lessons_search, "Search lessons by title, concept or text");
   self->lessons_list = gtk_list_box_new ();
+  gtk_list_box_set_sort_func (GTK_LIST_BOX (self->lessons_list), lesson_sort, self, NULL);
   gtk_list_box_set_header_func (GTK_LIST_BOX (self->lessons_list), lesson_header, self, NULL);
   gtk_list_box_set_filter_func (GTK_LIST_BOX (self->lessons_list), lesson_filter, self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->lessons_list), GTK_ACCESSIBLE_PROPERTY_LABEL, "Lessons", -1);

@@ -15,8 +15,16 @@ il_window_set_presenter (IlWindow *self,
   il_timeline_set_presenter (IL_TIMELINE (self->timeline), presenter);
   il_compare_view_set_presenter (IL_COMPARE_VIEW (self->compare_view), presenter);
   gtk_widget_set_visible (self->toolbar, !presenter);
-  gtk_widget_set_visible (self->scrubber, !presenter);
+  gtk_widget_set_visible (gtk_widget_get_parent (self->scrubber), !presenter);
   gtk_widget_set_visible (self->header, !presenter);
+  gtk_widget_set_visible (self->clock_label, presenter);
+  /* Wider, for projector-size type: the question, its choices and the
+   * answer fit 1280×720 without scrolling. */
+  gtk_widget_set_size_request (self->side_box, presenter ? 440 : 320, -1);
+  /* …and stays beside the timeline down to 1024 px wide, where the
+   * window's own fold (560 + 320 px) would hide the question. */
+  gtk_widget_set_size_request (self->main_stack, presenter ? 500 : 560, -1);
+  il_lesson_panel_set_presenter (IL_LESSON_PANEL (self->lesson_panel), presenter);
   /* High contrast for the projector: the whole window goes dark, and back
    * to the system's choice afterwards. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
@@ -62,6 +70,13 @@ _il_window_on_presenter_key (GtkEventControllerKey *controller,
     case GDK_KEY_p:
     case GDK_KEY_P:
       il_lesson_panel_reveal (IL_LESSON_PANEL (self->lesson_panel));
+      return TRUE;
+    case GDK_KEY_a:
+    case GDK_KEY_b:
+    case GDK_KEY_c:
+    case GDK_KEY_d:
+      /* The class calls out its prediction; the lecturer marks it. */
+      il_lesson_panel_pick (IL_LESSON_PANEL (self->lesson_panel), (int) (keyval - GDK_KEY_a));
       return TRUE;
     case GDK_KEY_space:
       il_session_set_playing (self->session, !il_session_get_playing (self->session));

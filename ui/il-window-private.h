@@ -39,9 +39,12 @@ struct _IlWindow
   GtkWidget   *menu_button;
   GtkWidget   *lessons_list;
   GtkWidget   *lessons_search;
+  GtkWidget   *mode_label;
   GtkWidget   *mode_dropdown;
   GtkWidget   *play_button;
   GtkWidget   *time_label;
+  GtkWidget   *clock_label;      /* the time in presenter mode */
+  GtkWidget   *side_box;
   GtkWidget   *speed_scale;
   GtkWidget   *speed_label;
   GtkWidget   *cores_spin;
@@ -53,7 +56,9 @@ struct _IlWindow
   GtkWidget   *loading_bar;
   GtkWidget   *loading_label;
   GCancellable *loading_cancellable;
-  GtkWidget   *paned;
+  GtkWidget   *flap;             /* AdwFlap: the side panel, an overlay when narrow */
+  GtkWidget   *side_button;
+  GtkWidget   *machine_button;   /* cores, workers, interval in a popover */
   GtkWidget   *main_stack;       /* "timeline" or "compare" */
   GtkWidget   *compare_button;
   GtkWidget   *compare_view;
@@ -97,6 +102,7 @@ void        _il_window_sync_controls          (IlWindow   *self);
 void        _il_window_class_actions_init     (IlWindowClass *klass);
 gboolean    _il_window_comparing              (IlWindow   *self);
 void        _il_window_refresh_compare        (IlWindow   *self);
+void        _il_window_update_compare_numbers (IlWindow   *self);
 
 /* il-window-files.c */
 void        _il_window_action_open            (GtkWidget  *widget,

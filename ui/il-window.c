@@ -49,6 +49,7 @@ update_time_label (IlWindow *self)
   g_autofree char *text = g_strdup_printf ("%s / %s%s", now, end, known ? "" : "…");
 
   gtk_label_set_text (GTK_LABEL (self->time_label), text);
+  gtk_label_set_text (GTK_LABEL (self->clock_label), text);
 }
 
 static void
@@ -124,10 +125,22 @@ _il_window_sync_controls (IlWindow *self)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin), config->switch_interval / 1e6);
   self->updating = FALSE;
 
-  gtk_widget_set_sensitive (self->mode_dropdown, live);
-  gtk_widget_set_sensitive (self->cores_spin, live);
-  gtk_widget_set_sensitive (self->workers_spin, live);
-  gtk_widget_set_sensitive (self->interval_spin, live);
+  /* A recording has no simulated mode or machine: showing "Sequential"
+   * for it would be untrue. */
+  gtk_widget_set_visible (self->mode_label, live);
+  gtk_widget_set_visible (self->mode_dropdown, live);
+  gtk_widget_set_visible (self->machine_button, live);
+  if (live)
+    {
+      /* The popover's button says what is set: "2 cores · 3 workers". */
+      g_autofree char *machine = NULL;
+      if (config->workers > 0)
+        machine = g_strdup_printf ("%u %s · %u %s", config->cores, config->cores == 1 ? "core" : "cores",
+                                   config->workers, config->workers == 1 ? "worker" : "workers");
+      else
+        machine = g_strdup_printf ("%u %s", config->cores, config->cores == 1 ? "core" : "cores");
+      gtk_menu_button_set_label (GTK_MENU_BUTTON (self->machine_button), machine);
+    }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.compare", live);
 
   if (live)
@@ -143,6 +156,41 @@ _il_window_sync_controls (IlWindow *self)
 }
 
 /* ----------------------------------------------------------- the story */
+
+/* A recorded slice's call stack: the slices open on its lane when it
+ * began, outermost first (what a profiler's flame graph stacks). */
+static void
+append_slice_stack (GString               *text,
+                    IlTrace               *trace,
+                    const IlTraceInterval *hit)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, hit->lane);
+  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  guint32 stack[64];
+  guint depth = 0;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = v[i];
+
+      if (trace->kind[e] == IL_EVENT_SLICE_BEGIN)
+        {
+          guint d = MIN (trace->aux[e], G_N_ELEMENTS (stack) - 1);
+          stack[d] = trace->arg[e];
+          depth = d + 1;
+        }
+      else if (trace->kind[e] == IL_EVENT_SLICE_END)
+        depth = MIN (depth, (guint) trace->aux[e]);
+      if (e == hit->event)
+        break;
+    }
+  if (depth == 0)
+    return;
+  g_string_append (text, "Stack, outermost first:\n");
+  for (guint d = 0; d < depth; d++)
+    g_string_append_printf (text, "%*s%s\n", (int) (2 * d + 2), "", il_trace_get_string (trace, stack[d]));
+  g_string_append_c (text, '\n');
+}
 
 static void
 update_details (IlWindow *self)
@@ -164,6 +212,10 @@ update_details (IlWindow *self)
     g_string_append (text, what);
     g_string_append (text, "\n\n");
   }
+
+  if (il_trace_lane_has_slices (trace, hit.lane) && hit.event < trace->n_events
+      && trace->kind[hit.event] == IL_EVENT_SLICE_BEGIN)
+    append_slice_stack (text, trace, &hit);
 
   if (!il_trace_lane_has_slices (trace, hit.lane)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
@@ -200,6 +252,16 @@ update_details (IlWindow *self)
   gtk_text_buffer_set_text (buffer, text->str, -1);
 }
 
+/* A click on a slice asks what happened there: show the answer. */
+static void
+on_selection_changed (IlWindow *self)
+{
+  IlTraceInterval hit;
+
+  if (il_timeline_get_selection (IL_TIMELINE (self->timeline), &hit))
+    gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "details");
+}
+
 /* ------------------------------------------------------------- session */
 
 static void
@@ -207,6 +269,20 @@ on_session_progressed (IlWindow *self)
 {
   update_time_label (self);
   update_error (self);
+}
+
+/* The legend explains the simulation's states and marks; a recording of
+ * slices (a Chrome or VizTracer trace) has none of them. */
+static gboolean
+trace_has_states (IlTrace *trace)
+{
+  for (guint32 i = 0; trace != NULL && i < il_trace_get_n_lanes (trace); i++)
+    {
+      IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
+      if ((kind == IL_LANE_TASK || kind == IL_LANE_THREAD) && !il_trace_lane_has_slices (trace, i))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -222,6 +298,7 @@ on_session_trace_changed (IlWindow *self)
   _il_window_sync_controls (self);
   update_time_label (self);
   update_error (self);
+  gtk_widget_set_visible (self->legend, trace_has_states (il_session_get_trace (self->session)));
   gtk_widget_queue_draw (self->legend);
 }
 
@@ -386,6 +463,50 @@ on_scrubbed (IlWindow *self)
 }
 
 
+/* ------------------------------------------------------------ shortcuts */
+
+static gboolean
+forward_to_timeline (GtkWidget *widget,
+                     GVariant  *args,
+                     gpointer   data)
+{
+  IlWindow *self = IL_WINDOW (widget);
+
+  if (_il_window_comparing (self))
+    return FALSE;
+  return gtk_widget_activate_action (self->timeline, data, NULL);
+}
+
+/* The timeline's keys (+ − 0 and the arrows) work wherever the focus is,
+ * not only after a click on the timeline: the controller sits on the window
+ * in the bubble phase, so a focused entry or spin button still gets its
+ * digits and arrows first. */
+static void
+add_timeline_shortcuts (IlWindow *self)
+{
+  static const struct {
+    guint       key;
+    const char *action;
+  } keys[] = {
+    { GDK_KEY_plus, "timeline.zoom-in" }, { GDK_KEY_equal, "timeline.zoom-in" },
+    { GDK_KEY_KP_Add, "timeline.zoom-in" }, { GDK_KEY_minus, "timeline.zoom-out" },
+    { GDK_KEY_KP_Subtract, "timeline.zoom-out" }, { GDK_KEY_0, "timeline.zoom-fit" },
+    { GDK_KEY_KP_0, "timeline.zoom-fit" },
+    { GDK_KEY_Left, "timeline.pan-left" }, { GDK_KEY_Right, "timeline.pan-right" },
+    { GDK_KEY_Up, "timeline.scroll-up" }, { GDK_KEY_Down, "timeline.scroll-down" },
+  };
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_BUBBLE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key, 0),
+                                                            gtk_callback_action_new (forward_to_timeline,
+                                                                                     (gpointer) keys[i].action,
+                                                                                     NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+}
+
 /* ----------------------------------------------------------- construction */
 
 static GMenuModel *
@@ -464,9 +585,12 @@ il_window_class_init (IlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, IlWindow, toolbar);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, lessons_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, mode_label);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, mode_dropdown);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, clock_label);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, side_box);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, speed_scale);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, speed_label);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, cores_spin);
@@ -479,7 +603,9 @@ il_window_class_init (IlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_bar);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, toasts);
-  gtk_widget_class_bind_template_child (widget_class, IlWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, side_button);
+  gtk_widget_class_bind_template_child (widget_class, IlWindow, machine_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, IlWindow, timeline_box);
@@ -522,6 +648,8 @@ il_window_init (IlWindow *self)
   /* The widgets that show the session, in the places the template left. */
   self->timeline = il_timeline_new (self->session);
   gtk_box_prepend (GTK_BOX (self->timeline_box), self->timeline);
+  g_object_bind_property (self->flap, "reveal-flap", self->side_button, "active",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->legend), draw_legend, self, NULL);
   self->compare_view = il_compare_view_new ();
   gtk_stack_add_named (GTK_STACK (self->main_stack), self->compare_view, "compare");
@@ -533,6 +661,9 @@ il_window_init (IlWindow *self)
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (_il_window_on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  add_timeline_shortcuts (self);
+  gtk_window_set_focus (GTK_WINDOW (self), self->timeline);
 
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
@@ -546,6 +677,9 @@ il_window_init (IlWindow *self)
   g_signal_connect_object (self->session, "notify::speed", G_CALLBACK (on_speed_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::simulating", G_CALLBACK (on_simulating_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->timeline, "selection-changed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->timeline, "selection-changed", G_CALLBACK (on_selection_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->lesson_panel, "notify::revealed", G_CALLBACK (_il_window_update_compare_numbers),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_details), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "extent-known", G_CALLBACK (update_scrubber), self, G_CONNECT_SWAPPED);

@@ -8,6 +8,7 @@
 
 #include "il-compare-view.h"
 #include "il-session.h"
+#include "il-lesson-panel.h"
 #include "il-timeline.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,7 @@ gboolean    il_window_restore_session (IlWindow      *self);
 void        il_window_set_comparing  (IlWindow       *self,
                                       gboolean        compare);
 IlCompareView *il_window_get_compare_view (IlWindow  *self);
+IlLessonPanel *il_window_get_lesson_panel (IlWindow  *self);
 /* The built-in lessons, loaded from resources (IlScenario*). */
 GPtrArray  *il_window_get_lessons    (IlWindow       *self);
 

@@ -98,6 +98,8 @@ job_next_op (IlEngine *e,
   for (;;)
     {
       prog_next (&job->prog, &op);
+      if (job->task != NULL)
+        emit_step (e, job->task->lane, &job->prog);
       switch (op.kind)
         {
         case OP_CPU:
@@ -233,6 +235,7 @@ worker_next_op (IlEngine *e,
         {
           /* A new interpreter starting (spawn / forkserver). */
           top->kind = T_C_HOLD;
+          top->state = IL_STATE_STARTING;
           top->dur = th->boot;
           th->boot = 0;
           return;
@@ -253,6 +256,7 @@ worker_next_op (IlEngine *e,
       if (th->pool->queue.length > 0)
         {
           th->job = g_queue_pop_head (&th->pool->queue);
+          emit_queue (e, th->lane, IL_QUEUE_POP, pool_queue_id (th->pool), 0, job_item_lane (th->job));
           th->mirror = th->job->mirror;
           continue;
         }
@@ -498,6 +502,8 @@ thread_run (IlEngine *e,
                 continue;
               case T_C_HOLD:
                 set_compute (e, th, C_HOLD, top.dur);
+                if (top.state == IL_STATE_STARTING)
+                  th->compute_state = IL_STATE_STARTING;
                 continue;
               case T_C_FREE:
                 th->ck = C_FREE;
@@ -632,7 +638,19 @@ process_event (IlEngine *e,
         if (task->gen != ev->gen || task->wait != TW_IO || task->done)
           break;
         g_queue_push_tail (&e->loop->fd_ready, handle_new (e, H_IO, task, IL_CAUSE_IO, IL_NO_LANE));
+        /* One rule for I/O and timers: once what the task awaits is done,
+         * it is ready until its step runs, however busy the loop is. */
+        task_set_state (e, task, IL_STATE_READY, IL_CAUSE_IO, IL_NO_LANE);
         loop_wake (e, IL_CAUSE_IO, IL_NO_LANE);
+      }
+      break;
+
+    case EV_TIMER_DUE:
+      {
+        /* A cancelled timer took its event out of the queue (task_cancel). */
+        Task *task = &e->tasks[ev->id];
+        if (task->gen == ev->gen && task->wait == TW_TIMER && !task->done)
+          task_set_state (e, task, IL_STATE_READY, IL_CAUSE_TIMER, IL_NO_LANE);
       }
       break;
 

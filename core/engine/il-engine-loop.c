@@ -75,6 +75,26 @@ timer_pop (Loop *loop)
   return top;
 }
 
+/* What a handle runs, as the trace says it (IlCallbackKind). */
+static guint
+handle_what (const Handle *h)
+{
+  static const IlCallbackKind kinds[] = {
+    [H_MAIN] = IL_CALLBACK_MAIN, [H_STEP] = IL_CALLBACK_TASK_STEP, [H_IO] = IL_CALLBACK_IO,
+    [H_TIMER] = IL_CALLBACK_TIMER, [H_THREADSAFE] = IL_CALLBACK_THREADSAFE, [H_START] = IL_CALLBACK_TIMER,
+  };
+  return kinds[h->kind];
+}
+
+void
+loop_queue_event (IlEngine     *e,
+                  IlQueueOp     op,
+                  guint16       queue,
+                  const Handle *h)
+{
+  emit_queue (e, e->loop->lane, op, queue, handle_what (h), h->task != NULL ? h->task->lane : IL_NO_LANE);
+}
+
 /* call_soon_threadsafe / a ready fd ends a blocking select(). */
 void
 loop_wake (IlEngine *e,
@@ -101,6 +121,7 @@ loop_call_soon (IlEngine *e,
   Handle *h = handle_new (e, kind, task, cause, cause_lane);
 
   g_queue_push_tail (&e->loop->ready, h);
+  loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, h);
   if (kind == H_STEP && task != NULL)
     {
       task->wait = TW_READY;
@@ -131,6 +152,7 @@ task_cancel (IlEngine *e,
       break;
     case TW_TIMER:
       ((Handle *) victim->wait_on)->cancelled = TRUE;
+      event_cancel (e, &victim->timer_ev);   /* it will not be ready when the timer is due */
       break;
     case TW_SEM:
       {
@@ -197,6 +219,7 @@ task_step_op (IlEngine *e,
   for (;;)
     {
       prog_next (&task->prog, &op);
+      emit_step (e, task->lane, &task->prog);
       switch (op.kind)
         {
         case OP_CPU:
@@ -234,6 +257,11 @@ task_step_op (IlEngine *e,
               Handle *h = handle_new (e, H_TIMER, task, IL_CAUSE_TIMER, IL_NO_LANE);
               h->when = e->now + op.dur;
               timer_push (loop, h);
+              loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_TIMERS, h);
+              /* The task is drawn ready from the moment its timer is due,
+               * as after I/O, not from when the loop gets to it. */
+              task_new_gen (e, task);
+              schedule (e, h->when, EV_TIMER_DUE, task->index, task->gen);
               task->wait_on = h;
               task_block (e, task, TW_TIMER, IL_STATE_SLEEPING, IL_NO_LANE);
               return FALSE;
@@ -393,14 +421,17 @@ loop_next_op (IlEngine *e,
             while (loop->fd_ready.length > 0)
               {
                 g_queue_push_tail (&loop->ready, g_queue_pop_head (&loop->fd_ready));
+                loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, g_queue_peek_tail (&loop->ready));
                 n++;
               }
             while (loop->timers->len > 0 && ((Handle *) loop->timers->pdata[0])->when <= e->now)
               {
                 Handle *h = timer_pop (loop);
+                loop_queue_event (e, h->cancelled ? IL_QUEUE_DROP : IL_QUEUE_POP, IL_QUEUE_TIMERS, h);
                 if (h->cancelled)
                   continue;
                 g_queue_push_tail (&loop->ready, h);
+                loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, h);
                 n++;
               }
             emit (e, loop->lane, IL_EVENT_LOOP_SELECT_END, 0, 0, n);
@@ -424,6 +455,7 @@ loop_next_op (IlEngine *e,
                 continue;
               }
             h = g_queue_pop_head (&loop->ready);
+            loop_queue_event (e, h->cancelled ? IL_QUEUE_DROP : IL_QUEUE_POP, IL_QUEUE_READY, h);
             loop->ntodo--;
             task = h->task;
             if (h->cancelled)
@@ -445,6 +477,7 @@ loop_next_op (IlEngine *e,
                         Handle *start = handle_new (e, H_START, t, IL_CAUSE_START, th->lane);
                         start->when = t->def->start;
                         timer_push (loop, start);
+                        loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_TIMERS, start);
                       }
                     else
                       loop_call_soon (e, t, H_STEP, IL_CAUSE_START, th->lane);

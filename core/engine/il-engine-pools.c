@@ -172,9 +172,30 @@ pool_submit (IlEngine *e,
     }
 
   g_queue_push_tail (&pool->queue, job);
+  emit_queue (e, pool->owner->lane, IL_QUEUE_PUSH, pool_queue_id (pool), 0, job_item_lane (job));
   if (job->mirror != IL_NO_LANE)
     lane_state (e, job->mirror, IL_STATE_READY, IL_CAUSE_POOL, IL_NO_LANE);
   return cost;
+}
+
+guint16
+pool_queue_id (const Pool *pool)
+{
+  return (guint16) ((IL_QUEUE_POOL + MIN (pool->number, 0x7000)) | (pool->processes ? IL_QUEUE_PROCESS_POOL : 0));
+}
+
+/* The task a queued job stands for: its own, the coroutine awaiting it, or
+ * the task on the thread that submitted it. */
+guint32
+job_item_lane (const Job *job)
+{
+  if (job->mirror != IL_NO_LANE)
+    return job->mirror;
+  if (job->awaiter != NULL)
+    return job->awaiter->lane;
+  if (job->submitter != NULL)
+    return job->submitter->mirror != IL_NO_LANE ? job->submitter->mirror : job->submitter->lane;
+  return IL_NO_LANE;
 }
 
 /* Hand queued jobs to idle workers (after the submitter paid its cost). */
@@ -187,6 +208,8 @@ pool_dispatch (IlEngine *e,
     {
       Thread *w = g_queue_pop_head (&pool->idle);
       Job *job = g_queue_pop_head (&pool->queue);
+
+      emit_queue (e, w->lane, IL_QUEUE_POP, pool_queue_id (pool), 0, job_item_lane (job));
 
       w->job = job;
       w->mirror = job->mirror;

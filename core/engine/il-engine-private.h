@@ -9,6 +9,7 @@
 #pragma once
 
 #include "il-engine.h"
+#include "il-steps.h"
 
 /* Events */
 
@@ -21,6 +22,7 @@ typedef enum {
   EV_SLICE,         /* a core's time slice ended */
   EV_FD_READY,      /* asyncio: the I/O a task awaits completed */
   EV_JOB_RESULT,    /* a process-pool result reached the parent */
+  EV_TIMER_DUE,     /* asyncio: the timer a task sleeps on expired (the loop may not have seen it yet) */
 } EvKind;
 
 #define N_THREAD_EVENTS (EV_BLOCK_DONE + 1)
@@ -114,6 +116,7 @@ typedef struct {
   gint32  wrap;         /* semaphore around the whole body (asyncio workers), or -1 */
   const IlStep *steps;
   guint32 n_steps;
+  const IlStep *step;   /* the step the last prog_next started, or NULL (recorded as IL_EVENT_STEP) */
 } Prog;
 
 
@@ -317,6 +320,7 @@ struct _Task {
   Job          *job;        /* threads/processes: its body */
   guint32       gen;
   EvSlot        fd_ev;      /* EV_FD_READY */
+  EvSlot        timer_ev;   /* EV_TIMER_DUE */
   Waiter        waiter;     /* its node in a semaphore's or task's waiters */
   TaskWait      wait;
   gpointer      wait_on;    /* Task* awaited, Job* offloaded, timer handle */
@@ -430,6 +434,7 @@ struct _IlEngine {
   guint32      rng;
   gint64       forkserver_up;  /* when the forkserver process is ready; -1 before its first use */
   GError      *error;
+  GHashTable  *step_index;  /* IlStep* → pre-order number + 1 (il-steps.h) */
 };
 
 
@@ -449,7 +454,7 @@ typedef enum {
 typedef struct {
   TKind   kind;
   gint64  dur;
-  IlState state;     /* T_WAIT */
+  IlState state;     /* T_WAIT; T_C_HOLD: IL_STATE_STARTING while a new interpreter boots */
   Resume  on_wake;   /* T_WAIT */
 } TOp;
 
@@ -496,6 +501,35 @@ lane_state (IlEngine *e,
     return;
   e->lane_state->data[lane] = (guint8) state;
   emit (e, lane, IL_EVENT_STATE, (guint8) state, (guint16) cause, cause_lane);
+}
+
+/* Queue events (il-trace.h): what enters and leaves the loop's ready queue
+ * and timers and the pools' work queues, for the views that draw them. */
+static inline void
+emit_queue (IlEngine  *e,
+            guint32    lane,
+            IlQueueOp  op,
+            guint16    queue,
+            guint      what,
+            guint32    item_lane)
+{
+  emit (e, lane, IL_EVENT_QUEUE, (guint8) (op | (what << 2)), queue, item_lane);
+}
+
+/* Records which step of its scenario task a program just started, so the
+ * code view and the narration can tell the line a task is on. */
+static inline void
+emit_step (IlEngine   *e,
+           guint32     lane,
+           const Prog *prog)
+{
+  gpointer number;
+
+  if (prog->step == NULL || lane == IL_NO_LANE)
+    return;
+  number = g_hash_table_lookup (e->step_index, prog->step);
+  if (number != NULL)
+    emit (e, lane, IL_EVENT_STEP, 0, 0, GPOINTER_TO_UINT (number) - 1);
 }
 
 /* A thread's visible state, mirrored on the task it is running. */
@@ -566,6 +600,8 @@ G_GNUC_INTERNAL void job_finish (IlEngine *e, Thread *th, Job *job);
 G_GNUC_INTERNAL Pool * pool_new (IlEngine *e, Process *owner, gboolean processes, guint32 max);
 G_GNUC_INTERNAL gint64 pool_submit (IlEngine *e, Pool *pool, Job *job);
 G_GNUC_INTERNAL void pool_dispatch (IlEngine *e, Pool *pool, guint32 by_lane);
+G_GNUC_INTERNAL guint16 pool_queue_id (const Pool *pool);
+G_GNUC_INTERNAL guint32 job_item_lane (const Job *job);
 G_GNUC_INTERNAL Pool * process_pool (IlEngine *e);
 G_GNUC_INTERNAL Pool * default_executor (IlEngine *e);
 
@@ -578,6 +614,7 @@ G_GNUC_INTERNAL void spawn_task_thread (IlEngine *e, Thread *starter, Task *t);
 /* il-engine-loop.c */
 G_GNUC_INTERNAL Handle * handle_new (IlEngine *e, HKind kind, Task *task, IlCause cause, guint32 cause_lane);
 G_GNUC_INTERNAL void loop_wake (IlEngine *e, IlCause cause, guint32 cause_lane);
+G_GNUC_INTERNAL void loop_queue_event (IlEngine *e, IlQueueOp op, guint16 queue, const Handle *h);
 G_GNUC_INTERNAL void loop_call_soon (IlEngine *e, Task *task, HKind kind, IlCause cause, guint32 cause_lane);
 G_GNUC_INTERNAL void task_cancel (IlEngine *e, Task *victim, Task *by);
 G_GNUC_INTERNAL void loop_next_op (IlEngine *e, Thread *th, TOp *top);

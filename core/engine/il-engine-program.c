@@ -39,6 +39,7 @@ prog_next (Prog *prog,
            Op   *op)
 {
   memset (op, 0, sizeof *op);
+  prog->step = NULL;
 
   if (prog->wrap >= 0)
     {
@@ -55,6 +56,7 @@ prog_next (Prog *prog,
       Frame *f = &prog->frames[prog->depth - 1];
       const IlStep *s;
 
+      prog->step = NULL;
       if (f->pos >= f->n)
         {
           gint32 release = f->release;
@@ -76,6 +78,7 @@ prog_next (Prog *prog,
         }
 
       s = &f->steps[f->pos++];
+      prog->step = s;
       switch (s->kind)
         {
         case IL_STEP_CPU:

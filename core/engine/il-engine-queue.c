@@ -113,6 +113,8 @@ slot_for (IlEngine *e,
       return &e->cores[id].slice_ev;
     case EV_FD_READY:
       return &e->tasks[id].fd_ev;
+    case EV_TIMER_DUE:
+      return &e->tasks[id].timer_ev;
     case EV_JOB_RESULT:
       return &((Job *) g_ptr_array_index (e->jobs, id))->result_ev;
     default:
@@ -284,4 +286,5 @@ task_new_gen (IlEngine *e,
 {
   task->gen++;
   event_cancel (e, &task->fd_ev);
+  event_cancel (e, &task->timer_ev);
 }

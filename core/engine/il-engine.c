@@ -128,6 +128,7 @@ il_engine_new (const IlScenario  *scenario,
 
   queue_init (e);
   e->lane_state = g_byte_array_new ();
+  e->step_index = il_steps_index_new (e->scenario);
   e->threads = g_ptr_array_new_with_free_func (g_free);
   e->processes = g_ptr_array_new ();
   e->jobs = g_ptr_array_new_with_free_func (g_free);
@@ -225,6 +226,7 @@ il_engine_new (const IlScenario  *scenario,
     {
       e->loop->thread = main_thread;
       g_queue_push_tail (&e->loop->ready, handle_new (e, H_MAIN, NULL, IL_CAUSE_START, IL_NO_LANE));
+      loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_READY, g_queue_peek_tail (&e->loop->ready));
     }
 
   main_thread->cause = IL_CAUSE_START;
@@ -280,6 +282,7 @@ il_engine_free (IlEngine *e)
   g_ptr_array_unref (e->handles);
   g_free (e->heap);
   g_byte_array_unref (e->lane_state);
+  g_hash_table_unref (e->step_index);
   il_trace_unref (e->trace);
   il_scenario_free (e->scenario);
   g_clear_error (&e->error);

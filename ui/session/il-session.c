@@ -249,6 +249,11 @@ full_run_done (GObject      *source,
   g_clear_pointer (&self->final_stats, il_stats_free);
   self->final_stats = il_stats_compute (trace, G_MAXINT64);
   g_signal_emit (self, signals[EXTENT_KNOWN], 0);
+  if (self->now > self->extent)
+    {
+      self->now = self->extent;
+      g_signal_emit (self, signals[PROGRESSED], 0);
+    }
 }
 
 static void
@@ -301,6 +306,10 @@ rebuild (IlSession *self,
   self->trace = il_trace_ref (il_engine_get_trace (self->engine));
   self->now = now;
   advance_engine (self);
+  /* A what-if change can make the run shorter than where the playhead
+   * was: "100.630 ms / 55.275 ms" is no time at all.  Stop at the end. */
+  if (self->engine != NULL && (il_engine_is_finished (self->engine) || self->error != NULL))
+    self->now = MIN (self->now, self->trace->end_time);
   start_full_run (self);
   g_signal_emit (self, signals[TRACE_CHANGED], 0);
   g_signal_emit (self, signals[PROGRESSED], 0);
