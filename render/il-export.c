@@ -55,10 +55,12 @@ heading_height (const IlTheme *theme,
   return n_traces > 1 ? theme->font_size * 2 : 0;
 }
 
-double
-il_export_natural_height (IlTrace * const       *traces,
-                          guint                  n_traces,
-                          const IlExportOptions *o)
+/* The natural height of an image of these traces: every lane at its
+ * height, with the title, headings, rulers and legend. */
+static double
+natural_height (IlTrace * const       *traces,
+                guint                  n_traces,
+                const IlExportOptions *o)
 {
   const IlTheme *theme = il_theme_get (o->theme);
   double h = MARGIN * 2 + title_height (theme, o);
@@ -173,7 +175,7 @@ il_export_timelines (const char             *path,
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GFileOutputStream) out = NULL;
   double width = o->width;
-  double height = o->height > 0 ? o->height : il_export_natural_height (traces, n, o);
+  double height = o->height > 0 ? o->height : natural_height (traces, n, o);
   cairo_surface_t *surface = NULL;
   cairo_status_t status;
   cairo_t *cr;

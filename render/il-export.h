@@ -44,9 +44,5 @@ gboolean  il_export_timelines        (const char             *path,
                                       guint                   n_traces,
                                       const IlExportOptions  *options,
                                       GError                **error);
-/* The natural height of such an image (for the size shown in dialogs). */
-double    il_export_natural_height   (IlTrace * const        *traces,
-                                      guint                   n_traces,
-                                      const IlExportOptions  *options);
 
 G_END_DECLS

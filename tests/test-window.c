@@ -262,7 +262,15 @@ test_compare_matches_cli (void)
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (il_window_show_lesson (window, "02-gil-cpu-threads"));
   il_window_set_comparing (window, TRUE);
-  iterate_for (300);
+  /* The modes run on threads, off the main loop: wait for them. */
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+    g_assert_true (il_compare_view_is_running (compare));
+    while (il_compare_view_is_running (compare) && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_false (il_compare_view_is_running (compare));
+  }
+  iterate_for (100);
 
   g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
                                &out, NULL, &status, &error));
@@ -320,6 +328,22 @@ close_dialogs (void)
     }
 }
 
+/* The text of the (last) message dialog, or NULL. */
+static const char *
+dialog_body (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  const char *body = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w))
+        body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w));
+    }
+  return body;
+}
+
 /* Files of every kind: a scenario, a bad scenario (a dialog, not a crash),
  * a real VizTracer trace, a cut-off trace (loads what it can), junk. */
 static void
@@ -371,6 +395,43 @@ test_open_files (void)
   g_assert_cmpuint (il_session_get_trace (session)->n_events, >, 0);
   g_clear_object (&f);
 
+  /* Events of phases it does not draw: a toast, and Details says why in words. */
+  {
+    g_autofree char *skips = g_build_filename (src, "tests", "bad-input", "chrome", "unknown-phases.json", NULL);
+    guint serial = il_session_get_serial (session);
+    const char *body = NULL;
+
+    f = g_file_new_for_path (skips);
+    il_window_open_file (window, f);
+    deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_cmpuint (count_dialogs (), ==, 0);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-details", NULL));
+    iterate_for (50);
+    g_assert_cmpuint (count_dialogs (), ==, 1);
+    body = dialog_body ();
+    g_assert_nonnull (body);
+    g_assert_nonnull (strstr (body, "phase Interleave does not draw"));
+    close_dialogs ();
+    g_clear_object (&f);
+  }
+
+  /* A gzip-compressed Chrome trace (PyTorch writes them) opens too. */
+  {
+    g_autofree char *gz = g_build_filename (src, "tests", "traces", "pytorch-epoch.json.gz", NULL);
+    guint serial = il_session_get_serial (session);
+
+    f = g_file_new_for_path (gz);
+    il_window_open_file (window, f);
+    deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_cmpuint (count_dialogs (), ==, 0);
+    g_assert_cmpuint (il_session_get_trace (session)->n_events, >, 0);
+    g_clear_object (&f);
+  }
+
   if (g_file_test (real, G_FILE_TEST_EXISTS))
     {
       guint n_before = il_session_get_serial (session);
@@ -416,6 +477,93 @@ test_open_files (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   iterate_for (50);
+}
+
+static guint32
+crc32_of (const guint8 *data,
+          gsize         len)
+{
+  guint32 crc = 0xffffffff;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+    }
+  return ~crc;
+}
+
+/* A recorded trace whose configuration no engine can run (os_slice_ns
+ * edited to 0, the checksum sealed again, as tests/test-bad-traces.py
+ * does) used to hang the window when the mode changed: it must get a
+ * dialog naming the file and the field, and the window stays usable. */
+static void
+test_bad_trace_config (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  g_autofree char *lesson = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons",
+                                              "07-convoy-effect.json", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("interleave-bad-trace-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename (dir, "good.itrace", NULL);
+  g_autofree char *bad = g_build_filename (dir, "zero-slice.itrace", NULL);
+  const char *argv[] = { g_getenv ("INTERLEAVE_CLI"), "record", lesson, "-o", good, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autoptr(GFile) f = NULL;
+  const char *body = NULL;
+  char *at;
+  gsize len;
+  guint32 crc;
+  int status;
+  gint64 deadline;
+
+  g_assert_nonnull (argv[0]);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (g_file_get_contents (good, &data, &len, &error));
+  /* The file holds NUL bytes: search it by hand. */
+  at = NULL;
+  for (gsize i = 0; at == NULL && i + 20 <= len; i++)
+    if (memcmp (data + i, "os_slice_ns=3000000\n", 20) == 0)
+      at = data + i;
+  g_assert_nonnull (at);
+  memcpy (at, "os_slice_ns=0000000\n", strlen ("os_slice_ns=0000000\n"));
+  g_assert_cmpuint (len, >, 4);
+  crc = crc32_of ((const guint8 *) data, len - 4);
+  for (int i = 0; i < 4; i++)
+    data[len - 4 + i] = (char) ((crc >> (8 * i)) & 0xff);
+  g_assert_true (g_file_set_contents (bad, data, (gssize) len, &error));
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "02-gil-cpu-threads"));
+  f = g_file_new_for_path (bad);
+  il_window_open_file (window, f);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count_dialogs () == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (count_dialogs (), ==, 1);
+  body = dialog_body ();
+  g_assert_nonnull (body);
+  g_assert_nonnull (strstr (body, "zero-slice.itrace"));
+  g_assert_nonnull (strstr (body, "os_slice_ns"));
+  close_dialogs ();
+
+  /* What was shown stays, and changing the mode still runs. */
+  g_assert_true (il_session_is_live (session));
+  il_session_set_mode (session, IL_MODE_FREE_THREADING);
+  il_session_seek (session, IL_ENGINE_MAX_TIME);
+  g_assert_null (il_session_get_error (session));
+  g_assert_true (il_session_is_at_end (session));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+  g_unlink (good);
+  g_unlink (bad);
+  g_rmdir (dir);
 }
 
 static int
@@ -659,6 +807,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/compare-matches-cli", test_compare_matches_cli);
   g_test_add_func ("/window/session-restored", test_session_restored);
   g_test_add_func ("/window/open-files", test_open_files);
+  g_test_add_func ("/window/bad-trace-config", test_bad_trace_config);
   g_test_add_func ("/window/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
   g_test_add_func ("/window/truthful", test_window_truthful);

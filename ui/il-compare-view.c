@@ -2,7 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Each mode gets its own session run to the end and its own timeline;
+ * Each mode gets its own session and timeline, showing that mode's trace
+ * of il_compare_run_async(): every mode on a thread of its own, off the
+ * main thread, cancelled when a newer comparison replaces it;
  * zooming or panning one moves them all, so "threads took twice as long"
  * is something you see, not just read.  Above them, a bar chart of the
  * makespans with the speed-up against sequential.
@@ -11,6 +13,7 @@
 #include <math.h>
 
 #include "il-compare-view.h"
+#include "il-compare.h"
 #include "il-export.h"
 #include "il-session.h"
 
@@ -20,6 +23,8 @@ typedef struct {
   GtkWidget  *label;
   GtkWidget  *timeline;
   char       *title;       /* the recorded run's row; NULL for a mode */
+  gint64      makespan;    /* -1 while running or when the mode failed */
+  char       *error;       /* why the mode failed, or NULL */
 } Row;
 
 struct _IlCompareView
@@ -30,6 +35,9 @@ struct _IlCompareView
   GtkWidget  *box;
   GtkWidget  *chart;
   GArray     *rows;        /* of Row */
+  GtkWidget  *spinner;     /* spins while the modes run */
+  GCancellable *cancellable;  /* the comparison being run, or NULL */
+  guint       serial;      /* which il_compare_view_set_scenario() the run belongs to */
   IlScenario *scenario;
   gboolean    syncing;
   gboolean    presenter;
@@ -49,6 +57,7 @@ clear_rows (IlCompareView *self)
       gtk_box_remove (GTK_BOX (self->box), row->timeline);
       g_clear_object (&row->session);
       g_free (row->title);
+      g_clear_pointer (&row->error, g_free);
     }
   g_array_set_size (self->rows, 0);
 }
@@ -56,12 +65,7 @@ clear_rows (IlCompareView *self)
 static gint64
 row_makespan (const Row *row)
 {
-  const IlStats *stats = il_session_get_final_stats (row->session);
-  IlTrace *trace = il_session_get_trace (row->session);
-
-  if (stats != NULL)
-    return stats->makespan;
-  return trace != NULL && trace->finished ? trace->end_time : -1;
+  return row->makespan;
 }
 
 gint64
@@ -98,11 +102,10 @@ update_labels (IlCompareView *self)
     {
       Row *row = &g_array_index (self->rows, Row, i);
       gint64 ms = row_makespan (row);
-      const GError *error = il_session_get_error (row->session);
       g_autofree char *text = NULL;
 
-      if (error != NULL)
-        text = g_markup_printf_escaped ("<b>%s</b> — %s", row_title (row), error->message);
+      if (row->error != NULL)
+        text = g_markup_printf_escaped ("<b>%s</b> — %s", row_title (row), row->error);
       else if (ms < 0)
         text = g_markup_printf_escaped ("<b>%s</b> — running…", row_title (row));
       else if (self->numbers_hidden)
@@ -310,34 +313,79 @@ add_row_widgets (IlCompareView *self,
     }
 }
 
+typedef struct {
+  IlCompareView *self;   /* a reference */
+  guint          serial;
+} CompareJob;
+
+static void
+on_compared (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  CompareJob *job = data;
+  g_autoptr(IlCompareView) self = job->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlComparison) comparison = il_compare_run_finish (result, &error);
+  guint serial = job->serial;
+
+  g_free (job);
+  if (serial != self->serial || self->rows == NULL)
+    return;   /* replaced by a newer comparison, or disposed */
+  g_clear_object (&self->cancellable);
+  gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  gtk_widget_set_visible (self->spinner, FALSE);
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+
+      if (row->mode == IL_N_MODES)
+        continue;   /* the recorded run (Simulate This) is not simulated */
+      if (comparison == NULL)
+        row->error = g_strdup (error->message);
+      else if (comparison->traces[row->mode] == NULL)
+        row->error = g_strdup (comparison->errors[row->mode] != NULL ? comparison->errors[row->mode]->message
+                                                                     : "did not run");
+      else
+        {
+          row->makespan = comparison->makespans[row->mode];
+          il_session_set_trace (row->session, comparison->traces[row->mode], &comparison->configs[row->mode]);
+        }
+    }
+  update_labels (self);
+  fit_all (self);
+}
+
 void
 il_compare_view_set_scenario (IlCompareView     *self,
                               const IlScenario  *scenario,
                               const IlRunConfig *base,
                               guint32            modes_mask)
 {
+  CompareJob *job;
+
   g_return_if_fail (IL_IS_COMPARE_VIEW (self));
 
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->serial++;
+  gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  gtk_widget_set_visible (self->spinner, FALSE);
   clear_rows (self);
-  g_clear_pointer (&self->scenario, il_scenario_free);
+  g_clear_pointer (&self->scenario, il_scenario_unref);
   if (scenario == NULL)
     return;
-  self->scenario = il_scenario_copy (scenario);
+  self->scenario = il_scenario_ref (scenario);
 
   for (IlMode m = 0; m < IL_N_MODES; m++)
     {
-      Row row = { .mode = m };
+      Row row = { .mode = m, .makespan = -1 };
 
       if (!(modes_mask & IL_MODE_MASK (m)))
         continue;
-      IlRunConfig config = *base;
-
+      /* Empty until the mode's trace comes back from its thread. */
       row.session = il_session_new ();
-      il_session_set_scenario (row.session, scenario);
-      config.mode = m;
-      il_session_set_config (row.session, &config);
-      /* The picture of the whole run: simulate it all now. */
-      il_session_seek (row.session, IL_ENGINE_MAX_TIME);
 
       add_row_widgets (self, &row, NULL);
       g_array_append_val (self->rows, row);
@@ -345,7 +393,21 @@ il_compare_view_set_scenario (IlCompareView     *self,
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
                                        8 + (self->presenter ? 44 : 28) * self->rows->len);
   update_labels (self);
-  fit_all (self);
+
+  job = g_new0 (CompareJob, 1);
+  job->self = g_object_ref (self);
+  job->serial = self->serial;
+  self->cancellable = g_cancellable_new ();
+  gtk_widget_set_visible (self->spinner, TRUE);
+  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  il_compare_run_async (scenario, base, modes_mask & IL_MODE_MASK_ALL, self->cancellable, on_compared, job);
+}
+
+gboolean
+il_compare_view_is_running (IlCompareView *self)
+{
+  g_return_val_if_fail (IL_IS_COMPARE_VIEW (self), FALSE);
+  return self->cancellable != NULL;
 }
 
 /* Simulate This: the recorded run above the simulated modes, on their axis. */
@@ -362,6 +424,9 @@ il_compare_view_set_real_run (IlCompareView *self,
   row.title = g_strdup (title);
   row.session = il_session_new ();
   il_session_set_trace (row.session, trace, NULL);
+  /* The recording's statistics say when its last task finished. */
+  row.makespan = il_session_get_final_stats (row.session) != NULL
+                 ? il_session_get_final_stats (row.session)->makespan : trace->end_time;
   add_row_widgets (self, &row, self->chart);
   g_array_prepend_val (self->rows, row);
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
@@ -401,6 +466,11 @@ il_compare_view_export (IlCompareView *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Nothing to export");
       return FALSE;
     }
+  if (self->cancellable != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "The comparison is still running");
+      return FALSE;
+    }
   if (!il_export_format_from_path (path, &format))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -411,6 +481,8 @@ il_compare_view_export (IlCompareView *self,
     {
       Row *row = &g_array_index (self->rows, Row, i);
       gint64 ms = row_makespan (row);
+      if (il_session_get_trace (row->session) == NULL)
+        continue;   /* the mode failed: its label says why */
       g_ptr_array_add (traces, il_session_get_trace (row->session));
       g_ptr_array_add (labels, seq > 0 && row->mode != IL_MODE_SEQUENTIAL && ms > 0
                                ? g_strdup_printf ("%s — %.1f ms, %.2f× sequential", row_title (row),
@@ -438,15 +510,19 @@ il_compare_view_dispose (GObject *object)
 {
   IlCompareView *self = IL_COMPARE_VIEW (object);
 
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   if (self->rows != NULL)
     for (guint i = 0; i < self->rows->len; i++)
       {
         g_clear_object (&g_array_index (self->rows, Row, i).session);
         g_clear_pointer (&g_array_index (self->rows, Row, i).title, g_free);
+        g_clear_pointer (&g_array_index (self->rows, Row, i).error, g_free);
       }
   g_clear_pointer (&self->rows, g_array_unref);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
-  g_clear_pointer (&self->scenario, il_scenario_free);
+  g_clear_pointer (&self->scenario, il_scenario_unref);
   G_OBJECT_CLASS (il_compare_view_parent_class)->dispose (object);
 }
 
@@ -477,6 +553,13 @@ il_compare_view_init (IlCompareView *self)
   gtk_widget_set_margin_start (heading, 8);
   gtk_widget_set_margin_top (heading, 8);
   gtk_box_append (GTK_BOX (self->box), heading);
+  self->spinner = gtk_spinner_new ();
+  gtk_widget_set_halign (self->spinner, GTK_ALIGN_START);
+  gtk_widget_set_margin_start (self->spinner, 8);
+  gtk_widget_set_visible (self->spinner, FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->spinner), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Running every mode", -1);
+  gtk_box_append (GTK_BOX (self->box), self->spinner);
   self->chart = gtk_drawing_area_new ();
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->chart), draw_chart, self, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->chart), GTK_ACCESSIBLE_PROPERTY_LABEL,

@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (IlCompareView, il_compare_view, IL, COMPARE_VIEW, GtkWidge
 
 GtkWidget *il_compare_view_new          (void);
 /* Runs scenario with base (cores, workers, interval) in every mode of
- * modes_mask, each to completion. */
+ * modes_mask, each to completion, on threads (il_compare_run_async); a
+ * newer call cancels the run in flight. */
 void       il_compare_view_set_scenario (IlCompareView     *self,
                                          const IlScenario  *scenario,
                                          const IlRunConfig *base,
@@ -26,8 +27,11 @@ void       il_compare_view_set_scenario (IlCompareView     *self,
 void       il_compare_view_set_real_run (IlCompareView     *self,
                                          IlTrace           *trace,
                                          const char        *title);
+/* TRUE while the modes are being run (on threads); the makespans and
+ * timelines fill in when it ends. */
+gboolean   il_compare_view_is_running   (IlCompareView     *self);
 /* Makespan of a mode's complete run (IL_N_MODES: the recorded run), or -1
- * when not shown. */
+ * when not shown (yet). */
 gint64     il_compare_view_get_makespan (IlCompareView     *self,
                                          IlMode             mode);
 /* Hides the chart, makespans and speed-ups (until a lesson's answer is

@@ -229,12 +229,6 @@ il_timeline_set_time_range (IlTimeline *self,
   viewport_changed (self);
 }
 
-gboolean
-il_timeline_get_follow (IlTimeline *self)
-{
-  return self->follow;
-}
-
 void
 il_timeline_set_follow (IlTimeline *self,
                         gboolean    follow)
@@ -278,16 +272,6 @@ il_timeline_get_selection (IlTimeline *self,
   if (self->has_selection && hit != NULL)
     *hit = self->selection;
   return self->has_selection;
-}
-
-void
-il_timeline_clear_selection (IlTimeline *self)
-{
-  if (!self->has_selection)
-    return;
-  self->has_selection = FALSE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
 /* The lane and time under a point, or FALSE. */
@@ -919,11 +903,4 @@ il_timeline_new (IlSession *session)
   if (il_session_get_trace (session) != NULL)
     on_trace_changed (self);
   return GTK_WIDGET (self);
-}
-
-IlSession *
-il_timeline_get_session (IlTimeline *self)
-{
-  g_return_val_if_fail (IL_IS_TIMELINE (self), NULL);
-  return self->session;
 }

@@ -15,7 +15,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (IlTimeline, il_timeline, IL, TIMELINE, GtkWidget)
 
 GtkWidget        *il_timeline_new               (IlSession        *session);
-IlSession        *il_timeline_get_session       (IlTimeline       *self);
 
 void              il_timeline_zoom              (IlTimeline       *self,
                                                  double            factor);
@@ -28,7 +27,6 @@ void              il_timeline_set_time_range    (IlTimeline       *self,
                                                  gint64            start,
                                                  gint64            span);
 /* The view follows the playhead unless the person moved it away. */
-gboolean          il_timeline_get_follow        (IlTimeline       *self);
 void              il_timeline_set_follow        (IlTimeline       *self,
                                                  gboolean          follow);
 void              il_timeline_set_presenter     (IlTimeline       *self,
@@ -41,7 +39,6 @@ void              il_timeline_set_show_ruler    (IlTimeline       *self,
 /* The selected interval, or FALSE when none. */
 gboolean          il_timeline_get_selection     (IlTimeline       *self,
                                                  IlTraceInterval  *hit);
-void              il_timeline_clear_selection   (IlTimeline       *self);
 /* Describes what is under (x, y) in widget coordinates, or NULL. */
 char             *il_timeline_describe_at       (IlTimeline       *self,
                                                  double            x,

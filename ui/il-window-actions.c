@@ -71,8 +71,9 @@ action_mode (GtkWidget  *widget,
 
   if (param != NULL && il_mode_from_string (g_variant_get_string (param, NULL), &mode))
     {
-      il_session_set_mode (self->session, mode);
-      _il_window_sync_controls (self);
+      IlRunConfig config = *il_session_get_config (self->session);
+      config.mode = mode;
+      _il_window_apply_config (self, &config);
     }
 }
 
@@ -151,6 +152,7 @@ _il_window_class_actions_init (IlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, _il_window_action_open);
 #ifdef IL_HAVE_TRACE_FORMATS
   gtk_widget_class_install_action (widget_class, "win.save", NULL, _il_window_action_save);
+  gtk_widget_class_install_action (widget_class, "win.import-details", NULL, _il_window_action_import_details);
 #endif
   gtk_widget_class_install_action (widget_class, "win.export", NULL, _il_window_action_export);
   gtk_widget_class_install_action (widget_class, "win.set-mode", "s", action_mode);

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 
+#include "il-file-type.h"
 #include "il-window-private.h"
 #ifdef IL_HAVE_TRACE_FORMATS
 # include "il-chrome.h"
@@ -22,6 +23,8 @@ typedef struct {
   double       fraction;
   guint        progress_id;
   char        *warning;
+  char        *explanation;   /* why events were skipped, in words, or NULL */
+  guint64      n_skipped;
 } LoadJob;
 
 static void
@@ -30,6 +33,7 @@ load_job_free (LoadJob *job)
   g_clear_handle_id (&job->progress_id, g_source_remove);
   g_object_unref (job->file);
   g_free (job->warning);
+  g_free (job->explanation);
   g_free (job);
 }
 
@@ -61,16 +65,10 @@ load_thread (GTask        *task,
   g_autofree char *path = g_file_get_path (job->file);
   GError *error = NULL;
   IlTrace *trace = NULL;
-  guint8 head[16] = { 0 };
-  FILE *f = path != NULL ? fopen (path, "rb") : NULL;
-  gsize n = 0;
 
-  if (f != NULL)
-    {
-      n = fread (head, 1, sizeof head, f);
-      fclose (f);
-    }
-  if (il_trace_is_native (head, n))
+  /* A file that cannot be read goes to the Chrome importer, whose message
+   * names the file. */
+  if (il_file_type_sniff_path (path, NULL) == IL_FILE_TYPE_TRACE)
     {
       trace = il_trace_load (path, &job->config, load_progress, job, cancellable, &error);
       job->has_config = trace != NULL;
@@ -81,6 +79,11 @@ load_thread (GTask        *task,
       trace = il_chrome_import (path, &info, load_progress, job, cancellable, &error);
       if (trace != NULL && info.warning != NULL)
         job->warning = g_strdup (info.warning);
+      if (trace != NULL)
+        {
+          job->explanation = il_chrome_import_info_explain (&info);
+          job->n_skipped = info.n_skipped + info.n_unmatched;
+        }
       il_chrome_import_info_clear (&info);
     }
   if (trace == NULL)
@@ -111,8 +114,41 @@ load_done (GObject      *source,
     }
   il_session_set_trace (self->session, trace, job->has_config ? &job->config : NULL);
   il_timeline_fit (IL_TIMELINE (self->timeline));
-  if (job->warning != NULL)
-    adw_toast_overlay_add_toast (self->toasts, adw_toast_new (job->warning));
+  g_clear_pointer (&self->import_explanation, g_free);
+  if (job->explanation != NULL)
+    {
+      /* Say that events were left out, and why in words behind Details. */
+      g_autofree char *title = NULL;
+      AdwToast *toast;
+
+      if (job->warning != NULL)
+        title = g_markup_escape_text (job->warning, -1);
+      else
+        title = job->n_skipped == 1 ? g_strdup ("1 event is not shown")
+                                    : g_strdup_printf ("%" G_GUINT64_FORMAT " events are not shown", job->n_skipped);
+      toast = adw_toast_new (title);
+      adw_toast_set_button_label (toast, "_Details");
+      adw_toast_set_action_name (toast, "win.import-details");
+      adw_toast_set_timeout (toast, 10);
+      self->import_explanation = g_steal_pointer (&job->explanation);
+      adw_toast_overlay_add_toast (self->toasts, toast);
+    }
+  else if (job->warning != NULL)
+    {
+      g_autofree char *title = g_markup_escape_text (job->warning, -1);
+      adw_toast_overlay_add_toast (self->toasts, adw_toast_new (title));
+    }
+}
+
+void
+_il_window_action_import_details (GtkWidget  *widget,
+                                  const char *name,
+                                  GVariant   *param)
+{
+  IlWindow *self = IL_WINDOW (widget);
+
+  if (self->import_explanation != NULL)
+    _il_window_show_error (self, "Events Not Shown", self->import_explanation);
 }
 
 static void
@@ -171,8 +207,7 @@ il_window_open_file (IlWindow *self,
             _il_window_show_error (self, "Cannot open the file", error->message);
             return;
           }
-        if (len > 0 && (contents[0] == '{' || g_ascii_isspace (contents[0]))
-            && strstr (contents, "\"tasks\"") != NULL && strstr (contents, "\"traceEvents\"") == NULL)
+        if (il_file_type_sniff ((const guint8 *) contents, len) == IL_FILE_TYPE_SCENARIO)
           {
             scenario = il_scenario_load_data (contents, len, path, &error);
             if (scenario == NULL)
@@ -221,6 +256,7 @@ _il_window_action_open (GtkWidget  *widget,
   gtk_file_filter_set_name (filter, "Scenarios and traces");
   gtk_file_filter_add_pattern (filter, "*.json");
   gtk_file_filter_add_pattern (filter, "*.itrace");
+  gtk_file_filter_add_pattern (filter, "*.json.gz");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
   g_object_unref (filter);
   g_signal_connect (dialog, "response", G_CALLBACK (on_open_response), self);

@@ -81,6 +81,7 @@ struct _IlWindow
   guint        busy_id;          /* shows the simulation's progress after a moment */
   char        *source_lesson;
   char        *source_file;
+  char        *import_explanation;  /* why the last Chrome import skipped events, or NULL */
   guint        save_id;
 
   struct _IlWindowRecord *record;  /* il-window-record.c */
@@ -90,6 +91,8 @@ struct _IlWindow
 };
 
 /* il-window.c */
+gboolean    _il_window_apply_config           (IlWindow          *self,
+                                               const IlRunConfig *config);
 void        _il_window_show_error             (IlWindow   *self,
                                                const char *heading,
                                                const char *message);
@@ -109,6 +112,9 @@ void        _il_window_action_open            (GtkWidget  *widget,
                                                const char *name,
                                                GVariant   *param);
 #ifdef IL_HAVE_TRACE_FORMATS
+void        _il_window_action_import_details  (GtkWidget  *widget,
+                                               const char *name,
+                                               GVariant   *param);
 void        _il_window_action_save            (GtkWidget  *widget,
                                                const char *name,
                                                GVariant   *param);

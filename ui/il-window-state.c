@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "il-window-private.h"
 
@@ -53,6 +54,18 @@ _il_window_queue_save_session (IlWindow *self)
     self->save_id = g_timeout_add_seconds (2, _il_window_save_session_cb, self);
 }
 
+/* A saved number brought within the parameter table's limits (nanoseconds
+ * for times): the file may come from another version, or be edited. */
+static gint64
+clamp_to_param (const char *key,
+                gint64      value)
+{
+  const IlParamInfo *param = il_param_find (key);
+  double scale = param->type == IL_PARAM_TIME ? 1e6 : 1;
+
+  return CLAMP (value, (gint64) ceil (param->min * scale), (gint64) floor (param->max * scale));
+}
+
 gboolean
 il_window_restore_session (IlWindow *self)
 {
@@ -87,13 +100,13 @@ il_window_restore_session (IlWindow *self)
   if (mode != NULL)
     il_mode_from_string (mode, &config.mode);
   if (g_key_file_has_key (kf, "session", "cores", NULL))
-    config.cores = CLAMP (g_key_file_get_integer (kf, "session", "cores", NULL), 1, 64);
+    config.cores = (guint32) clamp_to_param ("cores", g_key_file_get_integer (kf, "session", "cores", NULL));
   if (g_key_file_has_key (kf, "session", "workers", NULL))
-    config.workers = CLAMP (g_key_file_get_integer (kf, "session", "workers", NULL), 0, 1000);
+    config.workers = (guint32) clamp_to_param ("workers", g_key_file_get_integer (kf, "session", "workers", NULL));
   if (g_key_file_has_key (kf, "session", "switch_interval_ns", NULL))
-    config.switch_interval = CLAMP (g_key_file_get_int64 (kf, "session", "switch_interval_ns", NULL),
-                                    IL_USEC (1), IL_MSEC (10000));
-  il_session_set_config (self->session, &config);
+    config.switch_interval = clamp_to_param ("switch_interval",
+                                             g_key_file_get_int64 (kf, "session", "switch_interval_ns", NULL));
+  _il_window_apply_config (self, &config);
   now = g_key_file_get_int64 (kf, "session", "now_ns", NULL);
   il_session_seek (self->session, MAX (now, 0));
   _il_window_sync_controls (self);

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "il-trace-intervals.h"
 #include "il-window-private.h"
 
 G_DEFINE_FINAL_TYPE (IlWindow, il_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -59,6 +60,54 @@ update_error (IlWindow *self)
   if (error != NULL)
     gtk_label_set_text (GTK_LABEL (self->error_label), error->message);
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->error_revealer), error != NULL);
+}
+
+/* Every value the window applies, from a control, an action or the saved
+ * session, passes the one validator first: a configuration the engine
+ * cannot run (a zero time slice would never advance) gets a message, not
+ * a run.  FALSE when it was refused. */
+gboolean
+_il_window_apply_config (IlWindow          *self,
+                         const IlRunConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!il_run_config_validate (config, IL_PARAM_KEYS_JSON, &error))
+    {
+      _il_window_show_error (self, "Cannot use these settings", error->message);
+      _il_window_sync_controls (self);
+      return FALSE;
+    }
+  il_session_set_config (self->session, config);
+  _il_window_sync_controls (self);
+  return TRUE;
+}
+
+/* A spin button's limits and tooltip come from the parameter table, the
+ * same the scenario reader and the CLI check against (times in
+ * milliseconds, the table's unit and the spin button's). */
+static void
+setup_param_spin (GtkWidget  *spin,
+                  const char *key,
+                  const char *shortcut)
+{
+  const IlParamInfo *param = il_param_find (key);
+  g_autofree char *tooltip = NULL;
+  GList *labels;
+
+  g_assert (param != NULL);
+  tooltip = shortcut != NULL ? g_strdup_printf ("%s (%s)", param->description, shortcut)
+                             : g_strdup (param->description);
+  if (param->type == IL_PARAM_TIME)
+    /* Enough digits to show the smallest value allowed. */
+    gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin),
+                                (guint) CLAMP (ceil (-log10 (MAX (param->min, 1e-9)) - 1e-9), 1, 3));
+  gtk_spin_button_set_range (GTK_SPIN_BUTTON (spin), param->min, param->max);
+  gtk_widget_set_tooltip_text (spin, tooltip);
+  labels = gtk_widget_list_mnemonic_labels (spin);
+  for (GList *l = labels; l != NULL; l = l->next)
+    gtk_widget_set_tooltip_text (l->data, tooltip);
+  g_list_free (labels);
 }
 
 void
@@ -172,37 +221,26 @@ update_details (IlWindow *self)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
           || il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_THREAD))
     {
-      const GArray *idx = il_trace_get_lane_events (trace, hit.lane);
-      const guint32 *v = (const guint32 *) (gpointer) idx->data;
-      gint64 upto = MIN (il_session_get_now (self->session), trace->end_time);
+      IlIntervalIter iter;
+      IlInterval iv;
       guint shown = 0;
 
       g_string_append_printf (text, "The story of %s:\n", il_trace_get_lane (trace, hit.lane)->name);
-      for (guint i = 0; i < idx->len && shown < 400; i++)
+      /* A thread's or task's intervals are its states, up to now. */
+      il_interval_iter_init (&iter, trace, hit.lane, il_session_get_now (self->session));
+      while (shown < 400 && il_interval_iter_next (&iter, &iv))
         {
-          guint32 e = v[i], next = G_MAXUINT32;
-          gint64 end;
           g_autofree char *at = NULL, *length = NULL;
 
-          if (trace->kind[e] != IL_EVENT_STATE || trace->time[e] > upto)
-            continue;
-          for (guint j = i + 1; j < idx->len; j++)
-            if (trace->kind[v[j]] == IL_EVENT_STATE)
-              {
-                next = v[j];
-                break;
-              }
-          end = next != G_MAXUINT32 && trace->time[next] <= upto ? trace->time[next] : upto;
-          at = il_format_duration (trace->time[e]);
-          length = il_format_duration (end - trace->time[e]);
-          g_string_append_printf (text, "%10s  %-22s %s", at, il_state_to_string (trace->value[e]),
-                                  trace->value[e] == IL_STATE_DONE ? "" : length);
-          if (trace->aux[e] != IL_CAUSE_NONE)
+          at = il_format_duration (iv.start);
+          length = il_format_duration (iv.end - iv.start);
+          g_string_append_printf (text, "%10s  %-22s %s", at, il_state_to_string (iv.value),
+                                  iv.value == IL_STATE_DONE ? "" : length);
+          if (iv.aux != IL_CAUSE_NONE)
             {
-              g_string_append_printf (text, "  (%s", il_cause_to_string (trace->aux[e]));
-              if (trace->arg[e] != IL_NO_LANE && trace->arg[e] != hit.lane
-                  && trace->arg[e] < il_trace_get_n_lanes (trace))
-                g_string_append_printf (text, ": %s", il_trace_get_lane (trace, trace->arg[e])->name);
+              g_string_append_printf (text, "  (%s", il_cause_to_string (iv.aux));
+              if (iv.arg != IL_NO_LANE && iv.arg != hit.lane && iv.arg < il_trace_get_n_lanes (trace))
+                g_string_append_printf (text, ": %s", il_trace_get_lane (trace, iv.arg)->name);
               g_string_append_c (text, ')');
             }
           g_string_append_c (text, '\n');
@@ -308,25 +346,31 @@ on_mode_selected (IlWindow *self)
 {
   guint mode = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->mode_dropdown));
 
+  IlRunConfig config;
+
   if (self->updating || mode >= IL_N_MODES)
     return;
-  il_session_set_mode (self->session, (IlMode) mode);
-  _il_window_sync_controls (self);
+  config = *il_session_get_config (self->session);
+  config.mode = (IlMode) mode;
+  _il_window_apply_config (self, &config);
 }
 
 static void
 on_spin_changed (GtkSpinButton *spin,
                  IlWindow      *self)
 {
+  IlRunConfig config;
+
   if (self->updating)
     return;
+  config = *il_session_get_config (self->session);
   if (GTK_WIDGET (spin) == self->cores_spin)
-    il_session_set_cores (self->session, (guint) gtk_spin_button_get_value_as_int (spin));
+    config.cores = (guint) gtk_spin_button_get_value_as_int (spin);
   else if (GTK_WIDGET (spin) == self->workers_spin)
-    il_session_set_workers (self->session, (guint) gtk_spin_button_get_value_as_int (spin));
+    config.workers = (guint) gtk_spin_button_get_value_as_int (spin);
   else
-    il_session_set_switch_interval (self->session, (gint64) llround (gtk_spin_button_get_value (spin) * 1e6));
-  _il_window_sync_controls (self);
+    config.switch_interval = (gint64) llround (gtk_spin_button_get_value (spin) * 1e6);
+  _il_window_apply_config (self, &config);
 }
 
 
@@ -525,6 +569,7 @@ il_window_finalize (GObject *object)
   g_clear_pointer (&self->lesson_names, g_ptr_array_unref);
   g_free (self->source_lesson);
   g_free (self->source_file);
+  g_free (self->import_explanation);
   G_OBJECT_CLASS (il_window_parent_class)->finalize (object);
 }
 
@@ -591,9 +636,12 @@ il_window_init (IlWindow *self)
   self->session = il_session_new ();
   self->updating = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  setup_param_spin (self->cores_spin, "cores", "Ctrl+Up / Ctrl+Down");
+  setup_param_spin (self->workers_spin, "workers", NULL);
+  setup_param_spin (self->interval_spin, "switch_interval", NULL);
   self->updating = FALSE;
 
-  self->lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) il_scenario_free);
+  self->lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) il_scenario_unref);
   self->lesson_names = g_ptr_array_new_with_free_func (g_free);
   _il_window_load_lessons (self);
 

@@ -93,7 +93,7 @@ il_session_dispose (GObject *object)
 
   g_clear_handle_id (&self->clock_id, g_source_remove);
   clear_run (self);
-  g_clear_pointer (&self->scenario, il_scenario_free);
+  g_clear_pointer (&self->scenario, il_scenario_unref);
   G_OBJECT_CLASS (il_session_parent_class)->dispose (object);
 }
 
@@ -195,7 +195,7 @@ typedef struct {
 static void
 full_run_free (FullRun *run)
 {
-  il_scenario_free (run->scenario);
+  il_scenario_unref (run->scenario);
   g_free (run);
 }
 
@@ -262,7 +262,7 @@ start_full_run (IlSession *self)
   g_autoptr(GTask) task = NULL;
   FullRun *run = g_new0 (FullRun, 1);
 
-  run->scenario = il_scenario_copy (self->scenario);
+  run->scenario = il_scenario_ref (self->scenario);
   run->config = self->config;
   run->serial = self->full_serial;
   self->full_cancellable = g_cancellable_new ();
@@ -292,6 +292,14 @@ rebuild (IlSession *self,
   clear_run (self);
   if (self->scenario == NULL)
     return;
+  /* Never an engine on a configuration it cannot run (a zero time slice
+   * would never advance): the error is shown instead of a run. */
+  if (!il_run_config_validate (&self->config, IL_PARAM_KEYS_JSON, &self->error))
+    {
+      g_signal_emit (self, signals[TRACE_CHANGED], 0);
+      g_signal_emit (self, signals[PROGRESSED], 0);
+      return;
+    }
   /* A recording's own scenario run again becomes a live run. */
   self->playback_only = FALSE;
   self->engine = il_engine_new (self->scenario, &self->config);
@@ -314,8 +322,12 @@ il_session_set_scenario (IlSession        *self,
   g_return_if_fail (IL_IS_SESSION (self));
   g_return_if_fail (scenario != NULL);
 
-  g_clear_pointer (&self->scenario, il_scenario_free);
-  self->scenario = il_scenario_copy (scenario);
+  {
+    /* Referenced before the old one is let go: it may be the same. */
+    IlScenario *old = g_steal_pointer (&self->scenario);
+    self->scenario = il_scenario_ref (scenario);
+    il_scenario_unref (old);
+  }
   self->serial++;
   self->playback_only = FALSE;
   il_run_config_from_scenario (&self->config, scenario);
@@ -340,9 +352,12 @@ il_session_set_trace (IlSession         *self,
 
   il_session_set_playing (self, FALSE);
   clear_run (self);
-  g_clear_pointer (&self->scenario, il_scenario_free);
-  if (trace->scenario != NULL)
-    self->scenario = il_scenario_copy (trace->scenario);
+  {
+    IlScenario *old = g_steal_pointer (&self->scenario);
+    if (trace->scenario != NULL)
+      self->scenario = il_scenario_ref (trace->scenario);
+    il_scenario_unref (old);
+  }
   if (config != NULL)
     self->config = *config;
   else
