@@ -726,6 +726,57 @@ test_window_code_and_narration (void)
   iterate_for (50);
 }
 
+/* Lesson 7 names io_thread: the compare chart shows when it finishes in
+ * each mode, as the engine says, not the makespan. */
+static void
+test_compare_task_chart (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlCompareView *compare = il_window_get_compare_view (window);
+  const IlScenario *sc;
+  g_autofree char *title = NULL;
+  guint checked = 0;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "07-convoy-effect"));
+  sc = il_session_get_scenario (il_window_get_session (window));
+  g_assert_cmpstr (sc->compare_task, ==, "io_thread");
+  il_window_set_comparing (window, TRUE);
+  il_lesson_panel_reveal (il_window_get_lesson_panel (window));
+  title = il_compare_view_get_chart_title (compare);
+  g_assert_cmpstr (title, ==, "io_thread finishes, by mode (speed-up against sequential)");
+  for (IlMode m = 0; m < IL_N_MODES; m++)
+    {
+      gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+      g_autoptr(IlTrace) trace = NULL;
+      g_autoptr(IlStats) stats = NULL;
+      g_autoptr(GError) error = NULL;
+      IlRunConfig cfg;
+      gint64 expected = -1;
+
+      if (!(sc->modes_mask & IL_MODE_MASK (m)))
+        continue;
+      while (il_compare_view_get_chart_value (compare, m) < 0 && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      il_run_config_from_scenario (&cfg, sc);
+      cfg.mode = m;
+      trace = il_simulate (sc, &cfg, &error);
+      g_assert_no_error (error);
+      stats = il_stats_compute (trace, trace->end_time);
+      for (guint i = 0; i < stats->n_tasks; i++)
+        if (g_strcmp0 (stats->tasks[i].name, "io_thread") == 0)
+          expected = stats->tasks[i].finish;
+      g_assert_cmpint (expected, >, 0);
+      g_assert_cmpint (il_compare_view_get_chart_value (compare, m), ==, expected);
+      /* Not the makespan: the CPU-bound thread runs on after io_thread. */
+      g_assert_cmpint (expected, <, il_compare_view_get_makespan (compare, m));
+      checked++;
+    }
+  g_assert_cmpuint (checked, >=, 2);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -752,6 +803,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/truthful", test_window_truthful);
   g_test_add_func ("/window/navigation", test_window_navigation);
   g_test_add_func ("/window/code-and-narration", test_window_code_and_narration);
+  g_test_add_func ("/window/compare-task-chart", test_compare_task_chart);
   g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
   status = g_test_run ();
   {

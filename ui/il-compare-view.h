@@ -24,6 +24,11 @@ void       il_compare_view_set_scenario (IlCompareView     *self,
 /* Makespan of a mode's complete run, or -1 when not shown. */
 gint64     il_compare_view_get_makespan (IlCompareView     *self,
                                          IlMode             mode);
+/* What the bar chart shows per mode: the makespan, or the finish time of
+ * the scenario's compare_task; -1 until known.  And its heading. */
+gint64     il_compare_view_get_chart_value (IlCompareView  *self,
+                                            IlMode          mode);
+char      *il_compare_view_get_chart_title (IlCompareView  *self);
 /* Hides the chart, makespans and speed-ups (until a lesson's answer is
  * revealed). */
 void       il_compare_view_set_numbers_hidden (IlCompareView *self,
