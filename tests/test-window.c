@@ -722,6 +722,20 @@ test_window_code_and_narration (void)
   g_assert_cmpint (il_session_get_now (session), ==, n.time);
   g_assert_cmpstr (il_window_get_narration (window), ==, n.text);
 
+  /* Another mode, other code: the highlights follow the new program. */
+  {
+    g_autoptr(IlCode) threads = il_code_new (sc, IL_MODE_THREADS);
+    gint64 t;
+
+    il_session_set_mode (session, IL_MODE_THREADS);
+    wait_for_extent (session);
+    t = il_session_get_extent (session, NULL) / 2;
+    il_session_seek (session, t);
+    il_code_lines_at (threads, il_session_get_trace (session), t, lines);
+    for (guint task = 0; task < sc->n_tasks; task++)
+      g_assert_cmpint (il_code_view_get_highlighted_line (view, task), ==, lines[task]);
+  }
+
   gtk_window_destroy (GTK_WINDOW (window));
   iterate_for (50);
 }

@@ -112,6 +112,7 @@ update_highlights (IlCodeView *self)
   IlTrace *trace = il_session_get_trace (self->session);
   g_autofree int *now_on = NULL;
   int first = -1;
+  gboolean moved = FALSE;
 
   if (self->code == NULL || trace == NULL || self->n_tasks == 0)
     return;
@@ -124,12 +125,14 @@ update_highlights (IlCodeView *self)
           set_line_tag (self, t, self->lines[t], FALSE);
           set_line_tag (self, t, now_on[t], TRUE);
           self->lines[t] = now_on[t];
+          moved = TRUE;
         }
       if (now_on[t] >= 0 && (first < 0 || now_on[t] < first))
         first = now_on[t];
     }
-  /* Keep a highlighted line in sight while the run plays. */
-  if (first >= 0 && gtk_widget_get_mapped (self->text_view))
+  /* Keep a highlighted line in sight while the run plays, but only when a
+   * task moved: between moves the person may scroll to read. */
+  if (moved && first >= 0 && gtk_widget_get_mapped (self->text_view))
     {
       GtkTextIter iter;
 
