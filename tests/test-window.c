@@ -699,6 +699,15 @@ test_window_code_and_narration (void)
         }
       g_assert_cmpint (task, ==, il_code_get_line (code, line)->task);
       g_assert_cmpint (il_session_get_now (session), ==, g_array_index (spans, IlCodeSpan, 0).start);
+      /* …and selects that task there, keeping the Code tab in front. */
+      {
+        IlTraceInterval hit;
+
+        g_assert_true (il_timeline_get_selection (il_window_get_timeline (window), &hit));
+        g_assert_cmpstr (il_trace_get_lane (trace, hit.lane)->name, ==, sc->tasks[task].name);
+        g_assert_true (gtk_stack_get_visible_child (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (view))))
+                       == GTK_WIDGET (view));
+      }
       il_session_seek (session, 0);
       jumped++;
     }

@@ -35,6 +35,9 @@ struct _IlCodeView
 
 G_DEFINE_FINAL_TYPE (IlCodeView, il_code_view, GTK_TYPE_WIDGET)
 
+enum { LINE_ACTIVATED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static const IlTheme *
 current_theme (void)
 {
@@ -205,6 +208,14 @@ il_code_view_activate_line (IlCodeView *self,
   if (pick == NULL)
     pick = &g_array_index (spans, IlCodeSpan, 0);
   il_session_seek (self->session, pick->start);
+  if (pick->task >= 0 && (guint) pick->task < self->n_tasks)
+    {
+      const IlScenario *sc = il_session_get_scenario (self->session);
+      guint32 lane = task_lane (trace, sc->tasks[pick->task].name, (guint) pick->task);
+
+      if (lane != IL_NO_LANE)
+        g_signal_emit (self, signals[LINE_ACTIVATED], 0, lane, pick->start);
+    }
   return pick->task;
 }
 
@@ -272,6 +283,10 @@ il_code_view_class_init (IlCodeViewClass *klass)
   object_class->finalize = il_code_view_finalize;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "codeview");
+
+  /* A line was clicked: the playhead moved to when it ran, in this lane. */
+  signals[LINE_ACTIVATED] = g_signal_new ("line-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_INT64);
 }
 
 static void

@@ -21,8 +21,9 @@ gboolean    il_code_view_has_code             (IlCodeView *self);
  * -1 when it is on none. */
 int         il_code_view_get_highlighted_line (IlCodeView *self,
                                                guint       task);
-/* What clicking a line does: the playhead moves to when it (next) ran.
- * Returns the task of the line, or -1 when the line never ran. */
+/* What clicking a line does: the playhead moves to when it (next) ran,
+ * and "line-activated" (guint lane, gint64 time) is emitted for the
+ * task's lane.  Returns the task of the line, or -1 when it never ran. */
 int         il_code_view_activate_line        (IlCodeView *self,
                                                guint       line);
 

@@ -93,6 +93,23 @@ il_window_get_narration (IlWindow *self)
          ? gtk_label_get_text (GTK_LABEL (self->narration_label)) : NULL;
 }
 
+/* A click on a line of code selects its task where the playhead went,
+ * and the Code tab stays in front (a selection would show Selection). */
+static void
+on_line_activated (IlCodeView *view,
+                   guint       lane,
+                   gint64      t,
+                   IlWindow   *self)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+  IlTraceInterval hit;
+
+  if (trace == NULL || !il_trace_interval_at (trace, lane, t, il_session_get_now (self->session), &hit))
+    return;
+  il_timeline_select (IL_TIMELINE (self->timeline), &hit);
+  gtk_stack_set_visible_child (GTK_STACK (self->side_stack), self->code_view);
+}
+
 static void
 on_trace_changed (IlWindow *self)
 {
@@ -118,4 +135,5 @@ _il_window_teach_init (IlWindow *self)
   self->code_view = il_code_view_new (self->session);
   gtk_stack_add_titled (GTK_STACK (self->side_stack), self->code_view, "code", "Code");
   g_signal_connect_object (self->session, "trace-changed", G_CALLBACK (on_trace_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->code_view, "line-activated", G_CALLBACK (on_line_activated), self, 0);
 }
