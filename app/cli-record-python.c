@@ -4,7 +4,7 @@
  *
  * Runs PROGRAM.py with the chosen interpreter, the recorder's bootstrap
  * first on PYTHONPATH and a fresh recording directory in
- * INTERLEAVE_RECORD_DIR, waits for it, and converts what every process
+ * INTERLEAVE_RECORD_DIR (il-record-run.c, shared with the window), waits for it, and converts what every process
  * wrote into one .itrace, saved atomically.  The program keeps the
  * terminal: its stdin, stdout and stderr are ours, and its exit status is
  * ours too (128 + N when signal N ended it).  Ctrl+C reaches it from the
@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 
 #include "cli-commands.h"
+#include "il-record-run.h"
 #include "il-recording.h"
 #include "il-trace-io.h"
 
@@ -31,49 +32,6 @@ forward_signal (int sig)
 {
   if (child_pid > 0)
     kill ((pid_t) child_pid, sig);
-}
-
-/* Where the bootstrap and the compiled modules are: $INTERLEAVE_RECORDER_DIR,
- * the build tree this binary was built in, or the installed copy. */
-static char *
-find_recorder_dir (void)
-{
-  const char *candidates[] = {
-    g_getenv ("INTERLEAVE_RECORDER_DIR"),
-#ifdef IL_RECORDER_BUILD_DIR
-    IL_RECORDER_BUILD_DIR,
-#endif
-#ifdef IL_RECORDER_INSTALL_DIR
-    IL_RECORDER_INSTALL_DIR,
-#endif
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
-    {
-      g_autofree char *boot = NULL;
-      if (candidates[i] == NULL || candidates[i][0] == '\0')
-        continue;
-      boot = g_build_filename (candidates[i], "sitecustomize.py", NULL);
-      if (g_file_test (boot, G_FILE_TEST_IS_REGULAR))
-        return g_strdup (candidates[i]);
-    }
-  return NULL;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
 }
 
 static void
@@ -139,11 +97,7 @@ run_child (char **argv,
 
   if (status == -1)
     return -1;
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return -1;
+  return il_record_run_exit_code (status);
 }
 
 int
@@ -164,12 +118,7 @@ il_cli_record_python (int    argc,
   g_autoptr(GOptionContext) context =
     g_option_context_new ("-o OUT.itrace [--python PATH] -- PROGRAM.py [ARGS…] — run a Python program and record it");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) child_argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GString) program = g_string_new (NULL);
-  g_autofree char *recorder = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *interp = NULL;
-  g_auto(GStrv) envp = NULL;
+  g_autoptr(IlRecordRun) run = NULL;
   g_autoptr(IlTrace) trace = NULL;
   int split = argc, own_argc, code;
 
@@ -204,72 +153,20 @@ il_cli_record_python (int    argc,
       return IL_CLI_EXIT_BAD_INPUT;
     }
 
-  recorder = find_recorder_dir ();
-  if (recorder == NULL)
+  run = il_record_run_prepare (python, (const char *const *) argv + split + 1, raw, &error);
+  if (run == NULL)
     {
-      fprintf (stderr, "interleave-cli record-python: the recorder is not installed (set INTERLEAVE_RECORDER_DIR)\n");
-      return IL_CLI_EXIT_FAILED;
-    }
-  interp = g_find_program_in_path (python != NULL ? python : "python3");
-  if (interp == NULL)
-    {
-      fprintf (stderr, "interleave-cli record-python: %s: no such interpreter\n", python != NULL ? python : "python3");
-      return IL_CLI_EXIT_BAD_INPUT;
+      fprintf (stderr, "interleave-cli record-python: %s\n", error->message);
+      return g_error_matches (error, IL_RECORD_RUN_ERROR, IL_RECORD_RUN_ERROR_NO_INTERPRETER)
+             ? IL_CLI_EXIT_BAD_INPUT : IL_CLI_EXIT_FAILED;
     }
 
-  if (raw != NULL)
-    {
-      if (g_mkdir_with_parents (raw, 0755) < 0)
-        {
-          fprintf (stderr, "%s: cannot create: %s\n", raw, g_strerror (errno));
-          return IL_CLI_EXIT_FAILED;
-        }
-      /* A file of an earlier run would be merged into this one. */
-      {
-        g_autoptr(GDir) d = g_dir_open (raw, 0, NULL);
-        const char *name;
-        while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-          if (g_str_has_prefix (name, "proc-") && g_str_has_suffix (name, ".rec"))
-            {
-              g_autofree char *path = g_build_filename (raw, name, NULL);
-              g_unlink (path);
-            }
-      }
-      dir = g_strdup (raw);
-    }
-  else
-    {
-      dir = g_dir_make_tmp ("interleave-recording-XXXXXX", &error);
-      if (dir == NULL)
-        {
-          fprintf (stderr, "interleave-cli record-python: %s\n", error->message);
-          return IL_CLI_EXIT_FAILED;
-        }
-    }
+  code = run_child (run->argv, run->envp);
 
-  envp = g_get_environ ();
-  {
-    const char *old = g_environ_getenv (envp, "PYTHONPATH");
-    g_autofree char *path = old != NULL && old[0] != '\0' ? g_strconcat (recorder, ":", old, NULL) : g_strdup (recorder);
-    envp = g_environ_setenv (envp, "PYTHONPATH", path, TRUE);
-    envp = g_environ_setenv (envp, "INTERLEAVE_RECORD_DIR", dir, TRUE);
-  }
-  g_ptr_array_add (child_argv, g_strdup (interp));
-  for (int i = split + 1; i < argc; i++)
-    {
-      g_ptr_array_add (child_argv, g_strdup (argv[i]));
-      g_string_append_printf (program, "%s%s", program->len ? " " : "", argv[i]);
-    }
-  g_ptr_array_add (child_argv, NULL);
-
-  code = run_child ((char **) child_argv->pdata, envp);
-
-  trace = il_recording_load_dir (dir, program->str, code, &error);
-  if (raw == NULL)
-    remove_dir (dir);
+  trace = il_record_run_finish (run, code, &error);
   if (trace == NULL)
     {
-      fprintf (stderr, "interleave-cli record-python: %s: no recording: %s\n", program->str, error->message);
+      fprintf (stderr, "interleave-cli record-python: %s: no recording: %s\n", run->program, error->message);
       return code > 0 ? code : IL_CLI_EXIT_FAILED;
     }
   if (!il_trace_save (trace, NULL, output, &error))

@@ -9,17 +9,7 @@
 #include <string.h>
 
 #include "il-engine.h"
-
-static IlScenario *
-load (const char *json)
-{
-  GError *error = NULL;
-  IlScenario *sc = il_scenario_load_data (json, -1, "test.json", &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (sc);
-  return sc;
-}
+#include "test-util.h"
 
 static IlTrace *
 run (const IlScenario *sc,
@@ -50,28 +40,11 @@ lane_named (const IlTrace *trace,
   return IL_NO_LANE;
 }
 
-/* Time a lane reached a state for the first time (-1 if never). */
-static gint64
-first_time (const IlTrace *trace,
-            guint32        lane,
-            IlState        state)
-{
-  const GArray *ev = il_trace_get_lane_events (trace, lane);
-
-  for (guint i = 0; i < ev->len; i++)
-    {
-      guint32 e = g_array_index (ev, guint32, i);
-      if (trace->kind[e] == IL_EVENT_STATE && trace->value[e] == state)
-        return trace->time[e];
-    }
-  return -1;
-}
-
 static gint64
 finish_time (const IlTrace *trace,
              const char    *task)
 {
-  return first_time (trace, lane_named (trace, task), IL_STATE_DONE);
+  return tu_first_state (trace, lane_named (trace, task), IL_STATE_DONE);
 }
 
 static IlCause
@@ -155,7 +128,7 @@ max_concurrent (const IlTrace *trace,
 static void
 test_determinism (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"repeat\":20,\"steps\":[{\"io\":0.3},{\"cpu\":2}]}]},"
     "{\"name\":\"b\",\"steps\":[{\"cpu\":30}]},"
@@ -178,7 +151,7 @@ test_determinism (void)
 static void
 test_steppable (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"repeat\":10,\"steps\":[{\"io\":3},{\"cpu\":1}]}]},"
     "{\"name\":\"b\",\"steps\":[{\"cpu\":12},{\"sleep\":5}]}]}");
@@ -211,7 +184,7 @@ test_steppable (void)
 static void
 test_sequential (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"sequential\",\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":200}]},"
     "{\"name\":\"b\",\"steps\":[{\"cpu\":100},{\"c\":50}]},"
@@ -223,7 +196,7 @@ test_sequential (void)
   g_assert_cmpint (finish_time (t, "a"), ==, MS (200));
   g_assert_cmpint (finish_time (t, "b"), ==, MS (350));
   g_assert_cmpint (finish_time (t, "c"), ==, MS (450) + p->wake_latency);
-  g_assert_cmpint (first_time (t, lane_named (t, "b"), IL_STATE_RUNNING), ==, MS (200));
+  g_assert_cmpint (tu_first_state (t, lane_named (t, "b"), IL_STATE_RUNNING), ==, MS (200));
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 1);
   g_assert_cmpuint (count_events (t, IL_EVENT_GIL_REQUEST, -1), ==, 0);
 }
@@ -231,7 +204,7 @@ test_sequential (void)
 static void
 test_threads_cpu_bound_no_speedup (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"cores\":4,\"switch_interval_ms\":5,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]}]}");
   g_autoptr(IlTrace) t = run (sc, -1);
@@ -257,7 +230,7 @@ test_threads_cpu_bound_no_speedup (void)
 static void
 test_drop_request_after_timeout (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"switch_interval_ms\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":40}]},{\"name\":\"b\",\"steps\":[{\"cpu\":40}]},"
     "{\"name\":\"c\",\"steps\":[{\"repeat\":30,\"steps\":[{\"cpu\":0.5},{\"io\":0.5}]}]}]}");
@@ -305,11 +278,11 @@ test_drop_request_after_timeout (void)
 static void
 test_convoy (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"io\",\"steps\":[{\"repeat\":20,\"steps\":[{\"io\":0.05},{\"cpu\":0.02}]}]},"
     "{\"name\":\"cpu\",\"steps\":[{\"cpu\":500}]}]}");
-  g_autoptr(IlScenario) alone = load (
+  g_autoptr(IlScenario) alone = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"io\",\"steps\":[{\"repeat\":20,\"steps\":[{\"io\":0.05},{\"cpu\":0.02}]}]}]}");
   g_autoptr(IlTrace) t = run (sc, -1);
@@ -330,7 +303,7 @@ test_convoy (void)
 static void
 test_barging (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"fast\",\"steps\":[{\"repeat\":200,\"steps\":[{\"io\":0.001},{\"cpu\":0.1}]}]},"
     "{\"name\":\"cpu\",\"steps\":[{\"sleep\":1},{\"cpu\":30}]}]}");
@@ -340,7 +313,7 @@ test_barging (void)
   /* 200 x (1 us + 100 us) plus the thread start: not slowed at all. */
   g_assert_cmpint (finish_time (t, "fast"), <, MS (20.5));
   g_assert_cmpuint (count_events (t, IL_EVENT_GIL_REQUEST, -1), ==, 0);
-  g_assert_cmpint (first_time (t, cpu, IL_STATE_RUNNING), >=, finish_time (t, "fast"));
+  g_assert_cmpint (tu_first_state (t, cpu, IL_STATE_RUNNING), >=, finish_time (t, "fast"));
   g_assert_cmpint (time_in_state (t, cpu, IL_STATE_WAIT_GIL), >=, MS (19));
 }
 
@@ -348,11 +321,11 @@ test_barging (void)
 static void
 test_c_call_holds_gil (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"sum\",\"steps\":[{\"c\":400}]},"
     "{\"name\":\"ticker\",\"steps\":[{\"sleep\":1},{\"cpu\":0.01}]}]}");
-  g_autoptr(IlScenario) rel = load (
+  g_autoptr(IlScenario) rel = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"hash\",\"steps\":[{\"c\":400,\"gil\":\"release\"}]},"
     "{\"name\":\"ticker\",\"steps\":[{\"sleep\":1},{\"cpu\":0.01}]}]}");
@@ -372,7 +345,7 @@ test_c_call_holds_gil (void)
 static void
 test_free_threading (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"free-threading\",\"cores\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]},"
     "{\"name\":\"c\",\"steps\":[{\"cpu\":100}]},{\"name\":\"d\",\"steps\":[{\"cpu\":100}]}]}");
@@ -389,10 +362,10 @@ test_free_threading (void)
 static void
 test_processes (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"processes\",\"cores\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]}]}");
-  g_autoptr(IlScenario) spawn = load (
+  g_autoptr(IlScenario) spawn = tu_load (
     "{\"mode\":\"processes\",\"cores\":2,\"start_method\":\"spawn\",\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":100}]},{\"name\":\"b\",\"steps\":[{\"cpu\":100}]}]}");
   g_autoptr(IlTrace) t = run (sc, -1);
@@ -406,7 +379,7 @@ test_processes (void)
   g_assert_cmpuint (gils, ==, 3);
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
   /* fork: the parent forks one after the other; each child then runs. */
-  g_assert_cmpint (first_time (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, p->process_start_cost[IL_START_FORK]);
+  g_assert_cmpint (tu_first_state (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, p->process_start_cost[IL_START_FORK]);
   g_assert_cmpint (finish_time (t, "b"), ==, 2 * p->process_start_cost[IL_START_FORK] + MS (100));
   /* spawn: each child starts a new interpreter first. */
   g_assert_cmpint (ts->end_time, >=, p->process_start_cost[IL_START_SPAWN] + MS (100));
@@ -415,7 +388,7 @@ test_processes (void)
 static void
 test_thread_pool (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"workers\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"io\":10}]},{\"name\":\"b\",\"steps\":[{\"io\":10}]},"
     "{\"name\":\"c\",\"steps\":[{\"io\":10}]},{\"name\":\"d\",\"steps\":[{\"io\":10}]},"
@@ -431,13 +404,13 @@ test_thread_pool (void)
   g_assert_cmpint (t->end_time, >=, MS (30));
   g_assert_cmpint (t->end_time, <, MS (31));
   g_assert_cmpint (finish_time (t, "c"), >=, finish_time (t, "a"));
-  g_assert_cmpint (first_time (t, lane_named (t, "e"), IL_STATE_WAIT_IO), >=, MS (20));
+  g_assert_cmpint (tu_first_state (t, lane_named (t, "e"), IL_STATE_WAIT_IO), >=, MS (20));
 }
 
 static void
 test_process_pool (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"processes\",\"workers\":2,\"cores\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":50}]},{\"name\":\"b\",\"steps\":[{\"cpu\":50}]},"
     "{\"name\":\"c\",\"steps\":[{\"cpu\":50}]},{\"name\":\"d\",\"steps\":[{\"cpu\":50}]}]}");
@@ -447,7 +420,7 @@ test_process_pool (void)
 
   /* Both workers are forked when the pool is first used; each item pays
    * IPC in the worker; two rounds of 50 ms in parallel. */
-  g_assert_cmpint (first_time (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, 2 * fork);
+  g_assert_cmpint (tu_first_state (t, lane_named (t, "a"), IL_STATE_RUNNING), ==, 2 * fork);
   g_assert_cmpint (t->end_time, ==, 2 * fork + 2 * (MS (50) + p->ipc_item_cost));
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 2);
 }
@@ -462,7 +435,7 @@ test_process_pool (void)
 static void
 test_gil_awake_waiter_race (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
     "{\"name\":\"c0\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
     "{\"name\":\"c1\",\"steps\":[{\"to_thread\":[{\"cpu\":200}]}]},"
@@ -489,7 +462,7 @@ test_process_pool_start_methods (void)
         "{\"mode\":\"processes\",\"workers\":3,\"cores\":4,\"start_method\":\"%s\",\"tasks\":["
         "{\"name\":\"a\",\"steps\":[{\"cpu\":50}]},{\"name\":\"b\",\"steps\":[{\"cpu\":50}]}]}",
         methods[m]);
-      g_autoptr(IlScenario) sc = load (json);
+      g_autoptr(IlScenario) sc = tu_load (json);
       g_autoptr(IlTrace) t = run (sc, -1);
       const IlParams *p = &sc->params;
       gint64 boot = p->process_start_cost[m == 0 ? IL_START_SPAWN : IL_START_FORKSERVER];
@@ -512,7 +485,7 @@ test_process_pool_start_methods (void)
 static void
 test_asyncio_order_and_iterations (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":1},{\"yield\":true},{\"cpu\":1}]},"
     "{\"name\":\"b\",\"steps\":[{\"cpu\":1}]},"
@@ -551,11 +524,11 @@ test_asyncio_order_and_iterations (void)
 static void
 test_asyncio_blocking_starves_loop (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":["
     "{\"name\":\"ticker\",\"steps\":[{\"sleep\":10},{\"cpu\":0.1}]},"
     "{\"name\":\"blocker\",\"steps\":[{\"sleep\":1},{\"sleep\":100,\"blocking\":true}]}]}");
-  g_autoptr(IlScenario) ok = load (
+  g_autoptr(IlScenario) ok = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":["
     "{\"name\":\"ticker\",\"steps\":[{\"sleep\":10},{\"cpu\":0.1}]},"
     "{\"name\":\"blocker\",\"steps\":[{\"sleep\":1},{\"sleep\":100}]}]}");
@@ -571,7 +544,7 @@ test_asyncio_blocking_starves_loop (void)
 static void
 test_asyncio_sleep_resumes_next_iteration (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":[{\"name\":\"a\",\"steps\":[{\"sleep\":5},{\"cpu\":1}]}]}");
   g_autoptr(IlTrace) t = run (sc, -1);
   guint32 loop = lane_named (t, "Event loop");
@@ -594,14 +567,14 @@ test_asyncio_sleep_resumes_next_iteration (void)
     }
   g_assert_cmpuint (timer_iter, >, 0);
   g_assert_cmpuint (step_iter, ==, timer_iter + 1);
-  g_assert_cmpint (first_time (t, a, IL_STATE_SLEEPING), <, MS (0.1));
+  g_assert_cmpint (tu_first_state (t, a, IL_STATE_SLEEPING), <, MS (0.1));
   g_assert_cmpint (finish_time (t, "a"), >=, MS (6));
 }
 
 static void
 test_asyncio_semaphore_limit (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"limits\":{\"conn\":2},\"tasks\":["
     "{\"name\":\"r1\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]},"
     "{\"name\":\"r2\",\"steps\":[{\"limit\":\"conn\",\"steps\":[{\"io\":10}]}]},"
@@ -615,13 +588,13 @@ test_asyncio_semaphore_limit (void)
   g_assert_cmpint (t->end_time, <, MS (31));
   /* FIFO: r3 gets the first slot released, r5 the last. */
   g_assert_cmpint (finish_time (t, "r3"), <=, finish_time (t, "r5"));
-  g_assert_cmpint (first_time (t, lane_named (t, "r3"), IL_STATE_BLOCKED), <, MS (1));
+  g_assert_cmpint (tu_first_state (t, lane_named (t, "r3"), IL_STATE_BLOCKED), <, MS (1));
 }
 
 static void
 test_asyncio_workers_semaphore (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"workers\":1,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"io\":10}]},{\"name\":\"b\",\"steps\":[{\"io\":10}]}]}");
   g_autoptr(IlTrace) t = run (sc, -1);
@@ -634,7 +607,7 @@ test_asyncio_workers_semaphore (void)
 static void
 test_task_group_cancels (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":["
     "{\"name\":\"bad\",\"group\":\"g\",\"steps\":[{\"sleep\":10},{\"fail\":\"boom\"}]},"
     "{\"name\":\"slow\",\"group\":\"g\",\"steps\":[{\"io\":100}]},"
@@ -654,11 +627,11 @@ test_task_group_cancels (void)
 static void
 test_await_and_deadlock (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"consumer\",\"steps\":[{\"await\":\"producer\"},{\"cpu\":1}]},"
     "{\"name\":\"producer\",\"steps\":[{\"io\":20}]}]}");
-  g_autoptr(IlScenario) dl = load (
+  g_autoptr(IlScenario) dl = tu_load (
     "{\"mode\":\"asyncio\",\"tasks\":["
     "{\"name\":\"x\",\"steps\":[{\"await\":\"y\"}]},"
     "{\"name\":\"y\",\"steps\":[{\"await\":\"x\"}]}]}");
@@ -688,7 +661,7 @@ test_await_and_deadlock (void)
 static void
 test_pool_result_before_wait (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"free-threading\",\"cores\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]},"
     "{\"name\":\"b\",\"steps\":[{\"to_process\":[{\"cpu\":1}]},{\"cpu\":1}]},"
@@ -709,7 +682,7 @@ test_pool_result_before_wait (void)
 static void
 test_lock_serialises (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"threads\",\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"lock\":\"L\",\"steps\":[{\"sleep\":10}]}]},"
     "{\"name\":\"b\",\"steps\":[{\"lock\":\"L\",\"steps\":[{\"sleep\":10}]}]}]}");
@@ -727,11 +700,11 @@ test_lock_serialises (void)
 static void
 test_offload (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"to_thread\":[{\"cpu\":100}]}]},"
     "{\"name\":\"b\",\"steps\":[{\"to_thread\":[{\"cpu\":100}]}]}]}");
-  g_autoptr(IlScenario) sp = load (
+  g_autoptr(IlScenario) sp = tu_load (
     "{\"mode\":\"asyncio\",\"cores\":2,\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"to_process\":[{\"cpu\":100}]}]},"
     "{\"name\":\"b\",\"steps\":[{\"to_process\":[{\"cpu\":100}]}]}]}");
@@ -748,7 +721,7 @@ test_offload (void)
 static void
 test_os_scheduler_round_robin (void)
 {
-  g_autoptr(IlScenario) sc = load (
+  g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"processes\",\"cores\":1,\"params\":{\"fork_ms\":0},\"tasks\":["
     "{\"name\":\"a\",\"steps\":[{\"cpu\":30}]},{\"name\":\"b\",\"steps\":[{\"cpu\":30}]}]}");
   g_autoptr(IlTrace) t = run (sc, -1);

@@ -29,6 +29,8 @@ static const struct {
   { "win.open", { "<Control>o", NULL } },
   { "win.save", { "<Control>s", NULL } },
   { "win.export", { "<Control>e", NULL } },
+  { "win.record-python", { "<Control><Shift>r", NULL } },
+  { "win.simulate-this", { "<Control><Shift>m", NULL } },
   { "win.play-pause", { "space", "<Control>space", NULL } },
   { "win.step-forward", { "period", "<Alt>Right", NULL } },
   { "win.step-back", { "comma", "<Alt>Left", NULL } },

@@ -19,6 +19,7 @@ typedef struct {
   IlSession  *session;
   GtkWidget  *label;
   GtkWidget  *timeline;
+  char       *title;       /* the recorded run's row; NULL for a mode */
 } Row;
 
 struct _IlCompareView
@@ -47,6 +48,7 @@ clear_rows (IlCompareView *self)
       gtk_box_remove (GTK_BOX (self->box), row->label);
       gtk_box_remove (GTK_BOX (self->box), row->timeline);
       g_clear_object (&row->session);
+      g_free (row->title);
     }
   g_array_set_size (self->rows, 0);
 }
@@ -119,6 +121,12 @@ il_compare_view_get_chart_title (IlCompareView *self)
   return g_strdup ("Makespan by mode (speed-up against sequential)");
 }
 
+static const char *
+row_title (const Row *row)
+{
+  return row->title != NULL ? row->title : il_mode_to_label (row->mode);
+}
+
 static gint64
 sequential_makespan (IlCompareView *self)
 {
@@ -138,16 +146,16 @@ update_labels (IlCompareView *self)
       g_autofree char *text = NULL;
 
       if (error != NULL)
-        text = g_markup_printf_escaped ("<b>%s</b> — %s", il_mode_to_label (row->mode), error->message);
+        text = g_markup_printf_escaped ("<b>%s</b> — %s", row_title (row), error->message);
       else if (ms < 0)
-        text = g_markup_printf_escaped ("<b>%s</b> — running…", il_mode_to_label (row->mode));
+        text = g_markup_printf_escaped ("<b>%s</b> — running…", row_title (row));
       else if (self->numbers_hidden)
-        text = g_markup_printf_escaped ("<b>%s</b>", il_mode_to_label (row->mode));
+        text = g_markup_printf_escaped ("<b>%s</b>", row_title (row));
       else if (seq > 0 && row->mode != IL_MODE_SEQUENTIAL)
         text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms, <b>%.2f×</b> the speed of sequential",
-                                        il_mode_to_label (row->mode), ms / 1e6, (double) seq / MAX (ms, 1));
+                                        row_title (row), ms / 1e6, (double) seq / MAX (ms, 1));
       else
-        text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms", il_mode_to_label (row->mode), ms / 1e6);
+        text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms", row_title (row), ms / 1e6);
       gtk_label_set_markup (GTK_LABEL (row->label), text);
     }
   if (self->numbers_hidden)
@@ -239,6 +247,14 @@ draw_chart (GtkDrawingArea *area,
       return;
     }
   bar_h = MIN (row_h, (height - 8.0) / self->rows->len);
+  /* Room for the longest name ("Recorded run (CPython 3.11.2)"). */
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      int tw, th;
+      pango_layout_set_text (layout, row_title (&g_array_index (self->rows, Row, i)), -1);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      label_w = MAX (label_w, tw + 16.0);
+    }
 
   for (guint i = 0; i < self->rows->len; i++)
     {
@@ -248,7 +264,7 @@ draw_chart (GtkDrawingArea *area,
       g_autofree char *value = NULL;
       int tw, th;
 
-      pango_layout_set_text (layout, il_mode_to_label (row->mode), -1);
+      pango_layout_set_text (layout, row_title (row), -1);
       pango_layout_get_pixel_size (layout, &tw, &th);
       gdk_cairo_set_source_rgba (cr, &fg);
       cairo_move_to (cr, label_w - tw - 8, y + (bar_h - th) / 2);
@@ -319,6 +335,36 @@ on_extent_known (IlCompareView *self)
   fit_all (self);
 }
 
+/* The label and timeline of row, placed after `after` (NULL: at the end). */
+static void
+add_row_widgets (IlCompareView *self,
+                 Row           *row,
+                 GtkWidget     *after)
+{
+  row->label = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->label), 0);
+  gtk_widget_set_margin_top (row->label, 10);
+  gtk_widget_set_margin_start (row->label, 8);
+  gtk_widget_add_css_class (row->label, "compare-mode");
+  row->timeline = il_timeline_new (row->session);
+  gtk_widget_set_vexpand (row->timeline, FALSE);
+  il_timeline_set_full_height (IL_TIMELINE (row->timeline), TRUE);
+  il_timeline_set_presenter (IL_TIMELINE (row->timeline), self->presenter);
+  il_timeline_set_show_ruler (IL_TIMELINE (row->timeline), TRUE);
+  g_signal_connect (row->timeline, "viewport-changed", G_CALLBACK (on_viewport_changed), self);
+  g_signal_connect_object (row->session, "extent-known", G_CALLBACK (on_extent_known), self, G_CONNECT_SWAPPED);
+  if (after != NULL)
+    {
+      gtk_box_insert_child_after (GTK_BOX (self->box), row->label, after);
+      gtk_box_insert_child_after (GTK_BOX (self->box), row->timeline, row->label);
+    }
+  else
+    {
+      gtk_box_append (GTK_BOX (self->box), row->label);
+      gtk_box_append (GTK_BOX (self->box), row->timeline);
+    }
+}
+
 void
 il_compare_view_set_scenario (IlCompareView     *self,
                               const IlScenario  *scenario,
@@ -348,22 +394,31 @@ il_compare_view_set_scenario (IlCompareView     *self,
       /* The picture of the whole run: simulate it all now. */
       il_session_seek (row.session, IL_ENGINE_MAX_TIME);
 
-      row.label = gtk_label_new (NULL);
-      gtk_label_set_xalign (GTK_LABEL (row.label), 0);
-      gtk_widget_set_margin_top (row.label, 10);
-      gtk_widget_set_margin_start (row.label, 8);
-      gtk_widget_add_css_class (row.label, "compare-mode");
-      row.timeline = il_timeline_new (row.session);
-      gtk_widget_set_vexpand (row.timeline, FALSE);
-      il_timeline_set_full_height (IL_TIMELINE (row.timeline), TRUE);
-      il_timeline_set_presenter (IL_TIMELINE (row.timeline), self->presenter);
-      il_timeline_set_show_ruler (IL_TIMELINE (row.timeline), TRUE);
-      g_signal_connect (row.timeline, "viewport-changed", G_CALLBACK (on_viewport_changed), self);
-      g_signal_connect_object (row.session, "extent-known", G_CALLBACK (on_extent_known), self, G_CONNECT_SWAPPED);
-      gtk_box_append (GTK_BOX (self->box), row.label);
-      gtk_box_append (GTK_BOX (self->box), row.timeline);
+      add_row_widgets (self, &row, NULL);
       g_array_append_val (self->rows, row);
     }
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
+                                       8 + (self->presenter ? 44 : 28) * self->rows->len);
+  update_labels (self);
+  fit_all (self);
+}
+
+/* Simulate This: the recorded run above the simulated modes, on their axis. */
+void
+il_compare_view_set_real_run (IlCompareView *self,
+                              IlTrace       *trace,
+                              const char    *title)
+{
+  Row row = { .mode = IL_N_MODES };
+
+  g_return_if_fail (IL_IS_COMPARE_VIEW (self));
+  g_return_if_fail (trace != NULL && title != NULL);
+
+  row.title = g_strdup (title);
+  row.session = il_session_new ();
+  il_session_set_trace (row.session, trace, NULL);
+  add_row_widgets (self, &row, self->chart);
+  g_array_prepend_val (self->rows, row);
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
                                        8 + (self->presenter ? 44 : 28) * self->rows->len);
   update_labels (self);
@@ -413,9 +468,9 @@ il_compare_view_export (IlCompareView *self,
       gint64 ms = row_makespan (row);
       g_ptr_array_add (traces, il_session_get_trace (row->session));
       g_ptr_array_add (labels, seq > 0 && row->mode != IL_MODE_SEQUENTIAL && ms > 0
-                               ? g_strdup_printf ("%s — %.1f ms, %.2f× sequential", il_mode_to_label (row->mode),
+                               ? g_strdup_printf ("%s — %.1f ms, %.2f× sequential", row_title (row),
                                                   ms / 1e6, (double) seq / ms)
-                               : g_strdup_printf ("%s — %.1f ms", il_mode_to_label (row->mode), ms / 1e6));
+                               : g_strdup_printf ("%s — %.1f ms", row_title (row), ms / 1e6));
     }
   il_export_options_init (&options);
   options.title = self->scenario->title;
@@ -440,7 +495,10 @@ il_compare_view_dispose (GObject *object)
 
   if (self->rows != NULL)
     for (guint i = 0; i < self->rows->len; i++)
-      g_clear_object (&g_array_index (self->rows, Row, i).session);
+      {
+        g_clear_object (&g_array_index (self->rows, Row, i).session);
+        g_clear_pointer (&g_array_index (self->rows, Row, i).title, g_free);
+      }
   g_clear_pointer (&self->rows, g_array_unref);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   g_clear_pointer (&self->scenario, il_scenario_free);

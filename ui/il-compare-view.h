@@ -21,7 +21,13 @@ void       il_compare_view_set_scenario (IlCompareView     *self,
                                          const IlScenario  *scenario,
                                          const IlRunConfig *base,
                                          guint32            modes_mask);
-/* Makespan of a mode's complete run, or -1 when not shown. */
+/* Puts a recorded run (Simulate This) above the modes, labelled title;
+ * call after il_compare_view_set_scenario, which removes it. */
+void       il_compare_view_set_real_run (IlCompareView     *self,
+                                         IlTrace           *trace,
+                                         const char        *title);
+/* Makespan of a mode's complete run (IL_N_MODES: the recorded run), or -1
+ * when not shown. */
 gint64     il_compare_view_get_makespan (IlCompareView     *self,
                                          IlMode             mode);
 /* What the bar chart shows per mode: the makespan, or the finish time of

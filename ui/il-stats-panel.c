@@ -314,6 +314,30 @@ il_stats_panel_init (IlStatsPanel *self)
   gtk_box_append (GTK_BOX (self->box), self->tasks);
 }
 
+void
+il_stats_panel_set_params_source (IlStatsPanel *self,
+                                  const char   *text)
+{
+  GtkWidget *label;
+
+  g_return_if_fail (IL_IS_STATS_PANEL (self));
+  label = g_hash_table_lookup (self->values, "params-source");
+  if (label == NULL)
+    {
+      label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_widget_add_css_class (label, "caption");
+      gtk_widget_set_tooltip_text (label, "Where the model's costs (wake-up latency, thread and process start, "
+                                          "the event loop's overheads) come from");
+      gtk_box_insert_child_after (GTK_BOX (self->box), label, self->summary);
+      g_hash_table_insert (self->values, g_strdup ("params-source"), label);
+    }
+  gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "");
+  gtk_widget_set_visible (label, text != NULL);
+}
+
 GtkWidget *
 il_stats_panel_new (IlSession *session)
 {

@@ -16,6 +16,11 @@ G_DECLARE_FINAL_TYPE (IlStatsPanel, il_stats_panel, IL, STATS_PANEL, GtkWidget)
 GtkWidget *il_stats_panel_new    (IlSession    *session);
 /* Refreshes now (otherwise it refreshes at most 10 times a second). */
 void       il_stats_panel_update (IlStatsPanel *self);
+/* Where the model's numbers came from ("reference values", "calibrated on
+ * DATE with Python X", "recorded with CPython X"), shown under the run's
+ * numbers and as the value of "params-source". */
+void       il_stats_panel_set_params_source (IlStatsPanel *self,
+                                             const char   *text);
 /* The text shown for a statistic, by key ("makespan", "gil-switches", …),
  * for tests. */
 const char *il_stats_panel_get_value (IlStatsPanel *self,

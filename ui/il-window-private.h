@@ -7,7 +7,8 @@
  * with the session; il-window-actions.c holds the window actions;
  * il-window-files.c opening, saving and exporting; il-window-lessons.c the
  * lesson list; il-window-state.c the session saved and restored between
- * runs; il-window-presenter.c presenter mode.  Functions here are private
+ * runs; il-window-presenter.c presenter mode; il-window-record.c recording
+ * real programs, Simulate This and calibration.  Functions here are private
  * to those files (prefix _il_window_).
  */
 #pragma once
@@ -84,6 +85,8 @@ struct _IlWindow
   char        *source_file;
   guint        save_id;
 
+  struct _IlWindowRecord *record;  /* il-window-record.c */
+
   gboolean     presenter;
   gboolean     updating;         /* controls are being set from the session */
 };
@@ -143,6 +146,11 @@ gboolean    _il_window_on_presenter_key       (GtkEventControllerKey *controller
                                                guint                  keycode,
                                                GdkModifierType        state,
                                                IlWindow              *self);
+
+/* il-window-record.c */
+void        _il_window_record_init            (IlWindow   *self);
+void        _il_window_record_dispose         (IlWindow   *self);
+GMenuModel *_il_window_record_menu_section    (void);
 
 /* il-window-state.c */
 gboolean    _il_window_save_session_cb        (gpointer    data);

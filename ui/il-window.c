@@ -472,6 +472,7 @@ build_primary_menu (void)
   GMenu *file = g_menu_new ();
   GMenu *view = g_menu_new ();
   GMenu *help = g_menu_new ();
+  g_autoptr(GMenuModel) record = _il_window_record_menu_section ();
 
   g_menu_append (file, "_Open…", "win.open");
 #ifdef IL_HAVE_TRACE_FORMATS
@@ -483,6 +484,7 @@ build_primary_menu (void)
   g_menu_append (help, "_Keyboard Shortcuts", "win.show-help-overlay");
   g_menu_append (help, "_About Interleave", "app.about");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (file));
+  g_menu_append_section (menu, NULL, record);
   g_menu_append_section (menu, NULL, G_MENU_MODEL (view));
   g_menu_append_section (menu, NULL, G_MENU_MODEL (help));
   g_object_unref (file);
@@ -508,6 +510,7 @@ il_window_dispose (GObject *object)
     }
   if (self->session != NULL)
     il_session_set_playing (self->session, FALSE);
+  _il_window_record_dispose (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), IL_TYPE_WINDOW);
   G_OBJECT_CLASS (il_window_parent_class)->dispose (object);
 }
@@ -639,6 +642,7 @@ il_window_init (IlWindow *self)
   g_signal_connect_object (self->session, "progressed", G_CALLBACK (_il_window_queue_save_session), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "trace-changed", G_CALLBACK (_il_window_queue_save_session), self, G_CONNECT_SWAPPED);
 
+  _il_window_record_init (self);
   on_speed_changed (self);
   update_details (self);
   if (self->lessons->len > 0)
