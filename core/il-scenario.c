@@ -1200,11 +1200,11 @@ static gboolean
 read_lesson (Ctx         *c,
              const JNode *n)
 {
-  static const char *keys[] = { "group", "concepts", "question", "choices", "answer", "look_at", "check",
-                                "compare", NULL };
+  static const char *keys[] = { "group", "concepts", "question", "choices", "correct", "answer", "look_at",
+                                "check", "compare", NULL };
   static const char *compare_keys[] = { "task", NULL };
   IlScenario *sc = c->sc;
-  const JNode *compare;
+  const JNode *compare, *correct;
 
   if (!(want_type (c, n, J_OBJECT, "an object") && check_keys (c, n, keys)
         && read_string (c, n, "group", &sc->lesson_group)
@@ -1215,6 +1215,24 @@ read_lesson (Ctx         *c,
         && read_string (c, n, "look_at", &sc->look_at)
         && read_string (c, n, "check", &sc->check)))
     return FALSE;
+  /* "correct": the 0-based index of the right choice, so the window marks
+   * it on reveal without guessing from the answer's words. */
+  if ((correct = obj_get (n, "correct")) != NULL)
+    {
+      gsize saved = path_key (c, "correct");
+      guint n_choices = sc->choices != NULL ? g_strv_length (sc->choices) : 0;
+
+      if (n_choices == 0)
+        return INVALID (c, correct, "\"correct\" needs a \"choices\" list to point into");
+      /* Out of range is a mistake in the lesson, not a scenario too large to
+       * run: INVALID either way, with the range that would do. */
+      if (correct->type != J_NUMBER || correct->number != floor (correct->number)
+          || correct->number < 0 || correct->number >= n_choices)
+        return INVALID (c, correct, "expected the index of a choice, 0 to %u, got %s", n_choices - 1,
+                        correct->type == J_NUMBER ? "a number outside that range" : type_name (correct));
+      sc->correct = (gint32) correct->number;
+      path_pop (c, saved);
+    }
   /* "compare": {"task": name} — the task whose time the compare chart
    * shows; the name is checked once the tasks are read. */
   if ((compare = obj_get (n, "compare")) != NULL)
@@ -1505,6 +1523,7 @@ scenario_new_defaults (void)
   sc->switch_interval = config.switch_interval;
   sc->params = config.params;
   sc->modes_mask = IL_MODE_MASK (sc->mode);
+  sc->correct = -1;
   return sc;
 }
 
@@ -1890,6 +1909,8 @@ il_scenario_to_json (const IlScenario *sc)
       write_key_strv (out, "concepts", sc->concepts, "    ");
       write_key_string (out, "question", sc->question, "    ");
       write_key_strv (out, "choices", sc->choices, "    ");
+      if (sc->correct >= 0)
+        g_string_append_printf (out, "    \"correct\": %d,\n", sc->correct);
       write_key_string (out, "answer", sc->answer, "    ");
       write_key_string (out, "look_at", sc->look_at, "    ");
       write_key_string (out, "check", sc->check, "    ");

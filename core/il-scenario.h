@@ -109,6 +109,7 @@ typedef struct {
   char    **concepts;          /* NULL-terminated */
   char     *question;          /* "predict first" question */
   char    **choices;           /* NULL-terminated possible answers, or NULL */
+  gint32    correct;           /* "correct": index of the right choice, or -1 when the lesson names none */
   char     *answer;            /* the answer revealed after the run */
   char     *look_at;           /* what to look at in the timeline */
   char     *check;             /* machine-checkable claim the lesson test evaluates, see README */

@@ -6,6 +6,7 @@
 #include <pango/pangocairo.h>
 
 #include "il-render.h"
+#include "il-render-queues.h"
 
 struct _IlRenderCache {
   IlLodCache     *lod;
@@ -1577,6 +1578,9 @@ il_render_timeline (cairo_t              *cr,
 
   if (p->show_arrows)
     draw_arrows (&c);
+
+  /* What waits in the loop's and the pools' queues, at the playhead. */
+  g_array_unref (il_render_queues (cr, p, TRUE));
 
   if (p->show_playhead && p->now != G_MAXINT64)
     {

@@ -48,6 +48,10 @@ test_lesson (gconstpointer data)
   g_assert_nonnull (sc->answer);
   g_assert_nonnull (sc->look_at);
   g_assert_nonnull (sc->check);
+  /* The window marks the right choice on reveal: every lesson names it. */
+  g_assert_nonnull (sc->choices);
+  g_assert_cmpint (sc->correct, >=, 0);
+  g_assert_cmpint (sc->correct, <, (gint) g_strv_length (sc->choices));
   g_assert_true (sc->modes_mask & IL_MODE_MASK (sc->mode));
 
   for (guint m = 0; m < IL_N_MODES; m++)
@@ -238,6 +242,10 @@ test_compare_task (void)
   again = il_scenario_load_data (json, -1, "again.json", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (again->compare_task, ==, "io_thread");
+  /* "correct" round-trips through the writer and the copy. */
+  g_assert_cmpint (sc->correct, ==, 2);
+  g_assert_cmpint (copy->correct, ==, 2);
+  g_assert_cmpint (again->correct, ==, 2);
 
   g_assert_null (il_scenario_load_data ("{\"tasks\":[{\"name\":\"a\",\"steps\":[{\"cpu\":1}]}],"
                                         "\"lesson\":{\"compare\":{\"task\":\"b\"}}}", -1, "c.json", &error));

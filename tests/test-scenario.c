@@ -65,6 +65,7 @@ test_defaults (void)
   g_assert_cmpint (s->params.process_start_cost[IL_START_FORK], ==, defaults.process_start_cost[IL_START_FORK]);
   g_assert_cmpuint (s->modes_mask, ==, IL_MODE_MASK (s->mode));
   g_assert_null (s->question);
+  g_assert_cmpint (s->correct, ==, -1);
 }
 
 static void
@@ -345,6 +346,12 @@ static const struct {
     "bad.json:1:13: $.workers: expected a whole number from 0 to 4096, got -1" },
   { "{\"switch_interval_ms\": 0, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}", IL_SCENARIO_ERROR_INVALID,
     "bad.json:1:24: $.switch_interval_ms: the switch interval must be at least 0.001 ms" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}],\n \"lesson\": {\"choices\": [\"x\", \"y\"], \"correct\": 2}}",
+    IL_SCENARIO_ERROR_INVALID, "bad.json:2:47: $.lesson.correct: expected the index of a choice, 0 to 1, got a number outside that range" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}],\n \"lesson\": {\"correct\": 0}}",
+    IL_SCENARIO_ERROR_INVALID, "bad.json:2:24: $.lesson.correct: \"correct\" needs a \"choices\" list to point into" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}],\n \"lesson\": {\"choices\": [\"x\"], \"correct\": \"x\"}}",
+    IL_SCENARIO_ERROR_INVALID, "bad.json:2:42: $.lesson.correct: expected the index of a choice, 0 to 0, got a string" },
 };
 
 static void

@@ -8,7 +8,9 @@
 
 #include "il-engine.h"
 #include "il-export.h"
+#include "il-queues.h"
 #include "il-render.h"
+#include "il-render-queues.h"
 #include "il-view.h"
 
 static void
@@ -695,6 +697,89 @@ test_palette_apart (void)
     }
 }
 
+/* The queues drawn at the playhead are the items il_queue_items_at gives,
+ * front first, each in its queue's row: lesson 10's ready queue and
+ * timers on the loop lane, lesson 6's pool work queue on its process. */
+static void
+check_queue_boxes (const char *file,
+                   IlMode      mode,
+                   guint      *n_ready,
+                   guint      *n_pool)
+{
+  g_autofree char *lesson = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons", file, NULL);
+  g_autoptr(IlScenario) s = il_scenario_load_file (lesson, NULL);
+  const IlTheme *theme = il_theme_get (IL_THEME_PRESENTER);
+  g_autoptr(IlLayout) layout = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1600, 1200);
+  cairo_t *cr = cairo_create (surface);
+  IlRunConfig config;
+
+  g_assert_nonnull (s);
+  il_run_config_from_scenario (&config, s);
+  config.mode = mode;
+  trace = il_simulate (s, &config, NULL);
+  g_assert_nonnull (trace);
+  layout = il_layout_new (trace, &theme->metrics);
+  for (guint k = 1; k < 40; k++)
+    {
+      gint64 t = trace->end_time * k / 40;
+      g_autoptr(GArray) boxes = NULL;
+      g_autoptr(GArray) queues = il_queues_list (trace);
+      IlRenderParams p;
+      guint next = 0;
+
+      il_render_params_init (&p, trace, layout, theme);
+      p.viewport.span = trace->end_time;
+      p.viewport.start = t - trace->end_time / 20;
+      p.viewport.width = 1600 - theme->gutter_width;
+      p.height = 1200;
+      p.now = t;
+      p.show_playhead = TRUE;
+      boxes = il_render_queues (cr, &p, TRUE);
+      /* Queues in the order rows and then queue ids come, items front first. */
+      for (guint q = 0; q < queues->len; q++)
+        {
+          guint16 id = g_array_index (queues, guint16, q);
+          g_autoptr(GArray) items = il_queue_items_at (trace, id, t);
+
+          for (guint i = 0; i < items->len; i++, next++)
+            {
+              const IlQueueBox *box;
+
+              g_assert_cmpuint (next, <, boxes->len);
+              box = &g_array_index (boxes, IlQueueBox, next);
+              g_assert_cmpuint (box->queue, ==, id);
+              g_assert_cmpuint (box->lane, ==, g_array_index (items, IlQueueItem, i).lane);
+              g_assert_cmpfloat (box->x, >=, theme->gutter_width + p.viewport.width / 20);
+              g_assert_cmpfloat (box->x + box->width, <=, 1600);
+              if (i > 0)
+                g_assert_cmpfloat (box->x, >, g_array_index (boxes, IlQueueBox, next - 1).x);
+              if (id == IL_QUEUE_READY)
+                (*n_ready)++;
+              else if (id >= IL_QUEUE_POOL)
+                (*n_pool)++;
+            }
+        }
+      g_assert_cmpuint (next, ==, boxes->len);
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_render_queues (void)
+{
+  guint ready = 0, pool = 0;
+
+  check_queue_boxes ("10-event-loop.json", IL_MODE_ASYNCIO, &ready, &pool);
+  g_assert_cmpuint (ready, >, 0);
+  ready = 0;
+  check_queue_boxes ("06-thread-pool.json", IL_MODE_THREADS, &ready, &pool);
+  g_test_message ("pool items drawn: %u", pool);
+  g_assert_cmpuint (pool, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -708,6 +793,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/durations", test_durations);
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/hit", test_hit);
+  g_test_add_func ("/view/render-queues", test_render_queues);
   g_test_add_func ("/view/next-event", test_next_event);
   g_test_add_func ("/render/gil-owner", test_render_gil_owner);
   g_test_add_func ("/render/bounded", test_render_bounded);

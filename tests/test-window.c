@@ -13,6 +13,9 @@
 #include <math.h>
 
 #include "il-application.h"
+#include "il-code-view.h"
+#include "il-code.h"
+#include "il-narrate.h"
 #include "il-lesson-panel.h"
 #include "il-stats-panel.h"
 #include "il-window.h"
@@ -736,6 +739,8 @@ test_window_navigation (void)
       iterate_for (100);
       end = il_session_get_trace (session)->end_time;
       g_assert_cmpint (end, <, IL_MSEC (1));
+      /* An imported trace has no scenario: no code, and the view says why. */
+      g_assert_false (il_code_view_has_code (IL_CODE_VIEW (il_window_get_code_view (window))));
       il_timeline_fit (timeline);
       /* The run takes most of the view (4 % before). */
       g_assert_cmpfloat ((double) end / vp->span, >, 0.8);
@@ -786,6 +791,163 @@ test_session_restored (void)
   iterate_for (50);
 }
 
+/* The Code tab highlights the line il_code_lines_at gives each task, a
+ * click on a line moves the playhead to when it ran, and a step writes
+ * the words il_narrate_step gives under the timeline. */
+static void
+test_window_code_and_narration (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlSession *session = il_window_get_session (window);
+  IlCodeView *view = IL_CODE_VIEW (il_window_get_code_view (window));
+  const IlScenario *sc;
+  g_autoptr(IlCode) code = NULL;
+  g_autofree int *lines = NULL;
+  g_auto(IlNarration) n = { 0 };
+  IlTrace *trace;
+  gint64 end;
+  guint checked = 0, jumped = 0;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "10-event-loop"));
+  wait_for_extent (session);
+  il_session_seek (session, 0);
+  iterate_for (50);
+  g_assert_true (il_code_view_has_code (view));
+  sc = il_session_get_scenario (session);
+  trace = il_session_get_trace (session);
+  code = il_code_new (sc, il_session_get_config (session)->mode);
+  lines = g_new (int, sc->n_tasks);
+  end = il_session_get_extent (session, NULL);
+  for (int k = 1; k < 8; k++)
+    {
+      gint64 t = end * k / 8;
+
+      il_session_seek (session, t);
+      il_code_lines_at (code, trace, t, lines);
+      for (guint task = 0; task < sc->n_tasks; task++)
+        {
+          g_assert_cmpint (il_code_view_get_highlighted_line (view, task), ==, lines[task]);
+          checked += lines[task] >= 0;
+        }
+    }
+  g_assert_cmpuint (checked, >, 0);
+
+  /* Clicking a line that ran moves the playhead to a time it ran. */
+  il_session_seek (session, 0);
+  for (guint line = 0; line < il_code_get_n_lines (code); line++)
+    {
+      g_autoptr(GArray) spans = il_code_line_spans (code, trace, line);
+      int task = il_code_view_activate_line (view, line);
+
+      if (spans == NULL || spans->len == 0)
+        {
+          g_assert_cmpint (task, ==, -1);
+          continue;
+        }
+      g_assert_cmpint (task, ==, il_code_get_line (code, line)->task);
+      g_assert_cmpint (il_session_get_now (session), ==, g_array_index (spans, IlCodeSpan, 0).start);
+      /* …and selects that task there, keeping the Code tab in front. */
+      {
+        IlTraceInterval hit;
+
+        g_assert_true (il_timeline_get_selection (il_window_get_timeline (window), &hit));
+        g_assert_cmpstr (il_trace_get_lane (trace, hit.lane)->name, ==, sc->tasks[task].name);
+        g_assert_true (gtk_stack_get_visible_child (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (view))))
+                       == GTK_WIDGET (view));
+      }
+      il_session_seek (session, 0);
+      jumped++;
+    }
+  g_assert_cmpuint (jumped, >, 0);
+
+  /* A step says what happened. */
+  il_session_seek (session, IL_MSEC (1));
+  g_assert_true (il_narrate_step (il_session_get_trace (session), IL_MSEC (1), FALSE, &n));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.step-forward", NULL);
+  g_assert_cmpint (il_session_get_now (session), ==, n.time);
+  g_assert_cmpstr (il_window_get_narration (window), ==, n.text);
+  /* …and the view shows what it talks about. */
+  {
+    const IlViewport *vp = il_timeline_get_viewport (il_window_get_timeline (window));
+    g_assert_cmpint (vp->start, <=, n.zoom_start);
+    g_assert_cmpint (vp->start + vp->span, >=, n.zoom_end);
+  }
+  il_narration_clear (&n);
+  g_assert_true (il_narrate_step (il_session_get_trace (session), il_session_get_now (session), TRUE, &n));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.step-back", NULL);
+  g_assert_cmpint (il_session_get_now (session), ==, n.time);
+  g_assert_cmpstr (il_window_get_narration (window), ==, n.text);
+
+  /* Another mode, other code: the highlights follow the new program. */
+  {
+    g_autoptr(IlCode) threads = il_code_new (sc, IL_MODE_THREADS);
+    gint64 t;
+
+    il_session_set_mode (session, IL_MODE_THREADS);
+    wait_for_extent (session);
+    t = il_session_get_extent (session, NULL) / 2;
+    il_session_seek (session, t);
+    il_code_lines_at (threads, il_session_get_trace (session), t, lines);
+    for (guint task = 0; task < sc->n_tasks; task++)
+      g_assert_cmpint (il_code_view_get_highlighted_line (view, task), ==, lines[task]);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
+/* Lesson 7 names io_thread: the compare chart shows when it finishes in
+ * each mode, as the engine says, not the makespan. */
+static void
+test_compare_task_chart (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlCompareView *compare = il_window_get_compare_view (window);
+  const IlScenario *sc;
+  g_autofree char *title = NULL;
+  guint checked = 0;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "07-convoy-effect"));
+  sc = il_session_get_scenario (il_window_get_session (window));
+  g_assert_cmpstr (sc->compare_task, ==, "io_thread");
+  il_window_set_comparing (window, TRUE);
+  il_lesson_panel_reveal (il_window_get_lesson_panel (window));
+  title = il_compare_view_get_chart_title (compare);
+  g_assert_cmpstr (title, ==, "io_thread finishes, by mode (speed-up against sequential)");
+  for (IlMode m = 0; m < IL_N_MODES; m++)
+    {
+      gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+      g_autoptr(IlTrace) trace = NULL;
+      g_autoptr(IlStats) stats = NULL;
+      g_autoptr(GError) error = NULL;
+      IlRunConfig cfg;
+      gint64 expected = -1;
+
+      if (!(sc->modes_mask & IL_MODE_MASK (m)))
+        continue;
+      while (il_compare_view_get_chart_value (compare, m) < 0 && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      il_run_config_from_scenario (&cfg, sc);
+      cfg.mode = m;
+      trace = il_simulate (sc, &cfg, &error);
+      g_assert_no_error (error);
+      stats = il_stats_compute (trace, trace->end_time);
+      for (guint i = 0; i < stats->n_tasks; i++)
+        if (g_strcmp0 (stats->tasks[i].name, "io_thread") == 0)
+          expected = stats->tasks[i].finish;
+      g_assert_cmpint (expected, >, 0);
+      g_assert_cmpint (il_compare_view_get_chart_value (compare, m), ==, expected);
+      /* Not the makespan: the CPU-bound thread runs on after io_thread. */
+      g_assert_cmpint (expected, <, il_compare_view_get_makespan (compare, m));
+      checked++;
+    }
+  g_assert_cmpuint (checked, >=, 2);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -812,6 +974,8 @@ main (int argc, char **argv)
   g_test_add_func ("/window/fits-small-screens", test_window_fits_small_screens);
   g_test_add_func ("/window/truthful", test_window_truthful);
   g_test_add_func ("/window/navigation", test_window_navigation);
+  g_test_add_func ("/window/code-and-narration", test_window_code_and_narration);
+  g_test_add_func ("/window/compare-task-chart", test_compare_task_chart);
   g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
   status = g_test_run ();
   {

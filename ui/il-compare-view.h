@@ -34,6 +34,11 @@ gboolean   il_compare_view_is_running   (IlCompareView     *self);
  * when not shown (yet). */
 gint64     il_compare_view_get_makespan (IlCompareView     *self,
                                          IlMode             mode);
+/* What the bar chart shows per mode: the makespan, or the finish time of
+ * the scenario's compare_task; -1 until known.  And its heading. */
+gint64     il_compare_view_get_chart_value (IlCompareView  *self,
+                                            IlMode          mode);
+char      *il_compare_view_get_chart_title (IlCompareView  *self);
 /* Hides the chart, makespans and speed-ups (until a lesson's answer is
  * revealed). */
 void       il_compare_view_set_numbers_hidden (IlCompareView *self,

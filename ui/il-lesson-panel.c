@@ -129,60 +129,6 @@ il_lesson_panel_get_right_choice (IlLessonPanel *self)
   return self->right;
 }
 
-/* Letters and digits only, lower case: "No, about 400 ms" and "No: about
- * 400 ms." compare equal. */
-static char *
-normalise (const char *text,
-           gboolean    first_clause)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (first_clause && (c == '.' || c == ':' || c == ';' || c == 0x2014 /* — */))
-        break;
-      if (g_unichar_isalnum (c))
-        g_string_append_unichar (out, g_unichar_tolower (c));
-      else if (out->len > 0 && out->str[out->len - 1] != ' ')
-        g_string_append_c (out, ' ');
-    }
-  while (out->len > 0 && out->str[out->len - 1] == ' ')
-    g_string_truncate (out, out->len - 1);
-  return g_string_free (out, FALSE);
-}
-
-/* Which choice the answer names: the lessons' answers open with the right
- * choice's words ("About 200 ms: three requests at a time…", "No. The GIL
- * …" for "No, about the same").  Only a single match counts; when the
- * answer names none, no choice is marked. */
-static int
-find_right_choice (const IlScenario *s)
-{
-  g_autofree char *answer = NULL, *clause = NULL;
-  int found = -1;
-
-  if (s->answer == NULL || s->choices == NULL)
-    return -1;
-  answer = normalise (s->answer, FALSE);
-  clause = normalise (s->answer, TRUE);
-  for (int i = 0; s->choices[i] != NULL; i++)
-    {
-      g_autofree char *choice = normalise (s->choices[i], FALSE);
-
-      if (*choice == '\0' || *clause == '\0')
-        continue;
-      if (g_str_has_prefix (answer, choice) || g_str_has_prefix (choice, clause))
-        {
-          if (found >= 0)
-            return -1;
-          found = i;
-        }
-    }
-  return found;
-}
-
 static void
 on_choice_clicked (GtkButton     *button,
                    IlLessonPanel *self)
@@ -233,7 +179,7 @@ update (IlLessonPanel *self)
   self->shown = il_session_get_serial (self->session);
   set_revealed (self, FALSE);
   self->picked = -1;
-  self->right = s != NULL ? find_right_choice (s) : -1;
+  self->right = s != NULL && s->choices != NULL ? s->correct : -1;
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->answer_revealer), FALSE);
 
   if (s == NULL)

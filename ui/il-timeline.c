@@ -274,6 +274,18 @@ il_timeline_get_selection (IlTimeline *self,
   return self->has_selection;
 }
 
+void
+il_timeline_select (IlTimeline            *self,
+                    const IlTraceInterval *interval)
+{
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  g_return_if_fail (interval != NULL);
+  self->selection = *interval;
+  self->has_selection = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
+}
+
 /* The lane and time under a point, or FALSE. */
 static gboolean
 lookup (IlTimeline *self,

@@ -39,6 +39,9 @@ void              il_timeline_set_show_ruler    (IlTimeline       *self,
 /* The selected interval, or FALSE when none. */
 gboolean          il_timeline_get_selection     (IlTimeline       *self,
                                                  IlTraceInterval  *hit);
+/* Selects an interval as a click on it would (the Code tab's clicks). */
+void              il_timeline_select            (IlTimeline       *self,
+                                                 const IlTraceInterval *interval);
 /* Describes what is under (x, y) in widget coordinates, or NULL. */
 char             *il_timeline_describe_at       (IlTimeline       *self,
                                                  double            x,

@@ -16,13 +16,13 @@ action_transport (GtkWidget  *widget,
   if (g_str_equal (name, "win.play-pause"))
     il_session_set_playing (self->session, !il_session_get_playing (self->session));
   else if (g_str_equal (name, "win.step-forward"))
-    il_session_step (self->session, FALSE, FALSE);
+    _il_window_step (self, FALSE, FALSE);
   else if (g_str_equal (name, "win.step-back"))
-    il_session_step (self->session, TRUE, FALSE);
+    _il_window_step (self, TRUE, FALSE);
   else if (g_str_equal (name, "win.step-gil-forward"))
-    il_session_step (self->session, FALSE, TRUE);
+    _il_window_step (self, FALSE, TRUE);
   else if (g_str_equal (name, "win.step-gil-back"))
-    il_session_step (self->session, TRUE, TRUE);
+    _il_window_step (self, TRUE, TRUE);
   else if (g_str_equal (name, "win.restart"))
     il_session_restart (self->session);
   else if (g_str_equal (name, "win.go-to-end"))

@@ -61,11 +61,11 @@ _il_window_on_presenter_key (GtkEventControllerKey *controller,
     {
     case GDK_KEY_Right:
     case GDK_KEY_Page_Down:
-      il_session_step (self->session, FALSE, shift);
+      _il_window_step (self, FALSE, shift);
       return TRUE;
     case GDK_KEY_Left:
     case GDK_KEY_Page_Up:
-      il_session_step (self->session, TRUE, shift);
+      _il_window_step (self, TRUE, shift);
       return TRUE;
     case GDK_KEY_p:
     case GDK_KEY_P:

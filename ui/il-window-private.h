@@ -72,6 +72,8 @@ struct _IlWindow
   GtkWidget   *stats_scroller;
   GtkWidget   *stats_panel;
   GtkWidget   *details_view;
+  GtkWidget   *code_view;        /* the "Code" tab (il-window-teach.c) */
+  GtkWidget   *narration_label;  /* what the last step did, under the timeline */
   AdwToastOverlay *toasts;
 
   GtkWidget   *scrubber;
@@ -136,6 +138,13 @@ void        _il_window_show_scenario          (IlWindow         *self,
                                                const IlScenario *scenario);
 void        _il_window_load_lessons           (IlWindow   *self);
 GtkWidget  *_il_window_build_lessons_popover  (IlWindow   *self);
+
+/* il-window-teach.c */
+void        _il_window_teach_init             (IlWindow   *self);
+/* A step that says in words what happened (il_narrate_step). */
+gboolean    _il_window_step                   (IlWindow   *self,
+                                               gboolean    backwards,
+                                               gboolean    gil_only);
 
 /* il-window-presenter.c */
 gboolean    _il_window_on_presenter_key       (GtkEventControllerKey *controller,

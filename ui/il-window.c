@@ -660,6 +660,7 @@ il_window_init (IlWindow *self)
   adw_bin_set_child (ADW_BIN (self->lesson_bin), self->lesson_panel);
   self->stats_panel = il_stats_panel_new (self->session);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->stats_scroller), self->stats_panel);
+  _il_window_teach_init (self);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (_il_window_on_drop), self);

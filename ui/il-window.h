@@ -36,6 +36,9 @@ void        il_window_set_comparing  (IlWindow       *self,
                                       gboolean        compare);
 IlCompareView *il_window_get_compare_view (IlWindow  *self);
 IlLessonPanel *il_window_get_lesson_panel (IlWindow  *self);
+/* The Code tab, and the words the last step wrote (NULL when none). */
+GtkWidget  *il_window_get_code_view  (IlWindow       *self);
+const char *il_window_get_narration  (IlWindow       *self);
 /* The built-in lessons, loaded from resources (IlScenario*). */
 GPtrArray  *il_window_get_lessons    (IlWindow       *self);
 

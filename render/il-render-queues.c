@@ -1,0 +1,215 @@
+/* il-render-queues.c — the event loop's and the pools' queues, item by item
+ *
+ * The ready-queue depth used to be a 7 px digit on the loop lane, legible
+ * only when zoomed far in.  Here each waiting item is a box in its task's
+ * colour at the playhead, the front of the queue nearest to it, so as the
+ * run plays items join at the back and leave at the front: lesson 10's
+ * sleep(0) sending alpha to the back of the queue is something to watch.
+ * Drawn on top of the lanes (the overlay) and recomputed per frame: one
+ * walk of the loop lane's events up to the playhead.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <pango/pangocairo.h>
+
+#include "il-render-queues.h"
+#include "il-queues.h"
+
+typedef struct {
+  cairo_t              *cr;
+  const IlRenderParams *p;
+  PangoLayout          *text;
+  GArray               *boxes;
+  gboolean              draw;
+  double                right;   /* the plot's right edge */
+} Ctx;
+
+/* The queues whose items are pushed on a lane: a loop lane's ready queue
+ * and timers, a process's pools (found among the lane's own events, so an
+ * imported trace without queues costs one look at each process lane). */
+static void
+lane_queues (const IlTrace *trace,
+             guint32        lane,
+             GArray        *out)
+{
+  const IlLane *l = il_trace_get_lane (trace, lane);
+  const GArray *idx;
+
+  g_array_set_size (out, 0);
+  if (l->kind == IL_LANE_LOOP)
+    {
+      guint16 ready = IL_QUEUE_READY, timers = IL_QUEUE_TIMERS;
+      g_array_append_val (out, ready);
+      g_array_append_val (out, timers);
+      return;
+    }
+  if (l->kind != IL_LANE_PROCESS)
+    return;
+  idx = il_trace_get_lane_events (trace, lane);
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = g_array_index (idx, guint32, i);
+      guint16 q = trace->aux[e];
+      gboolean seen = FALSE;
+
+      if (trace->kind[e] != IL_EVENT_QUEUE || q == IL_QUEUE_READY || q == IL_QUEUE_TIMERS)
+        continue;
+      for (guint k = 0; k < out->len && !seen; k++)
+        seen = g_array_index (out, guint16, k) == q;
+      if (!seen)
+        g_array_append_val (out, q);
+    }
+}
+
+static void
+set_font (Ctx   *c,
+          double size)
+{
+  PangoFontDescription *font = pango_font_description_new ();
+
+  pango_font_description_set_family (font, "Cantarell, Inter, sans-serif");
+  pango_font_description_set_absolute_size (font, size * PANGO_SCALE);
+  pango_layout_set_font_description (c->text, font);
+  pango_font_description_free (font);
+}
+
+/* Lays out one queue's items from *x on; FALSE once the edge is reached. */
+static gboolean
+queue_boxes (Ctx          *c,
+             guint16       queue,
+             const GArray *items,
+             double       *x,
+             double        y,
+             double        h)
+{
+  const IlTheme *theme = c->p->theme;
+  const IlLayout *layout = c->p->layout;
+  double max_w = 6 * h;   /* a label gets some room, the queue stays compact */
+  gboolean hollow = queue == IL_QUEUE_TIMERS;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const IlQueueItem *it = &g_array_index (items, IlQueueItem, i);
+      const char *name = it->lane != IL_NO_LANE && it->lane < il_trace_get_n_lanes (c->p->trace)
+                         ? il_trace_get_lane (c->p->trace, it->lane)->name : NULL;
+      IlQueueBox box = { queue, it->lane, *x, y, h, h, FALSE };
+      int tw = 0, th = 0;
+
+      if (name != NULL)
+        {
+          pango_layout_set_text (c->text, name, -1);
+          pango_layout_set_width (c->text, (int) ((max_w - 6) * PANGO_SCALE));
+          pango_layout_get_pixel_size (c->text, &tw, &th);
+          box.labelled = h >= 12 && tw > 0;
+          if (box.labelled)
+            box.width = MAX (h, tw + 6);
+        }
+      if (box.x + box.width > c->right - 2 * h)
+        {
+          /* No room for the rest: say how many more there are. */
+          if (c->draw)
+            {
+              g_autofree char *more = g_strdup_printf ("+%u", items->len - i);
+              pango_layout_set_width (c->text, -1);
+              pango_layout_set_text (c->text, more, -1);
+              pango_layout_get_pixel_size (c->text, &tw, &th);
+              il_theme_set_source (c->cr, &theme->foreground);
+              cairo_move_to (c->cr, box.x, y + (h - th) / 2);
+              pango_cairo_show_layout (c->cr, c->text);
+            }
+          return FALSE;
+        }
+      if (c->draw)
+        {
+          const IlColour *colour = it->lane != IL_NO_LANE && it->lane < layout->n_lanes
+                                   ? il_theme_identity (theme, layout->lane_colour[it->lane]) : &theme->dim;
+
+          cairo_rectangle (c->cr, box.x + 0.5, box.y + 0.5, box.width - 1, box.height - 1);
+          il_theme_set_source (c->cr, colour);
+          if (hollow)
+            {
+              /* A timer has not come due: outlined, not yet in line to run. */
+              cairo_set_line_width (c->cr, 2 * theme->line_width);
+              cairo_stroke (c->cr);
+            }
+          else
+            {
+              cairo_fill_preserve (c->cr);
+              il_theme_set_source (c->cr, &theme->background);
+              cairo_set_line_width (c->cr, theme->line_width);
+              cairo_stroke (c->cr);
+            }
+          if (box.labelled)
+            {
+              static const IlColour dark = { 0.08, 0.08, 0.08, 1 }, light = { 1, 1, 1, 1 };
+              double lum = 0.2126 * colour->r + 0.7152 * colour->g + 0.0722 * colour->b;
+
+              pango_layout_set_text (c->text, name, -1);
+              il_theme_set_source (c->cr, hollow ? &theme->foreground : lum > 0.55 ? &dark : &light);
+              cairo_move_to (c->cr, box.x + 3, y + (h - th) / 2);
+              pango_cairo_show_layout (c->cr, c->text);
+            }
+        }
+      g_array_append_val (c->boxes, box);
+      *x += box.width + 1;
+    }
+  return TRUE;
+}
+
+GArray *
+il_render_queues (cairo_t              *cr,
+                  const IlRenderParams *p,
+                  gboolean              draw)
+{
+  GArray *boxes = g_array_new (FALSE, FALSE, sizeof (IlQueueBox));
+  g_autoptr(GArray) queues = g_array_new (FALSE, FALSE, sizeof (guint16));
+  double plot_x, top, lanes_y, x0;
+  gint64 now;
+  Ctx c = { cr, p, NULL, boxes, draw, 0 };
+
+  g_return_val_if_fail (cr != NULL && p != NULL, boxes);
+  if (!p->show_playhead || p->now == G_MAXINT64 || p->trace == NULL || p->layout == NULL)
+    return boxes;
+  now = MIN (p->now, p->trace->end_time);
+  plot_x = p->x + p->theme->gutter_width;
+  c.right = plot_x + p->viewport.width;
+  x0 = plot_x + il_viewport_time_to_x (&p->viewport, now) + 3;
+  if (x0 < plot_x || x0 >= c.right)
+    return boxes;
+  top = p->y + (p->show_ruler ? p->theme->ruler_height : 0);
+  lanes_y = top - p->scroll_y;
+
+  c.text = pango_cairo_create_layout (cr);
+  pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_END);
+  if (draw)
+    {
+      cairo_save (cr);
+      cairo_rectangle (cr, plot_x, top, p->viewport.width, p->y + p->height - top);
+      cairo_clip (cr);
+    }
+  for (guint r = 0; r < p->layout->rows->len; r++)
+    {
+      const IlRow *row = &g_array_index (p->layout->rows, IlRow, r);
+      double y = lanes_y + row->y, h = row->height - 4, x = x0;
+
+      if (row->lane == IL_NO_LANE || row->lane >= il_trace_get_n_lanes (p->trace)
+          || y > p->y + p->height || y + row->height < top)
+        continue;
+      lane_queues (p->trace, row->lane, queues);
+      set_font (&c, MAX (8.0, MIN (p->theme->font_size, h - 3)));
+      for (guint q = 0; q < queues->len; q++)
+        {
+          guint16 id = g_array_index (queues, guint16, q);
+          g_autoptr(GArray) items = il_queue_items_at (p->trace, id, now);
+
+          if (!queue_boxes (&c, id, items, &x, y + 2, h))
+            break;
+          if (items->len > 0)
+            x += h / 2;   /* a gap between the ready queue and the timers */
+        }
+    }
+  if (draw)
+    cairo_restore (cr);
+  g_object_unref (c.text);
+  return boxes;
+}
