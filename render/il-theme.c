@@ -39,7 +39,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xE69F00, 1),
       [IL_STATE_IDLE] = HEX (0xB0B0B0, 0.5),
       [IL_STATE_DONE] = HEX (0x000000, 0),
-      [IL_STATE_STARTING] = HEX (0x009E73, 1),
+      [IL_STATE_STARTING] = HEX (0x707070, 1),
     },
     .identity = IDENTITY_LIGHT,
     .font_size = 12, .gutter_width = 170, .ruler_height = 26,
@@ -62,7 +62,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xF0B429, 1),
       [IL_STATE_IDLE] = HEX (0x808080, 0.5),
       [IL_STATE_DONE] = HEX (0x000000, 0),
-      [IL_STATE_STARTING] = HEX (0x2BC29A, 1),
+      [IL_STATE_STARTING] = HEX (0xC0C0C0, 1),
     },
     .identity = IDENTITY_DARK,
     .font_size = 12, .gutter_width = 170, .ruler_height = 26,
@@ -85,7 +85,7 @@ static const IlTheme themes[IL_N_THEMES] = {
       [IL_STATE_BLOCKED] = HEX (0xFFD700, 1),
       [IL_STATE_IDLE] = HEX (0x909090, 0.6),
       [IL_STATE_DONE] = HEX (0x000000, 0),
-      [IL_STATE_STARTING] = HEX (0x00D39A, 1),
+      [IL_STATE_STARTING] = HEX (0xE0E0E0, 1),
     },
     /* Bright on black, clear of the states' sky blue, pink and yellow. */
     .identity = { HEX (0x8E7CFF, 1), HEX (0x4FD1B8, 1), HEX (0xD96A6A, 1), HEX (0xC9C95A, 1),
@@ -174,11 +174,18 @@ il_theme_identity (const IlTheme *theme,
 
 #define HATCH_TILE 256  /* a multiple of the hatching's 8 px period */
 
-/* A repeating tile: the state colour, light, with darker stripes.
- * Diagonal stripes for waiting for the GIL, a cross for blocked. */
+typedef enum {
+  HATCH_DIAGONAL,   /* waiting for the GIL */
+  HATCH_CROSS,      /* blocked */
+  HATCH_VERTICAL,   /* starting a process: a neutral colour in bars, so it
+                     * is never taken for a task's own colour */
+  N_HATCHES
+} HatchStyle;
+
+/* A repeating tile: the state colour, light, with darker stripes. */
 static cairo_pattern_t *
 make_hatch (const IlColour *c,
-            gboolean        cross,
+            HatchStyle      style,
             gboolean        dark_bg)
 {
   cairo_surface_t *tile = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 8, 8);
@@ -189,18 +196,26 @@ make_hatch (const IlColour *c,
   cairo_paint (cr);
   cairo_set_source_rgba (cr, c->r, c->g, c->b, 1);
   cairo_set_line_width (cr, 2.2);
-  cairo_move_to (cr, -2, 10);
-  cairo_line_to (cr, 10, -2);
-  cairo_move_to (cr, 6, 10);
-  cairo_line_to (cr, 10, 6);
-  cairo_move_to (cr, -2, 2);
-  cairo_line_to (cr, 2, -2);
-  if (cross)
+  if (style == HATCH_VERTICAL)
     {
-      cairo_move_to (cr, -2, -2);
-      cairo_line_to (cr, 10, 10);
+      cairo_rectangle (cr, 0, 0, 3, 8);
+      cairo_fill (cr);
     }
-  cairo_stroke (cr);
+  else
+    {
+      cairo_move_to (cr, -2, 10);
+      cairo_line_to (cr, 10, -2);
+      cairo_move_to (cr, 6, 10);
+      cairo_line_to (cr, 10, 6);
+      cairo_move_to (cr, -2, 2);
+      cairo_line_to (cr, 2, -2);
+      if (style == HATCH_CROSS)
+        {
+          cairo_move_to (cr, -2, -2);
+          cairo_line_to (cr, 10, 10);
+        }
+      cairo_stroke (cr);
+    }
   cairo_destroy (cr);
 
   pattern = cairo_pattern_create_for_surface (tile);
@@ -235,8 +250,8 @@ il_theme_set_state_source (const IlTheme *theme,
 {
   /* Patterns are built once per theme and state and kept for the life of
    * the process (a handful of 8×8 tiles). */
-  static cairo_pattern_t *hatches[IL_N_THEMES][2];
-  int which;
+  static cairo_pattern_t *hatches[IL_N_THEMES][N_HATCHES];
+  HatchStyle which;
 
   switch (state)
     {
@@ -245,7 +260,9 @@ il_theme_set_state_source (const IlTheme *theme,
       return;
     case IL_STATE_WAIT_GIL:
     case IL_STATE_BLOCKED:
-      which = state == IL_STATE_BLOCKED;
+    case IL_STATE_STARTING:
+      which = state == IL_STATE_BLOCKED ? HATCH_CROSS
+              : state == IL_STATE_STARTING ? HATCH_VERTICAL : HATCH_DIAGONAL;
       if (hatches[theme->kind][which] == NULL)
         hatches[theme->kind][which] = make_hatch (&theme->state[state], which,
                                                   theme->kind != IL_THEME_LIGHT);
@@ -257,7 +274,6 @@ il_theme_set_state_source (const IlTheme *theme,
     case IL_STATE_SLEEPING:
     case IL_STATE_IDLE:
     case IL_STATE_DONE:
-    case IL_STATE_STARTING:
     case IL_N_STATES:
     default:
       il_theme_set_source (cr, &theme->state[MIN (state, IL_N_STATES - 1)]);

@@ -678,7 +678,8 @@ static void
 test_palette_apart (void)
 {
   static const IlState states[] = { IL_STATE_READY, IL_STATE_WAIT_GIL, IL_STATE_WAIT_IO,
-                                    IL_STATE_SLEEPING, IL_STATE_BLOCKED, IL_STATE_IDLE };
+                                    IL_STATE_SLEEPING, IL_STATE_BLOCKED, IL_STATE_IDLE,
+                                    IL_STATE_STARTING };
 
   for (IlThemeKind k = 0; k < IL_N_THEMES; k++)
     {
