@@ -1469,11 +1469,6 @@ il_scenario_ref (const IlScenario *sc)
   return self;
 }
 
-void
-il_scenario_free (IlScenario *sc)
-{
-  il_scenario_unref (sc);
-}
 
 void
 il_scenario_unref (IlScenario *sc)

@@ -147,9 +147,6 @@ void        il_scenario_unref       (IlScenario        *scenario);
 /* A deep copy with a reference count of its own, for the engine, which
  * still writes the run configuration into its trace's copy. */
 IlScenario *il_scenario_copy        (const IlScenario  *scenario);
-/* The old name of il_scenario_unref (), kept while ui/ and the engine
- * still use it. */
-void        il_scenario_free        (IlScenario        *scenario);
 
 /* Serialises back to the JSON format (used when a trace embeds its scenario). */
 char       *il_scenario_to_json     (const IlScenario  *scenario);

@@ -378,7 +378,7 @@ test_too_large (void)
   s = il_scenario_load_data ("{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 3600000}]}]}", -1, "big.json", &error);
   g_assert_no_error (error);
   g_assert_cmpint (s->tasks[0].steps[0].duration, ==, IL_MSEC (3600000));
-  g_clear_pointer (&s, il_scenario_free);
+  g_clear_pointer (&s, il_scenario_unref);
 
   s = il_scenario_load_data ("{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 3600001}]}]}", -1, "big.json", &error);
   g_assert_null (s);

@@ -105,7 +105,8 @@ il_engine_new (const IlScenario  *scenario,
   g_return_val_if_fail (scenario->n_tasks > 0, NULL);
 
   e = g_new0 (IlEngine, 1);
-  e->scenario = il_scenario_copy (scenario);
+  /* Scenarios are immutable once loaded: share it. */
+  e->scenario = il_scenario_ref (scenario);
   if (config != NULL)
     e->config = *config;
   else
@@ -284,7 +285,7 @@ il_engine_free (IlEngine *e)
   g_byte_array_unref (e->lane_state);
   g_hash_table_unref (e->step_index);
   il_trace_unref (e->trace);
-  il_scenario_free (e->scenario);
+  il_scenario_unref (e->scenario);
   g_clear_error (&e->error);
   g_free (e);
 }
