@@ -128,7 +128,7 @@ py_ident (const char *name)
   static const char *taken[] = {
     "crunch", "blocking_io", "async_io", "c_call", "c_call_nogil", "main", "tasks", "threads",
     "processes", "futures", "process_pool", "workers", "asyncio", "time", "threading",
-    "multiprocessing", "hashlib", "pool", "task", "thread", "process", "tg",
+    "multiprocessing", "hashlib", "pool", "task", "thread", "process", "tg", "queue", "item",
     "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
     "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
     "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
@@ -239,6 +239,8 @@ leaf_call_args (Gen          *g,
     case IL_STEP_TO_PROCESS:
     case IL_STEP_AWAIT:
     case IL_STEP_FAIL:
+    case IL_STEP_PUT:
+    case IL_STEP_GET:
     case IL_N_STEP_KINDS:
     default:
       g_assert_not_reached ();
@@ -438,6 +440,16 @@ emit_step (Gen          *g,
         step_line (g, indent, idx, s, "%s", await_text (g, who, buf, sizeof buf));
       }
       break;
+    case IL_STEP_PUT:
+    case IL_STEP_GET:
+      {
+        g_autofree char *q = py_ident (g->sc->queues[s->ref].name);
+        if (s->kind == IL_STEP_PUT)
+          step_line (g, indent, idx, s, "%s%s.put(item)", coroutine ? "await " : "", q);
+        else
+          step_line (g, indent, idx, s, "item = %s%s.get()", coroutine ? "await " : "", q);
+      }
+      break;
     case IL_STEP_FAIL:
       if (is_exception_name (s->message))
         step_line (g, indent, idx, s, "raise %s()", s->message);
@@ -472,6 +484,16 @@ emit_body (Gen          *g,
   for (guint32 i = 0; i < n; i++)
     idx = emit_step (g, &steps[i], idx, indent, coroutine);
   return idx;
+}
+
+static gboolean
+steps_put (const IlStep *steps,
+           guint32       n)
+{
+  for (guint32 i = 0; i < n; i++)
+    if (steps[i].kind == IL_STEP_PUT || steps_put (steps[i].children, steps[i].n_children))
+      return TRUE;
+  return FALSE;
 }
 
 /* The module-level functions for offloaded bodies, in step order. */
@@ -550,6 +572,8 @@ emit_preamble (IlCode           *code,
     addf (code, 0, -1, -1, "import hashlib");
   if (mode == IL_MODE_PROCESSES || (uses & USE_PROCESS_POOL))
     addf (code, 0, -1, -1, "import multiprocessing");
+  if (sc->n_queues > 0 && mode != IL_MODE_ASYNCIO && mode != IL_MODE_PROCESSES)
+    addf (code, 0, -1, -1, "import queue");
   if (mode == IL_MODE_THREADS || mode == IL_MODE_FREE_THREADING || mode == IL_MODE_SEQUENTIAL)
     addf (code, 0, -1, -1, "import threading");
   addf (code, 0, -1, -1, "import time");
@@ -621,6 +645,13 @@ emit_preamble (IlCode           *code,
       addf (code, 0, -1, -1, "%s = %s.Semaphore(%u)", name,
             mode == IL_MODE_ASYNCIO ? "asyncio" : mode == IL_MODE_PROCESSES ? "multiprocessing" : "threading",
             sc->limits[i].capacity);
+    }
+  for (guint32 i = 0; i < sc->n_queues; i++)
+    {
+      g_autofree char *name = py_ident (sc->queues[i].name);
+      addf (code, 0, -1, -1, "%s = %s.Queue(maxsize=%u)%s", name,
+            mode == IL_MODE_ASYNCIO ? "asyncio" : mode == IL_MODE_PROCESSES ? "multiprocessing" : "queue",
+            sc->queues[i].maxsize, sc->queues[i].maxsize == 0 ? "  # unbounded" : "");
     }
   if (mode == IL_MODE_ASYNCIO && sc->workers > 0)
     addf (code, 0, -1, -1, "workers = asyncio.Semaphore(%u)", sc->workers);
@@ -872,6 +903,13 @@ il_code_new (const IlScenario *scenario,
         {
           add_range (body, 1, (gint32) t, -1, all, "async with workers:");
           indent = 2;
+        }
+      if (steps_put (task->steps, task->n_steps))
+        {
+          /* What it puts: the views tell items apart by who put them. */
+          g_autofree char *what = py_string (task->name);
+          g_autofree char *line = g_strdup_printf ("item = %s", what);
+          add_range (body, indent, (gint32) t, -1, all, line);
         }
       emit_body (&g, task->steps, task->n_steps, 0, indent, coroutine);
       if (mode == IL_MODE_SEQUENTIAL)

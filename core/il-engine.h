@@ -27,7 +27,8 @@ typedef struct _IlEngine IlEngine;
 #define IL_ENGINE_ERROR (il_engine_error_quark ())
 typedef enum {
   IL_ENGINE_ERROR_LIMIT,     /* would run without end: too many events or too much virtual time */
-  IL_ENGINE_ERROR_DEADLOCK,  /* tasks wait for each other (await cycle, lock order) */
+  IL_ENGINE_ERROR_DEADLOCK,  /* tasks wait for each other (await cycle, lock order, a queue nobody serves) */
+  IL_ENGINE_ERROR_UNSUPPORTED, /* Python would refuse it in this mode (a queue sent to a process pool) */
 } IlEngineError;
 GQuark    il_engine_error_quark       (void);
 

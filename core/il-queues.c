@@ -49,8 +49,34 @@ il_queue_name (guint16 queue)
     return g_strdup ("ready queue");
   if (queue == IL_QUEUE_TIMERS)
     return g_strdup ("timers");
+  if (il_queue_is_user (queue))
+    return g_strdup_printf ("queue %u", (guint) (queue & ~IL_QUEUE_USER));
   return g_strdup_printf ("%s pool %u work queue", (queue & IL_QUEUE_PROCESS_POOL) ? "process" : "thread",
                           (guint) ((queue & ~IL_QUEUE_PROCESS_POOL) - IL_QUEUE_POOL));
+}
+
+char *
+il_queue_label (const IlTrace *trace,
+                guint16        queue)
+{
+  const IlScenario *sc = trace != NULL ? trace->scenario : NULL;
+  guint index = queue & ~IL_QUEUE_USER;
+
+  if (il_queue_is_user (queue) && sc != NULL && index < sc->n_queues)
+    return g_strdup (sc->queues[index].name);
+  return il_queue_name (queue);
+}
+
+gint
+il_queue_maxsize (const IlTrace *trace,
+                  guint16        queue)
+{
+  const IlScenario *sc = trace != NULL ? trace->scenario : NULL;
+  guint index = queue & ~IL_QUEUE_USER;
+
+  if (il_queue_is_user (queue) && sc != NULL && index < sc->n_queues)
+    return (gint) sc->queues[index].maxsize;
+  return -1;
 }
 
 /* Apply one QUEUE event to the items from *head on.  Queues are FIFO but
@@ -65,6 +91,8 @@ apply (const IlTrace *trace,
   IlQueueOp op = (IlQueueOp) (trace->value[e] & 3);
   IlCallbackKind what = (IlCallbackKind) (trace->value[e] >> 2);
 
+  if (op == IL_QUEUE_WAIT)
+    return;   /* a task waiting on a user queue: nothing moves */
   if (op == IL_QUEUE_PUSH)
     {
       IlQueueItem item = { trace->arg[e], what, trace->time[e] };
@@ -134,7 +162,8 @@ il_queue_taken_by (const IlTrace *trace,
   end = il_trace_lower_bound (trace, t == G_MAXINT64 ? t : t + 1);
   while (end-- > 0)
     if (trace->kind[end] == IL_EVENT_QUEUE && trace->arg[end] == item_lane
-        && (trace->value[end] & 3) == IL_QUEUE_POP && !is_loop_queue (trace->aux[end]))
+        && (trace->value[end] & 3) == IL_QUEUE_POP && !is_loop_queue (trace->aux[end])
+        && !il_queue_is_user (trace->aux[end]))
       return trace->lane[end];
   return IL_NO_LANE;
 }

@@ -25,8 +25,22 @@ typedef struct {
 /* Queue ids present in the trace (IL_QUEUE_READY, IL_QUEUE_TIMERS,
  * IL_QUEUE_POOL + n [| IL_QUEUE_PROCESS_POOL]), ascending; guint16. */
 GArray     *il_queues_list       (const IlTrace *trace);
-/* "ready queue", "timers", "thread pool 0 work queue", "process pool 1 work queue". */
+/* "ready queue", "timers", "thread pool 0 work queue", "process pool 1 work queue",
+ * "queue 0" (a user queue). */
 char       *il_queue_name        (guint16        queue);
+/* A user queue's name from the trace's scenario ("q"), else il_queue_name. */
+char       *il_queue_label       (const IlTrace *trace,
+                                  guint16        queue);
+/* A user queue's maxsize (0: unbounded), or -1 for the other queues. */
+gint        il_queue_maxsize     (const IlTrace *trace,
+                                  guint16        queue);
+
+/* The scenario's own queues (queue.Queue, asyncio.Queue): IL_QUEUE_USER + index. */
+static inline gboolean
+il_queue_is_user (guint16 queue)
+{
+  return (queue & (IL_QUEUE_USER | IL_QUEUE_PROCESS_POOL)) == IL_QUEUE_USER;
+}
 
 /* The items in `queue` after every event at or before t, front first
  * (timers in the order they were set).  Array of IlQueueItem. */

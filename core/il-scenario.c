@@ -821,7 +821,8 @@ static gboolean read_steps (Ctx *c, const JNode *arr, guint depth, guint32 task,
                             IlStep **out, guint32 *n_out, guint64 *count, gint64 *duration);
 
 static const char *step_kinds[] = {
-  "cpu", "io", "sleep", "c", "yield", "repeat", "lock", "limit", "to_thread", "to_process", "await", "fail", NULL,
+  "cpu", "io", "sleep", "c", "yield", "repeat", "lock", "limit", "to_thread", "to_process", "await", "fail",
+  "put", "get", NULL,
 };
 
 static gboolean
@@ -852,7 +853,7 @@ read_step (Ctx         *c,
         }
   if (kind == NULL)
     return INVALID (c, n, "unknown step: expected one of cpu, io, sleep, c, yield, repeat, lock, limit, "
-                          "to_thread, to_process, await, fail");
+                          "to_thread, to_process, await, fail, put, get");
 
   *count = 1;
   *duration = 0;
@@ -943,6 +944,25 @@ read_step (Ctx         *c,
           p->task = task;
           g_ptr_array_add (c->awaits, p);
         }
+      path_pop (c, saved);
+      return ok && check_keys (c, n, keys);
+    }
+
+  if (g_str_equal (kind, "put") || g_str_equal (kind, "get"))
+    {
+      const char *keys[] = { kind, NULL };
+
+      step->kind = kind[0] == 'p' ? IL_STEP_PUT : IL_STEP_GET;
+      step->ref = G_MAXUINT32;
+      if (v->type != J_STRING)
+        ok = INVALID (c, v, "expected the name of a queue, got %s", type_name (v));
+      else
+        for (guint i = 0; i < c->sc->n_queues; i++)
+          if (g_str_equal (c->sc->queues[i].name, v->string))
+            step->ref = i;
+      if (ok && step->ref == G_MAXUINT32)
+        ok = INVALID (c, v, "no queue named \"%s\": declare it in \"queues\": {\"%s\": maxsize}",
+                      v->string, v->string);
       path_pop (c, saved);
       return ok && check_keys (c, n, keys);
     }
@@ -1180,7 +1200,7 @@ static const char **
 allowed_keys (gboolean in_params)
 {
   static const char *before[] = { "title", "description", "mode", "modes" };
-  static const char *after[] = { "params", "limits", "tasks", "lesson" };
+  static const char *after[] = { "params", "limits", "queues", "tasks", "lesson" };
   GPtrArray *keys = g_ptr_array_new ();
   guint n_params;
   const IlParamInfo *table = il_param_table (&n_params);
@@ -1345,6 +1365,30 @@ read_scenario (Ctx         *c,
       path_pop (c, saved);
     }
 
+  if ((n = obj_get (root, "queues")) != NULL)
+    {
+      saved = path_key (c, "queues");
+      if (!want_type (c, n, J_OBJECT, "an object of {\"name\": maxsize} (0: unbounded)"))
+        return FALSE;
+      sc->n_queues = n->keys->len;
+      sc->queues = g_new0 (IlQueueDecl, MAX (1, sc->n_queues));
+      for (guint i = 0; i < n->keys->len; i++)
+        {
+          guint64 size;
+          gsize s2;
+
+          sc->queues[i].name = g_strdup (g_ptr_array_index (n->keys, i));
+          if (sc->queues[i].name[0] == '\0')
+            return INVALID (c, n, "a queue needs a name: \"\" is not one");
+          s2 = path_key (c, sc->queues[i].name);
+          if (!read_uint_node (c, g_ptr_array_index (n->items, i), 0, IL_SCENARIO_MAX_QUEUE_SIZE, &size))
+            return FALSE;
+          sc->queues[i].maxsize = (guint32) size;
+          path_pop (c, s2);
+        }
+      path_pop (c, saved);
+    }
+
   if ((n = obj_get (root, "lesson")) != NULL)
     {
       saved = path_key (c, "lesson");
@@ -1487,6 +1531,9 @@ il_scenario_unref (IlScenario *sc)
   for (guint i = 0; i < sc->n_limits; i++)
     g_free (sc->limits[i].name);
   g_free (sc->limits);
+  for (guint i = 0; i < sc->n_queues; i++)
+    g_free (sc->queues[i].name);
+  g_free (sc->queues);
   for (guint i = 0; i < sc->n_groups; i++)
     g_free (sc->groups[i]);
   g_free (sc->groups);
@@ -1716,6 +1763,12 @@ il_scenario_copy (const IlScenario *sc)
       copy->limits[i].name = g_strdup (sc->limits[i].name);
       copy->limits[i].capacity = sc->limits[i].capacity;
     }
+  copy->queues = g_new0 (IlQueueDecl, MAX (1, sc->n_queues));
+  for (guint i = 0; i < sc->n_queues; i++)
+    {
+      copy->queues[i].name = g_strdup (sc->queues[i].name);
+      copy->queues[i].maxsize = sc->queues[i].maxsize;
+    }
   copy->lesson_group = g_strdup (sc->lesson_group);
   copy->concepts = g_strdupv (sc->concepts);
   copy->question = g_strdup (sc->question);
@@ -1740,7 +1793,7 @@ write_step (GString          *out,
     [IL_STEP_CPU] = "cpu", [IL_STEP_IO] = "io", [IL_STEP_SLEEP] = "sleep", [IL_STEP_C] = "c",
     [IL_STEP_YIELD] = "yield", [IL_STEP_REPEAT] = "repeat", [IL_STEP_LOCK] = "lock", [IL_STEP_LIMIT] = "limit",
     [IL_STEP_TO_THREAD] = "to_thread", [IL_STEP_TO_PROCESS] = "to_process", [IL_STEP_AWAIT] = "await",
-    [IL_STEP_FAIL] = "fail",
+    [IL_STEP_FAIL] = "fail", [IL_STEP_PUT] = "put", [IL_STEP_GET] = "get",
   };
 
   g_string_append_printf (out, "{\"%s\": ", kinds[s->kind]);
@@ -1767,6 +1820,10 @@ write_step (GString          *out,
       break;
     case IL_STEP_AWAIT:
       il_json_append_string (out, sc->tasks[s->ref].name);
+      break;
+    case IL_STEP_PUT:
+    case IL_STEP_GET:
+      il_json_append_string (out, sc->queues[s->ref].name);
       break;
     case IL_STEP_TO_THREAD:
     case IL_STEP_TO_PROCESS:
@@ -1892,6 +1949,18 @@ il_scenario_to_json (const IlScenario *sc)
           g_string_append (out, i ? ", " : " ");
           il_json_append_string (out, sc->limits[i].name);
           g_string_append_printf (out, ": %u", sc->limits[i].capacity);
+        }
+      g_string_append (out, " },\n");
+    }
+
+  if (sc->n_queues > 0)
+    {
+      g_string_append (out, "  \"queues\": {");
+      for (guint i = 0; i < sc->n_queues; i++)
+        {
+          g_string_append (out, i ? ", " : " ");
+          il_json_append_string (out, sc->queues[i].name);
+          g_string_append_printf (out, ": %u", sc->queues[i].maxsize);
         }
       g_string_append (out, " },\n");
     }

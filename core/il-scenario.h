@@ -49,6 +49,8 @@ typedef enum {
   IL_STEP_TO_PROCESS, /* {"to_process": [...]}: run the body in a ProcessPoolExecutor and wait */
   IL_STEP_AWAIT,      /* {"await": "task"}: wait until another task finishes (await task / join) */
   IL_STEP_FAIL,       /* {"fail": "message"}: raise; in a task group the siblings are cancelled */
+  IL_STEP_PUT,        /* {"put": "name"}: put an item on a queue ("queues" declares it); waits while it is full */
+  IL_STEP_GET,        /* {"get": "name"}: take the oldest item from a queue; waits while it is empty */
   IL_N_STEP_KINDS
 } IlStepKind;
 
@@ -65,7 +67,8 @@ struct _IlStep {
   IlStepFlags flags;
   gint64      duration;   /* cpu, io, sleep, c: nanoseconds */
   guint32     count;      /* repeat: iterations (≥ 1) */
-  guint32     ref;        /* lock: index into locks; limit: index into limits; await: task index */
+  guint32     ref;        /* lock: index into locks; limit: index into limits; await: task index;
+                           * put, get: index into queues */
   guint32     n_children; /* repeat, lock, limit, to_thread, to_process: the body */
   IlStep     *children;
   char       *message;    /* fail: the exception text (may be NULL) */
@@ -84,6 +87,13 @@ typedef struct {
   guint32 capacity;
 } IlLimit;
 
+/* queue.Queue(maxsize) / asyncio.Queue(maxsize) / multiprocessing.Queue(maxsize),
+ * by the mode the scenario runs in. */
+typedef struct {
+  char   *name;
+  guint32 maxsize;        /* 0: unbounded, as in Python */
+} IlQueueDecl;
+
 typedef struct {
   char     *title;
   char     *description;
@@ -101,6 +111,8 @@ typedef struct {
   guint32   n_locks;
   IlLimit  *limits;            /* from "limits": {"name": capacity} */
   guint32   n_limits;
+  IlQueueDecl *queues;         /* from "queues": {"name": maxsize} */
+  guint32   n_queues;
   char    **groups;            /* names used by tasks' "group", in first-use order */
   guint32   n_groups;
 
@@ -165,5 +177,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlScenario, il_scenario_unref)
 #define IL_SCENARIO_MAX_EXPANDED     50000000    /* steps after unrolling every repeat */
 #define IL_SCENARIO_MAX_CORES        256
 #define IL_SCENARIO_MAX_WORKERS      4096
+#define IL_SCENARIO_MAX_QUEUE_SIZE   1000000
 
 G_END_DECLS

@@ -24,7 +24,12 @@
 #define MAGIC "ILTRACE"          /* plus its NUL: 8 bytes */
 /* 2 added IL_EVENT_STEP, IL_EVENT_QUEUE and IL_STATE_STARTING, which a
  * version-1 reader would reject; version-1 files hold none of them. */
-#define FORMAT_VERSION 2
+#define FORMAT_VERSION 3
+/* 3 added the scenario's queues: IL_CAUSE_QUEUE, which a version-2 reader
+ * would reject, and "queues" / put / get in the embedded scenario, which it
+ * could not parse.  A trace without queues is still written as version 2,
+ * so that older builds keep opening it. */
+#define FORMAT_VERSION_NO_QUEUES 2
 #define TAG(a, b, c, d) ((guint32) (a) | (guint32) (b) << 8 | (guint32) (c) << 16 | (guint32) (d) << 24)
 #define TAG_HEAD TAG ('H', 'E', 'A', 'D')
 #define TAG_CONF TAG ('C', 'O', 'N', 'F')
@@ -272,7 +277,7 @@ il_trace_save (const IlTrace      *trace,
   {
     guint8 magic[8] = MAGIC;
     w_bytes (&w, magic, 8);
-    w_u32 (&w, FORMAT_VERSION);
+    w_u32 (&w, trace->scenario != NULL && trace->scenario->n_queues > 0 ? FORMAT_VERSION : FORMAT_VERSION_NO_QUEUES);
   }
 
   {
@@ -824,7 +829,7 @@ load_mapped (const guint8    *d,
                        "event of an unknown kind"), NULL;
         /* States and causes index tables in the statistics and the views. */
         if (kind == IL_EVENT_STATE && (vcol[i] >= (rd_u32 (d + 8) >= 2 ? IL_N_STATES : IL_STATE_STARTING)
-                                       || aux >= IL_N_CAUSES))
+                                       || aux >= (rd_u32 (d + 8) >= 3 ? IL_N_CAUSES : IL_CAUSE_QUEUE)))
           return fail (error, IL_TRACE_IO_ERROR_FORMAT, path,
                        vcol[i] >= IL_N_STATES ? evts.off + n_events * 13 + i : evts.off + n_events * 14 + i * 2,
                        "state event with an unknown state or cause"), NULL;

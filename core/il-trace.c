@@ -600,6 +600,7 @@ il_cause_to_string (IlCause cause)
     [IL_CAUSE_RETURNED] = "returned",
     [IL_CAUSE_FAILED] = "raised an exception",
     [IL_CAUSE_CANCELLED] = "cancelled",
+    [IL_CAUSE_QUEUE] = "queue put or get",
   };
   return (guint) cause < IL_N_CAUSES ? names[cause] : "unknown";
 }

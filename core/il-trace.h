@@ -49,6 +49,14 @@
  * pool, popped on the lane of the worker that takes the item).  The callback kind says what
  * a loop item will run (a task step, an I/O or timer callback…).
  *
+ * The scenario's own queues (queue.Queue / asyncio.Queue, IL_QUEUE_USER +
+ * index into scenario->queues, added later) follow items from producer to
+ * consumer: PUSH on the task lane that puts (arg: that lane, the item's
+ * colour), POP on the task lane that gets (arg: the lane that put the item
+ * it takes), what 0.  A task that must wait records IL_QUEUE_WAIT on its
+ * own lane (what 0: to put on a full queue, 1: to get from an empty one)
+ * right before its BLOCKED state, whose cause is IL_CAUSE_QUEUE.
+ *
  * The cause of a STATE change is what made it happen: for a task becoming
  * ready/running it is the wake-up (I/O completion, timer, GIL hand-off from
  * `arg`, a future resolved by task `arg`, …).  The timeline draws an arrow
@@ -106,6 +114,9 @@ typedef enum {
   IL_CAUSE_RETURNED,     /* DONE: returned normally */
   IL_CAUSE_FAILED,       /* DONE: raised */
   IL_CAUSE_CANCELLED,    /* DONE: cancelled (arg: the failing sibling) */
+  IL_CAUSE_QUEUE,        /* BLOCKED: waits to put on a full / get from an empty queue (a QUEUE
+                          * WAIT event just before names it); woken: arg put an item on or took
+                          * one off the queue it waited on */
   IL_N_CAUSES
 } IlCause;
 
@@ -156,12 +167,14 @@ typedef enum {
   IL_QUEUE_PUSH,   /* joined the queue at the back (timers: the heap) */
   IL_QUEUE_POP,    /* taken to run (timers: due, moved to the ready queue) */
   IL_QUEUE_DROP,   /* left without running (cancelled) */
+  IL_QUEUE_WAIT,   /* user queues: the lane's task waits to put (what 0) / get (what 1); no item moves */
 } IlQueueOp;
 
 #define IL_QUEUE_READY         0
 #define IL_QUEUE_TIMERS        1
 #define IL_QUEUE_POOL          2        /* + pool number */
 #define IL_QUEUE_PROCESS_POOL  0x8000   /* flag: the pool runs processes */
+#define IL_QUEUE_USER          0x4000   /* flag: + index into the scenario's "queues" */
 
 typedef enum {
   IL_FLOW_START,

@@ -45,6 +45,19 @@ lane_queues (const IlTrace *trace,
     }
   if (l->kind != IL_LANE_PROCESS)
     return;
+  /* The scenario's queues (queue.Queue, asyncio.Queue) in the main
+   * process's row: the first process lane. */
+  if (trace->scenario != NULL && trace->scenario->n_queues > 0)
+    {
+      gboolean first = TRUE;
+      for (guint32 k = 0; k < lane && first; k++)
+        first = il_trace_get_lane (trace, k)->kind != IL_LANE_PROCESS;
+      for (guint32 k = 0; first && k < trace->scenario->n_queues && k < IL_QUEUE_USER; k++)
+        {
+          guint16 q = (guint16) (IL_QUEUE_USER | k);
+          g_array_append_val (out, q);
+        }
+    }
   idx = il_trace_get_lane_events (trace, lane);
   for (guint i = 0; i < idx->len; i++)
     {
@@ -52,7 +65,7 @@ lane_queues (const IlTrace *trace,
       guint16 q = trace->aux[e];
       gboolean seen = FALSE;
 
-      if (trace->kind[e] != IL_EVENT_QUEUE || q == IL_QUEUE_READY || q == IL_QUEUE_TIMERS)
+      if (trace->kind[e] != IL_EVENT_QUEUE || q == IL_QUEUE_READY || q == IL_QUEUE_TIMERS || il_queue_is_user (q))
         continue;
       for (guint k = 0; k < out->len && !seen; k++)
         seen = g_array_index (out, guint16, k) == q;
@@ -156,6 +169,56 @@ queue_boxes (Ctx          *c,
   return TRUE;
 }
 
+/* A user queue: its name, its items (each in the colour of the task that
+ * put it, oldest first) and, when it is bounded, its free slots as dashed
+ * outlines, so that "full (2/2)" is two boxes and no gap. */
+static gboolean
+user_queue_boxes (Ctx          *c,
+                  guint16       queue,
+                  const GArray *items,
+                  double       *x,
+                  double        y,
+                  double        h)
+{
+  const IlTheme *theme = c->p->theme;
+  g_autofree char *name = il_queue_label (c->p->trace, queue);
+  gint maxsize = il_queue_maxsize (c->p->trace, queue);
+  int tw = 0, th = 0;
+
+  pango_layout_set_width (c->text, -1);
+  pango_layout_set_text (c->text, name, -1);
+  pango_layout_get_pixel_size (c->text, &tw, &th);
+  if (*x + tw + 4 > c->right - 2 * h)
+    return FALSE;
+  if (c->draw)
+    {
+      il_theme_set_source (c->cr, &theme->foreground);
+      cairo_move_to (c->cr, *x, y + (h - th) / 2);
+      pango_cairo_show_layout (c->cr, c->text);
+    }
+  *x += tw + 4;
+  if (!queue_boxes (c, queue, items, x, y, h))
+    return FALSE;
+  for (gint i = (gint) items->len; maxsize > 0 && i < MIN (maxsize, 32); i++)
+    {
+      if (*x + h > c->right - 2 * h)
+        return FALSE;
+      if (c->draw)
+        {
+          static const double dash[] = { 2, 2 };
+          cairo_save (c->cr);
+          cairo_rectangle (c->cr, *x + 0.5, y + 0.5, h - 1, h - 1);
+          il_theme_set_source (c->cr, &theme->dim);
+          cairo_set_line_width (c->cr, theme->line_width);
+          cairo_set_dash (c->cr, dash, G_N_ELEMENTS (dash), 0);
+          cairo_stroke (c->cr);
+          cairo_restore (c->cr);
+        }
+      *x += h + 1;
+    }
+  return TRUE;
+}
+
 GArray *
 il_render_queues (cairo_t              *cr,
                   const IlRenderParams *p,
@@ -202,6 +265,13 @@ il_render_queues (cairo_t              *cr,
           guint16 id = g_array_index (queues, guint16, q);
           g_autoptr(GArray) items = il_queue_items_at (p->trace, id, now);
 
+          if (il_queue_is_user (id))
+            {
+              if (!user_queue_boxes (&c, id, items, &x, y + 2, h))
+                break;
+              x += h;
+              continue;
+            }
           if (!queue_boxes (&c, id, items, &x, y + 2, h))
             break;
           if (items->len > 0)

@@ -996,6 +996,7 @@ draw_arrows (Ctx *c)
         {
         case IL_CAUSE_GIL_HANDOFF:
         case IL_CAUSE_LOCK:
+        case IL_CAUSE_QUEUE:
         case IL_CAUSE_FUTURE:
         case IL_CAUSE_POOL:
         case IL_CAUSE_START:

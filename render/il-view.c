@@ -334,6 +334,7 @@ cause_phrase (IlCause cause)
     case IL_CAUSE_RETURNED: return "returned";
     case IL_CAUSE_FAILED: return "raised an exception";
     case IL_CAUSE_CANCELLED: return "cancelled because of";
+    case IL_CAUSE_QUEUE: return "the queue it waited on was served by";
     case IL_CAUSE_NONE:
     case IL_N_CAUSES:
     default:

@@ -96,7 +96,7 @@ static const struct {
     "bad.json:1:44: $.tasks[0].steps[0].cpu: expected a number of milliseconds, got a string" },
   { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"think\": 1}]}]}",
     "bad.json:1:36: $.tasks[0].steps[0]: unknown step: expected one of cpu, io, sleep, c, yield, repeat, lock, limit, "
-    "to_thread, to_process, await, fail" },
+    "to_thread, to_process, await, fail, put, get" },
   { "{\"mode\": \"greenlets\", \"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}",
     "bad.json:1:10: $.mode: unknown mode \"greenlets\": expected sequential, asyncio, threads, free-threading or processes" },
   { "{\"tasks\": []}", "bad.json:1:11: $.tasks: the list of tasks is empty: nothing to run" },
@@ -107,7 +107,59 @@ static const struct {
   { "{\"cores\": 0, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1}]}]}",
     "bad.json:1:11: $.cores: expected a whole number from 1 to 256, got 0" },
   { "[1, 2]", "bad.json:1:1: $: expected a scenario object { \"tasks\": [...] }, got a list" },
+  { "{\"queues\": {\"q\": 2}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"r\"}]}]}",
+    "bad.json:1:64: $.tasks[0].steps[0].put: no queue named \"r\": declare it in \"queues\": {\"r\": maxsize}" },
+  { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"get\": \"q\"}]}]}",
+    "bad.json:1:44: $.tasks[0].steps[0].get: no queue named \"q\": declare it in \"queues\": {\"q\": maxsize}" },
+  { "{\"queues\": {\"q\": -1}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"q\"}]}]}",
+    "bad.json:1:18: $.queues.q: expected a whole number from 0 to 1000000, got -1" },
+  { "{\"queues\": {\"q\": 1.5}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"q\"}]}]}",
+    "bad.json:1:18: $.queues.q: expected a whole number from 0 to 1000000, got a fraction" },
+  { "{\"queues\": [\"q\"], \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"q\"}]}]}",
+    "bad.json:1:12: $.queues: expected an object of {\"name\": maxsize} (0: unbounded), got a list" },
+  { "{\"queues\": {\"q\": 1}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": 1}]}]}",
+    "bad.json:1:64: $.tasks[0].steps[0].put: expected the name of a queue, got a number" },
+  { "{\"queues\": {\"q\": 1}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"q\", \"item\": 3}]}]}",
+    "bad.json:1:77: $.tasks[0].steps[0].item: unknown key \"item\" (expected one of: put)" },
 };
+
+/* Queues and their steps survive writing and reading back. */
+static void
+test_queue_round_trip (void)
+{
+  static const char *text =
+    "{\"mode\": \"asyncio\", \"queues\": {\"jobs\": 2, \"log\": 0},\n"
+    " \"tasks\": [{\"name\": \"p\", \"steps\": [{\"repeat\": 3, \"steps\": [{\"put\": \"jobs\"}, {\"put\": \"log\"}]}]},\n"
+    "           {\"name\": \"c\", \"steps\": [{\"get\": \"jobs\"}, {\"get\": \"log\"}]}]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) a = il_scenario_load_data (text, -1, "q.json", &error);
+  g_autofree char *json = NULL, *json2 = NULL;
+  g_autoptr(IlScenario) b = NULL;
+  g_autoptr(IlScenario) copy = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->n_queues, ==, 2);
+  g_assert_cmpstr (a->queues[0].name, ==, "jobs");
+  g_assert_cmpuint (a->queues[0].maxsize, ==, 2);
+  g_assert_cmpuint (a->queues[1].maxsize, ==, 0);
+  g_assert_cmpint (a->tasks[0].steps[0].children[0].kind, ==, IL_STEP_PUT);
+  g_assert_cmpuint (a->tasks[0].steps[0].children[1].ref, ==, 1);
+  g_assert_cmpint (a->tasks[1].steps[0].kind, ==, IL_STEP_GET);
+  g_assert_cmpuint (a->tasks[1].steps[1].ref, ==, 1);
+
+  json = il_scenario_to_json (a);
+  g_assert_nonnull (strstr (json, "\"queues\": { \"jobs\": 2, \"log\": 0 }"));
+  g_assert_nonnull (strstr (json, "{\"put\": \"jobs\"}"));
+  b = il_scenario_load_data (json, -1, "again.json", &error);
+  g_assert_no_error (error);
+  json2 = il_scenario_to_json (b);
+  g_assert_cmpstr (json, ==, json2);
+
+  copy = il_scenario_copy (a);
+  g_assert_cmpuint (copy->n_queues, ==, 2);
+  g_assert_cmpstr (copy->queues[1].name, ==, "log");
+  g_assert_true (copy->queues != a->queues);
+}
 
 static void
 test_errors (void)
@@ -319,7 +371,7 @@ static const struct {
   { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"repeat\": 2, \"steps\": [{\"cpu\": 1}, {\"jump\": 1}]}]}]}",
     IL_SCENARIO_ERROR_INVALID,
     "bad.json:1:72: $.tasks[0].steps[0].steps[1]: unknown step: expected one of cpu, io, sleep, c, yield, repeat, lock, limit, "
-    "to_thread, to_process, await, fail" },
+    "to_thread, to_process, await, fail, put, get" },
   { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 1e400}]}]}", IL_SCENARIO_ERROR_SYNTAX,
     "bad.json:1:44: number out of range '1e400'" },
   { "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"c\": 1, \"gil\": \"maybe\"}]}]}", IL_SCENARIO_ERROR_INVALID,
@@ -431,6 +483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scenario/example", test_example);
   g_test_add_func ("/scenario/defaults", test_defaults);
   g_test_add_func ("/scenario/round-trip", test_round_trip);
+  g_test_add_func ("/scenario/queue-round-trip", test_queue_round_trip);
   g_test_add_func ("/scenario/refcount", test_refcount);
   g_test_add_func ("/scenario/errors", test_errors);
   g_test_add_func ("/scenario/deep-nesting", test_deep_nesting);

@@ -100,32 +100,23 @@ job_next_op (IlEngine *e,
       prog_next (&job->prog, &op);
       if (job->task != NULL)
         emit_step (e, job->task->lane, &job->prog);
+      if (op_leaf (&op, top))
+        return TRUE;
       switch (op.kind)
         {
-        case OP_CPU:
-          top->kind = T_CPU;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_C_HOLD:
-          top->kind = T_C_HOLD;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_C_FREE:
-          top->kind = T_C_FREE;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_IO:
-          top->kind = T_IO;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_SLEEP:
-          top->kind = T_SLEEP;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_YIELD:
-          top->kind = T_SLEEP;   /* time.sleep(0): measured ~70 µs, a real timer sleep */
-          top->dur = 0;
-          return TRUE;
+        case OP_PUT:
+        case OP_GET:
+          {
+            guint32 lane = job->task != NULL ? job->task->lane : th->lane;
+
+            if (pyqueue_try (e, op.ref, op.kind == OP_PUT, lane))
+              continue;
+            pyqueue_wait_thread (e, th, job->task, op.ref, op.kind == OP_PUT);
+            top->kind = T_WAIT;
+            top->state = IL_STATE_BLOCKED;
+            top->on_wake = R_RETRY_QUEUE;
+            return TRUE;
+          }
         case OP_ACQUIRE:
           {
             Sem *sem = &e->sems[op.ref];
@@ -208,6 +199,12 @@ job_next_op (IlEngine *e,
             }
           job_finish (e, th, job);
           return FALSE;
+        case OP_CPU:      /* op_leaf took these */
+        case OP_C_HOLD:
+        case OP_C_FREE:
+        case OP_IO:
+        case OP_SLEEP:
+        case OP_YIELD:
         default:
           g_assert_not_reached ();
         }
@@ -468,6 +465,25 @@ thread_run (IlEngine *e,
             thread_new_gen (e, th);
             th->wait = W_WAIT;
             th->resume = R_RETRY_SEM;
+            return;
+          }
+
+        case R_RETRY_QUEUE:
+          {
+            /* Woken by the other side, GIL taken: check the queue again
+             * (another thread may have got there first). */
+            Task *task = th->job != NULL ? th->job->task : NULL;
+            guint32 lane = task != NULL ? task->lane : th->lane;
+
+            if (pyqueue_try (e, th->pend_queue, th->pend_put, lane))
+              {
+                if (task != NULL)
+                  task->queue_wait = -1;
+                th->resume = R_NEXT;
+                continue;
+              }
+            pyqueue_wait_thread (e, th, task, th->pend_queue, th->pend_put);
+            begin_wait (e, th, IL_STATE_BLOCKED, R_RETRY_QUEUE);
             return;
           }
 

@@ -168,6 +168,9 @@ task_cancel (IlEngine *e,
     case TW_JOB:
       ((Job *) victim->wait_on)->awaiter = NULL;   /* the thread runs on; its result is dropped */
       break;
+    case TW_QUEUE:
+      pyqueue_cancel (e, victim);
+      break;
     case TW_NONE:
     case TW_READY:
     case TW_RUNNING:
@@ -187,6 +190,14 @@ task_block (IlEngine *e,
   task->wait = wait;
   e->loop->thread->mirror = IL_NO_LANE;
   task_set_state (e, task, state, IL_CAUSE_NONE, cause_lane);
+}
+
+/* In a coroutine, an io or sleep that is not "blocking" and a yield are
+ * awaited: the loop handles them, not op_leaf. */
+static gboolean
+op_awaited (const Op *op)
+{
+  return op->kind == OP_YIELD || ((op->kind == OP_IO || op->kind == OP_SLEEP) && !op->blocking);
 }
 
 /* One step of a coroutine on the loop thread.  Returns FALSE when the step
@@ -210,6 +221,7 @@ task_step_op (IlEngine *e,
     return FALSE;
   if (task->cancel_requested)
     {
+      pyqueue_cancel (e, task);
       prog_unwind (e, &task->prog, task->lane);
       th->mirror = IL_NO_LANE;
       task_finish (e, task, IL_CAUSE_CANCELLED, task->cancel_by);
@@ -218,54 +230,52 @@ task_step_op (IlEngine *e,
 
   for (;;)
     {
-      prog_next (&task->prog, &op);
-      emit_step (e, task->lane, &task->prog);
+      if (task->queue_retry)
+        {
+          /* Woken from a queue await: asyncio.Queue's `while self.full()`
+           * / `while self.empty()` checks again. */
+          memset (&op, 0, sizeof op);
+          op.kind = task->queue_put ? OP_PUT : OP_GET;
+          op.ref = (guint32) task->queue_wait;
+          task->queue_retry = FALSE;
+        }
+      else
+        {
+          prog_next (&task->prog, &op);
+          emit_step (e, task->lane, &task->prog);
+        }
+      if (!op_awaited (&op) && op_leaf (&op, top))
+        return TRUE;
       switch (op.kind)
         {
-        case OP_CPU:
-          top->kind = T_CPU;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_C_HOLD:
-          top->kind = T_C_HOLD;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_C_FREE:
-          top->kind = T_C_FREE;
-          top->dur = op.dur;
-          return TRUE;
-        case OP_IO:
-          if (op.blocking)
+        case OP_PUT:
+        case OP_GET:
+          if (pyqueue_try (e, op.ref, op.kind == OP_PUT, task->lane))
             {
-              top->kind = T_IO;
-              top->dur = op.dur;
-              return TRUE;
+              task->queue_wait = -1;
+              continue;
             }
+          pyqueue_wait_task (e, task, op.ref, op.kind == OP_PUT);
+          return FALSE;
+        case OP_IO:
           task_new_gen (e, task);
           schedule (e, e->now + op.dur, EV_FD_READY, task->index, task->gen);
           task_block (e, task, TW_IO, IL_STATE_WAIT_IO, IL_NO_LANE);
           return FALSE;
         case OP_SLEEP:
-          if (op.blocking)
-            {
-              top->kind = T_SLEEP;
-              top->dur = op.dur;
-              return TRUE;
-            }
-          else
-            {
-              Handle *h = handle_new (e, H_TIMER, task, IL_CAUSE_TIMER, IL_NO_LANE);
-              h->when = e->now + op.dur;
-              timer_push (loop, h);
-              loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_TIMERS, h);
-              /* The task is drawn ready from the moment its timer is due,
-               * as after I/O, not from when the loop gets to it. */
-              task_new_gen (e, task);
-              schedule (e, h->when, EV_TIMER_DUE, task->index, task->gen);
-              task->wait_on = h;
-              task_block (e, task, TW_TIMER, IL_STATE_SLEEPING, IL_NO_LANE);
-              return FALSE;
-            }
+          {
+            Handle *h = handle_new (e, H_TIMER, task, IL_CAUSE_TIMER, IL_NO_LANE);
+            h->when = e->now + op.dur;
+            timer_push (loop, h);
+            loop_queue_event (e, IL_QUEUE_PUSH, IL_QUEUE_TIMERS, h);
+            /* The task is drawn ready from the moment its timer is due,
+             * as after I/O, not from when the loop gets to it. */
+            task_new_gen (e, task);
+            schedule (e, h->when, EV_TIMER_DUE, task->index, task->gen);
+            task->wait_on = h;
+            task_block (e, task, TW_TIMER, IL_STATE_SLEEPING, IL_NO_LANE);
+            return FALSE;
+          }
         case OP_YIELD:
           th->mirror = IL_NO_LANE;
           loop_call_soon (e, task, H_STEP, IL_CAUSE_CALL_SOON, IL_NO_LANE);
@@ -333,6 +343,9 @@ task_step_op (IlEngine *e,
           th->mirror = IL_NO_LANE;
           task_finish (e, task, IL_CAUSE_RETURNED, IL_NO_LANE);
           return FALSE;
+        case OP_CPU:      /* op_leaf took these */
+        case OP_C_HOLD:
+        case OP_C_FREE:
         default:
           g_assert_not_reached ();
         }

@@ -85,6 +85,8 @@ typedef enum {
   OP_TO_PROCESS,
   OP_AWAIT,     /* ref: task index */
   OP_FAIL,
+  OP_PUT,       /* ref: queue index */
+  OP_GET,
 } OpKind;
 
 typedef struct {
@@ -174,6 +176,7 @@ typedef enum {
   R_GIL_TIMEOUT,  /* a timed GIL wait expired */
   R_BLOCK,        /* start the pending blocking call (after a forced-switch wait) */
   R_RETRY_SEM,    /* woken by a release: try the semaphore again */
+  R_RETRY_QUEUE,  /* woken by a queue's condition: check the queue again (with the GIL) */
 } Resume;
 
 typedef enum {
@@ -253,6 +256,10 @@ struct _Thread {
   Resume   wait_resume;     /* what a begin_wait delayed by a forced switch resumes with */
   gboolean block_is_wait;
 
+  /* Queue put/get in progress (R_RETRY_QUEUE). */
+  guint32       pend_queue;
+  gboolean      pend_put;
+
   /* Semaphore acquire in progress. */
   guint32       pend_sem;
   const IlStep *pend_body;
@@ -302,6 +309,7 @@ typedef enum {
   TW_SEM,
   TW_AWAIT,
   TW_JOB,
+  TW_QUEUE,
   TW_RUNNING,
 } TaskWait;
 
@@ -327,6 +335,12 @@ struct _Task {
   guint32       wait_ref;
   gboolean      cancel_requested;
   guint32       cancel_by;
+
+  /* Waiting on a queue (any mode), and asyncio: the put/get to retry when
+   * its wake-up runs (asyncio.Queue re-checks, it is not handed the item). */
+  gint32        queue_wait;   /* queue index, or -1 */
+  gboolean      queue_put;
+  gboolean      queue_retry;
 };
 
 typedef struct {
@@ -334,6 +348,17 @@ typedef struct {
   guint32 held;
   GQueue  waiters;          /* Waiter, FIFO, linked through Waiter.link */
 } Sem;
+
+/* queue.Queue / asyncio.Queue / multiprocessing.Queue.  Items are told
+ * apart only by who put them (their colour in the views): FIFO order
+ * makes the n-th item taken the n-th put. */
+typedef struct {
+  guint32  maxsize;         /* 0: unbounded */
+  GArray  *items;           /* guint32 lane of the task that put it; the live items start at head */
+  guint    head;
+  GQueue   getters;         /* Waiter, FIFO: not_empty's waiters / asyncio _getters */
+  GQueue   putters;         /* Waiter, FIFO: not_full's waiters / asyncio _putters */
+} PyQueue;
 
 /* asyncio handles */
 typedef enum {
@@ -421,6 +446,7 @@ struct _IlEngine {
   guint32     *group_start;
   Sem         *sems;
   guint32      n_sems;
+  PyQueue     *queues;      /* the scenario's queues, by index */
   guint32      limit_base;
   gint32       workers_sem;
   Loop        *loop;
@@ -457,6 +483,9 @@ typedef struct {
   IlState state;     /* T_WAIT; T_C_HOLD: IL_STATE_STARTING while a new interpreter boots */
   Resume  on_wake;   /* T_WAIT */
 } TOp;
+
+/* il-engine-program.c, once TOp is known */
+G_GNUC_INTERNAL gboolean op_leaf (const Op *op, TOp *top);
 
 /* Recording (inline: called for every event). */
 
@@ -593,6 +622,15 @@ G_GNUC_INTERNAL void waiter_enqueue (GQueue *queue, Waiter *w, gboolean is_task,
 G_GNUC_INTERNAL Waiter * waiter_dequeue (GQueue *queue);
 G_GNUC_INTERNAL void waiter_remove (GQueue *queue, Waiter *w);
 G_GNUC_INTERNAL void prog_unwind (IlEngine *e, Prog *prog, guint32 by_lane);
+
+/* il-engine-pyqueue.c */
+G_GNUC_INTERNAL void pyqueues_init (IlEngine *e);
+G_GNUC_INTERNAL void pyqueues_free (IlEngine *e);
+G_GNUC_INTERNAL gboolean pyqueue_try (IlEngine *e, guint32 ref, gboolean put, guint32 lane);
+G_GNUC_INTERNAL void pyqueue_wait_task (IlEngine *e, Task *task, guint32 ref, gboolean put);
+G_GNUC_INTERNAL void pyqueue_wait_thread (IlEngine *e, Thread *th, Task *task, guint32 ref, gboolean put);
+G_GNUC_INTERNAL void pyqueue_cancel (IlEngine *e, Task *task);
+G_GNUC_INTERNAL void pyqueue_describe_wait (IlEngine *e, const Task *task, GString *out);
 
 /* il-engine-pools.c */
 G_GNUC_INTERNAL Job * job_new (IlEngine *e, const IlStep *steps, guint32 n, JobDone done, gint32 wrap);

@@ -122,6 +122,11 @@ prog_next (Prog *prog,
         case IL_STEP_FAIL:
           op->kind = OP_FAIL;
           return;
+        case IL_STEP_PUT:
+        case IL_STEP_GET:
+          op->kind = s->kind == IL_STEP_PUT ? OP_PUT : OP_GET;
+          op->ref = s->ref;
+          return;
         case IL_N_STEP_KINDS:
         default:
           g_assert_not_reached ();
@@ -129,4 +134,43 @@ prog_next (Prog *prog,
     }
 
   op->kind = OP_END;
+}
+
+/* The leaf operations, which mean the same to a thread and to a coroutine
+ * (in a coroutine, io and sleep mean that only with "blocking": the loop
+ * handles an awaited one itself).  FALSE for every other operation. */
+gboolean
+op_leaf (const Op *op,
+         TOp      *top)
+{
+  static const TKind kinds[] = {
+    [OP_CPU] = T_CPU, [OP_C_HOLD] = T_C_HOLD, [OP_C_FREE] = T_C_FREE, [OP_IO] = T_IO, [OP_SLEEP] = T_SLEEP,
+  };
+
+  switch (op->kind)
+    {
+    case OP_CPU:
+    case OP_C_HOLD:
+    case OP_C_FREE:
+    case OP_IO:
+    case OP_SLEEP:
+      top->kind = kinds[op->kind];
+      top->dur = op->dur;
+      return TRUE;
+    case OP_YIELD:
+      top->kind = T_SLEEP;   /* time.sleep(0): measured ~70 µs, a real timer sleep */
+      top->dur = 0;
+      return TRUE;
+    case OP_END:
+    case OP_ACQUIRE:
+    case OP_RELEASE:
+    case OP_TO_THREAD:
+    case OP_TO_PROCESS:
+    case OP_AWAIT:
+    case OP_FAIL:
+    case OP_PUT:
+    case OP_GET:
+    default:
+      return FALSE;
+    }
 }

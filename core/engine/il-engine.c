@@ -92,6 +92,59 @@ compare_start (gconstpointer a,
   return i < j ? -1 : (i > j ? 1 : 0);
 }
 
+/* Whether put or get appears in these steps (bodies included). */
+static gboolean
+steps_use_queue (const IlStep *steps,
+                 guint32       n)
+{
+  for (guint32 i = 0; i < n; i++)
+    if (steps[i].kind == IL_STEP_PUT || steps[i].kind == IL_STEP_GET
+        || steps_use_queue (steps[i].children, steps[i].n_children))
+      return TRUE;
+  return FALSE;
+}
+
+/* Uses of a queue that Python itself refuses, as a run error: a queue
+ * cannot be pickled to a process pool's worker (queue.Queue holds locks;
+ * multiprocessing.Queue "should only be shared between processes through
+ * inheritance"), and asyncio.Queue is not thread-safe, so a to_thread body
+ * must not use it. */
+static void
+check_queue_use (IlEngine *e)
+{
+  const IlScenario *sc = e->scenario;
+
+  if (sc->n_queues == 0)
+    return;
+  for (guint32 i = 0; i < sc->n_tasks && e->error == NULL; i++)
+    {
+      const IlTask *t = &sc->tasks[i];
+
+      if (e->config.mode == IL_MODE_PROCESSES && e->config.workers > 0
+          && steps_use_queue (t->steps, t->n_steps))
+        g_set_error (&e->error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED,
+                     "task %s uses a queue, but with \"workers\" the tasks run in a ProcessPoolExecutor, and "
+                     "Python cannot send a multiprocessing.Queue to its workers (RuntimeError: Queue objects "
+                     "should only be shared between processes through inheritance): run it with 0 workers",
+                     t->name);
+      else
+        for (guint32 k = 0; k < t->n_steps && e->error == NULL; k++)
+          {
+            const IlStep *s = &t->steps[k];
+
+            if (s->kind == IL_STEP_TO_PROCESS && steps_use_queue (s->children, s->n_children))
+              g_set_error (&e->error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED,
+                           "task %s uses a queue inside to_process: Python cannot pickle a queue to a "
+                           "process pool's worker", t->name);
+            else if (s->kind == IL_STEP_TO_THREAD && e->config.mode == IL_MODE_ASYNCIO
+                     && steps_use_queue (s->children, s->n_children))
+              g_set_error (&e->error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED,
+                           "task %s uses a queue inside to_thread: asyncio.Queue is not thread-safe, so "
+                           "a worker thread must not put or get on it", t->name);
+          }
+    }
+}
+
 IlEngine *
 il_engine_new (const IlScenario  *scenario,
                const IlRunConfig *config)
@@ -168,6 +221,9 @@ il_engine_new (const IlScenario  *scenario,
         e->sems[i].capacity = e->config.workers;
     }
 
+  pyqueues_init (e);
+  check_queue_use (e);
+
   main_proc = process_new (e, "MainProcess", e->config.mode != IL_MODE_FREE_THREADING);
 
   n = e->scenario->n_tasks;
@@ -210,6 +266,7 @@ il_engine_new (const IlScenario  *scenario,
       t->def = &e->scenario->tasks[i];
       g_queue_init (&t->awaiters);
       t->outcome = IL_CAUSE_NONE;
+      t->queue_wait = -1;
       if (e->config.mode == IL_MODE_PROCESSES && e->config.workers == 0)
         {
           g_autofree char *pname = g_strdup_printf ("Process-%u (%s)", i + 1, t->def->name);
@@ -271,6 +328,7 @@ il_engine_free (IlEngine *e)
   /* Semaphore, awaiter and run queues link nodes inside the threads and
    * tasks: nothing to free. */
   g_free (e->sems);
+  pyqueues_free (e);
   g_free (e->tasks);
   g_free (e->order);
   g_free (e->group_tasks);
@@ -300,10 +358,15 @@ set_deadlock_error (IlEngine *e)
     if (!e->tasks[i].done)
       {
         if (shown++ < 8)
-          g_string_append_printf (names, "%s%s", names->len ? ", " : "", e->tasks[i].def->name);
+          {
+            g_string_append_printf (names, "%s%s", names->len ? ", " : "", e->tasks[i].def->name);
+            pyqueue_describe_wait (e, &e->tasks[i], names);
+          }
       }
   if (shown > 8)
     g_string_append_printf (names, " and %u more", shown - 8);
+  if (e->config.mode == IL_MODE_SEQUENTIAL && strstr (names->str, " (waits to ") != NULL)
+    g_string_append (names, "; sequential code runs one task at a time, so no other task can serve the queue");
   g_set_error (&e->error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_DEADLOCK,
                "deadlock at %.3f ms: nothing can run, and these tasks wait for each other: %s",
                il_time_to_ms (e->now), names->str);
