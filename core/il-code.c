@@ -649,9 +649,16 @@ emit_preamble (IlCode           *code,
   for (guint32 i = 0; i < sc->n_queues; i++)
     {
       g_autofree char *name = py_ident (sc->queues[i].name);
-      addf (code, 0, -1, -1, "%s = %s.Queue(maxsize=%u)%s", name,
-            mode == IL_MODE_ASYNCIO ? "asyncio" : mode == IL_MODE_PROCESSES ? "multiprocessing" : "queue",
-            sc->queues[i].maxsize, sc->queues[i].maxsize == 0 ? "  # unbounded" : "");
+      if (mode == IL_MODE_PROCESSES)
+        /* From the start method's context: multiprocessing.Queue() would
+         * fix the default context before main() sets it.  Children inherit
+         * it by fork; with spawn they would re-create it on import. */
+        addf (code, 0, -1, -1, "%s = multiprocessing.get_context(\"%s\").Queue(maxsize=%u)%s", name, start_method (sc),
+              sc->queues[i].maxsize,
+              g_str_equal (start_method (sc), "fork") ? "" : "  # real code passes it to Process(args=...)");
+      else
+        addf (code, 0, -1, -1, "%s = %s.Queue(maxsize=%u)%s", name, mode == IL_MODE_ASYNCIO ? "asyncio" : "queue",
+              sc->queues[i].maxsize, sc->queues[i].maxsize == 0 ? "  # unbounded" : "");
     }
   if (mode == IL_MODE_ASYNCIO && sc->workers > 0)
     addf (code, 0, -1, -1, "workers = asyncio.Semaphore(%u)", sc->workers);

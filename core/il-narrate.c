@@ -233,6 +233,15 @@ describe_step (const IlTrace *trace,
       return g_strdup_printf ("await %s", trace->scenario != NULL && s->ref < trace->scenario->n_tasks
                                           ? trace->scenario->tasks[s->ref].name : "a task");
     case IL_STEP_FAIL: return g_strdup_printf ("raise %s", s->message != NULL ? s->message : "an exception");
+    case IL_STEP_PUT:
+    case IL_STEP_GET:
+      {
+        const char *q = trace->scenario != NULL && s->ref < trace->scenario->n_queues
+                        ? trace->scenario->queues[s->ref].name : "a queue";
+        if (s->kind == IL_STEP_PUT)
+          return g_strdup_printf ("%s%s.put(item)", loop ? "await " : "", q);
+        return g_strdup_printf ("%s%s.get()", loop ? "await " : "", q);
+      }
     case IL_STEP_REPEAT:
     case IL_N_STEP_KINDS:
     default:
@@ -273,7 +282,193 @@ say (Ctx        *c,
 }
 
 /* ------------------------------------------------------------------ */
+/* The scenario's queues                                               */
+
+/* A user queue's name, owned by the context. */
+static const char *
+queue_label (Ctx     *c,
+             guint16  queue)
+{
+  char *label = il_queue_label (c->trace, queue);
+
+  g_ptr_array_add (c->names, label);
+  return label;
+}
+
+/* How many `op` events `queue` has had up to event `upto` included: with
+ * FIFO order, the n-th item put is the n-th taken, so this numbers items. */
+static guint
+queue_ordinal (const IlTrace *tr,
+               gsize          upto,
+               guint16        queue,
+               IlQueueOp      op)
+{
+  guint n = 0;
+
+  for (gsize f = 0; f <= upto && f < tr->n_events; f++)
+    if (tr->kind[f] == IL_EVENT_QUEUE && tr->aux[f] == queue && (tr->value[f] & 3) == op)
+      n++;
+  return n;
+}
+
+/* The next event on `lane` after t of this kind on `queue` (QUEUE events)
+ * or with this cause (STATE events), as an index, or -1. */
+static gssize
+next_queue_event (const IlTrace *tr,
+                  guint32        lane,
+                  gint64         t,
+                  IlEventKind    kind,
+                  guint          match)
+{
+  const GArray *idx = il_trace_get_lane_events (tr, lane);
+
+  for (guint i = il_trace_lane_lower_bound (tr, lane, t + 1); i < idx->len; i++)
+    {
+      guint32 e = g_array_index (idx, guint32, i);
+      if (tr->kind[e] != kind)
+        continue;
+      if (kind == IL_EVENT_QUEUE && tr->aux[e] == match && (tr->value[e] & 3) == IL_QUEUE_PUSH)
+        return e;
+      if (kind == IL_EVENT_STATE && tr->aux[e] == match && tr->arg[e] != IL_NO_LANE)
+        return e;
+    }
+  return -1;
+}
+
+/* The QUEUE WAIT event `lane` recorded last at or before t, or -1. */
+static gssize
+last_queue_wait (const IlTrace *tr,
+                 guint32        lane,
+                 gint64         t)
+{
+  const GArray *idx = il_trace_get_lane_events (tr, lane);
+  guint pos = il_trace_lane_lower_bound (tr, lane, t + 1);
+
+  while (pos-- > 0)
+    {
+      guint32 e = g_array_index (idx, guint32, pos);
+      if (tr->kind[e] == IL_EVENT_QUEUE && (tr->value[e] & 3) == IL_QUEUE_WAIT)
+        return e;
+    }
+  return -1;
+}
+
+/* Items in a queue just after event e (events at t before it included). */
+static guint
+queue_length_after (const Ctx *c,
+                    gsize      e)
+{
+  const IlTrace *tr = c->trace;
+  g_autoptr(GArray) before = il_queue_items_at (tr, tr->aux[e], c->t - 1);
+  gint n = (gint) before->len;
+
+  for (gsize f = c->first; f <= e; f++)
+    if (tr->kind[f] == IL_EVENT_QUEUE && tr->aux[f] == tr->aux[e])
+      switch (tr->value[f] & 3)
+        {
+        case IL_QUEUE_PUSH: n++; break;
+        case IL_QUEUE_POP:
+        case IL_QUEUE_DROP: n--; break;
+        case IL_QUEUE_WAIT:
+        default: break;
+        }
+  return (guint) MAX (n, 0);
+}
+
+/* "2/2" for a bounded queue, "3" for an unbounded one. */
+static char *
+fill (const Ctx *c,
+      guint16    queue,
+      guint      n)
+{
+  gint maxsize = il_queue_maxsize (c->trace, queue);
+
+  if (maxsize > 0)
+    return g_strdup_printf ("%u/%d", n, maxsize);
+  return g_strdup_printf ("%u", n);
+}
+
+static void
+narrate_user_queue (Ctx  *c,
+                    gsize e)
+{
+  const IlTrace *tr = c->trace;
+  guint16 q = tr->aux[e];
+  IlQueueOp op = (IlQueueOp) (tr->value[e] & 3);
+  const char *name = queue_label (c, q);
+  const char *who = name_of (tr, tr->lane[e]);
+  guint n = queue_length_after (c, e);
+  g_autofree char *depth = fill (c, q, n);
+
+  switch (op)
+    {
+    case IL_QUEUE_PUSH:
+      say (c, "%s puts item %u on %s (%s now)", who, queue_ordinal (tr, e, q, IL_QUEUE_PUSH), name, depth);
+      break;
+    case IL_QUEUE_POP:
+      say (c, "%s takes item %u (from %s) off %s (%s left)", who, queue_ordinal (tr, e, q, IL_QUEUE_POP),
+           name_of (tr, tr->arg[e]), name, depth);
+      break;
+    case IL_QUEUE_WAIT:
+      {
+        gboolean put = (tr->value[e] >> 2) == 0;
+        gssize wake = next_queue_event (tr, tr->lane[e], c->t, IL_EVENT_STATE, IL_CAUSE_QUEUE);
+        const char *waker = wake >= 0 ? name_of (tr, tr->arg[wake]) : NULL;
+
+        if (waker == NULL)
+          {
+            /* Not woken before the end: whoever serves the queue next. */
+            IlQueueOp serve = put ? IL_QUEUE_POP : IL_QUEUE_PUSH;
+            for (gsize f = e + 1; f < tr->n_events && waker == NULL; f++)
+              if (tr->kind[f] == IL_EVENT_QUEUE && tr->aux[f] == q && (tr->value[f] & 3) == serve
+                  && tr->lane[f] != tr->lane[e])
+                waker = name_of (tr, tr->lane[f]);
+          }
+
+        if (put)
+          {
+            gssize push = next_queue_event (tr, tr->lane[e], c->t - 1, IL_EVENT_QUEUE, q);
+            g_autofree char *item = push >= 0 ? g_strdup_printf ("item %u", queue_ordinal (tr, (gsize) push, q, IL_QUEUE_PUSH))
+                                              : g_strdup ("an item");
+            say (c, "%s puts %s; %s is full (%s), so it waits until %s takes one", who, item, name, depth,
+                 waker != NULL ? waker : "another task");
+          }
+        else
+          say (c, "%s wants an item from %s, but it is empty, so it waits until %s puts one", who, name,
+               waker != NULL ? waker : "another task");
+        consequence_long (c, wake >= 0 ? tr->time[wake] : tr->end_time);
+      }
+      break;
+    case IL_QUEUE_DROP:
+    default:
+      break;
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Event by event                                                      */
+
+/* A task that waited on a queue is woken by the other side. */
+static void
+narrate_queue_wake (Ctx     *c,
+                    guint32  lane,
+                    guint32  by)
+{
+  const IlTrace *tr = c->trace;
+  gssize w = last_queue_wait (tr, lane, c->t);
+  const char *who = name_of (tr, lane);
+  const char *q = w >= 0 ? queue_label (c, tr->aux[w]) : "the queue";
+  gboolean put = w >= 0 && (tr->value[w] >> 2) == 0;
+  const char *later = tr->mode == IL_MODE_ASYNCIO ? "its wake-up joins the ready queue; it checks again when it runs"
+                                                  : "it must take the GIL back before it checks again";
+
+  if (tr->mode == IL_MODE_FREE_THREADING || tr->mode == IL_MODE_SEQUENTIAL)
+    later = "it checks again";
+  if (put)
+    say (c, "%s took an item off %s, so %s is woken to put; %s", name_of (tr, by), q, who, later);
+  else
+    say (c, "%s put an item on %s, so %s is woken to get it; %s", name_of (tr, by), q, who, later);
+}
 
 static void
 narrate_state (Ctx  *c,
@@ -318,6 +513,11 @@ narrate_state (Ctx  *c,
       return;
 
     case IL_STATE_RUNNING:
+      if (cause == IL_CAUSE_QUEUE)
+        {
+          narrate_queue_wake (c, lane, by);
+          return;
+        }
       if (cause == IL_CAUSE_LOOP)
         return;   /* the loop callback says it */
       if (cause == IL_CAUSE_GIL_HANDOFF || at_t (c, IL_EVENT_GIL_TAKE, gil_of (tr, lane), -1))
@@ -358,6 +558,9 @@ narrate_state (Ctx  *c,
         case IL_CAUSE_CANCELLED:
           say (c, "%s is woken to be cancelled", who);
           return;
+        case IL_CAUSE_QUEUE:
+          narrate_queue_wake (c, lane, by);
+          return;
         default:
           say (c, "%s is ready", who);
           return;
@@ -382,6 +585,8 @@ narrate_state (Ctx  *c,
       return;
 
     case IL_STATE_BLOCKED:
+      if (cause == IL_CAUSE_QUEUE)
+        return;   /* the queue's WAIT event says it */
       if (by != IL_NO_LANE)
         say (c, "%s waits for %s to finish", who, name_of (tr, by));
       else if (step != NULL)
@@ -494,21 +699,6 @@ gil_round_trip (const Ctx *c,
     if (tr->kind[f] == other && tr->lane[f] == tr->lane[e] && tr->arg[f] == tr->arg[e])
       return TRUE;
   return FALSE;
-}
-
-/* Items in a queue just after event e (events at t before it included). */
-static guint
-queue_length_after (const Ctx *c,
-                    gsize      e)
-{
-  const IlTrace *tr = c->trace;
-  g_autoptr(GArray) before = il_queue_items_at (tr, tr->aux[e], c->t - 1);
-  gint n = (gint) before->len;
-
-  for (gsize f = c->first; f <= e; f++)
-    if (tr->kind[f] == IL_EVENT_QUEUE && tr->aux[f] == tr->aux[e])
-      n += (tr->value[f] & 3) == IL_QUEUE_PUSH ? 1 : -1;
-  return (guint) MAX (n, 0);
 }
 
 static void narrate_one (Ctx *c, gsize e);
@@ -653,6 +843,11 @@ narrate_one (Ctx  *c,
 
         if (q == IL_QUEUE_READY || q == IL_QUEUE_TIMERS)
           break;   /* the loop's own events say it */
+        if (il_queue_is_user (q))
+          {
+            narrate_user_queue (c, e);
+            break;
+          }
         if (op == IL_QUEUE_POP)
           {
             say (c, "Worker %s takes %s from the %s pool's work queue", name_of (tr, lane), name_of (tr, arg),

@@ -256,6 +256,64 @@ test_code_compiles (void)
     }
 }
 
+static const char *queue_json =
+  "{\"queues\":{\"jobs\":2},\"tasks\":["
+  "{\"name\":\"producer\",\"steps\":[{\"repeat\":4,\"steps\":[{\"cpu\":1},{\"put\":\"jobs\"}]}]},"
+  "{\"name\":\"consumer\",\"steps\":[{\"repeat\":4,\"steps\":[{\"get\":\"jobs\"},{\"io\":2}]}]}]}";
+
+/* The queue, its steps as Python, per mode; and the program really runs
+ * to the end under CPython (the item counts match, nobody waits for ever). */
+static void
+test_queue_code (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (queue_json);
+  g_autofree char *python = g_find_program_in_path ("python3");
+  static const struct {
+    IlMode      mode;
+    const char *decl, *put, *get;
+  } want[] = {
+    { IL_MODE_ASYNCIO, "jobs = asyncio.Queue(maxsize=2)\n", "        await jobs.put(item)\n", "        item = await jobs.get()\n" },
+    { IL_MODE_THREADS, "jobs = queue.Queue(maxsize=2)\n", "        jobs.put(item)\n", "        item = jobs.get()\n" },
+    { IL_MODE_FREE_THREADING, "jobs = queue.Queue(maxsize=2)\n", "        jobs.put(item)\n", "        item = jobs.get()\n" },
+    { IL_MODE_SEQUENTIAL, "jobs = queue.Queue(maxsize=2)\n", "        jobs.put(item)\n", "        item = jobs.get()\n" },
+    { IL_MODE_PROCESSES, "jobs = multiprocessing.get_context(\"fork\").Queue(maxsize=2)\n", "        jobs.put(item)\n", "        item = jobs.get()\n" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      g_autoptr(IlCode) code = il_code_new (sc, want[i].mode);
+      g_autofree char *text = il_code_to_string (code);
+      gint put_line = il_code_line_of_step (code, 0, 2), get_line = il_code_line_of_step (code, 1, 1);
+
+      g_assert_nonnull (strstr (text, want[i].decl));
+      g_assert_nonnull (strstr (text, want[i].put));
+      g_assert_nonnull (strstr (text, want[i].get));
+      g_assert_nonnull (strstr (text, "    item = \"producer\"\n"));
+      g_assert_cmpint (put_line, >=, 0);
+      g_assert_cmpint (get_line, >=, 0);
+      g_assert_nonnull (strstr (il_code_get_line (code, put_line)->text, "put(item)"));
+      g_assert_nonnull (strstr (il_code_get_line (code, get_line)->text, "get()"));
+      if (want[i].mode == IL_MODE_THREADS || want[i].mode == IL_MODE_SEQUENTIAL)
+        g_assert_nonnull (strstr (text, "import queue\n"));
+
+      /* Sequential code would block at the third put, as the engine
+       * reports; the others run to the end. */
+      if (python != NULL && want[i].mode != IL_MODE_SEQUENTIAL)
+        {
+          const char *argv[] = { python, "-c", text, NULL };
+          g_autofree char *err = NULL;
+          int status = 0;
+          GError *error = NULL;
+
+          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                                       &err, &status, &error));
+          g_assert_no_error (error);
+          if (!g_spawn_check_wait_status (status, NULL))
+            g_error ("%s code fails:\n%s\n%s", il_mode_to_string (want[i].mode), err, text);
+        }
+    }
+}
+
 static void
 test_lines_at_and_spans (void)
 {
@@ -372,6 +430,7 @@ main (int   argc,
   g_test_add_func ("/code/threads", test_threads_code);
   g_test_add_func ("/code/compiles", test_code_compiles);
   g_test_add_func ("/code/lines-at-and-spans", test_lines_at_and_spans);
+  g_test_add_func ("/code/queue", test_queue_code);
 
   return g_test_run ();
 }

@@ -740,6 +740,353 @@ test_os_scheduler_round_robin (void)
   g_assert_cmpuint (max_concurrent (t, IL_STATE_RUNNING), ==, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* Queues: queue.Queue, asyncio.Queue, multiprocessing.Queue           */
+
+typedef struct {
+  gint64    t;
+  guint32   lane;
+  IlQueueOp op;
+  guint     what;
+  guint32   arg;
+} QEv;
+
+/* The events of the scenario's queue `index`, in order. */
+static GArray *
+queue_events (const IlTrace *trace,
+              guint          index)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (QEv));
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    if (trace->kind[i] == IL_EVENT_QUEUE && trace->aux[i] == (IL_QUEUE_USER | index))
+      {
+        QEv q = { trace->time[i], trace->lane[i], (IlQueueOp) (trace->value[i] & 3), trace->value[i] >> 2, trace->arg[i] };
+        g_array_append_val (out, q);
+      }
+  return out;
+}
+
+static guint
+count_ops (const GArray *evs,
+           IlQueueOp     op,
+           guint32       lane)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < evs->len; i++)
+    {
+      const QEv *q = &g_array_index (evs, QEv, i);
+      if (q->op == op && (lane == IL_NO_LANE || q->lane == lane))
+        n++;
+    }
+  return n;
+}
+
+/* The most items the queue held at once. */
+static guint
+peak_depth (const GArray *evs)
+{
+  gint n = 0, best = 0;
+
+  for (guint i = 0; i < evs->len; i++)
+    {
+      const QEv *q = &g_array_index (evs, QEv, i);
+      n += q->op == IL_QUEUE_PUSH ? 1 : q->op == IL_QUEUE_POP ? -1 : 0;
+      g_assert_cmpint (n, >=, 0);
+      best = MAX (best, n);
+    }
+  return (guint) best;
+}
+
+static const int queue_modes[] = { IL_MODE_ASYNCIO, IL_MODE_THREADS, IL_MODE_FREE_THREADING, IL_MODE_PROCESSES };
+
+/* Items leave in the order they came, whoever put them, in every mode. */
+static void
+test_queue_fifo (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"queues\":{\"q\":0},\"tasks\":["
+    "{\"name\":\"p1\",\"steps\":[{\"put\":\"q\"},{\"cpu\":1},{\"put\":\"q\"}]},"
+    "{\"name\":\"p2\",\"start\":0.5,\"steps\":[{\"put\":\"q\"},{\"put\":\"q\"}]},"
+    "{\"name\":\"c\",\"start\":10,\"steps\":[{\"repeat\":4,\"steps\":[{\"get\":\"q\"}]}]}]}");
+
+  for (guint m = 0; m < G_N_ELEMENTS (queue_modes); m++)
+    {
+      g_autoptr(IlTrace) t = run (sc, queue_modes[m]);
+      g_autoptr(GArray) evs = queue_events (t, 0);
+      g_autoptr(GArray) pushed = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autoptr(GArray) popped = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+      for (guint i = 0; i < evs->len; i++)
+        {
+          const QEv *q = &g_array_index (evs, QEv, i);
+          if (q->op == IL_QUEUE_PUSH)
+            {
+              g_assert_cmpuint (q->arg, ==, q->lane);   /* an item has its producer's colour */
+              g_array_append_val (pushed, q->arg);
+            }
+          else if (q->op == IL_QUEUE_POP)
+            {
+              g_assert_cmpuint (q->lane, ==, lane_named (t, "c"));
+              g_array_append_val (popped, q->arg);
+            }
+        }
+      g_assert_cmpuint (pushed->len, ==, 4);
+      g_assert_cmpuint (popped->len, ==, 4);
+      for (guint i = 0; i < 4; i++)
+        g_assert_cmpuint (g_array_index (popped, guint32, i), ==, g_array_index (pushed, guint32, i));
+      /* Unbounded, and the consumer starts late: nobody ever waits. */
+      g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, IL_NO_LANE), ==, 0);
+      g_assert_cmpuint (peak_depth (evs), ==, 4);
+    }
+}
+
+/* A bounded queue and a slow consumer: the queue fills to maxsize and no
+ * further, the producer waits on put (BLOCKED, cause QUEUE) and is woken
+ * by the consumer's get. */
+static void
+test_queue_back_pressure (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"queues\":{\"q\":2},\"tasks\":["
+    "{\"name\":\"producer\",\"steps\":[{\"repeat\":6,\"steps\":[{\"cpu\":0.5},{\"put\":\"q\"}]}]},"
+    "{\"name\":\"consumer\",\"steps\":[{\"repeat\":6,\"steps\":[{\"get\":\"q\"},{\"io\":5}]}]}]}");
+
+  for (guint m = 0; m < G_N_ELEMENTS (queue_modes); m++)
+    {
+      g_autoptr(IlTrace) t = run (sc, queue_modes[m]);
+      g_autoptr(GArray) evs = queue_events (t, 0);
+      guint32 producer = lane_named (t, "producer"), consumer = lane_named (t, "consumer");
+      guint waits = count_ops (evs, IL_QUEUE_WAIT, producer), woken = 0;
+      const GArray *idx = il_trace_get_lane_events (t, producer);
+
+      g_assert_cmpuint (peak_depth (evs), ==, 2);
+      g_assert_cmpuint (count_ops (evs, IL_QUEUE_PUSH, producer), ==, 6);
+      g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, consumer), ==, 6);
+      /* 6 items, room for 2, one taken at once, then one per 5 ms: the
+       * producer waits for the 4th, 5th and 6th slot at least. */
+      g_assert_cmpuint (waits, >=, 3);
+      g_assert_cmpint (time_in_state (t, producer, IL_STATE_BLOCKED), >, IL_MSEC (9));
+      for (guint i = 0; i < idx->len; i++)
+        {
+          guint32 e = g_array_index (idx, guint32, i);
+          if (t->kind[e] != IL_EVENT_STATE || t->aux[e] != IL_CAUSE_QUEUE)
+            continue;
+          if (t->value[e] == IL_STATE_BLOCKED)
+            g_assert_cmpuint (t->arg[e], ==, IL_NO_LANE);
+          else
+            {
+              g_assert_cmpuint (t->arg[e], ==, consumer);   /* woken by the consumer's get */
+              woken++;
+            }
+        }
+      g_assert_cmpuint (woken, ==, waits);
+      /* The producer's last put needs the consumer's 4th get. */
+      g_assert_cmpint (finish_time (t, "producer"), >=, IL_MSEC (15));
+    }
+}
+
+/* Waiters are woken first come, first served: two consumers wait on an
+ * empty queue; the first item goes to the one that waited first. */
+static void
+test_queue_fifo_wakeups (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"queues\":{\"q\":0},\"tasks\":["
+    "{\"name\":\"c1\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"c2\",\"start\":0.5,\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"p\",\"steps\":[{\"sleep\":2},{\"put\":\"q\"},{\"sleep\":2},{\"put\":\"q\"}]}]}");
+
+  for (guint m = 0; m < G_N_ELEMENTS (queue_modes); m++)
+    {
+      g_autoptr(IlTrace) t = run (sc, queue_modes[m]);
+      g_autoptr(GArray) evs = queue_events (t, 0);
+      guint32 c1 = lane_named (t, "c1"), c2 = lane_named (t, "c2"), p = lane_named (t, "p");
+      guint pops = 0;
+
+      g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, c1), ==, 1);
+      g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, c2), ==, 1);
+      for (guint i = 0; i < evs->len; i++)
+        {
+          const QEv *q = &g_array_index (evs, QEv, i);
+          if (q->op == IL_QUEUE_WAIT)
+            g_assert_cmpuint (q->what, ==, 1);   /* waiting to get */
+          if (q->op != IL_QUEUE_POP)
+            continue;
+          g_assert_cmpuint (q->lane, ==, pops == 0 ? c1 : c2);
+          g_assert_cmpuint (q->arg, ==, p);
+          pops++;
+        }
+      g_assert_cmpuint (pops, ==, 2);
+      g_assert_cmpint (finish_time (t, "c1"), <, finish_time (t, "c2"));
+    }
+}
+
+/* asyncio: the put resolves the getter's future, whose callback runs with
+ * call_soon: the consumer takes the item one loop iteration later.
+ * Threads: the woken consumer takes the GIL back before it takes the item. */
+static void
+test_queue_wakeup_paths (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"queues\":{\"q\":1},\"tasks\":["
+    "{\"name\":\"c\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"p\",\"steps\":[{\"cpu\":1},{\"put\":\"q\"},{\"cpu\":1}]}]}");
+  g_autoptr(IlTrace) a = run (sc, IL_MODE_ASYNCIO);
+  g_autoptr(IlTrace) th = run (sc, IL_MODE_THREADS);
+  g_autoptr(GArray) ea = queue_events (a, 0);
+  g_autoptr(GArray) et = queue_events (th, 0);
+  const QEv *push, *pop;
+  guint iters = 0, takes = 0;
+  guint32 c = lane_named (th, "c");
+
+  g_assert_cmpuint (ea->len, ==, 3);   /* wait, push, pop */
+  push = &g_array_index (ea, QEv, 1);
+  pop = &g_array_index (ea, QEv, 2);
+  g_assert_cmpint (push->op, ==, IL_QUEUE_PUSH);
+  g_assert_cmpint (pop->op, ==, IL_QUEUE_POP);
+  for (gsize i = 0; i < a->n_events; i++)
+    if (a->kind[i] == IL_EVENT_LOOP_ITER && a->time[i] > push->t && a->time[i] < pop->t)
+      iters++;
+  g_assert_cmpuint (iters, >=, 1);
+  /* p's step does not yield at the put: its second cpu ms runs first. */
+  g_assert_cmpint (pop->t, >=, push->t + IL_MSEC (1));
+
+  g_assert_cmpuint (et->len, ==, 3);
+  push = &g_array_index (et, QEv, 1);
+  pop = &g_array_index (et, QEv, 2);
+  for (gsize i = 0; i < th->n_events; i++)
+    if (th->kind[i] == IL_EVENT_GIL_TAKE && th->arg[i] == c && th->time[i] > push->t && th->time[i] <= pop->t)
+      takes++;
+  g_assert_cmpuint (takes, ==, 1);
+}
+
+/* asyncio.Queue hands nothing over: a task that asks while the woken one
+ * is still only ready takes the item, and the woken one waits again. */
+static void
+test_queue_asyncio_barging (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"mode\":\"asyncio\",\"queues\":{\"q\":0},\"tasks\":["
+    "{\"name\":\"c1\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"p\",\"steps\":[{\"sleep\":1},{\"put\":\"q\"},{\"sleep\":1},{\"put\":\"q\"}]},"
+    "{\"name\":\"c2\",\"steps\":[{\"sleep\":1},{\"get\":\"q\"}]}]}");
+  g_autoptr(IlTrace) t = run (sc, IL_MODE_ASYNCIO);
+  g_autoptr(GArray) evs = queue_events (t, 0);
+  guint32 c1 = lane_named (t, "c1"), c2 = lane_named (t, "c2");
+  guint first_pop = G_MAXUINT;
+
+  for (guint i = 0; i < evs->len && first_pop == G_MAXUINT; i++)
+    if (g_array_index (evs, QEv, i).op == IL_QUEUE_POP)
+      first_pop = i;
+  g_assert_cmpuint (first_pop, <, evs->len);
+  g_assert_cmpuint (g_array_index (evs, QEv, first_pop).lane, ==, c2);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, c1), ==, 2);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, c1), ==, 1);
+  g_assert_cmpint (finish_time (t, "c1"), >, finish_time (t, "c2"));
+}
+
+static GError *
+run_error (const char *json,
+           int         mode)
+{
+  g_autoptr(IlScenario) sc = tu_load (json);
+  IlRunConfig cfg;
+  GError *error = NULL;
+  IlTrace *trace;
+
+  il_run_config_from_scenario (&cfg, sc);
+  if (mode >= 0)
+    cfg.mode = (IlMode) mode;
+  trace = il_simulate (sc, &cfg, &error);
+  g_assert_null (trace);
+  g_assert_nonnull (error);
+  return error;
+}
+
+/* A get nobody serves blocks for ever, as in Python: the run ends with a
+ * deadlock report naming the queue, never hangs.  Sequential code runs one
+ * task at a time: a producer that outruns maxsize deadlocks there, an
+ * unbounded queue does not. */
+static void
+test_queue_deadlock (void)
+{
+  static const char *lonely =
+    "{\"queues\":{\"q\":1},\"tasks\":[{\"name\":\"c\",\"steps\":[{\"cpu\":1},{\"get\":\"q\"}]}]}";
+  static const char *overfull =
+    "{\"queues\":{\"q\":2},\"tasks\":["
+    "{\"name\":\"producer\",\"steps\":[{\"repeat\":3,\"steps\":[{\"put\":\"q\"},{\"cpu\":1}]}]},"
+    "{\"name\":\"consumer\",\"steps\":[{\"repeat\":3,\"steps\":[{\"get\":\"q\"}]}]}]}";
+  g_autoptr(IlScenario) unbounded = tu_load (
+    "{\"queues\":{\"q\":0},\"tasks\":["
+    "{\"name\":\"producer\",\"steps\":[{\"repeat\":3,\"steps\":[{\"put\":\"q\"},{\"cpu\":1}]}]},"
+    "{\"name\":\"consumer\",\"steps\":[{\"repeat\":3,\"steps\":[{\"get\":\"q\"}]}]}]}");
+  g_autoptr(IlTrace) fine = run (unbounded, IL_MODE_SEQUENTIAL);
+
+  for (int mode = 0; mode < IL_N_MODES; mode++)
+    {
+      g_autoptr(GError) error = run_error (lonely, mode);
+      g_assert_error (error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_DEADLOCK);
+      g_assert_nonnull (strstr (error->message, "c (waits to get from q, which is empty)"));
+    }
+  {
+    g_autoptr(GError) error = run_error (overfull, IL_MODE_SEQUENTIAL);
+    g_assert_error (error, IL_ENGINE_ERROR, IL_ENGINE_ERROR_DEADLOCK);
+    g_assert_nonnull (strstr (error->message, "producer (waits to put on q, full at 2/2)"));
+    g_assert_nonnull (strstr (error->message, "sequential code runs one task at a time"));
+  }
+  /* The producer fills the queue, then the consumer empties it (gets cost no time). */
+  {
+    g_autoptr(GArray) evs = queue_events (fine, 0);
+    g_assert_cmpuint (peak_depth (evs), ==, 3);
+    g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, lane_named (fine, "consumer")), ==, 3);
+    g_assert_cmpint (finish_time (fine, "consumer"), ==, finish_time (fine, "producer"));
+  }
+}
+
+/* What Python refuses is refused with a message, not simulated. */
+static void
+test_queue_refused (void)
+{
+  g_autoptr(GError) pool = run_error (
+    "{\"mode\":\"processes\",\"workers\":2,\"queues\":{\"q\":1},\"tasks\":["
+    "{\"name\":\"p\",\"steps\":[{\"put\":\"q\"}]},{\"name\":\"c\",\"steps\":[{\"get\":\"q\"}]}]}", -1);
+  g_autoptr(GError) to_thread = run_error (
+    "{\"mode\":\"asyncio\",\"queues\":{\"q\":1},\"tasks\":["
+    "{\"name\":\"p\",\"steps\":[{\"to_thread\":[{\"put\":\"q\"}]}]},{\"name\":\"c\",\"steps\":[{\"get\":\"q\"}]}]}", -1);
+  g_autoptr(GError) to_process = run_error (
+    "{\"mode\":\"threads\",\"queues\":{\"q\":1},\"tasks\":["
+    "{\"name\":\"p\",\"steps\":[{\"to_process\":[{\"cpu\":1},{\"put\":\"q\"}]}]},"
+    "{\"name\":\"c\",\"steps\":[{\"get\":\"q\"}]}]}", -1);
+
+  g_assert_error (pool, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (pool->message, "ProcessPoolExecutor"));
+  g_assert_error (to_thread, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (to_thread->message, "not thread-safe"));
+  g_assert_error (to_process, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED);
+}
+
+/* A task cancelled while it waits on a queue leaves the waiters: a later
+ * put does not wake it, and the run ends. */
+static void
+test_queue_cancelled_waiter (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"mode\":\"asyncio\",\"queues\":{\"q\":2},\"tasks\":["
+    "{\"name\":\"c\",\"group\":\"g\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"bad\",\"group\":\"g\",\"steps\":[{\"sleep\":1},{\"fail\":\"ValueError\"}]},"
+    "{\"name\":\"p\",\"steps\":[{\"sleep\":3},{\"put\":\"q\"},{\"put\":\"q\"},{\"cpu\":1}]}]}");
+  g_autoptr(IlTrace) t = run (sc, IL_MODE_ASYNCIO);
+  g_autoptr(GArray) evs = queue_events (t, 0);
+
+  g_assert_cmpint (outcome (t, "c"), ==, IL_CAUSE_CANCELLED);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, IL_NO_LANE), ==, 0);
+  /* Both items stay: the cancelled getter took none. */
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_PUSH, IL_NO_LANE), ==, 2);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, lane_named (t, "p")), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -771,6 +1118,14 @@ main (int   argc,
   g_test_add_func ("/engine/lock", test_lock_serialises);
   g_test_add_func ("/engine/offload", test_offload);
   g_test_add_func ("/engine/os/round-robin", test_os_scheduler_round_robin);
+  g_test_add_func ("/engine/queue/fifo", test_queue_fifo);
+  g_test_add_func ("/engine/queue/back-pressure", test_queue_back_pressure);
+  g_test_add_func ("/engine/queue/fifo-wakeups", test_queue_fifo_wakeups);
+  g_test_add_func ("/engine/queue/wakeup-paths", test_queue_wakeup_paths);
+  g_test_add_func ("/engine/queue/asyncio-barging", test_queue_asyncio_barging);
+  g_test_add_func ("/engine/queue/deadlock", test_queue_deadlock);
+  g_test_add_func ("/engine/queue/refused", test_queue_refused);
+  g_test_add_func ("/engine/queue/cancelled-waiter", test_queue_cancelled_waiter);
 
   return g_test_run ();
 }

@@ -205,6 +205,62 @@ test_step_both_ways (void)
   g_assert_null (n.text);
 }
 
+/* Time of the n-th (from 0) QUEUE event of this op on a user queue. */
+static gint64
+queue_event (const IlTrace *trace,
+             IlQueueOp      op,
+             guint          n)
+{
+  for (gsize e = 0; e < trace->n_events; e++)
+    if (trace->kind[e] == IL_EVENT_QUEUE && (trace->aux[e] & IL_QUEUE_USER) && (trace->value[e] & 3) == op && n-- == 0)
+      return trace->time[e];
+  g_error ("no queue event %d", op);
+  return -1;
+}
+
+static const char *producer_consumer =
+  "{\"queues\":{\"q\":2},\"tasks\":["
+  "{\"name\":\"producer\",\"steps\":[{\"repeat\":4,\"steps\":[{\"cpu\":1},{\"put\":\"q\"}]}]},"
+  "{\"name\":\"consumer\",\"steps\":[{\"repeat\":4,\"steps\":[{\"get\":\"q\"},{\"io\":5}]}]}]}";
+
+static void
+test_queue (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (producer_consumer);
+
+  for (int m = 0; m < 2; m++)
+    {
+      IlMode mode = m == 0 ? IL_MODE_ASYNCIO : IL_MODE_THREADS;
+      g_autoptr(IlTrace) trace = tu_run (sc, mode);
+      g_autofree char *first_put = text_at (trace, queue_event (trace, IL_QUEUE_PUSH, 0));
+      g_autofree char *full = NULL, *taken = NULL;
+      gint64 wait_t = -1;
+
+      /* The producer's wait, not the consumer's first one (the queue is
+       * empty when the consumer starts). */
+      for (guint i = 0; wait_t < 0; i++)
+        {
+          g_autofree char *s = text_at (trace, queue_event (trace, IL_QUEUE_WAIT, i));
+          if (strstr (s, "producer puts item") != NULL)
+            {
+              wait_t = queue_event (trace, IL_QUEUE_WAIT, i);
+              full = g_steal_pointer (&s);
+            }
+        }
+      taken = text_at (trace, queue_event (trace, IL_QUEUE_POP, 0));
+
+      g_assert_nonnull (strstr (first_put, "producer puts item 1 on q (1/2 now)."));
+      g_assert_nonnull (strstr (full, "producer puts item 3; q is full (2/2), so it waits until consumer takes one."));
+      g_assert_nonnull (strstr (taken, "consumer takes item 1 (from producer) off q"));
+      if (mode == IL_MODE_THREADS)
+        {
+          /* the consumer waited first, on the empty queue */
+          g_autofree char *empty = text_at (trace, queue_event (trace, IL_QUEUE_WAIT, 0));
+          g_assert_nonnull (strstr (empty, "consumer wants an item from q, but it is empty, so it waits until producer puts one."));
+        }
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -216,6 +272,7 @@ main (int   argc,
   g_test_add_func ("/narrate/loop", test_loop);
   g_test_add_func ("/narrate/pool", test_pool);
   g_test_add_func ("/narrate/step-both-ways", test_step_both_ways);
+  g_test_add_func ("/narrate/queue", test_queue);
 
   return g_test_run ();
 }

@@ -475,6 +475,17 @@ thread_run (IlEngine *e,
             Task *task = th->job != NULL ? th->job->task : NULL;
             guint32 lane = task != NULL ? task->lane : th->lane;
 
+            /* Out of the condition's lock, on a core: the wake-up is
+             * recorded now, with who served the queue, before taking the
+             * GIL or ending the task records a cause of its own. */
+            if (th->cause != IL_CAUSE_NONE)
+              thread_vis (e, th, IL_STATE_RUNNING);
+            if (th->proc->has_gil && !th->holds_gil)
+              {
+                th->resume = R_TAKE_GIL;
+                th->after_gil = R_RETRY_QUEUE;
+                continue;
+              }
             if (pyqueue_try (e, th->pend_queue, th->pend_put, lane))
               {
                 if (task != NULL)

@@ -61,18 +61,6 @@ is_full (const PyQueue *q)
   return q->maxsize > 0 && qsize (q) >= q->maxsize;
 }
 
-/* The thread's retry runs Python code: it needs the GIL back first. */
-static Resume
-retry_resume (Thread *th)
-{
-  if (th->proc->has_gil)
-    {
-      th->after_gil = R_RETRY_QUEUE;
-      return R_TAKE_GIL;
-    }
-  return R_RETRY_QUEUE;
-}
-
 /* not_empty.notify() / not_full.notify() / _wakeup_next: the first waiter
  * goes on and checks again. */
 static void
@@ -94,7 +82,7 @@ wakeup_next (IlEngine *e,
   else
     {
       Thread *th = w->who;
-      thread_wake (e, th, retry_resume (th), IL_CAUSE_QUEUE, by_lane);
+      thread_wake (e, th, R_RETRY_QUEUE, IL_CAUSE_QUEUE, by_lane);
     }
 }
 
