@@ -17,7 +17,7 @@ typedef enum {
   M_MAKESPAN, M_SPEEDUP, M_UTILISATION, M_SWITCHES, M_DROP_REQUESTS, M_ITERATIONS,
   M_START, M_FINISH, M_CPU, M_GIL_WAIT, M_IO_WAIT, M_SLEEPING, M_READY, M_BLOCKED, M_OUTCOME,
   M_STARTING, M_SLICES, M_FORCED_SWITCHES, M_PARALLEL, M_IN_SELECT, M_MAX_QUEUE_DEPTH,
-  M_MAX_CALLBACK, M_PEAK, M_TOTAL, M_HANDOFFS,
+  M_MAX_CALLBACK, M_PEAK, M_TOTAL, M_HANDOFFS, M_QUEUE_PEAK, M_PUT_WAITS, M_GET_WAITS,
   N_METRICS
 } Metric;
 
@@ -27,6 +27,7 @@ typedef enum {
   ARG_TASK,       /* a task name */
   ARG_STATE,      /* a state nick, '-' or '_': running, ready, wait_gil, wait_io, sleeping, blocked, starting… */
   ARG_TWO_TASKS,  /* two task names */
+  ARG_QUEUE,      /* a queue name (the scenario's "queues") */
 } ArgKind;
 
 static const struct {
@@ -58,6 +59,9 @@ static const struct {
   [M_PEAK] = { "peak", ARG_STATE },
   [M_TOTAL] = { "total", ARG_STATE },
   [M_HANDOFFS] = { "handoffs", ARG_TWO_TASKS },
+  [M_QUEUE_PEAK] = { "queue_peak", ARG_QUEUE },
+  [M_PUT_WAITS] = { "put_waits", ARG_TASK },
+  [M_GET_WAITS] = { "get_waits", ARG_TASK },
 };
 
 /* outcome() compares against these constants. */
@@ -74,6 +78,7 @@ struct _Node {
   Metric   metric;
   guint32  task;
   guint32  task2;    /* handoffs: the other task */
+  guint32  queue;    /* queue_peak: index into the scenario's queues */
   IlState  state;    /* peak, total */
   IlMode   mode;
   Node    *l, *r;
@@ -254,6 +259,29 @@ parse_atom (Parser *ps)
             return NULL;
           if (metrics[m].arg == ARG_TWO_TASKS && !parse_task_arg (ps, &n->task2))
             return NULL;
+        }
+      else if (metrics[m].arg == ARG_QUEUE)
+        {
+          const IlScenario *sc = ps->check->scenario;
+          g_autofree char *queue = NULL;
+
+          at = ps->p;
+          queue = read_ident (ps);
+          n->queue = G_MAXUINT32;
+          for (guint32 q = 0; q < sc->n_queues; q++)
+            if (g_str_equal (sc->queues[q].name, queue))
+              n->queue = q;
+          if (n->queue == G_MAXUINT32)
+            {
+              ps->p = at;
+              return fail (ps, "no queue of that name"), NULL;
+            }
+          skip_space (ps);
+          if (*ps->p == ',')
+            {
+              ps->p++;
+              skip_space (ps);
+            }
         }
       else if (metrics[m].arg == ARG_STATE)
         {
@@ -529,6 +557,46 @@ max_queue_depth (const IlTrace *trace)
   return depth;
 }
 
+/* The most items one of the scenario's queues held at once. */
+static guint
+queue_peak (const IlTrace *trace,
+            guint32        queue)
+{
+  gint depth = 0, peak = 0;
+
+  for (gsize i = 0; i < trace->n_events; i++)
+    if (trace->kind[i] == IL_EVENT_QUEUE && trace->aux[i] == (IL_QUEUE_USER | queue))
+      {
+        if ((trace->value[i] & 3) == IL_QUEUE_PUSH)
+          {
+            depth++;
+            peak = MAX (peak, depth);
+          }
+        else if ((trace->value[i] & 3) == IL_QUEUE_POP)
+          depth--;
+      }
+  return (guint) peak;
+}
+
+/* How often a task had to wait to put (what 0) or to get (what 1). */
+static guint
+queue_waits (const IlTrace *trace,
+             guint32        lane,
+             guint          what)
+{
+  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  guint n = 0;
+
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = g_array_index (idx, guint32, i);
+      if (trace->kind[e] == IL_EVENT_QUEUE && (trace->value[e] & 3) == IL_QUEUE_WAIT
+          && (guint) (trace->value[e] >> 2) == what)
+        n++;
+    }
+  return n;
+}
+
 /* The longest loop callback: a blocking call inside a coroutine shows here. */
 static gint64
 max_callback (const IlTrace *trace)
@@ -673,6 +741,9 @@ eval (const IlLessonCheck *check,
           return NAN;
         return (double) count_handoffs (runs->traces[n->mode], a->lane, b->lane);
       }
+    case M_QUEUE_PEAK: return (double) queue_peak (runs->traces[n->mode], n->queue);
+    case M_PUT_WAITS: return (double) queue_waits (runs->traces[n->mode], ts->lane, 0);
+    case M_GET_WAITS: return (double) queue_waits (runs->traces[n->mode], ts->lane, 1);
     case N_METRICS:
     default:
       g_assert_not_reached ();

@@ -311,21 +311,22 @@ queue_ordinal (const IlTrace *tr,
   return n;
 }
 
-/* The next event on `lane` after t of this kind on `queue` (QUEUE events)
- * or with this cause (STATE events), as an index, or -1. */
+/* The next event on `lane` after event `after` of this kind: a PUSH on
+ * `queue` (QUEUE events) or one with this cause (STATE events), as an
+ * index, or -1. */
 static gssize
 next_queue_event (const IlTrace *tr,
                   guint32        lane,
-                  gint64         t,
+                  gsize          after,
                   IlEventKind    kind,
                   guint          match)
 {
   const GArray *idx = il_trace_get_lane_events (tr, lane);
 
-  for (guint i = il_trace_lane_lower_bound (tr, lane, t + 1); i < idx->len; i++)
+  for (guint i = il_trace_lane_lower_bound (tr, lane, tr->time[after]); i < idx->len; i++)
     {
       guint32 e = g_array_index (idx, guint32, i);
-      if (tr->kind[e] != kind)
+      if (e <= after || tr->kind[e] != kind)
         continue;
       if (kind == IL_EVENT_QUEUE && tr->aux[e] == match && (tr->value[e] & 3) == IL_QUEUE_PUSH)
         return e;
@@ -412,7 +413,7 @@ narrate_user_queue (Ctx  *c,
     case IL_QUEUE_WAIT:
       {
         gboolean put = (tr->value[e] >> 2) == 0;
-        gssize wake = next_queue_event (tr, tr->lane[e], c->t, IL_EVENT_STATE, IL_CAUSE_QUEUE);
+        gssize wake = next_queue_event (tr, tr->lane[e], e, IL_EVENT_STATE, IL_CAUSE_QUEUE);
         const char *waker = wake >= 0 ? name_of (tr, tr->arg[wake]) : NULL;
 
         if (waker == NULL)
@@ -427,7 +428,7 @@ narrate_user_queue (Ctx  *c,
 
         if (put)
           {
-            gssize push = next_queue_event (tr, tr->lane[e], c->t - 1, IL_EVENT_QUEUE, q);
+            gssize push = next_queue_event (tr, tr->lane[e], e, IL_EVENT_QUEUE, q);
             g_autofree char *item = push >= 0 ? g_strdup_printf ("item %u", queue_ordinal (tr, (gsize) push, q, IL_QUEUE_PUSH))
                                               : g_strdup ("an item");
             say (c, "%s puts %s; %s is full (%s), so it waits until %s takes one", who, item, name, depth,

@@ -88,7 +88,8 @@ test_concepts_covered (void)
     "thread pools", "threading", "multithreading", "multiprocessing", "parallelisation",
     "concurrency versus parallelism", "coroutines", "asyncio", "awaitables", "the event loop",
     "tasks", "futures", "AnyIO task groups", "aiohttp-style concurrent requests",
-    "convoy effect", "blocking calls", "process start-up cost",
+    "convoy effect", "blocking calls", "process start-up cost", "asyncio.Queue", "queue.Queue",
+    "back-pressure",
   };
   g_autofree char *dir = lessons_dir ();
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
@@ -209,6 +210,24 @@ test_check_measures (void)
    * I/O together; the loop sleeps in select() while they do */
   g_assert_true (holds ("max_queue_depth() == 3 && peak(wait_io) == 2 && total(wait_io) == 20"
                         " && in_select() > 0 && in_select() < 10 && max_callback() >= 5 && max_callback() < 6", loop));
+
+  /* queues: a producer of 4 items, room for 2, a consumer that starts late;
+   * the woken producer needs the GIL the consumer holds for its 1 ms of
+   * work, so the consumer empties the queue and waits once */
+  {
+    g_autoptr(IlScenario) queue = il_scenario_load_data (
+      "{\"mode\":\"threads\",\"queues\":{\"q\":2},\"tasks\":["
+      "{\"name\":\"p\",\"steps\":[{\"repeat\":4,\"steps\":[{\"put\":\"q\"}]}]},"
+      "{\"name\":\"c\",\"start\":10,\"steps\":[{\"repeat\":4,\"steps\":[{\"get\":\"q\"},{\"cpu\":1}]}]}]}",
+      -1, "queue.json", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (holds ("queue_peak(q) == 2 && queue_peak(q, asyncio) == 2 && put_waits(p) >= 1"
+                          " && get_waits(c) == 1 && put_waits(c) == 0 && blocked(p) >= 9", queue));
+    g_assert_null (il_lesson_check_parse ("queue_peak(r) > 1", queue, &error));
+    g_assert_nonnull (strstr (error->message, "no queue"));
+    g_clear_error (&error);
+  }
 
   /* Mistakes name their column. */
   g_assert_null (il_lesson_check_parse ("peak(nothing) > 1", threads, &error));

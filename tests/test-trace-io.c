@@ -107,6 +107,8 @@ test_round_trip (void)
     { "15-task-group.json", IL_MODE_ASYNCIO },
     { "06-thread-pool.json", IL_MODE_THREADS },
     { "17-cpython-free-threading.json", IL_MODE_FREE_THREADING },
+    { "19-producer-consumer.json", IL_MODE_ASYNCIO },
+    { "19-producer-consumer.json", IL_MODE_THREADS },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
@@ -135,6 +137,9 @@ test_round_trip (void)
       g_assert_true (g_file_get_contents (path2, &bytes2, &len2, NULL));
       g_assert_cmpmem (bytes1, len1, bytes2, len2);
       g_assert_true (il_trace_is_native ((const guint8 *) bytes1, len1));
+      /* Version 3 only for what a version-2 reader cannot read: queues. */
+      g_assert_cmpuint (len1, >, 12);
+      g_assert_cmpuint ((guint8) bytes1[8], ==, trace->scenario->n_queues > 0 ? 3 : 2);
       g_unlink (path);
       g_unlink (path2);
     }
