@@ -361,6 +361,8 @@ set_deadlock_error (IlEngine *e)
           {
             g_string_append_printf (names, "%s%s", names->len ? ", " : "", e->tasks[i].def->name);
             pyqueue_describe_wait (e, &e->tasks[i], names);
+            if (!e->tasks[i].started)
+              g_string_append (names, " (not started)");
           }
       }
   if (shown > 8)
