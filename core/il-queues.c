@@ -86,7 +86,8 @@ static void
 apply (const IlTrace *trace,
        gsize          e,
        GArray        *items,
-       guint         *head)
+       guint         *head,
+       guint32       *pushed)
 {
   IlQueueOp op = (IlQueueOp) (trace->value[e] & 3);
   IlCallbackKind what = (IlCallbackKind) (trace->value[e] >> 2);
@@ -95,7 +96,7 @@ apply (const IlTrace *trace,
     return;   /* a task waiting on a user queue: nothing moves */
   if (op == IL_QUEUE_PUSH)
     {
-      IlQueueItem item = { trace->arg[e], what, trace->time[e] };
+      IlQueueItem item = { trace->arg[e], what, trace->time[e], ++*pushed };
       g_array_append_val (items, item);
       return;
     }
@@ -120,6 +121,7 @@ il_queue_items_at (const IlTrace *trace,
 {
   GArray *items = g_array_new (FALSE, FALSE, sizeof (IlQueueItem));
   guint head = 0;
+  guint32 pushed = 0;
 
   g_return_val_if_fail (trace != NULL, items);
 
@@ -138,14 +140,14 @@ il_queue_items_at (const IlTrace *trace,
               if (trace->time[e] > t)
                 break;
               if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)
-                apply (trace, e, items, &head);
+                apply (trace, e, items, &head, &pushed);
             }
         }
     }
   else
     for (gsize e = 0; e < trace->n_events && trace->time[e] <= t; e++)
       if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)
-        apply (trace, e, items, &head);
+        apply (trace, e, items, &head, &pushed);
   g_array_remove_range (items, 0, head);
   return items;
 }

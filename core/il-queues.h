@@ -20,6 +20,8 @@ typedef struct {
   guint32        lane;    /* task lane of the item, or IL_NO_LANE (the main coroutine, a callback of no task) */
   IlCallbackKind what;    /* loop queues: what it runs; pool queues: IL_CALLBACK_TASK_STEP */
   gint64         since;   /* when it joined the queue */
+  guint32        number;  /* the how-manieth item put on this queue (from 1): with FIFO user
+                           * queues, the item the narration calls "item 3" */
 } IlQueueItem;
 
 /* Queue ids present in the trace (IL_QUEUE_READY, IL_QUEUE_TIMERS,

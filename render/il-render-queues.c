@@ -105,6 +105,15 @@ queue_boxes (Ctx          *c,
       const IlQueueItem *it = &g_array_index (items, IlQueueItem, i);
       const char *name = it->lane != IL_NO_LANE && it->lane < il_trace_get_n_lanes (c->p->trace)
                          ? il_trace_get_lane (c->p->trace, it->lane)->name : NULL;
+      char number[16];
+
+      /* A user queue's items go by number (the narration's "item 3"); the
+       * colour says who put it. */
+      if (il_queue_is_user (queue))
+        {
+          g_snprintf (number, sizeof number, "%u", it->number);
+          name = number;
+        }
       IlQueueBox box = { queue, it->lane, *x, y, h, h, FALSE };
       int tw = 0, th = 0;
 
