@@ -159,6 +159,79 @@ test_no_queues (void)
   g_assert_cmpstr (name, ==, "process pool 3 work queue");
 }
 
+/* "3:p 4:p": the numbered items of a user queue and who put them. */
+static char *
+user_items_at (const IlTrace *trace,
+               guint16        queue,
+               gint64         t)
+{
+  g_autoptr(GArray) items = il_queue_items_at (trace, queue, t);
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const IlQueueItem *it = &g_array_index (items, IlQueueItem, i);
+      g_string_append_printf (s, "%s%u:%s", i ? " " : "", it->number, il_trace_get_lane (trace, it->lane)->name);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Time of the n-th (from 0) event of op on a user queue. */
+static gint64
+nth_queue_op (const IlTrace *trace,
+              IlQueueOp      op,
+              guint          n)
+{
+  for (gsize e = 0; e < trace->n_events; e++)
+    if (trace->kind[e] == IL_EVENT_QUEUE && il_queue_is_user (trace->aux[e]) && (trace->value[e] & 3) == op
+        && n-- == 0)
+      return trace->time[e];
+  g_error ("no queue op %d", op);
+  return -1;
+}
+
+/* A scenario's queue: listed, named from the scenario, its maxsize known,
+ * items numbered in put order and taken oldest first; waits move nothing. */
+static void
+test_user_queue (void)
+{
+  g_autoptr(IlScenario) sc = tu_load ("{\"mode\":\"asyncio\",\"queues\":{\"jobs\":2},\"tasks\":["
+                                      "{\"name\":\"p\",\"steps\":[{\"repeat\":3,\"steps\":[{\"cpu\":1},{\"put\":\"jobs\"}]}]},"
+                                      "{\"name\":\"c\",\"steps\":[{\"repeat\":3,\"steps\":[{\"get\":\"jobs\"},{\"io\":5}]}]}]}");
+  g_autoptr(IlTrace) trace = tu_run (sc, IL_MODE_ASYNCIO);
+  g_autoptr(GArray) ids = il_queues_list (trace);
+  guint16 jobs = IL_QUEUE_USER | 0;
+  g_autofree char *label = il_queue_label (trace, jobs);
+  g_autofree char *plain = il_queue_name (jobs);
+  g_autofree char *ready = il_queue_label (trace, IL_QUEUE_READY);
+  gint64 second = nth_queue_op (trace, IL_QUEUE_PUSH, 1), wait = nth_queue_op (trace, IL_QUEUE_WAIT, 0);
+  gint64 first_pop = nth_queue_op (trace, IL_QUEUE_POP, 0);
+  g_autofree char *full = user_items_at (trace, jobs, second);
+  g_autofree char *waiting = user_items_at (trace, jobs, wait);
+  g_autofree char *after = user_items_at (trace, jobs, first_pop);
+  g_autofree char *end = user_items_at (trace, jobs, trace->end_time);
+  gboolean listed = FALSE;
+
+  for (guint i = 0; i < ids->len; i++)
+    listed |= g_array_index (ids, guint16, i) == jobs;
+  g_assert_true (listed);
+  g_assert_true (il_queue_is_user (jobs));
+  g_assert_false (il_queue_is_user (IL_QUEUE_POOL + 1 + IL_QUEUE_PROCESS_POOL));
+  g_assert_cmpstr (label, ==, "jobs");
+  g_assert_cmpstr (plain, ==, "queue 0");
+  g_assert_cmpstr (ready, ==, "ready queue");
+  g_assert_cmpint (il_queue_maxsize (trace, jobs), ==, 2);
+  g_assert_cmpint (il_queue_maxsize (trace, IL_QUEUE_READY), ==, -1);
+
+  /* p never yields while the queue has room: it fills it, then waits at
+   * its third put; the consumer's first get takes item 1. */
+  g_assert_cmpstr (full, ==, "1:p 2:p");
+  g_assert_cmpstr (waiting, ==, "1:p 2:p");
+  g_assert_cmpstr (after, ==, "2:p");
+  g_assert_cmpstr (end, ==, "");
+  g_assert_cmpint (wait, <, first_pop);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -169,6 +242,7 @@ main (int   argc,
   g_test_add_func ("/queues/timers", test_timers);
   g_test_add_func ("/queues/pool", test_pool_queue);
   g_test_add_func ("/queues/none", test_no_queues);
+  g_test_add_func ("/queues/user", test_user_queue);
 
   return g_test_run ();
 }

@@ -779,6 +779,12 @@ test_render_queues (void)
   check_queue_boxes ("06-thread-pool.json", IL_MODE_THREADS, &ready, &pool);
   g_test_message ("pool items drawn: %u", pool);
   g_assert_cmpuint (pool, >, 0);
+  /* lesson 19's jobs queue, in the main process's row (counted with the
+   * pools: ids past IL_QUEUE_POOL) */
+  pool = 0;
+  check_queue_boxes ("19-producer-consumer.json", IL_MODE_THREADS, &ready, &pool);
+  g_test_message ("queue items drawn: %u", pool);
+  g_assert_cmpuint (pool, >, 0);
 }
 
 int
