@@ -1668,7 +1668,7 @@ il_render_legend (cairo_t       *cr,
     { IL_STATE_WAIT_GIL, "waiting for the GIL" },
     { IL_STATE_WAIT_IO, "waiting for I/O" },
     { IL_STATE_SLEEPING, "sleeping" },
-    { IL_STATE_BLOCKED, "blocked (lock, await)" },
+    { IL_STATE_BLOCKED, "blocked (lock, await, queue)" },
     { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
     { IL_STATE_STARTING, "starting a process" },
   };

@@ -1087,6 +1087,39 @@ test_queue_cancelled_waiter (void)
   g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, lane_named (t, "p")), ==, 0);
 }
 
+/* asyncio.Queue.get's except clause: a getter cancelled after a put woke
+ * it, before it ran, passes the wake-up on to the next getter while the
+ * item is still there.  Without that, c2 would wait for ever. */
+static void
+test_queue_cancel_passes_wakeup_on (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"mode\":\"asyncio\",\"queues\":{\"q\":0},\"tasks\":["
+    "{\"name\":\"c1\",\"group\":\"g\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"c2\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"p\",\"steps\":[{\"sleep\":1},{\"put\":\"q\"}]},"
+    "{\"name\":\"bad\",\"group\":\"g\",\"steps\":[{\"sleep\":1},{\"fail\":\"ValueError\"}]}]}");
+  g_autoptr(IlTrace) t = run (sc, IL_MODE_ASYNCIO);
+  g_autoptr(GArray) evs = queue_events (t, 0);
+  guint32 c1 = lane_named (t, "c1"), c2 = lane_named (t, "c2"), p = lane_named (t, "p");
+  const GArray *idx = il_trace_get_lane_events (t, c2);
+  guint32 woken_by = IL_NO_LANE;
+
+  g_assert_cmpint (outcome (t, "c1"), ==, IL_CAUSE_CANCELLED);
+  g_assert_cmpint (outcome (t, "c2"), ==, IL_CAUSE_RETURNED);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, c1), ==, 0);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, c2), ==, 1);
+  /* c1 was woken by p's put; c2 by c1 passing it on */
+  for (guint i = 0; i < idx->len; i++)
+    {
+      guint32 e = g_array_index (idx, guint32, i);
+      if (t->kind[e] == IL_EVENT_STATE && t->aux[e] == IL_CAUSE_QUEUE && t->arg[e] != IL_NO_LANE)
+        woken_by = t->arg[e];
+    }
+  g_assert_cmpuint (woken_by, ==, c1);
+  g_assert_cmpuint (count_ops (evs, IL_QUEUE_PUSH, p), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1126,6 +1159,7 @@ main (int   argc,
   g_test_add_func ("/engine/queue/deadlock", test_queue_deadlock);
   g_test_add_func ("/engine/queue/refused", test_queue_refused);
   g_test_add_func ("/engine/queue/cancelled-waiter", test_queue_cancelled_waiter);
+  g_test_add_func ("/engine/queue/cancel-passes-wakeup-on", test_queue_cancel_passes_wakeup_on);
 
   return g_test_run ();
 }

@@ -217,8 +217,11 @@ pyqueue_describe_wait (IlEngine   *e,
     return;
   q = &e->queues[task->queue_wait];
   name = e->scenario->queues[task->queue_wait].name;
-  if (task->queue_put)
+  if (task->queue_put && is_full (q))
     g_string_append_printf (out, " (waits to put on %s, full at %u/%u)", name, qsize (q), q->maxsize);
-  else
+  else if (!task->queue_put && qsize (q) == 0)
     g_string_append_printf (out, " (waits to get from %s, which is empty)", name);
+  else
+    g_string_append_printf (out, " (waits to %s %s, which has %u item%s, but nobody woke it)",
+                            task->queue_put ? "put on" : "get from", name, qsize (q), qsize (q) == 1 ? "" : "s");
 }
