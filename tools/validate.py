@@ -7,7 +7,8 @@ For every scenario in validation/*.json and every mode it lists ("modes", else
   (a) generates a Python program that performs the workload for real (cpu = a
       pure Python busy loop until the thread's CPU time has advanced by that
       many ms; io/sleep = time.sleep / asyncio.sleep; lock / limit =
-      threading or asyncio Lock / Semaphore; to_thread = asyncio.to_thread, or
+      threading or asyncio Lock / Semaphore; put / get = queue.Queue or
+      asyncio.Queue (not in processes mode); to_thread = asyncio.to_thread, or
       loop.run_in_executor(None, ...) for tasks named executor*; threads,
       asyncio, processes and ProcessPoolExecutor with the scenario's
       start_method; switch_interval_ms; each task's start), runs it N times in
@@ -106,6 +107,27 @@ def sync_object(kind, name, aio):
             SYNC[key] = asyncio.Semaphore(n) if aio else threading.Semaphore(n)
     return SYNC[key]
 
+def queue_object(name, aio):
+    """The scenario's queue `name`: asyncio.Queue or queue.Queue(maxsize)."""
+    key = ("queue", name, aio)
+    if key not in SYNC:
+        import queue
+        n = int(SCEN.get("queues", {}).get(name, 0))
+        SYNC.setdefault(key, asyncio.Queue(maxsize=n) if aio else queue.Queue(maxsize=n))
+    return SYNC[key]
+
+def queue_step(s):
+    """put / get on a thread; sequential code cannot wait (nobody else runs)."""
+    import queue
+    q = queue_object(s.get("put", s.get("get")), False)
+    try:
+        if "put" in s:
+            q.put(getattr(CURRENT, "task", None), block=MODE != "sequential")
+        else:
+            q.get(block=MODE != "sequential")
+    except (queue.Full, queue.Empty):
+        raise SystemExit("deadlock: sequential code would wait for ever on queue %r" % (s,))
+
 def run_steps(steps, clock):
     for s in steps:
         if "repeat" in s:
@@ -127,6 +149,8 @@ def run_steps(steps, clock):
             run_steps(s["to_thread"], clock)
         elif "to_process" in s:
             process_pool().submit(task_in_process, s["to_process"]).result()
+        elif ("put" in s or "get" in s) and MODE != "processes":
+            queue_step(s)
         else:
             raise SystemExit("unsupported step %r" % (s,))
 
@@ -152,6 +176,10 @@ async def arun_steps(steps, name):
             kind = "lock" if "lock" in s else "limit"
             async with sync_object(kind, s[kind], True):
                 await arun_steps(s["steps"], name)
+        elif "put" in s:
+            await queue_object(s["put"], True).put(name)
+        elif "get" in s:
+            await queue_object(s["get"], True).get()
         elif "to_thread" in s:
             # Tasks named executor_* use run_in_executor(None, ...), the
             # others asyncio.to_thread: the same default executor.
