@@ -43,7 +43,7 @@ traces = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "tests", "traces")
 # File names JSON must escape, and bytes that are not UTF-8.
 odd_names = [b'quo"te.json', b'back\\slash.json', b'ctl\x01\x1f\ttab.json', b'bad-\xff\xfe-utf8.json',
              b'new\nline.json']
-print(f"1..{len(files) + 1 + len(native_cases) + len(odd_names) + 2}")
+print(f"1..{len(files) + 1 + len(native_cases) + 1 + len(odd_names) + 2}")
 failures = 0
 n = 0
 for name in files:
@@ -118,6 +118,33 @@ with tempfile.TemporaryDirectory() as tmp:
             print(f"not ok {n} - {field} out of range in a native trace: {problem}")
         else:
             print(f"ok {n} - {field} out of range in a native trace is refused")
+
+# A trace with queues is format version 3 (IL_CAUSE_QUEUE is new): the same
+# bytes marked version 2 hold a cause version 2 did not have, and are refused.
+n += 1
+queue_lesson = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "data", "lessons", "19-producer-consumer.json")
+with tempfile.TemporaryDirectory() as tmp:
+    good = os.path.join(tmp, "queues.itrace")
+    path = os.path.join(tmp, "queues-as-v2.itrace")
+    r = subprocess.run([cli, "record", queue_lesson, "--mode", "threads", "-o", good], capture_output=True,
+                       text=True, timeout=60)
+    data = bytearray(open(good, "rb").read()) if r.returncode == 0 else bytearray()
+    problem = None
+    if len(data) < 12 or data[8] != 3:
+        problem = f"the recorded trace is not version 3 ({r.stderr.strip()[:200]})"
+    else:
+        data[8] = 2
+        bad = bytes(data[:-4]) + zlib.crc32(bytes(data[:-4])).to_bytes(4, "little")
+        open(path, "wb").write(bad)
+        res = subprocess.run([cli, "info", path], capture_output=True, text=True, timeout=20)
+        err = res.stderr.strip().splitlines()
+        if res.returncode != 2 or len(err) != 1 or not err[0].startswith(path) or "cause" not in err[0]:
+            problem = f"exit {res.returncode}: {res.stderr.strip()[:200]}"
+    if problem:
+        failures += 1
+        print(f"not ok {n} - a queue trace marked version 2: {problem}")
+    else:
+        print(f"ok {n} - a queue trace marked version 2 is refused (its cause is new in version 3)")
 
 # info --json is valid JSON for any file name, and carries what the text says.
 tmp = tempfile.mkdtemp(prefix="interleave-bad-traces-")
