@@ -470,8 +470,9 @@ thread_run (IlEngine *e,
 
         case R_RETRY_QUEUE:
           {
-            /* Woken by the other side, GIL taken: check the queue again
-             * (another thread may have got there first). */
+            /* Woken by the other side's notify(): take the GIL back, then
+             * check the queue again (another thread may have got there
+             * first, and then this one waits again at the back). */
             Task *task = th->job != NULL ? th->job->task : NULL;
             guint32 lane = task != NULL ? task->lane : th->lane;
 
