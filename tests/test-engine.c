@@ -1120,6 +1120,43 @@ test_queue_cancel_passes_wakeup_on (void)
   g_assert_cmpuint (count_ops (evs, IL_QUEUE_PUSH, p), ==, 1);
 }
 
+/* Neither queue hands the item to the waiter it wakes: a task that puts
+ * and at once gets takes its own item back, in every mode, before the woken
+ * consumer has run (asyncio: a loop iteration later; threads: after the
+ * wake latency and the GIL).  The consumer finds the queue empty again and
+ * waits at the back until the next put. */
+static void
+test_queue_no_hand_off (void)
+{
+  g_autoptr(IlScenario) sc = tu_load (
+    "{\"queues\":{\"q\":0},\"tasks\":["
+    "{\"name\":\"c\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"p\",\"steps\":[{\"sleep\":1},{\"put\":\"q\"},{\"get\":\"q\"}]},"
+    "{\"name\":\"late\",\"start\":10,\"steps\":[{\"put\":\"q\"}]}]}");
+
+  for (guint m = 0; m < G_N_ELEMENTS (queue_modes); m++)
+    {
+      g_autoptr(IlTrace) t = run (sc, queue_modes[m]);
+      g_autoptr(GArray) evs = queue_events (t, 0);
+      guint32 c = lane_named (t, "c"), p = lane_named (t, "p"), late = lane_named (t, "late");
+      guint pops = 0;
+
+      for (guint i = 0; i < evs->len; i++)
+        {
+          const QEv *q = &g_array_index (evs, QEv, i);
+          if (q->op != IL_QUEUE_POP)
+            continue;
+          /* p takes its own item; c gets the late one */
+          g_assert_cmpuint (q->lane, ==, pops == 0 ? p : c);
+          g_assert_cmpuint (q->arg, ==, pops == 0 ? p : late);
+          pops++;
+        }
+      g_assert_cmpuint (pops, ==, 2);
+      g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, c), ==, 2);
+      g_assert_cmpint (finish_time (t, "c"), >=, IL_MSEC (10));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1156,6 +1193,7 @@ main (int   argc,
   g_test_add_func ("/engine/queue/fifo-wakeups", test_queue_fifo_wakeups);
   g_test_add_func ("/engine/queue/wakeup-paths", test_queue_wakeup_paths);
   g_test_add_func ("/engine/queue/asyncio-barging", test_queue_asyncio_barging);
+  g_test_add_func ("/engine/queue/no-hand-off", test_queue_no_hand_off);
   g_test_add_func ("/engine/queue/deadlock", test_queue_deadlock);
   g_test_add_func ("/engine/queue/refused", test_queue_refused);
   g_test_add_func ("/engine/queue/cancelled-waiter", test_queue_cancelled_waiter);
