@@ -484,8 +484,45 @@ typedef struct {
   Resume  on_wake;   /* T_WAIT */
 } TOp;
 
-/* il-engine-program.c, once TOp is known */
-G_GNUC_INTERNAL gboolean op_leaf (const Op *op, TOp *top);
+/* The leaf operations, which mean the same to a thread and to a coroutine
+ * (in a coroutine, io and sleep mean that only with "blocking": the loop
+ * handles an awaited one itself).  FALSE for every other operation.
+ * Inline: it runs for every operation of every task. */
+static inline gboolean
+op_leaf (const Op *op,
+         TOp      *top)
+{
+  static const TKind kinds[] = {
+    [OP_CPU] = T_CPU, [OP_C_HOLD] = T_C_HOLD, [OP_C_FREE] = T_C_FREE, [OP_IO] = T_IO, [OP_SLEEP] = T_SLEEP,
+  };
+
+  switch (op->kind)
+    {
+    case OP_CPU:
+    case OP_C_HOLD:
+    case OP_C_FREE:
+    case OP_IO:
+    case OP_SLEEP:
+      top->kind = kinds[op->kind];
+      top->dur = op->dur;
+      return TRUE;
+    case OP_YIELD:
+      top->kind = T_SLEEP;   /* time.sleep(0): measured ~70 µs, a real timer sleep */
+      top->dur = 0;
+      return TRUE;
+    case OP_END:
+    case OP_ACQUIRE:
+    case OP_RELEASE:
+    case OP_TO_THREAD:
+    case OP_TO_PROCESS:
+    case OP_AWAIT:
+    case OP_FAIL:
+    case OP_PUT:
+    case OP_GET:
+    default:
+      return FALSE;
+    }
+}
 
 /* Recording (inline: called for every event). */
 
