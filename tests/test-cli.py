@@ -89,6 +89,26 @@ def mode_all():
 
 
 @case
+def mode_all_with_a_failing_mode():
+    # Sequential code deadlocks on a full queue that only a later task drains;
+    # the other modes still run and print, and the exit status says one failed.
+    f = lesson("19-producer-consumer.json")
+    r = run("simulate", f, "--mode", "all", "--json")
+    d = json.loads(r.stdout)
+    seq = d["modes"]["sequential"]
+    check("--mode all: a failed mode has its error and no numbers", r.returncode == 1
+          and "deadlock" in seq.get("error", "") and "makespan_ms" not in seq, (r.returncode, seq))
+    ok = [m for m in MODES if m != "sequential" and d["modes"][m]["makespan_ms"] > 0
+          and "speedup" not in d["modes"][m]]
+    check("--mode all: the other modes still run, with no speed-up against a failed baseline",
+          len(ok) == len(MODES) - 1, ok)
+    t = run("simulate", f, "--mode", "all")
+    check("--mode all text: the failed mode's row says why, the others have makespans", t.returncode == 1
+          and "sequential      failed: deadlock" in t.stdout and t.stdout.count(" — ") >= 1
+          and "deadlock" in t.stderr, t.stdout)
+
+
+@case
 def options_change_the_run():
     two = sim_json(lesson("04-processes-parallel.json"), "--mode", "processes", "--cores", "2")
     one = sim_json(lesson("04-processes-parallel.json"), "--mode", "processes", "--cores", "1")
