@@ -31,7 +31,9 @@ typedef struct {
   gint64   start;
   gint64   begin;       /* items: first event */
   gint64   end;         /* items: DONE */
-  gboolean claimed;     /* an item used as a to_thread body */
+  gboolean claimed;     /* an item used as a to_thread / to_process body */
+  gboolean in_child;    /* items: run by a worker process (ProcessPoolExecutor, multiprocessing) */
+  guint32  owner;       /* in_child items: the thread that waited for it, or IL_NO_LANE */
   gboolean include;
 } DLane;
 
@@ -345,6 +347,88 @@ lane_first_time (const IlTrace *t,
   return -1;
 }
 
+/* The time on a creator thread's own clock: `at` less the time it spent
+ * before `at` waiting for the GIL or inside Thread.start() for a new
+ * thread to come up (the BLOCKED spans in `starts`, by their first state
+ * event).  Both are waits the simulation makes where the mode has them. */
+static gint64
+creator_clock (const IlTrace *t,
+               guint32        c,
+               gint64         at,
+               GHashTable    *starts)
+{
+  const GArray *idx = il_trace_get_lane_events (t, c);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  IlState cur = IL_STATE_NOT_STARTED;
+  gboolean lose = FALSE;
+  gint64 since = 0, lost = 0;
+
+  for (guint k = 0; k < idx->len; k++)
+    {
+      gsize e = ev[k];
+      if (t->kind[e] != IL_EVENT_STATE)
+        continue;
+      if (t->time[e] > at)
+        break;
+      if (lose)
+        lost += t->time[e] - since;
+      cur = (IlState) t->value[e];
+      lose = cur == IL_STATE_WAIT_GIL
+             || (cur == IL_STATE_BLOCKED && g_hash_table_contains (starts, GSIZE_TO_POINTER (e + 1)));
+      since = t->time[e];
+    }
+  return at - lost;
+}
+
+/* When a thread was started: Thread.start() blocks its caller on a lock
+ * until the new thread first runs and sets its "started" event.  The new
+ * thread's first run can come a switch interval or more after the call
+ * when the GIL is busy, and the caller then waits for the GIL again before
+ * it starts the next one; those waits are the simulation's to make (in
+ * threads mode) and do not exist in the other modes, so the start is the
+ * call on the creator's own clock (creator_clock).  The creator is a
+ * thread of the same process blocked from before the first run until a
+ * lock wakes it (who released the lock is not reliable: the recorder
+ * names the GIL holder), each blocked span starting one thread (`starts`
+ * collects them).  Falls back to the first run. */
+static gint64
+thread_spawn_time (const IlTrace *t,
+                   guint32        lane,
+                   gint64         first_run,
+                   GHashTable    *starts)
+{
+  guint32 proc = il_trace_get_lane (t, lane)->parent;
+
+  for (guint32 c = 0; c < il_trace_get_n_lanes (t); c++)
+    {
+      const IlLane *cl = il_trace_get_lane (t, c);
+      const GArray *idx;
+      const guint32 *ev;
+      gsize at = t->n_events;
+
+      if (c == lane || cl->parent != proc || (cl->kind != IL_LANE_THREAD && cl->kind != IL_LANE_TASK))
+        continue;
+      if (il_trace_state_at (t, c, first_run - 1, &at) != IL_STATE_BLOCKED || at >= t->n_events
+          || g_hash_table_contains (starts, GSIZE_TO_POINTER (at + 1)))
+        continue;
+      idx = il_trace_get_lane_events (t, c);
+      ev = (const guint32 *) (gpointer) idx->data;
+      for (guint k = il_trace_lane_lower_bound (t, c, first_run); k < idx->len; k++)
+        {
+          gsize e = ev[k];
+          if (t->kind[e] != IL_EVENT_STATE)
+            continue;
+          if (t->aux[e] == IL_CAUSE_LOCK)
+            {
+              g_hash_table_add (starts, GSIZE_TO_POINTER (at + 1));
+              return creator_clock (t, c, t->time[at], starts);
+            }
+          break;
+        }
+    }
+  return first_run;
+}
+
 /* A pool work item: its first state came from the pool. */
 static gboolean
 is_pool_item (const IlTrace *t,
@@ -367,11 +451,127 @@ dlane (Derive  *d,
   return v ? &g_array_index (d->lanes, DLane, GPOINTER_TO_UINT (v) - 1) : NULL;
 }
 
+static void item_body (Derive *d, DLane *item);
+
+/* A work item a worker process picked up while the thread waited over
+ * [from, to) (a future's result, a pool.map), not claimed yet; NULL if none. */
+static DLane *
+process_item_in (Derive  *d,
+                 guint32  lane,
+                 gint64   from,
+                 gint64   to)
+{
+  for (guint i = 0; i < d->lanes->len; i++)
+    {
+      DLane *c = &g_array_index (d->lanes, DLane, i);
+      if (c->role == K_ITEM && c->in_child && !c->claimed && c->owner == lane && c->begin >= from && c->begin < to)
+        return c;
+    }
+  return NULL;
+}
+
+static int
+cmp_item_begin (gconstpointer a,
+                gconstpointer b)
+{
+  const DLane *x = *(DLane * const *) a, *y = *(DLane * const *) b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* The owner of each process item.  The pool hands items out in the order
+ * they were submitted, and a thread submits, then waits for the result:
+ * in the order the workers picked them up, each item goes to the thread
+ * whose wait began first among those waiting then without an item yet
+ * (one wait: one submit); when every waiting thread has one, to the one
+ * whose wait began last (a pool.map hands out several). */
+static void
+assign_process_items (Derive *d)
+{
+  const IlTrace *t = d->trace;
+  g_autoptr(GPtrArray) items = g_ptr_array_new ();
+  g_autoptr(GHashTable) used = g_hash_table_new (NULL, NULL);   /* wait's state event index + 1 */
+
+  for (guint i = 0; i < d->lanes->len; i++)
+    if (g_array_index (d->lanes, DLane, i).role == K_ITEM && g_array_index (d->lanes, DLane, i).in_child)
+      g_ptr_array_add (items, &g_array_index (d->lanes, DLane, i));
+  g_ptr_array_sort (items, cmp_item_begin);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      DLane *item = g_ptr_array_index (items, i);
+      gint64 best_free = G_MAXINT64, best_any = -1;
+      gsize free_ev = 0, any_ev = 0;
+      guint32 free_lane = IL_NO_LANE, any_lane = IL_NO_LANE;
+
+      for (guint j = 0; j < d->lanes->len; j++)
+        {
+          const DLane *th = &g_array_index (d->lanes, DLane, j);
+          gsize at = t->n_events;
+          IlState s;
+          gint64 since;
+          if (th->role != K_THREAD || !th->include)
+            continue;
+          s = il_trace_state_at (t, th->lane, item->begin, &at);
+          if ((s != IL_STATE_BLOCKED && s != IL_STATE_WAIT_IO) || at >= t->n_events)
+            continue;
+          since = t->time[at];
+          if (!g_hash_table_contains (used, GSIZE_TO_POINTER (at + 1)) && since < best_free)
+            best_free = since, free_ev = at, free_lane = th->lane;
+          if (since > best_any)
+            best_any = since, any_ev = at, any_lane = th->lane;
+        }
+      item->owner = free_lane != IL_NO_LANE ? free_lane : any_lane;
+      g_hash_table_add (used, GSIZE_TO_POINTER ((free_lane != IL_NO_LANE ? free_ev : any_ev) + 1));
+    }
+}
+
+/* A thread's steps; each wait during which a worker process ran an item
+ * for it becomes a to_process of the item's body (the rest of the wait,
+ * pickling and the result's way back, stays a wait).  Items in other
+ * processes are what ProcessPoolExecutor.submit(...).result() from a
+ * thread looks like. */
 static void
 thread_steps (Derive *d,
               DLane  *l)
 {
-  add_lane_states (d, l->lane, l->start, lane_done_time (d->trace, l->lane), FALSE);
+  const IlTrace *t = d->trace;
+  const GArray *idx = il_trace_get_lane_events (t, l->lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  gint64 done = lane_done_time (t, l->lane), at = l->start, wait_from = -1;
+
+  for (guint k = il_trace_lane_lower_bound (t, l->lane, l->start); k < idx->len && at < done; k++)
+    {
+      gsize e = ev[k];
+      IlState s;
+      if (t->kind[e] != IL_EVENT_STATE || t->time[e] >= done)
+        continue;
+      s = (IlState) t->value[e];
+      if (s == IL_STATE_BLOCKED || s == IL_STATE_WAIT_IO)
+        {
+          if (wait_from < 0)
+            wait_from = t->time[e];
+          continue;
+        }
+      if (wait_from >= 0 && s != IL_STATE_WAIT_GIL)
+        {
+          DLane *item;
+          gboolean first = TRUE;
+          while ((item = process_item_in (d, l->lane, wait_from, t->time[e])) != NULL)
+            {
+              if (first)
+                add_lane_states (d, l->lane, at, wait_from, FALSE);
+              first = FALSE;
+              item->claimed = TRUE;
+              item_body (d, item);
+              at = MAX (at, MIN (item->end, t->time[e]));
+            }
+          if (!first)
+            /* The result's way back to the thread. */
+            add_lane_states (d, l->lane, at, t->time[e], FALSE), at = t->time[e];
+          wait_from = -1;
+        }
+    }
+  add_lane_states (d, l->lane, at, done, FALSE);
 }
 
 /* Every task step, from the loops' callback begin/end events. */
@@ -436,7 +636,8 @@ static void
 item_body (Derive *d,
            DLane  *item)
 {
-  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane, g_string_new ("{\"to_thread\": ["),
+  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane,
+                 g_string_new (item->in_child ? "{\"to_process\": [" : "{\"to_thread\": ["),
                  g_array_new (FALSE, FALSE, sizeof (DOut)), -1, FALSE, 0 };
 
   add_lane_states (&sub, item->lane, item->begin, item->end, FALSE);
@@ -446,6 +647,76 @@ item_body (Derive *d,
   add_raw (d, sub.out->str);
   g_string_free (sub.out, TRUE);
   g_array_unref (sub.list);
+}
+
+/* Whether task `c` was created while a step of task `l` ran. */
+static gboolean
+created_by (Derive      *d,
+            const DLane *l,
+            const DLane *c)
+{
+  GArray *steps = g_hash_table_lookup (d->steps, GUINT_TO_POINTER (l->lane));
+
+  for (guint k = 0; steps != NULL && k < steps->len; k++)
+    {
+      const DStep *st = &g_array_index (steps, DStep, k);
+      if (st->begin <= c->start && (st->end < 0 || c->start <= st->end))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A task blocked on a future that no task resolved directly (gather,
+ * wait, a TaskGroup): when tasks it created finished while it waited and
+ * the last of them just before it woke, it waited for them; writes an
+ * await of each, in the order they finished, and says whether it did. */
+typedef struct {
+  gint64 finish;
+  guint  index;   /* in Derive.lanes */
+} DFinish;
+
+static int
+cmp_finish (gconstpointer a,
+            gconstpointer b)
+{
+  const DFinish *x = a, *y = b;
+  return x->finish < y->finish ? -1 : x->finish > y->finish;
+}
+
+static gboolean
+add_gathered_awaits (Derive *d,
+                     DLane  *l,
+                     gint64  from,
+                     gint64  woke)
+{
+  g_autoptr(GArray) done = g_array_new (FALSE, FALSE, sizeof (DFinish));
+  gint64 last = -1;
+
+  for (guint i = 0; i < d->lanes->len; i++)
+    {
+      DLane *c = &g_array_index (d->lanes, DLane, i);
+      DFinish f;
+      if (c == l || !c->include || c->role != K_ASYNC)
+        continue;
+      f.finish = lane_done_time (d->trace, c->lane);
+      f.index = i;
+      if (f.finish <= from || f.finish > woke || !created_by (d, l, c))
+        continue;
+      g_array_append_val (done, f);
+      last = MAX (last, f.finish);
+    }
+  /* The awaiter wakes an iteration or two after the last one ends. */
+  if (done->len == 0 || woke - last > IL_MSEC (2))
+    return FALSE;
+  g_array_sort (done, cmp_finish);
+  for (guint k = 0; k < done->len; k++)
+    {
+      g_autoptr(GString) s = g_string_new ("{\"await\": ");
+      json_str (s, g_array_index (d->lanes, DLane, g_array_index (done, DFinish, k).index).name);
+      g_string_append_c (s, '}');
+      add_raw (d, s->str);
+    }
+  return TRUE;
 }
 
 static void
@@ -478,7 +749,7 @@ async_steps (Derive *d,
           gint64 wake = wake_time (t, st->loop_lane, begin);
           DLane *item = NULL;
 
-          for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE; i++)
+          for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE && prev_state != IL_STATE_SLEEPING; i++)
             {
               DLane *c = &g_array_index (d->lanes, DLane, i);
               if (c->role == K_ITEM && !c->claimed && c->begin >= prev_begin && c->begin <= begin)
@@ -494,6 +765,8 @@ async_steps (Derive *d,
               g_string_append_c (s, '}');
               add_raw (d, s->str);
             }
+          else if (prev_state == IL_STATE_BLOCKED && add_gathered_awaits (d, l, prev_end, begin))
+            ;
           else if (item != NULL)
             {
               item->claimed = TRUE;
@@ -526,6 +799,33 @@ async_steps (Derive *d,
     }
 }
 
+/* Whether the main process started threads (task lanes that are neither
+ * asyncio tasks nor pool items) while its work items ran in worker
+ * processes. */
+static gboolean
+threads_use_process_pool (const IlTrace *t)
+{
+  guint32 main_proc = IL_NO_LANE;
+  gboolean threads = FALSE, child_items = FALSE;
+
+  for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
+    {
+      const IlLane *lane = il_trace_get_lane (t, i);
+      const GArray *idx = il_trace_get_lane_events (t, i);
+      const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+
+      if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
+        main_proc = i;
+      if (lane->kind != IL_LANE_TASK || main_proc == IL_NO_LANE)
+        continue;
+      if (is_pool_item (t, i))
+        child_items |= lane->parent != main_proc;
+      else if (lane->parent == main_proc)
+        threads |= idx->len > 0 && !(t->kind[ev[0]] == IL_EVENT_MARK && t->value[ev[0]] == IL_MARK_TASK_CREATED);
+    }
+  return threads && child_items;
+}
+
 char *
 il_derive_scenario_json (const IlTrace  *trace,
                          const char     *title,
@@ -543,6 +843,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   const IlTrace *t = trace;
   g_autofree char *child_method = NULL;
   g_autoptr(GHashTable) child_seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) starts = g_hash_table_new (NULL, NULL);   /* Thread.start() spans, see thread_spawn_time */
   IlParams params;
 
   g_return_val_if_fail (trace != NULL, NULL);
@@ -566,6 +867,11 @@ il_derive_scenario_json (const IlTrace  *trace,
   d.out = out;
   d.list = g_array_new (FALSE, FALSE, sizeof (DOut));
   d.pend_kind = -1;
+
+  /* Threads that hand work to a process pool: a threads program whose
+   * waits are to_process hand-offs, not a pool of processes. */
+  if (mode == IL_MODE_PROCESSES && threads_use_process_pool (t))
+    mode = IL_MODE_THREADS;
 
   /* Classify the lanes. */
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
@@ -607,7 +913,8 @@ il_derive_scenario_json (const IlTrace  *trace,
         }
       else if (lane->kind == IL_LANE_THREAD && lane->parent == main_proc && lane->index == 0)
         dl.role = K_THREAD; /* the main thread: decided below */
-      else if (lane->kind != IL_LANE_TASK || (lane->parent != main_proc && mode != IL_MODE_PROCESSES))
+      else if (lane->kind != IL_LANE_TASK
+               || (lane->parent != main_proc && mode != IL_MODE_PROCESSES && !is_pool_item (t, i)))
         continue;
       else
         for (guint k = 0; k < idx->len; k++)
@@ -630,16 +937,20 @@ il_derive_scenario_json (const IlTrace  *trace,
         dl.start = lane_first_time (t, i);
       if (dl.start < 0)
         continue;
+      if (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)
+        dl.start = thread_spawn_time (t, i, dl.start, starts);
       if (dl.role == K_ITEM)
         {
           dl.begin = dl.start;
           dl.end = lane_done_time (t, i);
         }
       /* Work items run by process-pool workers. */
-      if (dl.role == K_ITEM && lane->parent != main_proc)
+      dl.in_child = dl.role == K_ITEM && lane->parent != main_proc;
+      if (dl.in_child)
         n_process_items++;
       dl.include = (mode == IL_MODE_ASYNCIO && (dl.role == K_ASYNC))
-                   || (mode == IL_MODE_THREADS && (dl.role == K_ITEM || (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)))
+                   || (mode == IL_MODE_THREADS && ((dl.role == K_ITEM && !dl.in_child)
+                                                   || (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)))
                    || (mode == IL_MODE_PROCESSES && (dl.role == K_PROCESS || dl.role == K_ITEM));
       if (dl.role == K_THREAD && lane->kind == IL_LANE_TASK && (first_thread < 0 || dl.start < first_thread))
         first_thread = dl.start;
@@ -681,6 +992,9 @@ il_derive_scenario_json (const IlTrace  *trace,
         }
       }
 
+  if (n_process_items > 0 && mode != IL_MODE_PROCESSES)
+    assign_process_items (&d);
+
   /* Unique names, as the program named them. */
   for (guint i = 0; i < d.lanes->len; i++)
     {
@@ -698,11 +1012,11 @@ il_derive_scenario_json (const IlTrace  *trace,
 
   if (mode == IL_MODE_THREADS)
     for (guint i = 0; i < d.lanes->len; i++)
-      if (g_array_index (d.lanes, DLane, i).role == K_ITEM)
+      if (g_array_index (d.lanes, DLane, i).role == K_ITEM && !g_array_index (d.lanes, DLane, i).in_child)
         workers = workers_s ? (guint) g_ascii_strtoull (workers_s, NULL, 10) : 0;
   /* Work items of a process pool run in a pool of its size; without
    * them each recorded child process is one task in its own process. */
-  if (n_process_items > 0)
+  if (n_process_items > 0 && mode == IL_MODE_PROCESSES)
     {
       g_autofree char *pw = il_recording_meta_get (trace, "process_pool_workers");
       workers = pw != NULL ? (guint) g_ascii_strtoull (pw, NULL, 10) : 0;
