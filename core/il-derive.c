@@ -799,6 +799,31 @@ async_steps (Derive *d,
     }
 }
 
+/* asyncio.run() ends with tasks of its own (shutting down async generators
+ * and the default executor): created after every task before them had
+ * finished, over in well under a millisecond.  In the recording they
+ * start when the program's work ended; in another mode, where the work
+ * ends sooner or later, that recorded start would pin the makespan. */
+static void
+drop_shutdown_tasks (Derive *d)
+{
+  for (guint i = 0; i < d->lanes->len; i++)
+    {
+      DLane *l = &g_array_index (d->lanes, DLane, i);
+      gboolean after_all = TRUE;
+      if (l->role != K_ASYNC || !l->include || lane_done_time (d->trace, l->lane) - l->start >= IL_MSEC (1))
+        continue;
+      for (guint j = 0; j < d->lanes->len && after_all; j++)
+        {
+          const DLane *o = &g_array_index (d->lanes, DLane, j);
+          if (o != l && o->role == K_ASYNC && o->include && o->start <= l->start)
+            after_all = lane_done_time (d->trace, o->lane) <= l->start;
+        }
+      if (after_all)
+        l->include = FALSE;
+    }
+}
+
 /* Whether the main process started threads (task lanes that are neither
  * asyncio tasks nor pool items) while its work items ran in worker
  * processes. */
@@ -994,6 +1019,8 @@ il_derive_scenario_json (const IlTrace  *trace,
 
   if (n_process_items > 0 && mode != IL_MODE_PROCESSES)
     assign_process_items (&d);
+  if (mode == IL_MODE_ASYNCIO)
+    drop_shutdown_tasks (&d);
 
   /* Unique names, as the program named them. */
   for (guint i = 0; i < d.lanes->len; i++)
