@@ -453,8 +453,9 @@ dlane (Derive  *d,
 
 static void item_body (Derive *d, DLane *item);
 
-/* A work item a worker process picked up while the thread waited over
- * [from, to) (a future's result, a pool.map), not claimed yet; NULL if none. */
+/* A work item of the thread that a worker process finished while the
+ * thread waited over (from, to] (a future's result, a pool.map), not
+ * claimed yet; NULL if none. */
 static DLane *
 process_item_in (Derive  *d,
                  guint32  lane,
@@ -464,26 +465,47 @@ process_item_in (Derive  *d,
   for (guint i = 0; i < d->lanes->len; i++)
     {
       DLane *c = &g_array_index (d->lanes, DLane, i);
-      if (c->role == K_ITEM && c->in_child && !c->claimed && c->owner == lane && c->begin >= from && c->begin < to)
+      if (c->role == K_ITEM && c->in_child && !c->claimed && c->owner == lane && c->end > from && c->end <= to)
         return c;
     }
   return NULL;
 }
 
-static int
-cmp_item_begin (gconstpointer a,
-                gconstpointer b)
+/* The state event that ends the span holding event `ev` of `lane` (its
+ * next state event), or -1 at the lane's end. */
+static gint64
+span_end (const IlTrace *t,
+          guint32        lane,
+          gsize          ev)
 {
-  const DLane *x = *(DLane * const *) a, *y = *(DLane * const *) b;
-  return x->begin < y->begin ? -1 : x->begin > y->begin;
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *e = (const guint32 *) (gpointer) idx->data;
+
+  guint k = il_trace_lane_lower_bound (t, lane, t->time[ev]);
+
+  while (k < idx->len && e[k] != ev)   /* past events at the same time before it */
+    k++;
+  for (k++; k < idx->len; k++)
+    if (t->kind[e[k]] == IL_EVENT_STATE)
+      return t->time[e[k]];
+  return -1;
 }
 
-/* The owner of each process item.  The pool hands items out in the order
- * they were submitted, and a thread submits, then waits for the result:
- * in the order the workers picked them up, each item goes to the thread
- * whose wait began first among those waiting then without an item yet
- * (one wait: one submit); when every waiting thread has one, to the one
- * whose wait began last (a pool.map hands out several). */
+static int
+cmp_item_end (gconstpointer a,
+              gconstpointer b)
+{
+  const DLane *x = *(DLane * const *) a, *y = *(DLane * const *) b;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The owner of each process item: a thread submits, then waits for the
+ * result, and wakes when it comes back.  Of the threads waiting when the
+ * item finished, in a wait that began before the worker picked it up (or
+ * just after: the worker may be quicker than the submitter), the one that
+ * woke first, preferring a wait that has no item yet (items in the order
+ * they finished: two results back at once go to two waiters; the wait of
+ * a pool.map covers all its items). */
 static void
 assign_process_items (Derive *d)
 {
@@ -494,34 +516,38 @@ assign_process_items (Derive *d)
   for (guint i = 0; i < d->lanes->len; i++)
     if (g_array_index (d->lanes, DLane, i).role == K_ITEM && g_array_index (d->lanes, DLane, i).in_child)
       g_ptr_array_add (items, &g_array_index (d->lanes, DLane, i));
-  g_ptr_array_sort (items, cmp_item_begin);
+  g_ptr_array_sort (items, cmp_item_end);
 
   for (guint i = 0; i < items->len; i++)
     {
       DLane *item = g_ptr_array_index (items, i);
-      gint64 best_free = G_MAXINT64, best_any = -1;
-      gsize free_ev = 0, any_ev = 0;
+      gint64 best_free = G_MAXINT64, best_any = G_MAXINT64;
       guint32 free_lane = IL_NO_LANE, any_lane = IL_NO_LANE;
+      gsize free_ev = 0, any_ev = 0;
 
       for (guint j = 0; j < d->lanes->len; j++)
         {
           const DLane *th = &g_array_index (d->lanes, DLane, j);
           gsize at = t->n_events;
           IlState s;
-          gint64 since;
+          gint64 woke;
           if (th->role != K_THREAD || !th->include)
             continue;
-          s = il_trace_state_at (t, th->lane, item->begin, &at);
-          if ((s != IL_STATE_BLOCKED && s != IL_STATE_WAIT_IO) || at >= t->n_events)
+          s = il_trace_state_at (t, th->lane, item->end, &at);
+          if ((s != IL_STATE_BLOCKED && s != IL_STATE_WAIT_IO) || at >= t->n_events
+              || t->time[at] > item->begin + IL_MSEC (5))
             continue;
-          since = t->time[at];
-          if (!g_hash_table_contains (used, GSIZE_TO_POINTER (at + 1)) && since < best_free)
-            best_free = since, free_ev = at, free_lane = th->lane;
-          if (since > best_any)
-            best_any = since, any_ev = at, any_lane = th->lane;
+          woke = span_end (t, th->lane, at);
+          if (woke < 0)
+            woke = G_MAXINT64 - 1;
+          if (!g_hash_table_contains (used, GSIZE_TO_POINTER (at + 1)) && woke < best_free)
+            best_free = woke, free_lane = th->lane, free_ev = at;
+          if (woke < best_any)
+            best_any = woke, any_lane = th->lane, any_ev = at;
         }
       item->owner = free_lane != IL_NO_LANE ? free_lane : any_lane;
-      g_hash_table_add (used, GSIZE_TO_POINTER ((free_lane != IL_NO_LANE ? free_ev : any_ev) + 1));
+      if (item->owner != IL_NO_LANE)
+        g_hash_table_add (used, GSIZE_TO_POINTER ((free_lane != IL_NO_LANE ? free_ev : any_ev) + 1));
     }
 }
 
