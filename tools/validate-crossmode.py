@@ -401,6 +401,29 @@ def evaluate(args, name, workload, tmp, emit, notes, summary, ratio_ok):
                                             for j in sorted(real[mode][0]["finish_ms"]))))
 
 
+# The block this script owns in validation/RESULTS.md; tools/validate.py
+# keeps it when it rewrites the rest of the file.
+BEGIN = "<!-- cross-mode: tools/validate-crossmode.py -->"
+END = "<!-- /cross-mode -->"
+
+
+def put_block(path, text):
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    block = "%s\n%s%s\n" % (BEGIN, text, END)
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END) + 1:]
+    else:
+        new = old + ("\n" if old and not old.endswith("\n\n") else "") + block
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(new)
+    os.replace(tmp, path)
+
+
 def default_cli():
     return os.path.join(ROOT, "build", "app", "interleave-cli")
 
@@ -416,6 +439,8 @@ def main():
     ap.add_argument("--realtime", action="store_true", help="run under SCHED_RR (chrt -r 10, needs root)")
     ap.add_argument("--output", help="also write the report (markdown) to this file")
     ap.add_argument("--keep", help="keep the programs, recordings and derived scenarios in this folder")
+    ap.add_argument("--results", help="put the report into this markdown file (validation/RESULTS.md) between "
+                    "the cross-mode markers, replacing the block there or appending it")
     ap.add_argument("--print-program", nargs=2, metavar=("WORKLOAD", "FORM"),
                     help="print one form of a workload and exit")
     args = ap.parse_args()
@@ -472,6 +497,8 @@ def main():
     if args.output:
         with open(args.output, "w") as f:
             f.write("\n".join(out) + "\n")
+    if args.results:
+        put_block(args.results, "\n".join(out) + "\n")
 
 
 if __name__ == "__main__":
