@@ -850,14 +850,17 @@ drop_shutdown_tasks (Derive *d)
     }
 }
 
-/* Whether the main process started threads (task lanes that are neither
- * asyncio tasks nor pool items) while its work items ran in worker
- * processes. */
+/* Whether the main process's started threads (task lanes that are
+ * neither asyncio tasks nor pool items) waited for the work items its
+ * worker processes ran: for each item, some thread was waiting when it
+ * ended.  (The main thread's own pool.map beside a thread that does
+ * something else stays a pool of processes.) */
 static gboolean
 threads_use_process_pool (const IlTrace *t)
 {
   guint32 main_proc = IL_NO_LANE;
-  gboolean threads = FALSE, child_items = FALSE;
+  g_autoptr(GArray) threads = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (guint32));
 
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
     {
@@ -867,14 +870,32 @@ threads_use_process_pool (const IlTrace *t)
 
       if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
         main_proc = i;
-      if (lane->kind != IL_LANE_TASK || main_proc == IL_NO_LANE)
+      if (lane->kind != IL_LANE_TASK || main_proc == IL_NO_LANE || idx->len == 0)
         continue;
       if (is_pool_item (t, i))
-        child_items |= lane->parent != main_proc;
-      else if (lane->parent == main_proc)
-        threads |= idx->len > 0 && !(t->kind[ev[0]] == IL_EVENT_MARK && t->value[ev[0]] == IL_MARK_TASK_CREATED);
+        {
+          if (lane->parent != main_proc)
+            g_array_append_val (items, i);
+        }
+      else if (lane->parent == main_proc
+               && !(t->kind[ev[0]] == IL_EVENT_MARK && t->value[ev[0]] == IL_MARK_TASK_CREATED))
+        g_array_append_val (threads, i);
     }
-  return threads && child_items;
+  if (threads->len == 0 || items->len == 0)
+    return FALSE;
+  for (guint k = 0; k < items->len; k++)
+    {
+      gint64 end = lane_done_time (t, g_array_index (items, guint32, k));
+      gboolean waited = FALSE;
+      for (guint j = 0; j < threads->len && !waited; j++)
+        {
+          IlState s = il_trace_state_at (t, g_array_index (threads, guint32, j), end, NULL);
+          waited = s == IL_STATE_BLOCKED || s == IL_STATE_WAIT_IO;
+        }
+      if (!waited)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 char *
