@@ -348,9 +348,11 @@ lane_first_time (const IlTrace *t,
 }
 
 /* The time on a creator thread's own clock: `at` less the time it spent
- * before `at` waiting for the GIL or inside Thread.start() for a new
- * thread to come up (the BLOCKED spans in `starts`, by their first state
- * event).  Both are waits the simulation makes where the mode has them. */
+ * before `at` waiting for the GIL, and inside Thread.start() while the new
+ * thread waited for the GIL to come up (`starts` maps those BLOCKED spans,
+ * by their first state event + 1, to the part of them that was not the
+ * GIL's: the OS starting the thread).  The GIL's waits are the
+ * simulation's to make where the mode has them. */
 static gint64
 creator_clock (const IlTrace *t,
                guint32        c,
@@ -359,38 +361,83 @@ creator_clock (const IlTrace *t,
 {
   const GArray *idx = il_trace_get_lane_events (t, c);
   const guint32 *ev = (const guint32 *) (gpointer) idx->data;
-  IlState cur = IL_STATE_NOT_STARTED;
+  gint64 since = 0, lost = 0, keep = 0;
   gboolean lose = FALSE;
-  gint64 since = 0, lost = 0;
 
   for (guint k = 0; k < idx->len; k++)
     {
       gsize e = ev[k];
+      gpointer os;
       if (t->kind[e] != IL_EVENT_STATE)
         continue;
       if (t->time[e] > at)
         break;
       if (lose)
-        lost += t->time[e] - since;
-      cur = (IlState) t->value[e];
-      lose = cur == IL_STATE_WAIT_GIL
-             || (cur == IL_STATE_BLOCKED && g_hash_table_contains (starts, GSIZE_TO_POINTER (e + 1)));
+        lost += MAX (0, t->time[e] - since - keep);
+      lose = t->value[e] == IL_STATE_WAIT_GIL;
+      keep = 0;
+      if (t->value[e] == IL_STATE_BLOCKED
+          && g_hash_table_lookup_extended (starts, GSIZE_TO_POINTER (e + 1), NULL, &os))
+        lose = TRUE, keep = (gint64) GPOINTER_TO_SIZE (os);
       since = t->time[e];
     }
   return at - lost;
 }
 
+/* How long, over [from, to), another thread the program started held the
+ * GIL of process `proc` (the "unregistered" lane, a thread coming up or
+ * going away, does not count). */
+static gint64
+gil_busy (const IlTrace *t,
+          guint32        proc,
+          guint32        self,
+          gint64         from,
+          gint64         to)
+{
+  for (guint32 g = 0; g < il_trace_get_n_lanes (t); g++)
+    {
+      const IlLane *gl = il_trace_get_lane (t, g);
+      const GArray *idx;
+      const guint32 *ev;
+      guint32 holder;
+      gint64 at = from, busy = 0;
+
+      if (gl->kind != IL_LANE_GIL || gl->parent != proc)
+        continue;
+      idx = il_trace_get_lane_events (t, g);
+      ev = (const guint32 *) (gpointer) idx->data;
+      holder = il_trace_gil_holder_at (t, g, from);
+      for (guint k = il_trace_lane_lower_bound (t, g, from + 1); k <= idx->len; k++)
+        {
+          gint64 next = k < idx->len ? MIN (t->time[ev[k]], to) : to;
+          const IlLane *hl = holder != IL_NO_LANE && holder < il_trace_get_n_lanes (t) ? il_trace_get_lane (t, holder) : NULL;
+          if (hl != NULL && holder != self && (hl->kind == IL_LANE_TASK || hl->index == 0))
+            busy += next - at;
+          at = next;
+          if (k == idx->len || t->time[ev[k]] >= to)
+            break;
+          if (t->kind[ev[k]] == IL_EVENT_GIL_TAKE)
+            holder = t->arg[ev[k]];
+          else if (t->kind[ev[k]] == IL_EVENT_GIL_DROP)
+            holder = IL_NO_LANE;
+        }
+      return busy;
+    }
+  return 0;
+}
+
 /* When a thread was started: Thread.start() blocks its caller on a lock
- * until the new thread first runs and sets its "started" event.  The new
- * thread's first run can come a switch interval or more after the call
- * when the GIL is busy, and the caller then waits for the GIL again before
- * it starts the next one; those waits are the simulation's to make (in
+ * until the new thread first runs and sets its "started" event.  When the
+ * GIL is busy the new thread's first run comes a switch interval or more
+ * after the call, and the caller then waits for the GIL again before it
+ * starts the next one; those waits are the simulation's to make (in
  * threads mode) and do not exist in the other modes, so the start is the
- * call on the creator's own clock (creator_clock).  The creator is a
- * thread of the same process blocked from before the first run until a
- * lock wakes it (who released the lock is not reliable: the recorder
- * names the GIL holder), each blocked span starting one thread (`starts`
- * collects them).  Falls back to the first run. */
+ * call on the creator's own clock (creator_clock) plus the time the OS
+ * took to bring the thread up (the wait less the GIL's part).  The creator
+ * is a thread of the same process blocked from before the first run until
+ * a lock wakes it (who released the lock is not reliable: the recorder
+ * names the GIL holder), each blocked span starting one thread.  Falls
+ * back to the first run. */
 static gint64
 thread_spawn_time (const IlTrace *t,
                    guint32        lane,
@@ -416,14 +463,14 @@ thread_spawn_time (const IlTrace *t,
       for (guint k = il_trace_lane_lower_bound (t, c, first_run); k < idx->len; k++)
         {
           gsize e = ev[k];
+          gint64 os;
           if (t->kind[e] != IL_EVENT_STATE)
             continue;
-          if (t->aux[e] == IL_CAUSE_LOCK)
-            {
-              g_hash_table_add (starts, GSIZE_TO_POINTER (at + 1));
-              return creator_clock (t, c, t->time[at], starts);
-            }
-          break;
+          if (t->aux[e] != IL_CAUSE_LOCK)
+            break;
+          os = MAX (0, first_run - t->time[at] - gil_busy (t, proc, lane, t->time[at], first_run));
+          g_hash_table_insert (starts, GSIZE_TO_POINTER (at + 1), GSIZE_TO_POINTER ((gsize) os));
+          return creator_clock (t, c, t->time[at], starts) + os;
         }
     }
   return first_run;
@@ -915,7 +962,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   const IlTrace *t = trace;
   g_autofree char *child_method = NULL;
   g_autoptr(GHashTable) child_seen = g_hash_table_new (NULL, NULL);
-  g_autoptr(GHashTable) starts = g_hash_table_new (NULL, NULL);   /* Thread.start() spans, see thread_spawn_time */
+  g_autoptr(GHashTable) starts = g_hash_table_new (NULL, NULL);   /* Thread.start() spans, see creator_clock */
   IlParams params;
 
   g_return_val_if_fail (trace != NULL, NULL);
