@@ -6,13 +6,17 @@
  *  - asyncio: every task; a step is what ran between the loop's callback
  *    begin and end (its GIL-holding time is CPU, a blocking call inside it
  *    a blocking sleep or I/O); between steps the task waited for the task
- *    that woke it ("await"), yielded, handed work to a thread ("to_thread",
- *    matched with the pool work item that ran in that gap), or waited for
- *    a timer or I/O until the loop iteration that woke it;
- *  - threads: every thread the program started, and its pool work items
- *    (with the pool's size as "workers"); the main thread too when it
- *    computes beside them;
- *  - processes: every child process, by what its main thread did.
+ *    that woke it ("await"; of each task it created that ended just before
+ *    it woke, for gather()), yielded, handed work to a thread or a process
+ *    ("to_thread" / "to_process", matched with the pool work item that ran
+ *    in that gap), or waited for a timer or I/O until the loop iteration
+ *    that woke it;
+ *  - threads: every thread the program started, from its Thread.start()
+ *    call, and its pool work items (with the pool's size as "workers"); the
+ *    main thread too when it computes beside them; a wait for a process
+ *    pool's item is a "to_process" of it;
+ *  - processes: every child process, by what its main thread did, or the
+ *    process pool's work items.
  * The wait for the GIL is left out everywhere: the simulation makes it.
  */
 #include <string.h>
@@ -384,9 +388,9 @@ creator_clock (const IlTrace *t,
   return at - lost;
 }
 
-/* How long, over [from, to), another thread the program started held the
- * GIL of process `proc` (the "unregistered" lane, a thread coming up or
- * going away, does not count). */
+/* How long, over [from, to), another thread of the program (a started one
+ * or the main thread) held the GIL of process `proc`; the "unregistered"
+ * lane, a thread coming up or going away, does not count. */
 static gint64
 gil_busy (const IlTrace *t,
           guint32        proc,
