@@ -6,13 +6,17 @@
  *  - asyncio: every task; a step is what ran between the loop's callback
  *    begin and end (its GIL-holding time is CPU, a blocking call inside it
  *    a blocking sleep or I/O); between steps the task waited for the task
- *    that woke it ("await"), yielded, handed work to a thread ("to_thread",
- *    matched with the pool work item that ran in that gap), or waited for
- *    a timer or I/O until the loop iteration that woke it;
- *  - threads: every thread the program started, and its pool work items
- *    (with the pool's size as "workers"); the main thread too when it
- *    computes beside them;
- *  - processes: every child process, by what its main thread did.
+ *    that woke it ("await"; of each task it created that ended just before
+ *    it woke, for gather()), yielded, handed work to a thread or a process
+ *    ("to_thread" / "to_process", matched with the pool work item that ran
+ *    in that gap), or waited for a timer or I/O until the loop iteration
+ *    that woke it;
+ *  - threads: every thread the program started, from its Thread.start()
+ *    call, and its pool work items (with the pool's size as "workers"); the
+ *    main thread too when it computes beside them; a wait for a process
+ *    pool's item is a "to_process" of it;
+ *  - processes: every child process, by what its main thread did, or the
+ *    process pool's work items.
  * The wait for the GIL is left out everywhere: the simulation makes it.
  */
 #include <string.h>
@@ -31,7 +35,9 @@ typedef struct {
   gint64   start;
   gint64   begin;       /* items: first event */
   gint64   end;         /* items: DONE */
-  gboolean claimed;     /* an item used as a to_thread body */
+  gboolean claimed;     /* an item used as a to_thread / to_process body */
+  gboolean in_child;    /* items: run by a worker process (ProcessPoolExecutor, multiprocessing) */
+  guint32  owner;       /* in_child items: the thread that waited for it, or IL_NO_LANE */
   gboolean include;
 } DLane;
 
@@ -345,6 +351,135 @@ lane_first_time (const IlTrace *t,
   return -1;
 }
 
+/* The time on a creator thread's own clock: `at` less the time it spent
+ * before `at` waiting for the GIL, and inside Thread.start() while the new
+ * thread waited for the GIL to come up (`starts` maps those BLOCKED spans,
+ * by their first state event + 1, to the part of them that was not the
+ * GIL's: the OS starting the thread).  The GIL's waits are the
+ * simulation's to make where the mode has them. */
+static gint64
+creator_clock (const IlTrace *t,
+               guint32        c,
+               gint64         at,
+               GHashTable    *starts)
+{
+  const GArray *idx = il_trace_get_lane_events (t, c);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  gint64 since = 0, lost = 0, keep = 0;
+  gboolean lose = FALSE;
+
+  for (guint k = 0; k < idx->len; k++)
+    {
+      gsize e = ev[k];
+      gpointer os;
+      if (t->kind[e] != IL_EVENT_STATE)
+        continue;
+      if (t->time[e] > at)
+        break;
+      if (lose)
+        lost += MAX (0, t->time[e] - since - keep);
+      lose = t->value[e] == IL_STATE_WAIT_GIL;
+      keep = 0;
+      if (t->value[e] == IL_STATE_BLOCKED
+          && g_hash_table_lookup_extended (starts, GSIZE_TO_POINTER (e + 1), NULL, &os))
+        lose = TRUE, keep = (gint64) GPOINTER_TO_SIZE (os);
+      since = t->time[e];
+    }
+  return at - lost;
+}
+
+/* How long, over [from, to), another thread of the program (a started one
+ * or the main thread) held the GIL of process `proc`; the "unregistered"
+ * lane, a thread coming up or going away, does not count. */
+static gint64
+gil_busy (const IlTrace *t,
+          guint32        proc,
+          guint32        self,
+          gint64         from,
+          gint64         to)
+{
+  for (guint32 g = 0; g < il_trace_get_n_lanes (t); g++)
+    {
+      const IlLane *gl = il_trace_get_lane (t, g);
+      const GArray *idx;
+      const guint32 *ev;
+      guint32 holder;
+      gint64 at = from, busy = 0;
+
+      if (gl->kind != IL_LANE_GIL || gl->parent != proc)
+        continue;
+      idx = il_trace_get_lane_events (t, g);
+      ev = (const guint32 *) (gpointer) idx->data;
+      holder = il_trace_gil_holder_at (t, g, from);
+      for (guint k = il_trace_lane_lower_bound (t, g, from + 1); k <= idx->len; k++)
+        {
+          gint64 next = k < idx->len ? MIN (t->time[ev[k]], to) : to;
+          const IlLane *hl = holder != IL_NO_LANE && holder < il_trace_get_n_lanes (t) ? il_trace_get_lane (t, holder) : NULL;
+          if (hl != NULL && holder != self && (hl->kind == IL_LANE_TASK || hl->index == 0))
+            busy += next - at;
+          at = next;
+          if (k == idx->len || t->time[ev[k]] >= to)
+            break;
+          if (t->kind[ev[k]] == IL_EVENT_GIL_TAKE)
+            holder = t->arg[ev[k]];
+          else if (t->kind[ev[k]] == IL_EVENT_GIL_DROP)
+            holder = IL_NO_LANE;
+        }
+      return busy;
+    }
+  return 0;
+}
+
+/* When a thread was started: Thread.start() blocks its caller on a lock
+ * until the new thread first runs and sets its "started" event.  When the
+ * GIL is busy the new thread's first run comes a switch interval or more
+ * after the call, and the caller then waits for the GIL again before it
+ * starts the next one; those waits are the simulation's to make (in
+ * threads mode) and do not exist in the other modes, so the start is the
+ * call on the creator's own clock (creator_clock) plus the time the OS
+ * took to bring the thread up (the wait less the GIL's part).  The creator
+ * is a thread of the same process blocked from before the first run until
+ * a lock wakes it (who released the lock is not reliable: the recorder
+ * names the GIL holder), each blocked span starting one thread.  Falls
+ * back to the first run. */
+static gint64
+thread_spawn_time (const IlTrace *t,
+                   guint32        lane,
+                   gint64         first_run,
+                   GHashTable    *starts)
+{
+  guint32 proc = il_trace_get_lane (t, lane)->parent;
+
+  for (guint32 c = 0; c < il_trace_get_n_lanes (t); c++)
+    {
+      const IlLane *cl = il_trace_get_lane (t, c);
+      const GArray *idx;
+      const guint32 *ev;
+      gsize at = t->n_events;
+
+      if (c == lane || cl->parent != proc || (cl->kind != IL_LANE_THREAD && cl->kind != IL_LANE_TASK))
+        continue;
+      if (il_trace_state_at (t, c, first_run - 1, &at) != IL_STATE_BLOCKED || at >= t->n_events
+          || g_hash_table_contains (starts, GSIZE_TO_POINTER (at + 1)))
+        continue;
+      idx = il_trace_get_lane_events (t, c);
+      ev = (const guint32 *) (gpointer) idx->data;
+      for (guint k = il_trace_lane_lower_bound (t, c, first_run); k < idx->len; k++)
+        {
+          gsize e = ev[k];
+          gint64 os;
+          if (t->kind[e] != IL_EVENT_STATE)
+            continue;
+          if (t->aux[e] != IL_CAUSE_LOCK)
+            break;
+          os = MAX (0, first_run - t->time[at] - gil_busy (t, proc, lane, t->time[at], first_run));
+          g_hash_table_insert (starts, GSIZE_TO_POINTER (at + 1), GSIZE_TO_POINTER ((gsize) os));
+          return creator_clock (t, c, t->time[at], starts) + os;
+        }
+    }
+  return first_run;
+}
+
 /* A pool work item: its first state came from the pool. */
 static gboolean
 is_pool_item (const IlTrace *t,
@@ -367,11 +502,153 @@ dlane (Derive  *d,
   return v ? &g_array_index (d->lanes, DLane, GPOINTER_TO_UINT (v) - 1) : NULL;
 }
 
+static void item_body (Derive *d, DLane *item);
+
+/* A work item of the thread that a worker process finished while the
+ * thread waited over (from, to] (a future's result, a pool.map), not
+ * claimed yet; NULL if none. */
+static DLane *
+process_item_in (Derive  *d,
+                 guint32  lane,
+                 gint64   from,
+                 gint64   to)
+{
+  for (guint i = 0; i < d->lanes->len; i++)
+    {
+      DLane *c = &g_array_index (d->lanes, DLane, i);
+      if (c->role == K_ITEM && c->in_child && !c->claimed && c->owner == lane && c->end > from && c->end <= to)
+        return c;
+    }
+  return NULL;
+}
+
+/* The state event that ends the span holding event `ev` of `lane` (its
+ * next state event), or -1 at the lane's end. */
+static gint64
+span_end (const IlTrace *t,
+          guint32        lane,
+          gsize          ev)
+{
+  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *e = (const guint32 *) (gpointer) idx->data;
+
+  guint k = il_trace_lane_lower_bound (t, lane, t->time[ev]);
+
+  while (k < idx->len && e[k] != ev)   /* past events at the same time before it */
+    k++;
+  for (k++; k < idx->len; k++)
+    if (t->kind[e[k]] == IL_EVENT_STATE)
+      return t->time[e[k]];
+  return -1;
+}
+
+static int
+cmp_item_end (gconstpointer a,
+              gconstpointer b)
+{
+  const DLane *x = *(DLane * const *) a, *y = *(DLane * const *) b;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The owner of each process item: a thread submits, then waits for the
+ * result, and wakes when it comes back.  Of the threads waiting when the
+ * item finished, in a wait that began before the worker picked it up (or
+ * just after: the worker may be quicker than the submitter), the one that
+ * woke first, preferring a wait that has no item yet (items in the order
+ * they finished: two results back at once go to two waiters; the wait of
+ * a pool.map covers all its items). */
+static void
+assign_process_items (Derive *d)
+{
+  const IlTrace *t = d->trace;
+  g_autoptr(GPtrArray) items = g_ptr_array_new ();
+  g_autoptr(GHashTable) used = g_hash_table_new (NULL, NULL);   /* wait's state event index + 1 */
+
+  for (guint i = 0; i < d->lanes->len; i++)
+    if (g_array_index (d->lanes, DLane, i).role == K_ITEM && g_array_index (d->lanes, DLane, i).in_child)
+      g_ptr_array_add (items, &g_array_index (d->lanes, DLane, i));
+  g_ptr_array_sort (items, cmp_item_end);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      DLane *item = g_ptr_array_index (items, i);
+      gint64 best_free = G_MAXINT64, best_any = G_MAXINT64;
+      guint32 free_lane = IL_NO_LANE, any_lane = IL_NO_LANE;
+      gsize free_ev = 0, any_ev = 0;
+
+      for (guint j = 0; j < d->lanes->len; j++)
+        {
+          const DLane *th = &g_array_index (d->lanes, DLane, j);
+          gsize at = t->n_events;
+          IlState s;
+          gint64 woke;
+          if (th->role != K_THREAD || !th->include)
+            continue;
+          s = il_trace_state_at (t, th->lane, item->end, &at);
+          if ((s != IL_STATE_BLOCKED && s != IL_STATE_WAIT_IO) || at >= t->n_events
+              || t->time[at] > item->begin + IL_MSEC (5))
+            continue;
+          woke = span_end (t, th->lane, at);
+          if (woke < 0)
+            woke = G_MAXINT64 - 1;
+          if (!g_hash_table_contains (used, GSIZE_TO_POINTER (at + 1)) && woke < best_free)
+            best_free = woke, free_lane = th->lane, free_ev = at;
+          if (woke < best_any)
+            best_any = woke, any_lane = th->lane, any_ev = at;
+        }
+      item->owner = free_lane != IL_NO_LANE ? free_lane : any_lane;
+      if (item->owner != IL_NO_LANE)
+        g_hash_table_add (used, GSIZE_TO_POINTER ((free_lane != IL_NO_LANE ? free_ev : any_ev) + 1));
+    }
+}
+
+/* A thread's steps; each wait during which a worker process ran an item
+ * for it becomes a to_process of the item's body (the rest of the wait,
+ * pickling and the result's way back, stays a wait).  Items in other
+ * processes are what ProcessPoolExecutor.submit(...).result() from a
+ * thread looks like. */
 static void
 thread_steps (Derive *d,
               DLane  *l)
 {
-  add_lane_states (d, l->lane, l->start, lane_done_time (d->trace, l->lane), FALSE);
+  const IlTrace *t = d->trace;
+  const GArray *idx = il_trace_get_lane_events (t, l->lane);
+  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  gint64 done = lane_done_time (t, l->lane), at = l->start, wait_from = -1;
+
+  for (guint k = il_trace_lane_lower_bound (t, l->lane, l->start); k < idx->len && at < done; k++)
+    {
+      gsize e = ev[k];
+      IlState s;
+      if (t->kind[e] != IL_EVENT_STATE || t->time[e] >= done)
+        continue;
+      s = (IlState) t->value[e];
+      if (s == IL_STATE_BLOCKED || s == IL_STATE_WAIT_IO)
+        {
+          if (wait_from < 0)
+            wait_from = t->time[e];
+          continue;
+        }
+      if (wait_from >= 0 && s != IL_STATE_WAIT_GIL)
+        {
+          DLane *item;
+          gboolean first = TRUE;
+          while ((item = process_item_in (d, l->lane, wait_from, t->time[e])) != NULL)
+            {
+              if (first)
+                add_lane_states (d, l->lane, at, wait_from, FALSE);
+              first = FALSE;
+              item->claimed = TRUE;
+              item_body (d, item);
+              at = MAX (at, MIN (item->end, t->time[e]));
+            }
+          if (!first)
+            /* The result's way back to the thread. */
+            add_lane_states (d, l->lane, at, t->time[e], FALSE), at = t->time[e];
+          wait_from = -1;
+        }
+    }
+  add_lane_states (d, l->lane, at, done, FALSE);
 }
 
 /* Every task step, from the loops' callback begin/end events. */
@@ -436,7 +713,8 @@ static void
 item_body (Derive *d,
            DLane  *item)
 {
-  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane, g_string_new ("{\"to_thread\": ["),
+  Derive sub = { d->trace, d->lanes, d->steps, d->by_lane,
+                 g_string_new (item->in_child ? "{\"to_process\": [" : "{\"to_thread\": ["),
                  g_array_new (FALSE, FALSE, sizeof (DOut)), -1, FALSE, 0 };
 
   add_lane_states (&sub, item->lane, item->begin, item->end, FALSE);
@@ -446,6 +724,76 @@ item_body (Derive *d,
   add_raw (d, sub.out->str);
   g_string_free (sub.out, TRUE);
   g_array_unref (sub.list);
+}
+
+/* Whether task `c` was created while a step of task `l` ran. */
+static gboolean
+created_by (Derive      *d,
+            const DLane *l,
+            const DLane *c)
+{
+  GArray *steps = g_hash_table_lookup (d->steps, GUINT_TO_POINTER (l->lane));
+
+  for (guint k = 0; steps != NULL && k < steps->len; k++)
+    {
+      const DStep *st = &g_array_index (steps, DStep, k);
+      if (st->begin <= c->start && (st->end < 0 || c->start <= st->end))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A task blocked on a future that no task resolved directly (gather,
+ * wait, a TaskGroup): when tasks it created finished while it waited and
+ * the last of them just before it woke, it waited for them; writes an
+ * await of each, in the order they finished, and says whether it did. */
+typedef struct {
+  gint64 finish;
+  guint  index;   /* in Derive.lanes */
+} DFinish;
+
+static int
+cmp_finish (gconstpointer a,
+            gconstpointer b)
+{
+  const DFinish *x = a, *y = b;
+  return x->finish < y->finish ? -1 : x->finish > y->finish;
+}
+
+static gboolean
+add_gathered_awaits (Derive *d,
+                     DLane  *l,
+                     gint64  from,
+                     gint64  woke)
+{
+  g_autoptr(GArray) done = g_array_new (FALSE, FALSE, sizeof (DFinish));
+  gint64 last = -1;
+
+  for (guint i = 0; i < d->lanes->len; i++)
+    {
+      DLane *c = &g_array_index (d->lanes, DLane, i);
+      DFinish f;
+      if (c == l || !c->include || c->role != K_ASYNC)
+        continue;
+      f.finish = lane_done_time (d->trace, c->lane);
+      f.index = i;
+      if (f.finish <= from || f.finish > woke || !created_by (d, l, c))
+        continue;
+      g_array_append_val (done, f);
+      last = MAX (last, f.finish);
+    }
+  /* The awaiter wakes an iteration or two after the last one ends. */
+  if (done->len == 0 || woke - last > IL_MSEC (2))
+    return FALSE;
+  g_array_sort (done, cmp_finish);
+  for (guint k = 0; k < done->len; k++)
+    {
+      g_autoptr(GString) s = g_string_new ("{\"await\": ");
+      json_str (s, g_array_index (d->lanes, DLane, g_array_index (done, DFinish, k).index).name);
+      g_string_append_c (s, '}');
+      add_raw (d, s->str);
+    }
+  return TRUE;
 }
 
 static void
@@ -478,7 +826,7 @@ async_steps (Derive *d,
           gint64 wake = wake_time (t, st->loop_lane, begin);
           DLane *item = NULL;
 
-          for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE; i++)
+          for (guint i = 0; i < d->lanes->len && cause != IL_CAUSE_FUTURE && prev_state != IL_STATE_SLEEPING; i++)
             {
               DLane *c = &g_array_index (d->lanes, DLane, i);
               if (c->role == K_ITEM && !c->claimed && c->begin >= prev_begin && c->begin <= begin)
@@ -494,6 +842,8 @@ async_steps (Derive *d,
               g_string_append_c (s, '}');
               add_raw (d, s->str);
             }
+          else if (prev_state == IL_STATE_BLOCKED && add_gathered_awaits (d, l, prev_end, begin))
+            ;
           else if (item != NULL)
             {
               item->claimed = TRUE;
@@ -526,6 +876,79 @@ async_steps (Derive *d,
     }
 }
 
+/* asyncio.run() ends with tasks of its own (shutting down async generators
+ * and the default executor): created after every task before them had
+ * finished, over in well under a millisecond.  In the recording they
+ * start when the program's work ended; in another mode, where the work
+ * ends sooner or later, that recorded start would pin the makespan. */
+static void
+drop_shutdown_tasks (Derive *d)
+{
+  for (guint i = 0; i < d->lanes->len; i++)
+    {
+      DLane *l = &g_array_index (d->lanes, DLane, i);
+      gboolean after_all = TRUE;
+      if (l->role != K_ASYNC || !l->include || lane_done_time (d->trace, l->lane) - l->start >= IL_MSEC (1))
+        continue;
+      for (guint j = 0; j < d->lanes->len && after_all; j++)
+        {
+          const DLane *o = &g_array_index (d->lanes, DLane, j);
+          if (o != l && o->role == K_ASYNC && o->include && o->start <= l->start)
+            after_all = lane_done_time (d->trace, o->lane) <= l->start;
+        }
+      if (after_all)
+        l->include = FALSE;
+    }
+}
+
+/* Whether the main process's started threads (task lanes that are
+ * neither asyncio tasks nor pool items) waited for the work items its
+ * worker processes ran: for each item, some thread was waiting when it
+ * ended.  (The main thread's own pool.map beside a thread that does
+ * something else stays a pool of processes.) */
+static gboolean
+threads_use_process_pool (const IlTrace *t)
+{
+  guint32 main_proc = IL_NO_LANE;
+  g_autoptr(GArray) threads = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
+    {
+      const IlLane *lane = il_trace_get_lane (t, i);
+      const GArray *idx = il_trace_get_lane_events (t, i);
+      const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+
+      if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
+        main_proc = i;
+      if (lane->kind != IL_LANE_TASK || main_proc == IL_NO_LANE || idx->len == 0)
+        continue;
+      if (is_pool_item (t, i))
+        {
+          if (lane->parent != main_proc)
+            g_array_append_val (items, i);
+        }
+      else if (lane->parent == main_proc
+               && !(t->kind[ev[0]] == IL_EVENT_MARK && t->value[ev[0]] == IL_MARK_TASK_CREATED))
+        g_array_append_val (threads, i);
+    }
+  if (threads->len == 0 || items->len == 0)
+    return FALSE;
+  for (guint k = 0; k < items->len; k++)
+    {
+      gint64 end = lane_done_time (t, g_array_index (items, guint32, k));
+      gboolean waited = FALSE;
+      for (guint j = 0; j < threads->len && !waited; j++)
+        {
+          IlState s = il_trace_state_at (t, g_array_index (threads, guint32, j), end, NULL);
+          waited = s == IL_STATE_BLOCKED || s == IL_STATE_WAIT_IO;
+        }
+      if (!waited)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 il_derive_scenario_json (const IlTrace  *trace,
                          const char     *title,
@@ -543,6 +966,7 @@ il_derive_scenario_json (const IlTrace  *trace,
   const IlTrace *t = trace;
   g_autofree char *child_method = NULL;
   g_autoptr(GHashTable) child_seen = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) starts = g_hash_table_new (NULL, NULL);   /* Thread.start() spans, see creator_clock */
   IlParams params;
 
   g_return_val_if_fail (trace != NULL, NULL);
@@ -566,6 +990,11 @@ il_derive_scenario_json (const IlTrace  *trace,
   d.out = out;
   d.list = g_array_new (FALSE, FALSE, sizeof (DOut));
   d.pend_kind = -1;
+
+  /* Threads that hand work to a process pool: a threads program whose
+   * waits are to_process hand-offs, not a pool of processes. */
+  if (mode == IL_MODE_PROCESSES && threads_use_process_pool (t))
+    mode = IL_MODE_THREADS;
 
   /* Classify the lanes. */
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
@@ -607,7 +1036,8 @@ il_derive_scenario_json (const IlTrace  *trace,
         }
       else if (lane->kind == IL_LANE_THREAD && lane->parent == main_proc && lane->index == 0)
         dl.role = K_THREAD; /* the main thread: decided below */
-      else if (lane->kind != IL_LANE_TASK || (lane->parent != main_proc && mode != IL_MODE_PROCESSES))
+      else if (lane->kind != IL_LANE_TASK
+               || (lane->parent != main_proc && mode != IL_MODE_PROCESSES && !is_pool_item (t, i)))
         continue;
       else
         for (guint k = 0; k < idx->len; k++)
@@ -630,16 +1060,20 @@ il_derive_scenario_json (const IlTrace  *trace,
         dl.start = lane_first_time (t, i);
       if (dl.start < 0)
         continue;
+      if (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)
+        dl.start = thread_spawn_time (t, i, dl.start, starts);
       if (dl.role == K_ITEM)
         {
           dl.begin = dl.start;
           dl.end = lane_done_time (t, i);
         }
       /* Work items run by process-pool workers. */
-      if (dl.role == K_ITEM && lane->parent != main_proc)
+      dl.in_child = dl.role == K_ITEM && lane->parent != main_proc;
+      if (dl.in_child)
         n_process_items++;
       dl.include = (mode == IL_MODE_ASYNCIO && (dl.role == K_ASYNC))
-                   || (mode == IL_MODE_THREADS && (dl.role == K_ITEM || (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)))
+                   || (mode == IL_MODE_THREADS && ((dl.role == K_ITEM && !dl.in_child)
+                                                   || (dl.role == K_THREAD && lane->kind == IL_LANE_TASK)))
                    || (mode == IL_MODE_PROCESSES && (dl.role == K_PROCESS || dl.role == K_ITEM));
       if (dl.role == K_THREAD && lane->kind == IL_LANE_TASK && (first_thread < 0 || dl.start < first_thread))
         first_thread = dl.start;
@@ -681,6 +1115,11 @@ il_derive_scenario_json (const IlTrace  *trace,
         }
       }
 
+  if (n_process_items > 0 && mode != IL_MODE_PROCESSES)
+    assign_process_items (&d);
+  if (mode == IL_MODE_ASYNCIO)
+    drop_shutdown_tasks (&d);
+
   /* Unique names, as the program named them. */
   for (guint i = 0; i < d.lanes->len; i++)
     {
@@ -698,11 +1137,11 @@ il_derive_scenario_json (const IlTrace  *trace,
 
   if (mode == IL_MODE_THREADS)
     for (guint i = 0; i < d.lanes->len; i++)
-      if (g_array_index (d.lanes, DLane, i).role == K_ITEM)
+      if (g_array_index (d.lanes, DLane, i).role == K_ITEM && !g_array_index (d.lanes, DLane, i).in_child)
         workers = workers_s ? (guint) g_ascii_strtoull (workers_s, NULL, 10) : 0;
   /* Work items of a process pool run in a pool of its size; without
    * them each recorded child process is one task in its own process. */
-  if (n_process_items > 0)
+  if (n_process_items > 0 && mode == IL_MODE_PROCESSES)
     {
       g_autofree char *pw = il_recording_meta_get (trace, "process_pool_workers");
       workers = pw != NULL ? (guint) g_ascii_strtoull (pw, NULL, 10) : 0;

@@ -750,26 +750,54 @@ proc_exit (Ctx    *c,
   p->exit_code = code;
 }
 
+/* The earliest of `sleepers` whose end (read by `end_of`) is at or before
+ * `t`, removed from the array; NULL when none is due.  Sleepers wake in
+ * the order their sleeps end: each wake-up is appended no earlier than the
+ * event before it, so waking a later one first would push an earlier one's
+ * end to the later time (a 60 ms asyncio.sleep recorded as 80 ms because an
+ * 80 ms one sat before it in the array). */
+static gpointer
+take_earliest_due (GPtrArray *sleepers,
+                   gint64     t,
+                   gint64   (*end_of) (gpointer))
+{
+  guint best = G_MAXUINT;
+
+  for (guint i = 0; i < sleepers->len; i++)
+    {
+      gint64 end = end_of (g_ptr_array_index (sleepers, i));
+      if (end <= t && (best == G_MAXUINT || end < end_of (g_ptr_array_index (sleepers, best))))
+        best = i;
+    }
+  return best == G_MAXUINT ? NULL : g_ptr_array_remove_index_fast (sleepers, best);
+}
+
+static gint64
+thr_sleep_end (gpointer th)
+{
+  return ((Thr *) th)->sleep_until;
+}
+
+static gint64
+task_sleep_end (gpointer task)
+{
+  return ((Task *) task)->wake_at;
+}
+
 /* Sleeps that ended before `t`: those threads now wait for the GIL. */
 static void
 wake_sleepers (Ctx    *c,
                gint64  t)
 {
-  for (guint i = 0; i < c->sleepers->len; )
+  Thr *th;
+
+  while ((th = take_earliest_due (c->sleepers, t, thr_sleep_end)) != NULL)
     {
-      Thr *th = g_ptr_array_index (c->sleepers, i);
-      gint64 until = th->sleep_until;
-      if (until <= t)
-        {
-          g_ptr_array_remove_index_fast (c->sleepers, i);
-          /* Not appended before the previous event: times never go back. */
-          until = MAX (until, c->trace->n_events > 0 ? c->trace->time[c->trace->n_events - 1] : 0);
-          th->sleep_until = -1;
-          if (!th->done && !th->proc->exited)
-            thr_update (c, until, th, IL_CAUSE_TIMER, IL_NO_LANE);
-        }
-      else
-        i++;
+      /* Not appended before the previous event: times never go back. */
+      gint64 until = MAX (th->sleep_until, c->trace->n_events > 0 ? c->trace->time[c->trace->n_events - 1] : 0);
+      th->sleep_until = -1;
+      if (!th->done && !th->proc->exited)
+        thr_update (c, until, th, IL_CAUSE_TIMER, IL_NO_LANE);
     }
 }
 
@@ -778,22 +806,17 @@ static void
 wake_tasks (Ctx    *c,
             gint64  t)
 {
-  for (guint i = 0; i < c->task_sleepers->len; )
+  Task *task;
+
+  while ((task = take_earliest_due (c->task_sleepers, t, task_sleep_end)) != NULL)
     {
-      Task *task = g_ptr_array_index (c->task_sleepers, i);
-      if (task->wake_at <= t)
+      gint64 at = MAX (task->wake_at, c->trace->n_events > 0 ? c->trace->time[c->trace->n_events - 1] : 0);
+      task->wake_at = -1;
+      if (!task->done && task->state == IL_STATE_SLEEPING)
         {
-          gint64 at = MAX (task->wake_at, c->trace->n_events > 0 ? c->trace->time[c->trace->n_events - 1] : 0);
-          g_ptr_array_remove_index_fast (c->task_sleepers, i);
-          task->wake_at = -1;
-          if (!task->done && task->state == IL_STATE_SLEEPING)
-            {
-              task->timer_woke = TRUE;
-              task_state (c, at, task, IL_STATE_READY, IL_CAUSE_TIMER, IL_NO_LANE);
-            }
+          task->timer_woke = TRUE;
+          task_state (c, at, task, IL_STATE_READY, IL_CAUSE_TIMER, IL_NO_LANE);
         }
-      else
-        i++;
     }
 }
 

@@ -665,8 +665,18 @@ def main():
     for n in notes:
         emit("- " + n)
     if args.output:
+        # Keep the block tools/validate-crossmode.py owns in the file.
+        kept = ""
+        try:
+            with open(args.output) as f:
+                old = f.read()
+            begin, end = "<!-- cross-mode: tools/validate-crossmode.py -->", "<!-- /cross-mode -->"
+            if begin in old and end in old:
+                kept = "\n" + old[old.index(begin):old.index(end) + len(end)] + "\n"
+        except OSError:
+            pass
         with open(args.output, "w") as f:
-            f.write("\n".join(out) + "\n")
+            f.write("\n".join(out) + "\n" + kept)
     return 0
 
 
