@@ -345,23 +345,15 @@ ident_of (Ctx     *c,
   return c->p->layout->lane_colour[lane];
 }
 
-/* Classifies one event of a lane: TRUE if it starts a new interval, with the
- * interval's key (an IlState, -1 for nothing), identity and label lane. */
-static gboolean
-classify (Ctx       *c,
-          IlLaneKind kind,
-          guint32    lane,
-          guint32    e,
-          int       *key,
-          guint     *ident,
-          guint32   *label)
+/* Task and thread lanes wear their own colour; cores, the GIL and the
+ * loop the colour of whoever they run. */
+static guint
+ident_for (Ctx       *c,
+           IlLaneKind kind,
+           guint32    lane,
+           guint32    label)
 {
-  if (!il_lod_classify (c->trace, kind, e, key, label))
-    return FALSE;
-  /* Task and thread lanes wear their own colour; cores, the GIL and the
-   * loop the colour of whoever they run. */
-  *ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? lane : *label);
-  return TRUE;
+  return ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? lane : label);
 }
 
 /* First position at or after `from` in a lane's index whose event time is
@@ -414,20 +406,20 @@ draw_state_lane (Ctx         *c,
 {
   const IlTrace *t = c->trace;
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
   guint lo, hi;
   Run run = { .key = -1, .painted = G_MININT, .y = y, .h = row->height, .label_lane = IL_NO_LANE };
   double width = c->p->viewport.width;
+  gint64 stop = MIN (c->t_hi, c->upto);
+  IlIntervalIter it;
+  IlInterval iv;
 
   lane_range (c, row->lane, &lo, &hi);
 
   if (hi - lo > 4 * width)
     {
-      /* Far more events than pixels: sample the lane once per column,
-       * from the level of detail when there is one (an array read per
-       * column), else by searching the lane. */
-      guint cursor = lo > 0 ? lo - 1 : 0;
+      /* Far more events than pixels: each column shows the state the lane
+       * held longest in it, from the level of detail when there is one (an
+       * array read per column), else by tallying the column's intervals. */
       IlLodCache *lod = c->p->cache != NULL ? c->p->cache->lod : NULL;
       int level = lod != NULL ? il_lod_level_for ((double) c->p->viewport.span / width) : -1;
       gsize n_cells = 0;
@@ -438,68 +430,53 @@ draw_state_lane (Ctx         *c,
           gint64 ta = il_viewport_x_to_time (&c->p->viewport, col);
           gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
           gint64 tb = il_viewport_x_to_time (&c->p->viewport, col + 1);
-          int key = -1;
-          guint ident = 0;
-          guint32 label = IL_NO_LANE;
+          guint64 cell;
 
           if (tm > c->upto)
             break;
           if (cells != NULL && tm >= 0 && (gsize) (tm >> level) < n_cells)
-            {
-              guint64 cell = cells[tm >> level];
-              key = il_lod_cell_key (cell);
-              label = il_lod_cell_label (cell);
-              ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? row->lane : label);
-            }
+            cell = cells[tm >> level];
           else
             {
-              /* The interval going on at tm began with the last classifying
-               * event at or before it: one binary search, a short scan back. */
-              guint p;
-              cursor = gallop (t, v, idx->len, cursor, tm + 1);
-              p = cursor;
-              for (guint k = 0; p > 0 && k < 64; k++, p--)
-                if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
-                  break;
+              /* A bounded walk: past 64 intervals in one pixel the rest of
+               * the column is left out of the tally. */
+              IlLodTally tally;
+              gint64 to = MIN (tb, stop);
+              guint n = 0;
+
+              il_lod_tally_reset (&tally);
+              il_interval_iter_init_range (&it, t, row->lane, ta, to);
+              while (n++ < 64 && il_interval_iter_next (&it, &iv) && iv.start < to)
+                {
+                  int key;
+                  guint32 label;
+
+                  il_lod_interval_key (kind, &iv, &key, &label);
+                  il_lod_tally_add (&tally, key, label, MIN (iv.open ? to : iv.end, to) - MAX (iv.start, ta));
+                }
+              cell = il_lod_tally_dominant (&tally, n > 64 ? tally.total_ns : to - ta);
             }
-          run_add (c, &run, ta, tb, key, ident, label);
+          run_add (c, &run, ta, tb, il_lod_cell_key (cell), ident_for (c, kind, row->lane, il_lod_cell_label (cell)),
+                   il_lod_cell_label (cell));
         }
       run_flush (c, &run);
       bars_flush (c);
       return;
     }
 
-  {
-    /* Walk from the interval already going on at t_lo. */
-    int key = -1;
-    guint ident = 0;
-    guint32 label = IL_NO_LANE;
-    gint64 since = c->t_lo;
+  /* Every interval in view, from the one already going on at t_lo. */
+  il_interval_iter_init_range (&it, t, row->lane, c->t_lo, stop);
+  while (il_interval_iter_next (&it, &iv))
+    {
+      int key;
+      guint32 label;
 
-    for (guint p = lo; p > 0; p--)
-      if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
-        break;
-
-    for (guint p = lo; p < hi; p++)
-      {
-        int k;
-        guint id;
-        guint32 lb;
-        guint32 e = v[p];
-
-        if (!classify (c, kind, row->lane, e, &k, &id, &lb))
-          continue;
-        if (t->time[e] > since || key != k)
-          run_add (c, &run, since, t->time[e], key, ident, label);
-        since = t->time[e];
-        key = k;
-        ident = id;
-        label = lb;
-      }
-    run_add (c, &run, since, MIN (c->t_hi, c->upto), key, ident, label);
-    run_flush (c, &run);
-    bars_flush (c);
-  }
+      il_lod_interval_key (kind, &iv, &key, &label);
+      run_add (c, &run, iv.start, iv.open ? MAX (iv.end, stop) : iv.end, key, ident_for (c, kind, row->lane, label),
+               label);
+    }
+  run_flush (c, &run);
+  bars_flush (c);
 }
 
 static void
@@ -537,7 +514,8 @@ mark_bucket (Ctx    *c,
 }
 
 /* Marks on top of the bars: GIL drop requests, forced switches and the
- * waiting threads; loop iterations and queue depth; task marks. */
+ * waiting threads; loop iterations; task marks.  (What waits in the
+ * loop's queues is drawn item by item at the playhead: il-render-queues.c.) */
 static void
 draw_marks (Ctx         *c,
             const IlRow *row,
@@ -631,19 +609,6 @@ draw_marks (Ctx         *c,
           cairo_line_to (c->cr, floor (x) + 0.5, y + row->height * 0.35);
           cairo_stroke (c->cr);
           c->prims++;
-          /* Ready-queue depth when there is room to print it. */
-          if (t->aux[e] > 0)
-            {
-              char buf[16];
-              gint64 next = p + 1 < hi ? t->time[v[p + 1]] : c->t_hi;
-              double room = il_viewport_time_to_x (&c->p->viewport, next) - (x - c->plot_x);
-              g_snprintf (buf, sizeof buf, "%u", t->aux[e]);
-              if (room > 14)
-                {
-                  set_text (c, buf, 0.7);
-                  draw_text (c, x + 2, y + row->height * 0.22, &c->theme->foreground);
-                }
-            }
           break;
         case IL_EVENT_MARK:
           if (t->value[e] == IL_MARK_EXCEPTION || t->value[e] == IL_MARK_CANCEL_REQUEST)
@@ -1648,28 +1613,124 @@ il_render_timeline (cairo_t              *cr,
   return c.prims;
 }
 
-typedef struct {
-  IlState     state;
-  const char *label;
-} LegendItem;
+/* One legend entry's sample, drawn in a sw × sh box at (x, y). */
+static void
+legend_sample (cairo_t       *cr,
+               const IlTheme *theme,
+               IlLegendItem   item,
+               double         x,
+               double         y,
+               double         sw,
+               double         sh,
+               double         fs)
+{
+  static const IlState states[] = {
+    [IL_LEGEND_RUNNING] = IL_STATE_RUNNING, [IL_LEGEND_STARTING] = IL_STATE_STARTING,
+    [IL_LEGEND_READY] = IL_STATE_READY, [IL_LEGEND_WAIT_GIL] = IL_STATE_WAIT_GIL,
+    [IL_LEGEND_WAIT_IO] = IL_STATE_WAIT_IO, [IL_LEGEND_SLEEPING] = IL_STATE_SLEEPING,
+    [IL_LEGEND_BLOCKED] = IL_STATE_BLOCKED, [IL_LEGEND_IDLE] = IL_STATE_IDLE,
+    [IL_LEGEND_LOOP_SELECT] = IL_STATE_IDLE,
+  };
+  double s = fs / 12, xc = x + sw / 2, yc = y + sh / 2;
+
+  switch (item)
+    {
+    case IL_LEGEND_RUNNING:
+    case IL_LEGEND_STARTING:
+    case IL_LEGEND_READY:
+    case IL_LEGEND_WAIT_GIL:
+    case IL_LEGEND_WAIT_IO:
+    case IL_LEGEND_SLEEPING:
+    case IL_LEGEND_BLOCKED:
+    case IL_LEGEND_IDLE:
+    case IL_LEGEND_LOOP_SELECT:
+      {
+        double frac = MAX (0.3, il_theme_state_height (states[item]));
+        il_theme_set_state_source (theme, cr, states[item], 0);
+        cairo_rectangle (cr, x, yc - sh * frac / 2, sw, sh * frac);
+        cairo_fill (cr);
+        break;
+      }
+    case IL_LEGEND_GIL_REQUEST:
+      il_theme_set_source (cr, &theme->mark);
+      triangle (cr, xc, y, fs * 0.35, TRUE);
+      cairo_fill (cr);
+      break;
+    case IL_LEGEND_GIL_SWITCH:
+    case IL_LEGEND_LOOP_ITER:
+      il_theme_set_source (cr, item == IL_LEGEND_GIL_SWITCH ? &theme->mark : &theme->foreground);
+      cairo_set_line_width (cr, (item == IL_LEGEND_GIL_SWITCH ? 2 : 1) * theme->line_width);
+      cairo_move_to (cr, floor (xc) + 0.5, y);
+      cairo_line_to (cr, floor (xc) + 0.5, item == IL_LEGEND_GIL_SWITCH ? y + sh : y + sh * 0.45);
+      cairo_stroke (cr);
+      break;
+    case IL_LEGEND_FAILED:
+    case IL_LEGEND_CANCELLED:
+      draw_end_mark (cr, theme, item == IL_LEGEND_FAILED, xc, yc, sh * 2, s);
+      break;
+    case IL_LEGEND_WAKE_ARROW:
+    case IL_LEGEND_OUTSIDE_ARROW:
+      il_theme_set_source (cr, &theme->arrow);
+      cairo_set_line_width (cr, theme->line_width);
+      if (item == IL_LEGEND_WAKE_ARROW)
+        arrow (cr, x, y, x + sw, y + sh, s);
+      else
+        arrow (cr, xc, y + sh + 2 * s, xc, y - 2 * s, s);
+      break;
+    case IL_LEGEND_QUEUE_READY:
+    case IL_LEGEND_QUEUE_TIMER:
+    case IL_LEGEND_QUEUE_POOL:
+      /* As il-render-queues.c draws them: a box in the item's colour, an
+       * outline for a timer not yet due. */
+      cairo_rectangle (cr, xc - sh / 2 + 0.5, y + 0.5, sh - 1, sh - 1);
+      il_theme_set_source (cr, il_theme_identity (theme, 0));
+      if (item == IL_LEGEND_QUEUE_TIMER)
+        {
+          cairo_set_line_width (cr, 2 * theme->line_width);
+          cairo_stroke (cr);
+        }
+      else
+        {
+          cairo_fill_preserve (cr);
+          il_theme_set_source (cr, &theme->background);
+          cairo_set_line_width (cr, theme->line_width);
+          cairo_stroke (cr);
+        }
+      break;
+    case IL_N_LEGEND_ITEMS:
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 double
-il_render_legend (cairo_t       *cr,
-                  const IlTheme *theme,
-                  double         x,
-                  double         y,
-                  double         width,
-                  gboolean       with_loop)
+il_render_legend (cairo_t        *cr,
+                  const IlTheme  *theme,
+                  double          x,
+                  double          y,
+                  double          width,
+                  const IlLegend *legend)
 {
-  const LegendItem items[] = {
-    { IL_STATE_RUNNING, "running (the task's colour)" },
-    { IL_STATE_READY, "ready / runnable" },
-    { IL_STATE_WAIT_GIL, "waiting for the GIL" },
-    { IL_STATE_WAIT_IO, "waiting for I/O" },
-    { IL_STATE_SLEEPING, "sleeping" },
-    { IL_STATE_BLOCKED, "blocked (lock, await)" },
-    { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
-    { IL_STATE_STARTING, "starting a process" },
+  static const char *labels[] = {
+    [IL_LEGEND_RUNNING] = "running (the task's colour)",
+    [IL_LEGEND_STARTING] = "starting a process",
+    [IL_LEGEND_READY] = "ready / runnable",
+    [IL_LEGEND_WAIT_GIL] = "waiting for the GIL",
+    [IL_LEGEND_WAIT_IO] = "waiting for I/O",
+    [IL_LEGEND_SLEEPING] = "sleeping",
+    [IL_LEGEND_BLOCKED] = "blocked (lock, await)",
+    [IL_LEGEND_IDLE] = "idle",
+    [IL_LEGEND_LOOP_SELECT] = "loop in select()",
+    [IL_LEGEND_GIL_REQUEST] = "GIL drop request",
+    [IL_LEGEND_GIL_SWITCH] = "forced switch",
+    [IL_LEGEND_LOOP_ITER] = "loop iteration",
+    [IL_LEGEND_FAILED] = "raised an exception",
+    [IL_LEGEND_CANCELLED] = "cancelled",
+    [IL_LEGEND_WAKE_ARROW] = "woke / handed over to",
+    [IL_LEGEND_OUTSIDE_ARROW] = "I/O done or timer fired",
+    [IL_LEGEND_QUEUE_READY] = "in the ready queue",
+    [IL_LEGEND_QUEUE_TIMER] = "timer not yet due",
+    [IL_LEGEND_QUEUE_POOL] = "waiting in the pool's queue",
   };
   double fs = theme->font_size;
   double cx = x, cy = y, row_h = fs * 1.8;
@@ -1677,6 +1738,10 @@ il_render_legend (cairo_t       *cr,
   cairo_t *mcr = cr;
   PangoLayout *text;
   PangoFontDescription *font;
+  gboolean any = FALSE;
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (labels) == IL_N_LEGEND_ITEMS);
+  g_return_val_if_fail (theme != NULL && legend != NULL, 0);
 
   if (cr == NULL)
     {
@@ -1689,14 +1754,15 @@ il_render_legend (cairo_t       *cr,
   pango_layout_set_font_description (text, font);
   pango_font_description_free (font);
 
-  for (guint i = 0; i < G_N_ELEMENTS (items) + 4; i++)
+  for (int i = 0; i < IL_N_LEGEND_ITEMS; i++)
     {
-      static const char *marks[] = { "GIL drop request", "forced switch", "raised an exception", "cancelled" };
-      const char *label = i < G_N_ELEMENTS (items) ? items[i].label : marks[i - G_N_ELEMENTS (items)];
       int tw, th;
-      double item_w;
+      double item_w, sw = fs * 1.6, sh = fs * 0.9;
 
-      pango_layout_set_text (text, label, -1);
+      if (!il_legend_has (legend, (IlLegendItem) i))
+        continue;
+      any = TRUE;
+      pango_layout_set_text (text, labels[i], -1);
       pango_layout_get_pixel_size (text, &tw, &th);
       item_w = fs * 2.2 + tw + fs * 1.5;
       if (cx + item_w > x + width && cx > x)
@@ -1706,31 +1772,9 @@ il_render_legend (cairo_t       *cr,
         }
       if (cr != NULL)
         {
-          double sw = fs * 1.6, sh = fs * 0.9;
-          if (i < G_N_ELEMENTS (items))
-            {
-              double frac = MAX (0.3, il_theme_state_height (items[i].state));
-              il_theme_set_state_source (theme, cr, items[i].state, 0);
-              cairo_rectangle (cr, cx, cy + row_h / 2 - sh * frac / 2, sw, sh * frac);
-              cairo_fill (cr);
-            }
-          else if (i == G_N_ELEMENTS (items))
-            {
-              il_theme_set_source (cr, &theme->mark);
-              triangle (cr, cx + sw / 2, cy + row_h / 2 - sh / 2, fs * 0.35, TRUE);
-              cairo_fill (cr);
-            }
-          else if (i == G_N_ELEMENTS (items) + 1)
-            {
-              il_theme_set_source (cr, &theme->mark);
-              cairo_set_line_width (cr, 2 * theme->line_width);
-              cairo_move_to (cr, cx + sw / 2, cy + row_h / 2 - sh / 2);
-              cairo_line_to (cr, cx + sw / 2, cy + row_h / 2 + sh / 2);
-              cairo_stroke (cr);
-            }
-          else
-            draw_end_mark (cr, theme, i == G_N_ELEMENTS (items) + 2, cx + sw / 2, cy + row_h / 2, row_h,
-                           fs / 12);
+          cairo_save (cr);
+          legend_sample (cr, theme, (IlLegendItem) i, cx, cy + row_h / 2 - sh / 2, sw, sh, fs);
+          cairo_restore (cr);
           il_theme_set_source (cr, &theme->foreground);
           cairo_move_to (cr, cx + sw + fs * 0.5, cy + (row_h - th) / 2);
           pango_cairo_show_layout (cr, text);
@@ -1744,5 +1788,5 @@ il_render_legend (cairo_t       *cr,
       cairo_destroy (mcr);
       cairo_surface_destroy (scratch);
     }
-  return cy + row_h - y;
+  return any ? cy + row_h - y : 0;
 }
