@@ -951,7 +951,13 @@ draw_arrows (Ctx *c)
           if (yc < 0 || x - last_x < 8 * s)
             continue;
           last_x = x;
-          arrow (c->cr, x, yc + 13 * s, x, yc + 3 * s, s);
+          {
+            /* Within the lane: a shrunk presenter lane is shorter than
+             * the arrow, which then pointed out of the next lane's name. */
+            const IlRow *row = &g_array_index (c->p->layout->rows, IlRow, c->p->layout->lane_row[t->lane[e]]);
+            double reach = MIN (13 * s, row->height / 2);
+            arrow (c->cr, x, yc + reach, x, yc + MIN (3 * s, reach / 3), MIN (s, reach / 10));
+          }
           drawn++;
           continue;
         }
@@ -1026,7 +1032,10 @@ draw_ruler (Ctx *c)
       {
         g_autofree char *label = il_format_tick (tick, step);
         set_text (c, label, 0.9);
-        draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
+        /* A label the right edge would cut ("200 m") says nothing: the
+         * tick stays, the label goes. */
+        if (x + 3 + text_width (c) <= c->plot_x + p->viewport.width)
+          draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
       }
     }
 
@@ -1578,7 +1587,9 @@ il_render_timeline (cairo_t              *cr,
         }
       set_text (&c, row->label, lane->kind == IL_LANE_TASK ? 1.0 : 0.9);
       pango_layout_set_width (c.text, (int) ((p->theme->gutter_width - indent - 4) * PANGO_SCALE));
-      pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_END);
+      /* Names that differ at the end (ThreadPoolExecutor-0_0, -0_1, GIL
+       * (Process-3 (tiny_3))) keep the end: the middle goes. */
+      pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_MIDDLE);
       draw_text (&c, p->x + indent, y + row->height / 2,
                  lane->kind == IL_LANE_TASK ? &p->theme->foreground : &p->theme->dim);
       pango_layout_set_width (c.text, -1);
@@ -1732,8 +1743,10 @@ il_render_legend (cairo_t        *cr,
     [IL_LEGEND_QUEUE_TIMER] = "timer not yet due",
     [IL_LEGEND_QUEUE_POOL] = "waiting in the pool's queue",
   };
-  double fs = theme->font_size;
-  double cx = x, cy = y, row_h = fs * 1.8;
+  /* On a projector the legend is read once, the lanes all the time: a
+   * little smaller type there keeps it to two rows instead of four. */
+  double fs = theme->font_size * (theme->kind == IL_THEME_PRESENTER ? 0.8 : 1.0);
+  double cx = x, cy = y, row_h = fs * 1.7;
   cairo_surface_t *scratch = NULL;
   cairo_t *mcr = cr;
   PangoLayout *text;
@@ -1761,10 +1774,14 @@ il_render_legend (cairo_t        *cr,
 
       if (!il_legend_has (legend, (IlLegendItem) i))
         continue;
+      /* A thread idle and the loop in select() are drawn alike: one entry. */
+      if (i == IL_LEGEND_IDLE && il_legend_has (legend, IL_LEGEND_LOOP_SELECT))
+        continue;
       any = TRUE;
-      pango_layout_set_text (text, labels[i], -1);
+      pango_layout_set_text (text, i == IL_LEGEND_LOOP_SELECT && il_legend_has (legend, IL_LEGEND_IDLE)
+                             ? "idle / loop in select()" : labels[i], -1);
       pango_layout_get_pixel_size (text, &tw, &th);
-      item_w = fs * 2.2 + tw + fs * 1.5;
+      item_w = fs * 2.1 + tw + fs * 1.2;
       if (cx + item_w > x + width && cx > x)
         {
           cx = x;
