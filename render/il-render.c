@@ -289,27 +289,18 @@ run_flush (Ctx *c,
     g_array_append_val (c->labels, bar);
 }
 
+/* Columns [a, b) show key from ta to tb. */
 static void
-run_add (Ctx    *c,
-         Run    *r,
-         gint64  ta,
-         gint64  tb,
-         int     key,
-         guint   ident,
-         guint32 label_lane)
+run_add_px (Ctx    *c,
+            Run    *r,
+            int     a,
+            int     b,
+            gint64  ta,
+            gint64  tb,
+            int     key,
+            guint   ident,
+            guint32 label_lane)
 {
-  double xa, xb;
-  int a, b;
-
-  ta = MAX (ta, c->t_lo);
-  tb = MIN (tb, MIN (c->t_hi, c->upto));
-  if (tb < ta)
-    return;
-
-  xa = il_viewport_time_to_x (&c->p->viewport, ta);
-  xb = il_viewport_time_to_x (&c->p->viewport, tb);
-  a = (int) floor (xa);
-  b = (int) floor (xb);
   if (b <= a)
     b = a + 1;
   if (a < r->painted)
@@ -334,6 +325,23 @@ run_add (Ctx    *c,
       r->t1 = tb;
     }
   r->painted = b;
+}
+
+static void
+run_add (Ctx    *c,
+         Run    *r,
+         gint64  ta,
+         gint64  tb,
+         int     key,
+         guint   ident,
+         guint32 label_lane)
+{
+  ta = MAX (ta, c->t_lo);
+  tb = MIN (tb, MIN (c->t_hi, c->upto));
+  if (tb < ta)
+    return;
+  run_add_px (c, r, (int) floor (il_viewport_time_to_x (&c->p->viewport, ta)),
+              (int) floor (il_viewport_time_to_x (&c->p->viewport, tb)), ta, tb, key, ident, label_lane);
 }
 
 static guint
@@ -397,6 +405,99 @@ lane_range (Ctx         *c,
 {
   *lo = il_trace_lane_lower_bound (c->trace, lane, c->t_lo);
   *hi = il_trace_lane_lower_bound (c->trace, lane, MIN (c->t_hi, c->upto) + 1);
+}
+
+/* Intervals narrower than a pixel column are tallied per column: each
+ * column shows the state held longest in it (as the level of detail
+ * does), not a 1 px sliver of every short wait, which made a thread that
+ * runs 99 % of the time look striped. */
+typedef struct {
+  int        col;     /* the column being tallied, or G_MININT */
+  gint64     t0, t1;  /* the part of it the intervals covered */
+  IlLodTally tally;
+} ColumnTally;
+
+static void
+column_flush (Ctx         *c,
+              Run         *r,
+              ColumnTally *ct,
+              IlLaneKind   kind,
+              guint32      lane)
+{
+  guint64 cell;
+
+  if (ct->col == G_MININT)
+    return;
+  cell = il_lod_tally_dominant (&ct->tally, ct->tally.total_ns);
+  run_add_px (c, r, ct->col, ct->col + 1, ct->t0, ct->t1, il_lod_cell_key (cell),
+              ident_for (c, kind, lane, il_lod_cell_label (cell)), il_lod_cell_label (cell));
+  ct->col = G_MININT;
+}
+
+static void
+column_add (Ctx         *c,
+            Run         *r,
+            ColumnTally *ct,
+            IlLaneKind   kind,
+            guint32      lane,
+            gint64       ta,
+            gint64       tb,
+            int          key,
+            guint32      label)
+{
+  double xa, xb;
+  int ca, cb;
+
+  ta = MAX (ta, c->t_lo);
+  tb = MIN (tb, MIN (c->t_hi, c->upto));
+  if (tb < ta)
+    return;
+  xa = il_viewport_time_to_x (&c->p->viewport, ta);
+  xb = il_viewport_time_to_x (&c->p->viewport, tb);
+  ca = (int) floor (xa);
+  cb = (int) floor (xb);
+  if (ct->col != G_MININT && ct->col != ca)
+    column_flush (c, r, ct, kind, lane);
+  if (ca == cb)
+    {
+      /* Within one column: tallied with its neighbours. */
+      if (ct->col == G_MININT)
+        {
+          ct->col = ca;
+          ct->t0 = ta;
+          il_lod_tally_reset (&ct->tally);
+        }
+      il_lod_tally_add (&ct->tally, key, label, MAX (1, tb - ta));
+      ct->t1 = tb;
+      return;
+    }
+  /* Its first column is shared with what came before it unless it starts
+   * on the column's edge; the whole columns are its own; its last, partial
+   * column starts a new tally. */
+  if (ct->col == ca || xa > ca)
+    {
+      gint64 edge = il_viewport_x_to_time (&c->p->viewport, ca + 1);
+      if (ct->col == G_MININT)
+        {
+          ct->col = ca;
+          ct->t0 = ta;
+          il_lod_tally_reset (&ct->tally);
+        }
+      il_lod_tally_add (&ct->tally, key, label, MAX (1, edge - ta));
+      ct->t1 = edge;
+      column_flush (c, r, ct, kind, lane);
+      ca++;
+    }
+  if (cb > ca)
+    run_add_px (c, r, ca, cb, ta, tb, key, ident_for (c, kind, lane, label), label);
+  if (xb > cb)
+    {
+      ct->col = cb;
+      ct->t0 = il_viewport_x_to_time (&c->p->viewport, cb);
+      ct->t1 = tb;
+      il_lod_tally_reset (&ct->tally);
+      il_lod_tally_add (&ct->tally, key, label, MAX (1, tb - ct->t0));
+    }
 }
 
 static void
@@ -465,16 +566,20 @@ draw_state_lane (Ctx         *c,
     }
 
   /* Every interval in view, from the one already going on at t_lo. */
-  il_interval_iter_init_range (&it, t, row->lane, c->t_lo, stop);
-  while (il_interval_iter_next (&it, &iv))
-    {
-      int key;
-      guint32 label;
+  {
+    ColumnTally ct = { .col = G_MININT };
 
-      il_lod_interval_key (kind, &iv, &key, &label);
-      run_add (c, &run, iv.start, iv.open ? MAX (iv.end, stop) : iv.end, key, ident_for (c, kind, row->lane, label),
-               label);
-    }
+    il_interval_iter_init_range (&it, t, row->lane, c->t_lo, stop);
+    while (il_interval_iter_next (&it, &iv))
+      {
+        int key;
+        guint32 label;
+
+        il_lod_interval_key (kind, &iv, &key, &label);
+        column_add (c, &run, &ct, kind, row->lane, iv.start, iv.open ? MAX (iv.end, stop) : iv.end, key, label);
+      }
+    column_flush (c, &run, &ct, kind, row->lane);
+  }
   run_flush (c, &run);
   bars_flush (c);
 }
