@@ -378,6 +378,18 @@ on_spin_changed (GtkSpinButton *spin,
 
 /* --------------------------------------------------------------- legend */
 
+/* The legend's type: the timeline's in presenter mode (fitted to the
+ * screen), else the plain theme's, not the grown lanes' (grow_lanes in
+ * il-timeline.c): a legend in 15 px type took five rows of a 720 px
+ * screen from the lanes it explains. */
+static const IlTheme *
+legend_theme (IlWindow *self)
+{
+  const IlTheme *theme = il_timeline_get_theme (IL_TIMELINE (self->timeline));
+
+  return theme->kind == IL_THEME_PRESENTER ? theme : il_theme_get (theme->kind);
+}
+
 /* The legend lists what the trace in view shows, nothing else (an asyncio
  * lesson has no process start-up), and grows as a live run adds more: it
  * is redrawn and resized only when its items change, never on every step
@@ -395,8 +407,7 @@ update_legend (IlWindow *self)
   if (width > 24)
     {
       /* The height before the first draw, not a frame after it. */
-      const IlTheme *theme = il_timeline_get_theme (IL_TIMELINE (self->timeline));
-      double needed = il_render_legend (NULL, theme, 12, 4, width - 24, &self->legend_items);
+      double needed = il_render_legend (NULL, legend_theme (self), 12, 4, width - 24, &self->legend_items);
       gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->legend), (int) needed + 8);
     }
   gtk_widget_queue_draw (self->legend);
@@ -410,7 +421,7 @@ draw_legend (GtkDrawingArea *area,
              gpointer        data)
 {
   IlWindow *self = data;
-  const IlTheme *theme = il_timeline_get_theme (IL_TIMELINE (self->timeline));
+  const IlTheme *theme = legend_theme (self);
   double needed;
 
   il_theme_set_source (cr, &theme->background);
