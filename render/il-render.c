@@ -1754,6 +1754,15 @@ legend_sample (cairo_t       *cr,
   switch (item)
     {
     case IL_LEGEND_RUNNING:
+      /* Three tasks' colours side by side: "the task's colour", not the
+       * colour of whichever task happens to wear the first one. */
+      for (int k = 0; k < 3; k++)
+        {
+          il_theme_set_source (cr, il_theme_identity (theme, k));
+          cairo_rectangle (cr, x + sw * k / 3, y, sw / 3 + (k < 2 ? 0.5 : 0), sh);
+          cairo_fill (cr);
+        }
+      break;
     case IL_LEGEND_STARTING:
     case IL_LEGEND_READY:
     case IL_LEGEND_WAIT_GIL:
@@ -1848,7 +1857,7 @@ il_render_legend (cairo_t        *cr,
     [IL_LEGEND_OUTSIDE_ARROW] = "I/O done or timer fired",
     [IL_LEGEND_QUEUE_READY] = "in the ready queue",
     [IL_LEGEND_QUEUE_TIMER] = "timer not yet due",
-    [IL_LEGEND_QUEUE_POOL] = "waiting in the pool's queue",
+    [IL_LEGEND_QUEUE_POOL] = "in a pool's work queue",
   };
   /* On a projector the legend is read once, the lanes all the time: a
    * little smaller type there keeps it to two rows instead of four. */
