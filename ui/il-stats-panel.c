@@ -122,14 +122,17 @@ rebuild_tasks (IlStatsPanel  *self,
     {
       GtkWidget *name = gtk_label_new (stats->tasks[i].name);
       gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      /* Names that differ at the end (crunch_a, crunch_b) keep it. */
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
       gtk_label_set_max_width_chars (GTK_LABEL (name), 14);
+      gtk_widget_add_css_class (name, "stats-cell");
       gtk_grid_attach (GTK_GRID (self->tasks), name, 0, i + 1, 1, 1);
       for (guint c = 1; c < G_N_ELEMENTS (heads); c++)
         {
           g_autofree char *key = g_strdup_printf ("task-%u-%u", i, c);
           GtkWidget *v = value_label ();
           gtk_widget_remove_css_class (v, "stats-value");
+          gtk_widget_add_css_class (v, "stats-cell");
           g_hash_table_insert (self->values, g_steal_pointer (&key), v);
           gtk_grid_attach (GTK_GRID (self->tasks), v, c, i + 1, 1, 1);
         }
@@ -154,6 +157,8 @@ rebuild_cores (IlStatsPanel  *self,
       GtkWidget *label = gtk_label_new (name);
       GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);
       GtkWidget *value = value_label ();
+
+      gtk_widget_add_css_class (label, "stats-cell");
 
       gtk_widget_set_hexpand (bar, TRUE);
       gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
