@@ -38,7 +38,8 @@ static const struct {
   { "makespan", "Time so far", "Virtual time from the start to the playhead (or to the last task's finish)", -1 },
   { "predicted", "Whole run", "Makespan of the complete run with these settings", -1 },
   { "utilisation", "Core utilisation", "Share of core time spent running a thread", IL_LANE_CORE },
-  { "gil-wait", "Total GIL wait", "Time tasks spent wanting to run Python code while another thread held the GIL", IL_LANE_GIL },
+  { "gil-wait", "Total GIL wait", "Time threads spent wanting to run Python code while another thread held the GIL "
+    "(each thread counted once: the workers behind asyncio.to_thread too)", IL_LANE_GIL },
   { "gil-switches", "GIL switches", "Times the GIL passed from one thread to another", IL_LANE_GIL },
   { "drop-requests", "Drop requests", "Times a waiting thread timed out and asked the holder to drop the GIL", IL_LANE_GIL },
   { "forced", "Forced switches", "Drop requests the holder honoured at the end of its interval", IL_LANE_GIL },
@@ -198,7 +199,7 @@ il_stats_panel_update (IlStatsPanel *self)
   set_value (self, "makespan", ms (stats->makespan));
   set_value (self, "predicted", final != NULL ? ms (final->makespan) : g_strdup ("computing…"));
   set_value (self, "utilisation", g_strdup_printf ("%.0f %%", 100 * stats->utilisation));
-  set_value (self, "gil-wait", ms (stats->total_gil_wait));
+  set_value (self, "gil-wait", ms (stats->threads_gil_wait));
   set_value (self, "gil-switches", g_strdup_printf ("%" G_GUINT64_FORMAT, stats->gil_switches));
   set_value (self, "drop-requests", g_strdup_printf ("%" G_GUINT64_FORMAT, stats->drop_requests));
   set_value (self, "forced", g_strdup_printf ("%" G_GUINT64_FORMAT, stats->forced_switches));
