@@ -179,6 +179,7 @@ add_mode_json (JsonOut           *j,
   jo_int (j, "forced_switches", (gint64) st->forced_switches);
   jo_int (j, "loop_iterations", (gint64) st->loop_iterations);
   jo_num (j, "total_gil_wait_ms", il_time_to_ms (st->total_gil_wait));
+  jo_num (j, "threads_gil_wait_ms", il_time_to_ms (st->threads_gil_wait));
   jo_open (j, "tasks", '[');
   for (guint i = 0; i < st->n_tasks; i++)
     add_task_json (j, &st->tasks[i]);

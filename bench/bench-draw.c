@@ -100,6 +100,7 @@ simulated (guint n_threads,
   IlStep body[2] = { { 0 } };
   IlStep loop = { 0 };
   IlScenario sc = { 0 };
+  g_autoptr(IlScenario) shared = NULL;
   IlRunConfig cfg;
   IlTask *tasks = g_new0 (IlTask, n_threads);
   IlTrace *trace;
@@ -128,11 +129,13 @@ simulated (guint n_threads,
   sc.n_tasks = n_threads;
   sc.modes_mask = IL_MODE_MASK_ALL;
   il_run_config_from_scenario (&cfg, &sc);
-  trace = il_simulate (&sc, &cfg, NULL);
+  /* The engine holds a reference to its scenario: one on the heap, not
+   * this stack template (unreffing that freed the stack). */
+  shared = il_scenario_copy (&sc);
+  trace = il_simulate (shared, &cfg, NULL);
   for (guint i = 0; i < n_threads; i++)
     g_free (tasks[i].name);
   g_free (tasks);
-  /* The trace keeps a copy of the scenario. */
   return trace;
 }
 

@@ -107,6 +107,25 @@ il_stats_compute (const IlTrace *trace,
   if (!all_done || st->n_tasks == 0)
     st->makespan = MAX (st->makespan, end);
 
+  /* How many threads want each GIL, integrated over time. */
+  for (l = 0; l < n_lanes; l++)
+    if (il_trace_get_lane (trace, l)->kind == IL_LANE_GIL)
+      {
+        const GArray *idx = il_trace_get_lane_events (trace, l);
+        const guint32 *v = (const guint32 *) (gconstpointer) idx->data;
+        guint32 waiting = 0;
+        gint64 since = 0;
+
+        for (guint p = 0; p < idx->len && trace->time[v[p]] <= end; p++)
+          if (trace->kind[v[p]] == IL_EVENT_GIL_WAITERS)
+            {
+              st->threads_gil_wait += (gint64) waiting * (trace->time[v[p]] - since);
+              waiting = trace->arg[v[p]];
+              since = trace->time[v[p]];
+            }
+        st->threads_gil_wait += (gint64) waiting * MAX (0, end - since);
+      }
+
   if (st->n_cores > 0 && st->makespan > 0)
     {
       gint64 busy = 0;

@@ -36,6 +36,11 @@ typedef struct {
   guint64      forced_switches;  /* GIL_DROP with IL_GIL_DROP_FORCED */
   guint64      loop_iterations;
   gint64       total_gil_wait;   /* sum over task lanes of in_state[WAIT_GIL] */
+  /* Thread-time spent wanting a GIL another thread held, every thread
+   * counted once (GIL_WAITERS × time, all GILs): unlike total_gil_wait it
+   * sees the threads that run no task of their own, such as the workers
+   * behind asyncio.to_thread and the event loop's thread. */
+  gint64       threads_gil_wait;
 } IlStats;
 
 IlStats *il_stats_compute (const IlTrace *trace,

@@ -55,6 +55,25 @@ heading_height (const IlTheme *theme,
   return n_traces > 1 ? theme->font_size * 2 : 0;
 }
 
+/* What the traces show, together; no queues: an export has no playhead
+ * to draw them at. */
+static IlLegend
+export_legend (IlTrace * const *traces,
+               guint            n_traces)
+{
+  IlLegend all = { 0 };
+
+  for (guint i = 0; i < n_traces; i++)
+    {
+      IlLegend one = { 0 };
+      il_legend_update (&one, traces[i]);
+      all.items |= one.items;
+      il_legend_clear (&one);
+    }
+  all.items &= ~IL_LEGEND_QUEUES;
+  return all;
+}
+
 /* The natural height of an image of these traces: every lane at its
  * height, with the title, headings, rulers and legend. */
 static double
@@ -71,7 +90,10 @@ natural_height (IlTrace * const       *traces,
       h += heading_height (theme, n_traces) + theme->ruler_height + layout->height + MARGIN / 2;
     }
   if (o->legend)
-    h += MARGIN / 2 + il_render_legend (NULL, theme, 0, 0, o->width - 2 * MARGIN, TRUE);
+    {
+      IlLegend legend = export_legend (traces, n_traces);
+      h += MARGIN / 2 + il_render_legend (NULL, theme, 0, 0, o->width - 2 * MARGIN, &legend);
+    }
   return h;
 }
 
@@ -150,7 +172,10 @@ draw_all (cairo_t                *cr,
     }
 
   if (o->legend)
-    il_render_legend (cr, theme, MARGIN, y + MARGIN / 2, width - 2 * MARGIN, TRUE);
+    {
+      IlLegend legend = export_legend (traces, n);
+      il_render_legend (cr, theme, MARGIN, y + MARGIN / 2, width - 2 * MARGIN, &legend);
+    }
 }
 
 static cairo_status_t

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
+#include <string.h>
 
 #include "il-lod.h"
 
@@ -15,8 +16,8 @@ typedef struct {
   guint64 *cells;
   gsize    n_cells;
   gsize    capacity;
-  guint    cursor;     /* next position in the lane's index to classify */
-  guint64  current;    /* what the lane shows after the events before cursor */
+  gsize    n_final;    /* cells before this one cover time before the trace's end: final */
+  gint64   end_time;   /* the trace's end when the cells were computed */
 } LodLevel;
 
 struct _IlLodCache {
@@ -31,65 +32,118 @@ pack (int     key,
   return ((guint64) (guint32) (key + 1) << 32) | label;
 }
 
-gboolean
-il_lod_classify (const IlTrace *t,
-                 IlLaneKind     kind,
-                 guint32        e,
-                 int           *key,
-                 guint32       *label)
+void
+il_lod_interval_key (IlLaneKind        kind,
+                     const IlInterval *iv,
+                     int              *key,
+                     guint32          *label)
 {
+  *key = -1;
   *label = IL_NO_LANE;
   switch (kind)
     {
     case IL_LANE_THREAD:
     case IL_LANE_TASK:
-      if (t->kind[e] != IL_EVENT_STATE)
-        return FALSE;
-      *key = t->value[e];
-      return TRUE;
+      if (iv->kind == IL_EVENT_STATE)
+        *key = iv->value;
+      return;
     case IL_LANE_CORE:
-      if (t->kind[e] != IL_EVENT_CORE)
-        return FALSE;
-      *key = t->arg[e] == IL_NO_LANE ? -1 : IL_STATE_RUNNING;
-      *label = t->arg[e];
-      return TRUE;
-    case IL_LANE_GIL:
-      if (t->kind[e] == IL_EVENT_GIL_TAKE)
+      if (iv->kind == IL_EVENT_CORE && iv->arg != IL_NO_LANE)
         {
           *key = IL_STATE_RUNNING;
-          *label = t->arg[e];
-          return TRUE;
+          *label = iv->arg;
         }
-      if (t->kind[e] == IL_EVENT_GIL_DROP)
+      return;
+    case IL_LANE_GIL:
+      if (iv->kind == IL_EVENT_GIL_TAKE)
         {
-          *key = -1;
-          return TRUE;
+          *key = IL_STATE_RUNNING;
+          *label = iv->arg;
         }
-      return FALSE;
+      return;
     case IL_LANE_LOOP:
-      switch (t->kind[e])
+      switch (iv->kind)
         {
         case IL_EVENT_LOOP_CALLBACK:
-          *key = t->arg[e] == IL_NO_LANE ? IL_STATE_READY : IL_STATE_RUNNING;
-          *label = t->arg[e];
-          return TRUE;
+          *key = iv->arg == IL_NO_LANE ? IL_STATE_READY : IL_STATE_RUNNING;
+          *label = iv->arg;
+          return;
         case IL_EVENT_LOOP_SELECT:
           *key = IL_STATE_IDLE;
-          return TRUE;
-        case IL_EVENT_LOOP_ITER:
+          return;
         case IL_EVENT_LOOP_SELECT_END:
         case IL_EVENT_LOOP_CALLBACK_END:
           *key = IL_STATE_READY;  /* the loop's own bookkeeping */
-          return TRUE;
+          return;
         default:
-          return FALSE;
+          return;
         }
     case IL_LANE_PROCESS:
     case IL_LANE_COUNTER:
     case IL_N_LANE_KINDS:
     default:
-      return FALSE;
+      return;
     }
+}
+
+void
+il_lod_tally_reset (IlLodTally *tally)
+{
+  memset (tally, 0, sizeof *tally);
+}
+
+void
+il_lod_tally_add (IlLodTally *tally,
+                  int         key,
+                  guint32     label,
+                  gint64      ns)
+{
+  guint i;
+
+  if (ns <= 0 || key < -1 || key >= IL_N_STATES)
+    return;
+  tally->key_ns[key + 1] += ns;
+  tally->total_ns += ns;
+  for (i = 0; i < tally->n_labels; i++)
+    if (tally->labels[i].key == key && tally->labels[i].label == label)
+      {
+        tally->labels[i].ns += ns;
+        return;
+      }
+  /* Past the few distinct labels a column holds in practice, the key is
+   * still counted; only who wore it is not. */
+  if (i < G_N_ELEMENTS (tally->labels))
+    {
+      tally->labels[i].key = key;
+      tally->labels[i].label = label;
+      tally->labels[i].ns = ns;
+      tally->n_labels++;
+    }
+}
+
+guint64
+il_lod_tally_dominant (const IlLodTally *tally,
+                       gint64            span_ns)
+{
+  /* Time in the span that no interval covered shows nothing. */
+  gint64 nothing = tally->key_ns[0] + MAX (0, span_ns - tally->total_ns);
+  gint64 best_ns = nothing, label_ns = 0;
+  int best = -1;
+  guint32 label = IL_NO_LANE;
+
+  for (int k = 0; k < IL_N_STATES; k++)
+    if (tally->key_ns[k + 1] > best_ns)
+      {
+        best = k;
+        best_ns = tally->key_ns[k + 1];
+      }
+  for (guint i = 0; best >= 0 && i < tally->n_labels; i++)
+    if (tally->labels[i].key == best && tally->labels[i].ns > label_ns)
+      {
+        label = tally->labels[i].label;
+        label_ns = tally->labels[i].ns;
+      }
+  return pack (best, label);
 }
 
 int
@@ -136,9 +190,11 @@ il_lod_cache_free (IlLodCache *cache)
   g_free (cache);
 }
 
-/* Classifies the lane's events up to each new bucket's start.  Only
- * buckets that start before the trace's end time are final: events are
- * appended in time order and never before the end time. */
+/* Tallies the lane's intervals into the buckets from the first that is
+ * not final on.  A bucket that ends at or before the trace's end time is
+ * final: events are appended in time order and never before the end time.
+ * The last bucket, cut by the end, is tallied over the part that exists and
+ * again when the run grows. */
 static void
 extend (LodLevel      *l,
         const IlTrace *t,
@@ -146,29 +202,43 @@ extend (LodLevel      *l,
         int            level,
         gsize          n_target)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
   IlLaneKind kind = il_trace_get_lane (t, lane)->kind;
+  gint64 end = t->end_time;
+  IlIntervalIter it;
+  IlInterval iv;
+  IlLodTally tally;
+  gboolean have;
 
   if (n_target > l->capacity)
     {
       l->capacity = MAX (n_target, l->capacity + l->capacity / 2);
       l->cells = g_renew (guint64, l->cells, l->capacity);
     }
-  for (gsize k = l->n_cells; k < n_target; k++)
+  il_interval_iter_init_range (&it, t, lane, (gint64) l->n_final << level, end);
+  have = il_interval_iter_next (&it, &iv);
+  for (gsize k = l->n_final; k < n_target; k++)
     {
-      gint64 at = (gint64) k << level;
+      gint64 a = (gint64) k << level;
+      gint64 b = MIN (a + ((gint64) 1 << level), end);
 
-      for (; l->cursor < idx->len && t->time[v[l->cursor]] <= at; l->cursor++)
+      il_lod_tally_reset (&tally);
+      while (have && iv.start < b)
         {
           int key;
           guint32 label;
-          if (il_lod_classify (t, kind, v[l->cursor], &key, &label))
-            l->current = pack (key, label);
+
+          il_lod_interval_key (kind, &iv, &key, &label);
+          il_lod_tally_add (&tally, key, label, MIN (iv.end, b) - MAX (iv.start, a));
+          if (iv.end > b)
+            break;  /* it goes on into the next bucket */
+          have = il_interval_iter_next (&it, &iv);
         }
-      l->cells[k] = l->current;
+      l->cells[k] = il_lod_tally_dominant (&tally, b - a);
+      if (a + ((gint64) 1 << level) <= end)
+        l->n_final = k + 1;
     }
   l->n_cells = n_target;
+  l->end_time = end;
 }
 
 const guint64 *
@@ -203,10 +273,9 @@ il_lod_cache_lookup (IlLodCache    *cache,
       gint64 *key = g_new (gint64, 1);
       *key = id;
       l = g_new0 (LodLevel, 1);
-      l->current = pack (-1, IL_NO_LANE);
       g_hash_table_insert (cache->levels, key, l);
     }
-  if (n_target > l->n_cells)
+  if (n_target > l->n_cells || trace->end_time != l->end_time)
     extend (l, trace, lane, level, n_target);
   *n_cells = l->n_cells;
   return l->cells;

@@ -289,27 +289,18 @@ run_flush (Ctx *c,
     g_array_append_val (c->labels, bar);
 }
 
+/* Columns [a, b) show key from ta to tb. */
 static void
-run_add (Ctx    *c,
-         Run    *r,
-         gint64  ta,
-         gint64  tb,
-         int     key,
-         guint   ident,
-         guint32 label_lane)
+run_add_px (Ctx    *c,
+            Run    *r,
+            int     a,
+            int     b,
+            gint64  ta,
+            gint64  tb,
+            int     key,
+            guint   ident,
+            guint32 label_lane)
 {
-  double xa, xb;
-  int a, b;
-
-  ta = MAX (ta, c->t_lo);
-  tb = MIN (tb, MIN (c->t_hi, c->upto));
-  if (tb < ta)
-    return;
-
-  xa = il_viewport_time_to_x (&c->p->viewport, ta);
-  xb = il_viewport_time_to_x (&c->p->viewport, tb);
-  a = (int) floor (xa);
-  b = (int) floor (xb);
   if (b <= a)
     b = a + 1;
   if (a < r->painted)
@@ -336,6 +327,23 @@ run_add (Ctx    *c,
   r->painted = b;
 }
 
+static void
+run_add (Ctx    *c,
+         Run    *r,
+         gint64  ta,
+         gint64  tb,
+         int     key,
+         guint   ident,
+         guint32 label_lane)
+{
+  ta = MAX (ta, c->t_lo);
+  tb = MIN (tb, MIN (c->t_hi, c->upto));
+  if (tb < ta)
+    return;
+  run_add_px (c, r, (int) floor (il_viewport_time_to_x (&c->p->viewport, ta)),
+              (int) floor (il_viewport_time_to_x (&c->p->viewport, tb)), ta, tb, key, ident, label_lane);
+}
+
 static guint
 ident_of (Ctx     *c,
           guint32  lane)
@@ -345,23 +353,15 @@ ident_of (Ctx     *c,
   return c->p->layout->lane_colour[lane];
 }
 
-/* Classifies one event of a lane: TRUE if it starts a new interval, with the
- * interval's key (an IlState, -1 for nothing), identity and label lane. */
-static gboolean
-classify (Ctx       *c,
-          IlLaneKind kind,
-          guint32    lane,
-          guint32    e,
-          int       *key,
-          guint     *ident,
-          guint32   *label)
+/* Task and thread lanes wear their own colour; cores, the GIL and the
+ * loop the colour of whoever they run. */
+static guint
+ident_for (Ctx       *c,
+           IlLaneKind kind,
+           guint32    lane,
+           guint32    label)
 {
-  if (!il_lod_classify (c->trace, kind, e, key, label))
-    return FALSE;
-  /* Task and thread lanes wear their own colour; cores, the GIL and the
-   * loop the colour of whoever they run. */
-  *ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? lane : *label);
-  return TRUE;
+  return ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? lane : label);
 }
 
 /* First position at or after `from` in a lane's index whose event time is
@@ -407,6 +407,99 @@ lane_range (Ctx         *c,
   *hi = il_trace_lane_lower_bound (c->trace, lane, MIN (c->t_hi, c->upto) + 1);
 }
 
+/* Intervals narrower than a pixel column are tallied per column: each
+ * column shows the state held longest in it (as the level of detail
+ * does), not a 1 px sliver of every short wait, which made a thread that
+ * runs 99 % of the time look striped. */
+typedef struct {
+  int        col;     /* the column being tallied, or G_MININT */
+  gint64     t0, t1;  /* the part of it the intervals covered */
+  IlLodTally tally;
+} ColumnTally;
+
+static void
+column_flush (Ctx         *c,
+              Run         *r,
+              ColumnTally *ct,
+              IlLaneKind   kind,
+              guint32      lane)
+{
+  guint64 cell;
+
+  if (ct->col == G_MININT)
+    return;
+  cell = il_lod_tally_dominant (&ct->tally, ct->tally.total_ns);
+  run_add_px (c, r, ct->col, ct->col + 1, ct->t0, ct->t1, il_lod_cell_key (cell),
+              ident_for (c, kind, lane, il_lod_cell_label (cell)), il_lod_cell_label (cell));
+  ct->col = G_MININT;
+}
+
+static void
+column_add (Ctx         *c,
+            Run         *r,
+            ColumnTally *ct,
+            IlLaneKind   kind,
+            guint32      lane,
+            gint64       ta,
+            gint64       tb,
+            int          key,
+            guint32      label)
+{
+  double xa, xb;
+  int ca, cb;
+
+  ta = MAX (ta, c->t_lo);
+  tb = MIN (tb, MIN (c->t_hi, c->upto));
+  if (tb < ta)
+    return;
+  xa = il_viewport_time_to_x (&c->p->viewport, ta);
+  xb = il_viewport_time_to_x (&c->p->viewport, tb);
+  ca = (int) floor (xa);
+  cb = (int) floor (xb);
+  if (ct->col != G_MININT && ct->col != ca)
+    column_flush (c, r, ct, kind, lane);
+  if (ca == cb)
+    {
+      /* Within one column: tallied with its neighbours. */
+      if (ct->col == G_MININT)
+        {
+          ct->col = ca;
+          ct->t0 = ta;
+          il_lod_tally_reset (&ct->tally);
+        }
+      il_lod_tally_add (&ct->tally, key, label, MAX (1, tb - ta));
+      ct->t1 = tb;
+      return;
+    }
+  /* Its first column is shared with what came before it unless it starts
+   * on the column's edge; the whole columns are its own; its last, partial
+   * column starts a new tally. */
+  if (ct->col == ca || xa > ca)
+    {
+      gint64 edge = il_viewport_x_to_time (&c->p->viewport, ca + 1);
+      if (ct->col == G_MININT)
+        {
+          ct->col = ca;
+          ct->t0 = ta;
+          il_lod_tally_reset (&ct->tally);
+        }
+      il_lod_tally_add (&ct->tally, key, label, MAX (1, edge - ta));
+      ct->t1 = edge;
+      column_flush (c, r, ct, kind, lane);
+      ca++;
+    }
+  if (cb > ca)
+    run_add_px (c, r, ca, cb, ta, tb, key, ident_for (c, kind, lane, label), label);
+  if (xb > cb)
+    {
+      ct->col = cb;
+      ct->t0 = il_viewport_x_to_time (&c->p->viewport, cb);
+      ct->t1 = tb;
+      il_lod_tally_reset (&ct->tally);
+      il_lod_tally_add (&ct->tally, key, label, MAX (1, tb - ct->t0));
+    }
+}
+
 static void
 draw_state_lane (Ctx         *c,
                  const IlRow *row,
@@ -414,20 +507,20 @@ draw_state_lane (Ctx         *c,
 {
   const IlTrace *t = c->trace;
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
   guint lo, hi;
   Run run = { .key = -1, .painted = G_MININT, .y = y, .h = row->height, .label_lane = IL_NO_LANE };
   double width = c->p->viewport.width;
+  gint64 stop = MIN (c->t_hi, c->upto);
+  IlIntervalIter it;
+  IlInterval iv;
 
   lane_range (c, row->lane, &lo, &hi);
 
   if (hi - lo > 4 * width)
     {
-      /* Far more events than pixels: sample the lane once per column,
-       * from the level of detail when there is one (an array read per
-       * column), else by searching the lane. */
-      guint cursor = lo > 0 ? lo - 1 : 0;
+      /* Far more events than pixels: each column shows the state the lane
+       * held longest in it, from the level of detail when there is one (an
+       * array read per column), else by tallying the column's intervals. */
       IlLodCache *lod = c->p->cache != NULL ? c->p->cache->lod : NULL;
       int level = lod != NULL ? il_lod_level_for ((double) c->p->viewport.span / width) : -1;
       gsize n_cells = 0;
@@ -438,68 +531,57 @@ draw_state_lane (Ctx         *c,
           gint64 ta = il_viewport_x_to_time (&c->p->viewport, col);
           gint64 tm = il_viewport_x_to_time (&c->p->viewport, col + 0.5);
           gint64 tb = il_viewport_x_to_time (&c->p->viewport, col + 1);
-          int key = -1;
-          guint ident = 0;
-          guint32 label = IL_NO_LANE;
+          guint64 cell;
 
           if (tm > c->upto)
             break;
           if (cells != NULL && tm >= 0 && (gsize) (tm >> level) < n_cells)
-            {
-              guint64 cell = cells[tm >> level];
-              key = il_lod_cell_key (cell);
-              label = il_lod_cell_label (cell);
-              ident = ident_of (c, kind == IL_LANE_THREAD || kind == IL_LANE_TASK ? row->lane : label);
-            }
+            cell = cells[tm >> level];
           else
             {
-              /* The interval going on at tm began with the last classifying
-               * event at or before it: one binary search, a short scan back. */
-              guint p;
-              cursor = gallop (t, v, idx->len, cursor, tm + 1);
-              p = cursor;
-              for (guint k = 0; p > 0 && k < 64; k++, p--)
-                if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
-                  break;
+              /* A bounded walk: past 64 intervals in one pixel the rest of
+               * the column is left out of the tally. */
+              IlLodTally tally;
+              gint64 to = MIN (tb, stop);
+              guint n = 0;
+
+              il_lod_tally_reset (&tally);
+              il_interval_iter_init_range (&it, t, row->lane, ta, to);
+              while (n++ < 64 && il_interval_iter_next (&it, &iv) && iv.start < to)
+                {
+                  int key;
+                  guint32 label;
+
+                  il_lod_interval_key (kind, &iv, &key, &label);
+                  il_lod_tally_add (&tally, key, label, MIN (iv.open ? to : iv.end, to) - MAX (iv.start, ta));
+                }
+              cell = il_lod_tally_dominant (&tally, n > 64 ? tally.total_ns : to - ta);
             }
-          run_add (c, &run, ta, tb, key, ident, label);
+          run_add (c, &run, ta, tb, il_lod_cell_key (cell), ident_for (c, kind, row->lane, il_lod_cell_label (cell)),
+                   il_lod_cell_label (cell));
         }
       run_flush (c, &run);
       bars_flush (c);
       return;
     }
 
+  /* Every interval in view, from the one already going on at t_lo. */
   {
-    /* Walk from the interval already going on at t_lo. */
-    int key = -1;
-    guint ident = 0;
-    guint32 label = IL_NO_LANE;
-    gint64 since = c->t_lo;
+    ColumnTally ct = { .col = G_MININT };
 
-    for (guint p = lo; p > 0; p--)
-      if (classify (c, kind, row->lane, v[p - 1], &key, &ident, &label))
-        break;
-
-    for (guint p = lo; p < hi; p++)
+    il_interval_iter_init_range (&it, t, row->lane, c->t_lo, stop);
+    while (il_interval_iter_next (&it, &iv))
       {
-        int k;
-        guint id;
-        guint32 lb;
-        guint32 e = v[p];
+        int key;
+        guint32 label;
 
-        if (!classify (c, kind, row->lane, e, &k, &id, &lb))
-          continue;
-        if (t->time[e] > since || key != k)
-          run_add (c, &run, since, t->time[e], key, ident, label);
-        since = t->time[e];
-        key = k;
-        ident = id;
-        label = lb;
+        il_lod_interval_key (kind, &iv, &key, &label);
+        column_add (c, &run, &ct, kind, row->lane, iv.start, iv.open ? MAX (iv.end, stop) : iv.end, key, label);
       }
-    run_add (c, &run, since, MIN (c->t_hi, c->upto), key, ident, label);
-    run_flush (c, &run);
-    bars_flush (c);
+    column_flush (c, &run, &ct, kind, row->lane);
   }
+  run_flush (c, &run);
+  bars_flush (c);
 }
 
 static void
@@ -537,7 +619,8 @@ mark_bucket (Ctx    *c,
 }
 
 /* Marks on top of the bars: GIL drop requests, forced switches and the
- * waiting threads; loop iterations and queue depth; task marks. */
+ * waiting threads; loop iterations; task marks.  (What waits in the
+ * loop's queues is drawn item by item at the playhead: il-render-queues.c.) */
 static void
 draw_marks (Ctx         *c,
             const IlRow *row,
@@ -605,7 +688,9 @@ draw_marks (Ctx         *c,
             break;
           last_gil_mark = mark_bucket (c, te, s);
           il_theme_set_source (c->cr, &c->theme->mark);
-          triangle (c->cr, x, y, 3.5 * s, TRUE);
+          /* No taller than a fifth of the lane: in a shrunk presenter
+           * lane full-size marks 15 px apart joined into an orange band. */
+          triangle (c->cr, x, y, MIN (3.5 * s, row->height * 0.2), TRUE);
           cairo_fill (c->cr);
           c->prims++;
           break;
@@ -631,19 +716,6 @@ draw_marks (Ctx         *c,
           cairo_line_to (c->cr, floor (x) + 0.5, y + row->height * 0.35);
           cairo_stroke (c->cr);
           c->prims++;
-          /* Ready-queue depth when there is room to print it. */
-          if (t->aux[e] > 0)
-            {
-              char buf[16];
-              gint64 next = p + 1 < hi ? t->time[v[p + 1]] : c->t_hi;
-              double room = il_viewport_time_to_x (&c->p->viewport, next) - (x - c->plot_x);
-              g_snprintf (buf, sizeof buf, "%u", t->aux[e]);
-              if (room > 14)
-                {
-                  set_text (c, buf, 0.7);
-                  draw_text (c, x + 2, y + row->height * 0.22, &c->theme->foreground);
-                }
-            }
           break;
         case IL_EVENT_MARK:
           if (t->value[e] == IL_MARK_EXCEPTION || t->value[e] == IL_MARK_CANCEL_REQUEST)
@@ -986,7 +1058,13 @@ draw_arrows (Ctx *c)
           if (yc < 0 || x - last_x < 8 * s)
             continue;
           last_x = x;
-          arrow (c->cr, x, yc + 13 * s, x, yc + 3 * s, s);
+          {
+            /* Within the lane: a shrunk presenter lane is shorter than
+             * the arrow, which then pointed out of the next lane's name. */
+            const IlRow *row = &g_array_index (c->p->layout->rows, IlRow, c->p->layout->lane_row[t->lane[e]]);
+            double reach = MIN (13 * s, row->height / 2);
+            arrow (c->cr, x, yc + reach, x, yc + MIN (3 * s, reach / 3), MIN (s, reach / 10));
+          }
           drawn++;
           continue;
         }
@@ -1062,7 +1140,10 @@ draw_ruler (Ctx *c)
       {
         g_autofree char *label = il_format_tick (tick, step);
         set_text (c, label, 0.9);
-        draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
+        /* A label the right edge would cut ("200 m") says nothing: the
+         * tick stays, the label goes. */
+        if (x + 3 + text_width (c) <= c->plot_x + p->viewport.width)
+          draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
       }
     }
 
@@ -1614,7 +1695,9 @@ il_render_timeline (cairo_t              *cr,
         }
       set_text (&c, row->label, lane->kind == IL_LANE_TASK ? 1.0 : 0.9);
       pango_layout_set_width (c.text, (int) ((p->theme->gutter_width - indent - 4) * PANGO_SCALE));
-      pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_END);
+      /* Names that differ at the end (ThreadPoolExecutor-0_0, -0_1, GIL
+       * (Process-3 (tiny_3))) keep the end: the middle goes. */
+      pango_layout_set_ellipsize (c.text, PANGO_ELLIPSIZE_MIDDLE);
       draw_text (&c, p->x + indent, y + row->height / 2,
                  lane->kind == IL_LANE_TASK ? &p->theme->foreground : &p->theme->dim);
       pango_layout_set_width (c.text, -1);
@@ -1649,35 +1732,165 @@ il_render_timeline (cairo_t              *cr,
   return c.prims;
 }
 
-typedef struct {
-  IlState     state;
-  const char *label;
-} LegendItem;
+/* One legend entry's sample, drawn in a sw × sh box at (x, y). */
+static void
+legend_sample (cairo_t       *cr,
+               const IlTheme *theme,
+               IlLegendItem   item,
+               double         x,
+               double         y,
+               double         sw,
+               double         sh,
+               double         fs)
+{
+  static const IlState states[] = {
+    [IL_LEGEND_RUNNING] = IL_STATE_RUNNING, [IL_LEGEND_STARTING] = IL_STATE_STARTING,
+    [IL_LEGEND_READY] = IL_STATE_READY, [IL_LEGEND_WAIT_GIL] = IL_STATE_WAIT_GIL,
+    [IL_LEGEND_WAIT_IO] = IL_STATE_WAIT_IO, [IL_LEGEND_SLEEPING] = IL_STATE_SLEEPING,
+    [IL_LEGEND_BLOCKED] = IL_STATE_BLOCKED, [IL_LEGEND_IDLE] = IL_STATE_IDLE,
+    [IL_LEGEND_LOOP_SELECT] = IL_STATE_IDLE,
+  };
+  double s = fs / 12, xc = x + sw / 2, yc = y + sh / 2;
+
+  switch (item)
+    {
+    case IL_LEGEND_RUNNING:
+      /* Three tasks' colours side by side: "the task's colour", not the
+       * colour of whichever task happens to wear the first one. */
+      for (int k = 0; k < 3; k++)
+        {
+          il_theme_set_source (cr, il_theme_identity (theme, k));
+          cairo_rectangle (cr, x + sw * k / 3, y, sw / 3 + (k < 2 ? 0.5 : 0), sh);
+          cairo_fill (cr);
+        }
+      break;
+    case IL_LEGEND_STARTING:
+    case IL_LEGEND_READY:
+    case IL_LEGEND_WAIT_GIL:
+    case IL_LEGEND_WAIT_IO:
+    case IL_LEGEND_SLEEPING:
+    case IL_LEGEND_BLOCKED:
+    case IL_LEGEND_IDLE:
+    case IL_LEGEND_LOOP_SELECT:
+      {
+        double frac = MAX (0.3, il_theme_state_height (states[item]));
+        il_theme_set_state_source (theme, cr, states[item], 0);
+        cairo_rectangle (cr, x, yc - sh * frac / 2, sw, sh * frac);
+        cairo_fill (cr);
+        break;
+      }
+    case IL_LEGEND_GIL_REQUEST:
+      il_theme_set_source (cr, &theme->mark);
+      triangle (cr, xc, y, fs * 0.35, TRUE);
+      cairo_fill (cr);
+      break;
+    case IL_LEGEND_GIL_SWITCH:
+    case IL_LEGEND_LOOP_ITER:
+      il_theme_set_source (cr, item == IL_LEGEND_GIL_SWITCH ? &theme->mark : &theme->foreground);
+      cairo_set_line_width (cr, (item == IL_LEGEND_GIL_SWITCH ? 2 : 1) * theme->line_width);
+      cairo_move_to (cr, floor (xc) + 0.5, y);
+      cairo_line_to (cr, floor (xc) + 0.5, item == IL_LEGEND_GIL_SWITCH ? y + sh : y + sh * 0.45);
+      cairo_stroke (cr);
+      break;
+    case IL_LEGEND_FAILED:
+    case IL_LEGEND_CANCELLED:
+      draw_end_mark (cr, theme, item == IL_LEGEND_FAILED, xc, yc, sh * 2, s);
+      break;
+    case IL_LEGEND_WAKE_ARROW:
+    case IL_LEGEND_OUTSIDE_ARROW:
+      il_theme_set_source (cr, &theme->arrow);
+      cairo_set_line_width (cr, theme->line_width);
+      if (item == IL_LEGEND_WAKE_ARROW)
+        arrow (cr, x, y, x + sw, y + sh, s);
+      else
+        arrow (cr, xc, y + sh + 2 * s, xc, y - 2 * s, s);
+      break;
+    case IL_LEGEND_QUEUE_READY:
+    case IL_LEGEND_QUEUE_TIMER:
+    case IL_LEGEND_QUEUE_POOL:
+      /* As il-render-queues.c draws them: a box in the item's colour, an
+       * outline for a timer not yet due. */
+      cairo_rectangle (cr, xc - sh / 2 + 0.5, y + 0.5, sh - 1, sh - 1);
+      il_theme_set_source (cr, il_theme_identity (theme, 0));
+      if (item == IL_LEGEND_QUEUE_TIMER)
+        {
+          cairo_set_line_width (cr, 2 * theme->line_width);
+          cairo_stroke (cr);
+        }
+      else
+        {
+          cairo_fill_preserve (cr);
+          il_theme_set_source (cr, &theme->background);
+          cairo_set_line_width (cr, theme->line_width);
+          cairo_stroke (cr);
+        }
+      break;
+    case IL_LEGEND_QUEUE_USER:
+      /* As il-render-queues.c draws a queue: an item in the colour of the
+       * task that put it, then a dashed free slot. */
+      {
+        double bw = (sw - 2 * s) / 2, dash = MAX (1.5, 2 * s);
+
+        cairo_rectangle (cr, x + 0.5, y + 0.5, bw - 1, sh - 1);
+        il_theme_set_source (cr, il_theme_identity (theme, 1));
+        cairo_fill (cr);
+        cairo_save (cr);
+        cairo_set_dash (cr, &dash, 1, 0);
+        cairo_set_line_width (cr, theme->line_width);
+        il_theme_set_source (cr, &theme->foreground);
+        cairo_rectangle (cr, x + bw + 2 * s + 0.5, y + 0.5, bw - 1, sh - 1);
+        cairo_stroke (cr);
+        cairo_restore (cr);
+        break;
+      }
+    case IL_N_LEGEND_ITEMS:
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 double
-il_render_legend (cairo_t       *cr,
-                  const IlTheme *theme,
-                  double         x,
-                  double         y,
-                  double         width,
-                  gboolean       with_loop)
+il_render_legend (cairo_t        *cr,
+                  const IlTheme  *theme,
+                  double          x,
+                  double          y,
+                  double          width,
+                  const IlLegend *legend)
 {
-  const LegendItem items[] = {
-    { IL_STATE_RUNNING, "running (the task's colour)" },
-    { IL_STATE_READY, "ready / runnable" },
-    { IL_STATE_WAIT_GIL, "waiting for the GIL" },
-    { IL_STATE_WAIT_IO, "waiting for I/O" },
-    { IL_STATE_SLEEPING, "sleeping" },
-    { IL_STATE_BLOCKED, "blocked (lock, await, queue)" },
-    { IL_STATE_IDLE, with_loop ? "loop in select()" : "idle" },
-    { IL_STATE_STARTING, "starting a process" },
+  static const char *labels[] = {
+    [IL_LEGEND_RUNNING] = "running (the task's colour)",
+    [IL_LEGEND_STARTING] = "starting a process",
+    [IL_LEGEND_READY] = "ready / runnable",
+    [IL_LEGEND_WAIT_GIL] = "waiting for the GIL",
+    [IL_LEGEND_WAIT_IO] = "waiting for I/O",
+    [IL_LEGEND_SLEEPING] = "sleeping",
+    [IL_LEGEND_BLOCKED] = "blocked (lock, await, queue)",
+    [IL_LEGEND_IDLE] = "idle",
+    [IL_LEGEND_LOOP_SELECT] = "loop in select()",
+    [IL_LEGEND_GIL_REQUEST] = "GIL drop request",
+    [IL_LEGEND_GIL_SWITCH] = "forced switch",
+    [IL_LEGEND_LOOP_ITER] = "loop iteration",
+    [IL_LEGEND_FAILED] = "raised an exception",
+    [IL_LEGEND_CANCELLED] = "cancelled",
+    [IL_LEGEND_WAKE_ARROW] = "woke / handed over to",
+    [IL_LEGEND_OUTSIDE_ARROW] = "I/O done or timer fired",
+    [IL_LEGEND_QUEUE_READY] = "in the ready queue",
+    [IL_LEGEND_QUEUE_TIMER] = "timer not yet due",
+    [IL_LEGEND_QUEUE_POOL] = "in a pool's work queue",
+    [IL_LEGEND_QUEUE_USER] = "item in a queue / free slot",
   };
-  double fs = theme->font_size;
-  double cx = x, cy = y, row_h = fs * 1.8;
+  /* On a projector the legend is read once, the lanes all the time: a
+   * little smaller type there keeps it to two rows instead of four. */
+  double fs = theme->font_size * (theme->kind == IL_THEME_PRESENTER ? 0.8 : 1.0);
+  double cx = x, cy = y, row_h = fs * 1.7;
   cairo_surface_t *scratch = NULL;
   cairo_t *mcr = cr;
   PangoLayout *text;
   PangoFontDescription *font;
+  gboolean any = FALSE;
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (labels) == IL_N_LEGEND_ITEMS);
+  g_return_val_if_fail (theme != NULL && legend != NULL, 0);
 
   if (cr == NULL)
     {
@@ -1690,16 +1903,21 @@ il_render_legend (cairo_t       *cr,
   pango_layout_set_font_description (text, font);
   pango_font_description_free (font);
 
-  for (guint i = 0; i < G_N_ELEMENTS (items) + 4; i++)
+  for (int i = 0; i < IL_N_LEGEND_ITEMS; i++)
     {
-      static const char *marks[] = { "GIL drop request", "forced switch", "raised an exception", "cancelled" };
-      const char *label = i < G_N_ELEMENTS (items) ? items[i].label : marks[i - G_N_ELEMENTS (items)];
       int tw, th;
-      double item_w;
+      double item_w, sw = fs * 1.6, sh = fs * 0.9;
 
-      pango_layout_set_text (text, label, -1);
+      if (!il_legend_has (legend, (IlLegendItem) i))
+        continue;
+      /* A thread idle and the loop in select() are drawn alike: one entry. */
+      if (i == IL_LEGEND_IDLE && il_legend_has (legend, IL_LEGEND_LOOP_SELECT))
+        continue;
+      any = TRUE;
+      pango_layout_set_text (text, i == IL_LEGEND_LOOP_SELECT && il_legend_has (legend, IL_LEGEND_IDLE)
+                             ? "idle / loop in select()" : labels[i], -1);
       pango_layout_get_pixel_size (text, &tw, &th);
-      item_w = fs * 2.2 + tw + fs * 1.5;
+      item_w = fs * 2.1 + tw + fs * 1.2;
       if (cx + item_w > x + width && cx > x)
         {
           cx = x;
@@ -1707,31 +1925,9 @@ il_render_legend (cairo_t       *cr,
         }
       if (cr != NULL)
         {
-          double sw = fs * 1.6, sh = fs * 0.9;
-          if (i < G_N_ELEMENTS (items))
-            {
-              double frac = MAX (0.3, il_theme_state_height (items[i].state));
-              il_theme_set_state_source (theme, cr, items[i].state, 0);
-              cairo_rectangle (cr, cx, cy + row_h / 2 - sh * frac / 2, sw, sh * frac);
-              cairo_fill (cr);
-            }
-          else if (i == G_N_ELEMENTS (items))
-            {
-              il_theme_set_source (cr, &theme->mark);
-              triangle (cr, cx + sw / 2, cy + row_h / 2 - sh / 2, fs * 0.35, TRUE);
-              cairo_fill (cr);
-            }
-          else if (i == G_N_ELEMENTS (items) + 1)
-            {
-              il_theme_set_source (cr, &theme->mark);
-              cairo_set_line_width (cr, 2 * theme->line_width);
-              cairo_move_to (cr, cx + sw / 2, cy + row_h / 2 - sh / 2);
-              cairo_line_to (cr, cx + sw / 2, cy + row_h / 2 + sh / 2);
-              cairo_stroke (cr);
-            }
-          else
-            draw_end_mark (cr, theme, i == G_N_ELEMENTS (items) + 2, cx + sw / 2, cy + row_h / 2, row_h,
-                           fs / 12);
+          cairo_save (cr);
+          legend_sample (cr, theme, (IlLegendItem) i, cx, cy + row_h / 2 - sh / 2, sw, sh, fs);
+          cairo_restore (cr);
           il_theme_set_source (cr, &theme->foreground);
           cairo_move_to (cr, cx + sw + fs * 0.5, cy + (row_h - th) / 2);
           pango_cairo_show_layout (cr, text);
@@ -1745,5 +1941,5 @@ il_render_legend (cairo_t       *cr,
       cairo_destroy (mcr);
       cairo_surface_destroy (scratch);
     }
-  return cy + row_h - y;
+  return any ? cy + row_h - y : 0;
 }

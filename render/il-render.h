@@ -19,6 +19,7 @@
 
 #include <cairo.h>
 
+#include "il-legend.h"
 #include "il-lod.h"
 #include "il-theme.h"
 #include "il-trace.h"
@@ -93,13 +94,14 @@ void    il_render_params_init (IlRenderParams *params,
 guint   il_render_timeline    (cairo_t              *cr,
                                const IlRenderParams *params);
 
-/* Draws the legend in one or more rows within width; returns its height.
+/* Draws the legend's items (il_legend_update: only what the trace shows)
+ * in one or more rows within width; returns its height, 0 with no items.
  * With cr NULL only measures. */
 double  il_render_legend      (cairo_t              *cr,
                                const IlTheme        *theme,
                                double                x,
                                double                y,
                                double                width,
-                               gboolean              with_loop);
+                               const IlLegend       *legend);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "test-util.h"
 #include "il-chrome.h"
 #include "il-engine.h"
 
@@ -857,20 +858,6 @@ test_split_and_blocks (void)
   g_rmdir (dir);
 }
 
-static IlTrace *
-simulate_lesson (const char *name,
-                 IlMode      mode)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons", name, NULL);
-  g_autoptr(IlScenario) s = il_scenario_load_file (path, NULL);
-  IlRunConfig config;
-
-  g_assert_nonnull (s);
-  il_run_config_from_scenario (&config, s);
-  config.mode = mode;
-  return il_simulate (s, &config, NULL);
-}
-
 static void
 test_export (void)
 {
@@ -881,7 +868,7 @@ test_export (void)
 
   for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
     {
-      g_autoptr(IlTrace) trace = simulate_lesson (runs[r].lesson, runs[r].mode);
+      g_autoptr(IlTrace) trace = tu_run_lesson (runs[r].lesson, runs[r].mode);
       g_autofree char *dir = g_dir_make_tmp ("interleave-chrome-XXXXXX", NULL);
       g_autofree char *path = g_build_filename (dir, "run.json", NULL);
       g_autoptr(JsonParser) parser = json_parser_new ();

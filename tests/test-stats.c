@@ -11,6 +11,7 @@
 
 #include "il-engine.h"
 #include "il-stats.h"
+#include "test-util.h"
 
 static const char *two_cpu =
   "{\"tasks\": [{\"name\": \"a\", \"steps\": [{\"cpu\": 100}]},"
@@ -421,6 +422,29 @@ test_empty_trace (void)
   g_assert_cmpuint (st->gil_switches, ==, 0);
 }
 
+/* Thread-time waiting for the GIL counts every thread once: where the
+ * tasks are the threads it is the tasks' GIL wait; with asyncio.to_thread
+ * the coroutines never wait for the GIL but the workers that run their
+ * work do (lesson 13), which the tasks' sum missed, so the statistics
+ * said "Total GIL wait 0 ns" beside a timeline full of waiting. */
+static void
+test_threads_gil_wait (void)
+{
+  g_autoptr(IlTrace) threads = tu_run_lesson ("02-gil-cpu-threads.json", IL_MODE_THREADS);
+  g_autoptr(IlTrace) offload = tu_run_lesson ("13-offload-to-thread.json", IL_MODE_ASYNCIO);
+  g_autoptr(IlStats) st = il_stats_compute (threads, G_MAXINT64);
+  g_autoptr(IlStats) so = il_stats_compute (offload, G_MAXINT64);
+  g_autoptr(IlStats) half = il_stats_compute (offload, offload->end_time / 2);
+
+  g_assert_cmpint (st->total_gil_wait, >, IL_MSEC (100));
+  g_assert_cmpint (st->threads_gil_wait, ==, st->total_gil_wait);
+  g_assert_cmpint (so->total_gil_wait, ==, 0);
+  g_assert_cmpint (so->threads_gil_wait, >, IL_MSEC (300));
+  /* Up to the middle of the run: no more than the whole, and some. */
+  g_assert_cmpint (half->threads_gil_wait, >, 0);
+  g_assert_cmpint (half->threads_gil_wait, <, so->threads_gil_wait);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -440,5 +464,6 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/upto", test_upto);
   g_test_add_func ("/stats/deterministic", test_deterministic);
   g_test_add_func ("/stats/empty-trace", test_empty_trace);
+  g_test_add_func ("/stats/threads-gil-wait", test_threads_gil_wait);
   return g_test_run ();
 }

@@ -34,6 +34,18 @@ tu_run (const IlScenario *sc,
   return trace;
 }
 
+/* A built-in lesson (data/lessons/NAME) simulated in a mode. */
+static inline IlTrace *
+tu_run_lesson (const char *name,
+               IlMode      mode)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "data", "lessons", name, NULL);
+  g_autoptr(IlScenario) sc = il_scenario_load_file (path, NULL);
+
+  g_assert_nonnull (sc);
+  return tu_run (sc, mode);
+}
+
 /* The lane of that name and kind (fails the test if there is none). */
 static inline guint32
 tu_lane (const IlTrace *trace,

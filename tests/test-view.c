@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "test-util.h"
 #include "il-engine.h"
 #include "il-export.h"
 #include "il-queues.h"
@@ -336,19 +337,28 @@ test_render_bounded (void)
   g_assert_cmpuint (prims, <=, (guint) p.viewport.width + 10);
 }
 
-/* The level of detail says what a lane shows at the start of each bucket,
- * the same as searching the lane; it grows with a live trace and never
- * hands one trace's cells to another. */
+/* Time [a, b) overlaps [lo, hi). */
+static gint64
+overlap (gint64 a, gint64 b, gint64 lo, gint64 hi)
+{
+  return MAX (0, MIN (b, hi) - MAX (a, lo));
+}
+
+/* The level of detail says what a lane shows most of the time in each
+ * bucket; it grows with a live trace (retallying the bucket the end cut)
+ * and never hands one trace's cells to another. */
 static void
 test_lod (void)
 {
   guint32 core0, gil, a, b;
   g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
   g_autoptr(IlTrace) other = il_trace_new ();
+  g_autoptr(IlTrace) live = il_trace_new ();
   g_autoptr(IlLodCache) lod = il_lod_cache_new ();
   const guint64 *cells;
   gsize n = 0;
   int level = 17;   /* 131 µs buckets */
+  guint32 x;
 
   g_assert_cmpint (il_lod_level_for (1), ==, -1);
   g_assert_cmpint (il_lod_level_for (2), ==, 1);
@@ -361,16 +371,26 @@ test_lod (void)
   g_assert_cmpuint (n, ==, (IL_MSEC (12) - 1) / (1 << level) + 1);
   for (gsize k = 0; k < n; k++)
     {
-      gint64 at = (gint64) k << level;
-      IlState want = il_trace_state_at (t, b, at, NULL);
-      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, (int) want);
+      /* b waits for the GIL until 6 ms, runs until 10 ms, then is done. */
+      gint64 lo = (gint64) k << level, hi = MIN (lo + (1 << level), IL_MSEC (12));
+      gint64 wait = overlap (0, IL_MSEC (6), lo, hi);
+      gint64 run = overlap (IL_MSEC (6), IL_MSEC (10), lo, hi);
+      gint64 done = overlap (IL_MSEC (10), IL_MSEC (12), lo, hi);
+      int want = wait >= run && wait >= done ? IL_STATE_WAIT_GIL : run >= done ? IL_STATE_RUNNING : IL_STATE_DONE;
+      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, want);
     }
-  /* The GIL lane: holder as the label, nothing after the last drop. */
+  /* The bucket across 10 ms is mostly "done", although b ran at its start. */
+  g_assert_cmpint (il_lod_cell_key (cells[IL_MSEC (10) >> level]), ==, IL_STATE_DONE);
+  g_assert_cmpint (il_trace_state_at (t, b, (IL_MSEC (10) >> level) << level, NULL), ==, IL_STATE_RUNNING);
+
+  /* The GIL lane: the holder as the label, nothing after the last drop. */
   cells = il_lod_cache_lookup (lod, t, gil, level, &n);
   for (gsize k = 0; k < n; k++)
     {
-      gint64 at = (gint64) k << level;
-      guint32 holder = il_trace_gil_holder_at (t, gil, at);
+      gint64 lo = (gint64) k << level, hi = MIN (lo + (1 << level), IL_MSEC (12));
+      gint64 ha = overlap (0, IL_MSEC (6), lo, hi), hb = overlap (IL_MSEC (6), IL_MSEC (10), lo, hi);
+      gint64 none = overlap (IL_MSEC (10), IL_MSEC (12), lo, hi);
+      guint32 holder = none >= ha && none >= hb ? IL_NO_LANE : ha >= hb ? a : b;
       g_assert_cmpuint (il_lod_cell_label (cells[k]), ==, holder);
       g_assert_cmpint (il_lod_cell_key (cells[k]), ==, holder == IL_NO_LANE ? -1 : IL_STATE_RUNNING);
     }
@@ -387,6 +407,49 @@ test_lod (void)
   g_assert_null (il_lod_cache_lookup (lod, t, gil, 2, &n));
   g_assert_cmpuint (n, ==, 0);
 
+  /* A thread that runs 900 µs of every millisecond and waits 100 µs for
+   * the GIL reads as running in every 1 ms bucket, wherever the waits fall;
+   * with 65 µs buckets the waits show where they are. */
+  x = il_trace_add_lane (live, IL_LANE_THREAD, "x", IL_NO_LANE, 0);
+  for (int i = 0; i < 50; i++)
+    {
+      il_trace_append (live, IL_USEC (1000 * i + 333), x, IL_EVENT_STATE, IL_STATE_RUNNING, 0, IL_NO_LANE);
+      il_trace_append (live, IL_USEC (1000 * i + 1233), x, IL_EVENT_STATE, IL_STATE_WAIT_GIL, 0, IL_NO_LANE);
+    }
+  il_trace_set_end_time (live, IL_USEC (50233));
+  cells = il_lod_cache_lookup (lod, live, x, 20, &n);
+  g_assert_cmpuint (n, ==, 48);
+  for (gsize k = 1; k < n; k++)
+    g_assert_cmpint (il_lod_cell_key (cells[k]), ==, IL_STATE_RUNNING);
+  cells = il_lod_cache_lookup (lod, live, x, 16, &n);
+  for (gsize k = 0; k < n; k++)
+    {
+      gint64 lo = (gint64) k << 16, hi = MIN (lo + (1 << 16), IL_USEC (50233));
+      gint64 nothing = overlap (0, IL_USEC (333), lo, hi), waiting = 0, running;
+      int want;
+
+      for (int i = 0; i < 50; i++)
+        waiting += overlap (IL_USEC (1000 * i + 1233), IL_USEC (1000 * i + 1333), lo, hi);
+      running = hi - lo - nothing - waiting;
+      /* Ties go to nothing, then to the lower state. */
+      want = nothing >= running && nothing >= waiting ? -1 : running >= waiting ? IL_STATE_RUNNING : IL_STATE_WAIT_GIL;
+      g_assert_cmpint (il_lod_cell_key (cells[k]), ==, want);
+    }
+
+  /* Live: the last bucket, cut by the end, is tallied again as it fills:
+   * bucket 48 starts at 50.33 ms; x runs until 50.5 ms, then is done. */
+  il_trace_append (live, IL_USEC (50233), x, IL_EVENT_STATE, IL_STATE_RUNNING, 0, IL_NO_LANE);
+  il_trace_set_end_time (live, IL_USEC (50500));
+  cells = il_lod_cache_lookup (lod, live, x, 20, &n);
+  g_assert_cmpuint (n, ==, 49);
+  g_assert_cmpint (il_lod_cell_key (cells[48]), ==, IL_STATE_RUNNING);
+  il_trace_append (live, IL_USEC (50500), x, IL_EVENT_STATE, IL_STATE_DONE, 0, IL_NO_LANE);
+  il_trace_set_end_time (live, IL_MSEC (60));
+  cells = il_lod_cache_lookup (lod, live, x, 20, &n);
+  g_assert_cmpuint (n, ==, (IL_MSEC (60) - 1) / (1 << 20) + 1);
+  g_assert_cmpint (il_lod_cell_key (cells[48]), ==, IL_STATE_DONE);
+  g_assert_cmpint (il_lod_cell_key (cells[47]), ==, IL_STATE_RUNNING);
+
   /* Another trace starts afresh: its lane 0 has no events. */
   il_trace_add_lane (other, IL_LANE_CORE, "Core 0", IL_NO_LANE, 0);
   il_trace_set_end_time (other, IL_MSEC (1));
@@ -395,6 +458,59 @@ test_lod (void)
   for (gsize k = 0; k < n; k++)
     g_assert_cmpint (il_lod_cell_key (cells[k]), ==, -1);
   g_assert_null (il_lod_cache_lookup (lod, other, 5, 10, &n));
+}
+
+/* A thread that holds the GIL 90 % of the time, drawn at whole-run zoom,
+ * is one solid running bar, not stripes: every column in the running
+ * colour, with and without the level of detail; and a thread with few
+ * events whose waits are each a fraction of a pixel (the convoy lesson's
+ * CPU-bound thread waits 50 µs in 5 ms) too, not a 1 px sliver per wait. */
+static void
+test_render_dominant (void)
+{
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+
+  for (int dense = 0; dense < 2; dense++)
+    {
+      g_autoptr(IlTrace) t = il_trace_new ();
+      guint32 lane = il_trace_add_lane (t, IL_LANE_THREAD, "busy", IL_NO_LANE, 0);
+      g_autoptr(IlLayout) layout = NULL;
+      gint64 period = dense ? IL_USEC (10) : IL_MSEC (2);
+      const IlRow *row;
+      IlRenderParams p;
+
+      for (gint64 at = 0; at < IL_MSEC (200); at += period)
+        {
+          il_trace_append (t, at, lane, IL_EVENT_STATE, IL_STATE_RUNNING, 0, IL_NO_LANE);
+          il_trace_append (t, at + period * (dense ? 9 : 49) / (dense ? 10 : 50), lane, IL_EVENT_STATE,
+                           IL_STATE_WAIT_GIL, 0, IL_NO_LANE);
+        }
+      il_trace_set_end_time (t, IL_MSEC (200));
+      layout = il_layout_new (t, &theme->metrics);
+      row = &g_array_index (layout->rows, IlRow, layout->lane_row[lane]);
+      for (int with_cache = 0; with_cache < 2; with_cache++)
+        {
+          cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 900, 200);
+          cairo_t *cr = cairo_create (surface);
+          g_autoptr(IlRenderCache) cache = il_render_cache_new ();
+          double y;
+
+          il_render_params_init (&p, t, layout, theme);
+          p.viewport.span = IL_MSEC (200);
+          p.viewport.width = 900 - theme->gutter_width;
+          p.height = 200;
+          if (with_cache)
+            p.cache = cache;
+          il_render_timeline (cr, &p);
+          cairo_destroy (cr);
+          cairo_surface_flush (surface);
+          y = theme->ruler_height + row->y + row->height / 2;
+          for (int x = 0; x < (int) p.viewport.width - 1; x++)
+            g_assert_cmphex (pixel_at (surface, theme->gutter_width + x, y), ==,
+                             colour_rgb (il_theme_identity (theme, layout->lane_colour[lane])));
+          cairo_surface_destroy (surface);
+        }
+    }
 }
 
 /* Draws the convoy lesson's run at several views and playheads, without a
@@ -698,6 +814,68 @@ test_palette_apart (void)
     }
 }
 
+/* The legend lists what the run shows: an asyncio lesson has the loop's
+ * select() and ready queue but no process start-up or GIL; a process
+ * pool has start-up and a work queue.  It grows with a live trace, says
+ * so only when something was added, and starts afresh for a new trace. */
+static void
+test_legend (void)
+{
+  g_autoptr(IlTrace) loop = tu_run_lesson ("10-event-loop.json", IL_MODE_ASYNCIO);
+  g_autoptr(IlTrace) procs = tu_run_lesson ("05-process-startup-cost.json", IL_MODE_PROCESSES);
+  g_autoptr(IlTrace) live = il_trace_new ();
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  IlLegend legend = { 0 };
+  guint32 a, b;
+
+  g_assert_true (il_legend_update (&legend, loop));
+  g_assert_true (il_legend_has (&legend, IL_LEGEND_RUNNING));
+  g_assert_true (il_legend_has (&legend, IL_LEGEND_LOOP_SELECT));
+  g_assert_true (il_legend_has (&legend, IL_LEGEND_QUEUE_READY));
+  g_assert_true (il_legend_has (&legend, IL_LEGEND_LOOP_ITER));
+  g_assert_false (il_legend_has (&legend, IL_LEGEND_STARTING));
+  g_assert_false (il_legend_has (&legend, IL_LEGEND_WAIT_GIL));
+  g_assert_false (il_legend_has (&legend, IL_LEGEND_GIL_REQUEST));
+  g_assert_false (il_legend_has (&legend, IL_LEGEND_QUEUE_POOL));
+  g_assert_false (il_legend_update (&legend, loop));
+  g_assert_cmpfloat (il_render_legend (NULL, theme, 0, 0, 800, &legend), >, 0);
+
+  g_assert_true (il_legend_update (&legend, procs));
+  g_assert_true (il_legend_has (&legend, IL_LEGEND_STARTING));
+  g_assert_false (il_legend_has (&legend, IL_LEGEND_LOOP_SELECT));
+  g_assert_false (il_legend_has (&legend, IL_LEGEND_QUEUE_USER));
+
+  /* A producer/consumer run: its queue's items, and no pool's. */
+  {
+    g_autoptr(IlTrace) pc = tu_run_lesson ("19-producer-consumer.json", IL_MODE_THREADS);
+    IlLegend pc_legend = { 0 };
+
+    g_assert_true (il_legend_update (&pc_legend, pc));
+    g_assert_true (il_legend_has (&pc_legend, IL_LEGEND_QUEUE_USER));
+    g_assert_true (il_legend_has (&pc_legend, IL_LEGEND_BLOCKED));
+    g_assert_false (il_legend_has (&pc_legend, IL_LEGEND_QUEUE_POOL));
+    il_legend_clear (&pc_legend);
+  }
+
+  /* Live: nothing yet, then items as the events come. */
+  a = il_trace_add_lane (live, IL_LANE_THREAD, "a", IL_NO_LANE, 0);
+  b = il_trace_add_lane (live, IL_LANE_THREAD, "b", IL_NO_LANE, 1);
+  g_assert_true (il_legend_update (&legend, live));
+  g_assert_cmpuint (legend.items, ==, 0);
+  g_assert_cmpfloat (il_render_legend (NULL, theme, 0, 0, 800, &legend), ==, 0);
+  il_trace_append (live, 0, a, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_START, IL_NO_LANE);
+  g_assert_true (il_legend_update (&legend, live));
+  g_assert_cmpuint (legend.items, ==, 1u << IL_LEGEND_RUNNING);
+  il_trace_append (live, 5, a, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_NONE, IL_NO_LANE);
+  g_assert_false (il_legend_update (&legend, live));
+  il_trace_append (live, 10, b, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_GIL_HANDOFF, a);
+  il_trace_append (live, 10, a, IL_EVENT_STATE, IL_STATE_WAIT_GIL, IL_CAUSE_NONE, IL_NO_LANE);
+  g_assert_true (il_legend_update (&legend, live));
+  g_assert_cmpuint (legend.items, ==,
+                    (1u << IL_LEGEND_RUNNING) | (1u << IL_LEGEND_WAKE_ARROW) | (1u << IL_LEGEND_WAIT_GIL));
+  il_legend_clear (&legend);
+}
+
 /* The queues drawn at the playhead are the items il_queue_items_at gives,
  * front first, each in its queue's row: lesson 10's ready queue and
  * timers on the loop lane, lesson 6's pool work queue on its process. */
@@ -805,6 +983,8 @@ main (int argc, char **argv)
   g_test_add_func ("/render/gil-owner", test_render_gil_owner);
   g_test_add_func ("/render/bounded", test_render_bounded);
   g_test_add_func ("/render/lod", test_lod);
+  g_test_add_func ("/render/dominant", test_render_dominant);
+  g_test_add_func ("/render/legend", test_legend);
   g_test_add_func ("/render/cached", test_render_cached);
   g_test_add_func ("/render/cache-evicts", test_render_cache_evicts);
   g_test_add_func ("/export/formats", test_export_formats);

@@ -38,7 +38,8 @@ static const struct {
   { "makespan", "Time so far", "Virtual time from the start to the playhead (or to the last task's finish)", -1 },
   { "predicted", "Whole run", "Makespan of the complete run with these settings", -1 },
   { "utilisation", "Core utilisation", "Share of core time spent running a thread", IL_LANE_CORE },
-  { "gil-wait", "Total GIL wait", "Time tasks spent wanting to run Python code while another thread held the GIL", IL_LANE_GIL },
+  { "gil-wait", "Total GIL wait", "Time threads spent wanting to run Python code while another thread held the GIL "
+    "(each thread counted once: the workers behind asyncio.to_thread too)", IL_LANE_GIL },
   { "gil-switches", "GIL switches", "Times the GIL passed from one thread to another", IL_LANE_GIL },
   { "drop-requests", "Drop requests", "Times a waiting thread timed out and asked the holder to drop the GIL", IL_LANE_GIL },
   { "forced", "Forced switches", "Drop requests the holder honoured at the end of its interval", IL_LANE_GIL },
@@ -122,14 +123,17 @@ rebuild_tasks (IlStatsPanel  *self,
     {
       GtkWidget *name = gtk_label_new (stats->tasks[i].name);
       gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      /* Names that differ at the end (crunch_a, crunch_b) keep it. */
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
       gtk_label_set_max_width_chars (GTK_LABEL (name), 14);
+      gtk_widget_add_css_class (name, "stats-cell");
       gtk_grid_attach (GTK_GRID (self->tasks), name, 0, i + 1, 1, 1);
       for (guint c = 1; c < G_N_ELEMENTS (heads); c++)
         {
           g_autofree char *key = g_strdup_printf ("task-%u-%u", i, c);
           GtkWidget *v = value_label ();
           gtk_widget_remove_css_class (v, "stats-value");
+          gtk_widget_add_css_class (v, "stats-cell");
           g_hash_table_insert (self->values, g_steal_pointer (&key), v);
           gtk_grid_attach (GTK_GRID (self->tasks), v, c, i + 1, 1, 1);
         }
@@ -154,6 +158,8 @@ rebuild_cores (IlStatsPanel  *self,
       GtkWidget *label = gtk_label_new (name);
       GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);
       GtkWidget *value = value_label ();
+
+      gtk_widget_add_css_class (label, "stats-cell");
 
       gtk_widget_set_hexpand (bar, TRUE);
       gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
@@ -193,7 +199,7 @@ il_stats_panel_update (IlStatsPanel *self)
   set_value (self, "makespan", ms (stats->makespan));
   set_value (self, "predicted", final != NULL ? ms (final->makespan) : g_strdup ("computing…"));
   set_value (self, "utilisation", g_strdup_printf ("%.0f %%", 100 * stats->utilisation));
-  set_value (self, "gil-wait", ms (stats->total_gil_wait));
+  set_value (self, "gil-wait", ms (stats->threads_gil_wait));
   set_value (self, "gil-switches", g_strdup_printf ("%" G_GUINT64_FORMAT, stats->gil_switches));
   set_value (self, "drop-requests", g_strdup_printf ("%" G_GUINT64_FORMAT, stats->drop_requests));
   set_value (self, "forced", g_strdup_printf ("%" G_GUINT64_FORMAT, stats->forced_switches));

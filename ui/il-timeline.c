@@ -56,10 +56,14 @@ static guint signals[N_SIGNALS];
 const IlTheme *
 il_timeline_get_theme (IlTimeline *self)
 {
+  const IlTheme *base;
+
   if (self->presenter)
     return self->use_fitted ? &self->fitted : il_theme_get (IL_THEME_PRESENTER);
-  return il_theme_get (adw_style_manager_get_dark (adw_style_manager_get_default ())
+  base = il_theme_get (adw_style_manager_get_dark (adw_style_manager_get_default ())
                        ? IL_THEME_DARK : IL_THEME_LIGHT);
+  /* Grown lanes (fit_lanes), unless the style changed since. */
+  return self->use_fitted && self->fitted.kind == base->kind ? &self->fitted : base;
 }
 
 static double
@@ -115,6 +119,32 @@ fit_presenter_lanes (IlTimeline    *self,
   self->layout = il_layout_new (trace, &self->fitted.metrics);
 }
 
+/* Outside presenter mode, a run of a few lanes left most of the timeline
+ * empty with 22 px lanes and 12 px names, hard to read from the back of a
+ * hall: lanes, headings and type grow to fill the height, up to half as
+ * 0.8 times bigger (type to 15 px).  A run with many lanes scrolls as before. */
+static void
+grow_lanes (IlTimeline    *self,
+            const IlTrace *trace)
+{
+  const IlTheme *base = il_timeline_get_theme (self);
+  double avail = gtk_widget_get_height (GTK_WIDGET (self)) - (self->show_ruler ? base->ruler_height : 0);
+  double s;
+
+  if (avail <= 0 || self->layout->height <= 0 || self->layout->height * 1.1 >= avail)
+    return;
+  s = MIN (1.8, avail / self->layout->height);
+  self->fitted = *base;
+  self->fitted.metrics.lane_height = floor (base->metrics.lane_height * s);
+  self->fitted.metrics.small_height = floor (base->metrics.small_height * s);
+  self->fitted.metrics.heading_height = floor (base->metrics.heading_height * s);
+  self->fitted.metrics.gap = floor (base->metrics.gap * s);
+  self->fitted.font_size = MIN (15, floor (base->font_size * s));
+  self->use_fitted = TRUE;
+  il_layout_free (self->layout);
+  self->layout = il_layout_new (trace, &self->fitted.metrics);
+}
+
 static void
 ensure_layout (IlTimeline *self)
 {
@@ -127,14 +157,16 @@ ensure_layout (IlTimeline *self)
     }
   /* Lanes appear while a run plays (processes start, pools grow). */
   if (self->layout == NULL || self->layout->n_lanes != il_trace_get_n_lanes (trace)
-      || (self->presenter && (self->fitted_for != gtk_widget_get_height (GTK_WIDGET (self))
-                              || self->fitted_for_width != gtk_widget_get_width (GTK_WIDGET (self)))))
+      || (!self->full_height && (self->fitted_for != gtk_widget_get_height (GTK_WIDGET (self))
+                                 || self->fitted_for_width != gtk_widget_get_width (GTK_WIDGET (self)))))
     {
       g_clear_pointer (&self->layout, il_layout_free);
       self->use_fitted = FALSE;
       self->layout = il_layout_new (trace, &il_timeline_get_theme (self)->metrics);
       if (self->presenter && !self->full_height)
         fit_presenter_lanes (self, trace);
+      else if (!self->full_height)
+        grow_lanes (self, trace);
       self->fitted_for = gtk_widget_get_height (GTK_WIDGET (self));
       self->fitted_for_width = gtk_widget_get_width (GTK_WIDGET (self));
       il_render_cache_clear (self->cache);

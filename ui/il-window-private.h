@@ -66,6 +66,7 @@ struct _IlWindow
   GtkWidget   *timeline_box;     /* the timeline above the legend */
   GtkWidget   *timeline;
   GtkWidget   *legend;
+  IlLegend     legend_items;     /* what the legend lists: what the trace shows */
   GtkWidget   *side_stack;
   GtkWidget   *lesson_bin;
   GtkWidget   *lesson_panel;

@@ -264,11 +264,14 @@ on_selection_changed (IlWindow *self)
 
 /* ------------------------------------------------------------- session */
 
+static void update_legend (IlWindow *self);
+
 static void
 on_session_progressed (IlWindow *self)
 {
   update_time_label (self);
   update_error (self);
+  update_legend (self);
 }
 
 /* The legend explains the simulation's states and marks; a recording of
@@ -298,8 +301,7 @@ on_session_trace_changed (IlWindow *self)
   _il_window_sync_controls (self);
   update_time_label (self);
   update_error (self);
-  gtk_widget_set_visible (self->legend, trace_has_states (il_session_get_trace (self->session)));
-  gtk_widget_queue_draw (self->legend);
+  update_legend (self);
 }
 
 static void
@@ -376,6 +378,41 @@ on_spin_changed (GtkSpinButton *spin,
 
 /* --------------------------------------------------------------- legend */
 
+/* The legend's type: the timeline's in presenter mode (fitted to the
+ * screen), else the plain theme's, not the grown lanes' (grow_lanes in
+ * il-timeline.c): a legend in 15 px type took five rows of a 720 px
+ * screen from the lanes it explains. */
+static const IlTheme *
+legend_theme (IlWindow *self)
+{
+  const IlTheme *theme = il_timeline_get_theme (IL_TIMELINE (self->timeline));
+
+  return theme->kind == IL_THEME_PRESENTER ? theme : il_theme_get (theme->kind);
+}
+
+/* The legend lists what the trace in view shows, nothing else (an asyncio
+ * lesson has no process start-up), and grows as a live run adds more: it
+ * is redrawn and resized only when its items change, never on every step
+ * of the run, so it does not flicker.  The one place that decides what the
+ * legend says for a trace. */
+static void
+update_legend (IlWindow *self)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+  int width = gtk_widget_get_width (self->legend);
+
+  if (!il_legend_update (&self->legend_items, trace) && trace != NULL)
+    return;
+  gtk_widget_set_visible (self->legend, self->legend_items.items != 0 && trace_has_states (trace));
+  if (width > 24)
+    {
+      /* The height before the first draw, not a frame after it. */
+      double needed = il_render_legend (NULL, legend_theme (self), 12, 4, width - 24, &self->legend_items);
+      gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->legend), (int) needed + 8);
+    }
+  gtk_widget_queue_draw (self->legend);
+}
+
 static void
 draw_legend (GtkDrawingArea *area,
              cairo_t        *cr,
@@ -384,13 +421,12 @@ draw_legend (GtkDrawingArea *area,
              gpointer        data)
 {
   IlWindow *self = data;
-  const IlTheme *theme = il_timeline_get_theme (IL_TIMELINE (self->timeline));
-  const IlRunConfig *config = il_session_get_config (self->session);
+  const IlTheme *theme = legend_theme (self);
   double needed;
 
   il_theme_set_source (cr, &theme->background);
   cairo_paint (cr);
-  needed = il_render_legend (cr, theme, 12, 4, width - 24, config->mode == IL_MODE_ASYNCIO);
+  needed = il_render_legend (cr, theme, 12, 4, width - 24, &self->legend_items);
   if ((int) needed + 8 != gtk_drawing_area_get_content_height (area))
     gtk_drawing_area_set_content_height (area, (int) needed + 8);
 }
@@ -565,6 +601,7 @@ il_window_finalize (GObject *object)
   IlWindow *self = IL_WINDOW (object);
 
   g_clear_object (&self->session);
+  il_legend_clear (&self->legend_items);
   g_clear_pointer (&self->lessons, g_ptr_array_unref);
   g_clear_pointer (&self->lesson_names, g_ptr_array_unref);
   g_free (self->source_lesson);
