@@ -1254,6 +1254,13 @@ il_render_cache_clear (IlRenderCache *cache)
   cache->layout = NULL;
 }
 
+IlSliceLod *
+il_render_cache_get_slice_lod (IlRenderCache *cache)
+{
+  g_return_val_if_fail (cache != NULL, NULL);
+  return cache->slices;
+}
+
 void
 il_render_cache_free (IlRenderCache *cache)
 {

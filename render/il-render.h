@@ -20,6 +20,7 @@
 #include <cairo.h>
 
 #include "il-lod.h"
+#include "il-slice-lod.h"
 #include "il-theme.h"
 #include "il-trace.h"
 #include "il-view.h"
@@ -35,6 +36,10 @@ typedef struct _IlRenderCache IlRenderCache;
 IlRenderCache *il_render_cache_new   (void);
 void           il_render_cache_free  (IlRenderCache *cache);
 void           il_render_cache_clear (IlRenderCache *cache);
+
+/* The level of detail of imported slice lanes, to pick the slice drawn
+ * under the pointer quickly (il_slice_pick). */
+IlSliceLod    *il_render_cache_get_slice_lod (IlRenderCache *cache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlRenderCache, il_render_cache_free)
 

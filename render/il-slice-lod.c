@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
+#include <string.h>
 
 #include "il-slice-lod.h"
 
@@ -30,6 +31,7 @@ typedef struct {
   guint   open;
   gint64  begin[IL_SLICE_MAX_DEPTH];
   guint32 name[IL_SLICE_MAX_DEPTH];
+  guint32 event[IL_SLICE_MAX_DEPTH];   /* the begin event, for picking */
 } Stack;
 
 typedef struct {
@@ -119,6 +121,7 @@ stack_step (Stack         *s,
         {
           s->begin[d] = t->time[e];
           s->name[d] = t->arg[e];
+          s->event[d] = e;
         }
       s->open = d + 1;
       return FALSE;
@@ -295,6 +298,31 @@ lane_cells (LaneLod *l,
   return l->cells[d][level];
 }
 
+/* What is open before position `pos` of the lane: replayed from the
+ * checkpoint before it, or from the lane's start without a level of
+ * detail. */
+static void
+stack_at (LaneLod       *l,
+          const IlTrace *t,
+          const guint32 *v,
+          guint          pos,
+          Stack         *s)
+{
+  guint p0 = 0, depth;
+  gint64 begin;
+  guint32 name;
+
+  memset (s, 0, sizeof *s);
+  if (l != NULL && l->checkpoints->len > 0)
+    {
+      guint k = MIN (pos / CHECKPOINT_EVERY, l->checkpoints->len - 1);
+      *s = g_array_index (l->checkpoints, Stack, k);
+      p0 = k * CHECKPOINT_EVERY;
+    }
+  for (guint p = p0; p < pos; p++)
+    stack_step (s, t, v[p], &depth, &begin, &name);
+}
+
 static inline gint64
 col_end (const gint64 *bounds,
          guint         c)
@@ -402,8 +430,8 @@ il_slice_columns (IlSliceLod    *lod,
   const GArray *idx;
   const guint32 *v;
   LaneLod *l = NULL;
-  Stack s = { 0 };
-  guint p0 = 0, lo, hi, depth;
+  Stack s;
+  guint lo, hi, depth;
   gint64 tmax, begin, min_w = G_MAXINT64, *weight;
   guint32 name;
   int level;
@@ -448,14 +476,7 @@ il_slice_columns (IlSliceLod    *lod,
   lo = il_trace_lane_lower_bound (trace, lane, bounds[0]);
   hi = il_trace_lane_lower_bound (trace, lane, tmax);
   hi = MAX (hi, lo);
-  if (l != NULL && l->checkpoints->len > 0)
-    {
-      guint k = MIN (lo / CHECKPOINT_EVERY, l->checkpoints->len - 1);
-      s = g_array_index (l->checkpoints, Stack, k);
-      p0 = k * CHECKPOINT_EVERY;
-    }
-  for (guint p = p0; p < lo; p++)
-    stack_step (&s, trace, v[p], &depth, &begin, &name);
+  stack_at (l, trace, v, lo, &s);
 
   weight = g_new0 (gint64, (gsize) n_depths * n_cols);
   for (guint p = lo; p < hi; p++)
@@ -492,4 +513,95 @@ il_slice_lod_counter_max (IlSliceLod    *lod,
       l->has_counter_max = TRUE;
     }
   return max;
+}
+
+gboolean
+il_slice_pick (IlSliceLod      *lod,
+               const IlTrace   *trace,
+               guint32          lane,
+               guint            depth,
+               gint64           t0,
+               gint64           t1,
+               gint64           upto,
+               IlTraceInterval *hit)
+{
+  const GArray *idx;
+  const guint32 *v;
+  LaneLod *l;
+  Stack s;
+  guint lo, hi, d;
+  gint64 begin, best = 0, best_end = -1;
+  guint32 name, best_event = IL_NO_LANE;
+
+  g_return_val_if_fail (trace != NULL && hit != NULL, FALSE);
+  if (depth >= IL_SLICE_MAX_DEPTH || lane >= il_trace_get_n_lanes (trace))
+    return FALSE;
+  idx = il_trace_get_lane_events (trace, lane);
+  v = (const guint32 *) (gpointer) idx->data;
+  l = lod != NULL && trace->end_time > 0 ? lane_get (lod, trace, lane) : NULL;
+  t1 = MAX (t1, t0 + 1);
+  if (upto != G_MAXINT64)
+    t1 = MIN (t1, upto + 1);
+  lo = il_trace_lane_lower_bound (trace, lane, t0);
+  hi = MAX (il_trace_lane_lower_bound (trace, lane, t1), lo);
+  stack_at (l, trace, v, lo, &s);
+
+  /* The slice of that depth covering most of [t0, t1), as drawn. */
+  for (guint p = lo; p < hi; p++)
+    {
+      guint32 opened = depth < s.open && depth < IL_SLICE_MAX_DEPTH ? s.event[depth] : IL_NO_LANE;
+
+      if (stack_step (&s, trace, v[p], &d, &begin, &name) && d == depth)
+        {
+          gint64 ov = MIN (MAX (trace->time[v[p]], begin + 1), t1) - MAX (begin, t0);
+          if (ov > best)
+            {
+              best = ov;
+              best_event = opened;
+              best_end = trace->time[v[p]];
+            }
+        }
+    }
+  if (depth < s.open && s.begin[depth] != NO_BEGIN)
+    {
+      gint64 ov = MIN (MAX (trace->end_time, s.begin[depth] + 1), t1) - MAX (s.begin[depth], t0);
+      if (ov > best)
+        {
+          best = ov;
+          best_event = s.event[depth];
+          best_end = -1;
+        }
+    }
+  if (best_event == IL_NO_LANE)
+    return FALSE;
+
+  memset (hit, 0, sizeof *hit);
+  hit->lane = lane;
+  hit->event = best_event;
+  hit->start = trace->time[best_event];
+  hit->state = IL_STATE_RUNNING;
+  hit->other = IL_NO_LANE;
+  hit->end = MIN (upto, trace->end_time);
+  hit->open = TRUE;
+  if (best_end >= 0)
+    {
+      hit->end = best_end;
+      hit->open = FALSE;
+      return TRUE;
+    }
+  /* Open past the column: its end is the next end at its depth. */
+  for (guint p = hi; p < idx->len; p++)
+    {
+      guint32 e = v[p];
+      if (trace->kind[e] == IL_EVENT_SLICE_END && trace->aux[e] == depth)
+        {
+          if (trace->time[e] <= upto)
+            {
+              hit->end = trace->time[e];
+              hit->open = FALSE;
+            }
+          break;
+        }
+    }
+  return TRUE;
 }

@@ -57,6 +57,19 @@ gboolean    il_slice_columns   (IlSliceLod    *lod,
                                 gint64         upto,
                                 guint32       *out);
 
+/* The slice of `depth` drawn in the pixel column [t0, t1) — the one
+ * covering most of it, as il_slice_columns() shows it — as an interval
+ * (event: its begin), or FALSE if nothing of that depth is there: what
+ * hover and click pick under the pointer. */
+gboolean    il_slice_pick      (IlSliceLod      *lod,
+                                const IlTrace   *trace,
+                                guint32          lane,
+                                guint            depth,
+                                gint64           t0,
+                                gint64           t1,
+                                gint64           upto,
+                                IlTraceInterval *hit);
+
 /* The largest absolute value of a counter lane, kept so that every tile
  * and every pan draws it to one scale. */
 double      il_slice_lod_counter_max (IlSliceLod    *lod,

@@ -9,7 +9,7 @@
  * zoomed out, its checkpoints when zoomed in).  Coverage must agree
  * exactly, column by column and depth by depth; the walks must also agree
  * on the name shown, and the buckets must show the name of a slice that is
- * really in the column.
+ * really in the column.  Picking a column finds the slice drawn in it.
  */
 #include <glib.h>
 
@@ -200,6 +200,23 @@ check_view (const Fixture *f,
                    "[%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "): expected %u, walk %u, %s %u",
                    start, span, n_cols, d, c, bounds[c], col_end (bounds, c), expect[k], walk[k],
                    from_lod ? "buckets" : "checkpoints", got[k]);
+        /* Picking under the pointer finds the slice drawn there. */
+        if (c % 5 == 0)
+          {
+            IlTraceInterval hit;
+            gboolean found = il_slice_pick (c % 2 ? lod : NULL, f->trace, f->lane, d, bounds[c],
+                                            bounds[c + 1], G_MAXINT64, &hit);
+
+            g_assert_cmpint (found, ==, expect[k] != IL_NO_LANE);
+            if (found)
+              {
+                g_assert_cmpuint (f->trace->kind[hit.event], ==, IL_EVENT_SLICE_BEGIN);
+                g_assert_cmpuint (f->trace->aux[hit.event], ==, d);
+                g_assert_cmpuint (f->trace->arg[hit.event], ==, expect[k]);
+                g_assert_cmpint (hit.start, <, col_end (bounds, c));
+                g_assert_cmpint (MAX (hit.end, hit.start + 1), >, bounds[c]);
+              }
+          }
         if (from_lod)
           {
             if (got[k] != IL_NO_LANE)
