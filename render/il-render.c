@@ -1412,6 +1412,9 @@ draw_lane_tiled (Ctx         *c,
   gint64 margin = (gint64) ceil (TILE_MARGIN_PX * npp);
   double ty = round (y);
   g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (Label));
+  g_autoptr(GArray) edge_a = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) edge_b = g_array_new (FALSE, FALSE, sizeof (guint));
+  GArray *edge = edge_a, *edge_next = edge_b;   /* labels reaching a tile's right edge */
 
   for (gint64 k = k0; k <= k1; k++)
     {
@@ -1453,20 +1456,39 @@ draw_lane_tiled (Ctx         *c,
           cairo_fill (c->cr);
         }
 
-      /* Names: join a bar cut by the tile edge with its other part. */
+      /* Names: join a bar cut by the tile edge with its other part, in
+       * the same sub-row (slice lanes keep one per depth): the parts to
+       * join are those that reached the last tile's right edge. */
+      g_array_set_size (edge_next, 0);
       for (guint i = 0; i < tile->labels->len; i++)
         {
           Label l = g_array_index (tile->labels, Label, i);
-          Label *last = labels->len > 0 ? &g_array_index (labels, Label, labels->len - 1) : NULL;
+          guint at = labels->len;
 
           l.x += tx;
           l.y += ty;
-          if (last != NULL && last->label_lane == l.label_lane && last->ident == l.ident
-              && last->name == l.name && last->y == l.y && fabs (last->x + last->w - l.x) < 0.5)
-            last->w = l.x + l.w - last->x;
+          for (guint j = 0; j < edge->len && at == labels->len; j++)
+            {
+              Label *m = &g_array_index (labels, Label, g_array_index (edge, guint, j));
+              if (m->label_lane == l.label_lane && m->ident == l.ident && m->name == l.name && m->y == l.y
+                  && fabs (m->x + m->w - l.x) < 0.5)
+                at = g_array_index (edge, guint, j);
+            }
+          if (at < labels->len)
+            {
+              Label *m = &g_array_index (labels, Label, at);
+              m->w = l.x + l.w - m->x;
+            }
           else
             g_array_append_val (labels, l);
+          if (fabs (l.x + l.w - (tx + TILE_W)) < 0.5)
+            g_array_append_val (edge_next, at);
         }
+      {
+        GArray *swap = edge;
+        edge = edge_next;
+        edge_next = swap;
+      }
     }
 
   for (guint i = 0; i < labels->len; i++)

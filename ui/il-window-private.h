@@ -66,6 +66,8 @@ struct _IlWindow
   GtkWidget   *timeline_box;     /* the timeline above the legend */
   GtkWidget   *timeline;
   GtkWidget   *legend;
+  guint32      legend_names[12]; /* an imported trace's legend (il-slice-legend.h) */
+  guint        n_legend_names;
   GtkWidget   *side_stack;
   GtkWidget   *lesson_bin;
   GtkWidget   *lesson_panel;

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "il-slice-legend.h"
 #include "il-trace-intervals.h"
 #include "il-window-private.h"
 
@@ -285,6 +286,21 @@ trace_has_states (IlTrace *trace)
   return FALSE;
 }
 
+/* Simulations and recordings get the states' legend; an imported trace of
+ * slices a legend of its own: the names its time goes to, in their
+ * colours (see draw_legend). */
+static void
+update_legend (IlWindow *self)
+{
+  IlTrace *trace = il_session_get_trace (self->session);
+
+  self->n_legend_names = 0;
+  if (trace != NULL && !trace_has_states (trace))
+    self->n_legend_names = il_slice_legend_names (trace, self->legend_names, G_N_ELEMENTS (self->legend_names));
+  gtk_widget_set_visible (self->legend, trace_has_states (trace) || self->n_legend_names > 0);
+  gtk_widget_queue_draw (self->legend);
+}
+
 static void
 on_session_trace_changed (IlWindow *self)
 {
@@ -298,8 +314,7 @@ on_session_trace_changed (IlWindow *self)
   _il_window_sync_controls (self);
   update_time_label (self);
   update_error (self);
-  gtk_widget_set_visible (self->legend, trace_has_states (il_session_get_trace (self->session)));
-  gtk_widget_queue_draw (self->legend);
+  update_legend (self);
 }
 
 static void
@@ -390,7 +405,11 @@ draw_legend (GtkDrawingArea *area,
 
   il_theme_set_source (cr, &theme->background);
   cairo_paint (cr);
-  needed = il_render_legend (cr, theme, 12, 4, width - 24, config->mode == IL_MODE_ASYNCIO);
+  if (self->n_legend_names > 0)
+    needed = il_slice_legend_draw (cr, theme, il_session_get_trace (self->session), self->legend_names,
+                                   self->n_legend_names, 12, 4, width - 24);
+  else
+    needed = il_render_legend (cr, theme, 12, 4, width - 24, config->mode == IL_MODE_ASYNCIO);
   if ((int) needed + 8 != gtk_drawing_area_get_content_height (area))
     gtk_drawing_area_set_content_height (area, (int) needed + 8);
 }
