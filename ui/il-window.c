@@ -273,15 +273,21 @@ on_session_progressed (IlWindow *self)
 }
 
 /* The legend explains the simulation's states and marks; a recording of
- * slices (a Chrome or VizTracer trace) has none of them. */
+ * slices (a Chrome or VizTracer trace) has none of them, even on lanes
+ * with no slices (a GPU stream of instants and flows). */
 static gboolean
 trace_has_states (IlTrace *trace)
 {
   for (guint32 i = 0; trace != NULL && i < il_trace_get_n_lanes (trace); i++)
     {
       IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
-      if ((kind == IL_LANE_TASK || kind == IL_LANE_THREAD) && !il_trace_lane_has_slices (trace, i))
-        return TRUE;
+      const GArray *idx = il_trace_get_lane_events (trace, i);
+
+      if (kind != IL_LANE_TASK && kind != IL_LANE_THREAD)
+        continue;
+      for (guint p = 0; p < idx->len; p++)
+        if (trace->kind[g_array_index (idx, guint32, p)] == IL_EVENT_STATE)
+          return TRUE;
     }
   return FALSE;
 }
