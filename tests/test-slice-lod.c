@@ -13,6 +13,7 @@
  */
 #include <glib.h>
 
+#include "il-slice-legend.h"
 #include "il-slice-lod.h"
 #include "il-view.h"
 
@@ -299,11 +300,43 @@ test_grown (void)
   g_assert_cmpuint (out[1], ==, name);
 }
 
+/* The legend of an imported trace: names by self time, most first. */
+static void
+test_legend_names (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  guint32 lane = il_trace_add_lane (t, IL_LANE_THREAD, "main", IL_NO_LANE, 0);
+  guint32 other = il_trace_add_lane (t, IL_LANE_THREAD, "worker", IL_NO_LANE, 1);
+  guint32 main_ = il_trace_intern (t, "main"), a = il_trace_intern (t, "a"), b = il_trace_intern (t, "b");
+  guint32 names[4];
+
+  /* main [0, 100) calls a [10, 40) and b [50, 60); the worker runs b for
+   * 25 more: self times main 60, a 30, b 35. */
+  il_trace_append (t, 0, lane, IL_EVENT_SLICE_BEGIN, 0, 0, main_);
+  il_trace_append (t, 0, other, IL_EVENT_SLICE_BEGIN, 0, 0, b);
+  il_trace_append (t, 10, lane, IL_EVENT_SLICE_BEGIN, 0, 1, a);
+  il_trace_append (t, 25, other, IL_EVENT_SLICE_END, 0, 0, b);
+  il_trace_append (t, 40, lane, IL_EVENT_SLICE_END, 0, 1, a);
+  il_trace_append (t, 50, lane, IL_EVENT_SLICE_BEGIN, 0, 1, b);
+  il_trace_append (t, 60, lane, IL_EVENT_SLICE_END, 0, 1, b);
+  il_trace_append (t, 100, lane, IL_EVENT_SLICE_END, 0, 0, main_);
+  il_trace_set_end_time (t, 100);
+
+  g_assert_cmpuint (il_slice_legend_names (t, names, 4), ==, 3);
+  g_assert_cmpuint (names[0], ==, main_);
+  g_assert_cmpuint (names[1], ==, b);
+  g_assert_cmpuint (names[2], ==, a);
+  g_assert_cmpuint (il_slice_legend_names (t, names, 2), ==, 2);
+  g_assert_cmpuint (names[0], ==, main_);
+  g_assert_cmpuint (names[1], ==, b);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/render/slice-lod/exact", test_exact);
   g_test_add_func ("/render/slice-lod/grown", test_grown);
+  g_test_add_func ("/render/slice-lod/legend-names", test_legend_names);
   return g_test_run ();
 }
