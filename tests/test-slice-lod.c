@@ -28,6 +28,7 @@ typedef struct {
 typedef struct {
   IlTrace *trace;
   guint32  lane;
+  guint32  other;       /* a lane whose events come between */
   GArray  *slices;      /* of Slice, in the order they close */
 } Fixture;
 
@@ -60,6 +61,13 @@ gen (Fixture *f,
         break;
       if (g_rand_int_range (rand, 0, 12) == 0)
         il_trace_append (f->trace, *now, f->lane, IL_EVENT_INSTANT, 0, 0, names[0]);
+      /* Another thread's calls between this lane's events: the level of
+       * detail is built for all lanes in one pass over the trace. */
+      if (g_rand_int_range (rand, 0, 3) == 0)
+        {
+          il_trace_append (f->trace, *now, f->other, IL_EVENT_SLICE_BEGIN, 0, 0, names[3]);
+          il_trace_append (f->trace, *now, f->other, IL_EVENT_SLICE_END, 0, 0, names[3]);
+        }
       s.depth = depth;
       s.begin = *now;
       s.name = names[g_rand_int_range (rand, 0, 6)];
@@ -86,6 +94,7 @@ fixture_init (Fixture *f,
   Slice open[2];
 
   f->trace = il_trace_new ();
+  f->other = il_trace_add_lane (f->trace, IL_LANE_THREAD, "other", IL_NO_LANE, 1);
   f->lane = il_trace_add_lane (f->trace, IL_LANE_THREAD, "main", IL_NO_LANE, 0);
   f->slices = g_array_new (FALSE, FALSE, sizeof (Slice));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
