@@ -820,7 +820,7 @@ draw_slice_lane (Ctx         *c,
                  const IlRow *row,
                  double       y)
 {
-  guint levels = MAX (1, (guint) lround ((row->height / c->theme->metrics.lane_height - 0.4) / 0.6));
+  guint levels = MIN (MAX (row->sub_rows, 1), IL_SLICE_MAX_DEPTH);
   int n = (int) ceil (c->p->viewport.width);
   IlSliceLod *lod = c->p->cache != NULL ? c->p->cache->slices : NULL;
   gint64 *bounds;
@@ -829,7 +829,6 @@ draw_slice_lane (Ctx         *c,
 
   if (n <= 0)
     return;
-  levels = MIN (levels, IL_SLICE_MAX_DEPTH);
   sub_h = row->height / levels;
   bounds = g_new (gint64, n + 1);
   cols = g_new (guint32, (gsize) levels * n);
@@ -1524,6 +1523,7 @@ il_render_params_init (IlRenderParams *params,
   params->hover_lane = IL_NO_LANE;
   params->selected_lane = IL_NO_LANE;
   params->selected_start = params->selected_end = -1;
+  params->selected_event = G_MAXSIZE;
   params->scale = 1;
 }
 
@@ -1656,9 +1656,18 @@ il_render_timeline (cairo_t              *cr,
       const IlRow *row = &g_array_index (layout->rows, IlRow, layout->lane_row[p->selected_lane]);
       double x0 = c.plot_x + il_viewport_time_to_x (&p->viewport, p->selected_start);
       double x1 = c.plot_x + il_viewport_time_to_x (&p->viewport, p->selected_end);
+      double sy = c.lanes_y + row->y, sh = row->height;
+
+      /* A selected slice is outlined in its own sub-row. */
+      if (p->selected_event < p->trace->n_events && p->trace->kind[p->selected_event] == IL_EVENT_SLICE_BEGIN
+          && p->trace->aux[p->selected_event] < row->sub_rows)
+        {
+          sh = row->height / row->sub_rows;
+          sy += p->trace->aux[p->selected_event] * sh;
+        }
       il_theme_set_source (cr, &p->theme->foreground);
       cairo_set_line_width (cr, 2 * p->theme->line_width);
-      cairo_rectangle (cr, x0, c.lanes_y + row->y, MAX (2, x1 - x0), row->height);
+      cairo_rectangle (cr, x0, sy, MAX (2, x1 - x0), sh);
       cairo_stroke (cr);
     }
 

@@ -77,6 +77,7 @@ typedef struct {
   guint32         hover_lane;   /* IL_NO_LANE for none */
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
+  gsize           selected_event; /* the event that began it (a slice: its sub-row), or G_MAXSIZE */
   IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
   double          scale;        /* device pixels per pixel (HiDPI), for the cache's tiles */
   /* Optional, with a cache: tiles are handed to paint_tile instead of being

@@ -335,7 +335,7 @@ interval_under (IlTimeline      *self,
   r = il_layout_row_at (self->layout, y - lanes_top (self) + self->scroll_y);
   row = &g_array_index (self->layout->rows, IlRow, r);
   /* The renderer's sub-rows: one per depth, at most 8. */
-  levels = CLAMP ((guint) lround ((row->height / theme->metrics.lane_height - 0.4) / 0.6), 1, IL_SLICE_MAX_DEPTH);
+  levels = MAX (row->sub_rows, 1);
   want = (guint) CLAMP ((y - lanes_top (self) + self->scroll_y - row->y) / (row->height / levels), 0, levels - 1);
   col = floor (x - theme->gutter_width);
   return il_slice_pick (il_render_cache_get_slice_lod (self->cache), trace, lane, want,
@@ -713,6 +713,7 @@ il_timeline_snapshot (GtkWidget   *widget,
       p.selected_lane = self->selection.lane;
       p.selected_start = self->selection.start;
       p.selected_end = self->selection.end;
+      p.selected_event = self->selection.event;
     }
   overlay = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, &(cairo_rectangle_t) { 0, 0, w, h });
   p.overlay = cairo_create (overlay);
