@@ -66,6 +66,7 @@ typedef struct {
   guint                 prims;
   PangoLayout          *text;
   GHashTable           *label_layouts;  /* LabelKey → PangoLayout, see label_layout() */
+  IlSliceLod           *own_slices;     /* without a render cache, for this frame (see slice_lod()) */
   /* Bars of the lane being drawn, grouped by source (see bars_flush). */
   GArray               *bars;       /* of Bar */
   GArray               *sorted;     /* of Bar, scratch */
@@ -810,6 +811,20 @@ draw_marks (Ctx         *c,
     }
 }
 
+/* The level of detail of slice and counter lanes: the render cache's, or
+ * without one (an exported image) one for this frame.  Built in one pass
+ * over the trace, it costs a fifth of walking each lane from its start:
+ * 0.15–0.2 s against 0.8 s for a whole-trace image of 10 M slices. */
+static IlSliceLod *
+slice_lod (Ctx *c)
+{
+  if (c->p->cache != NULL)
+    return c->p->cache->slices;
+  if (c->own_slices == NULL)
+    c->own_slices = il_slice_lod_new ();
+  return c->own_slices;
+}
+
 /* Nested named slices of imported traces: one sub-row per depth, each a
  * row of pixel columns showing the slice that covers most of the column
  * (il-slice-lod.h), so a million slices cost what a few thousand columns
@@ -822,7 +837,7 @@ draw_slice_lane (Ctx         *c,
 {
   guint levels = MIN (MAX (row->sub_rows, 1), IL_SLICE_MAX_DEPTH);
   int n = (int) ceil (c->p->viewport.width);
-  IlSliceLod *lod = c->p->cache != NULL ? c->p->cache->slices : NULL;
+  IlSliceLod *lod = slice_lod (c);
   gint64 *bounds;
   guint32 *cols;
   double sub_h;
@@ -877,7 +892,7 @@ draw_counter_lane (Ctx         *c,
   const guint32 *v = (const guint32 *) (gpointer) idx->data;
   guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
   guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
-  double max = il_slice_lod_counter_max (c->p->cache != NULL ? c->p->cache->slices : NULL, t, row->lane);
+  double max = il_slice_lod_counter_max (slice_lod (c), t, row->lane);
   double prev = 0;
   int n = (int) ceil (c->p->viewport.width);
 
@@ -1736,6 +1751,7 @@ il_render_timeline (cairo_t              *cr,
 
   g_object_unref (c.text);
   g_clear_pointer (&c.label_layouts, g_hash_table_unref);
+  g_clear_pointer (&c.own_slices, il_slice_lod_free);
   g_array_unref (c.bars);
   g_array_unref (c.sorted);
   g_array_unref (c.labels);
