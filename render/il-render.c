@@ -119,13 +119,14 @@ set_text (Ctx        *c,
 typedef struct {
   const char *text;   /* a trace's string or lane name: stable for the frame */
   int         width;  /* ellipsized to this many px, or -1 */
+  int         scale;  /* of the theme's font size, in hundredths */
 } LabelKey;
 
 static guint
 label_key_hash (gconstpointer p)
 {
   const LabelKey *k = p;
-  return g_direct_hash (k->text) ^ (guint) k->width * 2654435761u;
+  return g_direct_hash (k->text) ^ (guint) k->width * 2654435761u ^ (guint) k->scale * 40503u;
 }
 
 static gboolean
@@ -133,7 +134,7 @@ label_key_equal (gconstpointer a,
                  gconstpointer b)
 {
   const LabelKey *x = a, *y = b;
-  return x->text == y->text && x->width == y->width;
+  return x->text == y->text && x->width == y->width && x->scale == y->scale;
 }
 
 /* Names inside bars repeat (a function called thousands of times, a
@@ -146,7 +147,7 @@ label_layout (Ctx        *c,
               double      scale,
               int         width)
 {
-  LabelKey key = { text, width };
+  LabelKey key = { text, width, (int) lround (scale * 100) };
   PangoLayout *layout;
 
   if (c->label_layouts == NULL)
@@ -265,20 +266,25 @@ draw_label (Ctx         *c,
   if (l->name != IL_NO_LANE)
     {
       /* A slice's name, cut with an ellipsis to what fits: a long call's
-       * name stays readable at the left of the view while it lasts. */
+       * name stays readable at the left of the view while it lasts.  Type
+       * shrinks to the sub-row's height (presenter mode fits eight of them
+       * into a short lane), and below 8 px there is no name. */
       double tx = MAX (l->x, c->plot_x) + 3, room = l->x + l->w - tx - 3;
-
+      double scale = floor (MIN (0.8, (l->h + 2) / (1.25 * c->theme->font_size)) * 20) / 20;
       const char *name = il_trace_get_string (c->trace, l->name);
-      PangoLayout *layout = label_layout (c, name, 0.8, -1);
+      PangoLayout *layout;
       int w, h;
 
+      if (scale * c->theme->font_size < 8)
+        return;
+      layout = label_layout (c, name, scale, -1);
       pango_layout_get_pixel_size (layout, &w, &h);
       if (w > room)
         {
           /* Cut, but never down to a letter or two and an ellipsis. */
-          if (room < 3 * c->theme->font_size)
+          if (room < 3 * scale / 0.8 * c->theme->font_size)
             return;
-          layout = label_layout (c, name, 0.8, (int) room);
+          layout = label_layout (c, name, scale, (int) room);
         }
       draw_layout (c, layout, tx, l->y + l->h / 2, contrast_text (il_theme_identity (c->theme, l->ident)));
       return;
