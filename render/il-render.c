@@ -1170,9 +1170,10 @@ draw_grid (Ctx    *c,
 
 /* ------------------------------------------------------------ tile cache */
 
-/* State lanes are drawn into tiles of TILE_W pixel columns on a grid fixed
- * in time at the current zoom (column g covers [g, g + 1) × ns per pixel),
- * kept between frames and painted at whole-pixel offsets.  Panning then
+/* Lanes (states, slices, counters) are drawn into tiles of TILE_W pixel
+ * columns on a grid fixed in time at the current zoom (column g covers
+ * [g, g + 1) × ns per pixel), kept between frames and painted at
+ * whole-pixel offsets.  Panning then
  * draws only the tiles that scroll into view, a static view draws nothing
  * but the tiles' paint, and playing redraws only the tile of each lane
  * that holds the playhead: everything before it is final.  Names inside

@@ -10,10 +10,11 @@
  * range by binary search, intervals narrower than a pixel merge into one
  * column, and when a lane has many more events than pixels it is sampled
  * once per pixel column instead of walked (from a level of detail kept in
- * the render cache when there is one).  A widget that keeps an
- * IlRenderCache between frames also gets state lanes from tiles drawn once
- * (see il-render.c): a static view, a pan and a playing run then cost
- * little more than painting them.
+ * the render cache when there is one; for the nested slices of imported
+ * traces, per depth and pixel column, see il-slice-lod.h).  A widget that
+ * keeps an IlRenderCache between frames also gets its lanes (states,
+ * slices, counters) from tiles drawn once (see il-render.c): a static view,
+ * a pan and a playing run then cost little more than painting them.
  */
 #pragma once
 
@@ -28,7 +29,7 @@
 G_BEGIN_DECLS
 
 /* What a widget keeps between frames: the level of detail of dense lanes
- * and state lanes drawn in tiles (see il-render.c).  Drawn for one trace,
+ * and lanes drawn in tiles (see il-render.c).  Drawn for one trace,
  * theme, layout and zoom at a time; it notices when they change, and
  * il_render_cache_clear() lets go of the trace early. */
 typedef struct _IlRenderCache IlRenderCache;

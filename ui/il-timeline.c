@@ -646,7 +646,7 @@ action_pan (GtkWidget  *widget,
 
 /* ---------------------------------------------------------------- drawing */
 
-/* Each tile of a state lane becomes a texture node, made once per drawing
+/* Each tile of a lane becomes a texture node, made once per drawing
  * of the tile and kept on it: the renderer uploads a tile when it changes
  * and composites the rest.  Under them a cairo node with the backgrounds,
  * over them one with names, arrows, the playhead and the ruler. */
