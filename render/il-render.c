@@ -1173,12 +1173,11 @@ draw_grid (Ctx    *c,
 /* Lanes (states, slices, counters) are drawn into tiles of TILE_W pixel
  * columns on a grid fixed in time at the current zoom (column g covers
  * [g, g + 1) × ns per pixel), kept between frames and painted at
- * whole-pixel offsets.  Panning then
- * draws only the tiles that scroll into view, a static view draws nothing
- * but the tiles' paint, and playing redraws only the tile of each lane
- * that holds the playhead: everything before it is final.  Names inside
- * bars are kept with the tiles and drawn per frame, joined across tile
- * edges, so a long bar is named once. */
+ * whole-pixel offsets.  Panning then draws only the tiles that scroll
+ * into view, a static view draws nothing but the tiles' paint, and playing
+ * redraws only the tile of each lane that holds the playhead: everything
+ * before it is final.  Names inside bars are kept with the tiles and drawn
+ * per frame, joined across tile edges, so a long bar is named once. */
 #define TILE_W 256
 #define TILE_MARGIN_PX 16    /* marks reach this far past their event */
 #define MAX_TILES 768        /* about 17 MB at the default lane height */
