@@ -10,10 +10,11 @@
  * range by binary search, intervals narrower than a pixel merge into one
  * column, and when a lane has many more events than pixels it is sampled
  * once per pixel column instead of walked (from a level of detail kept in
- * the render cache when there is one).  A widget that keeps an
- * IlRenderCache between frames also gets state lanes from tiles drawn once
- * (see il-render.c): a static view, a pan and a playing run then cost
- * little more than painting them.
+ * the render cache when there is one; for the nested slices of imported
+ * traces, per depth and pixel column, see il-slice-lod.h).  A widget that
+ * keeps an IlRenderCache between frames also gets its lanes (states,
+ * slices, counters) from tiles drawn once (see il-render.c): a static view,
+ * a pan and a playing run then cost little more than painting them.
  */
 #pragma once
 
@@ -21,6 +22,7 @@
 
 #include "il-legend.h"
 #include "il-lod.h"
+#include "il-slice-lod.h"
 #include "il-theme.h"
 #include "il-trace.h"
 #include "il-view.h"
@@ -28,7 +30,7 @@
 G_BEGIN_DECLS
 
 /* What a widget keeps between frames: the level of detail of dense lanes
- * and state lanes drawn in tiles (see il-render.c).  Drawn for one trace,
+ * and lanes drawn in tiles (see il-render.c).  Drawn for one trace,
  * theme, layout and zoom at a time; it notices when they change, and
  * il_render_cache_clear() lets go of the trace early. */
 typedef struct _IlRenderCache IlRenderCache;
@@ -36,6 +38,10 @@ typedef struct _IlRenderCache IlRenderCache;
 IlRenderCache *il_render_cache_new   (void);
 void           il_render_cache_free  (IlRenderCache *cache);
 void           il_render_cache_clear (IlRenderCache *cache);
+
+/* The level of detail of imported slice lanes, to pick the slice drawn
+ * under the pointer quickly (il_slice_pick). */
+IlSliceLod    *il_render_cache_get_slice_lod (IlRenderCache *cache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlRenderCache, il_render_cache_free)
 
@@ -73,6 +79,7 @@ typedef struct {
   guint32         hover_lane;   /* IL_NO_LANE for none */
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
+  gsize           selected_event; /* the event that began it (a slice: its sub-row), or G_MAXSIZE */
   IlRenderCache  *cache;        /* kept between frames by a widget, or NULL */
   double          scale;        /* device pixels per pixel (HiDPI), for the cache's tiles */
   /* Optional, with a cache: tiles are handed to paint_tile instead of being

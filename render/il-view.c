@@ -152,7 +152,7 @@ push_row (IlLayout   *layout,
           const char *label,
           double      gap)
 {
-  IlRow row = { kind, lane, layout->height, height, depth, label };
+  IlRow row = { kind, lane, layout->height, height, depth, label, 1 };
 
   g_array_append_val (layout->rows, row);
   if (lane != IL_NO_LANE)
@@ -182,6 +182,7 @@ push_lane (IlLayout              *layout,
            guint                  depth)
 {
   const IlLane *l = il_trace_get_lane (trace, lane);
+  guint sub_rows = 1;
   double h;
 
   switch (l->kind)
@@ -202,10 +203,12 @@ push_lane (IlLayout              *layout,
         guint levels = lane_slice_depth (trace, lane);
         h = levels <= 1 ? m->lane_height
                         : m->lane_height * (0.4 + 0.6 * MIN (levels, 8));
+        sub_rows = CLAMP (levels, 1, 8);
       }
       break;
     }
   push_row (layout, IL_ROW_LANE, lane, h, depth, l->name, m->gap);
+  g_array_index (layout->rows, IlRow, layout->rows->len - 1).sub_rows = sub_rows;
 }
 
 IlLayout *

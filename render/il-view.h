@@ -72,6 +72,7 @@ typedef struct {
   double    height;
   guint     depth;    /* indentation level of the label */
   const char *label;  /* borrowed from the trace (lanes) or static (headings) */
+  guint     sub_rows; /* a lane of nested slices: one sub-row per depth, at most 8; else 1 */
 } IlRow;
 
 typedef struct {

@@ -741,6 +741,13 @@ test_window_navigation (void)
       g_assert_cmpint (end, <, IL_MSEC (1));
       /* An imported trace has no scenario: no code, and the view says why. */
       g_assert_false (il_code_view_has_code (IL_CODE_VIEW (il_window_get_code_view (window))));
+      /* …and no Code tab. */
+      {
+        GtkWidget *code = il_window_get_code_view (window);
+        GtkStack *stack = GTK_STACK (gtk_widget_get_parent (code));
+        g_assert_false (gtk_stack_page_get_visible (gtk_stack_get_page (stack, code)));
+        g_assert_true (gtk_stack_get_visible_child (stack) != code);
+      }
       il_timeline_fit (timeline);
       /* The run takes most of the view (4 % before). */
       g_assert_cmpfloat ((double) end / vp->span, >, 0.8);

@@ -61,6 +61,8 @@ static void
 update_visibility (IlStatsPanel *self)
 {
   IlTrace *trace = il_session_get_trace (self->session);
+  const IlStats *stats = il_session_get_stats (self->session);
+  GtkWidget *source = g_hash_table_lookup (self->values, "params-source");
 
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     {
@@ -72,6 +74,13 @@ update_visibility (IlStatsPanel *self)
     }
   gtk_widget_set_visible (self->cores, trace_has_kind (trace, IL_LANE_CORE));
   gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->cores), trace_has_kind (trace, IL_LANE_CORE));
+  /* An imported trace of slices has no tasks in states: no empty table. */
+  gtk_widget_set_visible (self->tasks, stats != NULL && stats->n_tasks > 0);
+  gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->tasks), stats != NULL && stats->n_tasks > 0);
+  /* The model's costs mean something only for what the model ran. */
+  if (source != NULL)
+    gtk_widget_set_visible (source, il_session_is_live (self->session)
+                                    && *gtk_label_get_text (GTK_LABEL (source)) != '\0');
 }
 
 static GtkWidget *
@@ -341,7 +350,7 @@ il_stats_panel_set_params_source (IlStatsPanel *self,
       g_hash_table_insert (self->values, g_strdup ("params-source"), label);
     }
   gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "");
-  gtk_widget_set_visible (label, text != NULL);
+  gtk_widget_set_visible (label, text != NULL && il_session_is_live (self->session));
 }
 
 GtkWidget *

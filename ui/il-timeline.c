@@ -341,8 +341,9 @@ lookup (IlTimeline *self,
 }
 
 /* What is under (x, y): the lane's interval at that time, and for the
- * nested slices of a recorded trace the slice of the sub-row under the
- * pointer, not always the innermost one. */
+ * nested slices of an imported trace the slice drawn in the sub-row and
+ * pixel column under the pointer (nothing on an empty sub-row, even below
+ * a call), the same slice the renderer chose for the column. */
 static gboolean
 interval_under (IlTimeline      *self,
                 IlTrace         *trace,
@@ -351,52 +352,27 @@ interval_under (IlTimeline      *self,
                 IlTraceInterval *hit)
 {
   gint64 upto = il_session_get_now (self->session);
+  const IlTheme *theme = il_timeline_get_theme (self);
   guint32 lane;
   gint64 t;
   int r;
   const IlRow *row;
   guint levels, want;
-  const GArray *idx;
-  const guint32 *v;
-  gsize begin = G_MAXSIZE;
+  double col;
 
-  if (!lookup (self, x, y, &lane, &t) || !il_trace_interval_at (trace, lane, t, upto, hit))
+  if (!lookup (self, x, y, &lane, &t))
     return FALSE;
-  if (!il_trace_lane_has_slices (trace, lane) || hit->event >= trace->n_events)
-    return TRUE;
+  if (!il_trace_lane_has_slices (trace, lane))
+    return il_trace_interval_at (trace, lane, t, upto, hit);
   r = il_layout_row_at (self->layout, y - lanes_top (self) + self->scroll_y);
   row = &g_array_index (self->layout->rows, IlRow, r);
   /* The renderer's sub-rows: one per depth, at most 8. */
-  levels = CLAMP ((guint) lround ((row->height / il_timeline_get_theme (self)->metrics.lane_height - 0.4) / 0.6), 1, 8);
+  levels = MAX (row->sub_rows, 1);
   want = (guint) CLAMP ((y - lanes_top (self) + self->scroll_y - row->y) / (row->height / levels), 0, levels - 1);
-  if (want >= trace->aux[hit->event])
-    return TRUE;   /* the innermost slice, or below it */
-
-  /* The open slice at depth `want` at time t, an ancestor of the hit. */
-  idx = il_trace_get_lane_events (trace, lane);
-  v = (const guint32 *) (gpointer) idx->data;
-  for (guint i = 0; i < idx->len && trace->time[v[i]] <= t; i++)
-    if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
-      begin = v[i];
-    else if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_END)
-      begin = G_MAXSIZE;
-  if (begin == G_MAXSIZE)
-    return TRUE;
-  hit->event = begin;
-  hit->start = trace->time[begin];
-  hit->end = MIN (upto, trace->end_time);
-  hit->open = TRUE;
-  for (guint i = il_trace_lane_lower_bound (trace, lane, t); i < idx->len; i++)
-    if (trace->kind[v[i]] == IL_EVENT_SLICE_END && trace->aux[v[i]] == want)
-      {
-        if (trace->time[v[i]] <= upto)
-          {
-            hit->end = trace->time[v[i]];
-            hit->open = FALSE;
-          }
-        break;
-      }
-  return TRUE;
+  col = floor (x - theme->gutter_width);
+  return il_slice_pick (il_render_cache_get_slice_lod (self->cache), trace, lane, want,
+                        il_viewport_x_to_time (&self->viewport, col),
+                        il_viewport_x_to_time (&self->viewport, col + 1), upto, hit);
 }
 
 char *
@@ -702,7 +678,7 @@ action_pan (GtkWidget  *widget,
 
 /* ---------------------------------------------------------------- drawing */
 
-/* Each tile of a state lane becomes a texture node, made once per drawing
+/* Each tile of a lane becomes a texture node, made once per drawing
  * of the tile and kept on it: the renderer uploads a tile when it changes
  * and composites the rest.  Under them a cairo node with the backgrounds,
  * over them one with names, arrows, the playhead and the ruler. */
@@ -769,6 +745,7 @@ il_timeline_snapshot (GtkWidget   *widget,
       p.selected_lane = self->selection.lane;
       p.selected_start = self->selection.start;
       p.selected_end = self->selection.end;
+      p.selected_event = self->selection.event;
     }
   overlay = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, &(cairo_rectangle_t) { 0, 0, w, h });
   p.overlay = cairo_create (overlay);

@@ -67,6 +67,8 @@ struct _IlWindow
   GtkWidget   *timeline;
   GtkWidget   *legend;
   IlLegend     legend_items;     /* what the legend lists: what the trace shows */
+  guint32      legend_names[12]; /* an imported trace's legend (il-slice-legend.h) */
+  guint        n_legend_names;
   GtkWidget   *side_stack;
   GtkWidget   *lesson_bin;
   GtkWidget   *lesson_panel;

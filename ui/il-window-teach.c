@@ -116,8 +116,13 @@ on_trace_changed (IlWindow *self)
   GtkStackPage *page = gtk_stack_get_page (GTK_STACK (self->side_stack), self->code_view);
 
   set_narration (self, NULL);
-  /* Traces without a scenario have no code: the tab says so. */
-  gtk_stack_page_set_title (page, il_session_get_scenario (self->session) != NULL ? "Code" : "Code (none)");
+  /* Imported traces and recordings without a scenario have no code to
+   * show: no tab for it, and the panel goes back to the lesson if the
+   * code was on view. */
+  if (il_session_get_scenario (self->session) == NULL
+      && gtk_stack_get_visible_child (GTK_STACK (self->side_stack)) == self->code_view)
+    gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "lesson");
+  gtk_stack_page_set_visible (page, il_session_get_scenario (self->session) != NULL);
 }
 
 void

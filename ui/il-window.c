@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "il-slice-legend.h"
 #include "il-trace-intervals.h"
 #include "il-window-private.h"
 
@@ -275,15 +276,21 @@ on_session_progressed (IlWindow *self)
 }
 
 /* The legend explains the simulation's states and marks; a recording of
- * slices (a Chrome or VizTracer trace) has none of them. */
+ * slices (a Chrome or VizTracer trace) has none of them, even on lanes
+ * with no slices (a GPU stream of instants and flows). */
 static gboolean
 trace_has_states (IlTrace *trace)
 {
   for (guint32 i = 0; trace != NULL && i < il_trace_get_n_lanes (trace); i++)
     {
       IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
-      if ((kind == IL_LANE_TASK || kind == IL_LANE_THREAD) && !il_trace_lane_has_slices (trace, i))
-        return TRUE;
+      const GArray *idx = il_trace_get_lane_events (trace, i);
+
+      if (kind != IL_LANE_TASK && kind != IL_LANE_THREAD)
+        continue;
+      for (guint p = 0; p < idx->len; p++)
+        if (trace->kind[g_array_index (idx, guint32, p)] == IL_EVENT_STATE)
+          return TRUE;
     }
   return FALSE;
 }
@@ -390,6 +397,20 @@ legend_theme (IlWindow *self)
   return theme->kind == IL_THEME_PRESENTER ? theme : il_theme_get (theme->kind);
 }
 
+/* The legend's height for width, drawn on cr (NULL: only measured). A
+ * simulation or recording lists the states and marks it shows; an imported
+ * trace, which has no states, the names its time goes to. */
+static double
+legend_draw (IlWindow *self,
+             cairo_t  *cr,
+             int       width)
+{
+  if (self->n_legend_names > 0)
+    return il_slice_legend_draw (cr, legend_theme (self), il_session_get_trace (self->session),
+                                 self->legend_names, self->n_legend_names, 12, 4, width - 24);
+  return il_render_legend (cr, legend_theme (self), 12, 4, width - 24, &self->legend_items);
+}
+
 /* The legend lists what the trace in view shows, nothing else (an asyncio
  * lesson has no process start-up), and grows as a live run adds more: it
  * is redrawn and resized only when its items change, never on every step
@@ -400,14 +421,20 @@ update_legend (IlWindow *self)
 {
   IlTrace *trace = il_session_get_trace (self->session);
   int width = gtk_widget_get_width (self->legend);
+  gboolean has_states;
 
   if (!il_legend_update (&self->legend_items, trace) && trace != NULL)
     return;
-  gtk_widget_set_visible (self->legend, self->legend_items.items != 0 && trace_has_states (trace));
+  has_states = trace_has_states (trace);
+  self->n_legend_names = 0;
+  if (trace != NULL && !has_states)
+    self->n_legend_names = il_slice_legend_names (trace, self->legend_names, G_N_ELEMENTS (self->legend_names));
+  gtk_widget_set_visible (self->legend,
+                          (has_states && self->legend_items.items != 0) || self->n_legend_names > 0);
   if (width > 24)
     {
       /* The height before the first draw, not a frame after it. */
-      double needed = il_render_legend (NULL, legend_theme (self), 12, 4, width - 24, &self->legend_items);
+      double needed = legend_draw (self, NULL, width);
       gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->legend), (int) needed + 8);
     }
   gtk_widget_queue_draw (self->legend);
@@ -421,12 +448,11 @@ draw_legend (GtkDrawingArea *area,
              gpointer        data)
 {
   IlWindow *self = data;
-  const IlTheme *theme = legend_theme (self);
   double needed;
 
-  il_theme_set_source (cr, &theme->background);
+  il_theme_set_source (cr, &legend_theme (self)->background);
   cairo_paint (cr);
-  needed = il_render_legend (cr, theme, 12, 4, width - 24, &self->legend_items);
+  needed = legend_draw (self, cr, width);
   if ((int) needed + 8 != gtk_drawing_area_get_content_height (area))
     gtk_drawing_area_set_content_height (area, (int) needed + 8);
 }

@@ -1,0 +1,142 @@
+/* il-slice-legend.c — the legend of an imported trace: what its colours are
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <pango/pangocairo.h>
+
+#include "il-slice-legend.h"
+
+#define MAX_STACK 256
+
+guint
+il_slice_legend_names (const IlTrace *t,
+                       guint32       *names,
+                       guint          max)
+{
+  g_autofree gint64 *self_ns = NULL;
+  guint n_strings = t->strings->len, n = 0;
+
+  g_return_val_if_fail (t != NULL && (names != NULL || max == 0), 0);
+  self_ns = g_new0 (gint64, MAX (n_strings, 1));
+
+  for (guint32 lane = 0; lane < il_trace_get_n_lanes (t); lane++)
+    {
+      const GArray *idx = il_trace_get_lane_events (t, lane);
+      const guint32 *v = (const guint32 *) (gpointer) idx->data;
+      gint64 begin[MAX_STACK], callees[MAX_STACK];
+      guint open = 0;
+
+      for (guint p = 0; p < idx->len; p++)
+        {
+          guint32 e = v[p];
+          guint d = t->aux[e];
+
+          if (t->kind[e] == IL_EVENT_SLICE_BEGIN && d < MAX_STACK)
+            {
+              begin[d] = t->time[e];
+              callees[d] = 0;
+              open = d + 1;
+            }
+          else if (t->kind[e] == IL_EVENT_SLICE_END && d < open)
+            {
+              gint64 dur = t->time[e] - begin[d];
+
+              if (t->arg[e] < n_strings)
+                self_ns[t->arg[e]] += MAX (0, dur - callees[d]);
+              if (d > 0)
+                callees[d - 1] += dur;
+              open = d;
+            }
+        }
+    }
+
+  /* The max largest by insertion: max is a dozen. */
+  for (guint32 s = 0; s < n_strings; s++)
+    {
+      guint at;
+
+      if (self_ns[s] <= 0)
+        continue;
+      for (at = n; at > 0 && self_ns[names[at - 1]] < self_ns[s]; at--)
+        ;
+      if (at >= max)
+        continue;
+      if (n < max)
+        n++;
+      memmove (names + at + 1, names + at, (n - 1 - at) * sizeof *names);
+      names[at] = s;
+    }
+  return n;
+}
+
+double
+il_slice_legend_draw (cairo_t        *cr,
+                      const IlTheme  *theme,
+                      const IlTrace  *trace,
+                      const guint32  *names,
+                      guint           n_names,
+                      double          x,
+                      double          y,
+                      double          width)
+{
+  double fs = theme->font_size;
+  double cx = x, cy = y, row_h = fs * 1.8;
+  cairo_surface_t *scratch = NULL;
+  cairo_t *mcr = cr;
+  PangoLayout *text;
+  PangoFontDescription *font;
+
+  if (cr == NULL)
+    {
+      scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+      mcr = cairo_create (scratch);
+    }
+  text = pango_cairo_create_layout (mcr);
+  font = pango_font_description_from_string ("sans");
+  pango_font_description_set_absolute_size (font, fs * PANGO_SCALE);
+  pango_layout_set_font_description (text, font);
+  pango_font_description_free (font);
+  /* Long qualified names ("fib (/home/…/multithread.py:8)") are cut. */
+  pango_layout_set_width (text, (int) (MIN (width, fs * 22) * PANGO_SCALE));
+  pango_layout_set_ellipsize (text, PANGO_ELLIPSIZE_MIDDLE);
+
+  for (guint i = 0; i <= n_names; i++)
+    {
+      gboolean heading = i == 0;
+      int tw, th;
+      double item_w, sw = heading ? 0 : fs * 1.6;
+
+      pango_layout_set_text (text, heading ? "Most time in:" : il_trace_get_string (trace, names[i - 1]), -1);
+      pango_layout_get_pixel_size (text, &tw, &th);
+      item_w = sw + (heading ? 0 : fs * 0.5) + tw + fs * 1.5;
+      if (cx + item_w > x + width && cx > x)
+        {
+          /* Two rows at most: the timeline needs the height more. */
+          if (cy > y)
+            break;
+          cx = x;
+          cy += row_h;
+        }
+      if (cr != NULL)
+        {
+          if (!heading)
+            {
+              il_theme_set_source (cr, il_theme_identity (theme, names[i - 1] % IL_THEME_N_COLOURS));
+              cairo_rectangle (cr, cx, cy + row_h / 2 - fs * 0.45, sw, fs * 0.9);
+              cairo_fill (cr);
+            }
+          il_theme_set_source (cr, heading ? &theme->dim : &theme->foreground);
+          cairo_move_to (cr, cx + sw + (heading ? 0 : fs * 0.5), cy + (row_h - th) / 2);
+          pango_cairo_show_layout (cr, text);
+        }
+      cx += item_w;
+    }
+
+  g_object_unref (text);
+  if (scratch != NULL)
+    {
+      cairo_destroy (mcr);
+      cairo_surface_destroy (scratch);
+    }
+  return cy + row_h - y;
+}

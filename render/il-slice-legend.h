@@ -1,0 +1,38 @@
+/* il-slice-legend.h — the legend of an imported trace: what its colours are
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A Chrome or VizTracer trace has none of the simulation's states: its
+ * slices wear the colour of their name.  Its legend lists the names that
+ * take the most time on their own (self time: a call's time less its
+ * callees'), each with its colour, as a profiler's summary would.
+ */
+#pragma once
+
+#include <cairo.h>
+
+#include "il-theme.h"
+#include "il-trace.h"
+
+G_BEGIN_DECLS
+
+/* The string ids of at most max slice names with the most self time, most
+ * first (ties: the lower id first); one walk over the trace.  Returns how
+ * many there are: 0 for a trace without slices. */
+guint   il_slice_legend_names (const IlTrace  *trace,
+                               guint32        *names,
+                               guint           max);
+
+/* Draws "Most time in:" and the names with their colours in at most two
+ * rows within width (those that do not fit are left out); returns its
+ * height.  With cr NULL only measures. */
+double  il_slice_legend_draw  (cairo_t        *cr,
+                               const IlTheme  *theme,
+                               const IlTrace  *trace,
+                               const guint32  *names,
+                               guint           n_names,
+                               double          x,
+                               double          y,
+                               double          width);
+
+G_END_DECLS
