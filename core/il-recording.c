@@ -938,6 +938,22 @@ replay (Ctx       *c,
       proc_exit (c, p, t, (int) CLAMP (r->a, -1, 255));
       return;
 
+    case IL_REC_ACQUIRED:
+    case IL_REC_RELEASED:
+      {
+        /* Not proof of holding the GIL: the hold a first waiter finds is
+         * written by the waiter, in the holder's name. */
+        Thr *by = r->thread != 0 ? g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread)) : NULL;
+        Sync *so;
+        if (by == NULL || by->done)
+          return;
+        so = sync_for (c, p, r->a, r->b == IL_REC_CALL_SEMAPHORE ? IL_SYNC_SEMAPHORE : IL_SYNC_LOCK);
+        sync_mark (c, t, by, r->kind == IL_REC_ACQUIRED ? IL_MARK_SYNC_ACQUIRED : IL_MARK_SYNC_RELEASED, so);
+        if (r->kind == IL_REC_RELEASED)
+          so->released_by = by->lane;
+        return;
+      }
+
     case IL_REC_CORE:
       {
         Thr *on = r->thread != 0 ? g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread)) : NULL;
@@ -1218,16 +1234,6 @@ replay (Ctx       *c,
           }
         th->mirror = IL_NO_LANE;
         thr_update (c, t, th, IL_CAUSE_NONE, IL_NO_LANE);
-        break;
-      }
-
-    case IL_REC_ACQUIRED:
-    case IL_REC_RELEASED:
-      {
-        Sync *so = sync_for (c, p, r->a, r->b == IL_REC_CALL_SEMAPHORE ? IL_SYNC_SEMAPHORE : IL_SYNC_LOCK);
-        sync_mark (c, t, th, r->kind == IL_REC_ACQUIRED ? IL_MARK_SYNC_ACQUIRED : IL_MARK_SYNC_RELEASED, so);
-        if (r->kind == IL_REC_RELEASED)
-          so->released_by = th->lane;
         break;
       }
 

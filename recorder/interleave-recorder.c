@@ -546,7 +546,7 @@ typedef enum {
   W_CALL_AT,      /* BaseEventLoop.call_at(self, when, callback, *args): a timer */
   W_INTERVAL,     /* sys.setswitchinterval(seconds) */
   W_PROCESS,      /* multiprocessing BaseProcess._bootstrap(self, …), in the child */
-  W_ACQUIRE,      /* _thread.lock / RLock acquire or __enter__(self, …); aux: the type's acquire */
+  W_ACQUIRE,      /* _thread.lock / RLock acquire or __enter__(self, …) */
   W_RELEASE,      /* lock / RLock release, __exit__, RLock._release_save; Semaphore.release */
   W_RESTORE,      /* RLock._acquire_restore(self, state): Condition.wait taking its lock back */
   W_SYNC,         /* Semaphore.acquire, Condition.wait, Event.wait, Queue.get(self, …): category says which */
@@ -556,11 +556,11 @@ typedef enum {
 typedef struct {
   PyObject_HEAD
   PyObject      *func;
-  PyObject      *on_error;  /* HANDLE_RUN: handle_error(handle, exc), or NULL to call func;
-                             * ACQUIRE: the lock type's acquire, for a try without blocking */
+  PyObject      *on_error;  /* HANDLE_RUN: handle_error(handle, exc), or NULL to call func */
   int            kind;
   int            category;
-  int            method;    /* RELEASE: 2 when it lets go of every level (RLock._release_save) */
+  int            method;    /* RELEASE: 2 when it lets go of every level (RLock._release_save),
+                             * 3 when its C method ignores its arguments (lock __exit__) */
   vectorcallfunc vectorcall;
 } Wrapper;
 
@@ -739,18 +739,20 @@ handle_run (Wrapper  *w,
 /* Every acquire and release of a threading.Lock or RLock goes through the
  * wrappers, but only locks somebody had to wait for are worth records:
  * the others never made a thread wait and would only fill the file.  So
- * each lock's last acquire is kept here (by address, under the GIL, a
- * slot lost on collision costs only that lock's records), and a lock is
- * marked contended when a thread first waits for it; from then on its
- * acquires and releases are written, starting with the holder's acquire
- * that the waiter found. */
+ * an acquire first tries without blocking (a direct call of the C method,
+ * no clock read, no record), and only when that fails is it a recorded
+ * wait: the lock is marked contended (in a table by address, under the
+ * GIL; a slot lost on collision costs only that lock's records), its
+ * current hold is written from when it was taken (one clock read per
+ * acquire keeps that), and from then on its acquires and releases are
+ * written as they happen. */
 #define LOCK_SLOTS 4096
 
 typedef struct {
   uintptr_t obj;
-  int64_t   t;          /* when its holder took it */
-  uint32_t  thread;     /* holder */
-  uint32_t  depth;      /* RLock recursion; 0: free */
+  int64_t   taken_at;
+  uint32_t  holder;
+  uint32_t  depth;         /* RLock recursion; 0: free */
   int       contended;
 } LockSlot;
 
@@ -778,16 +780,16 @@ lock_taken (PyObject *obj,
 {
   LockSlot *s = lock_slot (obj);
 
-  if (!fresh && s->depth > 0 && s->thread == th)
+  if (!fresh && s->depth > 0 && s->holder == th)
     {
       s->depth++;  /* an RLock taken again by its owner */
       return;
     }
-  s->t = now_ns ();
-  s->thread = th;
+  s->holder = th;
   s->depth = 1;
+  s->taken_at = now_ns ();
   if (s->contended)
-    emit (IL_REC_ACQUIRED, th, s->t, (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+    emit (IL_REC_ACQUIRED, th, s->taken_at, (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
 }
 
 static void
@@ -804,18 +806,20 @@ lock_released (PyObject *obj,
     emit (IL_REC_RELEASED, th, now_ns (), (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
 }
 
-/* A thread is about to wait for obj: from now on its holds are recorded,
- * the current one included. */
+/* A thread is about to wait for obj (at t): from now on its holds are
+ * written, the current one too. */
 static void
-lock_contended (PyObject *obj)
+lock_contended (PyObject *obj,
+                int64_t   t)
 {
   LockSlot *s = lock_slot (obj);
 
   if (s->contended)
     return;
   s->contended = 1;
-  if (s->depth > 0)
-    emit (IL_REC_ACQUIRED, s->thread, s->t, (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+  if (s->depth > 0 && s->holder != 0)
+    emit (IL_REC_ACQUIRED, s->holder, s->taken_at > 0 && s->taken_at <= t ? s->taken_at : t,
+          (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
 }
 
 /* The value of keyword `name` or of positional argument `pos` (self is
@@ -904,9 +908,67 @@ call_waiting (Wrapper          *w,
   return result;
 }
 
-/* lock.acquire(blocking=True, timeout=-1) and __enter__: first a try
- * without blocking (the common, uncontended case costs that call and no
- * record); when it fails, a wait as long as the real call. */
+static PyObject *empty_tuple, *false_tuple;
+
+/* The METH_FASTCALL signatures, spelled alike in every version. */
+typedef PyObject *(*FastFunc) (PyObject *, PyObject *const *, Py_ssize_t);
+typedef PyObject *(*FastKwFunc) (PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
+
+/* Calls a lock's C method directly, with no argument (or False alone:
+ * `try_only`), without building an argument tuple, so that `with lock:`
+ * costs about what it did unrecorded.  NULL with no exception set when
+ * the method is not one it knows how to call. */
+static PyObject *
+call_lock_direct (Wrapper  *w,
+                  PyObject *self,
+                  int       try_only)
+{
+  PyMethodDef *def;
+  void (*meth) (void);
+  PyObject *no[1] = { Py_False };
+
+  if (!Py_IS_TYPE (w->func, &PyMethodDescr_Type) || !Py_IS_TYPE (self, PyDescr_TYPE (w->func)))
+    return NULL;
+  def = ((PyMethodDescrObject *) w->func)->d_method;
+  meth = (void (*) (void)) def->ml_meth;
+  switch (def->ml_flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O | METH_FASTCALL))
+    {
+    case METH_VARARGS | METH_KEYWORDS:
+      return ((PyCFunctionWithKeywords) meth) (self, try_only ? false_tuple : empty_tuple, NULL);
+    case METH_VARARGS:
+      return ((PyCFunction) meth) (self, try_only ? false_tuple : empty_tuple);
+    case METH_NOARGS:
+      return try_only ? NULL : ((PyCFunction) meth) (self, NULL);
+    case METH_FASTCALL | METH_KEYWORDS:
+      return ((FastKwFunc) meth) (self, no, try_only, NULL);
+    case METH_FASTCALL:
+      return ((FastFunc) meth) (self, no, try_only);
+    default:
+      return NULL;
+    }
+}
+
+/* The wrapped lock method as called, directly when it is given no
+ * argument (or ignores them: __exit__). */
+static PyObject *
+call_lock_method (Wrapper          *w,
+                  PyObject         *self,
+                  PyObject *const  *args,
+                  size_t            nargsf,
+                  PyObject         *kwnames)
+{
+  if (w->method == 3 || (PyVectorcall_NARGS (nargsf) == 1 && kwnames == NULL))
+    {
+      PyObject *r = call_lock_direct (w, self, 0);
+      if (r != NULL || PyErr_Occurred ())
+        return r;
+    }
+  return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+}
+
+/* lock.acquire(blocking=True, timeout=-1) and __enter__: a try without
+ * blocking first (every lock method takes `blocking` first); when it
+ * fails, a recorded wait as long as the real call. */
 static PyObject *
 lock_acquire (Wrapper          *w,
               uint32_t          th,
@@ -915,31 +977,28 @@ lock_acquire (Wrapper          *w,
               size_t            nargsf,
               PyObject         *kwnames)
 {
-  PyObject *try_args[2] = { self, Py_False };
-  PyObject *result;
-  int blocking;
+  PyObject *result = call_lock_direct (w, self, 1);
 
-  result = PyObject_Vectorcall (w->on_error != NULL ? w->on_error : w->func, try_args, 2, NULL);
-  if (result == NULL)
-    {
-      /* Not a call it understands: leave it to the real one. */
-      PyErr_Clear ();
-      return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
-    }
+  if (result == NULL && PyErr_Occurred ())
+    PyErr_Clear ();  /* the real call says what is wrong */
   if (result == Py_True)
     {
       lock_taken (self, th, 0);
       return result;
     }
-  Py_DECREF (result);
-  blocking = arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1);
-  if (blocking && in_wait == 0)
+  Py_XDECREF (result);
+  if (in_wait == 0 && arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
     {
-      lock_contended (self);
-      result = call_waiting (w, th, IL_REC_CALL_LOCK, self, args, nargsf, kwnames);
+      int64_t t = now_ns ();
+      lock_contended (self, t);
+      emit (IL_REC_CALL_BEGIN, th, t, IL_REC_CALL_LOCK, (int64_t) (intptr_t) self, NULL, 0);
+      in_wait++;
+      result = call_lock_method (w, self, args, nargsf, kwnames);
+      in_wait--;
+      emit (IL_REC_CALL_END, th, now_ns (), IL_REC_CALL_LOCK, 0, NULL, 0);
     }
   else
-    result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+    result = call_lock_method (w, self, args, nargsf, kwnames);
   if (result == Py_True)
     lock_taken (self, th, 0);
   return result;
@@ -993,8 +1052,11 @@ wrapper_call_impl (Wrapper          *w,
       return result;
 
     case W_RELEASE:
-      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
-      if (result == NULL || self == NULL)
+      if (self == NULL)
+        break;
+      result = w->category == IL_REC_CALL_LOCK ? call_lock_method (w, self, args, nargsf, kwnames)
+                                               : PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result == NULL)
         return result;
       if (w->category == IL_REC_CALL_SEMAPHORE)
         emit (IL_REC_RELEASED, th, now_ns (), (int64_t) (intptr_t) self, IL_REC_CALL_SEMAPHORE, NULL, 0);
@@ -1311,7 +1373,7 @@ static PyTypeObject FunctionWrapperType = {
   .tp_traverse = wrapper_traverse,
 };
 
-/* wrap(func, kind, category=0, method=1, aux=None): method 0 for a
+/* wrap(func, kind, category=0, method=1, on_error=None): method 0 for a
  * function that must not bind self (time.sleep put back into its module),
  * 2 for RELEASE of every level (RLock._release_save) */
 static PyObject *
@@ -1487,7 +1549,7 @@ static PyMethodDef rec_methods[] = {
   { "set_task_types", rec_set_task_types, METH_O, "set_task_types(classes): the asyncio Task classes" },
   { "stop", rec_stop, METH_VARARGS, "stop(exit_code=-1): stop the sampler and write out what was recorded" },
   { "flush", rec_flush, METH_NOARGS, "flush(): write buffered records" },
-  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=1, aux=None): a recording wrapper" },
+  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=1, on_error=None): a recording wrapper" },
   { "patch_type", rec_patch_type, METH_VARARGS, "patch_type(cls, name, value): set an attribute of a C type" },
   { "record", rec_record, METH_VARARGS, "record(kind, a=0, b=0, text=None): write a work item or pool record" },
   { NULL, NULL, 0, NULL }
@@ -1549,6 +1611,10 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_blocking, "blocking");
   INTERN (str_block, "block");
 
+  if (empty_tuple == NULL && (empty_tuple = PyTuple_New (0)) == NULL)
+    return NULL;
+  if (false_tuple == NULL && (false_tuple = PyTuple_Pack (1, Py_False)) == NULL)
+    return NULL;
   if (PyType_Ready (&MethodWrapperType) < 0 || PyType_Ready (&FunctionWrapperType) < 0)
     return NULL;
   m = PyModule_Create (&rec_module);

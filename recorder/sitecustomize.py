@@ -283,15 +283,15 @@ def _install():
     # those made before this ran too, is seen.
     import _thread
     for cls in {_thread.LockType, getattr(threading, "_CRLock", None) or _thread.LockType}:
-        acquire = cls.__dict__.get("acquire")
-        patched = [(attr, rec.ACQUIRE, 1, acquire) for attr in ("acquire", "acquire_lock", "__enter__")]
-        patched += [(attr, rec.RELEASE, 1, None) for attr in ("release", "release_lock", "__exit__")]
-        patched += [("_release_save", rec.RELEASE, 2, None), ("_acquire_restore", rec.RESTORE, 1, None)]
-        for attr, kind, method, aux in patched:
+        patched = [(attr, rec.ACQUIRE, 1) for attr in ("acquire", "acquire_lock", "__enter__")]
+        patched += [(attr, rec.RELEASE, 1) for attr in ("release", "release_lock")]
+        patched += [("__exit__", rec.RELEASE, 3)]  # lets go whatever its arguments
+        patched += [("_release_save", rec.RELEASE, 2), ("_acquire_restore", rec.RESTORE, 1)]
+        for attr, kind, method in patched:
             func = cls.__dict__.get(attr)
             if func is None or id(func) in ours:
                 continue
-            w = rec.wrap(func, kind, rec.LOCK, method, aux)
+            w = rec.wrap(func, kind, rec.LOCK, method)
             ours.add(id(w))
             rec.patch_type(cls, attr, w)
 
