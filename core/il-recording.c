@@ -365,6 +365,7 @@ typedef struct {
   guint64      loop_iterations;
   guint        n_syncs;
   guint        lock_waits;
+  guint        lock_handoffs;  /* waits that ended with a known thread letting go */
   guint        drop_requests;
   guint        file_calls;
   guint        c_calls;
@@ -716,6 +717,7 @@ set_holder (Ctx      *c,
         {
           /* Back from a lock or semaphore: woken by the thread that let go. */
           thr_update (c, t, next, IL_CAUSE_LOCK, next->waits_for->released_by);
+          c->lock_handoffs++;
           cause = IL_CAUSE_NONE;
         }
       else if (next->call_depth > 0)
@@ -1384,8 +1386,8 @@ il_recording_build (IlRecording  *rec,
   g_string_append_printf (meta, "loops=%u\ntasks=%u\nthreads=%u\nwork_items=%u\n", n_loops, c.n_tasks,
                           c.n_threads, c.n_items);
   g_string_append_printf (meta, "processes=%u\ncores=%u\n", c.procs->len, c.n_cores);
-  g_string_append_printf (meta, "locks=%u\nlock_waits=%u\ndrop_requests=%u\nfile_calls=%u\nc_calls=%u\n", c.n_syncs,
-                          c.lock_waits, c.drop_requests, c.file_calls, c.c_calls);
+  g_string_append_printf (meta, "locks=%u\nlock_waits=%u\nlock_handoffs=%u\ndrop_requests=%u\nfile_calls=%u\nc_calls=%u\n",
+                          c.n_syncs, c.lock_waits, c.lock_handoffs, c.drop_requests, c.file_calls, c.c_calls);
   g_string_append_printf (meta, "thread_pool_workers=%u\nprocess_pool_workers=%u\n", c.thread_pool_workers,
                           c.process_pool_workers);
   if (c.pool_method != NULL)

@@ -330,6 +330,8 @@ def lock_contended():
     s = summary(r)
     check("lock: a contended threading.Lock is recorded as waits for one lock",
           r.returncode == 0 and "locks done" in r.stdout and s["lock_waits"] >= 3 and s["locks"] >= 1, (r.stderr, s))
+    check("lock: waiters wake with the thread that let go of the lock as the cause",
+          s["lock_handoffs"] >= 3, s)
     res, doc = derive_check(out)
     lockers = [t for t in doc["tasks"] if t["name"].startswith("locker-")]
     names = {h["lock"] for t in lockers for h in holds(t["steps"], "lock")}
