@@ -286,6 +286,7 @@ typedef struct {
   gint64    ident;           /* threading ident */
   guint32   joining;         /* lane of the thread it joins, or IL_NO_LANE */
   struct _Sync *waits_for;   /* the lock, semaphore, … of its recorded wait, or NULL */
+  gint64    wait_since;
   gboolean  in_select;
   Loop     *loop;
   IlState   state;
@@ -301,6 +302,7 @@ typedef struct _Sync {
   guint32    number;         /* in the recording: the marks' arg */
   IlSyncKind kind;
   guint32    released_by;    /* lane that last let go of it, or IL_NO_LANE */
+  gint64     released_at;
 } Sync;
 
 struct _Loop {
@@ -713,7 +715,7 @@ set_holder (Ctx      *c,
           cause = IL_CAUSE_NONE;
         }
       else if (next->call_depth > 0 && next->waits_for != NULL && next->waits_for->released_by != IL_NO_LANE
-               && next->waits_for->released_by != next->lane)
+               && next->waits_for->released_by != next->lane && next->waits_for->released_at >= next->wait_since)
         {
           /* Back from a lock or semaphore: woken by the thread that let go. */
           thr_update (c, t, next, IL_CAUSE_LOCK, next->waits_for->released_by);
@@ -952,7 +954,10 @@ replay (Ctx       *c,
         so = sync_for (c, p, r->a, r->b == IL_REC_CALL_SEMAPHORE ? IL_SYNC_SEMAPHORE : IL_SYNC_LOCK);
         sync_mark (c, t, by, r->kind == IL_REC_ACQUIRED ? IL_MARK_SYNC_ACQUIRED : IL_MARK_SYNC_RELEASED, so);
         if (r->kind == IL_REC_RELEASED)
-          so->released_by = by->lane;
+          {
+            so->released_by = by->lane;
+            so->released_at = t;
+          }
         return;
       }
 
@@ -1028,7 +1033,7 @@ replay (Ctx       *c,
           if (sync_of_call (th->call_cat) >= 0)
             {
               th->waits_for = sync_for (c, p, r->b, (IlSyncKind) sync_of_call (th->call_cat));
-              th->waits_for->released_by = IL_NO_LANE;
+              th->wait_since = t;
               sync_mark (c, t, th, IL_MARK_SYNC_WAIT, th->waits_for);
               c->lock_waits++;
             }
