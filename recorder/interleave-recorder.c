@@ -7,16 +7,18 @@
  * one buffered per-process file (format in interleave-recorder.h):
  *
  *  - a native sampler thread that never takes the GIL reads the GIL's
- *    `locked`, `last_holder` and `switch_number` (and the drop request
- *    where the interpreter keeps it in one place) every ~20 µs and writes
- *    a record whenever they change.  Holders are PyThreadState addresses:
- *    they are only compared with the addresses of registered threads,
- *    never dereferenced, so a thread ending under the sampler is harmless;
+ *    `locked`, `last_holder` and `switch_number` and the drop request
+ *    every ~20 µs and writes a record whenever they change.  Holders are
+ *    PyThreadState addresses: they are only compared with the addresses
+ *    of registered threads, and dereferenced only on 3.13 (the drop
+ *    request is in the holder's thread state there) under a handshake
+ *    with ending threads, so a thread ending under the sampler is harmless;
  *  - wrappers the bootstrap puts around blocking calls (time.sleep, select,
- *    socket methods, join and waits), the asyncio loop (_run_once, the
+ *    socket methods, file I/O, hashlib and zlib, join), locks, semaphores,
+ *    conditions, events and queues, the asyncio loop (_run_once, the
  *    selector, Handle._run, create_task), pool work items and thread
  *    bootstrap.  They run in the calling thread, holding the GIL, and cost
- *    two records per call.
+ *    two records per call (an uncontended lock none).
  *
  * The buffer is flushed when full, by the sampler every 20 ms, at exit, in
  * os._exit and on SIGTERM, so a program that dies keeps what was recorded.
