@@ -570,7 +570,7 @@ static PyObject *task_types;   /* tuple of asyncio Task classes */
 static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *str_done, *str_cancelled, *str_exception,
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
                 *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method,
-                *str_value, *str_flag, *str_queue, *str_maxsize, *str_blocking, *str_block;
+                *str_value, *str_flag, *str_queue, *str_maxsize, *str_blocking, *str_block, *str_timeout;
 
 static int64_t
 seconds_arg_ns (PyObject *o)
@@ -968,6 +968,43 @@ call_lock_method (Wrapper          *w,
   return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
 }
 
+/* Whether acquire(…) is given arguments it takes and may block: then a
+ * successful try without blocking is what the call itself would have
+ * done.  A call the lock would refuse (a timeout with blocking=False, a
+ * negative timeout, an unknown keyword) or one that cannot block goes
+ * straight to the lock, which answers it as unrecorded. */
+static int
+acquire_may_block (PyObject *const *args,
+                   size_t            nargsf,
+                   PyObject         *kwnames)
+{
+  Py_ssize_t nargs = PyVectorcall_NARGS (nargsf);
+  PyObject *timeout;
+  double secs;
+
+  if (nargs > 3)
+    return 0;
+  for (Py_ssize_t i = 0; kwnames != NULL && i < PyTuple_GET_SIZE (kwnames); i++)
+    if (PyUnicode_Compare (PyTuple_GET_ITEM (kwnames, i), str_blocking) != 0
+        && PyUnicode_Compare (PyTuple_GET_ITEM (kwnames, i), str_timeout) != 0)
+      {
+        PyErr_Clear ();
+        return 0;
+      }
+  if (!arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
+    return 0;
+  timeout = call_arg (args, nargsf, kwnames, 2, str_timeout);
+  if (timeout == NULL)
+    return 1;
+  secs = PyFloat_AsDouble (timeout);
+  if (secs == -1.0 && PyErr_Occurred ())
+    {
+      PyErr_Clear ();
+      return 0;
+    }
+  return secs >= 0 || secs == -1.0;
+}
+
 /* lock.acquire(blocking=True, timeout=-1) and __enter__: a try without
  * blocking first (every lock method takes `blocking` first); when it
  * fails, a recorded wait as long as the real call. */
@@ -979,7 +1016,8 @@ lock_acquire (Wrapper          *w,
               size_t            nargsf,
               PyObject         *kwnames)
 {
-  PyObject *result = call_lock_direct (w, self, 1);
+  int may_block = (PyVectorcall_NARGS (nargsf) == 1 && kwnames == NULL) || acquire_may_block (args, nargsf, kwnames);
+  PyObject *result = may_block ? call_lock_direct (w, self, 1) : NULL;
 
   if (result == NULL && PyErr_Occurred ())
     PyErr_Clear ();  /* the real call says what is wrong */
@@ -989,7 +1027,7 @@ lock_acquire (Wrapper          *w,
       return result;
     }
   Py_XDECREF (result);
-  if (in_wait == 0 && arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
+  if (in_wait == 0 && may_block)
     {
       int64_t t = now_ns ();
       lock_contended (self, t);
@@ -1612,6 +1650,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_maxsize, "maxsize");
   INTERN (str_blocking, "blocking");
   INTERN (str_block, "block");
+  INTERN (str_timeout, "timeout");
 
   if (empty_tuple == NULL && (empty_tuple = PyTuple_New (0)) == NULL)
     return NULL;

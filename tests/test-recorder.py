@@ -348,6 +348,39 @@ def lock_contended():
 
 
 @case
+def lock_calls_unchanged():
+    prog = program("lockargs.py", """
+        import threading
+        out = []
+        for L in (threading.Lock, threading.RLock):
+            lock = L()
+            for call in (lambda: lock.acquire(False, 1), lambda: lock.acquire(True, -5),
+                         lambda: lock.acquire(bogus=1), lambda: lock.acquire(1, 2, 3, 4)):
+                try:
+                    out.append(repr(call()))
+                except Exception as e:
+                    out.append("%s: %s" % (type(e).__name__, e))
+                try:
+                    lock.release()
+                except RuntimeError as e:
+                    out.append("release: %s" % e)
+            out += [repr(lock.acquire(timeout=0.01)), repr(lock.acquire(True, 0.01)), repr(lock.acquire(False))]
+            lock.release()
+            if L is threading.RLock:
+                lock.release()
+                lock.release()
+            with lock:
+                out.append(repr(lock.locked()) if hasattr(lock, "locked") else "held")
+        print("\\n".join(out))
+        """)
+    plain = subprocess.run([PY, prog], capture_output=True, text=True, timeout=60)
+    r, out = record(prog)
+    check("lock: calls the lock refuses or answers at once give the same results recorded",
+          r.returncode == 0 and plain.returncode == 0 and r.stdout.startswith(plain.stdout) and "ValueError" in plain.stdout,
+          (plain.stdout, r.stdout, r.stderr))
+
+
+@case
 def sync_objects():
     prog = program("sync.py", """
         import queue, threading, time
