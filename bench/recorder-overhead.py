@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """How much slower a program runs while recorded: a GIL-heavy threads
-program and an asyncio program of thousands of task steps, each timed by
+program, an asyncio program of thousands of task steps and threads taking
+one lock many times (every acquire goes through the recorder), each timed by
 the program itself (start-up and conversion excluded), recorded and not,
 alternating, N runs each.  Prints median and spread of the wall time and
 of the process's CPU time (all its threads, the recorder's sampler
@@ -26,6 +27,20 @@ def work():
     x = 0
     for i in range(300_000):
         x = f(x)
+ts = [threading.Thread(target=work) for _ in range(4)]
+t0 = time.perf_counter(); c0 = time.process_time()
+for t in ts: t.start()
+for t in ts: t.join()
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+
+LOCKS = r"""
+import threading, time
+lock = threading.Lock()
+def work():
+    for i in range(50_000):
+        with lock:
+            pass
 ts = [threading.Thread(target=work) for _ in range(4)]
 t0 = time.perf_counter(); c0 = time.process_time()
 for t in ts: t.start()
@@ -70,7 +85,8 @@ def main():
     plain = dict(os.environ)
     plain.pop("INTERLEAVE_RECORD_DIR", None)
     print(f"{'program':<31} {'':<4} {'plain ms, median (min–max)':>28} {'recorded ms':>24} {'slowdown':>9}")
-    for name, code in (("4 threads, 1.2 M Python calls", THREADS), ("asyncio, 10 000 task steps", ASYNCIO)):
+    for name, code in (("4 threads, 1.2 M Python calls", THREADS), ("asyncio, 10 000 task steps", ASYNCIO),
+                       ("4 threads, 200 000 lock holds", LOCKS)):
         base, rec = [], []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="interleave-bench-") as d:

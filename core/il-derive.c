@@ -66,7 +66,17 @@ typedef struct {
   int            pend_kind;     /* -1 none, else IlStepKind */
   gboolean       pend_blocking;
   gint64         pend_dur;
+  GHashTable    *capacity;      /* semaphore number → most holders seen at once */
+  GHashTable    *limits_used;   /* semaphore numbers written as "limit" steps */
 } Derive;
+
+/* A lock or semaphore a thread holds while its steps are collected: the
+ * steps from before are kept aside until it lets go. */
+typedef struct {
+  guint32     number;
+  IlSyncKind  kind;
+  GArray     *outer;
+} DHold;
 
 
 /* The start method a child process's lane names, by the parameter table's
@@ -287,6 +297,83 @@ join_target (Derive  *d,
   return l != NULL && l->include && l->name != NULL ? l : NULL;
 }
 
+/* Whether the lane, from its event k on, takes sync object `number`
+ * (or holds it already: taken = TRUE) and lets go of it again before
+ * `to`: only then is the hold a "lock" / "limit" step. */
+static gboolean
+hold_ends_in_lane (const IlTrace  *t,
+                   const guint32  *ev,
+                   guint           n,
+                   guint           k,
+                   gint64          to,
+                   guint32         number,
+                   gboolean        taken)
+{
+  for (guint j = k + 1, seen = 0; j < n && seen < 100000; j++, seen++)
+    {
+      gsize e = ev[j];
+      if (t->time[e] > to)
+        break;
+      if (t->kind[e] != IL_EVENT_MARK || t->arg[e] != number)
+        continue;
+      if (t->value[e] == IL_MARK_SYNC_ACQUIRED)
+        {
+          if (taken)
+            return FALSE;  /* taken again without letting go: not a hold of this lane's */
+          taken = TRUE;
+        }
+      else if (t->value[e] == IL_MARK_SYNC_RELEASED)
+        return taken;
+    }
+  return FALSE;
+}
+
+/* Locks and semaphores become scenario steps; conditions, events and
+ * queues have none (the scenario format has no condition, and its queue
+ * step is newer than this): their waits stay I/O waits of their length. */
+static gboolean
+sync_is_step (guint16 kind)
+{
+  return kind == IL_SYNC_LOCK || kind == IL_SYNC_SEMAPHORE;
+}
+
+static void
+hold_begin (Derive  *d,
+            GArray  *holds,
+            guint32  number,
+            guint16  kind)
+{
+  DHold h = { number, (IlSyncKind) kind, d->list };
+
+  flush_step (d);
+  d->list = g_array_new (FALSE, FALSE, sizeof (DOut));
+  g_array_append_val (holds, h);
+}
+
+/* The steps since the hold began become its body. */
+static void
+hold_end (Derive *d,
+          GArray *holds)
+{
+  DHold h = g_array_index (holds, DHold, holds->len - 1);
+  g_autoptr(GString) body = g_string_new (NULL);
+  GString *out = d->out;
+
+  g_array_set_size (holds, holds->len - 1);
+  g_string_append_printf (body, "{\"%s\": \"%s-%u\", \"steps\": [", h.kind == IL_SYNC_SEMAPHORE ? "limit" : "lock",
+                          h.kind == IL_SYNC_SEMAPHORE ? "semaphore" : "lock", h.number);
+  d->out = body;
+  if (write_steps (d) == 0)
+    g_string_append (body, "{\"cpu\": 0.001}");
+  d->out = out;
+  g_string_append (body, "]}");
+  g_array_unref (d->list);
+  d->list = h.outer;
+  if (h.kind == IL_SYNC_SEMAPHORE)
+    g_hash_table_add (d->limits_used, GUINT_TO_POINTER (h.number));
+  add_raw (d, body->str);
+}
+
 /* Steps of a lane's states over [from, to). */
 static void
 add_lane_states (Derive   *d,
@@ -300,15 +387,41 @@ add_lane_states (Derive   *d,
   const guint32 *ev = (const guint32 *) (gpointer) idx->data;
   IlState cur = il_trace_state_at (t, lane, from, NULL);
   gint64 at = from;
+  g_autoptr(GArray) holds = g_array_new (FALSE, FALSE, sizeof (DHold));
+  gboolean drop_wait = FALSE;
 
   for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len; k++)
     {
       gsize e = ev[k];
       if (t->time[e] >= to)
         break;
+      if (t->kind[e] == IL_EVENT_MARK && !in_step && t->value[e] >= IL_MARK_SYNC_WAIT && sync_is_step (t->aux[e]))
+        {
+          /* A wait for a lock that becomes a step: the simulation makes
+           * the wait, as it makes the wait for the GIL. */
+          if (t->value[e] == IL_MARK_SYNC_WAIT)
+            drop_wait = hold_ends_in_lane (t, ev, idx->len, k, to, t->arg[e], FALSE);
+          else if (t->value[e] == IL_MARK_SYNC_ACQUIRED && holds->len < 16
+                   && hold_ends_in_lane (t, ev, idx->len, k, to, t->arg[e], TRUE))
+            {
+              add_state (d, cur, t->time[e] - at, in_step);
+              at = t->time[e];
+              hold_begin (d, holds, t->arg[e], t->aux[e]);
+            }
+          else if (t->value[e] == IL_MARK_SYNC_RELEASED && holds->len > 0
+                   && g_array_index (holds, DHold, holds->len - 1).number == t->arg[e])
+            {
+              add_state (d, cur, t->time[e] - at, in_step);
+              at = t->time[e];
+              hold_end (d, holds);
+            }
+          continue;
+        }
       if (t->kind[e] != IL_EVENT_STATE)
         continue;
-      if (!in_step && cur == IL_STATE_BLOCKED && t->aux[e] == IL_CAUSE_FUTURE && join_target (d, t->arg[e]) != NULL)
+      if (drop_wait && cur == IL_STATE_BLOCKED)
+        ;
+      else if (!in_step && cur == IL_STATE_BLOCKED && t->aux[e] == IL_CAUSE_FUTURE && join_target (d, t->arg[e]) != NULL)
         {
           /* Woken by the end of the thread it joined: an await of it. */
           g_autoptr(GString) j = g_string_new ("{\"await\": ");
@@ -320,9 +433,50 @@ add_lane_states (Derive   *d,
         add_state (d, cur, t->time[e] - at, in_step);
       cur = (IlState) t->value[e];
       at = t->time[e];
+      if (cur != IL_STATE_BLOCKED)
+        drop_wait = FALSE;
     }
   if (cur != IL_STATE_DONE)
     add_state (d, cur, to - at, in_step);
+  while (holds->len > 0)
+    hold_end (d, holds);
+}
+
+/* Each semaphore's capacity, as the most threads seen holding it at once. */
+static GHashTable *
+semaphore_capacity (const IlTrace *t)
+{
+  GHashTable *cap = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) held = g_hash_table_new (NULL, NULL);
+
+  for (gsize e = 0; e < t->n_events; e++)
+    {
+      gpointer key;
+      gint n;
+      if (t->kind[e] != IL_EVENT_MARK || t->aux[e] != IL_SYNC_SEMAPHORE
+          || (t->value[e] != IL_MARK_SYNC_ACQUIRED && t->value[e] != IL_MARK_SYNC_RELEASED))
+        continue;
+      /* Marks are on a thread's lane and again on the work item it runs. */
+      if (il_trace_get_lane (t, t->lane[e])->kind == IL_LANE_TASK && e > 0 && t->kind[e - 1] == IL_EVENT_MARK
+          && t->value[e - 1] == t->value[e] && t->arg[e - 1] == t->arg[e] && t->time[e - 1] == t->time[e])
+        continue;
+      key = GUINT_TO_POINTER (t->arg[e]);
+      n = GPOINTER_TO_INT (g_hash_table_lookup (held, key)) + (t->value[e] == IL_MARK_SYNC_ACQUIRED ? 1 : -1);
+      n = MAX (n, 0);
+      g_hash_table_insert (held, key, GINT_TO_POINTER (n));
+      if (n > GPOINTER_TO_INT (g_hash_table_lookup (cap, key)))
+        g_hash_table_insert (cap, key, GINT_TO_POINTER (n));
+    }
+  return cap;
+}
+
+static gint
+compare_numbers (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      unused)
+{
+  guint x = GPOINTER_TO_UINT (*(gpointer const *) a), y = GPOINTER_TO_UINT (*(gpointer const *) b);
+  return x < y ? -1 : x > y;
 }
 
 static gint64
@@ -990,6 +1144,8 @@ il_derive_scenario_json (const IlTrace  *trace,
   d.out = out;
   d.list = g_array_new (FALSE, FALSE, sizeof (DOut));
   d.pend_kind = -1;
+  d.capacity = semaphore_capacity (trace);
+  d.limits_used = g_hash_table_new (NULL, NULL);
 
   /* Threads that hand work to a process pool: a threads program whose
    * waits are to_process hand-offs, not a pool of processes. */
@@ -1195,7 +1351,22 @@ il_derive_scenario_json (const IlTrace  *trace,
         g_string_append (out, "{\"cpu\": 0.001}");
       g_string_append (out, "] }");
     }
-  g_string_append (out, "\n  ]\n}\n");
+  g_string_append (out, "\n  ]");
+  if (g_hash_table_size (d.limits_used) > 0)
+    {
+      /* The semaphores' capacities, in the order they are numbered. */
+      g_autofree gpointer *used = g_hash_table_get_keys_as_array (d.limits_used, NULL);
+      guint n = g_hash_table_size (d.limits_used);
+      g_qsort_with_data (used, (gint) n, sizeof (gpointer), compare_numbers, NULL);
+      g_string_append (out, ",\n  \"limits\": {");
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (out, "%s\"semaphore-%u\": %d", i > 0 ? ", " : "", GPOINTER_TO_UINT (used[i]),
+                                MAX (1, GPOINTER_TO_INT (g_hash_table_lookup (d.capacity, used[i]))));
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "\n}\n");
+  g_hash_table_unref (d.capacity);
+  g_hash_table_unref (d.limits_used);
 
   for (guint i = 0; i < d.lanes->len; i++)
     g_free (g_array_index (d.lanes, DLane, i).name);

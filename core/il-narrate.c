@@ -866,6 +866,15 @@ narrate_one (Ctx  *c,
         say (c, "%s failed, so its task group cancels %s", name_of (tr, arg), name_of (tr, lane));
       else if (tr->value[e] == IL_MARK_PROCESS_START)
         say (c, "%s starts", name_of (tr, lane));
+      else if (tr->value[e] == IL_MARK_SYNC_WAIT && tr->aux[e] < IL_N_SYNCS)
+        {
+          /* Recordings: which object a blocked thread waits for. */
+          static const char *const what[] = {
+            [IL_SYNC_LOCK] = "lock", [IL_SYNC_SEMAPHORE] = "semaphore", [IL_SYNC_CONDITION] = "condition",
+            [IL_SYNC_EVENT] = "event", [IL_SYNC_QUEUE] = "queue",
+          };
+          say (c, "%s waits for %s %u", name_of (tr, lane), what[tr->aux[e]], arg);
+        }
       break;
 
     case IL_EVENT_SLICE_BEGIN:

@@ -13,6 +13,12 @@
  *   lost the GIL to a forced switch      → waiting for the GIL
  *   released it outside a recorded call  → blocked (in a GIL-released call
  *                                          the recorder does not name)
+ *   inside a C extension call            → running (without the GIL)
+ *
+ * Waits for a lock, semaphore, condition, event or queue are blocked
+ * states with marks that name the object (one number per object); the
+ * holds of the locks and semaphores threads waited for are marked too,
+ * and the waiter wakes with a cause arrow from the thread that let go.
  *
  * A record written by a thread proves that thread held the GIL at that
  * moment (the recorder's wrappers run under the GIL), so it also corrects
@@ -279,6 +285,8 @@ typedef struct {
   gint64    sleep_until;     /* a time.sleep's end, or -1: then it waits for the GIL */
   gint64    ident;           /* threading ident */
   guint32   joining;         /* lane of the thread it joins, or IL_NO_LANE */
+  struct _Sync *waits_for;   /* the lock, semaphore, … of its recorded wait, or NULL */
+  gint64    wait_since;
   gboolean  in_select;
   Loop     *loop;
   IlState   state;
@@ -288,6 +296,14 @@ typedef struct {
   guint     cpu;             /* last core it was seen on */
   gint64    cpu_ns;
 } Thr;
+
+/* A lock, semaphore, condition, event or queue seen in a recorded wait. */
+typedef struct _Sync {
+  guint32    number;         /* in the recording: the marks' arg */
+  IlSyncKind kind;
+  guint32    released_by;    /* lane that last let go of it, or IL_NO_LANE */
+  gint64     released_at;
+} Sync;
 
 struct _Loop {
   guint32 lane;
@@ -326,6 +342,7 @@ struct _Proc {
   GHashTable *tasks;         /* task id → Task, while alive */
   GHashTable *items;         /* item id → lane, while running */
   GHashTable *timers;        /* future id → when its timer fires (trace time) */
+  GHashTable *syncs;         /* lock, semaphore, … id → Sync */
   gboolean    exited;
   guint32     n_waiting;     /* threads waiting for the GIL, as last written */
   gint64      last_t;
@@ -348,6 +365,12 @@ typedef struct {
   guint32      n_task_lanes;
   guint64      gil_switches;
   guint64      loop_iterations;
+  guint        n_syncs;
+  guint        lock_waits;
+  guint        lock_handoffs;  /* waits that ended with a known thread letting go */
+  guint        drop_requests;
+  guint        file_calls;
+  guint        c_calls;
   guint        n_tasks;
   guint        n_threads;
   guint        n_items;
@@ -366,6 +389,7 @@ proc_free (gpointer p)
   g_hash_table_unref (proc->tasks);
   g_hash_table_unref (proc->items);
   g_hash_table_unref (proc->timers);
+  g_hash_table_unref (proc->syncs);
   g_free (proc->version);
   g_free (proc->method);
   g_free (proc);
@@ -382,8 +406,32 @@ state_of_call (int cat)
     case IL_REC_CALL_SOCKET:
     case IL_REC_CALL_FILE:
       return IL_STATE_WAIT_IO;
+    case IL_REC_CALL_C:
+      /* Computing without the GIL, like a simulation's {"c", "gil": "release"}. */
+      return IL_STATE_RUNNING;
     default:
       return IL_STATE_BLOCKED;
+    }
+}
+
+/* The kind of object a recorded wait of category cat waits for, or -1. */
+static int
+sync_of_call (int cat)
+{
+  switch (cat)
+    {
+    case IL_REC_CALL_LOCK:
+      return IL_SYNC_LOCK;
+    case IL_REC_CALL_SEMAPHORE:
+      return IL_SYNC_SEMAPHORE;
+    case IL_REC_CALL_CONDITION:
+      return IL_SYNC_CONDITION;
+    case IL_REC_CALL_EVENT:
+      return IL_SYNC_EVENT;
+    case IL_REC_CALL_QUEUE:
+      return IL_SYNC_QUEUE;
+    default:
+      return -1;
     }
 }
 
@@ -550,6 +598,7 @@ proc_for (Ctx       *c,
   p->tasks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   p->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   p->timers = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  p->syncs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   p->interval = 5 * IL_NSEC_PER_MSEC;
   p->exit_code = -1;
   if (r->kind == IL_REC_PROCESS)
@@ -665,9 +714,18 @@ set_holder (Ctx      *c,
           thr_update (c, t, next, IL_CAUSE_FUTURE, next->joining);
           cause = IL_CAUSE_NONE;
         }
+      else if (next->call_depth > 0 && next->waits_for != NULL && next->waits_for->released_by != IL_NO_LANE
+               && next->waits_for->released_by != next->lane && next->waits_for->released_at >= next->wait_since)
+        {
+          /* Back from a lock or semaphore: woken by the thread that let go. */
+          thr_update (c, t, next, IL_CAUSE_LOCK, next->waits_for->released_by);
+          c->lock_handoffs++;
+          cause = IL_CAUSE_NONE;
+        }
       else if (next->call_depth > 0)
         cause = next->call_cat == IL_REC_CALL_SLEEP ? IL_CAUSE_TIMER
-              : next->call_cat == IL_REC_CALL_LOCK || next->call_cat == IL_REC_CALL_JOIN ? IL_CAUSE_LOCK : IL_CAUSE_IO;
+              : next->call_cat == IL_REC_CALL_JOIN || sync_of_call (next->call_cat) >= 0 ? IL_CAUSE_LOCK
+              : IL_CAUSE_IO;
       else if (next->in_select)
         cause = IL_CAUSE_IO;
       thr_update (c, t, next, cause, old != NULL && old != next ? old->lane : IL_NO_LANE);
@@ -684,6 +742,38 @@ set_holder (Ctx      *c,
         if (other != old && other != next && (other->state == IL_STATE_WAIT_GIL || other->state == IL_STATE_READY))
           thr_update (c, t, other, IL_CAUSE_NONE, IL_NO_LANE);
       }
+}
+
+static Sync *
+sync_for (Ctx        *c,
+          Proc       *p,
+          gint64      id,
+          IlSyncKind  kind)
+{
+  Sync *so = g_hash_table_lookup (p->syncs, &id);
+
+  if (so == NULL)
+    {
+      so = g_new0 (Sync, 1);
+      so->number = ++c->n_syncs;
+      so->kind = kind;
+      so->released_by = IL_NO_LANE;
+      g_hash_table_insert (p->syncs, g_memdup2 (&id, sizeof id), so);
+    }
+  return so;
+}
+
+/* On the thread's lane and on the work item it runs, which derive reads. */
+static void
+sync_mark (Ctx        *c,
+           gint64      t,
+           const Thr  *th,
+           IlMarkKind  mark,
+           const Sync *so)
+{
+  il_trace_append (c->trace, t, th->lane, IL_EVENT_MARK, (guint8) mark, (guint16) so->kind, so->number);
+  if (th->mirror != IL_NO_LANE)
+    il_trace_append (c->trace, t, th->mirror, IL_EVENT_MARK, (guint8) mark, (guint16) so->kind, so->number);
 }
 
 static Loop *
@@ -862,7 +952,10 @@ replay (Ctx       *c,
         if (holder == NULL || holder->done)
           holder = unknown_thread (c, p);
         if ((r->a & 2) && !p->drop && p->locked && p->holder != NULL)
-          il_trace_append (c->trace, t, p->gil_lane, IL_EVENT_GIL_REQUEST, 0, 0, IL_NO_LANE);
+          {
+            il_trace_append (c->trace, t, p->gil_lane, IL_EVENT_GIL_REQUEST, 0, 0, IL_NO_LANE);
+            c->drop_requests++;
+          }
         p->drop = (r->a & 2) != 0;
         set_holder (c, p, t, holder, (r->a & 1) != 0);
         return;
@@ -871,6 +964,25 @@ replay (Ctx       *c,
     case IL_REC_EXIT:
       proc_exit (c, p, t, (int) CLAMP (r->a, -1, 255));
       return;
+
+    case IL_REC_ACQUIRED:
+    case IL_REC_RELEASED:
+      {
+        /* Not proof of holding the GIL: the hold a first waiter finds is
+         * written by the waiter, in the holder's name. */
+        Thr *by = r->thread != 0 ? g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread)) : NULL;
+        Sync *so;
+        if (by == NULL || by->done)
+          return;
+        so = sync_for (c, p, r->a, r->b == IL_REC_CALL_SEMAPHORE ? IL_SYNC_SEMAPHORE : IL_SYNC_LOCK);
+        sync_mark (c, t, by, r->kind == IL_REC_ACQUIRED ? IL_MARK_SYNC_ACQUIRED : IL_MARK_SYNC_RELEASED, so);
+        if (r->kind == IL_REC_RELEASED)
+          {
+            so->released_by = by->lane;
+            so->released_at = t;
+          }
+        return;
+      }
 
     case IL_REC_CORE:
       {
@@ -940,6 +1052,16 @@ replay (Ctx       *c,
               g_ptr_array_add (c->sleepers, th);
             }
           th->joining = IL_NO_LANE;
+          th->waits_for = NULL;
+          if (sync_of_call (th->call_cat) >= 0)
+            {
+              th->waits_for = sync_for (c, p, r->b, (IlSyncKind) sync_of_call (th->call_cat));
+              th->wait_since = t;
+              sync_mark (c, t, th, IL_MARK_SYNC_WAIT, th->waits_for);
+              c->lock_waits++;
+            }
+          c->file_calls += th->call_cat == IL_REC_CALL_FILE;
+          c->c_calls += th->call_cat == IL_REC_CALL_C;
           if (th->call_cat == IL_REC_CALL_JOIN)
             for (guint i = 0; i < p->thread_list->len; i++)
               {
@@ -957,6 +1079,7 @@ replay (Ctx       *c,
     case IL_REC_CALL_END:
       if (th->call_depth > 0 && --th->call_depth == 0)
         {
+          th->waits_for = NULL;
           th->sleep_until = -1;
           g_ptr_array_remove_fast (c->sleepers, th);
         }
@@ -1291,6 +1414,8 @@ il_recording_build (IlRecording  *rec,
   g_string_append_printf (meta, "loops=%u\ntasks=%u\nthreads=%u\nwork_items=%u\n", n_loops, c.n_tasks,
                           c.n_threads, c.n_items);
   g_string_append_printf (meta, "processes=%u\ncores=%u\n", c.procs->len, c.n_cores);
+  g_string_append_printf (meta, "locks=%u\nlock_waits=%u\nlock_handoffs=%u\ndrop_requests=%u\nfile_calls=%u\nc_calls=%u\n",
+                          c.n_syncs, c.lock_waits, c.lock_handoffs, c.drop_requests, c.file_calls, c.c_calls);
   g_string_append_printf (meta, "thread_pool_workers=%u\nprocess_pool_workers=%u\n", c.thread_pool_workers,
                           c.process_pool_workers);
   if (c.pool_method != NULL)

@@ -161,7 +161,22 @@ typedef enum {
   IL_MARK_EXCEPTION,
   IL_MARK_CANCEL_REQUEST,
   IL_MARK_PROCESS_START,
+  /* Recordings: a thread waits for / took / let go of a lock, semaphore,
+   * condition, event or queue (aux: IlSyncKind; arg: the object's number
+   * in the recording, one per object). */
+  IL_MARK_SYNC_WAIT,
+  IL_MARK_SYNC_ACQUIRED,
+  IL_MARK_SYNC_RELEASED,
 } IlMarkKind;
+
+typedef enum {
+  IL_SYNC_LOCK,        /* threading.Lock / RLock */
+  IL_SYNC_SEMAPHORE,   /* threading.Semaphore / BoundedSemaphore */
+  IL_SYNC_CONDITION,   /* threading.Condition.wait */
+  IL_SYNC_EVENT,       /* threading.Event.wait */
+  IL_SYNC_QUEUE,       /* queue.Queue get / put */
+  IL_N_SYNCS
+} IlSyncKind;
 
 typedef enum {
   IL_QUEUE_PUSH,   /* joined the queue at the back (timers: the heap) */

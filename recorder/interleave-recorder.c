@@ -7,16 +7,18 @@
  * one buffered per-process file (format in interleave-recorder.h):
  *
  *  - a native sampler thread that never takes the GIL reads the GIL's
- *    `locked`, `last_holder` and `switch_number` (and the drop request
- *    where the interpreter keeps it in one place) every ~20 µs and writes
- *    a record whenever they change.  Holders are PyThreadState addresses:
- *    they are only compared with the addresses of registered threads,
- *    never dereferenced, so a thread ending under the sampler is harmless;
+ *    `locked`, `last_holder` and `switch_number` and the drop request
+ *    every ~20 µs and writes a record whenever they change.  Holders are
+ *    PyThreadState addresses: they are only compared with the addresses
+ *    of registered threads, and dereferenced only on 3.13 (the drop
+ *    request is in the holder's thread state there) under a handshake
+ *    with ending threads, so a thread ending under the sampler is harmless;
  *  - wrappers the bootstrap puts around blocking calls (time.sleep, select,
- *    socket methods, join and waits), the asyncio loop (_run_once, the
+ *    socket methods, file I/O, hashlib and zlib, join), locks, semaphores,
+ *    conditions, events and queues, the asyncio loop (_run_once, the
  *    selector, Handle._run, create_task), pool work items and thread
  *    bootstrap.  They run in the calling thread, holding the GIL, and cost
- *    two records per call.
+ *    two records per call (an uncontended lock none).
  *
  * The buffer is flushed when full, by the sampler every 20 ms, at exit, in
  * os._exit and on SIGTERM, so a program that dies keeps what was recorded.
@@ -47,6 +49,9 @@
 #include "internal/pycore_interp.h"
 #endif
 #include "internal/pycore_gil.h"
+#if PY_VERSION_HEX >= 0x030D0000
+#include "internal/pycore_ceval.h"   /* _PY_GIL_DROP_REQUEST_BIT */
+#endif
 
 #include "interleave-recorder.h"
 
@@ -156,10 +161,20 @@ static atomic_int n_alive;             /* registered threads that have not ended
 static _Thread_local uint32_t my_thread;
 static _Thread_local int64_t my_task;  /* task whose step this thread runs, or 0 */
 
+/* 3.13 keeps the drop request in the holder's thread state, which the
+ * sampler must read.  It reads only thread states whose thread
+ * unregisters before its state is freed (the main thread, and threads
+ * started by threading), and tells it which slot it is reading: an ending
+ * thread waits until the sampler is done with its slot (a Dekker pair of
+ * sequentially consistent stores and loads, so one always sees the other). */
+static atomic_uchar thread_readable[MAX_THREADS];
+static atomic_uint sampler_reading;    /* thread number being read, or 0 */
+
 static uint32_t
 register_current (const char *name,
                   int64_t     ident,
-                  int64_t     native_id)
+                  int64_t     native_id,
+                  int         readable)
 {
   uintptr_t ts = (uintptr_t) PyThreadState_Get ();
   unsigned n = atomic_load (&n_threads);
@@ -172,6 +187,7 @@ register_current (const char *name,
   if (n < MAX_THREADS)
     {
       slot = n;
+      atomic_store (&thread_readable[slot], (unsigned char) readable);
       atomic_store (&thread_states[slot], ts);
       atomic_store (&thread_tids[slot], (long) native_id);
       atomic_store (&n_threads, n + 1);
@@ -196,6 +212,8 @@ unregister_current (void)
   if (my_thread > 0 && my_thread <= MAX_THREADS)
     {
       atomic_store (&thread_states[my_thread - 1], 0);
+      while (atomic_load (&sampler_reading) == my_thread)
+        sched_yield ();
       atomic_fetch_sub (&n_alive, 1);
     }
   my_thread = 0;
@@ -210,7 +228,7 @@ current_thread (void)
     {
       char name[64];
       snprintf (name, sizeof name, "thread-%ld", (long) PyThread_get_thread_native_id ());
-      register_current (name, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+      register_current (name, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id (), 0);
     }
   return my_thread;
 }
@@ -288,6 +306,32 @@ core_of_thread (long tid)
   return -1;
 }
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* Whether the GIL's holder ts has been asked to drop it: bit
+ * _PY_GIL_DROP_REQUEST_BIT of its eval_breaker, which a waiter sets once
+ * its wait timed out (take_gil in Python/ceval_gil.c). */
+static int
+holder_drop_request (uintptr_t ts)
+{
+  unsigned n = atomic_load (&n_threads);
+  int drop = 0;
+
+  for (unsigned i = 0; i < n; i++)
+    if (atomic_load_explicit (&thread_states[i], memory_order_relaxed) == ts)
+      {
+        if (!atomic_load (&thread_readable[i]))
+          return 0;
+        atomic_store (&sampler_reading, i + 1);
+        if (atomic_load (&thread_states[i]) == ts)
+          drop = (__atomic_load_n (&((PyThreadState *) ts)->eval_breaker, __ATOMIC_RELAXED)
+                  & _PY_GIL_DROP_REQUEST_BIT) != 0;
+        atomic_store (&sampler_reading, 0);
+        return drop;
+      }
+  return 0;
+}
+#endif
+
 static void *
 sampler_main (void *data)
 {
@@ -312,6 +356,10 @@ sampler_main (void *data)
       uintptr_t ts = gil_holder ();
       int locked = gil_locked () > 0;
       int drop = drop_request != NULL && __atomic_load_n ((int *) drop_request, __ATOMIC_RELAXED) != 0;
+#if PY_VERSION_HEX >= 0x030D0000
+      if (locked)
+        drop = holder_drop_request (ts);
+#endif
       unsigned long sw = __atomic_load_n (&gil->switch_number, __ATOMIC_RELAXED);
       int flags = locked | (drop << 1);
       int64_t t = now_ns ();
@@ -422,6 +470,7 @@ static void
 after_fork_child (void)
 {
   uintptr_t me;
+  unsigned char readable;
 
   if (!atomic_load (&recording))
     return;
@@ -437,6 +486,8 @@ after_fork_child (void)
     }
   /* Only the forking thread exists in the child. */
   me = my_thread > 0 ? atomic_load (&thread_states[my_thread - 1]) : 0;
+  readable = my_thread > 0 ? atomic_load (&thread_readable[my_thread - 1]) : 0;
+  atomic_store (&sampler_reading, 0);
   for (unsigned i = 0; i < MAX_THREADS; i++)
     atomic_store (&thread_states[i], 0);
   atomic_store (&n_threads, 0);
@@ -446,6 +497,7 @@ after_fork_child (void)
   emit_process ();
   if (me != 0)
     {
+      atomic_store (&thread_readable[0], readable);
       atomic_store (&thread_states[0], me);
       atomic_store (&thread_tids[0], (long) PyThread_get_thread_native_id ());
       atomic_store (&n_threads, 1);
@@ -496,6 +548,11 @@ typedef enum {
   W_CALL_AT,      /* BaseEventLoop.call_at(self, when, callback, *args): a timer */
   W_INTERVAL,     /* sys.setswitchinterval(seconds) */
   W_PROCESS,      /* multiprocessing BaseProcess._bootstrap(self, …), in the child */
+  W_ACQUIRE,      /* _thread.lock / RLock acquire or __enter__(self, …) */
+  W_RELEASE,      /* lock / RLock release, __exit__, RLock._release_save; Semaphore.release */
+  W_RESTORE,      /* RLock._acquire_restore(self, state): Condition.wait taking its lock back */
+  W_SYNC,         /* Semaphore.acquire, Condition.wait, Event.wait, Queue.get(self, …): category says which */
+  W_QUEUE_PUT,    /* Queue.put(self, item, block=True, …) */
 } WrapKind;
 
 typedef struct {
@@ -504,13 +561,16 @@ typedef struct {
   PyObject      *on_error;  /* HANDLE_RUN: handle_error(handle, exc), or NULL to call func */
   int            kind;
   int            category;
+  int            method;    /* RELEASE: 2 when it lets go of every level (RLock._release_save),
+                             * 3 when its C method ignores its arguments (lock __exit__) */
   vectorcallfunc vectorcall;
 } Wrapper;
 
 static PyObject *task_types;   /* tuple of asyncio Task classes */
 static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *str_done, *str_cancelled, *str_exception,
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
-                *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method;
+                *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method,
+                *str_value, *str_flag, *str_queue, *str_maxsize, *str_blocking, *str_block, *str_timeout;
 
 static int64_t
 seconds_arg_ns (PyObject *o)
@@ -675,6 +735,315 @@ handle_run (Wrapper  *w,
   return r;
 }
 
+/* ------------------------------------------------------------------ */
+/* Locks                                                               */
+
+/* Every acquire and release of a threading.Lock or RLock goes through the
+ * wrappers, but only locks somebody had to wait for are worth records:
+ * the others never made a thread wait and would only fill the file.  So
+ * an acquire first tries without blocking (a direct call of the C method,
+ * no clock read, no record), and only when that fails is it a recorded
+ * wait: the lock is marked contended (in a table by address, under the
+ * GIL; a slot lost on collision costs only that lock's records), its
+ * current hold is written from when it was taken (one clock read per
+ * acquire keeps that), and from then on its acquires and releases are
+ * written as they happen. */
+#define LOCK_SLOTS 4096
+
+typedef struct {
+  uintptr_t obj;
+  int64_t   taken_at;
+  uint32_t  holder;
+  uint32_t  depth;         /* RLock recursion; 0: free */
+  int       contended;
+} LockSlot;
+
+static LockSlot lock_slots[LOCK_SLOTS];
+
+/* Waits the wrappers record inside another recorded wait (the waiter lock
+ * of a Condition.wait, a Thread.join's lock) belong to that wait. */
+static _Thread_local int in_wait;
+
+static LockSlot *
+lock_slot (PyObject *obj)
+{
+  uintptr_t key = (uintptr_t) obj;
+  LockSlot *s = &lock_slots[(key >> 4 ^ key >> 16) % LOCK_SLOTS];
+
+  if (s->obj != key)
+    memset (s, 0, sizeof *s), s->obj = key;
+  return s;
+}
+
+static void
+lock_taken (PyObject *obj,
+            uint32_t  th,
+            int       fresh)
+{
+  LockSlot *s = lock_slot (obj);
+
+  if (!fresh && s->depth > 0 && s->holder == th)
+    {
+      s->depth++;  /* an RLock taken again by its owner */
+      return;
+    }
+  s->holder = th;
+  s->depth = 1;
+  s->taken_at = now_ns ();
+  if (s->contended)
+    emit (IL_REC_ACQUIRED, th, s->taken_at, (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+}
+
+static void
+lock_released (PyObject *obj,
+               uint32_t  th,
+               int       all)
+{
+  LockSlot *s = lock_slot (obj);
+
+  if (s->depth == 0 || (--s->depth > 0 && !all))
+    return;
+  s->depth = 0;
+  if (s->contended)
+    emit (IL_REC_RELEASED, th, now_ns (), (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+}
+
+/* A thread is about to wait for obj (at t): from now on its holds are
+ * written, the current one too. */
+static void
+lock_contended (PyObject *obj,
+                int64_t   t)
+{
+  LockSlot *s = lock_slot (obj);
+
+  if (s->contended)
+    return;
+  s->contended = 1;
+  if (s->depth > 0 && s->holder != 0)
+    emit (IL_REC_ACQUIRED, s->holder, s->taken_at > 0 && s->taken_at <= t ? s->taken_at : t,
+          (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+}
+
+/* The value of keyword `name` or of positional argument `pos` (self is
+ * 0), or NULL when the call does not give it. */
+static PyObject *
+call_arg (PyObject *const *args,
+          size_t            nargsf,
+          PyObject         *kwnames,
+          Py_ssize_t        pos,
+          PyObject         *name)
+{
+  Py_ssize_t nargs = PyVectorcall_NARGS (nargsf);
+
+  if (pos < nargs)
+    return args[pos];
+  if (kwnames != NULL)
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE (kwnames); i++)
+      if (PyUnicode_Compare (PyTuple_GET_ITEM (kwnames, i), name) == 0)
+        return args[nargs + i];
+  if (PyErr_Occurred ())
+    PyErr_Clear ();
+  return NULL;
+}
+
+/* An argument's truth, `dflt` when absent or unreadable. */
+static int
+arg_true (PyObject *o,
+          int       dflt)
+{
+  int r;
+
+  if (o == NULL)
+    return dflt;
+  r = PyObject_IsTrue (o);
+  if (r < 0)
+    {
+      PyErr_Clear ();
+      return dflt;
+    }
+  return r;
+}
+
+/* An integer attribute, or `dflt`. */
+static long
+attr_long (PyObject *o,
+           PyObject *name,
+           long      dflt)
+{
+  PyObject *v = get_attr (o, name);
+  long n = dflt;
+
+  if (v != NULL && PyLong_Check (v))
+    {
+      n = PyLong_AsLong (v);
+      if (n == -1 && PyErr_Occurred ())
+        {
+          PyErr_Clear ();
+          n = dflt;
+        }
+    }
+  Py_XDECREF (v);
+  return n;
+}
+
+/* Calls the wrapped function as a recorded wait of `category` on `obj`,
+ * unless inside another recorded wait. */
+static PyObject *
+call_waiting (Wrapper          *w,
+              uint32_t          th,
+              int               category,
+              PyObject         *obj,
+              PyObject *const  *args,
+              size_t            nargsf,
+              PyObject         *kwnames)
+{
+  PyObject *result;
+  int outer = in_wait == 0;
+
+  if (outer)
+    emit (IL_REC_CALL_BEGIN, th, now_ns (), category, obj != NULL ? (int64_t) (intptr_t) obj : -1, NULL, 0);
+  in_wait++;
+  result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+  in_wait--;
+  if (outer)
+    emit (IL_REC_CALL_END, th, now_ns (), category, 0, NULL, 0);
+  return result;
+}
+
+static PyObject *empty_tuple, *false_tuple;
+
+/* The METH_FASTCALL signatures, spelled alike in every version. */
+typedef PyObject *(*FastFunc) (PyObject *, PyObject *const *, Py_ssize_t);
+typedef PyObject *(*FastKwFunc) (PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
+
+/* Calls a lock's C method directly, with no argument (or False alone:
+ * `try_only`), without building an argument tuple, so that `with lock:`
+ * costs about what it did unrecorded.  NULL with no exception set when
+ * the method is not one it knows how to call. */
+static PyObject *
+call_lock_direct (Wrapper  *w,
+                  PyObject *self,
+                  int       try_only)
+{
+  PyMethodDef *def;
+  void (*meth) (void);
+  PyObject *no[1] = { Py_False };
+
+  if (!Py_IS_TYPE (w->func, &PyMethodDescr_Type) || !Py_IS_TYPE (self, PyDescr_TYPE (w->func)))
+    return NULL;
+  def = ((PyMethodDescrObject *) w->func)->d_method;
+  meth = (void (*) (void)) def->ml_meth;
+  switch (def->ml_flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O | METH_FASTCALL))
+    {
+    case METH_VARARGS | METH_KEYWORDS:
+      return ((PyCFunctionWithKeywords) meth) (self, try_only ? false_tuple : empty_tuple, NULL);
+    case METH_VARARGS:
+      return ((PyCFunction) meth) (self, try_only ? false_tuple : empty_tuple);
+    case METH_NOARGS:
+      return try_only ? NULL : ((PyCFunction) meth) (self, NULL);
+    case METH_FASTCALL | METH_KEYWORDS:
+      return ((FastKwFunc) meth) (self, no, try_only, NULL);
+    case METH_FASTCALL:
+      return ((FastFunc) meth) (self, no, try_only);
+    default:
+      return NULL;
+    }
+}
+
+/* The wrapped lock method as called, directly when it is given no
+ * argument (or ignores them: __exit__). */
+static PyObject *
+call_lock_method (Wrapper          *w,
+                  PyObject         *self,
+                  PyObject *const  *args,
+                  size_t            nargsf,
+                  PyObject         *kwnames)
+{
+  if (w->method == 3 || (PyVectorcall_NARGS (nargsf) == 1 && kwnames == NULL))
+    {
+      PyObject *r = call_lock_direct (w, self, 0);
+      if (r != NULL || PyErr_Occurred ())
+        return r;
+    }
+  return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+}
+
+/* Whether acquire(…) is given arguments it takes and may block: then a
+ * successful try without blocking is what the call itself would have
+ * done.  A call the lock would refuse (a timeout with blocking=False, a
+ * negative timeout, an unknown keyword) or one that cannot block goes
+ * straight to the lock, which answers it as unrecorded. */
+static int
+acquire_may_block (PyObject *const *args,
+                   size_t            nargsf,
+                   PyObject         *kwnames)
+{
+  Py_ssize_t nargs = PyVectorcall_NARGS (nargsf);
+  PyObject *timeout;
+  double secs;
+
+  if (nargs > 3)
+    return 0;
+  for (Py_ssize_t i = 0; kwnames != NULL && i < PyTuple_GET_SIZE (kwnames); i++)
+    if (PyUnicode_Compare (PyTuple_GET_ITEM (kwnames, i), str_blocking) != 0
+        && PyUnicode_Compare (PyTuple_GET_ITEM (kwnames, i), str_timeout) != 0)
+      {
+        PyErr_Clear ();
+        return 0;
+      }
+  if (!arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
+    return 0;
+  timeout = call_arg (args, nargsf, kwnames, 2, str_timeout);
+  if (timeout == NULL)
+    return 1;
+  secs = PyFloat_AsDouble (timeout);
+  if (secs == -1.0 && PyErr_Occurred ())
+    {
+      PyErr_Clear ();
+      return 0;
+    }
+  return secs >= 0 || secs == -1.0;
+}
+
+/* lock.acquire(blocking=True, timeout=-1) and __enter__: a try without
+ * blocking first (every lock method takes `blocking` first); when it
+ * fails, a recorded wait as long as the real call. */
+static PyObject *
+lock_acquire (Wrapper          *w,
+              uint32_t          th,
+              PyObject         *self,
+              PyObject *const  *args,
+              size_t            nargsf,
+              PyObject         *kwnames)
+{
+  int may_block = (PyVectorcall_NARGS (nargsf) == 1 && kwnames == NULL) || acquire_may_block (args, nargsf, kwnames);
+  PyObject *result = may_block ? call_lock_direct (w, self, 1) : NULL;
+
+  if (result == NULL && PyErr_Occurred ())
+    PyErr_Clear ();  /* the real call says what is wrong */
+  if (result == Py_True)
+    {
+      lock_taken (self, th, 0);
+      return result;
+    }
+  Py_XDECREF (result);
+  if (in_wait == 0 && may_block)
+    {
+      int64_t t = now_ns ();
+      lock_contended (self, t);
+      emit (IL_REC_CALL_BEGIN, th, t, IL_REC_CALL_LOCK, (int64_t) (intptr_t) self, NULL, 0);
+      in_wait++;
+      result = call_lock_method (w, self, args, nargsf, kwnames);
+      in_wait--;
+      emit (IL_REC_CALL_END, th, now_ns (), IL_REC_CALL_LOCK, 0, NULL, 0);
+    }
+  else
+    result = call_lock_method (w, self, args, nargsf, kwnames);
+  if (result == Py_True)
+    lock_taken (self, th, 0);
+  return result;
+}
+
 static PyObject *
 wrapper_call_impl (Wrapper          *w,
                    PyObject *const  *args,
@@ -704,8 +1073,73 @@ wrapper_call_impl (Wrapper          *w,
             Py_XDECREF (ident);
           }
         emit (IL_REC_CALL_BEGIN, th, now_ns (), w->category, arg, NULL, 0);
+        in_wait++;
         result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        in_wait--;
         emit (IL_REC_CALL_END, th, now_ns (), w->category, 0, NULL, 0);
+        return result;
+      }
+
+    case W_ACQUIRE:
+      if (self == NULL)
+        break;
+      return lock_acquire (w, th, self, args, nargsf, kwnames);
+
+    case W_RESTORE:
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result != NULL && self != NULL)
+        lock_taken (self, th, 1);
+      return result;
+
+    case W_RELEASE:
+      if (self == NULL)
+        break;
+      result = w->category == IL_REC_CALL_LOCK ? call_lock_method (w, self, args, nargsf, kwnames)
+                                               : PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      if (result == NULL)
+        return result;
+      if (w->category == IL_REC_CALL_SEMAPHORE)
+        emit (IL_REC_RELEASED, th, now_ns (), (int64_t) (intptr_t) self, IL_REC_CALL_SEMAPHORE, NULL, 0);
+      else
+        lock_released (self, th, w->method == 2);
+      return result;
+
+    case W_SYNC:
+    case W_QUEUE_PUT:
+      {
+        /* Recorded only when it will wait: no slot free, the event not
+         * set, the queue empty (get) or full (put). */
+        int waits = 1;
+        if (self == NULL)
+          break;
+        if (w->category == IL_REC_CALL_SEMAPHORE)
+          waits = attr_long (self, str_value, 1) == 0;
+        else if (w->category == IL_REC_CALL_EVENT)
+          {
+            PyObject *flag = get_attr (self, str_flag);
+            waits = !arg_true (flag, 0);
+            Py_XDECREF (flag);
+          }
+        else if (w->category == IL_REC_CALL_QUEUE)
+          {
+            PyObject *q = get_attr (self, str_queue);
+            Py_ssize_t n = q != NULL ? PyObject_Size (q) : -1;
+            long max = w->kind == W_QUEUE_PUT ? attr_long (self, str_maxsize, 0) : 0;
+            if (n < 0)
+              PyErr_Clear ();
+            Py_XDECREF (q);
+            waits = w->kind == W_QUEUE_PUT ? max > 0 && n >= max : n == 0;
+          }
+        if (waits && (w->category == IL_REC_CALL_SEMAPHORE || w->category == IL_REC_CALL_QUEUE)
+            && !arg_true (call_arg (args, nargsf, kwnames, w->kind == W_QUEUE_PUT ? 2 : 1,
+                                    w->category == IL_REC_CALL_QUEUE ? str_block : str_blocking), 1))
+          waits = 0;
+        if (waits && in_wait == 0)
+          result = call_waiting (w, th, w->category, self, args, nargsf, kwnames);
+        else
+          result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        if (w->category == IL_REC_CALL_SEMAPHORE && result == Py_True)
+          emit (IL_REC_ACQUIRED, th, now_ns (), (int64_t) (intptr_t) self, IL_REC_CALL_SEMAPHORE, NULL, 0);
         return result;
       }
 
@@ -811,7 +1245,7 @@ wrapper_call_impl (Wrapper          *w,
         /* "name\nclass": the reader tells the interpreter's helper threads
          * (executor managers, queue feeders) from the program's own. */
         snprintf (text, sizeof text, "%s\n%s", s ? s : "thread", self ? Py_TYPE (self)->tp_name : "");
-        register_current (text, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+        register_current (text, (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id (), 1);
         Py_XDECREF (name);
         result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         unregister_current ();
@@ -979,7 +1413,9 @@ static PyTypeObject FunctionWrapperType = {
   .tp_traverse = wrapper_traverse,
 };
 
-/* wrap(func, kind, category=0, method=True, on_error=None) */
+/* wrap(func, kind, category=0, method=1, on_error=None): method 0 for a
+ * function that must not bind self (time.sleep put back into its module),
+ * 2 for RELEASE of every level (RLock._release_save) */
 static PyObject *
 rec_wrap (PyObject *module,
           PyObject *args)
@@ -988,9 +1424,9 @@ rec_wrap (PyObject *module,
   int kind, category = 0, method = 1;
   Wrapper *w;
 
-  if (!PyArg_ParseTuple (args, "Oi|ipO", &func, &kind, &category, &method, &on_error))
+  if (!PyArg_ParseTuple (args, "Oi|iiO", &func, &kind, &category, &method, &on_error))
     return NULL;
-  if (kind < W_CALL || kind > W_PROCESS)
+  if (kind < W_CALL || kind > W_QUEUE_PUT)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -1002,6 +1438,7 @@ rec_wrap (PyObject *module,
   w->on_error = on_error != Py_None ? Py_NewRef (on_error) : NULL;
   w->kind = kind;
   w->category = category;
+  w->method = method;
   w->vectorcall = wrapper_vectorcall;
   PyObject_GC_Track ((PyObject *) w);
   return (PyObject *) w;
@@ -1060,7 +1497,7 @@ rec_start (PyObject *module,
     return PyErr_SetFromErrnoWithFilename (PyExc_OSError, dir);
   atomic_store (&recording, 1);
   emit_process ();
-  register_current ("MainThread", (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id ());
+  register_current ("MainThread", (int64_t) PyThread_get_thread_ident (), (int64_t) PyThread_get_thread_native_id (), 1);
   pthread_atfork (before_fork, after_fork_parent, after_fork_child);
   if (sigaction (SIGTERM, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
     signal (SIGTERM, on_sigterm);
@@ -1092,6 +1529,53 @@ rec_stop (PyObject *module,
   Py_RETURN_NONE;
 }
 
+/* patch_type(cls, name, value): sets an attribute of a C type that
+ * Python code may not change (_thread.lock, _io.FileIO), so that the
+ * recorder sees its calls; the type's method cache is told. */
+static PyObject *
+rec_patch_type (PyObject *module,
+                PyObject *args)
+{
+  PyTypeObject *type;
+  PyObject *name, *value, *dict;
+
+  if (!PyArg_ParseTuple (args, "O!UO", &PyType_Type, &type, &name, &value))
+    return NULL;
+  dict = type->tp_dict;
+  if (dict == NULL || !PyDict_Check (dict))
+    {
+      PyErr_SetString (PyExc_TypeError, "type without a dictionary");
+      return NULL;
+    }
+  if (PyDict_SetItem (dict, name, value) < 0)
+    return NULL;
+  PyType_Modified (type);
+  Py_RETURN_NONE;
+}
+
+/* record(kind, a=0, b=0, text=None): a record written from Python, for
+ * work items and pools the bootstrap follows in Python code. */
+static PyObject *
+rec_record (PyObject *module,
+            PyObject *args)
+{
+  int kind;
+  long long a = 0, b = 0;
+  const char *text = NULL;
+  Py_ssize_t len = 0;
+
+  if (!PyArg_ParseTuple (args, "i|LLz#", &kind, &a, &b, &text, &len))
+    return NULL;
+  if (kind != IL_REC_WORK_BEGIN && kind != IL_REC_WORK_END && kind != IL_REC_POOL)
+    {
+      PyErr_SetString (PyExc_ValueError, "not a record kind Python may write");
+      return NULL;
+    }
+  if (atomic_load_explicit (&recording, memory_order_relaxed))
+    emit ((uint8_t) kind, current_thread (), now_ns (), a, b, text, text != NULL ? (size_t) len : 0);
+  Py_RETURN_NONE;
+}
+
 static PyObject *
 rec_flush (PyObject *module,
            PyObject *unused)
@@ -1105,7 +1589,9 @@ static PyMethodDef rec_methods[] = {
   { "set_task_types", rec_set_task_types, METH_O, "set_task_types(classes): the asyncio Task classes" },
   { "stop", rec_stop, METH_VARARGS, "stop(exit_code=-1): stop the sampler and write out what was recorded" },
   { "flush", rec_flush, METH_NOARGS, "flush(): write buffered records" },
-  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=True, on_error=None): a recording wrapper" },
+  { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=1, on_error=None): a recording wrapper" },
+  { "patch_type", rec_patch_type, METH_VARARGS, "patch_type(cls, name, value): set an attribute of a C type" },
+  { "record", rec_record, METH_VARARGS, "record(kind, a=0, b=0, text=None): write a work item or pool record" },
   { NULL, NULL, 0, NULL }
 };
 
@@ -1133,6 +1619,10 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
     { "SLEEP", IL_REC_CALL_SLEEP }, { "SELECT_CALL", IL_REC_CALL_SELECT },
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS }, { "JOIN", IL_REC_CALL_JOIN },
+    { "ACQUIRE", W_ACQUIRE }, { "RELEASE", W_RELEASE }, { "RESTORE", W_RESTORE }, { "SYNC", W_SYNC },
+    { "QUEUE_PUT", W_QUEUE_PUT }, { "SEMAPHORE", IL_REC_CALL_SEMAPHORE }, { "CONDITION", IL_REC_CALL_CONDITION },
+    { "EVENT", IL_REC_CALL_EVENT }, { "QUEUE", IL_REC_CALL_QUEUE },
+    { "WORK_BEGIN", IL_REC_WORK_BEGIN }, { "WORK_END", IL_REC_WORK_END }, { "POOL_RECORD", IL_REC_POOL },
   };
 
   INTERN (str_context, "_context");
@@ -1154,7 +1644,18 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_max_workers, "_max_workers");
   INTERN (str_mp_context, "_mp_context");
   INTERN (str_get_start_method, "get_start_method");
+  INTERN (str_value, "_value");
+  INTERN (str_flag, "_flag");
+  INTERN (str_queue, "queue");
+  INTERN (str_maxsize, "maxsize");
+  INTERN (str_blocking, "blocking");
+  INTERN (str_block, "block");
+  INTERN (str_timeout, "timeout");
 
+  if (empty_tuple == NULL && (empty_tuple = PyTuple_New (0)) == NULL)
+    return NULL;
+  if (false_tuple == NULL && (false_tuple = PyTuple_Pack (1, Py_False)) == NULL)
+    return NULL;
   if (PyType_Ready (&MethodWrapperType) < 0 || PyType_Ready (&FunctionWrapperType) < 0)
     return NULL;
   m = PyModule_Create (&rec_module);

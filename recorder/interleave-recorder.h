@@ -53,6 +53,8 @@ typedef enum {
   IL_REC_CORE,          /* written by the sampler: thread (the GIL holder) was on core a (/proc) */
   IL_REC_TIMER,         /* thread; a id of the timer callback's first argument (asyncio.sleep's future); b when, ns */
   IL_REC_PROCESS_NAME,  /* thread; text the multiprocessing name of this process */
+  IL_REC_ACQUIRED,      /* thread took a lock or semaphore: a object id; b IlRecCall (LOCK, SEMAPHORE) */
+  IL_REC_RELEASED,      /* thread released it: a object id; b IlRecCall (LOCK, SEMAPHORE) */
   IL_REC_N_KINDS
 } IlRecKind;
 
@@ -61,10 +63,14 @@ typedef enum {
   IL_REC_CALL_SELECT,
   IL_REC_CALL_SOCKET,
   IL_REC_CALL_FILE,
-  IL_REC_CALL_LOCK,      /* join, Condition/Event wait, Semaphore acquire, Queue get */
-  IL_REC_CALL_C,         /* other GIL-releasing C code */
+  IL_REC_CALL_LOCK,      /* a contended Lock / RLock: b of CALL_BEGIN is the lock's id */
+  IL_REC_CALL_C,         /* a C extension call that may release the GIL (zlib, hashlib) */
   IL_REC_CALL_PROCESS,   /* waiting for a child process */
   IL_REC_CALL_JOIN,      /* Thread.join: b of CALL_BEGIN is the joined thread's ident */
+  IL_REC_CALL_SEMAPHORE, /* Semaphore.acquire with no slot free: b the semaphore's id */
+  IL_REC_CALL_CONDITION, /* Condition.wait: b the condition's id */
+  IL_REC_CALL_EVENT,     /* Event.wait on an event not set: b the event's id */
+  IL_REC_CALL_QUEUE,     /* queue.Queue get on an empty / put on a full queue: b the queue's id */
   IL_REC_N_CALLS
 } IlRecCall;
 

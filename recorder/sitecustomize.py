@@ -110,6 +110,99 @@ def _install():
     def patch_mp_process(m):
         wrap(m.BaseProcess, "_bootstrap", rec.PROCESS_BOOT)
 
+    def patch_queue(m):
+        wrap(m.Queue, "get", rec.SYNC, rec.QUEUE)
+        wrap(m.Queue, "put", rec.QUEUE_PUT, rec.QUEUE)
+
+    def patch_hashlib(m):
+        # Hashing large data releases the GIL: constructors given data and
+        # update.  The blake2 and sha3 classes stay as they are (isinstance).
+        for attr in ("new", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "file_digest", "pbkdf2_hmac"):
+            f = getattr(m, attr, None)
+            if f is not None and not isinstance(f, type):
+                wrap(m, attr, rec.CALL, rec.C, False)
+        try:
+            import _hashlib
+        except ImportError:
+            return
+        update = _hashlib.HASH.__dict__.get("update")
+        if update is not None and id(update) not in ours:
+            w = rec.wrap(update, rec.CALL, rec.C, True)
+            ours.add(id(w))
+            rec.patch_type(_hashlib.HASH, "update", w)
+
+    def patch_zlib(m):
+        for attr in ("compress", "decompress"):
+            wrap(m, attr, rec.CALL, rec.C, False)
+
+    def patch_mp_pool(m):
+        # A pool worker takes (job, i, func, args, kwds) tasks from its
+        # queue and calls func, for map a chunk of items at once (mapstar):
+        # the worker gets a queue that hands out each function wrapped to
+        # record every item, named after the program's function and job.
+        worker = m.worker
+        if getattr(worker, "_interleave_recorded", False):
+            return
+        import itertools
+        keys = itertools.count(1)
+
+        def recorded(func, name, category):
+            def item(*args, **kwds):
+                key = next(keys)
+                rec.record(rec.WORK_BEGIN, key, category, name)
+                try:
+                    return func(*args, **kwds)
+                finally:
+                    rec.record(rec.WORK_END, key)
+            return item
+
+        def name_of(func, job):
+            return "%s (job %s)" % (getattr(func, "__qualname__", None) or type(func).__name__, job)
+
+        class Tasks:
+            def __init__(self, queue):
+                self._queue = queue
+
+            def __getattr__(self, attr):
+                return getattr(self._queue, attr)
+
+            def get(self):
+                task = self._queue.get()
+                if not isinstance(task, tuple) or len(task) != 5:
+                    return task
+                job, i, func, args, kwds = task
+                # Threads of a ThreadPool, or the main thread of a worker process.
+                category = 2 if threading.current_thread() is threading.main_thread() else 1
+                if func in (m.mapstar, m.starmapstar) and len(args) == 1 and len(args[0]) == 2:
+                    f, chunk = args[0]
+                    args = ((recorded(f, name_of(f, job), category), chunk),)
+                else:
+                    func = recorded(func, name_of(func, job), category)
+                return (job, i, func, args, kwds)
+
+        def recorded_worker(inqueue, *args, **kwds):
+            return worker(Tasks(inqueue), *args, **kwds)
+
+        # Pickled by name for spawn children, which patch their own.
+        recorded_worker.__module__ = m.__name__
+        recorded_worker.__name__ = recorded_worker.__qualname__ = "worker"
+        recorded_worker._interleave_recorded = True
+        m.worker = recorded_worker
+
+        init = m.Pool.__init__
+
+        def pool_init(self, *args, **kwds):
+            init(self, *args, **kwds)
+            try:
+                thread_pool = isinstance(self, m.ThreadPool)
+                method = None if thread_pool else self._ctx.get_start_method()
+                rec.record(rec.POOL_RECORD, self._processes, 1 if thread_pool else 2, method)
+            except Exception:
+                pass
+
+        pool_init.__wrapped__ = init
+        m.Pool.__init__ = pool_init
+
     patches = {
         "multiprocessing.process": patch_mp_process,
         "asyncio.base_events": patch_asyncio_base_events,
@@ -118,6 +211,10 @@ def _install():
         "socket": patch_socket,
         "concurrent.futures.thread": patch_futures_thread,
         "concurrent.futures.process": patch_futures_process,
+        "queue": patch_queue,
+        "hashlib": patch_hashlib,
+        "zlib": patch_zlib,
+        "multiprocessing.pool": patch_mp_pool,
     }
 
     def patch_asyncio_tasks(m):
@@ -174,8 +271,40 @@ def _install():
     wrap(select, "select", rec.CALL, rec.SELECT_CALL, False)
     wrap(threading.Thread, "_bootstrap_inner", rec.THREAD)
     wrap(threading.Thread, "join", rec.CALL, rec.JOIN)
-    wrap(threading.Condition, "wait", rec.CALL, rec.LOCK)
-    wrap(threading.Semaphore, "acquire", rec.CALL, rec.LOCK)
+    wrap(threading.Condition, "wait", rec.SYNC, rec.CONDITION)
+    wrap(threading.Event, "wait", rec.SYNC, rec.EVENT)
+    wrap(threading.Semaphore, "acquire", rec.SYNC, rec.SEMAPHORE)
+    wrap(threading.Semaphore, "__enter__", rec.SYNC, rec.SEMAPHORE)
+    wrap(threading.Semaphore, "release", rec.RELEASE, rec.SEMAPHORE)
+    wrap(threading.BoundedSemaphore, "release", rec.RELEASE, rec.SEMAPHORE)
+
+    # threading.Lock and RLock are C types Python may not change: their
+    # methods are replaced in the types themselves, so that every lock,
+    # those made before this ran too, is seen.
+    import _thread
+    for cls in {_thread.LockType, getattr(threading, "_CRLock", None) or _thread.LockType}:
+        patched = [(attr, rec.ACQUIRE, 1) for attr in ("acquire", "acquire_lock", "__enter__")]
+        patched += [(attr, rec.RELEASE, 1) for attr in ("release", "release_lock")]
+        patched += [("__exit__", rec.RELEASE, 3)]  # lets go whatever its arguments
+        patched += [("_release_save", rec.RELEASE, 2), ("_acquire_restore", rec.RESTORE, 1)]
+        for attr, kind, method in patched:
+            func = cls.__dict__.get(attr)
+            if func is None or id(func) in ours:
+                continue
+            w = rec.wrap(func, kind, rec.LOCK, method)
+            ours.add(id(w))
+            rec.patch_type(cls, attr, w)
+
+    # File I/O: raw files (open()'s buffers call these) and os.read/write.
+    import _io
+    for attr in ("read", "readinto", "readall", "write"):
+        func = _io.FileIO.__dict__.get(attr)
+        if func is not None and id(func) not in ours:
+            w = rec.wrap(func, rec.CALL, rec.FILE, True)
+            ours.add(id(w))
+            rec.patch_type(_io.FileIO, attr, w)
+    wrap(os, "read", rec.CALL, rec.FILE, False)
+    wrap(os, "write", rec.CALL, rec.FILE, False)
 
     import atexit
     atexit.register(rec.stop)

@@ -78,11 +78,14 @@ def info(path):
 
 
 def flat(steps):
-    """The steps with every "repeat" unrolled (to_thread bodies kept whole)."""
+    """The steps with every "repeat" unrolled and the bodies of "lock" and
+    "limit" steps in place (to_thread bodies kept whole)."""
     out = []
     for st in steps:
         if "repeat" in st:
             out += flat(st["steps"]) * st["repeat"]
+        elif "lock" in st or "limit" in st:
+            out += flat(st["steps"])
         else:
             out.append(st)
     return out
@@ -286,6 +289,242 @@ def lock_program():
              for t in doc["tasks"]}
     check("lock: each thread's sleeps and waits for the lock are in its derived steps",
           all(total.get("locker-%d" % i, 0) >= 30 for i in range(3)), total)
+
+
+def holds(steps, key):
+    """The "lock" or "limit" steps among steps, repeats and bodies included."""
+    out = []
+    for st in steps:
+        if key in st:
+            out.append(st)
+        if "steps" in st:
+            out += holds(st["steps"], key)
+    return out
+
+
+LOCKS = """
+import threading, time
+lock = threading.Lock()
+def crunch(n):
+    x = 0
+    for i in range(n):
+        x += i
+def worker(i):
+    # Each hold is longer than the switch interval: the GIL goes to the
+    # others meanwhile, and they wait for the lock.
+    for _ in range(4):
+        with lock:
+            crunch(300000)
+        time.sleep(0.005)
+ts = [threading.Thread(target=worker, args=(i,), name=f"locker-{i}") for i in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("locks done")
+"""
+
+
+@case
+def lock_contended():
+    prog = program("locks.py", LOCKS)
+    r, out = record(prog)
+    s = summary(r)
+    check("lock: a contended threading.Lock is recorded as waits for one lock",
+          r.returncode == 0 and "locks done" in r.stdout and s["lock_waits"] >= 3 and s["locks"] >= 1, (r.stderr, s))
+    check("lock: waiters wake with the thread that let go of the lock as the cause",
+          s["lock_handoffs"] >= 3, s)
+    res, doc = derive_check(out)
+    lockers = [t for t in doc["tasks"] if t["name"].startswith("locker-")]
+    names = {h["lock"] for t in lockers for h in holds(t["steps"], "lock")}
+    check("lock: derive writes each thread's holds as lock steps of one lock, around its computing",
+          len(lockers) == 3 and len(names) == 1
+          and all(len(holds(t["steps"], "lock")) >= 3 for t in lockers)
+          and all(any("cpu" in b for h in holds(t["steps"], "lock") for b in flat(h["steps"])) for t in lockers),
+          [t["steps"] for t in lockers])
+    check("lock: the waits for the lock are no I/O waits any more (the simulation makes them)",
+          all(sum(st.get("io", 0) for st in flat(t["steps"])) < 2 for t in lockers),
+          [t["steps"] for t in lockers])
+    res = reproduced(prog)
+    check("lock: derived makespan within 10 % of the recording", res["makespan_error"] <= 0.10, res)
+
+
+@case
+def lock_calls_unchanged():
+    prog = program("lockargs.py", """
+        import threading
+        out = []
+        for L in (threading.Lock, threading.RLock):
+            lock = L()
+            for call in (lambda: lock.acquire(False, 1), lambda: lock.acquire(True, -5),
+                         lambda: lock.acquire(bogus=1), lambda: lock.acquire(1, 2, 3, 4)):
+                try:
+                    out.append(repr(call()))
+                except Exception as e:
+                    out.append("%s: %s" % (type(e).__name__, e))
+                try:
+                    lock.release()
+                except RuntimeError as e:
+                    out.append("release: %s" % e)
+            out += [repr(lock.acquire(timeout=0.01)), repr(lock.acquire(True, 0.01)), repr(lock.acquire(False))]
+            lock.release()
+            if L is threading.RLock:
+                lock.release()
+                lock.release()
+            with lock:
+                out.append(repr(lock.locked()) if hasattr(lock, "locked") else "held")
+        print("\\n".join(out))
+        """)
+    plain = subprocess.run([PY, prog], capture_output=True, text=True, timeout=60)
+    r, out = record(prog)
+    check("lock: calls the lock refuses or answers at once give the same results recorded",
+          r.returncode == 0 and plain.returncode == 0 and r.stdout.startswith(plain.stdout) and "ValueError" in plain.stdout,
+          (plain.stdout, r.stdout, r.stderr))
+
+
+@case
+def sync_objects():
+    prog = program("sync.py", """
+        import queue, threading, time
+        sem = threading.BoundedSemaphore(2)
+        rlock = threading.RLock()
+        ev = threading.Event()
+        cond = threading.Condition()
+        q = queue.Queue(maxsize=1)
+        def crunch(n):
+            x = 0
+            for i in range(n):
+                x += i
+        def worker(i):
+            ev.wait()
+            for _ in range(2):
+                with sem:
+                    crunch(50000)
+                    time.sleep(0.01)
+            with rlock:
+                with rlock:
+                    crunch(50000)
+        def producer():
+            for i in range(4):
+                q.put(i)
+        def consumer():
+            for i in range(4):
+                time.sleep(0.005)
+                q.get()
+            with cond:
+                cond.wait(0.01)
+        ts = [threading.Thread(target=worker, args=(i,), name=f"sem-{i}") for i in range(4)]
+        ts += [threading.Thread(target=producer, name="producer"), threading.Thread(target=consumer, name="consumer")]
+        for t in ts: t.start()
+        time.sleep(0.02)
+        ev.set()
+        for t in ts: t.join()
+        print("sync done")
+        """)
+    r, out = record(prog)
+    s = summary(r)
+    # Four waits on the event, three blocked puts, the condition's wait,
+    # waits for the semaphore; each object counted once (the threads'
+    # start-up events too).
+    check("sync: waits on an event, a full queue, a condition and a semaphore are recorded",
+          r.returncode == 0 and "sync done" in r.stdout and s["lock_waits"] >= 10 and s["locks"] >= 4, (r.stderr, s))
+    res, doc = derive_check(out)
+    sems = [t for t in doc["tasks"] if t["name"].startswith("sem-")]
+    check("sync: semaphore holds become limit steps with the semaphore's capacity",
+          len(sems) == 4 and all(len(holds(t["steps"], "limit")) == 2 for t in sems)
+          and list(doc.get("limits", {}).values()) == [2], doc)
+    rlock_holds = [h for t in sems for h in holds(t["steps"], "lock")]
+    check("sync: an RLock taken twice by its owner is one hold, with no hold of it inside",
+          all(len(holds(t["steps"], "lock")) <= 1 for t in sems)
+          and not any(holds(h["steps"], "lock") for h in rlock_holds), [t["steps"] for t in sems])
+
+
+@case
+def files_and_c_extensions():
+    prog = program("fileio.py", """
+        import hashlib, os, tempfile, threading, zlib
+        data = os.urandom(1 << 21)
+        path = os.path.join(tempfile.mkdtemp(), "blob")
+        def files():
+            for _ in range(5):
+                with open(path, "wb") as f:
+                    f.write(data)
+                with open(path, "rb") as f:
+                    assert f.read() == data
+                fd = os.open(path, os.O_RDONLY)
+                os.read(fd, 1 << 20)
+                os.close(fd)
+        def hashing():
+            for _ in range(5):
+                hashlib.sha256(data).hexdigest()
+                h = hashlib.sha1()
+                h.update(data)
+                assert zlib.decompress(zlib.compress(data[:1 << 19], 1)) == data[:1 << 19]
+        ts = [threading.Thread(target=files, name="files"), threading.Thread(target=hashing, name="hashing")]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        print("io done")
+        """)
+    r, out = record(prog)
+    s = summary(r)
+    check("files: reads and writes of files and os.read are recorded as file calls",
+          r.returncode == 0 and "io done" in r.stdout and s["file_calls"] >= 15, (r.stderr, s))
+    check("C extensions: hashlib and zlib calls are recorded", s["c_calls"] >= 20, s)
+
+
+@case
+def drop_requests():
+    prog = program("gil4.py", """
+        import threading
+        def f(x):
+            return x + 1
+        def work():
+            x = 0
+            for i in range(300_000):
+                x = f(x)
+        ts = [threading.Thread(target=work, name=f"w{i}") for i in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        """)
+    for python in (PY, "/root/.pyenv/versions/3.13.0/bin/python3"):
+        if not os.path.exists(python) or not has_recorder(python):
+            check(f"drop requests with {python}: # SKIP not on this machine", True)
+            continue
+        r, out = record(prog, python=python)
+        s = summary(r)
+        check(f"drop requests: seen with Python {s['python']} (four GIL-heavy threads)",
+              r.returncode == 0 and s["drop_requests"] >= 1 and s["gil_switches"] >= 10, s)
+
+
+@case
+def multiprocessing_pool():
+    prog = program("mppool.py", """
+        import multiprocessing as mp, sys
+        def work(n):
+            x = 0
+            for i in range(n):
+                x += i
+            return x
+        def add(a, b):
+            return a + b
+        if __name__ == "__main__":
+            with mp.get_context(sys.argv[1]).Pool(2) as pool:
+                r = pool.map(work, [100000] * 4, chunksize=2)
+                a = pool.apply_async(work, (50000,)).get()
+                i = list(pool.imap(work, [20000] * 3))
+                s = pool.starmap(add, [(1, 2), (3, 4)])
+            print(sum(r), a, sum(i), s)
+        """)
+    for method in ("fork", "spawn"):
+        r, out = record(prog, method)
+        s = summary(r)
+        check(f"multiprocessing.Pool ({method}): the results pass through",
+              r.returncode == 0 and r.stdout.startswith("19999800000 1249975000 599970000 [3, 7]"), r.stderr)
+        check(f"multiprocessing.Pool ({method}): each of the ten work items is recorded in its worker",
+              s["work_items"] == 10 and s["mode"] == "processes", s)
+        res, doc = derive_check(out)
+        jobs = sorted(t["name"].split(" #")[0] for t in doc["tasks"])
+        check(f"multiprocessing.Pool ({method}): items are named by function and job, in a pool of two",
+              jobs == ["add (job 3)"] * 2 + ["work (job 0)"] * 4 + ["work (job 1)"] + ["work (job 2)"] * 3
+              and doc["workers"] == 2, (jobs, doc.get("workers")))
 
 
 @case
