@@ -2128,6 +2128,8 @@ build_trace (Parse *p)
   if (p->sorter != NULL)
     g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);
   il_trace_reserve (t, p->n_trace_events);
+  /* The lane indices are built in one pass after the merge. */
+  il_trace_begin_bulk (t);
   n_heap = p->blocks->len;
   merge = g_new (guint32, MAX (n_heap, 1));
   for (guint i = 0; i < n_heap; i++)
@@ -2224,6 +2226,7 @@ build_trace (Parse *p)
         }
       g_array_unref (stack);
     }
+  il_trace_end_bulk (t);
   il_trace_set_end_time (t, MAX (last, b.now));
   il_trace_reserve (t, 0);   /* give back what growing by half left unused */
   t->finished = TRUE;

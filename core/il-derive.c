@@ -290,8 +290,8 @@ add_lane_states (Derive   *d,
                  gboolean  in_step)
 {
   const IlTrace *t = d->trace;
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
   IlState cur = il_trace_state_at (t, lane, from, NULL);
   gint64 at = from;
 
@@ -323,8 +323,8 @@ static gint64
 lane_done_time (const IlTrace *t,
                 guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
 
   for (guint k = idx->len; k > 0; k--)
     if (t->kind[ev[k - 1]] == IL_EVENT_STATE && t->value[ev[k - 1]] == IL_STATE_DONE)
@@ -336,8 +336,8 @@ static gint64
 lane_first_time (const IlTrace *t,
                  guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
 
   for (guint k = 0; k < idx->len; k++)
     if (t->kind[ev[k]] == IL_EVENT_STATE && t->value[ev[k]] != IL_STATE_NOT_STARTED)
@@ -350,8 +350,8 @@ static gboolean
 is_pool_item (const IlTrace *t,
               guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
 
   for (guint k = 0; k < idx->len; k++)
     if (t->kind[ev[k]] == IL_EVENT_STATE)
@@ -382,14 +382,14 @@ collect_steps (const IlTrace *t)
 
   for (guint32 loop_lane = 0; loop_lane < il_trace_get_n_lanes (t); loop_lane++)
     {
-      const GArray *idx;
+      const IlLaneIndex *idx;
       const guint32 *ev;
       GArray *open = NULL;
 
       if (il_trace_get_lane (t, loop_lane)->kind != IL_LANE_LOOP)
         continue;
       idx = il_trace_get_lane_events (t, loop_lane);
-      ev = (const guint32 *) (gpointer) idx->data;
+      ev = idx->data;
       for (guint k = 0; k < idx->len; k++)
         {
           gsize e = ev[k];
@@ -422,8 +422,8 @@ wake_time (const IlTrace *t,
            guint32        loop_lane,
            gint64         at)
 {
-  const GArray *idx = il_trace_get_lane_events (t, loop_lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, loop_lane);
+  const guint32 *ev = idx->data;
   guint seen = 0;
 
   for (guint k = il_trace_lane_lower_bound (t, loop_lane, at + 1); k > 0; k--)
@@ -503,8 +503,8 @@ async_steps (Derive *d,
             {
               /* asyncio.sleep: asleep until its timer fired (the next state). */
               gsize k2 = il_trace_lane_lower_bound (t, l->lane, prev_end + 1);
-              const GArray *ix = il_trace_get_lane_events (t, l->lane);
-              const guint32 *ev = (const guint32 *) (gpointer) ix->data;
+              const IlLaneIndex *ix = il_trace_get_lane_events (t, l->lane);
+              const guint32 *ev = ix->data;
               gint64 fired = begin;
               for (; k2 < ix->len; k2++)
                 if (t->kind[ev[k2]] == IL_EVENT_STATE)
@@ -571,8 +571,8 @@ il_derive_scenario_json (const IlTrace  *trace,
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
     {
       const IlLane *lane = il_trace_get_lane (t, i);
-      const GArray *idx = il_trace_get_lane_events (t, i);
-      const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, i);
+      const guint32 *ev = idx->data;
       DLane dl = { i, K_THREAD, NULL, -1, -1, -1, FALSE, FALSE };
 
       if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
@@ -660,8 +660,8 @@ il_derive_scenario_json (const IlTrace  *trace,
           gint64 done = lane_done_time (t, l->lane);
           IlState s = il_trace_state_at (t, l->lane, first_thread, NULL);
           gsize k0 = il_trace_lane_lower_bound (t, l->lane, first_thread);
-          const GArray *idx = il_trace_get_lane_events (t, l->lane);
-          const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+          const IlLaneIndex *idx = il_trace_get_lane_events (t, l->lane);
+          const guint32 *ev = idx->data;
           gint64 at = first_thread;
           for (gsize k = k0; k < idx->len; k++)
             {

@@ -451,13 +451,13 @@ static guint
 count_slices (const IlTrace *trace,
               guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
   guint n = 0;
   int cur = IL_STATE_NOT_STARTED;
 
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] != IL_EVENT_STATE)
         continue;
       if (trace->value[e] == IL_STATE_RUNNING && cur != IL_STATE_RUNNING)

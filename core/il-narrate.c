@@ -61,11 +61,11 @@ next_on_lane (const IlTrace *trace,
               gint64         t,
               IlEventKind    kind)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
 
   for (guint i = il_trace_lane_lower_bound (trace, lane, t + 1); i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] == kind)
         return trace->time[e];
     }
@@ -80,7 +80,7 @@ holder_name (Ctx     *c,
              guint32  lane)
 {
   const IlTrace *tr = c->trace;
-  const GArray *idx;
+  const IlLaneIndex *idx;
   guint pos;
 
   if (lane == IL_NO_LANE || lane >= il_trace_get_n_lanes (tr) || il_trace_get_lane (tr, lane)->kind != IL_LANE_THREAD)
@@ -89,7 +89,7 @@ holder_name (Ctx     *c,
   pos = il_trace_lane_lower_bound (tr, lane, c->t + 1);
   while (pos-- > 0)
     {
-      guint32 e = g_array_index (idx, guint32, pos);
+      guint32 e = idx->data[pos];
       if (tr->kind[e] == IL_EVENT_QUEUE && (tr->value[e] & 3) == IL_QUEUE_POP && tr->arg[e] != IL_NO_LANE)
         {
           char *label;
@@ -189,12 +189,12 @@ static const IlStep *
 current_step (const Ctx *c,
               guint32    lane)
 {
-  const GArray *idx = il_trace_get_lane_events (c->trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (c->trace, lane);
   guint pos = il_trace_lane_lower_bound (c->trace, lane, c->t + 1);
 
   while (pos-- > 0)
     {
-      guint32 e = g_array_index (idx, guint32, pos);
+      guint32 e = idx->data[pos];
       if (c->trace->kind[e] == IL_EVENT_STEP)
         return step_of (c->trace, lane, c->trace->arg[e]);
     }
@@ -456,12 +456,12 @@ callback_ops (const Ctx *c,
               guint32    task,
               gint64     end)
 {
-  const GArray *idx = il_trace_get_lane_events (c->trace, task);
+  const IlLaneIndex *idx = il_trace_get_lane_events (c->trace, task);
   GString *s = g_string_new (NULL);
 
   for (guint i = il_trace_lane_lower_bound (c->trace, task, c->t); i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       g_autofree char *d = NULL;
 
       if (c->trace->time[e] > end)
@@ -704,7 +704,7 @@ narrate_cores (Ctx *c)
   for (gsize e = c->first; e < c->last; e++)
     {
       guint32 core = tr->lane[e], before = IL_NO_LANE, after = tr->arg[e];
-      const GArray *idx;
+      const IlLaneIndex *idx;
       guint pos;
       gboolean last = TRUE;
 
@@ -719,7 +719,7 @@ narrate_cores (Ctx *c)
       pos = il_trace_lane_lower_bound (tr, core, c->t);
       while (pos-- > 0)
         {
-          guint32 p = g_array_index (idx, guint32, pos);
+          guint32 p = idx->data[pos];
           if (tr->kind[p] == IL_EVENT_CORE)
             {
               before = tr->arg[p];

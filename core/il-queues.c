@@ -99,14 +99,14 @@ il_queue_items_at (const IlTrace *trace,
     {
       for (guint l = 0; l < il_trace_get_n_lanes (trace); l++)
         {
-          const GArray *idx;
+          const IlLaneIndex *idx;
 
           if (il_trace_get_lane (trace, l)->kind != IL_LANE_LOOP)
             continue;
           idx = il_trace_get_lane_events (trace, l);
           for (guint i = 0; i < idx->len; i++)
             {
-              guint32 e = g_array_index (idx, guint32, i);
+              guint32 e = idx->data[i];
               if (trace->time[e] > t)
                 break;
               if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)

@@ -805,6 +805,8 @@ load_mapped (const guint8    *d,
     gint64 prev = 0;
     guint64 step = MAX (n_events / 100, 4096);   /* about every 1% */
 
+    /* The lane indices are built once at the end, each exactly its size. */
+    il_trace_begin_bulk (trace);
     for (guint64 i = 0; i < n_events; i++)
       {
         gint64 t = (gint64) rd_u64 (tcol + i * 8);
@@ -841,6 +843,7 @@ load_mapped (const guint8    *d,
               }
           }
       }
+    il_trace_end_bulk (trace);
     if (end_time < prev)
       return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, head.off, "end time before the last event"), NULL;
   }

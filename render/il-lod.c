@@ -146,8 +146,8 @@ extend (LodLevel      *l,
         int            level,
         gsize          n_target)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *v = idx->data;
   IlLaneKind kind = il_trace_get_lane (t, lane)->kind;
 
   if (n_target > l->capacity)

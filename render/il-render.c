@@ -414,8 +414,8 @@ draw_state_lane (Ctx         *c,
 {
   const IlTrace *t = c->trace;
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   guint lo, hi;
   Run run = { .key = -1, .painted = G_MININT, .y = y, .h = row->height, .label_lane = IL_NO_LANE };
   double width = c->p->viewport.width;
@@ -545,8 +545,8 @@ draw_marks (Ctx         *c,
 {
   const IlTrace *t = c->trace;
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   guint lo, hi;
   double s = c->theme->line_width;
   gint64 waiting_since = -1;
@@ -690,8 +690,8 @@ draw_slice_overview (Ctx         *c,
                      double       sub_h)
 {
   const IlTrace *t = c->trace;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   int width = (int) ceil (c->p->viewport.width);
   int run_start = 0;
   guint run_open = 0;
@@ -754,8 +754,8 @@ draw_slice_lane (Ctx         *c,
                  double       y)
 {
   const IlTrace *t = c->trace;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
   enum { MAX_DEPTH = 8 };
   gint64 begin[MAX_DEPTH];
@@ -861,8 +861,8 @@ draw_counter_lane (Ctx         *c,
                    double       y)
 {
   const IlTrace *t = c->trace;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
   guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
   double max = 0;

@@ -154,10 +154,10 @@ test_forms_and_phases (void)
 
       /* Nesting: inner is at depth 1 inside outer. */
       {
-        const GArray *idx = il_trace_get_lane_events (t, worker);
+        const IlLaneIndex *idx = il_trace_get_lane_events (t, worker);
         for (guint k = 0; k < idx->len; k++)
           {
-            guint32 e = g_array_index (idx, guint32, k);
+            guint32 e = idx->data[k];
             if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
               {
                 max_depth = MAX (max_depth, t->aux[e]);
@@ -560,12 +560,12 @@ static char *
 lane_slices (const IlTrace *t,
              guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
   GString *out = g_string_new (NULL);
 
   for (guint k = 0; k < idx->len; k++)
     {
-      guint32 e = g_array_index (idx, guint32, k);
+      guint32 e = idx->data[k];
       if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
         g_string_append_printf (out, "%s%s@%u", out->len ? " " : "", il_trace_get_string (t, t->arg[e]), t->aux[e]);
       else if (t->kind[e] == IL_EVENT_INSTANT)
@@ -934,14 +934,14 @@ test_export (void)
       /* X slices of task lanes = state intervals (not-started and done excluded). */
       for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
         {
-          const GArray *idx = il_trace_get_lane_events (trace, l);
+          const IlLaneIndex *idx = il_trace_get_lane_events (trace, l);
           gint64 prev_t = -1;
           int prev_state = -1;
           if (il_trace_get_lane (trace, l)->kind != IL_LANE_TASK && il_trace_get_lane (trace, l)->kind != IL_LANE_THREAD)
             continue;
           for (guint k = 0; k <= idx->len; k++)
             {
-              guint32 e = k < idx->len ? g_array_index (idx, guint32, k) : 0;
+              guint32 e = k < idx->len ? idx->data[k] : 0;
               gint64 t = k < idx->len ? trace->time[e] : trace->end_time;
               if (k < idx->len && trace->kind[e] != IL_EVENT_STATE)
                 continue;

@@ -62,13 +62,13 @@ time_in_state (const IlTrace *trace,
                guint32        lane,
                IlState        state)
 {
-  const GArray *ev = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *ev = il_trace_get_lane_events (trace, lane);
   gint64 total = 0, since = 0;
   int cur = IL_STATE_NOT_STARTED;
 
   for (guint i = 0; i < ev->len; i++)
     {
-      guint32 e = g_array_index (ev, guint32, i);
+      guint32 e = ev->data[i];
       if (trace->kind[e] != IL_EVENT_STATE)
         continue;
       if (cur == (int) state)
@@ -727,11 +727,11 @@ test_os_scheduler_round_robin (void)
   g_autoptr(IlTrace) t = run (sc, -1);
   guint32 a = lane_named (t, "a");
   guint runs = 0;
-  const GArray *ev = il_trace_get_lane_events (t, a);
+  const IlLaneIndex *ev = il_trace_get_lane_events (t, a);
 
   for (guint i = 0; i < ev->len; i++)
     {
-      guint32 e = g_array_index (ev, guint32, i);
+      guint32 e = ev->data[i];
       runs += t->kind[e] == IL_EVENT_STATE && t->value[e] == IL_STATE_RUNNING;
     }
   /* One core shared in 3 ms slices: 60 ms total, a runs ~10 times. */

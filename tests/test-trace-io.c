@@ -49,7 +49,7 @@ assert_traces_equal (const IlTrace *a,
   for (guint i = 0; i < il_trace_get_n_lanes (a); i++)
     {
       const IlLane *la = il_trace_get_lane (a, i), *lb = il_trace_get_lane (b, i);
-      const GArray *ia = il_trace_get_lane_events (a, i), *ib = il_trace_get_lane_events (b, i);
+      const IlLaneIndex *ia = il_trace_get_lane_events (a, i), *ib = il_trace_get_lane_events (b, i);
       g_assert_cmpint (la->kind, ==, lb->kind);
       g_assert_cmpstr (la->name, ==, lb->name);
       g_assert_cmpuint (la->parent, ==, lb->parent);
@@ -429,12 +429,12 @@ assert_trace_valid (const IlTrace *t)
   for (guint l = 0; l < n_lanes; l++)
     {
       const IlLane *lane = il_trace_get_lane (t, l);
-      const GArray *idx = il_trace_get_lane_events (t, l);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, l);
       g_assert_cmpuint (lane->kind, <, IL_N_LANE_KINDS);
       g_assert_true (lane->parent == IL_NO_LANE || lane->parent < n_lanes);
       g_assert_true (g_utf8_validate (lane->name, -1, NULL));
       for (guint k = 0; k < idx->len; k++)
-        g_assert_cmpuint (t->lane[g_array_index (idx, guint32, k)], ==, l);
+        g_assert_cmpuint (t->lane[idx->data[k]], ==, l);
       indexed += idx->len;
     }
   g_assert_cmpuint (indexed, ==, t->n_events);

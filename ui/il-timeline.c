@@ -324,7 +324,7 @@ interval_under (IlTimeline      *self,
   int r;
   const IlRow *row;
   guint levels, want;
-  const GArray *idx;
+  const IlLaneIndex *idx;
   const guint32 *v;
   gsize begin = G_MAXSIZE;
 
@@ -342,7 +342,7 @@ interval_under (IlTimeline      *self,
 
   /* The open slice at depth `want` at time t, an ancestor of the hit. */
   idx = il_trace_get_lane_events (trace, lane);
-  v = (const guint32 *) (gpointer) idx->data;
+  v = idx->data;
   for (guint i = 0; i < idx->len && trace->time[v[i]] <= t; i++)
     if (trace->aux[v[i]] == want && trace->kind[v[i]] == IL_EVENT_SLICE_BEGIN)
       begin = v[i];

@@ -164,8 +164,8 @@ append_slice_stack (GString               *text,
                     IlTrace               *trace,
                     const IlTraceInterval *hit)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, hit->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, hit->lane);
+  const guint32 *v = idx->data;
   guint32 stack[64];
   guint depth = 0;
 
