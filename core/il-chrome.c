@@ -12,6 +12,9 @@
  */
 #include <errno.h>
 #include <sys/mman.h>
+#ifdef __GLIBC__
+#include <malloc.h>   /* malloc_trim */
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -2829,6 +2832,20 @@ import_stream (Source             *src,
     }
   damage = damage_text (d);
 
+  /* Building needs only the records: give back what reading used (the
+   * second half's tables, both windows, the reading threads' free heap
+   * memory) before the trace's columns fill, since that is the peak. */
+  if (half != NULL)
+    {
+      reader_clear (&half->r);
+      g_clear_pointer (&half, g_free);
+    }
+  g_clear_pointer (&r.w.buf, g_free);
+  r.w.cap = r.w.len = 0;
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+
   if (cancelled)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CANCELLED, "%s: loading cancelled", name);
   else if (r.p.n_recs == 0 && damage != NULL)
@@ -2851,11 +2868,6 @@ import_stream (Source             *src,
     }
   if (progress != NULL && total > 0 && !cancelled)
     progress (1.0, progress_data);
-  if (half != NULL)
-    {
-      reader_clear (&half->r);
-      g_free (half);
-    }
   reader_clear (&r);
   if (info == &local_info)
     il_chrome_import_info_clear (&local_info);

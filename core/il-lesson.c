@@ -479,7 +479,7 @@ time_parallel (const IlTrace *trace)
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      guint32 l = trace->lane[i];
+      guint32 l = il_trace_event_lane (trace, i);
       gboolean b;
 
       if (trace->kind[i] != IL_EVENT_CORE)
@@ -505,7 +505,7 @@ time_in_select (const IlTrace *trace)
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      if (il_trace_get_lane (trace, trace->lane[i])->kind != IL_LANE_LOOP)
+      if (il_trace_get_lane (trace, il_trace_event_lane (trace, i))->kind != IL_LANE_LOOP)
         continue;
       if (since >= 0)
         {
@@ -559,7 +559,7 @@ peak_in_state (const IlTrace *trace,
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      guint32 l = trace->lane[i];
+      guint32 l = il_trace_event_lane (trace, i);
 
       if (i > 0 && trace->time[i] != trace->time[i - 1])
         peak = MAX (peak, n);
@@ -589,10 +589,10 @@ count_handoffs (const IlTrace *trace,
 
       if (trace->kind[i] != IL_EVENT_GIL_TAKE)
         continue;
-      prev = GPOINTER_TO_UINT (g_hash_table_lookup (last, GUINT_TO_POINTER (trace->lane[i])));
+      prev = GPOINTER_TO_UINT (g_hash_table_lookup (last, GUINT_TO_POINTER (il_trace_event_lane (trace, i))));
       if ((prev == a + 1 && taker == b) || (prev == b + 1 && taker == a))
         n++;
-      g_hash_table_insert (last, GUINT_TO_POINTER (trace->lane[i]), GUINT_TO_POINTER (taker + 1));
+      g_hash_table_insert (last, GUINT_TO_POINTER (il_trace_event_lane (trace, i)), GUINT_TO_POINTER (taker + 1));
     }
   return n;
 }

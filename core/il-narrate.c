@@ -152,7 +152,7 @@ at_t (const Ctx   *c,
       int          value)
 {
   for (gsize e = c->first; e < c->last; e++)
-    if (c->trace->kind[e] == kind && c->trace->lane[e] == lane && (value < 0 || c->trace->value[e] == value))
+    if (c->trace->kind[e] == kind && il_trace_event_lane (c->trace, e) == lane && (value < 0 || c->trace->value[e] == value))
       return TRUE;
   return FALSE;
 }
@@ -163,7 +163,7 @@ task_state_at_t (const Ctx *c,
 {
   for (gsize e = c->first; e < c->last; e++)
     if (c->trace->kind[e] == IL_EVENT_STATE && c->trace->value[e] == state
-        && il_trace_get_lane (c->trace, c->trace->lane[e])->kind == IL_LANE_TASK)
+        && il_trace_get_lane (c->trace, il_trace_event_lane (c->trace, e))->kind == IL_LANE_TASK)
       return TRUE;
   return FALSE;
 }
@@ -280,7 +280,7 @@ narrate_state (Ctx  *c,
                gsize e)
 {
   const IlTrace *tr = c->trace;
-  guint32 lane = tr->lane[e];
+  guint32 lane = il_trace_event_lane (tr, e);
   const IlLane *l = il_trace_get_lane (tr, lane);
   IlState state = tr->value[e];
   IlCause cause = tr->aux[e];
@@ -491,7 +491,7 @@ gil_round_trip (const Ctx *c,
   IlEventKind other = tr->kind[e] == IL_EVENT_GIL_DROP ? IL_EVENT_GIL_TAKE : IL_EVENT_GIL_DROP;
 
   for (gsize f = c->first; f < c->last; f++)
-    if (tr->kind[f] == other && tr->lane[f] == tr->lane[e] && tr->arg[f] == tr->arg[e])
+    if (tr->kind[f] == other && il_trace_event_lane (tr, f) == il_trace_event_lane (tr, e) && tr->arg[f] == tr->arg[e])
       return TRUE;
   return FALSE;
 }
@@ -530,7 +530,7 @@ narrate_one (Ctx  *c,
              gsize e)
 {
   const IlTrace *tr = c->trace;
-  guint32 lane = tr->lane[e];
+  guint32 lane = il_trace_event_lane (tr, e);
   guint32 arg = tr->arg[e];
 
   switch ((IlEventKind) tr->kind[e])
@@ -548,7 +548,7 @@ narrate_one (Ctx  *c,
 
         /* The one that held it last. */
         while (p-- > 0)
-          if (tr->lane[p] == lane && tr->kind[p] == IL_EVENT_GIL_TAKE)
+          if (il_trace_event_lane (tr, p) == lane && tr->kind[p] == IL_EVENT_GIL_TAKE)
             {
               prev = tr->arg[p];
               break;
@@ -703,7 +703,7 @@ narrate_cores (Ctx *c)
 
   for (gsize e = c->first; e < c->last; e++)
     {
-      guint32 core = tr->lane[e], before = IL_NO_LANE, after = tr->arg[e];
+      guint32 core = il_trace_event_lane (tr, e), before = IL_NO_LANE, after = tr->arg[e];
       const IlLaneIndex *idx;
       guint pos;
       gboolean last = TRUE;
@@ -711,7 +711,7 @@ narrate_cores (Ctx *c)
       if (tr->kind[e] != IL_EVENT_CORE)
         continue;
       for (gsize f = e + 1; f < c->last && last; f++)
-        if (tr->kind[f] == IL_EVENT_CORE && tr->lane[f] == core)
+        if (tr->kind[f] == IL_EVENT_CORE && il_trace_event_lane (tr, f) == core)
           last = FALSE;
       if (!last)
         continue;

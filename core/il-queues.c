@@ -135,6 +135,6 @@ il_queue_taken_by (const IlTrace *trace,
   while (end-- > 0)
     if (trace->kind[end] == IL_EVENT_QUEUE && trace->arg[end] == item_lane
         && (trace->value[end] & 3) == IL_QUEUE_POP && !is_loop_queue (trace->aux[end]))
-      return trace->lane[end];
+      return il_trace_event_lane (trace, end);
   return IL_NO_LANE;
 }

@@ -149,6 +149,23 @@ w_column (Writer     *w,
 #endif
 }
 
+/* The file always has 32-bit lanes, whatever the trace holds in memory. */
+static void
+w_lane16_column (Writer        *w,
+                 const guint16 *lane16,
+                 gsize          n)
+{
+  guint32 buf[4096];
+
+  for (gsize i = 0; i < n; i += G_N_ELEMENTS (buf))
+    {
+      gsize k = MIN (n - i, G_N_ELEMENTS (buf));
+      for (gsize j = 0; j < k; j++)
+        buf[j] = GUINT32_TO_LE (lane16[i + j]);
+      w_bytes (w, buf, k * sizeof (guint32));
+    }
+}
+
 static char *
 config_text (const IlRunConfig *c)
 {
@@ -337,7 +354,10 @@ il_trace_save (const IlTrace      *trace,
     w_u32 (&w, TAG_EVTS);
     w_u64 (&w, n * (8 + 4 + 1 + 1 + 2 + 4));
     w_column (&w, trace->time, 8, n);
-    w_column (&w, trace->lane, 4, n);
+    if (trace->lane32 != NULL)
+      w_column (&w, trace->lane32, 4, n);
+    else
+      w_lane16_column (&w, trace->lane16, n);
     w_column (&w, trace->kind, 1, n);
     w_column (&w, trace->value, 1, n);
     w_column (&w, trace->aux, 2, n);

@@ -49,7 +49,8 @@ il_trace_unref (IlTrace *trace)
   g_array_unref (trace->lanes);
   g_ptr_array_unref (trace->lane_events);
   g_free (trace->time);
-  g_free (trace->lane);
+  g_free (trace->lane16);
+  g_free (trace->lane32);
   g_free (trace->kind);
   g_free (trace->value);
   g_free (trace->aux);
@@ -73,6 +74,14 @@ il_trace_add_lane (IlTrace    *trace,
 
   g_return_val_if_fail (trace != NULL, IL_NO_LANE);
 
+  /* Lane 65536 no longer fits the 16-bit lane column: widen it, once. */
+  if (trace->lanes->len == G_MAXUINT16 + 1 && trace->lane32 == NULL)
+    {
+      trace->lane32 = g_new (guint32, MAX (trace->capacity, 1));
+      for (gsize i = 0; i < trace->n_events; i++)
+        trace->lane32[i] = trace->lane16[i];
+      g_clear_pointer (&trace->lane16, g_free);
+    }
   g_array_append_val (trace->lanes, lane);
   g_ptr_array_add (trace->lane_events, g_new0 (IlLaneIndex, 1));
 
@@ -129,7 +138,10 @@ il_trace_reserve (IlTrace *trace,
   if (cap == trace->capacity || cap == 0)
     return;
   trace->time = g_renew (gint64, trace->time, cap);
-  trace->lane = g_renew (guint32, trace->lane, cap);
+  if (trace->lane32 != NULL)
+    trace->lane32 = g_renew (guint32, trace->lane32, cap);
+  else
+    trace->lane16 = g_renew (guint16, trace->lane16, cap);
   trace->kind = g_renew (guint8, trace->kind, cap);
   trace->value = g_renew (guint8, trace->value, cap);
   trace->aux = g_renew (guint16, trace->aux, cap);
@@ -149,7 +161,6 @@ void
 il_trace_end_bulk (IlTrace *trace)
 {
   guint n_lanes;
-  const guint32 *lane;
   gsize from, n;
   g_autofree guint *count = NULL;
   g_autofree guint32 **out = NULL;
@@ -157,7 +168,6 @@ il_trace_end_bulk (IlTrace *trace)
   g_return_if_fail (trace != NULL && trace->bulk);
   trace->bulk = FALSE;
   n_lanes = trace->lane_events->len;
-  lane = trace->lane;
   from = trace->bulk_from;
   n = trace->n_events;
 
@@ -166,7 +176,7 @@ il_trace_end_bulk (IlTrace *trace)
   count = g_new0 (guint, MAX (n_lanes, 1));
   out = g_new (guint32 *, MAX (n_lanes, 1));
   for (gsize i = from; i < n; i++)
-    count[lane[i]]++;
+    count[il_trace_event_lane (trace, i)]++;
   for (guint l = 0; l < n_lanes; l++)
     {
       IlLaneIndex *index = g_ptr_array_index (trace->lane_events, l);
@@ -176,7 +186,7 @@ il_trace_end_bulk (IlTrace *trace)
       index->len += count[l];
     }
   for (gsize i = from; i < n; i++)
-    *out[lane[i]]++ = (guint32) i;
+    *out[il_trace_event_lane (trace, i)]++ = (guint32) i;
 }
 
 guint32
@@ -583,7 +593,7 @@ il_trace_next_event_time (const IlTrace *trace,
 gsize
 il_trace_get_memory_size (const IlTrace *trace)
 {
-  gsize per_event = sizeof (gint64) + sizeof (guint32) + 2 * sizeof (guint8)
+  gsize per_event = sizeof (gint64) + (trace->lane32 != NULL ? sizeof (guint32) : sizeof (guint16)) + 2 * sizeof (guint8)
                     + sizeof (guint16) + sizeof (guint32);
   gsize size = trace->capacity * per_event;
 

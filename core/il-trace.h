@@ -4,7 +4,7 @@
  *
  * A trace is what the timeline draws, what statistics are computed from and
  * what gets saved.  Events are appended in non-decreasing time order and
- * stored as columns (struct of arrays, 20 bytes per event plus 4 bytes in a
+ * stored as columns (struct of arrays, 18 bytes per event plus 4 bytes in a
  * per-lane index), so millions of events cost tens of megabytes and no
  * GObjects.  Readers use the columns directly; only il-trace.c writes them.
  *
@@ -201,7 +201,12 @@ struct _IlTrace {
   gsize    n_events;
   gsize    capacity;
   gint64  *time;
-  guint32 *lane;
+  /* The lane of each event: 16 bits while every lane number fits (imported
+   * traces, most simulations: 2 bytes an event less), 32 bits once a lane
+   * beyond 65535 is added.  Exactly one of the two is in use: read it with
+   * il_trace_event_lane(). */
+  guint16 *lane16;
+  guint32 *lane32;
   guint8  *kind;
   guint8  *value;
   guint16 *aux;
@@ -238,6 +243,13 @@ guint32        il_trace_add_lane         (IlTrace     *trace,
                                           const char  *name,
                                           guint32      parent,
                                           guint32      index);
+static inline guint32
+il_trace_event_lane (const IlTrace *trace,
+                     gsize          event)
+{
+  return G_LIKELY (trace->lane32 == NULL) ? trace->lane16[event] : trace->lane32[event];
+}
+
 void           il_trace_grow_columns     (IlTrace     *trace);
 void           il_trace_grow_lane_index  (IlLaneIndex *index);
 
@@ -261,7 +273,10 @@ il_trace_append (IlTrace     *trace,
     il_trace_grow_columns (trace);
 
   trace->time[i] = time;
-  trace->lane[i] = lane;
+  if (G_LIKELY (trace->lane32 == NULL))
+    trace->lane16[i] = (guint16) lane;
+  else
+    trace->lane32[i] = lane;
   trace->kind[i] = (guint8) kind;
   trace->value[i] = value;
   trace->aux[i] = aux;

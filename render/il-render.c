@@ -958,7 +958,7 @@ draw_arrows (Ctx *c)
           if (t->value[e] != IL_FLOW_START)
             {
               double *from = g_hash_table_lookup (flows, GUINT_TO_POINTER (t->arg[e]));
-              y1 = row_center (c, t->lane[e]);
+              y1 = row_center (c, il_trace_event_lane (t, e));
               if (from != NULL && y1 >= 0)
                 {
                   arrow (c->cr, from[0], from[1], x, y1, s);
@@ -969,7 +969,7 @@ draw_arrows (Ctx *c)
             {
               double *at = g_new (double, 2);
               at[0] = x;
-              at[1] = row_center (c, t->lane[e]);
+              at[1] = row_center (c, il_trace_event_lane (t, e));
               g_hash_table_replace (flows, GUINT_TO_POINTER (t->arg[e]), at);
             }
           continue;
@@ -981,7 +981,7 @@ draw_arrows (Ctx *c)
         {
           /* Woken by the outside world (an I/O completion, a timer): a short
            * arrow up into the lane from below. */
-          double yc = row_center (c, t->lane[e]);
+          double yc = row_center (c, il_trace_event_lane (t, e));
           x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
           if (yc < 0 || x - last_x < 8 * s)
             continue;
@@ -1004,10 +1004,10 @@ draw_arrows (Ctx *c)
         default:
           continue;
         }
-      if (t->arg[e] == t->lane[e])
+      if (t->arg[e] == il_trace_event_lane (t, e))
         continue;
       y0 = row_center (c, t->arg[e]);
-      y1 = row_center (c, t->lane[e]);
+      y1 = row_center (c, il_trace_event_lane (t, e));
       if (y0 < 0 || y1 < 0)
         continue;
       x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);

@@ -317,7 +317,7 @@ test_overlap_and_unmatched (void)
   g_assert_cmpuint (info.n_unmatched, ==, 2);
   for (gsize e = 0; e < t->n_events; e++)
     {
-      guint32 l = t->lane[e];
+      guint32 l = il_trace_event_lane (t, e);
       g_assert_cmpuint (l, <, G_N_ELEMENTS (depth));
       if (e > 0)
         g_assert_cmpint (t->time[e], >=, t->time[e - 1]);
@@ -367,7 +367,7 @@ test_counters_ids_order (void)
   g_assert_true (g_hash_table_contains (counters, "q"));
   for (gsize e = 0; e < t->n_events; e++)
     {
-      if (t->kind[e] == IL_EVENT_COUNTER && g_str_equal (il_trace_get_lane (t, t->lane[e])->name, "mem.rss"))
+      if (t->kind[e] == IL_EVENT_COUNTER && g_str_equal (il_trace_get_lane (t, il_trace_event_lane (t, e))->name, "mem.rss"))
         g_assert_cmpfloat (il_trace_bits_float (t->arg[e]), ==, 1500.0f);
       if (t->kind[e] == IL_EVENT_FLOW)
         flow_ids[n_flows++] = t->arg[e];
@@ -524,7 +524,7 @@ test_epoch_and_gzip (void)
             && g_str_equal (il_trace_get_string (t, t->arg[e]), "ampere_sgemm_32x32_sliced1x4_tn"))
           {
             g_assert_cmpint (t->time[e], ==, 113215);   /* 123570.004 - 123456.789 µs */
-            kernel = t->lane[e];
+            kernel = il_trace_event_lane (t, e);
           }
       g_assert_cmpuint (kernel, ==, lane_named (t, "stream 7"));
       il_chrome_import_info_clear (&info);
@@ -548,7 +548,7 @@ test_string_numbers (void)
   g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
   for (gsize e = 0; e < t->n_events; e++)
     if (t->kind[e] == IL_EVENT_COUNTER)
-      g_hash_table_insert (counters, il_trace_get_lane (t, t->lane[e])->name, GUINT_TO_POINTER (t->arg[e]));
+      g_hash_table_insert (counters, il_trace_get_lane (t, il_trace_event_lane (t, e))->name, GUINT_TO_POINTER (t->arg[e]));
   g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.free"))), ==, 10.5f);
   g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.used"))), ==, 1024.0f);
   g_assert_cmpuint (lane_named (t, "Thread 2"), !=, IL_NO_LANE);
@@ -736,7 +736,7 @@ assert_same_trace (const IlTrace *a,
   for (gsize e = 0; e < a->n_events; e++)
     {
       g_assert_cmpint (a->time[e], ==, b->time[e]);
-      g_assert_cmpuint (a->lane[e], ==, b->lane[e]);
+      g_assert_cmpuint (il_trace_event_lane (a, e), ==, il_trace_event_lane (b, e));
       g_assert_cmpuint (a->kind[e], ==, b->kind[e]);
       g_assert_cmpuint (a->value[e], ==, b->value[e]);
       g_assert_cmpuint (a->aux[e], ==, b->aux[e]);

@@ -104,7 +104,7 @@ max_concurrent (const IlTrace *trace,
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      guint32 l = trace->lane[i];
+      guint32 l = il_trace_event_lane (trace, i);
 
       if (trace->kind[i] == IL_EVENT_STATE && il_trace_get_lane (trace, l)->kind == IL_LANE_TASK)
         {
@@ -141,7 +141,8 @@ test_determinism (void)
 
       g_assert_cmpuint (t1->n_events, ==, t2->n_events);
       g_assert_cmpmem (t1->time, t1->n_events * sizeof (gint64), t2->time, t2->n_events * sizeof (gint64));
-      g_assert_cmpmem (t1->lane, t1->n_events * sizeof (guint32), t2->lane, t2->n_events * sizeof (guint32));
+      for (gsize i = 0; i < t1->n_events; i++)
+        g_assert_cmpuint (il_trace_event_lane (t1, i), ==, il_trace_event_lane (t2, i));
       g_assert_cmpmem (t1->kind, t1->n_events, t2->kind, t2->n_events);
       g_assert_cmpmem (t1->arg, t1->n_events * sizeof (guint32), t2->arg, t2->n_events * sizeof (guint32));
     }
@@ -247,7 +248,7 @@ test_drop_request_after_timeout (void)
 
   for (gsize i = 0; i < t->n_events; i++)
     {
-      if (t->lane[i] != gil)
+      if (il_trace_event_lane (t, i) != gil)
         continue;
       switch (t->kind[i])
         {
@@ -503,7 +504,7 @@ test_asyncio_order_and_iterations (void)
   /* Record which task steps run in which iteration. */
   for (gsize i = 0; i < t->n_events; i++)
     {
-      if (t->lane[i] != loop)
+      if (il_trace_event_lane (t, i) != loop)
         continue;
       if (t->kind[i] == IL_EVENT_LOOP_ITER)
         {
@@ -553,7 +554,7 @@ test_asyncio_sleep_resumes_next_iteration (void)
 
   for (gsize i = 0; i < t->n_events; i++)
     {
-      if (t->lane[i] != loop)
+      if (il_trace_event_lane (t, i) != loop)
         continue;
       if (t->kind[i] == IL_EVENT_LOOP_ITER)
         iteration = t->arg[i];

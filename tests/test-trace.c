@@ -57,7 +57,7 @@ test_append (void)
   g_assert_cmpuint (t->capacity, >=, 5);
   g_assert_cmpint (t->time[0], ==, 0);
   g_assert_cmpint (t->time[4], ==, 25);
-  g_assert_cmpuint (t->lane[1], ==, b);
+  g_assert_cmpuint (il_trace_event_lane (t, 1), ==, b);
   g_assert_cmpuint (t->kind[3], ==, IL_EVENT_STATE);
   g_assert_cmpuint (t->value[3], ==, IL_STATE_RUNNING);
   g_assert_cmpuint (t->aux[3], ==, IL_CAUSE_FUTURE);
@@ -117,6 +117,28 @@ test_bulk (void)
         g_assert_cmpmem (a->data, a->len * 4, b->data, b->len * 4);
     }
   g_assert_cmpuint (il_trace_get_memory_size (one), ==, il_trace_get_memory_size (bulk));
+}
+
+/* The lane column is 16 bits wide until lane 65536 exists; then it widens
+ * and keeps every event's lane. */
+static void
+test_wide_lanes (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+
+  for (guint l = 0; l < 65536; l++)
+    il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, l);
+  il_trace_append (t, 1, 65535, IL_EVENT_INSTANT, 0, 0, 0);
+  il_trace_append (t, 2, 7, IL_EVENT_INSTANT, 0, 0, 0);
+  g_assert_null (t->lane32);
+  g_assert_cmpuint (il_trace_get_memory_size (t), ==, t->capacity * 18 + 2 * 16 * 4);
+  il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, 65536);
+  g_assert_null (t->lane16);
+  il_trace_append (t, 3, 65536, IL_EVENT_INSTANT, 0, 0, 0);
+  g_assert_cmpuint (il_trace_event_lane (t, 0), ==, 65535);
+  g_assert_cmpuint (il_trace_event_lane (t, 1), ==, 7);
+  g_assert_cmpuint (il_trace_event_lane (t, 2), ==, 65536);
+  g_assert_cmpuint (il_trace_get_lane_events (t, 65536)->data[0], ==, 2);
 }
 
 static void
@@ -565,7 +587,7 @@ test_engine_trace_ordered (void)
               guint32 e = ev->data[i];
 
               g_assert_cmpuint (e, <, trace->n_events);
-              g_assert_cmpuint (trace->lane[e], ==, l);
+              g_assert_cmpuint (il_trace_event_lane (trace, e), ==, l);
               if (i > 0)
                 {
                   guint32 p = ev->data[i - 1];
@@ -586,6 +608,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/append", test_append);
   g_test_add_func ("/trace/many-events", test_many_events);
   g_test_add_func ("/trace/bulk", test_bulk);
+  g_test_add_func ("/trace/wide-lanes", test_wide_lanes);
   g_test_add_func ("/trace/lower-bound", test_lower_bound);
   g_test_add_func ("/trace/state-at", test_state_at);
   g_test_add_func ("/trace/gil-holder-at", test_gil_holder_at);
