@@ -60,6 +60,8 @@ il_trace_unref (IlTrace *trace)
   g_clear_pointer (&trace->scenario, il_scenario_unref);
   g_free (trace->source);
   g_free (trace->recording);
+  if (trace->slice_args != NULL)
+    trace->slice_args_free (trace->slice_args);
   g_free (trace);
 }
 

@@ -232,6 +232,11 @@ struct _IlTrace {
   IlMode      mode;
   char       *source;     /* human description for imported traces, or NULL */
   char       *recording;  /* a recorded real run's facts, "name=value" lines (il-recording.h), or NULL */
+
+  /* Where imported slices' args are, kept by the importer that made the
+   * trace (il_chrome_slice_args() reads them); NULL if none. */
+  struct _IlChromeArgs *slice_args;
+  GDestroyNotify        slice_args_free;
 };
 
 IlTrace       *il_trace_new              (void);

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "il-chrome.h"
 #include "il-trace-intervals.h"
 #include "il-window-private.h"
 
@@ -192,6 +193,40 @@ append_slice_stack (GString               *text,
   g_string_append_c (text, '\n');
 }
 
+/* An imported slice's args (what a profiler such as VizTracer recorded
+ * for the call) and its return value, read again from the file. */
+static void
+append_slice_args (GString               *text,
+                   IlTrace               *trace,
+                   const IlTraceInterval *hit)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = il_chrome_slice_args (trace, hit->event, &error);
+  g_autofree char *lines = NULL, *returned = NULL;
+
+  if (error != NULL)
+    {
+      g_string_append_printf (text, "Arguments: not available (%s)\n\n", error->message);
+      return;
+    }
+  if (json == NULL)
+    return;
+  lines = il_chrome_args_describe (json, &returned);
+  if (lines == NULL)
+    return;
+  if (lines[0] != '\0')
+    {
+      g_auto(GStrv) each = g_strsplit (lines, "\n", -1);
+      g_string_append (text, "Arguments:\n");
+      for (guint i = 0; each[i] != NULL; i++)
+        if (each[i][0] != '\0')
+          g_string_append_printf (text, "  %s\n", each[i]);
+    }
+  if (returned != NULL)
+    g_string_append_printf (text, "Returned: %s\n", returned);
+  g_string_append_c (text, '\n');
+}
+
 static void
 update_details (IlWindow *self)
 {
@@ -215,7 +250,10 @@ update_details (IlWindow *self)
 
   if (il_trace_lane_has_slices (trace, hit.lane) && hit.event < trace->n_events
       && trace->kind[hit.event] == IL_EVENT_SLICE_BEGIN)
-    append_slice_stack (text, trace, &hit);
+    {
+      append_slice_args (text, trace, &hit);
+      append_slice_stack (text, trace, &hit);
+    }
 
   if (!il_trace_lane_has_slices (trace, hit.lane)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
