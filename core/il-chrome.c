@@ -3342,8 +3342,9 @@ il_chrome_import_data (const guint8       *data,
   return import_source (&src, data, len, len, name, NULL, info, NULL, NULL, NULL, error);
 }
 
-/* Importing needs about 0.4 bytes of memory per byte of JSON at its peak
- * (bench-import: 0.38 for VizTracer-like files); a little margin. */
+/* Importing needs about a third of a byte of memory per byte of JSON at
+ * its peak (bench-import: 0.32 for VizTracer-like files, more for files
+ * with shorter events); a margin. */
 #define IMPORT_BYTES_PER_FILE_BYTE 0.45
 
 IlTrace *
