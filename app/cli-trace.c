@@ -86,8 +86,8 @@ lanes_with_slices (const IlTrace *t)
 
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
     {
-      const GArray *idx = il_trace_get_lane_events (t, i);
-      const guint32 *v = (const guint32 *) (gpointer) idx->data;
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, i);
+      const guint32 *v = idx->data;
       IlLaneKind kind = il_trace_get_lane (t, i)->kind;
       if (kind != IL_LANE_THREAD && kind != IL_LANE_TASK)
         continue;

@@ -88,8 +88,8 @@ export_lane (Out           *o,
              guint32        lane)
 {
   const IlLane *l = il_trace_get_lane (t, lane);
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *v = idx->data;
   gint64 since = -1;
   guint32 open_e = G_MAXUINT32;
 

@@ -12,10 +12,16 @@
  */
 #include <errno.h>
 #include <sys/mman.h>
+#ifdef __GLIBC__
+#include <malloc.h>   /* malloc_trim */
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "il-chrome.h"
 #include "il-json.h"
@@ -170,6 +176,38 @@ typedef struct {
 static inline guint32 rec_lane  (const Rec *r) { return r->packed & (REC_MAX_LANES - 1); }
 static inline RecType rec_type  (const Rec *r) { return (RecType) ((r->packed >> REC_LANE_BITS) & 7); }
 static inline guint8  rec_value (const Rec *r) { return (guint8) ((r->packed >> (REC_LANE_BITS + 3)) & 7); }
+/* The slice has args, the next entry of Parse.args in build order. */
+#define REC_HAS_ARGS (1u << 30)
+
+/* Where a slice's args are (X and B events with a non-empty "args"
+ * object): they are not parsed while importing, only found again when
+ * someone asks (il_chrome_slice_args).  Kept with the fields build order
+ * sorts records by (rec_cmp), so sorting these the same stable way lines
+ * them up with the flagged records as the merge meets them. */
+typedef struct {
+  gint64  t, dur;     /* dur: -1 for B */
+  guint64 off;        /* in the uncompressed input, or in Parse.args_copy */
+  guint32 len;
+} ArgsRec;
+
+/* What the trace keeps: per slice begin event, where its args are. */
+typedef struct {
+  guint32 event;
+  guint32 len;
+  guint64 off;
+} ArgsEntry;
+
+struct _IlChromeArgs {
+  GArray  *entries;    /* of ArgsEntry, by event */
+  char    *path;       /* the plain file they are read from again, or NULL */
+  gint64   size, mtime;
+  GBytes  *copy;       /* for gzip or in-memory input: a bounded copy */
+  guint64  n_dropped;  /* slices whose args did not fit the copy */
+};
+
+/* Gzip and in-memory input cannot be re-read cheaply: their args are
+ * copied, up to this much (beyond, a slice's args are "not kept"). */
+#define ARGS_COPY_MAX (32u << 20)
 
 typedef struct {
   IlLaneKind kind;
@@ -234,6 +272,10 @@ typedef struct {
   gboolean has_pid, has_tid, has_sort_index, bad;
   GPtrArray *counter_keys; /* of char* */
   GArray  *counter_vals; /* of double */
+  guint    n_args;       /* members of "args" */
+  guint64  args_off;     /* the "args" object in the input, when n_args > 0 */
+  gsize    args_len;
+  const guint8 *args_text;   /* …and in the window */
 } Cur;
 
 typedef struct {
@@ -282,6 +324,12 @@ typedef struct {
   guint32             last_lane;
   NameSlot           *names;       /* NAME_CACHE of them */
 
+  GArray             *args;        /* of ArgsRec, in file order */
+  GByteArray         *args_copy;   /* their text, when the input cannot be read again; else NULL */
+  char               *args_path;   /* else the plain file they are in (absolute), its size and time */
+  gint64              args_size, args_mtime;
+  guint64             n_args_dropped;
+
   char      args_key[128];         /* the args member being read */
   Cur       cur;
   gint64    min_ts, max_ts;
@@ -304,6 +352,8 @@ cur_reset (Cur *c)
   c->has_name = c->has_cat = c->has_id = c->has_bind_id = c->has_scope = FALSE;
   c->has_pid_text = c->has_tid_text = c->id2_local = c->flow_in = c->flow_out = FALSE;
   c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
+  c->n_args = 0;
+  c->args_len = 0;
 }
 
 static void
@@ -561,6 +611,39 @@ add_rec (Parse   *p,
   note_time (p, t);
   if (dur > 0)
     note_time (p, t + dur);
+}
+
+/* A slice's record, and where its args are if it has any. */
+static void
+add_slice_rec (Parse   *p,
+               gint64   t,
+               gint64   dur,
+               guint32  lane,
+               RecType  type,
+               guint32  name_id)
+{
+  Cur *c = &p->cur;
+  guint64 before = p->n_recs;
+  ArgsRec a = { t, type == REC_SLICE ? dur : -1, c->args_off, (guint32) c->args_len };
+
+  /* value 1: a B, matched by an E later (REC_SLICE: 0). */
+  add_rec (p, t, dur, lane, type, type == REC_BEGIN, name_id);
+  if (c->n_args == 0 || p->n_recs == before || c->args_len > G_MAXUINT32)
+    return;
+  if (p->args_copy != NULL && p->args_copy->len + c->args_len > ARGS_COPY_MAX)
+    {
+      /* Remembered as not kept, so the window can say so. */
+      a.off = G_MAXUINT64;
+      a.len = 0;
+      p->n_args_dropped++;
+    }
+  else if (p->args_copy != NULL)
+    {
+      a.off = p->args_copy->len;
+      g_byte_array_append (p->args_copy, c->args_text, (guint) c->args_len);
+    }
+  p->block->recs[p->block->n - 1].packed |= REC_HAS_ARGS;
+  g_array_append_val (p->args, a);
 }
 
 /* Beyond this many µs a time does not fit in gint64 ns (±292 years). */
@@ -867,7 +950,10 @@ finish_event (Parse *p)
       mark_slices (p, lane);
       info->n_slices++;
       /* Nothing to draw as a span: keep it as a mark. */
-      add_rec (p, t, dur, lane, dur == 0 ? REC_INSTANT : REC_SLICE, 0, name_id);
+      if (dur == 0)
+        add_rec (p, t, dur, lane, REC_INSTANT, 0, name_id);
+      else
+        add_slice_rec (p, t, dur, lane, REC_SLICE, name_id);
       add_bound_flow (p, t, lane);
       return;
     case 'B':
@@ -875,7 +961,10 @@ finish_event (Parse *p)
       lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
       name_id = intern_name (p);
       mark_slices (p, lane);
-      add_rec (p, t, 0, lane, ph[0] == 'B' ? REC_BEGIN : REC_END, 1, name_id);
+      if (ph[0] == 'B')
+        add_slice_rec (p, t, 0, lane, REC_BEGIN, name_id);
+      else
+        add_rec (p, t, 0, lane, REC_END, 1, name_id);
       add_bound_flow (p, t, lane);
       return;
     case 'i':
@@ -1595,6 +1684,7 @@ args_member (Parse      *p,
   gsize len;
   double v;
 
+  c->n_args++;
   memcpy (p->args_key, key, n);
   p->args_key[n] = '\0';
   if (ch == '"')
@@ -1685,7 +1775,14 @@ event_member (Parse      *p,
         c->dur_state = TIME_NOT_NUMBER;
     }
   else if (ch == '{' && k == KEY_ARGS)
-    TRY (parse_members (p, l, depth + 1, args_member));
+    {
+      gsize start = l->pos;
+      c->n_args = 0;
+      TRY (parse_members (p, l, depth + 1, args_member));
+      c->args_off = l->base + start;
+      c->args_len = l->pos - start;
+      c->args_text = l->s + start;
+    }
   else if (ch == '{' && k == KEY_ID2)
     TRY (parse_members (p, l, depth + 1, id2_member));
   else
@@ -2057,6 +2154,34 @@ flush_ends (Build  *b,
     }
 }
 
+/* The order of rec_cmp, on args. */
+static int
+compare_args (gconstpointer a,
+              gconstpointer b)
+{
+  const ArgsRec *x = a, *y = b;
+  gboolean sx = x->dur >= 0, sy = y->dur >= 0;
+
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  if (sx != sy)
+    return sx ? 1 : -1;
+  if (sx && x->dur != y->dur)
+    return x->dur > y->dur ? -1 : 1;
+  return 0;
+}
+
+static void
+chrome_args_free (gpointer data)
+{
+  IlChromeArgs *a = data;
+
+  g_array_unref (a->entries);
+  g_free (a->path);
+  g_clear_pointer (&a->copy, g_bytes_unref);
+  g_free (a);
+}
+
 static void
 build_trace (Parse *p)
 {
@@ -2074,6 +2199,9 @@ build_trace (Parse *p)
   gint64 base = p->any_ts ? p->min_ts : 0;
   gint64 last = p->any_ts ? p->max_ts - base : 0;
   Build b = { t, info, map, stacks, heap, base, 0 };
+  const ArgsRec *args;
+  guint next_args = 0;
+  IlChromeArgs *slice_args = NULL;
 
   for (guint i = 0; i < p->processes->len; i++)
     proc_lane[i] = IL_NO_LANE;
@@ -2127,7 +2255,18 @@ build_trace (Parse *p)
     sort_block (p->block, NULL);
   if (p->sorter != NULL)
     g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);
+  /* In the order the merge below meets the flagged records. */
+  g_array_sort (p->args, compare_args);
+  args = (const ArgsRec *) (gconstpointer) p->args->data;
+  if (p->args->len > 0 || p->n_args_dropped > 0)
+    {
+      slice_args = g_new0 (IlChromeArgs, 1);
+      slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
+      slice_args->n_dropped = p->n_args_dropped;
+    }
   il_trace_reserve (t, p->n_trace_events);
+  /* The lane indices are built in one pass after the merge. */
+  il_trace_begin_bulk (t);
   n_heap = p->blocks->len;
   merge = g_new (guint32, MAX (n_heap, 1));
   for (guint i = 0; i < n_heap; i++)
@@ -2169,6 +2308,12 @@ build_trace (Parse *p)
                 if (stack->len > 0)
                   o.end = MIN (o.end, g_array_index (stack, Open, stack->len - 1).end);
                 o.end = MAX (o.end, time);
+              }
+            if ((r->packed & REC_HAS_ARGS) && next_args < p->args->len)
+              {
+                ArgsEntry e = { (guint32) t->n_events, args[next_args].len, args[next_args].off };
+                g_array_append_val (slice_args->entries, e);
+                next_args++;
               }
             build_append (&b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
             g_array_append_val (stack, o);
@@ -2224,6 +2369,19 @@ build_trace (Parse *p)
         }
       g_array_unref (stack);
     }
+  /* Before the lane indices take their memory. */
+  g_clear_pointer (&p->args, g_array_unref);
+  il_trace_end_bulk (t);
+  if (slice_args != NULL)
+    {
+      if (p->args_copy != NULL)
+        slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
+      slice_args->path = g_steal_pointer (&p->args_path);
+      slice_args->size = p->args_size;
+      slice_args->mtime = p->args_mtime;
+      t->slice_args = slice_args;
+      t->slice_args_free = chrome_args_free;
+    }
   il_trace_set_end_time (t, MAX (last, b.now));
   il_trace_reserve (t, 0);   /* give back what growing by half left unused */
   t->finished = TRUE;
@@ -2267,6 +2425,9 @@ parse_clear (Parse *p)
   g_clear_pointer (&p->flow_ids, g_hash_table_unref);
   g_clear_pointer (&p->texts, g_ptr_array_unref);
   g_clear_pointer (&p->text_ids, g_hash_table_unref);
+  g_clear_pointer (&p->args, g_array_unref);
+  g_clear_pointer (&p->args_copy, g_byte_array_unref);
+  g_clear_pointer (&p->args_path, g_free);
   g_clear_pointer (&p->trace, il_trace_unref);
 }
 
@@ -2296,6 +2457,7 @@ parse_init (Parse              *p,
   p->flow_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->text_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->texts = g_ptr_array_new ();
+  p->args = g_array_new (FALSE, FALSE, sizeof (ArgsRec));
   p->trace = il_trace_new ();
   p->last_lane = IL_NO_LANE;
   p->names = g_new0 (NameSlot, NAME_CACHE);
@@ -2654,6 +2816,9 @@ merge_parse (Parse *p,
 
   p->n_recs += q->n_recs;
   p->n_trace_events += q->n_trace_events;
+  /* Offsets are the file's: q's args follow p's, as its blocks do. */
+  g_array_append_vals (p->args, q->args->data, q->args->len);
+  p->n_args_dropped += q->n_args_dropped;
   if (q->any_ts)
     {
       note_time (p, q->min_ts);
@@ -2767,6 +2932,18 @@ import_stream (Source             *src,
 
   memset (info, 0, sizeof *info);
   reader_init (&r, src, name, info);
+  /* A plain file is read again for a slice's args; anything else is copied. */
+  {
+    GStatBuf st;
+    if (split_path != NULL && g_stat (split_path, &st) == 0)
+      {
+        r.p.args_path = g_canonicalize_filename (split_path, NULL);
+        r.p.args_size = st.st_size;
+        r.p.args_mtime = st.st_mtime;
+      }
+    else
+      r.p.args_copy = g_byte_array_new ();
+  }
   r.cancellable = cancellable;
   r.progress = progress;
   r.progress_data = progress_data;
@@ -2826,6 +3003,20 @@ import_stream (Source             *src,
     }
   damage = damage_text (d);
 
+  /* Building needs only the records: give back what reading used (the
+   * second half's tables, both windows, the reading threads' free heap
+   * memory) before the trace's columns fill, since that is the peak. */
+  if (half != NULL)
+    {
+      reader_clear (&half->r);
+      g_clear_pointer (&half, g_free);
+    }
+  g_clear_pointer (&r.w.buf, g_free);
+  r.w.cap = r.w.len = 0;
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+
   if (cancelled)
     g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CANCELLED, "%s: loading cancelled", name);
   else if (r.p.n_recs == 0 && damage != NULL)
@@ -2848,11 +3039,6 @@ import_stream (Source             *src,
     }
   if (progress != NULL && total > 0 && !cancelled)
     progress (1.0, progress_data);
-  if (half != NULL)
-    {
-      reader_clear (&half->r);
-      g_free (half);
-    }
   reader_clear (&r);
   if (info == &local_info)
     il_chrome_import_info_clear (&local_info);
@@ -3156,8 +3342,9 @@ il_chrome_import_data (const guint8       *data,
   return import_source (&src, data, len, len, name, NULL, info, NULL, NULL, NULL, error);
 }
 
-/* Importing needs about 0.4 bytes of memory per byte of JSON at its peak
- * (bench-import: 0.38 for VizTracer-like files); a little margin. */
+/* Importing needs about a third of a byte of memory per byte of JSON at
+ * its peak (bench-import: 0.32 for VizTracer-like files, more for files
+ * with shorter events); a margin. */
 #define IMPORT_BYTES_PER_FILE_BYTE 0.45
 
 IlTrace *
@@ -3207,4 +3394,157 @@ il_chrome_import (const char         *path,
                          progress, progress_data, cancellable, error);
   fclose (f);
   return trace;
+}
+
+/* ------------------------------------------------------- slice args */
+
+char *
+il_chrome_slice_args (const IlTrace *trace,
+                      gsize          event,
+                      GError       **error)
+{
+  const IlChromeArgs *a;
+  const ArgsEntry *e = NULL;
+  guint lo = 0, hi;
+  g_autofree char *text = NULL;
+  GStatBuf st;
+  FILE *f;
+  gboolean ok;
+
+  g_return_val_if_fail (trace != NULL, NULL);
+  a = trace->slice_args;
+  if (a == NULL)
+    return NULL;
+  hi = a->entries->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      const ArgsEntry *m = &g_array_index (a->entries, ArgsEntry, mid);
+      if (m->event == event)
+        {
+          e = m;
+          break;
+        }
+      if (m->event < event)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (e == NULL)
+    return NULL;
+  if (e->off == G_MAXUINT64)
+    {
+      g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE,
+                   "the args of %" G_GUINT64_FORMAT " slices were not kept: a compressed trace keeps %u MB of them",
+                   a->n_dropped, ARGS_COPY_MAX >> 20);
+      return NULL;
+    }
+  if (a->copy != NULL)
+    {
+      gsize size;
+      const char *data = g_bytes_get_data (a->copy, &size);
+      g_return_val_if_fail (e->off + e->len <= size, NULL);
+      return g_strndup (data + e->off, e->len);
+    }
+  if (a->path == NULL)
+    return NULL;
+  if (g_stat (a->path, &st) != 0 || st.st_size != a->size || st.st_mtime != a->mtime)
+    {
+      g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CHANGED,
+                   "%s changed or went away since it was opened: its args cannot be read again", a->path);
+      return NULL;
+    }
+  f = fopen (a->path, "rb");
+  if (f == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", a->path, g_strerror (saved));
+      return NULL;
+    }
+  text = g_malloc (e->len + 1);
+  ok = fseeko (f, (off_t) e->off, SEEK_SET) == 0 && fread (text, 1, e->len, f) == e->len;
+  fclose (f);
+  text[ok ? e->len : 0] = '\0';
+  /* What was there when importing was an object: anything else means the
+   * file was rewritten in the same second with the same size. */
+  if (!ok || e->len < 2 || text[0] != '{' || text[e->len - 1] != '}')
+    {
+      g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CHANGED,
+                   "%s: byte %" G_GUINT64_FORMAT ": the args are no longer there (the file changed?)",
+                   a->path, e->off);
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
+/* A value on one line, strings as they are, at most ~200 characters. */
+static char *
+describe_value (JsonNode *node)
+{
+  g_autofree char *text = NULL;
+  glong n;
+
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    text = g_strdup (json_node_get_string (node));
+  else
+    text = json_to_string (node, FALSE);
+  g_strdelimit (text, "\n\r\t", ' ');
+  n = g_utf8_strlen (text, -1);
+  if (n > 200)
+    {
+      char *cut = g_utf8_offset_to_pointer (text, 199);
+      *cut = '\0';
+      return g_strconcat (text, "…", NULL);
+    }
+  return g_steal_pointer (&text);
+}
+
+static void
+describe_members (GString    *out,
+                  JsonObject *object)
+{
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *v = NULL;
+
+      /* VizTracer: {"func_args": {…}, "return_value": …}. */
+      if (g_str_equal (key, "return_value"))
+        continue;
+      if (g_str_equal (key, "func_args") && JSON_NODE_HOLDS_OBJECT (value))
+        {
+          describe_members (out, json_node_get_object (value));
+          continue;
+        }
+      v = describe_value (value);
+      g_string_append_printf (out, "%s: %s\n", key, v);
+    }
+}
+
+char *
+il_chrome_args_describe (const char  *json,
+                         char       **returned)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonObject *object;
+  GString *out;
+
+  if (returned != NULL)
+    *returned = NULL;
+  if (json == NULL || !json_parser_load_from_data (parser, json, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  object = json_node_get_object (root);
+  out = g_string_new (NULL);
+  describe_members (out, object);
+  if (returned != NULL && json_object_has_member (object, "return_value"))
+    *returned = describe_value (json_object_get_member (object, "return_value"));
+  return g_string_free (out, FALSE);
 }

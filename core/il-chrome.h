@@ -36,6 +36,7 @@ typedef enum {
   IL_CHROME_ERROR_EMPTY,      /* valid JSON but no events we can show */
   IL_CHROME_ERROR_CANCELLED,
   IL_CHROME_ERROR_TOO_LARGE,
+  IL_CHROME_ERROR_CHANGED,    /* the file changed since it was imported (slice args) */
 } IlChromeError;
 
 GQuark    il_chrome_error_quark   (void);
@@ -106,5 +107,24 @@ IlTrace  *il_chrome_import_data   (const guint8       *data,
                                    const char         *name,
                                    IlChromeImportInfo *info,
                                    GError            **error);
+
+typedef struct _IlChromeArgs IlChromeArgs;
+
+/* The "args" object of an imported slice (X or B event), as JSON text, for
+ * the SLICE_BEGIN event that starts it; NULL if the slice has none (error
+ * unset) or they cannot be shown (error set, naming the file: it changed
+ * since it was opened, or a compressed trace had more args than are kept).
+ * Args are not kept in memory: they are read again from the file, or for
+ * gzip and in-memory input from a bounded copy (32 MB). */
+char     *il_chrome_slice_args    (const IlTrace      *trace,
+                                   gsize               event,
+                                   GError            **error);
+
+/* Args as readable lines: "key: value" for each argument (VizTracer's
+ * func_args are unpacked), and the return value (VizTracer's
+ * return_value) apart in *returned (NULL if none).  NULL if json is not
+ * an object. */
+char     *il_chrome_args_describe (const char         *json,
+                                   char              **returned);
 
 G_END_DECLS

@@ -1080,7 +1080,7 @@ il_code_lines_at (const IlCode  *code,
   for (guint32 task = 0; task < code->n_tasks; task++)
     {
       guint32 lane = lanes[task];
-      const GArray *idx;
+      const IlLaneIndex *idx;
       IlState state;
       guint pos;
 
@@ -1095,7 +1095,7 @@ il_code_lines_at (const IlCode  *code,
       pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
       while (pos-- > 0)
         {
-          guint32 e = g_array_index (idx, guint32, pos);
+          guint32 e = idx->data[pos];
           if (trace->kind[e] == IL_EVENT_STEP)
             {
               gint line = il_code_line_of_step (code, task, (gint32) trace->arg[e]);
@@ -1115,7 +1115,7 @@ il_code_line_spans (const IlCode  *code,
   GArray *spans = g_array_new (FALSE, FALSE, sizeof (IlCodeSpan));
   const IlCodeLine *l;
   const Range *r;
-  const GArray *idx;
+  const IlLaneIndex *idx;
   guint32 lane;
   gint64 open = -1;
 
@@ -1137,7 +1137,7 @@ il_code_line_spans (const IlCode  *code,
   idx = il_trace_get_lane_events (trace, lane);
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       gboolean inside;
 
       if (trace->kind[e] == IL_EVENT_STEP)

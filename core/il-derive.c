@@ -383,8 +383,8 @@ add_lane_states (Derive   *d,
                  gboolean  in_step)
 {
   const IlTrace *t = d->trace;
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
   IlState cur = il_trace_state_at (t, lane, from, NULL);
   gint64 at = from;
   g_autoptr(GArray) holds = g_array_new (FALSE, FALSE, sizeof (DHold));
@@ -457,7 +457,7 @@ semaphore_capacity (const IlTrace *t)
           || (t->value[e] != IL_MARK_SYNC_ACQUIRED && t->value[e] != IL_MARK_SYNC_RELEASED))
         continue;
       /* Marks are on a thread's lane and again on the work item it runs. */
-      if (il_trace_get_lane (t, t->lane[e])->kind == IL_LANE_TASK && e > 0 && t->kind[e - 1] == IL_EVENT_MARK
+      if (il_trace_get_lane (t, il_trace_event_lane (t, e))->kind == IL_LANE_TASK && e > 0 && t->kind[e - 1] == IL_EVENT_MARK
           && t->value[e - 1] == t->value[e] && t->arg[e - 1] == t->arg[e] && t->time[e - 1] == t->time[e])
         continue;
       key = GUINT_TO_POINTER (t->arg[e]);
@@ -483,8 +483,8 @@ static gint64
 lane_done_time (const IlTrace *t,
                 guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
 
   for (guint k = idx->len; k > 0; k--)
     if (t->kind[ev[k - 1]] == IL_EVENT_STATE && t->value[ev[k - 1]] == IL_STATE_DONE)
@@ -496,8 +496,8 @@ static gint64
 lane_first_time (const IlTrace *t,
                  guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
 
   for (guint k = 0; k < idx->len; k++)
     if (t->kind[ev[k]] == IL_EVENT_STATE && t->value[ev[k]] != IL_STATE_NOT_STARTED)
@@ -517,7 +517,7 @@ creator_clock (const IlTrace *t,
                gint64         at,
                GHashTable    *starts)
 {
-  const GArray *idx = il_trace_get_lane_events (t, c);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, c);
   const guint32 *ev = (const guint32 *) (gpointer) idx->data;
   gint64 since = 0, lost = 0, keep = 0;
   gboolean lose = FALSE;
@@ -555,7 +555,7 @@ gil_busy (const IlTrace *t,
   for (guint32 g = 0; g < il_trace_get_n_lanes (t); g++)
     {
       const IlLane *gl = il_trace_get_lane (t, g);
-      const GArray *idx;
+      const IlLaneIndex *idx;
       const guint32 *ev;
       guint32 holder;
       gint64 at = from, busy = 0;
@@ -607,7 +607,7 @@ thread_spawn_time (const IlTrace *t,
   for (guint32 c = 0; c < il_trace_get_n_lanes (t); c++)
     {
       const IlLane *cl = il_trace_get_lane (t, c);
-      const GArray *idx;
+      const IlLaneIndex *idx;
       const guint32 *ev;
       gsize at = t->n_events;
 
@@ -639,8 +639,8 @@ static gboolean
 is_pool_item (const IlTrace *t,
               guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
 
   for (guint k = 0; k < idx->len; k++)
     if (t->kind[ev[k]] == IL_EVENT_STATE)
@@ -683,7 +683,7 @@ span_end (const IlTrace *t,
           guint32        lane,
           gsize          ev)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
   const guint32 *e = (const guint32 *) (gpointer) idx->data;
 
   guint k = il_trace_lane_lower_bound (t, lane, t->time[ev]);
@@ -766,7 +766,7 @@ thread_steps (Derive *d,
               DLane  *l)
 {
   const IlTrace *t = d->trace;
-  const GArray *idx = il_trace_get_lane_events (t, l->lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, l->lane);
   const guint32 *ev = (const guint32 *) (gpointer) idx->data;
   gint64 done = lane_done_time (t, l->lane), at = l->start, wait_from = -1;
 
@@ -813,14 +813,14 @@ collect_steps (const IlTrace *t)
 
   for (guint32 loop_lane = 0; loop_lane < il_trace_get_n_lanes (t); loop_lane++)
     {
-      const GArray *idx;
+      const IlLaneIndex *idx;
       const guint32 *ev;
       GArray *open = NULL;
 
       if (il_trace_get_lane (t, loop_lane)->kind != IL_LANE_LOOP)
         continue;
       idx = il_trace_get_lane_events (t, loop_lane);
-      ev = (const guint32 *) (gpointer) idx->data;
+      ev = idx->data;
       for (guint k = 0; k < idx->len; k++)
         {
           gsize e = ev[k];
@@ -853,8 +853,8 @@ wake_time (const IlTrace *t,
            guint32        loop_lane,
            gint64         at)
 {
-  const GArray *idx = il_trace_get_lane_events (t, loop_lane);
-  const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, loop_lane);
+  const guint32 *ev = idx->data;
   guint seen = 0;
 
   for (guint k = il_trace_lane_lower_bound (t, loop_lane, at + 1); k > 0; k--)
@@ -1007,8 +1007,8 @@ async_steps (Derive *d,
             {
               /* asyncio.sleep: asleep until its timer fired (the next state). */
               gsize k2 = il_trace_lane_lower_bound (t, l->lane, prev_end + 1);
-              const GArray *ix = il_trace_get_lane_events (t, l->lane);
-              const guint32 *ev = (const guint32 *) (gpointer) ix->data;
+              const IlLaneIndex *ix = il_trace_get_lane_events (t, l->lane);
+              const guint32 *ev = ix->data;
               gint64 fired = begin;
               for (; k2 < ix->len; k2++)
                 if (t->kind[ev[k2]] == IL_EVENT_STATE)
@@ -1070,7 +1070,7 @@ threads_use_process_pool (const IlTrace *t)
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
     {
       const IlLane *lane = il_trace_get_lane (t, i);
-      const GArray *idx = il_trace_get_lane_events (t, i);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, i);
       const guint32 *ev = (const guint32 *) (gpointer) idx->data;
 
       if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
@@ -1156,8 +1156,8 @@ il_derive_scenario_json (const IlTrace  *trace,
   for (guint32 i = 0; i < il_trace_get_n_lanes (t); i++)
     {
       const IlLane *lane = il_trace_get_lane (t, i);
-      const GArray *idx = il_trace_get_lane_events (t, i);
-      const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, i);
+      const guint32 *ev = idx->data;
       DLane dl = { i, K_THREAD, NULL, -1, -1, -1, FALSE, FALSE };
 
       if (lane->kind == IL_LANE_PROCESS && main_proc == IL_NO_LANE)
@@ -1250,8 +1250,8 @@ il_derive_scenario_json (const IlTrace  *trace,
           gint64 done = lane_done_time (t, l->lane);
           IlState s = il_trace_state_at (t, l->lane, first_thread, NULL);
           gsize k0 = il_trace_lane_lower_bound (t, l->lane, first_thread);
-          const GArray *idx = il_trace_get_lane_events (t, l->lane);
-          const guint32 *ev = (const guint32 *) (gpointer) idx->data;
+          const IlLaneIndex *idx = il_trace_get_lane_events (t, l->lane);
+          const guint32 *ev = idx->data;
           gint64 at = first_thread;
           for (gsize k = k0; k < idx->len; k++)
             {

@@ -479,13 +479,13 @@ static guint
 count_slices (const IlTrace *trace,
               guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
   guint n = 0;
   int cur = IL_STATE_NOT_STARTED;
 
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] != IL_EVENT_STATE)
         continue;
       if (trace->value[e] == IL_STATE_RUNNING && cur != IL_STATE_RUNNING)
@@ -507,7 +507,7 @@ time_parallel (const IlTrace *trace)
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      guint32 l = trace->lane[i];
+      guint32 l = il_trace_event_lane (trace, i);
       gboolean b;
 
       if (trace->kind[i] != IL_EVENT_CORE)
@@ -533,7 +533,7 @@ time_in_select (const IlTrace *trace)
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      if (il_trace_get_lane (trace, trace->lane[i])->kind != IL_LANE_LOOP)
+      if (il_trace_get_lane (trace, il_trace_event_lane (trace, i))->kind != IL_LANE_LOOP)
         continue;
       if (since >= 0)
         {
@@ -584,12 +584,12 @@ queue_waits (const IlTrace *trace,
              guint32        lane,
              guint          what)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
   guint n = 0;
 
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] == IL_EVENT_QUEUE && (trace->value[e] & 3) == IL_QUEUE_WAIT
           && (guint) (trace->value[e] >> 2) == what)
         n++;
@@ -627,7 +627,7 @@ peak_in_state (const IlTrace *trace,
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      guint32 l = trace->lane[i];
+      guint32 l = il_trace_event_lane (trace, i);
 
       if (i > 0 && trace->time[i] != trace->time[i - 1])
         peak = MAX (peak, n);
@@ -657,10 +657,10 @@ count_handoffs (const IlTrace *trace,
 
       if (trace->kind[i] != IL_EVENT_GIL_TAKE)
         continue;
-      prev = GPOINTER_TO_UINT (g_hash_table_lookup (last, GUINT_TO_POINTER (trace->lane[i])));
+      prev = GPOINTER_TO_UINT (g_hash_table_lookup (last, GUINT_TO_POINTER (il_trace_event_lane (trace, i))));
       if ((prev == a + 1 && taker == b) || (prev == b + 1 && taker == a))
         n++;
-      g_hash_table_insert (last, GUINT_TO_POINTER (trace->lane[i]), GUINT_TO_POINTER (taker + 1));
+      g_hash_table_insert (last, GUINT_TO_POINTER (il_trace_event_lane (trace, i)), GUINT_TO_POINTER (taker + 1));
     }
   return n;
 }

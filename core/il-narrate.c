@@ -61,11 +61,11 @@ next_on_lane (const IlTrace *trace,
               gint64         t,
               IlEventKind    kind)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
 
   for (guint i = il_trace_lane_lower_bound (trace, lane, t + 1); i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] == kind)
         return trace->time[e];
     }
@@ -80,7 +80,7 @@ holder_name (Ctx     *c,
              guint32  lane)
 {
   const IlTrace *tr = c->trace;
-  const GArray *idx;
+  const IlLaneIndex *idx;
   guint pos;
 
   if (lane == IL_NO_LANE || lane >= il_trace_get_n_lanes (tr) || il_trace_get_lane (tr, lane)->kind != IL_LANE_THREAD)
@@ -89,7 +89,7 @@ holder_name (Ctx     *c,
   pos = il_trace_lane_lower_bound (tr, lane, c->t + 1);
   while (pos-- > 0)
     {
-      guint32 e = g_array_index (idx, guint32, pos);
+      guint32 e = idx->data[pos];
       if (tr->kind[e] == IL_EVENT_QUEUE && (tr->value[e] & 3) == IL_QUEUE_POP && tr->arg[e] != IL_NO_LANE)
         {
           char *label;
@@ -152,7 +152,7 @@ at_t (const Ctx   *c,
       int          value)
 {
   for (gsize e = c->first; e < c->last; e++)
-    if (c->trace->kind[e] == kind && c->trace->lane[e] == lane && (value < 0 || c->trace->value[e] == value))
+    if (c->trace->kind[e] == kind && il_trace_event_lane (c->trace, e) == lane && (value < 0 || c->trace->value[e] == value))
       return TRUE;
   return FALSE;
 }
@@ -163,7 +163,7 @@ task_state_at_t (const Ctx *c,
 {
   for (gsize e = c->first; e < c->last; e++)
     if (c->trace->kind[e] == IL_EVENT_STATE && c->trace->value[e] == state
-        && il_trace_get_lane (c->trace, c->trace->lane[e])->kind == IL_LANE_TASK)
+        && il_trace_get_lane (c->trace, il_trace_event_lane (c->trace, e))->kind == IL_LANE_TASK)
       return TRUE;
   return FALSE;
 }
@@ -189,12 +189,12 @@ static const IlStep *
 current_step (const Ctx *c,
               guint32    lane)
 {
-  const GArray *idx = il_trace_get_lane_events (c->trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (c->trace, lane);
   guint pos = il_trace_lane_lower_bound (c->trace, lane, c->t + 1);
 
   while (pos-- > 0)
     {
-      guint32 e = g_array_index (idx, guint32, pos);
+      guint32 e = idx->data[pos];
       if (c->trace->kind[e] == IL_EVENT_STEP)
         return step_of (c->trace, lane, c->trace->arg[e]);
     }
@@ -321,11 +321,11 @@ next_queue_event (const IlTrace *tr,
                   IlEventKind    kind,
                   guint          match)
 {
-  const GArray *idx = il_trace_get_lane_events (tr, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (tr, lane);
 
   for (guint i = il_trace_lane_lower_bound (tr, lane, tr->time[after]); i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (e <= after || tr->kind[e] != kind)
         continue;
       if (kind == IL_EVENT_QUEUE && tr->aux[e] == match && (tr->value[e] & 3) == IL_QUEUE_PUSH)
@@ -342,12 +342,12 @@ last_queue_wait (const IlTrace *tr,
                  guint32        lane,
                  gint64         t)
 {
-  const GArray *idx = il_trace_get_lane_events (tr, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (tr, lane);
   guint pos = il_trace_lane_lower_bound (tr, lane, t + 1);
 
   while (pos-- > 0)
     {
-      guint32 e = g_array_index (idx, guint32, pos);
+      guint32 e = idx->data[pos];
       if (tr->kind[e] == IL_EVENT_QUEUE && (tr->value[e] & 3) == IL_QUEUE_WAIT)
         return e;
     }
@@ -397,7 +397,7 @@ narrate_user_queue (Ctx  *c,
   guint16 q = tr->aux[e];
   IlQueueOp op = (IlQueueOp) (tr->value[e] & 3);
   const char *name = queue_label (c, q);
-  const char *who = name_of (tr, tr->lane[e]);
+  const char *who = name_of (tr, il_trace_event_lane (tr, e));
   guint n = queue_length_after (c, e);
   g_autofree char *depth = fill (c, q, n);
 
@@ -413,7 +413,7 @@ narrate_user_queue (Ctx  *c,
     case IL_QUEUE_WAIT:
       {
         gboolean put = (tr->value[e] >> 2) == 0;
-        gssize wake = next_queue_event (tr, tr->lane[e], e, IL_EVENT_STATE, IL_CAUSE_QUEUE);
+        gssize wake = next_queue_event (tr, il_trace_event_lane (tr, e), e, IL_EVENT_STATE, IL_CAUSE_QUEUE);
         const char *waker = wake >= 0 ? name_of (tr, tr->arg[wake]) : NULL;
 
         if (waker == NULL)
@@ -422,13 +422,13 @@ narrate_user_queue (Ctx  *c,
             IlQueueOp serve = put ? IL_QUEUE_POP : IL_QUEUE_PUSH;
             for (gsize f = e + 1; f < tr->n_events && waker == NULL; f++)
               if (tr->kind[f] == IL_EVENT_QUEUE && tr->aux[f] == q && (tr->value[f] & 3) == serve
-                  && tr->lane[f] != tr->lane[e])
-                waker = name_of (tr, tr->lane[f]);
+                  && il_trace_event_lane (tr, f) != il_trace_event_lane (tr, e))
+                waker = name_of (tr, il_trace_event_lane (tr, f));
           }
 
         if (put)
           {
-            gssize push = next_queue_event (tr, tr->lane[e], e, IL_EVENT_QUEUE, q);
+            gssize push = next_queue_event (tr, il_trace_event_lane (tr, e), e, IL_EVENT_QUEUE, q);
             g_autofree char *item = push >= 0 ? g_strdup_printf ("item %u", queue_ordinal (tr, (gsize) push, q, IL_QUEUE_PUSH))
                                               : g_strdup ("an item");
             say (c, "%s puts %s; %s is full (%s), so it waits until %s takes one", who, item, name, depth,
@@ -476,7 +476,7 @@ narrate_state (Ctx  *c,
                gsize e)
 {
   const IlTrace *tr = c->trace;
-  guint32 lane = tr->lane[e];
+  guint32 lane = il_trace_event_lane (tr, e);
   const IlLane *l = il_trace_get_lane (tr, lane);
   IlState state = tr->value[e];
   IlCause cause = tr->aux[e];
@@ -662,12 +662,12 @@ callback_ops (const Ctx *c,
               guint32    task,
               gint64     end)
 {
-  const GArray *idx = il_trace_get_lane_events (c->trace, task);
+  const IlLaneIndex *idx = il_trace_get_lane_events (c->trace, task);
   GString *s = g_string_new (NULL);
 
   for (guint i = il_trace_lane_lower_bound (c->trace, task, c->t); i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       g_autofree char *d = NULL;
 
       if (c->trace->time[e] > end)
@@ -697,7 +697,7 @@ gil_round_trip (const Ctx *c,
   IlEventKind other = tr->kind[e] == IL_EVENT_GIL_DROP ? IL_EVENT_GIL_TAKE : IL_EVENT_GIL_DROP;
 
   for (gsize f = c->first; f < c->last; f++)
-    if (tr->kind[f] == other && tr->lane[f] == tr->lane[e] && tr->arg[f] == tr->arg[e])
+    if (tr->kind[f] == other && il_trace_event_lane (tr, f) == il_trace_event_lane (tr, e) && tr->arg[f] == tr->arg[e])
       return TRUE;
   return FALSE;
 }
@@ -721,7 +721,7 @@ narrate_one (Ctx  *c,
              gsize e)
 {
   const IlTrace *tr = c->trace;
-  guint32 lane = tr->lane[e];
+  guint32 lane = il_trace_event_lane (tr, e);
   guint32 arg = tr->arg[e];
 
   switch ((IlEventKind) tr->kind[e])
@@ -739,7 +739,7 @@ narrate_one (Ctx  *c,
 
         /* The one that held it last. */
         while (p-- > 0)
-          if (tr->lane[p] == lane && tr->kind[p] == IL_EVENT_GIL_TAKE)
+          if (il_trace_event_lane (tr, p) == lane && tr->kind[p] == IL_EVENT_GIL_TAKE)
             {
               prev = tr->arg[p];
               break;
@@ -908,15 +908,15 @@ narrate_cores (Ctx *c)
 
   for (gsize e = c->first; e < c->last; e++)
     {
-      guint32 core = tr->lane[e], before = IL_NO_LANE, after = tr->arg[e];
-      const GArray *idx;
+      guint32 core = il_trace_event_lane (tr, e), before = IL_NO_LANE, after = tr->arg[e];
+      const IlLaneIndex *idx;
       guint pos;
       gboolean last = TRUE;
 
       if (tr->kind[e] != IL_EVENT_CORE)
         continue;
       for (gsize f = e + 1; f < c->last && last; f++)
-        if (tr->kind[f] == IL_EVENT_CORE && tr->lane[f] == core)
+        if (tr->kind[f] == IL_EVENT_CORE && il_trace_event_lane (tr, f) == core)
           last = FALSE;
       if (!last)
         continue;
@@ -924,7 +924,7 @@ narrate_cores (Ctx *c)
       pos = il_trace_lane_lower_bound (tr, core, c->t);
       while (pos-- > 0)
         {
-          guint32 p = g_array_index (idx, guint32, pos);
+          guint32 p = idx->data[pos];
           if (tr->kind[p] == IL_EVENT_CORE)
             {
               before = tr->arg[p];

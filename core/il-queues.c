@@ -129,14 +129,14 @@ il_queue_items_at (const IlTrace *trace,
     {
       for (guint l = 0; l < il_trace_get_n_lanes (trace); l++)
         {
-          const GArray *idx;
+          const IlLaneIndex *idx;
 
           if (il_trace_get_lane (trace, l)->kind != IL_LANE_LOOP)
             continue;
           idx = il_trace_get_lane_events (trace, l);
           for (guint i = 0; i < idx->len; i++)
             {
-              guint32 e = g_array_index (idx, guint32, i);
+              guint32 e = idx->data[i];
               if (trace->time[e] > t)
                 break;
               if (trace->kind[e] == IL_EVENT_QUEUE && trace->aux[e] == queue)
@@ -166,6 +166,6 @@ il_queue_taken_by (const IlTrace *trace,
     if (trace->kind[end] == IL_EVENT_QUEUE && trace->arg[end] == item_lane
         && (trace->value[end] & 3) == IL_QUEUE_POP && !is_loop_queue (trace->aux[end])
         && !il_queue_is_user (trace->aux[end]))
-      return trace->lane[end];
+      return il_trace_event_lane (trace, end);
   return IL_NO_LANE;
 }

@@ -111,7 +111,7 @@ il_stats_compute (const IlTrace *trace,
   for (l = 0; l < n_lanes; l++)
     if (il_trace_get_lane (trace, l)->kind == IL_LANE_GIL)
       {
-        const GArray *idx = il_trace_get_lane_events (trace, l);
+        const IlLaneIndex *idx = il_trace_get_lane_events (trace, l);
         const guint32 *v = (const guint32 *) (gconstpointer) idx->data;
         guint32 waiting = 0;
         gint64 since = 0;

@@ -24,7 +24,7 @@ il_interval_iter_init (IlIntervalIter *iter,
                        guint32         lane,
                        gint64          upto)
 {
-  const GArray *idx;
+  const IlLaneIndex *idx;
 
   g_return_if_fail (iter != NULL);
   g_return_if_fail (trace != NULL);
@@ -32,7 +32,7 @@ il_interval_iter_init (IlIntervalIter *iter,
 
   idx = il_trace_get_lane_events (trace, lane);
   iter->trace = trace;
-  iter->events = (const guint32 *) (gconstpointer) idx->data;
+  iter->events = idx->data;
   iter->n_events = idx->len;
   iter->upto = upto;
   iter->stop = MIN (upto, trace->end_time);

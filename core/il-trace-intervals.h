@@ -135,7 +135,8 @@ il_interval_sweep_next (IlIntervalSweep *sweep,
   const IlTrace *t = sweep->trace;
   const gint64 *time = t->time;
   const guint8 *kind = t->kind;
-  const guint32 *lanes = t->lane;
+  const guint16 *lane16 = t->lane16;
+  const guint32 *lane32 = t->lane32;
   IlOpenInterval *open = sweep->open;
   gsize n = t->n_events, pos = sweep->pos;
   gint64 upto = sweep->upto;
@@ -147,13 +148,15 @@ il_interval_sweep_next (IlIntervalSweep *sweep,
       gsize e = pos++;
       guint8 k = kind[e];
       IlOpenInterval *o;
+      guint32 l;
       gboolean had;
 
       if (k < IL_N_EVENT_KINDS)
         counts[k]++;
       if (!il_event_kind_is_boundary ((IlEventKind) k))
         continue;
-      o = &open[lanes[e]];
+      l = lane32 != NULL ? lane32[e] : lane16[e];
+      o = &open[l];
       had = o->event != G_MAXUINT32;
       if (had)
         {
@@ -165,7 +168,7 @@ il_interval_sweep_next (IlIntervalSweep *sweep,
           interval->value = o->value;
           interval->aux = o->aux;
           interval->arg = o->arg;
-          *lane = lanes[e];
+          *lane = l;
         }
       o->event = (guint32) e;
       o->start = time[e];

@@ -154,6 +154,23 @@ w_column (Writer     *w,
 #endif
 }
 
+/* The file always has 32-bit lanes, whatever the trace holds in memory. */
+static void
+w_lane16_column (Writer        *w,
+                 const guint16 *lane16,
+                 gsize          n)
+{
+  guint32 buf[4096];
+
+  for (gsize i = 0; i < n; i += G_N_ELEMENTS (buf))
+    {
+      gsize k = MIN (n - i, G_N_ELEMENTS (buf));
+      for (gsize j = 0; j < k; j++)
+        buf[j] = GUINT32_TO_LE (lane16[i + j]);
+      w_bytes (w, buf, k * sizeof (guint32));
+    }
+}
+
 static char *
 config_text (const IlRunConfig *c)
 {
@@ -342,7 +359,10 @@ il_trace_save (const IlTrace      *trace,
     w_u32 (&w, TAG_EVTS);
     w_u64 (&w, n * (8 + 4 + 1 + 1 + 2 + 4));
     w_column (&w, trace->time, 8, n);
-    w_column (&w, trace->lane, 4, n);
+    if (trace->lane32 != NULL)
+      w_column (&w, trace->lane32, 4, n);
+    else
+      w_lane16_column (&w, trace->lane16, n);
     w_column (&w, trace->kind, 1, n);
     w_column (&w, trace->value, 1, n);
     w_column (&w, trace->aux, 2, n);
@@ -810,6 +830,8 @@ load_mapped (const guint8    *d,
     gint64 prev = 0;
     guint64 step = MAX (n_events / 100, 4096);   /* about every 1% */
 
+    /* The lane indices are built once at the end, each exactly its size. */
+    il_trace_begin_bulk (trace);
     for (guint64 i = 0; i < n_events; i++)
       {
         gint64 t = (gint64) rd_u64 (tcol + i * 8);
@@ -846,6 +868,7 @@ load_mapped (const guint8    *d,
               }
           }
       }
+    il_trace_end_bulk (trace);
     if (end_time < prev)
       return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, head.off, "end time before the last event"), NULL;
   }

@@ -6,6 +6,15 @@
 
 #include <string.h>
 
+static void
+lane_index_free (gpointer data)
+{
+  IlLaneIndex *index = data;
+
+  g_free (index->data);
+  g_free (index);
+}
+
 IlTrace *
 il_trace_new (void)
 {
@@ -13,7 +22,7 @@ il_trace_new (void)
 
   trace->ref_count = 1;
   trace->lanes = g_array_new (FALSE, TRUE, sizeof (IlLane));
-  trace->lane_events = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  trace->lane_events = g_ptr_array_new_with_free_func (lane_index_free);
   trace->mode = IL_MODE_THREADS;
   trace->strings = g_ptr_array_new_with_free_func (g_free);
   trace->string_ids = g_hash_table_new (g_str_hash, g_str_equal);
@@ -40,7 +49,8 @@ il_trace_unref (IlTrace *trace)
   g_array_unref (trace->lanes);
   g_ptr_array_unref (trace->lane_events);
   g_free (trace->time);
-  g_free (trace->lane);
+  g_free (trace->lane16);
+  g_free (trace->lane32);
   g_free (trace->kind);
   g_free (trace->value);
   g_free (trace->aux);
@@ -50,6 +60,8 @@ il_trace_unref (IlTrace *trace)
   g_clear_pointer (&trace->scenario, il_scenario_unref);
   g_free (trace->source);
   g_free (trace->recording);
+  if (trace->slice_args != NULL)
+    trace->slice_args_free (trace->slice_args);
   g_free (trace);
 }
 
@@ -64,18 +76,51 @@ il_trace_add_lane (IlTrace    *trace,
 
   g_return_val_if_fail (trace != NULL, IL_NO_LANE);
 
+  /* Lane 65536 no longer fits the 16-bit lane column: widen it, once. */
+  if (trace->lanes->len == G_MAXUINT16 + 1 && trace->lane32 == NULL)
+    {
+      trace->lane32 = g_new (guint32, MAX (trace->capacity, 1));
+      for (gsize i = 0; i < trace->n_events; i++)
+        trace->lane32[i] = trace->lane16[i];
+      g_clear_pointer (&trace->lane16, g_free);
+    }
   g_array_append_val (trace->lanes, lane);
-  g_ptr_array_add (trace->lane_events, g_array_new (FALSE, FALSE, sizeof (guint32)));
+  g_ptr_array_add (trace->lane_events, g_new0 (IlLaneIndex, 1));
 
   return trace->lanes->len - 1;
 }
 
-static void
-il_trace_grow (IlTrace *trace)
+void
+il_trace_grow_columns (IlTrace *trace)
 {
   /* Grow by half again: amortised O(1) appends without doubling peak memory
    * on traces of tens of millions of events. */
   il_trace_reserve (trace, MAX (1024, trace->capacity + trace->capacity / 2));
+}
+
+void
+il_trace_grow_lane_index (IlLaneIndex *index)
+{
+  /* Small lanes double (most engine lanes hold tens of events), big ones
+   * grow by half: realloc moves big blocks by remapping, not copying. */
+  guint alloc = index->alloc < 4096 ? MAX (16, index->alloc * 2) : index->alloc + index->alloc / 2;
+
+  g_assert (alloc > index->len);
+  index->data = g_renew (guint32, index->data, alloc);
+  index->alloc = alloc;
+}
+
+static void
+lane_index_set_alloc (IlLaneIndex *index,
+                      guint        alloc)
+{
+  if (alloc == index->alloc)
+    return;
+  if (alloc == 0)
+    g_clear_pointer (&index->data, g_free);
+  else
+    index->data = g_renew (guint32, index->data, alloc);
+  index->alloc = alloc;
 }
 
 void
@@ -85,11 +130,20 @@ il_trace_reserve (IlTrace *trace,
   gsize cap;
 
   g_return_if_fail (trace != NULL);
+  if (n_events == 0 && !trace->bulk)
+    for (guint l = 0; l < trace->lane_events->len; l++)
+      {
+        IlLaneIndex *index = g_ptr_array_index (trace->lane_events, l);
+        lane_index_set_alloc (index, index->len);
+      }
   cap = MAX (n_events, trace->n_events);
   if (cap == trace->capacity || cap == 0)
     return;
   trace->time = g_renew (gint64, trace->time, cap);
-  trace->lane = g_renew (guint32, trace->lane, cap);
+  if (trace->lane32 != NULL)
+    trace->lane32 = g_renew (guint32, trace->lane32, cap);
+  else
+    trace->lane16 = g_renew (guint16, trace->lane16, cap);
   trace->kind = g_renew (guint8, trace->kind, cap);
   trace->value = g_renew (guint8, trace->value, cap);
   trace->aux = g_renew (guint16, trace->aux, cap);
@@ -98,37 +152,43 @@ il_trace_reserve (IlTrace *trace,
 }
 
 void
-il_trace_append (IlTrace     *trace,
-                 gint64       time,
-                 guint32      lane,
-                 IlEventKind  kind,
-                 guint8       value,
-                 guint16      aux,
-                 guint32      arg)
+il_trace_begin_bulk (IlTrace *trace)
 {
-  gsize i = trace->n_events;
-  guint32 idx;
+  g_return_if_fail (trace != NULL && !trace->bulk);
+  trace->bulk = TRUE;
+  trace->bulk_from = trace->n_events;
+}
 
-  g_assert (lane < trace->lanes->len);
-  g_assert (i == 0 || time >= trace->time[i - 1]);
-  g_assert (i < G_MAXUINT32);
+void
+il_trace_end_bulk (IlTrace *trace)
+{
+  guint n_lanes;
+  gsize from, n;
+  g_autofree guint *count = NULL;
+  g_autofree guint32 **out = NULL;
 
-  if (G_UNLIKELY (i == trace->capacity))
-    il_trace_grow (trace);
+  g_return_if_fail (trace != NULL && trace->bulk);
+  trace->bulk = FALSE;
+  n_lanes = trace->lane_events->len;
+  from = trace->bulk_from;
+  n = trace->n_events;
 
-  trace->time[i] = time;
-  trace->lane[i] = lane;
-  trace->kind[i] = (guint8) kind;
-  trace->value[i] = value;
-  trace->aux[i] = aux;
-  trace->arg[i] = arg;
-  trace->n_events = i + 1;
-
-  idx = (guint32) i;
-  g_array_append_val ((GArray *) g_ptr_array_index (trace->lane_events, lane), idx);
-
-  if (time > trace->end_time)
-    trace->end_time = time;
+  /* A counting sort by lane: count, size each index exactly, then place
+   * the events (already in time order) lane by lane. */
+  count = g_new0 (guint, MAX (n_lanes, 1));
+  out = g_new (guint32 *, MAX (n_lanes, 1));
+  for (gsize i = from; i < n; i++)
+    count[il_trace_event_lane (trace, i)]++;
+  for (guint l = 0; l < n_lanes; l++)
+    {
+      IlLaneIndex *index = g_ptr_array_index (trace->lane_events, l);
+      if (count[l] > 0)
+        lane_index_set_alloc (index, index->len + count[l]);
+      out[l] = count[l] > 0 ? index->data + index->len : NULL;
+      index->len += count[l];
+    }
+  for (gsize i = from; i < n; i++)
+    *out[il_trace_event_lane (trace, i)]++ = (guint32) i;
 }
 
 guint32
@@ -184,8 +244,8 @@ il_trace_lane_lower_bound (const IlTrace *trace,
                            guint32        lane,
                            gint64         t)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = idx->data;
   guint lo = 0, hi = idx->len;
 
   while (lo < hi)
@@ -206,8 +266,8 @@ il_trace_state_at (const IlTrace *trace,
                    gint64         t,
                    gsize         *event_index)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = idx->data;
   /* Last event at or before t: lower bound of t+1, minus one. */
   guint pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
 
@@ -232,8 +292,8 @@ il_trace_gil_holder_at (const IlTrace *trace,
                         guint32        gil_lane,
                         gint64         t)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, gil_lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, gil_lane);
+  const guint32 *v = idx->data;
   guint pos = il_trace_lane_lower_bound (trace, gil_lane, t == G_MAXINT64 ? t : t + 1);
 
   while (pos > 0)
@@ -297,8 +357,8 @@ find_interval (const IlTrace *trace,
                gint64        *end,
                gboolean      *open)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = idx->data;
   guint pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
   gssize found = -1;
 
@@ -333,8 +393,8 @@ interval_in_slice (const IlTrace   *trace,
                    gint64           upto,
                    IlTraceInterval *interval)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = idx->data;
   guint pos = il_trace_lane_lower_bound (trace, lane, t == G_MAXINT64 ? t : t + 1);
   guint closed[64] = { 0 };
 
@@ -382,8 +442,8 @@ gboolean
 il_trace_lane_has_slices (const IlTrace *trace,
                           guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = idx->data;
 
   for (guint i = 0; i < idx->len; i++)
     {
@@ -456,7 +516,7 @@ il_trace_interval_at (const IlTrace   *trace,
       interval->other = trace->arg[e];
       {
         /* Waiters: the last GIL_WAITERS count at or before t. */
-        const GArray *idx = il_trace_get_lane_events (trace, lane);
+        const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
         guint p = il_trace_lane_lower_bound (trace, lane, t + 1);
         for (; p > 0; p--)
           if (trace->kind[v[p - 1]] == IL_EVENT_GIL_WAITERS)
@@ -535,12 +595,12 @@ il_trace_next_event_time (const IlTrace *trace,
 gsize
 il_trace_get_memory_size (const IlTrace *trace)
 {
-  gsize per_event = sizeof (gint64) + sizeof (guint32) + 2 * sizeof (guint8)
+  gsize per_event = sizeof (gint64) + (trace->lane32 != NULL ? sizeof (guint32) : sizeof (guint16)) + 2 * sizeof (guint8)
                     + sizeof (guint16) + sizeof (guint32);
   gsize size = trace->capacity * per_event;
 
   for (guint i = 0; i < trace->lane_events->len; i++)
-    size += ((GArray *) g_ptr_array_index (trace->lane_events, i))->len * sizeof (guint32);
+    size += ((IlLaneIndex *) g_ptr_array_index (trace->lane_events, i))->alloc * sizeof (guint32);
 
   return size;
 }

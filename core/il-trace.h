@@ -4,9 +4,16 @@
  *
  * A trace is what the timeline draws, what statistics are computed from and
  * what gets saved.  Events are appended in non-decreasing time order and
- * stored as columns (struct of arrays, 20 bytes per event plus 4 bytes in a
+ * stored as columns (struct of arrays, 18 bytes per event plus 4 bytes in a
  * per-lane index), so millions of events cost tens of megabytes and no
  * GObjects.  Readers use the columns directly; only il-trace.c writes them.
+ *
+ * Each lane's index is a plain array of event indices (IlLaneIndex) that
+ * il_trace_append extends inline: the engine appends tens of millions of
+ * events, and a library call per event for the index was ~15 % of its
+ * time.  Bulk loaders (il_trace_begin_bulk) skip the index while appending
+ * and get it built at the end in one counting pass, each lane exactly the
+ * size it needs.
  *
  * Meaning of the columns per event kind:
  *
@@ -204,6 +211,14 @@ typedef struct {
   guint32    index;    /* core number, task index, thread number… by kind */
 } IlLane;
 
+/* The events of one lane, in time order: data[0 … len-1] are indices into
+ * the columns.  Read-only outside il-trace.c. */
+typedef struct {
+  guint32 *data;
+  guint    len;
+  guint    alloc;   /* room in data; private */
+} IlLaneIndex;
+
 typedef struct _IlTrace IlTrace;
 
 /* Read-only for everyone but il-trace.c. */
@@ -214,7 +229,12 @@ struct _IlTrace {
   gsize    n_events;
   gsize    capacity;
   gint64  *time;
-  guint32 *lane;
+  /* The lane of each event: 16 bits while every lane number fits (imported
+   * traces, most simulations: 2 bytes an event less), 32 bits once a lane
+   * beyond 65535 is added.  Exactly one of the two is in use: read it with
+   * il_trace_event_lane(). */
+  guint16 *lane16;
+  guint32 *lane32;
   guint8  *kind;
   guint8  *value;
   guint16 *aux;
@@ -222,7 +242,10 @@ struct _IlTrace {
 
   /* Lanes, and per lane the indices of its events in time order. */
   GArray  *lanes;         /* of IlLane */
-  GPtrArray *lane_events; /* of GArray of guint32 (event indices), one per lane */
+  GPtrArray *lane_events; /* of IlLaneIndex*, one per lane (each allocated apart, so
+                           * a lane's pointer stays valid as lanes are added) */
+  gsize    bulk_from;     /* first event not in the lane indices yet, while bulk appending */
+  gboolean bulk;          /* il_trace_begin_bulk() is in force */
 
   /* Interned names (slices, instants); id = index. */
   GPtrArray  *strings;
@@ -237,6 +260,11 @@ struct _IlTrace {
   IlMode      mode;
   char       *source;     /* human description for imported traces, or NULL */
   char       *recording;  /* a recorded real run's facts, "name=value" lines (il-recording.h), or NULL */
+
+  /* Where imported slices' args are, kept by the importer that made the
+   * trace (il_chrome_slice_args() reads them); NULL if none. */
+  struct _IlChromeArgs *slice_args;
+  GDestroyNotify        slice_args_free;
 };
 
 IlTrace       *il_trace_new              (void);
@@ -248,17 +276,66 @@ guint32        il_trace_add_lane         (IlTrace     *trace,
                                           const char  *name,
                                           guint32      parent,
                                           guint32      index);
-/* Times must not decrease. */
-void           il_trace_append           (IlTrace     *trace,
-                                          gint64       time,
-                                          guint32      lane,
-                                          IlEventKind  kind,
-                                          guint8       value,
-                                          guint16      aux,
-                                          guint32      arg);
+static inline guint32
+il_trace_event_lane (const IlTrace *trace,
+                     gsize          event)
+{
+  return G_LIKELY (trace->lane32 == NULL) ? trace->lane16[event] : trace->lane32[event];
+}
+
+void           il_trace_grow_columns     (IlTrace     *trace);
+void           il_trace_grow_lane_index  (IlLaneIndex *index);
+
+/* Times must not decrease.  Inline: the engine calls it for every event. */
+static inline void
+il_trace_append (IlTrace     *trace,
+                 gint64       time,
+                 guint32      lane,
+                 IlEventKind  kind,
+                 guint8       value,
+                 guint16      aux,
+                 guint32      arg)
+{
+  gsize i = trace->n_events;
+
+  g_assert (lane < trace->lanes->len);
+  g_assert (i == 0 || time >= trace->time[i - 1]);
+  g_assert (i < G_MAXUINT32);
+
+  if (G_UNLIKELY (i == trace->capacity))
+    il_trace_grow_columns (trace);
+
+  trace->time[i] = time;
+  if (G_LIKELY (trace->lane32 == NULL))
+    trace->lane16[i] = (guint16) lane;
+  else
+    trace->lane32[i] = lane;
+  trace->kind[i] = (guint8) kind;
+  trace->value[i] = value;
+  trace->aux[i] = aux;
+  trace->arg[i] = arg;
+  trace->n_events = i + 1;
+
+  if (!trace->bulk)
+    {
+      IlLaneIndex *index = (IlLaneIndex *) trace->lane_events->pdata[lane];
+      if (G_UNLIKELY (index->len == index->alloc))
+        il_trace_grow_lane_index (index);
+      index->data[index->len++] = (guint32) i;
+    }
+
+  if (time > trace->end_time)
+    trace->end_time = time;
+}
+/* Between these two, appends fill the columns only; il_trace_end_bulk
+ * then adds the new events to the lane indices in one pass, with exact
+ * sizes.  Nothing may read the lane indices in between. */
+void           il_trace_begin_bulk       (IlTrace     *trace);
+void           il_trace_end_bulk         (IlTrace     *trace);
 /* Sets the event capacity to n_events (at least the events already there):
  * loaders that know the count reserve it up front, or call it with 0 when
- * done to give back what growing by half left unused. */
+ * done to give back what growing by half left unused (in the lane indices
+ * too). */
 void           il_trace_reserve          (IlTrace     *trace,
                                           gsize        n_events);
 guint32        il_trace_intern           (IlTrace     *trace,
@@ -297,7 +374,7 @@ il_trace_get_lane (const IlTrace *trace,
   return &g_array_index (trace->lanes, IlLane, lane);
 }
 
-static inline const GArray *
+static inline const IlLaneIndex *
 il_trace_get_lane_events (const IlTrace *trace,
                           guint32        lane)
 {

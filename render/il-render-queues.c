@@ -33,7 +33,7 @@ lane_queues (const IlTrace *trace,
              GArray        *out)
 {
   const IlLane *l = il_trace_get_lane (trace, lane);
-  const GArray *idx;
+  const IlLaneIndex *idx;
 
   g_array_set_size (out, 0);
   if (l->kind == IL_LANE_LOOP)
@@ -61,7 +61,7 @@ lane_queues (const IlTrace *trace,
   idx = il_trace_get_lane_events (trace, lane);
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       guint16 q = trace->aux[e];
       gboolean seen = FALSE;
 

@@ -743,8 +743,8 @@ draw_marks (Ctx         *c,
 {
   const IlTrace *t = c->trace;
   IlLaneKind kind = il_trace_get_lane (t, row->lane)->kind;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   guint lo, hi;
   double s = c->theme->line_width;
   gint64 waiting_since = -1;
@@ -942,8 +942,8 @@ draw_counter_lane (Ctx         *c,
                    double       y)
 {
   const IlTrace *t = c->trace;
-  const GArray *idx = il_trace_get_lane_events (t, row->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, row->lane);
+  const guint32 *v = idx->data;
   guint lo = il_trace_lane_lower_bound (t, row->lane, c->t_lo);
   guint hi = il_trace_lane_lower_bound (t, row->lane, MIN (c->t_hi, c->upto) + 1);
   double max = il_slice_lod_counter_max (slice_lod (c), t, row->lane);
@@ -1082,7 +1082,7 @@ draw_arrows (Ctx *c)
           if (t->value[e] != IL_FLOW_START)
             {
               double *from = g_hash_table_lookup (flows, GUINT_TO_POINTER (t->arg[e]));
-              y1 = row_center (c, t->lane[e]);
+              y1 = row_center (c, il_trace_event_lane (t, e));
               if (from != NULL && y1 >= 0)
                 {
                   arrow (c->cr, from[0], from[1], x, y1, s);
@@ -1093,7 +1093,7 @@ draw_arrows (Ctx *c)
             {
               double *at = g_new (double, 2);
               at[0] = x;
-              at[1] = row_center (c, t->lane[e]);
+              at[1] = row_center (c, il_trace_event_lane (t, e));
               g_hash_table_replace (flows, GUINT_TO_POINTER (t->arg[e]), at);
             }
           continue;
@@ -1105,7 +1105,7 @@ draw_arrows (Ctx *c)
         {
           /* Woken by the outside world (an I/O completion, a timer): a short
            * arrow up into the lane from below. */
-          double yc = row_center (c, t->lane[e]);
+          double yc = row_center (c, il_trace_event_lane (t, e));
           x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);
           if (yc < 0 || x - last_x < 8 * s)
             continue;
@@ -1113,7 +1113,7 @@ draw_arrows (Ctx *c)
           {
             /* Within the lane: a shrunk presenter lane is shorter than
              * the arrow, which then pointed out of the next lane's name. */
-            const IlRow *row = &g_array_index (c->p->layout->rows, IlRow, c->p->layout->lane_row[t->lane[e]]);
+            const IlRow *row = &g_array_index (c->p->layout->rows, IlRow, c->p->layout->lane_row[il_trace_event_lane (t, e)]);
             double reach = MIN (13 * s, row->height / 2);
             arrow (c->cr, x, yc + reach, x, yc + MIN (3 * s, reach / 3), MIN (s, reach / 10));
           }
@@ -1135,10 +1135,10 @@ draw_arrows (Ctx *c)
         default:
           continue;
         }
-      if (t->arg[e] == t->lane[e])
+      if (t->arg[e] == il_trace_event_lane (t, e))
         continue;
       y0 = row_center (c, t->arg[e]);
-      y1 = row_center (c, t->lane[e]);
+      y1 = row_center (c, il_trace_event_lane (t, e));
       if (y0 < 0 || y1 < 0)
         continue;
       x = c->plot_x + il_viewport_time_to_x (&c->p->viewport, t->time[e]);

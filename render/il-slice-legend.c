@@ -21,7 +21,7 @@ il_slice_legend_names (const IlTrace *t,
 
   for (guint32 lane = 0; lane < il_trace_get_n_lanes (t); lane++)
     {
-      const GArray *idx = il_trace_get_lane_events (t, lane);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
       const guint32 *v = (const guint32 *) (gpointer) idx->data;
       gint64 begin[MAX_STACK], callees[MAX_STACK];
       guint open = 0;

@@ -278,8 +278,8 @@ build_all (IlSliceLod    *lod,
         }
     }
   for (gsize e = 0; e < t->n_events; e++)
-    if (t->lane[e] < n_lanes && want[t->lane[e]])
-      build_step (&b[t->lane[e]], t, (guint32) e);
+    if (il_trace_event_lane (t, e) < n_lanes && want[il_trace_event_lane (t, e)])
+      build_step (&b[il_trace_event_lane (t, e)], t, (guint32) e);
   for (guint32 lane = 0; lane < n_lanes; lane++)
     if (want[lane])
       g_hash_table_insert (lod->lanes, GUINT_TO_POINTER (lane), build_end (&b[lane], lod));
@@ -291,12 +291,12 @@ lane_build (IlSliceLod    *lod,
             const IlTrace *t,
             guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
   Build b;
 
   build_begin (&b, lod, t, lane);
   for (guint p = 0; p < idx->len; p++)
-    build_step (&b, t, g_array_index (idx, guint32, p));
+    build_step (&b, t, idx->data[p]);
   return build_end (&b, lod);
 }
 
@@ -497,7 +497,7 @@ il_slice_columns (IlSliceLod    *lod,
                   gint64         upto,
                   guint32       *out)
 {
-  const GArray *idx;
+  const IlLaneIndex *idx;
   const guint32 *v;
   LaneLod *l = NULL;
   Stack s;
@@ -567,7 +567,7 @@ il_slice_lod_counter_max (IlSliceLod    *lod,
                           const IlTrace *trace,
                           guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
   const guint32 *v = (const guint32 *) (gpointer) idx->data;
   LaneLod *l = lod != NULL ? lane_get (lod, trace, lane) : NULL;
   double max = 0;
@@ -595,7 +595,7 @@ il_slice_pick (IlSliceLod      *lod,
                gint64           upto,
                IlTraceInterval *hit)
 {
-  const GArray *idx;
+  const IlLaneIndex *idx;
   const guint32 *v;
   LaneLod *l;
   Stack s;

@@ -164,8 +164,8 @@ static guint
 lane_slice_depth (const IlTrace *trace,
                   guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
+  const guint32 *v = idx->data;
   guint depth = 0;
 
   for (guint i = 0; i < idx->len; i++)

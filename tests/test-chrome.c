@@ -155,10 +155,10 @@ test_forms_and_phases (void)
 
       /* Nesting: inner is at depth 1 inside outer. */
       {
-        const GArray *idx = il_trace_get_lane_events (t, worker);
+        const IlLaneIndex *idx = il_trace_get_lane_events (t, worker);
         for (guint k = 0; k < idx->len; k++)
           {
-            guint32 e = g_array_index (idx, guint32, k);
+            guint32 e = idx->data[k];
             if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
               {
                 max_depth = MAX (max_depth, t->aux[e]);
@@ -318,7 +318,7 @@ test_overlap_and_unmatched (void)
   g_assert_cmpuint (info.n_unmatched, ==, 2);
   for (gsize e = 0; e < t->n_events; e++)
     {
-      guint32 l = t->lane[e];
+      guint32 l = il_trace_event_lane (t, e);
       g_assert_cmpuint (l, <, G_N_ELEMENTS (depth));
       if (e > 0)
         g_assert_cmpint (t->time[e], >=, t->time[e - 1]);
@@ -368,7 +368,7 @@ test_counters_ids_order (void)
   g_assert_true (g_hash_table_contains (counters, "q"));
   for (gsize e = 0; e < t->n_events; e++)
     {
-      if (t->kind[e] == IL_EVENT_COUNTER && g_str_equal (il_trace_get_lane (t, t->lane[e])->name, "mem.rss"))
+      if (t->kind[e] == IL_EVENT_COUNTER && g_str_equal (il_trace_get_lane (t, il_trace_event_lane (t, e))->name, "mem.rss"))
         g_assert_cmpfloat (il_trace_bits_float (t->arg[e]), ==, 1500.0f);
       if (t->kind[e] == IL_EVENT_FLOW)
         flow_ids[n_flows++] = t->arg[e];
@@ -492,6 +492,136 @@ lane_named (const IlTrace *t,
   return IL_NO_LANE;
 }
 
+/* VizTracer's args and return values, read again from the file, from
+ * memory and from gzip, and told in lines. */
+static void
+test_slice_args (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", "viztracer-args.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("interleave-args-XXXXXX", NULL);
+  g_autofree char *copy = g_build_filename (dir, "copy.json", NULL);
+  g_autofree char *gz_path = g_build_filename (dir, "copy.json.gz", NULL);
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (copy, contents, (gssize) len, NULL));
+  {
+    g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+    g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+    g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+    g_assert_true (g_output_stream_write_all (out, contents, len, NULL, NULL, NULL));
+    g_assert_true (g_output_stream_close (out, NULL, NULL));
+    g_assert_true (g_file_set_contents (gz_path, g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (mem)),
+                                        (gssize) g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (mem)),
+                                        NULL));
+  }
+
+  for (int how = 0; how < 3; how++)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = how == 0 ? il_chrome_import (copy, &info, NULL, NULL, NULL, &error)
+                             : how == 1 ? il_chrome_import_data ((const guint8 *) contents, len, "mem", &info, &error)
+                             : il_chrome_import (gz_path, &info, NULL, NULL, NULL, &error);
+      guint with = 0, fibs = 0;
+
+      g_assert_no_error (error);
+      for (gsize e = 0; e < t->n_events; e++)
+        {
+          g_autofree char *json = NULL, *lines = NULL, *ret = NULL;
+          const char *name = il_trace_get_string (t, t->arg[e]);
+
+          if (t->kind[e] != IL_EVENT_SLICE_BEGIN)
+            {
+              /* Instants (and zero-length X, kept as instants) have none. */
+              g_assert_null (il_chrome_slice_args (t, e, &error));
+              g_assert_no_error (error);
+              continue;
+            }
+          json = il_chrome_slice_args (t, e, &error);
+          g_assert_no_error (error);
+          if (g_str_equal (name, "main (demo.py:10)"))
+            {
+              g_assert_null (json);   /* "args": {} */
+              continue;
+            }
+          g_assert_nonnull (json);
+          with++;
+          lines = il_chrome_args_describe (json, &ret);
+          if (g_str_has_prefix (name, "fib"))
+            {
+              /* fib(0) = fib(1) = 1: each return value belongs with its n. */
+              guint n = (guint) strtoul (lines + 3, NULL, 10);
+              g_assert_true (g_str_has_prefix (lines, "n: "));
+              g_assert_cmpstr (ret, ==, n < 2 ? "1" : "2");
+              fibs++;
+            }
+          else if (g_str_equal (name, "fetch"))
+            {
+              g_assert_cmpstr (lines, ==, "url: https://example.org/a b\nretries: 3\nheaders: {\"Accept\":\"*/*\"}\n");
+              g_assert_null (ret);
+            }
+          else
+            g_assert_cmpstr (lines, ==, "text: line one line two\n");
+        }
+      g_assert_cmpuint (with, ==, 5);
+      g_assert_cmpuint (fibs, ==, 3);
+      il_chrome_import_info_clear (&info);
+
+      /* The file changes: its args are no longer read, and it says so. */
+      if (how == 0)
+        {
+          /* main, then fib (2) on the main thread. */
+          gsize e = il_trace_get_lane_events (t, lane_named (t, "MainThread"))->data[1];
+          g_autofree char *json = NULL;
+          g_assert_cmpstr (il_trace_get_string (t, t->arg[e]), ==, "fib (demo.py:6)");
+          g_assert_true (g_file_set_contents (copy, "{}", -1, NULL));
+          json = il_chrome_slice_args (t, e, &error);
+          g_assert_null (json);
+          g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CHANGED);
+          g_assert_nonnull (strstr (error->message, "copy.json"));
+        }
+    }
+  /* A real VizTracer trace (log_func_args, log_func_retval) of fib: every
+   * return value must be fib of its own n. */
+  {
+    g_autofree char *fib_path = shared_trace ("viztracer_function_args_return.json");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(IlTrace) t = g_file_test (fib_path, G_FILE_TEST_EXISTS)
+                           ? il_chrome_import (fib_path, NULL, NULL, NULL, NULL, &error) : NULL;
+    guint checked = 0;
+
+    g_assert_no_error (error);
+    for (gsize e = 0; t != NULL && e < t->n_events; e++)
+      {
+        g_autofree char *json = t->kind[e] == IL_EVENT_SLICE_BEGIN ? il_chrome_slice_args (t, e, NULL) : NULL;
+        g_autofree char *lines = NULL, *ret = NULL;
+        guint n, fib[2] = { 1, 1 };
+
+        if (json == NULL)
+          continue;
+        lines = il_chrome_args_describe (json, &ret);
+        g_assert_true (g_str_has_prefix (lines, "n: "));
+        n = (guint) strtoul (lines + 3, NULL, 10);
+        for (guint k = 2; k <= n; k++)
+          {
+            guint next = fib[0] + fib[1];
+            fib[0] = fib[1];
+            fib[1] = next;
+          }
+        g_assert_cmpuint ((guint) strtoul (ret, NULL, 10), ==, fib[1]);
+        checked++;
+      }
+    g_assert_true (t == NULL || checked == 25);
+  }
+  g_assert_null (il_chrome_args_describe ("[1]", NULL));
+  g_assert_null (il_chrome_args_describe ("not json", NULL));
+  g_unlink (copy);
+  g_unlink (gz_path);
+  g_rmdir (dir);
+}
+
 static void
 test_epoch_and_gzip (void)
 {
@@ -525,7 +655,7 @@ test_epoch_and_gzip (void)
             && g_str_equal (il_trace_get_string (t, t->arg[e]), "ampere_sgemm_32x32_sliced1x4_tn"))
           {
             g_assert_cmpint (t->time[e], ==, 113215);   /* 123570.004 - 123456.789 µs */
-            kernel = t->lane[e];
+            kernel = il_trace_event_lane (t, e);
           }
       g_assert_cmpuint (kernel, ==, lane_named (t, "stream 7"));
       il_chrome_import_info_clear (&info);
@@ -549,7 +679,7 @@ test_string_numbers (void)
   g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
   for (gsize e = 0; e < t->n_events; e++)
     if (t->kind[e] == IL_EVENT_COUNTER)
-      g_hash_table_insert (counters, il_trace_get_lane (t, t->lane[e])->name, GUINT_TO_POINTER (t->arg[e]));
+      g_hash_table_insert (counters, il_trace_get_lane (t, il_trace_event_lane (t, e))->name, GUINT_TO_POINTER (t->arg[e]));
   g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.free"))), ==, 10.5f);
   g_assert_cmpfloat (il_trace_bits_float (GPOINTER_TO_UINT (g_hash_table_lookup (counters, "heap.used"))), ==, 1024.0f);
   g_assert_cmpuint (lane_named (t, "Thread 2"), !=, IL_NO_LANE);
@@ -561,12 +691,12 @@ static char *
 lane_slices (const IlTrace *t,
              guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (t, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
   GString *out = g_string_new (NULL);
 
   for (guint k = 0; k < idx->len; k++)
     {
-      guint32 e = g_array_index (idx, guint32, k);
+      guint32 e = idx->data[k];
       if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
         g_string_append_printf (out, "%s%s@%u", out->len ? " " : "", il_trace_get_string (t, t->arg[e]), t->aux[e]);
       else if (t->kind[e] == IL_EVENT_INSTANT)
@@ -737,7 +867,7 @@ assert_same_trace (const IlTrace *a,
   for (gsize e = 0; e < a->n_events; e++)
     {
       g_assert_cmpint (a->time[e], ==, b->time[e]);
-      g_assert_cmpuint (a->lane[e], ==, b->lane[e]);
+      g_assert_cmpuint (il_trace_event_lane (a, e), ==, il_trace_event_lane (b, e));
       g_assert_cmpuint (a->kind[e], ==, b->kind[e]);
       g_assert_cmpuint (a->value[e], ==, b->value[e]);
       g_assert_cmpuint (a->aux[e], ==, b->aux[e]);
@@ -747,6 +877,40 @@ assert_same_trace (const IlTrace *a,
         g_assert_cmpuint (a->arg[e], ==, b->arg[e]);
     }
   g_assert_cmpint (a->end_time, ==, b->end_time);
+}
+
+/* Each slice with args in test_split_and_blocks' file says which event
+ * made it ("i"): its slice must have that event's time and name. */
+static void
+check_split_args (const IlTrace *t)
+{
+  guint n = 0;
+
+  for (gsize e = 0; e < t->n_events; e++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *json = NULL, *lines = NULL, *name = NULL;
+      const char *at;
+      guint i, ts;
+
+      if (t->kind[e] != IL_EVENT_SLICE_BEGIN)
+        continue;
+      json = il_chrome_slice_args (t, e, &error);
+      g_assert_no_error (error);
+      if (json == NULL)
+        continue;
+      lines = il_chrome_args_describe (json, NULL);
+      g_assert_nonnull (lines);
+      at = strstr (lines, "i: ");
+      g_assert_nonnull (at);
+      i = (guint) strtoul (at + 3, NULL, 10);
+      ts = i % 11 == 10 ? 5 : 1000000 - (i % 500000);
+      g_assert_cmpint (t->time[e], ==, (gint64) ts * 1000 - 5000);   /* rebased to the first, 5 µs */
+      name = i % 11 == 0 ? g_strdup_printf ("b%u", i % 300) : g_strdup_printf ("x\u00e9%u", i % 1000);
+      g_assert_cmpstr (il_trace_get_string (t, t->arg[e]), ==, name);
+      n++;
+    }
+  g_assert_cmpuint (n, >, 100000);
 }
 
 /* Big files are read by two threads and many blocks are merged: the
@@ -769,8 +933,8 @@ test_split_and_blocks (void)
       switch (i % 11)
         {
         case 0:
-          g_string_append_printf (text, "{\"ph\":\"B\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u,\"name\":\"b%u\"}",
-                                  kinds[i % 2], tid, ts, i % 300);
+          g_string_append_printf (text, "{\"ph\":\"B\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u,\"name\":\"b%u\",\"args\":{\"i\":%u}}",
+                                  kinds[i % 2], tid, ts, i % 300, i);
           break;
         case 1:
           g_string_append_printf (text, "{\"ph\":\"E\",\"pid\":\"%s\",\"tid\":%u,\"ts\":%u.5}", kinds[i % 2], tid, ts + 3);
@@ -802,8 +966,10 @@ test_split_and_blocks (void)
           g_string_append_printf (text, "{\"ph\":\"P\",\"pid\":2,\"tid\":1,\"ts\":%u}", ts);
           break;
         default:
-          g_string_append_printf (text, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%u,\"dur\":%u,\"name\":\"x\\u00e9%u\",\"args\":{\"a\":[1,{\"b\":null}]}}",
-                                  1 + i % 3, tid, ts, 1 + i % 9, i % 1000);
+          /* Every other one at one time, many with equal durations: their
+           * args must still land on their own slices. */
+          g_string_append_printf (text, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%u,\"dur\":%u,\"name\":\"x\\u00e9%u\",\"args\":{\"a\":[1,{\"b\":null}],\"i\":%u}}",
+                                  1 + i % 3, tid, i % 11 == 10 ? 5 : ts, 1 + i % 9, i % 1000, i);
           break;
         }
     }
@@ -823,6 +989,8 @@ test_split_and_blocks (void)
       g_assert_no_error (error);
       b = il_chrome_import_data ((const guint8 *) text->str, len, path, &b_info, &error);
       g_assert_no_error (error);
+      check_split_args (a);
+      check_split_args (b);
       g_assert_cmpuint (a_info.n_events_read, ==, b_info.n_events_read);
       g_assert_cmpuint (a_info.n_slices, ==, b_info.n_slices);
       g_assert_cmpuint (a_info.n_counters, ==, b_info.n_counters);
@@ -921,14 +1089,14 @@ test_export (void)
       /* X slices of task lanes = state intervals (not-started and done excluded). */
       for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
         {
-          const GArray *idx = il_trace_get_lane_events (trace, l);
+          const IlLaneIndex *idx = il_trace_get_lane_events (trace, l);
           gint64 prev_t = -1;
           int prev_state = -1;
           if (il_trace_get_lane (trace, l)->kind != IL_LANE_TASK && il_trace_get_lane (trace, l)->kind != IL_LANE_THREAD)
             continue;
           for (guint k = 0; k <= idx->len; k++)
             {
-              guint32 e = k < idx->len ? g_array_index (idx, guint32, k) : 0;
+              guint32 e = k < idx->len ? idx->data[k] : 0;
               gint64 t = k < idx->len ? trace->time[e] : trace->end_time;
               if (k < idx->len && trace->kind[e] != IL_EVENT_STATE)
                 continue;
@@ -979,5 +1147,6 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/skip-reasons", test_skip_reasons);
   g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
   g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
+  g_test_add_func ("/chrome/slice-args", test_slice_args);
   return g_test_run ();
 }

@@ -18,12 +18,12 @@ static char *
 steps_of (const IlTrace *trace,
           guint32        lane)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
   GString *s = g_string_new (NULL);
 
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] == IL_EVENT_STEP)
         g_string_append_printf (s, "%s%u", s->len ? " " : "", trace->arg[e]);
     }

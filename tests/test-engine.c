@@ -62,13 +62,13 @@ time_in_state (const IlTrace *trace,
                guint32        lane,
                IlState        state)
 {
-  const GArray *ev = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *ev = il_trace_get_lane_events (trace, lane);
   gint64 total = 0, since = 0;
   int cur = IL_STATE_NOT_STARTED;
 
   for (guint i = 0; i < ev->len; i++)
     {
-      guint32 e = g_array_index (ev, guint32, i);
+      guint32 e = ev->data[i];
       if (trace->kind[e] != IL_EVENT_STATE)
         continue;
       if (cur == (int) state)
@@ -104,7 +104,7 @@ max_concurrent (const IlTrace *trace,
 
   for (gsize i = 0; i < trace->n_events; i++)
     {
-      guint32 l = trace->lane[i];
+      guint32 l = il_trace_event_lane (trace, i);
 
       if (trace->kind[i] == IL_EVENT_STATE && il_trace_get_lane (trace, l)->kind == IL_LANE_TASK)
         {
@@ -141,7 +141,8 @@ test_determinism (void)
 
       g_assert_cmpuint (t1->n_events, ==, t2->n_events);
       g_assert_cmpmem (t1->time, t1->n_events * sizeof (gint64), t2->time, t2->n_events * sizeof (gint64));
-      g_assert_cmpmem (t1->lane, t1->n_events * sizeof (guint32), t2->lane, t2->n_events * sizeof (guint32));
+      for (gsize i = 0; i < t1->n_events; i++)
+        g_assert_cmpuint (il_trace_event_lane (t1, i), ==, il_trace_event_lane (t2, i));
       g_assert_cmpmem (t1->kind, t1->n_events, t2->kind, t2->n_events);
       g_assert_cmpmem (t1->arg, t1->n_events * sizeof (guint32), t2->arg, t2->n_events * sizeof (guint32));
     }
@@ -247,7 +248,7 @@ test_drop_request_after_timeout (void)
 
   for (gsize i = 0; i < t->n_events; i++)
     {
-      if (t->lane[i] != gil)
+      if (il_trace_event_lane (t, i) != gil)
         continue;
       switch (t->kind[i])
         {
@@ -503,7 +504,7 @@ test_asyncio_order_and_iterations (void)
   /* Record which task steps run in which iteration. */
   for (gsize i = 0; i < t->n_events; i++)
     {
-      if (t->lane[i] != loop)
+      if (il_trace_event_lane (t, i) != loop)
         continue;
       if (t->kind[i] == IL_EVENT_LOOP_ITER)
         {
@@ -553,7 +554,7 @@ test_asyncio_sleep_resumes_next_iteration (void)
 
   for (gsize i = 0; i < t->n_events; i++)
     {
-      if (t->lane[i] != loop)
+      if (il_trace_event_lane (t, i) != loop)
         continue;
       if (t->kind[i] == IL_EVENT_LOOP_ITER)
         iteration = t->arg[i];
@@ -727,11 +728,11 @@ test_os_scheduler_round_robin (void)
   g_autoptr(IlTrace) t = run (sc, -1);
   guint32 a = lane_named (t, "a");
   guint runs = 0;
-  const GArray *ev = il_trace_get_lane_events (t, a);
+  const IlLaneIndex *ev = il_trace_get_lane_events (t, a);
 
   for (guint i = 0; i < ev->len; i++)
     {
-      guint32 e = g_array_index (ev, guint32, i);
+      guint32 e = ev->data[i];
       runs += t->kind[e] == IL_EVENT_STATE && t->value[e] == IL_STATE_RUNNING;
     }
   /* One core shared in 3 ms slices: 60 ms total, a runs ~10 times. */
@@ -761,7 +762,7 @@ queue_events (const IlTrace *trace,
   for (gsize i = 0; i < trace->n_events; i++)
     if (trace->kind[i] == IL_EVENT_QUEUE && trace->aux[i] == (IL_QUEUE_USER | index))
       {
-        QEv q = { trace->time[i], trace->lane[i], (IlQueueOp) (trace->value[i] & 3), trace->value[i] >> 2, trace->arg[i] };
+        QEv q = { trace->time[i], il_trace_event_lane (trace, i), (IlQueueOp) (trace->value[i] & 3), trace->value[i] >> 2, trace->arg[i] };
         g_array_append_val (out, q);
       }
   return out;
@@ -859,7 +860,7 @@ test_queue_back_pressure (void)
       g_autoptr(GArray) evs = queue_events (t, 0);
       guint32 producer = lane_named (t, "producer"), consumer = lane_named (t, "consumer");
       guint waits = count_ops (evs, IL_QUEUE_WAIT, producer), woken = 0;
-      const GArray *idx = il_trace_get_lane_events (t, producer);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, producer);
 
       g_assert_cmpuint (peak_depth (evs), ==, 2);
       g_assert_cmpuint (count_ops (evs, IL_QUEUE_PUSH, producer), ==, 6);
@@ -870,7 +871,7 @@ test_queue_back_pressure (void)
       g_assert_cmpint (time_in_state (t, producer, IL_STATE_BLOCKED), >, IL_MSEC (9));
       for (guint i = 0; i < idx->len; i++)
         {
-          guint32 e = g_array_index (idx, guint32, i);
+          guint32 e = idx->data[i];
           if (t->kind[e] != IL_EVENT_STATE || t->aux[e] != IL_CAUSE_QUEUE)
             continue;
           if (t->value[e] == IL_STATE_BLOCKED)
@@ -1102,7 +1103,7 @@ test_queue_cancel_passes_wakeup_on (void)
   g_autoptr(IlTrace) t = run (sc, IL_MODE_ASYNCIO);
   g_autoptr(GArray) evs = queue_events (t, 0);
   guint32 c1 = lane_named (t, "c1"), c2 = lane_named (t, "c2"), p = lane_named (t, "p");
-  const GArray *idx = il_trace_get_lane_events (t, c2);
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, c2);
   guint32 woken_by = IL_NO_LANE;
 
   g_assert_cmpint (outcome (t, "c1"), ==, IL_CAUSE_CANCELLED);
@@ -1112,7 +1113,7 @@ test_queue_cancel_passes_wakeup_on (void)
   /* c1 was woken by p's put; c2 by c1 passing it on */
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (t->kind[e] == IL_EVENT_STATE && t->aux[e] == IL_CAUSE_QUEUE && t->arg[e] != IL_NO_LANE)
         woken_by = t->arg[e];
     }

@@ -103,7 +103,7 @@ dump_trace (const IlTrace *trace,
       IlEventKind kind = trace->kind[i];
 
       g_string_append_printf (out, "%" G_GINT64_FORMAT " ", trace->time[i]);
-      append_lane (out, trace, trace->lane[i]);
+      append_lane (out, trace, il_trace_event_lane (trace, i));
       g_string_append_printf (out, " %s ", kind < IL_N_EVENT_KINDS ? event_kinds[kind] : "?");
       if (kind == IL_EVENT_STATE)
         g_string_append_printf (out, "%s (%s)", il_state_to_nick (trace->value[i]),

@@ -16,7 +16,7 @@ first_event (const IlTrace *trace,
              guint32        lane)
 {
   for (gsize e = 0; e < trace->n_events; e++)
-    if (trace->kind[e] == kind && (lane == IL_NO_LANE || trace->lane[e] == lane))
+    if (trace->kind[e] == kind && (lane == IL_NO_LANE || il_trace_event_lane (trace, e) == lane))
       return trace->time[e];
   g_error ("no event of kind %d", kind);
   return -1;
@@ -85,7 +85,7 @@ test_gil_asks (void)
   g_auto(IlNarration) n = { 0 };
 
   for (gsize e = 0; e < trace->n_events; e++)
-    if (trace->kind[e] == IL_EVENT_STATE && trace->lane[e] == main_thread && trace->value[e] == IL_STATE_WAIT_GIL
+    if (trace->kind[e] == IL_EVENT_STATE && il_trace_event_lane (trace, e) == main_thread && trace->value[e] == IL_STATE_WAIT_GIL
         && trace->time[e] >= IL_MSEC (5))
       {
         asks = trace->time[e];

@@ -40,7 +40,8 @@ assert_traces_equal (const IlTrace *a,
 {
   g_assert_cmpuint (a->n_events, ==, b->n_events);
   g_assert_cmpmem (a->time, a->n_events * 8, b->time, b->n_events * 8);
-  g_assert_cmpmem (a->lane, a->n_events * 4, b->lane, b->n_events * 4);
+  for (gsize i = 0; i < a->n_events; i++)
+    g_assert_cmpuint (il_trace_event_lane (a, i), ==, il_trace_event_lane (b, i));
   g_assert_cmpmem (a->kind, a->n_events, b->kind, b->n_events);
   g_assert_cmpmem (a->value, a->n_events, b->value, b->n_events);
   g_assert_cmpmem (a->aux, a->n_events * 2, b->aux, b->n_events * 2);
@@ -49,7 +50,7 @@ assert_traces_equal (const IlTrace *a,
   for (guint i = 0; i < il_trace_get_n_lanes (a); i++)
     {
       const IlLane *la = il_trace_get_lane (a, i), *lb = il_trace_get_lane (b, i);
-      const GArray *ia = il_trace_get_lane_events (a, i), *ib = il_trace_get_lane_events (b, i);
+      const IlLaneIndex *ia = il_trace_get_lane_events (a, i), *ib = il_trace_get_lane_events (b, i);
       g_assert_cmpint (la->kind, ==, lb->kind);
       g_assert_cmpstr (la->name, ==, lb->name);
       g_assert_cmpuint (la->parent, ==, lb->parent);
@@ -418,7 +419,7 @@ assert_trace_valid (const IlTrace *t)
 
   for (gsize i = 0; i < t->n_events; i++)
     {
-      g_assert_cmpuint (t->lane[i], <, n_lanes);
+      g_assert_cmpuint (il_trace_event_lane (t, i), <, n_lanes);
       g_assert_cmpuint (t->kind[i], <, IL_N_EVENT_KINDS);
       g_assert_cmpint (t->time[i], >=, 0);
       if (i > 0)
@@ -434,12 +435,12 @@ assert_trace_valid (const IlTrace *t)
   for (guint l = 0; l < n_lanes; l++)
     {
       const IlLane *lane = il_trace_get_lane (t, l);
-      const GArray *idx = il_trace_get_lane_events (t, l);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, l);
       g_assert_cmpuint (lane->kind, <, IL_N_LANE_KINDS);
       g_assert_true (lane->parent == IL_NO_LANE || lane->parent < n_lanes);
       g_assert_true (g_utf8_validate (lane->name, -1, NULL));
       for (guint k = 0; k < idx->len; k++)
-        g_assert_cmpuint (t->lane[g_array_index (idx, guint32, k)], ==, l);
+        g_assert_cmpuint (il_trace_event_lane (t, idx->data[k]), ==, l);
       indexed += idx->len;
     }
   g_assert_cmpuint (indexed, ==, t->n_events);
@@ -708,7 +709,7 @@ as_version_1 (const IlTrace *trace)
         continue;
       if (trace->kind[i] == IL_EVENT_STATE && value == IL_STATE_STARTING)
         value = IL_STATE_RUNNING;
-      il_trace_append (old, trace->time[i], trace->lane[i], trace->kind[i], value, trace->aux[i], trace->arg[i]);
+      il_trace_append (old, trace->time[i], il_trace_event_lane (trace, i), trace->kind[i], value, trace->aux[i], trace->arg[i]);
     }
   old->end_time = trace->end_time;
   old->finished = trace->finished;

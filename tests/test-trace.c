@@ -45,7 +45,7 @@ test_append (void)
   g_autoptr(IlTrace) t = il_trace_new ();
   guint32 a = il_trace_add_lane (t, IL_LANE_TASK, "a", IL_NO_LANE, 0);
   guint32 b = il_trace_add_lane (t, IL_LANE_TASK, "b", IL_NO_LANE, 1);
-  const GArray *ea, *eb;
+  const IlLaneIndex *ea, *eb;
 
   il_trace_append (t, 0, a, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_START, IL_NO_LANE);
   il_trace_append (t, 0, b, IL_EVENT_STATE, IL_STATE_READY, IL_CAUSE_START, a);
@@ -57,7 +57,7 @@ test_append (void)
   g_assert_cmpuint (t->capacity, >=, 5);
   g_assert_cmpint (t->time[0], ==, 0);
   g_assert_cmpint (t->time[4], ==, 25);
-  g_assert_cmpuint (t->lane[1], ==, b);
+  g_assert_cmpuint (il_trace_event_lane (t, 1), ==, b);
   g_assert_cmpuint (t->kind[3], ==, IL_EVENT_STATE);
   g_assert_cmpuint (t->value[3], ==, IL_STATE_RUNNING);
   g_assert_cmpuint (t->aux[3], ==, IL_CAUSE_FUTURE);
@@ -69,11 +69,76 @@ test_append (void)
   eb = il_trace_get_lane_events (t, b);
   g_assert_cmpuint (ea->len, ==, 2);
   g_assert_cmpuint (eb->len, ==, 3);
-  g_assert_cmpuint (g_array_index (ea, guint32, 0), ==, 0);
-  g_assert_cmpuint (g_array_index (ea, guint32, 1), ==, 2);
-  g_assert_cmpuint (g_array_index (eb, guint32, 0), ==, 1);
-  g_assert_cmpuint (g_array_index (eb, guint32, 1), ==, 3);
-  g_assert_cmpuint (g_array_index (eb, guint32, 2), ==, 4);
+  g_assert_cmpuint (ea->data[0], ==, 0);
+  g_assert_cmpuint (ea->data[1], ==, 2);
+  g_assert_cmpuint (eb->data[0], ==, 1);
+  g_assert_cmpuint (eb->data[1], ==, 3);
+  g_assert_cmpuint (eb->data[2], ==, 4);
+}
+
+/* Bulk appends give the same lane indices as appending one by one, exactly
+ * sized, also when the bulk part follows events already indexed and when
+ * lanes are added between (the lane pointers stay valid). */
+static void
+test_bulk (void)
+{
+  g_autoptr(IlTrace) one = il_trace_new ();
+  g_autoptr(IlTrace) bulk = il_trace_new ();
+  IlTrace *both[2] = { one, bulk };
+  const IlLaneIndex *first_lane;
+
+  for (int k = 0; k < 2; k++)
+    {
+      for (guint l = 0; l < 5; l++)
+        il_trace_add_lane (both[k], IL_LANE_THREAD, "t", IL_NO_LANE, l);
+      for (guint i = 0; i < 100; i++)
+        il_trace_append (both[k], i, (i * 7) % 3, IL_EVENT_INSTANT, 0, 0, i);
+    }
+  first_lane = il_trace_get_lane_events (bulk, 0);
+  il_trace_begin_bulk (bulk);
+  for (int k = 0; k < 2; k++)
+    for (guint i = 100; i < 5000; i++)
+      il_trace_append (both[k], i, (i * i) % 5, IL_EVENT_INSTANT, 0, 0, i);
+  g_assert_cmpuint (il_trace_get_lane_events (bulk, 4)->len, ==, 0);   /* not yet indexed */
+  il_trace_end_bulk (bulk);
+  for (int k = 0; k < 2; k++)
+    il_trace_add_lane (both[k], IL_LANE_THREAD, "late", IL_NO_LANE, 5);
+  g_assert_true (first_lane == il_trace_get_lane_events (bulk, 0));
+  g_assert_cmpuint (il_trace_get_lane_events (bulk, 4)->alloc, ==, il_trace_get_lane_events (bulk, 4)->len);
+  il_trace_reserve (one, 0);
+  il_trace_reserve (bulk, 0);
+  for (guint l = 0; l < 6; l++)
+    {
+      const IlLaneIndex *a = il_trace_get_lane_events (one, l), *b = il_trace_get_lane_events (bulk, l);
+      g_assert_cmpuint (a->len, ==, b->len);
+      g_assert_cmpuint (a->alloc, ==, a->len);   /* trimmed */
+      g_assert_cmpuint (b->alloc, ==, b->len);
+      if (a->len > 0)
+        g_assert_cmpmem (a->data, a->len * 4, b->data, b->len * 4);
+    }
+  g_assert_cmpuint (il_trace_get_memory_size (one), ==, il_trace_get_memory_size (bulk));
+}
+
+/* The lane column is 16 bits wide until lane 65536 exists; then it widens
+ * and keeps every event's lane. */
+static void
+test_wide_lanes (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+
+  for (guint l = 0; l < 65536; l++)
+    il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, l);
+  il_trace_append (t, 1, 65535, IL_EVENT_INSTANT, 0, 0, 0);
+  il_trace_append (t, 2, 7, IL_EVENT_INSTANT, 0, 0, 0);
+  g_assert_null (t->lane32);
+  g_assert_cmpuint (il_trace_get_memory_size (t), ==, t->capacity * 18 + 2 * 16 * 4);
+  il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, 65536);
+  g_assert_null (t->lane16);
+  il_trace_append (t, 3, 65536, IL_EVENT_INSTANT, 0, 0, 0);
+  g_assert_cmpuint (il_trace_event_lane (t, 0), ==, 65535);
+  g_assert_cmpuint (il_trace_event_lane (t, 1), ==, 7);
+  g_assert_cmpuint (il_trace_event_lane (t, 2), ==, 65536);
+  g_assert_cmpuint (il_trace_get_lane_events (t, 65536)->data[0], ==, 2);
 }
 
 static void
@@ -514,18 +579,18 @@ test_engine_trace_ordered (void)
       gsize total = 0;
       for (guint32 l = 0; l < il_trace_get_n_lanes (trace); l++)
         {
-          const GArray *ev = il_trace_get_lane_events (trace, l);
+          const IlLaneIndex *ev = il_trace_get_lane_events (trace, l);
 
           total += ev->len;
           for (guint i = 0; i < ev->len; i++)
             {
-              guint32 e = g_array_index (ev, guint32, i);
+              guint32 e = ev->data[i];
 
               g_assert_cmpuint (e, <, trace->n_events);
-              g_assert_cmpuint (trace->lane[e], ==, l);
+              g_assert_cmpuint (il_trace_event_lane (trace, e), ==, l);
               if (i > 0)
                 {
-                  guint32 p = g_array_index (ev, guint32, i - 1);
+                  guint32 p = ev->data[i - 1];
                   g_assert_cmpuint (p, <, e);
                   g_assert_cmpint (trace->time[p], <=, trace->time[e]);
                 }
@@ -542,6 +607,8 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/lanes", test_lanes);
   g_test_add_func ("/trace/append", test_append);
   g_test_add_func ("/trace/many-events", test_many_events);
+  g_test_add_func ("/trace/bulk", test_bulk);
+  g_test_add_func ("/trace/wide-lanes", test_wide_lanes);
   g_test_add_func ("/trace/lower-bound", test_lower_bound);
   g_test_add_func ("/trace/state-at", test_state_at);
   g_test_add_func ("/trace/gil-holder-at", test_gil_holder_at);

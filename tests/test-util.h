@@ -65,11 +65,11 @@ tu_first_state (const IlTrace *trace,
                 guint32        lane,
                 IlState        state)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
 
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] == IL_EVENT_STATE && trace->value[e] == state)
         return trace->time[e];
     }
@@ -82,13 +82,13 @@ tu_time_in (const IlTrace *trace,
             guint32        lane,
             IlState        state)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, lane);
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, lane);
   gint64 total = 0, since = 0;
   int cur = IL_STATE_NOT_STARTED;
 
   for (guint i = 0; i < idx->len; i++)
     {
-      guint32 e = g_array_index (idx, guint32, i);
+      guint32 e = idx->data[i];
       if (trace->kind[e] != IL_EVENT_STATE)
         continue;
       if (cur == (int) state)

@@ -349,6 +349,29 @@ dialog_body (void)
 
 /* Files of every kind: a scenario, a bad scenario (a dialog, not a crash),
  * a real VizTracer trace, a cut-off trace (loads what it can), junk. */
+/* Whether a text view in widget's tree shows needle. */
+static gboolean
+text_view_contains (GtkWidget  *widget,
+                    const char *needle)
+{
+  if (GTK_IS_TEXT_VIEW (widget))
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (widget));
+      GtkTextIter start, end;
+      g_autofree char *text = NULL;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      if (strstr (text, needle) != NULL)
+        return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (text_view_contains (child, needle))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_open_files (void)
 {
@@ -432,6 +455,35 @@ test_open_files (void)
       g_main_context_iteration (NULL, FALSE);
     g_assert_cmpuint (count_dialogs (), ==, 0);
     g_assert_cmpuint (il_session_get_trace (session)->n_events, >, 0);
+    g_clear_object (&f);
+  }
+
+  /* Selection shows an imported slice's args, and its return value apart. */
+  {
+    g_autofree char *args = g_build_filename (src, "tests", "traces", "viztracer-args.json", NULL);
+    guint serial = il_session_get_serial (session);
+    IlTraceInterval hit = { 0 };
+    IlTrace *trace;
+
+    f = g_file_new_for_path (args);
+    il_window_open_file (window, f);
+    deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+    trace = il_session_get_trace (session);
+    /* The slice of fib (2), as a click on it picks it. */
+    for (gsize e = 0; e < trace->n_events && hit.lane == 0; e++)
+      if (trace->kind[e] == IL_EVENT_SLICE_BEGIN && trace->aux[e] == 1
+          && g_str_equal (il_trace_get_string (trace, trace->arg[e]), "fib (demo.py:6)"))
+        {
+          g_assert_true (il_trace_interval_at (trace, il_trace_event_lane (trace, e), trace->time[e],
+                                               trace->end_time, &hit));
+          hit.event = e;
+        }
+    g_assert_cmpuint (hit.event, >, 0);
+    il_timeline_select (il_window_get_timeline (window), &hit);
+    iterate_for (50);
+    g_assert_true (text_view_contains (GTK_WIDGET (window), "Arguments:\n  n: 2\nReturned: 2\n"));
     g_clear_object (&f);
   }
 

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "il-chrome.h"
 #include "il-slice-legend.h"
 #include "il-trace-intervals.h"
 #include "il-window-private.h"
@@ -165,8 +166,8 @@ append_slice_stack (GString               *text,
                     IlTrace               *trace,
                     const IlTraceInterval *hit)
 {
-  const GArray *idx = il_trace_get_lane_events (trace, hit->lane);
-  const guint32 *v = (const guint32 *) (gpointer) idx->data;
+  const IlLaneIndex *idx = il_trace_get_lane_events (trace, hit->lane);
+  const guint32 *v = idx->data;
   guint32 stack[64];
   guint depth = 0;
 
@@ -193,6 +194,40 @@ append_slice_stack (GString               *text,
   g_string_append_c (text, '\n');
 }
 
+/* An imported slice's args (what a profiler such as VizTracer recorded
+ * for the call) and its return value, read again from the file. */
+static void
+append_slice_args (GString               *text,
+                   IlTrace               *trace,
+                   const IlTraceInterval *hit)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = il_chrome_slice_args (trace, hit->event, &error);
+  g_autofree char *lines = NULL, *returned = NULL;
+
+  if (error != NULL)
+    {
+      g_string_append_printf (text, "Arguments: not available (%s)\n\n", error->message);
+      return;
+    }
+  if (json == NULL)
+    return;
+  lines = il_chrome_args_describe (json, &returned);
+  if (lines == NULL)
+    return;
+  if (lines[0] != '\0')
+    {
+      g_auto(GStrv) each = g_strsplit (lines, "\n", -1);
+      g_string_append (text, "Arguments:\n");
+      for (guint i = 0; each[i] != NULL; i++)
+        if (each[i][0] != '\0')
+          g_string_append_printf (text, "  %s\n", each[i]);
+    }
+  if (returned != NULL)
+    g_string_append_printf (text, "Returned: %s\n", returned);
+  g_string_append_c (text, '\n');
+}
+
 static void
 update_details (IlWindow *self)
 {
@@ -216,7 +251,10 @@ update_details (IlWindow *self)
 
   if (il_trace_lane_has_slices (trace, hit.lane) && hit.event < trace->n_events
       && trace->kind[hit.event] == IL_EVENT_SLICE_BEGIN)
-    append_slice_stack (text, trace, &hit);
+    {
+      append_slice_args (text, trace, &hit);
+      append_slice_stack (text, trace, &hit);
+    }
 
   if (!il_trace_lane_has_slices (trace, hit.lane)
       && (il_trace_get_lane (trace, hit.lane)->kind == IL_LANE_TASK
@@ -284,12 +322,12 @@ trace_has_states (IlTrace *trace)
   for (guint32 i = 0; trace != NULL && i < il_trace_get_n_lanes (trace); i++)
     {
       IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
-      const GArray *idx = il_trace_get_lane_events (trace, i);
+      const IlLaneIndex *idx = il_trace_get_lane_events (trace, i);
 
       if (kind != IL_LANE_TASK && kind != IL_LANE_THREAD)
         continue;
       for (guint p = 0; p < idx->len; p++)
-        if (trace->kind[g_array_index (idx, guint32, p)] == IL_EVENT_STATE)
+        if (trace->kind[idx->data[p]] == IL_EVENT_STATE)
           return TRUE;
     }
   return FALSE;

@@ -26,6 +26,15 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   /* Whatever loads must be drawable: times in order, lanes valid. */
   for (gsize i = 1; i < trace->n_events; i++)
     g_assert (trace->time[i] >= trace->time[i - 1]);
+  /* Every slice's args are an object the window can describe. */
+  for (gsize i = 0; i < trace->n_events; i++)
+    {
+      g_autofree char *args = il_chrome_slice_args (trace, i, NULL);
+      g_autofree char *returned = NULL;
+      g_assert (args == NULL || trace->kind[i] == IL_EVENT_SLICE_BEGIN);
+      g_assert (args == NULL || args[0] == '{');
+      g_free (il_chrome_args_describe (args, &returned));
+    }
   {
     g_autoptr(IlLayout) layout = il_layout_new (trace, &metrics);
     for (guint32 lane = 0; lane < il_trace_get_n_lanes (trace); lane++)
