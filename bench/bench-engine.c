@@ -48,8 +48,26 @@ typedef struct {
   gint64 end_time;
 } Result;
 
+/* A scenario file as a user would write it: n_tasks threads, each a loop of
+ * n_pairs x (1 ms I/O, 50 µs CPU). */
+static char *
+scenario_json (guint n_tasks,
+               guint n_pairs)
+{
+  GString *s = g_string_new ("{ \"title\": \"bench\", \"mode\": \"threads\", \"cores\": 2, \"tasks\": [\n");
+
+  for (guint i = 0; i < n_tasks; i++)
+    g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
+                            "[ {\"io\": 1}, {\"cpu\": 0.05} ]} ] }%s\n",
+                            i, MAX (1, n_pairs), i + 1 < n_tasks ? "," : "");
+  g_string_append (s, "] }\n");
+  return g_string_free (s, FALSE);
+}
+
 /* Runs n_tasks tasks of n_pairs x (1 ms I/O, 50 µs CPU) — a busy server's
- * worth of GIL hand-offs.  Returns FALSE (and prints) on error. */
+ * worth of GIL hand-offs.  The scenario is read from JSON the way the CLI
+ * and the window get one (scenarios are reference-counted and immutable),
+ * outside the timed part.  Returns FALSE (and prints) on error. */
 static gboolean
 run_pairs (IlMode   mode,
            guint    n_tasks,
@@ -58,57 +76,36 @@ run_pairs (IlMode   mode,
            guint    cores,
            Result  *res)
 {
-  IlStep body[2] = { { 0 } };
-  IlStep loop = { 0 };
-  IlScenario sc = { 0 };
-  IlRunConfig cfg;
+  g_autofree char *json = scenario_json (n_tasks, n_pairs);
   g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) sc = NULL;
   g_autoptr(IlTrace) trace = NULL;
+  IlRunConfig cfg;
   IlEngine *setup;
-  IlTask *tasks = g_new0 (IlTask, n_tasks);
   gint64 t0, t1;
 
-  body[0].kind = IL_STEP_IO;
-  body[0].duration = IL_MSEC (1);
-  body[1].kind = IL_STEP_CPU;
-  body[1].duration = IL_USEC (50);
-  loop.kind = IL_STEP_REPEAT;
-  loop.count = MAX (1, n_pairs);
-  loop.children = body;
-  loop.n_children = 2;
-
-  for (guint i = 0; i < n_tasks; i++)
+  sc = il_scenario_load_data (json, -1, "bench", &error);
+  if (sc == NULL)
     {
-      tasks[i].name = g_strdup_printf ("t%u", i);
-      tasks[i].steps = &loop;
-      tasks[i].n_steps = 1;
-      tasks[i].group = -1;
+      printf ("%-15s %6u tasks: error: %s\n", il_mode_to_string (mode), n_tasks, error->message);
+      return FALSE;
     }
-  sc.title = (char *) "bench";
-  sc.mode = mode;
-  sc.cores = cores;
-  sc.workers = workers;
-  sc.switch_interval = IL_MSEC (5);
-  il_params_init_defaults (&sc.params);
-  sc.tasks = tasks;
-  sc.n_tasks = n_tasks;
-  il_run_config_from_scenario (&cfg, &sc);
+  il_run_config_from_scenario (&cfg, sc);
+  cfg.mode = mode;
+  cfg.cores = cores;
+  cfg.workers = workers;
 
   /* Setting up and freeing alone, to tell a cost per thread from a cost
    * per event. */
   t0 = cpu_time_us ();
-  setup = il_engine_new (&sc, &cfg);
+  setup = il_engine_new (sc, &cfg);
   il_engine_free (setup);
   t1 = cpu_time_us ();
   res->setup_secs = (double) (t1 - t0) / G_USEC_PER_SEC;
 
   t0 = cpu_time_us ();
-  trace = il_simulate (&sc, &cfg, &error);
+  trace = il_simulate (sc, &cfg, &error);
   t1 = cpu_time_us ();
-
-  for (guint i = 0; i < n_tasks; i++)
-    g_free (tasks[i].name);
-  g_free (tasks);
 
   if (trace == NULL)
     {
@@ -176,27 +173,11 @@ bench_scaling (guint only)
     printf ("  threads mode overall: %.2f M events/s\n", total_events / total_secs / 1e6);
 }
 
-/* A scenario file as a user would write it: n_tasks threads, each a loop of
- * n_steps / 2 x (1 ms I/O, 50 µs CPU). */
-static char *
-scenario_json (guint n_tasks,
-               guint n_steps)
-{
-  GString *s = g_string_new ("{ \"title\": \"bench\", \"mode\": \"threads\", \"cores\": 2, \"tasks\": [\n");
-
-  for (guint i = 0; i < n_tasks; i++)
-    g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
-                            "[ {\"io\": 1}, {\"cpu\": 0.05} ]} ] }%s\n",
-                            i, MAX (1, n_steps / 2), i + 1 < n_tasks ? "," : "");
-  g_string_append (s, "] }\n");
-  return g_string_free (s, FALSE);
-}
-
 static void
 bench_file (guint n_tasks,
             guint n_steps)
 {
-  g_autofree char *json = scenario_json (n_tasks, n_steps);
+  g_autofree char *json = scenario_json (n_tasks, MAX (1, n_steps / 2));
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
