@@ -5,6 +5,7 @@
  * Prints numbers; never fails on them.  Usage:
  *   bench-engine [TASKS] [STEPS]    (default 10000 tasks x 100 steps)
  *   bench-engine --scaling N        only the scaling row for N threads (for profilers)
+ *   bench-engine --file TASKS STEPS only the scenario file and its statistics
  *
  * Times are the process's CPU time, which another busy process on the
  * machine disturbs much less than wall-clock time.
@@ -30,6 +31,7 @@
 #include <glib/gstdio.h>
 
 #include "il-engine.h"
+#include "il-stats.h"
 
 static gint64
 cpu_time_us (void)
@@ -173,6 +175,35 @@ bench_scaling (guint only)
     printf ("  threads mode overall: %.2f M events/s\n", total_events / total_secs / 1e6);
 }
 
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* The statistics over a whole trace (what `simulate` prints and the window
+ * shows after every run): median and spread of seven runs, in ms. */
+static void
+bench_stats (const IlTrace *trace)
+{
+  double ms[7];
+
+  for (guint i = 0; i < G_N_ELEMENTS (ms); i++)
+    {
+      gint64 t0 = cpu_time_us ();
+      IlStats *st = il_stats_compute (trace, IL_TIME_FOREVER);
+
+      ms[i] = (double) (cpu_time_us () - t0) / 1000.0;
+      il_stats_free (st);
+    }
+  qsort (ms, G_N_ELEMENTS (ms), sizeof ms[0], compare_double);
+  printf ("statistics of those %zu events: %.1f ms (%.1f-%.1f), %.2f ns/event\n", trace->n_events,
+          ms[3], ms[0], ms[G_N_ELEMENTS (ms) - 1], ms[3] * 1e6 / (double) MAX (1, trace->n_events));
+}
+
 static void
 bench_file (guint n_tasks,
             guint n_steps)
@@ -207,6 +238,8 @@ bench_file (guint n_tasks,
             "(%zu events), together %.3f s\n",
             n_tasks, n_steps, strlen (json), (double) (t1 - t0) / G_USEC_PER_SEC,
             (double) (t2 - t1) / G_USEC_PER_SEC, trace->n_events, (double) (t2 - t0) / G_USEC_PER_SEC);
+  if (trace != NULL)
+    bench_stats (trace);
 
   if (cli != NULL)
     {
@@ -233,6 +266,11 @@ main (int   argc,
   if (argc > 2 && strcmp (argv[1], "--scaling") == 0)
     {
       bench_scaling ((guint) MAX (1, atoi (argv[2])));
+      return 0;
+    }
+  if (argc > 3 && strcmp (argv[1], "--file") == 0)
+    {
+      bench_file ((guint) MAX (1, atoi (argv[2])), (guint) MAX (1, atoi (argv[3])));
       return 0;
     }
   n_tasks = argc > 1 ? (guint) atoi (argv[1]) : 10000;
