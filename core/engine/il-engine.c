@@ -78,6 +78,28 @@ il_run_config_from_scenario (IlRunConfig      *config,
   config->params = scenario->params;
 }
 
+/* TRUE when `config` is the scenario's own configuration, field for field
+ * of the parameter table. */
+static gboolean
+config_is_scenarios (const IlRunConfig *config,
+                     const IlScenario  *scenario)
+{
+  IlRunConfig own;
+  const IlParamInfo *table;
+  guint n_params;
+
+  il_run_config_from_scenario (&own, scenario);
+  if (own.mode != config->mode)
+    return FALSE;
+  table = il_param_table (&n_params);
+  for (guint i = 0; i < n_params; i++)
+    if (table[i].type == IL_PARAM_TIME
+        ? il_param_get_ns (&table[i], &own) != il_param_get_ns (&table[i], config)
+        : il_param_get (&table[i], &own) != il_param_get (&table[i], config))
+      return FALSE;
+  return TRUE;
+}
+
 static int
 compare_start (gconstpointer a,
                gconstpointer b,
@@ -117,14 +139,20 @@ il_engine_new (const IlScenario  *scenario,
   if ((guint) e->config.mode >= IL_N_MODES)
     e->config.mode = IL_MODE_THREADS;
 
-  /* The trace remembers the scenario as it was run. */
+  /* The trace remembers the scenario as it was run: the scenario itself
+   * when it runs as written, else a copy that carries the configuration. */
   e->trace = il_trace_new ();
-  e->trace->scenario = il_scenario_copy (scenario);
-  e->trace->scenario->mode = e->config.mode;
-  e->trace->scenario->cores = e->config.cores;
-  e->trace->scenario->workers = e->config.workers;
-  e->trace->scenario->switch_interval = e->config.switch_interval;
-  e->trace->scenario->params = e->config.params;
+  if (config_is_scenarios (&e->config, scenario))
+    e->trace->scenario = il_scenario_ref (scenario);
+  else
+    {
+      e->trace->scenario = il_scenario_copy (scenario);
+      e->trace->scenario->mode = e->config.mode;
+      e->trace->scenario->cores = e->config.cores;
+      e->trace->scenario->workers = e->config.workers;
+      e->trace->scenario->switch_interval = e->config.switch_interval;
+      e->trace->scenario->params = e->config.params;
+    }
   e->trace->mode = e->config.mode;
 
   queue_init (e);
