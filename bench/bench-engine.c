@@ -50,13 +50,19 @@ typedef struct {
   gint64 end_time;
 } Result;
 
-/* A scenario file as a user would write it: n_tasks threads, each a loop of
+/* A scenario file as a user would write it: n_tasks tasks, each a loop of
  * n_pairs x (1 ms I/O, 50 µs CPU). */
 static char *
-scenario_json (guint n_tasks,
-               guint n_pairs)
+scenario_json (IlMode mode,
+               guint  cores,
+               guint  workers,
+               guint  n_tasks,
+               guint  n_pairs)
 {
-  GString *s = g_string_new ("{ \"title\": \"bench\", \"mode\": \"threads\", \"cores\": 2, \"tasks\": [\n");
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "{ \"title\": \"bench\", \"mode\": \"%s\", \"cores\": %u, \"workers\": %u, "
+                          "\"tasks\": [\n", il_mode_to_string (mode), cores, workers);
 
   for (guint i = 0; i < n_tasks; i++)
     g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
@@ -78,7 +84,7 @@ run_pairs (IlMode   mode,
            guint    cores,
            Result  *res)
 {
-  g_autofree char *json = scenario_json (n_tasks, n_pairs);
+  g_autofree char *json = scenario_json (mode, cores, workers, n_tasks, n_pairs);
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
   g_autoptr(IlTrace) trace = NULL;
@@ -92,10 +98,9 @@ run_pairs (IlMode   mode,
       printf ("%-15s %6u tasks: error: %s\n", il_mode_to_string (mode), n_tasks, error->message);
       return FALSE;
     }
+  /* The scenario's own configuration, as `interleave-cli simulate` runs
+   * it (another one would make the trace copy the scenario). */
   il_run_config_from_scenario (&cfg, sc);
-  cfg.mode = mode;
-  cfg.cores = cores;
-  cfg.workers = workers;
 
   /* Setting up and freeing alone, to tell a cost per thread from a cost
    * per event. */
@@ -208,7 +213,7 @@ static void
 bench_file (guint n_tasks,
             guint n_steps)
 {
-  g_autofree char *json = scenario_json (n_tasks, MAX (1, n_steps / 2));
+  g_autofree char *json = scenario_json (IL_MODE_THREADS, 2, 0, n_tasks, MAX (1, n_steps / 2));
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
