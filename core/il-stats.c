@@ -54,17 +54,8 @@ il_stats_compute (const IlTrace *trace,
   il_interval_sweep_init (&sweep, trace, upto);
   while (il_interval_sweep_next (&sweep, &l, &iv))
     {
-      /* Each GIL take and drop opens one interval: count them here. */
-      if (iv.kind == IL_EVENT_GIL_TAKE)
-        st->gil_switches += iv.value != 0;
-      else if (iv.kind == IL_EVENT_GIL_DROP)
-        st->forced_switches += iv.value == IL_GIL_DROP_FORCED;
-      else if (core_of_lane[l] >= 0)
-        {
-          if (iv.arg != IL_NO_LANE)
-            st->core_busy[core_of_lane[l]] += iv.end - iv.start;
-        }
-      else if (task_of_lane[l] >= 0)
+      /* Task lanes first: in a simulated trace most intervals are theirs. */
+      if (task_of_lane[l] >= 0)
         {
           IlTaskStats *ts = &st->tasks[task_of_lane[l]];
           IlState s = (IlState) iv.value;
@@ -85,6 +76,16 @@ il_stats_compute (const IlTrace *trace,
             }
           last[l] = (guint8) s;
         }
+      else if (core_of_lane[l] >= 0)
+        {
+          if (iv.arg != IL_NO_LANE)
+            st->core_busy[core_of_lane[l]] += iv.end - iv.start;
+        }
+      /* Each GIL take and drop opens one interval: count them here. */
+      else if (iv.kind == IL_EVENT_GIL_TAKE)
+        st->gil_switches += iv.value != 0;
+      else if (iv.kind == IL_EVENT_GIL_DROP)
+        st->forced_switches += iv.value == IL_GIL_DROP_FORCED;
     }
   st->gil_takes = il_interval_sweep_count (&sweep, IL_EVENT_GIL_TAKE);
   st->drop_requests = il_interval_sweep_count (&sweep, IL_EVENT_GIL_REQUEST);

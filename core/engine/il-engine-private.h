@@ -606,10 +606,36 @@ G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, g
 G_GNUC_INTERNAL void queue_init (IlEngine *e);
 G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
 G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
-G_GNUC_INTERNAL void event_cancel (IlEngine *e, EvSlot *slot);
-G_GNUC_INTERNAL void thread_new_gen (IlEngine *e, Thread *th);
-G_GNUC_INTERNAL void core_new_slice_gen (IlEngine *e, Core *core);
+G_GNUC_INTERNAL void event_take_out (IlEngine *e, EvSlot *slot);
 G_GNUC_INTERNAL void task_new_gen (IlEngine *e, Task *task);
+
+/* Takes the slot's pending event out of the queue, if it has one.  Inline:
+ * a new generation cancels every slot of a thread, and most are empty. */
+static inline void
+event_cancel (IlEngine *e,
+              EvSlot   *slot)
+{
+  if ((slot->pos | slot->fifo) != 0)
+    event_take_out (e, slot);
+}
+
+/* A new generation: every event pending for the thread is stale. */
+static inline void
+thread_new_gen (IlEngine *e,
+                Thread   *th)
+{
+  th->gen++;
+  for (guint k = 0; k < N_THREAD_EVENTS; k++)
+    event_cancel (e, &th->ev[k]);
+}
+
+static inline void
+core_new_slice_gen (IlEngine *e,
+                    Core     *core)
+{
+  core->slice_gen++;
+  event_cancel (e, &core->slice_ev);
+}
 
 /* il-engine-program.c */
 G_GNUC_INTERNAL void prog_push (Prog *prog, const IlStep *steps, guint32 n, guint32 left, gint32 release);

@@ -152,12 +152,12 @@ queue_init (IlEngine *e)
 }
 
 void
-event_cancel (IlEngine *e,
-              EvSlot   *slot)
+event_take_out (IlEngine *e,
+                EvSlot   *slot)
 {
   if (slot->pos != 0)
     heap_remove_at (e, slot->pos - 1);
-  else if (slot->fifo != 0)
+  else
     fifo_unlink (e, slot);
 }
 
@@ -258,26 +258,8 @@ queue_pop (IlEngine *e,
   if (top == NULL || top->ev.t > until)
     return FALSE;
   *out = top->ev;
-  event_cancel (e, top);
+  event_take_out (e, top);
   return TRUE;
-}
-
-/* A new generation: every event pending for the thread is stale. */
-void
-thread_new_gen (IlEngine *e,
-                Thread   *th)
-{
-  th->gen++;
-  for (guint k = 0; k < N_THREAD_EVENTS; k++)
-    event_cancel (e, &th->ev[k]);
-}
-
-void
-core_new_slice_gen (IlEngine *e,
-                    Core     *core)
-{
-  core->slice_gen++;
-  event_cancel (e, &core->slice_ev);
 }
 
 void
