@@ -55,8 +55,12 @@ struct _EvSlot {
  * its latency, a timed GIL wait after the interval) are due in the order
  * they were scheduled: they queue in FIFO lanes beside the heap, one lane
  * per delay, in O(1), and the earliest of the heap's top and the lanes'
- * heads is next. */
-#define N_FIFOS 4
+ * heads is next.  The first N_FIXED_FIFOS lanes have those delays; the
+ * others take whatever delay comes when they are empty — a scenario's
+ * steps have fixed durations, so most I/O and computations end a step's
+ * duration after they begin and skip the heap too. */
+#define N_FIXED_FIFOS 4
+#define N_FIFOS 8
 
 typedef struct {
   EvSlot *head, *tail;
@@ -443,6 +447,8 @@ struct _IlEngine {
   guint64      seq;
   HeapEntry   *heap;
   EvFifo       fifos[N_FIFOS];
+  guint        fifos_live;  /* bit k: lane k is not empty */
+  guint8       fifo_hint[EV_TIMER_DUE + 1];  /* by event kind: the lane its last event went to */
   guint        heap_len;
   guint        heap_cap;
   gint64       last_time;   /* latest time anything was scheduled for */
