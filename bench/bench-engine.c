@@ -5,6 +5,7 @@
  * Prints numbers; never fails on them.  Usage:
  *   bench-engine [TASKS] [STEPS]    (default 10000 tasks x 100 steps)
  *   bench-engine --scaling N        only the scaling row for N threads (for profilers)
+ *   bench-engine --file TASKS STEPS only the scenario file and its statistics
  *
  * Times are the process's CPU time, which another busy process on the
  * machine disturbs much less than wall-clock time.
@@ -13,7 +14,8 @@
  *    alternating 1 ms of I/O and 50 µs of Python, sized so every run records
  *    about the same number of events.  The cost per event must not grow with
  *    the number of threads: each row shows its ratio to the 100-thread row,
- *    the in-run baseline (target: within 1.5×).
+ *    the in-run baseline (target: within 1.5×), with and without setting
+ *    up and freeing the engine.
  * 2. Every mode on TASKS x STEPS, as before.
  * 3. The scenario file of 10 000 threads x 100 steps that
  *    `interleave-cli simulate` gets: written to a temporary file, then read
@@ -30,6 +32,7 @@
 #include <glib/gstdio.h>
 
 #include "il-engine.h"
+#include "il-stats.h"
 
 static gint64
 cpu_time_us (void)
@@ -48,8 +51,32 @@ typedef struct {
   gint64 end_time;
 } Result;
 
+/* A scenario file as a user would write it: n_tasks tasks, each a loop of
+ * n_pairs x (1 ms I/O, 50 µs CPU). */
+static char *
+scenario_json (IlMode mode,
+               guint  cores,
+               guint  workers,
+               guint  n_tasks,
+               guint  n_pairs)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "{ \"title\": \"bench\", \"mode\": \"%s\", \"cores\": %u, \"workers\": %u, "
+                          "\"tasks\": [\n", il_mode_to_string (mode), cores, workers);
+
+  for (guint i = 0; i < n_tasks; i++)
+    g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
+                            "[ {\"io\": 1}, {\"cpu\": 0.05} ]} ] }%s\n",
+                            i, MAX (1, n_pairs), i + 1 < n_tasks ? "," : "");
+  g_string_append (s, "] }\n");
+  return g_string_free (s, FALSE);
+}
+
 /* Runs n_tasks tasks of n_pairs x (1 ms I/O, 50 µs CPU) — a busy server's
- * worth of GIL hand-offs.  Returns FALSE (and prints) on error. */
+ * worth of GIL hand-offs.  The scenario is read from JSON the way the CLI
+ * and the window get one (scenarios are reference-counted and immutable),
+ * outside the timed part.  Returns FALSE (and prints) on error. */
 static gboolean
 run_pairs (IlMode   mode,
            guint    n_tasks,
@@ -58,61 +85,35 @@ run_pairs (IlMode   mode,
            guint    cores,
            Result  *res)
 {
-  IlStep body[2] = { { 0 } };
-  IlStep loop = { 0 };
-  IlScenario sc = { 0 };
-  g_autoptr(IlScenario) shared = NULL;
-  IlRunConfig cfg;
+  g_autofree char *json = scenario_json (mode, cores, workers, n_tasks, n_pairs);
   g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) sc = NULL;
   g_autoptr(IlTrace) trace = NULL;
+  IlRunConfig cfg;
   IlEngine *setup;
-  IlTask *tasks = g_new0 (IlTask, n_tasks);
   gint64 t0, t1;
 
-  body[0].kind = IL_STEP_IO;
-  body[0].duration = IL_MSEC (1);
-  body[1].kind = IL_STEP_CPU;
-  body[1].duration = IL_USEC (50);
-  loop.kind = IL_STEP_REPEAT;
-  loop.count = MAX (1, n_pairs);
-  loop.children = body;
-  loop.n_children = 2;
-
-  for (guint i = 0; i < n_tasks; i++)
+  sc = il_scenario_load_data (json, -1, "bench", &error);
+  if (sc == NULL)
     {
-      tasks[i].name = g_strdup_printf ("t%u", i);
-      tasks[i].steps = &loop;
-      tasks[i].n_steps = 1;
-      tasks[i].group = -1;
+      printf ("%-15s %6u tasks: error: %s\n", il_mode_to_string (mode), n_tasks, error->message);
+      return FALSE;
     }
-  sc.title = (char *) "bench";
-  sc.mode = mode;
-  sc.cores = cores;
-  sc.workers = workers;
-  sc.switch_interval = IL_MSEC (5);
-  il_params_init_defaults (&sc.params);
-  sc.tasks = tasks;
-  sc.n_tasks = n_tasks;
-  il_run_config_from_scenario (&cfg, &sc);
-  /* The engine keeps a reference to its scenario, so it must live on the
-   * heap (the copy is made outside the timed parts). */
-  shared = il_scenario_copy (&sc);
+  /* The scenario's own configuration, as `interleave-cli simulate` runs
+   * it (another one would make the trace copy the scenario). */
+  il_run_config_from_scenario (&cfg, sc);
 
   /* Setting up and freeing alone, to tell a cost per thread from a cost
    * per event. */
   t0 = cpu_time_us ();
-  setup = il_engine_new (shared, &cfg);
+  setup = il_engine_new (sc, &cfg);
   il_engine_free (setup);
   t1 = cpu_time_us ();
   res->setup_secs = (double) (t1 - t0) / G_USEC_PER_SEC;
 
   t0 = cpu_time_us ();
-  trace = il_simulate (shared, &cfg, &error);
+  trace = il_simulate (sc, &cfg, &error);
   t1 = cpu_time_us ();
-
-  for (guint i = 0; i < n_tasks; i++)
-    g_free (tasks[i].name);
-  g_free (tasks);
 
   if (trace == NULL)
     {
@@ -152,7 +153,7 @@ bench_scaling (guint only)
   const guint *sizes = only > 0 ? &only : all_sizes;
   guint n_sizes = only > 0 ? 1 : G_N_ELEMENTS (all_sizes);
   const guint total_pairs = 200000;
-  double base = 0, total_events = 0, total_secs = 0;
+  double base = 0, base_run = 0, total_events = 0, total_secs = 0;
 
   printf ("\nthreads mode, 4 cores, %u (1 ms I/O + 50 us CPU) pairs shared out:\n", total_pairs);
   for (guint i = 0; i < n_sizes; i++)
@@ -168,39 +169,55 @@ bench_scaling (guint only)
        * il_engine_free, a large share at 100 000 threads of two steps. */
       ns_run = (r.secs - r.setup_secs) * 1e9 / (double) r.n_events;
       if (i == 0)
-        base = ns_run;
+        {
+          base = ns;
+          base_run = ns_run;
+        }
       total_events += (double) r.n_events;
       total_secs += r.secs;
-      printf ("  %6u threads: %9zu events in %6.3f s = %6.1f ns/event; without set-up/free (%.3f s) %6.1f "
-              "ns/event = x%.2f of 100 threads; %5.1f bytes/event\n",
-              n, r.n_events, r.secs, ns, r.setup_secs, ns_run, base > 0 ? ns_run / base : 0.0,
-              (double) r.bytes / (double) r.n_events);
+      printf ("  %6u threads: %9zu events in %6.3f s = %6.1f ns/event = x%.2f of the first row; "
+              "without set-up/free (%.3f s) %6.1f ns/event = x%.2f; %5.1f bytes/event\n",
+              n, r.n_events, r.secs, ns, base > 0 ? ns / base : 0.0, r.setup_secs, ns_run,
+              base_run > 0 ? ns_run / base_run : 0.0, (double) r.bytes / (double) r.n_events);
     }
   if (total_secs > 0)
     printf ("  threads mode overall: %.2f M events/s\n", total_events / total_secs / 1e6);
 }
 
-/* A scenario file as a user would write it: n_tasks threads, each a loop of
- * n_steps / 2 x (1 ms I/O, 50 µs CPU). */
-static char *
-scenario_json (guint n_tasks,
-               guint n_steps)
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
 {
-  GString *s = g_string_new ("{ \"title\": \"bench\", \"mode\": \"threads\", \"cores\": 2, \"tasks\": [\n");
+  double x = *(const double *) a, y = *(const double *) b;
 
-  for (guint i = 0; i < n_tasks; i++)
-    g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
-                            "[ {\"io\": 1}, {\"cpu\": 0.05} ]} ] }%s\n",
-                            i, MAX (1, n_steps / 2), i + 1 < n_tasks ? "," : "");
-  g_string_append (s, "] }\n");
-  return g_string_free (s, FALSE);
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* The statistics over a whole trace (what `simulate` prints and the window
+ * shows after every run): median and spread of seven runs, in ms. */
+static void
+bench_stats (const IlTrace *trace)
+{
+  double ms[7];
+
+  for (guint i = 0; i < G_N_ELEMENTS (ms); i++)
+    {
+      gint64 t0 = cpu_time_us ();
+      IlStats *st = il_stats_compute (trace, IL_TIME_FOREVER);
+
+      ms[i] = (double) (cpu_time_us () - t0) / 1000.0;
+      il_stats_free (st);
+    }
+  qsort (ms, G_N_ELEMENTS (ms), sizeof ms[0], compare_double);
+  printf ("statistics of those %zu events: %.1f ms (%.1f-%.1f), %.2f ns/event\n", trace->n_events,
+          ms[3], ms[0], ms[G_N_ELEMENTS (ms) - 1], ms[3] * 1e6 / (double) MAX (1, trace->n_events));
 }
 
 static void
 bench_file (guint n_tasks,
             guint n_steps)
 {
-  g_autofree char *json = scenario_json (n_tasks, n_steps);
+  g_autofree char *json = scenario_json (IL_MODE_THREADS, 2, 0, n_tasks, MAX (1, n_steps / 2));
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
@@ -230,6 +247,8 @@ bench_file (guint n_tasks,
             "(%zu events), together %.3f s\n",
             n_tasks, n_steps, strlen (json), (double) (t1 - t0) / G_USEC_PER_SEC,
             (double) (t2 - t1) / G_USEC_PER_SEC, trace->n_events, (double) (t2 - t0) / G_USEC_PER_SEC);
+  if (trace != NULL)
+    bench_stats (trace);
 
   if (cli != NULL)
     {
@@ -256,6 +275,11 @@ main (int   argc,
   if (argc > 2 && strcmp (argv[1], "--scaling") == 0)
     {
       bench_scaling ((guint) MAX (1, atoi (argv[2])));
+      return 0;
+    }
+  if (argc > 3 && strcmp (argv[1], "--file") == 0)
+    {
+      bench_file ((guint) MAX (1, atoi (argv[2])), (guint) MAX (1, atoi (argv[3])));
       return 0;
     }
   n_tasks = argc > 1 ? (guint) atoi (argv[1]) : 10000;

@@ -6,6 +6,57 @@
 
 #include "il-trace-intervals.h"
 
+typedef struct {
+  IlStats      *st;
+  const gint32 *task_of_lane;   /* lane → index in st->tasks, or -1 */
+  const gint32 *core_of_lane;
+  guint8       *last;           /* per lane: the state of its latest interval */
+  guint8       *seen;           /* per lane: had an interval */
+} Sums;
+
+/* One interval into the sums, inlined into the sweep's loop. */
+G_ALWAYS_INLINE static inline void
+add_interval (guint32           l,
+              const IlInterval *iv,
+              gpointer          data)
+{
+  Sums *sums = data;
+  IlStats *st = sums->st;
+
+  /* Task lanes first: in a simulated trace most intervals are theirs. */
+  if (sums->task_of_lane[l] >= 0)
+    {
+      IlTaskStats *ts = &st->tasks[sums->task_of_lane[l]];
+      IlState s = (IlState) iv->value;
+
+      if (!sums->seen[l])
+        ts->in_state[IL_STATE_NOT_STARTED] += iv->start;   /* not started until its first change */
+      sums->seen[l] = TRUE;
+      /* Done is where a task ends, not a state it spends time in. */
+      if (!(iv->open && s == IL_STATE_DONE))
+        ts->in_state[s] += iv->end - iv->start;
+      if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY
+          && s != IL_STATE_STARTING)
+        ts->start = iv->start;
+      if (s == IL_STATE_DONE)
+        {
+          ts->finish = iv->start;
+          ts->outcome = (IlCause) iv->aux;
+        }
+      sums->last[l] = (guint8) s;
+    }
+  else if (sums->core_of_lane[l] >= 0)
+    {
+      if (iv->arg != IL_NO_LANE)
+        st->core_busy[sums->core_of_lane[l]] += iv->end - iv->start;
+    }
+  /* Each GIL take and drop opens one interval: count them here. */
+  else if (iv->kind == IL_EVENT_GIL_TAKE)
+    st->gil_switches += iv->value != 0;
+  else if (iv->kind == IL_EVENT_GIL_DROP)
+    st->forced_switches += iv->value == IL_GIL_DROP_FORCED;
+}
+
 IlStats *
 il_stats_compute (const IlTrace *trace,
                   gint64         upto)
@@ -17,7 +68,7 @@ il_stats_compute (const IlTrace *trace,
   g_autofree guint8 *last = NULL;           /* per lane: the state of its latest interval */
   g_autofree guint8 *seen = NULL;           /* per lane: had an interval */
   IlIntervalSweep sweep;
-  IlInterval iv;
+  Sums sums;
   guint32 l;
   gint64 end;
   gboolean all_done = TRUE;
@@ -51,41 +102,9 @@ il_stats_compute (const IlTrace *trace,
       }
 
   /* Task states and busy cores, as intervals. */
+  sums = (Sums) { st, task_of_lane, core_of_lane, last, seen };
   il_interval_sweep_init (&sweep, trace, upto);
-  while (il_interval_sweep_next (&sweep, &l, &iv))
-    {
-      /* Each GIL take and drop opens one interval: count them here. */
-      if (iv.kind == IL_EVENT_GIL_TAKE)
-        st->gil_switches += iv.value != 0;
-      else if (iv.kind == IL_EVENT_GIL_DROP)
-        st->forced_switches += iv.value == IL_GIL_DROP_FORCED;
-      else if (core_of_lane[l] >= 0)
-        {
-          if (iv.arg != IL_NO_LANE)
-            st->core_busy[core_of_lane[l]] += iv.end - iv.start;
-        }
-      else if (task_of_lane[l] >= 0)
-        {
-          IlTaskStats *ts = &st->tasks[task_of_lane[l]];
-          IlState s = (IlState) iv.value;
-
-          if (!seen[l])
-            ts->in_state[IL_STATE_NOT_STARTED] += iv.start;   /* not started until its first change */
-          seen[l] = TRUE;
-          /* Done is where a task ends, not a state it spends time in. */
-          if (!(iv.open && s == IL_STATE_DONE))
-            ts->in_state[s] += iv.end - iv.start;
-          if (ts->start < 0 && s != IL_STATE_NOT_STARTED && s != IL_STATE_READY
-              && s != IL_STATE_STARTING)
-            ts->start = iv.start;
-          if (s == IL_STATE_DONE)
-            {
-              ts->finish = iv.start;
-              ts->outcome = (IlCause) iv.aux;
-            }
-          last[l] = (guint8) s;
-        }
-    }
+  il_interval_sweep_foreach (&sweep, add_interval, &sums);
   st->gil_takes = il_interval_sweep_count (&sweep, IL_EVENT_GIL_TAKE);
   st->drop_requests = il_interval_sweep_count (&sweep, IL_EVENT_GIL_REQUEST);
   st->loop_iterations = il_interval_sweep_count (&sweep, IL_EVENT_LOOP_ITER);

@@ -121,6 +121,7 @@ il_interval_sweep_init (IlIntervalSweep *sweep,
   for (guint l = 0; l < n_lanes; l++)
     sweep->open[l].event = G_MAXUINT32;
   sweep->pos = 0;
+  sweep->end = upto == G_MAXINT64 ? trace->n_events : il_trace_lower_bound (trace, upto + 1);
   sweep->lane_pos = 0;
   memset (sweep->counts, 0, sizeof sweep->counts);
   sweep->upto = upto;
@@ -136,7 +137,7 @@ il_interval_sweep_next_open (IlIntervalSweep *sweep,
 {
   const IlTrace *t = sweep->trace;
 
-  sweep->pos = t->n_events;
+  sweep->pos = sweep->end;
   while (sweep->lane_pos < il_trace_get_n_lanes (t))
     {
       guint32 l = sweep->lane_pos++;

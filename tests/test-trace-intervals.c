@@ -177,6 +177,72 @@ test_sums_match_stats (void)
     }
 }
 
+typedef struct {
+  guint32    lane;
+  IlInterval iv;
+} LaneInterval;
+
+static void
+collect_interval (guint32           lane,
+                  const IlInterval *interval,
+                  gpointer          data)
+{
+  LaneInterval li = { lane, *interval };
+
+  g_array_append_val ((GArray *) data, li);
+}
+
+/* il_interval_sweep_foreach hands out what il_interval_sweep_next gives,
+ * in the same order, and counts the same events. */
+static void
+test_sweep_foreach (void)
+{
+  g_autoptr(IlScenario) sc = il_scenario_load_data (
+    "{\"mode\": \"threads\", \"cores\": 1, \"tasks\": ["
+    "{\"name\": \"a\", \"steps\": [{\"repeat\": 3, \"steps\": [{\"cpu\": 7}, {\"io\": 2}]}]},"
+    "{\"name\": \"b\", \"steps\": [{\"cpu\": 12}, {\"sleep\": 2}, {\"cpu\": 6}]}]}", -1, "f.json", NULL);
+  g_autoptr(IlTrace) t = NULL;
+
+  g_assert_nonnull (sc);
+  t = il_simulate (sc, NULL, NULL);
+  g_assert_nonnull (t);
+  for (guint u = 0; u < 3; u++)
+    {
+      gint64 upto = u == 0 ? t->end_time / 2 : (u == 1 ? t->end_time : G_MAXINT64);
+      g_autoptr(GArray) got = g_array_new (FALSE, TRUE, sizeof (LaneInterval));
+      IlIntervalSweep a, b;
+      IlInterval iv;
+      guint32 lane;
+      guint i = 0;
+
+      il_interval_sweep_init (&a, t, upto);
+      il_interval_sweep_foreach (&a, collect_interval, got);
+      il_interval_sweep_init (&b, t, upto);
+      while (il_interval_sweep_next (&b, &lane, &iv))
+        {
+          const LaneInterval *want;
+
+          g_assert_cmpuint (i, <, got->len);
+          want = &g_array_index (got, LaneInterval, i++);
+          g_assert_cmpuint (want->lane, ==, lane);
+          g_assert_cmpuint (iv.event, ==, want->iv.event);
+          g_assert_cmpint (iv.start, ==, want->iv.start);
+          g_assert_cmpint (iv.end, ==, want->iv.end);
+          g_assert_cmpint (iv.open, ==, want->iv.open);
+          g_assert_cmpuint (iv.kind, ==, want->iv.kind);
+          g_assert_cmpuint (iv.value, ==, want->iv.value);
+          g_assert_cmpuint (iv.aux, ==, want->iv.aux);
+          g_assert_cmpuint (iv.arg, ==, want->iv.arg);
+        }
+      g_assert_cmpuint (i, ==, got->len);
+      g_assert_cmpuint (i, >, 10);
+      for (guint k = 0; k < IL_N_EVENT_KINDS; k++)
+        g_assert_cmpuint (il_interval_sweep_count (&a, k), ==, il_interval_sweep_count (&b, k));
+      il_interval_sweep_clear (&a);
+      il_interval_sweep_clear (&b);
+    }
+}
+
 /* The sweep gives every lane's intervals, as the per-lane iterator does,
  * each lane's in order, and counts the events it passed. */
 static void
@@ -259,5 +325,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trace-intervals/range", test_range);
   g_test_add_func ("/trace-intervals/sums-match-stats", test_sums_match_stats);
   g_test_add_func ("/trace-intervals/sweep", test_sweep);
+  g_test_add_func ("/trace-intervals/sweep-foreach", test_sweep_foreach);
   return g_test_run ();
 }

@@ -14,7 +14,7 @@ job_new (IlEngine     *e,
          JobDone       done,
          gint32        wrap)
 {
-  Job *job = g_new0 (Job, 1);
+  Job *job = slab_alloc0 (e, sizeof (Job));
 
   prog_init (&job->prog, steps, n, e->limit_base, wrap);
   job->done = done;

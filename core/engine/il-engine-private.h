@@ -55,8 +55,12 @@ struct _EvSlot {
  * its latency, a timed GIL wait after the interval) are due in the order
  * they were scheduled: they queue in FIFO lanes beside the heap, one lane
  * per delay, in O(1), and the earliest of the heap's top and the lanes'
- * heads is next. */
-#define N_FIFOS 4
+ * heads is next.  The first N_FIXED_FIFOS lanes have those delays; the
+ * others take whatever delay comes when they are empty — a scenario's
+ * steps have fixed durations, so most I/O and computations end a step's
+ * duration after they begin and skip the heap too. */
+#define N_FIXED_FIFOS 4
+#define N_FIFOS 8
 
 typedef struct {
   EvSlot *head, *tail;
@@ -107,13 +111,21 @@ typedef struct {
 } Frame;
 
 #define MAX_FRAMES (IL_SCENARIO_MAX_DEPTH + 4)
+/* Frames kept inside the Prog: most programs nest a loop or a lock or two.
+ * Deeper ones move their frames to the heap (prog_push), so a Prog costs
+ * about 150 bytes instead of 900 — every task and job has one, and
+ * zeroing them was a large part of setting up 100 000 threads. */
+#define INLINE_FRAMES 4
 
 /* A body guarded by a lock or semaphore is pushed only once the acquire has
  * succeeded, so every frame with release >= 0 is a semaphore really held:
- * finishing, failing or being cancelled releases exactly those. */
+ * finishing, failing or being cancelled releases exactly those.  A Prog
+ * stays where it was set up (frames may point into it). */
 typedef struct {
-  Frame   frames[MAX_FRAMES];
+  Frame  *frames;       /* inline_frames, or g_new'd once deeper */
   guint   depth;
+  guint   cap;
+  Frame   inline_frames[INLINE_FRAMES];
   guint32 limit_base;   /* semaphore index of the scenario's first limit */
   gint32  wrap;         /* semaphore around the whole body (asyncio workers), or -1 */
   const IlStep *steps;
@@ -121,6 +133,38 @@ typedef struct {
   const IlStep *step;   /* the step the last prog_next started, or NULL (recorded as IL_EVENT_STEP) */
 } Prog;
 
+
+/* Step pointer → its pre-order number in its task (il-steps.h), for the
+ * STEP events: an open-addressing table of the scenario's steps, filled
+ * in one walk.  A GHashTable of them cost 1.7 µs per task to build and a
+ * call per lookup. */
+typedef struct {
+  const IlStep **keys;      /* NULL: empty slot */
+  guint32       *numbers;
+  guint32        mask;      /* slots - 1 (a power of two, at least twice the steps) */
+} StepIndex;
+
+static inline guint32
+step_index_slot (const StepIndex *index,
+                 const IlStep    *step)
+{
+  /* Steps are at least 48 bytes apart: drop the low bits, then mix. */
+  return (guint32) ((((guintptr) step >> 4) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >> 32) & index->mask;
+}
+
+/* The step's number, or G_MAXUINT32 if it is not one of the scenario's. */
+static inline guint32
+step_index_lookup (const StepIndex *index,
+                   const IlStep    *step)
+{
+  for (guint32 i = step_index_slot (index, step);; i = (i + 1) & index->mask)
+    {
+      if (index->keys[i] == step)
+        return index->numbers[i];
+      if (index->keys[i] == NULL)
+        return G_MAXUINT32;
+    }
+}
 
 /* Entities */
 
@@ -411,6 +455,14 @@ typedef struct {
   EvSlot   slice_ev;        /* EV_SLICE */
 } Core;
 
+/* Threads and jobs live as long as the engine: they are cut from big
+ * zeroed chunks instead of one allocation each, and freed with them. */
+typedef struct {
+  GPtrArray *chunks;
+  guint8    *next;
+  gsize      left;
+} Slab;
+
 struct _IlEngine {
   IlScenario  *scenario;
   IlRunConfig  config;
@@ -420,6 +472,8 @@ struct _IlEngine {
   guint64      seq;
   HeapEntry   *heap;
   EvFifo       fifos[N_FIFOS];
+  guint        fifos_live;  /* bit k: lane k is not empty */
+  guint8       fifo_hint[EV_TIMER_DUE + 1];  /* by event kind: the lane its last event went to */
   guint        heap_len;
   guint        heap_cap;
   gint64       last_time;   /* latest time anything was scheduled for */
@@ -433,9 +487,10 @@ struct _IlEngine {
   guint64     *unarmed_cores;
   guint        n_core_words;
   GQueue       runq;        /* Thread*, linked through Thread.runq_link */
-  GPtrArray   *threads;     /* Thread* (owned) */
+  Slab         slab;        /* where threads and jobs live */
+  GPtrArray   *threads;     /* Thread* (in slab) */
   GPtrArray   *processes;   /* Process* (owned) */
-  GPtrArray   *jobs;        /* Job* (owned) */
+  GPtrArray   *jobs;        /* Job* (in slab) */
   GPtrArray   *pools;       /* Pool* (owned) */
   GPtrArray   *handles;     /* Handle* (owned) */
   Task        *tasks;
@@ -460,7 +515,7 @@ struct _IlEngine {
   guint32      rng;
   gint64       forkserver_up;  /* when the forkserver process is ready; -1 before its first use */
   GError      *error;
-  GHashTable  *step_index;  /* IlStep* → pre-order number + 1 (il-steps.h) */
+  StepIndex    step_index;
 };
 
 
@@ -589,13 +644,13 @@ emit_step (IlEngine   *e,
            guint32     lane,
            const Prog *prog)
 {
-  gpointer number;
+  guint32 number;
 
   if (prog->step == NULL || lane == IL_NO_LANE)
     return;
-  number = g_hash_table_lookup (e->step_index, prog->step);
-  if (number != NULL)
-    emit (e, lane, IL_EVENT_STEP, 0, 0, GPOINTER_TO_UINT (number) - 1);
+  number = step_index_lookup (&e->step_index, prog->step);
+  if (number != G_MAXUINT32)
+    emit (e, lane, IL_EVENT_STEP, 0, 0, number);
 }
 
 /* A thread's visible state, mirrored on the task it is running. */
@@ -615,6 +670,7 @@ thread_vis (IlEngine *e,
 }
 
 /* il-engine.c */
+G_GNUC_INTERNAL gpointer slab_alloc0 (IlEngine *e, gsize size);
 G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name, guint32 parent, guint32 index);
 
 /* il-engine-queue.c */
@@ -622,15 +678,44 @@ G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, g
 G_GNUC_INTERNAL void queue_init (IlEngine *e);
 G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
 G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
-G_GNUC_INTERNAL void event_cancel (IlEngine *e, EvSlot *slot);
-G_GNUC_INTERNAL void thread_new_gen (IlEngine *e, Thread *th);
-G_GNUC_INTERNAL void core_new_slice_gen (IlEngine *e, Core *core);
+G_GNUC_INTERNAL void event_take_out (IlEngine *e, EvSlot *slot);
 G_GNUC_INTERNAL void task_new_gen (IlEngine *e, Task *task);
+
+/* Takes the slot's pending event out of the queue, if it has one.  Inline:
+ * a new generation cancels every slot of a thread, and most are empty. */
+static inline void
+event_cancel (IlEngine *e,
+              EvSlot   *slot)
+{
+  if ((slot->pos | slot->fifo) != 0)
+    event_take_out (e, slot);
+}
+
+/* A new generation: every event pending for the thread is stale. */
+static inline void
+thread_new_gen (IlEngine *e,
+                Thread   *th)
+{
+  th->gen++;
+  for (guint k = 0; k < N_THREAD_EVENTS; k++)
+    event_cancel (e, &th->ev[k]);
+}
+
+static inline void
+core_new_slice_gen (IlEngine *e,
+                    Core     *core)
+{
+  core->slice_gen++;
+  event_cancel (e, &core->slice_ev);
+}
 
 /* il-engine-program.c */
 G_GNUC_INTERNAL void prog_push (Prog *prog, const IlStep *steps, guint32 n, guint32 left, gint32 release);
 G_GNUC_INTERNAL void prog_init (Prog *prog, const IlStep *steps, guint32 n, guint32 limit_base, gint32 wrap);
 G_GNUC_INTERNAL void prog_next (Prog *prog, Op *op);
+G_GNUC_INTERNAL void prog_clear (Prog *prog);
+G_GNUC_INTERNAL void step_index_init (StepIndex *index, const IlScenario *scenario);
+G_GNUC_INTERNAL void step_index_clear (StepIndex *index);
 
 /* il-engine-scheduler.c */
 G_GNUC_INTERNAL void thread_make_runnable (IlEngine *e, Thread *th);

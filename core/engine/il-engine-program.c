@@ -15,7 +15,25 @@ prog_push (Prog         *prog,
            gint32        release)
 {
   g_assert (prog->depth < MAX_FRAMES);
+  if (G_UNLIKELY (prog->depth == prog->cap))
+    {
+      Frame *frames = g_new (Frame, MAX_FRAMES);
+
+      memcpy (frames, prog->frames, prog->depth * sizeof (Frame));
+      prog->frames = frames;
+      prog->cap = MAX_FRAMES;
+    }
   prog->frames[prog->depth++] = (Frame) { steps, n, 0, left, release };
+}
+
+void
+prog_clear (Prog *prog)
+{
+  if (prog->frames != prog->inline_frames)
+    g_free (prog->frames);
+  prog->frames = NULL;
+  prog->cap = 0;
+  prog->depth = 0;
 }
 
 void
@@ -25,6 +43,11 @@ prog_init (Prog         *prog,
            guint32       limit_base,
            gint32        wrap)
 {
+  if (prog->frames == NULL)
+    {
+      prog->frames = prog->inline_frames;
+      prog->cap = INLINE_FRAMES;
+    }
   prog->depth = 0;
   prog->limit_base = limit_base;
   prog->wrap = wrap;
@@ -134,4 +157,51 @@ prog_next (Prog *prog,
     }
 
   op->kind = OP_END;
+}
+
+static void
+step_index_add (StepIndex    *index,
+                const IlStep *steps,
+                guint32       n,
+                guint32      *number)
+{
+  /* Pre-order, as il_steps_flatten numbers them: a step, then its body. */
+  for (guint32 k = 0; k < n; k++)
+    {
+      guint32 i = step_index_slot (index, &steps[k]);
+
+      while (index->keys[i] != NULL)
+        i = (i + 1) & index->mask;
+      index->keys[i] = &steps[k];
+      index->numbers[i] = (*number)++;
+      step_index_add (index, steps[k].children, steps[k].n_children, number);
+    }
+}
+
+void
+step_index_init (StepIndex        *index,
+                 const IlScenario *scenario)
+{
+  gsize n_steps = 0, slots = 16;
+
+  for (guint32 t = 0; t < scenario->n_tasks; t++)
+    n_steps += il_steps_count (scenario->tasks[t].steps, scenario->tasks[t].n_steps);
+  while (slots < 2 * n_steps)
+    slots *= 2;
+  index->keys = g_new0 (const IlStep *, slots);
+  index->numbers = g_new (guint32, slots);
+  index->mask = (guint32) (slots - 1);
+  for (guint32 t = 0; t < scenario->n_tasks; t++)
+    {
+      guint32 number = 0;
+
+      step_index_add (index, scenario->tasks[t].steps, scenario->tasks[t].n_steps, &number);
+    }
+}
+
+void
+step_index_clear (StepIndex *index)
+{
+  g_clear_pointer (&index->keys, g_free);
+  g_clear_pointer (&index->numbers, g_free);
 }

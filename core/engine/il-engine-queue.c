@@ -130,8 +130,8 @@ fifo_unlink (IlEngine *e,
 
   if (slot->prev != NULL)
     slot->prev->next = slot->next;
-  else
-    fifo->head = slot->next;
+  else if ((fifo->head = slot->next) == NULL)
+    e->fifos_live &= ~(1u << (slot->fifo - 1));
   if (slot->next != NULL)
     slot->next->prev = slot->prev;
   else
@@ -148,16 +148,16 @@ queue_init (IlEngine *e)
                              e->config.switch_interval + p->timer_slack };
 
   for (guint k = 0; k < N_FIFOS; k++)
-    e->fifos[k].delay = delays[k];
+    e->fifos[k].delay = k < N_FIXED_FIFOS ? delays[k] : -1;
 }
 
 void
-event_cancel (IlEngine *e,
-              EvSlot   *slot)
+event_take_out (IlEngine *e,
+                EvSlot   *slot)
 {
   if (slot->pos != 0)
     heap_remove_at (e, slot->pos - 1);
-  else if (slot->fifo != 0)
+  else
     fifo_unlink (e, slot);
 }
 
@@ -192,25 +192,39 @@ schedule (IlEngine *e,
     }
   slot->ev = ev;
 
-  for (guint k = 0; k < N_FIFOS; k++)
-    if (t - e->now == e->fifos[k].delay)
-      {
-        lane = (gint) k;
-        break;
-      }
+  /* Events of one kind tend to have one delay: try their last lane first. */
+  if (t - e->now == e->fifos[e->fifo_hint[kind]].delay)
+    lane = e->fifo_hint[kind];
+  else
+    for (guint k = 0; k < N_FIFOS; k++)
+      if (t - e->now == e->fifos[k].delay)
+        {
+          lane = (gint) k;
+          break;
+        }
+  if (lane < 0 && t > e->now && e->fifos_live >> N_FIXED_FIFOS != (1u << (N_FIFOS - N_FIXED_FIFOS)) - 1)
+    {
+      /* A new delay: an empty lane takes it. */
+      lane = N_FIXED_FIFOS + __builtin_ctz (~(e->fifos_live >> N_FIXED_FIFOS));
+      e->fifos[lane].delay = t - e->now;
+    }
   /* A lane stays sorted as long as nothing is due before its tail (the
    * sequence number only grows). */
   if (lane >= 0 && (e->fifos[lane].tail == NULL || e->fifos[lane].tail->ev.t <= t))
     {
       EvFifo *fifo = &e->fifos[lane];
 
+      e->fifo_hint[kind] = (guint8) lane;
       slot->fifo = (guint32) lane + 1;
       slot->prev = fifo->tail;
       slot->next = NULL;
       if (fifo->tail != NULL)
         fifo->tail->next = slot;
       else
-        fifo->head = slot;
+        {
+          fifo->head = slot;
+          e->fifos_live |= 1u << lane;
+        }
       fifo->tail = slot;
       return;
     }
@@ -229,11 +243,11 @@ queue_top (IlEngine *e)
 {
   EvSlot *best = e->heap_len > 0 ? e->heap[0].slot : NULL;
 
-  for (guint k = 0; k < N_FIFOS; k++)
+  for (guint live = e->fifos_live; live != 0; live &= live - 1)
     {
-      EvSlot *head = e->fifos[k].head;
+      EvSlot *head = e->fifos[__builtin_ctz (live)].head;
 
-      if (head != NULL && (best == NULL || ev_before (&head->ev, &best->ev)))
+      if (best == NULL || ev_before (&head->ev, &best->ev))
         best = head;
     }
   return best;
@@ -258,26 +272,8 @@ queue_pop (IlEngine *e,
   if (top == NULL || top->ev.t > until)
     return FALSE;
   *out = top->ev;
-  event_cancel (e, top);
+  event_take_out (e, top);
   return TRUE;
-}
-
-/* A new generation: every event pending for the thread is stale. */
-void
-thread_new_gen (IlEngine *e,
-                Thread   *th)
-{
-  th->gen++;
-  for (guint k = 0; k < N_THREAD_EVENTS; k++)
-    event_cancel (e, &th->ev[k]);
-}
-
-void
-core_new_slice_gen (IlEngine *e,
-                    Core     *core)
-{
-  core->slice_gen++;
-  event_cancel (e, &core->slice_ev);
 }
 
 void

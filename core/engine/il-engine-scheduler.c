@@ -211,7 +211,7 @@ thread_new (IlEngine   *e,
             Role        role,
             guint32     lane)
 {
-  Thread *th = g_new0 (Thread, 1);
+  Thread *th = slab_alloc0 (e, sizeof (Thread));
 
   th->id = e->threads->len;
   th->lane = lane;

@@ -50,6 +50,37 @@
 
 G_DEFINE_QUARK (il-engine-error-quark, il_engine_error)
 
+/* Big enough that calloc maps fresh zeroed pages instead of clearing
+ * memory itself: 100 000 threads are 60 MB. */
+#define SLAB_CHUNK (1024 * 1024)
+
+gpointer
+slab_alloc0 (IlEngine *e,
+             gsize     size)
+{
+  Slab *slab = &e->slab;
+  gpointer mem;
+
+  size = (size + 15) & ~(gsize) 15;
+  if (size > SLAB_CHUNK / 4)
+    {
+      /* Rare big ones get a chunk of their own. */
+      mem = g_malloc0 (size);
+      g_ptr_array_add (slab->chunks, mem);
+      return mem;
+    }
+  if (slab->left < size)
+    {
+      slab->next = g_malloc0 (SLAB_CHUNK);
+      slab->left = SLAB_CHUNK;
+      g_ptr_array_add (slab->chunks, slab->next);
+    }
+  mem = slab->next;
+  slab->next += size;
+  slab->left -= size;
+  return mem;
+}
+
 guint32
 add_lane (IlEngine   *e,
           IlLaneKind  kind,
@@ -76,6 +107,28 @@ il_run_config_from_scenario (IlRunConfig      *config,
   config->workers = scenario->workers;
   config->switch_interval = scenario->switch_interval;
   config->params = scenario->params;
+}
+
+/* TRUE when `config` is the scenario's own configuration, field for field
+ * of the parameter table. */
+static gboolean
+config_is_scenarios (const IlRunConfig *config,
+                     const IlScenario  *scenario)
+{
+  IlRunConfig own;
+  const IlParamInfo *table;
+  guint n_params;
+
+  il_run_config_from_scenario (&own, scenario);
+  if (own.mode != config->mode)
+    return FALSE;
+  table = il_param_table (&n_params);
+  for (guint i = 0; i < n_params; i++)
+    if (table[i].type == IL_PARAM_TIME
+        ? il_param_get_ns (&table[i], &own) != il_param_get_ns (&table[i], config)
+        : il_param_get (&table[i], &own) != il_param_get (&table[i], config))
+      return FALSE;
+  return TRUE;
 }
 
 static int
@@ -170,22 +223,29 @@ il_engine_new (const IlScenario  *scenario,
   if ((guint) e->config.mode >= IL_N_MODES)
     e->config.mode = IL_MODE_THREADS;
 
-  /* The trace remembers the scenario as it was run. */
+  /* The trace remembers the scenario as it was run: the scenario itself
+   * when it runs as written, else a copy that carries the configuration. */
   e->trace = il_trace_new ();
-  e->trace->scenario = il_scenario_copy (scenario);
-  e->trace->scenario->mode = e->config.mode;
-  e->trace->scenario->cores = e->config.cores;
-  e->trace->scenario->workers = e->config.workers;
-  e->trace->scenario->switch_interval = e->config.switch_interval;
-  e->trace->scenario->params = e->config.params;
+  if (config_is_scenarios (&e->config, scenario))
+    e->trace->scenario = il_scenario_ref (scenario);
+  else
+    {
+      e->trace->scenario = il_scenario_copy (scenario);
+      e->trace->scenario->mode = e->config.mode;
+      e->trace->scenario->cores = e->config.cores;
+      e->trace->scenario->workers = e->config.workers;
+      e->trace->scenario->switch_interval = e->config.switch_interval;
+      e->trace->scenario->params = e->config.params;
+    }
   e->trace->mode = e->config.mode;
 
   queue_init (e);
   e->lane_state = g_byte_array_new ();
-  e->step_index = il_steps_index_new (e->scenario);
-  e->threads = g_ptr_array_new_with_free_func (g_free);
+  step_index_init (&e->step_index, e->scenario);
+  e->slab.chunks = g_ptr_array_new_with_free_func (g_free);
+  e->threads = g_ptr_array_new ();
   e->processes = g_ptr_array_new ();
-  e->jobs = g_ptr_array_new_with_free_func (g_free);
+  e->jobs = g_ptr_array_new ();
   e->pools = g_ptr_array_new ();
   e->handles = g_ptr_array_new_with_free_func (g_free);
   g_queue_init (&e->runq);
@@ -231,7 +291,13 @@ il_engine_new (const IlScenario  *scenario,
   e->order = g_new (guint32, n);
   for (guint32 i = 0; i < n; i++)
     e->order[i] = i;
-  g_qsort_with_data (e->order, n, sizeof (guint32), compare_start, e->scenario);
+  for (guint32 i = 1; i < n; i++)
+    if (e->scenario->tasks[i].start < e->scenario->tasks[i - 1].start)
+      {
+        /* Not in start order already (most scenarios are). */
+        g_qsort_with_data (e->order, n, sizeof (guint32), compare_start, e->scenario);
+        break;
+      }
 
   e->group_start = g_new0 (guint32, e->scenario->n_groups + 2);
   e->group_tasks = g_new (guint32, n);
@@ -329,6 +395,10 @@ il_engine_free (IlEngine *e)
    * tasks: nothing to free. */
   g_free (e->sems);
   pyqueues_free (e);
+  for (guint i = 0; i < e->jobs->len; i++)
+    prog_clear (&((Job *) g_ptr_array_index (e->jobs, i))->prog);
+  for (guint i = 0; i < e->scenario->n_tasks; i++)
+    prog_clear (&e->tasks[i].prog);
   g_free (e->tasks);
   g_free (e->order);
   g_free (e->group_tasks);
@@ -338,10 +408,11 @@ il_engine_free (IlEngine *e)
   g_free (e->unarmed_cores);
   g_ptr_array_unref (e->threads);
   g_ptr_array_unref (e->jobs);
+  g_ptr_array_unref (e->slab.chunks);
   g_ptr_array_unref (e->handles);
   g_free (e->heap);
   g_byte_array_unref (e->lane_state);
-  g_hash_table_unref (e->step_index);
+  step_index_clear (&e->step_index);
   il_trace_unref (e->trace);
   il_scenario_unref (e->scenario);
   g_clear_error (&e->error);
