@@ -661,6 +661,65 @@ test_presenter_fits_projector (void)
   iterate_for (50);
 }
 
+/* Compare Modes on a projector: every mode is on the one screen, each
+ * with an equal share of the height, every thread and task lane inside
+ * it, the lanes (names) at least 16 px apart on a 1280×720 projector. */
+static void
+test_presenter_compare (void)
+{
+  IlWindow *window = g_object_new (IL_TYPE_WINDOW, NULL);
+  IlCompareView *compare = il_window_get_compare_view (window);
+  gint64 deadline;
+  guint n_modes = 0;
+  int win_h;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (il_window_show_lesson (window, "03-gil"));
+  wait_for_extent (il_window_get_session (window));
+  il_window_set_presenter (window, TRUE);
+  il_window_set_comparing (window, TRUE);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (il_compare_view_is_running (compare) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_false (il_compare_view_is_running (compare));
+  iterate_for (400);
+  win_h = gtk_widget_get_height (GTK_WIDGET (window));
+  for (IlMode m = 0; m < IL_N_MODES; m++)
+    {
+      IlTimeline *timeline = il_compare_view_get_timeline (compare, m);
+      IlTrace *trace;
+      graphene_rect_t bounds;
+      double last_y = -1;
+
+      if (timeline == NULL || il_compare_view_get_makespan (compare, m) <= 0)
+        continue;
+      n_modes++;
+      trace = il_session_get_trace (il_timeline_get_session (timeline));
+      g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (timeline), GTK_WIDGET (window), &bounds));
+      g_assert_cmpfloat (bounds.origin.y, >=, 0);
+      g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, win_h + 0.5);
+      g_assert_cmpfloat (bounds.size.height, >=, win_h / 10.0);
+      for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+        {
+          IlLaneKind kind = il_trace_get_lane (trace, i)->kind;
+          double x, y;
+
+          if (kind != IL_LANE_TASK && kind != IL_LANE_THREAD)
+            continue;
+          g_assert_true (il_timeline_lane_point (timeline, i, 0, &x, &y));
+          g_assert_cmpfloat (y, >, 0);
+          g_assert_cmpfloat (y, <, bounds.size.height);
+          if (last_y >= 0 && win_h >= 700)
+            g_assert_cmpfloat (fabs (y - last_y), >=, 16);
+          last_y = y;
+        }
+    }
+  g_assert_cmpuint (n_modes, >=, 4);
+  il_window_set_presenter (window, FALSE);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+}
+
 /* Says only what is true: the compare view keeps its numbers until the
  * answer is out, the person's pick is kept and judged, and a what-if
  * change that shortens the run brings the playhead back inside it. */
@@ -1003,7 +1062,8 @@ main (int argc, char **argv)
   g_test_add_func ("/window/navigation", test_window_navigation);
   g_test_add_func ("/window/code-and-narration", test_window_code_and_narration);
   g_test_add_func ("/window/compare-task-chart", test_compare_task_chart);
-  g_test_add_func ("/window/presenter-fits-projector", test_presenter_fits_projector);
+  g_test_add_func ("/window/presenter/fits-projector", test_presenter_fits_projector);
+  g_test_add_func ("/window/presenter/compare", test_presenter_compare);
   status = g_test_run ();
   {
     g_autofree char *file = g_build_filename (state, "interleave", "session.ini", NULL);
