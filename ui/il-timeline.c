@@ -772,6 +772,61 @@ paint_tile (gpointer      data,
   g_ptr_array_add (nodes, gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (x, y, width, height)));
 }
 
+/* Out of presenter mode a run of twenty requests shows ten lanes on a
+ * 1024×600 screen, and overlay scrollbars show only while the pointer
+ * moves: a tag at the foot (and head) of the names says how many lanes
+ * are out of view and which way to scroll. */
+static void
+draw_more_lanes (IlTimeline    *self,
+                 cairo_t       *cr,
+                 const IlTheme *theme,
+                 double         height)
+{
+  double top = lanes_top (self), visible = height - top;
+  guint above = 0, below = 0;
+
+  for (guint i = 0; i < self->layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (self->layout->rows, IlRow, i);
+
+      if (row->kind != IL_ROW_LANE)
+        continue;
+      if (row->y + row->height / 2 < self->scroll_y)
+        above++;
+      else if (row->y + row->height / 2 > self->scroll_y + visible)
+        below++;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      guint n = k == 0 ? above : below;
+      g_autofree char *text = NULL;
+      PangoLayout *layout;
+      PangoFontDescription *font;
+      int tw, th;
+      double x, y;
+
+      if (n == 0)
+        continue;
+      text = g_strdup_printf (k == 0 ? "↑ %u more lane%s" : "↓ %u more lane%s", n, n == 1 ? "" : "s");
+      layout = pango_cairo_create_layout (cr);
+      font = pango_font_description_from_string ("sans bold");
+      pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
+      pango_layout_set_font_description (layout, font);
+      pango_font_description_free (font);
+      pango_layout_set_text (layout, text, -1);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      x = 6;
+      y = k == 0 ? top + 4 : height - th - 8;
+      il_theme_set_source (cr, &theme->foreground);
+      cairo_rectangle (cr, x, y - 2, tw + 12, th + 4);
+      cairo_fill (cr);
+      il_theme_set_source (cr, &theme->background);
+      cairo_move_to (cr, x + 6, y);
+      pango_cairo_show_layout (cr, layout);
+      g_object_unref (layout);
+    }
+}
+
 static void
 il_timeline_snapshot (GtkWidget   *widget,
                       GtkSnapshot *snapshot)
@@ -834,6 +889,12 @@ il_timeline_snapshot (GtkWidget   *widget,
       cairo_destroy (cr);
     }
   cairo_surface_destroy (overlay);
+  if (self->layout->height > h - lanes_top (self) + 1 && !self->full_height)
+    {
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, theme->gutter_width, h));
+      draw_more_lanes (self, cr, theme, h);
+      cairo_destroy (cr);
+    }
 }
 
 static void
