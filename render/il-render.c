@@ -1200,8 +1200,24 @@ draw_ruler (Ctx *c)
     }
 
   il_theme_set_source (cr, &c->theme->dim);
-  set_text (c, "time", 0.85);
-  draw_text (c, p->x + 8, p->y + h / 2, &c->theme->dim);
+  if (p->ruler_label != NULL)
+    {
+      /* Which run this is, where the eye starts reading the row. */
+      g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", p->ruler_label);
+      set_text (c, "", 1.0);
+      pango_layout_set_markup (c->text, markup, -1);
+      pango_layout_set_width (c->text, (int) ((c->theme->gutter_width - 12) * PANGO_SCALE));
+      pango_layout_set_ellipsize (c->text, PANGO_ELLIPSIZE_END);
+      draw_text (c, p->x + 8, p->y + h / 2, &c->theme->foreground);
+      pango_layout_set_width (c->text, -1);
+      pango_layout_set_ellipsize (c->text, PANGO_ELLIPSIZE_NONE);
+      pango_layout_set_attributes (c->text, NULL);
+    }
+  else
+    {
+      set_text (c, "time", 0.85);
+      draw_text (c, p->x + 8, p->y + h / 2, &c->theme->dim);
+    }
 }
 
 static void
@@ -1612,7 +1628,7 @@ il_render_timeline (cairo_t              *cr,
 {
   Ctx c = { 0 };
   const IlLayout *layout = p->layout;
-  double top, bottom;
+  double top, bottom, label_bottom;
   gboolean use_tiles;
 
   g_return_val_if_fail (p->trace != NULL && p->layout != NULL && p->theme != NULL, 0);
@@ -1767,13 +1783,18 @@ il_render_timeline (cairo_t              *cr,
     }
   cairo_restore (cr);
 
-  /* Lane labels over the gutter, each with its identity swatch. */
+  /* Lane labels over the gutter, each with its identity swatch.  Lanes
+   * thinner than the type (twenty requests in a stacked mode on a
+   * projector) name every second or third lane, legibly, rather than
+   * print the names over one another; the swatches still tell them apart. */
+  label_bottom = -G_MAXDOUBLE;
   for (guint i = 0; i < layout->rows->len; i++)
     {
       const IlRow *row = &g_array_index (layout->rows, IlRow, i);
       double y = c.lanes_y + row->y;
       const IlLane *lane;
       double indent = 8 + row->depth * 10;
+      int tw, th;
 
       if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
         continue;
@@ -1786,6 +1807,11 @@ il_render_timeline (cairo_t              *cr,
           indent += 12;
         }
       set_text (&c, row->label, lane->kind == IL_LANE_TASK ? 1.0 : 0.9);
+      pango_layout_get_pixel_size (c.text, &tw, &th);
+      /* A third of the line may overlap: that is the line spacing. */
+      if (y + (row->height - th) / 2 < label_bottom - th / 3.0)
+        continue;
+      label_bottom = y + (row->height + th) / 2;
       pango_layout_set_width (c.text, (int) ((p->theme->gutter_width - indent - 4) * PANGO_SCALE));
       /* Names that differ at the end (ThreadPoolExecutor-0_0, -0_1, GIL
        * (Process-3 (tiny_3))) keep the end: the middle goes. */

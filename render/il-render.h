@@ -76,6 +76,7 @@ typedef struct {
   gboolean        show_playhead;
   gboolean        show_arrows;
   gboolean        show_ruler;
+  const char     *ruler_label;  /* in the ruler's gutter, bold (the compare view's mode); NULL: "time" */
   guint32         hover_lane;   /* IL_NO_LANE for none */
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */

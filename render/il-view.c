@@ -211,9 +211,10 @@ push_lane (IlLayout              *layout,
   g_array_index (layout->rows, IlRow, layout->rows->len - 1).sub_rows = sub_rows;
 }
 
-IlLayout *
-il_layout_new (const IlTrace         *trace,
-               const IlLayoutMetrics *m)
+static IlLayout *
+layout_new (const IlTrace         *trace,
+            const IlLayoutMetrics *m,
+            gboolean               compact)
 {
   IlLayout *layout = g_new0 (IlLayout, 1);
   guint n = il_trace_get_n_lanes (trace);
@@ -233,7 +234,7 @@ il_layout_new (const IlTrace         *trace,
         layout->lane_colour[i] = (guint16) (k++ % G_MAXUINT16);
     }
 
-  for (guint32 i = 0; i < n; i++)
+  for (guint32 i = 0; i < n && !compact; i++)
     if (il_trace_get_lane (trace, i)->kind == IL_LANE_CORE)
       {
         if (!any_core)
@@ -252,13 +253,14 @@ il_layout_new (const IlTrace         *trace,
 
       if (pl->kind != IL_LANE_PROCESS)
         continue;
-      push_row (layout, IL_ROW_HEADING, p, m->heading_height, 0, pl->name, m->gap);
+      if (!compact)
+        push_row (layout, IL_ROW_HEADING, p, m->heading_height, 0, pl->name, m->gap);
       for (guint k = 0; k < G_N_ELEMENTS (order); k++)
         for (guint32 i = 0; i < n; i++)
           {
             const IlLane *l = il_trace_get_lane (trace, i);
-            if (l->parent == p && l->kind == order[k])
-              push_lane (layout, trace, m, i, 1);
+            if (l->parent == p && l->kind == order[k] && !(compact && l->kind == IL_LANE_GIL))
+              push_lane (layout, trace, m, i, compact ? 0 : 1);
           }
     }
 
@@ -266,11 +268,31 @@ il_layout_new (const IlTrace         *trace,
   for (guint32 i = 0; i < n; i++)
     {
       const IlLane *l = il_trace_get_lane (trace, i);
-      if (layout->lane_row[i] == IL_NO_LANE && l->kind != IL_LANE_PROCESS)
+      if (layout->lane_row[i] == IL_NO_LANE && l->kind != IL_LANE_PROCESS
+          && !(compact && (l->kind == IL_LANE_CORE || l->kind == IL_LANE_GIL)))
         push_lane (layout, trace, m, i, 0);
     }
 
   return layout;
+}
+
+IlLayout *
+il_layout_new (const IlTrace         *trace,
+               const IlLayoutMetrics *m)
+{
+  return layout_new (trace, m, FALSE);
+}
+
+/* The compare view on a projector stacks every mode in one screen: the
+ * cores, the GIL lanes and the headings go (which core ran what and who
+ * held the GIL is the detail; who ran, who waited for the GIL — hatched in
+ * its own lane — and when each finished is the comparison), the loop,
+ * thread and task lanes stay, unindented. */
+IlLayout *
+il_layout_new_compact (const IlTrace         *trace,
+                       const IlLayoutMetrics *m)
+{
+  return layout_new (trace, m, TRUE);
 }
 
 void

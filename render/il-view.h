@@ -94,6 +94,9 @@ typedef struct {
  * threads and tasks, each group under a heading. */
 IlLayout *il_layout_new          (const IlTrace         *trace,
                                   const IlLayoutMetrics *metrics);
+/* The same without core and GIL lanes and headings (their lane_row: IL_NO_LANE). */
+IlLayout *il_layout_new_compact  (const IlTrace         *trace,
+                                  const IlLayoutMetrics *metrics);
 void      il_layout_free         (IlLayout              *layout);
 /* Index of the row at y, or -1. */
 int       il_layout_row_at       (const IlLayout        *layout,

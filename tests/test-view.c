@@ -168,6 +168,28 @@ hand_trace (guint32 *core0, guint32 *gil, guint32 *a, guint32 *b)
 
 static const IlLayoutMetrics metrics = { .lane_height = 20, .small_height = 10, .heading_height = 8, .gap = 2 };
 
+/* The compare view's compact layout (presenter mode): the task lanes
+ * alone, unindented, in the same colours; cores and GIL not laid out. */
+static void
+test_layout_compact (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+  g_autoptr(IlLayout) full = il_layout_new (t, &metrics);
+  g_autoptr(IlLayout) layout = il_layout_new_compact (t, &metrics);
+  const IlRow *rows = (const IlRow *) (gpointer) layout->rows->data;
+
+  g_assert_cmpuint (layout->rows->len, ==, 2);
+  g_assert_cmpuint (rows[0].lane, ==, a);
+  g_assert_cmpuint (rows[1].lane, ==, b);
+  g_assert_cmpuint (rows[0].depth, ==, 0);
+  g_assert_cmpuint (layout->lane_row[core0], ==, IL_NO_LANE);
+  g_assert_cmpuint (layout->lane_row[gil], ==, IL_NO_LANE);
+  g_assert_cmpfloat (layout->height, ==, 2 * (20 + 2));
+  g_assert_cmpuint (layout->lane_colour[a], ==, full->lane_colour[a]);
+  g_assert_cmpuint (layout->lane_colour[b], ==, full->lane_colour[b]);
+}
+
 static void
 test_layout (void)
 {
@@ -1039,6 +1061,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/tick-labels", test_tick_labels);
   g_test_add_func ("/view/durations", test_durations);
   g_test_add_func ("/view/layout", test_layout);
+  g_test_add_func ("/view/layout-compact", test_layout_compact);
   g_test_add_func ("/view/hit", test_hit);
   g_test_add_func ("/view/render-queues", test_render_queues);
   g_test_add_func ("/view/next-event", test_next_event);

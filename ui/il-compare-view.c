@@ -131,6 +131,39 @@ row_title (const Row *row)
   return row->title != NULL ? row->title : il_mode_to_label (row->mode);
 }
 
+/* On a projector every mode is on the one screen (a lecturer cannot
+ * scroll while talking): each timeline takes an equal share of the height,
+ * its lanes shrunk to fit, without the cores and headings, its name in the
+ * ruler's gutter instead of a heading of its own (the chart above has the
+ * numbers).  A mode that failed keeps its heading: it says why. */
+static void
+row_set_presenter (IlCompareView *self,
+                   Row           *row)
+{
+  IlTimeline *timeline = IL_TIMELINE (row->timeline);
+
+  il_timeline_set_presenter (timeline, self->presenter);
+  il_timeline_set_compact (timeline, self->presenter);
+  il_timeline_set_full_height (timeline, !self->presenter);
+  gtk_widget_set_vexpand (row->timeline, self->presenter);
+  il_timeline_set_ruler_label (timeline, self->presenter ? row_title (row) : NULL);
+  gtk_widget_set_visible (row->label, !self->presenter || row->error != NULL);
+}
+
+static double
+chart_row_height (IlCompareView *self)
+{
+  /* 26 px rows of 17 px type leave the modes' lanes room on a projector. */
+  return self->presenter ? 26.0 : 28.0;
+}
+
+static void
+update_chart_height (IlCompareView *self)
+{
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
+                                       8 + chart_row_height (self) * self->rows->len);
+}
+
 static gint64
 sequential_makespan (IlCompareView *self)
 {
@@ -160,6 +193,7 @@ update_labels (IlCompareView *self)
       else
         text = g_markup_printf_escaped ("<b>%s</b> — %.1f ms", row_title (row), ms / 1e6);
       gtk_label_set_markup (GTK_LABEL (row->label), text);
+      row_set_presenter (self, row);
     }
   if (self->numbers_hidden)
     gtk_label_set_text (GTK_LABEL (self->heading), "Makespans and speed-ups show when the answer is revealed (Ctrl+P)");
@@ -207,6 +241,20 @@ il_compare_view_get_label (IlCompareView *self,
   return NULL;
 }
 
+IlTimeline *
+il_compare_view_get_timeline (IlCompareView *self,
+                              IlMode         mode)
+{
+  g_return_val_if_fail (IL_IS_COMPARE_VIEW (self), NULL);
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      Row *row = &g_array_index (self->rows, Row, i);
+      if (row->mode == mode)
+        return IL_TIMELINE (row->timeline);
+    }
+  return NULL;
+}
+
 static void
 draw_chart (GtkDrawingArea *area,
             cairo_t        *cr,
@@ -223,13 +271,13 @@ draw_chart (GtkDrawingArea *area,
   gint64 max = 0, seq = -1;
   double label_w = 150, bar_h, y = 4;
   PangoLayout *layout = gtk_widget_create_pango_layout (widget, NULL);
-  double row_h = self->presenter ? 44.0 : 28.0;
+  double row_h = chart_row_height (self);
 
   if (self->presenter)
     {
-      /* Projector size: 22 px, as the presenter timeline's labels. */
+      /* Projector size, a little under the timeline's 22 px names. */
       PangoFontDescription *font = pango_font_description_from_string ("sans");
-      pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
+      pango_font_description_set_absolute_size (font, MIN (17, theme->font_size) * PANGO_SCALE);
       pango_layout_set_font_description (layout, font);
       pango_font_description_free (font);
       label_w = 260;
@@ -263,7 +311,8 @@ draw_chart (GtkDrawingArea *area,
     {
       Row *row = &g_array_index (self->rows, Row, i);
       gint64 ms = row_chart_value (self, row);
-      double w = ms > 0 ? MAX (0, width - label_w - (self->presenter ? 300 : 190)) * (double) ms / max : 0;
+      /* Room right of the longest bar for its "100.6 ms · 0.99×". */
+      double w = ms > 0 ? MAX (0, width - label_w - (self->presenter ? 170 : 190)) * (double) ms / max : 0;
       g_autofree char *value = NULL;
       int tw, th;
 
@@ -350,9 +399,7 @@ add_row_widgets (IlCompareView *self,
   gtk_widget_set_margin_start (row->label, 8);
   gtk_widget_add_css_class (row->label, "compare-mode");
   row->timeline = il_timeline_new (row->session);
-  gtk_widget_set_vexpand (row->timeline, FALSE);
-  il_timeline_set_full_height (IL_TIMELINE (row->timeline), TRUE);
-  il_timeline_set_presenter (IL_TIMELINE (row->timeline), self->presenter);
+  row_set_presenter (self, row);
   il_timeline_set_show_ruler (IL_TIMELINE (row->timeline), TRUE);
   g_signal_connect (row->timeline, "viewport-changed", G_CALLBACK (on_viewport_changed), self);
   g_signal_connect_object (row->session, "extent-known", G_CALLBACK (on_extent_known), self, G_CONNECT_SWAPPED);
@@ -445,8 +492,7 @@ il_compare_view_set_scenario (IlCompareView     *self,
       add_row_widgets (self, &row, NULL);
       g_array_append_val (self->rows, row);
     }
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
-                                       8 + (self->presenter ? 44 : 28) * self->rows->len);
+  update_chart_height (self);
   update_labels (self);
 
   job = g_new0 (CompareJob, 1);
@@ -484,8 +530,7 @@ il_compare_view_set_real_run (IlCompareView *self,
                  ? il_session_get_final_stats (row.session)->makespan : trace->end_time;
   add_row_widgets (self, &row, self->chart);
   g_array_prepend_val (self->rows, row);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
-                                       8 + (self->presenter ? 44 : 28) * self->rows->len);
+  update_chart_height (self);
   update_labels (self);
   fit_all (self);
 }
@@ -496,9 +541,11 @@ il_compare_view_set_presenter (IlCompareView *self,
 {
   self->presenter = presenter;
   for (guint i = 0; i < self->rows->len; i++)
-    il_timeline_set_presenter (IL_TIMELINE (g_array_index (self->rows, Row, i).timeline), presenter);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->chart),
-                                       8 + (presenter ? 44 : 28) * self->rows->len);
+    row_set_presenter (self, &g_array_index (self->rows, Row, i));
+  update_chart_height (self);
+  /* The modes share the height given (no scrolling on a projector). */
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_NEVER,
+                                  presenter ? GTK_POLICY_NEVER : GTK_POLICY_AUTOMATIC);
   gtk_widget_queue_draw (self->chart);
 }
 

@@ -47,6 +47,9 @@ gboolean   il_compare_view_get_numbers_hidden (IlCompareView *self);
 /* A mode's heading as shown, or NULL. */
 const char *il_compare_view_get_label   (IlCompareView     *self,
                                          IlMode             mode);
+/* The timeline of a mode (IL_N_MODES: the recorded run), or NULL. */
+IlTimeline *il_compare_view_get_timeline (IlCompareView    *self,
+                                          IlMode            mode);
 void       il_compare_view_set_presenter (IlCompareView    *self,
                                           gboolean          presenter);
 /* Exports the stacked timelines (visible range) as one image. */

@@ -27,6 +27,8 @@ struct _IlTimeline
   gboolean    presenter;
   gboolean    show_ruler;
   gboolean    full_height;   /* ask for every lane's height (stacked in a scroller) */
+  gboolean    compact;       /* no cores, no headings, a small minimum height (il_layout_new_compact) */
+  char       *ruler_label;   /* in the ruler's gutter instead of "time", or NULL */
   IlTheme     fitted;        /* presenter theme with lanes shrunk to fit the height */
   gboolean    use_fitted;
   int         fitted_for;    /* the widget height the layout was fitted to, or -1 */
@@ -87,6 +89,14 @@ clamp_scroll (IlTimeline *self)
   self->scroll_y = CLAMP (self->scroll_y, 0, max);
 }
 
+static IlLayout *
+new_layout (IlTimeline            *self,
+            const IlTrace         *trace,
+            const IlLayoutMetrics *metrics)
+{
+  return self->compact ? il_layout_new_compact (trace, metrics) : il_layout_new (trace, metrics);
+}
+
 /* On a projector every lane must stay on screen (a lecturer cannot
  * scroll while talking): when the lanes are taller than the widget, lanes,
  * headings and type shrink together, the type no smaller than 15 px.  On
@@ -106,17 +116,30 @@ fit_presenter_lanes (IlTimeline    *self,
   if (width > 0)
     self->fitted.gutter_width = CLAMP (floor (width * 0.3), 180, base->gutter_width);
   self->use_fitted = self->fitted.gutter_width != base->gutter_width;
+  if (self->compact)
+    {
+      /* A stacked mode's ruler: its name and the ticks, in 16 px type. */
+      self->fitted.ruler_height = 26;
+      avail = height - (self->show_ruler ? self->fitted.ruler_height : 0);
+      self->use_fitted = TRUE;
+    }
   if (height <= 0 || avail <= 0 || self->layout->height <= avail)
     return;
   s = avail / self->layout->height;
-  self->fitted.metrics.lane_height = MAX (12, floor (base->metrics.lane_height * s));
-  self->fitted.metrics.small_height = MAX (10, floor (base->metrics.small_height * s));
-  self->fitted.metrics.heading_height = MAX (12, floor (base->metrics.heading_height * s));
+  {
+    /* A stacked mode of twenty requests gets a few pixels a lane: every
+     * lane stays in its share (thin bars still show when each finished),
+     * where a 12 px floor pushed the last ones out of sight. */
+    double floor_px = self->compact ? 3 : 12;
+    self->fitted.metrics.lane_height = MAX (floor_px, floor (base->metrics.lane_height * s));
+    self->fitted.metrics.small_height = MAX (floor_px - 2, floor (base->metrics.small_height * s));
+    self->fitted.metrics.heading_height = MAX (floor_px, floor (base->metrics.heading_height * s));
+  }
   self->fitted.metrics.gap = floor (base->metrics.gap * s);
   self->fitted.font_size = CLAMP (floor (self->fitted.metrics.lane_height * 0.8), 15, base->font_size);
   self->use_fitted = TRUE;
   il_layout_free (self->layout);
-  self->layout = il_layout_new (trace, &self->fitted.metrics);
+  self->layout = new_layout (self, trace, &self->fitted.metrics);
 }
 
 /* Outside presenter mode, a run of a few lanes left most of the timeline
@@ -142,7 +165,7 @@ grow_lanes (IlTimeline    *self,
   self->fitted.font_size = MIN (15, floor (base->font_size * s));
   self->use_fitted = TRUE;
   il_layout_free (self->layout);
-  self->layout = il_layout_new (trace, &self->fitted.metrics);
+  self->layout = new_layout (self, trace, &self->fitted.metrics);
 }
 
 static void
@@ -162,7 +185,7 @@ ensure_layout (IlTimeline *self)
     {
       g_clear_pointer (&self->layout, il_layout_free);
       self->use_fitted = FALSE;
-      self->layout = il_layout_new (trace, &il_timeline_get_theme (self)->metrics);
+      self->layout = new_layout (self, trace, &il_timeline_get_theme (self)->metrics);
       if (self->presenter && !self->full_height)
         fit_presenter_lanes (self, trace);
       else if (!self->full_height)
@@ -286,6 +309,45 @@ il_timeline_set_full_height (IlTimeline *self,
 {
   self->full_height = full_height;
   gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+IlSession *
+il_timeline_get_session (IlTimeline *self)
+{
+  g_return_val_if_fail (IL_IS_TIMELINE (self), NULL);
+  return self->session;
+}
+
+/* The compare view on a projector: every mode's lanes in an equal share of
+ * one screen, however little (the lanes shrink to fit, as in presenter
+ * mode), without the cores and headings. */
+void
+il_timeline_set_compact (IlTimeline *self,
+                         gboolean    compact)
+{
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+  if (compact)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "compact");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "compact");
+  g_clear_pointer (&self->layout, il_layout_free);
+  il_render_cache_clear (self->cache);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+il_timeline_set_ruler_label (IlTimeline *self,
+                             const char *label)
+{
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  if (g_strcmp0 (self->ruler_label, label) == 0)
+    return;
+  g_free (self->ruler_label);
+  self->ruler_label = g_strdup (label);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void
@@ -710,6 +772,61 @@ paint_tile (gpointer      data,
   g_ptr_array_add (nodes, gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (x, y, width, height)));
 }
 
+/* Out of presenter mode a run of twenty requests shows ten lanes on a
+ * 1024×600 screen, and overlay scrollbars show only while the pointer
+ * moves: a tag at the foot (and head) of the names says how many lanes
+ * are out of view and which way to scroll. */
+static void
+draw_more_lanes (IlTimeline    *self,
+                 cairo_t       *cr,
+                 const IlTheme *theme,
+                 double         height)
+{
+  double top = lanes_top (self), visible = height - top;
+  guint above = 0, below = 0;
+
+  for (guint i = 0; i < self->layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (self->layout->rows, IlRow, i);
+
+      if (row->kind != IL_ROW_LANE)
+        continue;
+      if (row->y + row->height / 2 < self->scroll_y)
+        above++;
+      else if (row->y + row->height / 2 > self->scroll_y + visible)
+        below++;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      guint n = k == 0 ? above : below;
+      g_autofree char *text = NULL;
+      PangoLayout *layout;
+      PangoFontDescription *font;
+      int tw, th;
+      double x, y;
+
+      if (n == 0)
+        continue;
+      text = g_strdup_printf (k == 0 ? "↑ %u more lane%s" : "↓ %u more lane%s", n, n == 1 ? "" : "s");
+      layout = pango_cairo_create_layout (cr);
+      font = pango_font_description_from_string ("sans bold");
+      pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
+      pango_layout_set_font_description (layout, font);
+      pango_font_description_free (font);
+      pango_layout_set_text (layout, text, -1);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      x = 6;
+      y = k == 0 ? top + 4 : height - th - 8;
+      il_theme_set_source (cr, &theme->foreground);
+      cairo_rectangle (cr, x, y - 2, tw + 12, th + 4);
+      cairo_fill (cr);
+      il_theme_set_source (cr, &theme->background);
+      cairo_move_to (cr, x + 6, y);
+      pango_cairo_show_layout (cr, layout);
+      g_object_unref (layout);
+    }
+}
+
 static void
 il_timeline_snapshot (GtkWidget   *widget,
                       GtkSnapshot *snapshot)
@@ -737,6 +854,7 @@ il_timeline_snapshot (GtkWidget   *widget,
   p.now = il_session_get_now (self->session);
   p.show_playhead = TRUE;
   p.show_ruler = self->show_ruler;
+  p.ruler_label = self->ruler_label;
   p.hover_lane = self->hover_lane;
   p.cache = self->cache;
   p.scale = gtk_widget_get_scale_factor (widget);
@@ -771,6 +889,12 @@ il_timeline_snapshot (GtkWidget   *widget,
       cairo_destroy (cr);
     }
   cairo_surface_destroy (overlay);
+  if (self->layout->height > h - lanes_top (self) + 1 && !self->full_height)
+    {
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, theme->gutter_width, h));
+      draw_more_lanes (self, cr, theme, h);
+      cairo_destroy (cr);
+    }
 }
 
 static void
@@ -794,6 +918,9 @@ il_timeline_measure (GtkWidget      *widget,
       ensure_layout (self);
       *natural = (int) (lanes_top (self) + (self->layout != NULL ? self->layout->height : 200));
       *minimum = self->full_height ? *natural : MIN (120, *natural);
+      /* Stacked modes share the height equally (vexpand), from little. */
+      if (self->compact)
+        *minimum = *natural = MIN (*natural, (int) lanes_top (self) + 24);
     }
 }
 
@@ -819,6 +946,7 @@ il_timeline_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->layout, il_layout_free);
   g_clear_pointer (&self->cache, il_render_cache_free);
+  g_clear_pointer (&self->ruler_label, g_free);
   G_OBJECT_CLASS (il_timeline_parent_class)->dispose (object);
 }
 

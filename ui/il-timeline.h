@@ -36,6 +36,13 @@ void              il_timeline_set_full_height   (IlTimeline       *self,
                                                  gboolean          full_height);
 void              il_timeline_set_show_ruler    (IlTimeline       *self,
                                                  gboolean          show);
+IlSession        *il_timeline_get_session       (IlTimeline       *self);
+/* Lanes without cores and headings, fitted into whatever height is given. */
+void              il_timeline_set_compact       (IlTimeline       *self,
+                                                 gboolean          compact);
+/* Said in the ruler's gutter instead of "time" (NULL: "time"). */
+void              il_timeline_set_ruler_label   (IlTimeline       *self,
+                                                 const char       *label);
 /* The selected interval, or FALSE when none. */
 gboolean          il_timeline_get_selection     (IlTimeline       *self,
                                                  IlTraceInterval  *hit);

@@ -33,6 +33,9 @@ il_window_set_presenter (IlWindow *self,
     {
       gtk_widget_add_css_class (GTK_WIDGET (self), "presenter");
       gtk_stack_set_visible_child_name (GTK_STACK (self->side_stack), "lesson");
+      /* Where the screen is too narrow even so, the question slides over
+       * the lanes rather than hide behind a button nobody sees. */
+      adw_flap_set_reveal_flap (ADW_FLAP (self->flap), TRUE);
       gtk_window_fullscreen (GTK_WINDOW (self));
       gtk_widget_grab_focus (self->timeline);
     }
