@@ -865,6 +865,50 @@ def other_interpreters():
 
 
 @case
+def socket_gil_wait():
+    # Four threads wait in recv for data a writer sends after 80 ms, while a
+    # CPU-bound thread holds the GIL for up to 30 ms at a time: the time a
+    # reader spends getting the GIL back once its data came is a GIL wait
+    # (the simulation makes it), not part of the I/O.
+    prog = program("sockwait.py", """
+        import socket, sys, threading, time
+        sys.setswitchinterval(0.03)
+        pairs = [socket.socketpair() for _ in range(4)]
+        began = {}
+        def reader(k):
+            began[k] = time.monotonic()
+            pairs[k][1].recv(16)
+        sent = {}
+        def writer():
+            time.sleep(0.08)
+            # Each send waits for the GIL again: the next reader's data
+            # comes when the writer has it back.
+            for k, (a, _) in enumerate(pairs):
+                sent[k] = time.monotonic()
+                a.send(b"x")
+        def spin():
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                pass
+        ts = [threading.Thread(target=reader, args=(k,), name="reader-%d" % k) for k in range(4)]
+        ts += [threading.Thread(target=writer, name="writer"), threading.Thread(target=spin, name="spin")]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        print({"reader-%d" % k: round((sent[k] - began[k]) * 1000, 3) for k in range(4)})
+        """)
+    r, out = record(prog)
+    expected = eval(r.stdout.splitlines()[0])
+    res, doc = derive_check(out)
+    got = {t["name"]: max([st["io"] for st in flat(t["steps"]) if "io" in st] or [0])
+           for t in doc["tasks"] if t["name"] in expected}
+    check("socket: a recv's I/O ends when its data came, not when the GIL came back (within 10 % or 3 ms)",
+          len(got) == 4 and all(abs(got[n] - expected[n]) <= max(3.0, 0.1 * expected[n]) for n in expected),
+          (expected, got, os.getloadavg()[0]))
+
+
+@case
 def bad_use():
     r = subprocess.run([CLI, "record-python", "-o", os.path.join(TMP, "x.itrace")], capture_output=True, text=True)
     check("record-python without a program: exit 2 and a message", r.returncode == 2 and "PROGRAM" in r.stderr, r.stderr)
