@@ -777,6 +777,19 @@ sync_mark (Ctx        *c,
     il_trace_append (c->trace, t, th->mirror, IL_EVENT_MARK, (guint8) mark, (guint16) so->kind, so->number);
 }
 
+/* A C extension call begins or ends on the thread (and the work item it
+ * runs): derive writes what runs inside as {"c", "gil": "release"}. */
+static void
+c_call_mark (Ctx        *c,
+             gint64      t,
+             const Thr  *th,
+             IlMarkKind  mark)
+{
+  il_trace_append (c->trace, t, th->lane, IL_EVENT_MARK, (guint8) mark, 0, IL_NO_LANE);
+  if (th->mirror != IL_NO_LANE)
+    il_trace_append (c->trace, t, th->mirror, IL_EVENT_MARK, (guint8) mark, 0, IL_NO_LANE);
+}
+
 static Loop *
 loop_for (Ctx    *c,
           Proc   *p,
@@ -1076,6 +1089,8 @@ replay (Ctx       *c,
             }
           c->file_calls += th->call_cat == IL_REC_CALL_FILE;
           c->c_calls += th->call_cat == IL_REC_CALL_C;
+          if (th->call_cat == IL_REC_CALL_C)
+            c_call_mark (c, t, th, IL_MARK_C_CALL);
           if (th->call_cat == IL_REC_CALL_JOIN)
             for (guint i = 0; i < p->thread_list->len; i++)
               {
@@ -1093,6 +1108,8 @@ replay (Ctx       *c,
     case IL_REC_CALL_END:
       if (th->call_depth > 0 && --th->call_depth == 0)
         {
+          if (th->call_cat == IL_REC_CALL_C)
+            c_call_mark (c, t, th, IL_MARK_C_CALL_END);
           th->waits_for = NULL;
           th->sleep_until = -1;
           g_ptr_array_remove_fast (c->sleepers, th);

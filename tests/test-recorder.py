@@ -101,6 +101,20 @@ def derive_check(path):
     return json.loads(r.stdout), doc
 
 
+def predicted(scen_path, mode):
+    """The derived scenario simulated in another mode: (makespan, {task: finish})."""
+    r = subprocess.run([CLI, "simulate", scen_path, "--mode", mode, "--json", "--reference"],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError(r.stderr)
+    sim = json.loads(r.stdout)
+    return sim["makespan_ms"], {t["name"]: t["finish_ms"] for t in sim["tasks"]}
+
+
+def derived_path(rec):
+    return os.path.join(TMP, os.path.basename(rec) + ".json")
+
+
 if not has_recorder(PY):
     print("1..0 # SKIP no Python interpreter with the recorder built (needs python3-dev)")
     shutil.rmtree(TMP, ignore_errors=True)
@@ -468,6 +482,18 @@ def files_and_c_extensions():
     check("files: reads and writes of files and os.read are recorded as file calls",
           r.returncode == 0 and "io done" in r.stdout and s["file_calls"] >= 15, (r.stderr, s))
     check("C extensions: hashlib and zlib calls are recorded", s["c_calls"] >= 20, s)
+    res, doc = derive_check(out)
+    steps = [st for t in doc["tasks"] if t["name"] == "hashing" for st in flat(t["steps"])]
+    c_ms = sum(st["c"] for st in steps if "c" in st)
+    cpu_ms = sum(st.get("cpu", 0) for st in steps)
+    check("C extensions: derive writes hashlib and zlib as C calls that release the GIL, most of the hashing",
+          all(st.get("gil") == "release" for st in steps if "c" in st) and c_ms > cpu_ms,
+          (c_ms, cpu_ms, steps[:12]))
+    files_steps = [st for t in doc["tasks"] if t["name"] == "files" for st in flat(t["steps"])]
+    check("C extensions: the thread that only does file I/O has no C steps",
+          files_steps and not any("c" in st for st in files_steps), files_steps[:12])
+    check("C extensions: the derived scenario simulates in every mode",
+          all(predicted(derived_path(out), m)[0] > 0 for m in ("threads", "free-threading", "processes")), res)
 
 
 @case
@@ -603,20 +629,6 @@ def processes_named():
     check("processes: each child is a task named as multiprocessing named it", names == ["proc-0", "proc-1"], names)
     check("processes: the derived scenario reproduces each process within 10 %",
           res["makespan_error"] <= 0.10 and res["worst_finish_error"] <= 0.10, res)
-
-
-def predicted(scen_path, mode):
-    """The derived scenario simulated in another mode: (makespan, {task: finish})."""
-    r = subprocess.run([CLI, "simulate", scen_path, "--mode", mode, "--json", "--reference"],
-                       capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        raise AssertionError(r.stderr)
-    sim = json.loads(r.stdout)
-    return sim["makespan_ms"], {t["name"]: t["finish_ms"] for t in sim["tasks"]}
-
-
-def derived_path(rec):
-    return os.path.join(TMP, os.path.basename(rec) + ".json")
 
 
 # What if: a recording predicts the modes the program did not run in
