@@ -747,7 +747,7 @@ handle_run (Wrapper  *w,
  * an acquire first tries without blocking (a direct call of the C method,
  * no clock read, no record), and only when that fails is it a recorded
  * wait: the lock is marked contended (in a table by address, under the
- * GIL; a slot lost on collision costs only that lock's records), its
+ * GIL; see lock_slot for who gives way on a collision), its
  * current hold is written from when it was taken (one clock read per
  * acquire keeps that), and from then on its acquires and releases are
  * written as they happen. */
@@ -767,14 +767,38 @@ static LockSlot lock_slots[LOCK_SLOTS];
  * of a Condition.wait, a Thread.join's lock) belong to that wait. */
 static _Thread_local int in_wait;
 
+/* How far a lock's slot may be from where its address hashes to. */
+#define LOCK_PROBES 8
+
+/* The lock's slot, found or made.  A lock that has been waited for keeps
+ * its slot: another lock hashing to the same place takes the next free
+ * one, or one of a lock nobody waited for (rather free than held), whose
+ * loss costs nothing that is written.  Taking a contended lock's slot
+ * (once every lock had one) would stop its records in the middle: a
+ * waiter's hold that follows its wait unwritten, and the wait derived as
+ * I/O between two of its holds. */
 static LockSlot *
 lock_slot (PyObject *obj)
 {
   uintptr_t key = (uintptr_t) obj;
-  LockSlot *s = &lock_slots[(key >> 4 ^ key >> 16) % LOCK_SLOTS];
+  size_t home = (key >> 4 ^ key >> 16) % LOCK_SLOTS;
+  LockSlot *empty = NULL, *free_lock = NULL, *held_lock = NULL, *s;
 
-  if (s->obj != key)
-    memset (s, 0, sizeof *s), s->obj = key;
+  for (size_t i = 0; i < LOCK_PROBES; i++)
+    {
+      s = &lock_slots[(home + i) % LOCK_SLOTS];
+      if (s->obj == key)
+        return s;
+      if (s->obj == 0 && empty == NULL)
+        empty = s;
+      else if (!s->contended && s->depth == 0 && free_lock == NULL)
+        free_lock = s;
+      else if (!s->contended && held_lock == NULL)
+        held_lock = s;
+    }
+  s = empty != NULL ? empty : free_lock != NULL ? free_lock : held_lock != NULL ? held_lock : &lock_slots[home];
+  memset (s, 0, sizeof *s);
+  s->obj = key;
   return s;
 }
 
