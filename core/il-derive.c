@@ -434,6 +434,8 @@ add_lane_states (Derive   *d,
         {
           /* A wait for a lock that becomes a step: the simulation makes
            * the wait, as it makes the wait for the GIL. */
+          if (t->value[e] == IL_MARK_SYNC_ACQUIRED)
+            drop_wait = FALSE;  /* the wait ends when the lock is taken */
           if (t->value[e] == IL_MARK_SYNC_WAIT)
             drop_wait = hold_ends_in_lane (t, ev, idx->len, k, to, t->arg[e], FALSE);
           else if (t->value[e] == IL_MARK_SYNC_ACQUIRED && holds->len < 16
@@ -468,7 +470,12 @@ add_lane_states (Derive   *d,
         add_state (d, cur, t->time[e] - at, in_step);
       cur = (IlState) t->value[e];
       at = t->time[e];
-      if (cur != IL_STATE_BLOCKED)
+      /* The wait lasts until the lock is taken: a waiter that had the GIL
+       * for a moment after its wait began (written late by the sampler on
+       * a busy machine: it holds the GIL until the lock's C code lets go)
+       * is still waiting for the lock afterwards, not for I/O.  Any other
+       * state ends it (a wait that timed out). */
+      if (cur != IL_STATE_BLOCKED && cur != IL_STATE_RUNNING && cur != IL_STATE_WAIT_GIL && cur != IL_STATE_READY)
         drop_wait = FALSE;
     }
   if (cur != IL_STATE_DONE)

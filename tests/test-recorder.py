@@ -673,7 +673,7 @@ def what_if_cpu_threads():
     longest = max(work(t) for t in doc["tasks"])
     total = sum(work(t) for t in doc["tasks"])
     check("what if: CPU-bound threads predict processes running on both cores",
-          ms["processes"] <= 1.1 * max(longest, total / 2) + (max(starts) - min(starts)) + 15
+          ms["processes"] <= 1.25 * max(longest, total / 2) + (max(starts) - min(starts)) + 15
           and ms["threads"] - ms["processes"] >= 0.25 * cpu, (cpu, longest, total, starts, ms, os.getloadavg()[0]))
     # On a loaded machine the recorded threads show short waits beside
     # their CPU (thread teardown, preemption), which the modes overlap
@@ -925,6 +925,36 @@ def socket_gil_wait():
     check("socket: a recv's I/O ends when its data came, not when the GIL came back (within 10 % or 3 ms)",
           len(got) == 4 and all(abs(got[n] - expected[n]) <= max(3.0, 0.1 * expected[n]) for n in expected),
           (expected, got, os.getloadavg()[0]))
+
+
+@case
+def sleep_gil_wait():
+    # Eight threads sleep 3 x 20 ms beside a CPU-bound thread holding the
+    # GIL for up to 30 ms at a time: the sleeps are derived as their length,
+    # the wait for the GIL after each left to the simulation.
+    prog = program("sleepwait.py", """
+        import sys, threading, time
+        sys.setswitchinterval(0.03)
+        def sleeper():
+            for _ in range(3):
+                time.sleep(0.02)
+        def spin():
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                pass
+        ts = [threading.Thread(target=sleeper, name="sleeper-%d" % k) for k in range(8)]
+        ts.append(threading.Thread(target=spin, name="spin"))
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        """)
+    r, out = record(prog)
+    res, doc = derive_check(out)
+    got = {t["name"]: sum(st.get("sleep", 0) + st.get("io", 0) for st in flat(t["steps"]))
+           for t in doc["tasks"] if t["name"].startswith("sleeper-")}
+    check("sleep: each thread's derived sleep is the 60 ms it slept, without its GIL waits (within 10 %)",
+          len(got) == 8 and all(abs(v - 60) <= 6 for v in got.values()), (got, os.getloadavg()[0]))
 
 
 @case
