@@ -928,6 +928,34 @@ def socket_gil_wait():
 
 
 @case
+def socket_signals():
+    # The recorder waits for a blocking socket's data itself: a signal in
+    # that wait still runs its handler, and Ctrl-C still ends the recv.
+    prog = program("socksig.py", """
+        import os, signal, socket, threading, time
+        a, b = socket.socketpair()
+        hits = []
+        signal.signal(signal.SIGUSR1, lambda *x: hits.append(1))
+        def later():
+            time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGUSR1)
+            time.sleep(0.05)
+            a.send(b"hi")
+            time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Thread(target=later).start()
+        print(b.recv(10), hits)
+        try:
+            b.recv(10)
+        except KeyboardInterrupt:
+            print("interrupted")
+        """)
+    r, out = record(prog, timeout=30)
+    check("socket: a signal during a recorded recv runs its handler and Ctrl-C ends the recv",
+          r.returncode == 0 and r.stdout.startswith("b'hi' [1]\ninterrupted"), (r.returncode, r.stdout, r.stderr))
+
+
+@case
 def sleep_gil_wait():
     # Eight threads sleep 3 x 20 ms beside a CPU-bound thread holding the
     # GIL for up to 30 ms at a time: the sleeps are derived as their length,
