@@ -514,9 +514,17 @@ def drop_requests():
         if not os.path.exists(python) or not has_recorder(python):
             check(f"drop requests with {python}: # SKIP not on this machine", True)
             continue
-        r, out = record(prog, python=python)
-        s = summary(r)
-        check(f"drop requests: seen with Python {s['python']} (four GIL-heavy threads)",
+        # A drop request is set for the few microseconds until the holder
+        # lets go: a sampler every 20 us sees some of the ~16 in a run, but
+        # on a loaded machine, where its sleeps stretch, it may see none.
+        # Such a run says nothing about the recorder: record again.
+        for _ in range(3):
+            r, out = record(prog, python=python)
+            s = summary(r)
+            s["load"] = os.getloadavg()[0]
+            if r.returncode == 0 and s["drop_requests"] >= 1 and s["gil_switches"] >= 10:
+                break
+        check(f"drop requests: seen with Python {s['python']} (four GIL-heavy threads, up to 3 recordings)",
               r.returncode == 0 and s["drop_requests"] >= 1 and s["gil_switches"] >= 10, s)
 
 
