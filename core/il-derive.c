@@ -65,6 +65,7 @@ typedef struct {
   /* The step being merged. */
   int            pend_kind;     /* -1 none, else IlStepKind */
   gboolean       pend_blocking;
+  gboolean       in_c;          /* the lane is inside a recorded C extension call */
   gint64         pend_dur;
   GHashTable    *capacity;      /* semaphore number → most holders seen at once */
   GHashTable    *limits_used;   /* semaphore numbers written as "limit" steps */
@@ -153,7 +154,8 @@ write_one (GString    *out,
            const DOut *o,
            gint64      dur)
 {
-  static const char *names[] = { [IL_STEP_CPU] = "cpu", [IL_STEP_IO] = "io", [IL_STEP_SLEEP] = "sleep" };
+  static const char *names[] = { [IL_STEP_CPU] = "cpu", [IL_STEP_IO] = "io", [IL_STEP_SLEEP] = "sleep",
+                                 [IL_STEP_C] = "c" };
 
   if (o->kind < 0)
     {
@@ -162,6 +164,8 @@ write_one (GString    *out,
     }
   g_string_append_printf (out, "{\"%s\": ", names[o->kind]);
   json_ms (out, MAX (dur, IL_USEC (1)));
+  if (o->kind == IL_STEP_C)
+    g_string_append (out, ", \"gil\": \"release\"");
   if (o->blocking)
     g_string_append (out, ", \"blocking\": true");
   g_string_append_c (out, '}');
@@ -261,6 +265,27 @@ add_raw (Derive     *d,
   g_array_append_val (d->list, o);
 }
 
+/* Whether a lane's event k (its index in the lane, `ev`) falls inside a
+ * recorded C extension call: the last C mark before it opened one.  A C
+ * call only runs or waits for the GIL, so any other state before it ends
+ * the search. */
+static gboolean
+c_call_at (const IlTrace  *t,
+           const guint32  *ev,
+           guint           k)
+{
+  while (k-- > 0)
+    {
+      gsize e = ev[k];
+      if (t->kind[e] == IL_EVENT_MARK && (t->value[e] == IL_MARK_C_CALL || t->value[e] == IL_MARK_C_CALL_END))
+        return t->value[e] == IL_MARK_C_CALL;
+      if (t->kind[e] == IL_EVENT_STATE && t->value[e] != IL_STATE_RUNNING && t->value[e] != IL_STATE_WAIT_GIL
+          && t->value[e] != IL_STATE_READY)
+        return FALSE;
+    }
+  return FALSE;
+}
+
 /* What a span in state s contributes; in_step: inside an asyncio step. */
 static void
 add_state (Derive  *d,
@@ -271,7 +296,9 @@ add_state (Derive  *d,
   switch (s)
     {
     case IL_STATE_RUNNING:
-      add_step (d, IL_STEP_CPU, dur, FALSE);
+      /* hashlib and zlib compute without the GIL: what free-threading,
+       * threads and processes overlap differently from Python code. */
+      add_step (d, d->in_c ? IL_STEP_C : IL_STEP_CPU, dur, FALSE);
       break;
     case IL_STATE_SLEEPING:
       add_step (d, IL_STEP_SLEEP, dur, in_step);
@@ -390,15 +417,25 @@ add_lane_states (Derive   *d,
   g_autoptr(GArray) holds = g_array_new (FALSE, FALSE, sizeof (DHold));
   gboolean drop_wait = FALSE;
 
+  d->in_c = c_call_at (t, ev, il_trace_lane_lower_bound (t, lane, from + 1));
   for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len; k++)
     {
       gsize e = ev[k];
       if (t->time[e] >= to)
         break;
+      if (t->kind[e] == IL_EVENT_MARK && (t->value[e] == IL_MARK_C_CALL || t->value[e] == IL_MARK_C_CALL_END))
+        {
+          add_state (d, cur, t->time[e] - at, in_step);
+          at = t->time[e];
+          d->in_c = t->value[e] == IL_MARK_C_CALL;
+          continue;
+        }
       if (t->kind[e] == IL_EVENT_MARK && !in_step && t->value[e] >= IL_MARK_SYNC_WAIT && sync_is_step (t->aux[e]))
         {
           /* A wait for a lock that becomes a step: the simulation makes
            * the wait, as it makes the wait for the GIL. */
+          if (t->value[e] == IL_MARK_SYNC_ACQUIRED)
+            drop_wait = FALSE;  /* the wait ends when the lock is taken */
           if (t->value[e] == IL_MARK_SYNC_WAIT)
             drop_wait = hold_ends_in_lane (t, ev, idx->len, k, to, t->arg[e], FALSE);
           else if (t->value[e] == IL_MARK_SYNC_ACQUIRED && holds->len < 16
@@ -433,11 +470,17 @@ add_lane_states (Derive   *d,
         add_state (d, cur, t->time[e] - at, in_step);
       cur = (IlState) t->value[e];
       at = t->time[e];
-      if (cur != IL_STATE_BLOCKED)
+      /* The wait lasts until the lock is taken: a waiter that had the GIL
+       * for a moment after its wait began (written late by the sampler on
+       * a busy machine: it holds the GIL until the lock's C code lets go)
+       * is still waiting for the lock afterwards, not for I/O.  Any other
+       * state ends it (a wait that timed out). */
+      if (cur != IL_STATE_BLOCKED && cur != IL_STATE_RUNNING && cur != IL_STATE_WAIT_GIL && cur != IL_STATE_READY)
         drop_wait = FALSE;
     }
   if (cur != IL_STATE_DONE)
     add_state (d, cur, to - at, in_step);
+  d->in_c = FALSE;
   while (holds->len > 0)
     hold_end (d, holds);
 }

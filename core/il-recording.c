@@ -283,6 +283,7 @@ typedef struct {
   int       call_depth;
   int       call_cat;        /* category of the outermost recorded call */
   gint64    sleep_until;     /* a time.sleep's end, or -1: then it waits for the GIL */
+  gboolean  returned;        /* its call's OS-level wait ended: it waits for the GIL to return */
   gint64    ident;           /* threading ident */
   guint32   joining;         /* lane of the thread it joins, or IL_NO_LANE */
   struct _Sync *waits_for;   /* the lock, semaphore, … of its recorded wait, or NULL */
@@ -446,9 +447,9 @@ thr_compute (const Thr *th)
     return IL_STATE_RUNNING;
   if (th == p->unknown)
     return IL_STATE_NOT_STARTED;  /* stands only for the holding */
-  if (th->call_depth > 0 && !(th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
+  if (th->call_depth > 0 && !th->returned && !(th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
     return state_of_call (th->call_cat);
-  if (th->call_depth > 0)  /* slept its time; the call returns once it has the GIL */
+  if (th->call_depth > 0)  /* slept its time or got its data; the call returns once it has the GIL */
     return p->locked ? IL_STATE_WAIT_GIL : IL_STATE_READY;
   if (th->in_select)
     return IL_STATE_IDLE;
@@ -776,6 +777,19 @@ sync_mark (Ctx        *c,
     il_trace_append (c->trace, t, th->mirror, IL_EVENT_MARK, (guint8) mark, (guint16) so->kind, so->number);
 }
 
+/* A C extension call begins or ends on the thread (and the work item it
+ * runs): derive writes what runs inside as {"c", "gil": "release"}. */
+static void
+c_call_mark (Ctx        *c,
+             gint64      t,
+             const Thr  *th,
+             IlMarkKind  mark)
+{
+  il_trace_append (c->trace, t, th->lane, IL_EVENT_MARK, (guint8) mark, 0, IL_NO_LANE);
+  if (th->mirror != IL_NO_LANE)
+    il_trace_append (c->trace, t, th->mirror, IL_EVENT_MARK, (guint8) mark, 0, IL_NO_LANE);
+}
+
 static Loop *
 loop_for (Ctx    *c,
           Proc   *p,
@@ -984,6 +998,18 @@ replay (Ctx       *c,
         return;
       }
 
+    case IL_REC_CALL_RETURNED:
+      {
+        /* Written without the GIL, as the kernel ended the call's wait. */
+        Thr *th_r = r->thread != 0 ? g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread)) : NULL;
+        if (th_r != NULL && !th_r->done && th_r->call_depth > 0 && !th_r->returned)
+          {
+            th_r->returned = TRUE;
+            thr_update (c, t, th_r, IL_CAUSE_IO, IL_NO_LANE);
+          }
+        return;
+      }
+
     case IL_REC_CORE:
       {
         Thr *on = r->thread != 0 ? g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread)) : NULL;
@@ -1044,6 +1070,7 @@ replay (Ctx       *c,
       if (th->call_depth++ == 0)
         {
           th->call_cat = (int) CLAMP (r->a, 1, IL_REC_N_CALLS - 1);
+          th->returned = FALSE;
           /* time.sleep says how long: after that the thread waits for the
            * GIL, which the call's return alone would hide. */
           if (th->call_cat == IL_REC_CALL_SLEEP && r->b >= 0 && r->b < IL_ENGINE_MAX_TIME)
@@ -1062,6 +1089,8 @@ replay (Ctx       *c,
             }
           c->file_calls += th->call_cat == IL_REC_CALL_FILE;
           c->c_calls += th->call_cat == IL_REC_CALL_C;
+          if (th->call_cat == IL_REC_CALL_C)
+            c_call_mark (c, t, th, IL_MARK_C_CALL);
           if (th->call_cat == IL_REC_CALL_JOIN)
             for (guint i = 0; i < p->thread_list->len; i++)
               {
@@ -1079,9 +1108,12 @@ replay (Ctx       *c,
     case IL_REC_CALL_END:
       if (th->call_depth > 0 && --th->call_depth == 0)
         {
+          if (th->call_cat == IL_REC_CALL_C)
+            c_call_mark (c, t, th, IL_MARK_C_CALL_END);
           th->waits_for = NULL;
           th->sleep_until = -1;
           g_ptr_array_remove_fast (c->sleepers, th);
+          th->returned = FALSE;
         }
       thr_update (c, t, th, IL_CAUSE_NONE, IL_NO_LANE);
       break;

@@ -174,6 +174,10 @@ typedef enum {
   IL_MARK_SYNC_WAIT,
   IL_MARK_SYNC_ACQUIRED,
   IL_MARK_SYNC_RELEASED,
+  /* Recordings: a thread enters / leaves a C extension call that may
+   * release the GIL (hashlib, zlib), running all along. */
+  IL_MARK_C_CALL,
+  IL_MARK_C_CALL_END,
 } IlMarkKind;
 
 typedef enum {

@@ -55,6 +55,7 @@ typedef enum {
   IL_REC_PROCESS_NAME,  /* thread; text the multiprocessing name of this process */
   IL_REC_ACQUIRED,      /* thread took a lock or semaphore: a object id; b IlRecCall (LOCK, SEMAPHORE) */
   IL_REC_RELEASED,      /* thread released it: a object id; b IlRecCall (LOCK, SEMAPHORE) */
+  IL_REC_CALL_RETURNED, /* thread, without the GIL: its call's OS-level wait ended; it now waits for the GIL */
   IL_REC_N_KINDS
 } IlRecKind;
 

@@ -81,11 +81,14 @@ def _install():
 
     def patch_socket(m):
         import _socket
+        # Calls that read wait for data with the GIL released first, so the
+        # recording tells the wait for the data from the wait for the GIL.
         for attr in ("recv", "recv_into", "recvfrom", "send", "sendall", "sendto", "connect"):
             # socket.socket inherits these from the C type: add wrappers on the subclass.
             if attr not in m.socket.__dict__:
-                setattr(m.socket, attr, rec.wrap(getattr(_socket.socket, attr), rec.CALL, rec.SOCKET, True))
-        wrap(m.socket, "accept", rec.CALL, rec.SOCKET)
+                kind = rec.RECV if attr.startswith("recv") else rec.CALL
+                setattr(m.socket, attr, rec.wrap(getattr(_socket.socket, attr), kind, rec.SOCKET, True))
+        wrap(m.socket, "accept", rec.RECV, rec.SOCKET)
 
     def patch_futures_thread(m):
         wrap(m._WorkItem, "run", rec.WORK, 1)
