@@ -2003,25 +2003,13 @@ il_render_legend (cairo_t        *cr,
    * little smaller type there keeps it to two rows instead of four. */
   double fs = theme->font_size * (theme->kind == IL_THEME_PRESENTER ? 0.8 : 1.0);
   double cx = x, cy = y, row_h = fs * 1.7;
-  cairo_surface_t *scratch = NULL;
-  cairo_t *mcr = cr;
   PangoLayout *text;
-  PangoFontDescription *font;
   gboolean any = FALSE;
 
   G_STATIC_ASSERT (G_N_ELEMENTS (labels) == IL_N_LEGEND_ITEMS);
   g_return_val_if_fail (theme != NULL && legend != NULL, 0);
 
-  if (cr == NULL)
-    {
-      scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-      mcr = cairo_create (scratch);
-    }
-  text = pango_cairo_create_layout (mcr);
-  font = pango_font_description_from_string ("sans");
-  pango_font_description_set_absolute_size (font, fs * PANGO_SCALE);
-  pango_layout_set_font_description (text, font);
-  pango_font_description_free (font);
+  text = il_render_legend_text (cr, fs);
 
   for (int i = 0; i < IL_N_LEGEND_ITEMS; i++)
     {
@@ -2056,10 +2044,31 @@ il_render_legend (cairo_t        *cr,
     }
 
   g_object_unref (text);
+  return any ? cy + row_h - y : 0;
+}
+
+PangoLayout *
+il_render_legend_text (cairo_t *cr,
+                       double   font_px)
+{
+  cairo_surface_t *scratch = NULL;
+  PangoFontDescription *font;
+  PangoLayout *text;
+
+  if (cr == NULL)
+    {
+      scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+      cr = cairo_create (scratch);
+    }
+  text = pango_cairo_create_layout (cr);
+  font = pango_font_description_from_string ("sans");
+  pango_font_description_set_absolute_size (font, font_px * PANGO_SCALE);
+  pango_layout_set_font_description (text, font);
+  pango_font_description_free (font);
   if (scratch != NULL)
     {
-      cairo_destroy (mcr);
+      cairo_destroy (cr);
       cairo_surface_destroy (scratch);
     }
-  return any ? cy + row_h - y : 0;
+  return text;
 }

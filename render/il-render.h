@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cairo.h>
+#include <pango/pangocairo.h>
 
 #include "il-legend.h"
 #include "il-lod.h"
@@ -101,6 +102,12 @@ void    il_render_params_init (IlRenderParams *params,
  * the draw benchmark reports. */
 guint   il_render_timeline    (cairo_t              *cr,
                                const IlRenderParams *params);
+
+/* A layout for a legend's text in font_px type: for cr, or to measure only
+ * (cr NULL) for a scratch surface (a layout does not keep its cairo_t).
+ * Free with g_object_unref. */
+PangoLayout *il_render_legend_text (cairo_t *cr,
+                                    double   font_px);
 
 /* Draws the legend's items (il_legend_update: only what the trace shows)
  * in one or more rows within width; returns its height, 0 with no items.

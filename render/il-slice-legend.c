@@ -6,6 +6,8 @@
 
 #include "il-slice-legend.h"
 
+#include "il-render.h"
+
 #define MAX_STACK 256
 
 guint
@@ -81,21 +83,8 @@ il_slice_legend_draw (cairo_t        *cr,
 {
   double fs = theme->font_size;
   double cx = x, cy = y, row_h = fs * 1.8;
-  cairo_surface_t *scratch = NULL;
-  cairo_t *mcr = cr;
-  PangoLayout *text;
-  PangoFontDescription *font;
+  PangoLayout *text = il_render_legend_text (cr, fs);
 
-  if (cr == NULL)
-    {
-      scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-      mcr = cairo_create (scratch);
-    }
-  text = pango_cairo_create_layout (mcr);
-  font = pango_font_description_from_string ("sans");
-  pango_font_description_set_absolute_size (font, fs * PANGO_SCALE);
-  pango_layout_set_font_description (text, font);
-  pango_font_description_free (font);
   /* Long qualified names ("fib (/home/…/multithread.py:8)") are cut. */
   pango_layout_set_width (text, (int) (MIN (width, fs * 22) * PANGO_SCALE));
   pango_layout_set_ellipsize (text, PANGO_ELLIPSIZE_MIDDLE);
@@ -133,10 +122,5 @@ il_slice_legend_draw (cairo_t        *cr,
     }
 
   g_object_unref (text);
-  if (scratch != NULL)
-    {
-      cairo_destroy (mcr);
-      cairo_surface_destroy (scratch);
-    }
   return cy + row_h - y;
 }
