@@ -99,7 +99,8 @@ new_layout (IlTimeline            *self,
 
 /* On a projector every lane must stay on screen (a lecturer cannot
  * scroll while talking): when the lanes are taller than the widget, lanes,
- * headings and type shrink together, the type no smaller than 15 px.  On
+ * headings and type shrink together, the type no smaller than 15 px; when
+ * they fill less than nine tenths of it, the lanes grow.  On
  * a narrow screen the names' gutter gives up width to the lanes (at most
  * 30 %, at least 180 px). */
 static void
@@ -123,7 +124,24 @@ fit_presenter_lanes (IlTimeline    *self,
       avail = height - (self->show_ruler ? self->fitted.ruler_height : 0);
       self->use_fitted = TRUE;
     }
-  if (height <= 0 || avail <= 0 || self->layout->height <= avail)
+  if (height <= 0 || avail <= 0)
+    return;
+  if (self->layout->height * 1.1 < avail)
+    {
+      /* A few lanes on a 1080 px projector filled its top half and left
+       * the rest black: the lanes and headings grow into the height, up
+       * to 1.6 times, the type stays the presenter's. */
+      s = MIN (1.6, avail / self->layout->height);
+      self->fitted.metrics.lane_height = floor (base->metrics.lane_height * s);
+      self->fitted.metrics.small_height = floor (base->metrics.small_height * s);
+      self->fitted.metrics.heading_height = floor (base->metrics.heading_height * s);
+      self->fitted.metrics.gap = floor (base->metrics.gap * s);
+      self->use_fitted = TRUE;
+      il_layout_free (self->layout);
+      self->layout = new_layout (self, trace, &self->fitted.metrics);
+      return;
+    }
+  if (self->layout->height <= avail)
     return;
   s = avail / self->layout->height;
   {
