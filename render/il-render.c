@@ -1969,13 +1969,16 @@ legend_sample (cairo_t       *cr,
     }
 }
 
-double
-il_render_legend (cairo_t        *cr,
-                  const IlTheme  *theme,
-                  double          x,
-                  double          y,
-                  double          width,
-                  const IlLegend *legend)
+/* Lays the legend out in rows at fs px type from (x, y), drawing it on cr
+ * unless NULL; returns its height. */
+static double
+legend_flow (cairo_t        *cr,
+             const IlTheme  *theme,
+             double          fs,
+             double          x,
+             double          y,
+             double          width,
+             const IlLegend *legend)
 {
   static const char *labels[] = {
     [IL_LEGEND_RUNNING] = "running (the task's colour)",
@@ -1999,15 +2002,11 @@ il_render_legend (cairo_t        *cr,
     [IL_LEGEND_QUEUE_POOL] = "in a pool's work queue",
     [IL_LEGEND_QUEUE_USER] = "item in a queue / free slot",
   };
-  /* On a projector the legend is read once, the lanes all the time: a
-   * little smaller type there keeps it to two rows instead of four. */
-  double fs = theme->font_size * (theme->kind == IL_THEME_PRESENTER ? 0.8 : 1.0);
   double cx = x, cy = y, row_h = fs * 1.7;
   PangoLayout *text;
   gboolean any = FALSE;
 
   G_STATIC_ASSERT (G_N_ELEMENTS (labels) == IL_N_LEGEND_ITEMS);
-  g_return_val_if_fail (theme != NULL && legend != NULL, 0);
 
   text = il_render_legend_text (cr, fs);
 
@@ -2045,6 +2044,29 @@ il_render_legend (cairo_t        *cr,
 
   g_object_unref (text);
   return any ? cy + row_h - y : 0;
+}
+
+double
+il_render_legend (cairo_t        *cr,
+                  const IlTheme  *theme,
+                  double          x,
+                  double          y,
+                  double          width,
+                  const IlLegend *legend)
+{
+  /* On a projector the legend is read once, the lanes all the time: a
+   * little smaller type there keeps it to two rows instead of four.  On a
+   * narrow projector screen (1024 px, the sidebar open) it still took
+   * eight rows, a third of the height: the type steps down, to 13 px at
+   * the least, until it fits in three. */
+  double fs = theme->font_size * (theme->kind == IL_THEME_PRESENTER ? 0.8 : 1.0);
+
+  g_return_val_if_fail (theme != NULL && legend != NULL, 0);
+
+  if (theme->kind == IL_THEME_PRESENTER)
+    while (fs > 13 && legend_flow (NULL, theme, fs, x, y, width, legend) > 3 * fs * 1.7 + 0.5)
+      fs = MAX (13, fs * 0.9);
+  return legend_flow (cr, theme, fs, x, y, width, legend);
 }
 
 PangoLayout *
