@@ -923,6 +923,15 @@ test_legend (void)
   g_assert_false (il_legend_has (&legend, IL_LEGEND_QUEUE_POOL));
   g_assert_false (il_legend_update (&legend, loop));
   g_assert_cmpfloat (il_render_legend (NULL, theme, 0, 0, 800, &legend), >, 0);
+  /* On a narrow projector screen the presenter's legend steps its type
+   * down to keep to three rows (it took four here, eight for lesson 19). */
+  {
+    const IlTheme *pt = il_theme_get (IL_THEME_PRESENTER);
+    double row = pt->font_size * 0.8 * 1.7;
+
+    g_assert_cmpfloat (il_render_legend (NULL, pt, 0, 0, 2000, &legend), ==, row);
+    g_assert_cmpfloat (il_render_legend (NULL, pt, 0, 0, 480, &legend), <=, 3 * row);
+  }
 
   g_assert_true (il_legend_update (&legend, procs));
   g_assert_true (il_legend_has (&legend, IL_LEGEND_STARTING));
