@@ -801,6 +801,9 @@ draw_more_lanes (IlTimeline    *self,
                  double         height)
 {
   double top = lanes_top (self), visible = height - top;
+  /* The tag covers the names of the lanes under it: those count as out of
+   * view, so the tag never hides a lane it does not count. */
+  double tag_h = theme->font_size * 1.4 + 12;
   guint above = 0, below = 0;
 
   for (guint i = 0; i < self->layout->rows->len; i++)
@@ -812,6 +815,19 @@ draw_more_lanes (IlTimeline    *self,
       if (row->y + row->height / 2 < self->scroll_y)
         above++;
       else if (row->y + row->height / 2 > self->scroll_y + visible)
+        below++;
+    }
+  /* Only when some lane is out of view at all; then also those under a tag. */
+  for (guint i = 0; (above > 0 || below > 0) && i < self->layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (self->layout->rows, IlRow, i);
+      double mid = row->y + row->height / 2;
+
+      if (row->kind != IL_ROW_LANE)
+        continue;
+      if (above > 0 && mid >= self->scroll_y && row->y < self->scroll_y + tag_h)
+        above++;
+      else if (below > 0 && mid <= self->scroll_y + visible && row->y + row->height > self->scroll_y + visible - tag_h)
         below++;
     }
   for (int k = 0; k < 2; k++)
