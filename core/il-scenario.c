@@ -1370,6 +1370,10 @@ read_scenario (Ctx         *c,
       saved = path_key (c, "queues");
       if (!want_type (c, n, J_OBJECT, "an object of {\"name\": maxsize} (0: unbounded)"))
         return FALSE;
+      /* A queue's id in the trace is IL_QUEUE_USER | index in 14 bits:
+       * beyond, ids would alias another queue or a process pool's. */
+      if (n->keys->len > IL_SCENARIO_MAX_QUEUES)
+        return INVALID (c, n, "%u queues: at most %u", n->keys->len, IL_SCENARIO_MAX_QUEUES);
       sc->n_queues = n->keys->len;
       sc->queues = g_new0 (IlQueueDecl, MAX (1, sc->n_queues));
       for (guint i = 0; i < n->keys->len; i++)

@@ -178,5 +178,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (IlScenario, il_scenario_unref)
 #define IL_SCENARIO_MAX_CORES        256
 #define IL_SCENARIO_MAX_WORKERS      4096
 #define IL_SCENARIO_MAX_QUEUE_SIZE   1000000
+#define IL_SCENARIO_MAX_QUEUES       1024       /* ids are IL_QUEUE_USER | index (14 bits) */
 
 G_END_DECLS

@@ -23,8 +23,10 @@ add_interval (guint32           l,
   Sums *sums = data;
   IlStats *st = sums->st;
 
-  /* Task lanes first: in a simulated trace most intervals are theirs. */
-  if (sums->task_of_lane[l] >= 0)
+  /* Task lanes first: in a simulated trace most intervals are theirs.
+   * Only their STATE events are states (the loader checks those values);
+   * any other boundary a file puts there is not one. */
+  if (sums->task_of_lane[l] >= 0 && iv->kind == IL_EVENT_STATE)
     {
       IlTaskStats *ts = &st->tasks[sums->task_of_lane[l]];
       IlState s = (IlState) iv->value;

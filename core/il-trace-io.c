@@ -171,6 +171,20 @@ w_lane16_column (Writer        *w,
     }
 }
 
+/* Whether a version-2 reader would refuse the trace: it has queues, or
+ * a state event whose cause is IL_CAUSE_QUEUE even without them (a file
+ * loaded as version 3 must load again once saved). */
+static gboolean
+needs_version_3 (const IlTrace *trace)
+{
+  if (trace->scenario != NULL && trace->scenario->n_queues > 0)
+    return TRUE;
+  for (gsize i = 0; i < trace->n_events; i++)
+    if (trace->kind[i] == IL_EVENT_STATE && trace->aux[i] >= IL_CAUSE_QUEUE)
+      return TRUE;
+  return FALSE;
+}
+
 static char *
 config_text (const IlRunConfig *c)
 {
@@ -294,7 +308,7 @@ il_trace_save (const IlTrace      *trace,
   {
     guint8 magic[8] = MAGIC;
     w_bytes (&w, magic, 8);
-    w_u32 (&w, trace->scenario != NULL && trace->scenario->n_queues > 0 ? FORMAT_VERSION : FORMAT_VERSION_NO_QUEUES);
+    w_u32 (&w, needs_version_3 (trace) ? FORMAT_VERSION : FORMAT_VERSION_NO_QUEUES);
   }
 
   {

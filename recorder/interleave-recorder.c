@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>   /* MSG_DONTWAIT */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -565,6 +566,7 @@ typedef struct {
   int            category;
   int            method;    /* RELEASE: 2 when it lets go of every level (RLock._release_save),
                              * 3 when its C method ignores its arguments (lock __exit__) */
+  int            flags_pos; /* RECV: the position of `flags` (self is 0), or 0: the call has none */
   vectorcallfunc vectorcall;
 } Wrapper;
 
@@ -573,7 +575,7 @@ static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *st
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
                 *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method,
                 *str_value, *str_flag, *str_queue, *str_maxsize, *str_blocking, *str_block, *str_timeout,
-                *str_gettimeout, *str_fileno;
+                *str_gettimeout, *str_fileno, *str_flags, *str___name__;
 
 static int64_t
 seconds_arg_ns (PyObject *o)
@@ -1118,6 +1120,24 @@ wait_readable (uint32_t th,
   return 0;
 }
 
+/* The flags a socket read is called with (0 when none, or unreadable). */
+static long
+recv_flags (Wrapper          *w,
+            PyObject *const  *args,
+            size_t            nargsf,
+            PyObject         *kwnames)
+{
+  PyObject *flags = w->flags_pos > 0 ? call_arg (args, nargsf, kwnames, w->flags_pos, str_flags) : NULL;
+  long n = flags != NULL && PyLong_Check (flags) ? PyLong_AsLong (flags) : 0;
+
+  if (n == -1 && PyErr_Occurred ())
+    {
+      PyErr_Clear ();
+      n = 0;
+    }
+  return n;
+}
+
 static PyObject *
 wrapper_call_impl (Wrapper          *w,
                    PyObject *const  *args,
@@ -1156,7 +1176,10 @@ wrapper_call_impl (Wrapper          *w,
 
     case W_RECV:
       {
-        int fd = self != NULL && in_wait == 0 ? blocking_socket_fd (self) : -1;
+        /* recv(n, MSG_DONTWAIT) does not wait even on a blocking socket:
+         * neither may the recorder, or the call would hang for data. */
+        int fd = self != NULL && in_wait == 0 && !(recv_flags (w, args, nargsf, kwnames) & MSG_DONTWAIT)
+                 ? blocking_socket_fd (self) : -1;
         emit (IL_REC_CALL_BEGIN, th, now_ns (), IL_REC_CALL_SOCKET, -1, NULL, 0);
         in_wait++;
         result = fd >= 0 && wait_readable (th, fd) < 0 ? NULL : PyObject_Vectorcall (w->func, args, nargsf, kwnames);
@@ -1524,6 +1547,18 @@ rec_wrap (PyObject *module,
   w->kind = kind;
   w->category = category;
   w->method = method;
+  w->flags_pos = 0;
+  if (kind == W_RECV)
+    {
+      /* recv(bufsize, flags), recvfrom(bufsize, flags), recv_into(buffer, nbytes, flags) */
+      PyObject *name = PyObject_GetAttr (func, str___name__);
+      if (name != NULL && PyUnicode_Check (name))
+        w->flags_pos = PyUnicode_CompareWithASCIIString (name, "recv") == 0
+                       || PyUnicode_CompareWithASCIIString (name, "recvfrom") == 0 ? 2
+                       : PyUnicode_CompareWithASCIIString (name, "recv_into") == 0 ? 3 : 0;
+      Py_XDECREF (name);
+      PyErr_Clear ();
+    }
   w->vectorcall = wrapper_vectorcall;
   PyObject_GC_Track ((PyObject *) w);
   return (PyObject *) w;
@@ -1718,6 +1753,8 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_done, "done");
   INTERN (str_gettimeout, "gettimeout");
   INTERN (str_fileno, "fileno");
+  INTERN (str_flags, "flags");
+  INTERN (str___name__, "__name__");
   INTERN (str_cancelled, "cancelled");
   INTERN (str_exception, "exception");
   INTERN (str_fut_waiter, "_fut_waiter");

@@ -51,7 +51,7 @@ event_items (const IlTrace *t,
             && (t->value[e] == IL_STATE_READY || t->value[e] == IL_STATE_RUNNING || t->value[e] == IL_STATE_WAIT_GIL))
           items |= 1u << IL_LEGEND_OUTSIDE_ARROW;
         else if (t->arg[e] != IL_NO_LANE && t->arg[e] != il_trace_event_lane (t, e)
-                 && (cause == IL_CAUSE_GIL_HANDOFF || cause == IL_CAUSE_LOCK || cause == IL_CAUSE_FUTURE
+                 && (cause == IL_CAUSE_GIL_HANDOFF || cause == IL_CAUSE_LOCK || cause == IL_CAUSE_QUEUE || cause == IL_CAUSE_FUTURE
                      || cause == IL_CAUSE_POOL || cause == IL_CAUSE_START || cause == IL_CAUSE_CANCELLED))
           items |= 1u << IL_LEGEND_WAKE_ARROW;
         return items;

@@ -964,6 +964,32 @@ def socket_signals():
 
 
 @case
+def socket_dontwait():
+    # recv(n, MSG_DONTWAIT) on a blocking socket does not wait: the
+    # recorder's own wait for data must not either (it hung for ever).
+    prog = program("sockdontwait.py", """
+        import socket
+        a, b = socket.socketpair()
+        for call in (lambda: b.recv(10, socket.MSG_DONTWAIT), lambda: b.recvfrom(10, socket.MSG_DONTWAIT),
+                     lambda: b.recv_into(bytearray(10), 0, socket.MSG_DONTWAIT)):
+            try:
+                call()
+            except BlockingIOError:
+                print("would block")
+        a.send(b"hi")
+        print(b.recv(10, socket.MSG_DONTWAIT | socket.MSG_PEEK), b.recv(10))
+        """)
+    try:
+        r, out = record(prog, timeout=20)
+    except subprocess.TimeoutExpired:
+        check("socket: a recv with MSG_DONTWAIT does not wait when recorded", False, "hung for 20 s")
+        return
+    check("socket: a recv with MSG_DONTWAIT does not wait when recorded",
+          r.returncode == 0 and r.stdout.startswith("would block\n" * 3 + "b'hi' b'hi'\n"),
+          (r.returncode, r.stdout, r.stderr))
+
+
+@case
 def sleep_gil_wait():
     # Eight threads sleep 3 x 20 ms beside a CPU-bound thread holding the
     # GIL for up to 30 ms at a time: the sleeps are derived as their length,

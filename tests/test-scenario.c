@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "il-scenario.h"
+#include "il-trace.h"
 
 static const char *example =
   "{ \"title\": \"Fetch then parse\", \"description\": \"…\", \"mode\": \"threads\", \"cores\": 2,\n"
@@ -438,6 +439,40 @@ test_too_large (void)
   g_assert_true (g_str_has_prefix (error->message, "big.json:1:44: $.tasks[0].steps[0].cpu: "));
 }
 
+/* A queue's id in the trace is IL_QUEUE_USER | its index: with 16385
+ * queues the last one's id was queue 0's, so its items showed up in queue
+ * 0's row, and ids of queues from 32768 on read as process pools.  A
+ * scenario has at most IL_SCENARIO_MAX_QUEUES, which all fit. */
+static void
+test_too_many_queues (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlScenario) s = NULL;
+  g_autoptr(GString) json = g_string_new ("{\"queues\": {");
+
+  g_assert_cmpuint (IL_SCENARIO_MAX_QUEUES, <=, IL_QUEUE_USER);
+  for (guint i = 0; i <= IL_QUEUE_USER; i++)
+    g_string_append_printf (json, "%s\"q%u\": 1", i ? ", " : "", i);
+  g_string_append_printf (json, "}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"q%u\"}]}]}",
+                          (guint) IL_QUEUE_USER);
+  s = il_scenario_load_data (json->str, -1, "q.json", &error);
+  g_assert_null (s);
+  g_assert_nonnull (error);
+  g_assert_true (g_str_has_prefix (error->message, "q.json:1:12: $.queues: 16385 queues: at most "));
+  g_clear_error (&error);
+
+  /* As many as allowed load. */
+  g_string_assign (json, "{\"queues\": {");
+  for (guint i = 0; i < IL_SCENARIO_MAX_QUEUES; i++)
+    g_string_append_printf (json, "%s\"q%u\": 1", i ? ", " : "", i);
+  g_string_append_printf (json, "}, \"tasks\": [{\"name\": \"a\", \"steps\": [{\"put\": \"q%u\"}]}]}",
+                          (guint) IL_SCENARIO_MAX_QUEUES - 1);
+  s = il_scenario_load_data (json->str, -1, "q.json", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (s->n_queues, ==, IL_SCENARIO_MAX_QUEUES);
+  g_assert_cmpuint (s->tasks[0].steps[0].ref, ==, IL_SCENARIO_MAX_QUEUES - 1);
+}
+
 /* Shared, not copied: a reference is the same scenario, and it lives until
  * the last one is dropped, from any thread. */
 static gpointer
@@ -493,5 +528,6 @@ main (int argc, char **argv)
   g_test_add_func ("/scenario/lesson-file", test_lesson_file);
   g_test_add_func ("/scenario/deep-errors", test_deep_errors);
   g_test_add_func ("/scenario/too-large", test_too_large);
+  g_test_add_func ("/scenario/too-many-queues", test_too_many_queues);
   return g_test_run ();
 }

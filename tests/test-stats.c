@@ -445,6 +445,35 @@ test_threads_gil_wait (void)
   g_assert_cmpint (half->threads_gil_wait, <, so->threads_gil_wait);
 }
 
+/* A task lane's time is its STATE events': a loaded .itrace may put other
+ * boundary events on it (a CORE event whose value is no state, a GIL take),
+ * and those must neither be summed as a state nor index past in_state.
+ * With value 200 the sum wrote 1.6 kB past the task's statistics. */
+static void
+test_task_lane_other_events (void)
+{
+  g_autoptr(IlTrace) trace = il_trace_new ();
+  guint32 task = il_trace_add_lane (trace, IL_LANE_TASK, "a", IL_NO_LANE, 0);
+  g_autoptr(IlStats) st = NULL;
+  gint64 sum = 0;
+
+  il_trace_append (trace, 0, task, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_START, IL_NO_LANE);
+  il_trace_append (trace, 10, task, IL_EVENT_CORE, 200, 0, IL_NO_LANE);
+  il_trace_append (trace, 20, task, IL_EVENT_STATE, IL_STATE_RUNNING, IL_CAUSE_NONE, IL_NO_LANE);
+  il_trace_append (trace, 30, task, IL_EVENT_GIL_TAKE, IL_STATE_WAIT_GIL, 0, IL_NO_LANE);
+  il_trace_append (trace, 40, task, IL_EVENT_STATE, IL_STATE_DONE, IL_CAUSE_RETURNED, IL_NO_LANE);
+  il_trace_set_end_time (trace, 40);
+  st = il_stats_compute (trace, G_MAXINT64);
+
+  g_assert_cmpuint (st->n_tasks, ==, 1);
+  g_assert_cmpint (st->tasks[0].in_state[IL_STATE_WAIT_GIL], ==, 0);
+  for (guint s = 0; s < IL_N_STATES; s++)
+    sum += st->tasks[0].in_state[s];
+  g_assert_cmpint (sum, ==, st->tasks[0].in_state[IL_STATE_RUNNING]);
+  g_assert_cmpint (st->tasks[0].finish, ==, 40);
+  g_assert_cmpuint (st->gil_switches, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -465,5 +494,6 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/deterministic", test_deterministic);
   g_test_add_func ("/stats/empty-trace", test_empty_trace);
   g_test_add_func ("/stats/threads-gil-wait", test_threads_gil_wait);
+  g_test_add_func ("/stats/task-lane-other-events", test_task_lane_other_events);
   return g_test_run ();
 }

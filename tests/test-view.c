@@ -969,6 +969,24 @@ test_legend (void)
   il_legend_clear (&legend);
 }
 
+/* The timeline draws a wake-up arrow from the task that put on or took
+ * off a queue to the one that waited on it: the legend names that arrow
+ * too, as it does for the other causes with an arrow. */
+static void
+test_legend_queue_arrow (void)
+{
+  g_autoptr(IlTrace) live = il_trace_new ();
+  IlLegend legend = { 0 };
+  guint32 a = il_trace_add_lane (live, IL_LANE_TASK, "producer", IL_NO_LANE, 0);
+  guint32 b = il_trace_add_lane (live, IL_LANE_TASK, "consumer", IL_NO_LANE, 1);
+
+  il_trace_append (live, 0, b, IL_EVENT_STATE, IL_STATE_BLOCKED, IL_CAUSE_QUEUE, IL_NO_LANE);
+  il_trace_append (live, 10, b, IL_EVENT_STATE, IL_STATE_READY, IL_CAUSE_QUEUE, a);
+  g_assert_true (il_legend_update (&legend, live));
+  g_assert_true (il_legend_has (&legend, IL_LEGEND_WAKE_ARROW));
+  il_legend_clear (&legend);
+}
+
 /* The queues drawn at the playhead are the items il_queue_items_at gives,
  * front first, each in its queue's row: lesson 10's ready queue and
  * timers on the loop lane, lesson 6's pool work queue on its process. */
@@ -1079,6 +1097,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/lod", test_lod);
   g_test_add_func ("/render/dominant", test_render_dominant);
   g_test_add_func ("/render/legend", test_legend);
+  g_test_add_func ("/render/legend-queue-arrow", test_legend_queue_arrow);
   g_test_add_func ("/render/cached", test_render_cached);
   g_test_add_func ("/render/cached-slices", test_render_cached_slices);
   g_test_add_func ("/render/cache-evicts", test_render_cache_evicts);
