@@ -1074,19 +1074,34 @@ lock_acquire (Wrapper          *w,
 }
 
 /* The descriptor of a blocking socket (no timeout), or -1: a socket with
- * a timeout waits in its own call, which must see the whole timeout. */
+ * a timeout waits in its own call, which must see the whole timeout.  So
+ * does one Python thinks blocking but whose descriptor is not: made
+ * non-blocking behind its back (os.set_blocking on its fileno) or given a
+ * kernel receive timeout (SO_RCVTIMEO) — the real call returns at once or
+ * after that timeout, where the recorder's own wait would never end. */
 static int
 blocking_socket_fd (PyObject *sock)
 {
   PyObject *timeout = PyObject_CallMethodNoArgs (sock, str_gettimeout);
   PyObject *fileno = timeout == Py_None ? PyObject_CallMethodNoArgs (sock, str_fileno) : NULL;
   long fd = fileno != NULL && PyLong_Check (fileno) ? PyLong_AsLong (fileno) : -1;
+  struct timeval rcvtimeo = { 0 };
+  socklen_t len = sizeof rcvtimeo;
+  int fl;
 
   if (PyErr_Occurred ())
     PyErr_Clear ();
   Py_XDECREF (fileno);
   Py_XDECREF (timeout);
-  return fd >= 0 && fd <= INT32_MAX ? (int) fd : -1;
+  if (fd < 0 || fd > INT32_MAX)
+    return -1;
+  fl = fcntl ((int) fd, F_GETFL);
+  if (fl < 0 || (fl & O_NONBLOCK) != 0)
+    return -1;
+  if (getsockopt ((int) fd, SOL_SOCKET, SO_RCVTIMEO, &rcvtimeo, &len) != 0
+      || rcvtimeo.tv_sec != 0 || rcvtimeo.tv_usec != 0)
+    return -1;
+  return (int) fd;
 }
 
 /* Waits, with the GIL released, until `fd` can be read, and writes when
