@@ -191,18 +191,16 @@ typedef struct {
 } ArgsRec;
 
 /* What the trace keeps: per slice begin event, where its args are. */
-typedef struct {
-  guint32 event;
-  guint32 len;
-  guint64 off;
-} ArgsEntry;
+typedef IlChromeArgsRef ArgsEntry;
 
 struct _IlChromeArgs {
   GArray  *entries;    /* of ArgsEntry, by event */
+  GArray  *end_entries;/* args of E events, by the event of their B; NULL if none */
   char    *path;       /* the plain file they are read from again, or NULL */
   gint64   size, mtime;
-  GBytes  *copy;       /* for gzip or in-memory input: a bounded copy */
+  GBytes  *copy;       /* for gzip or in-memory input: a bounded copy; or the saved texts */
   guint64  n_dropped;  /* slices whose args did not fit the copy */
+  gboolean restored;   /* loaded from an .itrace */
 };
 
 /* Gzip and in-memory input cannot be re-read cheaply: their args are
@@ -613,7 +611,8 @@ add_rec (Parse   *p,
     note_time (p, t + dur);
 }
 
-/* A slice's record, and where its args are if it has any. */
+/* A slice's record (X, B, or the E that ends a B), and where its args are
+ * if it has any. */
 static void
 add_slice_rec (Parse   *p,
                gint64   t,
@@ -626,8 +625,8 @@ add_slice_rec (Parse   *p,
   guint64 before = p->n_recs;
   ArgsRec a = { t, type == REC_SLICE ? dur : -1, c->args_off, (guint32) c->args_len };
 
-  /* value 1: a B, matched by an E later (REC_SLICE: 0). */
-  add_rec (p, t, dur, lane, type, type == REC_BEGIN, name_id);
+  /* value 1: a B, matched by an E later, or that E (REC_SLICE: 0). */
+  add_rec (p, t, dur, lane, type, type != REC_SLICE, name_id);
   if (c->n_args == 0 || p->n_recs == before || c->args_len > G_MAXUINT32)
     return;
   if (p->args_copy != NULL && p->args_copy->len + c->args_len > ARGS_COPY_MAX)
@@ -961,10 +960,7 @@ finish_event (Parse *p)
       lane = lane_index (p, IL_LANE_THREAD, pid, tid, G_MAXUINT32);
       name_id = intern_name (p);
       mark_slices (p, lane);
-      if (ph[0] == 'B')
-        add_slice_rec (p, t, 0, lane, REC_BEGIN, name_id);
-      else
-        add_rec (p, t, 0, lane, REC_END, 1, name_id);
+      add_slice_rec (p, t, 0, lane, ph[0] == 'B' ? REC_BEGIN : REC_END, name_id);
       add_bound_flow (p, t, lane);
       return;
     case 'i':
@@ -2177,10 +2173,18 @@ chrome_args_free (gpointer data)
   IlChromeArgs *a = data;
 
   g_array_unref (a->entries);
+  g_clear_pointer (&a->end_entries, g_array_unref);
   g_free (a->path);
   g_clear_pointer (&a->copy, g_bytes_unref);
   g_free (a);
 }
+
+static void note_end_args    (IlChromeArgs *a,
+                              IlTrace      *t,
+                              guint64       off,
+                              guint32       len);
+static void resolve_end_args (IlTrace      *t,
+                              IlChromeArgs *a);
 
 static void
 build_trace (Parse *p)
@@ -2324,6 +2328,7 @@ build_trace (Parse *p)
         case REC_END:
           {
             gint k = (gint) stack->len - 1;
+            const ArgsRec *end_args = (r->packed & REC_HAS_ARGS) && next_args < p->args->len ? &args[next_args++] : NULL;
             /* The innermost open B; X slices still open above it end here. */
             while (k >= 0 && g_array_index (stack, Open, k).end != OPEN_UNKNOWN)
               k--;
@@ -2337,6 +2342,8 @@ build_trace (Parse *p)
             if (g_array_index (stack, Open, k).counted)
               info->n_slices++;   /* a matched B/E pair */
             close_top (&b, lane, time);
+            if (end_args != NULL)
+              note_end_args (slice_args, t, end_args->off, end_args->len);
             /* An X below that should have ended already ends now. */
             flush_ends (&b, time);
           }
@@ -2374,6 +2381,7 @@ build_trace (Parse *p)
   il_trace_end_bulk (t);
   if (slice_args != NULL)
     {
+      resolve_end_args (t, slice_args);
       if (p->args_copy != NULL)
         slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
       slice_args->path = g_steal_pointer (&p->args_path);
@@ -3398,72 +3406,149 @@ il_chrome_import (const char         *path,
 
 /* ------------------------------------------------------- slice args */
 
-char *
-il_chrome_slice_args (const IlTrace *trace,
-                      gsize          event,
-                      GError       **error)
+/* The args of an E event, for the slice it ends: the SLICE_END event now,
+ * its B's SLICE_BEGIN once the lane indices exist (resolve_end_args). */
+static void
+note_end_args (IlChromeArgs *a,
+               IlTrace      *t,
+               guint64       off,
+               guint32       len)
 {
-  const IlChromeArgs *a;
-  const ArgsEntry *e = NULL;
-  guint lo = 0, hi;
-  g_autofree char *text = NULL;
-  GStatBuf st;
-  FILE *f;
-  gboolean ok;
+  ArgsEntry e = { (guint32) (t->n_events - 1), len, off };
 
-  g_return_val_if_fail (trace != NULL, NULL);
-  a = trace->slice_args;
-  if (a == NULL)
-    return NULL;
-  hi = a->entries->len;
+  g_assert (a != NULL && t->n_events > 0 && t->kind[t->n_events - 1] == IL_EVENT_SLICE_END);
+  if (a->end_entries == NULL)
+    a->end_entries = g_array_new (FALSE, FALSE, sizeof (ArgsEntry));
+  g_array_append_val (a->end_entries, e);
+}
+
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  const ArgsEntry *x = a, *y = b;
+  return x->event < y->event ? -1 : x->event > y->event;
+}
+
+/* Each E's args go to the slice it closes: walking back along its lane
+ * from the SLICE_END, the first SLICE_BEGIN not closed in between.  That
+ * walk covers the slice's own events only, so all of them together cost
+ * what the slices with E args hold. */
+static void
+resolve_end_args (IlTrace      *t,
+                  IlChromeArgs *a)
+{
+  GArray *ends = a->end_entries;
+
+  if (ends == NULL)
+    return;
+  for (guint i = 0; i < ends->len; i++)
+    {
+      ArgsEntry *e = &g_array_index (ends, ArgsEntry, i);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, il_trace_event_lane (t, e->event));
+      const guint32 *v = idx->data;
+      guint lo = 0, hi = idx->len, open = 0;
+
+      while (lo < hi)
+        {
+          guint mid = lo + (hi - lo) / 2;
+          if (v[mid] < e->event)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      g_assert (lo < idx->len && v[lo] == e->event);
+      while (lo-- > 0)
+        {
+          IlEventKind kind = t->kind[v[lo]];
+          if (kind == IL_EVENT_SLICE_END)
+            open++;
+          else if (kind == IL_EVENT_SLICE_BEGIN && open-- == 0)
+            break;
+        }
+      g_assert (lo < idx->len);   /* every SLICE_END has its begin */
+      e->event = v[lo];
+    }
+  g_array_sort (ends, compare_entries);
+}
+
+static const ArgsEntry *
+find_entry (const GArray *entries,
+            gsize         event)
+{
+  guint lo = 0, hi = entries != NULL ? entries->len : 0;
+
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
-      const ArgsEntry *m = &g_array_index (a->entries, ArgsEntry, mid);
+      const ArgsEntry *m = &g_array_index (entries, ArgsEntry, mid);
       if (m->event == event)
-        {
-          e = m;
-          break;
-        }
+        return m;
       if (m->event < event)
         lo = mid + 1;
       else
         hi = mid;
     }
-  if (e == NULL)
-    return NULL;
-  if (e->off == G_MAXUINT64)
+  return NULL;
+}
+
+static void
+set_not_kept (const IlChromeArgs  *a,
+              GError             **error)
+{
+  if (a->restored)
+    g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE,
+                 "the args of %" G_GUINT64_FORMAT " slices were not kept when this trace was saved", a->n_dropped);
+  else
+    g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE,
+                 "the args of %" G_GUINT64_FORMAT " slices were not kept: a compressed trace keeps %u MB of them",
+                 a->n_dropped, ARGS_COPY_MAX >> 20);
+}
+
+/* One args object's text.  *f is the file they are read from again,
+ * opened (and checked unchanged) on first use; the caller closes it. */
+static char *
+read_entry (const IlChromeArgs  *a,
+            const ArgsEntry     *e,
+            FILE               **f,
+            GError             **error)
+{
+  g_autofree char *text = NULL;
+  gboolean ok;
+
+  if (e->off == IL_CHROME_ARGS_NOT_KEPT)
     {
-      g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE,
-                   "the args of %" G_GUINT64_FORMAT " slices were not kept: a compressed trace keeps %u MB of them",
-                   a->n_dropped, ARGS_COPY_MAX >> 20);
+      set_not_kept (a, error);
       return NULL;
     }
   if (a->copy != NULL)
     {
       gsize size;
       const char *data = g_bytes_get_data (a->copy, &size);
-      g_return_val_if_fail (e->off + e->len <= size, NULL);
+      g_return_val_if_fail (e->off <= size && e->len <= size - e->off, NULL);
       return g_strndup (data + e->off, e->len);
     }
   if (a->path == NULL)
     return NULL;
-  if (g_stat (a->path, &st) != 0 || st.st_size != a->size || st.st_mtime != a->mtime)
+  if (*f == NULL)
     {
-      g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CHANGED,
-                   "%s changed or went away since it was opened: its args cannot be read again", a->path);
-      return NULL;
-    }
-  f = fopen (a->path, "rb");
-  if (f == NULL)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", a->path, g_strerror (saved));
-      return NULL;
+      GStatBuf st;
+      if (g_stat (a->path, &st) != 0 || st.st_size != a->size || st.st_mtime != a->mtime)
+        {
+          g_set_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CHANGED,
+                       "%s changed or went away since it was opened: its args cannot be read again", a->path);
+          return NULL;
+        }
+      *f = fopen (a->path, "rb");
+      if (*f == NULL)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", a->path, g_strerror (saved));
+          return NULL;
+        }
     }
   text = g_malloc (e->len + 1);
-  ok = fseeko (f, (off_t) e->off, SEEK_SET) == 0 && fread (text, 1, e->len, f) == e->len;
-  fclose (f);
+  ok = fseeko (*f, (off_t) e->off, SEEK_SET) == 0 && fread (text, 1, e->len, *f) == e->len;
   text[ok ? e->len : 0] = '\0';
   /* What was there when importing was an object: anything else means the
    * file was rewritten in the same second with the same size. */
@@ -3475,6 +3560,172 @@ il_chrome_slice_args (const IlTrace *trace,
       return NULL;
     }
   return g_steal_pointer (&text);
+}
+
+/* B's args with E's merged over them, as one compact object.  Either may
+ * be NULL; if one is not an object the other is kept as it is. */
+static char *
+merge_args (char *begin,
+            char *end)
+{
+  g_autoptr(JsonParser) bp = NULL;
+  g_autoptr(JsonParser) ep = NULL;
+  g_autoptr(JsonGenerator) gen = NULL;
+  JsonNode *broot, *eroot;
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  if (begin == NULL || end == NULL)
+    return begin != NULL ? begin : end;
+  bp = json_parser_new ();
+  ep = json_parser_new ();
+  if (!json_parser_load_from_data (ep, end, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (eroot = json_parser_get_root (ep)))
+    {
+      g_free (end);
+      return begin;
+    }
+  if (!json_parser_load_from_data (bp, begin, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (broot = json_parser_get_root (bp)))
+    {
+      g_free (begin);
+      return end;
+    }
+  json_object_iter_init (&iter, json_node_get_object (eroot));
+  while (json_object_iter_next (&iter, &key, &value))
+    json_object_set_member (json_node_get_object (broot), key, json_node_copy (value));
+  g_free (begin);
+  g_free (end);
+  gen = json_generator_new ();
+  json_generator_set_root (gen, broot);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* A slice's args from its entries (either may be NULL). */
+static char *
+read_slice_args (const IlChromeArgs  *a,
+                 const ArgsEntry     *b,
+                 const ArgsEntry     *e,
+                 FILE               **f,
+                 GError             **error)
+{
+  g_autofree char *begin = NULL;
+  g_autofree char *end = NULL;
+
+  if (b != NULL && (begin = read_entry (a, b, f, error)) == NULL)
+    return NULL;
+  if (e != NULL && (end = read_entry (a, e, f, error)) == NULL)
+    return NULL;
+  return merge_args (g_steal_pointer (&begin), g_steal_pointer (&end));
+}
+
+char *
+il_chrome_slice_args (const IlTrace *trace,
+                      gsize          event,
+                      GError       **error)
+{
+  const IlChromeArgs *a;
+  const ArgsEntry *b, *e;
+  FILE *f = NULL;
+  char *text;
+
+  g_return_val_if_fail (trace != NULL, NULL);
+  a = trace->slice_args;
+  if (a == NULL)
+    return NULL;
+  b = find_entry (a->entries, event);
+  e = find_entry (a->end_entries, event);
+  if (b == NULL && e == NULL)
+    return NULL;
+  text = read_slice_args (a, b, e, &f, error);
+  if (f != NULL)
+    fclose (f);
+  return text;
+}
+
+guint64
+il_chrome_slice_args_foreach (const IlTrace    *trace,
+                              IlChromeArgsFunc  func,
+                              gpointer          user_data)
+{
+  const IlChromeArgs *a;
+  guint bi = 0, ei = 0, nb, ne;
+  guint64 n = 0;
+  FILE *f = NULL;
+
+  g_return_val_if_fail (trace != NULL && func != NULL, 0);
+  a = trace->slice_args;
+  if (a == NULL)
+    return 0;
+  nb = a->entries->len;
+  ne = a->end_entries != NULL ? a->end_entries->len : 0;
+  /* Both lists are by event: walk them together. */
+  while (bi < nb || ei < ne)
+    {
+      const ArgsEntry *b = bi < nb ? &g_array_index (a->entries, ArgsEntry, bi) : NULL;
+      const ArgsEntry *e = ei < ne ? &g_array_index (a->end_entries, ArgsEntry, ei) : NULL;
+      guint32 event = MIN (b != NULL ? b->event : G_MAXUINT32, e != NULL ? e->event : G_MAXUINT32);
+      g_autofree char *text = NULL;
+      gboolean go_on;
+
+      if (b != NULL && b->event == event)
+        bi++;
+      else
+        b = NULL;
+      if (e != NULL && e->event == event)
+        ei++;
+      else
+        e = NULL;
+      text = read_slice_args (a, b, e, &f, NULL);
+      n++;
+      go_on = func (event, text, user_data);
+      if (!go_on)
+        break;
+    }
+  if (f != NULL)
+    fclose (f);
+  return n;
+}
+
+void
+il_chrome_slice_args_restore (IlTrace *trace,
+                              GBytes  *texts,
+                              GArray  *refs)
+{
+  IlChromeArgs *a;
+
+  g_return_if_fail (trace != NULL && texts != NULL && refs != NULL);
+  g_return_if_fail (trace->slice_args == NULL);
+  g_return_if_fail (g_array_get_element_size (refs) == sizeof (ArgsEntry));
+
+  a = g_new0 (IlChromeArgs, 1);
+  a->entries = refs;
+  a->copy = g_bytes_ref (texts);
+  a->restored = TRUE;
+  for (guint i = 0; i < refs->len; i++)
+    a->n_dropped += g_array_index (refs, ArgsEntry, i).off == IL_CHROME_ARGS_NOT_KEPT;
+  trace->slice_args = a;
+  trace->slice_args_free = chrome_args_free;
+}
+
+guint64
+il_chrome_slice_args_count (const IlTrace *trace,
+                            guint64       *n_not_kept)
+{
+  const IlChromeArgs *a;
+  guint64 n;
+
+  g_return_val_if_fail (trace != NULL, 0);
+  a = trace->slice_args;
+  if (n_not_kept != NULL)
+    *n_not_kept = a != NULL ? a->n_dropped : 0;
+  if (a == NULL)
+    return 0;
+  n = a->entries->len;
+  /* Slices whose only args are their E's. */
+  if (a->end_entries != NULL)
+    for (guint i = 0; i < a->end_entries->len; i++)
+      n += find_entry (a->entries, g_array_index (a->end_entries, ArgsEntry, i).event) == NULL;
+  return n;
 }
 
 /* A value on one line, strings as they are, at most ~200 characters. */

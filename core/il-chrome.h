@@ -115,10 +115,50 @@ typedef struct _IlChromeArgs IlChromeArgs;
  * unset) or they cannot be shown (error set, naming the file: it changed
  * since it was opened, or a compressed trace had more args than are kept).
  * Args are not kept in memory: they are read again from the file, or for
- * gzip and in-memory input from a bounded copy (32 MB). */
+ * gzip and in-memory input from a bounded copy (32 MB); a trace loaded from
+ * .itrace holds them (its ARGS section).  For a B/E pair, the E event's
+ * args are merged in, as Perfetto does: its keys are added, or replace the
+ * B's. */
 char     *il_chrome_slice_args    (const IlTrace      *trace,
                                    gsize               event,
                                    GError            **error);
+
+/* Where one slice's args text is, for il_chrome_slice_args_restore ():
+ * off and len within the texts, or off IL_CHROME_ARGS_NOT_KEPT for a slice
+ * that had args that were not kept. */
+typedef struct {
+  guint32 event;     /* the slice's SLICE_BEGIN event */
+  guint32 len;
+  guint64 off;
+} IlChromeArgsRef;
+
+#define IL_CHROME_ARGS_NOT_KEPT G_MAXUINT64
+
+/* Called by il_chrome_slice_args_foreach () once per slice with args, in
+ * event order: json is its args object as il_chrome_slice_args () gives it
+ * (NUL-terminated), or NULL when they were not kept or cannot be read any
+ * more (the file changed).  Return FALSE to stop. */
+typedef gboolean (*IlChromeArgsFunc) (guint32     event,
+                                      const char *json,
+                                      gpointer    user_data);
+
+/* Every slice's args, for saving them (il_trace_save): the file they are
+ * read from is opened once.  Returns the number of slices visited. */
+guint64   il_chrome_slice_args_foreach (const IlTrace     *trace,
+                                        IlChromeArgsFunc   func,
+                                        gpointer           user_data);
+
+/* Gives trace (which must have none yet) the args a saved .itrace holds:
+ * texts holds the JSON objects, refs (of IlChromeArgsRef, taken) says
+ * where each slice's is; refs are in increasing event order, every off +
+ * len within texts.  The caller has checked both. */
+void      il_chrome_slice_args_restore (IlTrace           *trace,
+                                        GBytes            *texts,
+                                        GArray            *refs);
+
+/* How many slices have args (kept or not); 0 for traces without. */
+guint64   il_chrome_slice_args_count   (const IlTrace     *trace,
+                                        guint64           *n_not_kept);
 
 /* Args as readable lines: "key: value" for each argument (VizTracer's
  * func_args are unpacked), and the return value (VizTracer's

@@ -879,6 +879,71 @@ assert_same_trace (const IlTrace *a,
   g_assert_cmpint (a->end_time, ==, b->end_time);
 }
 
+/* The args of the slice named name on the lane named lane, in lines
+ * (NULL: none). */
+static char *
+args_of (const IlTrace *t,
+         const char    *lane,
+         const char    *name)
+{
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane_named (t, lane));
+
+  for (guint k = 0; k < idx->len; k++)
+    {
+      gsize e = idx->data[k];
+      if (t->kind[e] == IL_EVENT_SLICE_BEGIN && g_str_equal (il_trace_get_string (t, t->arg[e]), name))
+        {
+          g_autoptr(GError) error = NULL;
+          g_autofree char *json = il_chrome_slice_args (t, e, &error);
+          g_assert_no_error (error);
+          return json != NULL ? il_chrome_args_describe (json, NULL) : NULL;
+        }
+    }
+  g_assert_not_reached ();
+}
+
+/* Perfetto merges an E event's args into its slice's: the E's keys are
+ * added, or replace the B's.  An unmatched E's args go nowhere and do not
+ * shift the args of the slices after it. */
+static void
+test_end_args (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", "begin-end-args.json", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  for (int how = 0; how < 2; how++)
+    {
+      IlChromeImportInfo info = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = how == 0 ? il_chrome_import (path, &info, NULL, NULL, NULL, &error)
+                             : il_chrome_import_data ((const guint8 *) contents, len, "mem", &info, &error);
+      struct { const char *lane, *name, *lines; } want[] = {
+        { "main", "request", "url: /a\nstatus: 200\nsize: 512\n" },
+        { "main", "parse", "bytes: 120\n" },
+        { "main", "query", "rows: 2\n" },
+        { "main", "fetch", "row: 2\n" },
+        { "worker", "tie", "at: end\n" },
+        { "worker", "after", "after: 1\n" },
+        { "worker", "plain", NULL },
+      };
+      guint64 not_kept = 1;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (info.n_unmatched, ==, 1);   /* the orphan E */
+      g_assert_cmpuint (info.n_slices, ==, 7);
+      for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+        {
+          g_autofree char *lines = args_of (t, want[i].lane, want[i].name);
+          g_assert_cmpstr (lines, ==, want[i].lines);
+        }
+      g_assert_cmpuint (il_chrome_slice_args_count (t, &not_kept), ==, 6);
+      g_assert_cmpuint (not_kept, ==, 0);
+      il_chrome_import_info_clear (&info);
+    }
+}
+
 /* Each slice with args in test_split_and_blocks' file says which event
  * made it ("i"): its slice must have that event's time and name. */
 static void
@@ -1148,5 +1213,6 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
   g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
   g_test_add_func ("/chrome/slice-args", test_slice_args);
+  g_test_add_func ("/chrome/end-args", test_end_args);
   return g_test_run ();
 }
