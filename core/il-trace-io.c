@@ -19,6 +19,8 @@
 
 #include "il-trace-io.h"
 
+#include "il-chrome.h"   /* imported slices' args */
+
 #include "il-engine.h"   /* il_run_config_from_scenario () */
 
 #define MAGIC "ILTRACE"          /* plus its NUL: 8 bytes */
@@ -39,6 +41,9 @@
 #define TAG_SCEN TAG ('S', 'C', 'E', 'N')
 #define TAG_SRCE TAG ('S', 'R', 'C', 'E')
 #define TAG_RECM TAG ('R', 'E', 'C', 'M')
+#define TAG_ARGS TAG ('A', 'R', 'G', 'S')
+/* In ARGS, the text index of a slice whose args were not kept. */
+#define ARGS_NOT_KEPT G_MAXUINT32
 #define TAG_END  TAG ('E', 'N', 'D', ' ')
 
 G_DEFINE_QUARK (il-trace-io-error-quark, il_trace_io_error)
@@ -205,6 +210,83 @@ config_text (const IlRunConfig *c)
       g_string_append_c (s, '\n');
     }
   return g_string_free (s, FALSE);
+}
+
+/* The ARGS section of an imported trace, built before it is written (its
+ * length comes first): each distinct args text once, then per slice its
+ * event and the index of its text. */
+typedef struct {
+  GHashTable *ids;      /* text → index + 1 */
+  GPtrArray  *texts;    /* owned, in index order */
+  GByteArray *refs;     /* u32 event, u32 text index, little-endian */
+  guint64     text_bytes;
+  guint32     n_refs;
+} ArgsOut;
+
+static gboolean
+collect_args (guint32     event,
+              const char *json,
+              gpointer    data)
+{
+  ArgsOut *o = data;
+  guint32 id = ARGS_NOT_KEPT;
+  guint32 le[2];
+
+  if (json != NULL && strlen (json) < G_MAXUINT32)
+    {
+      /* The reader takes UTF-8 without NUL only, so this is what is written
+       * (json stops at its first NUL already). */
+      g_autofree char *valid = g_utf8_validate (json, -1, NULL) ? NULL : g_utf8_make_valid (json, -1);
+      const char *text = valid != NULL ? valid : json;
+      gpointer known = g_hash_table_lookup (o->ids, text);
+
+      if (known != NULL)
+        id = GPOINTER_TO_UINT (known) - 1;
+      else if (o->texts->len < ARGS_NOT_KEPT)
+        {
+          char *copy = valid != NULL ? g_steal_pointer (&valid) : g_strdup (json);
+          id = o->texts->len;
+          g_ptr_array_add (o->texts, copy);
+          g_hash_table_insert (o->ids, copy, GUINT_TO_POINTER (id + 1));
+          o->text_bytes += 4 + strlen (copy);
+        }
+    }
+  le[0] = GUINT32_TO_LE (event);
+  le[1] = GUINT32_TO_LE (id);
+  g_byte_array_append (o->refs, (const guint8 *) le, sizeof le);
+  o->n_refs++;
+  return TRUE;
+}
+
+static void
+write_args (Writer        *w,
+            const IlTrace *trace)
+{
+  ArgsOut o = { 0 };
+
+  if (trace->slice_args == NULL)
+    return;
+  o.ids = g_hash_table_new (g_str_hash, g_str_equal);
+  o.texts = g_ptr_array_new_with_free_func (g_free);
+  o.refs = g_byte_array_new ();
+  il_chrome_slice_args_foreach (trace, collect_args, &o);
+  if (o.n_refs > 0)
+    {
+      w_u32 (w, TAG_ARGS);
+      w_u64 (w, 8 + o.text_bytes + o.refs->len);
+      w_u32 (w, o.n_refs);
+      w_u32 (w, o.texts->len);
+      for (guint i = 0; i < o.texts->len; i++)
+        {
+          const char *text = g_ptr_array_index (o.texts, i);
+          w_u32 (w, (guint32) strlen (text));
+          w_bytes (w, text, strlen (text));
+        }
+      w_bytes (w, o.refs->data, o.refs->len);
+    }
+  g_hash_table_unref (o.ids);
+  g_ptr_array_unref (o.texts);
+  g_byte_array_unref (o.refs);
 }
 
 static const char *
@@ -392,6 +474,7 @@ il_trace_save (const IlTrace      *trace,
     w_section (&w, TAG_SRCE, trace->source, strlen (trace->source));
   if (trace->recording != NULL)
     w_section (&w, TAG_RECM, trace->recording, strlen (trace->recording));
+  write_args (&w, trace);
 
   {
     guint32 crc;
@@ -640,6 +723,82 @@ typedef struct {
   gboolean found;
 } Section;
 
+/* The ARGS section: every count and index is checked before the slices'
+ * args are given to the trace (il_chrome_slice_args reads them). */
+static gboolean
+load_args (IlTrace       *trace,
+           const guint8  *d,
+           Section       *args,
+           const char    *path,
+           GError       **error)
+{
+  gsize off = args->off, end = args->off + args->len, texts_off;
+  guint32 n_refs, n_texts;
+  g_autofree guint64 *text_off = NULL;
+  g_autofree guint32 *text_len = NULL;
+  g_autoptr(GArray) refs = NULL;
+  g_autoptr(GBytes) blob = NULL;
+  guint32 prev = 0;
+
+  if (args->len < 8)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args section too short");
+  n_refs = rd_u32 (d + off);
+  n_texts = rd_u32 (d + off + 4);
+  /* Each ref takes 8 bytes and each text at least 4: refuse counts the
+   * section cannot hold before allocating for them. */
+  if (n_refs > (args->len - 8) / 8 || n_texts > (args->len - 8 - (gsize) n_refs * 8) / 4)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args counts larger than their section");
+  off += 8;
+  texts_off = off;
+  text_off = g_new (guint64, MAX (n_texts, 1));
+  text_len = g_new (guint32, MAX (n_texts, 1));
+  for (guint32 i = 0; i < n_texts; i++)
+    {
+      guint32 tl;
+
+      if (end - off < 4)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args section too short");
+      tl = rd_u32 (d + off);
+      off += 4;
+      if (tl > end - off)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args text runs past its section");
+      if (!g_utf8_validate ((const char *) d + off, tl, NULL))
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args text is not valid UTF-8");
+      text_off[i] = off - texts_off;
+      text_len[i] = tl;
+      off += tl;
+    }
+  if (end - off != (gsize) n_refs * 8)
+    return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "the slice count does not match the slice args section");
+  refs = g_array_sized_new (FALSE, FALSE, sizeof (IlChromeArgsRef), n_refs);
+  for (guint32 i = 0; i < n_refs; i++, off += 8)
+    {
+      guint32 event = rd_u32 (d + off);
+      guint32 text = rd_u32 (d + off + 4);
+      IlChromeArgsRef r = { event, 0, IL_CHROME_ARGS_NOT_KEPT };
+
+      if (event >= trace->n_events || trace->kind[event] != IL_EVENT_SLICE_BEGIN)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args for an event that is not a slice");
+      if (i > 0 && event <= prev)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off, "slice args out of event order");
+      if (text != ARGS_NOT_KEPT && text >= n_texts)
+        return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, off + 4, "slice args name an unknown text");
+      if (text != ARGS_NOT_KEPT)
+        {
+          r.off = text_off[text];
+          r.len = text_len[text];
+        }
+      g_array_append_val (refs, r);
+      prev = event;
+    }
+  if (n_refs == 0)
+    return TRUE;   /* nothing to keep */
+  /* The file is unmapped after loading: the texts are copied, once each. */
+  blob = g_bytes_new (d + texts_off, end - texts_off - (gsize) n_refs * 8);
+  il_chrome_slice_args_restore (trace, blob, g_steal_pointer (&refs));
+  return TRUE;
+}
+
 static IlTrace *
 load_mapped (const guint8    *d,
              gsize            len,
@@ -654,7 +813,7 @@ load_mapped (const guint8    *d,
   g_autoptr(IlTrace) trace = NULL;
   gsize off;
   Section head = { 0 }, conf = { 0 }, lanes = { 0 }, strs = { 0 }, evts = { 0 }, scen = { 0 }, srce = { 0 };
-  Section recm = { 0 };
+  Section recm = { 0 }, args = { 0 };
   gboolean ended = FALSE;
   guint64 n_events;
   guint32 n_lanes, n_strings, mode;
@@ -739,6 +898,7 @@ load_mapped (const guint8    *d,
         case TAG_SCEN: s = &scen; break;
         case TAG_SRCE: s = &srce; break;
         case TAG_RECM: s = &recm; break;
+        case TAG_ARGS: s = &args; break;
         default: break;   /* a newer writer's section: skip it */
         }
       if (s != NULL)
@@ -915,6 +1075,9 @@ load_mapped (const guint8    *d,
         return fail (error, IL_TRACE_IO_ERROR_FORMAT, path, recm.off, "recording facts are not valid UTF-8"), NULL;
       trace->recording = g_strndup ((const char *) d + recm.off, recm.len);
     }
+
+  if (args.found && !load_args (trace, d, &args, path, error))
+    return NULL;
 
   /* Always read and checked, even when the caller does not want it: a
    * file is good or bad whoever opens it. */

@@ -39,11 +39,15 @@ native_cases = [
 ]
 
 files = sorted(os.listdir(corpus))
+# Native traces with a damaged slice args section (made by
+# tests/bad-input/make-bad-traces.py): refused, naming the file and the byte.
+native_corpus = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "tests", "bad-input", "trace")
+native_files = sorted(f for f in os.listdir(native_corpus) if f.endswith(".itrace"))
 traces = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "tests", "traces")
 # File names JSON must escape, and bytes that are not UTF-8.
 odd_names = [b'quo"te.json', b'back\\slash.json', b'ctl\x01\x1f\ttab.json', b'bad-\xff\xfe-utf8.json',
              b'new\nline.json']
-print(f"1..{len(files) + 1 + len(native_cases) + 1 + len(odd_names) + 2}")
+print(f"1..{len(files) + 1 + len(native_files) + 1 + len(native_cases) + 1 + len(odd_names) + 2}")
 failures = 0
 n = 0
 for name in files:
@@ -87,6 +91,32 @@ if missing:
     print(f"not ok {n} - corpus files missing: {missing}")
 else:
     print(f"ok {n} - the corpus has every expected file")
+
+for name in native_files:
+    n += 1
+    path = os.path.join(native_corpus, name)
+    problem = None
+    try:
+        r = subprocess.run([cli, "info", path], capture_output=True, text=True, timeout=20, errors="replace")
+    except subprocess.TimeoutExpired:
+        problem = "hung for 20 s"
+    else:
+        err = r.stderr.strip().splitlines()
+        if r.returncode != 2:
+            problem = f"exit {r.returncode}, expected 2: {r.stderr.strip()[:200]}"
+        elif len(err) != 1 or not err[0].startswith(path + ": byte "):
+            problem = f"message is not one line naming the file and the byte: {err!r}"
+    if problem:
+        failures += 1
+        print(f"not ok {n} - {name}: {problem}")
+    else:
+        print(f"ok {n} - {name} is refused: {r.stderr.strip()[len(path) + 2:]}")
+n += 1
+if len(native_files) < 12:
+    failures += 1
+    print(f"not ok {n} - the native corpus has {len(native_files)} files, expected 12")
+else:
+    print(f"ok {n} - the native corpus has every file")
 
 lesson = os.path.join(os.environ["INTERLEAVE_SOURCE_DIR"], "data", "lessons", "07-convoy-effect.json")
 with tempfile.TemporaryDirectory() as tmp:

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "il-chrome.h"
 #include "il-engine.h"
 #include "il-stats.h"
 #include "il-trace-io.h"
@@ -1030,6 +1031,216 @@ test_all_lessons (void)
   g_unlink (path2);
 }
 
+/* ------------------------------------------------ imported slices' args */
+
+/* Every slice shows the same args in both traces; returns how many have. */
+static guint
+assert_same_args (const IlTrace *a,
+                  const IlTrace *b)
+{
+  guint n = 0;
+
+  for (gsize e = 0; e < a->n_events; e++)
+    {
+      g_autoptr(GError) ea = NULL;
+      g_autoptr(GError) eb = NULL;
+      g_autofree char *ja = il_chrome_slice_args (a, e, &ea);
+      g_autofree char *jb = il_chrome_slice_args (b, e, &eb);
+
+      g_assert_cmpstr (ja, ==, jb);
+      g_assert_true ((ea == NULL) == (eb == NULL));
+      n += ja != NULL;
+    }
+  return n;
+}
+
+static IlTrace *
+import_test_trace (const char *dir,
+                   const char *name)
+{
+  /* The real traces beside the tree, or where INTERLEAVE_SHARED_TRACES says. */
+  const char *shared = g_strcmp0 (dir, "../shared/traces") == 0 ? g_getenv ("INTERLEAVE_SHARED_TRACES") : NULL;
+  g_autofree char *path = shared != NULL ? g_build_filename (shared, name, NULL)
+                          : g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  IlTrace *t;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return NULL;
+  t = il_chrome_import (path, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return t;
+}
+
+/* Saving an imported trace keeps each slice's args (the ARGS section):
+ * they read back the same, a second save gives the same bytes, and a
+ * trace without args gets no section and no memory for them. */
+static void
+test_slice_args_saved (void)
+{
+  static const char *const files[][2] = {
+    { "tests/traces", "viztracer-args.json" },
+    { "tests/traces", "begin-end-args.json" },
+    { "tests/traces", "pytorch-epoch.json.gz" },
+    { "../shared/traces", "viztracer_function_args_return.json" },
+  };
+  g_autofree char *path = g_build_filename (tmpdir, "args.itrace", NULL);
+  g_autofree char *path2 = g_build_filename (tmpdir, "args-again.itrace", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autoptr(IlTrace) t = import_test_trace (files[i][0], files[i][1]);
+      g_autoptr(IlTrace) loaded = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree guint8 *b1 = NULL, *b2 = NULL;
+      gsize l1, l2, at = 0, at_len = 0, plain_len;
+      guint n;
+
+      if (t == NULL)
+        continue;
+      g_assert_true (il_trace_save (t, NULL, path, &error));
+      loaded = il_trace_load (path, NULL, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      assert_traces_equal (t, loaded);
+      n = assert_same_args (t, loaded);
+      g_assert_cmpuint (n, >, 0);
+      g_assert_cmpuint (il_chrome_slice_args_count (loaded, NULL), ==, il_chrome_slice_args_count (t, NULL));
+      g_assert_true (il_trace_save (loaded, NULL, path2, &error));
+      g_assert_true (g_file_get_contents (path, (char **) &b1, &l1, NULL));
+      g_assert_true (g_file_get_contents (path2, (char **) &b2, &l2, NULL));
+      g_assert_cmpmem (b1, l1, b2, l2);
+      g_assert_true (find_section (b1, l1, "ARGS", &at, &at_len));
+
+      plain_len = l1 - 12 - at_len;
+      g_test_message ("%s: %u slices with args, ARGS section %" G_GSIZE_FORMAT " bytes (%.1f per slice), "
+                      "file %" G_GSIZE_FORMAT " bytes without it",
+                      files[i][1], n, at_len + 12, (at_len + 12.0) / n, plain_len);
+    }
+
+  /* No args: no section, nothing kept. */
+  {
+    g_autoptr(IlTrace) t = import_test_trace ("tests/traces", "nestable-async.json");
+    g_autoptr(IlTrace) loaded = NULL;
+    g_autofree guint8 *data = NULL;
+    gsize len, at, at_len;
+
+    g_assert_null (t->slice_args);
+    g_assert_true (il_trace_save (t, NULL, path, NULL));
+    g_assert_true (g_file_get_contents (path, (char **) &data, &len, NULL));
+    g_assert_false (find_section (data, len, "ARGS", &at, &at_len));
+    loaded = il_trace_load (path, NULL, NULL, NULL, NULL, NULL);
+    g_assert_null (loaded->slice_args);
+  }
+  g_unlink (path);
+  g_unlink (path2);
+}
+
+/* The JSON a trace was imported from changed before saving: the args that
+ * cannot be read any more are saved as "not kept", and say so once loaded. */
+static void
+test_slice_args_source_changed (void)
+{
+  g_autofree char *src = g_build_filename (g_getenv ("INTERLEAVE_SOURCE_DIR"), "tests", "traces", "viztracer-args.json", NULL);
+  g_autofree char *copy = g_build_filename (tmpdir, "changed.json", NULL);
+  g_autofree char *path = g_build_filename (tmpdir, "changed.itrace", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(IlTrace) t = NULL;
+  g_autoptr(IlTrace) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 not_kept = 0, n;
+  guint errors = 0;
+
+  g_assert_true (g_file_get_contents (src, &contents, NULL, NULL));
+  g_assert_true (g_file_set_contents (copy, contents, -1, NULL));
+  t = il_chrome_import (copy, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (copy, "{}", -1, NULL));
+  g_assert_true (il_trace_save (t, NULL, path, &error));
+  loaded = il_trace_load (path, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  n = il_chrome_slice_args_count (loaded, &not_kept);
+  g_assert_cmpuint (n, ==, 5);
+  g_assert_cmpuint (not_kept, ==, 5);
+  for (gsize e = 0; e < loaded->n_events; e++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autofree char *json = il_chrome_slice_args (loaded, e, &local);
+      g_assert_null (json);
+      if (local != NULL)
+        {
+          g_assert_error (local, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE);
+          g_assert_nonnull (strstr (local->message, "not kept when this trace was saved"));
+          errors++;
+        }
+    }
+  g_assert_cmpuint (errors, ==, 5);
+  g_unlink (copy);
+  g_unlink (path);
+}
+
+/* Damaged ARGS sections are refused naming the file and the byte; a slice
+ * marked "not kept" loads and says so. */
+static void
+test_slice_args_damaged (void)
+{
+  g_autoptr(IlTrace) t = import_test_trace ("tests/traces", "begin-end-args.json");
+  g_autofree char *path = g_build_filename (tmpdir, "args-damaged.itrace", NULL);
+  g_autofree guint8 *data = NULL;
+  gsize len, at = 0, at_len = 0, refs;
+  guint32 n_refs, n_texts, v, first_event, end_event = 0;
+
+  g_assert_true (il_trace_save (t, NULL, path, NULL));
+  g_assert_true (g_file_get_contents (path, (char **) &data, &len, NULL));
+  g_assert_true (find_section (data, len, "ARGS", &at, &at_len));
+  memcpy (&n_refs, data + at, 4);
+  memcpy (&n_texts, data + at + 4, 4);
+  n_refs = GUINT32_FROM_LE (n_refs);
+  n_texts = GUINT32_FROM_LE (n_texts);
+  g_assert_cmpuint (n_refs, ==, 6);
+  g_assert_cmpuint (n_texts, ==, 6);
+  refs = at + at_len - n_refs * 8;
+  memcpy (&first_event, data + refs, 4);
+  first_event = GUINT32_FROM_LE (first_event);
+  for (gsize e = 0; e < t->n_events && end_event == 0; e++)
+    if (t->kind[e] == IL_EVENT_SLICE_END)
+      end_event = GUINT32_TO_LE ((guint32) e);
+
+  v = GUINT32_TO_LE (G_MAXUINT32);
+  expect_format_error (path, data, len, at, &v, 4, "the slice count");
+  expect_format_error (path, data, len, at + 4, &v, 4, "the text count");
+  expect_format_error (path, data, len, at + 8, &v, 4, "the first text's length");
+  v = GUINT32_TO_LE (1);
+  expect_format_error (path, data, len, at, &v, 4, "a smaller slice count");
+  expect_format_error (path, data, len, at + 12, "\xff", 1, "a text's first byte");
+  expect_format_error (path, data, len, at + 12, "\0", 1, "a text's first byte, as NUL");
+  v = GUINT32_TO_LE (G_MAXUINT32 - 1);
+  expect_format_error (path, data, len, refs, &v, 4, "the first slice's event");
+  expect_format_error (path, data, len, refs, &end_event, 4, "the first slice's event, a slice end");
+  v = GUINT32_TO_LE (first_event);
+  expect_format_error (path, data, len, refs + 8, &v, 4, "the second slice's event, the same as the first");
+  v = GUINT32_TO_LE (n_texts);
+  expect_format_error (path, data, len, refs + 4, &v, 4, "the first slice's text");
+
+  /* "Not kept": loads, and says so for that slice only. */
+  {
+    g_autofree guint8 *copy = g_memdup2 (data, len);
+    g_autoptr(IlTrace) loaded = NULL;
+    g_autoptr(GError) error = NULL;
+    guint64 not_kept = 0;
+
+    v = GUINT32_TO_LE (G_MAXUINT32);
+    memcpy (copy + refs + 4, &v, 4);
+    reseal (copy, len);
+    error = load_bytes (path, copy, len, &loaded);
+    g_assert_no_error (error);
+    g_assert_cmpuint (il_chrome_slice_args_count (loaded, &not_kept), ==, 6);
+    g_assert_cmpuint (not_kept, ==, 1);
+    g_assert_null (il_chrome_slice_args (loaded, first_event, &error));
+    g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE);
+  }
+  g_unlink (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1051,6 +1262,9 @@ main (int argc, char **argv)
   g_test_add_func ("/trace-io/version-1", test_version_1);
   g_test_add_func ("/trace-io/replace-existing", test_replace_existing);
   g_test_add_func ("/trace-io/big", test_big);
+  g_test_add_func ("/trace-io/slice-args-saved", test_slice_args_saved);
+  g_test_add_func ("/trace-io/slice-args-source-changed", test_slice_args_source_changed);
+  g_test_add_func ("/trace-io/slice-args-damaged", test_slice_args_damaged);
   status = g_test_run ();
   g_rmdir (tmpdir);
   g_free (tmpdir);

@@ -18,6 +18,7 @@
 #include "il-narrate.h"
 #include "il-lesson-panel.h"
 #include "il-stats-panel.h"
+#include "il-trace-io.h"
 #include "il-window.h"
 
 static void
@@ -485,6 +486,35 @@ test_open_files (void)
     iterate_for (50);
     g_assert_true (text_view_contains (GTK_WIDGET (window), "Arguments:\n  n: 2\nReturned: 2\n"));
     g_clear_object (&f);
+
+    /* Saved as .itrace (what Save As writes) and opened again: the same
+     * slice shows the same args. */
+    {
+      g_autofree char *dir = g_dir_make_tmp ("interleave-window-args-XXXXXX", NULL);
+      g_autofree char *saved = g_build_filename (dir, "args.itrace", NULL);
+      g_autoptr(GError) error = NULL;
+      gsize event = hit.event;
+
+      g_assert_true (il_trace_save (trace, NULL, saved, &error));
+      g_assert_no_error (error);
+      serial = il_session_get_serial (session);
+      f = g_file_new_for_path (saved);
+      il_window_open_file (window, f);
+      deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      trace = il_session_get_trace (session);
+      g_assert_nonnull (trace->slice_args);
+      g_assert_true (il_trace_interval_at (trace, il_trace_event_lane (trace, event), trace->time[event],
+                                           trace->end_time, &hit));
+      hit.event = event;
+      il_timeline_select (il_window_get_timeline (window), &hit);
+      iterate_for (50);
+      g_assert_true (text_view_contains (GTK_WIDGET (window), "Arguments:\n  n: 2\nReturned: 2\n"));
+      g_clear_object (&f);
+      g_unlink (saved);
+      g_rmdir (dir);
+    }
   }
 
   if (g_file_test (real, G_FILE_TEST_EXISTS))

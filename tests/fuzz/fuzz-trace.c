@@ -4,11 +4,12 @@
  *
  * The loader reads files (it maps them), so each input goes through a
  * temporary file.  Inputs that load get their statistics computed, are
- * saved again and must load equal.
+ * saved again and must load equal, slice args included.
  */
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "il-chrome.h"
 #include "il-stats.h"
 #include "il-trace-io.h"
 
@@ -45,6 +46,17 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     g_autoptr(IlTrace) back = il_trace_load (again, NULL, NULL, NULL, NULL, NULL);
     g_assert (back != NULL);
     g_assert (back->n_events == trace->n_events);
+    /* Slice args (the ARGS section) come back the same, as the window
+     * reads them. */
+    g_assert (il_chrome_slice_args_count (back, NULL) == il_chrome_slice_args_count (trace, NULL));
+    for (gsize e = 0; e < trace->n_events; e++)
+      if (trace->kind[e] == IL_EVENT_SLICE_BEGIN)
+        {
+          g_autofree char *a = il_chrome_slice_args (trace, e, NULL);
+          g_autofree char *b = il_chrome_slice_args (back, e, NULL);
+          g_autofree char *lines = il_chrome_args_describe (a, NULL);
+          g_assert (g_strcmp0 (a, b) == 0);
+        }
   }
   g_unlink (again);
   g_unlink (path);
