@@ -55,6 +55,7 @@ int il_cli_simulate (int argc, char **argv);
 int il_cli_render   (int argc, char **argv);
 int il_cli_record   (int argc, char **argv);
 int il_cli_info     (int argc, char **argv);
+int il_cli_convert  (int argc, char **argv);
 int il_cli_code     (int argc, char **argv);   /* cli-explain.c */
 int il_cli_narrate  (int argc, char **argv);   /* cli-explain.c */
 int il_cli_record_python (int argc, char **argv);  /* cli-record-python.c */

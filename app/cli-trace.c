@@ -1,4 +1,4 @@
-/* cli-trace.c — `interleave-cli record` and `interleave-cli info`
+/* cli-trace.c — `interleave-cli record`, `convert` and `info`
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,6 +14,27 @@
 #include "il-file-type.h"
 #include "il-recording.h"
 #include "il-trace-io.h"
+
+/* Writes trace as .itrace, or as Chrome JSON for a .json name. */
+static int
+write_trace (const IlTrace     *trace,
+             const IlRunConfig *config,
+             const char        *output)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (g_str_has_suffix (output, ".json"))
+    ok = il_chrome_export (trace, output, &error);
+  else
+    ok = il_trace_save (trace, config, output, &error);
+  if (!ok)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return IL_CLI_EXIT_FAILED;
+    }
+  return IL_CLI_EXIT_OK;
+}
 
 int
 il_cli_record (int    argc,
@@ -33,7 +54,6 @@ il_cli_record (int    argc,
   g_autoptr(IlScenario) scenario = NULL;
   g_autoptr(IlTrace) trace = NULL;
   IlRunConfig config;
-  gboolean ok;
 
   il_cli_run_options_add (context, &run, FALSE);
   g_option_context_add_main_entries (context, entries, NULL);
@@ -67,16 +87,61 @@ il_cli_record (int    argc,
       fprintf (stderr, "%s: %s\n", files[0], error->message);
       return IL_CLI_EXIT_FAILED;
     }
-  if (g_str_has_suffix (output, ".json"))
-    ok = il_chrome_export (trace, output, &error);
-  else
-    ok = il_trace_save (trace, &config, output, &error);
-  if (!ok)
+  return write_trace (trace, &config, output);
+}
+
+/* Opens a trace (native, or Chrome JSON plain or gzip) and writes it as
+ * .itrace, or as Chrome JSON for a .json name: what the window's Save As
+ * does, without the window. */
+int
+il_cli_convert (int    argc,
+                char **argv)
+{
+  g_autofree char *output = NULL;
+  g_auto(GStrv) files = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Trace to write: .itrace (Interleave) or .json (Chrome Trace Event)", "FILE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("TRACE -o FILE — save a trace (native or Chrome JSON) as .itrace or .json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) trace = NULL;
+  IlChromeImportInfo info = { 0 };
+  IlRunConfig config;
+  gboolean native;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "interleave-cli convert: %s\n", error->message);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (files == NULL || files[0] == NULL || files[1] != NULL || output == NULL)
+    {
+      fprintf (stderr, "interleave-cli convert: expected TRACE -o FILE\n");
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  native = il_file_type_sniff_path (files[0], &error) == IL_FILE_TYPE_TRACE;
+  if (error != NULL)
     {
       fprintf (stderr, "%s\n", error->message);
-      return IL_CLI_EXIT_FAILED;
+      return IL_CLI_EXIT_BAD_INPUT;
     }
-  return IL_CLI_EXIT_OK;
+  trace = native ? il_trace_load (files[0], &config, NULL, NULL, NULL, &error)
+                 : il_chrome_import (files[0], &info, NULL, NULL, NULL, &error);
+  if (trace == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      il_chrome_import_info_clear (&info);
+      return IL_CLI_EXIT_BAD_INPUT;
+    }
+  if (info.warning != NULL)
+    fprintf (stderr, "warning: %s\n", info.warning);
+  il_chrome_import_info_clear (&info);
+  /* A simulated run keeps its configuration; imported and recorded
+   * traces have none (no scenario), and are written without one. */
+  return write_trace (trace, native && trace->scenario != NULL ? &config : NULL, output);
 }
 
 static guint
@@ -111,6 +176,29 @@ count_lanes (const IlTrace *t,
   return n;
 }
 
+/* One line per slice with args, for info --args: where it is, its name,
+ * its args as they were read (or why they cannot be). */
+typedef struct {
+  const IlTrace *trace;
+  GString       *out;
+} ArgsLines;
+
+static gboolean
+print_args_line (guint32     event,
+                 const char *json,
+                 gpointer    data)
+{
+  ArgsLines *l = data;
+  const IlTrace *t = l->trace;
+  const IlLane *lane = il_trace_get_lane (t, il_trace_event_lane (t, event));
+  g_autofree char *flat = g_strdup (json != NULL ? json : "(not kept)");
+
+  g_strdelimit (flat, "\n\r", ' ');
+  g_string_append_printf (l->out, "  %.3f µs  %s  %s: %s\n", t->time[event] / 1e3,
+                          lane->name != NULL ? lane->name : "", il_trace_get_string (t, t->arg[event]), flat);
+  return TRUE;
+}
+
 static int
 compare_keys (gconstpointer a,
               gconstpointer b)
@@ -122,10 +210,11 @@ int
 il_cli_info (int    argc,
              char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = FALSE, show_args = FALSE;
   g_auto(GStrv) files = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "args", 0, 0, G_OPTION_ARG_NONE, &show_args, "Also list every slice's args (imported traces)", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
     { NULL }
   };
@@ -140,6 +229,7 @@ il_cli_info (int    argc,
   g_autoptr(GString) skipped = g_string_new (NULL);
   g_autoptr(GString) skipped_json = g_string_new (NULL);
   g_autofree char *why = NULL;
+  guint64 with_args, args_not_kept = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -202,6 +292,7 @@ il_cli_info (int    argc,
         }
     }
   threads = lanes_with_slices (trace);
+  with_args = il_chrome_slice_args_count (trace, &args_not_kept);
   processes = native ? count_lanes (trace, IL_LANE_PROCESS) : info.n_processes;
   why = native ? NULL : il_chrome_import_info_explain (&info);
   if (trace->recording != NULL)
@@ -271,6 +362,8 @@ il_cli_info (int    argc,
               printf ("  \"%s\": %" G_GINT64_FORMAT ",\n", nums[i], v ? g_ascii_strtoll (v, NULL, 10) : 0);
             }
         }
+      printf ("  \"slices_with_args\": %" G_GUINT64_FORMAT ",\n  \"slice_args_not_kept\": %" G_GUINT64_FORMAT ",\n",
+              with_args, args_not_kept);
       printf ("  \"skipped\": %" G_GUINT64_FORMAT "\n}\n", native ? 0 : info.n_skipped);
     }
   else
@@ -307,6 +400,20 @@ il_cli_info (int    argc,
             }
           if (info.n_unmatched > 0)
             printf ("  unmatched:  %" G_GUINT64_FORMAT " begin/end events without a partner\n", info.n_unmatched);
+        }
+      if (with_args > 0)
+        {
+          printf ("  args:       %" G_GUINT64_FORMAT " slices carry args", with_args);
+          if (args_not_kept > 0)
+            printf (" (those of %" G_GUINT64_FORMAT " were not kept)", args_not_kept);
+          printf ("\n");
+        }
+      if (show_args && with_args > 0)
+        {
+          g_autoptr(GString) out = g_string_new (NULL);
+          ArgsLines lines = { trace, out };
+          il_chrome_slice_args_foreach (trace, print_args_line, &lines);
+          fputs (out->str, stdout);
         }
     }
   il_chrome_import_info_clear (&info);

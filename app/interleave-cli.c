@@ -22,6 +22,7 @@ static const IlCliCommand commands[] = {
   { "calibrate", "measure this machine with a real CPython; later runs use the numbers", il_cli_calibrate },
   { "record", "run a scenario and save its trace (.itrace, or Chrome JSON for .json)", il_cli_record },
   { "info", "say what a trace file holds (native or Chrome JSON)", il_cli_info },
+  { "convert", "save a trace (native or Chrome JSON) as .itrace, or as Chrome JSON", il_cli_convert },
   { "record-python", "run a real Python program and record its GIL, threads, loop and processes", il_cli_record_python },
   { "derive", "write a scenario of the workload a recording shows", il_cli_derive },
   { "code", "print the Python a scenario stands for (and where each task is at a time)", il_cli_code },

@@ -191,6 +191,53 @@ def record_and_info():
     check("info counts the lanes with slices", a["threads"] == 4 and b["threads"] >= a["threads"] + 3, (a, b))
 
 
+def args_lines(path):
+    """The lines info --args prints for a trace: one per slice with args."""
+    r = run("info", "--args", path)
+    if r.returncode != 0:
+        raise AssertionError(f"info --args {path}: exit {r.returncode}: {r.stderr}")
+    lines = r.stdout.splitlines()
+    at = [i for i, line in enumerate(lines) if line.startswith("  args:")]
+    return lines[at[0]:] if at else []
+
+
+@case
+def imported_args_kept():
+    """A Chrome trace converted to .itrace shows the same args (E args merged
+    into their B/E slice), and info --json only gains fields."""
+    traces = os.path.join(SRC, "tests", "traces")
+    shared = os.environ.get("INTERLEAVE_SHARED_TRACES", os.path.join(SRC, "..", "shared", "traces"))
+    files = [os.path.join(traces, n) for n in ("viztracer-args.json", "begin-end-args.json", "pytorch-epoch.json.gz")]
+    real = os.path.join(shared, "viztracer_function_args_return.json")
+    if os.path.exists(real):
+        files.append(real)
+    for src in files:
+        name = os.path.basename(src)
+        out = os.path.join(TMP, name + ".itrace")
+        again = os.path.join(TMP, name + "-again.itrace")
+        r = run("convert", src, "-o", out)
+        check(f"convert {name} to .itrace", r.returncode == 0 and os.path.getsize(out) > 100, r.stderr)
+        before, after = args_lines(src), args_lines(out)
+        check(f"{name}: the saved trace shows the same args", len(before) > 1 and before == after, (before, after))
+        r = run("convert", out, "-o", again)
+        with open(out, "rb") as f1, open(again, "rb") as f2:
+            check(f"{name}: saving the loaded trace again gives the same bytes", r.returncode == 0
+                  and f1.read() == f2.read(), r.stderr)
+        a = json.loads(run("info", "--json", src).stdout)
+        b = json.loads(run("info", "--json", out).stdout)
+        check(f"{name}: info --json counts the same slices with args", a["slices_with_args"] == b["slices_with_args"]
+              == len(before) - 1 and b["slice_args_not_kept"] == 0, (a, b))
+        # The fields info --json printed before args were counted are all still there.
+        old_native = {"file", "format", "slices", "threads", "processes", "span_ms", "events", "skipped"}
+        check(f"{name}: info --json keeps its fields", old_native <= set(b) and b["format"] == "interleave"
+              and b["events"] == a["events"], b)
+    doc = json.loads(run("info", "--json", os.path.join(traces, "nestable-async.json")).stdout)
+    check("a trace without args has none counted", doc["slices_with_args"] == 0, doc)
+    r = run("info", "--args", os.path.join(traces, "begin-end-args.json"))
+    check("an E event's args are merged into its slice's", '  request: {"url":"/a","status":200,"size":512}' in r.stdout
+          and "  tie: {\"at\":\"end\"}" in r.stdout, r.stdout)
+
+
 def write_scenario(name, doc):
     path = os.path.join(TMP, name)
     with open(path, "w") as f:
