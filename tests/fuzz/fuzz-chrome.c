@@ -1,12 +1,18 @@
 /* fuzz-chrome.c — libFuzzer target for the Chrome Trace Event importer,
- * and for the timeline's layout and hit-testing of whatever it produced
+ * for the timeline's layout and hit-testing of whatever it produced, and
+ * for saving it as .itrace: its slices' args must come back the same
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <glib/gstdio.h>
+#include <unistd.h>
+
 #include "il-chrome.h"
 #include "il-view.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+static char *saved;
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
@@ -46,6 +52,24 @@ LLVMFuzzerTestOneInput (const guint8 *data,
         }
     il_layout_row_at (layout, layout->height / 2);
   }
+  /* Saved and loaded again, every slice shows the same args. */
+  if (trace->slice_args != NULL)
+    {
+      g_autoptr(IlTrace) back = NULL;
+
+      if (saved == NULL)
+        saved = g_strdup_printf ("%s/interleave-fuzz-chrome-%d.itrace", g_get_tmp_dir (), (int) getpid ());
+      g_assert (il_trace_save (trace, NULL, saved, NULL));
+      back = il_trace_load (saved, NULL, NULL, NULL, NULL, NULL);
+      g_assert (back != NULL);
+      for (gsize i = 0; i < trace->n_events; i++)
+        {
+          g_autofree char *a = il_chrome_slice_args (trace, i, NULL);
+          g_autofree char *b = il_chrome_slice_args (back, i, NULL);
+          g_assert (g_strcmp0 (a, b) == 0 || (a != NULL && !g_utf8_validate (a, -1, NULL)));
+        }
+      g_unlink (saved);
+    }
   il_chrome_import_info_clear (&info);
   return 0;
 }
