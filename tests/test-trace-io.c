@@ -1238,6 +1238,42 @@ test_slice_args_damaged (void)
     g_assert_null (il_chrome_slice_args (loaded, first_event, &error));
     g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE);
   }
+
+  /* Random damage inside the section, resealed: an error, or a trace
+   * whose every slice's args read as UTF-8 (or say they were not kept). */
+  {
+    GRand *rand = g_rand_new_with_seed (4242);
+    guint n_ok = 0, n_err = 0;
+
+    for (guint i = 0; i < 400; i++)
+      {
+        g_autofree guint8 *copy = g_memdup2 (data, len);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(IlTrace) loaded = NULL;
+
+        for (guint f = 0, flips = 1 + g_rand_int_range (rand, 0, 3); f < flips; f++)
+          copy[at + g_rand_int_range (rand, 0, (gint32) at_len)] ^= (guint8) (1 + g_rand_int_range (rand, 0, 255));
+        reseal (copy, len);
+        error = load_bytes (path, copy, len, &loaded);
+        if (loaded == NULL)
+          {
+            g_assert_true (error->domain == IL_TRACE_IO_ERROR && strstr (error->message, "byte ") != NULL);
+            n_err++;
+            continue;
+          }
+        for (gsize e = 0; e < loaded->n_events; e++)
+          {
+            g_autoptr(GError) local = NULL;
+            g_autofree char *json = il_chrome_slice_args (loaded, e, &local);
+            g_assert_true (json == NULL || (loaded->kind[e] == IL_EVENT_SLICE_BEGIN && g_utf8_validate (json, -1, NULL)));
+            g_free (il_chrome_args_describe (json, NULL));
+          }
+        n_ok++;
+      }
+    g_test_message ("resealed ARGS damage: %u loaded, %u refused", n_ok, n_err);
+    g_assert_cmpuint (n_err, >, 0);
+    g_rand_free (rand);
+  }
   g_unlink (path);
 }
 
