@@ -3440,35 +3440,43 @@ resolve_end_args (IlTrace      *t,
 {
   GArray *ends = a->end_entries;
 
+  guint kept = 0;
+
   if (ends == NULL)
     return;
   for (guint i = 0; i < ends->len; i++)
     {
-      ArgsEntry *e = &g_array_index (ends, ArgsEntry, i);
-      const IlLaneIndex *idx = il_trace_get_lane_events (t, il_trace_event_lane (t, e->event));
+      ArgsEntry e = g_array_index (ends, ArgsEntry, i);
+      const IlLaneIndex *idx = il_trace_get_lane_events (t, il_trace_event_lane (t, e.event));
       const guint32 *v = idx->data;
       guint lo = 0, hi = idx->len, open = 0;
+      gboolean found = FALSE;
 
       while (lo < hi)
         {
           guint mid = lo + (hi - lo) / 2;
-          if (v[mid] < e->event)
+          if (v[mid] < e.event)
             lo = mid + 1;
           else
             hi = mid;
         }
-      g_assert (lo < idx->len && v[lo] == e->event);
-      while (lo-- > 0)
+      while (lo > 0 && !found)
         {
-          IlEventKind kind = t->kind[v[lo]];
+          IlEventKind kind = t->kind[v[--lo]];
           if (kind == IL_EVENT_SLICE_END)
             open++;
-          else if (kind == IL_EVENT_SLICE_BEGIN && open-- == 0)
-            break;
+          else if (kind == IL_EVENT_SLICE_BEGIN)
+            found = open-- == 0;
         }
-      g_assert (lo < idx->len);   /* every SLICE_END has its begin */
-      e->event = v[lo];
+      /* Every SLICE_END has its begin; were one missing, its args go. */
+      g_warn_if_fail (found);
+      if (found)
+        {
+          e.event = v[lo];
+          g_array_index (ends, ArgsEntry, kept++) = e;
+        }
     }
+  g_array_set_size (ends, kept);
   g_array_sort (ends, compare_entries);
 }
 
