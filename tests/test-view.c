@@ -190,6 +190,92 @@ test_layout_compact (void)
   g_assert_cmpuint (layout->lane_colour[b], ==, full->lane_colour[b]);
 }
 
+/* A projector's stacked modes: twenty-one lanes in 150 px (1024×600) keep
+ * names of 18 px, the lanes that do not fit go out of view; a few lanes
+ * on a tall screen grow; lanes that fit stay as they are. */
+static void
+test_presenter_fit (void)
+{
+  const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
+  double natural = 21 * (base->metrics.lane_height + base->metrics.gap);
+  IlTheme fitted = *base;
+
+  g_assert_true (il_theme_fit_presenter (&fitted, natural, 150));
+  g_assert_cmpfloat (fitted.font_size, >=, IL_THEME_PRESENTER_MIN_FONT);
+  g_assert_cmpfloat (fitted.font_size, <=, base->font_size);
+  /* A line of the type fits in a lane, and in the loop's smaller one. */
+  g_assert_cmpfloat (fitted.metrics.lane_height, >=, 1.2 * fitted.font_size);
+  g_assert_cmpfloat (fitted.metrics.small_height, >=, 1.2 * IL_THEME_PRESENTER_MIN_FONT);
+  g_assert_cmpfloat (21 * (fitted.metrics.lane_height + fitted.metrics.gap), >, 150);
+
+  /* Halfway between: the type shrinks with the lanes, no lower. */
+  fitted = *base;
+  g_assert_true (il_theme_fit_presenter (&fitted, natural, natural * 0.8));
+  g_assert_cmpfloat (fitted.metrics.lane_height, <, base->metrics.lane_height);
+  g_assert_cmpfloat (fitted.font_size, >=, IL_THEME_PRESENTER_MIN_FONT);
+
+  fitted = *base;
+  g_assert_true (il_theme_fit_presenter (&fitted, 4 * 48, 1000));
+  g_assert_cmpfloat (fitted.metrics.lane_height, ==, floor (base->metrics.lane_height * 1.6));
+  g_assert_cmpfloat (fitted.font_size, ==, base->font_size);
+
+  fitted = *base;
+  g_assert_false (il_theme_fit_presenter (&fitted, 500, 520));
+  g_assert_false (il_theme_fit_presenter (&fitted, 500, 0));
+  g_assert_cmpmem (&fitted, sizeof fitted, base, sizeof *base);
+}
+
+/* Every lane is named: type too tall for the lanes shrinks, never drops. */
+static void
+test_label_scale (void)
+{
+  g_assert_cmpfloat (il_render_label_scale (0.9, 24, 22), ==, 0.9);
+  g_assert_cmpfloat (il_render_label_scale (1.0, 20, 30), ==, 1.0);  /* a third overlaps */
+  g_assert_cmpfloat (fabs (il_render_label_scale (1.0, 10, 30) - 0.5), <, 1e-9);
+  g_assert_cmpfloat (il_render_label_scale (1.0, 3, 30), >, 0);
+  g_assert_cmpfloat (il_render_label_scale (1.0, 0, 30), ==, 1.0);
+}
+
+/* The tags at the head and foot of the names count what is out of view,
+ * and what they cover. */
+static void
+test_layout_out_of_view (void)
+{
+  g_autoptr(IlLayout) layout = g_new0 (IlLayout, 1);
+  IlLanesOutOfView out;
+
+  layout->rows = g_array_new (FALSE, TRUE, sizeof (IlRow));
+  for (guint i = 0; i < 10; i++)
+    {
+      IlRow row = { IL_ROW_LANE, i, i * 25.0, 24, 0, "lane", 1 };
+      g_array_append_val (layout->rows, row);
+    }
+  layout->height = 250;
+  /* All in view: nothing to count. */
+  il_layout_out_of_view (layout, 0, 250, 20, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 0);
+  /* 100 px from the top: rows 0–3 in view, row 4 half (its middle at 112
+   * is out), rows 5–9 out; the 20 px tag covers row 3 (75–99) too. */
+  il_layout_out_of_view (layout, 0, 100, 20, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 7);
+  g_assert_cmpfloat (out.below_start, ==, 75);
+  /* A taller tag covers row 2 (50–74) as well. */
+  il_layout_out_of_view (layout, 0, 100, 30, &out);
+  g_assert_cmpuint (out.below, ==, 8);
+  g_assert_cmpfloat (out.below_start, ==, 50);
+  /* Scrolled by 100: rows 0–3 above (and row 4 under the head's tag),
+   * rows 8 and 9 below (and row 7 under the foot's). */
+  il_layout_out_of_view (layout, 100, 100, 20, &out);
+  g_assert_cmpuint (out.above, ==, 5);
+  g_assert_cmpuint (out.below, ==, 3);
+  g_assert_cmpfloat (out.above_end, ==, 124);
+  g_assert_cmpfloat (out.below_start, ==, 175);
+  /* Every lane is either counted or in the clear band between. */
+  g_assert_cmpuint (out.above + out.below + 2, ==, 10);
+}
+
 static void
 test_layout (void)
 {
@@ -1089,6 +1175,9 @@ main (int argc, char **argv)
   g_test_add_func ("/view/durations", test_durations);
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/layout-compact", test_layout_compact);
+  g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
+  g_test_add_func ("/view/presenter-fit", test_presenter_fit);
+  g_test_add_func ("/render/label-scale", test_label_scale);
   g_test_add_func ("/view/hit", test_hit);
   g_test_add_func ("/view/render-queues", test_render_queues);
   g_test_add_func ("/view/next-event", test_next_event);
