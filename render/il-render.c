@@ -1933,21 +1933,14 @@ legend_sample (cairo_t       *cr,
     case IL_LEGEND_QUEUE_TIMER:
     case IL_LEGEND_QUEUE_POOL:
       /* As il-render-queues.c draws them: a box in the item's colour, an
-       * outline for a timer not yet due. */
-      cairo_rectangle (cr, xc - sh / 2 + 0.5, y + 0.5, sh - 1, sh - 1);
-      il_theme_set_source (cr, il_theme_identity (theme, 0));
-      if (item == IL_LEGEND_QUEUE_TIMER)
-        {
-          cairo_set_line_width (cr, 2 * theme->line_width);
-          cairo_stroke (cr);
-        }
-      else
-        {
-          cairo_fill_preserve (cr);
-          il_theme_set_source (cr, &theme->background);
-          cairo_set_line_width (cr, theme->line_width);
-          cairo_stroke (cr);
-        }
+       * outline for a timer not yet due, a frame for a pool's work item
+       * (a little wider, as a labelled item is). */
+      il_render_queue_box (cr, theme,
+                           item == IL_LEGEND_QUEUE_TIMER ? IL_QUEUE_BOX_TIMER
+                           : item == IL_LEGEND_QUEUE_POOL ? IL_QUEUE_BOX_POOL : IL_QUEUE_BOX_READY,
+                           il_theme_identity (theme, item == IL_LEGEND_QUEUE_POOL ? 1 : 0),
+                           item == IL_LEGEND_QUEUE_POOL ? x : xc - sh / 2, y,
+                           item == IL_LEGEND_QUEUE_POOL ? sw : sh, sh);
       break;
     case IL_LEGEND_QUEUE_USER:
       /* As il-render-queues.c draws a queue: an item in the colour of the

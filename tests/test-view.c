@@ -1073,6 +1073,59 @@ test_legend_queue_arrow (void)
   il_legend_clear (&legend);
 }
 
+/* A pool's work item and a ready-queue item looked the same (a box in the
+ * task's colour): a work item has a frame in the text colour, which shows
+ * against the background and the fill without telling hues apart, in
+ * every theme; the legend's swatches are drawn by the same function. */
+static void
+test_queue_box_styles (void)
+{
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_READY), ==, IL_QUEUE_BOX_READY);
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_TIMERS), ==, IL_QUEUE_BOX_TIMER);
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_POOL), ==, IL_QUEUE_BOX_POOL);
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_USER), ==, IL_QUEUE_BOX_READY);
+  for (IlThemeKind k = 0; k < IL_N_THEMES; k++)
+    {
+      const IlTheme *theme = il_theme_get (k);
+      for (guint id = 0; id < IL_THEME_N_COLOURS; id++)
+        {
+          const IlColour *fill = il_theme_identity (theme, id);
+          guint32 px[2][2];
+
+          for (int style = 0; style < 2; style++)
+            {
+              cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 20, 20);
+              cairo_t *cr = cairo_create (surface);
+              guint8 *data;
+              int stride;
+
+              il_theme_set_source (cr, &theme->background);
+              cairo_paint (cr);
+              il_render_queue_box (cr, theme, style == 0 ? IL_QUEUE_BOX_READY : IL_QUEUE_BOX_POOL,
+                                   fill, 0, 0, 20, 20);
+              cairo_destroy (cr);
+              cairo_surface_flush (surface);
+              data = cairo_image_surface_get_data (surface);
+              stride = cairo_image_surface_get_stride (surface);
+              px[style][0] = *(guint32 *) (gpointer) (data + 1 * stride + 4 * 10) & 0xFFFFFF;  /* the edge */
+              px[style][1] = *(guint32 *) (gpointer) (data + 10 * stride + 4 * 10) & 0xFFFFFF; /* the middle */
+              cairo_surface_destroy (surface);
+            }
+          /* Same fill, a different edge: the foreground's. */
+          g_assert_cmpuint (px[0][1], ==, px[1][1]);
+          g_assert_cmpuint (px[0][0], !=, px[1][0]);
+          {
+            guint32 e = px[1][0];
+            double lum = (0.2126 * (e >> 16 & 0xFF) + 0.7152 * (e >> 8 & 0xFF) + 0.0722 * (e & 0xFF)) / 255;
+            double fg = 0.2126 * theme->foreground.r + 0.7152 * theme->foreground.g + 0.0722 * theme->foreground.b;
+            double bg = 0.2126 * theme->background.r + 0.7152 * theme->background.g + 0.0722 * theme->background.b;
+            g_assert_cmpfloat (fabs (lum - fg), <, 0.05);
+            g_assert_cmpfloat (fabs (lum - bg), >, 0.5);
+          }
+        }
+    }
+}
+
 /* The queues drawn at the playhead are the items il_queue_items_at gives,
  * front first, each in its queue's row: lesson 10's ready queue and
  * timers on the loop lane, lesson 6's pool work queue on its process. */
@@ -1186,6 +1239,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/lod", test_lod);
   g_test_add_func ("/render/dominant", test_render_dominant);
   g_test_add_func ("/render/legend", test_legend);
+  g_test_add_func ("/render/queue-box-styles", test_queue_box_styles);
   g_test_add_func ("/render/legend-queue-arrow", test_legend_queue_arrow);
   g_test_add_func ("/render/cached", test_render_cached);
   g_test_add_func ("/render/cached-slices", test_render_cached_slices);
