@@ -924,7 +924,7 @@ draw_slice_lane (Ctx         *c,
           bar.label_lane = IL_NO_LANE;
           bar.name = col[a];
           /* In a tile, a bar at an edge may go on in the next tile. */
-          bar_add (c, &bar, SLICE_KEY, col[a] % IL_THEME_N_COLOURS,
+          bar_add (c, &bar, SLICE_KEY, il_slice_lod_name_colour (lod, c->trace, col[a]),
                    bar.w > 30 || (c->label_out != NULL && (a == 0 || b == n)));
         }
     }
