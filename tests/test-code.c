@@ -222,6 +222,25 @@ test_threads_code (void)
   }
 }
 
+/* Runs python -c script with text on its stdin; its stderr in *err. */
+static gboolean
+python_on (const char  *python,
+           const char  *script,
+           const char  *text,
+           char       **err)
+{
+  const char *argv[] = { python, "-c", script, NULL };
+  g_autoptr(GSubprocess) proc = NULL;
+  GError *error = NULL;
+
+  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                            | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, text, NULL, NULL, err, &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_successful (proc);
+}
+
 /* Every mode of every scenario shape gives Python that compiles. */
 static void
 test_code_compiles (void)
@@ -245,14 +264,8 @@ test_code_compiles (void)
       g_autoptr(IlCode) code = il_code_new (sc, m);
       g_autofree char *text = il_code_to_string (code);
       g_autofree char *err = NULL;
-      const char *argv[] = { python, "-c", "import ast, sys; ast.parse(sys.argv[1])", text, NULL };
-      int status = 0;
-      GError *error = NULL;
 
-      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                                   &err, &status, &error));
-      g_assert_no_error (error);
-      if (!g_spawn_check_wait_status (status, NULL))
+      if (!python_on (python, "import ast, sys; ast.parse(sys.stdin.read())", text, &err))
         g_error ("%s code does not parse:\n%s\n%s", il_mode_to_string (m), err, text);
     }
 }
@@ -306,17 +319,9 @@ test_code_name_clashes (void)
        * processes has no Python of its own): processes code only parses. */
       for (guint run = 0; run < (m == IL_MODE_PROCESSES ? 1u : 2u); run++)
         {
-          const char *argv[] = { python, "-c", run == 0 ? check : "import sys; exec(sys.stdin.read())", NULL };
-          g_autoptr(GSubprocess) proc = NULL;
           g_autofree char *err = NULL;
-          GError *error = NULL;
 
-          proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                    | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-          g_assert_no_error (error);
-          g_assert_true (g_subprocess_communicate_utf8 (proc, text, NULL, NULL, &err, &error));
-          g_assert_no_error (error);
-          if (!g_subprocess_get_successful (proc))
+          if (!python_on (python, run == 0 ? check : "import sys; exec(sys.stdin.read())", text, &err))
             g_error ("%s code %s:\n%s\n%s", il_mode_to_string (m), run == 0 ? "does not parse" : "fails", err, text);
         }
     }
