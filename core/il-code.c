@@ -31,13 +31,29 @@ struct _IlCode {
   char      **task_names; /* per task, as in the scenario (to find lanes of imported traces) */
 };
 
+/* The Python names of a scenario's tasks, locks, semaphores, queues and
+ * task groups, one namespace for all: `q = queue.Queue()` and a task
+ * `def q():` made the program call the function's put().  Tasks keep their
+ * names; anything else that would take a name already taken gets its kind
+ * as a suffix (`q_queue`), then a number. */
+typedef struct {
+  GHashTable *used;      /* every name given, and the program's own */
+  char      **task;
+  char      **lock;
+  char      **limit;
+  char      **queue;
+  char      **group;     /* X of the group's `run_X` */
+} Names;
+
 typedef struct {
   IlCode           *code;
   const IlScenario *sc;
   IlMode            mode;
   guint32           task;
   const char       *ident;       /* the task's Python name */
+  Names            *names;
   GHashTable       *helpers;     /* IlStep* → helper number (1-based) */
+  GHashTable       *helper_names; /* IlStep* → its function's name */
   guint             n_helpers;
   guint32           uses;        /* USE_* bits: which helper definitions the preamble needs */
 } Gen;
@@ -129,6 +145,8 @@ py_ident (const char *name)
     "crunch", "blocking_io", "async_io", "c_call", "c_call_nogil", "main", "tasks", "threads",
     "processes", "futures", "process_pool", "workers", "asyncio", "time", "threading",
     "multiprocessing", "hashlib", "pool", "task", "thread", "process", "tg", "queue", "item",
+    "future", "finished", "wait_for", "ProcessPoolExecutor", "ThreadPoolExecutor", "RuntimeError",
+    "range", "sum", "int", "bytes", "list", "set", "__name__", "_",
     "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
     "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
     "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
@@ -147,6 +165,78 @@ py_ident (const char *name)
         break;
       }
   return g_string_free (s, FALSE);
+}
+
+/* name's identifier, or with `_kind`, then a number, if that is taken. */
+static char *
+names_claim (Names      *names,
+             const char *name,
+             const char *kind)
+{
+  g_autofree char *base = py_ident (name);
+  char *s = g_strdup (base);
+
+  if (g_hash_table_contains (names->used, s) && kind != NULL)
+    {
+      g_free (s);
+      s = g_strdup_printf ("%s_%s", base, kind);
+    }
+  for (guint k = 2; g_hash_table_contains (names->used, s); k++)
+    {
+      g_free (s);
+      s = g_strdup_printf ("%s_%s%u", base, kind != NULL ? kind : "", k);
+    }
+  g_hash_table_add (names->used, g_strdup (s));
+  return s;
+}
+
+static char **
+names_claim_all (Names       *names,
+                 guint32      n,
+                 const char *(*name_of) (const IlScenario *, guint32),
+                 const IlScenario *sc,
+                 const char  *kind)
+{
+  char **out = g_new0 (char *, n + 1);
+
+  for (guint32 i = 0; i < n; i++)
+    out[i] = names_claim (names, name_of (sc, i), kind);
+  return out;
+}
+
+static const char *task_name (const IlScenario *sc, guint32 i) { return sc->tasks[i].name; }
+static const char *lock_name (const IlScenario *sc, guint32 i) { return sc->locks[i]; }
+static const char *limit_name (const IlScenario *sc, guint32 i) { return sc->limits[i].name; }
+static const char *queue_name (const IlScenario *sc, guint32 i) { return sc->queues[i].name; }
+
+static void
+names_init (Names            *names,
+            const IlScenario *sc)
+{
+  names->used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  names->task = names_claim_all (names, sc->n_tasks, task_name, sc, "task");
+  /* A group's coroutine is run_X: that is the name to keep apart. */
+  names->group = g_new0 (char *, sc->n_groups + 1);
+  for (guint32 i = 0; i < sc->n_groups; i++)
+    {
+      g_autofree char *run = g_strconcat ("run_", sc->groups[i], NULL);
+      g_autofree char *fn = names_claim (names, run, "group");
+      names->group[i] = g_strdup (fn + 4);
+    }
+  names->lock = names_claim_all (names, sc->n_locks, lock_name, sc, "lock");
+  names->limit = names_claim_all (names, sc->n_limits, limit_name, sc, "semaphore");
+  names->queue = names_claim_all (names, sc->n_queues, queue_name, sc, "queue");
+}
+
+static void
+names_clear (Names *names)
+{
+  g_clear_pointer (&names->used, g_hash_table_unref);
+  g_clear_pointer (&names->task, g_strfreev);
+  g_clear_pointer (&names->group, g_strfreev);
+  g_clear_pointer (&names->lock, g_strfreev);
+  g_clear_pointer (&names->limit, g_strfreev);
+  g_clear_pointer (&names->queue, g_strfreev);
 }
 
 /* Milliseconds and seconds as Python literals: 200, 0.05; 0.2, 0.0001. */
@@ -293,7 +383,16 @@ static char *
 helper_name (Gen          *g,
              const IlStep *s)
 {
-  return g_strdup_printf ("%s_job_%u", g->ident, GPOINTER_TO_UINT (g_hash_table_lookup (g->helpers, s)));
+  const char *name = g_hash_table_lookup (g->helper_names, s);
+
+  if (name == NULL)
+    {
+      g_autofree char *want = g_strdup_printf ("%s_job_%u", g->ident,
+                                               GPOINTER_TO_UINT (g_hash_table_lookup (g->helpers, s)));
+      name = names_claim (g->names, want, NULL);
+      g_hash_table_insert (g->helper_names, (gpointer) s, (gpointer) name);
+    }
+  return g_strdup (name);
 }
 
 static const char *
@@ -389,7 +488,7 @@ emit_step (Gen          *g,
     case IL_STEP_LOCK:
     case IL_STEP_LIMIT:
       {
-        g_autofree char *name = py_ident (s->kind == IL_STEP_LOCK ? g->sc->locks[s->ref] : g->sc->limits[s->ref].name);
+        const char *name = s->kind == IL_STEP_LOCK ? g->names->lock[s->ref] : g->names->limit[s->ref];
         step_line (g, indent, idx, s, "%swith %s:", aw, name);
         emit_body (g, s->children, s->n_children, idx + 1, indent + 1, coroutine);
       }
@@ -433,17 +532,18 @@ emit_step (Gen          *g,
       {
         g_autofree char *who = NULL;
         char buf[512];
+        /* Tasks are registered under their function's name. */
         if (g->mode == IL_MODE_SEQUENTIAL)
-          who = py_ident (g->sc->tasks[s->ref].name);
+          who = g_strdup (g->names->task[s->ref]);
         else
-          who = py_string (g->sc->tasks[s->ref].name);
+          who = py_string (g->names->task[s->ref]);
         step_line (g, indent, idx, s, "%s", await_text (g, who, buf, sizeof buf));
       }
       break;
     case IL_STEP_PUT:
     case IL_STEP_GET:
       {
-        g_autofree char *q = py_ident (g->sc->queues[s->ref].name);
+        const char *q = g->names->queue[s->ref];
         if (s->kind == IL_STEP_PUT)
           step_line (g, indent, idx, s, "%s%s.put(item)", coroutine ? "await " : "", q);
         else
@@ -560,6 +660,7 @@ start_method (const IlScenario *sc)
 static void
 emit_preamble (IlCode           *code,
                const IlScenario *sc,
+               const Names      *names,
                IlMode            mode,
                guint32           uses)
 {
@@ -633,22 +734,22 @@ emit_preamble (IlCode           *code,
     }
 
   blank (code);
-  for (guint32 i = 0; i < sc->n_locks; i++)
-    {
-      g_autofree char *name = py_ident (sc->locks[i]);
-      addf (code, 0, -1, -1, "%s = %s.Lock()", name,
-            mode == IL_MODE_ASYNCIO ? "asyncio" : mode == IL_MODE_PROCESSES ? "multiprocessing" : "threading");
-    }
-  for (guint32 i = 0; i < sc->n_limits; i++)
-    {
-      g_autofree char *name = py_ident (sc->limits[i].name);
-      addf (code, 0, -1, -1, "%s = %s.Semaphore(%u)", name,
-            mode == IL_MODE_ASYNCIO ? "asyncio" : mode == IL_MODE_PROCESSES ? "multiprocessing" : "threading",
-            sc->limits[i].capacity);
-    }
+  {
+    /* In processes mode from the start method's context, as the queues
+     * below: multiprocessing.Lock() fixed the default context, and main()'s
+     * set_start_method() then raised "context has already been set". */
+    g_autofree char *where = mode == IL_MODE_ASYNCIO ? g_strdup ("asyncio")
+                             : mode == IL_MODE_PROCESSES ? g_strdup_printf ("multiprocessing.get_context(\"%s\")", start_method (sc))
+                             : g_strdup ("threading");
+
+    for (guint32 i = 0; i < sc->n_locks; i++)
+      addf (code, 0, -1, -1, "%s = %s.Lock()", names->lock[i], where);
+    for (guint32 i = 0; i < sc->n_limits; i++)
+      addf (code, 0, -1, -1, "%s = %s.Semaphore(%u)", names->limit[i], where, sc->limits[i].capacity);
+  }
   for (guint32 i = 0; i < sc->n_queues; i++)
     {
-      g_autofree char *name = py_ident (sc->queues[i].name);
+      const char *name = names->queue[i];
       if (mode == IL_MODE_PROCESSES)
         /* From the start method's context: multiprocessing.Queue() would
          * fix the default context before main() sets it.  Children inherit
@@ -727,9 +828,10 @@ task_tuple (const IlScenario *sc,
 static void
 emit_main (IlCode           *code,
            const IlScenario *sc,
-           IlMode            mode,
-           char *const      *idents)
+           const Names      *names,
+           IlMode            mode)
 {
+  char *const *idents = names->task;
   g_autofree guint32 *order = g_new (guint32, MAX (1, sc->n_tasks));
   gboolean pooled = sc->workers > 0 && mode != IL_MODE_ASYNCIO && mode != IL_MODE_SEQUENTIAL;
   gint64 now = 0;
@@ -743,14 +845,14 @@ emit_main (IlCode           *code,
   if (mode == IL_MODE_ASYNCIO)
     for (guint32 gi = 0; gi < sc->n_groups; gi++)
       {
-        g_autofree char *gname = py_ident (sc->groups[gi]);
+        const char *gname = names->group[gi];
         blank (code);
         addf (code, 0, -1, -1, "async def run_%s():", gname);
         addf (code, 1, -1, -1, "async with asyncio.TaskGroup() as tg:");
         for (guint i = 0; i < sc->n_tasks; i++)
           if (sc->tasks[order[i]].group == (gint32) gi)
             {
-              g_autofree char *key = py_string (sc->tasks[order[i]].name);
+              g_autofree char *key = py_string (idents[order[i]]);
               addf (code, 2, -1, -1, "tasks[%s] = tg.create_task(%s())", key, idents[order[i]]);
             }
       }
@@ -823,8 +925,7 @@ emit_main (IlCode           *code,
         GString *groups = g_string_new (NULL);
         for (guint32 gi = 0; gi < sc->n_groups; gi++)
           {
-            g_autofree char *gname = py_ident (sc->groups[gi]);
-            g_string_append_printf (groups, "run_%s(), ", gname);
+            g_string_append_printf (groups, "run_%s(), ", names->group[gi]);
           }
         addf (code, 1, -1, -1, "await asyncio.gather(%s*tasks.values()%s)", groups->str,
               sc->n_groups > 0 ? ", return_exceptions=True" : "");
@@ -863,7 +964,8 @@ il_code_new (const IlScenario *scenario,
 {
   IlCode *code;
   g_autoptr(IlCode) body = NULL;
-  g_auto(GStrv) idents = NULL;
+  Names names = { 0 };
+  char **idents;
   guint32 uses = 0;
 
   g_return_val_if_fail (scenario != NULL, NULL);
@@ -879,19 +981,19 @@ il_code_new (const IlScenario *scenario,
   body->step_line = g_new0 (GArray *, MAX (1, scenario->n_tasks));
   body->task_names = g_new0 (char *, scenario->n_tasks + 1);
   body->mode = mode;
-  idents = g_new0 (char *, scenario->n_tasks + 1);
+  names_init (&names, scenario);
+  idents = names.task;
 
   for (guint32 t = 0; t < scenario->n_tasks; t++)
     {
       const IlTask *task = &scenario->tasks[t];
       guint32 n = il_steps_count (task->steps, task->n_steps);
       gboolean coroutine = mode == IL_MODE_ASYNCIO;
-      Gen g = { body, scenario, mode, t, NULL, NULL, 0, 0 };
+      Gen g = { body, scenario, mode, t, NULL, &names, NULL, NULL, 0, 0 };
       Range all = { 0, n };
       g_autofree char *def = NULL;
       guint indent = 1;
 
-      idents[t] = py_ident (task->name);
       body->task_names[t] = g_strdup (task->name);
       body->step_line[t] = g_array_sized_new (FALSE, FALSE, sizeof (gint), n);
       g_array_set_size (body->step_line[t], n);
@@ -900,6 +1002,7 @@ il_code_new (const IlScenario *scenario,
 
       g.ident = idents[t];
       g.helpers = g_hash_table_new (g_direct_hash, g_direct_equal);
+      g.helper_names = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
       number_helpers (&g, task->steps, task->n_steps, coroutine);
       emit_helpers (&g, task->steps, task->n_steps, 0, coroutine);
 
@@ -921,11 +1024,13 @@ il_code_new (const IlScenario *scenario,
       emit_body (&g, task->steps, task->n_steps, 0, indent, coroutine);
       if (mode == IL_MODE_SEQUENTIAL)
         {
-          g_autofree char *key = py_string (task->name);
+          /* wait_for() looks the function's name up. */
+          g_autofree char *key = py_string (idents[t]);
           addf (body, indent, (gint32) t, -1, "finished.add(%s)", key);
         }
       uses |= g.uses;
       g_hash_table_unref (g.helpers);
+      g_hash_table_unref (g.helper_names);
     }
 
   /* Preamble, then the body shifted after it, then main. */
@@ -933,7 +1038,7 @@ il_code_new (const IlScenario *scenario,
   code->mode = mode;
   code->lines = g_array_new (FALSE, FALSE, sizeof (IlCodeLine));
   code->ranges = g_array_new (FALSE, FALSE, sizeof (Range));
-  emit_preamble (code, scenario, mode, uses);
+  emit_preamble (code, scenario, &names, mode, uses);
   blank (code);
   {
     guint shift = code->lines->len;
@@ -953,7 +1058,8 @@ il_code_new (const IlScenario *scenario,
             g_array_index (code->step_line[t], gint, i) += (gint) shift;
       }
   }
-  emit_main (code, scenario, mode, idents);
+  emit_main (code, scenario, &names, mode);
+  names_clear (&names);
   return code;
 }
 

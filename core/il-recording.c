@@ -963,8 +963,12 @@ replay (Ctx       *c,
         Thr *holder = NULL;
         if (r->thread != 0)
           holder = g_hash_table_lookup (p->threads, GUINT_TO_POINTER (r->thread));
+        /* Only a thread we do not know that takes the GIL needs the lane
+         * that stands for such threads: a release by one (a pool's worker
+         * exiting, say) just leaves the GIL free, and would leave the lane
+         * empty in the window. */
         if (holder == NULL || holder->done)
-          holder = unknown_thread (c, p);
+          holder = (r->a & 1) != 0 ? unknown_thread (c, p) : NULL;
         if ((r->a & 2) && !p->drop && p->locked && p->holder != NULL)
           {
             il_trace_append (c->trace, t, p->gil_lane, IL_EVENT_GIL_REQUEST, 0, 0, IL_NO_LANE);
@@ -1062,6 +1066,8 @@ replay (Ctx       *c,
           p->holder = unknown_thread (c, p);
           il_trace_append (c->trace, t, p->gil_lane, IL_EVENT_GIL_TAKE, 0, 0, p->holder->lane);
           p->last_taker = p->holder;
+          /* …and its lane shows it running, as the GIL lane does. */
+          thr_update (c, t, p->holder, IL_CAUSE_NONE, IL_NO_LANE);
         }
       thr_update (c, t, th, IL_CAUSE_RETURNED, IL_NO_LANE);
       break;

@@ -22,6 +22,7 @@ typedef struct {
   GArray               *boxes;
   gboolean              draw;
   double                right;   /* the plot's right edge */
+  double                font_px; /* the row's type */
 } Ctx;
 
 /* The queues whose items are pushed on a lane: a loop lane's ready queue
@@ -74,6 +75,73 @@ lane_queues (const IlTrace *trace,
     }
 }
 
+/* A work item's frame: thick enough to see, thin enough to leave its
+ * label room. */
+static double
+pool_frame (const IlTheme *theme,
+            double         height)
+{
+  return MIN (1.5 * theme->line_width, MAX (1.5, height / 8));
+}
+
+IlQueueBoxStyle
+il_queue_box_style (guint16 queue)
+{
+  if (queue == IL_QUEUE_TIMERS)
+    return IL_QUEUE_BOX_TIMER;
+  if (queue == IL_QUEUE_READY || il_queue_is_user (queue))
+    return IL_QUEUE_BOX_READY;
+  return IL_QUEUE_BOX_POOL;
+}
+
+double
+il_render_queue_box (cairo_t         *cr,
+                     const IlTheme   *theme,
+                     IlQueueBoxStyle  style,
+                     const IlColour  *colour,
+                     double           x,
+                     double           y,
+                     double           width,
+                     double           height)
+{
+  double frame = pool_frame (theme, height);
+
+  cairo_save (cr);
+  cairo_new_path (cr);
+  switch (style)
+    {
+    case IL_QUEUE_BOX_TIMER:
+      /* A timer has not come due: outlined, not yet in line to run. */
+      cairo_rectangle (cr, x + 0.5, y + 0.5, width - 1, height - 1);
+      il_theme_set_source (cr, colour);
+      cairo_set_line_width (cr, 2 * theme->line_width);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      return 3;
+    case IL_QUEUE_BOX_POOL:
+      /* The frame is inside the box, so boxes side by side stay apart. */
+      cairo_rectangle (cr, x + 0.5, y + 0.5, width - 1, height - 1);
+      il_theme_set_source (cr, colour);
+      cairo_fill (cr);
+      cairo_rectangle (cr, x + 0.5 + frame / 2, y + 0.5 + frame / 2, width - 1 - frame, height - 1 - frame);
+      il_theme_set_source (cr, &theme->foreground);
+      cairo_set_line_width (cr, frame);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      return 3 + frame;
+    case IL_QUEUE_BOX_READY:
+    default:
+      cairo_rectangle (cr, x + 0.5, y + 0.5, width - 1, height - 1);
+      il_theme_set_source (cr, colour);
+      cairo_fill_preserve (cr);
+      il_theme_set_source (cr, &theme->background);
+      cairo_set_line_width (cr, theme->line_width);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      return 3;
+    }
+}
+
 static void
 set_font (Ctx   *c,
           double size)
@@ -98,9 +166,16 @@ queue_boxes (Ctx          *c,
   const IlTheme *theme = c->p->theme;
   const IlLayout *layout = c->p->layout;
   double max_w = 6 * h;   /* a label gets some room, the queue stays compact */
-  gboolean hollow = queue == IL_QUEUE_TIMERS;
+  IlQueueBoxStyle style = il_queue_box_style (queue);
+  gboolean hollow = style == IL_QUEUE_BOX_TIMER;
+  /* A framed box keeps its label clear of the frame, in smaller type. */
+  double frame = style == IL_QUEUE_BOX_POOL ? pool_frame (theme, h) : 0;
+  double pad = 6 + 2 * frame;
+  gboolean done = TRUE;
 
-  for (guint i = 0; i < items->len; i++)
+  if (frame > 0)
+    set_font (c, MAX (8.0, MIN (c->font_px, (h - 2 * frame - 1) / 1.2)));
+  for (guint i = 0; i < items->len && done; i++)
     {
       const IlQueueItem *it = &g_array_index (items, IlQueueItem, i);
       const char *name = it->lane != IL_NO_LANE && it->lane < il_trace_get_n_lanes (c->p->trace)
@@ -120,11 +195,11 @@ queue_boxes (Ctx          *c,
       if (name != NULL)
         {
           pango_layout_set_text (c->text, name, -1);
-          pango_layout_set_width (c->text, (int) ((max_w - 6) * PANGO_SCALE));
+          pango_layout_set_width (c->text, (int) ((max_w - pad) * PANGO_SCALE));
           pango_layout_get_pixel_size (c->text, &tw, &th);
           box.labelled = h >= 12 && tw > 0;
           if (box.labelled)
-            box.width = MAX (h, tw + 6);
+            box.width = MAX (h, tw + pad);
         }
       if (box.x + box.width > c->right - 2 * h)
         {
@@ -139,28 +214,16 @@ queue_boxes (Ctx          *c,
               cairo_move_to (c->cr, box.x, y + (h - th) / 2);
               pango_cairo_show_layout (c->cr, c->text);
             }
-          return FALSE;
+          done = FALSE;
+          break;
         }
       if (c->draw)
         {
           const IlColour *colour = it->lane != IL_NO_LANE && it->lane < layout->n_lanes
                                    ? il_theme_identity (theme, layout->lane_colour[it->lane]) : &theme->dim;
 
-          cairo_rectangle (c->cr, box.x + 0.5, box.y + 0.5, box.width - 1, box.height - 1);
-          il_theme_set_source (c->cr, colour);
-          if (hollow)
-            {
-              /* A timer has not come due: outlined, not yet in line to run. */
-              cairo_set_line_width (c->cr, 2 * theme->line_width);
-              cairo_stroke (c->cr);
-            }
-          else
-            {
-              cairo_fill_preserve (c->cr);
-              il_theme_set_source (c->cr, &theme->background);
-              cairo_set_line_width (c->cr, theme->line_width);
-              cairo_stroke (c->cr);
-            }
+          double inset = il_render_queue_box (c->cr, theme, style, colour, box.x, box.y, box.width, box.height);
+
           if (box.labelled)
             {
               static const IlColour dark = { 0.08, 0.08, 0.08, 1 }, light = { 1, 1, 1, 1 };
@@ -168,14 +231,16 @@ queue_boxes (Ctx          *c,
 
               pango_layout_set_text (c->text, name, -1);
               il_theme_set_source (c->cr, hollow ? &theme->foreground : lum > 0.55 ? &dark : &light);
-              cairo_move_to (c->cr, box.x + 3, y + (h - th) / 2);
+              cairo_move_to (c->cr, box.x + inset, y + (h - th) / 2);
               pango_cairo_show_layout (c->cr, c->text);
             }
         }
       g_array_append_val (c->boxes, box);
       *x += box.width + 1;
     }
-  return TRUE;
+  if (frame > 0)
+    set_font (c, c->font_px);
+  return done;
 }
 
 /* A user queue: its name, its items (each in the colour of the task that
@@ -237,7 +302,7 @@ il_render_queues (cairo_t              *cr,
   g_autoptr(GArray) queues = g_array_new (FALSE, FALSE, sizeof (guint16));
   double plot_x, top, lanes_y, x0;
   gint64 now;
-  Ctx c = { cr, p, NULL, boxes, draw, 0 };
+  Ctx c = { cr, p, NULL, boxes, draw, 0, 0 };
 
   g_return_val_if_fail (cr != NULL && p != NULL, boxes);
   if (!p->show_playhead || p->now == G_MAXINT64 || p->trace == NULL || p->layout == NULL)
@@ -268,7 +333,8 @@ il_render_queues (cairo_t              *cr,
           || y > p->y + p->height || y + row->height < top)
         continue;
       lane_queues (p->trace, row->lane, queues);
-      set_font (&c, MAX (8.0, MIN (p->theme->font_size, h - 3)));
+      c.font_px = MAX (8.0, MIN (p->theme->font_size, h - 3));
+      set_font (&c, c.font_px);
       for (guint q = 0; q < queues->len; q++)
         {
           guint16 id = g_array_index (queues, guint16, q);

@@ -924,7 +924,7 @@ draw_slice_lane (Ctx         *c,
           bar.label_lane = IL_NO_LANE;
           bar.name = col[a];
           /* In a tile, a bar at an edge may go on in the next tile. */
-          bar_add (c, &bar, SLICE_KEY, col[a] % IL_THEME_N_COLOURS,
+          bar_add (c, &bar, SLICE_KEY, il_slice_lod_name_colour (lod, c->trace, col[a]),
                    bar.w > 30 || (c->label_out != NULL && (a == 0 || b == n)));
         }
     }
@@ -1206,7 +1206,8 @@ draw_ruler (Ctx *c)
       g_autofree char *markup = g_markup_printf_escaped ("<b>%s</b>", p->ruler_label);
       set_text (c, "", 1.0);
       pango_layout_set_markup (c->text, markup, -1);
-      pango_layout_set_width (c->text, (int) ((c->theme->gutter_width - 12) * PANGO_SCALE));
+      pango_layout_set_width (c->text, (int) ((p->ruler_label_width > 0 ? MIN (p->ruler_label_width, c->theme->gutter_width - 12)
+                                                : c->theme->gutter_width - 12) * PANGO_SCALE));
       pango_layout_set_ellipsize (c->text, PANGO_ELLIPSIZE_END);
       draw_text (c, p->x + 8, p->y + h / 2, &c->theme->foreground);
       pango_layout_set_width (c->text, -1);
@@ -1628,7 +1629,7 @@ il_render_timeline (cairo_t              *cr,
 {
   Ctx c = { 0 };
   const IlLayout *layout = p->layout;
-  double top, bottom, label_bottom;
+  double top, bottom;
   gboolean use_tiles;
 
   g_return_val_if_fail (p->trace != NULL && p->layout != NULL && p->theme != NULL, 0);
@@ -1783,17 +1784,19 @@ il_render_timeline (cairo_t              *cr,
     }
   cairo_restore (cr);
 
-  /* Lane labels over the gutter, each with its identity swatch.  Lanes
-   * thinner than the type (twenty requests in a stacked mode on a
-   * projector) name every second or third lane, legibly, rather than
-   * print the names over one another; the swatches still tell them apart. */
-  label_bottom = -G_MAXDOUBLE;
+  /* Lane labels over the gutter, each with its identity swatch.  Every
+   * lane carries its name: in type smaller than the theme's only where the
+   * lanes are thinner than a line (it skipped every second name there,
+   * and a name is what tells twenty requests apart), cut in the middle
+   * where it is wider than the gutter.  On a projector every name is in
+   * the full type; the colour tells threads from tasks. */
   for (guint i = 0; i < layout->rows->len; i++)
     {
       const IlRow *row = &g_array_index (layout->rows, IlRow, i);
       double y = c.lanes_y + row->y;
       const IlLane *lane;
       double indent = 8 + row->depth * 10;
+      double full, scale, pitch;
       int tw, th;
 
       if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
@@ -1806,12 +1809,13 @@ il_render_timeline (cairo_t              *cr,
           cairo_fill (cr);
           indent += 12;
         }
-      set_text (&c, row->label, lane->kind == IL_LANE_TASK ? 1.0 : 0.9);
+      full = lane->kind == IL_LANE_TASK || p->theme->kind == IL_THEME_PRESENTER ? 1.0 : 0.9;
+      set_text (&c, row->label, full);
       pango_layout_get_pixel_size (c.text, &tw, &th);
-      /* A third of the line may overlap: that is the line spacing. */
-      if (y + (row->height - th) / 2 < label_bottom - th / 3.0)
-        continue;
-      label_bottom = y + (row->height + th) / 2;
+      pitch = i + 1 < layout->rows->len ? g_array_index (layout->rows, IlRow, i + 1).y - row->y : row->height;
+      scale = il_render_label_scale (full, pitch, th);
+      if (scale < full)
+        set_text (&c, row->label, scale);
       pango_layout_set_width (c.text, (int) ((p->theme->gutter_width - indent - 4) * PANGO_SCALE));
       /* Names that differ at the end (ThreadPoolExecutor-0_0, -0_1, GIL
        * (Process-3 (tiny_3))) keep the end: the middle goes. */
@@ -1929,21 +1933,14 @@ legend_sample (cairo_t       *cr,
     case IL_LEGEND_QUEUE_TIMER:
     case IL_LEGEND_QUEUE_POOL:
       /* As il-render-queues.c draws them: a box in the item's colour, an
-       * outline for a timer not yet due. */
-      cairo_rectangle (cr, xc - sh / 2 + 0.5, y + 0.5, sh - 1, sh - 1);
-      il_theme_set_source (cr, il_theme_identity (theme, 0));
-      if (item == IL_LEGEND_QUEUE_TIMER)
-        {
-          cairo_set_line_width (cr, 2 * theme->line_width);
-          cairo_stroke (cr);
-        }
-      else
-        {
-          cairo_fill_preserve (cr);
-          il_theme_set_source (cr, &theme->background);
-          cairo_set_line_width (cr, theme->line_width);
-          cairo_stroke (cr);
-        }
+       * outline for a timer not yet due, a frame for a pool's work item
+       * (a little wider, as a labelled item is). */
+      il_render_queue_box (cr, theme,
+                           item == IL_LEGEND_QUEUE_TIMER ? IL_QUEUE_BOX_TIMER
+                           : item == IL_LEGEND_QUEUE_POOL ? IL_QUEUE_BOX_POOL : IL_QUEUE_BOX_READY,
+                           il_theme_identity (theme, item == IL_LEGEND_QUEUE_POOL ? 1 : 0),
+                           item == IL_LEGEND_QUEUE_POOL ? x : xc - sh / 2, y,
+                           item == IL_LEGEND_QUEUE_POOL ? sw : sh, sh);
       break;
     case IL_LEGEND_QUEUE_USER:
       /* As il-render-queues.c draws a queue: an item in the colour of the
@@ -2067,6 +2064,16 @@ il_render_legend (cairo_t        *cr,
     while (fs > 13 && legend_flow (NULL, theme, fs, x, y, width, legend) > 3 * fs * 1.7 + 0.5)
       fs = MAX (13, fs * 0.9);
   return legend_flow (cr, theme, fs, x, y, width, legend);
+}
+
+double
+il_render_label_scale (double scale,
+                       double pitch,
+                       double line_height)
+{
+  if (line_height <= 0 || pitch <= 0 || line_height <= 1.5 * pitch)
+    return scale;
+  return scale * 1.5 * pitch / line_height;
 }
 
 PangoLayout *

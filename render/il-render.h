@@ -78,6 +78,7 @@ typedef struct {
   gboolean        show_arrows;
   gboolean        show_ruler;
   const char     *ruler_label;  /* in the ruler's gutter, bold (the compare view's mode); NULL: "time" */
+  double          ruler_label_width; /* px it may take, cut with an ellipsis; 0: the gutter's */
   guint32         hover_lane;   /* IL_NO_LANE for none */
   guint32         selected_lane;
   gint64          selected_start, selected_end; /* selected interval, or -1 */
@@ -102,6 +103,14 @@ void    il_render_params_init (IlRenderParams *params,
  * the draw benchmark reports. */
 guint   il_render_timeline    (cairo_t              *cr,
                                const IlRenderParams *params);
+
+/* The type (a fraction of the theme's) for a lane's name in a row `pitch`
+ * px from the next, whose line is line_height px tall at `scale`: `scale`
+ * while a third of the line at most overlaps the next (line spacing),
+ * else as much smaller as it takes.  Never 0: every lane is named. */
+double  il_render_label_scale (double                scale,
+                               double                pitch,
+                               double                line_height);
 
 /* A layout for a legend's text in font_px type: for cr, or to measure only
  * (cr NULL) for a scratch surface (a layout does not keep its cairo_t).

@@ -71,6 +71,22 @@ il_slice_legend_names (const IlTrace *t,
   return n;
 }
 
+void
+il_slice_name_colours (const IlTrace *trace,
+                       guint16       *colours)
+{
+  guint32 top[IL_THEME_N_COLOURS];
+  guint n_top;
+
+  g_return_if_fail (trace != NULL && colours != NULL);
+  n_top = il_slice_legend_names (trace, top, G_N_ELEMENTS (top));
+  for (guint32 s = 0; s < trace->strings->len; s++)
+    colours[s] = (guint16) (IL_THEME_N_IDENTITY
+                            + g_str_hash (il_trace_get_string (trace, s)) % (IL_THEME_N_COLOURS - IL_THEME_N_IDENTITY));
+  for (guint r = 0; r < n_top; r++)
+    colours[top[r]] = (guint16) r;
+}
+
 double
 il_slice_legend_draw (cairo_t        *cr,
                       const IlTheme  *theme,
@@ -110,7 +126,7 @@ il_slice_legend_draw (cairo_t        *cr,
         {
           if (!heading)
             {
-              il_theme_set_source (cr, il_theme_identity (theme, names[i - 1] % IL_THEME_N_COLOURS));
+              il_theme_set_source (cr, il_theme_identity (theme, i - 1));
               cairo_rectangle (cr, cx, cy + row_h / 2 - fs * 0.45, sw, fs * 0.9);
               cairo_fill (cr);
             }

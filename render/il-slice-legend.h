@@ -23,9 +23,21 @@ guint   il_slice_legend_names (const IlTrace  *trace,
                                guint32        *names,
                                guint           max);
 
+/* The colour (index into the theme's identity colours) of every string id
+ * of trace as a slice name, in colours[0 … trace's strings).  Names were
+ * coloured by their id alone, so VizTracer's `fib` and
+ * `_thread.lock.release` could share a hue: now the names with the most
+ * self time (il_slice_legend_names' order) take the palette's colours in
+ * turn — the first IL_THEME_N_IDENTITY a hue no other name has — and the
+ * rest the darker shades, by a hash of the name (stable for a trace, and
+ * for the same names in another). */
+void    il_slice_name_colours (const IlTrace  *trace,
+                               guint16        *colours);
+
 /* Draws "Most time in:" and the names with their colours in at most two
  * rows within width (those that do not fit are left out); returns its
- * height.  With cr NULL only measures. */
+ * height.  With cr NULL only measures.  names are il_slice_legend_names'
+ * (the i-th has il_slice_name_colours' colour i). */
 double  il_slice_legend_draw  (cairo_t        *cr,
                                const IlTheme  *theme,
                                const IlTrace  *trace,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "il-slice-lod.h"
+#include "il-slice-legend.h"   /* the names' colours: their self times */
 
 /* Open slices are kept every this many events of a lane. */
 #define CHECKPOINT_EVERY 256
@@ -51,6 +52,12 @@ struct _IlSliceLod {
   gsize       n_events;   /* its size when they were built */
   gint64      end_time;
   GHashTable *lanes;      /* lane → LaneLod */
+  /* Slice names' colours, string id → identity colour, and the trace (held)
+   * and size they are for. */
+  guint16    *colours;
+  guint       n_colours;
+  IlTrace    *colours_trace;
+  gsize       colours_events;
 };
 
 static void
@@ -81,6 +88,29 @@ il_slice_lod_clear (IlSliceLod *lod)
   g_return_if_fail (lod != NULL);
   g_hash_table_remove_all (lod->lanes);
   g_clear_pointer (&lod->trace, il_trace_unref);
+  g_clear_pointer (&lod->colours, g_free);
+  g_clear_pointer (&lod->colours_trace, il_trace_unref);
+  lod->n_colours = 0;
+}
+
+guint
+il_slice_lod_name_colour (IlSliceLod    *lod,
+                          const IlTrace *trace,
+                          guint32        name)
+{
+  if (G_UNLIKELY (lod->colours_trace != trace || lod->colours_events != trace->n_events
+                  || lod->n_colours != trace->strings->len))
+    {
+      /* One walk over the trace for the names' self times. */
+      g_free (lod->colours);
+      g_clear_pointer (&lod->colours_trace, il_trace_unref);
+      lod->n_colours = trace->strings->len;
+      lod->colours = g_new (guint16, MAX (lod->n_colours, 1));
+      il_slice_name_colours (trace, lod->colours);
+      lod->colours_trace = il_trace_ref ((IlTrace *) trace);
+      lod->colours_events = trace->n_events;
+    }
+  return name < lod->n_colours ? lod->colours[name] : name % IL_THEME_N_COLOURS;
 }
 
 void

@@ -70,6 +70,12 @@ gboolean    il_slice_pick      (IlSliceLod      *lod,
                                 gint64           upto,
                                 IlTraceInterval *hit);
 
+/* The identity colour of a slice's name (il_slice_name_colours), worked
+ * out once per trace: drawing looks it up per bar. */
+guint       il_slice_lod_name_colour (IlSliceLod    *lod,
+                                      const IlTrace *trace,
+                                      guint32        name);
+
 /* The largest absolute value of a counter lane, kept so that every tile
  * and every pan draws it to one scale. */
 double      il_slice_lod_counter_max (IlSliceLod    *lod,

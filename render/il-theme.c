@@ -103,6 +103,52 @@ il_theme_get (IlThemeKind kind)
   return &themes[kind];
 }
 
+/**
+ * il_theme_fit_presenter:
+ * @fitted: a copy of the presenter theme (gutter and ruler already set),
+ *   changed in place
+ * @natural: the lanes' height in the presenter's own metrics (px)
+ * @avail: the height the lanes have on screen (px)
+ *
+ * Sizes the presenter's lanes and type for the screen.  A few lanes on a
+ * 1080 px projector filled its top half and left the rest black: they
+ * grow into the height, up to 1.6 times, the type stays the presenter's.
+ * Lanes taller than the screen shrink, but never below what a name of
+ * %IL_THEME_PRESENTER_MIN_FONT px needs: a stacked mode of twenty
+ * requests shrank its names to 12 px at 1024×600, unreadable from the back
+ * of a hall.  The lanes that do not fit are then out of view, and the
+ * timeline says how many ("↓ 9 more lanes").
+ *
+ * Returns: %TRUE when the metrics changed (the layout must be redone)
+ */
+gboolean
+il_theme_fit_presenter (IlTheme *fitted,
+                        double   natural,
+                        double   avail)
+{
+  const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
+  /* A line of the smallest type is about 1.2 times its size. */
+  double min_row = ceil (IL_THEME_PRESENTER_MIN_FONT * 1.25);
+  double s;
+
+  g_return_val_if_fail (fitted != NULL, FALSE);
+  if (natural <= 0 || avail <= 0)
+    return FALSE;
+  if (natural * 1.1 < avail)
+    s = MIN (1.6, avail / natural);
+  else if (natural > avail)
+    s = avail / natural;
+  else
+    return FALSE;
+  fitted->metrics.lane_height = MAX (min_row, floor (base->metrics.lane_height * s));
+  fitted->metrics.small_height = MAX (min_row - 1, floor (base->metrics.small_height * s));
+  fitted->metrics.heading_height = MAX (min_row - 1, floor (base->metrics.heading_height * s));
+  fitted->metrics.gap = MAX (1, floor (base->metrics.gap * s));
+  fitted->font_size = CLAMP (floor (fitted->metrics.lane_height * 0.8), IL_THEME_PRESENTER_MIN_FONT,
+                             base->font_size);
+  return TRUE;
+}
+
 double
 il_theme_state_height (IlState state)
 {

@@ -56,7 +56,14 @@ typedef struct {
   double   line_width;
 } IlTheme;
 
+/* The presenter's lane names are never smaller than this (px): legible from
+ * the back of a hall on a 1024×600 projector. */
+#define IL_THEME_PRESENTER_MIN_FONT 18.0
+
 const IlTheme *il_theme_get          (IlThemeKind     kind);
+gboolean       il_theme_fit_presenter (IlTheme       *fitted,
+                                       double         natural,
+                                       double         avail);
 /* Fraction of the lane height a state's bar takes (waits are thinner). */
 double         il_theme_state_height (IlState         state);
 /* Sets the source for drawing `state` in `lane` (running takes the lane's

@@ -331,6 +331,67 @@ il_layout_row_at (const IlLayout *layout,
   return (int) lo - 1;
 }
 
+/**
+ * il_layout_out_of_view:
+ *
+ * Counts the lanes a tag at the head ("↑ 3 more lanes") and at the foot of
+ * the view should name.  A lane is out of view when its middle is; the
+ * tags cover the names of the lanes under them, so those count too (a tag
+ * never hides a lane it does not count), and the names of every counted
+ * lane lie in [0, above_end) and [below_start, …) to be cleared.
+ */
+void
+il_layout_out_of_view (const IlLayout   *layout,
+                       double            scroll_y,
+                       double            visible,
+                       double            tag_h,
+                       IlLanesOutOfView *out)
+{
+  const IlRow *rows = (const IlRow *) (gpointer) layout->rows->data;
+  guint n = layout->rows->len;
+  double bottom = scroll_y + visible;
+
+  out->above = out->below = 0;
+  out->above_end = scroll_y;
+  out->below_start = bottom;
+  for (guint i = 0; i < n; i++)
+    if (rows[i].kind == IL_ROW_LANE)
+      {
+        double mid = rows[i].y + rows[i].height / 2;
+        if (mid < scroll_y)
+          {
+            out->above++;
+            out->above_end = MAX (out->above_end, rows[i].y + rows[i].height);
+          }
+        else if (mid > bottom)
+          {
+            out->below++;
+            out->below_start = MIN (out->below_start, rows[i].y);
+          }
+      }
+  /* Only when some lane is out of view at all; then also those under a tag. */
+  for (guint i = 0; (out->above > 0 || out->below > 0) && i < n; i++)
+    {
+      const IlRow *row = &rows[i];
+      double mid = row->y + row->height / 2;
+
+      if (row->kind != IL_ROW_LANE || mid < scroll_y || mid > bottom)
+        continue;
+      if (out->above > 0 && row->y < scroll_y + tag_h)
+        {
+          out->above++;
+          out->above_end = MAX (out->above_end, row->y + row->height);
+        }
+      else if (out->below > 0 && row->y + row->height > bottom - tag_h)
+        {
+          out->below++;
+          out->below_start = MIN (out->below_start, row->y);
+        }
+    }
+  out->above_end = MIN (out->above_end, bottom);
+  out->below_start = MAX (out->below_start, scroll_y);
+}
+
 static const char *
 lane_name (const IlTrace *trace,
            guint32        lane)

@@ -102,6 +102,20 @@ void      il_layout_free         (IlLayout              *layout);
 int       il_layout_row_at       (const IlLayout        *layout,
                                   double                 y);
 
+/* The lanes out of view in a window of `visible` px of the lanes scrolled
+ * by scroll_y, as two tags of tag_h px at its head and foot count them. */
+typedef struct {
+  guint  above, below;    /* lanes the tags at the head and foot count */
+  double above_end;       /* the names above this (px, layout) are counted */
+  double below_start;     /* …and below this */
+} IlLanesOutOfView;
+
+void      il_layout_out_of_view  (const IlLayout        *layout,
+                                  double                 scroll_y,
+                                  double                 visible,
+                                  double                 tag_h,
+                                  IlLanesOutOfView      *out);
+
 /* A few lines for people: what the lane does in the interval, since
  * when, for how long, and what caused it. */
 char     *il_format_interval       (const IlTrace         *trace,

@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <gio/gio.h>
 #include <string.h>
 
 #include "il-code.h"
@@ -221,6 +222,25 @@ test_threads_code (void)
   }
 }
 
+/* Runs python -c script with text on its stdin; its stderr in *err. */
+static gboolean
+python_on (const char  *python,
+           const char  *script,
+           const char  *text,
+           char       **err)
+{
+  const char *argv[] = { python, "-c", script, NULL };
+  g_autoptr(GSubprocess) proc = NULL;
+  GError *error = NULL;
+
+  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                            | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, text, NULL, NULL, err, &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_successful (proc);
+}
+
 /* Every mode of every scenario shape gives Python that compiles. */
 static void
 test_code_compiles (void)
@@ -244,15 +264,66 @@ test_code_compiles (void)
       g_autoptr(IlCode) code = il_code_new (sc, m);
       g_autofree char *text = il_code_to_string (code);
       g_autofree char *err = NULL;
-      const char *argv[] = { python, "-c", "import ast, sys; ast.parse(sys.argv[1])", text, NULL };
-      int status = 0;
-      GError *error = NULL;
 
-      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                                   &err, &status, &error));
-      g_assert_no_error (error);
-      if (!g_spawn_check_wait_status (status, NULL))
+      if (!python_on (python, "import ast, sys; ast.parse(sys.stdin.read())", text, &err))
         g_error ("%s code does not parse:\n%s\n%s", il_mode_to_string (m), err, text);
+    }
+}
+
+/* Names shared by a task, a queue, a lock and a semaphore, two tasks whose
+ * names differ only in what Python cannot spell, a task named like another's
+ * helper, a semaphore named like a builtin: `q = queue.Queue()` was shadowed
+ * by `def q():`.  Every mode's program parses and defines each top-level
+ * name once, and runs to the end under CPython. */
+static void
+test_code_name_clashes (void)
+{
+  g_autofree char *python = g_find_program_in_path ("python3");
+  g_autoptr(IlScenario) sc = tu_load ("{\"queues\":{\"q\":0},\"limits\":{\"range\":1},\"tasks\":["
+                                      "{\"name\":\"q\",\"steps\":[{\"repeat\":3,\"steps\":[{\"cpu\":1},{\"put\":\"q\"}]}]},"
+                                      "{\"name\":\"producer\",\"steps\":[{\"lock\":\"q\",\"steps\":[{\"cpu\":1}]},{\"await\":\"q\"}]},"
+                                      "{\"name\":\"a-b\",\"steps\":[{\"repeat\":3,\"steps\":[{\"get\":\"q\"},{\"io\":1}]}]},"
+                                      "{\"name\":\"a_b\",\"steps\":[{\"limit\":\"range\",\"steps\":[{\"sleep\":1}]},"
+                                      "{\"to_thread\":[{\"cpu\":1},{\"io\":1}]}]},"
+                                      "{\"name\":\"a_b_job_1\",\"steps\":[{\"await\":\"a-b\"},{\"await\":\"a_b\"}]}]}");
+  static const char *check =
+    "import ast, sys\n"
+    "tree = ast.parse(sys.stdin.read())\n"
+    "names = []\n"
+    "for node in tree.body:\n"
+    "    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):\n"
+    "        names.append(node.name)\n"
+    "    elif isinstance(node, ast.Assign):\n"
+    "        names += [t.id for t in node.targets if isinstance(t, ast.Name)]\n"
+    "twice = sorted({n for n in names if names.count(n) > 1})\n"
+    "sys.exit('defined twice: %s' % twice if twice else 0)\n";
+
+  if (python == NULL)
+    {
+      g_test_skip ("no python3");
+      return;
+    }
+  for (IlMode m = 0; m < IL_N_MODES; m++)
+    {
+      g_autoptr(IlCode) code = il_code_new (sc, m);
+      g_autofree char *text = il_code_to_string (code);
+
+      /* The task keeps its name; the queue and the lock step aside. */
+      g_assert_nonnull (strstr (text, "def q():"));
+      g_assert_nonnull (strstr (text, "q_queue = "));
+      g_assert_nonnull (strstr (text, "q_lock = "));
+      g_assert_nonnull (strstr (text, "q_queue.put(item)"));
+      g_assert_nonnull (strstr (text, "with q_lock:"));
+      g_assert_null (strstr (text, "range = "));
+      /* A process cannot join a sibling (the model's await between
+       * processes has no Python of its own): processes code only parses. */
+      for (guint run = 0; run < (m == IL_MODE_PROCESSES ? 1u : 2u); run++)
+        {
+          g_autofree char *err = NULL;
+
+          if (!python_on (python, run == 0 ? check : "import sys; exec(sys.stdin.read())", text, &err))
+            g_error ("%s code %s:\n%s\n%s", il_mode_to_string (m), run == 0 ? "does not parse" : "fails", err, text);
+        }
     }
 }
 
@@ -429,6 +500,7 @@ main (int   argc,
   g_test_add_func ("/code/asyncio", test_asyncio_code);
   g_test_add_func ("/code/threads", test_threads_code);
   g_test_add_func ("/code/compiles", test_code_compiles);
+  g_test_add_func ("/code/name-clashes", test_code_name_clashes);
   g_test_add_func ("/code/lines-at-and-spans", test_lines_at_and_spans);
   g_test_add_func ("/code/queue", test_queue_code);
 

@@ -142,6 +142,71 @@ test_replay (void)
   }
 }
 
+/* The lane for threads the recorder does not know (a pool's helper that
+ * exits, a thread torn down while holding the GIL) is there only when such
+ * a thread held the GIL: a release by one left it empty in the window. */
+static void
+test_unknown_threads (void)
+{
+  for (guint take = 0; take < 2; take++)
+    {
+      g_autoptr(GByteArray) b = g_byte_array_new ();
+      g_autoptr(IlRecording) rec = il_recording_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) t = NULL;
+      guint32 unknown, main_thread, gil;
+
+      g_byte_array_append (b, (const guint8 *) IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+      put (b, IL_REC_PROCESS, 0, 1000, 100, 1, "3.11.2 main");
+      put (b, IL_REC_THREAD_START, 1, 1000, 1, 100, "MainThread");
+      put (b, IL_REC_GIL, 1, 1200, 1, 1, NULL);
+      /* A thread without a thread state (at shutdown) lets go of the GIL,
+       * or takes it. */
+      put (b, IL_REC_GIL, 0, 2000, take, 2, NULL);
+      put (b, IL_REC_GIL, 1, 3000, 1, 3, NULL);
+      put (b, IL_REC_EXIT, 1, 4000, 0, 0, NULL);
+      g_assert_true (il_recording_feed (rec, "proc-100.rec", b->data, b->len, &error));
+      t = il_recording_build (rec, &error);
+      g_assert_no_error (error);
+      unknown = find_lane (t, "Unregistered or exiting threads");
+      main_thread = find_lane (t, "MainThread");
+      gil = find_lane (t, "GIL (MainProcess)");
+      g_assert_cmpuint (main_thread, !=, IL_NO_LANE);
+      /* Times are from the first record (1 ms). */
+      g_assert_cmpint (il_trace_state_at (t, main_thread, IL_USEC (500), NULL), ==, IL_STATE_RUNNING);
+      g_assert_cmpint (il_trace_state_at (t, main_thread, IL_USEC (1500), NULL), !=, IL_STATE_RUNNING);
+      if (!take)
+        {
+          g_assert_cmpuint (unknown, ==, IL_NO_LANE);
+          g_assert_cmpuint (il_trace_gil_holder_at (t, gil, IL_USEC (1500)), ==, IL_NO_LANE);
+        }
+      else
+        {
+          g_assert_cmpuint (unknown, !=, IL_NO_LANE);
+          g_assert_cmpuint (il_trace_gil_holder_at (t, gil, IL_USEC (1500)), ==, unknown);
+          g_assert_cmpint (il_trace_state_at (t, unknown, IL_USEC (1500), NULL), ==, IL_STATE_RUNNING);
+        }
+    }
+
+  {
+    /* A thread that ends while it holds the GIL hands it to the lane, which
+     * shows it running until the next take. */
+    g_autoptr(GByteArray) b = two_threads ();
+    g_autoptr(IlRecording) rec = il_recording_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(IlTrace) t = NULL;
+    guint32 unknown;
+
+    /* two_threads() ends the worker at 11 ms while it holds the GIL. */
+    g_assert_true (il_recording_feed (rec, "proc-100.rec", b->data, b->len, &error));
+    t = il_recording_build (rec, &error);
+    g_assert_no_error (error);
+    unknown = find_lane (t, "Unregistered or exiting threads");
+    g_assert_cmpuint (unknown, !=, IL_NO_LANE);
+    g_assert_cmpint (il_trace_state_at (t, unknown, IL_USEC (11500), NULL), ==, IL_STATE_RUNNING);
+  }
+}
+
 static void
 test_bad_input (void)
 {
@@ -241,6 +306,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recording/replay", test_replay);
   g_test_add_func ("/recording/bad-input", test_bad_input);
+  g_test_add_func ("/recording/unknown-threads", test_unknown_threads);
   g_test_add_func ("/recording/incremental", test_incremental_dir);
   return g_test_run ();
 }

@@ -15,6 +15,7 @@
 
 #include "il-slice-legend.h"
 #include "il-slice-lod.h"
+#include "il-theme.h"
 #include "il-view.h"
 
 #define N_DEPTHS 4
@@ -340,6 +341,88 @@ test_legend_names (void)
   g_assert_cmpuint (names[1], ==, b);
 }
 
+/* Slice colours: names coloured by string id alone shared a hue every 16
+ * ids (VizTracer's `fib` and `_thread.lock.release`).  The names with the
+ * most self time take the palette in turn, the first eight a hue of their
+ * own; the rest a darker shade by their name's hash, the same for the same
+ * names however they are numbered; and the renderer's lookup agrees. */
+static void
+test_name_colours (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  g_autoptr(IlTrace) again = il_trace_new ();
+  g_autoptr(IlSliceLod) lod = il_slice_lod_new ();
+  guint32 lane = il_trace_add_lane (t, IL_LANE_THREAD, "main", IL_NO_LANE, 0);
+  guint32 ids[40], names[IL_THEME_N_COLOURS];
+  g_autofree guint16 *colours = NULL, *colours2 = NULL;
+  gint64 now = 0;
+  guint n;
+
+  /* Forty names, name k running for 1000 - k ns but f16 for longest: f16
+   * and f00, whose ids are 16 apart (they shared a colour), lead. */
+  for (guint k = 0; k < 40; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("f%02u", k);
+      ids[k] = il_trace_intern (t, name);
+    }
+  g_assert_cmpuint (ids[16] - ids[0], ==, 16);
+  for (guint k = 0; k < 40; k++)
+    {
+      il_trace_append (t, now, lane, IL_EVENT_SLICE_BEGIN, 0, 0, ids[k]);
+      now += k == 16 ? 2000 : 1000 - k;
+      il_trace_append (t, now, lane, IL_EVENT_SLICE_END, 0, 0, ids[k]);
+    }
+  il_trace_set_end_time (t, now);
+  colours = g_new (guint16, t->strings->len);
+  il_slice_name_colours (t, colours);
+  n = il_slice_legend_names (t, names, G_N_ELEMENTS (names));
+  g_assert_cmpuint (n, ==, IL_THEME_N_COLOURS);
+  g_assert_cmpuint (names[0], ==, ids[16]);
+  g_assert_cmpuint (names[1], ==, ids[0]);
+  g_assert_cmpuint (colours[ids[16]], !=, colours[ids[0]]);
+  /* The legend's i-th swatch is colour i… */
+  for (guint r = 0; r < n; r++)
+    g_assert_cmpuint (colours[names[r]], ==, r);
+  /* …the first eight hues are theirs alone, the rest are shades. */
+  for (guint k = 0; k < 40; k++)
+    {
+      gboolean top = FALSE;
+      for (guint r = 0; r < IL_THEME_N_IDENTITY; r++)
+        top = top || names[r] == ids[k];
+      if (!top)
+        g_assert_cmpuint (colours[ids[k]], >=, IL_THEME_N_IDENTITY);
+      g_assert_cmpuint (colours[ids[k]], <, IL_THEME_N_COLOURS);
+    }
+  for (guint k = 0; k < 40; k++)
+    g_assert_cmpuint (il_slice_lod_name_colour (lod, t, ids[k]), ==, colours[ids[k]]);
+
+  /* The same names interned in another order get the same colours: the
+   * ranking and a name's hash, not its id, pick them. */
+  il_trace_add_lane (again, IL_LANE_THREAD, "main", IL_NO_LANE, 0);
+  for (guint k = 40; k-- > 0;)
+    {
+      g_autofree char *name = g_strdup_printf ("f%02u", k);
+      il_trace_intern (again, name);
+    }
+  now = 0;
+  for (guint k = 0; k < 40; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("f%02u", k);
+      guint32 id = il_trace_intern (again, name);
+      il_trace_append (again, now, 0, IL_EVENT_SLICE_BEGIN, 0, 0, id);
+      now += k == 16 ? 2000 : 1000 - k;
+      il_trace_append (again, now, 0, IL_EVENT_SLICE_END, 0, 0, id);
+    }
+  il_trace_set_end_time (again, now);
+  colours2 = g_new (guint16, again->strings->len);
+  il_slice_name_colours (again, colours2);
+  for (guint k = 0; k < 40; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("f%02u", k);
+      g_assert_cmpuint (colours2[il_trace_intern (again, name)], ==, colours[ids[k]]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -347,5 +430,6 @@ main (int argc, char **argv)
   g_test_add_func ("/render/slice-lod/exact", test_exact);
   g_test_add_func ("/render/slice-lod/grown", test_grown);
   g_test_add_func ("/render/slice-lod/legend-names", test_legend_names);
+  g_test_add_func ("/render/slice-lod/name-colours", test_name_colours);
   return g_test_run ();
 }

@@ -190,6 +190,92 @@ test_layout_compact (void)
   g_assert_cmpuint (layout->lane_colour[b], ==, full->lane_colour[b]);
 }
 
+/* A projector's stacked modes: twenty-one lanes in 150 px (1024×600) keep
+ * names of 18 px, the lanes that do not fit go out of view; a few lanes
+ * on a tall screen grow; lanes that fit stay as they are. */
+static void
+test_presenter_fit (void)
+{
+  const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
+  double natural = 21 * (base->metrics.lane_height + base->metrics.gap);
+  IlTheme fitted = *base;
+
+  g_assert_true (il_theme_fit_presenter (&fitted, natural, 150));
+  g_assert_cmpfloat (fitted.font_size, >=, IL_THEME_PRESENTER_MIN_FONT);
+  g_assert_cmpfloat (fitted.font_size, <=, base->font_size);
+  /* A line of the type fits in a lane, and in the loop's smaller one. */
+  g_assert_cmpfloat (fitted.metrics.lane_height, >=, 1.2 * fitted.font_size);
+  g_assert_cmpfloat (fitted.metrics.small_height, >=, 1.2 * IL_THEME_PRESENTER_MIN_FONT);
+  g_assert_cmpfloat (21 * (fitted.metrics.lane_height + fitted.metrics.gap), >, 150);
+
+  /* Halfway between: the type shrinks with the lanes, no lower. */
+  fitted = *base;
+  g_assert_true (il_theme_fit_presenter (&fitted, natural, natural * 0.8));
+  g_assert_cmpfloat (fitted.metrics.lane_height, <, base->metrics.lane_height);
+  g_assert_cmpfloat (fitted.font_size, >=, IL_THEME_PRESENTER_MIN_FONT);
+
+  fitted = *base;
+  g_assert_true (il_theme_fit_presenter (&fitted, 4 * 48, 1000));
+  g_assert_cmpfloat (fitted.metrics.lane_height, ==, floor (base->metrics.lane_height * 1.6));
+  g_assert_cmpfloat (fitted.font_size, ==, base->font_size);
+
+  fitted = *base;
+  g_assert_false (il_theme_fit_presenter (&fitted, 500, 520));
+  g_assert_false (il_theme_fit_presenter (&fitted, 500, 0));
+  g_assert_cmpmem (&fitted, sizeof fitted, base, sizeof *base);
+}
+
+/* Every lane is named: type too tall for the lanes shrinks, never drops. */
+static void
+test_label_scale (void)
+{
+  g_assert_cmpfloat (il_render_label_scale (0.9, 24, 22), ==, 0.9);
+  g_assert_cmpfloat (il_render_label_scale (1.0, 20, 30), ==, 1.0);  /* a third overlaps */
+  g_assert_cmpfloat (fabs (il_render_label_scale (1.0, 10, 30) - 0.5), <, 1e-9);
+  g_assert_cmpfloat (il_render_label_scale (1.0, 3, 30), >, 0);
+  g_assert_cmpfloat (il_render_label_scale (1.0, 0, 30), ==, 1.0);
+}
+
+/* The tags at the head and foot of the names count what is out of view,
+ * and what they cover. */
+static void
+test_layout_out_of_view (void)
+{
+  g_autoptr(IlLayout) layout = g_new0 (IlLayout, 1);
+  IlLanesOutOfView out;
+
+  layout->rows = g_array_new (FALSE, TRUE, sizeof (IlRow));
+  for (guint i = 0; i < 10; i++)
+    {
+      IlRow row = { IL_ROW_LANE, i, i * 25.0, 24, 0, "lane", 1 };
+      g_array_append_val (layout->rows, row);
+    }
+  layout->height = 250;
+  /* All in view: nothing to count. */
+  il_layout_out_of_view (layout, 0, 250, 20, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 0);
+  /* 100 px from the top: rows 0–3 in view, row 4 half (its middle at 112
+   * is out), rows 5–9 out; the 20 px tag covers row 3 (75–99) too. */
+  il_layout_out_of_view (layout, 0, 100, 20, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 7);
+  g_assert_cmpfloat (out.below_start, ==, 75);
+  /* A taller tag covers row 2 (50–74) as well. */
+  il_layout_out_of_view (layout, 0, 100, 30, &out);
+  g_assert_cmpuint (out.below, ==, 8);
+  g_assert_cmpfloat (out.below_start, ==, 50);
+  /* Scrolled by 100: rows 0–3 above (and row 4 under the head's tag),
+   * rows 8 and 9 below (and row 7 under the foot's). */
+  il_layout_out_of_view (layout, 100, 100, 20, &out);
+  g_assert_cmpuint (out.above, ==, 5);
+  g_assert_cmpuint (out.below, ==, 3);
+  g_assert_cmpfloat (out.above_end, ==, 124);
+  g_assert_cmpfloat (out.below_start, ==, 175);
+  /* Every lane is either counted or in the clear band between. */
+  g_assert_cmpuint (out.above + out.below + 2, ==, 10);
+}
+
 static void
 test_layout (void)
 {
@@ -987,6 +1073,59 @@ test_legend_queue_arrow (void)
   il_legend_clear (&legend);
 }
 
+/* A pool's work item and a ready-queue item looked the same (a box in the
+ * task's colour): a work item has a frame in the text colour, which shows
+ * against the background and the fill without telling hues apart, in
+ * every theme; the legend's swatches are drawn by the same function. */
+static void
+test_queue_box_styles (void)
+{
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_READY), ==, IL_QUEUE_BOX_READY);
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_TIMERS), ==, IL_QUEUE_BOX_TIMER);
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_POOL), ==, IL_QUEUE_BOX_POOL);
+  g_assert_cmpint (il_queue_box_style (IL_QUEUE_USER), ==, IL_QUEUE_BOX_READY);
+  for (IlThemeKind k = 0; k < IL_N_THEMES; k++)
+    {
+      const IlTheme *theme = il_theme_get (k);
+      for (guint id = 0; id < IL_THEME_N_COLOURS; id++)
+        {
+          const IlColour *fill = il_theme_identity (theme, id);
+          guint32 px[2][2];
+
+          for (int style = 0; style < 2; style++)
+            {
+              cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 20, 20);
+              cairo_t *cr = cairo_create (surface);
+              guint8 *data;
+              int stride;
+
+              il_theme_set_source (cr, &theme->background);
+              cairo_paint (cr);
+              il_render_queue_box (cr, theme, style == 0 ? IL_QUEUE_BOX_READY : IL_QUEUE_BOX_POOL,
+                                   fill, 0, 0, 20, 20);
+              cairo_destroy (cr);
+              cairo_surface_flush (surface);
+              data = cairo_image_surface_get_data (surface);
+              stride = cairo_image_surface_get_stride (surface);
+              px[style][0] = *(guint32 *) (gpointer) (data + 1 * stride + 4 * 10) & 0xFFFFFF;  /* the edge */
+              px[style][1] = *(guint32 *) (gpointer) (data + 10 * stride + 4 * 10) & 0xFFFFFF; /* the middle */
+              cairo_surface_destroy (surface);
+            }
+          /* Same fill, a different edge: the foreground's. */
+          g_assert_cmpuint (px[0][1], ==, px[1][1]);
+          g_assert_cmpuint (px[0][0], !=, px[1][0]);
+          {
+            guint32 e = px[1][0];
+            double lum = (0.2126 * (e >> 16 & 0xFF) + 0.7152 * (e >> 8 & 0xFF) + 0.0722 * (e & 0xFF)) / 255;
+            double fg = 0.2126 * theme->foreground.r + 0.7152 * theme->foreground.g + 0.0722 * theme->foreground.b;
+            double bg = 0.2126 * theme->background.r + 0.7152 * theme->background.g + 0.0722 * theme->background.b;
+            g_assert_cmpfloat (fabs (lum - fg), <, 0.05);
+            g_assert_cmpfloat (fabs (lum - bg), >, 0.5);
+          }
+        }
+    }
+}
+
 /* The queues drawn at the playhead are the items il_queue_items_at gives,
  * front first, each in its queue's row: lesson 10's ready queue and
  * timers on the loop lane, lesson 6's pool work queue on its process. */
@@ -1089,6 +1228,9 @@ main (int argc, char **argv)
   g_test_add_func ("/view/durations", test_durations);
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/layout-compact", test_layout_compact);
+  g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
+  g_test_add_func ("/view/presenter-fit", test_presenter_fit);
+  g_test_add_func ("/render/label-scale", test_label_scale);
   g_test_add_func ("/view/hit", test_hit);
   g_test_add_func ("/view/render-queues", test_render_queues);
   g_test_add_func ("/view/next-event", test_next_event);
@@ -1097,6 +1239,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/lod", test_lod);
   g_test_add_func ("/render/dominant", test_render_dominant);
   g_test_add_func ("/render/legend", test_legend);
+  g_test_add_func ("/render/queue-box-styles", test_queue_box_styles);
   g_test_add_func ("/render/legend-queue-arrow", test_legend_queue_arrow);
   g_test_add_func ("/render/cached", test_render_cached);
   g_test_add_func ("/render/cached-slices", test_render_cached_slices);

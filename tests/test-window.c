@@ -689,8 +689,9 @@ test_window_fits_small_screens (void)
 }
 
 /* Presenter mode on the screen the test runs on (the suite runs this test
- * again on a 1280×720 screen, most projectors' size): every lane is on
- * screen, and the question, its choices and the answer show without
+ * again on a 1280×720 screen, most projectors' size, and at 1024×600):
+ * the names are large, every lane is on screen or counted by the "↓ N more
+ * lanes" tag, and the question, its choices and the answer show without
  * scrolling. */
 static void
 test_presenter_fits_projector (void)
@@ -701,7 +702,7 @@ test_presenter_fits_projector (void)
   IlLessonPanel *panel = il_window_get_lesson_panel (window);
   GtkAdjustment *vadj;
   IlTrace *trace;
-  guint n_task_lanes = 0;
+  guint n_task_lanes = 0, n_lanes = 0, n_in_view = 0, above, below;
   graphene_rect_t bounds;
   double x, y;
 
@@ -711,6 +712,7 @@ test_presenter_fits_projector (void)
   il_window_set_presenter (window, TRUE);
   iterate_for (400);
   trace = il_session_get_trace (session);
+  g_assert_cmpfloat (il_timeline_get_theme (timeline)->font_size, >=, IL_THEME_PRESENTER_MIN_FONT);
   for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
     {
       if (il_trace_get_lane (trace, i)->kind == IL_LANE_PROCESS)
@@ -718,9 +720,17 @@ test_presenter_fits_projector (void)
       n_task_lanes += il_trace_get_lane (trace, i)->kind == IL_LANE_TASK;
       g_assert_true (il_timeline_lane_point (timeline, i, 0, &x, &y));
       g_assert_cmpfloat (y, >, 0);
-      g_assert_cmpfloat (y, <, gtk_widget_get_height (GTK_WIDGET (timeline)));
+      n_in_view += y < gtk_widget_get_height (GTK_WIDGET (timeline));
+      n_lanes++;
     }
   g_assert_cmpuint (n_task_lanes, >=, 20);
+  il_timeline_get_lanes_out_of_view (timeline, &above, &below);
+  g_assert_cmpuint (above, ==, 0);
+  /* Twenty-five lanes fit 1080 px, not 720; the tag counts the lanes out
+   * of view and those it covers. */
+  g_assert_cmpuint (n_in_view, >=, below > 0 ? n_lanes - below : n_lanes);
+  g_assert_cmpuint (n_in_view, <=, n_lanes - below + 3);
+  g_assert_cmpuint (n_lanes - below, >=, 8);
 
   il_lesson_panel_reveal (panel);
   iterate_for (400);   /* the revealer's animation */
@@ -744,8 +754,9 @@ test_presenter_fits_projector (void)
 }
 
 /* Compare Modes on a projector: every mode is on the one screen, each
- * with an equal share of the height, every thread and task lane inside
- * it, the lanes (names) at least 16 px apart on a 1280×720 projector. */
+ * with an equal share of the height, the names in 18 px type at least,
+ * the lanes far enough apart for them, and every thread and task lane
+ * in it or counted by the "↓ N more lanes" tag. */
 static void
 test_presenter_compare (void)
 {
@@ -772,10 +783,14 @@ test_presenter_compare (void)
       IlTrace *trace;
       graphene_rect_t bounds;
       double last_y = -1;
+      guint n_lanes = 0, above, below;
 
       if (timeline == NULL || il_compare_view_get_makespan (compare, m) <= 0)
         continue;
       n_modes++;
+      g_assert_cmpfloat (il_timeline_get_theme (timeline)->font_size, >=, IL_THEME_PRESENTER_MIN_FONT);
+      il_timeline_get_lanes_out_of_view (timeline, &above, &below);
+      g_assert_cmpuint (above, ==, 0);
       trace = il_session_get_trace (il_timeline_get_session (timeline));
       g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (timeline), GTK_WIDGET (window), &bounds));
       g_assert_cmpfloat (bounds.origin.y, >=, 0);
@@ -790,11 +805,15 @@ test_presenter_compare (void)
             continue;
           g_assert_true (il_timeline_lane_point (timeline, i, 0, &x, &y));
           g_assert_cmpfloat (y, >, 0);
-          g_assert_cmpfloat (y, <, bounds.size.height);
-          if (last_y >= 0 && win_h >= 700)
-            g_assert_cmpfloat (fabs (y - last_y), >=, 16);
+          n_lanes++;
+          if (y >= bounds.size.height)
+            continue;
+          if (last_y >= 0)
+            g_assert_cmpfloat (fabs (y - last_y), >=, 1.2 * IL_THEME_PRESENTER_MIN_FONT);
           last_y = y;
         }
+      /* Lesson 3's few lanes fit 720 px; at 600 one may not. */
+      g_assert_cmpuint (below, <=, win_h >= 700 ? 0 : n_lanes / 2);
     }
   g_assert_cmpuint (n_modes, >=, 4);
   il_window_set_presenter (window, FALSE);

@@ -8,6 +8,7 @@
  */
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 #include "il-timeline.h"
 
@@ -97,12 +98,11 @@ new_layout (IlTimeline            *self,
   return self->compact ? il_layout_new_compact (trace, metrics) : il_layout_new (trace, metrics);
 }
 
-/* On a projector every lane must stay on screen (a lecturer cannot
- * scroll while talking): when the lanes are taller than the widget, lanes,
- * headings and type shrink together, the type no smaller than 15 px; when
- * they fill less than nine tenths of it, the lanes grow.  On
- * a narrow screen the names' gutter gives up width to the lanes (at most
- * 30 %, at least 180 px). */
+/* On a projector the lanes fill the screen's height, with names large
+ * enough for the back of a hall (il_theme_fit_presenter): lanes that do
+ * not fit scroll, and a tag says how many are out of view.  On a narrow
+ * screen the names' gutter gives up width to the lanes (at most 30 %, at
+ * least 180 px). */
 static void
 fit_presenter_lanes (IlTimeline    *self,
                      const IlTrace *trace)
@@ -110,8 +110,7 @@ fit_presenter_lanes (IlTimeline    *self,
   const IlTheme *base = il_theme_get (IL_THEME_PRESENTER);
   int height = gtk_widget_get_height (GTK_WIDGET (self));
   int width = gtk_widget_get_width (GTK_WIDGET (self));
-  double avail = height - (self->show_ruler ? base->ruler_height : 0);
-  double s;
+  double avail;
 
   self->fitted = *base;
   if (width > 0)
@@ -121,40 +120,11 @@ fit_presenter_lanes (IlTimeline    *self,
     {
       /* A stacked mode's ruler: its name and the ticks, in 16 px type. */
       self->fitted.ruler_height = 26;
-      avail = height - (self->show_ruler ? self->fitted.ruler_height : 0);
       self->use_fitted = TRUE;
     }
-  if (height <= 0 || avail <= 0)
+  avail = height - (self->show_ruler ? self->fitted.ruler_height : 0);
+  if (height <= 0 || avail <= 0 || !il_theme_fit_presenter (&self->fitted, self->layout->height, avail))
     return;
-  if (self->layout->height * 1.1 < avail)
-    {
-      /* A few lanes on a 1080 px projector filled its top half and left
-       * the rest black: the lanes and headings grow into the height, up
-       * to 1.6 times, the type stays the presenter's. */
-      s = MIN (1.6, avail / self->layout->height);
-      self->fitted.metrics.lane_height = floor (base->metrics.lane_height * s);
-      self->fitted.metrics.small_height = floor (base->metrics.small_height * s);
-      self->fitted.metrics.heading_height = floor (base->metrics.heading_height * s);
-      self->fitted.metrics.gap = floor (base->metrics.gap * s);
-      self->use_fitted = TRUE;
-      il_layout_free (self->layout);
-      self->layout = new_layout (self, trace, &self->fitted.metrics);
-      return;
-    }
-  if (self->layout->height <= avail)
-    return;
-  s = avail / self->layout->height;
-  {
-    /* A stacked mode of twenty requests gets a few pixels a lane: every
-     * lane stays in its share (thin bars still show when each finished),
-     * where a 12 px floor pushed the last ones out of sight. */
-    double floor_px = self->compact ? 3 : 12;
-    self->fitted.metrics.lane_height = MAX (floor_px, floor (base->metrics.lane_height * s));
-    self->fitted.metrics.small_height = MAX (floor_px - 2, floor (base->metrics.small_height * s));
-    self->fitted.metrics.heading_height = MAX (floor_px, floor (base->metrics.heading_height * s));
-  }
-  self->fitted.metrics.gap = floor (base->metrics.gap * s);
-  self->fitted.font_size = CLAMP (floor (self->fitted.metrics.lane_height * 0.8), 15, base->font_size);
   self->use_fitted = TRUE;
   il_layout_free (self->layout);
   self->layout = new_layout (self, trace, &self->fitted.metrics);
@@ -790,74 +760,145 @@ paint_tile (gpointer      data,
   g_ptr_array_add (nodes, gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (x, y, width, height)));
 }
 
-/* Out of presenter mode a run of twenty requests shows ten lanes on a
- * 1024×600 screen, and overlay scrollbars show only while the pointer
- * moves: a tag at the foot (and head) of the names says how many lanes
- * are out of view and which way to scroll. */
-static void
-draw_more_lanes (IlTimeline    *self,
-                 cairo_t       *cr,
-                 const IlTheme *theme,
-                 double         height)
+/* A stacked mode on a projector has room for two or three lanes at
+ * 1024×600: a tag over them would hide every name.  Its tag goes in the
+ * ruler's row instead, after the mode's name, and covers no lane. */
+static gboolean
+tag_in_ruler (IlTimeline *self)
 {
-  double top = lanes_top (self), visible = height - top;
-  /* The tag covers the names of the lanes under it: those count as out of
-   * view, so the tag never hides a lane it does not count. */
-  double tag_h = theme->font_size * 1.4 + 12;
-  guint above = 0, below = 0;
+  return self->compact && self->show_ruler && self->ruler_label != NULL;
+}
 
-  for (guint i = 0; i < self->layout->rows->len; i++)
+static double
+more_lanes_tag_height (IlTimeline    *self,
+                       const IlTheme *theme)
+{
+  return tag_in_ruler (self) ? 0 : theme->font_size * 1.4 + 12;
+}
+
+static void
+lanes_out_of_view (IlTimeline       *self,
+                   const IlTheme    *theme,
+                   IlLanesOutOfView *out)
+{
+  int h = gtk_widget_get_height (GTK_WIDGET (self));
+
+  memset (out, 0, sizeof *out);
+  if (self->layout != NULL && !self->full_height && self->layout->height > h - lanes_top (self) + 1)
+    il_layout_out_of_view (self->layout, self->scroll_y, h - lanes_top (self),
+                           more_lanes_tag_height (self, theme), out);
+}
+
+void
+il_timeline_get_lanes_out_of_view (IlTimeline *self,
+                                   guint      *above,
+                                   guint      *below)
+{
+  IlLanesOutOfView out;
+
+  g_return_if_fail (IL_IS_TIMELINE (self));
+  ensure_layout (self);
+  lanes_out_of_view (self, il_timeline_get_theme (self), &out);
+  *above = out.above;
+  *below = out.below;
+}
+
+static PangoLayout *
+tag_layout (GtkWidget     *widget,
+            const IlTheme *theme,
+            const char    *text)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif bold");
+
+  pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  return layout;
+}
+
+/* The ruler's tag: "↓ 3 more" after the mode's name, or "↓ 3" where the
+ * name leaves no room for more; returns the width the name may take. */
+static PangoLayout *
+ruler_tag (IlTimeline    *self,
+           const IlTheme *theme,
+           guint          below,
+           double        *label_width)
+{
+  g_autofree char *text = g_strdup_printf ("↓ %u more", below);
+  PangoLayout *name = tag_layout (GTK_WIDGET (self), theme, self->ruler_label);
+  PangoLayout *tag = tag_layout (GTK_WIDGET (self), theme, text);
+  int nw, tw, h;
+
+  pango_layout_get_pixel_size (name, &nw, &h);
+  pango_layout_get_pixel_size (tag, &tw, &h);
+  if (8 + nw + 8 + tw + 12 > theme->gutter_width - 4)
     {
-      const IlRow *row = &g_array_index (self->layout->rows, IlRow, i);
-
-      if (row->kind != IL_ROW_LANE)
-        continue;
-      if (row->y + row->height / 2 < self->scroll_y)
-        above++;
-      else if (row->y + row->height / 2 > self->scroll_y + visible)
-        below++;
+      g_free (text);
+      text = g_strdup_printf ("↓ %u", below);
+      pango_layout_set_text (tag, text, -1);
+      pango_layout_get_pixel_size (tag, &tw, &h);
     }
-  /* Only when some lane is out of view at all; then also those under a tag. */
-  for (guint i = 0; (above > 0 || below > 0) && i < self->layout->rows->len; i++)
-    {
-      const IlRow *row = &g_array_index (self->layout->rows, IlRow, i);
-      double mid = row->y + row->height / 2;
+  g_object_unref (name);
+  *label_width = MAX (20, theme->gutter_width - 4 - tw - 12 - 8 - 8);
+  return tag;
+}
 
-      if (row->kind != IL_ROW_LANE)
-        continue;
-      if (above > 0 && mid >= self->scroll_y && row->y < self->scroll_y + tag_h)
-        above++;
-      else if (below > 0 && mid <= self->scroll_y + visible && row->y + row->height > self->scroll_y + visible - tag_h)
-        below++;
-    }
+/* A run of twenty requests shows ten lanes on a 1024×600 screen (five in
+ * a stacked mode on a projector, where names stay large), and overlay
+ * scrollbars show only while the pointer moves: a tag at the foot (and
+ * head) of the names says how many lanes are out of view and which way to
+ * scroll. */
+static void
+draw_more_lanes (IlTimeline             *self,
+                 cairo_t                *cr,
+                 const IlTheme          *theme,
+                 double                  height,
+                 const IlLanesOutOfView *out,
+                 PangoLayout            *ruler)
+{
+  double top = lanes_top (self);
+
+  /* The names the tags count are cleared, so no half name peeks out
+   * beside a tag. */
+  il_theme_set_source (cr, &theme->background);
+  if (out->above > 0)
+    cairo_rectangle (cr, 0, top, theme->gutter_width, out->above_end - self->scroll_y);
+  if (out->below > 0)
+    cairo_rectangle (cr, 0, top + out->below_start - self->scroll_y, theme->gutter_width,
+                     height - (top + out->below_start - self->scroll_y));
+  cairo_fill (cr);
   for (int k = 0; k < 2; k++)
     {
-      guint n = k == 0 ? above : below;
+      guint n = k == 0 ? out->above : out->below;
       g_autofree char *text = NULL;
-      PangoLayout *layout;
-      PangoFontDescription *font;
+      g_autoptr(PangoLayout) layout = NULL;
       int tw, th;
       double x, y;
 
       if (n == 0)
         continue;
-      text = g_strdup_printf (k == 0 ? "↑ %u more lane%s" : "↓ %u more lane%s", n, n == 1 ? "" : "s");
-      layout = pango_cairo_create_layout (cr);
-      font = pango_font_description_from_string ("sans bold");
-      pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
-      pango_layout_set_font_description (layout, font);
-      pango_font_description_free (font);
-      pango_layout_set_text (layout, text, -1);
-      pango_layout_get_pixel_size (layout, &tw, &th);
-      x = 6;
-      y = k == 0 ? top + 4 : height - th - 8;
+      if (k == 1 && ruler != NULL)
+        {
+          layout = g_object_ref (ruler);
+          pango_layout_get_pixel_size (layout, &tw, &th);
+          x = theme->gutter_width - 4 - tw - 12;
+          y = (theme->ruler_height - th) / 2;
+        }
+      else
+        {
+          text = g_strdup_printf (k == 0 ? "↑ %u more lane%s" : "↓ %u more lane%s", n, n == 1 ? "" : "s");
+          layout = tag_layout (GTK_WIDGET (self), theme, text);
+          pango_layout_get_pixel_size (layout, &tw, &th);
+          x = 6;
+          y = k == 0 ? top + 4 : height - th - 8;
+        }
       il_theme_set_source (cr, &theme->foreground);
       cairo_rectangle (cr, x, y - 2, tw + 12, th + 4);
       cairo_fill (cr);
       il_theme_set_source (cr, &theme->background);
       cairo_move_to (cr, x + 6, y);
       pango_cairo_show_layout (cr, layout);
-      g_object_unref (layout);
     }
 }
 
@@ -872,6 +913,8 @@ il_timeline_snapshot (GtkWidget   *widget,
   g_autoptr(GPtrArray) tiles = g_ptr_array_new_with_free_func ((GDestroyNotify) gsk_render_node_unref);
   cairo_surface_t *overlay;
   IlRenderParams p;
+  IlLanesOutOfView out;
+  g_autoptr(PangoLayout) ruler = NULL;
   cairo_t *cr;
   double top;
 
@@ -879,8 +922,11 @@ il_timeline_snapshot (GtkWidget   *widget,
     return;
   ensure_layout (self);
   clamp_scroll (self);
+  lanes_out_of_view (self, theme, &out);
 
   il_render_params_init (&p, trace, self->layout, theme);
+  if (out.below > 0 && tag_in_ruler (self))
+    ruler = ruler_tag (self, theme, out.below, &p.ruler_label_width);
   self->viewport.width = plot_width (self);
   p.viewport = self->viewport;
   p.height = h;
@@ -923,10 +969,10 @@ il_timeline_snapshot (GtkWidget   *widget,
       cairo_destroy (cr);
     }
   cairo_surface_destroy (overlay);
-  if (self->layout->height > h - lanes_top (self) + 1 && !self->full_height)
+  if (out.above > 0 || out.below > 0)
     {
       cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, theme->gutter_width, h));
-      draw_more_lanes (self, cr, theme, h);
+      draw_more_lanes (self, cr, theme, h, &out, ruler);
       cairo_destroy (cr);
     }
 }

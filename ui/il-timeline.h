@@ -59,6 +59,10 @@ gboolean          il_timeline_lane_point        (IlTimeline       *self,
                                                  gint64            t,
                                                  double           *x,
                                                  double           *y);
+/* How many lanes the "↑ N more lanes" and "↓ N more lanes" tags count. */
+void              il_timeline_get_lanes_out_of_view (IlTimeline *self,
+                                                     guint      *above,
+                                                     guint      *below);
 const IlTheme    *il_timeline_get_theme         (IlTimeline       *self);
 
 G_END_DECLS
