@@ -2041,74 +2041,116 @@ typedef struct {
 
 #define OPEN_UNKNOWN G_MAXINT64
 
-/* Min-heap of (end, lane) for lanes whose top slice is an X. */
+/* A lane's open slices, innermost last. */
+typedef struct {
+  Open *data;
+  guint len, alloc;
+} Stack;
+
+/* When each lane whose innermost open slice is an X ends it: a min-heap
+ * of (end, lane) with one entry per such lane, and where each lane's
+ * entry is, so the entry moves when the lane's top changes instead of
+ * piling up stale copies (a parent with a thousand children was a
+ * thousand entries).  Ends pop in (end, lane) order. */
 typedef struct {
   gint64  end;
   guint32 lane;
 } Pending;
 
-static gboolean
+typedef struct {
+  Pending *h;
+  guint32 *pos;    /* per proto-lane: index in h, or G_MAXUINT32 */
+  guint    n;
+} Ends;
+
+static inline gboolean
 pending_less (const Pending *a,
               const Pending *b)
 {
   return a->end != b->end ? a->end < b->end : a->lane < b->lane;
 }
 
-static void
-heap_push (GArray  *heap,
-           gint64   end,
-           guint32  lane)
+static inline void
+ends_put (Ends    *e,
+          guint    i,
+          Pending  v)
 {
-  Pending v = { end, lane };
-  guint i = heap->len;
-  Pending *h;
-
-  g_array_append_val (heap, v);
-  h = (Pending *) heap->data;
-  while (i > 0 && pending_less (&v, &h[(i - 1) / 2]))
-    {
-      h[i] = h[(i - 1) / 2];
-      i = (i - 1) / 2;
-    }
-  h[i] = v;
+  e->h[i] = v;
+  e->pos[v.lane] = i;
 }
 
-static Pending
-heap_pop (GArray *heap)
+/* Places v at i or wherever it belongs above or below. */
+static void
+ends_sift (Ends    *e,
+           guint    i,
+           Pending  v)
 {
-  Pending *h = (Pending *) heap->data;
-  Pending top = h[0], last = h[heap->len - 1];
-  guint n = heap->len - 1, i = 0;
-
+  while (i > 0 && pending_less (&v, &e->h[(i - 1) / 2]))
+    {
+      ends_put (e, i, e->h[(i - 1) / 2]);
+      i = (i - 1) / 2;
+    }
   for (;;)
     {
       guint c = 2 * i + 1;
-      if (c >= n)
+      if (c >= e->n)
         break;
-      if (c + 1 < n && pending_less (&h[c + 1], &h[c]))
+      if (c + 1 < e->n && pending_less (&e->h[c + 1], &e->h[c]))
         c++;
-      if (!pending_less (&h[c], &last))
+      if (!pending_less (&e->h[c], &v))
         break;
-      h[i] = h[c];
+      ends_put (e, i, e->h[c]);
       i = c;
     }
-  if (n > 0)
-    h[i] = last;
-  g_array_set_size (heap, n);
-  return top;
+  ends_put (e, i, v);
+}
+
+static void
+ends_remove (Ends    *e,
+             guint32  lane)
+{
+  guint i = e->pos[lane];
+  Pending last;
+
+  if (i == G_MAXUINT32)
+    return;
+  e->pos[lane] = G_MAXUINT32;
+  last = e->h[--e->n];
+  if (i < e->n)
+    ends_sift (e, i, last);
+}
+
+/* The lane's top changed: its entry follows. */
+static inline void
+ends_update (Ends        *e,
+             const Stack *stack,
+             guint32      lane)
+{
+  Pending v = { 0, lane };
+
+  if (stack->len == 0 || stack->data[stack->len - 1].end == OPEN_UNKNOWN)
+    {
+      ends_remove (e, lane);
+      return;
+    }
+  v.end = stack->data[stack->len - 1].end;
+  if (e->pos[lane] != G_MAXUINT32)
+    ends_sift (e, e->pos[lane], v);
+  else
+    ends_sift (e, e->n++, v);
 }
 
 typedef struct {
   IlTrace            *t;
   IlChromeImportInfo *info;
   const guint32      *map;     /* proto-lane → trace lane */
-  GArray            **stacks;  /* per proto-lane, of Open */
-  GArray             *heap;    /* of Pending */
+  Stack              *stacks;  /* per proto-lane */
+  Ends                ends;
   gint64              base;
   gint64              now;     /* last appended time (relative) */
 } Build;
 
-static void
+static inline void
 build_append (Build       *b,
               gint64       time,
               guint32      proto_lane,
@@ -2121,35 +2163,40 @@ build_append (Build       *b,
   il_trace_append (b->t, b->now, b->map[proto_lane], kind, value, aux, arg);
 }
 
+static inline void
+stack_push (Stack *stack,
+            Open   o)
+{
+  if (stack->len == stack->alloc)
+    {
+      stack->alloc = MAX (16, stack->alloc * 2);
+      stack->data = g_renew (Open, stack->data, stack->alloc);
+    }
+  stack->data[stack->len++] = o;
+}
+
 /* Pops the top of a lane's stack at time (relative). */
 static void
 close_top (Build   *b,
            guint32  lane,
            gint64   time)
 {
-  GArray *stack = b->stacks[lane];
-  Open top = g_array_index (stack, Open, stack->len - 1);
+  Stack *stack = &b->stacks[lane];
+  Open top = stack->data[--stack->len];
 
-  g_array_set_size (stack, stack->len - 1);
   build_append (b, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top.name);
-  /* The slice below is an X: its end is pending again. */
-  if (stack->len > 0 && g_array_index (stack, Open, stack->len - 1).end != OPEN_UNKNOWN)
-    heap_push (b->heap, g_array_index (stack, Open, stack->len - 1).end, lane);
+  /* The slice below may be an X: its end is pending again. */
+  ends_update (&b->ends, stack, lane);
 }
 
 /* Ends every X slice that ends at or before limit (relative). */
-static void
+static inline void
 flush_ends (Build  *b,
             gint64  limit)
 {
-  while (b->heap->len > 0 && ((Pending *) b->heap->data)[0].end <= limit)
+  while (b->ends.n > 0 && b->ends.h[0].end <= limit)
     {
-      Pending e = heap_pop (b->heap);
-      GArray *stack = b->stacks[e.lane];
-
-      /* Stale entries: the lane's top changed since. */
-      if (stack->len == 0 || g_array_index (stack, Open, stack->len - 1).end != e.end)
-        continue;
+      Pending e = b->ends.h[0];
       close_top (b, e.lane, e.end);
     }
 }
@@ -2191,14 +2238,15 @@ build_trace (Parse *p)
   g_autofree guint32 *order = g_new (guint32, MAX (n_lanes, 1));
   g_autofree guint32 *map = g_new (guint32, MAX (n_lanes, 1));
   g_autofree guint32 *proc_lane = g_new (guint32, MAX (p->processes->len, 1));
-  g_autofree GArray **stacks = g_new0 (GArray *, MAX (n_lanes, 1));
-  g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pending));
+  g_autofree Stack *stacks = g_new0 (Stack, MAX (n_lanes, 1));
+  g_autofree Pending *ends_heap = g_new (Pending, MAX (n_lanes, 1));
+  g_autofree guint32 *ends_pos = g_new (guint32, MAX (n_lanes, 1));
   guint threads_with_slices = 0, processes_drawn = 0, n_heap;
   Block **blocks = (Block **) p->blocks->pdata;
   g_autofree guint32 *merge = NULL;
   gint64 base = p->any_ts ? p->min_ts : 0;
   gint64 last = p->any_ts ? p->max_ts - base : 0;
-  Build b = { t, info, map, stacks, heap, base, 0 };
+  Build b = { t, info, map, stacks, { ends_heap, ends_pos, 0 }, base, 0 };
   const ArgsRec *args;
   guint next_args = 0;
   IlChromeArgs *slice_args = NULL;
@@ -2206,7 +2254,7 @@ build_trace (Parse *p)
   for (guint i = 0; i < p->processes->len; i++)
     proc_lane[i] = IL_NO_LANE;
   for (guint i = 0; i < n_lanes; i++)
-    order[i] = i;
+    order[i] = i, ends_pos[i] = G_MAXUINT32;
   g_qsort_with_data (order, n_lanes, sizeof (guint32), compare_lanes, p);
 
   /* Lanes: a process lane before the first lane of each process. */
@@ -2243,7 +2291,6 @@ build_trace (Parse *p)
       map[order[k]] = il_trace_add_lane (t, l->kind, name, proc_lane[pi], (guint32) l->tid);
       if (l->has_slices && l->kind != IL_LANE_COUNTER)
         threads_with_slices++;
-      stacks[order[k]] = g_array_new (FALSE, FALSE, sizeof (Open));
     }
   /* Processes known from metadata only are reported apart. */
   info->n_processes = processes_drawn;
@@ -2291,7 +2338,7 @@ build_trace (Parse *p)
         }
       if (n_heap > 1)
         merge_sift_down (blocks, merge, n_heap, 0);
-      GArray *stack = stacks[lane];
+      Stack *stack = &stacks[lane];
       gint64 time = r->t - base;
 
       flush_ends (&b, time);
@@ -2306,7 +2353,7 @@ build_trace (Parse *p)
                 o.end = time + r->dur;
                 /* Keep slices nested: a child cannot outlive its parent X. */
                 if (stack->len > 0)
-                  o.end = MIN (o.end, g_array_index (stack, Open, stack->len - 1).end);
+                  o.end = MIN (o.end, stack->data[stack->len - 1].end);
                 o.end = MAX (o.end, time);
               }
             if ((r->packed & REC_HAS_ARGS) && next_args < p->args->len)
@@ -2316,16 +2363,15 @@ build_trace (Parse *p)
                 next_args++;
               }
             build_append (&b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
-            g_array_append_val (stack, o);
-            if (o.end != OPEN_UNKNOWN)
-              heap_push (heap, o.end, lane);
+            stack_push (stack, o);
+            ends_update (&b.ends, stack, lane);
           }
           break;
         case REC_END:
           {
             gint k = (gint) stack->len - 1;
             /* The innermost open B; X slices still open above it end here. */
-            while (k >= 0 && g_array_index (stack, Open, k).end != OPEN_UNKNOWN)
+            while (k >= 0 && stack->data[k].end != OPEN_UNKNOWN)
               k--;
             if (k < 0)
               {
@@ -2334,7 +2380,7 @@ build_trace (Parse *p)
               }
             while ((gint) stack->len - 1 > k)
               close_top (&b, lane, time);
-            if (g_array_index (stack, Open, k).counted)
+            if (stack->data[k].counted)
               info->n_slices++;   /* a matched B/E pair */
             close_top (&b, lane, time);
             /* An X below that should have ended already ends now. */
@@ -2357,17 +2403,15 @@ build_trace (Parse *p)
   flush_ends (&b, G_MAXINT64);
   for (guint i = 0; i < n_lanes; i++)
     {
-      GArray *stack = stacks[i];
-      if (stack == NULL)
-        continue;
+      Stack *stack = &stacks[i];
       while (stack->len > 0)
         {
-          if (g_array_index (stack, Open, stack->len - 1).end == OPEN_UNKNOWN)
+          if (stack->data[stack->len - 1].end == OPEN_UNKNOWN)
             info->n_unmatched++;
           close_top (&b, i, last);
           flush_ends (&b, G_MAXINT64);
         }
-      g_array_unref (stack);
+      g_free (stack->data);
     }
   /* Before the lane indices take their memory. */
   g_clear_pointer (&p->args, g_array_unref);
