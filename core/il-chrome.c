@@ -255,10 +255,17 @@ typedef enum {
   TIME_RANGE,      /* NaN, infinite, or too far to count in ns */
 } TimeState;
 
+/* The event's name and category come with nearly every event: they are
+ * kept where they lie in the window while the event is read, and copied
+ * (into name, cat) only when wanted as C strings or when they were
+ * unescaped into the scratch buffer, which the next string reuses. */
 typedef struct {
   char     ph[4];
   GString *name;
   GString *cat;
+  const char *name_s, *cat_s;
+  gsize    name_len, cat_len;
+  gboolean name_copied, cat_copied;
   GString *id;
   GString *bind_id;
   GString *scope;
@@ -354,6 +361,55 @@ cur_reset (Cur *c)
   c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
   c->n_args = 0;
   c->args_len = 0;
+}
+
+static void
+field_set (GString     *buf,
+           const char **s,
+           gsize       *len,
+           gboolean    *copied,
+           const char  *text,
+           gsize        text_len,
+           gboolean     in_scratch)
+{
+  *len = text_len;
+  *s = text;
+  *copied = in_scratch;
+  if (in_scratch)
+    {
+      g_string_truncate (buf, 0);
+      g_string_append_len (buf, text, (gssize) text_len);
+      *s = buf->str;
+    }
+}
+
+static const char *
+field_str (GString     *buf,
+           const char **s,
+           gsize        len,
+           gboolean    *copied)
+{
+  if (!*copied)
+    {
+      g_string_truncate (buf, 0);
+      g_string_append_len (buf, *s, (gssize) len);
+      *s = buf->str;
+      *copied = TRUE;
+    }
+  return buf->str;
+}
+
+/* The name as a C string ("" if none). */
+static const char *
+cur_name (Cur *c)
+{
+  return c->has_name ? field_str (c->name, &c->name_s, c->name_len, &c->name_copied) : "";
+}
+
+static const char *
+cur_cat (Cur *c)
+{
+  return c->has_cat ? field_str (c->cat, &c->cat_s, c->cat_len, &c->cat_copied) : "";
 }
 
 static void
@@ -733,8 +789,8 @@ static guint32
 intern_name (Parse *p)
 {
   Cur *c = &p->cur;
-  const char *s = c->has_name ? c->name->str : "";
-  gsize len = c->has_name ? c->name->len : 0;
+  const char *s = c->has_name ? c->name_s : "";
+  gsize len = c->has_name ? c->name_len : 0;
   guint64 h = hash_bytes (s, len);
   NameSlot *slot = &p->names[h & (NAME_CACHE - 1)];
   guint32 id;
@@ -742,6 +798,7 @@ intern_name (Parse *p)
   /* A direct-mapped cache in front of il_trace_intern: names repeat. */
   if (slot->str != NULL && slot->hash == h && slot->len == len && memcmp (slot->str, s, len) == 0)
     return slot->id;
+  s = cur_name (c);
   id = il_trace_intern (p->trace, s);
   if (strlen (s) == len)   /* not for names cut at a \u0000 */
     *slot = (NameSlot) { h, il_trace_get_string (p->trace, id), len, id };
@@ -801,7 +858,7 @@ finish_metadata (Parse  *p,
                  gint64  tid)
 {
   Cur *c = &p->cur;
-  const char *name = c->has_name ? c->name->str : "";
+  const char *name = cur_name (c);
 
   if (g_str_equal (name, "process_name") && c->arg_name != NULL)
     {
@@ -848,7 +905,7 @@ finish_counter (Parse  *p,
 {
   Cur *c = &p->cur;
   IlChromeImportInfo *info = p->info;
-  const char *base = c->has_name ? c->name->str : "counter";
+  const char *base = c->has_name ? cur_name (c) : "counter";
 
   /* One lane per series: {"rss": 1, "heap": 2} are two. */
   for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
@@ -890,14 +947,14 @@ finish_async (Parse  *p,
       return;
     }
   key = g_strdup_printf ("%s/%s/%s/%s", c->id2_local ? "local" : "global", c->has_scope ? c->scope->str : "",
-                         c->has_cat ? c->cat->str : "", c->id->str);
+                         cur_cat (c), c->id->str);
   lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), G_MAXUINT32);
   if (lane == IL_NO_LANE)
     return;
   pl = &g_array_index (p->lanes, ProtoLane, lane);
   p->info->n_async++;
   if (pl->name == NULL && c->has_name && (ph == 'b' || ph == 'S'))
-    pl->name = g_strdup (c->name->str);
+    pl->name = g_strdup (cur_name (c));
   pl->has_slices = TRUE;
   name_id = intern_name (p);
   if (ph == 'b' || ph == 'S')
@@ -1541,12 +1598,14 @@ skip_value (Lex *l,
     }
 }
 
-/* A scalar field of an event, given as a string. */
+/* A scalar field of an event, given as a string (in_scratch: unescaped
+ * into the scratch buffer). */
 static void
 event_string (Parse      *p,
               Key         key,
               const char *text,
-              gsize       len)
+              gsize       len,
+              gboolean    in_scratch)
 {
   Cur *c = &p->cur;
 
@@ -1563,10 +1622,12 @@ event_string (Parse      *p,
         memcpy (c->ph, text, len);
       break;
     case KEY_NAME:
-      set_text (c->name, &c->has_name, text, len, 4096);
+      field_set (c->name, &c->name_s, &c->name_len, &c->name_copied, text, MIN (len, 4096), in_scratch);
+      c->has_name = TRUE;
       break;
     case KEY_CAT:
-      set_text (c->cat, &c->has_cat, text, len, 1024);
+      field_set (c->cat, &c->cat_s, &c->cat_len, &c->cat_copied, text, MIN (len, 1024), in_scratch);
+      c->has_cat = TRUE;
       break;
     case KEY_ID:
       set_text (c->id, &c->has_id, text, len, 1024);
@@ -1738,15 +1799,145 @@ id2_member (Parse      *p,
   return SCAN_OK;
 }
 
+/* The keys of nearly every event, when written plainly and followed by
+ * their colon: known by comparing a few bytes (memcmp of a constant size
+ * compiles to a load or two), without reading a string.  Anything else
+ * (spaces before the colon, escapes, other keys, the end of the window)
+ * goes the general way, which reads the same keys alike. */
+static inline gboolean
+fast_key (Lex *l,
+          Key *k)
+{
+  const guint8 *at = l->s + l->pos;
+  gsize n;
+
+  if (l->pos + 8 > l->len)
+    return FALSE;
+  switch (at[1])
+    {
+#define KEY(text, key) if (memcmp (at, text, sizeof text - 1) == 0) { *k = key; n = sizeof text - 1; break; }
+    case 'p':
+      KEY ("\"ph\":", KEY_PH);
+      KEY ("\"pid\":", KEY_PID);
+      return FALSE;
+    case 't':
+      KEY ("\"ts\":", KEY_TS);
+      KEY ("\"tid\":", KEY_TID);
+      return FALSE;
+    case 'd':
+      KEY ("\"dur\":", KEY_DUR);
+      return FALSE;
+    case 'n':
+      KEY ("\"name\":", KEY_NAME);
+      return FALSE;
+    case 'c':
+      KEY ("\"cat\":", KEY_CAT);
+      return FALSE;
+    case 'a':
+      KEY ("\"args\":", KEY_ARGS);
+      return FALSE;
+    case 'i':
+      KEY ("\"id\":", KEY_ID);
+      return FALSE;
+#undef KEY
+    default:
+      return FALSE;
+    }
+  l->pos += n;
+  return TRUE;
+}
+
+/* The sign and integer part of a plain JSON number at *i, of at most max
+ * digits. */
+static inline gboolean
+fast_int_part (const guint8 *s,
+               gsize        *i,
+               gsize         n,
+               gsize         max,
+               gboolean     *neg,
+               guint64      *v)
+{
+  gsize start;
+
+  *neg = s[*i] == '-';
+  *i += *neg;
+  start = *i;
+  *v = 0;
+  if (*i < n && s[*i] == '0')
+    (*i)++;
+  else
+    for (; *i < n && g_ascii_isdigit (s[*i]); (*i)++)
+      *v = *v * 10 + (guint64) (s[*i] - '0');
+  return *i > start && *i - start <= max;
+}
+
+/* A time in µs written as a plain JSON number, read into ns while it is
+ * lexed: what parse_time_ns makes of it.  FALSE (nothing consumed) for
+ * anything else, which the general way then reads or refuses: exponents,
+ * more than 16 integer digits, malformed numbers, the window's end. */
+static inline gboolean
+fast_time (Lex    *l,
+           gint64 *ns)
+{
+  const guint8 *s = l->s;
+  gsize i = l->pos, n = l->len;
+  guint64 ip, frac = 0;
+  int frac_digits = 0;
+  gboolean neg, round_up = FALSE;
+
+  if (!fast_int_part (s, &i, n, 16, &neg, &ip))
+    return FALSE;
+  if (i < n && s[i] == '.')
+    {
+      gsize frac_start = ++i;
+      for (; i < n && g_ascii_isdigit (s[i]); i++)
+        {
+          if (frac_digits < 3)
+            frac = frac * 10 + (guint64) (s[i] - '0'), frac_digits++;
+          else if (frac_digits == 3)
+            round_up = s[i] >= '5', frac_digits++;
+        }
+      if (i == frac_start)
+        return FALSE;
+    }
+  if (i >= n || s[i] == 'e' || s[i] == 'E' || g_ascii_isdigit (s[i]) || ip > (guint64) MAX_US)
+    return FALSE;
+  for (; frac_digits < 3; frac_digits++)
+    frac *= 10;
+  *ns = (gint64) (ip * 1000 + frac + round_up);
+  if (neg)
+    *ns = -*ns;
+  l->pos = i;
+  return TRUE;
+}
+
+/* A pid or tid written as a plain integer of up to 15 digits: exactly
+ * what parse_number makes of it.  FALSE (nothing consumed) otherwise. */
+static inline gboolean
+fast_integer (Lex    *l,
+              double *v)
+{
+  const guint8 *s = l->s;
+  gsize i = l->pos, n = l->len;
+  guint64 m;
+  gboolean neg;
+
+  if (!fast_int_part (s, &i, n, 15, &neg, &m) || i >= n || s[i] == '.' || s[i] == 'e' || s[i] == 'E'
+      || g_ascii_isdigit (s[i]))
+    return FALSE;
+  *v = neg ? -(double) m : (double) m;
+  l->pos = i;
+  return TRUE;
+}
+
+/* The value of member k of an event. */
 static Scan
-event_member (Parse      *p,
-              Lex        *l,
-              const char *key,
-              gsize       key_len,
-              int         depth)
+event_member (Parse *p,
+              Lex   *l,
+              Key    k,
+              int    depth)
 {
   Cur *c = &p->cur;
-  Key k = key_of ((const unsigned char *) key, key_len);
   guint8 ch = l->s[l->pos];
   const char *text;
   gsize len;
@@ -1754,11 +1945,36 @@ event_member (Parse      *p,
 
   if (ch == '"')
     {
+      /* "ph": "X", the commonest value: one plain character. */
+      if (k == KEY_PH && l->pos + 2 < l->len && l->s[l->pos + 2] == '"' && l->s[l->pos + 1] >= 0x20
+          && l->s[l->pos + 1] < 0x80 && l->s[l->pos + 1] != '"' && l->s[l->pos + 1] != '\\')
+        {
+          memset (c->ph, 0, sizeof c->ph);
+          c->ph[0] = (char) l->s[l->pos + 1];
+          l->pos += 3;
+          return SCAN_OK;
+        }
       TRY (lex_string (l, &text, &len));
-      event_string (p, k, text, len);
+      event_string (p, k, text, len, text == l->scratch->str);
     }
   else if (ch == '-' || g_ascii_isdigit (ch))
     {
+      if ((k == KEY_TS || k == KEY_DUR) && fast_time (l, k == KEY_TS ? &c->ts : &c->dur))
+        {
+          if (k == KEY_TS)
+            c->ts_state = TIME_OK;
+          else
+            c->dur_state = TIME_OK;
+          return SCAN_OK;
+        }
+      if ((k == KEY_PID || k == KEY_TID) && fast_integer (l, k == KEY_PID ? &c->pid : &c->tid))
+        {
+          if (k == KEY_PID)
+            c->has_pid = TRUE, c->has_pid_text = FALSE;
+          else
+            c->has_tid = TRUE, c->has_tid_text = FALSE;
+          return SCAN_OK;
+        }
       TRY (lex_number (l, &text, &len));
       event_number (p, k, text, len);
     }
@@ -1796,14 +2012,43 @@ event_member (Parse      *p,
   return SCAN_OK;
 }
 
-/* One event object at l->pos, whole: read, then finished. */
+/* One event object at l->pos, whole: read, then finished.  The members
+ * are read as parse_members reads them, with the common keys known
+ * without reading them as strings. */
 static Scan
 parse_event (Parse *p,
              Lex   *l,
              int    depth)
 {
   cur_reset (&p->cur);
-  TRY (parse_members (p, l, depth, event_member));
+  l->pos++;   /* { */
+  WS (l);
+  if (l->s[l->pos] != '}')
+    for (;;)
+      {
+        const char *key;
+        gsize key_len;
+        Key k;
+        guint8 ch;
+
+        WS (l);
+        if (fast_key (l, &k))
+          WS (l);
+        else
+          {
+            TRY (lex_key (l, &key, &key_len));
+            k = key_of ((const unsigned char *) key, key_len);
+          }
+        TRY (event_member (p, l, k, depth));
+        WS (l);
+        ch = l->s[l->pos];
+        if (ch != '}' && ch != ',')
+          return lex_fail (l, "expected ',' or '}'");
+        if (ch == '}')
+          break;
+        l->pos++;
+      }
+  l->pos++;   /* } */
   finish_event (p);
   return SCAN_OK;
 }

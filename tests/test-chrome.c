@@ -1026,6 +1026,96 @@ test_split_and_blocks (void)
   g_rmdir (dir);
 }
 
+/* Times, durations, pids and tids written as plain numbers are read
+ * while lexing (the common case); the same numbers given as strings go
+ * the general way.  Both must agree on every spelling, and malformed
+ * numbers must fail as they do under any other key. */
+static void
+test_number_spellings (void)
+{
+  const char *good[] = {
+    "0", "-0", "7", "10.5", "0.0001", "0.0004", "0.0005", "1.2345", "1.2344999", "-7.25", "0.9995", "3.99999",
+    "123456789012.3456", "1600000000000000.123", "9199999999999999", "9200000000000001", "12345678901234567",
+    "1e3", "1.5E+2", "-2e-1", "0.1e1", "100000000000000000000", "4242", "-5",
+  };
+  const char *bad[] = { "01", "-", "1.", "-x", "1.e3", "00", "1e", "-01", "2.5.1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      IlChromeImportInfo info[2] = { { 0 }, { 0 } };
+      IlTrace *t[2] = { NULL, NULL };
+      gboolean integer = strspn (good[i], "-0123456789") == strlen (good[i]) && strlen (good[i]) < 16;
+
+      for (guint f = 0; f < 2; f++)
+        {
+          /* Integers for pid and tid: other text makes a text id. */
+          const char *id = integer ? good[i] : "3";
+          g_autofree char *ev = f == 0
+            ? g_strdup_printf ("{\"ph\":\"X\",\"pid\":%s,\"tid\":%s,\"ts\":%s,\"dur\":%s,\"name\":\"a\"}",
+                               id, id, good[i], good[i])
+            : g_strdup_printf ("{\"ph\":\"X\",\"pid\":\"%s\",\"tid\":\"%s\",\"ts\":\"%s\",\"dur\":\"%s\",\"name\":\"a\"}",
+                               id, id, good[i], good[i]);
+          g_autofree char *text = g_strdup_printf ("[%s,{\"ph\":\"i\",\"pid\":1,\"ts\":%s,\"name\":\"b\"}]", ev, good[i]);
+          g_autoptr(GError) error = NULL;
+          t[f] = import_text (text, &info[f], &error);
+          g_assert_true (t[f] != NULL || error != NULL);
+        }
+      g_test_message ("%s", good[i]);
+      g_assert_cmpint (info[0].first_ts_ns, ==, info[1].first_ts_ns);
+      g_assert_cmpint (info[0].last_ts_ns, ==, info[1].last_ts_ns);
+      g_assert_cmpuint (info[0].n_slices, ==, info[1].n_slices);
+      g_assert_cmpuint (info[0].n_instants, ==, info[1].n_instants);
+      for (guint w = 0; w < IL_CHROME_N_SKIPS; w++)
+        g_assert_cmpuint (info[0].n_skipped_why[w], ==, info[1].n_skipped_why[w]);
+      g_assert_true ((t[0] == NULL) == (t[1] == NULL));
+      if (t[0] != NULL)
+        assert_same_trace (t[0], t[1]);
+      g_clear_pointer (&t[0], il_trace_unref);
+      g_clear_pointer (&t[1], il_trace_unref);
+      il_chrome_import_info_clear (&info[0]);
+      il_chrome_import_info_clear (&info[1]);
+    }
+  /* Exact values, rounded to the nanosecond on the fourth decimal. */
+  {
+    const struct { const char *ts; gint64 ns; } exact[] = {
+      { "1.2345", 1235 }, { "1.2344999", 1234 }, { "0.0005", 1 }, { "-7.25", -7250 },
+      { "1600000000000000.123", G_GINT64_CONSTANT (1600000000000000123) },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (exact); i++)
+      {
+        IlChromeImportInfo info = { 0 };
+        g_autofree char *text = g_strdup_printf ("[{\"ph\":\"i\",\"pid\":1,\"ts\":%s,\"name\":\"b\"}]", exact[i].ts);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(IlTrace) t = import_text (text, &info, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (info.first_ts_ns, ==, exact[i].ns);
+        il_chrome_import_info_clear (&info);
+      }
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      const char *keys[] = { "ts", "zz", "pid", "zzz", "dur", "tid" };
+      g_autofree char *first = NULL;
+
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          g_autofree char *text = g_strdup_printf ("[{\"ph\":\"i\",\"%s\":%s,\"name\":\"b\"}]", keys[k], bad[i]);
+          g_autoptr(GError) error = NULL;
+          g_autoptr(IlTrace) t = import_text (text, NULL, &error);
+          g_assert_null (t);
+          g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE);
+          /* Keys of one length fail at one place, with one message. */
+          if (k % 2 == 0)
+            {
+              g_free (first);
+              first = g_strdup (error->message);
+            }
+          else
+            g_assert_cmpstr (error->message, ==, first);
+        }
+    }
+}
+
 static void
 test_export (void)
 {
@@ -1147,6 +1237,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/skip-reasons", test_skip_reasons);
   g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
   g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
+  g_test_add_func ("/chrome/number-spellings", test_number_spellings);
   g_test_add_func ("/chrome/slice-args", test_slice_args);
   return g_test_run ();
 }
