@@ -1116,6 +1116,92 @@ test_number_spellings (void)
     }
 }
 
+static int
+compare_times (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Blocks are sorted by time with a radix sort over the bits their times
+ * span, then by rec_cmp within one time.  Records whose order rec_cmp
+ * decides alone (no two X slices with one time and duration, no two
+ * instants at one time) must come out the same whatever the file's order:
+ * times far apart (negative, epoch-sized), many X slices at one time
+ * with different durations, in runs short and long, over many blocks. */
+static void
+test_sort_order (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (13);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) used = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  const gint64 centres[] = { G_GINT64_CONSTANT (-5000000000000), 0, 123456789, G_GINT64_CONSTANT (1600000000000000) };
+  /* Lanes in a fixed order, not that of their first events. */
+  const char *lanes = "[{\"ph\":\"M\",\"pid\":1,\"tid\":1,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":1}},"
+                      "{\"ph\":\"M\",\"pid\":1,\"tid\":2,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":2}},"
+                      "{\"ph\":\"M\",\"pid\":1,\"tid\":3,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":3}},\n";
+  GString *forward = g_string_new (lanes), *backward = g_string_new (lanes);
+  g_autoptr(IlTrace) a = NULL, b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 first = G_MAXINT64;
+  guint k = 0;
+
+  while (events->len < 200000)
+    {
+      gint64 t = centres[g_rand_int_range (rand, 0, G_N_ELEMENTS (centres))] + g_rand_int_range (rand, 0, 50000);
+      guint tid = g_rand_int_range (rand, 1, 4);
+      if (g_rand_int_range (rand, 0, 4) == 0)
+        {
+          /* One instant per time (over all lanes). */
+          gint64 key = t * 2;
+          if (g_hash_table_contains (used, &key))
+            continue;
+          g_hash_table_add (used, g_memdup2 (&key, sizeof key));
+          g_ptr_array_add (events, g_strdup_printf ("{\"ph\":\"i\",\"pid\":1,\"tid\":%u,\"ts\":%" G_GINT64_FORMAT ".5,\"name\":\"i\"}",
+                                                    tid, t));
+          first = MIN (first, t * 1000 + (t < 0 ? -500 : 500));   /* "-4.5" is -4.5 */
+        }
+      else
+        {
+          /* One X per time and duration: runs of one time up to a few hundred long. */
+          guint dur = g_rand_int_range (rand, 1, t % 7 == 0 ? 400 : 6);
+          gint64 key = (t * 400 + dur) * 2 + 1;
+          if (g_hash_table_contains (used, &key))
+            continue;
+          g_hash_table_add (used, g_memdup2 (&key, sizeof key));
+          g_ptr_array_add (events, g_strdup_printf ("{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%" G_GINT64_FORMAT ",\"dur\":%u,\"name\":\"d%u\"}",
+                                                    tid, t, dur, dur));
+          t *= 1000;
+          g_array_append_val (starts, t);
+          first = MIN (first, t);
+        }
+    }
+  for (guint i = 0; i < events->len; i++)
+    {
+      g_string_append_printf (forward, "%s%s", i ? ",\n" : "", (char *) events->pdata[i]);
+      g_string_append_printf (backward, "%s%s", i ? ",\n" : "", (char *) events->pdata[events->len - 1 - i]);
+    }
+  g_string_append (forward, "]");
+  g_string_append (backward, "]");
+  a = il_chrome_import_data ((const guint8 *) forward->str, forward->len, "forward.json", NULL, &error);
+  g_assert_no_error (error);
+  b = il_chrome_import_data ((const guint8 *) backward->str, backward->len, "backward.json", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->n_events, >, 300000);
+  assert_same_trace (a, b);
+  /* Every slice begins at its own time: out of order, it would have been
+   * moved up to the time before it. */
+  g_array_sort (starts, compare_times);
+  for (gsize e = 0; e < a->n_events; e++)
+    if (a->kind[e] == IL_EVENT_SLICE_BEGIN)
+      g_assert_cmpint (a->time[e], ==, g_array_index (starts, gint64, k++) - first);
+  g_assert_cmpuint (k, ==, starts->len);
+  g_string_free (forward, TRUE);
+  g_string_free (backward, TRUE);
+}
+
 static void
 test_export (void)
 {
@@ -1238,6 +1324,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
   g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
   g_test_add_func ("/chrome/number-spellings", test_number_spellings);
+  g_test_add_func ("/chrome/sort-order", test_sort_order);
   g_test_add_func ("/chrome/slice-args", test_slice_args);
   return g_test_run ();
 }
