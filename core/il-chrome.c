@@ -1047,6 +1047,20 @@ finish_async (Parse  *p,
     add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);   /* n, T, p: a step inside */
 }
 
+/* One of "XBEiIRCstfbenSTpF". */
+static inline gboolean
+is_drawn_phase (char ph)
+{
+  switch (ph)
+    {
+    case 'X': case 'B': case 'E': case 'i': case 'I': case 'R': case 'C': case 's': case 't':
+    case 'f': case 'b': case 'e': case 'n': case 'S': case 'T': case 'p': case 'F':
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 static void
 finish_event (Parse *p)
 {
@@ -1065,7 +1079,7 @@ finish_event (Parse *p)
       finish_metadata (p, pid, tid);
       return;
     }
-  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || strchr ("XBEiIRCstfbenSTpF", ph[0]) == NULL)
+  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || !is_drawn_phase (ph[0]))
     {
       skip (p, ph[0] ? ph : "(no phase)", IL_CHROME_SKIP_PHASE);
       return;
@@ -1323,6 +1337,9 @@ lex_fail (Lex        *l,
 static inline gboolean
 lex_ws (Lex *l)
 {
+  /* Mostly there is none: anything above ' ' is not whitespace. */
+  if (G_LIKELY (l->pos < l->len && l->s[l->pos] > ' '))
+    return TRUE;
   while (l->pos < l->len)
     {
       guint8 c = l->s[l->pos];
@@ -3266,6 +3283,9 @@ second_half_run (gpointer data)
 {
   SecondHalf *h = data;
   reader_run (&h->r);
+  /* Its last block too, here rather than on the thread that builds. */
+  if (h->r.p.block != NULL)
+    sort_block (g_steal_pointer (&h->r.p.block), NULL);
   return NULL;
 }
 
@@ -3374,6 +3394,9 @@ import_stream (Source             *src,
     }
 
   reader_run (&r);
+  /* The last block is sorted while the second half may still be read. */
+  if (r.p.block != NULL && r.p.sorter != NULL)
+    g_thread_pool_push (r.p.sorter, g_steal_pointer (&r.p.block), NULL);
   d = &r.damage;
   cancelled = r.cancelled;
   if (half != NULL)
@@ -3532,8 +3555,9 @@ read_gzip (gpointer data, guint8 *buf, gsize len, GError **error)
 }
 
 /* Inflating runs on a thread of its own, a few chunks ahead of the
- * reader: the two cores share the work of a gzip file. */
-#define PIPE_CHUNK  (1u << 20)
+ * reader: the two cores share the work of a gzip file.  Chunks are small:
+ * they are still there while the trace is built, at the peak of memory. */
+#define PIPE_CHUNK  (256u << 10)
 #define PIPE_CHUNKS 4
 
 typedef struct {
