@@ -845,26 +845,43 @@ parse_time_ns (const char *text,
   return TIME_OK;
 }
 
-static guint64
-hash_bytes (const char *s,
-            gsize       len)
+/* A hash of a name for the cache below, from its length and three
+ * 8-byte samples (start, middle, end) rather than every byte: the cache
+ * compares the whole name anyway, so names that share these bytes only
+ * take turns in a slot. */
+static inline guint64
+hash_name (const char *s,
+           gsize       len)
 {
-  guint64 h = len * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+  guint64 a = 0, b = 0, m = 0, h;
 
-  for (; len >= 8; s += 8, len -= 8)
+  if (len >= 8)
     {
-      guint64 x;
-      memcpy (&x, s, 8);
-      h = (h ^ x) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
-      h ^= h >> 29;
+      memcpy (&a, s, 8);
+      memcpy (&m, s + (len - 8) / 2, 8);
+      memcpy (&b, s + len - 8, 8);
     }
-  if (len > 0)
-    {
-      guint64 x = 0;
-      memcpy (&x, s, len);
-      h = (h ^ x) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
-    }
-  return h ^ (h >> 32);
+  else
+    for (gsize i = 0; i < len; i++)
+      a |= (guint64) (guint8) s[i] << (8 * i);
+  h = (a * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) ^ (m * G_GUINT64_CONSTANT (0xff51afd7ed558ccd))
+      ^ (b * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53)) ^ len;
+  /* The products' entropy is in their high bits: bring it down to the
+   * low ones, which pick the slot. */
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+  return h ^ (h >> 33);
+}
+
+static inline gboolean
+name_slot_is (const NameSlot *slot,
+              guint64         h,
+              const char     *s,
+              gsize           len)
+{
+  return slot->str != NULL && slot->hash == h && slot->len == len && memcmp (slot->str, s, len) == 0;
 }
 
 static guint32
@@ -873,17 +890,25 @@ intern_name (Parse *p)
   Cur *c = &p->cur;
   const char *s = c->has_name ? c->name_s : "";
   gsize len = c->has_name ? c->name_len : 0;
-  guint64 h = hash_bytes (s, len);
+  guint64 h = hash_name (s, len);
   NameSlot *slot = &p->names[h & (NAME_CACHE - 1)];
+  NameSlot *other = &p->names[(h & (NAME_CACHE - 1)) ^ 1];
   guint32 id;
 
-  /* A direct-mapped cache in front of il_trace_intern: names repeat. */
-  if (slot->str != NULL && slot->hash == h && slot->len == len && memcmp (slot->str, s, len) == 0)
+  /* A two-way cache in front of il_trace_intern: names repeat. */
+  if (name_slot_is (slot, h, s, len))
     return slot->id;
+  if (name_slot_is (other, h, s, len))
+    return other->id;
   s = cur_name (c);
   id = il_trace_intern (p->trace, s);
   if (strlen (s) == len)   /* not for names cut at a \u0000 */
-    *slot = (NameSlot) { h, il_trace_get_string (p->trace, id), len, id };
+    {
+      /* The one in the slot moves over to the other way, if there is one. */
+      if (slot->str != NULL)
+        *other = *slot;
+      *slot = (NameSlot) { h, il_trace_get_string (p->trace, id), len, id };
+    }
   return id;
 }
 
