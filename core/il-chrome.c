@@ -2542,6 +2542,9 @@ typedef struct {
   Ends                ends;
   gint64              base;
   gint64              now;     /* last appended time (relative) */
+  const ArgsRec      *args;    /* in the order the records flagged with args come */
+  guint               n_args, next_args;
+  IlChromeArgs       *slice_args;
 } Build;
 
 static inline void
@@ -2623,6 +2626,155 @@ chrome_args_free (gpointer data)
   g_free (a);
 }
 
+/* One record of the merged stream into the trace. */
+static inline void
+build_rec (Build     *b,
+           const Rec *r)
+{
+  guint32 lane = rec_lane (r);
+  Stack *stack = &b->stacks[lane];
+  gint64 time = r->t - b->base;
+
+  flush_ends (b, time);
+  switch (rec_type (r))
+    {
+    case REC_SLICE:
+    case REC_BEGIN:
+      {
+        Open o = { OPEN_UNKNOWN, r->arg, rec_value (r) == 1 };
+        if (rec_type (r) == REC_SLICE)
+          {
+            o.end = time + r->dur;
+            /* Keep slices nested: a child cannot outlive its parent X. */
+            if (stack->len > 0)
+              o.end = MIN (o.end, stack->data[stack->len - 1].end);
+            o.end = MAX (o.end, time);
+          }
+        if ((r->packed & REC_HAS_ARGS) && b->next_args < b->n_args)
+          {
+            const ArgsRec *a = &b->args[b->next_args++];
+            ArgsEntry e = { (guint32) b->t->n_events, a->len, a->off };
+            g_array_append_val (b->slice_args->entries, e);
+          }
+        build_append (b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
+        stack_push (stack, o);
+        ends_update (&b->ends, stack, lane);
+      }
+      break;
+    case REC_END:
+      {
+        gint k = (gint) stack->len - 1;
+        /* The innermost open B; X slices still open above it end here. */
+        while (k >= 0 && stack->data[k].end != OPEN_UNKNOWN)
+          k--;
+        if (k < 0)
+          {
+            b->info->n_unmatched++;
+            break;
+          }
+        while ((gint) stack->len - 1 > k)
+          close_top (b, lane, time);
+        if (stack->data[k].counted)
+          b->info->n_slices++;   /* a matched B/E pair */
+        close_top (b, lane, time);
+        /* An X below that should have ended already ends now. */
+        flush_ends (b, time);
+      }
+      break;
+    case REC_INSTANT:
+      build_append (b, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
+      break;
+    case REC_COUNTER:
+      build_append (b, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
+      break;
+    case REC_FLOW:
+      build_append (b, time, lane, IL_EVENT_FLOW, rec_value (r), 0, r->arg);
+      break;
+    default:
+      break;
+    }
+}
+
+/* The sorted blocks merged into one stream of records, in chunks, by a
+ * thread of its own: the core that read the second half is idle while
+ * the trace is built, and merging is a third of building.  Each block's
+ * memory goes back as soon as it is used up.  A chunk that is not full
+ * is the last. */
+#define MERGE_CHUNK  4096
+#define MERGE_CHUNKS 8
+
+typedef struct {
+  Rec  recs[MERGE_CHUNK];
+  guint n;
+} MergeChunk;
+
+typedef struct {
+  Block      **blocks;
+  guint        n_blocks;
+  GAsyncQueue *full, *empty;
+  GThread     *thread;
+} Merger;
+
+static gpointer
+merger_run (gpointer data)
+{
+  Merger *m = data;
+  Block **blocks = m->blocks;
+  guint n_heap = m->n_blocks;
+  g_autofree guint32 *heap = g_new (guint32, MAX (n_heap, 1));
+  MergeChunk *c = g_async_queue_pop (m->empty);
+
+  for (guint i = 0; i < n_heap; i++)
+    heap[i] = i;
+  for (guint k = n_heap / 2; k > 0; k--)
+    merge_sift_down (blocks, heap, n_heap, k - 1);
+  c->n = 0;
+  while (n_heap > 0)
+    {
+      Block *top = blocks[heap[0]];
+
+      c->recs[c->n++] = top->recs[top->pos++];
+      /* Next from the same block, or the block is done with. */
+      if (top->pos == top->n)
+        {
+          block_recs_free (g_steal_pointer (&top->recs));
+          heap[0] = heap[--n_heap];
+        }
+      if (n_heap > 1)
+        merge_sift_down (blocks, heap, n_heap, 0);
+      if (c->n == MERGE_CHUNK)
+        {
+          g_async_queue_push (m->full, c);
+          c = g_async_queue_pop (m->empty);
+          c->n = 0;
+        }
+    }
+  g_async_queue_push (m->full, c);   /* not full: the end */
+  return NULL;
+}
+
+static void
+merger_start (Merger  *m,
+              Block  **blocks,
+              guint    n_blocks)
+{
+  m->blocks = blocks;
+  m->n_blocks = n_blocks;
+  m->full = g_async_queue_new ();
+  m->empty = g_async_queue_new_full (g_free);
+  for (guint i = 0; i < MERGE_CHUNKS; i++)
+    g_async_queue_push (m->empty, g_new (MergeChunk, 1));
+  m->thread = g_thread_new ("chrome-merge", merger_run, m);
+}
+
+static void
+merger_finish (Merger *m)
+{
+  g_thread_join (m->thread);
+  g_async_queue_unref (m->full);
+  g_async_queue_unref (m->empty);
+}
+
 static void
 build_trace (Parse *p)
 {
@@ -2635,15 +2787,12 @@ build_trace (Parse *p)
   g_autofree Stack *stacks = g_new0 (Stack, MAX (n_lanes, 1));
   g_autofree Pending *ends_heap = g_new (Pending, MAX (n_lanes, 1));
   g_autofree guint32 *ends_pos = g_new (guint32, MAX (n_lanes, 1));
-  guint threads_with_slices = 0, processes_drawn = 0, n_heap;
+  guint threads_with_slices = 0, processes_drawn = 0;
   Block **blocks = (Block **) p->blocks->pdata;
-  g_autofree guint32 *merge = NULL;
+  Merger m;
   gint64 base = p->any_ts ? p->min_ts : 0;
   gint64 last = p->any_ts ? p->max_ts - base : 0;
-  Build b = { t, info, map, stacks, { ends_heap, ends_pos, 0 }, base, 0 };
-  const ArgsRec *args;
-  guint next_args = 0;
-  IlChromeArgs *slice_args = NULL;
+  Build b = { t, info, map, stacks, { ends_heap, ends_pos, 0 }, base, 0, NULL, 0, 0, NULL };
 
   for (guint i = 0; i < p->processes->len; i++)
     proc_lane[i] = IL_NO_LANE;
@@ -2698,102 +2847,33 @@ build_trace (Parse *p)
     g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);
   /* In the order the merge below meets the flagged records. */
   g_array_sort (p->args, compare_args);
-  args = (const ArgsRec *) (gconstpointer) p->args->data;
+  b.args = (const ArgsRec *) (gconstpointer) p->args->data;
+  b.n_args = p->args->len;
   if (p->args->len > 0 || p->n_args_dropped > 0)
     {
-      slice_args = g_new0 (IlChromeArgs, 1);
-      slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
-      slice_args->n_dropped = p->n_args_dropped;
+      b.slice_args = g_new0 (IlChromeArgs, 1);
+      b.slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
+      b.slice_args->n_dropped = p->n_args_dropped;
     }
   il_trace_reserve (t, p->n_trace_events);
   /* The lane indices are built in one pass after the merge. */
   il_trace_begin_bulk (t);
-  n_heap = p->blocks->len;
-  merge = g_new (guint32, MAX (n_heap, 1));
-  for (guint i = 0; i < n_heap; i++)
-    merge[i] = i;
-  for (guint k = n_heap / 2; k > 0; k--)
-    merge_sift_down (blocks, merge, n_heap, k - 1);
-
   /* Per lane a stack of open slices; depth is its height.  Unmatched
-   * ends are dropped; what is open at the end closes at the last time. */
-  while (n_heap > 0)
+   * ends are dropped; what is open at the end closes at the last time.
+   * The sorted blocks are merged into one stream on another thread. */
+  merger_start (&m, blocks, p->blocks->len);
+  for (;;)
     {
-      Block *top = blocks[merge[0]];
-      Rec rec = top->recs[top->pos++];
-      const Rec *r = &rec;
-      guint32 lane = rec_lane (r);
+      MergeChunk *chunk = g_async_queue_pop (m.full);
+      guint n = chunk->n;
 
-      /* Next from the same block, or the block is done with. */
-      if (top->pos == top->n)
-        {
-          block_recs_free (g_steal_pointer (&top->recs));
-          merge[0] = merge[--n_heap];
-        }
-      if (n_heap > 1)
-        merge_sift_down (blocks, merge, n_heap, 0);
-      Stack *stack = &stacks[lane];
-      gint64 time = r->t - base;
-
-      flush_ends (&b, time);
-      switch (rec_type (r))
-        {
-        case REC_SLICE:
-        case REC_BEGIN:
-          {
-            Open o = { OPEN_UNKNOWN, r->arg, rec_value (r) == 1 };
-            if (rec_type (r) == REC_SLICE)
-              {
-                o.end = time + r->dur;
-                /* Keep slices nested: a child cannot outlive its parent X. */
-                if (stack->len > 0)
-                  o.end = MIN (o.end, stack->data[stack->len - 1].end);
-                o.end = MAX (o.end, time);
-              }
-            if ((r->packed & REC_HAS_ARGS) && next_args < p->args->len)
-              {
-                ArgsEntry e = { (guint32) t->n_events, args[next_args].len, args[next_args].off };
-                g_array_append_val (slice_args->entries, e);
-                next_args++;
-              }
-            build_append (&b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
-            stack_push (stack, o);
-            ends_update (&b.ends, stack, lane);
-          }
-          break;
-        case REC_END:
-          {
-            gint k = (gint) stack->len - 1;
-            /* The innermost open B; X slices still open above it end here. */
-            while (k >= 0 && stack->data[k].end != OPEN_UNKNOWN)
-              k--;
-            if (k < 0)
-              {
-                info->n_unmatched++;
-                break;
-              }
-            while ((gint) stack->len - 1 > k)
-              close_top (&b, lane, time);
-            if (stack->data[k].counted)
-              info->n_slices++;   /* a matched B/E pair */
-            close_top (&b, lane, time);
-            /* An X below that should have ended already ends now. */
-            flush_ends (&b, time);
-          }
-          break;
-        case REC_INSTANT:
-          build_append (&b, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
-          break;
-        case REC_COUNTER:
-          build_append (&b, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
-          break;
-        case REC_FLOW:
-          build_append (&b, time, lane, IL_EVENT_FLOW, rec_value (r), 0, r->arg);
-          break;
-        default:
-          break;
-        }
+      for (guint i = 0; i < n; i++)
+        build_rec (&b, &chunk->recs[i]);
+      g_async_queue_push (m.empty, chunk);
+      if (n < MERGE_CHUNK)
+        break;
     }
+  merger_finish (&m);
   flush_ends (&b, G_MAXINT64);
   for (guint i = 0; i < n_lanes; i++)
     {
@@ -2810,14 +2890,14 @@ build_trace (Parse *p)
   /* Before the lane indices take their memory. */
   g_clear_pointer (&p->args, g_array_unref);
   il_trace_end_bulk (t);
-  if (slice_args != NULL)
+  if (b.slice_args != NULL)
     {
       if (p->args_copy != NULL)
-        slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
-      slice_args->path = g_steal_pointer (&p->args_path);
-      slice_args->size = p->args_size;
-      slice_args->mtime = p->args_mtime;
-      t->slice_args = slice_args;
+        b.slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
+      b.slice_args->path = g_steal_pointer (&p->args_path);
+      b.slice_args->size = p->args_size;
+      b.slice_args->mtime = p->args_mtime;
+      t->slice_args = b.slice_args;
       t->slice_args_free = chrome_args_free;
     }
   il_trace_set_end_time (t, MAX (last, b.now));
