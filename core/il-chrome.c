@@ -2473,17 +2473,28 @@ ends_put (Ends    *e,
   e->pos[v.lane] = i;
 }
 
-/* Places v at i or wherever it belongs above or below. */
-static void
-ends_sift (Ends    *e,
-           guint    i,
-           Pending  v)
+/* Places v at i or wherever it belongs above: a key that got smaller
+ * (a child X opens on the lane's X) or a new one. */
+static inline void
+ends_sift_up (Ends    *e,
+              guint    i,
+              Pending  v)
 {
   while (i > 0 && pending_less (&v, &e->h[(i - 1) / 2]))
     {
       ends_put (e, i, e->h[(i - 1) / 2]);
       i = (i - 1) / 2;
     }
+  ends_put (e, i, v);
+}
+
+/* Places v at i or wherever it belongs below: a key that got bigger (the
+ * lane's X ended and revealed its parent). */
+static void
+ends_sift_down (Ends    *e,
+                guint    i,
+                Pending  v)
+{
   for (;;)
     {
       guint c = 2 * i + 1;
@@ -2510,8 +2521,10 @@ ends_remove (Ends    *e,
     return;
   e->pos[lane] = G_MAXUINT32;
   last = e->h[--e->n];
-  if (i < e->n)
-    ends_sift (e, i, last);
+  if (i < e->n && pending_less (&last, &e->h[i]))
+    ends_sift_up (e, i, last);
+  else if (i < e->n)
+    ends_sift_down (e, i, last);
 }
 
 /* The lane's top changed: its entry follows. */
@@ -2528,10 +2541,12 @@ ends_update (Ends        *e,
       return;
     }
   v.end = stack->data[stack->len - 1].end;
-  if (e->pos[lane] != G_MAXUINT32)
-    ends_sift (e, e->pos[lane], v);
-  else
-    ends_sift (e, e->n++, v);
+  if (e->pos[lane] == G_MAXUINT32)
+    ends_sift_up (e, e->n++, v);
+  else if (v.end < e->h[e->pos[lane]].end)
+    ends_sift_up (e, e->pos[lane], v);
+  else if (v.end > e->h[e->pos[lane]].end)
+    ends_sift_down (e, e->pos[lane], v);
 }
 
 typedef struct {
