@@ -7,8 +7,9 @@
  * record in blocks that a second thread sorts by time as they fill (real
  * files are not sorted); big files are read by two threads from the start
  * and from the middle.  Lanes are only created at the end, once every M
- * event (names, sort indexes) has been seen, while the sorted blocks are
- * merged into the trace.
+ * event (names, sort indexes) has been seen; then one thread merges the
+ * sorted blocks into a stream of records while another turns them into
+ * the trace's events.
  */
 #include <errno.h>
 #include <sys/mman.h>
