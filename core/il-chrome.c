@@ -2181,7 +2181,8 @@ parse_event (Parse *p,
         Key k;
         guint8 ch;
 
-        WS (l);
+        /* Whitespace is skipped only where there is some (lex_key skips
+         * its own): mostly there is none. */
         if (fast_key (l, &k))
           WS (l);
         else
@@ -2190,7 +2191,8 @@ parse_event (Parse *p,
             k = key_of ((const unsigned char *) key, key_len);
           }
         TRY (event_member (p, l, k, depth));
-        WS (l);
+        if (l->pos >= l->len || (l->s[l->pos] != ',' && l->s[l->pos] != '}'))
+          WS (l);
         ch = l->s[l->pos];
         if (ch != '}' && ch != ',')
           return lex_fail (l, "expected ',' or '}'");
