@@ -522,7 +522,6 @@ lane_index (Parse      *p,
 {
   LaneKey key = { kind, series, pid, tid };
   gpointer v;
-  ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid, .series = series };
   LaneSlot *slot = &p->lane_cache[lane_key_hash (&key) & (LANE_CACHE - 1)];
 
   if (slot->lane != IL_NO_LANE && lane_key_equal (&key, &slot->key))
@@ -530,6 +529,8 @@ lane_index (Parse      *p,
   v = g_hash_table_lookup (p->lane_ids, &key);
   if (v == NULL)
     {
+      ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid, .series = series };
+
       if (p->lanes->len >= REC_MAX_LANES - 1)
         {
           p->too_large = TRUE;
