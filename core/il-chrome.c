@@ -1120,7 +1120,8 @@ finish_event (Parse *p)
   switch (ph[0])
     {
     case 'X':
-      if (c->dur_state != TIME_OK || dur < 0)
+      /* An end beyond what ns in 64 bits hold is out of range too. */
+      if (c->dur_state != TIME_OK || dur < 0 || t > G_MAXINT64 - dur)
         {
           skip (p, "X with a bad duration", IL_CHROME_SKIP_DURATION);
           return;
