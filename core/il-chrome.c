@@ -619,13 +619,15 @@ sort_recs (Rec   *a,
     memcpy (a, from, n * sizeof (Rec));
 }
 
-#define RADIX_BITS 11
+#define RADIX_BITS 13
 
 /* The same order as sort_recs (stable, by rec_cmp), faster: a stable LSD
- * radix sort by time over only the bits the block's times span (three
- * passes for a block of a real trace), then the records of one time put
- * in rec_cmp order, stably: by insertion for the short runs of one time
- * that real files have, by sort_recs for long ones (all at one time). */
+ * radix sort by time over only the bits the block's times span, in as
+ * few passes of up to 13 bits as they need, the bits shared out evenly
+ * (two passes for a block of a real trace), then the records of one time
+ * put in rec_cmp order, stably: by insertion for the short runs of one
+ * time that real files have, by sort_recs for long ones (all at one
+ * time). */
 static void
 radix_sort_recs (Rec   *a,
                  gsize  n,
@@ -635,7 +637,7 @@ radix_sort_recs (Rec   *a,
   Rec *from = a, *to = tmp;
   gint64 lo, hi;
   guint64 span;
-  int bits;
+  int bits, digit;
 
   if (n < 2)
     return;
@@ -647,22 +649,24 @@ radix_sort_recs (Rec   *a,
     }
   span = (guint64) hi - (guint64) lo;
   bits = span == 0 ? 0 : 64 - __builtin_clzll (span);
-  for (int shift = 0; shift < bits; shift += RADIX_BITS)
+  digit = bits == 0 ? 0 : (bits + (bits + RADIX_BITS - 1) / RADIX_BITS - 1) / ((bits + RADIX_BITS - 1) / RADIX_BITS);
+  for (int shift = 0; shift < bits; shift += digit)
     {
+      guint64 mask = (G_GUINT64_CONSTANT (1) << digit) - 1;
       gsize sum = 0;
       Rec *swap;
 
-      memset (count, 0, sizeof (gsize) << RADIX_BITS);
+      memset (count, 0, sizeof (gsize) << digit);
       for (gsize i = 0; i < n; i++)
-        count[(((guint64) from[i].t - (guint64) lo) >> shift) & ((1u << RADIX_BITS) - 1)]++;
-      for (guint d = 0; d < (1u << RADIX_BITS); d++)
+        count[(((guint64) from[i].t - (guint64) lo) >> shift) & mask]++;
+      for (guint d = 0; d < (1u << digit); d++)
         {
           gsize c = count[d];
           count[d] = sum;
           sum += c;
         }
       for (gsize i = 0; i < n; i++)
-        to[count[(((guint64) from[i].t - (guint64) lo) >> shift) & ((1u << RADIX_BITS) - 1)]++] = from[i];
+        to[count[(((guint64) from[i].t - (guint64) lo) >> shift) & mask]++] = from[i];
       swap = from, from = to, to = swap;
     }
   if (from != a)
