@@ -1207,6 +1207,42 @@ test_sort_order (void)
   g_string_free (backward, TRUE);
 }
 
+/* Names are looked up in a cache keyed by a hash of their length and
+ * three 8-byte samples; names that differ only outside the samples share
+ * a hash and must still come out as themselves, whatever their length. */
+static void
+test_name_cache (void)
+{
+  GString *text = g_string_new ("[");
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) t = NULL;
+  guint k = 0;
+
+  for (gsize len = 1; len <= 40; len++)
+    for (guint v = 0; v < 3; v++)
+      {
+        /* Differ at byte 8 and len - 9 (outside the samples from 30 on), or not at all. */
+        char *name = g_strnfill (len, 'a');
+        if (v > 0 && len > 8)
+          name[8] = v == 1 ? 'b' : 'c';
+        if (v == 2 && len > 9)
+          name[len - 9] = 'd';
+        g_ptr_array_add (names, name);
+      }
+  for (guint i = 0; i < 3 * names->len; i++)
+    g_string_append_printf (text, "%s{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":%u,\"dur\":1,\"name\":\"%s\"}",
+                            i ? "," : "", i * 2, (char *) names->pdata[i % names->len]);
+  g_string_append (text, "]");
+  t = il_chrome_import_data ((const guint8 *) text->str, text->len, "names.json", NULL, &error);
+  g_assert_no_error (error);
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+      g_assert_cmpstr (il_trace_get_string (t, t->arg[e]), ==, names->pdata[k++ % names->len]);
+  g_assert_cmpuint (k, ==, 3 * names->len);
+  g_string_free (text, TRUE);
+}
+
 static void
 test_export (void)
 {
@@ -1330,6 +1366,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
   g_test_add_func ("/chrome/number-spellings", test_number_spellings);
   g_test_add_func ("/chrome/sort-order", test_sort_order);
+  g_test_add_func ("/chrome/name-cache", test_name_cache);
   g_test_add_func ("/chrome/slice-args", test_slice_args);
   return g_test_run ();
 }
