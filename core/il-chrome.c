@@ -7,8 +7,9 @@
  * record in blocks that a second thread sorts by time as they fill (real
  * files are not sorted); big files are read by two threads from the start
  * and from the middle.  Lanes are only created at the end, once every M
- * event (names, sort indexes) has been seen, while the sorted blocks are
- * merged into the trace.
+ * event (names, sort indexes) has been seen; then one thread merges the
+ * sorted blocks into a stream of records while another turns them into
+ * the trace's events.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -22,6 +23,9 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "il-chrome.h"
 #include "il-json.h"
@@ -253,10 +257,17 @@ typedef enum {
   TIME_RANGE,      /* NaN, infinite, or too far to count in ns */
 } TimeState;
 
+/* The event's name and category come with nearly every event: they are
+ * kept where they lie in the window while the event is read, and copied
+ * (into name, cat) only when wanted as C strings or when they were
+ * unescaped into the scratch buffer, which the next string reuses. */
 typedef struct {
   char     ph[4];
   GString *name;
   GString *cat;
+  const char *name_s, *cat_s;
+  gsize    name_len, cat_len;
+  gboolean name_copied, cat_copied;
   GString *id;
   GString *bind_id;
   GString *scope;
@@ -284,11 +295,23 @@ typedef struct {
 
 #define NAME_CACHE 4096
 
+/* Events of a few threads interleave: a small cache of lanes in front of
+ * the hash table (a one-entry one missed on most events of a file with
+ * eight busy threads). */
+#define LANE_CACHE 256
+
+typedef struct {
+  LaneKey key;
+  guint32 lane;   /* IL_NO_LANE: empty */
+} LaneSlot;
+
 /* Records are kept in blocks of file order.  Each full block is sorted by
  * a second thread while reading goes on; building merges the sorted blocks
  * and frees each once it is used up, so no second copy of all records
- * (a sort's scratch) is ever needed. */
-#define BLOCK_RECS (1u << 16)
+ * (a sort's scratch) is ever needed.  A block (384 KB) and its sort's
+ * scratch fit in a core's L2 cache: with blocks four times as big the
+ * radix sort's passes went out to memory and took twice as long. */
+#define BLOCK_RECS (1u << 14)
 
 typedef struct {
   Rec  *recs;
@@ -318,8 +341,7 @@ typedef struct {
   GHashTable         *text_ids;    /* pid/tid given as strings → number */
   GPtrArray          *texts;       /* number - 1 → that string (the table's key) */
   IlTrace            *trace;       /* strings are interned here as they come */
-  LaneKey             last_key;    /* one-entry cache in front of lane_ids */
-  guint32             last_lane;
+  LaneSlot            lane_cache[LANE_CACHE];  /* direct-mapped, in front of lane_ids */
   NameSlot           *names;       /* NAME_CACHE of them */
 
   GArray             *args;        /* of ArgsRec, in file order */
@@ -352,6 +374,55 @@ cur_reset (Cur *c)
   c->has_pid = c->has_tid = c->has_sort_index = c->bad = FALSE;
   c->n_args = 0;
   c->args_len = 0;
+}
+
+static void
+field_set (GString     *buf,
+           const char **s,
+           gsize       *len,
+           gboolean    *copied,
+           const char  *text,
+           gsize        text_len,
+           gboolean     in_scratch)
+{
+  *len = text_len;
+  *s = text;
+  *copied = in_scratch;
+  if (in_scratch)
+    {
+      g_string_truncate (buf, 0);
+      g_string_append_len (buf, text, (gssize) text_len);
+      *s = buf->str;
+    }
+}
+
+static const char *
+field_str (GString     *buf,
+           const char **s,
+           gsize        len,
+           gboolean    *copied)
+{
+  if (!*copied)
+    {
+      g_string_truncate (buf, 0);
+      g_string_append_len (buf, *s, (gssize) len);
+      *s = buf->str;
+      *copied = TRUE;
+    }
+  return buf->str;
+}
+
+/* The name as a C string ("" if none). */
+static const char *
+cur_name (Cur *c)
+{
+  return c->has_name ? field_str (c->name, &c->name_s, c->name_len, &c->name_copied) : "";
+}
+
+static const char *
+cur_cat (Cur *c)
+{
+  return c->has_cat ? field_str (c->cat, &c->cat_s, c->cat_len, &c->cat_copied) : "";
 }
 
 static void
@@ -451,13 +522,15 @@ lane_index (Parse      *p,
 {
   LaneKey key = { kind, series, pid, tid };
   gpointer v;
-  ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid, .series = series };
+  LaneSlot *slot = &p->lane_cache[lane_key_hash (&key) & (LANE_CACHE - 1)];
 
-  if (p->last_lane != IL_NO_LANE && lane_key_equal (&key, &p->last_key))
-    return p->last_lane;
+  if (slot->lane != IL_NO_LANE && lane_key_equal (&key, &slot->key))
+    return slot->lane;
   v = g_hash_table_lookup (p->lane_ids, &key);
   if (v == NULL)
     {
+      ProtoLane lane = { .kind = kind, .pid = pid, .tid = tid, .series = series };
+
       if (p->lanes->len >= REC_MAX_LANES - 1)
         {
           p->too_large = TRUE;
@@ -470,9 +543,9 @@ lane_index (Parse      *p,
       v = GUINT_TO_POINTER (p->lanes->len);
       g_hash_table_insert (p->lane_ids, g_memdup2 (&key, sizeof key), v);
     }
-  p->last_key = key;
-  p->last_lane = GPOINTER_TO_UINT (v) - 1;
-  return p->last_lane;
+  slot->key = key;
+  slot->lane = GPOINTER_TO_UINT (v) - 1;
+  return slot->lane;
 }
 
 static void
@@ -488,6 +561,25 @@ note_time (Parse  *p,
 
 static inline int rec_cmp (const Rec *x, const Rec *y);
 
+/* Stable insertion sort of a[lo … hi - 1]. */
+static inline void
+insertion_sort_recs (Rec   *a,
+                     gsize  lo,
+                     gsize  hi)
+{
+  for (gsize i = lo + 1; i < hi; i++)
+    {
+      Rec v = a[i];
+      gsize j = i;
+      while (j > lo && rec_cmp (&v, &a[j - 1]) < 0)
+        {
+          a[j] = a[j - 1];
+          j--;
+        }
+      a[j] = v;
+    }
+}
+
 /* Stable merge sort of records, typed so the comparison inlines: runs of
  * 16 by insertion, then merges back and forth with tmp. */
 static void
@@ -498,20 +590,7 @@ sort_recs (Rec   *a,
   Rec *from = a, *to = tmp;
 
   for (gsize lo = 0; lo < n; lo += 16)
-    {
-      gsize hi = MIN (lo + 16, n);
-      for (gsize i = lo + 1; i < hi; i++)
-        {
-          Rec v = a[i];
-          gsize j = i;
-          while (j > lo && rec_cmp (&v, &a[j - 1]) < 0)
-            {
-              a[j] = a[j - 1];
-              j--;
-            }
-          a[j] = v;
-        }
-    }
+    insertion_sort_recs (a, lo, MIN (lo + 16, n));
   for (gsize width = 16; width < n; width *= 2)
     {
       Rec *swap;
@@ -538,13 +617,80 @@ sort_recs (Rec   *a,
     memcpy (a, from, n * sizeof (Rec));
 }
 
+#define RADIX_BITS 13
+
+/* The same order as sort_recs (stable, by rec_cmp), faster: a stable LSD
+ * radix sort by time over only the bits the block's times span, in as
+ * few passes of up to 13 bits as they need, the bits shared out evenly
+ * (two passes for a block of a real trace), then the records of one time
+ * put in rec_cmp order, stably: by insertion for the short runs of one
+ * time that real files have, by sort_recs for long ones (all at one
+ * time). */
+static void
+radix_sort_recs (Rec   *a,
+                 gsize  n,
+                 Rec   *tmp)
+{
+  g_autofree gsize *count = g_new (gsize, 1u << RADIX_BITS);
+  Rec *from = a, *to = tmp;
+  gint64 lo, hi;
+  guint64 span;
+  int bits, digit;
+
+  if (n < 2)
+    return;
+  lo = hi = a[0].t;
+  for (gsize i = 1; i < n; i++)
+    {
+      lo = MIN (lo, a[i].t);
+      hi = MAX (hi, a[i].t);
+    }
+  span = (guint64) hi - (guint64) lo;
+  bits = span == 0 ? 0 : 64 - __builtin_clzll (span);
+  digit = bits == 0 ? 0 : (bits + (bits + RADIX_BITS - 1) / RADIX_BITS - 1) / ((bits + RADIX_BITS - 1) / RADIX_BITS);
+  for (int shift = 0; shift < bits; shift += digit)
+    {
+      guint64 mask = (G_GUINT64_CONSTANT (1) << digit) - 1;
+      gsize sum = 0;
+      Rec *swap;
+
+      memset (count, 0, sizeof (gsize) << digit);
+      for (gsize i = 0; i < n; i++)
+        count[(((guint64) from[i].t - (guint64) lo) >> shift) & mask]++;
+      for (guint d = 0; d < (1u << digit); d++)
+        {
+          gsize c = count[d];
+          count[d] = sum;
+          sum += c;
+        }
+      for (gsize i = 0; i < n; i++)
+        to[count[(((guint64) from[i].t - (guint64) lo) >> shift) & mask]++] = from[i];
+      swap = from, from = to, to = swap;
+    }
+  if (from != a)
+    memcpy (a, from, n * sizeof (Rec));
+
+  /* Runs of one time: X slices after the rest, longer ones first. */
+  for (gsize start = 0; start < n;)
+    {
+      gsize end = start + 1;
+      while (end < n && a[end].t == a[start].t)
+        end++;
+      if (end - start > 32)
+        sort_recs (a + start, end - start, tmp);
+      else
+        insertion_sort_recs (a, start, end);
+      start = end;
+    }
+}
+
 static void
 sort_block (gpointer data,
             gpointer user_data)
 {
   Block *b = data;
   Rec *tmp = g_new (Rec, MAX (b->n, 1));
-  sort_recs (b->recs, b->n, tmp);
+  radix_sort_recs (b->recs, b->n, tmp);
   g_free (tmp);
 }
 
@@ -706,44 +852,99 @@ parse_time_ns (const char *text,
   return TIME_OK;
 }
 
-static guint64
-hash_bytes (const char *s,
-            gsize       len)
+/* A hash of a name for the cache below, from its length and three
+ * 8-byte samples (start, middle, end) rather than every byte: the cache
+ * compares the whole name anyway, so names that share these bytes only
+ * take turns in a slot. */
+static inline guint64
+hash_name (const char *s,
+           gsize       len)
 {
-  guint64 h = len * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+  guint64 a = 0, b = 0, m = 0, h;
 
-  for (; len >= 8; s += 8, len -= 8)
+  if (len >= 8)
     {
-      guint64 x;
-      memcpy (&x, s, 8);
-      h = (h ^ x) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
-      h ^= h >> 29;
+      memcpy (&a, s, 8);
+      memcpy (&m, s + (len - 8) / 2, 8);
+      memcpy (&b, s + len - 8, 8);
     }
-  if (len > 0)
+  else
+    for (gsize i = 0; i < len; i++)
+      a |= (guint64) (guint8) s[i] << (8 * i);
+  h = (a * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) ^ (m * G_GUINT64_CONSTANT (0xff51afd7ed558ccd))
+      ^ (b * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53)) ^ len;
+  /* The products' entropy is in their high bits: bring it down to the
+   * low ones, which pick the slot. */
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+  return h ^ (h >> 33);
+}
+
+/* a[0 … len-1] == b[0 … len-1], inline: names are short, and a call to
+ * memcmp for each was a third of the cache's cost. */
+static inline gboolean
+bytes_equal (const char *a,
+             const char *b,
+             gsize       len)
+{
+  guint64 x, y;
+
+  if (len < 8)
     {
-      guint64 x = 0;
-      memcpy (&x, s, len);
-      h = (h ^ x) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+      for (gsize i = 0; i < len; i++)
+        if (a[i] != b[i])
+          return FALSE;
+      return TRUE;
     }
-  return h ^ (h >> 32);
+  for (gsize i = 0; i + 8 <= len; i += 8)
+    {
+      memcpy (&x, a + i, 8);
+      memcpy (&y, b + i, 8);
+      if (x != y)
+        return FALSE;
+    }
+  /* The last 8 bytes, overlapping what was compared. */
+  memcpy (&x, a + len - 8, 8);
+  memcpy (&y, b + len - 8, 8);
+  return x == y;
+}
+
+static inline gboolean
+name_slot_is (const NameSlot *slot,
+              guint64         h,
+              const char     *s,
+              gsize           len)
+{
+  return slot->str != NULL && slot->hash == h && slot->len == len && bytes_equal (slot->str, s, len);
 }
 
 static guint32
 intern_name (Parse *p)
 {
   Cur *c = &p->cur;
-  const char *s = c->has_name ? c->name->str : "";
-  gsize len = c->has_name ? c->name->len : 0;
-  guint64 h = hash_bytes (s, len);
+  const char *s = c->has_name ? c->name_s : "";
+  gsize len = c->has_name ? c->name_len : 0;
+  guint64 h = hash_name (s, len);
   NameSlot *slot = &p->names[h & (NAME_CACHE - 1)];
+  NameSlot *other = &p->names[(h & (NAME_CACHE - 1)) ^ 1];
   guint32 id;
 
-  /* A direct-mapped cache in front of il_trace_intern: names repeat. */
-  if (slot->str != NULL && slot->hash == h && slot->len == len && memcmp (slot->str, s, len) == 0)
+  /* A two-way cache in front of il_trace_intern: names repeat. */
+  if (name_slot_is (slot, h, s, len))
     return slot->id;
+  if (name_slot_is (other, h, s, len))
+    return other->id;
+  s = cur_name (c);
   id = il_trace_intern (p->trace, s);
   if (strlen (s) == len)   /* not for names cut at a \u0000 */
-    *slot = (NameSlot) { h, il_trace_get_string (p->trace, id), len, id };
+    {
+      /* The one in the slot moves over to the other way, if there is one. */
+      if (slot->str != NULL)
+        *other = *slot;
+      *slot = (NameSlot) { h, il_trace_get_string (p->trace, id), len, id };
+    }
   return id;
 }
 
@@ -800,7 +1001,7 @@ finish_metadata (Parse  *p,
                  gint64  tid)
 {
   Cur *c = &p->cur;
-  const char *name = c->has_name ? c->name->str : "";
+  const char *name = cur_name (c);
 
   if (g_str_equal (name, "process_name") && c->arg_name != NULL)
     {
@@ -847,7 +1048,7 @@ finish_counter (Parse  *p,
 {
   Cur *c = &p->cur;
   IlChromeImportInfo *info = p->info;
-  const char *base = c->has_name ? c->name->str : "counter";
+  const char *base = c->has_name ? cur_name (c) : "counter";
 
   /* One lane per series: {"rss": 1, "heap": 2} are two. */
   for (guint i = 0; c->counter_keys != NULL && i < c->counter_keys->len; i++)
@@ -889,14 +1090,14 @@ finish_async (Parse  *p,
       return;
     }
   key = g_strdup_printf ("%s/%s/%s/%s", c->id2_local ? "local" : "global", c->has_scope ? c->scope->str : "",
-                         c->has_cat ? c->cat->str : "", c->id->str);
+                         cur_cat (c), c->id->str);
   lane = lane_index (p, IL_LANE_TASK, pid, text_id (p, key), G_MAXUINT32);
   if (lane == IL_NO_LANE)
     return;
   pl = &g_array_index (p->lanes, ProtoLane, lane);
   p->info->n_async++;
   if (pl->name == NULL && c->has_name && (ph == 'b' || ph == 'S'))
-    pl->name = g_strdup (c->name->str);
+    pl->name = g_strdup (cur_name (c));
   pl->has_slices = TRUE;
   name_id = intern_name (p);
   if (ph == 'b' || ph == 'S')
@@ -905,6 +1106,20 @@ finish_async (Parse  *p,
     add_rec (p, t, 0, lane, REC_END, 2, name_id);
   else
     add_rec (p, t, 0, lane, REC_INSTANT, 0, name_id);   /* n, T, p: a step inside */
+}
+
+/* One of "XBEiIRCstfbenSTpF". */
+static inline gboolean
+is_drawn_phase (char ph)
+{
+  switch (ph)
+    {
+    case 'X': case 'B': case 'E': case 'i': case 'I': case 'R': case 'C': case 's': case 't':
+    case 'f': case 'b': case 'e': case 'n': case 'S': case 'T': case 'p': case 'F':
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 static void
@@ -925,7 +1140,7 @@ finish_event (Parse *p)
       finish_metadata (p, pid, tid);
       return;
     }
-  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || strchr ("XBEiIRCstfbenSTpF", ph[0]) == NULL)
+  if (ph[0] == '\0' || ph[1] != '\0' || c->bad || !is_drawn_phase (ph[0]))
     {
       skip (p, ph[0] ? ph : "(no phase)", IL_CHROME_SKIP_PHASE);
       return;
@@ -939,7 +1154,8 @@ finish_event (Parse *p)
   switch (ph[0])
     {
     case 'X':
-      if (c->dur_state != TIME_OK || dur < 0)
+      /* An end beyond what ns in 64 bits hold is out of range too. */
+      if (c->dur_state != TIME_OK || dur < 0 || t > G_MAXINT64 - dur)
         {
           skip (p, "X with a bad duration", IL_CHROME_SKIP_DURATION);
           return;
@@ -1180,6 +1396,9 @@ lex_fail (Lex        *l,
 static inline gboolean
 lex_ws (Lex *l)
 {
+  /* Mostly there is none: anything above ' ' is not whitespace. */
+  if (G_LIKELY (l->pos < l->len && l->s[l->pos] > ' '))
+    return TRUE;
   while (l->pos < l->len)
     {
       guint8 c = l->s[l->pos];
@@ -1238,6 +1457,28 @@ lex_string (Lex         *l,
     {
       guint8 c;
 
+#ifdef __SSE2__
+      /* Sixteen plain bytes at a time where SSE2 is (all x86-64): signed,
+       * bytes from 0x80 up are below ' ' too, as special_bytes counts them. */
+      while (i + 16 <= l->len)
+        {
+          __m128i x = _mm_loadu_si128 ((const __m128i *) (gconstpointer) (s + i));
+          int m = _mm_movemask_epi8 (_mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (x, _mm_set1_epi8 ('"')),
+                                                                 _mm_cmpeq_epi8 (x, _mm_set1_epi8 ('\\'))),
+                                                   _mm_cmplt_epi8 (x, _mm_set1_epi8 (0x20))));
+          if (m != 0)
+            {
+              gsize plain = (gsize) __builtin_ctz ((unsigned) m);
+              if (escaped)
+                g_string_append_len (l->scratch, (const char *) s + i, (gssize) plain);
+              i += plain;
+              goto special;
+            }
+          if (escaped)
+            g_string_append_len (l->scratch, (const char *) s + i, 16);
+          i += 16;
+        }
+#endif
       /* Eight plain bytes at a time, up to the first one that is not. */
       while (i + 8 <= l->len)
         {
@@ -1260,6 +1501,9 @@ lex_string (Lex         *l,
             g_string_append_len (l->scratch, (const char *) s + i, 8);
           i += 8;
         }
+#ifdef __SSE2__
+    special:
+#endif
       if (i >= l->len)
         return SCAN_MORE;
       c = s[i];
@@ -1537,12 +1781,14 @@ skip_value (Lex *l,
     }
 }
 
-/* A scalar field of an event, given as a string. */
+/* A scalar field of an event, given as a string (in_scratch: unescaped
+ * into the scratch buffer). */
 static void
 event_string (Parse      *p,
               Key         key,
               const char *text,
-              gsize       len)
+              gsize       len,
+              gboolean    in_scratch)
 {
   Cur *c = &p->cur;
 
@@ -1559,10 +1805,12 @@ event_string (Parse      *p,
         memcpy (c->ph, text, len);
       break;
     case KEY_NAME:
-      set_text (c->name, &c->has_name, text, len, 4096);
+      field_set (c->name, &c->name_s, &c->name_len, &c->name_copied, text, MIN (len, 4096), in_scratch);
+      c->has_name = TRUE;
       break;
     case KEY_CAT:
-      set_text (c->cat, &c->has_cat, text, len, 1024);
+      field_set (c->cat, &c->cat_s, &c->cat_len, &c->cat_copied, text, MIN (len, 1024), in_scratch);
+      c->has_cat = TRUE;
       break;
     case KEY_ID:
       set_text (c->id, &c->has_id, text, len, 1024);
@@ -1734,15 +1982,145 @@ id2_member (Parse      *p,
   return SCAN_OK;
 }
 
+/* The keys of nearly every event, when written plainly and followed by
+ * their colon: known by comparing a few bytes (memcmp of a constant size
+ * compiles to a load or two), without reading a string.  Anything else
+ * (spaces before the colon, escapes, other keys, the end of the window)
+ * goes the general way, which reads the same keys alike. */
+static inline gboolean
+fast_key (Lex *l,
+          Key *k)
+{
+  const guint8 *at = l->s + l->pos;
+  gsize n;
+
+  if (l->pos + 8 > l->len)
+    return FALSE;
+  switch (at[1])
+    {
+#define KEY(text, key) if (memcmp (at, text, sizeof text - 1) == 0) { *k = key; n = sizeof text - 1; break; }
+    case 'p':
+      KEY ("\"ph\":", KEY_PH);
+      KEY ("\"pid\":", KEY_PID);
+      return FALSE;
+    case 't':
+      KEY ("\"ts\":", KEY_TS);
+      KEY ("\"tid\":", KEY_TID);
+      return FALSE;
+    case 'd':
+      KEY ("\"dur\":", KEY_DUR);
+      return FALSE;
+    case 'n':
+      KEY ("\"name\":", KEY_NAME);
+      return FALSE;
+    case 'c':
+      KEY ("\"cat\":", KEY_CAT);
+      return FALSE;
+    case 'a':
+      KEY ("\"args\":", KEY_ARGS);
+      return FALSE;
+    case 'i':
+      KEY ("\"id\":", KEY_ID);
+      return FALSE;
+#undef KEY
+    default:
+      return FALSE;
+    }
+  l->pos += n;
+  return TRUE;
+}
+
+/* The sign and integer part of a plain JSON number at *i, of at most max
+ * digits. */
+static inline gboolean
+fast_int_part (const guint8 *s,
+               gsize        *i,
+               gsize         n,
+               gsize         max,
+               gboolean     *neg,
+               guint64      *v)
+{
+  gsize start;
+
+  *neg = s[*i] == '-';
+  *i += *neg;
+  start = *i;
+  *v = 0;
+  if (*i < n && s[*i] == '0')
+    (*i)++;
+  else
+    for (; *i < n && g_ascii_isdigit (s[*i]); (*i)++)
+      *v = *v * 10 + (guint64) (s[*i] - '0');
+  return *i > start && *i - start <= max;
+}
+
+/* A time in µs written as a plain JSON number, read into ns while it is
+ * lexed: what parse_time_ns makes of it.  FALSE (nothing consumed) for
+ * anything else, which the general way then reads or refuses: exponents,
+ * more than 16 integer digits, malformed numbers, the window's end. */
+static inline gboolean
+fast_time (Lex    *l,
+           gint64 *ns)
+{
+  const guint8 *s = l->s;
+  gsize i = l->pos, n = l->len;
+  guint64 ip, frac = 0;
+  int frac_digits = 0;
+  gboolean neg, round_up = FALSE;
+
+  if (!fast_int_part (s, &i, n, 16, &neg, &ip))
+    return FALSE;
+  if (i < n && s[i] == '.')
+    {
+      gsize frac_start = ++i;
+      for (; i < n && g_ascii_isdigit (s[i]); i++)
+        {
+          if (frac_digits < 3)
+            frac = frac * 10 + (guint64) (s[i] - '0'), frac_digits++;
+          else if (frac_digits == 3)
+            round_up = s[i] >= '5', frac_digits++;
+        }
+      if (i == frac_start)
+        return FALSE;
+    }
+  if (i >= n || s[i] == 'e' || s[i] == 'E' || g_ascii_isdigit (s[i]) || ip > (guint64) MAX_US)
+    return FALSE;
+  for (; frac_digits < 3; frac_digits++)
+    frac *= 10;
+  *ns = (gint64) (ip * 1000 + frac + round_up);
+  if (neg)
+    *ns = -*ns;
+  l->pos = i;
+  return TRUE;
+}
+
+/* A pid or tid written as a plain integer of up to 15 digits: exactly
+ * what parse_number makes of it.  FALSE (nothing consumed) otherwise. */
+static inline gboolean
+fast_integer (Lex    *l,
+              double *v)
+{
+  const guint8 *s = l->s;
+  gsize i = l->pos, n = l->len;
+  guint64 m;
+  gboolean neg;
+
+  if (!fast_int_part (s, &i, n, 15, &neg, &m) || i >= n || s[i] == '.' || s[i] == 'e' || s[i] == 'E'
+      || g_ascii_isdigit (s[i]))
+    return FALSE;
+  *v = neg ? -(double) m : (double) m;
+  l->pos = i;
+  return TRUE;
+}
+
+/* The value of member k of an event. */
 static Scan
-event_member (Parse      *p,
-              Lex        *l,
-              const char *key,
-              gsize       key_len,
-              int         depth)
+event_member (Parse *p,
+              Lex   *l,
+              Key    k,
+              int    depth)
 {
   Cur *c = &p->cur;
-  Key k = key_of ((const unsigned char *) key, key_len);
   guint8 ch = l->s[l->pos];
   const char *text;
   gsize len;
@@ -1750,11 +2128,36 @@ event_member (Parse      *p,
 
   if (ch == '"')
     {
+      /* "ph": "X", the commonest value: one plain character. */
+      if (k == KEY_PH && l->pos + 2 < l->len && l->s[l->pos + 2] == '"' && l->s[l->pos + 1] >= 0x20
+          && l->s[l->pos + 1] < 0x80 && l->s[l->pos + 1] != '"' && l->s[l->pos + 1] != '\\')
+        {
+          memset (c->ph, 0, sizeof c->ph);
+          c->ph[0] = (char) l->s[l->pos + 1];
+          l->pos += 3;
+          return SCAN_OK;
+        }
       TRY (lex_string (l, &text, &len));
-      event_string (p, k, text, len);
+      event_string (p, k, text, len, text == l->scratch->str);
     }
   else if (ch == '-' || g_ascii_isdigit (ch))
     {
+      if ((k == KEY_TS || k == KEY_DUR) && fast_time (l, k == KEY_TS ? &c->ts : &c->dur))
+        {
+          if (k == KEY_TS)
+            c->ts_state = TIME_OK;
+          else
+            c->dur_state = TIME_OK;
+          return SCAN_OK;
+        }
+      if ((k == KEY_PID || k == KEY_TID) && fast_integer (l, k == KEY_PID ? &c->pid : &c->tid))
+        {
+          if (k == KEY_PID)
+            c->has_pid = TRUE, c->has_pid_text = FALSE;
+          else
+            c->has_tid = TRUE, c->has_tid_text = FALSE;
+          return SCAN_OK;
+        }
       TRY (lex_number (l, &text, &len));
       event_number (p, k, text, len);
     }
@@ -1792,14 +2195,45 @@ event_member (Parse      *p,
   return SCAN_OK;
 }
 
-/* One event object at l->pos, whole: read, then finished. */
+/* One event object at l->pos, whole: read, then finished.  The members
+ * are read as parse_members reads them, with the common keys known
+ * without reading them as strings. */
 static Scan
 parse_event (Parse *p,
              Lex   *l,
              int    depth)
 {
   cur_reset (&p->cur);
-  TRY (parse_members (p, l, depth, event_member));
+  l->pos++;   /* { */
+  WS (l);
+  if (l->s[l->pos] != '}')
+    for (;;)
+      {
+        const char *key;
+        gsize key_len;
+        Key k;
+        guint8 ch;
+
+        /* Whitespace is skipped only where there is some (lex_key skips
+         * its own): mostly there is none. */
+        if (fast_key (l, &k))
+          WS (l);
+        else
+          {
+            TRY (lex_key (l, &key, &key_len));
+            k = key_of ((const unsigned char *) key, key_len);
+          }
+        TRY (event_member (p, l, k, depth));
+        if (l->pos >= l->len || (l->s[l->pos] != ',' && l->s[l->pos] != '}'))
+          WS (l);
+        ch = l->s[l->pos];
+        if (ch != '}' && ch != ',')
+          return lex_fail (l, "expected ',' or '}'");
+        if (ch == '}')
+          break;
+        l->pos++;
+      }
+  l->pos++;   /* } */
   finish_event (p);
   return SCAN_OK;
 }
@@ -2037,74 +2471,134 @@ typedef struct {
 
 #define OPEN_UNKNOWN G_MAXINT64
 
-/* Min-heap of (end, lane) for lanes whose top slice is an X. */
+/* A lane's open slices, innermost last. */
+typedef struct {
+  Open *data;
+  guint len, alloc;
+} Stack;
+
+/* When each lane whose innermost open slice is an X ends it: a min-heap
+ * of (end, lane) with one entry per such lane, and where each lane's
+ * entry is, so the entry moves when the lane's top changes instead of
+ * piling up stale copies (a parent with a thousand children was a
+ * thousand entries).  Ends pop in (end, lane) order. */
 typedef struct {
   gint64  end;
   guint32 lane;
 } Pending;
 
-static gboolean
+typedef struct {
+  Pending *h;
+  guint32 *pos;    /* per proto-lane: index in h, or G_MAXUINT32 */
+  guint    n;
+} Ends;
+
+static inline gboolean
 pending_less (const Pending *a,
               const Pending *b)
 {
   return a->end != b->end ? a->end < b->end : a->lane < b->lane;
 }
 
-static void
-heap_push (GArray  *heap,
-           gint64   end,
-           guint32  lane)
+static inline void
+ends_put (Ends    *e,
+          guint    i,
+          Pending  v)
 {
-  Pending v = { end, lane };
-  guint i = heap->len;
-  Pending *h;
-
-  g_array_append_val (heap, v);
-  h = (Pending *) heap->data;
-  while (i > 0 && pending_less (&v, &h[(i - 1) / 2]))
-    {
-      h[i] = h[(i - 1) / 2];
-      i = (i - 1) / 2;
-    }
-  h[i] = v;
+  e->h[i] = v;
+  e->pos[v.lane] = i;
 }
 
-static Pending
-heap_pop (GArray *heap)
+/* Places v at i or wherever it belongs above: a key that got smaller
+ * (a child X opens on the lane's X) or a new one. */
+static inline void
+ends_sift_up (Ends    *e,
+              guint    i,
+              Pending  v)
 {
-  Pending *h = (Pending *) heap->data;
-  Pending top = h[0], last = h[heap->len - 1];
-  guint n = heap->len - 1, i = 0;
+  while (i > 0 && pending_less (&v, &e->h[(i - 1) / 2]))
+    {
+      ends_put (e, i, e->h[(i - 1) / 2]);
+      i = (i - 1) / 2;
+    }
+  ends_put (e, i, v);
+}
 
+/* Places v at i or wherever it belongs below: a key that got bigger (the
+ * lane's X ended and revealed its parent). */
+static void
+ends_sift_down (Ends    *e,
+                guint    i,
+                Pending  v)
+{
   for (;;)
     {
       guint c = 2 * i + 1;
-      if (c >= n)
+      if (c >= e->n)
         break;
-      if (c + 1 < n && pending_less (&h[c + 1], &h[c]))
+      if (c + 1 < e->n && pending_less (&e->h[c + 1], &e->h[c]))
         c++;
-      if (!pending_less (&h[c], &last))
+      if (!pending_less (&e->h[c], &v))
         break;
-      h[i] = h[c];
+      ends_put (e, i, e->h[c]);
       i = c;
     }
-  if (n > 0)
-    h[i] = last;
-  g_array_set_size (heap, n);
-  return top;
+  ends_put (e, i, v);
+}
+
+static void
+ends_remove (Ends    *e,
+             guint32  lane)
+{
+  guint i = e->pos[lane];
+  Pending last;
+
+  if (i == G_MAXUINT32)
+    return;
+  e->pos[lane] = G_MAXUINT32;
+  last = e->h[--e->n];
+  if (i < e->n && pending_less (&last, &e->h[i]))
+    ends_sift_up (e, i, last);
+  else if (i < e->n)
+    ends_sift_down (e, i, last);
+}
+
+/* The lane's top changed: its entry follows. */
+static inline void
+ends_update (Ends        *e,
+             const Stack *stack,
+             guint32      lane)
+{
+  Pending v = { 0, lane };
+
+  if (stack->len == 0 || stack->data[stack->len - 1].end == OPEN_UNKNOWN)
+    {
+      ends_remove (e, lane);
+      return;
+    }
+  v.end = stack->data[stack->len - 1].end;
+  if (e->pos[lane] == G_MAXUINT32)
+    ends_sift_up (e, e->n++, v);
+  else if (v.end < e->h[e->pos[lane]].end)
+    ends_sift_up (e, e->pos[lane], v);
+  else if (v.end > e->h[e->pos[lane]].end)
+    ends_sift_down (e, e->pos[lane], v);
 }
 
 typedef struct {
   IlTrace            *t;
   IlChromeImportInfo *info;
   const guint32      *map;     /* proto-lane → trace lane */
-  GArray            **stacks;  /* per proto-lane, of Open */
-  GArray             *heap;    /* of Pending */
+  Stack              *stacks;  /* per proto-lane */
+  Ends                ends;
   gint64              base;
   gint64              now;     /* last appended time (relative) */
+  const ArgsRec      *args;    /* in the order the records flagged with args come */
+  guint               n_args, next_args;
+  IlChromeArgs       *slice_args;
 } Build;
 
-static void
+static inline void
 build_append (Build       *b,
               gint64       time,
               guint32      proto_lane,
@@ -2117,35 +2611,40 @@ build_append (Build       *b,
   il_trace_append (b->t, b->now, b->map[proto_lane], kind, value, aux, arg);
 }
 
+static inline void
+stack_push (Stack *stack,
+            Open   o)
+{
+  if (stack->len == stack->alloc)
+    {
+      stack->alloc = MAX (16, stack->alloc * 2);
+      stack->data = g_renew (Open, stack->data, stack->alloc);
+    }
+  stack->data[stack->len++] = o;
+}
+
 /* Pops the top of a lane's stack at time (relative). */
 static void
 close_top (Build   *b,
            guint32  lane,
            gint64   time)
 {
-  GArray *stack = b->stacks[lane];
-  Open top = g_array_index (stack, Open, stack->len - 1);
+  Stack *stack = &b->stacks[lane];
+  Open top = stack->data[--stack->len];
 
-  g_array_set_size (stack, stack->len - 1);
   build_append (b, time, lane, IL_EVENT_SLICE_END, 0, (guint16) MIN (stack->len, G_MAXUINT16), top.name);
-  /* The slice below is an X: its end is pending again. */
-  if (stack->len > 0 && g_array_index (stack, Open, stack->len - 1).end != OPEN_UNKNOWN)
-    heap_push (b->heap, g_array_index (stack, Open, stack->len - 1).end, lane);
+  /* The slice below may be an X: its end is pending again. */
+  ends_update (&b->ends, stack, lane);
 }
 
 /* Ends every X slice that ends at or before limit (relative). */
-static void
+static inline void
 flush_ends (Build  *b,
             gint64  limit)
 {
-  while (b->heap->len > 0 && ((Pending *) b->heap->data)[0].end <= limit)
+  while (b->ends.n > 0 && b->ends.h[0].end <= limit)
     {
-      Pending e = heap_pop (b->heap);
-      GArray *stack = b->stacks[e.lane];
-
-      /* Stale entries: the lane's top changed since. */
-      if (stack->len == 0 || g_array_index (stack, Open, stack->len - 1).end != e.end)
-        continue;
+      Pending e = b->ends.h[0];
       close_top (b, e.lane, e.end);
     }
 }
@@ -2186,6 +2685,158 @@ static void note_end_args    (IlChromeArgs *a,
 static void resolve_end_args (IlTrace      *t,
                               IlChromeArgs *a);
 
+/* One record of the merged stream into the trace. */
+static inline void
+build_rec (Build     *b,
+           const Rec *r)
+{
+  guint32 lane = rec_lane (r);
+  Stack *stack = &b->stacks[lane];
+  gint64 time = r->t - b->base;
+
+  flush_ends (b, time);
+  switch (rec_type (r))
+    {
+    case REC_SLICE:
+    case REC_BEGIN:
+      {
+        Open o = { OPEN_UNKNOWN, r->arg, rec_value (r) == 1 };
+        if (rec_type (r) == REC_SLICE)
+          {
+            o.end = time + r->dur;
+            /* Keep slices nested: a child cannot outlive its parent X. */
+            if (stack->len > 0)
+              o.end = MIN (o.end, stack->data[stack->len - 1].end);
+            o.end = MAX (o.end, time);
+          }
+        if ((r->packed & REC_HAS_ARGS) && b->next_args < b->n_args)
+          {
+            const ArgsRec *a = &b->args[b->next_args++];
+            ArgsEntry e = { (guint32) b->t->n_events, a->len, a->off };
+            g_array_append_val (b->slice_args->entries, e);
+          }
+        build_append (b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
+        stack_push (stack, o);
+        ends_update (&b->ends, stack, lane);
+      }
+      break;
+    case REC_END:
+      {
+        gint k = (gint) stack->len - 1;
+        const ArgsRec *end_args = (r->packed & REC_HAS_ARGS) && b->next_args < b->n_args ? &b->args[b->next_args++] : NULL;
+        /* The innermost open B; X slices still open above it end here. */
+        while (k >= 0 && stack->data[k].end != OPEN_UNKNOWN)
+          k--;
+        if (k < 0)
+          {
+            b->info->n_unmatched++;
+            break;
+          }
+        while ((gint) stack->len - 1 > k)
+          close_top (b, lane, time);
+        if (stack->data[k].counted)
+          b->info->n_slices++;   /* a matched B/E pair */
+        close_top (b, lane, time);
+        if (end_args != NULL)
+          note_end_args (b->slice_args, b->t, end_args->off, end_args->len);
+        /* An X below that should have ended already ends now. */
+        flush_ends (b, time);
+      }
+      break;
+    case REC_INSTANT:
+      build_append (b, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
+      break;
+    case REC_COUNTER:
+      build_append (b, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
+      break;
+    case REC_FLOW:
+      build_append (b, time, lane, IL_EVENT_FLOW, rec_value (r), 0, r->arg);
+      break;
+    default:
+      break;
+    }
+}
+
+/* The sorted blocks merged into one stream of records, in chunks, by a
+ * thread of its own: the core that read the second half is idle while
+ * the trace is built, and merging is a third of building.  Each block's
+ * memory goes back as soon as it is used up.  A chunk that is not full
+ * is the last. */
+#define MERGE_CHUNK  4096
+#define MERGE_CHUNKS 8
+
+typedef struct {
+  Rec  recs[MERGE_CHUNK];
+  guint n;
+} MergeChunk;
+
+typedef struct {
+  Block      **blocks;
+  guint        n_blocks;
+  GAsyncQueue *full, *empty;
+  GThread     *thread;
+} Merger;
+
+static gpointer
+merger_run (gpointer data)
+{
+  Merger *m = data;
+  Block **blocks = m->blocks;
+  guint n_heap = m->n_blocks;
+  g_autofree guint32 *heap = g_new (guint32, MAX (n_heap, 1));
+  MergeChunk *c = g_async_queue_pop (m->empty);
+
+  for (guint i = 0; i < n_heap; i++)
+    heap[i] = i;
+  for (guint k = n_heap / 2; k > 0; k--)
+    merge_sift_down (blocks, heap, n_heap, k - 1);
+  c->n = 0;
+  while (n_heap > 0)
+    {
+      Block *top = blocks[heap[0]];
+
+      c->recs[c->n++] = top->recs[top->pos++];
+      /* Next from the same block, or the block is done with. */
+      if (top->pos == top->n)
+        {
+          block_recs_free (g_steal_pointer (&top->recs));
+          heap[0] = heap[--n_heap];
+        }
+      if (n_heap > 1)
+        merge_sift_down (blocks, heap, n_heap, 0);
+      if (c->n == MERGE_CHUNK)
+        {
+          g_async_queue_push (m->full, c);
+          c = g_async_queue_pop (m->empty);
+          c->n = 0;
+        }
+    }
+  g_async_queue_push (m->full, c);   /* not full: the end */
+  return NULL;
+}
+
+static void
+merger_start (Merger  *m,
+              Block  **blocks,
+              guint    n_blocks)
+{
+  m->blocks = blocks;
+  m->n_blocks = n_blocks;
+  m->full = g_async_queue_new ();
+  m->empty = g_async_queue_new_full (g_free);
+  for (guint i = 0; i < MERGE_CHUNKS; i++)
+    g_async_queue_push (m->empty, g_new (MergeChunk, 1));
+  m->thread = g_thread_new ("chrome-merge", merger_run, m);
+}
+
+static void
+merger_finish (Merger *m)
+{
+  g_thread_join (m->thread);
+  g_async_queue_unref (m->full);
+  g_async_queue_unref (m->empty);
+}
+
 static void
 build_trace (Parse *p)
 {
@@ -2195,22 +2846,20 @@ build_trace (Parse *p)
   g_autofree guint32 *order = g_new (guint32, MAX (n_lanes, 1));
   g_autofree guint32 *map = g_new (guint32, MAX (n_lanes, 1));
   g_autofree guint32 *proc_lane = g_new (guint32, MAX (p->processes->len, 1));
-  g_autofree GArray **stacks = g_new0 (GArray *, MAX (n_lanes, 1));
-  g_autoptr(GArray) heap = g_array_new (FALSE, FALSE, sizeof (Pending));
-  guint threads_with_slices = 0, processes_drawn = 0, n_heap;
+  g_autofree Stack *stacks = g_new0 (Stack, MAX (n_lanes, 1));
+  g_autofree Pending *ends_heap = g_new (Pending, MAX (n_lanes, 1));
+  g_autofree guint32 *ends_pos = g_new (guint32, MAX (n_lanes, 1));
+  guint threads_with_slices = 0, processes_drawn = 0;
   Block **blocks = (Block **) p->blocks->pdata;
-  g_autofree guint32 *merge = NULL;
+  Merger m;
   gint64 base = p->any_ts ? p->min_ts : 0;
   gint64 last = p->any_ts ? p->max_ts - base : 0;
-  Build b = { t, info, map, stacks, heap, base, 0 };
-  const ArgsRec *args;
-  guint next_args = 0;
-  IlChromeArgs *slice_args = NULL;
+  Build b = { t, info, map, stacks, { ends_heap, ends_pos, 0 }, base, 0, NULL, 0, 0, NULL };
 
   for (guint i = 0; i < p->processes->len; i++)
     proc_lane[i] = IL_NO_LANE;
   for (guint i = 0; i < n_lanes; i++)
-    order[i] = i;
+    order[i] = i, ends_pos[i] = G_MAXUINT32;
   g_qsort_with_data (order, n_lanes, sizeof (guint32), compare_lanes, p);
 
   /* Lanes: a process lane before the first lane of each process. */
@@ -2247,7 +2896,6 @@ build_trace (Parse *p)
       map[order[k]] = il_trace_add_lane (t, l->kind, name, proc_lane[pi], (guint32) l->tid);
       if (l->has_slices && l->kind != IL_LANE_COUNTER)
         threads_with_slices++;
-      stacks[order[k]] = g_array_new (FALSE, FALSE, sizeof (Open));
     }
   /* Processes known from metadata only are reported apart. */
   info->n_processes = processes_drawn;
@@ -2261,133 +2909,58 @@ build_trace (Parse *p)
     g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);
   /* In the order the merge below meets the flagged records. */
   g_array_sort (p->args, compare_args);
-  args = (const ArgsRec *) (gconstpointer) p->args->data;
+  b.args = (const ArgsRec *) (gconstpointer) p->args->data;
+  b.n_args = p->args->len;
   if (p->args->len > 0 || p->n_args_dropped > 0)
     {
-      slice_args = g_new0 (IlChromeArgs, 1);
-      slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
-      slice_args->n_dropped = p->n_args_dropped;
+      b.slice_args = g_new0 (IlChromeArgs, 1);
+      b.slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
+      b.slice_args->n_dropped = p->n_args_dropped;
     }
   il_trace_reserve (t, p->n_trace_events);
   /* The lane indices are built in one pass after the merge. */
   il_trace_begin_bulk (t);
-  n_heap = p->blocks->len;
-  merge = g_new (guint32, MAX (n_heap, 1));
-  for (guint i = 0; i < n_heap; i++)
-    merge[i] = i;
-  for (guint k = n_heap / 2; k > 0; k--)
-    merge_sift_down (blocks, merge, n_heap, k - 1);
-
   /* Per lane a stack of open slices; depth is its height.  Unmatched
-   * ends are dropped; what is open at the end closes at the last time. */
-  while (n_heap > 0)
+   * ends are dropped; what is open at the end closes at the last time.
+   * The sorted blocks are merged into one stream on another thread. */
+  merger_start (&m, blocks, p->blocks->len);
+  for (;;)
     {
-      Block *top = blocks[merge[0]];
-      Rec rec = top->recs[top->pos++];
-      const Rec *r = &rec;
-      guint32 lane = rec_lane (r);
+      MergeChunk *chunk = g_async_queue_pop (m.full);
+      guint n = chunk->n;
 
-      /* Next from the same block, or the block is done with. */
-      if (top->pos == top->n)
-        {
-          block_recs_free (g_steal_pointer (&top->recs));
-          merge[0] = merge[--n_heap];
-        }
-      if (n_heap > 1)
-        merge_sift_down (blocks, merge, n_heap, 0);
-      GArray *stack = stacks[lane];
-      gint64 time = r->t - base;
-
-      flush_ends (&b, time);
-      switch (rec_type (r))
-        {
-        case REC_SLICE:
-        case REC_BEGIN:
-          {
-            Open o = { OPEN_UNKNOWN, r->arg, rec_value (r) == 1 };
-            if (rec_type (r) == REC_SLICE)
-              {
-                o.end = time + r->dur;
-                /* Keep slices nested: a child cannot outlive its parent X. */
-                if (stack->len > 0)
-                  o.end = MIN (o.end, g_array_index (stack, Open, stack->len - 1).end);
-                o.end = MAX (o.end, time);
-              }
-            if ((r->packed & REC_HAS_ARGS) && next_args < p->args->len)
-              {
-                ArgsEntry e = { (guint32) t->n_events, args[next_args].len, args[next_args].off };
-                g_array_append_val (slice_args->entries, e);
-                next_args++;
-              }
-            build_append (&b, time, lane, IL_EVENT_SLICE_BEGIN, 0, (guint16) MIN (stack->len, G_MAXUINT16), r->arg);
-            g_array_append_val (stack, o);
-            if (o.end != OPEN_UNKNOWN)
-              heap_push (heap, o.end, lane);
-          }
-          break;
-        case REC_END:
-          {
-            gint k = (gint) stack->len - 1;
-            const ArgsRec *end_args = (r->packed & REC_HAS_ARGS) && next_args < p->args->len ? &args[next_args++] : NULL;
-            /* The innermost open B; X slices still open above it end here. */
-            while (k >= 0 && g_array_index (stack, Open, k).end != OPEN_UNKNOWN)
-              k--;
-            if (k < 0)
-              {
-                info->n_unmatched++;
-                break;
-              }
-            while ((gint) stack->len - 1 > k)
-              close_top (&b, lane, time);
-            if (g_array_index (stack, Open, k).counted)
-              info->n_slices++;   /* a matched B/E pair */
-            close_top (&b, lane, time);
-            if (end_args != NULL)
-              note_end_args (slice_args, t, end_args->off, end_args->len);
-            /* An X below that should have ended already ends now. */
-            flush_ends (&b, time);
-          }
-          break;
-        case REC_INSTANT:
-          build_append (&b, time, lane, IL_EVENT_INSTANT, 0, 0, r->arg);
-          break;
-        case REC_COUNTER:
-          build_append (&b, time, lane, IL_EVENT_COUNTER, 0, 0, r->arg);
-          break;
-        case REC_FLOW:
-          build_append (&b, time, lane, IL_EVENT_FLOW, rec_value (r), 0, r->arg);
-          break;
-        default:
-          break;
-        }
+      for (guint i = 0; i < n; i++)
+        build_rec (&b, &chunk->recs[i]);
+      g_async_queue_push (m.empty, chunk);
+      if (n < MERGE_CHUNK)
+        break;
     }
+  merger_finish (&m);
   flush_ends (&b, G_MAXINT64);
   for (guint i = 0; i < n_lanes; i++)
     {
-      GArray *stack = stacks[i];
-      if (stack == NULL)
-        continue;
+      Stack *stack = &stacks[i];
       while (stack->len > 0)
         {
-          if (g_array_index (stack, Open, stack->len - 1).end == OPEN_UNKNOWN)
+          if (stack->data[stack->len - 1].end == OPEN_UNKNOWN)
             info->n_unmatched++;
           close_top (&b, i, last);
           flush_ends (&b, G_MAXINT64);
         }
-      g_array_unref (stack);
+      g_free (stack->data);
     }
   /* Before the lane indices take their memory. */
   g_clear_pointer (&p->args, g_array_unref);
   il_trace_end_bulk (t);
-  if (slice_args != NULL)
+  if (b.slice_args != NULL)
     {
-      resolve_end_args (t, slice_args);
+      resolve_end_args (t, b.slice_args);
       if (p->args_copy != NULL)
-        slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
-      slice_args->path = g_steal_pointer (&p->args_path);
-      slice_args->size = p->args_size;
-      slice_args->mtime = p->args_mtime;
-      t->slice_args = slice_args;
+        b.slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
+      b.slice_args->path = g_steal_pointer (&p->args_path);
+      b.slice_args->size = p->args_size;
+      b.slice_args->mtime = p->args_mtime;
+      t->slice_args = b.slice_args;
       t->slice_args_free = chrome_args_free;
     }
   il_trace_set_end_time (t, MAX (last, b.now));
@@ -2467,7 +3040,8 @@ parse_init (Parse              *p,
   p->texts = g_ptr_array_new ();
   p->args = g_array_new (FALSE, FALSE, sizeof (ArgsRec));
   p->trace = il_trace_new ();
-  p->last_lane = IL_NO_LANE;
+  for (guint i = 0; i < LANE_CACHE; i++)
+    p->lane_cache[i].lane = IL_NO_LANE;
   p->names = g_new0 (NameSlot, NAME_CACHE);
   p->cur.name = g_string_new (NULL);
   p->cur.cat = g_string_new (NULL);
@@ -2877,6 +3451,9 @@ second_half_run (gpointer data)
 {
   SecondHalf *h = data;
   reader_run (&h->r);
+  /* Its last block too, here rather than on the thread that builds. */
+  if (h->r.p.block != NULL)
+    sort_block (g_steal_pointer (&h->r.p.block), NULL);
   return NULL;
 }
 
@@ -2985,6 +3562,9 @@ import_stream (Source             *src,
     }
 
   reader_run (&r);
+  /* The last block is sorted while the second half may still be read. */
+  if (r.p.block != NULL && r.p.sorter != NULL)
+    g_thread_pool_push (r.p.sorter, g_steal_pointer (&r.p.block), NULL);
   d = &r.damage;
   cancelled = r.cancelled;
   if (half != NULL)
@@ -3143,8 +3723,9 @@ read_gzip (gpointer data, guint8 *buf, gsize len, GError **error)
 }
 
 /* Inflating runs on a thread of its own, a few chunks ahead of the
- * reader: the two cores share the work of a gzip file. */
-#define PIPE_CHUNK  (1u << 20)
+ * reader: the two cores share the work of a gzip file.  Chunks are small:
+ * they are still there while the trace is built, at the peak of memory. */
+#define PIPE_CHUNK  (256u << 10)
 #define PIPE_CHUNKS 4
 
 typedef struct {

@@ -1091,6 +1091,223 @@ test_split_and_blocks (void)
   g_rmdir (dir);
 }
 
+/* Times, durations, pids and tids written as plain numbers are read
+ * while lexing (the common case); the same numbers given as strings go
+ * the general way.  Both must agree on every spelling, and malformed
+ * numbers must fail as they do under any other key. */
+static void
+test_number_spellings (void)
+{
+  const char *good[] = {
+    "0", "-0", "7", "10.5", "0.0001", "0.0004", "0.0005", "1.2345", "1.2344999", "-7.25", "0.9995", "3.99999",
+    "123456789012.3456", "1600000000000000.123", "9199999999999999", "9200000000000001", "12345678901234567",
+    "1e3", "1.5E+2", "-2e-1", "0.1e1", "100000000000000000000", "4242", "-5",
+    /* Eight digits at a time: runs of 8, 16 and more, cut anywhere. */
+    "12345678", "123456789", "1234567890123456", "12345678.12345678", "0.12345678901", "99999999.9999",
+    "87654321.0005", "5.00049", "5.99951", "-12345678.123456789",
+  };
+  const char *bad[] = { "01", "-", "1.", "-x", "1.e3", "00", "1e", "-01", "2.5.1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      IlChromeImportInfo info[2] = { { 0 }, { 0 } };
+      IlTrace *t[2] = { NULL, NULL };
+      gboolean integer = strspn (good[i], "-0123456789") == strlen (good[i]) && strlen (good[i]) < 16;
+
+      for (guint f = 0; f < 2; f++)
+        {
+          /* Integers for pid and tid: other text makes a text id. */
+          const char *id = integer ? good[i] : "3";
+          g_autofree char *ev = f == 0
+            ? g_strdup_printf ("{\"ph\":\"X\",\"pid\":%s,\"tid\":%s,\"ts\":%s,\"dur\":%s,\"name\":\"a\"}",
+                               id, id, good[i], good[i])
+            : g_strdup_printf ("{\"ph\":\"X\",\"pid\":\"%s\",\"tid\":\"%s\",\"ts\":\"%s\",\"dur\":\"%s\",\"name\":\"a\"}",
+                               id, id, good[i], good[i]);
+          g_autofree char *text = g_strdup_printf ("[%s,{\"ph\":\"i\",\"pid\":1,\"ts\":%s,\"name\":\"b\"}]", ev, good[i]);
+          g_autoptr(GError) error = NULL;
+          t[f] = import_text (text, &info[f], &error);
+          g_assert_true (t[f] != NULL || error != NULL);
+        }
+      g_test_message ("%s", good[i]);
+      g_assert_cmpint (info[0].first_ts_ns, ==, info[1].first_ts_ns);
+      g_assert_cmpint (info[0].last_ts_ns, ==, info[1].last_ts_ns);
+      g_assert_cmpuint (info[0].n_slices, ==, info[1].n_slices);
+      g_assert_cmpuint (info[0].n_instants, ==, info[1].n_instants);
+      for (guint w = 0; w < IL_CHROME_N_SKIPS; w++)
+        g_assert_cmpuint (info[0].n_skipped_why[w], ==, info[1].n_skipped_why[w]);
+      g_assert_true ((t[0] == NULL) == (t[1] == NULL));
+      if (t[0] != NULL)
+        assert_same_trace (t[0], t[1]);
+      g_clear_pointer (&t[0], il_trace_unref);
+      g_clear_pointer (&t[1], il_trace_unref);
+      il_chrome_import_info_clear (&info[0]);
+      il_chrome_import_info_clear (&info[1]);
+    }
+  /* Exact values, rounded to the nanosecond on the fourth decimal. */
+  {
+    const struct { const char *ts; gint64 ns; } exact[] = {
+      { "1.2345", 1235 }, { "1.2344999", 1234 }, { "0.0005", 1 }, { "-7.25", -7250 },
+      { "1600000000000000.123", G_GINT64_CONSTANT (1600000000000000123) },
+      { "12345678.12345678", G_GINT64_CONSTANT (12345678123) }, { "99999999.9999", G_GINT64_CONSTANT (100000000000) },
+      { "5.00049", 5000 }, { "5.99951", 6000 }, { "1234567890123456", G_GINT64_CONSTANT (1234567890123456000) },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (exact); i++)
+      {
+        IlChromeImportInfo info = { 0 };
+        g_autofree char *text = g_strdup_printf ("[{\"ph\":\"i\",\"pid\":1,\"ts\":%s,\"name\":\"b\"}]", exact[i].ts);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(IlTrace) t = import_text (text, &info, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (info.first_ts_ns, ==, exact[i].ns);
+        il_chrome_import_info_clear (&info);
+      }
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      const char *keys[] = { "ts", "zz", "pid", "zzz", "dur", "tid" };
+      g_autofree char *first = NULL;
+
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          g_autofree char *text = g_strdup_printf ("[{\"ph\":\"i\",\"%s\":%s,\"name\":\"b\"}]", keys[k], bad[i]);
+          g_autoptr(GError) error = NULL;
+          g_autoptr(IlTrace) t = import_text (text, NULL, &error);
+          g_assert_null (t);
+          g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_PARSE);
+          /* Keys of one length fail at one place, with one message. */
+          if (k % 2 == 0)
+            {
+              g_free (first);
+              first = g_strdup (error->message);
+            }
+          else
+            g_assert_cmpstr (error->message, ==, first);
+        }
+    }
+}
+
+static int
+compare_times (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Blocks are sorted by time with a radix sort over the bits their times
+ * span, then by rec_cmp within one time.  Records whose order rec_cmp
+ * decides alone (no two X slices with one time and duration, no two
+ * instants at one time) must come out the same whatever the file's order:
+ * times far apart (negative, epoch-sized), many X slices at one time
+ * with different durations, in runs short and long, over many blocks. */
+static void
+test_sort_order (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (13);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) used = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  const gint64 centres[] = { G_GINT64_CONSTANT (-5000000000000), 0, 123456789, G_GINT64_CONSTANT (1600000000000000) };
+  /* Lanes in a fixed order, not that of their first events. */
+  const char *lanes = "[{\"ph\":\"M\",\"pid\":1,\"tid\":1,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":1}},"
+                      "{\"ph\":\"M\",\"pid\":1,\"tid\":2,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":2}},"
+                      "{\"ph\":\"M\",\"pid\":1,\"tid\":3,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":3}},\n";
+  GString *forward = g_string_new (lanes), *backward = g_string_new (lanes);
+  g_autoptr(IlTrace) a = NULL, b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 first = G_MAXINT64;
+  guint k = 0;
+
+  while (events->len < 200000)
+    {
+      gint64 t = centres[g_rand_int_range (rand, 0, G_N_ELEMENTS (centres))] + g_rand_int_range (rand, 0, 50000);
+      guint tid = g_rand_int_range (rand, 1, 4);
+      if (g_rand_int_range (rand, 0, 4) == 0)
+        {
+          /* One instant per time (over all lanes). */
+          gint64 key = t * 2;
+          if (g_hash_table_contains (used, &key))
+            continue;
+          g_hash_table_add (used, g_memdup2 (&key, sizeof key));
+          g_ptr_array_add (events, g_strdup_printf ("{\"ph\":\"i\",\"pid\":1,\"tid\":%u,\"ts\":%" G_GINT64_FORMAT ".5,\"name\":\"i\"}",
+                                                    tid, t));
+          first = MIN (first, t * 1000 + (t < 0 ? -500 : 500));   /* "-4.5" is -4.5 */
+        }
+      else
+        {
+          /* One X per time and duration: runs of one time up to a few hundred long. */
+          guint dur = g_rand_int_range (rand, 1, t % 7 == 0 ? 400 : 6);
+          gint64 key = (t * 400 + dur) * 2 + 1;
+          if (g_hash_table_contains (used, &key))
+            continue;
+          g_hash_table_add (used, g_memdup2 (&key, sizeof key));
+          g_ptr_array_add (events, g_strdup_printf ("{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%" G_GINT64_FORMAT ",\"dur\":%u,\"name\":\"d%u\"}",
+                                                    tid, t, dur, dur));
+          t *= 1000;
+          g_array_append_val (starts, t);
+          first = MIN (first, t);
+        }
+    }
+  for (guint i = 0; i < events->len; i++)
+    {
+      g_string_append_printf (forward, "%s%s", i ? ",\n" : "", (char *) events->pdata[i]);
+      g_string_append_printf (backward, "%s%s", i ? ",\n" : "", (char *) events->pdata[events->len - 1 - i]);
+    }
+  g_string_append (forward, "]");
+  g_string_append (backward, "]");
+  a = il_chrome_import_data ((const guint8 *) forward->str, forward->len, "forward.json", NULL, &error);
+  g_assert_no_error (error);
+  b = il_chrome_import_data ((const guint8 *) backward->str, backward->len, "backward.json", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->n_events, >, 300000);
+  assert_same_trace (a, b);
+  /* Every slice begins at its own time: out of order, it would have been
+   * moved up to the time before it. */
+  g_array_sort (starts, compare_times);
+  for (gsize e = 0; e < a->n_events; e++)
+    if (a->kind[e] == IL_EVENT_SLICE_BEGIN)
+      g_assert_cmpint (a->time[e], ==, g_array_index (starts, gint64, k++) - first);
+  g_assert_cmpuint (k, ==, starts->len);
+  g_string_free (forward, TRUE);
+  g_string_free (backward, TRUE);
+}
+
+/* Names are looked up in a cache keyed by a hash of their length and
+ * three 8-byte samples; names that differ only outside the samples share
+ * a hash and must still come out as themselves, whatever their length. */
+static void
+test_name_cache (void)
+{
+  GString *text = g_string_new ("[");
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) t = NULL;
+  guint k = 0;
+
+  for (gsize len = 1; len <= 40; len++)
+    for (guint v = 0; v < 3; v++)
+      {
+        /* Differ at byte 8 and len - 9 (outside the samples from 30 on), or not at all. */
+        char *name = g_strnfill (len, 'a');
+        if (v > 0 && len > 8)
+          name[8] = v == 1 ? 'b' : 'c';
+        if (v == 2 && len > 9)
+          name[len - 9] = 'd';
+        g_ptr_array_add (names, name);
+      }
+  for (guint i = 0; i < 3 * names->len; i++)
+    g_string_append_printf (text, "%s{\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":%u,\"dur\":1,\"name\":\"%s\"}",
+                            i ? "," : "", i * 2, (char *) names->pdata[i % names->len]);
+  g_string_append (text, "]");
+  t = il_chrome_import_data ((const guint8 *) text->str, text->len, "names.json", NULL, &error);
+  g_assert_no_error (error);
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+      g_assert_cmpstr (il_trace_get_string (t, t->arg[e]), ==, names->pdata[k++ % names->len]);
+  g_assert_cmpuint (k, ==, 3 * names->len);
+  g_string_free (text, TRUE);
+}
+
 static void
 test_export (void)
 {
@@ -1212,6 +1429,9 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/skip-reasons", test_skip_reasons);
   g_test_add_func ("/chrome/gzip-damage", test_gzip_damage);
   g_test_add_func ("/chrome/split-and-blocks", test_split_and_blocks);
+  g_test_add_func ("/chrome/number-spellings", test_number_spellings);
+  g_test_add_func ("/chrome/sort-order", test_sort_order);
+  g_test_add_func ("/chrome/name-cache", test_name_cache);
   g_test_add_func ("/chrome/slice-args", test_slice_args);
   g_test_add_func ("/chrome/end-args", test_end_args);
   return g_test_run ();
