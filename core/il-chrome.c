@@ -98,7 +98,7 @@ il_chrome_import_info_explain (const IlChromeImportInfo *info)
   static const struct { const char *kind, *what; } why_text[IL_CHROME_N_SKIPS] = {
     { NULL, NULL },   /* phases: listed one by one below */
     { "", "had no timestamp, or one that is not a number" },
-    { "", "had timestamps beyond ±292 years (9.2e15 µs), or NaN or infinite ones" },
+    { "", "had timestamps beyond ±146 years (4.6e15 µs), or NaN or infinite ones" },
     { "complete (X) ", "had a missing, negative or out-of-range duration" },
     { "counter ", "had no value, or one that is not a finite number" },
     { "flow or async ", "had no id to connect them by" },
@@ -791,8 +791,11 @@ add_slice_rec (Parse   *p,
   g_array_append_val (p->args, a);
 }
 
-/* Beyond this many µs a time does not fit in gint64 ns (±292 years). */
-#define MAX_US 9.2e15
+/* Times are kept in gint64 ns relative to the earliest one, so every
+ * time (an X's end too) must lie within half of what gint64 holds:
+ * ±146 years of µs.  Epoch times (1.7e15 µs) are well inside. */
+#define MAX_US 4.6e15
+#define MAX_NS ((gint64) 4600000000000000000)
 
 /* A time in µs, as JSON number text (or the text of a string) → ns.
  * Plain decimals are read with integers: epoch times (PyTorch, TensorFlow:
@@ -1154,8 +1157,8 @@ finish_event (Parse *p)
   switch (ph[0])
     {
     case 'X':
-      /* An end beyond what ns in 64 bits hold is out of range too. */
-      if (c->dur_state != TIME_OK || dur < 0 || t > G_MAXINT64 - dur)
+      /* An end beyond the range of times is out of range too. */
+      if (c->dur_state != TIME_OK || dur < 0 || t > MAX_NS - dur)
         {
           skip (p, "X with a bad duration", IL_CHROME_SKIP_DURATION);
           return;

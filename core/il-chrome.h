@@ -45,7 +45,7 @@ GQuark    il_chrome_error_quark   (void);
 typedef enum {
   IL_CHROME_SKIP_PHASE,       /* a phase Interleave does not draw (P, O, N, D, …) */
   IL_CHROME_SKIP_NO_TIME,     /* no ts, or one that is not a number */
-  IL_CHROME_SKIP_TIME_RANGE,  /* ts NaN, infinite, or beyond ±9.2e15 µs (292 years) */
+  IL_CHROME_SKIP_TIME_RANGE,  /* ts NaN, infinite, or beyond ±4.6e15 µs (146 years) */
   IL_CHROME_SKIP_DURATION,    /* X with a missing, negative or out-of-range dur */
   IL_CHROME_SKIP_VALUE,       /* C without values, or with values that are not finite */
   IL_CHROME_SKIP_NO_ID,       /* flow or async event without an id */
@@ -77,7 +77,7 @@ typedef struct {
 void      il_chrome_import_info_clear (IlChromeImportInfo *info);
 
 /* Why events were skipped, in words: one sentence per reason, e.g.
- * "71,000 events had timestamps beyond ±292 years, or NaN or infinite",
+ * "71,000 events had timestamps beyond ±146 years, or NaN or infinite",
  * joined by newlines; NULL when nothing was skipped.  For the CLI and the
  * window alike. */
 char     *il_chrome_import_info_explain (const IlChromeImportInfo *info);

@@ -793,7 +793,7 @@ test_skip_reasons (void)
   g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_NO_ID], ==, 1);
   g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_METADATA], ==, 1);
   g_assert_nonnull (why);
-  g_assert_nonnull (strstr (why, "2 events had timestamps beyond ±292 years"));
+  g_assert_nonnull (strstr (why, "2 events had timestamps beyond ±146 years"));
   g_assert_nonnull (strstr (why, "1 complete (X) event had a missing"));
   g_assert_nonnull (strstr (why, "2 \"P\" (samples)"));
   il_chrome_import_info_clear (&info);
@@ -809,7 +809,7 @@ test_skip_reasons (void)
     big = il_chrome_import_data ((const guint8 *) text->str, text->len, "big.json", &info, NULL);
     g_assert_nonnull (big);
     words = il_chrome_import_info_explain (&info);
-    g_assert_cmpstr (words, ==, "71,000 events had timestamps beyond ±292 years (9.2e15 µs), or NaN or infinite ones");
+    g_assert_cmpstr (words, ==, "71,000 events had timestamps beyond ±146 years (4.6e15 µs), or NaN or infinite ones");
     g_string_free (text, TRUE);
     il_chrome_import_info_clear (&info);
   }
@@ -1095,12 +1095,39 @@ test_split_and_blocks (void)
  * while lexing (the common case); the same numbers given as strings go
  * the general way.  Both must agree on every spelling, and malformed
  * numbers must fail as they do under any other key. */
+/* Times are kept relative to the earliest one: the widest span the
+ * range allows (an X ending at its top, a B at its bottom) must fit
+ * without overflow, and one µs beyond it is skipped with its reason. */
+static void
+test_widest_span (void)
+{
+  const char *text =
+    "[{\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":-4600000000000000,\"name\":\"low\"},"
+    "{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":4599999999999999,\"dur\":1,\"name\":\"high\"},"
+    "{\"ph\":\"X\",\"pid\":1,\"tid\":2,\"ts\":4599999999999999,\"dur\":2,\"name\":\"beyond\"},"
+    "{\"ph\":\"i\",\"pid\":1,\"tid\":2,\"ts\":4600000000000001,\"name\":\"far\"}]";
+  IlChromeImportInfo info = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) t = import_text (text, &info, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+  g_assert_cmpint (info.first_ts_ns, ==, -G_GINT64_CONSTANT (4600000000000000000));
+  g_assert_cmpint (info.last_ts_ns, ==, G_GINT64_CONSTANT (4600000000000000000));
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_DURATION], ==, 1);
+  g_assert_cmpuint (info.n_skipped_why[IL_CHROME_SKIP_TIME_RANGE], ==, 1);
+  /* The whole span, in ns from the first event. */
+  g_assert_cmpint (t->time[t->n_events - 1], ==, G_GINT64_CONSTANT (9200000000000000000));
+  il_chrome_import_info_clear (&info);
+}
+
 static void
 test_number_spellings (void)
 {
   const char *good[] = {
     "0", "-0", "7", "10.5", "0.0001", "0.0004", "0.0005", "1.2345", "1.2344999", "-7.25", "0.9995", "3.99999",
     "123456789012.3456", "1600000000000000.123", "9199999999999999", "9200000000000001", "12345678901234567",
+    "4599999999999999", "4600000000000001", "-4600000000000000",
     "1e3", "1.5E+2", "-2e-1", "0.1e1", "100000000000000000000", "4242", "-5",
     /* Eight digits at a time: runs of 8, 16 and more, cut anywhere. */
     "12345678", "123456789", "1234567890123456", "12345678.12345678", "0.12345678901", "99999999.9999",
@@ -1423,6 +1450,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/junk", test_junk);
   g_test_add_func ("/chrome/export", test_export);
   g_test_add_func ("/chrome/epoch-and-gzip", test_epoch_and_gzip);
+  g_test_add_func ("/chrome/widest-span", test_widest_span);
   g_test_add_func ("/chrome/string-numbers", test_string_numbers);
   g_test_add_func ("/chrome/async", test_async);
   g_test_add_func ("/chrome/flows-v2", test_flows_v2);
