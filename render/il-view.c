@@ -338,7 +338,9 @@ il_layout_row_at (const IlLayout *layout,
  * the view should name.  A lane is out of view when its middle is; the
  * tags cover the names of the lanes under them, so those count too (a tag
  * never hides a lane it does not count), and the names of every counted
- * lane lie in [0, above_end) and [below_start, …) to be cleared.
+ * lane lie in [0, above_end) and [below_start, …) to be cleared.  A name
+ * is drawn at its lane's middle and is about as tall as a tag, so a tall
+ * lane (a deep stack of slices) whose edge alone is under a tag keeps it.
  */
 void
 il_layout_out_of_view (const IlLayout   *layout,
@@ -374,15 +376,16 @@ il_layout_out_of_view (const IlLayout   *layout,
     {
       const IlRow *row = &rows[i];
       double mid = row->y + row->height / 2;
+      double name_half = MIN (row->height, tag_h) / 2;
 
       if (row->kind != IL_ROW_LANE || mid < scroll_y || mid > bottom)
         continue;
-      if (out->above > 0 && row->y < scroll_y + tag_h)
+      if (out->above > 0 && mid - name_half < scroll_y + tag_h)
         {
           out->above++;
           out->above_end = MAX (out->above_end, row->y + row->height);
         }
-      else if (out->below > 0 && row->y + row->height > bottom - tag_h)
+      else if (out->below > 0 && mid + name_half > bottom - tag_h)
         {
           out->below++;
           out->below_start = MIN (out->below_start, row->y);

@@ -274,6 +274,20 @@ test_layout_out_of_view (void)
   g_assert_cmpfloat (out.below_start, ==, 175);
   /* Every lane is either counted or in the clear band between. */
   g_assert_cmpuint (out.above + out.below + 2, ==, 10);
+
+  /* A tall lane (a deep stack of slices, 0–119) whose foot alone is under
+   * the tag keeps its name, drawn at its middle; the lane after it is out. */
+  g_array_set_size (layout->rows, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      IlRow row = { IL_ROW_LANE, i, i * 120.0, 119, 0, "lane", 1 };
+      g_array_append_val (layout->rows, row);
+    }
+  layout->height = 240;
+  il_layout_out_of_view (layout, 0, 110, 20, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 1);
+  g_assert_cmpfloat (out.below_start, ==, 110);
 }
 
 static void
