@@ -288,6 +288,8 @@ typedef struct {
   guint32   joining;         /* lane of the thread it joins, or IL_NO_LANE */
   struct _Sync *waits_for;   /* the lock, semaphore, … of its recorded wait, or NULL */
   gint64    wait_since;
+  gboolean  wait_put;        /* its wait is for room on a full queue (else an item, for a queue) */
+  guint32   woken_by;        /* queue waits: lane whose put or get served it, or IL_NO_LANE */
   gboolean  in_select;
   Loop     *loop;
   IlState   state;
@@ -304,6 +306,8 @@ typedef struct _Sync {
   IlSyncKind kind;
   guint32    released_by;    /* lane that last let go of it, or IL_NO_LANE */
   gint64     released_at;
+  gint64     maxsize;        /* queues: maxsize (0 unbounded) from its QUEUE records, or -1 */
+  guint      ops;            /* queues: puts and gets that moved an item */
 } Sync;
 
 struct _Loop {
@@ -369,6 +373,8 @@ typedef struct {
   guint        n_syncs;
   guint        lock_waits;
   guint        lock_handoffs;  /* waits that ended with a known thread letting go */
+  guint        queue_ops;      /* puts and gets that moved an item */
+  guint        queue_handoffs; /* queue waits that ended with a known thread's put or get */
   guint        drop_requests;
   guint        file_calls;
   guint        c_calls;
@@ -430,6 +436,7 @@ sync_of_call (int cat)
     case IL_REC_CALL_EVENT:
       return IL_SYNC_EVENT;
     case IL_REC_CALL_QUEUE:
+    case IL_REC_CALL_QUEUE_PUT:
       return IL_SYNC_QUEUE;
     default:
       return -1;
@@ -570,6 +577,7 @@ thr_new (Ctx        *c,
   th->cpu = G_MAXUINT;
   th->sleep_until = -1;
   th->joining = IL_NO_LANE;
+  th->woken_by = IL_NO_LANE;
   th->lane = add_lane (c, helper ? IL_LANE_THREAD : IL_LANE_TASK, shown ? shown : "thread",
                        p->lane, helper ? number - 1 : c->n_task_lanes++);
   if (number > 0)
@@ -715,6 +723,14 @@ set_holder (Ctx      *c,
           thr_update (c, t, next, IL_CAUSE_FUTURE, next->joining);
           cause = IL_CAUSE_NONE;
         }
+      else if (next->call_depth > 0 && next->waits_for != NULL && next->waits_for->kind == IL_SYNC_QUEUE
+               && next->woken_by != IL_NO_LANE)
+        {
+          /* Back from a queue wait: served by the thread whose put or get woke it. */
+          thr_update (c, t, next, IL_CAUSE_QUEUE, next->woken_by);
+          c->queue_handoffs++;
+          cause = IL_CAUSE_NONE;
+        }
       else if (next->call_depth > 0 && next->waits_for != NULL && next->waits_for->released_by != IL_NO_LANE
                && next->waits_for->released_by != next->lane && next->waits_for->released_at >= next->wait_since)
         {
@@ -759,6 +775,7 @@ sync_for (Ctx        *c,
       so->number = ++c->n_syncs;
       so->kind = kind;
       so->released_by = IL_NO_LANE;
+      so->maxsize = -1;
       g_hash_table_insert (p->syncs, g_memdup2 (&id, sizeof id), so);
     }
   return so;
@@ -924,6 +941,45 @@ wake_tasks (Ctx    *c,
     }
 }
 
+/* A put or get: marked where it happened (it moved an item, or raised
+ * Full / Empty).  A queue.Queue waiter is woken by the other side's
+ * notify(), which wakes the waiter that waits longest: an item put serves
+ * the oldest waiting getter, an item taken the oldest waiting putter. */
+static void
+queue_op (Ctx       *c,
+          Proc      *p,
+          gint64     t,
+          Thr       *th,
+          const Rec *r)
+{
+  Sync *so = sync_for (c, p, r->a, IL_SYNC_QUEUE);
+  gboolean put = (r->b & IL_REC_QUEUE_PUT) != 0;
+  gboolean done = (r->b & IL_REC_QUEUE_DONE) != 0;
+  Thr *oldest = NULL;
+
+  so->maxsize = MAX (r->b, 0) >> IL_REC_QUEUE_MAXSIZE_SHIFT;
+  if (r->b & IL_REC_QUEUE_WAITS)
+    {
+      /* An asyncio task about to wait in get / put: its step ends there. */
+      sync_mark (c, t, th, IL_MARK_SYNC_WAIT, so);
+      return;
+    }
+  sync_mark (c, t, th, !done ? IL_MARK_QUEUE_FAILED : put ? IL_MARK_QUEUE_PUT : IL_MARK_QUEUE_GET, so);
+  if (!done)
+    return;
+  so->ops++;
+  c->queue_ops++;
+  for (guint i = 0; i < p->thread_list->len && i < 4096; i++)
+    {
+      Thr *w = g_ptr_array_index (p->thread_list, i);
+      if (w != th && !w->done && w->call_depth > 0 && w->waits_for == so && w->wait_put != put
+          && w->woken_by == IL_NO_LANE && (oldest == NULL || w->wait_since < oldest->wait_since))
+        oldest = w;
+    }
+  if (oldest != NULL)
+    oldest->woken_by = th->lane;
+}
+
 static void
 replay (Ctx       *c,
         const Rec *r)
@@ -1080,6 +1136,8 @@ replay (Ctx       *c,
             }
           th->joining = IL_NO_LANE;
           th->waits_for = NULL;
+          th->wait_put = th->call_cat == IL_REC_CALL_QUEUE_PUT;
+          th->woken_by = IL_NO_LANE;
           if (sync_of_call (th->call_cat) >= 0)
             {
               th->waits_for = sync_for (c, p, r->b, (IlSyncKind) sync_of_call (th->call_cat));
@@ -1116,6 +1174,10 @@ replay (Ctx       *c,
           th->returned = FALSE;
         }
       thr_update (c, t, th, IL_CAUSE_NONE, IL_NO_LANE);
+      break;
+
+    case IL_REC_QUEUE:
+      queue_op (c, p, t, th, r);
       break;
 
     case IL_REC_LOOP_ITER:
@@ -1352,6 +1414,41 @@ compare_recs (gconstpointer a,
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int
+compare_syncs (gconstpointer a,
+               gconstpointer b)
+{
+  const Sync *x = *(Sync * const *) a, *y = *(Sync * const *) b;
+  return x->number < y->number ? -1 : x->number > y->number;
+}
+
+/* "queues=N" and "queue_list=NUMBER:MAXSIZE:OPS,…": every queue an item
+ * moved through, by its number in the marks, which derive declares. */
+static void
+append_queues (GString   *meta,
+               GPtrArray *procs)
+{
+  g_autoptr(GPtrArray) queues = g_ptr_array_new ();
+
+  for (guint i = 0; i < procs->len; i++)
+    {
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, ((Proc *) g_ptr_array_index (procs, i))->syncs);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        if (((Sync *) v)->kind == IL_SYNC_QUEUE && ((Sync *) v)->maxsize >= 0)
+          g_ptr_array_add (queues, v);
+    }
+  g_ptr_array_sort (queues, compare_syncs);
+  g_string_append_printf (meta, "queues=%u\nqueue_list=", queues->len);
+  for (guint i = 0; i < queues->len; i++)
+    {
+      const Sync *so = g_ptr_array_index (queues, i);
+      g_string_append_printf (meta, "%s%u:%" G_GINT64_FORMAT ":%u", i > 0 ? "," : "", so->number, so->maxsize, so->ops);
+    }
+  g_string_append_c (meta, '\n');
+}
+
 IlTrace *
 il_recording_build (IlRecording  *rec,
                     GError      **error)
@@ -1448,6 +1545,8 @@ il_recording_build (IlRecording  *rec,
   g_string_append_printf (meta, "processes=%u\ncores=%u\n", c.procs->len, c.n_cores);
   g_string_append_printf (meta, "locks=%u\nlock_waits=%u\nlock_handoffs=%u\ndrop_requests=%u\nfile_calls=%u\nc_calls=%u\n",
                           c.n_syncs, c.lock_waits, c.lock_handoffs, c.drop_requests, c.file_calls, c.c_calls);
+  g_string_append_printf (meta, "queue_ops=%u\nqueue_handoffs=%u\n", c.queue_ops, c.queue_handoffs);
+  append_queues (meta, c.procs);
   g_string_append_printf (meta, "thread_pool_workers=%u\nprocess_pool_workers=%u\n", c.thread_pool_workers,
                           c.process_pool_workers);
   if (c.pool_method != NULL)
