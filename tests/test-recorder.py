@@ -139,23 +139,29 @@ if not has_recorder(PY):
     shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(77)  # meson's "skipped"
 
-def reproduced(prog, attempts=3):
+def derived_best(prog, attempts=3):
     """Records prog and checks its derived scenario, up to `attempts` times:
     a run starved of cores by other work on a shared machine is not what the
-    scenario (on free cores) describes.  Returns the best comparison, with
-    the load average when it was taken."""
+    scenario (on free cores) describes.  Returns the best run's summary,
+    comparison (with the load average when it was taken), scenario and
+    recording."""
     best = None
     for _ in range(attempts):
         r, out = record(prog)
         if r.returncode != 0:
             raise AssertionError(r.stderr)
-        res, _ = derive_check(out)
+        res, doc = derive_check(out)
         res["load"] = os.getloadavg()[0]
-        if best is None or res["worst_finish_error"] < best["worst_finish_error"]:
-            best = res
+        if best is None or res["worst_finish_error"] < best[1]["worst_finish_error"]:
+            best = (summary(r), res, doc, out)
         if res["makespan_error"] <= 0.10 and res["worst_finish_error"] <= 0.10:
             break
     return best
+
+
+def reproduced(prog, attempts=3):
+    """The best comparison of derived_best()."""
+    return derived_best(prog, attempts)[1]
 
 
 THREADS = """
@@ -1068,24 +1074,6 @@ def sleep_gil_wait():
            for t in doc["tasks"] if t["name"].startswith("sleeper-")}
     check("sleep: each thread's derived sleep is the 60 ms it slept, without its GIL waits (within 10 %)",
           len(got) == 8 and all(abs(v - 60) <= 6 for v in got.values()), (got, os.getloadavg()[0]))
-
-
-def derived_best(prog, attempts=3):
-    """Records prog and derives it, up to `attempts` times until the derived
-    run is within 10 % of the recording (see reproduced()): the summary,
-    the comparison (with the load average) and the scenario of the best."""
-    best = None
-    for _ in range(attempts):
-        r, out = record(prog)
-        if r.returncode != 0:
-            raise AssertionError(r.stderr)
-        res, doc = derive_check(out)
-        res["load"] = os.getloadavg()[0]
-        if best is None or res["makespan_error"] < best[1]["makespan_error"]:
-            best = (summary(r), res, doc, out)
-        if res["makespan_error"] <= 0.10 and res["worst_finish_error"] <= 0.10:
-            break
-    return best
 
 
 def queue_steps(steps, op):
