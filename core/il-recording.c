@@ -675,6 +675,26 @@ thread_for (Ctx       *c,
   return th;
 }
 
+/* Whether `th`, taking the GIL at `t`, had wanted it for `near` or more: a
+ * waiter asks the holder to drop the GIL only once it has waited a full
+ * interval (the drop request itself is often set and cleared between two
+ * samples).  Since it lost the GIL to a forced switch, or since the sleep
+ * or wait of its call ended (time.sleep's known end, a socket's data).
+ * The holder's own hold, as sampled, may look shorter than it was: on a
+ * busy machine the sampler sees a take late. */
+static gboolean
+waited_interval (const Thr *th,
+                 gint64     t,
+                 gint64     near)
+{
+  if (!th->ever_held || th->in_select)
+    return FALSE;
+  if (th->call_depth == 0)
+    return t - th->lost_at >= near;
+  return (th->returned || (th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
+         && th->state == IL_STATE_WAIT_GIL && t - th->state_since >= near;
+}
+
 static void
 set_holder (Ctx      *c,
             Proc     *p,
@@ -696,8 +716,7 @@ set_holder (Ctx      *c,
        * letting go. */
       gint64 near = p->interval * 8 / 10;
       forced = p->drop || t - p->held_since >= near
-               || (locked && next != old && next->ever_held && next->call_depth == 0 && !next->in_select
-                   && t - next->lost_at >= near);
+               || (locked && next != NULL && next != old && waited_interval (next, t, near));
       forced = forced && old->call_depth == 0 && !old->in_select;
       old->forced_out = forced;
       old->lost_at = t;

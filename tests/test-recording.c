@@ -438,6 +438,41 @@ test_queue_outside (void)
   g_assert_cmpint (io, >=, IL_USEC (3000));
 }
 
+/* A thread whose sleep ended wants the GIL; it takes it 4.1 ms later
+ * (a full interval of 5 ms, less the 0.8 margin, waited) from a holder
+ * the sampler saw take it late (3.7 ms before), with the drop request
+ * missed between two samples: the holder was forced out and waits for
+ * the GIL, it did not block (which derive would write as I/O). */
+static void
+test_forced_after_waiting (void)
+{
+  GByteArray *b = g_byte_array_new ();
+  g_autoptr(IlTrace) t = NULL;
+  guint32 holder;
+
+  g_byte_array_append (b, (const guint8 *) IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+  put (b, IL_REC_PROCESS, 0, 1000, 100, 1, "3.11.2 main");
+  put (b, IL_REC_INTERVAL, 0, 1000, 5000, 0, NULL);
+  put (b, IL_REC_THREAD_START, 1, 1000, 1, 100, "MainThread");
+  put (b, IL_REC_THREAD_START, 2, 1050, 2, 101, "cruncher\nThread");
+  put (b, IL_REC_THREAD_START, 3, 1080, 3, 102, "other\nThread");
+  put (b, IL_REC_THREAD_START, 4, 1090, 4, 103, "sleeper\nThread");
+  put (b, IL_REC_CALL_BEGIN, 4, 1100, IL_REC_CALL_SLEEP, 2000000, NULL);  /* until 3100 */
+  put (b, IL_REC_GIL, 3, 1200, 1, 1, NULL);
+  put (b, IL_REC_GIL, 2, 3500, 1, 3, NULL);   /* taken around 3050, seen at 3500 */
+  put (b, IL_REC_GIL, 4, 7200, 1, 4, NULL);   /* the sleeper, 4.1 ms after its sleep ended */
+  put (b, IL_REC_CALL_END, 4, 7210, IL_REC_CALL_SLEEP, 0, NULL);
+  put (b, IL_REC_THREAD_END, 4, 7300, 0, 0, NULL);
+  put (b, IL_REC_GIL, 2, 7400, 1, 5, NULL);
+  put (b, IL_REC_THREAD_END, 2, 8000, 0, 0, NULL);
+  put (b, IL_REC_EXIT, 1, 8100, 0, 0, NULL);
+  t = build (b);
+  g_byte_array_unref (b);
+  holder = find_lane (t, "cruncher");
+  g_assert_cmpuint (holder, !=, IL_NO_LANE);
+  g_assert_cmpint (il_trace_state_at (t, holder, IL_USEC (6250), NULL), ==, IL_STATE_WAIT_GIL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -448,5 +483,6 @@ main (int   argc,
   g_test_add_func ("/recording/incremental", test_incremental_dir);
   g_test_add_func ("/recording/queues", test_queues);
   g_test_add_func ("/recording/queue-outside", test_queue_outside);
+  g_test_add_func ("/recording/forced-after-waiting", test_forced_after_waiting);
   return g_test_run ();
 }
