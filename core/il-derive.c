@@ -813,10 +813,42 @@ cmp_item_end (gconstpointer a,
   return x->end < y->end ? -1 : x->end > y->end;
 }
 
+/* How long the lane ran or slept over [from, to): its own work, not the
+ * rest of a submit (which may wait for the GIL or write to the pool's
+ * pipe before the wait for the result begins). */
+static gint64
+own_work (const IlTrace *t,
+          guint32        lane,
+          gint64         from,
+          gint64         to)
+{
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
+  IlState cur = il_trace_state_at (t, lane, from, NULL);
+  gint64 at = from, busy = 0;
+
+  for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len && at < to; k++)
+    {
+      gsize e = ev[k];
+      gint64 next = MIN (t->time[e], to);
+      if (t->kind[e] != IL_EVENT_STATE)
+        continue;
+      if (cur == IL_STATE_RUNNING || cur == IL_STATE_SLEEPING)
+        busy += MAX (0, next - at);
+      cur = (IlState) t->value[e];
+      at = next;
+    }
+  if (at < to && (cur == IL_STATE_RUNNING || cur == IL_STATE_SLEEPING))
+    busy += to - at;
+  return busy;
+}
+
 /* The owner of each process item: a thread submits, then waits for the
  * result, and wakes when it comes back.  Of the threads waiting when the
  * item finished, in a wait that began before the worker picked it up (or
- * just after: the worker may be quicker than the submitter), the one that
+ * after, when the thread did not run or sleep 2 ms in between: the worker
+ * may be quicker than the submitter, which on a busy machine may wait
+ * milliseconds for the GIL before its wait for the result), the one that
  * woke first, preferring a wait that has no item yet (items in the order
  * they finished: two results back at once go to two waiters; the wait of
  * a pool.map covers all its items). */
@@ -849,7 +881,7 @@ assign_process_items (Derive *d)
             continue;
           s = il_trace_state_at (t, th->lane, item->end, &at);
           if ((s != IL_STATE_BLOCKED && s != IL_STATE_WAIT_IO) || at >= t->n_events
-              || t->time[at] > item->begin + IL_MSEC (5))
+              || own_work (t, th->lane, item->begin, t->time[at]) > IL_MSEC (2))
             continue;
           woke = span_end (t, th->lane, at);
           if (woke < 0)

@@ -473,6 +473,95 @@ test_forced_after_waiting (void)
   g_assert_cmpint (il_trace_state_at (t, holder, IL_USEC (6250), NULL), ==, IL_STATE_WAIT_GIL);
 }
 
+static guint
+count_in (const char *haystack,
+          const char *needle)
+{
+  guint n = 0;
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* Two threads each hand one item to a process pool and wait for it.  The
+ * second, forced off the GIL right after its submit, begins its wait 6 ms
+ * after a worker picked its item up; the first is woken late, after both
+ * items ended.  Each item is still the one its own thread waited for. */
+static void
+test_process_item_owner (void)
+{
+  g_autoptr(GByteArray) m = g_byte_array_new ();
+  g_autoptr(GByteArray) w1 = g_byte_array_new ();
+  g_autoptr(GByteArray) w2 = g_byte_array_new ();
+  g_autoptr(IlRecording) rec = il_recording_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) t = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(IlScenario) sc = NULL;
+  gint32 j0, j1;
+
+  g_byte_array_append (m, (const guint8 *) IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+  put (m, IL_REC_PROCESS, 0, 1000, 100, 1, "3.11.2 main");
+  put (m, IL_REC_INTERVAL, 0, 1000, 5000, 0, NULL);
+  put (m, IL_REC_THREAD_START, 1, 1000, 1, 100, "MainThread");
+  put (m, IL_REC_POOL, 1, 1010, 2, 2, "fork");
+  put (m, IL_REC_THREAD_START, 2, 1020, 2, 101, "job-0\nThread");
+  put (m, IL_REC_THREAD_START, 3, 1030, 3, 102, "job-1\nThread");
+  put (m, IL_REC_GIL, 2, 1040, 1, 1, NULL);
+  put (m, IL_REC_CALL_BEGIN, 2, 2000, IL_REC_CALL_CONDITION, 0x7000, NULL);  /* job-0 waits for its result */
+  put (m, IL_REC_GIL, 3, 2010, 1, 2, NULL);
+  put (m, IL_REC_GIL, 0, 4000, 3, 3, NULL);    /* job-1 forced out after its submit */
+  put (m, IL_REC_GIL, 3, 10000, 1, 4, NULL);
+  put (m, IL_REC_CALL_BEGIN, 3, 10050, IL_REC_CALL_CONDITION, 0x7100, NULL); /* job-1 waits */
+  put (m, IL_REC_GIL, 2, 22000, 1, 5, NULL);   /* job-0 woken late */
+  put (m, IL_REC_CALL_END, 2, 22010, IL_REC_CALL_CONDITION, 0, NULL);
+  put (m, IL_REC_THREAD_END, 2, 22100, 0, 0, NULL);
+  put (m, IL_REC_GIL, 3, 23000, 1, 6, NULL);
+  put (m, IL_REC_CALL_END, 3, 23010, IL_REC_CALL_CONDITION, 0, NULL);
+  put (m, IL_REC_THREAD_END, 3, 23100, 0, 0, NULL);
+  put (m, IL_REC_EXIT, 1, 24000, 0, 0, NULL);
+
+  g_byte_array_append (w1, (const guint8 *) IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+  put (w1, IL_REC_PROCESS, 0, 1500, 200, 100, "3.11.2 fork");
+  put (w1, IL_REC_THREAD_START, 1, 1500, 1, 200, "MainThread");
+  put (w1, IL_REC_WORK_BEGIN, 1, 2100, 0xA, 2, "crunch");
+  put (w1, IL_REC_WORK_END, 1, 12000, 0xA, 0, NULL);
+  put (w1, IL_REC_EXIT, 1, 23500, 0, 0, NULL);
+
+  g_byte_array_append (w2, (const guint8 *) IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+  put (w2, IL_REC_PROCESS, 0, 1600, 300, 100, "3.11.2 fork");
+  put (w2, IL_REC_THREAD_START, 1, 1600, 1, 300, "MainThread");
+  put (w2, IL_REC_WORK_BEGIN, 1, 4200, 0xB, 2, "crunch");
+  put (w2, IL_REC_WORK_END, 1, 20000, 0xB, 0, NULL);
+  put (w2, IL_REC_EXIT, 1, 23500, 0, 0, NULL);
+
+  g_assert_true (il_recording_feed (rec, "proc-100.rec", m->data, m->len, &error));
+  g_assert_true (il_recording_feed (rec, "proc-200.rec", w1->data, w1->len, &error));
+  g_assert_true (il_recording_feed (rec, "proc-300.rec", w2->data, w2->len, &error));
+  t = il_recording_build (rec, &error);
+  g_assert_no_error (error);
+  json = il_derive_scenario_json (t, NULL, &error);
+  g_assert_no_error (error);
+  sc = il_scenario_load_data (json, -1, "derived", &error);
+  g_assert_no_error (error);
+  j0 = il_scenario_find_task (sc, "job-0");
+  j1 = il_scenario_find_task (sc, "job-1");
+  g_assert_cmpint (j0, >=, 0);
+  g_assert_cmpint (j1, >=, 0);
+  g_assert_cmpint (sc->mode, ==, IL_MODE_THREADS);
+  /* One to_process each: job-0's is 9.9 ms of the first worker, job-1's 15.8 ms of the second. */
+  g_assert_cmpuint (count_in (json, "to_process"), ==, 2);
+  {
+    guint n0 = 0, n1 = 0;
+    for (guint i = 0; i < sc->tasks[j0].n_steps; i++)
+      n0 += sc->tasks[j0].steps[i].kind == IL_STEP_TO_PROCESS;
+    for (guint i = 0; i < sc->tasks[j1].n_steps; i++)
+      n1 += sc->tasks[j1].steps[i].kind == IL_STEP_TO_PROCESS;
+    g_assert_cmpuint (n0, ==, 1);
+    g_assert_cmpuint (n1, ==, 1);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -484,5 +573,6 @@ main (int   argc,
   g_test_add_func ("/recording/queues", test_queues);
   g_test_add_func ("/recording/queue-outside", test_queue_outside);
   g_test_add_func ("/recording/forced-after-waiting", test_forced_after_waiting);
+  g_test_add_func ("/recording/process-item-owner", test_process_item_owner);
   return g_test_run ();
 }
