@@ -324,6 +324,9 @@ typedef struct {
   gboolean yielded;          /* the last step ended in a bare yield */
   gboolean timer_woke;       /* made ready by its asyncio.sleep's timer */
   gint64   wake_at;          /* asleep until, or -1 */
+  struct _Sync *queue_wait;  /* the asyncio.Queue it waits on to get or put, until its next step, or NULL */
+  gboolean queue_put;        /* …to put */
+  guint32  woken_by;         /* lane whose put or get served that wait, or IL_NO_LANE */
   guint32  index;
 } Task;
 
@@ -367,6 +370,8 @@ typedef struct {
   Thr        **core_thread;
   guint        n_cores;
   GPtrArray   *tasks_all;    /* every Task, freed at the end */
+  GHashTable  *task_of_lane; /* task lane → Task */
+  GPtrArray   *queue_waiters; /* Task waiting in an asyncio.Queue's get or put */
   guint32      n_task_lanes;
   guint64      gil_switches;
   guint64      loop_iterations;
@@ -861,6 +866,8 @@ task_new (Ctx        *c,
   task->lane = add_lane (c, IL_LANE_TASK, name, p->lane, task->index);
   task->state = IL_STATE_NOT_STARTED;
   task->wake_at = -1;
+  task->woken_by = IL_NO_LANE;
+  g_hash_table_insert (c->task_of_lane, GUINT_TO_POINTER (task->lane), task);
   g_hash_table_replace (p->tasks, g_memdup2 (&id, sizeof id), task);
   g_ptr_array_add (c->tasks_all, task);
   c->n_tasks++;
@@ -980,7 +987,15 @@ queue_op (Ctx       *c,
   if (r->b & IL_REC_QUEUE_WAITS)
     {
       /* An asyncio task about to wait in get / put: its step ends there. */
+      Task *task = th->mirror != IL_NO_LANE ? g_hash_table_lookup (c->task_of_lane, GUINT_TO_POINTER (th->mirror)) : NULL;
       sync_mark (c, t, th, IL_MARK_SYNC_WAIT, so);
+      if (task != NULL && task->queue_wait == NULL && c->queue_waiters->len < 100000)
+        {
+          task->queue_wait = so;
+          task->queue_put = put;
+          task->woken_by = IL_NO_LANE;
+          g_ptr_array_add (c->queue_waiters, task);
+        }
       return;
     }
   sync_mark (c, t, th, !done ? IL_MARK_QUEUE_FAILED : put ? IL_MARK_QUEUE_PUT : IL_MARK_QUEUE_GET, so);
@@ -997,6 +1012,17 @@ queue_op (Ctx       *c,
     }
   if (oldest != NULL)
     oldest->woken_by = th->lane;
+  /* asyncio.Queue: put_nowait / get_nowait resolve the oldest waiter's
+   * future (in the order they began to wait). */
+  for (guint i = 0; i < c->queue_waiters->len; i++)
+    {
+      Task *w = g_ptr_array_index (c->queue_waiters, i);
+      if (w->queue_wait == so && w->queue_put != put && w->woken_by == IL_NO_LANE)
+        {
+          w->woken_by = th->mirror != IL_NO_LANE ? th->mirror : th->lane;
+          break;
+        }
+    }
 }
 
 static void
@@ -1284,7 +1310,12 @@ replay (Ctx       *c,
           guint32 by = IL_NO_LANE;
           /* Why it runs now: the task it awaited finished, it yielded, or a
            * callback of the previous iteration (I/O or a timer) woke it. */
-          if (waker != NULL)
+          if (task->queue_wait != NULL && task->woken_by != IL_NO_LANE)
+            {
+              cause = IL_CAUSE_QUEUE, by = task->woken_by;
+              c->queue_handoffs++;
+            }
+          else if (waker != NULL)
             cause = IL_CAUSE_FUTURE, by = waker->lane;
           else if (task->state == IL_STATE_READY && task->timer_woke)
             cause = IL_CAUSE_TIMER, by = loop->lane;
@@ -1294,6 +1325,13 @@ replay (Ctx       *c,
             cause = loop->prev_select_n > 0 ? IL_CAUSE_IO : IL_CAUSE_TIMER;
           task->state = th->state;
           task->timer_woke = FALSE;
+          if (task->queue_wait != NULL)
+            {
+              /* Served or not (a cancelled wait), the wait is over. */
+              g_ptr_array_remove (c->queue_waiters, task);
+              task->queue_wait = NULL;
+              task->woken_by = IL_NO_LANE;
+            }
           il_trace_append (c->trace, t, task->lane, IL_EVENT_STATE, (guint8) th->state, (guint16) cause, by);
         }
         break;
@@ -1502,6 +1540,8 @@ il_recording_build (IlRecording  *rec,
   c.sleepers = g_ptr_array_new ();
   c.task_sleepers = g_ptr_array_new ();
   c.tasks_all = g_ptr_array_new_with_free_func (g_free);
+  c.task_of_lane = g_hash_table_new (NULL, NULL);
+  c.queue_waiters = g_ptr_array_new ();
 
   for (guint i = 0; i < recs->len; i++)
     {
@@ -1579,6 +1619,8 @@ il_recording_build (IlRecording  *rec,
   g_ptr_array_unref (c.sleepers);
   g_ptr_array_unref (c.task_sleepers);
   g_ptr_array_unref (c.tasks_all);
+  g_hash_table_unref (c.task_of_lane);
+  g_ptr_array_unref (c.queue_waiters);
   g_free (c.core_lanes);
   g_free (c.core_thread);
   g_free (c.pool_method);
