@@ -179,7 +179,8 @@ il_cli_record_python (int    argc,
     {
       static const char *const ints[] = { "gil_switches", "loop_iterations", "tasks", "threads", "processes",
                                           "work_items", "exit_code", "locks", "lock_waits", "lock_handoffs",
-                                          "drop_requests", "file_calls", "c_calls" };
+                                          "drop_requests", "file_calls", "c_calls", "queues", "queue_ops",
+                                          "queue_handoffs" };
       g_autofree char *version = il_recording_meta_get (trace, "python");
       g_autofree char *mode = il_recording_meta_get (trace, "mode");
       printf ("{\n  \"file\": ");

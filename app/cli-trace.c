@@ -348,7 +348,8 @@ il_cli_info (int    argc,
           static const char *const strs[] = { "python", "program", "mode" };
           static const char *const nums[] = { "gil_switches", "loop_iterations", "tasks", "work_items", "exit_code",
                                               "switch_interval_us", "locks", "lock_waits", "lock_handoffs",
-                                              "drop_requests", "file_calls", "c_calls" };
+                                              "drop_requests", "file_calls", "c_calls", "queues", "queue_ops",
+                                              "queue_handoffs" };
           printf ("  \"source\": \"cpython\",\n");
           for (gsize i = 0; i < G_N_ELEMENTS (strs); i++)
             {

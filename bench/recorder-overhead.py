@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """How much slower a program runs while recorded: a GIL-heavy threads
-program, an asyncio program of thousands of task steps and threads taking
-one lock many times (every acquire goes through the recorder), each timed by
+program, an asyncio program of thousands of task steps, threads taking
+one lock many times (every acquire goes through the recorder) and
+producer/consumer programs passing items through a queue.Queue and an
+asyncio.Queue (every put and get is recorded), each timed by
 the program itself (start-up and conversion excluded), recorded and not,
 alternating, N runs each.  Prints median and spread of the wall time and
 of the process's CPU time (all its threads, the recorder's sampler
 included), and the slowdowns.  On a machine shared with other work the
 wall time varies more than the recorder costs; the CPU time does not.
 
-  bench/recorder-overhead.py [--runs N] [--python PATH] [--recorder DIR]
+  bench/recorder-overhead.py [--runs N] [--python PATH] [--recorder DIR] [--only WORD]
 
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -60,6 +62,42 @@ asyncio.run(main())
 print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
+QUEUE = r"""
+import queue, threading, time
+q = queue.Queue(maxsize=100)
+def producer():
+    for i in range(100_000):
+        q.put(i)
+    for _ in range(4):
+        q.put(None)
+def consumer():
+    while q.get() is not None:
+        pass
+ts = [threading.Thread(target=producer)] + [threading.Thread(target=consumer) for _ in range(4)]
+t0 = time.perf_counter(); c0 = time.process_time()
+for t in ts: t.start()
+for t in ts: t.join()
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+
+AQUEUE = r"""
+import asyncio, time
+async def producer(q):
+    for i in range(100_000):
+        await q.put(i)
+    for _ in range(4):
+        await q.put(None)
+async def consumer(q):
+    while await q.get() is not None:
+        pass
+async def main():
+    q = asyncio.Queue(maxsize=100)
+    await asyncio.gather(producer(q), *(consumer(q) for _ in range(4)))
+t0 = time.perf_counter(); c0 = time.process_time()
+asyncio.run(main())
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+
 
 def run(python, code, env):
     r = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, timeout=600)
@@ -80,13 +118,17 @@ def main():
     ap.add_argument("--python", default="/usr/bin/python3")
     ap.add_argument("--recorder", default=os.environ.get("INTERLEAVE_RECORDER_DIR",
                                                          os.path.join(here, "..", "build", "recorder")))
+    ap.add_argument("--only", default="", help="run only the programs whose name has this word")
     args = ap.parse_args()
 
     plain = dict(os.environ)
     plain.pop("INTERLEAVE_RECORD_DIR", None)
     print(f"{'program':<31} {'':<4} {'plain ms, median (min–max)':>28} {'recorded ms':>24} {'slowdown':>9}")
     for name, code in (("4 threads, 1.2 M Python calls", THREADS), ("asyncio, 10 000 task steps", ASYNCIO),
-                       ("4 threads, 200 000 lock holds", LOCKS)):
+                       ("4 threads, 200 000 lock holds", LOCKS), ("queue.Queue, 100 000 items", QUEUE),
+                       ("asyncio.Queue, 100 000 items", AQUEUE)):
+        if args.only not in name:
+            continue
         base, rec = [], []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="interleave-bench-") as d:

@@ -69,6 +69,10 @@ typedef struct {
   gint64         pend_dur;
   GHashTable    *capacity;      /* semaphore number → most holders seen at once */
   GHashTable    *limits_used;   /* semaphore numbers written as "limit" steps */
+  GHashTable    *queues_on;     /* queue number → maxsize + 1, for queues written as put / get steps */
+  GHashTable    *queue_written; /* queue number → put / get steps written */
+  GHashTable    *queue_bad;     /* queue numbers used where a scenario queue cannot be (a to_thread body) */
+  gboolean       in_item;       /* writing a to_thread / to_process body */
 } Derive;
 
 /* A lock or semaphore a thread holds while its steps are collected: the
@@ -364,6 +368,31 @@ sync_is_step (guint16 kind)
   return kind == IL_SYNC_LOCK || kind == IL_SYNC_SEMAPHORE;
 }
 
+/* Whether queue `number`'s puts and gets are written as steps. */
+static gboolean
+queue_is_step (Derive  *d,
+               guint32  number)
+{
+  return d->queues_on != NULL && g_hash_table_contains (d->queues_on, GUINT_TO_POINTER (number));
+}
+
+static void
+add_queue_step (Derive   *d,
+                gboolean  put,
+                guint32   number)
+{
+  g_autofree char *json = g_strdup_printf ("{\"%s\": \"queue-%u\"}", put ? "put" : "get", number);
+  gpointer key = GUINT_TO_POINTER (number);
+
+  /* Python cannot hand a queue to a process pool's worker, nor an
+   * asyncio.Queue to another thread: such a queue stays what it was. */
+  if (d->in_item)
+    g_hash_table_add (d->queue_bad, key);
+  g_hash_table_insert (d->queue_written, key,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (d->queue_written, key)) + 1));
+  add_raw (d, json);
+}
+
 static void
 hold_begin (Derive  *d,
             GArray  *holds,
@@ -416,6 +445,8 @@ add_lane_states (Derive   *d,
   gint64 at = from;
   g_autoptr(GArray) holds = g_array_new (FALSE, FALSE, sizeof (DHold));
   gboolean drop_wait = FALSE;
+  gboolean queue_wait = FALSE;  /* in a wait on a queue that has put / get steps */
+  gint64 queue_waited = 0;      /* its blocked time so far */
 
   d->in_c = c_call_at (t, ev, il_trace_lane_lower_bound (t, lane, from + 1));
   for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len; k++)
@@ -428,6 +459,34 @@ add_lane_states (Derive   *d,
           add_state (d, cur, t->time[e] - at, in_step);
           at = t->time[e];
           d->in_c = t->value[e] == IL_MARK_C_CALL;
+          continue;
+        }
+      if (t->kind[e] == IL_EVENT_MARK && t->aux[e] == IL_SYNC_QUEUE && queue_is_step (d, t->arg[e])
+          && (t->value[e] == IL_MARK_QUEUE_PUT || t->value[e] == IL_MARK_QUEUE_GET || t->value[e] == IL_MARK_QUEUE_FAILED
+              || (t->value[e] == IL_MARK_SYNC_WAIT && !in_step)))
+        {
+          /* A put or get, and the wait before it, become one put / get
+           * step: the simulation makes the wait, until the other side
+           * serves it.  A wait that ended without an item (a get's
+           * timeout) was a timer. */
+          if (queue_wait && cur == IL_STATE_BLOCKED)
+            queue_waited += t->time[e] - at;
+          else
+            add_state (d, cur, t->time[e] - at, in_step);
+          at = t->time[e];
+          if (t->value[e] == IL_MARK_SYNC_WAIT)
+            queue_wait = TRUE, queue_waited = 0;
+          else if (t->value[e] == IL_MARK_QUEUE_FAILED)
+            {
+              if (queue_wait)
+                add_step (d, IL_STEP_SLEEP, queue_waited, FALSE);
+              queue_wait = FALSE;
+            }
+          else
+            {
+              queue_wait = FALSE;
+              add_queue_step (d, t->value[e] == IL_MARK_QUEUE_PUT, t->arg[e]);
+            }
           continue;
         }
       if (t->kind[e] == IL_EVENT_MARK && !in_step && t->value[e] >= IL_MARK_SYNC_WAIT && sync_is_step (t->aux[e]))
@@ -458,6 +517,8 @@ add_lane_states (Derive   *d,
         continue;
       if (drop_wait && cur == IL_STATE_BLOCKED)
         ;
+      else if (queue_wait && cur == IL_STATE_BLOCKED)
+        queue_waited += t->time[e] - at;
       else if (!in_step && cur == IL_STATE_BLOCKED && t->aux[e] == IL_CAUSE_FUTURE && join_target (d, t->arg[e]) != NULL)
         {
           /* Woken by the end of the thread it joined: an await of it. */
@@ -478,8 +539,13 @@ add_lane_states (Derive   *d,
       if (cur != IL_STATE_BLOCKED && cur != IL_STATE_RUNNING && cur != IL_STATE_WAIT_GIL && cur != IL_STATE_READY)
         drop_wait = FALSE;
     }
-  if (cur != IL_STATE_DONE)
+  if (queue_wait && cur == IL_STATE_BLOCKED)
+    queue_waited += to - at;
+  else if (cur != IL_STATE_DONE)
     add_state (d, cur, to - at, in_step);
+  /* Still waiting where the span ends: nobody served it while recorded. */
+  if (queue_wait)
+    add_step (d, IL_STEP_IO, queue_waited, in_step);
   d->in_c = FALSE;
   while (holds->len > 0)
     hold_end (d, holds);
@@ -747,10 +813,42 @@ cmp_item_end (gconstpointer a,
   return x->end < y->end ? -1 : x->end > y->end;
 }
 
+/* How long the lane ran or slept over [from, to): its own work, not the
+ * rest of a submit (which may wait for the GIL or write to the pool's
+ * pipe before the wait for the result begins). */
+static gint64
+own_work (const IlTrace *t,
+          guint32        lane,
+          gint64         from,
+          gint64         to)
+{
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
+  IlState cur = il_trace_state_at (t, lane, from, NULL);
+  gint64 at = from, busy = 0;
+
+  for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len && at < to; k++)
+    {
+      gsize e = ev[k];
+      gint64 next = MIN (t->time[e], to);
+      if (t->kind[e] != IL_EVENT_STATE)
+        continue;
+      if (cur == IL_STATE_RUNNING || cur == IL_STATE_SLEEPING)
+        busy += MAX (0, next - at);
+      cur = (IlState) t->value[e];
+      at = next;
+    }
+  if (at < to && (cur == IL_STATE_RUNNING || cur == IL_STATE_SLEEPING))
+    busy += to - at;
+  return busy;
+}
+
 /* The owner of each process item: a thread submits, then waits for the
  * result, and wakes when it comes back.  Of the threads waiting when the
  * item finished, in a wait that began before the worker picked it up (or
- * just after: the worker may be quicker than the submitter), the one that
+ * after, when the thread did not run or sleep 2 ms in between: the worker
+ * may be quicker than the submitter, which on a busy machine may wait
+ * milliseconds for the GIL before its wait for the result), the one that
  * woke first, preferring a wait that has no item yet (items in the order
  * they finished: two results back at once go to two waiters; the wait of
  * a pool.map covers all its items). */
@@ -783,7 +881,7 @@ assign_process_items (Derive *d)
             continue;
           s = il_trace_state_at (t, th->lane, item->end, &at);
           if ((s != IL_STATE_BLOCKED && s != IL_STATE_WAIT_IO) || at >= t->n_events
-              || t->time[at] > item->begin + IL_MSEC (5))
+              || own_work (t, th->lane, item->begin, t->time[at]) > IL_MSEC (2))
             continue;
           woke = span_end (t, th->lane, at);
           if (woke < 0)
@@ -912,7 +1010,8 @@ item_body (Derive *d,
 {
   Derive sub = { d->trace, d->lanes, d->steps, d->by_lane,
                  g_string_new (item->in_child ? "{\"to_process\": [" : "{\"to_thread\": ["),
-                 g_array_new (FALSE, FALSE, sizeof (DOut)), -1, FALSE, 0 };
+                 g_array_new (FALSE, FALSE, sizeof (DOut)), -1, FALSE, FALSE, 0,
+                 d->capacity, d->limits_used, d->queues_on, d->queue_written, d->queue_bad, TRUE };
 
   add_lane_states (&sub, item->lane, item->begin, item->end, FALSE);
   if (write_steps (&sub) == 0)
@@ -993,6 +1092,46 @@ add_gathered_awaits (Derive *d,
   return TRUE;
 }
 
+/* The first put or get over [from, to) of a queue with steps on the
+ * lane, or -1. */
+static gint64
+first_queue_op (Derive  *d,
+                guint32  lane,
+                gint64   from,
+                gint64   to)
+{
+  const IlTrace *t = d->trace;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
+
+  for (guint k = il_trace_lane_lower_bound (t, lane, from); k < idx->len && t->time[ev[k]] < to; k++)
+    if (t->kind[ev[k]] == IL_EVENT_MARK && t->aux[ev[k]] == IL_SYNC_QUEUE
+        && (t->value[ev[k]] == IL_MARK_QUEUE_PUT || t->value[ev[k]] == IL_MARK_QUEUE_GET)
+        && queue_is_step (d, t->arg[ev[k]]))
+      return t->time[ev[k]];
+  return -1;
+}
+
+/* Whether the last queue call of the lane over [from, to] was a wait on
+ * a queue with steps (an asyncio task's get on an empty or put on a full
+ * queue). */
+static gboolean
+step_ends_in_queue_wait (Derive  *d,
+                         guint32  lane,
+                         gint64   from,
+                         gint64   to)
+{
+  const IlTrace *t = d->trace;
+  const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
+  const guint32 *ev = idx->data;
+  gboolean waits = FALSE;
+
+  for (guint k = il_trace_lane_lower_bound (t, lane, from); k < idx->len && t->time[ev[k]] <= to; k++)
+    if (t->kind[ev[k]] == IL_EVENT_MARK && t->aux[ev[k]] == IL_SYNC_QUEUE)
+      waits = t->value[ev[k]] == IL_MARK_SYNC_WAIT && queue_is_step (d, t->arg[ev[k]]);
+  return waits;
+}
+
 static void
 async_steps (Derive *d,
              DLane  *l)
@@ -1039,6 +1178,9 @@ async_steps (Derive *d,
               g_string_append_c (s, '}');
               add_raw (d, s->str);
             }
+          else if (prev_state == IL_STATE_BLOCKED && step_ends_in_queue_wait (d, l->lane, prev_begin, prev_end)
+                   && first_queue_op (d, l->lane, begin, end) >= 0)
+            ;  /* awaited asyncio.Queue's get or put: the put / get of the step it woke for waits in the simulation */
           else if (prev_state == IL_STATE_BLOCKED && add_gathered_awaits (d, l, prev_end, begin))
             ;
           else if (item != NULL)
@@ -1146,10 +1288,13 @@ threads_use_process_pool (const IlTrace *t)
   return TRUE;
 }
 
-char *
-il_derive_scenario_json (const IlTrace  *trace,
-                         const char     *title,
-                         GError        **error)
+static char *
+derive_once (const IlTrace  *trace,
+             const char     *title,
+             GHashTable     *queues_on,
+             GHashTable     *queue_written,
+             GHashTable     *queue_bad,
+             GError        **error)
 {
   g_autofree char *mode_s = NULL, *interval_s = NULL, *workers_s = NULL, *cores_s = NULL, *method_s = NULL;
   g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal); /* keys owned by d.lanes */
@@ -1189,6 +1334,9 @@ il_derive_scenario_json (const IlTrace  *trace,
   d.pend_kind = -1;
   d.capacity = semaphore_capacity (trace);
   d.limits_used = g_hash_table_new (NULL, NULL);
+  d.queues_on = queues_on;
+  d.queue_written = queue_written;
+  d.queue_bad = queue_bad;
 
   /* Threads that hand work to a process pool: a threads program whose
    * waits are to_process hand-offs, not a pool of processes. */
@@ -1311,6 +1459,13 @@ il_derive_scenario_json (const IlTrace  *trace,
               l->include = TRUE;
               l->start = first_thread;
             }
+          /* …or when it puts or gets items the threads get or put (a
+           * producer feeding workers), from its first such call. */
+          if (first_queue_op (&d, l->lane, 0, G_MAXINT64) >= 0)
+            {
+              l->include = TRUE;
+              l->start = MIN (first_thread, first_queue_op (&d, l->lane, 0, G_MAXINT64));
+            }
         }
       }
 
@@ -1407,6 +1562,18 @@ il_derive_scenario_json (const IlTrace  *trace,
                                 MAX (1, GPOINTER_TO_INT (g_hash_table_lookup (d.capacity, used[i]))));
       g_string_append_c (out, '}');
     }
+  if (g_hash_table_size (queue_written) > 0)
+    {
+      /* The queues, in the order they are numbered, with their maxsize. */
+      g_autofree gpointer *used = g_hash_table_get_keys_as_array (queue_written, NULL);
+      guint n = g_hash_table_size (queue_written);
+      g_qsort_with_data (used, (gint) n, sizeof (gpointer), compare_numbers, NULL);
+      g_string_append (out, ",\n  \"queues\": {");
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (out, "%s\"queue-%u\": %u", i > 0 ? ", " : "", GPOINTER_TO_UINT (used[i]),
+                                GPOINTER_TO_UINT (g_hash_table_lookup (queues_on, used[i])) - 1);
+      g_string_append_c (out, '}');
+    }
   g_string_append (out, "\n}\n");
   g_hash_table_unref (d.capacity);
   g_hash_table_unref (d.limits_used);
@@ -1429,4 +1596,68 @@ il_derive_scenario_json (const IlTrace  *trace,
   if (check == NULL)
     return NULL;
   return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Queues whose every put and get the recording saw (queue_list: NUMBER:
+ * MAXSIZE:OPS) become the scenario's queues, their calls put / get steps.
+ * A queue some of whose calls are not in the scenario's tasks (made by a
+ * helper thread, before a thread's start, in a to_thread body) keeps its
+ * waits as waits of their length: put / get steps on it would wait for
+ * items that never come.  So a scenario is derived, the queues whose
+ * steps do not add up are dropped, and it is derived again. */
+char *
+il_derive_scenario_json (const IlTrace  *trace,
+                         const char     *title,
+                         GError        **error)
+{
+  g_autoptr(GHashTable) queues_on = g_hash_table_new (NULL, NULL);
+  g_autoptr(GHashTable) ops = g_hash_table_new (NULL, NULL);
+  g_autofree char *list = NULL;
+
+  g_return_val_if_fail (trace != NULL, NULL);
+  list = il_recording_meta_get (trace, "queue_list");
+  if (list != NULL && *list != '\0')
+    {
+      g_auto(GStrv) items = g_strsplit (list, ",", -1);
+      for (guint i = 0; items[i] != NULL && g_hash_table_size (queues_on) < IL_SCENARIO_MAX_QUEUES; i++)
+        {
+          guint64 number = 0, maxsize = 0, n = 0;
+          char *end = items[i];
+          number = g_ascii_strtoull (end, &end, 10);
+          if (*end++ != ':')
+            continue;
+          maxsize = g_ascii_strtoull (end, &end, 10);
+          if (*end++ != ':')
+            continue;
+          n = g_ascii_strtoull (end, &end, 10);
+          if (*end != '\0' || number == 0 || number > G_MAXUINT32 || n == 0 || n > G_MAXUINT32)
+            continue;
+          g_hash_table_insert (queues_on, GUINT_TO_POINTER ((guint) number),
+                               GUINT_TO_POINTER ((guint) MIN (maxsize, IL_SCENARIO_MAX_QUEUE_SIZE) + 1));
+          g_hash_table_insert (ops, GUINT_TO_POINTER ((guint) number), GUINT_TO_POINTER ((guint) n));
+        }
+    }
+
+  for (;;)
+    {
+      g_autoptr(GHashTable) written = g_hash_table_new (NULL, NULL);
+      g_autoptr(GHashTable) bad = g_hash_table_new (NULL, NULL);
+      g_autofree gpointer *numbers = NULL;
+      guint n = 0, dropped = 0;
+      char *json = derive_once (trace, title, queues_on, written, bad, error);
+
+      if (json == NULL)
+        return NULL;
+      numbers = g_hash_table_get_keys_as_array (queues_on, &n);
+      for (guint i = 0; i < n; i++)
+        if (g_hash_table_contains (bad, numbers[i])
+            || g_hash_table_lookup (written, numbers[i]) != g_hash_table_lookup (ops, numbers[i]))
+          {
+            g_hash_table_remove (queues_on, numbers[i]);
+            dropped++;
+          }
+      if (dropped == 0)
+        return json;
+      g_free (json);
+    }
 }

@@ -875,6 +875,11 @@ narrate_one (Ctx  *c,
           };
           say (c, "%s waits for %s %u", name_of (tr, lane), what[tr->aux[e]], arg);
         }
+      else if (tr->value[e] == IL_MARK_QUEUE_PUT || tr->value[e] == IL_MARK_QUEUE_GET)
+        say (c, "%s %s queue %u", name_of (tr, lane),
+             tr->value[e] == IL_MARK_QUEUE_PUT ? "puts an item on" : "takes an item from", arg);
+      else if (tr->value[e] == IL_MARK_QUEUE_FAILED)
+        say (c, "%s's get or put on queue %u gives up (Empty or Full)", name_of (tr, lane), arg);
       break;
 
     case IL_EVENT_SLICE_BEGIN:

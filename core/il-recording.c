@@ -288,6 +288,8 @@ typedef struct {
   guint32   joining;         /* lane of the thread it joins, or IL_NO_LANE */
   struct _Sync *waits_for;   /* the lock, semaphore, … of its recorded wait, or NULL */
   gint64    wait_since;
+  gboolean  wait_put;        /* its wait is for room on a full queue (else an item, for a queue) */
+  guint32   woken_by;        /* queue waits: lane whose put or get served it, or IL_NO_LANE */
   gboolean  in_select;
   Loop     *loop;
   IlState   state;
@@ -304,6 +306,8 @@ typedef struct _Sync {
   IlSyncKind kind;
   guint32    released_by;    /* lane that last let go of it, or IL_NO_LANE */
   gint64     released_at;
+  gint64     maxsize;        /* queues: maxsize (0 unbounded) from its QUEUE records, or -1 */
+  guint      ops;            /* queues: puts and gets that moved an item */
 } Sync;
 
 struct _Loop {
@@ -320,6 +324,9 @@ typedef struct {
   gboolean yielded;          /* the last step ended in a bare yield */
   gboolean timer_woke;       /* made ready by its asyncio.sleep's timer */
   gint64   wake_at;          /* asleep until, or -1 */
+  struct _Sync *queue_wait;  /* the asyncio.Queue it waits on to get or put, until its next step, or NULL */
+  gboolean queue_put;        /* …to put */
+  guint32  woken_by;         /* lane whose put or get served that wait, or IL_NO_LANE */
   guint32  index;
 } Task;
 
@@ -363,12 +370,16 @@ typedef struct {
   Thr        **core_thread;
   guint        n_cores;
   GPtrArray   *tasks_all;    /* every Task, freed at the end */
+  GHashTable  *task_of_lane; /* task lane → Task */
+  GPtrArray   *queue_waiters; /* Task waiting in an asyncio.Queue's get or put */
   guint32      n_task_lanes;
   guint64      gil_switches;
   guint64      loop_iterations;
   guint        n_syncs;
   guint        lock_waits;
   guint        lock_handoffs;  /* waits that ended with a known thread letting go */
+  guint        queue_ops;      /* puts and gets that moved an item */
+  guint        queue_handoffs; /* queue waits that ended with a known thread's put or get */
   guint        drop_requests;
   guint        file_calls;
   guint        c_calls;
@@ -430,6 +441,7 @@ sync_of_call (int cat)
     case IL_REC_CALL_EVENT:
       return IL_SYNC_EVENT;
     case IL_REC_CALL_QUEUE:
+    case IL_REC_CALL_QUEUE_PUT:
       return IL_SYNC_QUEUE;
     default:
       return -1;
@@ -570,6 +582,7 @@ thr_new (Ctx        *c,
   th->cpu = G_MAXUINT;
   th->sleep_until = -1;
   th->joining = IL_NO_LANE;
+  th->woken_by = IL_NO_LANE;
   th->lane = add_lane (c, helper ? IL_LANE_THREAD : IL_LANE_TASK, shown ? shown : "thread",
                        p->lane, helper ? number - 1 : c->n_task_lanes++);
   if (number > 0)
@@ -667,6 +680,26 @@ thread_for (Ctx       *c,
   return th;
 }
 
+/* Whether `th`, taking the GIL at `t`, had wanted it for `near` or more: a
+ * waiter asks the holder to drop the GIL only once it has waited a full
+ * interval (the drop request itself is often set and cleared between two
+ * samples).  Since it lost the GIL to a forced switch, or since the sleep
+ * or wait of its call ended (time.sleep's known end, a socket's data).
+ * The holder's own hold, as sampled, may look shorter than it was: on a
+ * busy machine the sampler sees a take late. */
+static gboolean
+waited_interval (const Thr *th,
+                 gint64     t,
+                 gint64     near)
+{
+  if (!th->ever_held || th->in_select)
+    return FALSE;
+  if (th->call_depth == 0)
+    return t - th->lost_at >= near;
+  return (th->returned || (th->call_cat == IL_REC_CALL_SLEEP && th->sleep_until < 0))
+         && th->state == IL_STATE_WAIT_GIL && t - th->state_since >= near;
+}
+
 static void
 set_holder (Ctx      *c,
             Proc     *p,
@@ -688,8 +721,7 @@ set_holder (Ctx      *c,
        * letting go. */
       gint64 near = p->interval * 8 / 10;
       forced = p->drop || t - p->held_since >= near
-               || (locked && next != old && next->ever_held && next->call_depth == 0 && !next->in_select
-                   && t - next->lost_at >= near);
+               || (locked && next != NULL && next != old && waited_interval (next, t, near));
       forced = forced && old->call_depth == 0 && !old->in_select;
       old->forced_out = forced;
       old->lost_at = t;
@@ -713,6 +745,14 @@ set_holder (Ctx      *c,
         {
           /* Back from join: the joined thread finishing woke it. */
           thr_update (c, t, next, IL_CAUSE_FUTURE, next->joining);
+          cause = IL_CAUSE_NONE;
+        }
+      else if (next->call_depth > 0 && next->waits_for != NULL && next->waits_for->kind == IL_SYNC_QUEUE
+               && next->woken_by != IL_NO_LANE)
+        {
+          /* Back from a queue wait: served by the thread whose put or get woke it. */
+          thr_update (c, t, next, IL_CAUSE_QUEUE, next->woken_by);
+          c->queue_handoffs++;
           cause = IL_CAUSE_NONE;
         }
       else if (next->call_depth > 0 && next->waits_for != NULL && next->waits_for->released_by != IL_NO_LANE
@@ -759,6 +799,7 @@ sync_for (Ctx        *c,
       so->number = ++c->n_syncs;
       so->kind = kind;
       so->released_by = IL_NO_LANE;
+      so->maxsize = -1;
       g_hash_table_insert (p->syncs, g_memdup2 (&id, sizeof id), so);
     }
   return so;
@@ -825,6 +866,8 @@ task_new (Ctx        *c,
   task->lane = add_lane (c, IL_LANE_TASK, name, p->lane, task->index);
   task->state = IL_STATE_NOT_STARTED;
   task->wake_at = -1;
+  task->woken_by = IL_NO_LANE;
+  g_hash_table_insert (c->task_of_lane, GUINT_TO_POINTER (task->lane), task);
   g_hash_table_replace (p->tasks, g_memdup2 (&id, sizeof id), task);
   g_ptr_array_add (c->tasks_all, task);
   c->n_tasks++;
@@ -920,6 +963,64 @@ wake_tasks (Ctx    *c,
         {
           task->timer_woke = TRUE;
           task_state (c, at, task, IL_STATE_READY, IL_CAUSE_TIMER, IL_NO_LANE);
+        }
+    }
+}
+
+/* A put or get: marked where it happened (it moved an item, or raised
+ * Full / Empty).  A queue.Queue waiter is woken by the other side's
+ * notify(), which wakes the waiter that waits longest: an item put serves
+ * the oldest waiting getter, an item taken the oldest waiting putter. */
+static void
+queue_op (Ctx       *c,
+          Proc      *p,
+          gint64     t,
+          Thr       *th,
+          const Rec *r)
+{
+  Sync *so = sync_for (c, p, r->a, IL_SYNC_QUEUE);
+  gboolean put = (r->b & IL_REC_QUEUE_PUT) != 0;
+  gboolean done = (r->b & IL_REC_QUEUE_DONE) != 0;
+  Thr *oldest = NULL;
+
+  so->maxsize = MAX (r->b, 0) >> IL_REC_QUEUE_MAXSIZE_SHIFT;
+  if (r->b & IL_REC_QUEUE_WAITS)
+    {
+      /* An asyncio task about to wait in get / put: its step ends there. */
+      Task *task = th->mirror != IL_NO_LANE ? g_hash_table_lookup (c->task_of_lane, GUINT_TO_POINTER (th->mirror)) : NULL;
+      sync_mark (c, t, th, IL_MARK_SYNC_WAIT, so);
+      if (task != NULL && task->queue_wait == NULL && c->queue_waiters->len < 100000)
+        {
+          task->queue_wait = so;
+          task->queue_put = put;
+          task->woken_by = IL_NO_LANE;
+          g_ptr_array_add (c->queue_waiters, task);
+        }
+      return;
+    }
+  sync_mark (c, t, th, !done ? IL_MARK_QUEUE_FAILED : put ? IL_MARK_QUEUE_PUT : IL_MARK_QUEUE_GET, so);
+  if (!done)
+    return;
+  so->ops++;
+  c->queue_ops++;
+  for (guint i = 0; i < p->thread_list->len && i < 4096; i++)
+    {
+      Thr *w = g_ptr_array_index (p->thread_list, i);
+      if (w != th && !w->done && w->call_depth > 0 && w->waits_for == so && w->wait_put != put
+          && w->woken_by == IL_NO_LANE && (oldest == NULL || w->wait_since < oldest->wait_since))
+        oldest = w;
+    }
+  if (oldest != NULL)
+    oldest->woken_by = th->lane;
+  /* asyncio.Queue: put_nowait / get_nowait resolve the oldest waiter's
+   * future (in the order they began to wait). */
+  for (guint i = 0; i < c->queue_waiters->len; i++)
+    {
+      Task *w = g_ptr_array_index (c->queue_waiters, i);
+      if (w->queue_wait == so && w->queue_put != put && w->woken_by == IL_NO_LANE)
+        {
+          w->woken_by = th->mirror != IL_NO_LANE ? th->mirror : th->lane;
+          break;
         }
     }
 }
@@ -1086,6 +1187,8 @@ replay (Ctx       *c,
             }
           th->joining = IL_NO_LANE;
           th->waits_for = NULL;
+          th->wait_put = th->call_cat == IL_REC_CALL_QUEUE_PUT;
+          th->woken_by = IL_NO_LANE;
           if (sync_of_call (th->call_cat) >= 0)
             {
               th->waits_for = sync_for (c, p, r->b, (IlSyncKind) sync_of_call (th->call_cat));
@@ -1122,6 +1225,10 @@ replay (Ctx       *c,
           th->returned = FALSE;
         }
       thr_update (c, t, th, IL_CAUSE_NONE, IL_NO_LANE);
+      break;
+
+    case IL_REC_QUEUE:
+      queue_op (c, p, t, th, r);
       break;
 
     case IL_REC_LOOP_ITER:
@@ -1209,7 +1316,12 @@ replay (Ctx       *c,
           guint32 by = IL_NO_LANE;
           /* Why it runs now: the task it awaited finished, it yielded, or a
            * callback of the previous iteration (I/O or a timer) woke it. */
-          if (waker != NULL)
+          if (task->queue_wait != NULL && task->woken_by != IL_NO_LANE)
+            {
+              cause = IL_CAUSE_QUEUE, by = task->woken_by;
+              c->queue_handoffs++;
+            }
+          else if (waker != NULL)
             cause = IL_CAUSE_FUTURE, by = waker->lane;
           else if (task->state == IL_STATE_READY && task->timer_woke)
             cause = IL_CAUSE_TIMER, by = loop->lane;
@@ -1219,6 +1331,13 @@ replay (Ctx       *c,
             cause = loop->prev_select_n > 0 ? IL_CAUSE_IO : IL_CAUSE_TIMER;
           task->state = th->state;
           task->timer_woke = FALSE;
+          if (task->queue_wait != NULL)
+            {
+              /* Served or not (a cancelled wait), the wait is over. */
+              g_ptr_array_remove (c->queue_waiters, task);
+              task->queue_wait = NULL;
+              task->woken_by = IL_NO_LANE;
+            }
           il_trace_append (c->trace, t, task->lane, IL_EVENT_STATE, (guint8) th->state, (guint16) cause, by);
         }
         break;
@@ -1358,6 +1477,41 @@ compare_recs (gconstpointer a,
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int
+compare_syncs (gconstpointer a,
+               gconstpointer b)
+{
+  const Sync *x = *(Sync * const *) a, *y = *(Sync * const *) b;
+  return x->number < y->number ? -1 : x->number > y->number;
+}
+
+/* "queues=N" and "queue_list=NUMBER:MAXSIZE:OPS,…": every queue an item
+ * moved through, by its number in the marks, which derive declares. */
+static void
+append_queues (GString   *meta,
+               GPtrArray *procs)
+{
+  g_autoptr(GPtrArray) queues = g_ptr_array_new ();
+
+  for (guint i = 0; i < procs->len; i++)
+    {
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, ((Proc *) g_ptr_array_index (procs, i))->syncs);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        if (((Sync *) v)->kind == IL_SYNC_QUEUE && ((Sync *) v)->maxsize >= 0)
+          g_ptr_array_add (queues, v);
+    }
+  g_ptr_array_sort (queues, compare_syncs);
+  g_string_append_printf (meta, "queues=%u\nqueue_list=", queues->len);
+  for (guint i = 0; i < queues->len; i++)
+    {
+      const Sync *so = g_ptr_array_index (queues, i);
+      g_string_append_printf (meta, "%s%u:%" G_GINT64_FORMAT ":%u", i > 0 ? "," : "", so->number, so->maxsize, so->ops);
+    }
+  g_string_append_c (meta, '\n');
+}
+
 IlTrace *
 il_recording_build (IlRecording  *rec,
                     GError      **error)
@@ -1392,6 +1546,8 @@ il_recording_build (IlRecording  *rec,
   c.sleepers = g_ptr_array_new ();
   c.task_sleepers = g_ptr_array_new ();
   c.tasks_all = g_ptr_array_new_with_free_func (g_free);
+  c.task_of_lane = g_hash_table_new (NULL, NULL);
+  c.queue_waiters = g_ptr_array_new ();
 
   for (guint i = 0; i < recs->len; i++)
     {
@@ -1454,6 +1610,8 @@ il_recording_build (IlRecording  *rec,
   g_string_append_printf (meta, "processes=%u\ncores=%u\n", c.procs->len, c.n_cores);
   g_string_append_printf (meta, "locks=%u\nlock_waits=%u\nlock_handoffs=%u\ndrop_requests=%u\nfile_calls=%u\nc_calls=%u\n",
                           c.n_syncs, c.lock_waits, c.lock_handoffs, c.drop_requests, c.file_calls, c.c_calls);
+  g_string_append_printf (meta, "queue_ops=%u\nqueue_handoffs=%u\n", c.queue_ops, c.queue_handoffs);
+  append_queues (meta, c.procs);
   g_string_append_printf (meta, "thread_pool_workers=%u\nprocess_pool_workers=%u\n", c.thread_pool_workers,
                           c.process_pool_workers);
   if (c.pool_method != NULL)
@@ -1467,6 +1625,8 @@ il_recording_build (IlRecording  *rec,
   g_ptr_array_unref (c.sleepers);
   g_ptr_array_unref (c.task_sleepers);
   g_ptr_array_unref (c.tasks_all);
+  g_hash_table_unref (c.task_of_lane);
+  g_ptr_array_unref (c.queue_waiters);
   g_free (c.core_lanes);
   g_free (c.core_thread);
   g_free (c.pool_method);

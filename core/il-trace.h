@@ -178,6 +178,12 @@ typedef enum {
    * release the GIL (hashlib, zlib), running all along. */
   IL_MARK_C_CALL,
   IL_MARK_C_CALL_END,
+  /* Recordings: a thread (or task) put an item on / took one off a queue,
+   * or its put or get raised Full / Empty (aux IL_SYNC_QUEUE, arg the
+   * queue's number as in SYNC_WAIT). */
+  IL_MARK_QUEUE_PUT,
+  IL_MARK_QUEUE_GET,
+  IL_MARK_QUEUE_FAILED,
 } IlMarkKind;
 
 typedef enum {

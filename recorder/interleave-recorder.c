@@ -556,6 +556,7 @@ typedef enum {
   W_SYNC,         /* Semaphore.acquire, Condition.wait, Event.wait, Queue.get(self, …): category says which */
   W_QUEUE_PUT,    /* Queue.put(self, item, block=True, …) */
   W_RECV,         /* socket recv, recvfrom, recv_into, accept(self, …): a SOCKET call that first waits to read */
+  W_AQUEUE,       /* asyncio.Queue get_nowait (category 0), put_nowait (1), get (2), put (3)(self, …) */
 } WrapKind;
 
 typedef struct {
@@ -574,7 +575,7 @@ static PyObject *task_types;   /* tuple of asyncio Task classes */
 static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *str_done, *str_cancelled, *str_exception,
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
                 *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method,
-                *str_value, *str_flag, *str_queue, *str_maxsize, *str_blocking, *str_block, *str_timeout,
+                *str_value, *str_flag, *str_queue, *str__queue, *str_maxsize, *str__maxsize, *str_blocking, *str_block, *str_timeout,
                 *str_gettimeout, *str_fileno, *str_flags, *str___name__;
 
 static int64_t
@@ -1153,6 +1154,60 @@ recv_flags (Wrapper          *w,
   return n;
 }
 
+/* b of a QUEUE record. */
+static int64_t
+queue_op_bits (int  put,
+               int  done,
+               long maxsize)
+{
+  int64_t max = maxsize < 0 ? 0 : maxsize > ((int64_t) 1 << 40) ? (int64_t) 1 << 40 : (int64_t) maxsize;
+
+  return (put ? IL_REC_QUEUE_PUT : 0) | (done ? IL_REC_QUEUE_DONE : 0) | max << IL_REC_QUEUE_MAXSIZE_SHIFT;
+}
+
+/* queue.Queue get(self, block=True, timeout=None) / put(self, item, block=True,
+ * timeout=None), which get_nowait and put_nowait call: every call writes
+ * which queue, its maxsize and whether an item moved; one that will wait
+ * (blocking, the queue empty for a get, full for a put) is first a
+ * recorded wait.  What the call does inside (its mutex, the condition it
+ * waits on) belongs to it and is not recorded apart. */
+static PyObject *
+queue_call (Wrapper          *w,
+            uint32_t          th,
+            PyObject         *self,
+            PyObject *const  *args,
+            size_t            nargsf,
+            PyObject         *kwnames)
+{
+  int put = w->kind == W_QUEUE_PUT;
+  PyObject *q, *result;
+  Py_ssize_t n;
+  long max;
+  int waits;
+
+  if (in_wait > 0)
+    return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+  q = get_attr (self, str_queue);
+  n = q != NULL ? PyObject_Size (q) : -1;
+  max = attr_long (self, str_maxsize, 0);
+  if (n < 0)
+    PyErr_Clear ();
+  Py_XDECREF (q);
+  waits = put ? max > 0 && n >= max : n == 0;
+  if (waits && !arg_true (call_arg (args, nargsf, kwnames, put ? 2 : 1, str_block), 1))
+    waits = 0;
+  if (waits)
+    result = call_waiting (w, th, put ? IL_REC_CALL_QUEUE_PUT : IL_REC_CALL_QUEUE, self, args, nargsf, kwnames);
+  else
+    {
+      in_wait++;
+      result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+      in_wait--;
+    }
+  emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self, queue_op_bits (put, result != NULL, max), NULL, 0);
+  return result;
+}
+
 static PyObject *
 wrapper_call_impl (Wrapper          *w,
                    PyObject *const  *args,
@@ -1231,10 +1286,12 @@ wrapper_call_impl (Wrapper          *w,
     case W_QUEUE_PUT:
       {
         /* Recorded only when it will wait: no slot free, the event not
-         * set, the queue empty (get) or full (put). */
+         * set. */
         int waits = 1;
         if (self == NULL)
           break;
+        if (w->category == IL_REC_CALL_QUEUE)
+          return queue_call (w, th, self, args, nargsf, kwnames);
         if (w->category == IL_REC_CALL_SEMAPHORE)
           waits = attr_long (self, str_value, 1) == 0;
         else if (w->category == IL_REC_CALL_EVENT)
@@ -1243,19 +1300,8 @@ wrapper_call_impl (Wrapper          *w,
             waits = !arg_true (flag, 0);
             Py_XDECREF (flag);
           }
-        else if (w->category == IL_REC_CALL_QUEUE)
-          {
-            PyObject *q = get_attr (self, str_queue);
-            Py_ssize_t n = q != NULL ? PyObject_Size (q) : -1;
-            long max = w->kind == W_QUEUE_PUT ? attr_long (self, str_maxsize, 0) : 0;
-            if (n < 0)
-              PyErr_Clear ();
-            Py_XDECREF (q);
-            waits = w->kind == W_QUEUE_PUT ? max > 0 && n >= max : n == 0;
-          }
-        if (waits && (w->category == IL_REC_CALL_SEMAPHORE || w->category == IL_REC_CALL_QUEUE)
-            && !arg_true (call_arg (args, nargsf, kwnames, w->kind == W_QUEUE_PUT ? 2 : 1,
-                                    w->category == IL_REC_CALL_QUEUE ? str_block : str_blocking), 1))
+        if (waits && w->category == IL_REC_CALL_SEMAPHORE
+            && !arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
           waits = 0;
         if (waits && in_wait == 0)
           result = call_waiting (w, th, w->category, self, args, nargsf, kwnames);
@@ -1263,6 +1309,34 @@ wrapper_call_impl (Wrapper          *w,
           result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         if (w->category == IL_REC_CALL_SEMAPHORE && result == Py_True)
           emit (IL_REC_ACQUIRED, th, now_ns (), (int64_t) (intptr_t) self, IL_REC_CALL_SEMAPHORE, NULL, 0);
+        return result;
+      }
+
+    case W_AQUEUE:
+      {
+        /* asyncio.Queue put_nowait / get_nowait (category 1 / 0): an item
+         * moves or they raise; get / put (2 / 3) make the coroutine that
+         * the caller awaits at once, which waits when the queue is empty /
+         * full as it is now (nothing else runs in between). */
+        long max = self != NULL ? attr_long (self, str__maxsize, 0) : 0;
+        int put = w->category & 1;
+        if (self == NULL)
+          break;
+        if (w->category >= 2)
+          {
+            PyObject *q = get_attr (self, str__queue);
+            Py_ssize_t n = q != NULL ? PyObject_Size (q) : -1;
+            if (n < 0)
+              PyErr_Clear ();
+            Py_XDECREF (q);
+            if (n >= 0 && (put ? max > 0 && n >= max : n == 0))
+              emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self,
+                    queue_op_bits (put, 0, max) | IL_REC_QUEUE_ASYNC | IL_REC_QUEUE_WAITS, NULL, 0);
+            return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+          }
+        result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+        emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self,
+              queue_op_bits (put, result != NULL, max) | IL_REC_QUEUE_ASYNC, NULL, 0);
         return result;
       }
 
@@ -1549,7 +1623,7 @@ rec_wrap (PyObject *module,
 
   if (!PyArg_ParseTuple (args, "Oi|iiO", &func, &kind, &category, &method, &on_error))
     return NULL;
-  if (kind < W_CALL || kind > W_RECV)
+  if (kind < W_CALL || kind > W_AQUEUE)
     {
       PyErr_SetString (PyExc_ValueError, "unknown wrapper kind");
       return NULL;
@@ -1755,7 +1829,7 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
     { "SOCKET", IL_REC_CALL_SOCKET }, { "FILE", IL_REC_CALL_FILE }, { "LOCK", IL_REC_CALL_LOCK },
     { "C", IL_REC_CALL_C }, { "PROCESS", IL_REC_CALL_PROCESS }, { "JOIN", IL_REC_CALL_JOIN },
     { "ACQUIRE", W_ACQUIRE }, { "RELEASE", W_RELEASE }, { "RESTORE", W_RESTORE }, { "SYNC", W_SYNC },
-    { "QUEUE_PUT", W_QUEUE_PUT }, { "RECV", W_RECV }, { "SEMAPHORE", IL_REC_CALL_SEMAPHORE }, { "CONDITION", IL_REC_CALL_CONDITION },
+    { "QUEUE_PUT", W_QUEUE_PUT }, { "RECV", W_RECV }, { "AQUEUE", W_AQUEUE }, { "SEMAPHORE", IL_REC_CALL_SEMAPHORE }, { "CONDITION", IL_REC_CALL_CONDITION },
     { "EVENT", IL_REC_CALL_EVENT }, { "QUEUE", IL_REC_CALL_QUEUE },
     { "WORK_BEGIN", IL_REC_WORK_BEGIN }, { "WORK_END", IL_REC_WORK_END }, { "POOL_RECORD", IL_REC_POOL },
   };
@@ -1787,6 +1861,8 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_flag, "_flag");
   INTERN (str_queue, "queue");
   INTERN (str_maxsize, "maxsize");
+  INTERN (str__queue, "_queue");
+  INTERN (str__maxsize, "_maxsize");
   INTERN (str_blocking, "blocking");
   INTERN (str_block, "block");
   INTERN (str_timeout, "timeout");

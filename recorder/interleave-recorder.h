@@ -56,6 +56,7 @@ typedef enum {
   IL_REC_ACQUIRED,      /* thread took a lock or semaphore: a object id; b IlRecCall (LOCK, SEMAPHORE) */
   IL_REC_RELEASED,      /* thread released it: a object id; b IlRecCall (LOCK, SEMAPHORE) */
   IL_REC_CALL_RETURNED, /* thread, without the GIL: its call's OS-level wait ended; it now waits for the GIL */
+  IL_REC_QUEUE,         /* thread put on or took from a queue: a queue id; b IlRecQueueOp flags | maxsize << 8 */
   IL_REC_N_KINDS
 } IlRecKind;
 
@@ -71,9 +72,26 @@ typedef enum {
   IL_REC_CALL_SEMAPHORE, /* Semaphore.acquire with no slot free: b the semaphore's id */
   IL_REC_CALL_CONDITION, /* Condition.wait: b the condition's id */
   IL_REC_CALL_EVENT,     /* Event.wait on an event not set: b the event's id */
-  IL_REC_CALL_QUEUE,     /* queue.Queue get on an empty / put on a full queue: b the queue's id */
+  IL_REC_CALL_QUEUE,     /* queue.Queue get on an empty queue (older recordings: put on a full one too): b the queue's id */
+  IL_REC_CALL_QUEUE_PUT, /* queue.Queue put on a full queue: b the queue's id */
   IL_REC_N_CALLS
 } IlRecCall;
+
+/* b of QUEUE: what happened, in the low 8 bits; the queue's maxsize (0:
+ * unbounded) above them.  Written after every call of queue.Queue's get
+ * and put (get_nowait and put_nowait call them) and of asyncio.Queue's
+ * get_nowait and put_nowait (its get and put call those once they need
+ * not wait), after the wait that a get on an empty or put on a full queue
+ * is recorded as (CALL_BEGIN … CALL_END). */
+typedef enum {
+  IL_REC_QUEUE_PUT   = 1 << 0,  /* a put, else a get */
+  IL_REC_QUEUE_DONE  = 1 << 1,  /* an item moved; else the call raised (Full, Empty: a timeout or a _nowait) */
+  IL_REC_QUEUE_ASYNC = 1 << 2,  /* an asyncio.Queue */
+  IL_REC_QUEUE_WAITS = 1 << 3,  /* asyncio.Queue get / put called on an empty / full queue: the task will
+                                 * wait (no item moves; its get_nowait / put_nowait comes once served) */
+} IlRecQueueOp;
+
+#define IL_REC_QUEUE_MAXSIZE_SHIFT 8
 
 /* b of STEP_END: the outcome in the low 8 bits; for WAITING and
  * AWAITS_TASK the id of the awaited future or task above them. */

@@ -114,8 +114,19 @@ def _install():
         wrap(m.BaseProcess, "_bootstrap", rec.PROCESS_BOOT)
 
     def patch_queue(m):
+        # Every get and put (get_nowait and put_nowait call them); LifoQueue
+        # and PriorityQueue inherit both.
         wrap(m.Queue, "get", rec.SYNC, rec.QUEUE)
         wrap(m.Queue, "put", rec.QUEUE_PUT, rec.QUEUE)
+
+    def patch_asyncio_queues(m):
+        # get and put are coroutines that call these once they need not
+        # wait: each is one item moving; get and put themselves say when
+        # the task will wait.
+        wrap(m.Queue, "get_nowait", rec.AQUEUE, 0)
+        wrap(m.Queue, "put_nowait", rec.AQUEUE, 1)
+        wrap(m.Queue, "get", rec.AQUEUE, 2)
+        wrap(m.Queue, "put", rec.AQUEUE, 3)
 
     def patch_hashlib(m):
         # Hashing large data releases the GIL: constructors given data and
@@ -215,6 +226,7 @@ def _install():
         "concurrent.futures.thread": patch_futures_thread,
         "concurrent.futures.process": patch_futures_process,
         "queue": patch_queue,
+        "asyncio.queues": patch_asyncio_queues,
         "hashlib": patch_hashlib,
         "zlib": patch_zlib,
         "multiprocessing.pool": patch_mp_pool,
