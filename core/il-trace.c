@@ -98,12 +98,18 @@ il_trace_grow_columns (IlTrace *trace)
   il_trace_reserve (trace, MAX (1024, trace->capacity + trace->capacity / 2));
 }
 
+/* Small lanes double (most engine lanes hold tens of events), big ones
+ * grow by half: realloc moves big blocks by remapping, not copying. */
+static inline guint
+lane_index_grown (guint alloc)
+{
+  return alloc < 4096 ? MAX (16, alloc * 2) : alloc + alloc / 2;
+}
+
 void
 il_trace_grow_lane_index (IlLaneIndex *index)
 {
-  /* Small lanes double (most engine lanes hold tens of events), big ones
-   * grow by half: realloc moves big blocks by remapping, not copying. */
-  guint alloc = index->alloc < 4096 ? MAX (16, index->alloc * 2) : index->alloc + index->alloc / 2;
+  guint alloc = lane_index_grown (index->alloc);
 
   g_assert (alloc > index->len);
   index->data = g_renew (guint32, index->data, alloc);
@@ -172,6 +178,8 @@ il_trace_end_bulk (IlTrace *trace)
   n_lanes = trace->lane_events->len;
   from = trace->bulk_from;
   n = trace->n_events;
+  if (from == n)
+    return;
 
   /* A counting sort by lane: count, size each index exactly, then place
    * the events (already in time order) lane by lane. */
@@ -182,8 +190,9 @@ il_trace_end_bulk (IlTrace *trace)
   for (guint l = 0; l < n_lanes; l++)
     {
       IlLaneIndex *index = g_ptr_array_index (trace->lane_events, l);
-      if (count[l] > 0)
-        lane_index_set_alloc (index, index->len + count[l]);
+      if (count[l] > 0 && index->len + count[l] > index->alloc)
+        lane_index_set_alloc (index, index->len == 0 ? count[l]
+                                                     : MAX (index->len + count[l], lane_index_grown (index->alloc)));
       out[l] = count[l] > 0 ? index->data + index->len : NULL;
       index->len += count[l];
     }

@@ -108,6 +108,8 @@ typedef struct {
   guint32       pos;
   guint32       left;     /* repeat: iterations left including the current one */
   gint32        release;  /* semaphore held while this body runs, or -1 */
+  guint32       first;    /* il-steps.h number of steps[0] in its task */
+  guint32       next;     /* number of steps[pos] */
 } Frame;
 
 #define MAX_FRAMES (IL_SCENARIO_MAX_DEPTH + 4)
@@ -131,40 +133,9 @@ typedef struct {
   const IlStep *steps;
   guint32 n_steps;
   const IlStep *step;   /* the step the last prog_next started, or NULL (recorded as IL_EVENT_STEP) */
+  guint32 number;       /* the number (il-steps.h) of the step prog_next started last */
 } Prog;
 
-
-/* Step pointer → its pre-order number in its task (il-steps.h), for the
- * STEP events: an open-addressing table of the scenario's steps, filled
- * in one walk.  A GHashTable of them cost 1.7 µs per task to build and a
- * call per lookup. */
-typedef struct {
-  const IlStep **keys;      /* NULL: empty slot */
-  guint32       *numbers;
-  guint32        mask;      /* slots - 1 (a power of two, at least twice the steps) */
-} StepIndex;
-
-static inline guint32
-step_index_slot (const StepIndex *index,
-                 const IlStep    *step)
-{
-  /* Steps are at least 48 bytes apart: drop the low bits, then mix. */
-  return (guint32) ((((guintptr) step >> 4) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >> 32) & index->mask;
-}
-
-/* The step's number, or G_MAXUINT32 if it is not one of the scenario's. */
-static inline guint32
-step_index_lookup (const StepIndex *index,
-                   const IlStep    *step)
-{
-  for (guint32 i = step_index_slot (index, step);; i = (i + 1) & index->mask)
-    {
-      if (index->keys[i] == step)
-        return index->numbers[i];
-      if (index->keys[i] == NULL)
-        return G_MAXUINT32;
-    }
-}
 
 /* Entities */
 
@@ -357,6 +328,16 @@ typedef enum {
   TW_RUNNING,
 } TaskWait;
 
+/* What only a coroutine needs: its own program and its I/O and timer
+ * events.  Kept apart (e->task_co, asyncio mode only) so that a task of
+ * the other modes is a third the size: setting up 100 000 threads touched
+ * 43 MB of tasks, a page fault every 4 KiB. */
+typedef struct {
+  Prog          prog;
+  EvSlot        fd_ev;      /* EV_FD_READY */
+  EvSlot        timer_ev;   /* EV_TIMER_DUE */
+} TaskCo;
+
 struct _Task {
   guint32       index;
   guint32       lane;
@@ -368,11 +349,9 @@ struct _Task {
   Process      *proc;       /* processes mode: its own process */
 
   /* asyncio */
-  Prog          prog;
+  TaskCo       *co;         /* NULL in the other modes */
   Job          *job;        /* threads/processes: its body */
   guint32       gen;
-  EvSlot        fd_ev;      /* EV_FD_READY */
-  EvSlot        timer_ev;   /* EV_TIMER_DUE */
   Waiter        waiter;     /* its node in a semaphore's or task's waiters */
   TaskWait      wait;
   gpointer      wait_on;    /* Task* awaited, Job* offloaded, timer handle */
@@ -488,12 +467,21 @@ struct _IlEngine {
   guint        n_core_words;
   GQueue       runq;        /* Thread*, linked through Thread.runq_link */
   Slab         slab;        /* where threads and jobs live */
-  GPtrArray   *threads;     /* Thread* (in slab) */
+  GPtrArray   *threads;     /* Thread* (in slab), by id; NULL once recycled */
   GPtrArray   *processes;   /* Process* (owned) */
-  GPtrArray   *jobs;        /* Job* (in slab) */
+  GPtrArray   *jobs;        /* Job* (in slab), by id; NULL once recycled */
+  /* Threads that exited and jobs whose task ended, for thread_new and
+   * job_new to use again (last in, first out).  With 100 000 short-lived
+   * threads only a hundred or so live at once: reusing their memory keeps
+   * what the engine touches per event in the caches, where fresh memory
+   * for each new thread cost a page fault per 4 KiB and a cache miss on
+   * nearly every field. */
+  GPtrArray   *spare_threads;
+  GPtrArray   *spare_jobs;
   GPtrArray   *pools;       /* Pool* (owned) */
   GPtrArray   *handles;     /* Handle* (owned) */
   Task        *tasks;
+  TaskCo      *task_co;     /* asyncio: by task index */
   guint32     *order;       /* task indices by start time (stable) */
   /* The tasks of group g, in index order: group_tasks[group_start[g]] up
    * to group_tasks[group_start[g + 1]] (a failure cancels just those). */
@@ -515,7 +503,6 @@ struct _IlEngine {
   guint32      rng;
   gint64       forkserver_up;  /* when the forkserver process is ready; -1 before its first use */
   GError      *error;
-  StepIndex    step_index;
 };
 
 
@@ -644,13 +631,9 @@ emit_step (IlEngine   *e,
            guint32     lane,
            const Prog *prog)
 {
-  guint32 number;
-
   if (prog->step == NULL || lane == IL_NO_LANE)
     return;
-  number = step_index_lookup (&e->step_index, prog->step);
-  if (number != G_MAXUINT32)
-    emit (e, lane, IL_EVENT_STEP, 0, 0, number);
+  emit (e, lane, IL_EVENT_STEP, 0, 0, prog->number);
 }
 
 /* A thread's visible state, mirrored on the task it is running. */
@@ -671,6 +654,7 @@ thread_vis (IlEngine *e,
 
 /* il-engine.c */
 G_GNUC_INTERNAL gpointer slab_alloc0 (IlEngine *e, gsize size);
+G_GNUC_INTERNAL gpointer slab_reuse0 (IlEngine *e, GPtrArray *spare, gsize size);
 G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name, guint32 parent, guint32 index);
 
 /* il-engine-queue.c */
@@ -714,8 +698,6 @@ G_GNUC_INTERNAL void prog_push (Prog *prog, const IlStep *steps, guint32 n, guin
 G_GNUC_INTERNAL void prog_init (Prog *prog, const IlStep *steps, guint32 n, guint32 limit_base, gint32 wrap);
 G_GNUC_INTERNAL void prog_next (Prog *prog, Op *op);
 G_GNUC_INTERNAL void prog_clear (Prog *prog);
-G_GNUC_INTERNAL void step_index_init (StepIndex *index, const IlScenario *scenario);
-G_GNUC_INTERNAL void step_index_clear (StepIndex *index);
 
 /* il-engine-scheduler.c */
 G_GNUC_INTERNAL void thread_make_runnable (IlEngine *e, Thread *th);
@@ -725,6 +707,7 @@ G_GNUC_INTERNAL void compute_start (IlEngine *e, Thread *th, IlState vis);
 G_GNUC_INTERNAL void compute_pause (IlEngine *e, Thread *th);
 G_GNUC_INTERNAL void core_slice_end (IlEngine *e, guint c);
 G_GNUC_INTERNAL Thread * thread_new (IlEngine *e, Process *proc, Role role, guint32 lane);
+G_GNUC_INTERNAL void thread_recycle (IlEngine *e, Thread *th);
 G_GNUC_INTERNAL gboolean release_for_block (IlEngine *e, Thread *th, gboolean final);
 G_GNUC_INTERNAL Resume resume_after_block (Thread *th);
 G_GNUC_INTERNAL void block_start (IlEngine *e, Thread *th);
@@ -757,6 +740,7 @@ G_GNUC_INTERNAL void pyqueue_describe_wait (IlEngine *e, const Task *task, GStri
 /* il-engine-pools.c */
 G_GNUC_INTERNAL Job * job_new (IlEngine *e, const IlStep *steps, guint32 n, JobDone done, gint32 wrap);
 G_GNUC_INTERNAL void job_finish (IlEngine *e, Thread *th, Job *job);
+G_GNUC_INTERNAL void job_recycle (IlEngine *e, Job *job);
 G_GNUC_INTERNAL Pool * pool_new (IlEngine *e, Process *owner, gboolean processes, guint32 max);
 G_GNUC_INTERNAL gint64 pool_submit (IlEngine *e, Pool *pool, Job *job);
 G_GNUC_INTERNAL void pool_dispatch (IlEngine *e, Pool *pool, guint32 by_lane);

@@ -112,9 +112,9 @@ slot_for (IlEngine *e,
     case EV_SLICE:
       return &e->cores[id].slice_ev;
     case EV_FD_READY:
-      return &e->tasks[id].fd_ev;
+      return &e->tasks[id].co->fd_ev;
     case EV_TIMER_DUE:
-      return &e->tasks[id].timer_ev;
+      return &e->tasks[id].co->timer_ev;
     case EV_JOB_RESULT:
       return &((Job *) g_ptr_array_index (e->jobs, id))->result_ev;
     default:
@@ -281,6 +281,6 @@ task_new_gen (IlEngine *e,
               Task     *task)
 {
   task->gen++;
-  event_cancel (e, &task->fd_ev);
-  event_cancel (e, &task->timer_ev);
+  event_cancel (e, &task->co->fd_ev);
+  event_cancel (e, &task->co->timer_ev);
 }

@@ -211,7 +211,7 @@ thread_new (IlEngine   *e,
             Role        role,
             guint32     lane)
 {
-  Thread *th = slab_alloc0 (e, sizeof (Thread));
+  Thread *th = slab_reuse0 (e, e->spare_threads, sizeof (Thread));
 
   th->id = e->threads->len;
   th->lane = lane;
@@ -224,6 +224,24 @@ thread_new (IlEngine   *e,
   th->cause_lane = IL_NO_LANE;
   g_ptr_array_add (e->threads, th);
   return th;
+}
+
+/* A thread that has exited (off its core, nothing pending, in no queue)
+ * gives its memory back for the next thread_new.  It keeps no id: its
+ * old one maps to NULL, and the GIL forgets it as its last holder — a
+ * new thread at the same address is another thread, and taking the GIL
+ * is a switch for it. */
+void
+thread_recycle (IlEngine *e,
+                Thread   *th)
+{
+  Gil *gil = &th->proc->gil;
+
+  g_assert (th->wait == W_DONE && th->core < 0 && !th->queued && !th->holds_gil);
+  if (gil->last_holder == th)
+    gil->last_holder = NULL;
+  e->threads->pdata[th->id] = NULL;
+  g_ptr_array_add (e->spare_threads, th);
 }
 
 /* Drop the GIL around a blocking call (Py_BEGIN_ALLOW_THREADS).  Returns
