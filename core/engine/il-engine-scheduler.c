@@ -58,7 +58,7 @@ core_assign (IlEngine *e,
   th->core = (gint32) c;
   th->queued = FALSE;
   emit (e, core->lane, IL_EVENT_CORE, 0, 0, th->lane);
-  schedule (e, e->now, EV_DISPATCH, th->id, th->gen);
+  schedule_thread (e, th, e->now, EV_DISPATCH);
   if (e->runq.length > 0)
     core_arm_slice (e, c);
 }
@@ -145,7 +145,7 @@ thread_wake (IlEngine *e,
   th->resume = resume;
   th->cause = cause;
   th->cause_lane = cause_lane;
-  schedule (e, e->now + wake_delay (e), EV_WAKE, th->id, th->gen);
+  schedule_thread (e, th, e->now + wake_delay (e), EV_WAKE);
 }
 
 void
@@ -160,9 +160,9 @@ compute_start (IlEngine *e,
   th->compute_state = vis;
   thread_new_gen (e, th);
   thread_vis (e, th, vis);
-  schedule (e, e->now + th->remaining, EV_COMPUTE_DONE, th->id, th->gen);
+  schedule_thread (e, th, e->now + th->remaining, EV_COMPUTE_DONE);
   if (th->ck == C_PY && th->holds_gil && gil->drop_request)
-    schedule (e, e->now + e->config.params.breaker_latency, EV_BREAKER, th->id, th->gen);
+    schedule_thread (e, th, e->now + e->config.params.breaker_latency, EV_BREAKER);
 }
 
 void
@@ -305,7 +305,7 @@ block_start (IlEngine *e,
       thread_new_gen (e, th);
       th->wait = W_SELECT;
       if (dur >= 0)
-        schedule (e, e->now + dur, EV_BLOCK_DONE, th->id, th->gen);
+        schedule_thread (e, th, e->now + dur, EV_BLOCK_DONE);
       return;
     }
 
@@ -327,7 +327,7 @@ block_start (IlEngine *e,
     dur += p->timer_slack;          /* the timer fires late; the wake-up is included */
   else
     dur += p->wake_latency;         /* the kernel wakes the thread after the I/O */
-  schedule (e, e->now + dur, EV_BLOCK_DONE, th->id, th->gen);
+  schedule_thread (e, th, e->now + dur, EV_BLOCK_DONE);
 }
 
 void
