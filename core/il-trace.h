@@ -290,8 +290,9 @@ il_trace_event_lane (const IlTrace *trace,
 void           il_trace_grow_columns     (IlTrace     *trace);
 void           il_trace_grow_lane_index  (IlLaneIndex *index);
 
-/* Times must not decrease.  Inline: the engine calls it for every event. */
-static inline void
+/* Times must not decrease.  Always inline: the engine calls it for every
+ * event. */
+G_ALWAYS_INLINE static inline void
 il_trace_append (IlTrace     *trace,
                  gint64       time,
                  guint32      lane,

@@ -590,7 +590,9 @@ mode_is_asyncio (IlEngine *e)
   return e->config.mode == IL_MODE_ASYNCIO;
 }
 
-static inline void
+/* Always inline: as a call (seven arguments, five saved registers) it was
+ * a sixth of the instructions per event. */
+G_ALWAYS_INLINE static inline void
 emit (IlEngine    *e,
       guint32      lane,
       IlEventKind  kind,
