@@ -156,13 +156,13 @@ task_cancel (IlEngine *e,
       break;
     case TW_SEM:
       {
-        waiter_remove (&e->sems[victim->wait_ref].waiters, &victim->waiter);
+        waiter_remove (&e->sems[victim->wait_ref].waiters, &victim->co->waiter);
       }
       break;
     case TW_AWAIT:
       {
         Task *x = victim->wait_on;
-        waiter_remove (&x->awaiters, &victim->waiter);
+        waiter_remove (&x->awaiters, &victim->co->waiter);
       }
       break;
     case TW_JOB:
@@ -289,7 +289,7 @@ task_step_op (IlEngine *e,
                 prog_push (&task->co->prog, op.body, op.n_body, 1, (gint32) op.ref);
                 continue;
               }
-            waiter_enqueue (&sem->waiters, &task->waiter, TRUE, task, op.body, op.n_body);
+            waiter_enqueue (&sem->waiters, &task->co->waiter, TRUE, task, op.body, op.n_body);
             task->wait_ref = op.ref;
             task_block (e, task, TW_SEM, IL_STATE_BLOCKED, IL_NO_LANE);
             return FALSE;
@@ -302,7 +302,7 @@ task_step_op (IlEngine *e,
             Task *x = &e->tasks[op.ref];
             if (x->done)
               continue;
-            waiter_enqueue (&x->awaiters, &task->waiter, TRUE, task, NULL, 0);
+            waiter_enqueue (&x->awaiters, &task->co->waiter, TRUE, task, NULL, 0);
             task->wait_on = x;
             task_block (e, task, TW_AWAIT, IL_STATE_BLOCKED, x->lane);
             return FALSE;
