@@ -185,8 +185,15 @@ il_trace_end_bulk (IlTrace *trace)
    * the events (already in time order) lane by lane. */
   count = g_new0 (guint, MAX (n_lanes, 1));
   out = g_new (guint32 *, MAX (n_lanes, 1));
-  for (gsize i = from; i < n; i++)
-    count[il_trace_event_lane (trace, i)]++;
+  /* One loop per lane width, the column read through a local: testing the
+   * width and reloading the column pointer for every event (the stores
+   * might alias it) made this 23 instructions per event instead of 16. */
+  if (trace->lane32 == NULL)
+    for (const guint16 *lane = trace->lane16 + from, *end = trace->lane16 + n; lane < end; lane++)
+      count[*lane]++;
+  else
+    for (const guint32 *lane = trace->lane32 + from, *end = trace->lane32 + n; lane < end; lane++)
+      count[*lane]++;
   for (guint l = 0; l < n_lanes; l++)
     {
       IlLaneIndex *index = g_ptr_array_index (trace->lane_events, l);
@@ -196,8 +203,20 @@ il_trace_end_bulk (IlTrace *trace)
       out[l] = count[l] > 0 ? index->data + index->len : NULL;
       index->len += count[l];
     }
-  for (gsize i = from; i < n; i++)
-    *out[il_trace_event_lane (trace, i)]++ = (guint32) i;
+  if (trace->lane32 == NULL)
+    {
+      const guint16 *lane = trace->lane16;
+
+      for (gsize i = from; i < n; i++)
+        *out[lane[i]]++ = (guint32) i;
+    }
+  else
+    {
+      const guint32 *lane = trace->lane32;
+
+      for (gsize i = from; i < n; i++)
+        *out[lane[i]]++ = (guint32) i;
+    }
 }
 
 guint32
