@@ -98,12 +98,18 @@ il_trace_grow_columns (IlTrace *trace)
   il_trace_reserve (trace, MAX (1024, trace->capacity + trace->capacity / 2));
 }
 
+/* Small lanes double (most engine lanes hold tens of events), big ones
+ * grow by half: realloc moves big blocks by remapping, not copying. */
+static inline guint
+lane_index_grown (guint alloc)
+{
+  return alloc < 4096 ? MAX (16, alloc * 2) : alloc + alloc / 2;
+}
+
 void
 il_trace_grow_lane_index (IlLaneIndex *index)
 {
-  /* Small lanes double (most engine lanes hold tens of events), big ones
-   * grow by half: realloc moves big blocks by remapping, not copying. */
-  guint alloc = index->alloc < 4096 ? MAX (16, index->alloc * 2) : index->alloc + index->alloc / 2;
+  guint alloc = lane_index_grown (index->alloc);
 
   g_assert (alloc > index->len);
   index->data = g_renew (guint32, index->data, alloc);
@@ -172,23 +178,45 @@ il_trace_end_bulk (IlTrace *trace)
   n_lanes = trace->lane_events->len;
   from = trace->bulk_from;
   n = trace->n_events;
+  if (from == n)
+    return;
 
   /* A counting sort by lane: count, size each index exactly, then place
    * the events (already in time order) lane by lane. */
   count = g_new0 (guint, MAX (n_lanes, 1));
   out = g_new (guint32 *, MAX (n_lanes, 1));
-  for (gsize i = from; i < n; i++)
-    count[il_trace_event_lane (trace, i)]++;
+  /* One loop per lane width, the column read through a local: testing the
+   * width and reloading the column pointer for every event (the stores
+   * might alias it) made this 23 instructions per event instead of 16. */
+  if (trace->lane32 == NULL)
+    for (const guint16 *lane = trace->lane16 + from, *end = trace->lane16 + n; lane < end; lane++)
+      count[*lane]++;
+  else
+    for (const guint32 *lane = trace->lane32 + from, *end = trace->lane32 + n; lane < end; lane++)
+      count[*lane]++;
   for (guint l = 0; l < n_lanes; l++)
     {
       IlLaneIndex *index = g_ptr_array_index (trace->lane_events, l);
-      if (count[l] > 0)
-        lane_index_set_alloc (index, index->len + count[l]);
+      if (count[l] > 0 && index->len + count[l] > index->alloc)
+        lane_index_set_alloc (index, index->len == 0 ? count[l]
+                                                     : MAX (index->len + count[l], lane_index_grown (index->alloc)));
       out[l] = count[l] > 0 ? index->data + index->len : NULL;
       index->len += count[l];
     }
-  for (gsize i = from; i < n; i++)
-    *out[il_trace_event_lane (trace, i)]++ = (guint32) i;
+  if (trace->lane32 == NULL)
+    {
+      const guint16 *lane = trace->lane16;
+
+      for (gsize i = from; i < n; i++)
+        *out[lane[i]]++ = (guint32) i;
+    }
+  else
+    {
+      const guint32 *lane = trace->lane32;
+
+      for (gsize i = from; i < n; i++)
+        *out[lane[i]]++ = (guint32) i;
+    }
 }
 
 guint32

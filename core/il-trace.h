@@ -296,8 +296,9 @@ il_trace_event_lane (const IlTrace *trace,
 void           il_trace_grow_columns     (IlTrace     *trace);
 void           il_trace_grow_lane_index  (IlLaneIndex *index);
 
-/* Times must not decrease.  Inline: the engine calls it for every event. */
-static inline void
+/* Times must not decrease.  Always inline: the engine calls it for every
+ * event. */
+G_ALWAYS_INLINE static inline void
 il_trace_append (IlTrace     *trace,
                  gint64       time,
                  guint32      lane,
@@ -339,7 +340,9 @@ il_trace_append (IlTrace     *trace,
 }
 /* Between these two, appends fill the columns only; il_trace_end_bulk
  * then adds the new events to the lane indices in one pass, with exact
- * sizes.  Nothing may read the lane indices in between. */
+ * sizes for lanes that had no events yet (lanes that grow again grow by
+ * half, so a trace built in many rounds copies each index O(1) times).
+ * Nothing may read the lane indices in between. */
 void           il_trace_begin_bulk       (IlTrace     *trace);
 void           il_trace_end_bulk         (IlTrace     *trace);
 /* Sets the event capacity to n_events (at least the events already there):

@@ -179,6 +179,17 @@ test_steppable (void)
       g_assert_cmpuint (stepped->n_events, ==, whole->n_events);
       g_assert_cmpmem (stepped->time, whole->n_events * sizeof (gint64), whole->time, whole->n_events * sizeof (gint64));
       g_assert_cmpint (stepped->end_time, ==, whole->end_time);
+      /* The lane indices, built once per call while the engine appends in
+       * bulk, list the same events as the one-shot run's. */
+      g_assert_cmpuint (stepped->lane_events->len, ==, whole->lane_events->len);
+      for (guint l = 0; l < whole->lane_events->len; l++)
+        {
+          const IlLaneIndex *a = il_trace_get_lane_events (stepped, l);
+          const IlLaneIndex *b = il_trace_get_lane_events (whole, l);
+
+          g_assert_cmpuint (a->len, ==, b->len);
+          g_assert_cmpmem (a->data, a->len * sizeof (guint32), b->data, b->len * sizeof (guint32));
+        }
     }
 }
 

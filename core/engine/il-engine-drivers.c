@@ -241,6 +241,11 @@ worker_next_op (IlEngine *e,
         {
           if (job_next_op (e, th, th->job, top))
             return;
+          /* A task's body has ended with its task: nothing refers to it
+           * any more (only a job run for somebody else has a result to
+           * deliver). */
+          if (th->job->done == JD_TASK)
+            job_recycle (e, th->job);
           th->job = NULL;
           continue;
         }
@@ -571,6 +576,8 @@ thread_run (IlEngine *e,
                 thread_leave_core (e, th);
                 th->wait = W_DONE;
                 thread_new_gen (e, th);
+                if (th->role == ROLE_PROG)
+                  thread_recycle (e, th);
                 return;
               default:
                 g_assert_not_reached ();

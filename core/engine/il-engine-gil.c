@@ -219,8 +219,7 @@ gil_take_or_wait (IlEngine *e,
   thread_vis (e, th, IL_STATE_WAIT_GIL);
   thread_leave_core (e, th);
   thread_new_gen (e, th);
-  schedule (e, e->now + e->config.switch_interval + e->config.params.timer_slack,
-            EV_BLOCK_DONE, th->id, th->gen);
+  schedule_thread (e, th, e->now + e->config.switch_interval + e->config.params.timer_slack, EV_BLOCK_DONE);
   return FALSE;
 }
 
@@ -279,7 +278,7 @@ gil_forced_drop (IlEngine *e,
     {
       th->resume = R_TAKE_GIL;
       thread_new_gen (e, th);
-      schedule (e, e->now, EV_DISPATCH, th->id, th->gen);
+      schedule_thread (e, th, e->now, EV_DISPATCH);
     }
 }
 
@@ -293,7 +292,7 @@ gil_request_drop (IlEngine *e,
   gil->drop_request = TRUE;
   emit (e, waiter->proc->gil_lane, IL_EVENT_GIL_REQUEST, 0, 0, waiter->lane);
   if (holder != NULL && holder->computing && holder->ck == C_PY)
-    schedule (e, e->now + e->config.params.breaker_latency, EV_BREAKER, holder->id, holder->gen);
+    schedule_thread (e, holder, e->now + e->config.params.breaker_latency, EV_BREAKER);
   /* A C call that keeps the GIL honours it when it returns; a preempted
    * holder when it runs again (compute_start). */
 }

@@ -67,7 +67,7 @@ sem_release (IlEngine *e,
       Waiter *w = waiter_dequeue (&sem->waiters);
       Task *t = w->who;
 
-      prog_push (&t->prog, w->body, w->n_body, 1, (gint32) ref);
+      prog_push (&t->co->prog, w->body, w->n_body, 1, (gint32) ref);
       loop_call_soon (e, t, H_STEP, IL_CAUSE_LOCK, by_lane);
       return;
     }

@@ -152,17 +152,17 @@ task_cancel (IlEngine *e,
       break;
     case TW_TIMER:
       ((Handle *) victim->wait_on)->cancelled = TRUE;
-      event_cancel (e, &victim->timer_ev);   /* it will not be ready when the timer is due */
+      event_cancel (e, &victim->co->timer_ev);   /* it will not be ready when the timer is due */
       break;
     case TW_SEM:
       {
-        waiter_remove (&e->sems[victim->wait_ref].waiters, &victim->waiter);
+        waiter_remove (&e->sems[victim->wait_ref].waiters, &victim->co->waiter);
       }
       break;
     case TW_AWAIT:
       {
         Task *x = victim->wait_on;
-        waiter_remove (&x->awaiters, &victim->waiter);
+        waiter_remove (&x->awaiters, &victim->co->waiter);
       }
       break;
     case TW_JOB:
@@ -222,7 +222,7 @@ task_step_op (IlEngine *e,
   if (task->cancel_requested)
     {
       pyqueue_cancel (e, task);
-      prog_unwind (e, &task->prog, task->lane);
+      prog_unwind (e, &task->co->prog, task->lane);
       th->mirror = IL_NO_LANE;
       task_finish (e, task, IL_CAUSE_CANCELLED, task->cancel_by);
       return FALSE;
@@ -241,8 +241,8 @@ task_step_op (IlEngine *e,
         }
       else
         {
-          prog_next (&task->prog, &op);
-          emit_step (e, task->lane, &task->prog);
+          prog_next (&task->co->prog, &op);
+          emit_step (e, task->lane, &task->co->prog);
         }
       if (!op_awaited (&op) && op_leaf (&op, top))
         return TRUE;
@@ -286,10 +286,10 @@ task_step_op (IlEngine *e,
             if (sem->held < sem->capacity && sem->waiters.length == 0)
               {
                 sem->held++;
-                prog_push (&task->prog, op.body, op.n_body, 1, (gint32) op.ref);
+                prog_push (&task->co->prog, op.body, op.n_body, 1, (gint32) op.ref);
                 continue;
               }
-            waiter_enqueue (&sem->waiters, &task->waiter, TRUE, task, op.body, op.n_body);
+            waiter_enqueue (&sem->waiters, &task->co->waiter, TRUE, task, op.body, op.n_body);
             task->wait_ref = op.ref;
             task_block (e, task, TW_SEM, IL_STATE_BLOCKED, IL_NO_LANE);
             return FALSE;
@@ -302,7 +302,7 @@ task_step_op (IlEngine *e,
             Task *x = &e->tasks[op.ref];
             if (x->done)
               continue;
-            waiter_enqueue (&x->awaiters, &task->waiter, TRUE, task, NULL, 0);
+            waiter_enqueue (&x->awaiters, &task->co->waiter, TRUE, task, NULL, 0);
             task->wait_on = x;
             task_block (e, task, TW_AWAIT, IL_STATE_BLOCKED, x->lane);
             return FALSE;
@@ -335,7 +335,7 @@ task_step_op (IlEngine *e,
             return FALSE;
           }
         case OP_FAIL:
-          prog_unwind (e, &task->prog, task->lane);
+          prog_unwind (e, &task->co->prog, task->lane);
           th->mirror = IL_NO_LANE;
           task_finish (e, task, IL_CAUSE_FAILED, IL_NO_LANE);
           return FALSE;
@@ -483,7 +483,7 @@ loop_next_op (IlEngine *e,
                   {
                     Task *t = &e->tasks[e->order[i]];
                     t->started = TRUE;
-                    prog_init (&t->prog, t->def->steps, t->def->n_steps, e->limit_base, e->workers_sem);
+                    prog_init (&t->co->prog, t->def->steps, t->def->n_steps, e->limit_base, e->workers_sem);
                     emit (e, t->lane, IL_EVENT_MARK, IL_MARK_TASK_CREATED, 0, th->lane);
                     if (t->def->start > 0)
                       {

@@ -14,7 +14,7 @@ job_new (IlEngine     *e,
          JobDone       done,
          gint32        wrap)
 {
-  Job *job = slab_alloc0 (e, sizeof (Job));
+  Job *job = slab_reuse0 (e, e->spare_jobs, sizeof (Job));
 
   prog_init (&job->prog, steps, n, e->limit_base, wrap);
   job->done = done;
@@ -23,6 +23,19 @@ job_new (IlEngine     *e,
   job->id = e->jobs->len;
   g_ptr_array_add (e->jobs, job);
   return job;
+}
+
+/* A task's job that has ended goes back for job_new to use again. */
+void
+job_recycle (IlEngine *e,
+             Job      *job)
+{
+  g_assert (job->ended && job->done == JD_TASK);
+  if (job->task->job == job)
+    job->task->job = NULL;
+  prog_clear (&job->prog);
+  e->jobs->pdata[job->id] = NULL;
+  g_ptr_array_add (e->spare_jobs, job);
 }
 
 /* A job's program ended (returned or raised) on the thread running it. */

@@ -7,12 +7,18 @@
 
 #include <string.h>
 
-void
-prog_push (Prog         *prog,
-           const IlStep *steps,
-           guint32       n,
-           guint32       left,
-           gint32        release)
+/* Frames number their steps as they go (il-steps.h: pre-order, a step,
+ * then its body, then its next sibling): a body's first step comes right
+ * after the step that owns it, and the step after a compound one skips its
+ * body's count.  No table from step to number to build for every step of
+ * every task, nor a cache miss into it for every step a task starts. */
+static void
+prog_push_at (Prog         *prog,
+              const IlStep *steps,
+              guint32       n,
+              guint32       left,
+              gint32        release,
+              guint32       first)
 {
   g_assert (prog->depth < MAX_FRAMES);
   if (G_UNLIKELY (prog->depth == prog->cap))
@@ -23,7 +29,19 @@ prog_push (Prog         *prog,
       prog->frames = frames;
       prog->cap = MAX_FRAMES;
     }
-  prog->frames[prog->depth++] = (Frame) { steps, n, 0, left, release };
+  prog->frames[prog->depth++] = (Frame) { steps, n, 0, left, release, first, first };
+}
+
+/* Pushes the task's own steps, or the body of the step prog_next started
+ * last (a lock's, to_thread's or to_process's). */
+void
+prog_push (Prog         *prog,
+           const IlStep *steps,
+           guint32       n,
+           guint32       left,
+           gint32        release)
+{
+  prog_push_at (prog, steps, n, left, release, steps == prog->steps ? 0 : prog->number + 1);
 }
 
 void
@@ -88,6 +106,7 @@ prog_next (Prog *prog,
             {
               f->left--;
               f->pos = 0;
+              f->next = f->first;
               continue;
             }
           prog->depth--;
@@ -102,6 +121,8 @@ prog_next (Prog *prog,
 
       s = &f->steps[f->pos++];
       prog->step = s;
+      prog->number = f->next;
+      f->next += 1 + (s->n_children > 0 ? il_steps_count (s->children, s->n_children) : 0);
       switch (s->kind)
         {
         case IL_STEP_CPU:
@@ -123,7 +144,7 @@ prog_next (Prog *prog,
           return;
         case IL_STEP_REPEAT:
           if (s->n_children > 0 && s->count > 0)
-            prog_push (prog, s->children, s->n_children, s->count, -1);
+            prog_push_at (prog, s->children, s->n_children, s->count, -1, prog->number + 1);
           continue;
         case IL_STEP_LOCK:
         case IL_STEP_LIMIT:
@@ -159,49 +180,3 @@ prog_next (Prog *prog,
   op->kind = OP_END;
 }
 
-static void
-step_index_add (StepIndex    *index,
-                const IlStep *steps,
-                guint32       n,
-                guint32      *number)
-{
-  /* Pre-order, as il_steps_flatten numbers them: a step, then its body. */
-  for (guint32 k = 0; k < n; k++)
-    {
-      guint32 i = step_index_slot (index, &steps[k]);
-
-      while (index->keys[i] != NULL)
-        i = (i + 1) & index->mask;
-      index->keys[i] = &steps[k];
-      index->numbers[i] = (*number)++;
-      step_index_add (index, steps[k].children, steps[k].n_children, number);
-    }
-}
-
-void
-step_index_init (StepIndex        *index,
-                 const IlScenario *scenario)
-{
-  gsize n_steps = 0, slots = 16;
-
-  for (guint32 t = 0; t < scenario->n_tasks; t++)
-    n_steps += il_steps_count (scenario->tasks[t].steps, scenario->tasks[t].n_steps);
-  while (slots < 2 * n_steps)
-    slots *= 2;
-  index->keys = g_new0 (const IlStep *, slots);
-  index->numbers = g_new (guint32, slots);
-  index->mask = (guint32) (slots - 1);
-  for (guint32 t = 0; t < scenario->n_tasks; t++)
-    {
-      guint32 number = 0;
-
-      step_index_add (index, scenario->tasks[t].steps, scenario->tasks[t].n_steps, &number);
-    }
-}
-
-void
-step_index_clear (StepIndex *index)
-{
-  g_clear_pointer (&index->keys, g_free);
-  g_clear_pointer (&index->numbers, g_free);
-}

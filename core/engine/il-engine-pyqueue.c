@@ -151,7 +151,7 @@ pyqueue_wait_task (IlEngine *e,
   PyQueue *q = &e->queues[ref];
 
   note_wait (e, task, task->lane, ref, put);
-  waiter_enqueue (put ? &q->putters : &q->getters, &task->waiter, TRUE, task, NULL, 0);
+  waiter_enqueue (put ? &q->putters : &q->getters, &task->co->waiter, TRUE, task, NULL, 0);
   task->wait = TW_QUEUE;
   task->wait_ref = ref;
   task->queue_retry = FALSE;
@@ -192,7 +192,7 @@ pyqueue_cancel (IlEngine *e,
     return;
   q = &e->queues[task->queue_wait];
   if (task->wait == TW_QUEUE)
-    waiter_remove (task->queue_put ? &q->putters : &q->getters, &task->waiter);
+    waiter_remove (task->queue_put ? &q->putters : &q->getters, &task->co->waiter);
   else if (task->queue_retry)
     {
       if (task->queue_put && !is_full (q))

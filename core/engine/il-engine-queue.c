@@ -112,9 +112,9 @@ slot_for (IlEngine *e,
     case EV_SLICE:
       return &e->cores[id].slice_ev;
     case EV_FD_READY:
-      return &e->tasks[id].fd_ev;
+      return &e->tasks[id].co->fd_ev;
     case EV_TIMER_DUE:
-      return &e->tasks[id].timer_ev;
+      return &e->tasks[id].co->timer_ev;
     case EV_JOB_RESULT:
       return &((Job *) g_ptr_array_index (e->jobs, id))->result_ev;
     default:
@@ -155,6 +155,8 @@ void
 event_take_out (IlEngine *e,
                 EvSlot   *slot)
 {
+  if (slot->ev.kind < N_THREAD_EVENTS)
+    ((Thread *) g_ptr_array_index (e->threads, slot->ev.id))->pending_ev &= ~(1u << slot->ev.kind);
   if (slot->pos != 0)
     heap_remove_at (e, slot->pos - 1);
   else
@@ -175,7 +177,20 @@ schedule (IlEngine *e,
           guint32   id,
           guint32   gen)
 {
-  EvSlot *slot = slot_for (e, kind, id);
+  if (kind < N_THREAD_EVENTS)
+    schedule_thread (e, g_ptr_array_index (e->threads, id), t, kind);
+  else
+    schedule_slot (e, slot_for (e, kind, id), t, kind, id, gen);
+}
+
+void
+schedule_slot (IlEngine *e,
+               EvSlot   *slot,
+               gint64    t,
+               EvKind    kind,
+               guint32   id,
+               guint32   gen)
+{
   Ev ev = { t, e->seq++, kind, id, gen };
   gint lane = -1;
 
@@ -237,42 +252,69 @@ schedule (IlEngine *e,
   sift_up (e, e->heap_len++, (HeapEntry) { t, ev.seq, slot });
 }
 
-/* The next event: the earliest of the heap's top and the lanes' heads. */
-static EvSlot *
-queue_top (IlEngine *e)
+/* The next event: the earliest of the heap's top and the lanes' heads.
+ * *lane_out is the lane it heads, or -1 for the heap's top. */
+static inline EvSlot *
+queue_top (IlEngine *e,
+           gint     *lane_out)
 {
   EvSlot *best = e->heap_len > 0 ? e->heap[0].slot : NULL;
+  gint best_lane = -1;
 
   for (guint live = e->fifos_live; live != 0; live &= live - 1)
     {
-      EvSlot *head = e->fifos[__builtin_ctz (live)].head;
+      guint k = (guint) __builtin_ctz (live);
+      EvSlot *head = e->fifos[k].head;
 
       if (best == NULL || ev_before (&head->ev, &best->ev))
-        best = head;
+        {
+          best = head;
+          best_lane = (gint) k;
+        }
     }
+  *lane_out = best_lane;
   return best;
 }
 
 gint64
 queue_next_time (IlEngine *e)
 {
-  EvSlot *top = queue_top (e);
+  gint lane;
+  EvSlot *top = queue_top (e, &lane);
 
   return top != NULL ? top->ev.t : IL_TIME_FOREVER;
 }
 
-/* Takes out the next event if it is due at or before `until`. */
+/* Takes out the next event if it is due at or before `until`.  Nearly
+ * every event leaves from the head of a lane: that is unlinked here
+ * directly, without event_take_out's general case. */
 gboolean
 queue_pop (IlEngine *e,
            gint64    until,
            Ev       *out)
 {
-  EvSlot *top = queue_top (e);
+  gint lane;
+  EvSlot *top = queue_top (e, &lane);
 
   if (top == NULL || top->ev.t > until)
     return FALSE;
   *out = top->ev;
-  event_take_out (e, top);
+  if (out->kind < N_THREAD_EVENTS)
+    ((Thread *) g_ptr_array_index (e->threads, out->id))->pending_ev &= ~(1u << out->kind);
+  if (lane < 0)
+    {
+      heap_remove_at (e, 0);
+      return TRUE;
+    }
+  if ((e->fifos[lane].head = top->next) != NULL)
+    top->next->prev = NULL;
+  else
+    {
+      e->fifos[lane].tail = NULL;
+      e->fifos_live &= ~(1u << lane);
+    }
+  top->next = NULL;
+  top->fifo = 0;
   return TRUE;
 }
 
@@ -281,6 +323,6 @@ task_new_gen (IlEngine *e,
               Task     *task)
 {
   task->gen++;
-  event_cancel (e, &task->fd_ev);
-  event_cancel (e, &task->timer_ev);
+  event_cancel (e, &task->co->fd_ev);
+  event_cancel (e, &task->co->timer_ev);
 }

@@ -58,7 +58,7 @@ core_assign (IlEngine *e,
   th->core = (gint32) c;
   th->queued = FALSE;
   emit (e, core->lane, IL_EVENT_CORE, 0, 0, th->lane);
-  schedule (e, e->now, EV_DISPATCH, th->id, th->gen);
+  schedule_thread (e, th, e->now, EV_DISPATCH);
   if (e->runq.length > 0)
     core_arm_slice (e, c);
 }
@@ -145,7 +145,7 @@ thread_wake (IlEngine *e,
   th->resume = resume;
   th->cause = cause;
   th->cause_lane = cause_lane;
-  schedule (e, e->now + wake_delay (e), EV_WAKE, th->id, th->gen);
+  schedule_thread (e, th, e->now + wake_delay (e), EV_WAKE);
 }
 
 void
@@ -160,9 +160,9 @@ compute_start (IlEngine *e,
   th->compute_state = vis;
   thread_new_gen (e, th);
   thread_vis (e, th, vis);
-  schedule (e, e->now + th->remaining, EV_COMPUTE_DONE, th->id, th->gen);
+  schedule_thread (e, th, e->now + th->remaining, EV_COMPUTE_DONE);
   if (th->ck == C_PY && th->holds_gil && gil->drop_request)
-    schedule (e, e->now + e->config.params.breaker_latency, EV_BREAKER, th->id, th->gen);
+    schedule_thread (e, th, e->now + e->config.params.breaker_latency, EV_BREAKER);
 }
 
 void
@@ -211,7 +211,7 @@ thread_new (IlEngine   *e,
             Role        role,
             guint32     lane)
 {
-  Thread *th = slab_alloc0 (e, sizeof (Thread));
+  Thread *th = slab_reuse0 (e, e->spare_threads, sizeof (Thread));
 
   th->id = e->threads->len;
   th->lane = lane;
@@ -224,6 +224,24 @@ thread_new (IlEngine   *e,
   th->cause_lane = IL_NO_LANE;
   g_ptr_array_add (e->threads, th);
   return th;
+}
+
+/* A thread that has exited (off its core, nothing pending, in no queue)
+ * gives its memory back for the next thread_new.  It keeps no id: its
+ * old one maps to NULL, and the GIL forgets it as its last holder — a
+ * new thread at the same address is another thread, and taking the GIL
+ * is a switch for it. */
+void
+thread_recycle (IlEngine *e,
+                Thread   *th)
+{
+  Gil *gil = &th->proc->gil;
+
+  g_assert (th->wait == W_DONE && th->core < 0 && !th->queued && !th->holds_gil);
+  if (gil->last_holder == th)
+    gil->last_holder = NULL;
+  e->threads->pdata[th->id] = NULL;
+  g_ptr_array_add (e->spare_threads, th);
 }
 
 /* Drop the GIL around a blocking call (Py_BEGIN_ALLOW_THREADS).  Returns
@@ -287,7 +305,7 @@ block_start (IlEngine *e,
       thread_new_gen (e, th);
       th->wait = W_SELECT;
       if (dur >= 0)
-        schedule (e, e->now + dur, EV_BLOCK_DONE, th->id, th->gen);
+        schedule_thread (e, th, e->now + dur, EV_BLOCK_DONE);
       return;
     }
 
@@ -309,7 +327,7 @@ block_start (IlEngine *e,
     dur += p->timer_slack;          /* the timer fires late; the wake-up is included */
   else
     dur += p->wake_latency;         /* the kernel wakes the thread after the I/O */
-  schedule (e, e->now + dur, EV_BLOCK_DONE, th->id, th->gen);
+  schedule_thread (e, th, e->now + dur, EV_BLOCK_DONE);
 }
 
 void
