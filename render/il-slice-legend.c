@@ -10,46 +10,72 @@
 
 #define MAX_STACK 256
 
+/* A lane's open slices while walking: their begin times and the time
+ * their callees took, by depth, grown as deeper slices come. */
+typedef struct {
+  gint64 *begin, *callees;
+  guint   open, cap;
+} LaneStack;
+
 guint
 il_slice_legend_names (const IlTrace *t,
                        guint32       *names,
                        guint          max)
 {
   g_autofree gint64 *self_ns = NULL;
-  guint n_strings = t->strings->len, n = 0;
+  g_autofree LaneStack *stacks = NULL;
+  guint n_strings = t->strings->len, n_lanes, n = 0;
 
   g_return_val_if_fail (t != NULL && (names != NULL || max == 0), 0);
   self_ns = g_new0 (gint64, MAX (n_strings, 1));
+  n_lanes = il_trace_get_n_lanes (t);
+  stacks = g_new0 (LaneStack, MAX (n_lanes, 1));
 
-  for (guint32 lane = 0; lane < il_trace_get_n_lanes (t); lane++)
+  /* In event order, not lane by lane: the columns are read front to back,
+   * which for 20 M events is several times faster than following each
+   * lane's index across the whole trace.  A lane's events keep their
+   * order either way. */
+  for (gsize e = 0; e < t->n_events; e++)
     {
-      const IlLaneIndex *idx = il_trace_get_lane_events (t, lane);
-      const guint32 *v = (const guint32 *) (gpointer) idx->data;
-      gint64 begin[MAX_STACK], callees[MAX_STACK];
-      guint open = 0;
+      IlEventKind kind = t->kind[e];
+      LaneStack *st;
+      guint32 lane;
+      guint d;
 
-      for (guint p = 0; p < idx->len; p++)
+      if (kind != IL_EVENT_SLICE_BEGIN && kind != IL_EVENT_SLICE_END)
+        continue;
+      lane = il_trace_event_lane (t, e);
+      if (lane >= n_lanes)
+        continue;
+      st = &stacks[lane];
+      d = t->aux[e];
+      if (kind == IL_EVENT_SLICE_BEGIN && d < MAX_STACK)
         {
-          guint32 e = v[p];
-          guint d = t->aux[e];
-
-          if (t->kind[e] == IL_EVENT_SLICE_BEGIN && d < MAX_STACK)
+          if (d >= st->cap)
             {
-              begin[d] = t->time[e];
-              callees[d] = 0;
-              open = d + 1;
+              st->cap = MIN (MAX_STACK, MAX (d + 1, MAX (8, st->cap * 2)));
+              st->begin = g_renew (gint64, st->begin, st->cap);
+              st->callees = g_renew (gint64, st->callees, st->cap);
             }
-          else if (t->kind[e] == IL_EVENT_SLICE_END && d < open)
-            {
-              gint64 dur = t->time[e] - begin[d];
-
-              if (t->arg[e] < n_strings)
-                self_ns[t->arg[e]] += MAX (0, dur - callees[d]);
-              if (d > 0)
-                callees[d - 1] += dur;
-              open = d;
-            }
+          st->begin[d] = t->time[e];
+          st->callees[d] = 0;
+          st->open = d + 1;
         }
+      else if (kind == IL_EVENT_SLICE_END && d < st->open)
+        {
+          gint64 dur = t->time[e] - st->begin[d];
+
+          if (t->arg[e] < n_strings)
+            self_ns[t->arg[e]] += MAX (0, dur - st->callees[d]);
+          if (d > 0)
+            st->callees[d - 1] += dur;
+          st->open = d;
+        }
+    }
+  for (guint32 lane = 0; lane < n_lanes; lane++)
+    {
+      g_free (stacks[lane].begin);
+      g_free (stacks[lane].callees);
     }
 
   /* The max largest by insertion: max is a dozen. */
