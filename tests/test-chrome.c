@@ -1185,6 +1185,7 @@ test_number_spellings (void)
         g_autoptr(GError) error = NULL;
         g_autoptr(IlTrace) t = import_text (text, &info, &error);
         g_assert_no_error (error);
+        g_assert_nonnull (t);
         g_assert_cmpint (info.first_ts_ns, ==, exact[i].ns);
         il_chrome_import_info_clear (&info);
       }

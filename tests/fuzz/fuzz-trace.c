@@ -56,6 +56,8 @@ LLVMFuzzerTestOneInput (const guint8 *data,
           g_autofree char *b = il_chrome_slice_args (back, e, NULL);
           g_autofree char *lines = il_chrome_args_describe (a, NULL);
           g_assert (g_strcmp0 (a, b) == 0);
+          /* What the window shows: nothing only when there is no args text. */
+          g_assert (lines == NULL || a != NULL);
         }
   }
   g_unlink (again);
