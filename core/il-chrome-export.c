@@ -13,10 +13,11 @@
 #include "il-json.h"
 
 typedef struct {
-  FILE    *f;
-  gboolean first;
-  gboolean failed;
-  guint64  flow_id;
+  FILE       *f;
+  gboolean    first;
+  gboolean    failed;
+  guint64     flow_id;
+  GHashTable *slice_args;   /* an imported trace's args: SLICE_BEGIN event → JSON object text */
 } Out;
 
 static void
@@ -148,8 +149,15 @@ export_lane (Out           *o,
         case IL_EVENT_SLICE_END:
           {
             g_autofree char *jn = il_json_escape (il_trace_get_string (t, t->arg[e]));
-            out_event (o, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s}",
-                       kind == IL_EVENT_SLICE_BEGIN ? "B" : "E", pid_of (t, lane), lane + 1, time / 1e3, jn);
+            const char *args = kind == IL_EVENT_SLICE_BEGIN && o->slice_args != NULL
+                               ? g_hash_table_lookup (o->slice_args, GUINT_TO_POINTER (e)) : NULL;
+
+            if (args != NULL)
+              out_event (o, "{\"ph\":\"B\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s,\"args\":%s}",
+                         pid_of (t, lane), lane + 1, time / 1e3, jn, args);
+            else
+              out_event (o, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"name\":%s}",
+                         kind == IL_EVENT_SLICE_BEGIN ? "B" : "E", pid_of (t, lane), lane + 1, time / 1e3, jn);
           }
           break;
         case IL_EVENT_INSTANT:
@@ -213,6 +221,20 @@ export_lane (Out           *o,
     }
 }
 
+/* Each slice's args as the Selection panel shows them (an E's merged
+ * over its B's), written on the slice's B: exporting an imported trace
+ * keeps what importing it read.  Texts that cannot be read any more (the
+ * source changed) are left out. */
+static gboolean
+collect_args (guint32     event,
+              const char *json,
+              gpointer    user_data)
+{
+  if (json != NULL)
+    g_hash_table_insert (user_data, GUINT_TO_POINTER (event), g_strdup (json));
+  return TRUE;
+}
+
 gboolean
 il_chrome_export (const IlTrace  *trace,
                   const char     *path,
@@ -227,6 +249,11 @@ il_chrome_export (const IlTrace  *trace,
   o.f = il_atomic_file_begin (path, &tmp, error);
   if (o.f == NULL)
     return FALSE;
+  if (trace->slice_args != NULL)
+    {
+      o.slice_args = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      il_chrome_slice_args_foreach (trace, collect_args, o.slice_args);
+    }
   if (fputs ("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"Interleave\"},\"traceEvents\":[", o.f) < 0)
     o.failed = TRUE;
 
@@ -259,5 +286,6 @@ il_chrome_export (const IlTrace  *trace,
 
   if (!o.failed && fputs ("\n]}\n", o.f) < 0)
     o.failed = TRUE;
+  g_clear_pointer (&o.slice_args, g_hash_table_unref);
   return il_atomic_file_commit (o.f, tmp, path, o.failed, error);
 }

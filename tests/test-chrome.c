@@ -902,6 +902,68 @@ args_of (const IlTrace *t,
   g_assert_not_reached ();
 }
 
+static int
+compare_strings_indirect (gconstpointer a,
+                          gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every slice's args text, sorted, with the name of its slice. */
+static GPtrArray *
+all_slice_args (const IlTrace *t)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (gsize e = 0; e < t->n_events; e++)
+    if (t->kind[e] == IL_EVENT_SLICE_BEGIN)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *json = il_chrome_slice_args (t, e, &error);
+
+        g_assert_no_error (error);
+        if (json != NULL)
+          g_ptr_array_add (out, g_strdup_printf ("%s %s", il_trace_get_string (t, t->arg[e]), json));
+      }
+  g_ptr_array_sort (out, compare_strings_indirect);
+  return out;
+}
+
+/* Exporting an imported trace to Chrome JSON keeps each slice's args, an
+ * E's merged over its B's, so importing the export shows the same. */
+static void
+test_export_keeps_args (void)
+{
+  const char *files[] = { "viztracer-args.json", "begin-end-args.json", "pytorch-epoch.json.gz" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      IlChromeImportInfo info = { 0 }, info_back = { 0 };
+      g_autoptr(IlTrace) t = import_shape (files[i], &info);
+      g_autofree char *dir = g_dir_make_tmp ("interleave-chrome-XXXXXX", NULL);
+      g_autofree char *path = g_build_filename (dir, "export.json", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(IlTrace) back = NULL;
+      g_autoptr(GPtrArray) before = NULL;
+      g_autoptr(GPtrArray) after = NULL;
+
+      g_assert_true (il_chrome_export (t, path, &error));
+      g_assert_no_error (error);
+      back = il_chrome_import (path, &info_back, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      before = all_slice_args (t);
+      after = all_slice_args (back);
+      g_assert_cmpuint (before->len, >, 0);
+      g_assert_cmpuint (after->len, ==, before->len);
+      for (guint k = 0; k < before->len; k++)
+        g_assert_cmpstr (g_ptr_array_index (after, k), ==, g_ptr_array_index (before, k));
+      il_chrome_import_info_clear (&info);
+      il_chrome_import_info_clear (&info_back);
+      g_unlink (path);
+      g_rmdir (dir);
+    }
+}
+
 /* Perfetto merges an E event's args into its slice's: the E's keys are
  * added, or replace the B's.  An unmatched E's args go nowhere and do not
  * shift the args of the slices after it. */
@@ -1452,6 +1514,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chrome/export", test_export);
   g_test_add_func ("/chrome/epoch-and-gzip", test_epoch_and_gzip);
   g_test_add_func ("/chrome/widest-span", test_widest_span);
+  g_test_add_func ("/chrome/export-keeps-args", test_export_keeps_args);
   g_test_add_func ("/chrome/string-numbers", test_string_numbers);
   g_test_add_func ("/chrome/async", test_async);
   g_test_add_func ("/chrome/flows-v2", test_flows_v2);
