@@ -14,6 +14,8 @@
 
 #include "il-application.h"
 #include "il-code-view.h"
+#include "il-window-private.h"
+#include "il-slice-legend.h"
 #include "il-code.h"
 #include "il-narrate.h"
 #include "il-lesson-panel.h"
@@ -472,6 +474,20 @@ test_open_files (void)
     while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
       g_main_context_iteration (NULL, FALSE);
     trace = il_session_get_trace (session);
+    /* The legend ranks this trace's names, not those of the gzip trace
+     * opened before it (neither has states, so the legend's items do not
+     * change between them). */
+    iterate_for (50);
+    {
+      guint32 want[G_N_ELEMENTS (window->legend_names)];
+      guint n_want = il_slice_legend_names (trace, want, G_N_ELEMENTS (want));
+
+      g_assert_cmpuint (n_want, ==, 4);   /* fetch, main, fib, parse */
+      g_assert_cmpuint (window->n_legend_names, ==, n_want);
+      for (guint i = 0; i < n_want; i++)
+        g_assert_cmpstr (il_trace_get_string (trace, window->legend_names[i]), ==,
+                         il_trace_get_string (trace, want[i]));
+    }
     /* The slice of fib (2), as a click on it picks it. */
     for (gsize e = 0; e < trace->n_events && hit.lane == 0; e++)
       if (trace->kind[e] == IL_EVENT_SLICE_BEGIN && trace->aux[e] == 1

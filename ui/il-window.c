@@ -459,9 +459,12 @@ update_legend (IlWindow *self)
 {
   IlTrace *trace = il_session_get_trace (self->session);
   int width = gtk_widget_get_width (self->legend);
+  /* The items say nothing of an imported trace's slices (it has no
+   * states): a new trace always gets its names ranked anew. */
+  gboolean new_trace = self->legend_items.trace != trace;
   gboolean has_states;
 
-  if (!il_legend_update (&self->legend_items, trace) && trace != NULL)
+  if (!il_legend_update (&self->legend_items, trace) && !new_trace && trace != NULL)
     return;
   has_states = trace_has_states (trace);
   self->n_legend_names = 0;
