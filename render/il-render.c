@@ -1340,7 +1340,10 @@ il_render_cache_clear (IlRenderCache *cache)
 {
   g_return_if_fail (cache != NULL);
   il_lod_cache_clear (cache->lod);
-  il_slice_lod_clear (cache->slices);
+  /* The slice LOD is not dropped here: the timeline clears its cache on
+   * every resize and theme change, and rebuilding the LOD of 10 M slices
+   * takes 0.2 s.  It checks its trace itself and is let go of when the
+   * trace changes (cache_validate). */
   g_clear_pointer (&cache->label_layouts, g_hash_table_unref);
   g_clear_pointer (&cache->label_trace, il_trace_unref);
   g_hash_table_remove_all (cache->tiles);
@@ -1385,6 +1388,7 @@ cache_validate (IlRenderCache        *cache,
         g_clear_pointer (&cache->label_layouts, g_hash_table_unref);
       if (cache->trace != p->trace)
         {
+          il_slice_lod_clear (cache->slices);
           g_clear_pointer (&cache->trace, il_trace_unref);
           cache->trace = il_trace_ref ((IlTrace *) p->trace);
         }
