@@ -57,11 +57,15 @@ il_slice_legend_names (const IlTrace *t,
               st->begin = g_renew (gint64, st->begin, st->cap);
               st->callees = g_renew (gint64, st->callees, st->cap);
             }
+          /* A depth skipped on the way down (only in a damaged file)
+           * has no begin: its end is not counted. */
+          for (guint k = st->open; k < d; k++)
+            st->begin[k] = G_MAXINT64, st->callees[k] = 0;
           st->begin[d] = t->time[e];
           st->callees[d] = 0;
           st->open = d + 1;
         }
-      else if (kind == IL_EVENT_SLICE_END && d < st->open)
+      else if (kind == IL_EVENT_SLICE_END && d < st->open && st->begin[d] != G_MAXINT64)
         {
           gint64 dur = t->time[e] - st->begin[d];
 
