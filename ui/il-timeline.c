@@ -295,7 +295,10 @@ void
 il_timeline_set_full_height (IlTimeline *self,
                              gboolean    full_height)
 {
-  self->full_height = full_height;
+  /* The compare view sets it on every label update: only a change resizes. */
+  if (self->full_height == !!full_height)
+    return;
+  self->full_height = !!full_height;
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
