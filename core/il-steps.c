@@ -38,20 +38,3 @@ il_steps_flatten (const IlTask *task)
   flatten (task->steps, task->n_steps, out);
   return out;
 }
-
-GHashTable *
-il_steps_index_new (const IlScenario *scenario)
-{
-  GHashTable *index = g_hash_table_new (g_direct_hash, g_direct_equal);
-
-  g_return_val_if_fail (scenario != NULL, index);
-
-  for (guint32 t = 0; t < scenario->n_tasks; t++)
-    {
-      g_autoptr(GPtrArray) flat = il_steps_flatten (&scenario->tasks[t]);
-
-      for (guint i = 0; i < flat->len; i++)
-        g_hash_table_insert (index, flat->pdata[i], GUINT_TO_POINTER (i + 1));
-    }
-  return index;
-}

@@ -25,8 +25,4 @@ guint32     il_steps_count       (const IlStep      *steps,
  * pointers are borrowed from the scenario. */
 GPtrArray  *il_steps_flatten     (const IlTask      *task);
 
-/* Step pointer → number + 1 for every task of the scenario (pointers are
- * unique across tasks).  The engine looks up the step it starts here. */
-GHashTable *il_steps_index_new   (const IlScenario  *scenario);
-
 G_END_DECLS
