@@ -103,12 +103,6 @@ slot_for (IlEngine *e,
 {
   switch (kind)
     {
-    case EV_DISPATCH:
-    case EV_COMPUTE_DONE:
-    case EV_BREAKER:
-    case EV_WAKE:
-    case EV_BLOCK_DONE:
-      return &((Thread *) g_ptr_array_index (e->threads, id))->ev[kind];
     case EV_SLICE:
       return &e->cores[id].slice_ev;
     case EV_FD_READY:
@@ -177,10 +171,9 @@ schedule (IlEngine *e,
           guint32   id,
           guint32   gen)
 {
-  if (kind < N_THREAD_EVENTS)
-    schedule_thread (e, g_ptr_array_index (e->threads, id), t, kind);
-  else
-    schedule_slot (e, slot_for (e, kind, id), t, kind, id, gen);
+  /* Thread events go through schedule_thread, which has the thread. */
+  g_assert (kind >= N_THREAD_EVENTS);
+  schedule_slot (e, slot_for (e, kind, id), t, kind, id, gen);
 }
 
 void
