@@ -359,9 +359,9 @@ hold_ends_in_lane (const IlTrace  *t,
   return FALSE;
 }
 
-/* Locks and semaphores become scenario steps; conditions, events and
- * queues have none (the scenario format has no condition, and its queue
- * step is newer than this): their waits stay I/O waits of their length. */
+/* Locks and semaphores become lock and limit steps; conditions and events
+ * have none (the scenario format has no condition): their waits stay I/O
+ * waits of their length.  Queues are steps when queue_is_step says so. */
 static gboolean
 sync_is_step (guint16 kind)
 {
