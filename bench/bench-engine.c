@@ -6,6 +6,7 @@
  *   bench-engine [TASKS] [STEPS]    (default 10000 tasks x 100 steps)
  *   bench-engine --scaling N        only the scaling row for N threads (for profilers),
  *                                   or with N = 0 only the scaling table
+ *   bench-engine --same-load N      the same for the table of the same load at every size
  *   bench-engine --file TASKS STEPS only the scenario file and its statistics
  *
  * Times are the process's CPU time, which another busy process on the
@@ -19,8 +20,10 @@
  *    are alive at once.  The cost per event must not grow with
  *    the number of threads: each row shows its ratio to the 100-thread row,
  *    the in-run baseline (target: within 1.5×), with and without setting
- *    up and freeing the engine.
- * 2. Every mode on TASKS x STEPS, as before.
+ *    up and freeing the engine.  A second table keeps the mix of events
+ *    instead: the same load at every size, all threads alive at once.
+ * 2. Every mode on TASKS x STEPS, each with its ratio to the same steps
+ *    run by 100 threads in the same run.
  * 3. The scenario file of 10 000 threads x 100 steps that
  *    `interleave-cli simulate` gets: written to a temporary file, then read
  *    and simulated in-process (target: within 2 s), and through the CLI too
@@ -62,7 +65,8 @@ scenario_json (IlMode mode,
                guint  cores,
                guint  workers,
                guint  n_tasks,
-               guint  n_pairs)
+               guint  n_pairs,
+               double io_ms)
 {
   GString *s = g_string_new (NULL);
 
@@ -71,14 +75,14 @@ scenario_json (IlMode mode,
 
   for (guint i = 0; i < n_tasks; i++)
     g_string_append_printf (s, "  { \"name\": \"t%u\", \"steps\": [ {\"repeat\": %u, \"steps\": "
-                            "[ {\"io\": 1}, {\"cpu\": 0.05} ]} ] }%s\n",
-                            i, MAX (1, n_pairs), i + 1 < n_tasks ? "," : "");
+                            "[ {\"io\": %.3f}, {\"cpu\": 0.05} ]} ] }%s\n",
+                            i, MAX (1, n_pairs), io_ms, i + 1 < n_tasks ? "," : "");
   g_string_append (s, "] }\n");
   return g_string_free (s, FALSE);
 }
 
-/* Runs n_tasks tasks of n_pairs x (1 ms I/O, 50 µs CPU) — a busy server's
- * worth of GIL hand-offs.  The scenario is read from JSON the way the CLI
+/* Runs n_tasks tasks of n_pairs x (io_ms of I/O, 50 µs CPU) — a busy
+ * server's worth of GIL hand-offs.  The scenario is read from JSON the way the CLI
  * and the window get one (scenarios are reference-counted and immutable),
  * outside the timed part.  Returns FALSE (and prints) on error. */
 static gboolean
@@ -87,9 +91,10 @@ run_pairs (IlMode   mode,
            guint    n_pairs,
            guint    workers,
            guint    cores,
+           double   io_ms,
            Result  *res)
 {
-  g_autofree char *json = scenario_json (mode, cores, workers, n_tasks, n_pairs);
+  g_autofree char *json = scenario_json (mode, cores, workers, n_tasks, n_pairs, io_ms);
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
   g_autoptr(IlTrace) trace = NULL;
@@ -135,6 +140,11 @@ run_pairs (IlMode   mode,
   return TRUE;
 }
 
+/* The in-run baseline of the modes' rows: threads mode with a hundred
+ * threads, whose every thread stays in the caches, each running 20 times
+ * the steps (a million events, long enough to time). */
+static double baseline_rate;
+
 static void
 bench_mode (IlMode mode,
             guint  n_tasks,
@@ -142,20 +152,44 @@ bench_mode (IlMode mode,
             guint  workers)
 {
   Result r;
+  double rate;
 
-  if (!run_pairs (mode, n_tasks, MAX (1, n_steps / 2), workers, 2, &r))
+  if (!run_pairs (mode, n_tasks, MAX (1, n_steps / 2), workers, 2, 1.0, &r))
     return;
-  printf ("%-15s %6u tasks x %3u steps, workers %4u: %10zu events in %6.3f s = %6.2f M events/s, "
-          "%5.1f bytes/event, simulated %.1f s\n",
-          il_mode_to_string (mode), n_tasks, n_steps, workers, r.n_events, r.secs,
-          (double) r.n_events / r.secs / 1e6, (double) r.bytes / (double) r.n_events,
+  rate = (double) r.n_events / r.secs / 1e6;
+  printf ("%-15s %6u tasks x %3u steps, workers %4u: %10zu events in %6.3f s = %6.2f M events/s "
+          "= x%.2f of the baseline, %5.1f bytes/event, simulated %.1f s\n",
+          il_mode_to_string (mode), n_tasks, n_steps, workers, r.n_events, r.secs, rate,
+          baseline_rate > 0 ? rate / baseline_rate : 0.0, (double) r.bytes / (double) r.n_events,
           il_time_to_ms (r.end_time) / 1000.0);
 }
 
-/* The cost per event as the number of threads grows, the total work kept
- * at about the same number of events. */
 static void
-bench_scaling (guint only)
+bench_baseline (guint n_steps)
+{
+  Result r;
+
+  if (!run_pairs (IL_MODE_THREADS, 100, MAX (1, n_steps * 10), 0, 2, 1.0, &r))
+    return;
+  baseline_rate = (double) r.n_events / r.secs / 1e6;
+  printf ("baseline: threads    100 tasks x %5u steps:              %10zu events in %6.3f s = %6.2f M events/s\n",
+          MAX (1, n_steps * 10) * 2, r.n_events, r.secs, baseline_rate);
+}
+
+/* The cost per event as the number of threads grows.  Two tables:
+ *  - the same work (200 000 pairs of 1 ms I/O and 50 µs CPU shared out):
+ *    more threads make more GIL contention, so the mix of events changes
+ *    with the size, and at 100 000 threads each runs two pairs, so only
+ *    ~140 are alive at once;
+ *  - the same load: each thread's I/O grows with the thread count (N x
+ *    0.1 ms - 50 µs) so that the threads together want the GIL half of
+ *    the time at every size, all of them alive at once: the same mix of
+ *    events (1.6 M), only the number of threads changes.  (Overloading
+ *    the GIL would not do: its waiters time out every interval, so the
+ *    longer queue of more threads makes more events per pair.) */
+static void
+bench_scaling (guint    only,
+               gboolean same_load)
 {
   static const guint all_sizes[] = { 100, 1000, 10000, 100000 };
   const guint *sizes = only > 0 ? &only : all_sizes;
@@ -163,14 +197,19 @@ bench_scaling (guint only)
   const guint total_pairs = 200000;
   double base = 0, base_run = 0, total_events = 0, total_secs = 0;
 
-  printf ("\nthreads mode, 4 cores, %u (1 ms I/O + 50 us CPU) pairs shared out:\n", total_pairs);
+  if (same_load)
+    printf ("\nthreads mode, 4 cores, the same load at every size: %u pairs of (N x 0.1 - 0.05 ms I/O "
+            "+ 50 us CPU) shared out, all threads alive, the GIL busy half of the time:\n", total_pairs);
+  else
+    printf ("\nthreads mode, 4 cores, %u (1 ms I/O + 50 us CPU) pairs shared out:\n", total_pairs);
   for (guint i = 0; i < n_sizes; i++)
     {
       guint n = sizes[i];
+      double io_ms = same_load ? n * 0.1 - 0.05 : 1.0;
       Result r;
       double ns, ns_run;
 
-      if (!run_pairs (IL_MODE_THREADS, n, MAX (1, total_pairs / n), 0, 4, &r))
+      if (!run_pairs (IL_MODE_THREADS, n, MAX (1, total_pairs / n), 0, 4, io_ms, &r))
         continue;
       ns = r.secs * 1e9 / (double) r.n_events;
       /* Without the one-off work per thread of il_engine_new and
@@ -225,7 +264,7 @@ static void
 bench_file (guint n_tasks,
             guint n_steps)
 {
-  g_autofree char *json = scenario_json (IL_MODE_THREADS, 2, 0, n_tasks, MAX (1, n_steps / 2));
+  g_autofree char *json = scenario_json (IL_MODE_THREADS, 2, 0, n_tasks, MAX (1, n_steps / 2), 1.0);
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(IlScenario) sc = NULL;
@@ -283,7 +322,12 @@ main (int   argc,
   if (argc > 2 && strcmp (argv[1], "--scaling") == 0)
     {
       /* 0: every row */
-      bench_scaling ((guint) MAX (0, atoi (argv[2])));
+      bench_scaling ((guint) MAX (0, atoi (argv[2])), FALSE);
+      return 0;
+    }
+  if (argc > 2 && strcmp (argv[1], "--same-load") == 0)
+    {
+      bench_scaling ((guint) MAX (0, atoi (argv[2])), TRUE);
       return 0;
     }
   if (argc > 3 && strcmp (argv[1], "--file") == 0)
@@ -295,13 +339,15 @@ main (int   argc,
   n_steps = argc > 2 ? (guint) atoi (argv[2]) : 100;
 
   printf ("Interleave engine benchmark (%u tasks x %u steps; 2 cores, 5 ms interval)\n", n_tasks, n_steps);
+  bench_baseline (n_steps);
   bench_mode (IL_MODE_THREADS, n_tasks, n_steps, 0);
   bench_mode (IL_MODE_THREADS, n_tasks, n_steps, 32);
   bench_mode (IL_MODE_ASYNCIO, n_tasks, n_steps, 0);
   bench_mode (IL_MODE_FREE_THREADING, n_tasks, n_steps, 32);
   bench_mode (IL_MODE_PROCESSES, n_tasks / 10, n_steps, 8);
   bench_mode (IL_MODE_SEQUENTIAL, n_tasks / 10, n_steps, 0);
-  bench_scaling (0);
+  bench_scaling (0, FALSE);
+  bench_scaling (0, TRUE);
   bench_file (10000, 100);
   return 0;
 }
