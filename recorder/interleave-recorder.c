@@ -556,7 +556,7 @@ typedef enum {
   W_SYNC,         /* Semaphore.acquire, Condition.wait, Event.wait, Queue.get(self, …): category says which */
   W_QUEUE_PUT,    /* Queue.put(self, item, block=True, …) */
   W_RECV,         /* socket recv, recvfrom, recv_into, accept(self, …): a SOCKET call that first waits to read */
-  W_AQUEUE,       /* asyncio.Queue get_nowait (category 0), put_nowait (1), get (2), put (3)(self, …) */
+  W_AQUEUE,       /* asyncio.Queue get_nowait (category 0), put_nowait (1)(self, …) */
 } WrapKind;
 
 typedef struct {
@@ -1315,25 +1315,11 @@ wrapper_call_impl (Wrapper          *w,
     case W_AQUEUE:
       {
         /* asyncio.Queue put_nowait / get_nowait (category 1 / 0): an item
-         * moves or they raise; get / put (2 / 3) make the coroutine that
-         * the caller awaits at once, which waits when the queue is empty /
-         * full as it is now (nothing else runs in between). */
+         * moves or they raise. */
         long max = self != NULL ? attr_long (self, str__maxsize, 0) : 0;
         int put = w->category & 1;
         if (self == NULL)
           break;
-        if (w->category >= 2)
-          {
-            PyObject *q = get_attr (self, str__queue);
-            Py_ssize_t n = q != NULL ? PyObject_Size (q) : -1;
-            if (n < 0)
-              PyErr_Clear ();
-            Py_XDECREF (q);
-            if (n >= 0 && (put ? max > 0 && n >= max : n == 0))
-              emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self,
-                    queue_op_bits (put, 0, max) | IL_REC_QUEUE_ASYNC | IL_REC_QUEUE_WAITS, NULL, 0);
-            return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
-          }
         result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self,
               queue_op_bits (put, result != NULL, max) | IL_REC_QUEUE_ASYNC, NULL, 0);
@@ -1785,6 +1771,45 @@ rec_record (PyObject *module,
   Py_RETURN_NONE;
 }
 
+/* aqueue_waits(queue, put): called by the bootstrap's asyncio.Queue get
+ * (put 0) and put (1) when their coroutine starts, in the task that runs
+ * it: whether the task will wait, the queue being empty (full) now, as
+ * nothing else runs before the original get (put) looks; a wait is
+ * recorded.  Unreadable queues (not recording) say True: the original
+ * call then decides. */
+static PyObject *
+rec_aqueue_waits (PyObject         *module,
+                  PyObject *const  *args,
+                  Py_ssize_t        nargs)
+{
+  PyObject *q;
+  Py_ssize_t n;
+  long max;
+  int put;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "aqueue_waits(queue, put)");
+      return NULL;
+    }
+  if (!atomic_load_explicit (&recording, memory_order_relaxed))
+    Py_RETURN_TRUE;
+  put = arg_true (args[1], 0);
+  max = attr_long (args[0], str__maxsize, 0);
+  q = get_attr (args[0], str__queue);
+  n = q != NULL ? PyObject_Size (q) : -1;
+  if (n < 0)
+    PyErr_Clear ();
+  Py_XDECREF (q);
+  if (n < 0)
+    Py_RETURN_TRUE;
+  if (!(put ? max > 0 && n >= max : n == 0))
+    Py_RETURN_FALSE;
+  emit (IL_REC_QUEUE, current_thread (), now_ns (), (int64_t) (intptr_t) args[0],
+        queue_op_bits (put, 0, max) | IL_REC_QUEUE_ASYNC | IL_REC_QUEUE_WAITS, NULL, 0);
+  Py_RETURN_TRUE;
+}
+
 static PyObject *
 rec_flush (PyObject *module,
            PyObject *unused)
@@ -1800,6 +1825,8 @@ static PyMethodDef rec_methods[] = {
   { "flush", rec_flush, METH_NOARGS, "flush(): write buffered records" },
   { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=1, on_error=None): a recording wrapper" },
   { "patch_type", rec_patch_type, METH_VARARGS, "patch_type(cls, name, value): set an attribute of a C type" },
+  { "aqueue_waits", (PyCFunction) (void (*) (void)) rec_aqueue_waits, METH_FASTCALL,
+    "aqueue_waits(queue, put): an asyncio.Queue get (put 0) or put (1) starts" },
   { "record", rec_record, METH_VARARGS, "record(kind, a=0, b=0, text=None): write a work item or pool record" },
   { NULL, NULL, 0, NULL }
 };

@@ -87,7 +87,7 @@ typedef enum {
   IL_REC_QUEUE_PUT   = 1 << 0,  /* a put, else a get */
   IL_REC_QUEUE_DONE  = 1 << 1,  /* an item moved; else the call raised (Full, Empty: a timeout or a _nowait) */
   IL_REC_QUEUE_ASYNC = 1 << 2,  /* an asyncio.Queue */
-  IL_REC_QUEUE_WAITS = 1 << 3,  /* asyncio.Queue get / put called on an empty / full queue: the task will
+  IL_REC_QUEUE_WAITS = 1 << 3,  /* asyncio.Queue get / put run on an empty / full queue: the task will
                                  * wait (no item moves; its get_nowait / put_nowait comes once served) */
 } IlRecQueueOp;
 
