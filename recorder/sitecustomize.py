@@ -156,7 +156,6 @@ def _install():
             recorded._interleave_recorded = True
             setattr(m.Queue, attr, recorded)
 
-
     def patch_hashlib(m):
         # Hashing large data releases the GIL: constructors given data and
         # update.  The blake2 and sha3 classes stay as they are (isinstance).
@@ -327,7 +326,9 @@ def _install():
     # those made before this ran too, is seen.
     import _thread
     for cls in {_thread.LockType, getattr(threading, "_CRLock", None) or _thread.LockType}:
-        patched = [(attr, rec.ACQUIRE, 1) for attr in ("acquire", "acquire_lock", "__enter__")]
+        # An RLock's owner may take it again (method 4): a plain lock taken is a new hold.
+        acquire = 1 if cls is _thread.LockType else 4
+        patched = [(attr, rec.ACQUIRE, acquire) for attr in ("acquire", "acquire_lock", "__enter__")]
         patched += [(attr, rec.RELEASE, 1) for attr in ("release", "release_lock")]
         patched += [("__exit__", rec.RELEASE, 3)]  # lets go whatever its arguments
         patched += [("_release_save", rec.RELEASE, 2), ("_acquire_restore", rec.RESTORE, 1)]

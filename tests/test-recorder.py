@@ -1252,6 +1252,54 @@ def queue_asyncio_tasks():
 
 
 @case
+def sync_objects_reused():
+    # Each round makes a lock a helper thread waits for, a queue an item goes
+    # through and an Event, and drops them: the next round's objects are
+    # made at the addresses just freed, and must still be objects of their
+    # own in the recording (not one lock, one queue, with the first one's kind).
+    prog = program("reused.py", """
+        import queue, threading, time
+        N = 40
+        go, done = queue.Queue(), queue.Queue()
+        def helper():
+            while True:
+                lock = go.get()
+                if lock is None:
+                    return
+                with lock:  # waits: the main thread holds it
+                    pass
+                done.put(1)
+        t = threading.Thread(target=helper, name="helper")
+        t.start()
+        for i in range(N):
+            lock = threading.Lock()
+            lock.acquire()
+            go.put(lock)
+            time.sleep(0.002)
+            lock.release()
+            done.get()
+            q = queue.Queue()
+            q.put(i)
+            q.get()
+            ev = threading.Event()
+            ev.set()
+            del lock, q, ev
+        go.put(None)
+        t.join()
+        print("rounds done")
+        """)
+    r, out = record(prog)
+    s = summary(r)
+    n = 40
+    check("reused addresses: each round's queue is a queue of its own (40 and the two long-lived ones)",
+          r.returncode == 0 and "rounds done" in r.stdout and s["queues"] == n + 2, (r.stderr, s))
+    # Objects: every round's lock (waited for) and queue, go and done, and
+    # the helper's start-up Event if the main thread waited for it.
+    check("reused addresses: each round's lock is a lock of its own, waited for and handed over once",
+          2 * n + 2 <= s["locks"] <= 2 * n + 3 and s["lock_waits"] >= n and s["lock_handoffs"] >= n - 2, s)
+
+
+@case
 def bad_use():
     r = subprocess.run([CLI, "record-python", "-o", os.path.join(TMP, "x.itrace")], capture_output=True, text=True)
     check("record-python without a program: exit 2 and a message", r.returncode == 2 and "PROGRAM" in r.stderr, r.stderr)
