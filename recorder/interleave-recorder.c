@@ -870,11 +870,17 @@ lock_gone_call (PyObject *self,
   Py_RETURN_NONE;
 }
 
+static void
+lock_gone_dealloc (PyObject *self)
+{
+  PyObject_Free (self);
+}
+
 static PyTypeObject LockGoneType = {
   PyVarObject_HEAD_INIT (NULL, 0)
   .tp_name = MODULE_NAME ".lock_gone",
   .tp_basicsize = sizeof (LockGone),
-  .tp_dealloc = (destructor) PyObject_Free,
+  .tp_dealloc = lock_gone_dealloc,
   .tp_call = lock_gone_call,
   .tp_flags = Py_TPFLAGS_DEFAULT,
 };
