@@ -90,6 +90,39 @@ il_cli_record (int    argc,
   return write_trace (trace, &config, output);
 }
 
+/* Opens a trace file: native (with its run configuration, when `config`
+ * is given) or Chrome JSON, plain or gzip (*info says what the import
+ * read).  Says why on stderr and returns NULL when it cannot; an
+ * import's warning is said too. */
+static IlTrace *
+open_trace (const char         *path,
+            IlRunConfig        *config,
+            gboolean           *native,
+            IlChromeImportInfo *info)
+{
+  g_autoptr(GError) error = NULL;
+  IlFileType type = il_file_type_sniff_path (path, &error);
+  IlTrace *trace;
+
+  if (error != NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return NULL;
+    }
+  *native = type == IL_FILE_TYPE_TRACE;
+  trace = *native ? il_trace_load (path, config, NULL, NULL, NULL, &error)
+                  : il_chrome_import (path, info, NULL, NULL, NULL, &error);
+  if (trace == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      il_chrome_import_info_clear (info);
+      return NULL;
+    }
+  if (info->warning != NULL)
+    fprintf (stderr, "warning: %s\n", info->warning);
+  return trace;
+}
+
 /* Opens a trace (native, or Chrome JSON plain or gzip) and writes it as
  * .itrace, or as Chrome JSON for a .json name: what the window's Save As
  * does, without the window. */
@@ -122,22 +155,9 @@ il_cli_convert (int    argc,
       fprintf (stderr, "interleave-cli convert: expected TRACE -o FILE\n");
       return IL_CLI_EXIT_BAD_INPUT;
     }
-  native = il_file_type_sniff_path (files[0], &error) == IL_FILE_TYPE_TRACE;
-  if (error != NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return IL_CLI_EXIT_BAD_INPUT;
-    }
-  trace = native ? il_trace_load (files[0], &config, NULL, NULL, NULL, &error)
-                 : il_chrome_import (files[0], &info, NULL, NULL, NULL, &error);
+  trace = open_trace (files[0], &config, &native, &info);
   if (trace == NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      il_chrome_import_info_clear (&info);
-      return IL_CLI_EXIT_BAD_INPUT;
-    }
-  if (info.warning != NULL)
-    fprintf (stderr, "warning: %s\n", info.warning);
+    return IL_CLI_EXIT_BAD_INPUT;
   il_chrome_import_info_clear (&info);
   /* A simulated run keeps its configuration; imported and recorded
    * traces have none (no scenario), and are written without one. */
@@ -243,28 +263,9 @@ il_cli_info (int    argc,
       return IL_CLI_EXIT_BAD_INPUT;
     }
 
-  {
-    IlFileType type = il_file_type_sniff_path (files[0], &error);
-    if (error != NULL)
-      {
-        fprintf (stderr, "%s\n", error->message);
-        return IL_CLI_EXIT_BAD_INPUT;
-      }
-    native = type == IL_FILE_TYPE_TRACE;
-  }
-
-  if (native)
-    trace = il_trace_load (files[0], NULL, NULL, NULL, NULL, &error);
-  else
-    trace = il_chrome_import (files[0], &info, NULL, NULL, NULL, &error);
+  trace = open_trace (files[0], NULL, &native, &info);
   if (trace == NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      il_chrome_import_info_clear (&info);
-      return IL_CLI_EXIT_BAD_INPUT;
-    }
-  if (info.warning != NULL)
-    fprintf (stderr, "warning: %s\n", info.warning);
+    return IL_CLI_EXIT_BAD_INPUT;
 
   if (native)
     {

@@ -2469,6 +2469,7 @@ compare_lanes (gconstpointer a,
 typedef struct {
   gint64  end;      /* G_MAXINT64 for B/b */
   guint32 name;
+  guint32 begin;    /* its SLICE_BEGIN event: where an E's args go */
   guint8  counted;  /* 1: a B whose match counts as a slice */
 } Open;
 
@@ -2681,12 +2682,13 @@ chrome_args_free (gpointer data)
   g_free (a);
 }
 
-static void note_end_args    (IlChromeArgs *a,
-                              IlTrace      *t,
-                              guint64       off,
-                              guint32       len);
-static void resolve_end_args (IlTrace      *t,
-                              IlChromeArgs *a);
+static void    note_end_args   (IlChromeArgs       *a,
+                                guint32             begin,
+                                guint64             off,
+                                guint32             len);
+static int     compare_entries (gconstpointer       a,
+                                gconstpointer       b);
+static guint64 count_not_kept  (const IlChromeArgs *a);
 
 /* One record of the merged stream into the trace. */
 static inline void
@@ -2703,7 +2705,7 @@ build_rec (Build     *b,
     case REC_SLICE:
     case REC_BEGIN:
       {
-        Open o = { OPEN_UNKNOWN, r->arg, rec_value (r) == 1 };
+        Open o = { OPEN_UNKNOWN, r->arg, (guint32) b->t->n_events, rec_value (r) == 1 };
         if (rec_type (r) == REC_SLICE)
           {
             o.end = time + r->dur;
@@ -2727,6 +2729,7 @@ build_rec (Build     *b,
       {
         gint k = (gint) stack->len - 1;
         const ArgsRec *end_args = (r->packed & REC_HAS_ARGS) && b->next_args < b->n_args ? &b->args[b->next_args++] : NULL;
+        guint32 begin;
         /* The innermost open B; X slices still open above it end here. */
         while (k >= 0 && stack->data[k].end != OPEN_UNKNOWN)
           k--;
@@ -2739,9 +2742,10 @@ build_rec (Build     *b,
           close_top (b, lane, time);
         if (stack->data[k].counted)
           b->info->n_slices++;   /* a matched B/E pair */
+        begin = stack->data[k].begin;
         close_top (b, lane, time);
         if (end_args != NULL)
-          note_end_args (b->slice_args, b->t, end_args->off, end_args->len);
+          note_end_args (b->slice_args, begin, end_args->off, end_args->len);
         /* An X below that should have ended already ends now. */
         flush_ends (b, time);
       }
@@ -2905,9 +2909,8 @@ build_trace (Parse *p)
   info->n_metadata_processes = p->processes->len - processes_drawn;
   info->n_threads = threads_with_slices;
 
-  /* The last block is sorted here; then wait for the sorter. */
-  if (p->block != NULL)
-    sort_block (p->block, NULL);
+  /* The last block went to the sorter when reading ended: wait for it. */
+  g_assert (p->block == NULL);
   if (p->sorter != NULL)
     g_thread_pool_free (g_steal_pointer (&p->sorter), FALSE, TRUE);
   /* In the order the merge below meets the flagged records. */
@@ -2918,7 +2921,6 @@ build_trace (Parse *p)
     {
       b.slice_args = g_new0 (IlChromeArgs, 1);
       b.slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
-      b.slice_args->n_dropped = p->n_args_dropped;
     }
   il_trace_reserve (t, p->n_trace_events);
   /* The lane indices are built in one pass after the merge. */
@@ -2957,7 +2959,12 @@ build_trace (Parse *p)
   il_trace_end_bulk (t);
   if (b.slice_args != NULL)
     {
-      resolve_end_args (t, b.slice_args);
+      /* An E's args were noted as it came, its B's by the B's event. */
+      if (b.slice_args->end_entries != NULL)
+        g_array_sort (b.slice_args->end_entries, compare_entries);
+      /* Slices, not texts: a slice whose B and E args were both
+       * dropped is one, as it is once saved. */
+      b.slice_args->n_dropped = count_not_kept (b.slice_args);
       if (p->args_copy != NULL)
         b.slice_args->copy = g_byte_array_free_to_bytes (g_steal_pointer (&p->args_copy));
       b.slice_args->path = g_steal_pointer (&p->args_path);
@@ -3369,12 +3376,9 @@ merge_parse (Parse *p,
     }
 #undef REMAP
 
-  /* Both halves' last blocks are sorted here, then q's blocks follow p's. */
-  if (p->block != NULL)
-    sort_block (p->block, NULL);
-  if (q->block != NULL)
-    sort_block (q->block, NULL);
-  p->block = q->block = NULL;
+  /* Both halves' last blocks are sorted already (the first half's by
+   * its sorter, the second's by its own thread): q's blocks follow p's. */
+  g_assert (p->block == NULL && q->block == NULL);
   for (guint b = 0; b < q->blocks->len; b++)
     {
       Block *blk = g_ptr_array_index (q->blocks, b);
@@ -3565,8 +3569,10 @@ import_stream (Source             *src,
     }
 
   reader_run (&r);
-  /* The last block is sorted while the second half may still be read. */
-  if (r.p.block != NULL && r.p.sorter != NULL)
+  /* The last block is sorted while the second half may still be read
+   * (the first half always has its sorter). */
+  g_assert (r.p.sorter != NULL);
+  if (r.p.block != NULL)
     g_thread_pool_push (r.p.sorter, g_steal_pointer (&r.p.block), NULL);
   d = &r.damage;
   cancelled = r.cancelled;
@@ -3990,17 +3996,17 @@ il_chrome_import (const char         *path,
 
 /* ------------------------------------------------------- slice args */
 
-/* The args of an E event, for the slice it ends: the SLICE_END event now,
- * its B's SLICE_BEGIN once the lane indices exist (resolve_end_args). */
+/* The args of an E event, for the slice it ends: its B's SLICE_BEGIN
+ * event, which the lane's stack of open slices kept. */
 static void
 note_end_args (IlChromeArgs *a,
-               IlTrace      *t,
+               guint32       begin,
                guint64       off,
                guint32       len)
 {
-  ArgsEntry e = { (guint32) (t->n_events - 1), len, off };
+  ArgsEntry e = { begin, len, off };
 
-  g_assert (a != NULL && t->n_events > 0 && t->kind[t->n_events - 1] == IL_EVENT_SLICE_END);
+  g_assert (a != NULL);
   if (a->end_entries == NULL)
     a->end_entries = g_array_new (FALSE, FALSE, sizeof (ArgsEntry));
   g_array_append_val (a->end_entries, e);
@@ -4012,56 +4018,6 @@ compare_entries (gconstpointer a,
 {
   const ArgsEntry *x = a, *y = b;
   return x->event < y->event ? -1 : x->event > y->event;
-}
-
-/* Each E's args go to the slice it closes: walking back along its lane
- * from the SLICE_END, the first SLICE_BEGIN not closed in between.  That
- * walk covers the slice's own events only, so all of them together cost
- * what the slices with E args hold. */
-static void
-resolve_end_args (IlTrace      *t,
-                  IlChromeArgs *a)
-{
-  GArray *ends = a->end_entries;
-
-  guint kept = 0;
-
-  if (ends == NULL)
-    return;
-  for (guint i = 0; i < ends->len; i++)
-    {
-      ArgsEntry e = g_array_index (ends, ArgsEntry, i);
-      const IlLaneIndex *idx = il_trace_get_lane_events (t, il_trace_event_lane (t, e.event));
-      const guint32 *v = idx->data;
-      guint lo = 0, hi = idx->len, open = 0;
-      gboolean found = FALSE;
-
-      while (lo < hi)
-        {
-          guint mid = lo + (hi - lo) / 2;
-          if (v[mid] < e.event)
-            lo = mid + 1;
-          else
-            hi = mid;
-        }
-      while (lo > 0 && !found)
-        {
-          IlEventKind kind = t->kind[v[--lo]];
-          if (kind == IL_EVENT_SLICE_END)
-            open++;
-          else if (kind == IL_EVENT_SLICE_BEGIN)
-            found = open-- == 0;
-        }
-      /* Every SLICE_END has its begin; were one missing, its args go. */
-      g_warn_if_fail (found);
-      if (found)
-        {
-          e.event = v[lo];
-          g_array_index (ends, ArgsEntry, kept++) = e;
-        }
-    }
-  g_array_set_size (ends, kept);
-  g_array_sort (ends, compare_entries);
 }
 
 static const ArgsEntry *
@@ -4082,6 +4038,48 @@ find_entry (const GArray *entries,
         hi = mid;
     }
   return NULL;
+}
+
+/* The next slice with args, walking the B and E entries (both by event)
+ * together from *bi, *ei: its B's entry and its E's, either NULL.  FALSE
+ * at the end. */
+static gboolean
+next_slice_entries (const IlChromeArgs  *a,
+                    guint               *bi,
+                    guint               *ei,
+                    const ArgsEntry    **b,
+                    const ArgsEntry    **e)
+{
+  guint nb = a->entries->len, ne = a->end_entries != NULL ? a->end_entries->len : 0;
+  guint32 event;
+
+  *b = *bi < nb ? &g_array_index (a->entries, ArgsEntry, *bi) : NULL;
+  *e = *ei < ne ? &g_array_index (a->end_entries, ArgsEntry, *ei) : NULL;
+  if (*b == NULL && *e == NULL)
+    return FALSE;
+  event = MIN (*b != NULL ? (*b)->event : G_MAXUINT32, *e != NULL ? (*e)->event : G_MAXUINT32);
+  if (*b != NULL && (*b)->event == event)
+    (*bi)++;
+  else
+    *b = NULL;
+  if (*e != NULL && (*e)->event == event)
+    (*ei)++;
+  else
+    *e = NULL;
+  return TRUE;
+}
+
+/* Slices some of whose args (their B's or their E's) were not kept. */
+static guint64
+count_not_kept (const IlChromeArgs *a)
+{
+  const ArgsEntry *b, *e;
+  guint bi = 0, ei = 0;
+  guint64 n = 0;
+
+  while (next_slice_entries (a, &bi, &ei, &b, &e))
+    n += (b != NULL && b->off == IL_CHROME_ARGS_NOT_KEPT) || (e != NULL && e->off == IL_CHROME_ARGS_NOT_KEPT);
+  return n;
 }
 
 static void
@@ -4240,7 +4238,8 @@ il_chrome_slice_args_foreach (const IlTrace    *trace,
                               gpointer          user_data)
 {
   const IlChromeArgs *a;
-  guint bi = 0, ei = 0, nb, ne;
+  const ArgsEntry *b, *e;
+  guint bi = 0, ei = 0;
   guint64 n = 0;
   FILE *f = NULL;
 
@@ -4248,28 +4247,13 @@ il_chrome_slice_args_foreach (const IlTrace    *trace,
   a = trace->slice_args;
   if (a == NULL)
     return 0;
-  nb = a->entries->len;
-  ne = a->end_entries != NULL ? a->end_entries->len : 0;
-  /* Both lists are by event: walk them together. */
-  while (bi < nb || ei < ne)
+  while (next_slice_entries (a, &bi, &ei, &b, &e))
     {
-      const ArgsEntry *b = bi < nb ? &g_array_index (a->entries, ArgsEntry, bi) : NULL;
-      const ArgsEntry *e = ei < ne ? &g_array_index (a->end_entries, ArgsEntry, ei) : NULL;
-      guint32 event = MIN (b != NULL ? b->event : G_MAXUINT32, e != NULL ? e->event : G_MAXUINT32);
-      g_autofree char *text = NULL;
+      g_autofree char *text = read_slice_args (a, b, e, &f, NULL);
       gboolean go_on;
 
-      if (b != NULL && b->event == event)
-        bi++;
-      else
-        b = NULL;
-      if (e != NULL && e->event == event)
-        ei++;
-      else
-        e = NULL;
-      text = read_slice_args (a, b, e, &f, NULL);
       n++;
-      go_on = func (event, text, user_data);
+      go_on = func (b != NULL ? b->event : e->event, text, user_data);
       if (!go_on)
         break;
     }

@@ -328,37 +328,6 @@ join_target (Derive  *d,
   return l != NULL && l->include && l->name != NULL ? l : NULL;
 }
 
-/* Whether the lane, from its event k on, takes sync object `number`
- * (or holds it already: taken = TRUE) and lets go of it again before
- * `to`: only then is the hold a "lock" / "limit" step. */
-static gboolean
-hold_ends_in_lane (const IlTrace  *t,
-                   const guint32  *ev,
-                   guint           n,
-                   guint           k,
-                   gint64          to,
-                   guint32         number,
-                   gboolean        taken)
-{
-  for (guint j = k + 1, seen = 0; j < n && seen < 100000; j++, seen++)
-    {
-      gsize e = ev[j];
-      if (t->time[e] > to)
-        break;
-      if (t->kind[e] != IL_EVENT_MARK || t->arg[e] != number)
-        continue;
-      if (t->value[e] == IL_MARK_SYNC_ACQUIRED)
-        {
-          if (taken)
-            return FALSE;  /* taken again without letting go: not a hold of this lane's */
-          taken = TRUE;
-        }
-      else if (t->value[e] == IL_MARK_SYNC_RELEASED)
-        return taken;
-    }
-  return FALSE;
-}
-
 /* Locks and semaphores become lock and limit steps; conditions and events
  * have none (the scenario format has no condition): their waits stay I/O
  * waits of their length.  Queues are steps when queue_is_step says so. */
@@ -366,6 +335,112 @@ static gboolean
 sync_is_step (guint16 kind)
 {
   return kind == IL_SYNC_LOCK || kind == IL_SYNC_SEMAPHORE;
+}
+
+enum { NEXT_NONE, NEXT_RELEASED, NEXT_HOLD, NEXT_TAKEN };  /* an object's next mark */
+
+typedef struct {
+  guint32 number;
+  guint8  next;
+} HoldNext;
+
+/* The next-mark state of object `number`: a lane takes few locks, so a
+ * short array; a hash table beyond it. */
+static guint8 *
+hold_next (HoldNext    *few,
+           guint       *n_few,
+           GHashTable **more,
+           guint32      number)
+{
+  guint8 *v;
+
+  for (guint i = 0; i < *n_few; i++)
+    if (few[i].number == number)
+      return &few[i].next;
+  if (*n_few < 16)
+    {
+      few[*n_few] = (HoldNext) { number, NEXT_NONE };
+      return &few[(*n_few)++].next;
+    }
+  if (*more == NULL)
+    *more = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  v = g_hash_table_lookup (*more, GUINT_TO_POINTER (number));
+  if (v == NULL)
+    {
+      v = g_new0 (guint8, 1);
+      g_hash_table_insert (*more, GUINT_TO_POINTER (number), v);
+    }
+  return v;
+}
+
+typedef struct {
+  guint8 *data;
+  guint   len;
+  guint   size;
+} HoldSteps;
+
+static inline void
+hold_step_push (HoldSteps *ok,
+                gboolean   hold)
+{
+  if (ok->len == ok->size)
+    ok->data = g_realloc (ok->data, ok->size = MAX (64, ok->size * 2));
+  ok->data[ok->len++] = (guint8) hold;
+}
+
+/* Which of a lane's lock and semaphore WAIT and ACQUIRED marks over
+ * events [k0, end) begin a hold that is a "lock" / "limit" step, found in
+ * one pass from the end: an ACQUIRED mark whose object the lane lets go of
+ * before taking it again (and before `end`), and a WAIT whose object's
+ * next mark is such an ACQUIRED.  One byte per such mark pushed on `ok`,
+ * the last mark's first, so that the marks met going forward pop theirs
+ * off the end.
+ * (Each wait used to scan ahead for its hold's end, and the hold's
+ * ACQUIRED again: twice the events of every hold.) */
+static void
+hold_steps (const IlTrace  *t,
+            const guint32  *ev,
+            guint           k0,
+            guint           end,
+            HoldSteps      *ok)
+{
+  HoldNext few[16];
+  guint n_few = 0;
+  g_autoptr(GHashTable) more = NULL;
+
+  for (guint k = end; k-- > k0;)
+    {
+      gsize e = ev[k];
+      guint8 *next, hold;
+
+      if (t->kind[e] != IL_EVENT_MARK || t->value[e] < IL_MARK_SYNC_WAIT || t->value[e] > IL_MARK_SYNC_RELEASED
+          || !sync_is_step (t->aux[e]))
+        continue;
+      next = hold_next (few, &n_few, &more, t->arg[e]);
+      switch (t->value[e])
+        {
+        case IL_MARK_SYNC_ACQUIRED:
+          hold = *next == NEXT_RELEASED;
+          *next = hold ? NEXT_HOLD : NEXT_TAKEN;
+          hold_step_push (ok, hold);
+          break;
+        case IL_MARK_SYNC_RELEASED:
+          *next = NEXT_RELEASED;
+          break;
+        default:
+          hold = *next == NEXT_HOLD;
+          hold_step_push (ok, hold);
+          break;
+        }
+    }
+}
+
+/* The next forward mark's answer of hold_steps. */
+static gboolean
+hold_step_pop (HoldSteps *ok)
+{
+  g_assert (ok->len > 0);
+  return ok->data[--ok->len];
 }
 
 /* Whether queue `number`'s puts and gets are written as steps. */
@@ -447,9 +522,12 @@ add_lane_states (Derive   *d,
   gboolean drop_wait = FALSE;
   gboolean queue_wait = FALSE;  /* in a wait on a queue that has put / get steps */
   gint64 queue_waited = 0;      /* its blocked time so far */
+  guint k0 = il_trace_lane_lower_bound (t, lane, from + 1);
+  HoldSteps hold_ok = { NULL, 0, 0 };  /* hold_steps, made at the first lock mark */
+  gboolean hold_known = FALSE;
 
-  d->in_c = c_call_at (t, ev, il_trace_lane_lower_bound (t, lane, from + 1));
-  for (guint k = il_trace_lane_lower_bound (t, lane, from + 1); k < idx->len; k++)
+  d->in_c = c_call_at (t, ev, k0);
+  for (guint k = k0; k < idx->len; k++)
     {
       gsize e = ev[k];
       if (t->time[e] >= to)
@@ -492,13 +570,19 @@ add_lane_states (Derive   *d,
       if (t->kind[e] == IL_EVENT_MARK && !in_step && t->value[e] >= IL_MARK_SYNC_WAIT && sync_is_step (t->aux[e]))
         {
           /* A wait for a lock that becomes a step: the simulation makes
-           * the wait, as it makes the wait for the GIL. */
+           * the wait, as it makes the wait for the GIL.  (A hold may end
+           * at `to` itself.) */
+          gboolean hold = FALSE;
+          if (!hold_known)
+            hold_steps (t, ev, k, il_trace_lane_lower_bound (t, lane, to + 1), &hold_ok);
+          hold_known = TRUE;
+          if (t->value[e] == IL_MARK_SYNC_WAIT || t->value[e] == IL_MARK_SYNC_ACQUIRED)
+            hold = hold_step_pop (&hold_ok);
           if (t->value[e] == IL_MARK_SYNC_ACQUIRED)
             drop_wait = FALSE;  /* the wait ends when the lock is taken */
           if (t->value[e] == IL_MARK_SYNC_WAIT)
-            drop_wait = hold_ends_in_lane (t, ev, idx->len, k, to, t->arg[e], FALSE);
-          else if (t->value[e] == IL_MARK_SYNC_ACQUIRED && holds->len < 16
-                   && hold_ends_in_lane (t, ev, idx->len, k, to, t->arg[e], TRUE))
+            drop_wait = hold;
+          else if (t->value[e] == IL_MARK_SYNC_ACQUIRED && holds->len < 16 && hold)
             {
               add_state (d, cur, t->time[e] - at, in_step);
               at = t->time[e];
@@ -549,6 +633,7 @@ add_lane_states (Derive   *d,
   d->in_c = FALSE;
   while (holds->len > 0)
     hold_end (d, holds);
+  g_free (hold_ok.data);
 }
 
 /* Each semaphore's capacity, as the most threads seen holding it at once. */

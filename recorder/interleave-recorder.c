@@ -556,7 +556,7 @@ typedef enum {
   W_SYNC,         /* Semaphore.acquire, Condition.wait, Event.wait, Queue.get(self, …): category says which */
   W_QUEUE_PUT,    /* Queue.put(self, item, block=True, …) */
   W_RECV,         /* socket recv, recvfrom, recv_into, accept(self, …): a SOCKET call that first waits to read */
-  W_AQUEUE,       /* asyncio.Queue get_nowait (category 0), put_nowait (1), get (2), put (3)(self, …) */
+  W_AQUEUE,       /* asyncio.Queue get_nowait (category 0), put_nowait (1)(self, …) */
 } WrapKind;
 
 typedef struct {
@@ -566,7 +566,8 @@ typedef struct {
   int            kind;
   int            category;
   int            method;    /* RELEASE: 2 when it lets go of every level (RLock._release_save),
-                             * 3 when its C method ignores its arguments (lock __exit__) */
+                             * 3 when its C method ignores its arguments (lock __exit__);
+                             * ACQUIRE: 4 for an RLock's, which its owner may take again */
   int            flags_pos; /* RECV: the position of `flags` (self is 0), or 0: the call has none */
   vectorcallfunc vectorcall;
 } Wrapper;
@@ -576,7 +577,7 @@ static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *st
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
                 *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method,
                 *str_value, *str_flag, *str_queue, *str__queue, *str_maxsize, *str__maxsize, *str_blocking, *str_block, *str_timeout,
-                *str_gettimeout, *str_fileno, *str_flags, *str___name__;
+                *str_gettimeout, *str_fileno, *str_flags, *str___name__, *str__interleave_id;
 
 static int64_t
 seconds_arg_ns (PyObject *o)
@@ -742,6 +743,51 @@ handle_run (Wrapper  *w,
 }
 
 /* ------------------------------------------------------------------ */
+/* Identities                                                          */
+
+/* Records name a lock, semaphore, condition, event or queue by a number of
+ * its own, not by its address: an object freed and another made at the
+ * same address (a queue per request, a lock per round of work) would be
+ * one object in the recording, the first one's kind.  A number is given
+ * at first sight and goes when the object dies.  Numbers are odd, so that
+ * none equals an address (older recordings name objects by address). */
+static int64_t next_id = 1;
+
+static int64_t
+new_id (void)
+{
+  int64_t id = next_id;
+
+  next_id += 2;
+  return id;
+}
+
+/* The number of an object of a Python class (Semaphore, Condition, Event,
+ * queue.Queue, asyncio.Queue): kept in its own attribute, which dies with
+ * it.  One that refuses the attribute is named by its address.  Called
+ * with no exception set. */
+static int64_t
+object_id (PyObject *obj)
+{
+  PyObject *v = PyObject_GetAttr (obj, str__interleave_id);
+  int64_t id = v != NULL && PyLong_CheckExact (v) ? PyLong_AsLongLong (v) : -1;
+
+  Py_XDECREF (v);
+  if (id > 0 && (id & 1) != 0)
+    return id;
+  PyErr_Clear ();
+  id = new_id ();
+  v = PyLong_FromLongLong (id);
+  if (v == NULL || PyObject_SetAttr (obj, str__interleave_id, v) < 0)
+    {
+      PyErr_Clear ();
+      id = (int64_t) (intptr_t) obj;
+    }
+  Py_XDECREF (v);
+  return id;
+}
+
+/* ------------------------------------------------------------------ */
 /* Locks                                                               */
 
 /* Every acquire and release of a threading.Lock or RLock goes through the
@@ -750,18 +796,22 @@ handle_run (Wrapper  *w,
  * an acquire first tries without blocking (a direct call of the C method,
  * no clock read, no record), and only when that fails is it a recorded
  * wait: the lock is marked contended (in a table by address, under the
- * GIL; see lock_slot for who gives way on a collision), its
- * current hold is written from when it was taken (one clock read per
- * acquire keeps that), and from then on its acquires and releases are
- * written as they happen. */
+ * GIL; see lock_slot for who gives way on a collision) and given its
+ * number, its current hold is written from when it was taken (one clock
+ * read per acquire keeps that), and from then on its acquires and
+ * releases are written as they happen.  Locks have no attribute to keep a
+ * number in: a contended lock's slot holds a weak reference to it, whose
+ * callback frees the slot when the lock dies, so that neither its number
+ * nor its slot outlives it. */
 #define LOCK_SLOTS 4096
 
 typedef struct {
   uintptr_t obj;
   int64_t   taken_at;
+  int64_t   id;            /* its number once contended (somebody waited for it), else 0 */
+  PyObject *gone;          /* contended: a weak reference to the lock that frees the slot, or NULL */
   uint32_t  holder;
   uint32_t  depth;         /* RLock recursion; 0: free */
-  int       contended;
 } LockSlot;
 
 static LockSlot lock_slots[LOCK_SLOTS];
@@ -773,18 +823,81 @@ static _Thread_local int in_wait;
 /* How far a lock's slot may be from where its address hashes to. */
 #define LOCK_PROBES 8
 
+static inline size_t
+lock_home (uintptr_t key)
+{
+  return (key >> 4 ^ key >> 16) % LOCK_SLOTS;
+}
+
+/* Empties a slot.  The weak reference goes last: dropping it runs no
+ * code of ours, but the slot must be whole by then. */
+static void
+lock_slot_clear (LockSlot *s)
+{
+  PyObject *gone = s->gone;
+
+  memset (s, 0, sizeof *s);
+  Py_XDECREF (gone);
+}
+
+/* The callback of a contended lock's weak reference: which slot to free
+ * when the lock dies, if it is still that lock's (its id says). */
+typedef struct {
+  PyObject_HEAD
+  uintptr_t obj;
+  int64_t   id;
+} LockGone;
+
+static PyObject *
+lock_gone_call (PyObject *self,
+                PyObject *args,
+                PyObject *kwargs)
+{
+  LockGone *g = (LockGone *) self;
+  size_t home = lock_home (g->obj);
+
+  /* The weak reference is args[0], which the call's tuple keeps alive
+   * while lock_slot_clear drops the slot's reference to it. */
+  for (size_t i = 0; i < LOCK_PROBES; i++)
+    {
+      LockSlot *s = &lock_slots[(home + i) % LOCK_SLOTS];
+      if (s->obj == g->obj && s->id == g->id)
+        {
+          lock_slot_clear (s);
+          break;
+        }
+    }
+  Py_RETURN_NONE;
+}
+
+static void
+lock_gone_dealloc (PyObject *self)
+{
+  PyObject_Free (self);
+}
+
+static PyTypeObject LockGoneType = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = MODULE_NAME ".lock_gone",
+  .tp_basicsize = sizeof (LockGone),
+  .tp_dealloc = lock_gone_dealloc,
+  .tp_call = lock_gone_call,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
 /* The lock's slot, found or made.  A lock that has been waited for keeps
- * its slot: another lock hashing to the same place takes the next free
- * one, or one of a lock nobody waited for (rather free than held), whose
- * loss costs nothing that is written.  Taking a contended lock's slot
- * (once every lock had one) would stop its records in the middle: a
- * waiter's hold that follows its wait unwritten, and the wait derived as
- * I/O between two of its holds. */
+ * its slot while it lives: another lock hashing to the same place takes
+ * the next free one, or one of a lock nobody waited for (rather free than
+ * held), whose loss costs nothing that is written.  Taking a contended
+ * lock's slot (once every lock had one) would stop its records in the
+ * middle: a waiter's hold that follows its wait unwritten, and the wait
+ * derived as I/O between two of its holds; if it is waited for again, it
+ * is written as a new lock. */
 static LockSlot *
 lock_slot (PyObject *obj)
 {
   uintptr_t key = (uintptr_t) obj;
-  size_t home = (key >> 4 ^ key >> 16) % LOCK_SLOTS;
+  size_t home = lock_home (key);
   LockSlot *empty = NULL, *free_lock = NULL, *held_lock = NULL, *s;
 
   for (size_t i = 0; i < LOCK_PROBES; i++)
@@ -794,17 +907,21 @@ lock_slot (PyObject *obj)
         return s;
       if (s->obj == 0 && empty == NULL)
         empty = s;
-      else if (!s->contended && s->depth == 0 && free_lock == NULL)
+      else if (s->id == 0 && s->depth == 0 && free_lock == NULL)
         free_lock = s;
-      else if (!s->contended && held_lock == NULL)
+      else if (s->id == 0 && held_lock == NULL)
         held_lock = s;
     }
   s = empty != NULL ? empty : free_lock != NULL ? free_lock : held_lock != NULL ? held_lock : &lock_slots[home];
-  memset (s, 0, sizeof *s);
+  lock_slot_clear (s);
   s->obj = key;
   return s;
 }
 
+/* A lock taken by th; `fresh` unless it may be an RLock taken again by its
+ * owner (a plain lock taken is always a new hold: a slot that says it is
+ * held belonged to a dead lock at the same address, which nobody waited
+ * for). */
 static void
 lock_taken (PyObject *obj,
             uint32_t  th,
@@ -820,8 +937,8 @@ lock_taken (PyObject *obj,
   s->holder = th;
   s->depth = 1;
   s->taken_at = now_ns ();
-  if (s->contended)
-    emit (IL_REC_ACQUIRED, th, s->taken_at, (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+  if (s->id != 0)
+    emit (IL_REC_ACQUIRED, th, s->taken_at, s->id, IL_REC_CALL_LOCK, NULL, 0);
 }
 
 static void
@@ -834,24 +951,38 @@ lock_released (PyObject *obj,
   if (s->depth == 0 || (--s->depth > 0 && !all))
     return;
   s->depth = 0;
-  if (s->contended)
-    emit (IL_REC_RELEASED, th, now_ns (), (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+  if (s->id != 0)
+    emit (IL_REC_RELEASED, th, now_ns (), s->id, IL_REC_CALL_LOCK, NULL, 0);
 }
 
 /* A thread is about to wait for obj (at t): from now on its holds are
- * written, the current one too. */
-static void
+ * written, the current one too.  Its number, which the wait names. */
+static int64_t
 lock_contended (PyObject *obj,
                 int64_t   t)
 {
   LockSlot *s = lock_slot (obj);
+  LockGone *g;
 
-  if (s->contended)
-    return;
-  s->contended = 1;
+  if (s->id != 0)
+    return s->id;
+  s->id = new_id ();
+  g = PyObject_New (LockGone, &LockGoneType);
+  if (g != NULL)
+    {
+      g->obj = s->obj;
+      g->id = s->id;
+      s->gone = PyWeakref_NewRef (obj, (PyObject *) g);
+      Py_DECREF (g);
+    }
+  /* A lock type without weak references keeps its slot until another
+   * lock needs it, as every lock did before. */
+  if (s->gone == NULL)
+    PyErr_Clear ();
   if (s->depth > 0 && s->holder != 0)
     emit (IL_REC_ACQUIRED, s->holder, s->taken_at > 0 && s->taken_at <= t ? s->taken_at : t,
-          (int64_t) (intptr_t) obj, IL_REC_CALL_LOCK, NULL, 0);
+          s->id, IL_REC_CALL_LOCK, NULL, 0);
+  return s->id;
 }
 
 /* The value of keyword `name` or of positional argument `pos` (self is
@@ -916,13 +1047,13 @@ attr_long (PyObject *o,
   return n;
 }
 
-/* Calls the wrapped function as a recorded wait of `category` on `obj`,
- * unless inside another recorded wait. */
+/* Calls the wrapped function as a recorded wait of `category` on the
+ * object numbered `id` (-1: none), unless inside another recorded wait. */
 static PyObject *
 call_waiting (Wrapper          *w,
               uint32_t          th,
               int               category,
-              PyObject         *obj,
+              int64_t           id,
               PyObject *const  *args,
               size_t            nargsf,
               PyObject         *kwnames)
@@ -931,7 +1062,7 @@ call_waiting (Wrapper          *w,
   int outer = in_wait == 0;
 
   if (outer)
-    emit (IL_REC_CALL_BEGIN, th, now_ns (), category, obj != NULL ? (int64_t) (intptr_t) obj : -1, NULL, 0);
+    emit (IL_REC_CALL_BEGIN, th, now_ns (), category, id, NULL, 0);
   in_wait++;
   result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
   in_wait--;
@@ -1053,15 +1184,15 @@ lock_acquire (Wrapper          *w,
     PyErr_Clear ();  /* the real call says what is wrong */
   if (result == Py_True)
     {
-      lock_taken (self, th, 0);
+      lock_taken (self, th, w->method != 4);
       return result;
     }
   Py_XDECREF (result);
   if (in_wait == 0 && may_block)
     {
       int64_t t = now_ns ();
-      lock_contended (self, t);
-      emit (IL_REC_CALL_BEGIN, th, t, IL_REC_CALL_LOCK, (int64_t) (intptr_t) self, NULL, 0);
+      int64_t id = lock_contended (self, t);
+      emit (IL_REC_CALL_BEGIN, th, t, IL_REC_CALL_LOCK, id, NULL, 0);
       in_wait++;
       result = call_lock_method (w, self, args, nargsf, kwnames);
       in_wait--;
@@ -1070,7 +1201,7 @@ lock_acquire (Wrapper          *w,
   else
     result = call_lock_method (w, self, args, nargsf, kwnames);
   if (result == Py_True)
-    lock_taken (self, th, 0);
+    lock_taken (self, th, w->method != 4);
   return result;
 }
 
@@ -1184,9 +1315,11 @@ queue_call (Wrapper          *w,
   Py_ssize_t n;
   long max;
   int waits;
+  int64_t id;
 
   if (in_wait > 0)
     return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+  id = object_id (self);
   q = get_attr (self, str_queue);
   n = q != NULL ? PyObject_Size (q) : -1;
   max = attr_long (self, str_maxsize, 0);
@@ -1197,14 +1330,14 @@ queue_call (Wrapper          *w,
   if (waits && !arg_true (call_arg (args, nargsf, kwnames, put ? 2 : 1, str_block), 1))
     waits = 0;
   if (waits)
-    result = call_waiting (w, th, put ? IL_REC_CALL_QUEUE_PUT : IL_REC_CALL_QUEUE, self, args, nargsf, kwnames);
+    result = call_waiting (w, th, put ? IL_REC_CALL_QUEUE_PUT : IL_REC_CALL_QUEUE, id, args, nargsf, kwnames);
   else
     {
       in_wait++;
       result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
       in_wait--;
     }
-  emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self, queue_op_bits (put, result != NULL, max), NULL, 0);
+  emit (IL_REC_QUEUE, th, now_ns (), id, queue_op_bits (put, result != NULL, max), NULL, 0);
   return result;
 }
 
@@ -1272,13 +1405,16 @@ wrapper_call_impl (Wrapper          *w,
     case W_RELEASE:
       if (self == NULL)
         break;
-      result = w->category == IL_REC_CALL_LOCK ? call_lock_method (w, self, args, nargsf, kwnames)
-                                               : PyObject_Vectorcall (w->func, args, nargsf, kwnames);
-      if (result == NULL)
-        return result;
       if (w->category == IL_REC_CALL_SEMAPHORE)
-        emit (IL_REC_RELEASED, th, now_ns (), (int64_t) (intptr_t) self, IL_REC_CALL_SEMAPHORE, NULL, 0);
-      else
+        {
+          int64_t id = object_id (self);
+          result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
+          if (result != NULL)
+            emit (IL_REC_RELEASED, th, now_ns (), id, IL_REC_CALL_SEMAPHORE, NULL, 0);
+          return result;
+        }
+      result = call_lock_method (w, self, args, nargsf, kwnames);
+      if (result != NULL)
         lock_released (self, th, w->method == 2);
       return result;
 
@@ -1288,10 +1424,12 @@ wrapper_call_impl (Wrapper          *w,
         /* Recorded only when it will wait: no slot free, the event not
          * set. */
         int waits = 1;
+        int64_t id;
         if (self == NULL)
           break;
         if (w->category == IL_REC_CALL_QUEUE)
           return queue_call (w, th, self, args, nargsf, kwnames);
+        id = object_id (self);
         if (w->category == IL_REC_CALL_SEMAPHORE)
           waits = attr_long (self, str_value, 1) == 0;
         else if (w->category == IL_REC_CALL_EVENT)
@@ -1304,38 +1442,26 @@ wrapper_call_impl (Wrapper          *w,
             && !arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
           waits = 0;
         if (waits && in_wait == 0)
-          result = call_waiting (w, th, w->category, self, args, nargsf, kwnames);
+          result = call_waiting (w, th, w->category, id, args, nargsf, kwnames);
         else
           result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         if (w->category == IL_REC_CALL_SEMAPHORE && result == Py_True)
-          emit (IL_REC_ACQUIRED, th, now_ns (), (int64_t) (intptr_t) self, IL_REC_CALL_SEMAPHORE, NULL, 0);
+          emit (IL_REC_ACQUIRED, th, now_ns (), id, IL_REC_CALL_SEMAPHORE, NULL, 0);
         return result;
       }
 
     case W_AQUEUE:
       {
         /* asyncio.Queue put_nowait / get_nowait (category 1 / 0): an item
-         * moves or they raise; get / put (2 / 3) make the coroutine that
-         * the caller awaits at once, which waits when the queue is empty /
-         * full as it is now (nothing else runs in between). */
+         * moves or they raise. */
         long max = self != NULL ? attr_long (self, str__maxsize, 0) : 0;
         int put = w->category & 1;
+        int64_t id;
         if (self == NULL)
           break;
-        if (w->category >= 2)
-          {
-            PyObject *q = get_attr (self, str__queue);
-            Py_ssize_t n = q != NULL ? PyObject_Size (q) : -1;
-            if (n < 0)
-              PyErr_Clear ();
-            Py_XDECREF (q);
-            if (n >= 0 && (put ? max > 0 && n >= max : n == 0))
-              emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self,
-                    queue_op_bits (put, 0, max) | IL_REC_QUEUE_ASYNC | IL_REC_QUEUE_WAITS, NULL, 0);
-            return PyObject_Vectorcall (w->func, args, nargsf, kwnames);
-          }
+        id = object_id (self);
         result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
-        emit (IL_REC_QUEUE, th, now_ns (), (int64_t) (intptr_t) self,
+        emit (IL_REC_QUEUE, th, now_ns (), id,
               queue_op_bits (put, result != NULL, max) | IL_REC_QUEUE_ASYNC, NULL, 0);
         return result;
       }
@@ -1785,6 +1911,45 @@ rec_record (PyObject *module,
   Py_RETURN_NONE;
 }
 
+/* aqueue_waits(queue, put): called by the bootstrap's asyncio.Queue get
+ * (put 0) and put (1) when their coroutine starts, in the task that runs
+ * it: whether the task will wait, the queue being empty (full) now, as
+ * nothing else runs before the original get (put) looks; a wait is
+ * recorded.  Unreadable queues (not recording) say True: the original
+ * call then decides. */
+static PyObject *
+rec_aqueue_waits (PyObject         *module,
+                  PyObject *const  *args,
+                  Py_ssize_t        nargs)
+{
+  PyObject *q;
+  Py_ssize_t n;
+  long max;
+  int put;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "aqueue_waits(queue, put)");
+      return NULL;
+    }
+  if (!atomic_load_explicit (&recording, memory_order_relaxed))
+    Py_RETURN_TRUE;
+  put = arg_true (args[1], 0);
+  max = attr_long (args[0], str__maxsize, 0);
+  q = get_attr (args[0], str__queue);
+  n = q != NULL ? PyObject_Size (q) : -1;
+  if (n < 0)
+    PyErr_Clear ();
+  Py_XDECREF (q);
+  if (n < 0)
+    Py_RETURN_TRUE;
+  if (!(put ? max > 0 && n >= max : n == 0))
+    Py_RETURN_FALSE;
+  emit (IL_REC_QUEUE, current_thread (), now_ns (), object_id (args[0]),
+        queue_op_bits (put, 0, max) | IL_REC_QUEUE_ASYNC | IL_REC_QUEUE_WAITS, NULL, 0);
+  Py_RETURN_TRUE;
+}
+
 static PyObject *
 rec_flush (PyObject *module,
            PyObject *unused)
@@ -1800,6 +1965,8 @@ static PyMethodDef rec_methods[] = {
   { "flush", rec_flush, METH_NOARGS, "flush(): write buffered records" },
   { "wrap", rec_wrap, METH_VARARGS, "wrap(func, kind, category=0, method=1, on_error=None): a recording wrapper" },
   { "patch_type", rec_patch_type, METH_VARARGS, "patch_type(cls, name, value): set an attribute of a C type" },
+  { "aqueue_waits", (PyCFunction) (void (*) (void)) rec_aqueue_waits, METH_FASTCALL,
+    "aqueue_waits(queue, put): an asyncio.Queue get (put 0) or put (1) starts" },
   { "record", rec_record, METH_VARARGS, "record(kind, a=0, b=0, text=None): write a work item or pool record" },
   { NULL, NULL, 0, NULL }
 };
@@ -1866,12 +2033,14 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_blocking, "blocking");
   INTERN (str_block, "block");
   INTERN (str_timeout, "timeout");
+  INTERN (str__interleave_id, "_interleave_id");
 
   if (empty_tuple == NULL && (empty_tuple = PyTuple_New (0)) == NULL)
     return NULL;
   if (false_tuple == NULL && (false_tuple = PyTuple_Pack (1, Py_False)) == NULL)
     return NULL;
-  if (PyType_Ready (&MethodWrapperType) < 0 || PyType_Ready (&FunctionWrapperType) < 0)
+  if (PyType_Ready (&MethodWrapperType) < 0 || PyType_Ready (&FunctionWrapperType) < 0
+      || PyType_Ready (&LockGoneType) < 0)
     return NULL;
   m = PyModule_Create (&rec_module);
   if (m == NULL)

@@ -53,7 +53,7 @@ typedef enum {
   IL_REC_CORE,          /* written by the sampler: thread (the GIL holder) was on core a (/proc) */
   IL_REC_TIMER,         /* thread; a id of the timer callback's first argument (asyncio.sleep's future); b when, ns */
   IL_REC_PROCESS_NAME,  /* thread; text the multiprocessing name of this process */
-  IL_REC_ACQUIRED,      /* thread took a lock or semaphore: a object id; b IlRecCall (LOCK, SEMAPHORE) */
+  IL_REC_ACQUIRED,      /* thread took a lock or semaphore: a object id (see below); b IlRecCall (LOCK, SEMAPHORE) */
   IL_REC_RELEASED,      /* thread released it: a object id; b IlRecCall (LOCK, SEMAPHORE) */
   IL_REC_CALL_RETURNED, /* thread, without the GIL: its call's OS-level wait ended; it now waits for the GIL */
   IL_REC_QUEUE,         /* thread put on or took from a queue: a queue id; b IlRecQueueOp flags | maxsize << 8 */
@@ -77,6 +77,12 @@ typedef enum {
   IL_REC_N_CALLS
 } IlRecCall;
 
+/* Object ids (locks, semaphores, conditions, events, queues: a of
+ * ACQUIRED, RELEASED, QUEUE, b of a sync CALL_BEGIN): odd numbers the
+ * recorder gives each object at first sight and drops when it dies, so
+ * that an object made where a freed one lay is another object; even ones
+ * are addresses (older recordings, an object that took no number). */
+
 /* b of QUEUE: what happened, in the low 8 bits; the queue's maxsize (0:
  * unbounded) above them.  Written after every call of queue.Queue's get
  * and put (get_nowait and put_nowait call them) and of asyncio.Queue's
@@ -87,7 +93,7 @@ typedef enum {
   IL_REC_QUEUE_PUT   = 1 << 0,  /* a put, else a get */
   IL_REC_QUEUE_DONE  = 1 << 1,  /* an item moved; else the call raised (Full, Empty: a timeout or a _nowait) */
   IL_REC_QUEUE_ASYNC = 1 << 2,  /* an asyncio.Queue */
-  IL_REC_QUEUE_WAITS = 1 << 3,  /* asyncio.Queue get / put called on an empty / full queue: the task will
+  IL_REC_QUEUE_WAITS = 1 << 3,  /* asyncio.Queue get / put run on an empty / full queue: the task will
                                  * wait (no item moves; its get_nowait / put_nowait comes once served) */
 } IlRecQueueOp;
 

@@ -121,12 +121,40 @@ def _install():
 
     def patch_asyncio_queues(m):
         # get and put are coroutines that call these once they need not
-        # wait: each is one item moving; get and put themselves say when
-        # the task will wait.
+        # wait: each is one item moving.
         wrap(m.Queue, "get_nowait", rec.AQUEUE, 0)
         wrap(m.Queue, "put_nowait", rec.AQUEUE, 1)
-        wrap(m.Queue, "get", rec.AQUEUE, 2)
-        wrap(m.Queue, "put", rec.AQUEUE, 3)
+        # get and put say when the task will wait.  They stay coroutine
+        # functions (code may ask inspect.iscoroutinefunction), and look
+        # at the queue when the coroutine runs, in the task that runs it:
+        # create_task(q.get()) waits in the new task, not in its maker.
+        import functools
+        waits = rec.aqueue_waits
+
+        # When the queue has an item (room), the original would take it
+        # (put it) through get_nowait (put_nowait) without waiting: so do
+        # these, saving a coroutine per call.
+        def recorded_get(get):
+            async def recorded(self):
+                if waits(self, 0):
+                    return await get(self)
+                return self.get_nowait()
+            return recorded
+
+        def recorded_put(put):
+            async def recorded(self, item):
+                if waits(self, 1):
+                    return await put(self, item)
+                return self.put_nowait(item)
+            return recorded
+
+        for attr, make in (("get", recorded_get), ("put", recorded_put)):
+            func = m.Queue.__dict__.get(attr)
+            if func is None or getattr(func, "_interleave_recorded", False):
+                continue
+            recorded = functools.update_wrapper(make(func), func)
+            recorded._interleave_recorded = True
+            setattr(m.Queue, attr, recorded)
 
     def patch_hashlib(m):
         # Hashing large data releases the GIL: constructors given data and
@@ -298,7 +326,9 @@ def _install():
     # those made before this ran too, is seen.
     import _thread
     for cls in {_thread.LockType, getattr(threading, "_CRLock", None) or _thread.LockType}:
-        patched = [(attr, rec.ACQUIRE, 1) for attr in ("acquire", "acquire_lock", "__enter__")]
+        # An RLock's owner may take it again (method 4): a plain lock taken is a new hold.
+        acquire = 1 if cls is _thread.LockType else 4
+        patched = [(attr, rec.ACQUIRE, acquire) for attr in ("acquire", "acquire_lock", "__enter__")]
         patched += [(attr, rec.RELEASE, 1) for attr in ("release", "release_lock")]
         patched += [("__exit__", rec.RELEASE, 3)]  # lets go whatever its arguments
         patched += [("_release_save", rec.RELEASE, 2), ("_acquire_restore", rec.RESTORE, 1)]

@@ -41,7 +41,13 @@ def run_case(fn):
         check(fn.__name__, False, repr(e))
 
 
+# IL_TEST_CASES="name other": run only those cases (while working on one).
+ONLY = set(os.environ.get("IL_TEST_CASES", "").split())
+
+
 def case(fn):
+    if ONLY and fn.__name__ not in ONLY:
+        return fn
     # These checks time real programs, and one run in a few misses a bound on
     # a shared machine (a sampler starved, a thread woken late: about one
     # run of test-recorder in three at load 1).  A case whose checks fail is
@@ -1191,6 +1197,106 @@ def queue_asyncio():
     check("queue: the asyncio consumers' waits for items are left to the simulation",
           all(queue_steps(t["steps"], "io") == 0 for t in doc["tasks"] if queue_steps(t["steps"], "get")), doc)
     check("queue: derived asyncio makespan within 10 % of the recording", res["makespan_error"] <= 0.10, res)
+
+
+def cause_arrows_into(path, lane_name, cause):
+    """The lanes whose `cause` arrows end on the lane named `lane_name`, in
+    the recording exported as Chrome JSON."""
+    out = os.path.join(TMP, os.path.basename(path) + ".json")
+    subprocess.run([CLI, "convert", path, "-o", out], check=True, capture_output=True, timeout=60)
+    with open(out) as f:
+        events = json.load(f)["traceEvents"]
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+             if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    starts = {e["id"]: (e["pid"], e["tid"]) for e in events if e.get("cat") == "cause" and e["ph"] == "s"}
+    return [names.get(starts.get(e["id"]), "?") for e in events
+            if e.get("cat") == "cause" and e["ph"] == "f" and e["name"] == cause
+            and names.get((e["pid"], e["tid"])) == lane_name]
+
+
+AQUEUE_TASKS = """
+import asyncio, inspect
+async def main():
+    q = asyncio.Queue()
+    print("coroutine functions:", inspect.iscoroutinefunction(q.get), inspect.iscoroutinefunction(q.put),
+          asyncio.iscoroutinefunction(asyncio.Queue.get), inspect.isfunction(asyncio.Queue.put))
+    # The coroutine is made here, in main (Task-1), but runs (and waits) in getter.
+    getter = asyncio.create_task(q.get(), name="getter")
+    await asyncio.sleep(0.02)
+    q.put_nowait(7)
+    print("got", await getter)
+asyncio.run(main(), debug=False)
+"""
+
+
+@case
+def queue_asyncio_tasks():
+    # asyncio.Queue's get and put stay coroutine functions when recorded, and
+    # a get made by one task but run by another (create_task(q.get()),
+    # gather(q.get(), …)) waits in the task that runs it.
+    pythons = [(PY, "")] + [(f"/root/.pyenv/versions/{v}/bin/python3", f" (Python {v})")
+                            for v in ("3.10.13", "3.12.1", "3.13.0")]
+    for python, label in pythons:
+        if not os.path.exists(python) or not has_recorder(python):
+            check(f"queue: asyncio.Queue get run by another task{label}: # SKIP not on this machine", True)
+            continue
+        prog = program("aqtasks.py", AQUEUE_TASKS)
+        r, out = record(prog, python=python)
+        check(f"queue: asyncio.Queue's get and put are coroutine functions (Python functions) when recorded{label}",
+              r.returncode == 0 and "coroutine functions: True True True True" in r.stdout and "got 7" in r.stdout,
+              (r.stdout, r.stderr))
+        s = summary(r)
+        arrows = cause_arrows_into(out, "getter", "queue put or get")
+        check(f"queue: a get made in main and run by create_task waits in the new task, woken by main's put{label}",
+              s["queue_ops"] == 2 and s["queue_handoffs"] == 1 and arrows == ["Task-1"], (s, arrows))
+
+
+@case
+def sync_objects_reused():
+    # Each round makes a lock a helper thread waits for, a queue an item goes
+    # through and an Event, and drops them: the next round's objects are
+    # made at the addresses just freed, and must still be objects of their
+    # own in the recording (not one lock, one queue, with the first one's kind).
+    prog = program("reused.py", """
+        import queue, threading, time
+        N = 40
+        go, done = queue.Queue(), queue.Queue()
+        def helper():
+            while True:
+                lock = go.get()
+                if lock is None:
+                    return
+                with lock:  # waits: the main thread holds it
+                    pass
+                done.put(1)
+        t = threading.Thread(target=helper, name="helper")
+        t.start()
+        for i in range(N):
+            lock = threading.Lock()
+            lock.acquire()
+            go.put(lock)
+            time.sleep(0.002)
+            lock.release()
+            done.get()
+            q = queue.Queue()
+            q.put(i)
+            q.get()
+            ev = threading.Event()
+            ev.set()
+            del lock, q, ev
+        go.put(None)
+        t.join()
+        print("rounds done")
+        """)
+    r, out = record(prog)
+    s = summary(r)
+    n = 40
+    check("reused addresses: each round's queue is a queue of its own (40 and the two long-lived ones)",
+          r.returncode == 0 and "rounds done" in r.stdout and s["queues"] == n + 2, (r.stderr, s))
+    # Objects: every round's lock (waited for) and queue, go and done, and
+    # the helper's start-up Event if the main thread waited for it.
+    check("reused addresses: each round's lock is a lock of its own, waited for and handed over once",
+          2 * n + 2 <= s["locks"] <= 2 * n + 3 and s["lock_waits"] >= n and s["lock_handoffs"] >= n - 2, s)
 
 
 @case

@@ -627,6 +627,76 @@ test_process_item_owner (void)
   }
 }
 
+/* The scenario derived for a worker that waits for a lock the main thread
+ * holds, then holds it over `n_sleeps` sleeps. */
+static char *
+derive_held_sleeps (guint n_sleeps)
+{
+  g_autoptr(GByteArray) b = g_byte_array_new ();
+  g_autoptr(IlRecording) rec = il_recording_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IlTrace) t = NULL;
+  char *json;
+  gint64 at = 1700;
+
+  g_byte_array_append (b, (const guint8 *) IL_REC_MAGIC, IL_REC_MAGIC_LEN);
+  put (b, IL_REC_PROCESS, 0, 1000, 100, 1, "3.11.2 main");
+  put (b, IL_REC_INTERVAL, 0, 1000, 5000, 0, NULL);
+  put (b, IL_REC_THREAD_START, 1, 1000, 1, 100, "MainThread");
+  put (b, IL_REC_THREAD_START, 2, 1050, 2, 101, "worker\nThread");
+  put (b, IL_REC_GIL, 1, 1100, 1, 1, NULL);
+  put (b, IL_REC_ACQUIRED, 1, 1200, 0x11, IL_REC_CALL_LOCK, NULL);
+  put (b, IL_REC_GIL, 2, 1300, 1, 2, NULL);
+  put (b, IL_REC_CALL_BEGIN, 2, 1310, IL_REC_CALL_LOCK, 0x11, NULL);  /* the worker waits */
+  put (b, IL_REC_GIL, 1, 1400, 1, 3, NULL);
+  put (b, IL_REC_RELEASED, 1, 1500, 0x11, IL_REC_CALL_LOCK, NULL);
+  put (b, IL_REC_GIL, 2, 1600, 1, 4, NULL);
+  put (b, IL_REC_CALL_END, 2, 1610, IL_REC_CALL_LOCK, 0, NULL);
+  put (b, IL_REC_ACQUIRED, 2, 1620, 0x11, IL_REC_CALL_LOCK, NULL);
+  for (guint i = 0; i < n_sleeps; i++, at += 30)
+    {
+      put (b, IL_REC_CALL_BEGIN, 2, at, IL_REC_CALL_SLEEP, 10000, NULL);
+      put (b, IL_REC_CALL_END, 2, at + 20, IL_REC_CALL_SLEEP, 0, NULL);
+    }
+  put (b, IL_REC_RELEASED, 2, at, 0x11, IL_REC_CALL_LOCK, NULL);
+  put (b, IL_REC_THREAD_END, 2, at + 100, 0, 0, NULL);
+  put (b, IL_REC_EXIT, 1, at + 200, 0, 0, NULL);
+
+  g_assert_true (il_recording_feed (rec, "proc-100.rec", b->data, b->len, &error));
+  g_assert_no_error (error);
+  t = il_recording_build (rec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (il_trace_get_lane_events (t, find_lane (t, "worker"))->len, >, 2 * n_sleeps);
+  json = il_derive_scenario_json (t, NULL, &error);
+  g_assert_no_error (error);
+  return json;
+}
+
+/* A hold over more than 100 000 events of its lane (60 000 sleeps) is a
+ * "lock" step around them, and the wait before it the simulation's to
+ * make, as for a short hold: the scenario differs only in the count. */
+static void
+test_long_hold (void)
+{
+  g_autofree char *short_hold = derive_held_sleeps (10);
+  g_autofree char *long_hold = derive_held_sleeps (60000);
+  g_autoptr(GString) expected = g_string_new (short_hold);
+  g_autoptr(IlScenario) sc = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_lock = 0;
+  gint32 w;
+
+  sc = il_scenario_load_data (long_hold, -1, "derived", &error);
+  g_assert_no_error (error);
+  w = il_scenario_find_task (sc, "worker");
+  g_assert_cmpint (w, >=, 0);
+  for (guint i = 0; i < sc->tasks[w].n_steps; i++)
+    n_lock += sc->tasks[w].steps[i].kind == IL_STEP_LOCK;
+  g_assert_cmpuint (n_lock, ==, 1);
+  g_assert_cmpuint (g_string_replace (expected, "\"repeat\": 10,", "\"repeat\": 60000,", 0), ==, 1);
+  g_assert_cmpstr (long_hold, ==, expected->str);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -640,5 +710,6 @@ main (int   argc,
   g_test_add_func ("/recording/queue-outside", test_queue_outside);
   g_test_add_func ("/recording/forced-after-waiting", test_forced_after_waiting);
   g_test_add_func ("/recording/process-item-owner", test_process_item_owner);
+  g_test_add_func ("/recording/long-hold", test_long_hold);
   return g_test_run ();
 }

@@ -474,6 +474,7 @@ test_open_files (void)
     while (il_session_get_serial (session) == serial && g_get_monotonic_time () < deadline)
       g_main_context_iteration (NULL, FALSE);
     trace = il_session_get_trace (session);
+    g_assert_nonnull (strstr (adw_window_title_get_subtitle (window->title), "viztracer-args.json"));
     /* The legend ranks this trace's names, not those of the gzip trace
      * opened before it (neither has states, so the legend's items do not
      * change between them). */
@@ -521,6 +522,8 @@ test_open_files (void)
         g_main_context_iteration (NULL, FALSE);
       trace = il_session_get_trace (session);
       g_assert_nonnull (trace->slice_args);
+      /* The subtitle names the file opened, not the JSON it came from. */
+      g_assert_cmpstr (adw_window_title_get_subtitle (window->title), ==, saved);
       g_assert_true (il_trace_interval_at (trace, il_trace_event_lane (trace, event), trace->time[event],
                                            trace->end_time, &hit));
       hit.event = event;

@@ -113,6 +113,14 @@ load_done (GObject      *source,
       return;
     }
   il_session_set_trace (self->session, trace, job->has_config ? &job->config : NULL);
+  g_clear_pointer (&self->trace_file, g_free);
+  if (job->has_config)
+    {
+      /* A native trace: its subtitle names this file. */
+      self->trace_file = g_file_get_path (job->file);
+      self->trace_file_serial = il_session_get_serial (self->session);
+      _il_window_sync_controls (self);
+    }
   il_timeline_fit (IL_TIMELINE (self->timeline));
   g_clear_pointer (&self->import_explanation, g_free);
   if (job->explanation != NULL)

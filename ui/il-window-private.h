@@ -87,6 +87,11 @@ struct _IlWindow
   char        *source_lesson;
   char        *source_file;
   char        *import_explanation;  /* why the last Chrome import skipped events, or NULL */
+  /* The native trace file shown, and the session serial it was shown at:
+   * the subtitle names it (its own source may name the JSON it was
+   * imported from, which is not what was opened). */
+  char        *trace_file;
+  guint        trace_file_serial;
   guint        save_id;
 
   struct _IlWindowRecord *record;  /* il-window-record.c */

@@ -147,6 +147,8 @@ _il_window_sync_controls (IlWindow *self)
 
   if (live)
     subtitle = g_strdup_printf ("%s · %u cores", il_mode_to_label (config->mode), config->cores);
+  else if (self->trace_file != NULL && self->trace_file_serial == il_session_get_serial (self->session))
+    subtitle = g_strdup (self->trace_file);
   else
     {
       IlTrace *trace = il_session_get_trace (self->session);
@@ -674,6 +676,7 @@ il_window_finalize (GObject *object)
   g_free (self->source_lesson);
   g_free (self->source_file);
   g_free (self->import_explanation);
+  g_free (self->trace_file);
   G_OBJECT_CLASS (il_window_parent_class)->finalize (object);
 }
 
