@@ -215,18 +215,16 @@ lane_grow (IlEngine *e,
   e->fifo_first[k] = lane_entry (fifo, fifo->head);
 }
 
-/* The entry for a new event at the lane's tail, for the caller to fill. */
+/* The entry for a new event at the tail of a lane that has room, for
+ * the caller to fill. */
 static inline EvEntry *
-lane_push (IlEngine *e,
-           guint     k,
-           EvSlot   *slot)
+lane_append (IlEngine *e,
+             guint     k,
+             EvSlot   *slot)
 {
   EvFifo *fifo = &e->fifos[k];
-  EvEntry *entry;
+  EvEntry *entry = lane_entry (fifo, fifo->tail);
 
-  if (G_UNLIKELY (fifo->tail - fifo->head > fifo->mask))
-    lane_grow (e, k);
-  entry = lane_entry (fifo, fifo->tail);
   if (fifo->head == fifo->tail)
     {
       e->fifos_live |= 1u << k;
@@ -238,6 +236,21 @@ lane_push (IlEngine *e,
   if (LANE_PREFETCH > 0)
     __builtin_prefetch (lane_entry (fifo, fifo->tail + 2), 1);
   return entry;
+}
+
+static inline void
+entry_fill (EvEntry *entry,
+            gint64   t,
+            guint64  key,
+            EvSlot  *slot,
+            guint32  id,
+            guint32  gen)
+{
+  entry->t = t;
+  entry->key = key;
+  entry->slot = slot;
+  entry->id = id;
+  entry->gen = gen;
 }
 
 /* Leaves the entry dead where it is, unless it is at an end. */
@@ -342,8 +355,11 @@ heap_push (IlEngine *e,
   sift_up (e, e->heap_len++, entry);
 }
 
-void
-schedule_slot (IlEngine *e,
+/* What schedule_slot's fast path leaves: a slot that holds an event
+ * already, a delay other than that of the kind's last lane, a full ring, a
+ * lane the event would unsort. */
+static G_GNUC_NO_INLINE void
+schedule_general (IlEngine *e,
                EvSlot   *slot,
                gint64    t,
                EvKind    kind,
@@ -383,16 +399,40 @@ schedule_slot (IlEngine *e,
     {
       e->fifo_hint[kind] = (guint8) lane;
       fifo->last_t = t;
-      entry = lane_push (e, lane, slot);
-      entry->t = t;
-      entry->key = key;
-      entry->slot = slot;
-      entry->id = id;
-      entry->gen = gen;
+      if (G_UNLIKELY (fifo->tail - fifo->head > fifo->mask))
+        lane_grow (e, lane);
+      entry = lane_append (e, lane, slot);
+      entry_fill (entry, t, key, slot, id, gen);
       return;
     }
 
   heap_push (e, (EvEntry) { t, key, slot, id, gen });
+}
+
+/* Nearly every event goes to the lane its kind went to last, which has
+ * room: that path calls nothing (the general one is a tail call), so it
+ * saves no registers. */
+void
+schedule_slot (IlEngine *e,
+               EvSlot   *slot,
+               gint64    t,
+               EvKind    kind,
+               guint32   id,
+               guint32   gen)
+{
+  guint lane = e->fifo_hint[kind];
+  EvFifo *fifo = &e->fifos[lane];
+
+  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || t - e->now != fifo->delay
+                  || fifo->tail - fifo->head > fifo->mask
+                  || (fifo->head != fifo->tail && fifo->last_t > t)))
+    {
+      schedule_general (e, slot, t, kind, id, gen);
+      return;
+    }
+  e->last_time = MAX (e->last_time, t);
+  fifo->last_t = t;
+  entry_fill (lane_append (e, lane, slot), t, e->seq++ << 8 | kind, slot, id, gen);
 }
 
 /* The next event: the earliest of the heap's top and the lanes' heads.
