@@ -151,18 +151,20 @@ slot_entry (IlEngine     *e,
   return slot->fifo != 0 ? lane_entry (&e->fifos[slot->fifo - 1], slot->pos) : &e->heap[slot->pos - 1];
 }
 
-/* Asks for the lines the event of entry `number` will touch: its slot,
- * and for a thread the first two lines, which the dispatcher reads. */
+/* Asks for the lines the event `ahead` places behind the lane's head will
+ * touch: its slot, and for a thread the first two lines, which the
+ * dispatcher reads. */
 static inline void
 lane_prefetch (const EvFifo *fifo,
-               guint32       number)
+               guint32       ahead)
 {
   const EvEntry *en;
   guint kind;
 
-  if (number - fifo->head >= fifo->tail - fifo->head)
+  /* A short lane: its last entry (each is that once after a pop). */
+  if (fifo->head == fifo->tail)
     return;
-  en = lane_entry (fifo, number);
+  en = lane_entry (fifo, fifo->head + MIN (ahead, fifo->tail - fifo->head - 1));
   if (en->slot == NULL)
     return;
   __builtin_prefetch (en->slot, 1);
@@ -506,7 +508,7 @@ queue_pop (IlEngine *e,
   e->fifos[lane].head++;
   lane_skip_dead (e, (guint) lane);
   if (LANE_PREFETCH > 0)
-    lane_prefetch (&e->fifos[lane], e->fifos[lane].head + LANE_PREFETCH - 1);
+    lane_prefetch (&e->fifos[lane], LANE_PREFETCH - 1);
   return TRUE;
 }
 
