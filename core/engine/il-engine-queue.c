@@ -425,13 +425,26 @@ schedule_slot (IlEngine *e,
   guint lane = e->fifo_hint[kind];
   EvFifo *fifo = &e->fifos[lane];
 
-  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || t - e->now != fifo->delay
-                  || fifo->tail - fifo->head > fifo->mask
+  if (t - e->now != fifo->delay)
+    {
+      /* A kind with two usual delays (a blocking call's end: I/O, or a
+       * timed GIL wait) alternates between their lanes. */
+      for (lane = 0; lane < N_FIFOS && t - e->now != e->fifos[lane].delay; lane++)
+        ;
+      if (lane == N_FIFOS)
+        {
+          schedule_general (e, slot, t, kind, id, gen);
+          return;
+        }
+      fifo = &e->fifos[lane];
+    }
+  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || fifo->tail - fifo->head > fifo->mask
                   || (fifo->head != fifo->tail && fifo->last_t > t)))
     {
       schedule_general (e, slot, t, kind, id, gen);
       return;
     }
+  e->fifo_hint[kind] = (guint8) lane;
   e->last_time = MAX (e->last_time, t);
   fifo->last_t = t;
   entry_fill (lane_append (e, lane, slot), t, e->seq++ << 8 | kind, slot, id, gen);
