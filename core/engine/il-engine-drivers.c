@@ -599,13 +599,13 @@ process_event (IlEngine *e,
   switch ((EvKind) ev->kind)
     {
     case EV_DISPATCH:
-      th = g_ptr_array_index (e->threads, ev->id);
+      th = ev->th;
       if (th->gen == ev->gen && th->core >= 0)
         thread_run (e, th);
       break;
 
     case EV_COMPUTE_DONE:
-      th = g_ptr_array_index (e->threads, ev->id);
+      th = ev->th;
       if (th->gen != ev->gen || !th->computing)
         break;
       th->computing = FALSE;
@@ -615,7 +615,7 @@ process_event (IlEngine *e,
       break;
 
     case EV_BREAKER:
-      th = g_ptr_array_index (e->threads, ev->id);
+      th = ev->th;
       if (th->gen != ev->gen || !th->computing || th->ck != C_PY || !th->holds_gil
           || !th->proc->gil.drop_request)
         break;
@@ -625,14 +625,14 @@ process_event (IlEngine *e,
       break;
 
     case EV_WAKE:
-      th = g_ptr_array_index (e->threads, ev->id);
+      th = ev->th;
       if (th->gen != ev->gen || th->wait != W_WAKING)
         break;
       thread_make_runnable (e, th);
       break;
 
     case EV_BLOCK_DONE:
-      th = g_ptr_array_index (e->threads, ev->id);
+      th = ev->th;
       if (th->gen != ev->gen)
         break;
       switch (th->wait)

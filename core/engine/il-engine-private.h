@@ -27,28 +27,47 @@ typedef enum {
 
 #define N_THREAD_EVENTS (EV_BLOCK_DONE + 1)
 
+typedef struct _Thread  Thread;
+
 typedef struct {
   gint64  t;
   guint64 seq;
   guint32 kind;
   guint32 id;
   guint32 gen;
+  Thread *th;     /* a thread event's thread (from its slot's address: no lookup by id) */
 } Ev;
 
 /* The event queue is an indexed heap: every event has a fixed slot in the
  * thread, core, task or job it is about (a thread has one per kind from
  * EV_DISPATCH to EV_BLOCK_DONE), and each slot holds at most one pending
- * event.  A slot knows where it sits in the heap, so an event that a
+ * event.  A slot knows where its event's entry sits, so an event that a
  * generation bump makes stale is taken out at once in O(log n) instead of
  * lingering until its time comes: the heap holds only live events, and
- * its size is the number of things that really wait for a time. */
+ * its size is the number of things that really wait for a time.
+ *
+ * The entry, not the slot, holds the event: choosing the next event and
+ * taking it out read only the queue's own arrays, and a slot is small
+ * enough that a thread's five share a cache line. */
 typedef struct _EvSlot EvSlot;
 struct _EvSlot {
-  Ev      ev;
-  guint32 pos;              /* index in the heap + 1; 0 when not in the heap */
+  guint32 pos;              /* in a lane: its entry's number there; else index in the heap + 1, 0 when not in it */
   guint32 fifo;             /* FIFO lane + 1; 0 when not in a lane */
-  EvSlot *prev, *next;      /* neighbours in the lane */
 };
+
+/* An event in the heap or a lane, 32 bytes.  The kind rides in the low
+ * byte of the sequence number's key: sequence numbers are unique, so the
+ * key sorts exactly as the sequence does (and 2^56 of them is far beyond
+ * IL_ENGINE_MAX_EVENTS). */
+typedef struct {
+  gint64   t;
+  guint64  key;             /* sequence << 8 | kind */
+  EvSlot  *slot;            /* lanes: NULL once cancelled */
+  guint32  id;
+  guint32  gen;
+} EvEntry;
+
+#define EV_KEY_KIND(key) ((guint32) ((key) & 0xff))
 
 /* Events that always come the same delay after they are asked for (a
  * dispatch now, a wake-up after the wake latency, the eval breaker after
@@ -58,20 +77,25 @@ struct _EvSlot {
  * heads is next.  The first N_FIXED_FIFOS lanes have those delays; the
  * others take whatever delay comes when they are empty — a scenario's
  * steps have fixed durations, so most I/O and computations end a step's
- * duration after they begin and skip the heap too. */
+ * duration after they begin and skip the heap too.
+ *
+ * A lane is a ring of entries: pushing and popping write no thread but the
+ * one the event is about (a list through the threads' slots wrote the
+ * neighbours').  An event cancelled in the middle of a lane leaves its
+ * entry there, dead (slot NULL), skipped when it reaches the head.
+ * Entries are numbered from the lane's start (the number wraps around at
+ * 2^32; only differences count): entry n is ring[n & mask]. */
 #define N_FIXED_FIFOS 4
 #define N_FIFOS 8
 
 typedef struct {
-  EvSlot *head, *tail;
-  gint64  delay;
+  EvEntry *ring;
+  guint32  head;            /* number of the first entry (live whenever the lane is not empty) */
+  guint32  tail;            /* number the next entry gets (the one before it is live) */
+  guint32  mask;            /* the ring's size - 1 (a power of two - 1) */
+  gint64   delay;
+  gint64   last_t;          /* time of the last entry pushed (the lane is sorted while nothing comes before it) */
 } EvFifo;
-
-typedef struct {
-  gint64  t;
-  guint64 seq;
-  EvSlot *slot;
-} HeapEntry;
 
 /* Programs: walking a task's step tree */
 
@@ -139,7 +163,6 @@ typedef struct {
 
 /* Entities */
 
-typedef struct _Thread  Thread;
 typedef struct _Task    Task;
 typedef struct _Process Process;
 typedef struct _Job     Job;
@@ -454,8 +477,9 @@ struct _IlEngine {
 
   gint64       now;
   guint64      seq;
-  HeapEntry   *heap;
+  EvEntry     *heap;
   EvFifo       fifos[N_FIFOS];
+  EvEntry     *fifo_first[N_FIFOS];  /* lane k's head entry, ring + (head & mask), while it is live */
   guint        fifos_live;  /* bit k: lane k is not empty */
   guint8       fifo_hint[EV_TIMER_DUE + 1];  /* by event kind: the lane its last event went to */
   guint        heap_len;
@@ -668,6 +692,7 @@ G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name
 G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, guint32 gen);
 G_GNUC_INTERNAL void schedule_slot (IlEngine *e, EvSlot *slot, gint64 t, EvKind kind, guint32 id, guint32 gen);
 G_GNUC_INTERNAL void queue_init (IlEngine *e);
+G_GNUC_INTERNAL void queue_free (IlEngine *e);
 G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
 G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
 G_GNUC_INTERNAL void event_take_out (IlEngine *e, EvSlot *slot);

@@ -14,6 +14,13 @@
  * Beside the heap, events of a fixed delay (see EvFifo) wait in FIFO
  * lanes; the next event is the earliest of the heap's top and the lanes'
  * heads, compared on the same (time, sequence).
+ *
+ * With thousands of threads the threads are beyond the caches, and each
+ * line of one that an event touches is a miss.  The lanes know the future:
+ * when an entry comes LANE_PREFETCH places from its lane's head, the lines
+ * its event will touch (its slot, and the first lines of its thread, which
+ * the dispatcher reads) are prefetched, so the miss overlaps the events
+ * before it instead of stalling the one that needs it.
  */
 #include "il-engine-private.h"
 
@@ -21,26 +28,30 @@
 
 #define ARITY 4
 
+#ifndef LANE_PREFETCH
+#define LANE_PREFETCH 4
+#endif
+
 static inline gboolean
-entry_before (const HeapEntry *a,
-              const HeapEntry *b)
+entry_before (const EvEntry *a,
+              const EvEntry *b)
 {
-  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+  return a->t < b->t || (a->t == b->t && a->key < b->key);
 }
 
 static inline void
-heap_place (IlEngine  *e,
-            guint      i,
-            HeapEntry  entry)
+heap_place (IlEngine *e,
+            guint     i,
+            EvEntry   entry)
 {
   e->heap[i] = entry;
   entry.slot->pos = i + 1;
 }
 
 static void
-sift_up (IlEngine  *e,
-         guint      i,
-         HeapEntry  entry)
+sift_up (IlEngine *e,
+         guint     i,
+         EvEntry   entry)
 {
   while (i > 0)
     {
@@ -55,9 +66,9 @@ sift_up (IlEngine  *e,
 }
 
 static void
-sift_down (IlEngine  *e,
-           guint      i,
-           HeapEntry  entry)
+sift_down (IlEngine *e,
+           guint     i,
+           EvEntry   entry)
 {
   guint n = e->heap_len;
 
@@ -84,7 +95,7 @@ static void
 heap_remove_at (IlEngine *e,
                 guint     i)
 {
-  HeapEntry last;
+  EvEntry last;
 
   e->heap[i].slot->pos = 0;
   last = e->heap[--e->heap_len];
@@ -116,22 +127,151 @@ slot_for (IlEngine *e,
     }
 }
 
-static void
-fifo_unlink (IlEngine *e,
+/* The thread a thread event's slot belongs to, from the slot's address:
+ * no load (its entry in e->threads would be one more miss). */
+static inline Thread *
+slot_thread (EvSlot *slot,
+             guint   kind)
+{
+  return (Thread *) (gpointer) ((guint8 *) (slot - kind) - G_STRUCT_OFFSET (Thread, ev));
+}
+
+static inline EvEntry *
+lane_entry (const EvFifo *fifo,
+            guint32       number)
+{
+  return &fifo->ring[number & fifo->mask];
+}
+
+/* The entry of a slot's pending event. */
+static inline EvEntry *
+slot_entry (IlEngine     *e,
+            const EvSlot *slot)
+{
+  return slot->fifo != 0 ? lane_entry (&e->fifos[slot->fifo - 1], slot->pos) : &e->heap[slot->pos - 1];
+}
+
+/* Asks for the lines the event `ahead` places behind the lane's head will
+ * touch: its slot, and for a thread the first two lines, which the
+ * dispatcher reads. */
+static inline void
+lane_prefetch (const EvFifo *fifo,
+               guint32       ahead)
+{
+  const EvEntry *en;
+  guint kind;
+
+  /* A short lane: its last entry (each is that once after a pop). */
+  if (fifo->head == fifo->tail)
+    return;
+  en = lane_entry (fifo, fifo->head + MIN (ahead, fifo->tail - fifo->head - 1));
+  if (en->slot == NULL)
+    return;
+  __builtin_prefetch (en->slot, 1);
+  kind = EV_KEY_KIND (en->key);
+  if (kind < N_THREAD_EVENTS)
+    {
+      const guint8 *th = (const guint8 *) slot_thread (en->slot, kind);
+
+      __builtin_prefetch (th, 1);
+      __builtin_prefetch (th + 64, 1);
+    }
+}
+
+/* Moves the head past cancelled entries; an empty lane leaves fifos_live. */
+static inline void
+lane_skip_dead (IlEngine *e,
+                guint     k)
+{
+  EvFifo *fifo = &e->fifos[k];
+
+  for (;;)
+    {
+      if (fifo->head == fifo->tail)
+        {
+          e->fifos_live &= ~(1u << k);
+          return;
+        }
+      e->fifo_first[k] = lane_entry (fifo, fifo->head);
+      if (e->fifo_first[k]->slot != NULL)
+        return;
+      fifo->head++;
+    }
+}
+
+static G_GNUC_NO_INLINE void
+lane_grow (IlEngine *e,
+           guint     k)
+{
+  EvFifo *fifo = &e->fifos[k];
+  guint32 mask = fifo->mask * 2 + 1;
+  EvEntry *ring = g_new (EvEntry, mask + 1);
+
+  /* Entries keep their numbers (the slots hold them): each moves to where
+   * its number falls in the bigger ring. */
+  for (guint32 n = fifo->head; n != fifo->tail; n++)
+    ring[n & mask] = *lane_entry (fifo, n);
+  g_free (fifo->ring);
+  fifo->ring = ring;
+  fifo->mask = mask;
+  e->fifo_first[k] = lane_entry (fifo, fifo->head);
+}
+
+/* The entry for a new event at the tail of a lane that has room, for
+ * the caller to fill. */
+static inline EvEntry *
+lane_append (IlEngine *e,
+             guint     k,
              EvSlot   *slot)
 {
-  EvFifo *fifo = &e->fifos[slot->fifo - 1];
+  EvFifo *fifo = &e->fifos[k];
+  EvEntry *entry = lane_entry (fifo, fifo->tail);
 
-  if (slot->prev != NULL)
-    slot->prev->next = slot->next;
-  else if ((fifo->head = slot->next) == NULL)
-    e->fifos_live &= ~(1u << (slot->fifo - 1));
-  if (slot->next != NULL)
-    slot->next->prev = slot->prev;
-  else
-    fifo->tail = slot->prev;
-  slot->prev = slot->next = NULL;
+  if (fifo->head == fifo->tail)
+    {
+      e->fifos_live |= 1u << k;
+      e->fifo_first[k] = entry;
+    }
+  slot->pos = fifo->tail++;
+  slot->fifo = k + 1;
+  /* The lines the next pushes write were last read a turn of the ring ago. */
+  if (LANE_PREFETCH > 0)
+    __builtin_prefetch (lane_entry (fifo, fifo->tail + 2), 1);
+  return entry;
+}
+
+static inline void
+entry_fill (EvEntry *entry,
+            gint64   t,
+            guint64  key,
+            EvSlot  *slot,
+            guint32  id,
+            guint32  gen)
+{
+  entry->t = t;
+  entry->key = key;
+  entry->slot = slot;
+  entry->id = id;
+  entry->gen = gen;
+}
+
+/* Leaves the entry dead where it is, unless it is at an end. */
+static void
+lane_cancel (IlEngine *e,
+             EvSlot   *slot,
+             EvEntry  *entry)
+{
+  guint k = slot->fifo - 1;
+  EvFifo *fifo = &e->fifos[k];
+
+  entry->slot = NULL;
   slot->fifo = 0;
+  slot->pos = 0;
+  while (fifo->head != fifo->tail && lane_entry (fifo, fifo->tail - 1)->slot == NULL)
+    fifo->tail--;
+  if (fifo->head != fifo->tail)
+    fifo->last_t = lane_entry (fifo, fifo->tail - 1)->t;
+  lane_skip_dead (e, k);
 }
 
 void
@@ -142,26 +282,34 @@ queue_init (IlEngine *e)
                              e->config.switch_interval + p->timer_slack };
 
   for (guint k = 0; k < N_FIFOS; k++)
-    e->fifos[k].delay = k < N_FIXED_FIFOS ? delays[k] : -1;
+    {
+      e->fifos[k].delay = k < N_FIXED_FIFOS ? delays[k] : -1;
+      e->fifos[k].mask = 15;
+      e->fifos[k].ring = g_new (EvEntry, e->fifos[k].mask + 1);
+    }
+}
+
+void
+queue_free (IlEngine *e)
+{
+  g_free (e->heap);
+  for (guint k = 0; k < N_FIFOS; k++)
+    g_free (e->fifos[k].ring);
 }
 
 void
 event_take_out (IlEngine *e,
                 EvSlot   *slot)
 {
-  if (slot->ev.kind < N_THREAD_EVENTS)
-    ((Thread *) g_ptr_array_index (e->threads, slot->ev.id))->pending_ev &= ~(1u << slot->ev.kind);
-  if (slot->pos != 0)
-    heap_remove_at (e, slot->pos - 1);
-  else
-    fifo_unlink (e, slot);
-}
+  EvEntry *entry = slot_entry (e, slot);
+  guint kind = EV_KEY_KIND (entry->key);
 
-static inline gboolean
-ev_before (const Ev *a,
-           const Ev *b)
-{
-  return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+  if (kind < N_THREAD_EVENTS)
+    slot_thread (slot, kind)->pending_ev &= ~(1u << kind);
+  if (slot->fifo != 0)
+    lane_cancel (e, slot, entry);
+  else
+    heap_remove_at (e, slot->pos - 1);
 }
 
 void
@@ -176,6 +324,96 @@ schedule (IlEngine *e,
   schedule_slot (e, slot_for (e, kind, id), t, kind, id, gen);
 }
 
+/* Only the eval breaker is asked for twice in one generation (every
+ * waiter that times out asks again): the earlier request is the one that
+ * counts, the later would find the holder gone.  TRUE if the new one is
+ * earlier and the slot is now free for it. */
+static G_GNUC_NO_INLINE gboolean
+replace_pending (IlEngine *e,
+                 EvSlot   *slot,
+                 gint64    t,
+                 guint64   key,
+                 guint32   gen)
+{
+  const EvEntry *old = slot_entry (e, slot);
+
+  g_assert (EV_KEY_KIND (key) == EV_BREAKER && old->gen == gen);
+  if (old->t < t || (old->t == t && old->key < key))
+    return FALSE;
+  event_take_out (e, slot);
+  return TRUE;
+}
+
+/* Kept out of schedule_slot: nearly every event goes to a lane. */
+static G_GNUC_NO_INLINE void
+heap_push (IlEngine *e,
+           EvEntry   entry)
+{
+  if (G_UNLIKELY (e->heap_len == e->heap_cap))
+    {
+      e->heap_cap = MAX (64, e->heap_cap * 2);
+      e->heap = g_renew (EvEntry, e->heap, e->heap_cap);
+    }
+  sift_up (e, e->heap_len++, entry);
+}
+
+/* What schedule_slot's fast path leaves: a slot that holds an event
+ * already, a delay other than that of the kind's last lane, a full ring, a
+ * lane the event would unsort. */
+static G_GNUC_NO_INLINE void
+schedule_general (IlEngine *e,
+               EvSlot   *slot,
+               gint64    t,
+               EvKind    kind,
+               guint32   id,
+               guint32   gen)
+{
+  guint64 key = e->seq++ << 8 | kind;
+  EvFifo *fifo = NULL;
+  EvEntry *entry;
+  guint lane;
+
+  e->last_time = MAX (e->last_time, t);
+  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0) && !replace_pending (e, slot, t, key, gen))
+    return;
+
+  /* Events of one kind tend to have one delay: try their last lane first. */
+  lane = e->fifo_hint[kind];
+  if (t - e->now == e->fifos[lane].delay)
+    fifo = &e->fifos[lane];
+  else
+    for (lane = 0; lane < N_FIFOS; lane++)
+      if (t - e->now == e->fifos[lane].delay)
+        {
+          fifo = &e->fifos[lane];
+          break;
+        }
+  if (fifo == NULL && t > e->now && e->fifos_live >> N_FIXED_FIFOS != (1u << (N_FIFOS - N_FIXED_FIFOS)) - 1)
+    {
+      /* A new delay: an empty lane takes it. */
+      lane = N_FIXED_FIFOS + (guint) __builtin_ctz (~(e->fifos_live >> N_FIXED_FIFOS));
+      fifo = &e->fifos[lane];
+      fifo->delay = t - e->now;
+    }
+  /* A lane stays sorted as long as nothing is due before its tail (the
+   * sequence number only grows). */
+  if (fifo != NULL && (fifo->head == fifo->tail || fifo->last_t <= t))
+    {
+      e->fifo_hint[kind] = (guint8) lane;
+      fifo->last_t = t;
+      if (G_UNLIKELY (fifo->tail - fifo->head > fifo->mask))
+        lane_grow (e, lane);
+      entry = lane_append (e, lane, slot);
+      entry_fill (entry, t, key, slot, id, gen);
+      return;
+    }
+
+  heap_push (e, (EvEntry) { t, key, slot, id, gen });
+}
+
+/* Nearly every event goes to the lane its kind went to last, which has
+ * room: that path calls nothing (the general one is a tail call), so it
+ * saves no registers. */
 void
 schedule_slot (IlEngine *e,
                EvSlot   *slot,
@@ -184,130 +422,106 @@ schedule_slot (IlEngine *e,
                guint32   id,
                guint32   gen)
 {
-  Ev ev = { t, e->seq++, kind, id, gen };
-  gint lane = -1;
+  guint lane = e->fifo_hint[kind];
+  EvFifo *fifo = &e->fifos[lane];
 
-  e->last_time = MAX (e->last_time, t);
-  if (slot->pos != 0 || slot->fifo != 0)
+  if (t - e->now != fifo->delay)
     {
-      /* Only the eval breaker is asked for twice in one generation (every
-       * waiter that times out asks again): the earlier request is the one
-       * that counts, the later would find the holder gone. */
-      g_assert (kind == EV_BREAKER && slot->ev.gen == gen);
-      if (!ev_before (&ev, &slot->ev))
-        return;
-      event_cancel (e, slot);
-    }
-  slot->ev = ev;
-
-  /* Events of one kind tend to have one delay: try their last lane first. */
-  if (t - e->now == e->fifos[e->fifo_hint[kind]].delay)
-    lane = e->fifo_hint[kind];
-  else
-    for (guint k = 0; k < N_FIFOS; k++)
-      if (t - e->now == e->fifos[k].delay)
+      /* A kind with two usual delays (a blocking call's end: I/O, or a
+       * timed GIL wait) alternates between their lanes. */
+      for (lane = 0; lane < N_FIFOS && t - e->now != e->fifos[lane].delay; lane++)
+        ;
+      if (lane == N_FIFOS)
         {
-          lane = (gint) k;
-          break;
+          schedule_general (e, slot, t, kind, id, gen);
+          return;
         }
-  if (lane < 0 && t > e->now && e->fifos_live >> N_FIXED_FIFOS != (1u << (N_FIFOS - N_FIXED_FIFOS)) - 1)
-    {
-      /* A new delay: an empty lane takes it. */
-      lane = N_FIXED_FIFOS + __builtin_ctz (~(e->fifos_live >> N_FIXED_FIFOS));
-      e->fifos[lane].delay = t - e->now;
+      fifo = &e->fifos[lane];
     }
-  /* A lane stays sorted as long as nothing is due before its tail (the
-   * sequence number only grows). */
-  if (lane >= 0 && (e->fifos[lane].tail == NULL || e->fifos[lane].tail->ev.t <= t))
+  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || fifo->tail - fifo->head > fifo->mask
+                  || (fifo->head != fifo->tail && fifo->last_t > t)))
     {
-      EvFifo *fifo = &e->fifos[lane];
-
-      e->fifo_hint[kind] = (guint8) lane;
-      slot->fifo = (guint32) lane + 1;
-      slot->prev = fifo->tail;
-      slot->next = NULL;
-      if (fifo->tail != NULL)
-        fifo->tail->next = slot;
-      else
-        {
-          fifo->head = slot;
-          e->fifos_live |= 1u << lane;
-        }
-      fifo->tail = slot;
+      schedule_general (e, slot, t, kind, id, gen);
       return;
     }
-
-  if (G_UNLIKELY (e->heap_len == e->heap_cap))
-    {
-      e->heap_cap = MAX (64, e->heap_cap * 2);
-      e->heap = g_renew (HeapEntry, e->heap, e->heap_cap);
-    }
-  sift_up (e, e->heap_len++, (HeapEntry) { t, ev.seq, slot });
+  e->fifo_hint[kind] = (guint8) lane;
+  e->last_time = MAX (e->last_time, t);
+  fifo->last_t = t;
+  entry_fill (lane_append (e, lane, slot), t, e->seq++ << 8 | kind, slot, id, gen);
 }
 
 /* The next event: the earliest of the heap's top and the lanes' heads.
- * *lane_out is the lane it heads, or -1 for the heap's top. */
-static inline EvSlot *
-queue_top (IlEngine *e,
-           gint     *lane_out)
+ * Returns the lane it heads, -1 for the heap's top, -2 when nothing
+ * waits. */
+static inline gint
+queue_top (IlEngine       *e,
+           const EvEntry **top_out)
 {
-  EvSlot *best = e->heap_len > 0 ? e->heap[0].slot : NULL;
-  gint best_lane = -1;
+  /* Later than anything: every entry's key is below G_MAXUINT64. */
+  static const EvEntry none = { G_MAXINT64, G_MAXUINT64, NULL, 0, 0 };
+  const EvEntry *top = e->heap_len > 0 ? &e->heap[0] : &none;
+  gint best = e->heap_len > 0 ? -1 : -2;
 
   for (guint live = e->fifos_live; live != 0; live &= live - 1)
     {
       guint k = (guint) __builtin_ctz (live);
-      EvSlot *head = e->fifos[k].head;
+      const EvEntry *head = e->fifo_first[k];
 
-      if (best == NULL || ev_before (&head->ev, &best->ev))
+      if (entry_before (head, top))
         {
-          best = head;
-          best_lane = (gint) k;
+          top = head;
+          best = (gint) k;
         }
     }
-  *lane_out = best_lane;
+  *top_out = top;
   return best;
 }
 
 gint64
 queue_next_time (IlEngine *e)
 {
-  gint lane;
-  EvSlot *top = queue_top (e, &lane);
+  const EvEntry *top;
 
-  return top != NULL ? top->ev.t : IL_TIME_FOREVER;
+  return queue_top (e, &top) != -2 ? top->t : IL_TIME_FOREVER;
 }
 
 /* Takes out the next event if it is due at or before `until`.  Nearly
- * every event leaves from the head of a lane: that is unlinked here
+ * every event leaves from the head of a lane: that is taken here
  * directly, without event_take_out's general case. */
 gboolean
 queue_pop (IlEngine *e,
            gint64    until,
            Ev       *out)
 {
-  gint lane;
-  EvSlot *top = queue_top (e, &lane);
+  const EvEntry *top;
+  gint lane = queue_top (e, &top);
+  EvEntry entry;
 
-  if (top == NULL || top->ev.t > until)
+  if (lane == -2 || top->t > until)
     return FALSE;
-  *out = top->ev;
+  entry = *top;
+  out->t = entry.t;
+  out->seq = entry.key >> 8;
+  out->kind = EV_KEY_KIND (entry.key);
+  out->id = entry.id;
+  out->gen = entry.gen;
+  out->th = NULL;
   if (out->kind < N_THREAD_EVENTS)
-    ((Thread *) g_ptr_array_index (e->threads, out->id))->pending_ev &= ~(1u << out->kind);
+    {
+      out->th = slot_thread (entry.slot, out->kind);
+      out->th->pending_ev &= ~(1u << out->kind);
+    }
   if (lane < 0)
     {
       heap_remove_at (e, 0);
       return TRUE;
     }
-  if ((e->fifos[lane].head = top->next) != NULL)
-    top->next->prev = NULL;
-  else
-    {
-      e->fifos[lane].tail = NULL;
-      e->fifos_live &= ~(1u << lane);
-    }
-  top->next = NULL;
-  top->fifo = 0;
+  entry.slot->pos = 0;
+  entry.slot->fifo = 0;
+  e->fifos[lane].head++;
+  lane_skip_dead (e, (guint) lane);
+  if (LANE_PREFETCH > 0)
+    lane_prefetch (&e->fifos[lane], LANE_PREFETCH - 1);
   return TRUE;
 }
 

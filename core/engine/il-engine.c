@@ -436,7 +436,7 @@ il_engine_free (IlEngine *e)
   g_ptr_array_unref (e->spare_jobs);
   g_ptr_array_unref (e->slab.chunks);
   g_ptr_array_unref (e->handles);
-  g_free (e->heap);
+  queue_free (e);
   g_byte_array_unref (e->lane_state);
   il_trace_unref (e->trace);
   il_scenario_unref (e->scenario);
