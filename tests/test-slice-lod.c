@@ -374,8 +374,8 @@ test_name_colours (void)
     }
   il_trace_set_end_time (t, now);
   colours = g_new (guint16, t->strings->len);
-  il_slice_name_colours (t, colours);
   n = il_slice_legend_names (t, names, G_N_ELEMENTS (names));
+  il_slice_name_colours (t, names, n, colours);
   g_assert_cmpuint (n, ==, IL_THEME_N_COLOURS);
   g_assert_cmpuint (names[0], ==, ids[16]);
   g_assert_cmpuint (names[1], ==, ids[0]);
@@ -395,6 +395,14 @@ test_name_colours (void)
     }
   for (guint k = 0; k < 40; k++)
     g_assert_cmpuint (il_slice_lod_name_colour (lod, t, ids[k]), ==, colours[ids[k]]);
+  /* The legend's names come from the same ranking, however many it asks. */
+  for (guint max = 0; max <= IL_THEME_N_COLOURS; max += 4)
+    {
+      guint32 top[IL_THEME_N_COLOURS];
+
+      g_assert_cmpuint (il_slice_lod_top_names (lod, t, top, max), ==, max);
+      g_assert_cmpmem (top, max * sizeof *top, names, max * sizeof *names);
+    }
 
   /* The same names interned in another order get the same colours: the
    * ranking and a name's hash, not its id, pick them. */
@@ -415,7 +423,8 @@ test_name_colours (void)
     }
   il_trace_set_end_time (again, now);
   colours2 = g_new (guint16, again->strings->len);
-  il_slice_name_colours (again, colours2);
+  n = il_slice_legend_names (again, names, G_N_ELEMENTS (names));
+  il_slice_name_colours (again, names, n, colours2);
   for (guint k = 0; k < 40; k++)
     {
       g_autofree char *name = g_strdup_printf ("f%02u", k);
