@@ -12,7 +12,8 @@
  * on machines of different speed compare, and the primitives drawn;
  * 16.7 ms is the 60 fps budget.  Never fails on numbers.
  * The imported traces have 1 M and 10 M slices; whole-trace frames are
- * also drawn without a cache, as an exporter draws them.
+ * also drawn without a cache, as an exporter draws them, and as just
+ * opened in the window: the legend's ranking of names and the first frames.
  *   bench-draw [THREADS] [STEPS] [SLICES]
  *   (default 300 threads × 400 steps, 10,000,000 slices)
  */
@@ -41,6 +42,36 @@ compare_doubles (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+/* One 1600×1000 frame of [start, start + span) with the playhead at now,
+ * as the timeline widget draws it; returns the primitives drawn. */
+static guint
+draw_frame (cairo_surface_t *surface,
+            const IlTrace   *trace,
+            IlLayout        *layout,
+            gint64           start,
+            gint64           span,
+            gint64           now,
+            IlRenderCache   *cache)
+{
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  cairo_t *cr = cairo_create (surface);
+  IlRenderParams p;
+  guint prims;
+
+  il_render_params_init (&p, trace, layout, theme);
+  p.viewport.start = start;
+  p.viewport.span = span;
+  p.viewport.width = 1600 - theme->gutter_width;
+  p.height = 1000;
+  p.now = now;
+  p.show_playhead = TRUE;
+  p.cache = cache;
+  prims = il_render_timeline (cr, &p);
+  cairo_surface_flush (surface);
+  cairo_destroy (cr);
+  return prims;
+}
+
 /* Draws n frames the way the timeline widget does, with one render cache
  * (level of detail and tiles) kept across them — the first frame fills it
  * and is reported on its own — or, not cached, the way the exporters do;
@@ -66,24 +97,13 @@ frames (const char    *what,
 
   for (guint i = 0; i <= n; i++)
     {
-      cairo_t *cr = cairo_create (surface);
-      IlRenderParams p;
-      double t0;
+      double t0 = cpu_ms ();
 
-      il_render_params_init (&p, trace, layout, theme);
-      p.viewport.start = start + step * (i > 0 ? i - 1 : 0);
-      p.viewport.span = span;
-      p.viewport.width = 1600 - theme->gutter_width;
-      p.height = 1000;
       /* Playing: the playhead moves on by now_step a frame from half way. */
-      p.now = now_step > 0 ? trace->end_time / 2 + now_step * i : trace->end_time;
-      p.show_playhead = TRUE;
-      p.cache = cached ? cache : NULL;
-      t0 = cpu_ms ();
-      prims = il_render_timeline (cr, &p);
-      cairo_surface_flush (surface);
+      prims = draw_frame (surface, trace, layout, start + step * (i > 0 ? i - 1 : 0), span,
+                          now_step > 0 ? trace->end_time / 2 + now_step * i : trace->end_time,
+                          cached ? cache : NULL);
       ms[i] = cpu_ms () - t0;
-      cairo_destroy (cr);
     }
   /* ms[0] is the cold frame; the rest are sorted. */
   qsort (ms + 1, n, sizeof *ms, compare_doubles);
@@ -158,6 +178,40 @@ imported (guint n_slices)
   return t;
 }
 
+/* A trace just opened in the window, n times afresh: the legend ranks its
+ * names by self time (il-window.c, update_legend), then the timeline draws
+ * the whole trace with an empty cache twice — the first frame directly,
+ * the second, once the zoom has settled, in tiles.  Prints the medians and
+ * ranges of the legend's part and of all three. */
+static void
+opened_frames (const IlTrace *trace,
+               guint          n)
+{
+  const IlTheme *theme = il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) layout = il_layout_new (trace, &theme->metrics);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1600, 1000);
+  g_autofree double *legend = g_new (double, n), *total = g_new (double, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(IlRenderCache) cache = il_render_cache_new ();
+      guint32 names[12];
+      double t0 = cpu_ms ();
+
+      il_slice_lod_top_names (il_render_cache_get_slice_lod (cache), trace, names, G_N_ELEMENTS (names));
+      legend[i] = cpu_ms () - t0;
+      for (guint f = 0; f < 2; f++)
+        draw_frame (surface, trace, layout, 0, trace->end_time, trace->end_time, cache);
+      total[i] = cpu_ms () - t0;
+    }
+  qsort (legend, n, sizeof *legend, compare_doubles);
+  qsort (total, n, sizeof *total, compare_doubles);
+  printf ("  %-30s %7.2f ms median  (%.2f–%.2f), of which legend %.2f ms (%.2f–%.2f)\n",
+          "opened: legend + 2 frames", total[n / 2], total[0], total[n - 1], legend[n / 2], legend[0],
+          legend[n - 1]);
+  cairo_surface_destroy (surface);
+}
+
 /* The whole trace, zoomed in, and panned, as the window draws them. */
 static void
 imported_frames (guint  n_slices,
@@ -170,6 +224,7 @@ imported_frames (guint  n_slices,
   printf ("Imported-style: %" G_GSIZE_FORMAT " events (%u nested slices on 16 threads, depth 2), %.1f ms "
           "(built in %.2f s)\n",
           imp->n_events, n_slices, imp->end_time / 1e6, (g_get_monotonic_time () - t0) / 1e6);
+  opened_frames (imp, 5);
   frames ("whole trace, no cache", imp, 0, imp->end_time, 0, 0, 5, FALSE, base);
   frames ("whole trace", imp, 0, imp->end_time, 0, 0, 20, TRUE, base);
   frames ("zoomed to 1 ms", imp, imp->end_time / 2, IL_MSEC (1), 0, 0, 30, TRUE, base);

@@ -1388,7 +1388,7 @@ cache_validate (IlRenderCache        *cache,
         g_clear_pointer (&cache->label_layouts, g_hash_table_unref);
       if (cache->trace != p->trace)
         {
-          il_slice_lod_clear (cache->slices);
+          il_slice_lod_keep_only (cache->slices, p->trace);
           g_clear_pointer (&cache->trace, il_trace_unref);
           cache->trace = il_trace_ref ((IlTrace *) p->trace);
         }

@@ -103,18 +103,18 @@ il_slice_legend_names (const IlTrace *t,
 
 void
 il_slice_name_colours (const IlTrace *trace,
+                       const guint32 *top,
+                       guint          n_top,
                        guint16       *colours)
 {
-  guint32 top[IL_THEME_N_COLOURS];
-  guint n_top;
-
-  g_return_if_fail (trace != NULL && colours != NULL);
-  n_top = il_slice_legend_names (trace, top, G_N_ELEMENTS (top));
+  g_return_if_fail (trace != NULL && colours != NULL && (top != NULL || n_top == 0));
+  g_return_if_fail (n_top <= IL_THEME_N_COLOURS);
   for (guint32 s = 0; s < trace->strings->len; s++)
     colours[s] = (guint16) (IL_THEME_N_IDENTITY
                             + g_str_hash (il_trace_get_string (trace, s)) % (IL_THEME_N_COLOURS - IL_THEME_N_IDENTITY));
   for (guint r = 0; r < n_top; r++)
-    colours[top[r]] = (guint16) r;
+    if (top[r] < trace->strings->len)
+      colours[top[r]] = (guint16) r;
 }
 
 double

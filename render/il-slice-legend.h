@@ -27,11 +27,15 @@ guint   il_slice_legend_names (const IlTrace  *trace,
  * of trace as a slice name, in colours[0 … trace's strings).  Names were
  * coloured by their id alone, so VizTracer's `fib` and
  * `_thread.lock.release` could share a hue: now the names with the most
- * self time (il_slice_legend_names' order) take the palette's colours in
- * turn — the first IL_THEME_N_IDENTITY a hue no other name has — and the
- * rest the darker shades, by a hash of the name (stable for a trace, and
- * for the same names in another). */
+ * self time take the palette's colours in turn — the first
+ * IL_THEME_N_IDENTITY a hue no other name has — and the rest the darker
+ * shades, by a hash of the name (stable for a trace, and for the same names
+ * in another).  top holds those names, il_slice_legend_names' answer for at
+ * most IL_THEME_N_COLOURS: ranking walks the whole trace, so it is done once
+ * and shared with the legend (il_slice_lod_top_names). */
 void    il_slice_name_colours (const IlTrace  *trace,
+                               const guint32  *top,
+                               guint           n_top,
                                guint16        *colours);
 
 /* Draws "Most time in:" and the names with their colours in at most two

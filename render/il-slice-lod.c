@@ -52,9 +52,12 @@ struct _IlSliceLod {
   gsize       n_events;   /* its size when they were built */
   gint64      end_time;
   GHashTable *lanes;      /* lane → LaneLod */
-  /* Slice names' colours, string id → identity colour, and the trace (held)
-   * and size they are for. */
+  /* Slice names' colours, string id → identity colour, the names with the
+   * most self time they were made of, and the trace (held) and size they
+   * are for. */
   guint16    *colours;
+  guint32     top[IL_THEME_N_COLOURS];
+  guint       n_top;
   guint       n_colours;
   IlTrace    *colours_trace;
   gsize       colours_events;
@@ -83,14 +86,48 @@ il_slice_lod_new (void)
 }
 
 void
-il_slice_lod_clear (IlSliceLod *lod)
+il_slice_lod_keep_only (IlSliceLod    *lod,
+                        const IlTrace *trace)
 {
   g_return_if_fail (lod != NULL);
-  g_hash_table_remove_all (lod->lanes);
-  g_clear_pointer (&lod->trace, il_trace_unref);
-  g_clear_pointer (&lod->colours, g_free);
+  if (trace == NULL || lod->trace != trace)
+    {
+      g_hash_table_remove_all (lod->lanes);
+      g_clear_pointer (&lod->trace, il_trace_unref);
+    }
+  if (trace == NULL || lod->colours_trace != trace)
+    {
+      g_clear_pointer (&lod->colours, g_free);
+      g_clear_pointer (&lod->colours_trace, il_trace_unref);
+      lod->n_colours = 0;
+      lod->n_top = 0;
+    }
+}
+
+void
+il_slice_lod_clear (IlSliceLod *lod)
+{
+  il_slice_lod_keep_only (lod, NULL);
+}
+
+/* Ranks the names of trace and colours them, unless that was done for the
+ * trace at its present size. */
+static void
+colours_validate (IlSliceLod    *lod,
+                  const IlTrace *trace)
+{
+  if (G_LIKELY (lod->colours_trace == trace && lod->colours_events == trace->n_events
+                && lod->n_colours == trace->strings->len))
+    return;
+  /* One walk over the trace for the names' self times. */
+  g_free (lod->colours);
   g_clear_pointer (&lod->colours_trace, il_trace_unref);
-  lod->n_colours = 0;
+  lod->n_colours = trace->strings->len;
+  lod->colours = g_new (guint16, MAX (lod->n_colours, 1));
+  lod->n_top = il_slice_legend_names (trace, lod->top, G_N_ELEMENTS (lod->top));
+  il_slice_name_colours (trace, lod->top, lod->n_top, lod->colours);
+  lod->colours_trace = il_trace_ref ((IlTrace *) trace);
+  lod->colours_events = trace->n_events;
 }
 
 guint
@@ -98,19 +135,26 @@ il_slice_lod_name_colour (IlSliceLod    *lod,
                           const IlTrace *trace,
                           guint32        name)
 {
-  if (G_UNLIKELY (lod->colours_trace != trace || lod->colours_events != trace->n_events
-                  || lod->n_colours != trace->strings->len))
-    {
-      /* One walk over the trace for the names' self times. */
-      g_free (lod->colours);
-      g_clear_pointer (&lod->colours_trace, il_trace_unref);
-      lod->n_colours = trace->strings->len;
-      lod->colours = g_new (guint16, MAX (lod->n_colours, 1));
-      il_slice_name_colours (trace, lod->colours);
-      lod->colours_trace = il_trace_ref ((IlTrace *) trace);
-      lod->colours_events = trace->n_events;
-    }
+  colours_validate (lod, trace);
   return name < lod->n_colours ? lod->colours[name] : name % IL_THEME_N_COLOURS;
+}
+
+guint
+il_slice_lod_top_names (IlSliceLod    *lod,
+                        const IlTrace *trace,
+                        guint32       *names,
+                        guint          max)
+{
+  guint n;
+
+  g_return_val_if_fail (lod != NULL && trace != NULL && (names != NULL || max == 0), 0);
+  g_return_val_if_fail (max <= IL_THEME_N_COLOURS, 0);
+  colours_validate (lod, trace);
+  /* The ranking is a total order (self time, then id), so the first max
+   * of the longer list are the max a shorter ranking would give. */
+  n = MIN (max, lod->n_top);
+  memcpy (names, lod->top, n * sizeof *names);
+  return n;
 }
 
 void

@@ -38,6 +38,11 @@ IlSliceLod *il_slice_lod_new   (void);
 void        il_slice_lod_free  (IlSliceLod *lod);
 /* Forgets everything (the trace was replaced). */
 void        il_slice_lod_clear (IlSliceLod *lod);
+/* Forgets what was worked out for any other trace than `trace` (NULL:
+ * everything): the render cache calls it when the trace in view changes,
+ * which must not drop the ranking the legend just asked for. */
+void        il_slice_lod_keep_only (IlSliceLod    *lod,
+                                    const IlTrace *trace);
 
 /* Fills out[d * n_cols + c], for each depth d < n_depths (at most
  * IL_SLICE_MAX_DEPTH) and column c < n_cols, with the string id of the
@@ -75,6 +80,15 @@ gboolean    il_slice_pick      (IlSliceLod      *lod,
 guint       il_slice_lod_name_colour (IlSliceLod    *lod,
                                       const IlTrace *trace,
                                       guint32        name);
+
+/* il_slice_legend_names' answer for max (at most IL_THEME_N_COLOURS)
+ * names, from the ranking the colours above are made of: the legend and
+ * the colours share one walk over the trace (65 ms for 10 M slices), which
+ * is done again only when the trace grows. */
+guint       il_slice_lod_top_names   (IlSliceLod    *lod,
+                                      const IlTrace *trace,
+                                      guint32       *names,
+                                      guint          max);
 
 /* The largest absolute value of a counter lane, kept so that every tile
  * and every pan draws it to one scale. */

@@ -1079,24 +1079,46 @@ test_queue_refused (void)
   g_assert_error (to_process, IL_ENGINE_ERROR, IL_ENGINE_ERROR_UNSUPPORTED);
 }
 
-/* A task cancelled while it waits on a queue leaves the waiters: a later
- * put does not wake it, and the run ends. */
+/* A task cancelled while it waits on a queue leaves the waiters: the put
+ * after it goes to the getter queued behind it, c2.  Were c still queued,
+ * the put would wake c, which is gone, and c2 would wait for ever. */
 static void
 test_queue_cancelled_waiter (void)
 {
   g_autoptr(IlScenario) sc = tu_load (
     "{\"mode\":\"asyncio\",\"queues\":{\"q\":2},\"tasks\":["
     "{\"name\":\"c\",\"group\":\"g\",\"steps\":[{\"get\":\"q\"}]},"
+    "{\"name\":\"c2\",\"steps\":[{\"get\":\"q\"}]},"
     "{\"name\":\"bad\",\"group\":\"g\",\"steps\":[{\"sleep\":1},{\"fail\":\"ValueError\"}]},"
-    "{\"name\":\"p\",\"steps\":[{\"sleep\":3},{\"put\":\"q\"},{\"put\":\"q\"},{\"cpu\":1}]}]}");
+    "{\"name\":\"p\",\"steps\":[{\"sleep\":3},{\"put\":\"q\"},{\"cpu\":1}]}]}");
   g_autoptr(IlTrace) t = run (sc, IL_MODE_ASYNCIO);
   g_autoptr(GArray) evs = queue_events (t, 0);
+  guint32 c = lane_named (t, "c"), c2 = lane_named (t, "c2"), p = lane_named (t, "p");
+  /* Every event of q, in order: both wait to get (before the cancel at
+   * 1 ms), p puts at 3 ms (an asyncio put on a queue with room never
+   * yields), and c2 takes the item once p's 1 ms cpu step gives the loop
+   * back.  The times within a ms are left to the loop's costs. */
+  const QEv want[] = {
+    { 0, c, IL_QUEUE_WAIT, 1, c },
+    { 0, c2, IL_QUEUE_WAIT, 1, c2 },
+    { MS (3), p, IL_QUEUE_PUSH, 0, p },
+    { MS (4), c2, IL_QUEUE_POP, 0, p },
+  };
 
   g_assert_cmpint (outcome (t, "c"), ==, IL_CAUSE_CANCELLED);
-  g_assert_cmpuint (count_ops (evs, IL_QUEUE_POP, IL_NO_LANE), ==, 0);
-  /* Both items stay: the cancelled getter took none. */
-  g_assert_cmpuint (count_ops (evs, IL_QUEUE_PUSH, IL_NO_LANE), ==, 2);
-  g_assert_cmpuint (count_ops (evs, IL_QUEUE_WAIT, lane_named (t, "p")), ==, 0);
+  g_assert_cmpint (outcome (t, "c2"), ==, IL_CAUSE_RETURNED);
+  g_assert_cmpuint (evs->len, ==, G_N_ELEMENTS (want));
+  for (guint i = 0; i < evs->len; i++)
+    {
+      const QEv *q = &g_array_index (evs, QEv, i);
+
+      g_assert_cmpint (q->t, >=, want[i].t);
+      g_assert_cmpint (q->t, <, want[i].t + MS (1));
+      g_assert_cmpuint (q->lane, ==, want[i].lane);
+      g_assert_cmpint (q->op, ==, want[i].op);
+      g_assert_cmpuint (q->what, ==, want[i].what);
+      g_assert_cmpuint (q->arg, ==, want[i].arg);
+    }
 }
 
 /* asyncio.Queue.get's except clause: a getter cancelled after a put woke

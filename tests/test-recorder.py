@@ -434,6 +434,7 @@ def sync_objects():
         ev = threading.Event()
         cond = threading.Condition()
         q = queue.Queue(maxsize=1)
+        arrived = []
         def crunch(n):
             x = 0
             for i in range(n):
@@ -444,6 +445,7 @@ def sync_objects():
                 with sem:
                     crunch(50000)
                     time.sleep(0.01)
+            arrived.append(i)
             with rlock:
                 with rlock:
                     crunch(50000)
@@ -460,7 +462,14 @@ def sync_objects():
         ts += [threading.Thread(target=producer, name="producer"), threading.Thread(target=consumer, name="consumer")]
         for t in ts: t.start()
         time.sleep(0.02)
+        # The main thread holds the RLock until every worker has come to
+        # it: the first to wait makes it contended, so every hold is written.
+        rlock.acquire()
         ev.set()
+        while len(arrived) < 4:
+            time.sleep(0.001)
+        time.sleep(0.02)
+        rlock.release()
         for t in ts: t.join()
         print("sync done")
         """)
@@ -478,7 +487,8 @@ def sync_objects():
           and list(doc.get("limits", {}).values()) == [2], doc)
     rlock_holds = [h for t in sems for h in holds(t["steps"], "lock")]
     check("sync: an RLock taken twice by its owner is one hold, with no hold of it inside",
-          all(len(holds(t["steps"], "lock")) <= 1 for t in sems)
+          all(len(holds(t["steps"], "lock")) == 1 for t in sems)
+          and len({h["lock"] for h in rlock_holds}) == 1
           and not any(holds(h["steps"], "lock") for h in rlock_holds), [t["steps"] for t in sems])
 
 

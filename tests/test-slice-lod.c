@@ -341,6 +341,21 @@ test_legend_names (void)
   g_assert_cmpuint (names[1], ==, b);
 }
 
+/* The LOD's colours for every string of t are those of a ranking made
+ * afresh. */
+static void
+assert_lod_colours (IlSliceLod    *lod,
+                    const IlTrace *t)
+{
+  guint32 top[IL_THEME_N_COLOURS];
+  guint n = il_slice_legend_names (t, top, G_N_ELEMENTS (top));
+  g_autofree guint16 *want = g_new (guint16, t->strings->len);
+
+  il_slice_name_colours (t, top, n, want);
+  for (guint32 s = 0; s < t->strings->len; s++)
+    g_assert_cmpuint (il_slice_lod_name_colour (lod, t, s), ==, want[s]);
+}
+
 /* Slice colours: names coloured by string id alone shared a hue every 16
  * ids (VizTracer's `fib` and `_thread.lock.release`).  The names with the
  * most self time take the palette in turn, the first eight a hue of their
@@ -374,8 +389,8 @@ test_name_colours (void)
     }
   il_trace_set_end_time (t, now);
   colours = g_new (guint16, t->strings->len);
-  il_slice_name_colours (t, colours);
   n = il_slice_legend_names (t, names, G_N_ELEMENTS (names));
+  il_slice_name_colours (t, names, n, colours);
   g_assert_cmpuint (n, ==, IL_THEME_N_COLOURS);
   g_assert_cmpuint (names[0], ==, ids[16]);
   g_assert_cmpuint (names[1], ==, ids[0]);
@@ -395,6 +410,37 @@ test_name_colours (void)
     }
   for (guint k = 0; k < 40; k++)
     g_assert_cmpuint (il_slice_lod_name_colour (lod, t, ids[k]), ==, colours[ids[k]]);
+  /* The legend's names come from the same ranking, however many it asks. */
+  for (guint max = 0; max <= IL_THEME_N_COLOURS; max += 4)
+    {
+      guint32 top[IL_THEME_N_COLOURS];
+
+      g_assert_cmpuint (il_slice_lod_top_names (lod, t, top, max), ==, max);
+      g_assert_cmpmem (top, max * sizeof *top, names, max * sizeof *names);
+    }
+
+  /* A trace that grows (a live recording) is ranked anew: f39 runs on
+   * until it leads, then a new name outruns it. */
+  il_trace_append (t, now, lane, IL_EVENT_SLICE_BEGIN, 0, 0, ids[39]);
+  now += 5000;
+  il_trace_append (t, now, lane, IL_EVENT_SLICE_END, 0, 0, ids[39]);
+  il_trace_set_end_time (t, now);
+  assert_lod_colours (lod, t);
+  g_assert_cmpuint (il_slice_lod_name_colour (lod, t, ids[39]), ==, 0);
+  g_assert_cmpuint (il_slice_lod_name_colour (lod, t, ids[16]), ==, 1);
+  {
+    guint32 late = il_trace_intern (t, "late");
+
+    il_trace_append (t, now, lane, IL_EVENT_SLICE_BEGIN, 0, 0, late);
+    now += 10000;
+    il_trace_append (t, now, lane, IL_EVENT_SLICE_END, 0, 0, late);
+    il_trace_set_end_time (t, now);
+    assert_lod_colours (lod, t);
+    g_assert_cmpuint (il_slice_lod_name_colour (lod, t, late), ==, 0);
+    g_assert_cmpuint (il_slice_lod_name_colour (lod, t, ids[39]), ==, 1);
+    g_assert_cmpuint (il_slice_lod_top_names (lod, t, names, 1), ==, 1);
+    g_assert_cmpuint (names[0], ==, late);
+  }
 
   /* The same names interned in another order get the same colours: the
    * ranking and a name's hash, not its id, pick them. */
@@ -415,7 +461,8 @@ test_name_colours (void)
     }
   il_trace_set_end_time (again, now);
   colours2 = g_new (guint16, again->strings->len);
-  il_slice_name_colours (again, colours2);
+  n = il_slice_legend_names (again, names, G_N_ELEMENTS (names));
+  il_slice_name_colours (again, names, n, colours2);
   for (guint k = 0; k < 40; k++)
     {
       g_autofree char *name = g_strdup_printf ("f%02u", k);

@@ -792,6 +792,13 @@ lanes_out_of_view (IlTimeline       *self,
                            more_lanes_tag_height (self, theme), out);
 }
 
+IlSliceLod *
+il_timeline_get_slice_lod (IlTimeline *self)
+{
+  g_return_val_if_fail (IL_IS_TIMELINE (self), NULL);
+  return il_render_cache_get_slice_lod (self->cache);
+}
+
 void
 il_timeline_get_lanes_out_of_view (IlTimeline *self,
                                    guint      *above,

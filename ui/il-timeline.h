@@ -64,5 +64,8 @@ void              il_timeline_get_lanes_out_of_view (IlTimeline *self,
                                                      guint      *above,
                                                      guint      *below);
 const IlTheme    *il_timeline_get_theme         (IlTimeline       *self);
+/* The level of detail of the slices it draws, whose names' ranking the
+ * window's legend shares (il_slice_lod_top_names). */
+IlSliceLod       *il_timeline_get_slice_lod     (IlTimeline       *self);
 
 G_END_DECLS

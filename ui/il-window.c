@@ -471,7 +471,8 @@ update_legend (IlWindow *self)
   has_states = trace_has_states (trace);
   self->n_legend_names = 0;
   if (trace != NULL && !has_states)
-    self->n_legend_names = il_slice_legend_names (trace, self->legend_names, G_N_ELEMENTS (self->legend_names));
+    self->n_legend_names = il_slice_lod_top_names (il_timeline_get_slice_lod (IL_TIMELINE (self->timeline)), trace,
+                                                   self->legend_names, G_N_ELEMENTS (self->legend_names));
   gtk_widget_set_visible (self->legend,
                           (has_states && self->legend_items.items != 0) || self->n_legend_names > 0);
   if (width > 24)

@@ -11,7 +11,28 @@
  * then its body, then its next sibling): a body's first step comes right
  * after the step that owns it, and the step after a compound one skips its
  * body's count.  No table from step to number to build for every step of
- * every task, nor a cache miss into it for every step a task starts. */
+ * every task, nor a cache miss into it for every step a task starts.
+ *
+ * Nor is the body counted each time its step starts (a loop in a loop
+ * counted its body on every turn of the outer one): a frame that walks a
+ * body ends with `next` one past the body's last number, which is the
+ * parent's next number (prog_pop).  A step whose body the caller may push
+ * (an acquire's, to_thread's, to_process's) marks its frame's `next`
+ * BODY_PENDING; the body's frame ending overwrites the mark, and only a
+ * body this program did not walk — its acquire failed, or asyncio ran
+ * to_thread's body on a worker — is counted, when the frame moves on with
+ * the mark still there (body_skip).  One test per step, as before. */
+#define BODY_PENDING 0x80000000u
+
+/* The frame's last step has a body that was not walked: number past it. */
+static inline void
+body_skip (Frame *f)
+{
+  const IlStep *last = &f->steps[f->pos - 1];
+
+  f->next = (f->next & ~BODY_PENDING) + il_steps_count (last->children, last->n_children);
+}
+
 static void
 prog_push_at (Prog         *prog,
               const IlStep *steps,
@@ -42,6 +63,17 @@ prog_push (Prog         *prog,
            gint32        release)
 {
   prog_push_at (prog, steps, n, left, release, steps == prog->steps ? 0 : prog->number + 1);
+}
+
+/* The frame on top is done with (its mark resolved): the one below, whose
+ * last step owned its body, numbers on after the body. */
+static void
+prog_pop (Prog *prog)
+{
+  g_assert (prog->depth > 0);
+  prog->depth--;
+  if (prog->depth > 0)
+    prog->frames[prog->depth - 1].next = prog->frames[prog->depth].next;
 }
 
 void
@@ -98,6 +130,8 @@ prog_next (Prog *prog,
       const IlStep *s;
 
       prog->step = NULL;
+      if (G_UNLIKELY (f->next & BODY_PENDING))
+        body_skip (f);
       if (f->pos >= f->n)
         {
           gint32 release = f->release;
@@ -109,7 +143,7 @@ prog_next (Prog *prog,
               f->next = f->first;
               continue;
             }
-          prog->depth--;
+          prog_pop (prog);
           if (release >= 0)
             {
               op->kind = OP_RELEASE;
@@ -122,7 +156,9 @@ prog_next (Prog *prog,
       s = &f->steps[f->pos++];
       prog->step = s;
       prog->number = f->next;
-      f->next += 1 + (s->n_children > 0 ? il_steps_count (s->children, s->n_children) : 0);
+      /* Past the body when the frame that walks it ends, or when
+       * body_skip finds it was not walked. */
+      f->next++;
       switch (s->kind)
         {
         case IL_STEP_CPU:
@@ -145,6 +181,8 @@ prog_next (Prog *prog,
         case IL_STEP_REPEAT:
           if (s->n_children > 0 && s->count > 0)
             prog_push_at (prog, s->children, s->n_children, s->count, -1, prog->number + 1);
+          else
+            f->next += il_steps_count (s->children, s->n_children);
           continue;
         case IL_STEP_LOCK:
         case IL_STEP_LIMIT:
@@ -152,12 +190,16 @@ prog_next (Prog *prog,
           op->ref = s->kind == IL_STEP_LIMIT ? prog->limit_base + s->ref : s->ref;
           op->body = s->children;
           op->n_body = s->n_children;
+          if (s->n_children > 0)
+            f->next |= BODY_PENDING;
           return;
         case IL_STEP_TO_THREAD:
         case IL_STEP_TO_PROCESS:
           op->kind = s->kind == IL_STEP_TO_THREAD ? OP_TO_THREAD : OP_TO_PROCESS;
           op->body = s->children;
           op->n_body = s->n_children;
+          if (s->n_children > 0)
+            f->next |= BODY_PENDING;
           return;
         case IL_STEP_AWAIT:
           op->kind = OP_AWAIT;
