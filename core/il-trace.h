@@ -227,6 +227,7 @@ typedef struct {
   guint32 *data;
   guint    len;
   guint    alloc;   /* room in data; private */
+  gboolean shared;  /* private: data lies in a block the trace holds for many lanes */
 } IlLaneIndex;
 
 typedef struct _IlTrace IlTrace;
@@ -252,8 +253,11 @@ struct _IlTrace {
 
   /* Lanes, and per lane the indices of its events in time order. */
   GArray  *lanes;         /* of IlLane */
-  GPtrArray *lane_events; /* of IlLaneIndex*, one per lane (each allocated apart, so
+  GPtrArray *lane_events; /* of IlLaneIndex*, one per lane (in blocks that never move, so
                            * a lane's pointer stays valid as lanes are added) */
+  GPtrArray *lane_blocks; /* private: the blocks of IlLaneIndex */
+  GArray  *index_blocks;  /* private: lane index data shared by many lanes */
+  GStringChunk *lane_names; /* private: the lanes' names */
   gsize    bulk_from;     /* first event not in the lane indices yet, while bulk appending */
   gboolean bulk;          /* il_trace_begin_bulk() is in force */
 
@@ -286,6 +290,9 @@ guint32        il_trace_add_lane         (IlTrace     *trace,
                                           const char  *name,
                                           guint32      parent,
                                           guint32      index);
+void           il_trace_set_lane_name    (IlTrace     *trace,
+                                          guint32      lane,
+                                          const char  *name);
 static inline guint32
 il_trace_event_lane (const IlTrace *trace,
                      gsize          event)
