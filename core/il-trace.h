@@ -260,6 +260,8 @@ struct _IlTrace {
   GStringChunk *lane_names; /* private: the lanes' names */
   gsize    bulk_from;     /* first event not in the lane indices yet, while bulk appending */
   gboolean bulk;          /* il_trace_begin_bulk() is in force */
+  guint   *bulk_count;    /* private: while bulk appending, the new events of each lane */
+  guint    bulk_count_alloc;
 
   /* Interned names (slices, instants); id = index. */
   GPtrArray  *strings;
@@ -341,6 +343,8 @@ il_trace_append (IlTrace     *trace,
         il_trace_grow_lane_index (index);
       index->data[index->len++] = (guint32) i;
     }
+  else
+    trace->bulk_count[lane]++;
 
   if (time > trace->end_time)
     trace->end_time = time;
