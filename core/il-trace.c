@@ -60,6 +60,30 @@ column_map (gsize size)
   return mem + head;
 }
 
+/* Resizes a mapping of old_map bytes, of which the first `keep` are in
+ * use, to map bytes. */
+static guint8 *
+column_remap (guint8 *mem,
+              gsize   old_map,
+              gsize   map,
+              gsize   keep)
+{
+  guint8 *to;
+
+  /* Shrinking, or growing into free address space after it: in place. */
+  to = mremap (mem, old_map, map, 0);
+  if (to != MAP_FAILED)
+    return to;
+  /* Else the pages (not their contents) move to the start of a new
+   * aligned mapping, or as a last resort the contents are copied. */
+  to = column_map (map);
+  if (mremap (mem, old_map, old_map, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED)
+    return to;
+  memcpy (to, mem, keep);
+  munmap (mem, old_map);
+  return to;
+}
+
 /* Resizes a column of `size`-byte elements from room for `old` events to
  * room for `n` (0: frees it). */
 static gpointer
@@ -71,7 +95,7 @@ column_resize (gpointer mem,
   gboolean was_mapped = old >= COLUMN_MAP_EVENTS, mapped = n >= COLUMN_MAP_EVENTS;
   gsize old_bytes = old * size, bytes = n * size;
   gsize old_map = column_map_size (old_bytes), map = column_map_size (bytes);
-  guint8 *to = NULL;
+  guint8 *to;
 
   if (!was_mapped && !mapped)
     return g_realloc (mem, bytes);
@@ -80,21 +104,8 @@ column_resize (gpointer mem,
       munmap (mem, old_map);
       return NULL;
     }
-  if (was_mapped && mapped && map != old_map)
-    {
-      /* Shrinking, or growing into free address space after it: in
-       * place.  Else the pages (not their contents) move to the start of
-       * a new aligned mapping. */
-      to = mremap (mem, old_map, map, 0);
-      if (to == MAP_FAILED)
-        {
-          to = column_map (map);
-          if (mremap (mem, old_map, old_map, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED)
-            column_map_failed (map);
-        }
-    }
-  else if (was_mapped && mapped)
-    to = mem;
+  if (was_mapped && mapped)
+    to = map == old_map ? mem : column_remap (mem, old_map, map, MIN (old_bytes, bytes));
   else
     {
       /* Between the heap and a mapping: copied once. */
