@@ -19,15 +19,24 @@
  * it frees and then keeps columns of up to that size on the heap, where
  * growing means malloc, copy, free.  Whether a column is mapped depends
  * on the trace's capacity alone, so all of them switch at once, before
- * the heap has copied much.  Mappings of 2 MiB and more ask for huge
- * pages: the columns are written once, front to back, and a fault per
- * 4 KiB page of them (about 2 µs here) was another fifth of the time.
- * Small traces (lessons, tests) stay on the heap, and so does everything
- * under AddressSanitizer, which checks heap blocks only. */
+ * the heap has copied much.  Mappings start on 2 MiB boundaries and are
+ * whole multiples of that, so that a move can take whole page tables
+ * along rather than every page's entry.  Small traces (lessons, tests)
+ * stay on the heap, and so does everything under AddressSanitizer, which
+ * checks heap blocks only.
+ *
+ * Tried and dropped: transparent huge pages for the mappings
+ * (MADV_HUGEPAGE), as a fault per 4 KiB of fresh column costs ~2 µs here
+ * (a quarter of the time at 100 threads).  The scaling rows gained a
+ * little (in-process runs alternating, median 62 vs 66 ns/event at 100
+ * and 10 000 threads, within the noise), but 10 000 threads x 100 steps
+ * lost: median 100 vs 83 ns/event (73-131 vs 75-107) — zeroing 2 MiB at
+ * a time evicts the engine's own data from the caches — and every
+ * column's last huge page is resident whole. */
 #if defined(IL_HAVE_MREMAP) && !defined(__SANITIZE_ADDRESS__)
 #define COLUMN_MAP_EVENTS 65536
-/* Mappings are whole, aligned huge pages (2 MiB on x86-64 and arm64 with
- * 4 KiB pages; elsewhere merely a multiple of the page size). */
+/* What one page table covers on x86-64 and arm64 with 4 KiB pages
+ * (elsewhere merely a multiple of the page size). */
 #define COLUMN_MAP_ALIGN (2 * 1024 * 1024)
 
 static gsize
@@ -43,8 +52,7 @@ column_map_failed (gsize size)
 }
 
 /* A fresh mapping of `size` bytes (a multiple of COLUMN_MAP_ALIGN) that
- * starts on such a boundary: the kernel backs only aligned 2 MiB ranges
- * with huge pages. */
+ * starts on such a boundary. */
 static guint8 *
 column_map (gsize size)
 {
@@ -117,10 +125,6 @@ column_resize (gpointer mem,
       else
         g_free (mem);
     }
-#ifdef MADV_HUGEPAGE
-  if (mapped && map >= COLUMN_MAP_ALIGN)
-    madvise (to, map, MADV_HUGEPAGE);
-#endif
   return to;
 }
 #else
