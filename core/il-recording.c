@@ -1139,10 +1139,9 @@ replay (Ctx       *c,
     {
       if (r->text != NULL && th->state == IL_STATE_NOT_STARTED && !th->child_main)
         {
-          IlLane *lane = &g_array_index (c->trace->lanes, IlLane, th->lane);
           const char *nl = strchr (r->text, '\n');
-          g_free (lane->name);
-          lane->name = nl != NULL ? g_strndup (r->text, (gsize) (nl - r->text)) : g_strdup (r->text);
+          g_autofree char *line = nl != NULL ? g_strndup (r->text, (gsize) (nl - r->text)) : NULL;
+          il_trace_set_lane_name (c->trace, th->lane, line != NULL ? line : r->text);
         }
       th->done = FALSE;
     }
@@ -1275,9 +1274,7 @@ replay (Ctx       *c,
           Task *task = g_hash_table_lookup (p->tasks, &r->a);
           if (task != NULL && r->text != NULL)
             {
-              IlLane *lane = &g_array_index (c->trace->lanes, IlLane, task->lane);
-              g_free (lane->name);
-              lane->name = g_strdup (r->text);
+              il_trace_set_lane_name (c->trace, task->lane, r->text);
             }
           break;
         }
@@ -1436,15 +1433,10 @@ replay (Ctx       *c,
       /* The child learns its multiprocessing name: its lanes take it. */
       if (r->text != NULL && p != g_ptr_array_index (c->procs, 0))
         {
-          IlLane *plane = &g_array_index (c->trace->lanes, IlLane, p->lane);
-          g_free (plane->name);
-          plane->name = g_strdup_printf ("%s (%" G_GINT64_FORMAT ", %s)", r->text, p->pid, p->method);
+          g_autofree char *pname = g_strdup_printf ("%s (%" G_GINT64_FORMAT ", %s)", r->text, p->pid, p->method);
+          il_trace_set_lane_name (c->trace, p->lane, pname);
           if (th->child_main)
-            {
-              IlLane *tlane = &g_array_index (c->trace->lanes, IlLane, th->lane);
-              g_free (tlane->name);
-              tlane->name = g_strdup (r->text);
-            }
+            il_trace_set_lane_name (c->trace, th->lane, r->text);
         }
       break;
 

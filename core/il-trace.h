@@ -227,6 +227,7 @@ typedef struct {
   guint32 *data;
   guint    len;
   guint    alloc;   /* room in data; private */
+  gboolean shared;  /* private: data lies in a block the trace holds for many lanes */
 } IlLaneIndex;
 
 typedef struct _IlTrace IlTrace;
@@ -252,10 +253,15 @@ struct _IlTrace {
 
   /* Lanes, and per lane the indices of its events in time order. */
   GArray  *lanes;         /* of IlLane */
-  GPtrArray *lane_events; /* of IlLaneIndex*, one per lane (each allocated apart, so
+  GPtrArray *lane_events; /* of IlLaneIndex*, one per lane (in blocks that never move, so
                            * a lane's pointer stays valid as lanes are added) */
+  GPtrArray *lane_blocks; /* private: the blocks of IlLaneIndex */
+  GArray  *index_blocks;  /* private: lane index data shared by many lanes */
+  GStringChunk *lane_names; /* private: the lanes' names */
   gsize    bulk_from;     /* first event not in the lane indices yet, while bulk appending */
   gboolean bulk;          /* il_trace_begin_bulk() is in force */
+  guint   *bulk_count;    /* private: while bulk appending, the new events of each lane */
+  guint    bulk_count_alloc;
 
   /* Interned names (slices, instants); id = index. */
   GPtrArray  *strings;
@@ -286,6 +292,9 @@ guint32        il_trace_add_lane         (IlTrace     *trace,
                                           const char  *name,
                                           guint32      parent,
                                           guint32      index);
+void           il_trace_set_lane_name    (IlTrace     *trace,
+                                          guint32      lane,
+                                          const char  *name);
 static inline guint32
 il_trace_event_lane (const IlTrace *trace,
                      gsize          event)
@@ -334,6 +343,8 @@ il_trace_append (IlTrace     *trace,
         il_trace_grow_lane_index (index);
       index->data[index->len++] = (guint32) i;
     }
+  else
+    trace->bulk_count[lane]++;
 
   if (time > trace->end_time)
     trace->end_time = time;

@@ -179,6 +179,59 @@ test_many_events (void)
   g_assert_cmpint (t->time[n - 1], ==, (gint64) (n - 1) * 3);
 }
 
+/* Big traces keep their columns in mappings of their own (il-trace.c):
+ * the data must survive growing into one, widening the lane column there,
+ * trimming, and going back to the heap. */
+static void
+test_big_columns (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  g_autoptr(IlTrace) small = il_trace_new ();
+  const gsize n = 300000;
+  guint32 far;
+
+  for (guint l = 0; l < 3; l++)
+    il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, l);
+  il_trace_begin_bulk (t);
+  for (gsize i = 0; i < n; i++)
+    il_trace_append (t, (gint64) i, (guint32) (i % 3), (IlEventKind) (i % IL_N_EVENT_KINDS),
+                     (guint8) i, (guint16) (i * 7), (guint32) (i * 13));
+  il_trace_end_bulk (t);
+  g_assert_cmpuint (t->capacity, >=, n);
+
+  /* Lane 65536 widens the lane column of a mapped trace. */
+  for (guint l = 3; l <= 65536; l++)
+    far = il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, l);
+  g_assert_null (t->lane16);
+  il_trace_append (t, (gint64) n, far, IL_EVENT_INSTANT, 1, 2, 3);
+  il_trace_reserve (t, 0);
+  g_assert_cmpuint (t->capacity, ==, n + 1);
+  for (gsize i = 0; i < n; i += 7)
+    {
+      g_assert_cmpint (t->time[i], ==, (gint64) i);
+      g_assert_cmpuint (il_trace_event_lane (t, i), ==, i % 3);
+      g_assert_cmpuint (t->kind[i], ==, i % IL_N_EVENT_KINDS);
+      g_assert_cmpuint (t->value[i], ==, (guint8) i);
+      g_assert_cmpuint (t->aux[i], ==, (guint16) (i * 7));
+      g_assert_cmpuint (t->arg[i], ==, (guint32) (i * 13));
+    }
+  g_assert_cmpuint (il_trace_event_lane (t, n), ==, far);
+  g_assert_cmpuint (il_trace_get_lane_events (t, 1)->len, ==, n / 3);
+  g_assert_cmpuint (il_trace_get_lane_events (t, far)->data[0], ==, n);
+
+  /* Room reserved up front, then trimmed back to a few events. */
+  il_trace_add_lane (small, IL_LANE_THREAD, NULL, IL_NO_LANE, 0);
+  il_trace_reserve (small, 2 * n);
+  for (guint i = 0; i < 10; i++)
+    il_trace_append (small, i, 0, IL_EVENT_INSTANT, 0, 0, i);
+  il_trace_reserve (small, 0);
+  g_assert_cmpuint (small->capacity, ==, 10);
+  g_assert_cmpuint (small->arg[9], ==, 9);
+  il_trace_append (small, 10, 0, IL_EVENT_INSTANT, 0, 0, 10);
+  g_assert_cmpuint (small->arg[10], ==, 10);
+  g_assert_cmpuint (il_trace_get_lane_events (small, 0)->len, ==, 11);
+}
+
 static void
 test_lower_bound (void)
 {
@@ -609,6 +662,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/many-events", test_many_events);
   g_test_add_func ("/trace/bulk", test_bulk);
   g_test_add_func ("/trace/wide-lanes", test_wide_lanes);
+  g_test_add_func ("/trace/big-columns", test_big_columns);
   g_test_add_func ("/trace/lower-bound", test_lower_bound);
   g_test_add_func ("/trace/state-at", test_state_at);
   g_test_add_func ("/trace/gil-holder-at", test_gil_holder_at);
