@@ -201,10 +201,12 @@ cond_waiter_at_rank (Gil     *gil,
   return gil->waiters[slot].th;
 }
 
-void
-cond_add (IlEngine *e,
-          Gil      *gil,
-          Thread   *th)
+/* Always inline: it runs on every GIL wait, and a call kept it from
+ * being folded into gil_take_or_wait (18 more instructions a wait). */
+G_ALWAYS_INLINE static inline void
+cond_push (IlEngine *e,
+           Gil      *gil,
+           Thread   *th)
 {
   GilWaiter *w;
 
@@ -217,6 +219,14 @@ cond_add (IlEngine *e,
   gil->n_waiters++;
   if (e->config.params.seed != 0)
     ticket_tree_add (gil, th->ticket & (gil->waiter_cap - 1), 1);
+}
+
+void
+cond_add (IlEngine *e,
+          Gil      *gil,
+          Thread   *th)
+{
+  cond_push (e, gil, th);
 }
 
 void
@@ -287,7 +297,7 @@ gil_take_or_wait (IlEngine *e,
   gil_want (e, th, TRUE);
   th->saved_switch = gil->switch_number;
   th->wait = W_GIL_COND;
-  cond_add (e, gil, th);
+  cond_push (e, gil, th);
   thread_vis (e, th, IL_STATE_WAIT_GIL);
   thread_leave_core (e, th);
   thread_new_gen (e, th);
