@@ -234,23 +234,13 @@ typedef enum {
   ROLE_WORKER,    /* a pool worker */
 } Role;
 
-/* A thread's event slot on a cache line of its own (the thread's slots
- * start on a line): scheduling or popping an event then touches one line
- * of the thread, where a 56-byte slot straddled two for three of the five
- * kinds. */
-typedef union {
-  EvSlot slot;
-  guint8 line[64];
-} ThreadSlot;
-
 /* Fields in the order events touch them.  Threads are 64-byte aligned
  * (slab_alloc0), and the first line holds what nearly every event reads
  * or writes — above all the GIL waits and time-outs, a third of all
  * events when threads contend for the GIL: generation, pending events,
  * where it waits, its core and place among the GIL's waiters.  The second
  * line holds what a computation and the driver's next operation need; then
- * the event slots, a line each; then what only some roles or rare paths
- * need.  With
+ * the event slots; then what only some roles or rare paths need.  With
  * 10 000 threads alive the threads are far beyond the caches, and each
  * line an event touches is a miss.  Small enums and flags are one byte
  * each (bit-fields keep the enum types) so that this fits. */
@@ -294,7 +284,7 @@ struct _Thread {
   Pool    *dispatch_after;
   Pool    *pool;
 
-  ThreadSlot ev[N_THREAD_EVENTS];
+  EvSlot   ev[N_THREAD_EVENTS];
 
   Waiter   waiter;          /* its node in a semaphore's or task's waiters */
   Task    *pending_spawn;   /* ROLE_MAIN */
@@ -708,7 +698,7 @@ schedule_thread (IlEngine *e,
                  gint64    t,
                  EvKind    kind)
 {
-  schedule_slot (e, &th->ev[kind].slot, t, kind, th->id, th->gen);
+  schedule_slot (e, &th->ev[kind], t, kind, th->id, th->gen);
   th->pending_ev |= 1u << kind;   /* after: replacing an eval breaker takes the old one out */
 }
 
@@ -731,7 +721,7 @@ thread_new_gen (IlEngine *e,
   /* Only the slots that hold an event: looking at all five touched five
    * cache lines of the thread on every change of its state. */
   for (guint32 pending = th->pending_ev; pending != 0; pending &= pending - 1)
-    event_take_out (e, &th->ev[__builtin_ctz (pending)].slot);
+    event_take_out (e, &th->ev[__builtin_ctz (pending)]);
 }
 
 static inline void
