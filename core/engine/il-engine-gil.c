@@ -64,92 +64,169 @@ gil_acquire (IlEngine *e,
   gil->drop_request = FALSE;
 }
 
+void
+gil_init (Gil *gil)
+{
+  gil->switch_waiters = g_ptr_array_new ();
+  gil->last_dropper_lane = IL_NO_LANE;
+}
+
+void
+gil_clear (Gil *gil)
+{
+  g_ptr_array_unref (gil->switch_waiters);
+  g_free (gil->waiters);
+  g_free (gil->ticket_tree);
+}
+
 /* The waiters of `cond`, in the order they began to wait (a timed-out
  * waiter that waits again goes to the back).  The futex wakes the oldest
  * sleeper first, which is why real GIL hand-offs among CPU-bound threads
  * often go round in a cycle (measured on CPython 3.11: "0231 0231 …");
- * cond_signal_pick adds the race with a waiter that is still awake.  Each
- * thread carries its own list node, so a timed-out waiter leaves in O(1).
+ * cond_signal_pick adds the race with a waiter that is still awake.
  *
- * With a seed the OS wakes the waiter of a random rank in that order.  Each
- * waiter then also holds an arrival ticket, and a Fenwick tree counting the
- * live tickets finds the waiter of a given rank in O(log n).  Tickets are
- * renumbered (compacted) when they run out, which costs O(1) amortised. */
+ * They sit in a ring by arrival ticket (Gil.waiters): a waiter that leaves
+ * from the middle (its timed wait expired) only clears its entry, and the
+ * oldest and newest live entries are found by skipping the cleared ones at
+ * either end, each of them once.  When the span from the oldest to the
+ * newest fills the ring, the ring doubles; a thread keeps its ticket, so
+ * growing touches no thread — unless cleared entries dominate the span,
+ * and then the live waiters are renumbered instead, which the many
+ * departures since the ring last filled pay for.
+ *
+ * With a seed the OS wakes the waiter of a random rank in that order, and
+ * a Fenwick tree counting the live entries by ring slot finds it in
+ * O(log n). */
 static void
 ticket_tree_add (Gil     *gil,
                  guint32  slot,
                  gint     delta)
 {
-  for (guint32 i = slot + 1; i <= gil->ticket_cap; i += i & -i)
+  for (guint32 i = slot + 1; i <= gil->waiter_cap; i += i & -i)
     gil->ticket_tree[i] += (guint32) delta;
 }
 
-static void
-ticket_compact (Gil *gil)
+static inline GilWaiter *
+waiter_entry (Gil     *gil,
+              guint32  ticket)
 {
-  guint32 live = gil->cond_waiters.length, cap = 16, n = 0;
-  Thread **threads;
+  return &gil->waiters[ticket & (gil->waiter_cap - 1)];
+}
 
-  while (cap < 2 * (live + 1))
-    cap *= 2;
-  threads = g_new0 (Thread *, cap);
-  for (guint32 i = 0; i < gil->ticket_next; i++)
-    if (gil->ticket_thread[i] != NULL)
-      {
-        threads[n] = gil->ticket_thread[i];
-        threads[n]->ticket = n;
-        n++;
-      }
-  g_assert (n == live);
-  g_free (gil->ticket_thread);
-  g_free (gil->ticket_tree);
-  gil->ticket_thread = threads;
-  gil->ticket_cap = cap;
-  gil->ticket_next = n;
-  /* Build the tree in O(cap): each node passes its count to its parent. */
-  gil->ticket_tree = g_new0 (guint32, cap + 1);
-  for (guint32 i = 1; i <= cap; i++)
+static void
+waiters_make_room (IlEngine *e,
+                   Gil      *gil)
+{
+  guint32 span = gil->waiter_next - gil->waiter_first, cap = 16, n = 0;
+  GilWaiter *ring;
+
+  if (span > 2 * gil->n_waiters + 16)
     {
-      guint32 j = i + (i & -i);
+      /* Mostly departed waiters: renumber the live ones from 0. */
+      while (cap < 2 * (gil->n_waiters + 1))
+        cap *= 2;
+      ring = g_new (GilWaiter, cap);
+      for (guint32 t = gil->waiter_first; t != gil->waiter_next; t++)
+        if (waiter_entry (gil, t)->th != NULL)
+          {
+            ring[n] = *waiter_entry (gil, t);
+            ring[n].th->ticket = n;
+            n++;
+          }
+      g_assert (n == gil->n_waiters);
+      gil->waiter_first = 0;
+      gil->waiter_next = n;
+    }
+  else
+    {
+      while (cap < 2 * (span + 1))
+        cap *= 2;
+      ring = g_new (GilWaiter, cap);
+      for (guint32 t = gil->waiter_first; t != gil->waiter_next; t++)
+        ring[t & (cap - 1)] = *waiter_entry (gil, t);
+    }
+  g_free (gil->waiters);
+  gil->waiters = ring;
+  gil->waiter_cap = cap;
 
-      gil->ticket_tree[i] += threads[i - 1] != NULL;
-      if (j <= cap)
-        gil->ticket_tree[j] += gil->ticket_tree[i];
+  if (e->config.params.seed != 0)
+    {
+      /* The tree in O(cap): each node passes its count to its parent. */
+      g_free (gil->ticket_tree);
+      gil->ticket_tree = g_new0 (guint32, cap + 1);
+      for (guint32 t = gil->waiter_first; t != gil->waiter_next; t++)
+        gil->ticket_tree[(t & (cap - 1)) + 1] = waiter_entry (gil, t)->th != NULL;
+      for (guint32 i = 1; i <= cap; i++)
+        {
+          guint32 j = i + (i & -i);
+
+          if (j <= cap)
+            gil->ticket_tree[j] += gil->ticket_tree[i];
+        }
     }
 }
 
-/* The live waiter of rank k (from 0) in arrival order. */
-static Thread *
-ticket_select (Gil     *gil,
-               guint32  k)
+/* The live entry of rank k (from 0) in ring slot order. */
+static guint32
+ticket_tree_select (Gil     *gil,
+                    guint32  k)
 {
   guint32 pos = 0;
 
-  for (guint32 step = gil->ticket_cap; step > 0; step >>= 1)
-    if (pos + step <= gil->ticket_cap && gil->ticket_tree[pos + step] <= k)
+  for (guint32 step = gil->waiter_cap; step > 0; step >>= 1)
+    if (pos + step <= gil->waiter_cap && gil->ticket_tree[pos + step] <= k)
       {
         pos += step;
         k -= gil->ticket_tree[pos];
       }
-  g_assert (pos < gil->ticket_next && gil->ticket_thread[pos] != NULL);
-  return gil->ticket_thread[pos];
+  return pos;
 }
 
-static void
+/* The live waiter of rank k (from 0) in arrival order, with a seed.  Ring
+ * slots from the oldest's onwards hold the earlier tickets, the slots
+ * before it the later ones (the ring wrapped). */
+Thread *
+cond_waiter_at_rank (Gil     *gil,
+                     guint32  k)
+{
+  guint32 head = gil->waiter_first & (gil->waiter_cap - 1), before = 0, slot;
+
+  for (guint32 i = head; i > 0; i -= i & -i)
+    before += gil->ticket_tree[i];
+  if (k < gil->n_waiters - before)
+    slot = ticket_tree_select (gil, before + k);
+  else
+    slot = ticket_tree_select (gil, k - (gil->n_waiters - before));
+  g_assert (slot < gil->waiter_cap && gil->waiters[slot].th != NULL);
+  return gil->waiters[slot].th;
+}
+
+/* Always inline: it runs on every GIL wait, and a call kept it from
+ * being folded into gil_take_or_wait (18 more instructions a wait). */
+G_ALWAYS_INLINE static inline void
+cond_push (IlEngine *e,
+           Gil      *gil,
+           Thread   *th)
+{
+  GilWaiter *w;
+
+  if (gil->waiter_next - gil->waiter_first == gil->waiter_cap)
+    waiters_make_room (e, gil);
+  th->ticket = gil->waiter_next++;
+  w = waiter_entry (gil, th->ticket);
+  w->th = th;
+  w->since = e->now;
+  gil->n_waiters++;
+  if (e->config.params.seed != 0)
+    ticket_tree_add (gil, th->ticket & (gil->waiter_cap - 1), 1);
+}
+
+void
 cond_add (IlEngine *e,
           Gil      *gil,
           Thread   *th)
 {
-  if (e->config.params.seed != 0 && gil->ticket_next == gil->ticket_cap)
-    ticket_compact (gil);   /* room for every live waiter and as many again */
-  th->cond_since = e->now;
-  th->cond_link.data = th;
-  g_queue_push_tail_link (&gil->cond_waiters, &th->cond_link);
-  if (e->config.params.seed == 0)
-    return;
-  th->ticket = gil->ticket_next++;
-  gil->ticket_thread[th->ticket] = th;
-  ticket_tree_add (gil, th->ticket, 1);
+  cond_push (e, gil, th);
 }
 
 void
@@ -157,11 +234,16 @@ cond_remove (IlEngine *e,
              Gil      *gil,
              Thread   *th)
 {
-  g_queue_unlink (&gil->cond_waiters, &th->cond_link);
-  if (e->config.params.seed == 0)
-    return;
-  gil->ticket_thread[th->ticket] = NULL;
-  ticket_tree_add (gil, th->ticket, -1);
+  waiter_entry (gil, th->ticket)->th = NULL;
+  gil->n_waiters--;
+  if (e->config.params.seed != 0)
+    ticket_tree_add (gil, th->ticket & (gil->waiter_cap - 1), -1);
+  /* Keep both ends on live waiters (or first == next when none is left);
+   * tickets given up at the back are handed out again. */
+  while (gil->waiter_first != gil->waiter_next && waiter_entry (gil, gil->waiter_first)->th == NULL)
+    gil->waiter_first++;
+  while (gil->waiter_next != gil->waiter_first && waiter_entry (gil, gil->waiter_next - 1)->th == NULL)
+    gil->waiter_next--;
 }
 
 /* COND_SIGNAL: which waiter gets the GIL.
@@ -186,15 +268,15 @@ static Thread *
 cond_signal_pick (IlEngine *e,
                   Gil      *gil)
 {
-  Thread *th = gil->cond_waiters.head->data;
-  Thread *newest = gil->cond_waiters.tail->data;
+  Thread *th = waiter_entry (gil, gil->waiter_first)->th;
+  const GilWaiter *newest = waiter_entry (gil, gil->waiter_next - 1);
 
-  if (e->config.params.seed != 0 && gil->cond_waiters.length > 1)
-    th = ticket_select (gil, rng_next (e) % gil->cond_waiters.length);
-  else if (newest != th
-           && e->now - newest->cond_since < e->config.params.wake_latency
+  if (e->config.params.seed != 0 && gil->n_waiters > 1)
+    th = cond_waiter_at_rank (gil, rng_next (e) % gil->n_waiters);
+  else if (newest->th != th
+           && e->now - newest->since < e->config.params.wake_latency
            && (rng_next (e) & 1) != 0)
-    th = newest;
+    th = newest->th;
   cond_remove (e, gil, th);
   return th;
 }
@@ -215,7 +297,7 @@ gil_take_or_wait (IlEngine *e,
   gil_want (e, th, TRUE);
   th->saved_switch = gil->switch_number;
   th->wait = W_GIL_COND;
-  cond_add (e, gil, th);
+  cond_push (e, gil, th);
   thread_vis (e, th, IL_STATE_WAIT_GIL);
   thread_leave_core (e, th);
   thread_new_gen (e, th);
@@ -242,7 +324,7 @@ gil_drop (IlEngine *e,
         forced ? IL_GIL_DROP_FORCED : IL_GIL_DROP_VOLUNTARY, 0, th->lane);
 
   /* COND_SIGNAL (cond): the OS wakes one waiter. */
-  if (gil->cond_waiters.length > 0)
+  if (gil->n_waiters > 0)
     {
       Thread *w = cond_signal_pick (e, gil);
       thread_wake (e, w, R_TAKE_GIL, IL_CAUSE_GIL_HANDOFF, th->lane);

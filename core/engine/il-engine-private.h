@@ -180,6 +180,16 @@ typedef struct {
   guint32       n_body;
 } Waiter;
 
+/* A waiter of the GIL's condition variable, kept in the GIL rather than in
+ * the thread: joining, leaving and picking a waiter then read and write
+ * the GIL's array and the thread concerned, never a neighbour thread (a
+ * list through the threads wrote its neighbours' nodes, a cache miss on a
+ * thread that had nothing to do with the event). */
+typedef struct {
+  Thread  *th;                /* NULL once it left */
+  gint64   since;             /* when it (re)entered the wait */
+} GilWaiter;
+
 typedef struct {
   gboolean   locked;
   Thread    *holder;
@@ -187,13 +197,19 @@ typedef struct {
   guint32    last_dropper_lane;
   guint64    switch_number;
   gboolean   drop_request;
-  GQueue     cond_waiters;    /* Thread*: in COND_TIMED_WAIT, in arrival order */
+  /* The threads in COND_TIMED_WAIT, in arrival order: each has a ticket,
+   * numbered in that order, and its entry is waiters[ticket & (waiter_cap
+   * - 1)], a ring.  The live ones lie between waiter_first (the oldest)
+   * and waiter_next (the ticket the next one gets), among the entries of
+   * those that left. */
+  GilWaiter *waiters;
+  guint32    waiter_cap;      /* a power of two, or 0 */
+  guint32    waiter_first;
+  guint32    waiter_next;
+  guint32    n_waiters;
   /* With a seed, the waiter to wake is picked by its rank in arrival
-   * order: a Fenwick tree over arrival tickets finds it in O(log n). */
-  Thread   **ticket_thread;   /* by ticket - ticket_base; NULL once gone */
-  guint32   *ticket_tree;     /* Fenwick tree of live tickets, 1-based */
-  guint32    ticket_cap;
-  guint32    ticket_next;     /* next ticket - ticket_base */
+   * order: a Fenwick tree over the ring finds it in O(log n). */
+  guint32   *ticket_tree;     /* 1-based, waiter_cap nodes */
   GPtrArray *switch_waiters;  /* Thread*: forced releasers waiting for a switch */
   guint      n_wanting;       /* threads that want the GIL (drawn as waiters) */
 } Gil;
@@ -241,72 +257,67 @@ typedef enum {
   ROLE_WORKER,    /* a pool worker */
 } Role;
 
-/* Fields in the order the dispatcher touches them: what nearly every
- * event reads or writes comes first, on two cache lines, then the event
- * slots, then what only some roles or rare paths need.  With 10 000
- * threads alive the threads are far beyond the caches, and each line an
- * event touches is a miss. */
+/* Fields in the order events touch them.  Threads are 64-byte aligned
+ * (slab_alloc0), and the first line holds what nearly every event reads
+ * or writes — above all the GIL waits and time-outs, a third of all
+ * events when threads contend for the GIL: generation, pending events,
+ * where it waits, its core and place among the GIL's waiters.  The second
+ * line holds what a computation and the driver's next operation need; then
+ * the event slots; then what only some roles or rare paths need.  With
+ * 10 000 threads alive the threads are far beyond the caches, and each
+ * line an event touches is a miss.  Small enums and flags are one byte
+ * each (bit-fields keep the enum types) so that this fits. */
 struct _Thread {
+  /* line 0 */
   guint32  id;
-  guint32  lane;
-  guint32  mirror;          /* task lane that shows this thread's states too, or IL_NO_LANE */
   guint32  gen;             /* bumps cancel this thread's pending events */
   guint32  pending_ev;      /* bit k: ev[k] is in the queue */
-  Role     role;
-  Process *proc;
-  Job     *job;
-  Resume   resume;
-  Resume   after_gil;
-  Resume   after_switch;
-  Wait     wait;
   gint32   core;            /* -1 when off core */
-  gboolean queued;
-  gboolean holds_gil;
-  gboolean wants_gil;
-  gboolean computing;
-  Compute  ck;
-  IlState  compute_state;
+  guint32  lane;
+  guint32  mirror;          /* task lane that shows this thread's states too, or IL_NO_LANE */
+  guint32  ticket;          /* its arrival ticket among the GIL's waiters while it waits there */
+  guint32  cause_lane;
+  Wait     wait : 8;
+  Resume   resume : 8;
+  Resume   after_gil : 8;
+  Resume   after_switch : 8;
+  Role     role : 8;
+  Compute  ck : 8;
+  IlState  compute_state : 8;
+  IlCause  cause : 8;       /* cause of the next state change (wake-ups) */
+  guint8   queued;
+  guint8   holds_gil;
+  guint8   wants_gil;
+  guint8   computing;
+  /* Pending blocking call. */
+  IlState  block_state : 8;
+  guint8   block_select;
+  guint8   block_is_wait;
+  guint8   wait_after;      /* done after the cost the driver asked for has been paid */
+  Process *proc;
+  guint64  saved_switch;
+
+  /* line 1 */
+  Job     *job;
   gint64   remaining;
   gint64   started;
-
-  /* Pending blocking call. */
-  IlState  block_state;
-  gboolean block_select;
-  gboolean block_is_wait;
-  /* Done after the cost the driver asked for has been paid. */
-  gboolean wait_after;
   gint64   block_dur;
-
-  /* Cause of the next state change (wake-ups). */
-  IlCause  cause;
-  guint32  cause_lane;
-  Resume   wait_resume;     /* what a begin_wait delayed by a forced switch resumes with */
+  gint64   boot;            /* CPU a new process spends before its first step */
+  gint64   boot_after;      /* forkserver: the server is up at this time */
   Pool    *dispatch_after;
-  guint64  saved_switch;
-  gint64   cond_since;      /* when it (re)entered the wait on gil.cond */
-  GList    cond_link;       /* this thread's node in gil.cond_waiters while waiting there */
-  GList    runq_link;       /* its node in the run queue while queued */
+  Pool    *pool;
 
   EvSlot   ev[N_THREAD_EVENTS];
 
-  guint32  ticket;          /* its arrival ticket in gil.cond_waiters (seeded pick) */
   Waiter   waiter;          /* its node in a semaphore's or task's waiters */
-  Pool    *pool;
-  gint64   boot;            /* CPU a new process spends before its first step */
-  gint64   boot_after;      /* forkserver: the server is up at this time */
-
-  /* ROLE_MAIN */
-  guint32  main_next;
-  Task    *pending_spawn;
-
-  /* Queue put/get in progress (R_RETRY_QUEUE). */
-  guint32       pend_queue;
-  gboolean      pend_put;
-
-  /* Semaphore acquire in progress. */
-  guint32       pend_sem;
-  const IlStep *pend_body;
-  guint32       pend_n;
+  Task    *pending_spawn;   /* ROLE_MAIN */
+  const IlStep *pend_body;  /* semaphore acquire in progress */
+  guint32  pend_sem;
+  guint32  pend_n;
+  guint32  pend_queue;      /* queue put/get in progress (R_RETRY_QUEUE) */
+  guint32  main_next;       /* ROLE_MAIN */
+  guint8   pend_put;
+  Resume   wait_resume : 8; /* what a begin_wait delayed by a forced switch resumes with */
 };
 
 typedef enum {
@@ -494,7 +505,13 @@ struct _IlEngine {
   guint64     *free_cores;
   guint64     *unarmed_cores;
   guint        n_core_words;
-  GQueue       runq;        /* Thread*, linked through Thread.runq_link */
+  /* The OS run queue, first in first out: a ring of threads, so that
+   * queueing one and taking the next write the ring and the thread
+   * concerned, never a neighbour thread. */
+  Thread     **runq;
+  guint        runq_cap;    /* a power of two, or 0 */
+  guint        runq_head;
+  guint        runq_len;
   Slab         slab;        /* where threads and jobs live */
   GPtrArray   *threads;     /* Thread* (in slab), by id; NULL once recycled */
   GPtrArray   *processes;   /* Process* (owned) */
@@ -762,7 +779,11 @@ G_GNUC_INTERNAL void begin_block (IlEngine *e, Thread *th, IlState state, gint64
 G_GNUC_INTERNAL void begin_wait (IlEngine *e, Thread *th, IlState state, Resume on_wake);
 
 /* il-engine-gil.c */
+G_GNUC_INTERNAL void gil_init (Gil *gil);
+G_GNUC_INTERNAL void gil_clear (Gil *gil);
+G_GNUC_INTERNAL void cond_add (IlEngine *e, Gil *gil, Thread *th);
 G_GNUC_INTERNAL void cond_remove (IlEngine *e, Gil *gil, Thread *th);
+G_GNUC_INTERNAL Thread * cond_waiter_at_rank (Gil *gil, guint32 k);
 G_GNUC_INTERNAL gboolean gil_take_or_wait (IlEngine *e, Thread *th);
 G_GNUC_INTERNAL gboolean gil_drop (IlEngine *e, Thread *th, gboolean forced);
 G_GNUC_INTERNAL void gil_forced_drop (IlEngine *e, Thread *th, Resume then);

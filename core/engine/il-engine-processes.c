@@ -16,9 +16,7 @@ process_new (IlEngine   *e,
 
   p->lane = add_lane (e, IL_LANE_PROCESS, name, IL_NO_LANE, e->processes->len);
   p->has_gil = has_gil;
-  g_queue_init (&p->gil.cond_waiters);
-  p->gil.switch_waiters = g_ptr_array_new ();
-  p->gil.last_dropper_lane = IL_NO_LANE;
+  gil_init (&p->gil);
   if (has_gil)
     {
       g_autofree char *gil_name = g_strdup_printf ("GIL (%s)", name);

@@ -44,6 +44,36 @@ core_arm_slice (IlEngine *e,
 }
 
 static void
+runq_push (IlEngine *e,
+           Thread   *th)
+{
+  if (e->runq_len == e->runq_cap)
+    {
+      /* Full: double the ring, unwrapping it. */
+      guint cap = MAX (16, 2 * e->runq_cap);
+      Thread **ring = g_new (Thread *, cap);
+
+      for (guint i = 0; i < e->runq_len; i++)
+        ring[i] = e->runq[(e->runq_head + i) & (e->runq_cap - 1)];
+      g_free (e->runq);
+      e->runq = ring;
+      e->runq_cap = cap;
+      e->runq_head = 0;
+    }
+  e->runq[(e->runq_head + e->runq_len++) & (e->runq_cap - 1)] = th;
+}
+
+static Thread *
+runq_pop (IlEngine *e)
+{
+  Thread *th = e->runq[e->runq_head];
+
+  e->runq_head = (e->runq_head + 1) & (e->runq_cap - 1);
+  e->runq_len--;
+  return th;
+}
+
+static void
 core_assign (IlEngine *e,
              guint     c,
              Thread   *th)
@@ -59,7 +89,7 @@ core_assign (IlEngine *e,
   th->queued = FALSE;
   emit (e, core->lane, IL_EVENT_CORE, 0, 0, th->lane);
   schedule_thread (e, th, e->now, EV_DISPATCH);
-  if (e->runq.length > 0)
+  if (e->runq_len > 0)
     core_arm_slice (e, c);
 }
 
@@ -79,8 +109,7 @@ thread_make_runnable (IlEngine *e,
       }
 
   th->queued = TRUE;
-  th->runq_link.data = th;
-  g_queue_push_tail_link (&e->runq, &th->runq_link);
+  runq_push (e, th);
   if (th->resume != R_TAKE_GIL && th->resume != R_GIL_TIMEOUT)
     thread_vis (e, th, IL_STATE_READY);
   /* Somebody waits for a core: every busy core's slice runs, armed in
@@ -107,8 +136,8 @@ thread_leave_core (IlEngine *e,
   core_new_slice_gen (e, core);
   th->core = -1;
 
-  if (e->runq.length > 0)
-    core_assign (e, c, g_queue_pop_head_link (&e->runq)->data);
+  if (e->runq_len > 0)
+    core_assign (e, c, runq_pop (e));
   else
     emit (e, core->lane, IL_EVENT_CORE, 0, 0, IL_NO_LANE);
 }
@@ -185,7 +214,7 @@ core_slice_end (IlEngine *e,
 
   core->slice_armed = FALSE;
   core_note (e, c);
-  if (th == NULL || e->runq.length == 0)
+  if (th == NULL || e->runq_len == 0)
     return;
   if (e->now - core->since < e->config.params.os_slice)
     {
@@ -204,6 +233,11 @@ core_slice_end (IlEngine *e,
   thread_leave_core (e, th);
   thread_make_runnable (e, th);
 }
+
+/* The layout il-engine-private.h describes: the hot fields fill the first
+ * two cache lines exactly, and the event slots start on the third. */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (Thread, job) == 64);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (Thread, ev) == 128);
 
 Thread *
 thread_new (IlEngine   *e,

@@ -61,7 +61,13 @@ slab_alloc0 (IlEngine *e,
   Slab *slab = &e->slab;
   gpointer mem;
 
-  size = (size + 15) & ~(gsize) 15;
+  /* Whole cache lines, and an odd number of them: a thread's hot fields
+   * then start a line (il-engine-private.h), and the threads' first lines
+   * spread over all sets of a set-associative cache (with a stride of a
+   * power of two lines they would crowd into a few). */
+  size = (size + 63) & ~(gsize) 63;
+  if (size % 128 == 0)
+    size += 64;
   if (size > SLAB_CHUNK / 4)
     {
       /* Rare big ones get a chunk of their own. */
@@ -71,9 +77,11 @@ slab_alloc0 (IlEngine *e,
     }
   if (slab->left < size)
     {
-      slab->next = g_malloc0 (SLAB_CHUNK);
-      slab->left = SLAB_CHUNK;
-      g_ptr_array_add (slab->chunks, slab->next);
+      guint8 *chunk = g_malloc0 (SLAB_CHUNK);
+
+      g_ptr_array_add (slab->chunks, chunk);
+      slab->next = (guint8 *) (((guintptr) chunk + 63) & ~(guintptr) 63);
+      slab->left = SLAB_CHUNK - (gsize) (slab->next - chunk);
     }
   mem = slab->next;
   slab->next += size;
@@ -265,7 +273,6 @@ il_engine_new (const IlScenario  *scenario,
   e->spare_jobs = g_ptr_array_new ();
   e->pools = g_ptr_array_new ();
   e->handles = g_ptr_array_new_with_free_func (g_free);
-  g_queue_init (&e->runq);
   e->rng = e->config.params.seed != 0 ? e->config.params.seed : 0x9e3779b9u;
   e->forkserver_up = -1;
 
@@ -389,10 +396,7 @@ il_engine_free (IlEngine *e)
   for (guint i = 0; i < e->processes->len; i++)
     {
       Process *p = g_ptr_array_index (e->processes, i);
-      g_queue_init (&p->gil.cond_waiters);   /* forget the nodes: they live inside the threads */
-      g_ptr_array_unref (p->gil.switch_waiters);
-      g_free (p->gil.ticket_thread);
-      g_free (p->gil.ticket_tree);
+      gil_clear (&p->gil);
       g_free (p);
     }
   g_ptr_array_unref (e->processes);
@@ -428,6 +432,7 @@ il_engine_free (IlEngine *e)
   g_free (e->group_tasks);
   g_free (e->group_start);
   g_free (e->cores);
+  g_free (e->runq);
   g_free (e->free_cores);
   g_free (e->unarmed_cores);
   g_ptr_array_unref (e->threads);
