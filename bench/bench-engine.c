@@ -8,6 +8,8 @@
  *                                   or with N = 0 only the scaling table
  *   bench-engine --same-load N      the same for the table of the same load at every size
  *   bench-engine --file TASKS STEPS only the scenario file and its statistics
+ *   bench-engine --mode MODE [TASKS] [STEPS]
+ *                                   only the baseline and that mode's row (for profilers)
  *
  * Times are the process's CPU time, which another busy process on the
  * machine disturbs much less than wall-clock time.
@@ -333,6 +335,21 @@ main (int   argc,
   if (argc > 3 && strcmp (argv[1], "--file") == 0)
     {
       bench_file ((guint) MAX (1, atoi (argv[2])), (guint) MAX (1, atoi (argv[3])));
+      return 0;
+    }
+  if (argc > 2 && strcmp (argv[1], "--mode") == 0)
+    {
+      IlMode mode;
+
+      if (!il_mode_from_string (argv[2], &mode))
+        {
+          fprintf (stderr, "bench-engine: unknown mode %s\n", argv[2]);
+          return 2;
+        }
+      n_tasks = argc > 3 ? (guint) atoi (argv[3]) : 10000;
+      n_steps = argc > 4 ? (guint) atoi (argv[4]) : 100;
+      bench_baseline (n_steps);
+      bench_mode (mode, n_tasks, n_steps, 0);
       return 0;
     }
   n_tasks = argc > 1 ? (guint) atoi (argv[1]) : 10000;
