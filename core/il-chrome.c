@@ -4242,6 +4242,7 @@ il_chrome_slice_args_foreach (const IlTrace    *trace,
   guint bi = 0, ei = 0;
   guint64 n = 0;
   FILE *f = NULL;
+  gboolean readable = TRUE;
 
   g_return_val_if_fail (trace != NULL && func != NULL, 0);
   a = trace->slice_args;
@@ -4249,8 +4250,14 @@ il_chrome_slice_args_foreach (const IlTrace    *trace,
     return 0;
   while (next_slice_entries (a, &bi, &ei, &b, &e))
     {
-      g_autofree char *text = read_slice_args (a, b, e, &f, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = readable ? read_slice_args (a, b, e, &f, &error) : NULL;
       gboolean go_on;
+
+      /* A file that changed or went away stays so: the rest of the slices
+       * get NULL without a stat (or an open) each. */
+      if (error != NULL && !g_error_matches (error, IL_CHROME_ERROR, IL_CHROME_ERROR_TOO_LARGE))
+        readable = FALSE;
 
       n++;
       go_on = func (b != NULL ? b->event : e->event, text, user_data);

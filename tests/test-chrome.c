@@ -483,6 +483,19 @@ import_shape (const char         *name,
   return t;
 }
 
+/* visited[0] counts the slices whose args could not be read, [1] the others. */
+static gboolean
+count_args (guint32     event,
+            const char *json,
+            gpointer    user_data)
+{
+  guint *visited = user_data;
+
+  (void) event;
+  visited[json != NULL]++;
+  return TRUE;
+}
+
 static guint32
 lane_named (const IlTrace *t,
             const char    *name)
@@ -584,12 +597,25 @@ test_slice_args (void)
           /* main, then fib (2) on the main thread. */
           gsize e = il_trace_get_lane_events (t, lane_named (t, "MainThread"))->data[1];
           g_autofree char *json = NULL;
+          guint before[2] = { 0, 0 };
+
           g_assert_cmpstr (il_trace_get_string (t, t->arg[e]), ==, "fib (demo.py:6)");
+          g_assert_cmpuint (il_chrome_slice_args_foreach (t, count_args, before), ==, 5);
+          g_assert_cmpuint (before[0], ==, 0);
+          g_assert_cmpuint (before[1], ==, 5);
           g_assert_true (g_file_set_contents (copy, "{}", -1, NULL));
           json = il_chrome_slice_args (t, e, &error);
           g_assert_null (json);
           g_assert_error (error, IL_CHROME_ERROR, IL_CHROME_ERROR_CHANGED);
           g_assert_nonnull (strstr (error->message, "copy.json"));
+          /* Saving still visits every slice with args, each without them. */
+          {
+            guint visited[2] = { 0, 0 };
+
+            g_assert_cmpuint (il_chrome_slice_args_foreach (t, count_args, visited), ==, 5);
+            g_assert_cmpuint (visited[0], ==, 5);
+            g_assert_cmpuint (visited[1], ==, 0);
+          }
         }
     }
   /* A real VizTracer trace (log_func_args, log_func_retval) of fib: every
