@@ -577,7 +577,7 @@ static PyObject *str_context, *str_run, *str_callback, *str_args, *str_self, *st
                 *str_fut_waiter, *str_get_name, *str_ready, *str_fn, *str_qualname, *str_name,
                 *str_ident, *str_native_id, *str_max_workers, *str_mp_context, *str_get_start_method,
                 *str_value, *str_flag, *str_queue, *str__queue, *str_maxsize, *str__maxsize, *str_blocking, *str_block, *str_timeout,
-                *str_gettimeout, *str_fileno, *str_flags, *str___name__, *str__interleave_id;
+                *str_gettimeout, *str_fileno, *str_flags, *str___name__;
 
 static int64_t
 seconds_arg_ns (PyObject *o)
@@ -762,28 +762,232 @@ new_id (void)
   return id;
 }
 
-/* The number of an object of a Python class (Semaphore, Condition, Event,
- * queue.Queue, asyncio.Queue): kept in its own attribute, which dies with
- * it.  One that refuses the attribute is named by its address.  Called
- * with no exception set. */
+/* The callback of the weak reference that keeps an object's number (a
+ * contended lock's slot, an entry of the object table): when the object
+ * dies, `forget` drops what is kept under its address, if it is still
+ * that object's (its number says: the address may have been given to
+ * another object meanwhile). */
+typedef struct {
+  PyObject_HEAD
+  void    (*forget) (uintptr_t obj, int64_t id);
+  uintptr_t obj;
+  int64_t   id;
+} Gone;
+
+static PyObject *
+gone_call (PyObject *self,
+           PyObject *args,
+           PyObject *kwargs)
+{
+  Gone *g = (Gone *) self;
+
+  /* The weak reference is args[0], which the call's tuple keeps alive
+   * while `forget` drops the table's reference to it. */
+  g->forget (g->obj, g->id);
+  Py_RETURN_NONE;
+}
+
+static void
+gone_dealloc (PyObject *self)
+{
+  PyObject_Free (self);
+}
+
+static PyTypeObject GoneType = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = MODULE_NAME ".gone",
+  .tp_basicsize = sizeof (Gone),
+  .tp_dealloc = gone_dealloc,
+  .tp_call = gone_call,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+/* A weak reference to obj whose callback calls forget (obj, id), or NULL
+ * (no exception left) when obj takes none. */
+static PyObject *
+weak_forget (PyObject *obj,
+             int64_t   id,
+             void    (*forget) (uintptr_t, int64_t))
+{
+  Gone *g;
+  PyObject *ref;
+
+  if (Py_TYPE (obj)->tp_weaklistoffset == 0)
+    return NULL;
+  g = PyObject_New (Gone, &GoneType);
+  if (g == NULL)
+    {
+      PyErr_Clear ();
+      return NULL;
+    }
+  g->forget = forget;
+  g->obj = (uintptr_t) obj;
+  g->id = id;
+  ref = PyWeakref_NewRef (obj, (PyObject *) g);
+  Py_DECREF (g);
+  if (ref == NULL)
+    PyErr_Clear ();
+  return ref;
+}
+
+/* Semaphores, conditions, events and queues (objects of Python classes)
+ * have their numbers in a table by address, never on themselves: an
+ * attribute would show in the program's vars() and be carried along by
+ * copy.copy, so that a copy would be the original in the recording.  An
+ * entry holds a weak reference to its object, whose callback removes it
+ * when the object dies, before its memory can be given to another.  The
+ * table is open-addressed with linear probing, at most half full, and
+ * grows (never shrinks: it is as big as the most such objects alive at
+ * once); a lookup, done on every recorded wait, put, get and release,
+ * hashes the address and reads a slot or two, without allocating.  It is
+ * only used holding the GIL (the recorder is not built for free-threaded
+ * interpreters), and nothing in a lookup runs Python code. */
+typedef struct {
+  uintptr_t obj;   /* 0: empty */
+  int64_t   id;
+  PyObject *ref;   /* weak reference to obj (its callback removes the entry) */
+} ObjEntry;
+
+static ObjEntry *obj_table;
+static size_t obj_mask;    /* slots - 1, a power of two less one; 0 while there is no table */
+static size_t obj_count;
+
+static inline size_t
+obj_home (uintptr_t key)
+{
+  uint64_t h = (uint64_t) key * UINT64_C (0x9E3779B97F4A7C15);
+
+  return (size_t) (h ^ h >> 32) & obj_mask;
+}
+
+static ObjEntry *
+obj_find (uintptr_t key)
+{
+  if (obj_table == NULL)
+    return NULL;
+  for (size_t i = obj_home (key);; i = (i + 1) & obj_mask)
+    {
+      if (obj_table[i].obj == key)
+        return &obj_table[i];
+      if (obj_table[i].obj == 0)
+        return NULL;
+    }
+}
+
+/* Empties e and moves back the entries after it that could not be in
+ * their home slot while it was taken (deletion from a linear-probing
+ * table without tombstones).  The weak reference goes last, once the
+ * table is whole. */
+static void
+obj_remove (ObjEntry *e)
+{
+  PyObject *ref = e->ref;
+  size_t hole = (size_t) (e - obj_table);
+
+  for (size_t j = (hole + 1) & obj_mask; obj_table[j].obj != 0; j = (j + 1) & obj_mask)
+    {
+      size_t home = obj_home (obj_table[j].obj);
+      /* j may move to the hole when its home is not after the hole
+       * (cyclically, between it and j). */
+      if (((j - home) & obj_mask) >= ((j - hole) & obj_mask))
+        {
+          obj_table[hole] = obj_table[j];
+          hole = j;
+        }
+    }
+  memset (&obj_table[hole], 0, sizeof obj_table[hole]);
+  obj_count--;
+  Py_XDECREF (ref);
+}
+
+static void
+obj_forget (uintptr_t obj,
+            int64_t   id)
+{
+  ObjEntry *e = obj_find (obj);
+
+  if (e != NULL && e->id == id)
+    obj_remove (e);
+}
+
+/* Room for one more entry: doubles the table when it would be more than
+ * half full.  -1 when memory ran out. */
+static int
+obj_reserve (void)
+{
+  size_t slots = obj_mask + 1;
+  ObjEntry *old = obj_table;
+  size_t old_slots = old != NULL ? slots : 0;
+
+  if (old != NULL && 2 * (obj_count + 1) <= slots)
+    return 0;
+  slots = old != NULL ? 2 * slots : 256;
+  obj_table = PyMem_Calloc (slots, sizeof (ObjEntry));
+  if (obj_table == NULL)
+    {
+      obj_table = old;
+      return -1;
+    }
+  obj_mask = slots - 1;
+  for (size_t i = 0; i < old_slots; i++)
+    if (old[i].obj != 0)
+      {
+        size_t j = obj_home (old[i].obj);
+        while (obj_table[j].obj != 0)
+          j = (j + 1) & obj_mask;
+        obj_table[j] = old[i];
+      }
+  PyMem_Free (old);
+  return 0;
+}
+
+/* The number of a semaphore, condition, event or queue.  An object that
+ * takes no weak reference (an instance of a class of its own, with
+ * __slots__ and no __weakref__, passed to one of these classes' methods)
+ * is named by its address, which another such object may have later.
+ * Called holding the GIL, with no exception set. */
 static int64_t
 object_id (PyObject *obj)
 {
-  PyObject *v = PyObject_GetAttr (obj, str__interleave_id);
-  int64_t id = v != NULL && PyLong_CheckExact (v) ? PyLong_AsLongLong (v) : -1;
+  uintptr_t key = (uintptr_t) obj;
+  ObjEntry *e = obj_find (key);
+  PyObject *ref;
+  int64_t id;
 
-  Py_XDECREF (v);
-  if (id > 0 && (id & 1) != 0)
-    return id;
-  PyErr_Clear ();
+  /* An entry whose object is dead is another object's at the same
+   * address, its callback not yet run (which will find its number gone):
+   * CPython runs the callbacks before it frees the memory, so this is a
+   * guard, not a case. */
+  if (e != NULL && ((PyWeakReference *) e->ref)->wr_object == obj)
+    return e->id;
   id = new_id ();
-  v = PyLong_FromLongLong (id);
-  if (v == NULL || PyObject_SetAttr (obj, str__interleave_id, v) < 0)
+  /* Making the weak reference may collect garbage, which runs callbacks
+   * (ours remove entries) and finalizers (which may name objects too):
+   * the table is looked at again after it. */
+  ref = weak_forget (obj, id, obj_forget);
+  if (ref == NULL)
+    return (int64_t) key;
+  e = obj_find (key);
+  if (e != NULL)
     {
-      PyErr_Clear ();
-      id = (int64_t) (intptr_t) obj;
+      if (((PyWeakReference *) e->ref)->wr_object == obj)
+        {
+          Py_DECREF (ref);
+          return e->id;
+        }
+      obj_remove (e);
     }
-  Py_XDECREF (v);
+  if (obj_reserve () < 0)
+    {
+      Py_DECREF (ref);
+      return (int64_t) key;
+    }
+  for (e = &obj_table[obj_home (key)]; e->obj != 0; e = &obj_table[(size_t) (e - obj_table + 1) & obj_mask])
+    ;
+  e->obj = key;
+  e->id = id;
+  e->ref = ref;
+  obj_count++;
   return id;
 }
 
@@ -840,50 +1044,23 @@ lock_slot_clear (LockSlot *s)
   Py_XDECREF (gone);
 }
 
-/* The callback of a contended lock's weak reference: which slot to free
- * when the lock dies, if it is still that lock's (its id says). */
-typedef struct {
-  PyObject_HEAD
-  uintptr_t obj;
-  int64_t   id;
-} LockGone;
-
-static PyObject *
-lock_gone_call (PyObject *self,
-                PyObject *args,
-                PyObject *kwargs)
+/* A contended lock died: its slot is freed, if it is still that lock's. */
+static void
+lock_forget (uintptr_t obj,
+             int64_t   id)
 {
-  LockGone *g = (LockGone *) self;
-  size_t home = lock_home (g->obj);
+  size_t home = lock_home (obj);
 
-  /* The weak reference is args[0], which the call's tuple keeps alive
-   * while lock_slot_clear drops the slot's reference to it. */
   for (size_t i = 0; i < LOCK_PROBES; i++)
     {
       LockSlot *s = &lock_slots[(home + i) % LOCK_SLOTS];
-      if (s->obj == g->obj && s->id == g->id)
+      if (s->obj == obj && s->id == id)
         {
           lock_slot_clear (s);
           break;
         }
     }
-  Py_RETURN_NONE;
 }
-
-static void
-lock_gone_dealloc (PyObject *self)
-{
-  PyObject_Free (self);
-}
-
-static PyTypeObject LockGoneType = {
-  PyVarObject_HEAD_INIT (NULL, 0)
-  .tp_name = MODULE_NAME ".lock_gone",
-  .tp_basicsize = sizeof (LockGone),
-  .tp_dealloc = lock_gone_dealloc,
-  .tp_call = lock_gone_call,
-  .tp_flags = Py_TPFLAGS_DEFAULT,
-};
 
 /* The lock's slot, found or made.  A lock that has been waited for keeps
  * its slot while it lives: another lock hashing to the same place takes
@@ -962,23 +1139,24 @@ lock_contended (PyObject *obj,
                 int64_t   t)
 {
   LockSlot *s = lock_slot (obj);
-  LockGone *g;
+  PyObject *gone;
+  int64_t id;
 
   if (s->id != 0)
     return s->id;
-  s->id = new_id ();
-  g = PyObject_New (LockGone, &LockGoneType);
-  if (g != NULL)
-    {
-      g->obj = s->obj;
-      g->id = s->id;
-      s->gone = PyWeakref_NewRef (obj, (PyObject *) g);
-      Py_DECREF (g);
-    }
+  id = s->id = new_id ();
   /* A lock type without weak references keeps its slot until another
-   * lock needs it, as every lock did before. */
-  if (s->gone == NULL)
-    PyErr_Clear ();
+   * lock needs it, as every lock did before.  Making the reference may
+   * collect garbage, whose finalizers may take locks and so take this
+   * slot: then the lock is not followed further (as when it loses its
+   * slot later). */
+  gone = weak_forget (obj, id, lock_forget);
+  if (s->obj != (uintptr_t) obj || s->id != id)
+    {
+      Py_XDECREF (gone);
+      return id;
+    }
+  s->gone = gone;
   if (s->depth > 0 && s->holder != 0)
     emit (IL_REC_ACQUIRED, s->holder, s->taken_at > 0 && s->taken_at <= t ? s->taken_at : t,
           s->id, IL_REC_CALL_LOCK, NULL, 0);
@@ -2033,14 +2211,13 @@ CONCAT (PyInit__interleave_recorder_, IL_PY_TAG) (void)
   INTERN (str_blocking, "blocking");
   INTERN (str_block, "block");
   INTERN (str_timeout, "timeout");
-  INTERN (str__interleave_id, "_interleave_id");
 
   if (empty_tuple == NULL && (empty_tuple = PyTuple_New (0)) == NULL)
     return NULL;
   if (false_tuple == NULL && (false_tuple = PyTuple_Pack (1, Py_False)) == NULL)
     return NULL;
   if (PyType_Ready (&MethodWrapperType) < 0 || PyType_Ready (&FunctionWrapperType) < 0
-      || PyType_Ready (&LockGoneType) < 0)
+      || PyType_Ready (&GoneType) < 0)
     return NULL;
   m = PyModule_Create (&rec_module);
   if (m == NULL)

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -1307,6 +1308,117 @@ def sync_objects_reused():
     # the helper's start-up Event if the main thread waited for it.
     check("reused addresses: each round's lock is a lock of its own, waited for and handed over once",
           2 * n + 2 <= s["locks"] <= 2 * n + 3 and s["lock_waits"] >= n and s["lock_handoffs"] >= n - 2, s)
+
+
+SYNC_IDS = """
+import asyncio, copy, queue, threading, time
+sem, q, cond, ev = threading.Semaphore(1), queue.Queue(), threading.Condition(), threading.Event()
+def hold(s):
+    with s:
+        time.sleep(0.02)
+def put_later(q):
+    time.sleep(0.02)
+    q.put(1)
+def waits(s, q):
+    # The main thread waits for the semaphore a helper holds, then for an
+    # item a helper puts.
+    t = threading.Thread(target=hold, args=(s,))
+    t.start()
+    time.sleep(0.005)
+    s.acquire()
+    s.release()
+    t.join()
+    t = threading.Thread(target=put_later, args=(q,))
+    t.start()
+    q.get()
+    t.join()
+async def aqueue():
+    aq = asyncio.Queue()
+    asyncio.get_running_loop().call_later(0.01, aq.put_nowait, 1)
+    await aq.get()
+    return aq
+waits(sem, q)
+with cond:
+    cond.wait(0.005)
+ev.wait(0.005)
+aq = asyncio.run(aqueue())
+print("attributes:", [type(o).__name__ for o in (sem, q, cond, ev, aq) if "_interleave_id" in vars(o)])
+# Copies made after the originals were used, waited on the same way.
+waits(copy.copy(sem), copy.copy(q))
+# Thousands of queues alive at once, dropped, and as many again.
+for _ in range(2):
+    qs = [queue.Queue() for _ in range(3000)]
+    for x in qs:
+        x.put(0)
+        x.get()
+    del qs, x
+# An object without weak references that borrows the semaphore's methods.
+class Slotted:
+    __slots__ = ("_cond", "_value")
+    acquire = __enter__ = threading.Semaphore.acquire
+    release = threading.Semaphore.release
+    def __exit__(self, *exc):
+        self.release()
+    def __init__(self):
+        self._cond, self._value = threading.Condition(threading.Lock()), 1
+waits(Slotted(), queue.Queue())
+print("ids done")
+"""
+
+
+def raw_records(directory):
+    """The records of the recorder's per-process files in `directory`:
+    (kind, thread, a, b) each (interleave-recorder.h)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(directory, "*.rec"))):
+        with open(path, "rb") as f:
+            data = f.read()[8:]
+        i = 0
+        while i + 32 <= len(data):
+            kind, _cpu, slen, thread, _t, a, b = struct.unpack_from("=BBHIqqq", data, i)
+            out.append((kind, thread, a, b))
+            i += 32 + slen
+    return out
+
+
+REC_CALL_BEGIN, REC_QUEUE, CALL_SEMAPHORE, CALL_QUEUE = 6, 24, 9, 12
+
+
+@case
+def sync_object_ids():
+    # The recorder keeps the numbers of semaphores, conditions, events and
+    # queues in a table by address, not on the objects: nothing shows in
+    # their vars(), a copy made after the original was used is an object of
+    # its own, and objects made where freed ones lay stay apart.
+    pythons = [(PY, "")] + [(f"/root/.pyenv/versions/{v}/bin/python3", f" (Python {v})")
+                            for v in ("3.10.13", "3.12.1", "3.13.0")]
+    prog = program("syncids.py", SYNC_IDS)
+    for python, label in pythons:
+        if not os.path.exists(python) or not has_recorder(python):
+            check(f"ids: objects keep no attribute{label}: # SKIP not on this machine", True)
+            continue
+        raw = os.path.join(TMP, "syncids-raw")
+        shutil.rmtree(raw, ignore_errors=True)
+        out = os.path.join(TMP, "syncids.itrace")
+        r = subprocess.run([CLI, "record-python", "-o", out, "--raw", raw, "--python", python, "--json", "--", prog],
+                           capture_output=True, text=True, timeout=120)
+        check(f"ids: a semaphore, queue, condition, event and asyncio.Queue have no attribute of the recorder{label}",
+              r.returncode == 0 and "attributes: []" in r.stdout and "ids done" in r.stdout and "Error" not in r.stderr,
+              (r.stdout, r.stderr))
+        recs = raw_records(raw)
+        sem_waits = [b for kind, th, a, b in recs if kind == REC_CALL_BEGIN and a == CALL_SEMAPHORE and th == 1]
+        queue_waits = [b for kind, th, a, b in recs if kind == REC_CALL_BEGIN and a == CALL_QUEUE and th == 1]
+        check(f"ids: a copy of a used semaphore and of a used queue are objects of their own{label}",
+              len(sem_waits) == 3 and len(queue_waits) == 3
+              and all(i % 2 == 1 for i in sem_waits[:2] + queue_waits[:2])
+              and len(set(sem_waits)) == 3 and len(set(queue_waits)) == 3, (sem_waits, queue_waits))
+        check(f"ids: an object without weak references is named by its address{label}",
+              len(sem_waits) == 3 and sem_waits[2] > 0 and sem_waits[2] % 2 == 0, sem_waits)
+        queue_ids = {a for kind, th, a, b in recs if kind == REC_QUEUE}
+        s = summary(r)
+        # q, its copy, 6000 short-lived queues, the last one, and asyncio's.
+        check(f"ids: 6000 queues, 3000 alive at once, each an object of its own{label}",
+              len(queue_ids) == 6004 and s["queues"] == 6004, (len(queue_ids), s.get("queues")))
 
 
 @case
