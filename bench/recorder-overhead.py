@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """How much slower a program runs while recorded: a GIL-heavy threads
 program, an asyncio program of thousands of task steps, threads taking
-one lock many times (every acquire goes through the recorder) and
-producer/consumer programs passing items through a queue.Queue and an
-asyncio.Queue (every put and get is recorded), each timed by
-the program itself (start-up and conversion excluded), recorded and not,
-alternating, N runs each.  Prints median and spread of the wall time and
-of the process's CPU time (all its threads, the recorder's sampler
-included), and the slowdowns.  On a machine shared with other work the
-wall time varies more than the recorder costs; the CPU time does not.
+one lock many times (every acquire goes through the recorder), threads
+taking a semaphore and waiting on a set Event many times (each call looks
+up the object's number), and producer/consumer programs passing items
+through a queue.Queue and an asyncio.Queue (every put and get is
+recorded), each timed by the program itself (start-up and conversion
+excluded), recorded and not, alternating, N runs each.  Prints median and
+spread of the wall time and of the process's CPU time (all its threads,
+the recorder's sampler included), and the slowdowns.  On a machine shared
+with other work the wall time varies more than the recorder costs; the
+CPU time does not.
 
   bench/recorder-overhead.py [--runs N] [--python PATH] [--recorder DIR] [--only WORD]
 
@@ -59,6 +61,22 @@ async def main():
     await asyncio.gather(*(step(10) for _ in range(1000)))
 t0 = time.perf_counter(); c0 = time.process_time()
 asyncio.run(main())
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+
+SYNC = r"""
+import threading, time
+sem = threading.Semaphore(2)
+ev = threading.Event()
+ev.set()
+def work():
+    for i in range(50_000):
+        with sem:
+            ev.wait()
+ts = [threading.Thread(target=work) for _ in range(4)]
+t0 = time.perf_counter(); c0 = time.process_time()
+for t in ts: t.start()
+for t in ts: t.join()
 print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
@@ -125,7 +143,8 @@ def main():
     plain.pop("INTERLEAVE_RECORD_DIR", None)
     print(f"{'program':<31} {'':<4} {'plain ms, median (min–max)':>28} {'recorded ms':>24} {'slowdown':>9}")
     for name, code in (("4 threads, 1.2 M Python calls", THREADS), ("asyncio, 10 000 task steps", ASYNCIO),
-                       ("4 threads, 200 000 lock holds", LOCKS), ("queue.Queue, 100 000 items", QUEUE),
+                       ("4 threads, 200 000 lock holds", LOCKS),
+                       ("semaphore+event, 200 000 holds", SYNC), ("queue.Queue, 100 000 items", QUEUE),
                        ("asyncio.Queue, 100 000 items", AQUEUE)):
         if args.only not in name:
             continue
