@@ -30,6 +30,12 @@
 #endif
 #include <Python.h>
 
+/* The tables of locks and of object numbers are guarded by the GIL:
+ * recorder/meson.build skips free-threaded builds. */
+#ifdef Py_GIL_DISABLED
+#error "the recorder needs an interpreter with a GIL"
+#endif
+
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -441,6 +447,10 @@ open_process_file (void)
 }
 
 static char process_text[256];
+/* The running interpreter's version, "3.11.7": not the headers' (one
+ * module serves every micro release of a minor one, Debian's 3.11.2 and
+ * pyenv's 3.11.7 alike).  Read at start, for a forked child too. */
+static char py_version[32];
 
 static void
 emit_process (void)
@@ -494,8 +504,7 @@ after_fork_child (void)
     atomic_store (&thread_states[i], 0);
   atomic_store (&n_threads, 0);
   atomic_store (&n_alive, me != 0 ? 1 : 0);
-  snprintf (process_text, sizeof process_text, "%d.%d.%d fork", PY_MAJOR_VERSION, PY_MINOR_VERSION,
-            PY_MICRO_VERSION);
+  snprintf (process_text, sizeof process_text, "%s fork", py_version);
   emit_process ();
   if (me != 0)
     {
@@ -2004,8 +2013,8 @@ rec_start (PyObject *module,
   drop_request = (_Atomic int *) &interp->ceval.gil_drop_request._value;
 #endif
 
-  snprintf (process_text, sizeof process_text, "%d.%d.%d %s", PY_MAJOR_VERSION, PY_MINOR_VERSION,
-            PY_MICRO_VERSION, method);
+  snprintf (py_version, sizeof py_version, "%.*s", (int) strcspn (Py_GetVersion (), " "), Py_GetVersion ());
+  snprintf (process_text, sizeof process_text, "%s %s", py_version, method);
   if (open_process_file () < 0)
     return PyErr_SetFromErrnoWithFilename (PyExc_OSError, dir);
   atomic_store (&recording, 1);

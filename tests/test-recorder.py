@@ -22,8 +22,10 @@ import time
 CLI = os.environ["INTERLEAVE_CLI"]
 RECORDER = os.environ.get("INTERLEAVE_RECORDER_DIR", "")
 TMP = tempfile.mkdtemp(prefix="interleave-recorder-test-")
-# Debian's interpreter, which has python3-aiohttp and python3-anyio.
-PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
+# Debian's interpreter, which has python3-aiohttp and python3-anyio;
+# IL_TEST_PYTHON=PATH records every case with another one instead.
+PY = os.environ.get("IL_TEST_PYTHON") or ("/usr/bin/python3" if os.path.exists("/usr/bin/python3")
+                                          else shutil.which("python3"))
 
 results = []
 
@@ -916,7 +918,9 @@ def anyio_task_group():
 
 @case
 def other_interpreters():
-    for version in ("3.10.13", "3.12.1", "3.13.0"):
+    # 3.11.7 loads the module built for Debian's 3.11.2 (one per minor
+    # version) and must still say which interpreter ran.
+    for version in ("3.10.13", "3.11.7", "3.12.1", "3.13.0"):
         python = f"/root/.pyenv/versions/{version}/bin/python3"
         if not os.path.exists(python) or not has_recorder(python):
             check(f"Python {version}: # SKIP not on this machine", True)
@@ -1313,18 +1317,23 @@ def sync_objects_reused():
 SYNC_IDS = """
 import asyncio, copy, queue, threading, time
 sem, q, cond, ev = threading.Semaphore(1), queue.Queue(), threading.Condition(), threading.Event()
-def hold(s):
+def until_waited(cond):
+    while not cond._waiters:
+        time.sleep(0.001)
+def hold(s, held):
     with s:
-        time.sleep(0.02)
+        held.set()
+        until_waited(s._cond)
 def put_later(q):
-    time.sleep(0.02)
+    until_waited(q.not_empty)
     q.put(1)
 def waits(s, q):
     # The main thread waits for the semaphore a helper holds, then for an
-    # item a helper puts.
-    t = threading.Thread(target=hold, args=(s,))
+    # item a helper puts (each helper lets go once the main thread waits).
+    held = threading.Event()
+    t = threading.Thread(target=hold, args=(s, held))
     t.start()
-    time.sleep(0.005)
+    held.wait()
     s.acquire()
     s.release()
     t.join()
