@@ -239,6 +239,7 @@ struct _IlTrace {
   /* Columns, each n_events long. */
   gsize    n_events;
   gsize    capacity;
+  gsize    append_limit;  /* private: appends up to here need no call (≤ capacity) */
   gint64  *time;
   /* The lane of each event: 16 bits while every lane number fits (imported
    * traces, most simulations: 2 bytes an event less), 32 bits once a lane
@@ -322,7 +323,7 @@ il_trace_append (IlTrace     *trace,
   g_assert (i == 0 || time >= trace->time[i - 1]);
   g_assert (i < G_MAXUINT32);
 
-  if (G_UNLIKELY (i == trace->capacity))
+  if (G_UNLIKELY (i == trace->append_limit))
     il_trace_grow_columns (trace);
 
   trace->time[i] = time;
