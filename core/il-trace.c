@@ -149,6 +149,17 @@ column_populate (gpointer mem,
   return madvise ((gpointer) start, end - start, MADV_POPULATE_WRITE) == 0 || errno != EINVAL;
 }
 
+/* Faults in all of a fresh column of n elements at once if it is mapped,
+ * for one that is about to be written all over. */
+static void
+column_populate_all (gpointer mem,
+                     gsize    size,
+                     gsize    n)
+{
+  if (n >= COLUMN_MAP_EVENTS)
+    column_populate (mem, size, 0, n);
+}
+
 /* Appends into mapped columns fault in their pages a stretch at a time,
  * ahead of the writes: a page fault per 4 KiB of fresh column costs a
  * third as much again in entering and leaving the kernel as the work of
@@ -186,6 +197,14 @@ column_resize (gpointer mem,
 {
   (void) old;
   return g_realloc_n (mem, n, size);
+}
+
+static void
+column_populate_all (gpointer mem,
+                     gsize    size,
+                     gsize    n)
+{
+  (void) mem, (void) size, (void) n;
 }
 
 static void
@@ -465,6 +484,9 @@ il_trace_end_bulk (IlTrace *trace)
   if (fresh > 0)
     {
       IndexBlock block = { column_resize (NULL, sizeof (guint32), 0, fresh), fresh };
+
+      /* The events land all over it: one call instead of a fault per page. */
+      column_populate_all (block.data, sizeof (guint32), fresh);
       g_array_append_val (trace->index_blocks, block);
       next = block.data;
     }
