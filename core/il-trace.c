@@ -473,6 +473,8 @@ il_trace_end_bulk (IlTrace *trace)
   n = trace->n_events;
   if (from == n)
     return;
+  /* The appends left the end time to here. */
+  trace->end_time = MAX (trace->end_time, trace->time[n - 1]);
 
   /* A counting sort by lane (the appends counted): size each index
    * exactly, then place the events (already in time order) lane by lane. */
