@@ -380,9 +380,13 @@ il_trace_grow_columns (IlTrace *trace)
 {
   /* Grow by half again: amortised O(1) appends without doubling peak memory
    * on traces of tens of millions of events. */
+  /* Events are numbered in 32 bits (the lane indices): appends stop short
+   * of that here rather than each testing it. */
+  g_assert (trace->n_events < G_MAXUINT32);
   if (trace->append_limit == trace->capacity)
     il_trace_reserve (trace, MAX (1024, trace->capacity + trace->capacity / 2));
   columns_fill_ahead (trace);
+  trace->append_limit = MIN (trace->append_limit, G_MAXUINT32);
 }
 
 /* Small lanes double (most engine lanes hold tens of events), big ones

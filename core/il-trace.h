@@ -322,7 +322,6 @@ il_trace_append (IlTrace     *trace,
 
   g_assert (lane < trace->lanes->len);
   g_assert (i == 0 || time >= trace->time[i - 1]);
-  g_assert (i < G_MAXUINT32);
 
   if (G_UNLIKELY (i == trace->append_limit))
     il_trace_grow_columns (trace);
