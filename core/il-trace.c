@@ -7,6 +7,11 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
+/* Linux 5.14's value, for C libraries older than it: kernels older than
+ * that refuse it, and appends then fault pages in one by one. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #endif
 
 #include "il-trace.h"
