@@ -239,6 +239,7 @@ struct _IlTrace {
   /* Columns, each n_events long. */
   gsize    n_events;
   gsize    capacity;
+  gsize    append_limit;  /* private: appends up to here need no call (≤ capacity) */
   gint64  *time;
   /* The lane of each event: 16 bits while every lane number fits (imported
    * traces, most simulations: 2 bytes an event less), 32 bits once a lane
@@ -267,7 +268,8 @@ struct _IlTrace {
   GPtrArray  *strings;
   GHashTable *string_ids; /* char* → GUINT_TO_POINTER (id + 1) */
 
-  gint64   end_time;      /* how far the run has been simulated (≥ last event time) */
+  gint64   end_time;      /* how far the run has been simulated (≥ last event time; while bulk
+                           * appending, only as of il_trace_begin_bulk) */
   gboolean finished;      /* TRUE when every task is done */
 
   /* Where it came from: the scenario and the parameters it ran with.  May be
@@ -320,9 +322,8 @@ il_trace_append (IlTrace     *trace,
 
   g_assert (lane < trace->lanes->len);
   g_assert (i == 0 || time >= trace->time[i - 1]);
-  g_assert (i < G_MAXUINT32);
 
-  if (G_UNLIKELY (i == trace->capacity))
+  if (G_UNLIKELY (i == trace->append_limit))
     il_trace_grow_columns (trace);
 
   trace->time[i] = time;
@@ -342,12 +343,13 @@ il_trace_append (IlTrace     *trace,
       if (G_UNLIKELY (index->len == index->alloc))
         il_trace_grow_lane_index (index);
       index->data[index->len++] = (guint32) i;
+      if (time > trace->end_time)
+        trace->end_time = time;
     }
   else
+    /* The end time waits for il_trace_end_bulk too: times do not
+     * decrease, so it is the last event's. */
     trace->bulk_count[lane]++;
-
-  if (time > trace->end_time)
-    trace->end_time = time;
 }
 /* Between these two, appends fill the columns only; il_trace_end_bulk
  * then adds the new events to the lane indices in one pass, with exact

@@ -198,6 +198,7 @@ test_big_columns (void)
                      (guint8) i, (guint16) (i * 7), (guint32) (i * 13));
   il_trace_end_bulk (t);
   g_assert_cmpuint (t->capacity, >=, n);
+  g_assert_cmpint (t->end_time, ==, (gint64) n - 1);   /* brought up to date by end_bulk */
 
   /* Lane 65536 widens the lane column of a mapped trace. */
   for (guint l = 3; l <= 65536; l++)
@@ -230,6 +231,42 @@ test_big_columns (void)
   il_trace_append (small, 10, 0, IL_EVENT_INSTANT, 0, 0, 10);
   g_assert_cmpuint (small->arg[10], ==, 10);
   g_assert_cmpuint (il_trace_get_lane_events (small, 0)->len, ==, 11);
+}
+
+/* Appends into mapped columns fault their pages in a stretch ahead
+ * (il-trace.c): the events must come out the same whatever the room was
+ * when they were appended — reserved up front and partly used, trimmed
+ * below what was filled ahead, grown again from there. */
+static void
+test_columns_filled_ahead (void)
+{
+  g_autoptr(IlTrace) t = il_trace_new ();
+  const gsize n = 250000;
+
+  il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, 0);
+  il_trace_add_lane (t, IL_LANE_THREAD, NULL, IL_NO_LANE, 1);
+  il_trace_reserve (t, 2 * n);
+  for (gsize i = 0; i < n / 2; i++)
+    il_trace_append (t, (gint64) i, (guint32) (i & 1), IL_EVENT_INSTANT, (guint8) i, (guint16) i, (guint32) i);
+  il_trace_reserve (t, 0);
+  g_assert_cmpuint (t->capacity, ==, n / 2);
+  il_trace_begin_bulk (t);
+  for (gsize i = n / 2; i < n; i++)
+    il_trace_append (t, (gint64) i, (guint32) (i & 1), IL_EVENT_INSTANT, (guint8) i, (guint16) i, (guint32) i);
+  g_assert_cmpint (t->end_time, ==, (gint64) n / 2 - 1);   /* as of begin_bulk */
+  il_trace_end_bulk (t);
+  g_assert_cmpint (t->end_time, ==, (gint64) n - 1);
+  for (guint32 a = 0; a < 3; a++)
+    il_trace_append (t, (gint64) (n + a), 0, IL_EVENT_INSTANT, 0, 0, 0);
+  g_assert_cmpint (t->end_time, ==, (gint64) n + 2);
+  g_assert_cmpuint (t->n_events, ==, n + 3);
+  for (gsize i = 0; i < n; i++)
+    if (t->time[i] != (gint64) i || il_trace_event_lane (t, i) != (i & 1) || t->kind[i] != IL_EVENT_INSTANT
+        || t->value[i] != (guint8) i || t->aux[i] != (guint16) i || t->arg[i] != (guint32) i)
+      g_error ("event %" G_GSIZE_FORMAT " changed", i);
+  g_assert_cmpuint (il_trace_get_lane_events (t, 0)->len, ==, n / 2 + 3);
+  g_assert_cmpuint (il_trace_get_lane_events (t, 1)->len, ==, n / 2);
+  g_assert_cmpuint (il_trace_get_lane_events (t, 1)->data[n / 2 - 1], ==, n - 1);
 }
 
 static void
@@ -663,6 +700,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/bulk", test_bulk);
   g_test_add_func ("/trace/wide-lanes", test_wide_lanes);
   g_test_add_func ("/trace/big-columns", test_big_columns);
+  g_test_add_func ("/trace/columns-filled-ahead", test_columns_filled_ahead);
   g_test_add_func ("/trace/lower-bound", test_lower_bound);
   g_test_add_func ("/trace/state-at", test_state_at);
   g_test_add_func ("/trace/gil-holder-at", test_gil_holder_at);
