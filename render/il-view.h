@@ -103,17 +103,19 @@ int       il_layout_row_at       (const IlLayout        *layout,
                                   double                 y);
 
 /* The lanes out of view in a window of `visible` px of the lanes scrolled
- * by scroll_y, as two tags of tag_h px at its head and foot count them. */
+ * by scroll_y, as two tags in bands of tag_h px at its head and foot count
+ * them; a lane's name is a line of name_h px at its middle. */
 typedef struct {
   guint  above, below;    /* lanes the tags at the head and foot count */
-  double above_end;       /* the names above this (px, layout) are counted */
-  double below_start;     /* …and below this */
+  double above_end;       /* the lanes above this (px, layout) are counted */
+  double below_start;     /* …and below this: clear both, bars and names */
 } IlLanesOutOfView;
 
 void      il_layout_out_of_view  (const IlLayout        *layout,
                                   double                 scroll_y,
                                   double                 visible,
                                   double                 tag_h,
+                                  double                 name_h,
                                   IlLanesOutOfView      *out);
 
 /* A few lines for people: what the lane does in the interval, since

@@ -252,22 +252,22 @@ test_layout_out_of_view (void)
     }
   layout->height = 250;
   /* All in view: nothing to count. */
-  il_layout_out_of_view (layout, 0, 250, 20, &out);
+  il_layout_out_of_view (layout, 0, 250, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 0);
   g_assert_cmpuint (out.below, ==, 0);
   /* 100 px from the top: rows 0–3 in view, row 4 half (its middle at 112
    * is out), rows 5–9 out; the 20 px tag covers row 3 (75–99) too. */
-  il_layout_out_of_view (layout, 0, 100, 20, &out);
+  il_layout_out_of_view (layout, 0, 100, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 0);
   g_assert_cmpuint (out.below, ==, 7);
   g_assert_cmpfloat (out.below_start, ==, 75);
   /* A taller tag covers row 2 (50–74) as well. */
-  il_layout_out_of_view (layout, 0, 100, 30, &out);
+  il_layout_out_of_view (layout, 0, 100, 30, 30, &out);
   g_assert_cmpuint (out.below, ==, 8);
   g_assert_cmpfloat (out.below_start, ==, 50);
   /* Scrolled by 100: rows 0–3 above (and row 4 under the head's tag),
    * rows 8 and 9 below (and row 7 under the foot's). */
-  il_layout_out_of_view (layout, 100, 100, 20, &out);
+  il_layout_out_of_view (layout, 100, 100, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 5);
   g_assert_cmpuint (out.below, ==, 3);
   g_assert_cmpfloat (out.above_end, ==, 124);
@@ -284,10 +284,105 @@ test_layout_out_of_view (void)
       g_array_append_val (layout->rows, row);
     }
   layout->height = 240;
-  il_layout_out_of_view (layout, 0, 110, 20, &out);
+  il_layout_out_of_view (layout, 0, 110, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 0);
   g_assert_cmpuint (out.below, ==, 1);
   g_assert_cmpfloat (out.below_start, ==, 110);
+}
+
+/* Lesson 16 at 1024×600 (twenty requests in 22 px lanes, 390 px of
+ * them in view, 15 px names, a 27 px band for the foot's tag): get_09's
+ * name sits wholly above the band and stays; get_10's is under the tag
+ * and is counted, its bars cleared with it.  The tag counted get_09 too,
+ * its name cleared but its bars drawn, when a name was taken to be as
+ * tall as its lane. */
+static void
+test_layout_out_of_view_names (void)
+{
+  static const struct { IlRowKind kind; double h; } rows[] = {
+    { IL_ROW_HEADING, 20 }, { IL_ROW_LANE, 18 }, { IL_ROW_LANE, 18 },     /* CPU cores */
+    { IL_ROW_HEADING, 20 }, { IL_ROW_LANE, 18 }, { IL_ROW_LANE, 18 },     /* GIL, loop */
+    { IL_ROW_LANE, 22 },                                                  /* MainThread */
+  };
+  g_autoptr(IlLayout) layout = g_new0 (IlLayout, 1);
+  IlLanesOutOfView out;
+  const double tag_h = 27, name_h = 15;
+  guint n_lanes = 0;
+
+  layout->rows = g_array_new (FALSE, TRUE, sizeof (IlRow));
+  for (guint i = 0; i < G_N_ELEMENTS (rows) + 20; i++)
+    {
+      IlRow row = { IL_ROW_LANE, i, layout->height, 22, 0, "lane", 1 };
+
+      if (i < G_N_ELEMENTS (rows))
+        {
+          row.kind = rows[i].kind;
+          row.height = rows[i].h;
+        }
+      else if (i == G_N_ELEMENTS (rows) + 12)
+        row.height = 119;   /* a deep stack of slices */
+      n_lanes += row.kind == IL_ROW_LANE;
+      g_array_append_val (layout->rows, row);
+      layout->height += row.height + 2;
+    }
+
+  il_layout_out_of_view (layout, 0, 390, tag_h, name_h, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 11);              /* get_10 to get_20 */
+  g_assert_cmpfloat (out.below_start, ==, 364);      /* get_10's top */
+
+  /* At every scroll and height: a lane is counted exactly when its name
+   * cannot be read (cut by an edge or under a tag's band), and the lanes
+   * not counted lie clear of what is cleared for the counted ones. */
+  for (double visible = 40; visible <= layout->height; visible += 7)
+    for (double scroll = 0; scroll + visible <= layout->height + 1; scroll += 3)
+      {
+        double bottom = scroll + visible;
+        gboolean cut_above = FALSE, cut_below = FALSE;
+        guint unread = 0;
+
+        il_layout_out_of_view (layout, scroll, visible, tag_h, name_h, &out);
+        for (guint i = 0; i < layout->rows->len; i++)
+          {
+            const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+            double mid = row->y + row->height / 2, half = MIN (row->height, name_h) / 2;
+
+            if (row->kind != IL_ROW_LANE)
+              continue;
+            cut_above |= mid - half < scroll;
+            cut_below |= mid + half > bottom;
+          }
+        for (guint i = 0; i < layout->rows->len; i++)
+          {
+            const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+            double mid = row->y + row->height / 2, half = MIN (row->height, name_h) / 2;
+            double lo, hi;
+            gboolean read, hidden, clear;
+
+            if (row->kind != IL_ROW_LANE)
+              continue;
+            read = mid - half >= scroll + (cut_above ? tag_h : 0)
+                   && mid + half <= bottom - (cut_below ? tag_h : 0);
+            /* What of it is in view, against what is cleared: a lane
+             * read shows all of it, one not read none. */
+            lo = MAX (row->y, scroll);
+            hi = MIN (row->y + row->height, bottom);
+            hidden = lo >= hi || (out.above > 0 && hi <= out.above_end)
+                     || (out.below > 0 && lo >= out.below_start);
+            clear = lo < hi && ((out.above == 0 || lo >= out.above_end)
+                                 && (out.below == 0 || hi <= out.below_start));
+            if (read ? !clear : !hidden)
+              g_test_message ("scroll %g visible %g: row %u (%g + %g) read %d; %u above to %g, %u below from %g",
+                              scroll, visible, i, row->y, row->height, read, out.above, out.above_end,
+                              out.below, out.below_start);
+            g_assert_true (read ? clear : hidden);
+            unread += !read;
+          }
+        g_assert_cmpuint (out.above + out.below, ==, unread);
+        g_assert_cmpuint (out.above + out.below, <=, n_lanes);
+        if (!cut_above)
+          g_assert_cmpuint (out.above, ==, 0);
+      }
 }
 
 static void
@@ -1243,6 +1338,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/layout-compact", test_layout_compact);
   g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
+  g_test_add_func ("/view/layout-out-of-view-names", test_layout_out_of_view_names);
   g_test_add_func ("/view/presenter-fit", test_presenter_fit);
   g_test_add_func ("/render/label-scale", test_label_scale);
   g_test_add_func ("/view/hit", test_hit);
