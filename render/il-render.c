@@ -1161,7 +1161,7 @@ draw_ruler (Ctx *c)
 {
   const IlRenderParams *p = c->p;
   double h = c->theme->ruler_height;
-  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 step = il_ticks_choose_step (&p->viewport, il_ticks_label_spacing (c->theme->font_size, p->viewport.width));
   gint64 first = (c->t_lo / step) * step;
   cairo_t *cr = c->cr;
 
@@ -1227,7 +1227,7 @@ draw_grid (Ctx    *c,
            double  bottom)
 {
   const IlRenderParams *p = c->p;
-  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 step = il_ticks_choose_step (&p->viewport, il_ticks_label_spacing (c->theme->font_size, p->viewport.width));
   gint64 first = (c->t_lo / step) * step;
 
   il_theme_set_source (c->cr, &c->theme->grid);

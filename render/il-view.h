@@ -52,6 +52,12 @@ gboolean il_viewport_follow     (IlViewport       *vp,
  * labelled ticks. */
 gint64   il_ticks_choose_step   (const IlViewport *vp,
                                  double            min_px);
+/* The least distance (px) between labelled ticks for labels in font_px
+ * type across `width` px: room for a label and a gap, more where the plot
+ * is wide, less where it is narrow (presenter type beside the side panel
+ * on a 1024 px screen) so that a time scale shows at all. */
+double   il_ticks_label_spacing (double            font_px,
+                                 double            width);
 /* Formats t as a tick label with just the precision `step` needs, in the
  * unit that suits it: "250 µs", "1.5 ms", "2 s". */
 char    *il_format_tick         (gint64            t,

@@ -96,6 +96,64 @@ test_ticks (void)
     }
 }
 
+/* The ruler's labels, in the ruler's type, on plots from the presenter's
+ * 1024 px screen beside its side panel (about 330 px) to a wide monitor:
+ * a fitted run always shows at least two times, and never two labels
+ * over each other. */
+static void
+test_ticks_label_spacing (void)
+{
+  static const double fonts[] = { 12, 22 };
+  static const gint64 ends[] = { IL_MSEC (100), IL_MSEC (215), IL_MSEC (402), IL_MSEC (491),
+                                 IL_USEC (730), 3 * IL_NSEC_PER_SEC, IL_MSEC (1250) };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 8, 8);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+
+  for (guint f = 0; f < G_N_ELEMENTS (fonts); f++)
+    {
+      PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif");
+
+      pango_font_description_set_absolute_size (font, fonts[f] * 0.9 * PANGO_SCALE);
+      pango_layout_set_font_description (layout, font);
+      pango_font_description_free (font);
+      for (double width = 300; width <= 2400; width += 30)
+        for (guint e = 0; e < G_N_ELEMENTS (ends); e++)
+          {
+            IlViewport vp = { .start = 0, .span = 1, .width = width };
+            gint64 step;
+            guint n_labels = 0;
+            double last_end = -G_MAXDOUBLE;
+
+            il_viewport_fit (&vp, 0, ends[e]);
+            step = il_ticks_choose_step (&vp, il_ticks_label_spacing (fonts[f], width));
+            for (gint64 t = MAX (0, vp.start / step * step); t <= il_viewport_x_to_time (&vp, width); t += step)
+              {
+                g_autofree char *label = il_format_tick (t, step);
+                double x = il_viewport_time_to_x (&vp, t);
+                int tw, th;
+
+                if (x < 0)
+                  continue;
+                pango_layout_set_text (layout, label, -1);
+                pango_layout_get_pixel_size (layout, &tw, &th);
+                if (x + 3 + tw > width)
+                  break;   /* the renderer leaves it out */
+                g_assert_cmpfloat (x + 3, >=, last_end + 6);
+                last_end = x + 3 + tw;
+                n_labels++;
+              }
+            if (n_labels < 2)
+              g_test_message ("%g px type, %g px, a run of %" G_GINT64_FORMAT " ns: %u labels",
+                              fonts[f], width, ends[e], n_labels);
+            g_assert_cmpuint (n_labels, >=, 2);
+          }
+    }
+  g_object_unref (layout);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 static void
 check_tick (gint64 t, gint64 step, const char *expected)
 {
@@ -1337,6 +1395,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/durations", test_durations);
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/layout-compact", test_layout_compact);
+  g_test_add_func ("/view/ticks-label-spacing", test_ticks_label_spacing);
   g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
   g_test_add_func ("/view/layout-out-of-view-names", test_layout_out_of_view_names);
   g_test_add_func ("/view/presenter-fit", test_presenter_fit);
