@@ -283,6 +283,43 @@ test_presenter_fit (void)
   g_assert_cmpmem (&fitted, sizeof fitted, base, sizeof *base);
 }
 
+static double
+rel_luminance (const IlColour *c)
+{
+  double v[3] = { c->r, c->g, c->b };
+
+  for (guint i = 0; i < 3; i++)
+    v[i] = v[i] <= 0.03928 ? v[i] / 12.92 : pow ((v[i] + 0.055) / 1.055, 2.4);
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+
+/* Task colours stand out from the dark themes' backgrounds, the second
+ * round of colours too (darkened by 35 % it fell to 1.9:1 on #1E1E1E;
+ * the first round's weakest is 3.5:1).  The light theme keeps Paul Tol's
+ * sand, 1.6:1 on white, for its hue.  test_palette_apart keeps them
+ * clear of the states. */
+static void
+test_identity_contrast (void)
+{
+  for (IlThemeKind kind = 0; kind < IL_N_THEMES; kind++)
+    {
+      const IlTheme *theme = il_theme_get (kind);
+      double bg = rel_luminance (&theme->background);
+
+      if (kind == IL_THEME_LIGHT)
+        continue;
+      for (guint i = 0; i < IL_THEME_N_COLOURS; i++)
+        {
+          double l = rel_luminance (il_theme_identity (theme, i));
+          double ratio = (MAX (l, bg) + 0.05) / (MIN (l, bg) + 0.05);
+
+          if (ratio < 2.5)
+            g_test_message ("theme %d, colour %u: %.2f:1", kind, i, ratio);
+          g_assert_cmpfloat (ratio, >=, 2.5);
+        }
+    }
+}
+
 /* Every lane is named: type too tall for the lanes shrinks, never drops. */
 static void
 test_label_scale (void)
@@ -1396,6 +1433,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/layout-compact", test_layout_compact);
   g_test_add_func ("/view/ticks-label-spacing", test_ticks_label_spacing);
+  g_test_add_func ("/view/identity-contrast", test_identity_contrast);
   g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
   g_test_add_func ("/view/layout-out-of-view-names", test_layout_out_of_view_names);
   g_test_add_func ("/view/presenter-fit", test_presenter_fit);
