@@ -911,7 +911,25 @@ draw_more_lanes (IlTimeline             *self,
   if (out->below > 0)
     cairo_rectangle (cr, 0, top + out->below_start - self->scroll_y, width,
                      height - (top + out->below_start - self->scroll_y));
-  cairo_fill (cr);
+  cairo_save (cr);
+  cairo_fill_preserve (cr);
+  cairo_clip (cr);
+  /* The playhead runs on through them, as through every lane. */
+  {
+    IlTrace *trace = il_session_get_trace (self->session);
+    gint64 now = MIN (il_session_get_now (self->session), trace->end_time);
+    double x = theme->gutter_width + il_viewport_time_to_x (&self->viewport, now);
+
+    if (x >= theme->gutter_width && x <= width)
+      {
+        il_theme_set_source (cr, &theme->playhead);
+        cairo_set_line_width (cr, 2 * theme->line_width);
+        cairo_move_to (cr, x, top);
+        cairo_line_to (cr, x, height);
+        cairo_stroke (cr);
+      }
+  }
+  cairo_restore (cr);
   for (int k = 0; k < 2; k++)
     {
       guint n = k == 0 ? out->above : out->below;
