@@ -320,6 +320,44 @@ test_identity_contrast (void)
     }
 }
 
+/* The gutter grows to show every name whole where the window has room:
+ * lesson 13's "ThreadPoolExecutor-0_0" in the 15 px type of a few grown
+ * lanes needs more than the theme's 170 px; lesson 10's alpha, beta and
+ * gamma do not; a narrow window keeps 170. */
+static void
+test_gutter_width (void)
+{
+  g_autoptr(IlTrace) pool = tu_run_lesson ("13-offload-to-thread.json", IL_MODE_ASYNCIO);
+  g_autoptr(IlTrace) loop = tu_run_lesson ("10-event-loop.json", IL_MODE_ASYNCIO);
+  IlTheme theme = *il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) pool_layout = il_layout_new (pool, &theme.metrics);
+  g_autoptr(IlLayout) loop_layout = il_layout_new (loop, &theme.metrics);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 8, 8);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *text = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif");
+  double wide;
+  int tw, th;
+
+  theme.font_size = 15;   /* as the timeline grows a few lanes */
+  wide = il_render_gutter_width (pool, pool_layout, &theme, 1000);
+  /* A thread's name, in the 0.9 type, after its indent and swatch. */
+  pango_font_description_set_absolute_size (font, theme.font_size * 0.9 * PANGO_SCALE);
+  pango_layout_set_font_description (text, font);
+  pango_layout_set_text (text, "ThreadPoolExecutor-0_0", -1);
+  pango_layout_get_pixel_size (text, &tw, &th);
+  g_assert_cmpfloat (tw + 18 + 12 + 4, >, theme.gutter_width);
+  g_assert_cmpfloat (wide, >=, tw + 18 + 12 + 4);
+  g_assert_cmpfloat (wide, <, 2 * theme.gutter_width);
+  g_assert_cmpfloat (il_render_gutter_width (pool, pool_layout, &theme, 100), ==, theme.gutter_width);
+  g_assert_cmpfloat (il_render_gutter_width (pool, pool_layout, &theme, 190), ==, MIN (wide, 190));
+  g_assert_cmpfloat (il_render_gutter_width (loop, loop_layout, &theme, 1000), ==, theme.gutter_width);
+  pango_font_description_free (font);
+  g_object_unref (text);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 /* Every lane is named: type too tall for the lanes shrinks, never drops. */
 static void
 test_label_scale (void)
@@ -1434,6 +1472,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/layout-compact", test_layout_compact);
   g_test_add_func ("/view/ticks-label-spacing", test_ticks_label_spacing);
   g_test_add_func ("/view/identity-contrast", test_identity_contrast);
+  g_test_add_func ("/view/gutter-width", test_gutter_width);
   g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
   g_test_add_func ("/view/layout-out-of-view-names", test_layout_out_of_view_names);
   g_test_add_func ("/view/presenter-fit", test_presenter_fit);

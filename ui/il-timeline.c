@@ -156,6 +156,30 @@ grow_lanes (IlTimeline    *self,
   self->layout = new_layout (self, trace, &self->fitted.metrics);
 }
 
+/* Lane names are cut in the middle where the gutter is too narrow for
+ * them ("ThreadPo… cutor-0_0" in 170 px): on a wide window the gutter
+ * grows to show them whole, up to a fifth of the width, the lanes being
+ * what the window is for.  A trace of hundreds of lanes is scrolled, not
+ * read name by name: it keeps the theme's gutter, unmeasured. */
+static void
+widen_gutter (IlTimeline    *self,
+              const IlTrace *trace)
+{
+  const IlTheme *theme = il_timeline_get_theme (self);
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  double gutter;
+
+  if (width <= 0 || self->layout->rows->len > 512)
+    return;
+  gutter = il_render_gutter_width (trace, self->layout, theme, floor (width * 0.2));
+  if (gutter <= theme->gutter_width)
+    return;
+  if (!self->use_fitted)
+    self->fitted = *theme;
+  self->fitted.gutter_width = gutter;
+  self->use_fitted = TRUE;
+}
+
 static void
 ensure_layout (IlTimeline *self)
 {
@@ -177,7 +201,10 @@ ensure_layout (IlTimeline *self)
       if (self->presenter && !self->full_height)
         fit_presenter_lanes (self, trace);
       else if (!self->full_height)
-        grow_lanes (self, trace);
+        {
+          grow_lanes (self, trace);
+          widen_gutter (self, trace);
+        }
       self->fitted_for = gtk_widget_get_height (GTK_WIDGET (self));
       self->fitted_for_width = gtk_widget_get_width (GTK_WIDGET (self));
       il_render_cache_clear (self->cache);
