@@ -829,6 +829,38 @@ test_presenter_fits_projector (void)
    * answer's last line needs, which the full-screen app has.) */
   if (gtk_widget_get_height (GTK_WIDGET (window)) >= 700)
     g_assert_true (il_lesson_panel_question_in_view (panel));
+  /* The lanes the foot's tag counts are cleared, bars and names: the
+   * pointer finds nothing on the last of them still partly in view, as
+   * it finds the name of a lane in view. */
+  il_timeline_get_lanes_out_of_view (timeline, &above, &below);
+  trace = il_session_get_trace (session);
+  {
+    int h = gtk_widget_get_height (GTK_WIDGET (timeline));
+    double last_y = -1, first_y = G_MAXDOUBLE;
+    guint n_visible = 0;
+
+    n_lanes = 0;
+    for (guint32 i = 0; i < il_trace_get_n_lanes (trace); i++)
+      if (il_trace_get_lane (trace, i)->kind != IL_LANE_PROCESS
+          && il_timeline_lane_point (timeline, i, 0, &x, &y))
+        {
+          n_lanes++;
+          if (y < h - 1)
+            {
+              n_visible++;
+              last_y = MAX (last_y, y);
+              first_y = MIN (first_y, y);
+            }
+        }
+    if (n_visible > n_lanes - below)
+      {
+        g_autofree char *in_band = il_timeline_describe_at (timeline, 5, last_y);
+        g_autofree char *in_view = il_timeline_describe_at (timeline, 5, first_y);
+
+        g_assert_nonnull (in_view);
+        g_assert_null (in_band);
+      }
+  }
   il_window_set_presenter (window, FALSE);
   gtk_window_destroy (GTK_WINDOW (window));
   iterate_for (50);
