@@ -353,7 +353,8 @@ il_layout_row_at (const IlLayout *layout,
  * its tag shows).  A tall lane (a deep stack of slices) whose edge alone
  * is under a band keeps its name.  The counted lanes lie in
  * [0, above_end) and [below_start, …), which the caller clears, bars and
- * names alike: a lane whose bars show has its name beside them.
+ * names alike: a lane whose bars show has its name beside them (and the
+ * headings just above the foot's counted lanes go with them).
  */
 void
 il_layout_out_of_view (const IlLayout   *layout,
@@ -401,6 +402,15 @@ il_layout_out_of_view (const IlLayout   *layout,
           out->below_start = MIN (out->below_start, row->y);
         }
     }
+  /* A heading whose lanes the foot's tag counts goes with them: it would
+   * head nothing ("Process-4 (tiny_4)" above the tag at 1024×600). */
+  for (guint i = n; out->below > 0 && i-- > 0;)
+    if (rows[i].y < out->below_start)
+      {
+        if (rows[i].kind != IL_ROW_HEADING)
+          break;
+        out->below_start = rows[i].y;
+      }
   out->above_end = MIN (out->above_end, bottom);
   out->below_start = MAX (out->below_start, scroll_y);
 }

@@ -512,6 +512,16 @@ test_layout_out_of_view_names (void)
             unread += !read;
           }
         g_assert_cmpuint (out.above + out.below, ==, unread);
+        /* No heading is left showing over nothing but the foot's band. */
+        for (guint i = 0; out.below > 0 && i + 1 < layout->rows->len; i++)
+          {
+            const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+            const IlRow *next = row + 1;
+
+            if (row->kind == IL_ROW_HEADING && MAX (row->y, scroll) < out.below_start
+                && row->y + row->height > scroll)
+              g_assert_cmpfloat (next->y, <, out.below_start);
+          }
         g_assert_cmpuint (out.above + out.below, <=, n_lanes);
         if (!cut_above)
           g_assert_cmpuint (out.above, ==, 0);
