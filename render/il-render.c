@@ -1164,6 +1164,7 @@ draw_ruler (Ctx *c)
   gint64 step = il_ticks_choose_step (&p->viewport, il_ticks_label_spacing (c->theme->font_size, p->viewport.width));
   gint64 first = (c->t_lo / step) * step;
   cairo_t *cr = c->cr;
+  double prev_end = -G_MAXDOUBLE;
 
   il_theme_set_source (cr, &c->theme->heading_bg);
   cairo_rectangle (cr, p->x, p->y, c->theme->gutter_width + p->viewport.width, h);
@@ -1191,11 +1192,16 @@ draw_ruler (Ctx *c)
       cairo_stroke (cr);
       {
         g_autofree char *label = il_format_tick (tick, step);
+        double w, lx;
+
         set_text (c, label, 0.9);
-        /* A label the right edge would cut ("200 m") says nothing: the
-         * tick stays, the label goes. */
-        if (x + 3 + text_width (c) <= c->plot_x + p->viewport.width)
-          draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
+        w = text_width (c);
+        lx = il_ticks_label_x (x - c->plot_x, w, p->viewport.width, prev_end);
+        if (lx >= 0)
+          {
+            draw_text (c, c->plot_x + lx, p->y + h / 2 - 2, &c->theme->foreground);
+            prev_end = lx + w;
+          }
       }
     }
 

@@ -58,6 +58,14 @@ gint64   il_ticks_choose_step   (const IlViewport *vp,
  * on a 1024 px screen) so that a time scale shows at all. */
 double   il_ticks_label_spacing (double            font_px,
                                  double            width);
+/* Where (px from the plot's left) a tick's label of label_w px goes: just
+ * right of the tick at tick_x, or, where the plot's right edge would cut
+ * it there, ending at the tick; -1 where neither leaves 6 px after the
+ * previous label, which ends at prev_end. */
+double   il_ticks_label_x       (double            tick_x,
+                                 double            label_w,
+                                 double            width,
+                                 double            prev_end);
 /* Formats t as a tick label with just the precision `step` needs, in the
  * unit that suits it: "250 µs", "1.5 ms", "2 s". */
 char    *il_format_tick         (gint64            t,
