@@ -1161,9 +1161,10 @@ draw_ruler (Ctx *c)
 {
   const IlRenderParams *p = c->p;
   double h = c->theme->ruler_height;
-  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 step = il_ticks_choose_step (&p->viewport, il_ticks_label_spacing (c->theme->font_size, p->viewport.width));
   gint64 first = (c->t_lo / step) * step;
   cairo_t *cr = c->cr;
+  double prev_end = -G_MAXDOUBLE;
 
   il_theme_set_source (cr, &c->theme->heading_bg);
   cairo_rectangle (cr, p->x, p->y, c->theme->gutter_width + p->viewport.width, h);
@@ -1191,11 +1192,16 @@ draw_ruler (Ctx *c)
       cairo_stroke (cr);
       {
         g_autofree char *label = il_format_tick (tick, step);
+        double w, lx;
+
         set_text (c, label, 0.9);
-        /* A label the right edge would cut ("200 m") says nothing: the
-         * tick stays, the label goes. */
-        if (x + 3 + text_width (c) <= c->plot_x + p->viewport.width)
-          draw_text (c, x + 3, p->y + h / 2 - 2, &c->theme->foreground);
+        w = text_width (c);
+        lx = il_ticks_label_x (x - c->plot_x, w, p->viewport.width, prev_end);
+        if (lx >= 0)
+          {
+            draw_text (c, c->plot_x + lx, p->y + h / 2 - 2, &c->theme->foreground);
+            prev_end = lx + w;
+          }
       }
     }
 
@@ -1227,7 +1233,7 @@ draw_grid (Ctx    *c,
            double  bottom)
 {
   const IlRenderParams *p = c->p;
-  gint64 step = il_ticks_choose_step (&p->viewport, 8 * c->theme->font_size);
+  gint64 step = il_ticks_choose_step (&p->viewport, il_ticks_label_spacing (c->theme->font_size, p->viewport.width));
   gint64 first = (c->t_lo / step) * step;
 
   il_theme_set_source (c->cr, &c->theme->grid);
@@ -1627,6 +1633,21 @@ il_render_params_init (IlRenderParams *params,
   params->scale = 1;
 }
 
+/* Where a lane's name starts in the gutter (after its identity swatch,
+ * for threads and tasks) and its type, as a fraction of the theme's. */
+static void
+lane_label_place (const IlTheme *theme,
+                  const IlLane  *lane,
+                  const IlRow   *row,
+                  double        *indent,
+                  double        *full)
+{
+  *indent = 8 + row->depth * 10;
+  if (lane->kind == IL_LANE_TASK || lane->kind == IL_LANE_THREAD)
+    *indent += 12;
+  *full = lane->kind == IL_LANE_TASK || theme->kind == IL_THEME_PRESENTER ? 1.0 : 0.9;
+}
+
 guint
 il_render_timeline (cairo_t              *cr,
                     const IlRenderParams *p)
@@ -1799,21 +1820,19 @@ il_render_timeline (cairo_t              *cr,
       const IlRow *row = &g_array_index (layout->rows, IlRow, i);
       double y = c.lanes_y + row->y;
       const IlLane *lane;
-      double indent = 8 + row->depth * 10;
-      double full, scale, pitch;
+      double indent, full, scale, pitch;
       int tw, th;
 
       if (row->kind != IL_ROW_LANE || y > bottom || y + row->height < top)
         continue;
       lane = il_trace_get_lane (p->trace, row->lane);
+      lane_label_place (p->theme, lane, row, &indent, &full);
       if (lane->kind == IL_LANE_TASK || lane->kind == IL_LANE_THREAD)
         {
           il_theme_set_source (cr, il_theme_identity (p->theme, layout->lane_colour[row->lane]));
-          cairo_rectangle (cr, p->x + indent, y + row->height / 2 - 4, 8, 8);
+          cairo_rectangle (cr, p->x + indent - 12, y + row->height / 2 - 4, 8, 8);
           cairo_fill (cr);
-          indent += 12;
         }
-      full = lane->kind == IL_LANE_TASK || p->theme->kind == IL_THEME_PRESENTER ? 1.0 : 0.9;
       set_text (&c, row->label, full);
       pango_layout_get_pixel_size (c.text, &tw, &th);
       pitch = i + 1 < layout->rows->len ? g_array_index (layout->rows, IlRow, i + 1).y - row->y : row->height;
@@ -2104,4 +2123,35 @@ il_render_legend_text (cairo_t *cr,
       cairo_surface_destroy (scratch);
     }
   return text;
+}
+
+double
+il_render_gutter_width (const IlTrace  *trace,
+                        const IlLayout *layout,
+                        const IlTheme  *theme,
+                        double          max_width)
+{
+  cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  Ctx c = { 0 };
+  double need = theme->gutter_width;
+
+  g_return_val_if_fail (trace != NULL && layout != NULL && theme != NULL, theme->gutter_width);
+  c.cr = cairo_create (scratch);
+  c.theme = theme;
+  for (guint i = 0; i < layout->rows->len; i++)
+    {
+      const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+      double indent, full;
+
+      if (row->kind != IL_ROW_LANE || row->lane >= il_trace_get_n_lanes (trace))
+        continue;
+      lane_label_place (theme, il_trace_get_lane (trace, row->lane), row, &indent, &full);
+      set_text (&c, row->label, full);
+      /* The drawing loop leaves 4 px after a name. */
+      need = MAX (need, ceil (indent + text_width (&c) + 4));
+    }
+  g_clear_object (&c.text);
+  cairo_destroy (c.cr);
+  cairo_surface_destroy (scratch);
+  return MAX (theme->gutter_width, MIN (need, max_width));
 }

@@ -112,6 +112,14 @@ double  il_render_label_scale (double                scale,
                                double                pitch,
                                double                line_height);
 
+/* The gutter that shows every lane's name whole ("ThreadPoolExecutor-0_0"
+ * was cut to "ThreadPo… cutor-0_0" in the theme's 170 px), between the
+ * theme's width and max_width. */
+double  il_render_gutter_width (const IlTrace        *trace,
+                                const IlLayout       *layout,
+                                const IlTheme        *theme,
+                                double                max_width);
+
 /* A layout for a legend's text in font_px type: for cr, or to measure only
  * (cr NULL) for a scratch surface (a layout does not keep its cairo_t).
  * Free with g_object_unref. */

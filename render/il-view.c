@@ -80,6 +80,37 @@ il_ticks_choose_step (const IlViewport *vp,
   return 10 * decade;
 }
 
+/* A label ("150 ms", "1.25 ms") is at most about 3.5 em of the ruler's
+ * 0.9 type; 8 em apart reads easily, 4.5 em still leaves a gap.  Four
+ * steps across the plot decide between them: 330 px of presenter type
+ * showed only "0" at 8 em (the next label fell past the edge). */
+double
+il_ticks_label_spacing (double font_px,
+                        double width)
+{
+  return MIN (8 * font_px, MAX (4.5 * font_px, width / 4));
+}
+
+/* A label the right edge would cut ("200 m") says nothing, and leaving
+ * it out left the end of a narrow plot without a time (lesson 3 in
+ * presenter mode at 1024 px: "0", "50 ms" and no "100 ms"): the last
+ * label ends at its tick instead, when that keeps clear of the one
+ * before. */
+double
+il_ticks_label_x (double tick_x,
+                  double label_w,
+                  double width,
+                  double prev_end)
+{
+  double x = tick_x + 3;
+
+  if (x + label_w > width)
+    x = tick_x - 3 - label_w;
+  if (x < prev_end + 6 || x < 0)
+    return -1;
+  return x;
+}
+
 typedef struct {
   gint64      ns;
   const char *unit;
@@ -335,62 +366,71 @@ il_layout_row_at (const IlLayout *layout,
  * il_layout_out_of_view:
  *
  * Counts the lanes a tag at the head ("↑ 3 more lanes") and at the foot of
- * the view should name.  A lane is out of view when its middle is; the
- * tags cover the names of the lanes under them, so those count too (a tag
- * never hides a lane it does not count), and the names of every counted
- * lane lie in [0, above_end) and [below_start, …) to be cleared.  A name
- * is drawn at its lane's middle and is about as tall as a tag, so a tall
- * lane (a deep stack of slices) whose edge alone is under a tag keeps it.
+ * the view should name: exactly those whose name cannot be read.  A name
+ * is a line of name_h px (at most the lane's height) at its lane's middle;
+ * it is read when that line lies wholly in the view and clear of the
+ * bands of tag_h px the tags take at the head and foot (a band only where
+ * its tag shows).  A tall lane (a deep stack of slices) whose edge alone
+ * is under a band keeps its name.  The counted lanes lie in
+ * [0, above_end) and [below_start, …), which the caller clears, bars and
+ * names alike: a lane whose bars show has its name beside them (and the
+ * headings just above the foot's counted lanes go with them).
  */
 void
 il_layout_out_of_view (const IlLayout   *layout,
                        double            scroll_y,
                        double            visible,
                        double            tag_h,
+                       double            name_h,
                        IlLanesOutOfView *out)
 {
   const IlRow *rows = (const IlRow *) (gpointer) layout->rows->data;
   guint n = layout->rows->len;
   double bottom = scroll_y + visible;
+  gboolean tag_above = FALSE, tag_below = FALSE;
 
   out->above = out->below = 0;
   out->above_end = scroll_y;
   out->below_start = bottom;
+  /* A tag shows when some name is cut by the edge of the view: then its
+   * band is what the names must also stay clear of. */
   for (guint i = 0; i < n; i++)
     if (rows[i].kind == IL_ROW_LANE)
       {
         double mid = rows[i].y + rows[i].height / 2;
-        if (mid < scroll_y)
-          {
-            out->above++;
-            out->above_end = MAX (out->above_end, rows[i].y + rows[i].height);
-          }
-        else if (mid > bottom)
-          {
-            out->below++;
-            out->below_start = MIN (out->below_start, rows[i].y);
-          }
+        double half = MIN (rows[i].height, name_h) / 2;
+
+        tag_above |= mid - half < scroll_y;
+        tag_below |= mid + half > bottom;
       }
-  /* Only when some lane is out of view at all; then also those under a tag. */
-  for (guint i = 0; (out->above > 0 || out->below > 0) && i < n; i++)
+  for (guint i = 0; (tag_above || tag_below) && i < n; i++)
     {
       const IlRow *row = &rows[i];
       double mid = row->y + row->height / 2;
-      double name_half = MIN (row->height, tag_h) / 2;
+      double half = MIN (row->height, name_h) / 2;
 
-      if (row->kind != IL_ROW_LANE || mid < scroll_y || mid > bottom)
+      if (row->kind != IL_ROW_LANE)
         continue;
-      if (out->above > 0 && mid - name_half < scroll_y + tag_h)
+      if (tag_above && mid - half < scroll_y + tag_h)
         {
           out->above++;
           out->above_end = MAX (out->above_end, row->y + row->height);
         }
-      else if (out->below > 0 && mid + name_half > bottom - tag_h)
+      else if (tag_below && mid + half > bottom - tag_h)
         {
           out->below++;
           out->below_start = MIN (out->below_start, row->y);
         }
     }
+  /* A heading whose lanes the foot's tag counts goes with them: it would
+   * head nothing ("Process-4 (tiny_4)" above the tag at 1024×600). */
+  for (guint i = n; out->below > 0 && i-- > 0;)
+    if (rows[i].y < out->below_start)
+      {
+        if (rows[i].kind != IL_ROW_HEADING)
+          break;
+        out->below_start = rows[i].y;
+      }
   out->above_end = MIN (out->above_end, bottom);
   out->below_start = MAX (out->below_start, scroll_y);
 }

@@ -52,6 +52,20 @@ gboolean il_viewport_follow     (IlViewport       *vp,
  * labelled ticks. */
 gint64   il_ticks_choose_step   (const IlViewport *vp,
                                  double            min_px);
+/* The least distance (px) between labelled ticks for labels in font_px
+ * type across `width` px: room for a label and a gap, more where the plot
+ * is wide, less where it is narrow (presenter type beside the side panel
+ * on a 1024 px screen) so that a time scale shows at all. */
+double   il_ticks_label_spacing (double            font_px,
+                                 double            width);
+/* Where (px from the plot's left) a tick's label of label_w px goes: just
+ * right of the tick at tick_x, or, where the plot's right edge would cut
+ * it there, ending at the tick; -1 where neither leaves 6 px after the
+ * previous label, which ends at prev_end. */
+double   il_ticks_label_x       (double            tick_x,
+                                 double            label_w,
+                                 double            width,
+                                 double            prev_end);
 /* Formats t as a tick label with just the precision `step` needs, in the
  * unit that suits it: "250 µs", "1.5 ms", "2 s". */
 char    *il_format_tick         (gint64            t,
@@ -103,17 +117,19 @@ int       il_layout_row_at       (const IlLayout        *layout,
                                   double                 y);
 
 /* The lanes out of view in a window of `visible` px of the lanes scrolled
- * by scroll_y, as two tags of tag_h px at its head and foot count them. */
+ * by scroll_y, as two tags in bands of tag_h px at its head and foot count
+ * them; a lane's name is a line of name_h px at its middle. */
 typedef struct {
   guint  above, below;    /* lanes the tags at the head and foot count */
-  double above_end;       /* the names above this (px, layout) are counted */
-  double below_start;     /* …and below this */
+  double above_end;       /* the lanes above this (px, layout) are counted */
+  double below_start;     /* …and below this: clear both, bars and names */
 } IlLanesOutOfView;
 
 void      il_layout_out_of_view  (const IlLayout        *layout,
                                   double                 scroll_y,
                                   double                 visible,
                                   double                 tag_h,
+                                  double                 name_h,
                                   IlLanesOutOfView      *out);
 
 /* A few lines for people: what the lane does in the interval, since

@@ -96,6 +96,74 @@ test_ticks (void)
     }
 }
 
+/* The ruler's labels, in the ruler's type, on plots from the presenter's
+ * 1024 px screen beside its side panel (about 330 px) to a wide monitor:
+ * a fitted run always shows at least two times, and never two labels
+ * over each other. */
+static void
+test_ticks_label_spacing (void)
+{
+  static const double fonts[] = { 12, 22 };
+  static const gint64 ends[] = { IL_MSEC (100), IL_MSEC (215), IL_MSEC (402), IL_MSEC (491),
+                                 IL_USEC (730), 3 * IL_NSEC_PER_SEC, IL_MSEC (1250) };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 8, 8);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+
+  for (guint f = 0; f < G_N_ELEMENTS (fonts); f++)
+    {
+      PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif");
+
+      pango_font_description_set_absolute_size (font, fonts[f] * 0.9 * PANGO_SCALE);
+      pango_layout_set_font_description (layout, font);
+      pango_font_description_free (font);
+      for (double width = 300; width <= 2400; width += 30)
+        for (guint e = 0; e < G_N_ELEMENTS (ends); e++)
+          {
+            IlViewport vp = { .start = 0, .span = 1, .width = width };
+            gint64 step;
+            guint n_labels = 0;
+            double last_end = -G_MAXDOUBLE;
+
+            il_viewport_fit (&vp, 0, ends[e]);
+            step = il_ticks_choose_step (&vp, il_ticks_label_spacing (fonts[f], width));
+            for (gint64 t = MAX (0, vp.start / step * step); t <= il_viewport_x_to_time (&vp, width); t += step)
+              {
+                g_autofree char *label = il_format_tick (t, step);
+                double x = il_viewport_time_to_x (&vp, t);
+                int tw, th;
+
+                double lx;
+
+                if (x < 0)
+                  continue;
+                pango_layout_set_text (layout, label, -1);
+                pango_layout_get_pixel_size (layout, &tw, &th);
+                lx = il_ticks_label_x (x, tw, width, last_end);
+                if (lx < 0)
+                  continue;   /* the renderer leaves it out */
+                /* Whole, clear of the one before, beside its tick. */
+                g_assert_cmpfloat (lx, >=, last_end + 6);
+                g_assert_cmpfloat (lx + tw, <=, width);
+                g_assert_true (lx == x + 3 || lx + tw == x - 3);
+                last_end = lx + tw;
+                n_labels++;
+              }
+            if (n_labels < 2)
+              g_test_message ("%g px type, %g px, a run of %" G_GINT64_FORMAT " ns: %u labels",
+                              fonts[f], width, ends[e], n_labels);
+            g_assert_cmpuint (n_labels, >=, 2);
+            /* Lesson 3 (100.6 ms) beside the presenter's side panel at
+             * 1024 px: "0", "50 ms" and, at the edge, "100 ms". */
+            if (fonts[f] == 22 && width == 330 && ends[e] == IL_MSEC (100))
+              g_assert_cmpuint (n_labels, ==, 3);
+          }
+    }
+  g_object_unref (layout);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 static void
 check_tick (gint64 t, gint64 step, const char *expected)
 {
@@ -225,6 +293,81 @@ test_presenter_fit (void)
   g_assert_cmpmem (&fitted, sizeof fitted, base, sizeof *base);
 }
 
+static double
+rel_luminance (const IlColour *c)
+{
+  double v[3] = { c->r, c->g, c->b };
+
+  for (guint i = 0; i < 3; i++)
+    v[i] = v[i] <= 0.03928 ? v[i] / 12.92 : pow ((v[i] + 0.055) / 1.055, 2.4);
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+
+/* Task colours stand out from the dark themes' backgrounds, the second
+ * round of colours too (darkened by 35 % it fell to 1.9:1 on #1E1E1E;
+ * the first round's weakest is 3.5:1).  The light theme keeps Paul Tol's
+ * sand, 1.6:1 on white, for its hue.  test_palette_apart keeps them
+ * clear of the states. */
+static void
+test_identity_contrast (void)
+{
+  for (IlThemeKind kind = 0; kind < IL_N_THEMES; kind++)
+    {
+      const IlTheme *theme = il_theme_get (kind);
+      double bg = rel_luminance (&theme->background);
+
+      if (kind == IL_THEME_LIGHT)
+        continue;
+      for (guint i = 0; i < IL_THEME_N_COLOURS; i++)
+        {
+          double l = rel_luminance (il_theme_identity (theme, i));
+          double ratio = (MAX (l, bg) + 0.05) / (MIN (l, bg) + 0.05);
+
+          if (ratio < 2.5)
+            g_test_message ("theme %d, colour %u: %.2f:1", kind, i, ratio);
+          g_assert_cmpfloat (ratio, >=, 2.5);
+        }
+    }
+}
+
+/* The gutter grows to show every name whole where the window has room:
+ * lesson 13's "ThreadPoolExecutor-0_0" in the 15 px type of a few grown
+ * lanes needs more than the theme's 170 px; lesson 10's alpha, beta and
+ * gamma do not; a narrow window keeps 170. */
+static void
+test_gutter_width (void)
+{
+  g_autoptr(IlTrace) pool = tu_run_lesson ("13-offload-to-thread.json", IL_MODE_ASYNCIO);
+  g_autoptr(IlTrace) loop = tu_run_lesson ("10-event-loop.json", IL_MODE_ASYNCIO);
+  IlTheme theme = *il_theme_get (IL_THEME_LIGHT);
+  g_autoptr(IlLayout) pool_layout = il_layout_new (pool, &theme.metrics);
+  g_autoptr(IlLayout) loop_layout = il_layout_new (loop, &theme.metrics);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 8, 8);
+  cairo_t *cr = cairo_create (surface);
+  PangoLayout *text = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif");
+  double wide;
+  int tw, th;
+
+  theme.font_size = 15;   /* as the timeline grows a few lanes */
+  wide = il_render_gutter_width (pool, pool_layout, &theme, 1000);
+  /* A thread's name, in the 0.9 type, after its indent and swatch. */
+  pango_font_description_set_absolute_size (font, theme.font_size * 0.9 * PANGO_SCALE);
+  pango_layout_set_font_description (text, font);
+  pango_layout_set_text (text, "ThreadPoolExecutor-0_0", -1);
+  pango_layout_get_pixel_size (text, &tw, &th);
+  g_assert_cmpfloat (tw + 18 + 12 + 4, >, theme.gutter_width);
+  g_assert_cmpfloat (wide, >=, tw + 18 + 12 + 4);
+  g_assert_cmpfloat (wide, <, 2 * theme.gutter_width);
+  g_assert_cmpfloat (il_render_gutter_width (pool, pool_layout, &theme, 100), ==, theme.gutter_width);
+  g_assert_cmpfloat (il_render_gutter_width (pool, pool_layout, &theme, 190), ==, MIN (wide, 190));
+  g_assert_cmpfloat (il_render_gutter_width (loop, loop_layout, &theme, 1000), ==, theme.gutter_width);
+  pango_font_description_free (font);
+  g_object_unref (text);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 /* Every lane is named: type too tall for the lanes shrinks, never drops. */
 static void
 test_label_scale (void)
@@ -252,22 +395,22 @@ test_layout_out_of_view (void)
     }
   layout->height = 250;
   /* All in view: nothing to count. */
-  il_layout_out_of_view (layout, 0, 250, 20, &out);
+  il_layout_out_of_view (layout, 0, 250, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 0);
   g_assert_cmpuint (out.below, ==, 0);
   /* 100 px from the top: rows 0–3 in view, row 4 half (its middle at 112
    * is out), rows 5–9 out; the 20 px tag covers row 3 (75–99) too. */
-  il_layout_out_of_view (layout, 0, 100, 20, &out);
+  il_layout_out_of_view (layout, 0, 100, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 0);
   g_assert_cmpuint (out.below, ==, 7);
   g_assert_cmpfloat (out.below_start, ==, 75);
   /* A taller tag covers row 2 (50–74) as well. */
-  il_layout_out_of_view (layout, 0, 100, 30, &out);
+  il_layout_out_of_view (layout, 0, 100, 30, 30, &out);
   g_assert_cmpuint (out.below, ==, 8);
   g_assert_cmpfloat (out.below_start, ==, 50);
   /* Scrolled by 100: rows 0–3 above (and row 4 under the head's tag),
    * rows 8 and 9 below (and row 7 under the foot's). */
-  il_layout_out_of_view (layout, 100, 100, 20, &out);
+  il_layout_out_of_view (layout, 100, 100, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 5);
   g_assert_cmpuint (out.below, ==, 3);
   g_assert_cmpfloat (out.above_end, ==, 124);
@@ -284,10 +427,115 @@ test_layout_out_of_view (void)
       g_array_append_val (layout->rows, row);
     }
   layout->height = 240;
-  il_layout_out_of_view (layout, 0, 110, 20, &out);
+  il_layout_out_of_view (layout, 0, 110, 20, 20, &out);
   g_assert_cmpuint (out.above, ==, 0);
   g_assert_cmpuint (out.below, ==, 1);
   g_assert_cmpfloat (out.below_start, ==, 110);
+}
+
+/* Lesson 16 at 1024×600 (twenty requests in 22 px lanes, 390 px of
+ * them in view, 15 px names, a 27 px band for the foot's tag): get_09's
+ * name sits wholly above the band and stays; get_10's is under the tag
+ * and is counted, its bars cleared with it.  The tag counted get_09 too,
+ * its name cleared but its bars drawn, when a name was taken to be as
+ * tall as its lane. */
+static void
+test_layout_out_of_view_names (void)
+{
+  static const struct { IlRowKind kind; double h; } rows[] = {
+    { IL_ROW_HEADING, 20 }, { IL_ROW_LANE, 18 }, { IL_ROW_LANE, 18 },     /* CPU cores */
+    { IL_ROW_HEADING, 20 }, { IL_ROW_LANE, 18 }, { IL_ROW_LANE, 18 },     /* GIL, loop */
+    { IL_ROW_LANE, 22 },                                                  /* MainThread */
+  };
+  g_autoptr(IlLayout) layout = g_new0 (IlLayout, 1);
+  IlLanesOutOfView out;
+  const double tag_h = 27, name_h = 15;
+  guint n_lanes = 0;
+
+  layout->rows = g_array_new (FALSE, TRUE, sizeof (IlRow));
+  for (guint i = 0; i < G_N_ELEMENTS (rows) + 20; i++)
+    {
+      IlRow row = { IL_ROW_LANE, i, layout->height, 22, 0, "lane", 1 };
+
+      if (i < G_N_ELEMENTS (rows))
+        {
+          row.kind = rows[i].kind;
+          row.height = rows[i].h;
+        }
+      else if (i == G_N_ELEMENTS (rows) + 12)
+        row.height = 119;   /* a deep stack of slices */
+      n_lanes += row.kind == IL_ROW_LANE;
+      g_array_append_val (layout->rows, row);
+      layout->height += row.height + 2;
+    }
+
+  il_layout_out_of_view (layout, 0, 390, tag_h, name_h, &out);
+  g_assert_cmpuint (out.above, ==, 0);
+  g_assert_cmpuint (out.below, ==, 11);              /* get_10 to get_20 */
+  g_assert_cmpfloat (out.below_start, ==, 364);      /* get_10's top */
+
+  /* At every scroll and height: a lane is counted exactly when its name
+   * cannot be read (cut by an edge or under a tag's band), and the lanes
+   * not counted lie clear of what is cleared for the counted ones. */
+  for (double visible = 40; visible <= layout->height; visible += 7)
+    for (double scroll = 0; scroll + visible <= layout->height + 1; scroll += 3)
+      {
+        double bottom = scroll + visible;
+        gboolean cut_above = FALSE, cut_below = FALSE;
+        guint unread = 0;
+
+        il_layout_out_of_view (layout, scroll, visible, tag_h, name_h, &out);
+        for (guint i = 0; i < layout->rows->len; i++)
+          {
+            const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+            double mid = row->y + row->height / 2, half = MIN (row->height, name_h) / 2;
+
+            if (row->kind != IL_ROW_LANE)
+              continue;
+            cut_above |= mid - half < scroll;
+            cut_below |= mid + half > bottom;
+          }
+        for (guint i = 0; i < layout->rows->len; i++)
+          {
+            const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+            double mid = row->y + row->height / 2, half = MIN (row->height, name_h) / 2;
+            double lo, hi;
+            gboolean read, hidden, clear;
+
+            if (row->kind != IL_ROW_LANE)
+              continue;
+            read = mid - half >= scroll + (cut_above ? tag_h : 0)
+                   && mid + half <= bottom - (cut_below ? tag_h : 0);
+            /* What of it is in view, against what is cleared: a lane
+             * read shows all of it, one not read none. */
+            lo = MAX (row->y, scroll);
+            hi = MIN (row->y + row->height, bottom);
+            hidden = lo >= hi || (out.above > 0 && hi <= out.above_end)
+                     || (out.below > 0 && lo >= out.below_start);
+            clear = lo < hi && ((out.above == 0 || lo >= out.above_end)
+                                 && (out.below == 0 || hi <= out.below_start));
+            if (read ? !clear : !hidden)
+              g_test_message ("scroll %g visible %g: row %u (%g + %g) read %d; %u above to %g, %u below from %g",
+                              scroll, visible, i, row->y, row->height, read, out.above, out.above_end,
+                              out.below, out.below_start);
+            g_assert_true (read ? clear : hidden);
+            unread += !read;
+          }
+        g_assert_cmpuint (out.above + out.below, ==, unread);
+        /* No heading is left showing over nothing but the foot's band. */
+        for (guint i = 0; out.below > 0 && i + 1 < layout->rows->len; i++)
+          {
+            const IlRow *row = &g_array_index (layout->rows, IlRow, i);
+            const IlRow *next = row + 1;
+
+            if (row->kind == IL_ROW_HEADING && MAX (row->y, scroll) < out.below_start
+                && row->y + row->height > scroll)
+              g_assert_cmpfloat (next->y, <, out.below_start);
+          }
+        g_assert_cmpuint (out.above + out.below, <=, n_lanes);
+        if (!cut_above)
+          g_assert_cmpuint (out.above, ==, 0);
+      }
 }
 
 static void
@@ -1242,7 +1490,11 @@ main (int argc, char **argv)
   g_test_add_func ("/view/durations", test_durations);
   g_test_add_func ("/view/layout", test_layout);
   g_test_add_func ("/view/layout-compact", test_layout_compact);
+  g_test_add_func ("/view/ticks-label-spacing", test_ticks_label_spacing);
+  g_test_add_func ("/view/identity-contrast", test_identity_contrast);
+  g_test_add_func ("/view/gutter-width", test_gutter_width);
   g_test_add_func ("/view/layout-out-of-view", test_layout_out_of_view);
+  g_test_add_func ("/view/layout-out-of-view-names", test_layout_out_of_view_names);
   g_test_add_func ("/view/presenter-fit", test_presenter_fit);
   g_test_add_func ("/render/label-scale", test_label_scale);
   g_test_add_func ("/view/hit", test_hit);

@@ -17,6 +17,7 @@ struct _IlStatsPanel
   GtkWidget   *summary;      /* GtkGrid of name/value rows */
   GtkWidget   *cores;        /* GtkBox of level bars */
   GtkWidget   *tasks;        /* GtkGrid, one row per task */
+  GtkWidget   *tasks_scroller;
   GHashTable  *values;       /* key → GtkLabel */
   guint        n_cores_shown;
   guint        n_tasks_shown;
@@ -75,8 +76,8 @@ update_visibility (IlStatsPanel *self)
   gtk_widget_set_visible (self->cores, trace_has_kind (trace, IL_LANE_CORE));
   gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->cores), trace_has_kind (trace, IL_LANE_CORE));
   /* An imported trace of slices has no tasks in states: no empty table. */
-  gtk_widget_set_visible (self->tasks, stats != NULL && stats->n_tasks > 0);
-  gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->tasks), stats != NULL && stats->n_tasks > 0);
+  gtk_widget_set_visible (self->tasks_scroller, stats != NULL && stats->n_tasks > 0);
+  gtk_widget_set_visible (gtk_widget_get_prev_sibling (self->tasks_scroller), stats != NULL && stats->n_tasks > 0);
   /* The model's costs mean something only for what the model ran. */
   if (source != NULL)
     gtk_widget_set_visible (source, il_session_is_live (self->session)
@@ -325,8 +326,18 @@ il_stats_panel_init (IlStatsPanel *self)
   self->tasks = gtk_grid_new ();
   gtk_grid_set_column_spacing (GTK_GRID (self->tasks), 10);
   gtk_grid_set_row_spacing (GTK_GRID (self->tasks), 2);
+  /* The table alone scrolls sideways where it is wider than the panel:
+   * its numbers grow as a run plays ("100.456 ms" in five columns of
+   * projector type), and as the panel's minimum width they folded the
+   * side panel away, the question with it, on a 1024 px screen. */
+  self->tasks_scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->tasks_scroller),
+                                  GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (self->tasks_scroller), TRUE);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (self->tasks_scroller), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->tasks_scroller), self->tasks);
   gtk_box_append (GTK_BOX (self->box), heading ("Tasks"));
-  gtk_box_append (GTK_BOX (self->box), self->tasks);
+  gtk_box_append (GTK_BOX (self->box), self->tasks_scroller);
 }
 
 void

@@ -156,6 +156,30 @@ grow_lanes (IlTimeline    *self,
   self->layout = new_layout (self, trace, &self->fitted.metrics);
 }
 
+/* Lane names are cut in the middle where the gutter is too narrow for
+ * them ("ThreadPo… cutor-0_0" in 170 px): on a wide window the gutter
+ * grows to show them whole, up to a fifth of the width, the lanes being
+ * what the window is for.  A trace of hundreds of lanes is scrolled, not
+ * read name by name: it keeps the theme's gutter, unmeasured. */
+static void
+widen_gutter (IlTimeline    *self,
+              const IlTrace *trace)
+{
+  const IlTheme *theme = il_timeline_get_theme (self);
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  double gutter;
+
+  if (width <= 0 || self->layout->rows->len > 512)
+    return;
+  gutter = il_render_gutter_width (trace, self->layout, theme, floor (width * 0.2));
+  if (gutter <= theme->gutter_width)
+    return;
+  if (!self->use_fitted)
+    self->fitted = *theme;
+  self->fitted.gutter_width = gutter;
+  self->use_fitted = TRUE;
+}
+
 static void
 ensure_layout (IlTimeline *self)
 {
@@ -177,7 +201,10 @@ ensure_layout (IlTimeline *self)
       if (self->presenter && !self->full_height)
         fit_presenter_lanes (self, trace);
       else if (!self->full_height)
-        grow_lanes (self, trace);
+        {
+          grow_lanes (self, trace);
+          widen_gutter (self, trace);
+        }
       self->fitted_for = gtk_widget_get_height (GTK_WIDGET (self));
       self->fitted_for_width = gtk_widget_get_width (GTK_WIDGET (self));
       il_render_cache_clear (self->cache);
@@ -371,6 +398,10 @@ il_timeline_select (IlTimeline            *self,
   g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
+static void lanes_out_of_view (IlTimeline       *self,
+                               const IlTheme    *theme,
+                               IlLanesOutOfView *out);
+
 /* The lane and time under a point, or FALSE. */
 static gboolean
 lookup (IlTimeline *self,
@@ -380,12 +411,19 @@ lookup (IlTimeline *self,
         gint64     *t)
 {
   const IlTheme *theme = il_timeline_get_theme (self);
+  IlLanesOutOfView out;
+  double ly;
   int row;
 
   ensure_layout (self);
   if (self->layout == NULL || y < lanes_top (self))
     return FALSE;
-  row = il_layout_row_at (self->layout, y - lanes_top (self) + self->scroll_y);
+  ly = y - lanes_top (self) + self->scroll_y;
+  /* The lanes the tags count are cleared: nothing there to point at. */
+  lanes_out_of_view (self, theme, &out);
+  if ((out.above > 0 && ly < out.above_end) || (out.below > 0 && ly >= out.below_start))
+    return FALSE;
+  row = il_layout_row_at (self->layout, ly);
   if (row < 0)
     return FALSE;
   *lane = g_array_index (self->layout->rows, IlRow, row).lane;
@@ -772,11 +810,43 @@ tag_in_ruler (IlTimeline *self)
   return self->compact && self->show_ruler && self->ruler_label != NULL;
 }
 
+static PangoLayout *
+tag_layout (GtkWidget     *widget,
+            const IlTheme *theme,
+            const char    *text)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif bold");
+
+  pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  return layout;
+}
+
+/* A line of the tags' type, which is the names' type too (the same
+ * family and size; bold does not make it taller). */
+static double
+tag_line_height (IlTimeline    *self,
+                 const IlTheme *theme)
+{
+  g_autoptr(PangoLayout) layout = tag_layout (GTK_WIDGET (self), theme, "↓ 0 more lanes");
+  int tw, th;
+
+  pango_layout_get_pixel_size (layout, &tw, &th);
+  return th;
+}
+
+/* The band a tag takes at the head or foot of the lanes: its box (a line
+ * and 2 px above and below) 4 px in from either edge of the band. */
+#define TAG_MARGIN 4
+
 static double
 more_lanes_tag_height (IlTimeline    *self,
-                       const IlTheme *theme)
+                       const IlTheme *theme,
+                       double         line_h)
 {
-  return tag_in_ruler (self) ? 0 : theme->font_size * 1.4 + 12;
+  return tag_in_ruler (self) ? 0 : line_h + 4 + 2 * TAG_MARGIN;
 }
 
 static void
@@ -788,8 +858,11 @@ lanes_out_of_view (IlTimeline       *self,
 
   memset (out, 0, sizeof *out);
   if (self->layout != NULL && !self->full_height && self->layout->height > h - lanes_top (self) + 1)
-    il_layout_out_of_view (self->layout, self->scroll_y, h - lanes_top (self),
-                           more_lanes_tag_height (self, theme), out);
+    {
+      double line_h = tag_line_height (self, theme);
+      il_layout_out_of_view (self->layout, self->scroll_y, h - lanes_top (self),
+                             more_lanes_tag_height (self, theme, line_h), line_h, out);
+    }
 }
 
 IlSliceLod *
@@ -811,20 +884,6 @@ il_timeline_get_lanes_out_of_view (IlTimeline *self,
   lanes_out_of_view (self, il_timeline_get_theme (self), &out);
   *above = out.above;
   *below = out.below;
-}
-
-static PangoLayout *
-tag_layout (GtkWidget     *widget,
-            const IlTheme *theme,
-            const char    *text)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  PangoFontDescription *font = pango_font_description_from_string ("Cantarell, Inter, sans-serif bold");
-
-  pango_font_description_set_absolute_size (font, theme->font_size * PANGO_SCALE);
-  pango_layout_set_font_description (layout, font);
-  pango_font_description_free (font);
-  return layout;
 }
 
 /* The ruler's tag: "↓ 3 more" after the mode's name, or "↓ 3" where the
@@ -863,21 +922,41 @@ static void
 draw_more_lanes (IlTimeline             *self,
                  cairo_t                *cr,
                  const IlTheme          *theme,
+                 double                  width,
                  double                  height,
                  const IlLanesOutOfView *out,
                  PangoLayout            *ruler)
 {
   double top = lanes_top (self);
 
-  /* The names the tags count are cleared, so no half name peeks out
-   * beside a tag. */
+  /* The lanes the tags count are cleared, names and bars: no half name
+   * peeks out beside a tag, and no bars show without a name to say whose
+   * they are (they used to, above the foot's tag on a 1024×600 screen). */
   il_theme_set_source (cr, &theme->background);
   if (out->above > 0)
-    cairo_rectangle (cr, 0, top, theme->gutter_width, out->above_end - self->scroll_y);
+    cairo_rectangle (cr, 0, top, width, out->above_end - self->scroll_y);
   if (out->below > 0)
-    cairo_rectangle (cr, 0, top + out->below_start - self->scroll_y, theme->gutter_width,
+    cairo_rectangle (cr, 0, top + out->below_start - self->scroll_y, width,
                      height - (top + out->below_start - self->scroll_y));
-  cairo_fill (cr);
+  cairo_save (cr);
+  cairo_fill_preserve (cr);
+  cairo_clip (cr);
+  /* The playhead runs on through them, as through every lane. */
+  {
+    IlTrace *trace = il_session_get_trace (self->session);
+    gint64 now = MIN (il_session_get_now (self->session), trace->end_time);
+    double x = theme->gutter_width + il_viewport_time_to_x (&self->viewport, now);
+
+    if (x >= theme->gutter_width && x <= width)
+      {
+        il_theme_set_source (cr, &theme->playhead);
+        cairo_set_line_width (cr, 2 * theme->line_width);
+        cairo_move_to (cr, x, top);
+        cairo_line_to (cr, x, height);
+        cairo_stroke (cr);
+      }
+  }
+  cairo_restore (cr);
   for (int k = 0; k < 2; k++)
     {
       guint n = k == 0 ? out->above : out->below;
@@ -901,7 +980,7 @@ draw_more_lanes (IlTimeline             *self,
           layout = tag_layout (GTK_WIDGET (self), theme, text);
           pango_layout_get_pixel_size (layout, &tw, &th);
           x = 6;
-          y = k == 0 ? top + 4 : height - th - 8;
+          y = k == 0 ? top + TAG_MARGIN + 2 : height - TAG_MARGIN - 2 - th;
         }
       il_theme_set_source (cr, &theme->foreground);
       cairo_rectangle (cr, x, y - 2, tw + 12, th + 4);
@@ -981,8 +1060,8 @@ il_timeline_snapshot (GtkWidget   *widget,
   cairo_surface_destroy (overlay);
   if (out.above > 0 || out.below > 0)
     {
-      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, theme->gutter_width, h));
-      draw_more_lanes (self, cr, theme, h, &out, ruler);
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      draw_more_lanes (self, cr, theme, w, h, &out, ruler);
       cairo_destroy (cr);
     }
 }
