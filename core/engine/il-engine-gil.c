@@ -7,21 +7,30 @@
 
 #include <string.h>
 
-static void
-gil_want (IlEngine *e,
-          Thread   *th,
-          gboolean  want)
+static G_GNUC_NO_INLINE void
+gil_want_change (IlEngine *e,
+                 Thread   *th,
+                 gboolean  want)
 {
   Gil *gil = &th->proc->gil;
 
-  if (th->wants_gil == want)
-    return;
   th->wants_gil = want;
   if (want)
     gil->n_wanting++;
   else
     gil->n_wanting--;
   emit (e, th->proc->gil_lane, IL_EVENT_GIL_WAITERS, 0, 0, gil->n_wanting);
+}
+
+/* Inline: a waiter that times out and waits again wants the GIL already
+ * (three calls in four change nothing). */
+static inline void
+gil_want (IlEngine *e,
+          Thread   *th,
+          gboolean  want)
+{
+  if (th->wants_gil != want)
+    gil_want_change (e, th, want);
 }
 
 static void
