@@ -252,15 +252,20 @@ cond_remove (IlEngine *e,
   if (e->config.params.seed != 0)
     ticket_tree_add (gil, th->ticket & (gil->waiter_cap - 1), -1);
   /* Keep both ends on live waiters (or first == next when none is left);
-   * tickets given up at the back are handed out again. */
-  while (gil->waiter_first != gil->waiter_next && waiter_entry (gil, gil->waiter_first)->th == NULL)
-    gil->waiter_first++;
-  /* The oldest end moves through the ring in order too (timed waits
-   * expire in the order they began, and the oldest waiter is the one
-   * usually woken): the entries it reaches next. */
-  __builtin_prefetch (waiter_entry (gil, gil->waiter_first + 8), 1);
-  while (gil->waiter_next != gil->waiter_first && waiter_entry (gil, gil->waiter_next - 1)->th == NULL)
-    gil->waiter_next--;
+   * tickets given up at the back are handed out again.  Only the end the
+   * waiter was at moves: the other is still live. */
+  if (th->ticket == gil->waiter_first)
+    {
+      while (gil->waiter_first != gil->waiter_next && waiter_entry (gil, gil->waiter_first)->th == NULL)
+        gil->waiter_first++;
+      /* The oldest end moves through the ring in order too (timed waits
+       * expire in the order they began, and the oldest waiter is the one
+       * usually woken): the entries it reaches next. */
+      __builtin_prefetch (waiter_entry (gil, gil->waiter_first + 8), 1);
+    }
+  else if (th->ticket == gil->waiter_next - 1)
+    while (waiter_entry (gil, gil->waiter_next - 1)->th == NULL)
+      gil->waiter_next--;
 }
 
 /* COND_SIGNAL: which waiter gets the GIL.
