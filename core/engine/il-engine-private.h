@@ -493,6 +493,7 @@ struct _IlEngine {
   EvEntry     *fifo_first[N_FIFOS];  /* lane k's head entry, ring + (head & mask), while it is live */
   guint        fifos_live;  /* bit k: lane k is not empty */
   guint8       fifo_hint[EV_TIMER_DUE + 1];  /* by event kind: the lane its last event went to */
+  guint8       fifo_alt[EV_TIMER_DUE + 1];   /* by event kind: the lane it went to before that */
   guint        heap_len;
   guint        heap_cap;
   gint64       last_time;   /* latest time anything went to the heap for (queue_last_time) */
@@ -772,8 +773,23 @@ schedule_slot (IlEngine *e,
   guint lane = e->fifo_hint[kind];
   EvFifo *fifo = &e->fifos[lane];
 
-  if (G_UNLIKELY (t - e->now != fifo->delay || (slot->pos | slot->fifo) != 0
-                  || fifo->tail - fifo->head > fifo->mask))
+  if (t - e->now != fifo->delay)
+    {
+      /* A kind with two usual delays (a blocking call's end: I/O, or a
+       * timed GIL wait) alternates between their lanes. */
+      guint alt = e->fifo_alt[kind];
+
+      fifo = &e->fifos[alt];
+      if (t - e->now != fifo->delay)
+        {
+          schedule_general (e, slot, t, kind, id, gen);
+          return;
+        }
+      e->fifo_alt[kind] = (guint8) lane;
+      e->fifo_hint[kind] = (guint8) alt;
+      lane = alt;
+    }
+  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || fifo->tail - fifo->head > fifo->mask))
     {
       schedule_general (e, slot, t, kind, id, gen);
       return;

@@ -332,8 +332,6 @@ schedule_general (IlEngine *e,
       return;
     }
 
-  /* A kind with two usual delays (a blocking call's end: I/O, or a timed
-   * GIL wait) alternates between their lanes. */
   for (lane = 0; lane < N_FIFOS; lane++)
     if (t - e->now == e->fifos[lane].delay)
       {
@@ -351,7 +349,11 @@ schedule_general (IlEngine *e,
     }
   if (fifo != NULL)
     {
-      e->fifo_hint[kind] = (guint8) lane;
+      if (lane != e->fifo_hint[kind])
+        {
+          e->fifo_alt[kind] = e->fifo_hint[kind];
+          e->fifo_hint[kind] = (guint8) lane;
+        }
       if (G_UNLIKELY (fifo->tail - fifo->head > fifo->mask))
         lane_grow (e, lane);
       lane_push (e, lane, slot, t, key, id, gen);
