@@ -146,7 +146,8 @@ slot_entry (IlEngine     *e,
 
 /* Asks for the lines the event `ahead` places behind the lane's head will
  * touch: its slot, and for a thread the first two lines, which the
- * dispatcher reads. */
+ * dispatcher reads.  Called whenever the head moves on by one, so that
+ * each entry is asked for once. */
 static inline void
 lane_prefetch (const EvFifo *fifo,
                guint32       ahead)
@@ -189,6 +190,12 @@ lane_skip_dead (IlEngine *e,
       if (e->fifo_first[k]->slot != NULL)
         return;
       fifo->head++;
+      /* The entry the head has come near (skipping it missed the lanes'
+       * lines of every entry it jumped over: above all in the lane of
+       * timed GIL waits, whose head is cancelled whenever the oldest
+       * waiter gets the GIL). */
+      if (LANE_PREFETCH > 0)
+        lane_prefetch (fifo, LANE_PREFETCH - 1);
     }
 }
 
