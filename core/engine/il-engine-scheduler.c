@@ -73,8 +73,7 @@ runq_pop (IlEngine *e)
   return th;
 }
 
-/* Inline: nearly every wake-up and every GIL wait ends here. */
-static inline void
+static void
 core_assign (IlEngine *e,
              guint     c,
              Thread   *th)
