@@ -93,8 +93,8 @@ typedef struct {
   guint32  head;            /* number of the first entry (live whenever the lane is not empty) */
   guint32  tail;            /* number the next entry gets (the one before it is live) */
   guint32  mask;            /* the ring's size - 1 (a power of two - 1) */
-  gint64   delay;
-  gint64   last_t;          /* time of the last entry pushed (the lane is sorted while nothing comes before it) */
+  gint64   delay;           /* changes only while the lane is empty */
+  gint64   last_t;          /* time of the last entry pushed (for queue_last_time only) */
 } EvFifo;
 
 /* Programs: walking a task's step tree */
@@ -493,9 +493,10 @@ struct _IlEngine {
   EvEntry     *fifo_first[N_FIFOS];  /* lane k's head entry, ring + (head & mask), while it is live */
   guint        fifos_live;  /* bit k: lane k is not empty */
   guint8       fifo_hint[EV_TIMER_DUE + 1];  /* by event kind: the lane its last event went to */
+  guint8       fifo_alt[EV_TIMER_DUE + 1];   /* by event kind: the lane it went to before that */
   guint        heap_len;
   guint        heap_cap;
-  gint64       last_time;   /* latest time anything was scheduled for */
+  gint64       last_time;   /* latest time anything went to the heap for (queue_last_time) */
   gint64       n_processed;
 
   Core        *cores;
@@ -707,13 +708,94 @@ G_GNUC_INTERNAL guint32 add_lane (IlEngine *e, IlLaneKind kind, const char *name
 
 /* il-engine-queue.c */
 G_GNUC_INTERNAL void schedule (IlEngine *e, gint64 t, EvKind kind, guint32 id, guint32 gen);
-G_GNUC_INTERNAL void schedule_slot (IlEngine *e, EvSlot *slot, gint64 t, EvKind kind, guint32 id, guint32 gen);
+G_GNUC_INTERNAL void schedule_general (IlEngine *e, EvSlot *slot, gint64 t, EvKind kind, guint32 id, guint32 gen);
+G_GNUC_INTERNAL gint64 queue_last_time (IlEngine *e);
 G_GNUC_INTERNAL void queue_init (IlEngine *e);
 G_GNUC_INTERNAL void queue_free (IlEngine *e);
 G_GNUC_INTERNAL gboolean queue_pop (IlEngine *e, gint64 until, Ev *out);
 G_GNUC_INTERNAL gint64 queue_next_time (IlEngine *e);
 G_GNUC_INTERNAL void event_take_out (IlEngine *e, EvSlot *slot);
 G_GNUC_INTERNAL void task_new_gen (IlEngine *e, Task *task);
+
+static inline EvEntry *
+lane_entry (const EvFifo *fifo,
+            guint32       number)
+{
+  return &fifo->ring[number & fifo->mask];
+}
+
+/* A new event at the tail of a lane that has room. */
+static inline void
+lane_push (IlEngine *e,
+           guint     k,
+           EvSlot   *slot,
+           gint64    t,
+           guint64   key,
+           guint32   id,
+           guint32   gen)
+{
+  EvFifo *fifo = &e->fifos[k];
+  guint32 n = fifo->tail;
+  EvEntry *entry = lane_entry (fifo, n);
+
+  entry->t = t;
+  entry->key = key;
+  entry->slot = slot;
+  entry->id = id;
+  entry->gen = gen;
+  fifo->tail = n + 1;
+  fifo->last_t = t;
+  if (fifo->head == n)
+    {
+      e->fifos_live |= 1u << k;
+      e->fifo_first[k] = entry;
+    }
+  slot->pos = n;
+  slot->fifo = k + 1;
+  /* The lines the next pushes write were last read a turn of the ring ago. */
+  __builtin_prefetch (lane_entry (fifo, n + 3), 1);
+}
+
+/* Schedules the slot's event.  Nearly every event goes to the lane its
+ * kind went to last, which has room: that path is inline (as a call it
+ * saved and restored four registers for the general one).  A lane's
+ * events are in time order without any check: all of them came its delay
+ * after they were scheduled, and its delay changes only while it is
+ * empty. */
+static inline void
+schedule_slot (IlEngine *e,
+               EvSlot   *slot,
+               gint64    t,
+               EvKind    kind,
+               guint32   id,
+               guint32   gen)
+{
+  guint lane = e->fifo_hint[kind];
+  EvFifo *fifo = &e->fifos[lane];
+
+  if (t - e->now != fifo->delay)
+    {
+      /* A kind with two usual delays (a blocking call's end: I/O, or a
+       * timed GIL wait) alternates between their lanes. */
+      guint alt = e->fifo_alt[kind];
+
+      fifo = &e->fifos[alt];
+      if (t - e->now != fifo->delay)
+        {
+          schedule_general (e, slot, t, kind, id, gen);
+          return;
+        }
+      e->fifo_alt[kind] = (guint8) lane;
+      e->fifo_hint[kind] = (guint8) alt;
+      lane = alt;
+    }
+  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || fifo->tail - fifo->head > fifo->mask))
+    {
+      schedule_general (e, slot, t, kind, id, gen);
+      return;
+    }
+  lane_push (e, lane, slot, t, e->seq++ << 8 | kind, id, gen);
+}
 
 /* An event for a thread, in its current generation.  Inline: the thread
  * is at hand, so no lookup of its slot by kind and id. */

@@ -136,13 +136,6 @@ slot_thread (EvSlot *slot,
   return (Thread *) (gpointer) ((guint8 *) (slot - kind) - G_STRUCT_OFFSET (Thread, ev));
 }
 
-static inline EvEntry *
-lane_entry (const EvFifo *fifo,
-            guint32       number)
-{
-  return &fifo->ring[number & fifo->mask];
-}
-
 /* The entry of a slot's pending event. */
 static inline EvEntry *
 slot_entry (IlEngine     *e,
@@ -153,7 +146,8 @@ slot_entry (IlEngine     *e,
 
 /* Asks for the lines the event `ahead` places behind the lane's head will
  * touch: its slot, and for a thread the first two lines, which the
- * dispatcher reads. */
+ * dispatcher reads.  Called whenever the head moves on by one, so that
+ * each entry is asked for once. */
 static inline void
 lane_prefetch (const EvFifo *fifo,
                guint32       ahead)
@@ -196,6 +190,12 @@ lane_skip_dead (IlEngine *e,
       if (e->fifo_first[k]->slot != NULL)
         return;
       fifo->head++;
+      /* The entry the head has come near (skipping it missed the lanes'
+       * lines of every entry it jumped over: above all in the lane of
+       * timed GIL waits, whose head is cancelled whenever the oldest
+       * waiter gets the GIL). */
+      if (LANE_PREFETCH > 0)
+        lane_prefetch (fifo, LANE_PREFETCH - 1);
     }
 }
 
@@ -217,44 +217,6 @@ lane_grow (IlEngine *e,
   e->fifo_first[k] = lane_entry (fifo, fifo->head);
 }
 
-/* The entry for a new event at the tail of a lane that has room, for
- * the caller to fill. */
-static inline EvEntry *
-lane_append (IlEngine *e,
-             guint     k,
-             EvSlot   *slot)
-{
-  EvFifo *fifo = &e->fifos[k];
-  EvEntry *entry = lane_entry (fifo, fifo->tail);
-
-  if (fifo->head == fifo->tail)
-    {
-      e->fifos_live |= 1u << k;
-      e->fifo_first[k] = entry;
-    }
-  slot->pos = fifo->tail++;
-  slot->fifo = k + 1;
-  /* The lines the next pushes write were last read a turn of the ring ago. */
-  if (LANE_PREFETCH > 0)
-    __builtin_prefetch (lane_entry (fifo, fifo->tail + 2), 1);
-  return entry;
-}
-
-static inline void
-entry_fill (EvEntry *entry,
-            gint64   t,
-            guint64  key,
-            EvSlot  *slot,
-            guint32  id,
-            guint32  gen)
-{
-  entry->t = t;
-  entry->key = key;
-  entry->slot = slot;
-  entry->id = id;
-  entry->gen = gen;
-}
-
 /* Leaves the entry dead where it is, unless it is at an end. */
 static void
 lane_cancel (IlEngine *e,
@@ -269,8 +231,6 @@ lane_cancel (IlEngine *e,
   slot->pos = 0;
   while (fifo->head != fifo->tail && lane_entry (fifo, fifo->tail - 1)->slot == NULL)
     fifo->tail--;
-  if (fifo->head != fifo->tail)
-    fifo->last_t = lane_entry (fifo, fifo->tail - 1)->t;
   lane_skip_dead (e, k);
 }
 
@@ -284,6 +244,7 @@ queue_init (IlEngine *e)
   for (guint k = 0; k < N_FIFOS; k++)
     {
       e->fifos[k].delay = k < N_FIXED_FIFOS ? delays[k] : -1;
+      e->fifos[k].last_t = G_MININT64;
       e->fifos[k].mask = 15;
       e->fifos[k].ring = g_new (EvEntry, e->fifos[k].mask + 1);
     }
@@ -357,97 +318,68 @@ heap_push (IlEngine *e,
   sift_up (e, e->heap_len++, entry);
 }
 
-/* What schedule_slot's fast path leaves: a slot that holds an event
- * already, a delay other than that of the kind's last lane, a full ring, a
- * lane the event would unsort. */
-static G_GNUC_NO_INLINE void
+/* What schedule_slot's inline fast path leaves: a slot that holds an
+ * event already, a delay other than that of the kind's last lane, a full
+ * ring. */
+void
 schedule_general (IlEngine *e,
-               EvSlot   *slot,
-               gint64    t,
-               EvKind    kind,
-               guint32   id,
-               guint32   gen)
+                  EvSlot   *slot,
+                  gint64    t,
+                  EvKind    kind,
+                  guint32   id,
+                  guint32   gen)
 {
   guint64 key = e->seq++ << 8 | kind;
   EvFifo *fifo = NULL;
-  EvEntry *entry;
   guint lane;
 
-  e->last_time = MAX (e->last_time, t);
   if (G_UNLIKELY ((slot->pos | slot->fifo) != 0) && !replace_pending (e, slot, t, key, gen))
-    return;
+    {
+      e->last_time = MAX (e->last_time, t);
+      return;
+    }
 
-  /* Events of one kind tend to have one delay: try their last lane first. */
-  lane = e->fifo_hint[kind];
-  if (t - e->now == e->fifos[lane].delay)
-    fifo = &e->fifos[lane];
-  else
-    for (lane = 0; lane < N_FIFOS; lane++)
-      if (t - e->now == e->fifos[lane].delay)
-        {
-          fifo = &e->fifos[lane];
-          break;
-        }
+  for (lane = 0; lane < N_FIFOS; lane++)
+    if (t - e->now == e->fifos[lane].delay)
+      {
+        fifo = &e->fifos[lane];
+        break;
+      }
   if (fifo == NULL && t > e->now && e->fifos_live >> N_FIXED_FIFOS != (1u << (N_FIFOS - N_FIXED_FIFOS)) - 1)
     {
-      /* A new delay: an empty lane takes it. */
+      /* A new delay: an empty lane takes it.  Its last time goes into
+       * e->last_time, as that of an entry of the heap would. */
       lane = N_FIXED_FIFOS + (guint) __builtin_ctz (~(e->fifos_live >> N_FIXED_FIFOS));
       fifo = &e->fifos[lane];
       fifo->delay = t - e->now;
+      e->last_time = MAX (e->last_time, fifo->last_t);
     }
-  /* A lane stays sorted as long as nothing is due before its tail (the
-   * sequence number only grows). */
-  if (fifo != NULL && (fifo->head == fifo->tail || fifo->last_t <= t))
+  if (fifo != NULL)
     {
-      e->fifo_hint[kind] = (guint8) lane;
-      fifo->last_t = t;
+      if (lane != e->fifo_hint[kind])
+        {
+          e->fifo_alt[kind] = e->fifo_hint[kind];
+          e->fifo_hint[kind] = (guint8) lane;
+        }
       if (G_UNLIKELY (fifo->tail - fifo->head > fifo->mask))
         lane_grow (e, lane);
-      entry = lane_append (e, lane, slot);
-      entry_fill (entry, t, key, slot, id, gen);
+      lane_push (e, lane, slot, t, key, id, gen);
       return;
     }
 
+  e->last_time = MAX (e->last_time, t);
   heap_push (e, (EvEntry) { t, key, slot, id, gen });
 }
 
-/* Nearly every event goes to the lane its kind went to last, which has
- * room: that path calls nothing (the general one is a tail call), so it
- * saves no registers. */
-void
-schedule_slot (IlEngine *e,
-               EvSlot   *slot,
-               gint64    t,
-               EvKind    kind,
-               guint32   id,
-               guint32   gen)
+/* The latest time anything was scheduled for. */
+gint64
+queue_last_time (IlEngine *e)
 {
-  guint lane = e->fifo_hint[kind];
-  EvFifo *fifo = &e->fifos[lane];
+  gint64 last = e->last_time;
 
-  if (t - e->now != fifo->delay)
-    {
-      /* A kind with two usual delays (a blocking call's end: I/O, or a
-       * timed GIL wait) alternates between their lanes. */
-      for (lane = 0; lane < N_FIFOS && t - e->now != e->fifos[lane].delay; lane++)
-        ;
-      if (lane == N_FIFOS)
-        {
-          schedule_general (e, slot, t, kind, id, gen);
-          return;
-        }
-      fifo = &e->fifos[lane];
-    }
-  if (G_UNLIKELY ((slot->pos | slot->fifo) != 0 || fifo->tail - fifo->head > fifo->mask
-                  || (fifo->head != fifo->tail && fifo->last_t > t)))
-    {
-      schedule_general (e, slot, t, kind, id, gen);
-      return;
-    }
-  e->fifo_hint[kind] = (guint8) lane;
-  e->last_time = MAX (e->last_time, t);
-  fifo->last_t = t;
-  entry_fill (lane_append (e, lane, slot), t, e->seq++ << 8 | kind, slot, id, gen);
+  for (guint k = 0; k < N_FIFOS; k++)
+    last = MAX (last, e->fifos[k].last_t);
+  return last;
 }
 
 /* The next event: the earliest of the heap's top and the lanes' heads.

@@ -509,7 +509,7 @@ il_engine_run_until (IlEngine  *e,
     {
       /* Time went on until the last event anything had asked for, even one
        * cancelled since (it used to be popped and skipped). */
-      e->now = MAX (e->now, e->last_time);
+      e->now = MAX (e->now, queue_last_time (e));
       set_deadlock_error (e);
     }
 
