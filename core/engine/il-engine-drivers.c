@@ -74,6 +74,7 @@ task_start_job (IlEngine *e,
   t->job = job_new (e, t->def->steps, t->def->n_steps, JD_TASK, -1);
   t->job->task = t;
   t->job->mirror = t->lane;
+  t->job->prog.lane = t->lane;
   emit (e, t->lane, IL_EVENT_MARK, IL_MARK_TASK_CREATED, 0, IL_NO_LANE);
 }
 
@@ -98,8 +99,7 @@ job_next_op (IlEngine *e,
   for (;;)
     {
       prog_next (&job->prog, &op);
-      if (job->task != NULL)
-        emit_step (e, job->task->lane, &job->prog);
+      emit_step (e, &job->prog);
       if (op_leaf (&op, top))
         return TRUE;
       switch (op.kind)

@@ -42,15 +42,21 @@ prog_push_at (Prog         *prog,
               guint32       first)
 {
   g_assert (prog->depth < MAX_FRAMES);
-  if (G_UNLIKELY (prog->depth == prog->cap))
+  if (prog->depth > 0)
     {
-      Frame *frames = g_new (Frame, MAX_FRAMES);
+      /* The frame on top moves below the new one. */
+      if (G_UNLIKELY (prog->depth - 1u == prog->cap))
+        {
+          Frame *below = g_new (Frame, MAX_FRAMES - 1);
 
-      memcpy (frames, prog->frames, prog->depth * sizeof (Frame));
-      prog->frames = frames;
-      prog->cap = MAX_FRAMES;
+          memcpy (below, prog->below, prog->cap * sizeof (Frame));
+          prog->below = below;
+          prog->cap = MAX_FRAMES - 1;
+        }
+      prog->below[prog->depth - 1] = prog->top;
     }
-  prog->frames[prog->depth++] = (Frame) { steps, n, 0, left, release, first, first };
+  prog->depth++;
+  prog->top = (Frame) { steps, n, 0, left, release, first, first };
 }
 
 /* Pushes the task's own steps, or the body of the step prog_next started
@@ -73,15 +79,20 @@ prog_pop (Prog *prog)
   g_assert (prog->depth > 0);
   prog->depth--;
   if (prog->depth > 0)
-    prog->frames[prog->depth - 1].next = prog->frames[prog->depth].next;
+    {
+      guint32 next = prog->top.next;
+
+      prog->top = prog->below[prog->depth - 1];
+      prog->top.next = next;
+    }
 }
 
 void
 prog_clear (Prog *prog)
 {
-  if (prog->frames != prog->inline_frames)
-    g_free (prog->frames);
-  prog->frames = NULL;
+  if (prog->below != prog->inline_below)
+    g_free (prog->below);
+  prog->below = NULL;
   prog->cap = 0;
   prog->depth = 0;
 }
@@ -91,16 +102,18 @@ prog_init (Prog         *prog,
            const IlStep *steps,
            guint32       n,
            guint32       limit_base,
-           gint32        wrap)
+           gint32        wrap,
+           guint32       lane)
 {
-  if (prog->frames == NULL)
+  if (prog->below == NULL)
     {
-      prog->frames = prog->inline_frames;
-      prog->cap = INLINE_FRAMES;
+      prog->below = prog->inline_below;
+      prog->cap = G_N_ELEMENTS (prog->inline_below);
     }
   prog->depth = 0;
   prog->limit_base = limit_base;
   prog->wrap = wrap;
+  prog->lane = lane;
   prog->steps = steps;
   prog->n_steps = n;
   if (wrap < 0)
@@ -112,7 +125,7 @@ prog_next (Prog *prog,
            Op   *op)
 {
   memset (op, 0, sizeof *op);
-  prog->step = NULL;
+  prog->stepped = FALSE;
 
   if (prog->wrap >= 0)
     {
@@ -126,10 +139,10 @@ prog_next (Prog *prog,
 
   while (prog->depth > 0)
     {
-      Frame *f = &prog->frames[prog->depth - 1];
+      Frame *f = &prog->top;
       const IlStep *s;
 
-      prog->step = NULL;
+      prog->stepped = FALSE;
       if (G_UNLIKELY (f->next & BODY_PENDING))
         body_skip (f);
       if (f->pos >= f->n)
@@ -154,7 +167,7 @@ prog_next (Prog *prog,
         }
 
       s = &f->steps[f->pos++];
-      prog->step = s;
+      prog->stepped = TRUE;
       prog->number = f->next;
       /* Past the body when the frame that walks it ends, or when
        * body_skip finds it was not walked. */
