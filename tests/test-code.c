@@ -108,6 +108,20 @@ test_step_events_skipped_body (void)
                            bodies, "0 3 4 3 4 7 3 4 3 4 7 8 10");
 }
 
+/* Bodies nested deeper than the frames a program keeps inline (the rest
+ * move to the heap): the steps are numbered and walked the same, every
+ * lock is released on the way out (the sleep after them runs). */
+static void
+test_step_events_deep (void)
+{
+  assert_steps_every_mode ("{\"tasks\":[{\"name\":\"a\",\"steps\":["
+                           "{\"repeat\":2,\"steps\":[{\"lock\":\"l\",\"steps\":["
+                           "{\"repeat\":2,\"steps\":[{\"repeat\":1,\"steps\":[{\"lock\":\"m\",\"steps\":["
+                           "{\"repeat\":2,\"steps\":[{\"cpu\":1},{\"io\":1}]}]}]}]}]}]},"
+                           "{\"sleep\":1}]}]}",
+                           NULL, "1 4 6 7 6 7 4 6 7 6 7 1 4 6 7 6 7 4 6 7 6 7 8");
+}
+
 /* After an I/O completes or a timer expires the task is ready until its
  * step runs, however long the loop is busy. */
 static void
@@ -528,6 +542,7 @@ main (int   argc,
   g_test_add_func ("/steps/numbering", test_numbering);
   g_test_add_func ("/steps/events", test_step_events);
   g_test_add_func ("/steps/events-skipped-body", test_step_events_skipped_body);
+  g_test_add_func ("/steps/events-deep", test_step_events_deep);
   g_test_add_func ("/engine/ready-after-wait", test_ready_after_wait);
   g_test_add_func ("/engine/process-starting", test_process_starting);
   g_test_add_func ("/steps/trace-file", test_trace_file);

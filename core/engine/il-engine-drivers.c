@@ -74,6 +74,7 @@ task_start_job (IlEngine *e,
   t->job = job_new (e, t->def->steps, t->def->n_steps, JD_TASK, -1);
   t->job->task = t;
   t->job->mirror = t->lane;
+  t->job->prog.lane = t->lane;
   emit (e, t->lane, IL_EVENT_MARK, IL_MARK_TASK_CREATED, 0, IL_NO_LANE);
 }
 
@@ -98,8 +99,7 @@ job_next_op (IlEngine *e,
   for (;;)
     {
       prog_next (&job->prog, &op);
-      if (job->task != NULL)
-        emit_step (e, job->task->lane, &job->prog);
+      emit_step (e, &job->prog);
       if (op_leaf (&op, top))
         return TRUE;
       switch (op.kind)
@@ -590,18 +590,20 @@ thread_run (IlEngine *e,
     }
 }
 
+/* One call of thread_run, at the end: called once, it is inlined, and a
+ * third of all events do not pay for a call and its saved registers. */
 void
 process_event (IlEngine *e,
                const Ev *ev)
 {
   Thread *th = NULL;
+  gboolean run = FALSE;
 
   switch ((EvKind) ev->kind)
     {
     case EV_DISPATCH:
       th = ev->th;
-      if (th->gen == ev->gen && th->core >= 0)
-        thread_run (e, th);
+      run = th->gen == ev->gen && th->core >= 0;
       break;
 
     case EV_COMPUTE_DONE:
@@ -611,7 +613,7 @@ process_event (IlEngine *e,
       th->computing = FALSE;
       th->remaining = 0;
       th->resume = th->ck == C_FREE ? resume_after_block (th) : R_NEXT;
-      thread_run (e, th);
+      run = TRUE;
       break;
 
     case EV_BREAKER:
@@ -711,4 +713,7 @@ process_event (IlEngine *e,
     default:
       g_assert_not_reached ();
     }
+
+  if (run)
+    thread_run (e, th);
 }

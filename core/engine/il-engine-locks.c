@@ -90,8 +90,10 @@ prog_unwind (IlEngine *e,
 {
   while (prog->depth > 0)
     {
-      Frame *f = &prog->frames[--prog->depth];
-      if (f->release >= 0)
-        sem_release (e, (guint32) f->release, by_lane);
+      gint32 release = prog_frame (prog, prog->depth - 1u)->release;
+
+      prog->depth--;
+      if (release >= 0)
+        sem_release (e, (guint32) release, by_lane);
     }
 }

@@ -242,7 +242,7 @@ task_step_op (IlEngine *e,
       else
         {
           prog_next (&task->co->prog, &op);
-          emit_step (e, task->lane, &task->co->prog);
+          emit_step (e, &task->co->prog);
         }
       if (!op_awaited (&op) && op_leaf (&op, top))
         return TRUE;
@@ -483,7 +483,7 @@ loop_next_op (IlEngine *e,
                   {
                     Task *t = &e->tasks[e->order[i]];
                     t->started = TRUE;
-                    prog_init (&t->co->prog, t->def->steps, t->def->n_steps, e->limit_base, e->workers_sem);
+                    prog_init (&t->co->prog, t->def->steps, t->def->n_steps, e->limit_base, e->workers_sem, t->lane);
                     emit (e, t->lane, IL_EVENT_MARK, IL_MARK_TASK_CREATED, 0, th->lane);
                     if (t->def->start > 0)
                       {

@@ -16,7 +16,7 @@ job_new (IlEngine     *e,
 {
   Job *job = slab_reuse0 (e, e->spare_jobs, sizeof (Job));
 
-  prog_init (&job->prog, steps, n, e->limit_base, wrap);
+  prog_init (&job->prog, steps, n, e->limit_base, wrap, IL_NO_LANE);
   job->done = done;
   job->mirror = IL_NO_LANE;
   job->worker_lane = IL_NO_LANE;
@@ -258,3 +258,7 @@ default_executor (IlEngine *e)
     main_proc->thread_pool = pool_new (e, main_proc, FALSE, MIN (32, e->config.cores + 4));
   return main_proc->thread_pool;
 }
+
+/* The layout il-engine-private.h describes: a step reads and writes only
+ * the job's first cache line. */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (Job, prog) + G_STRUCT_OFFSET (Prog, below) == 64);

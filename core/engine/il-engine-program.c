@@ -42,15 +42,21 @@ prog_push_at (Prog         *prog,
               guint32       first)
 {
   g_assert (prog->depth < MAX_FRAMES);
-  if (G_UNLIKELY (prog->depth == prog->cap))
+  if (prog->depth > 0)
     {
-      Frame *frames = g_new (Frame, MAX_FRAMES);
+      /* The frame on top moves below the new one. */
+      if (G_UNLIKELY (prog->depth - 1u == prog->cap))
+        {
+          Frame *below = g_new (Frame, MAX_FRAMES - 1);
 
-      memcpy (frames, prog->frames, prog->depth * sizeof (Frame));
-      prog->frames = frames;
-      prog->cap = MAX_FRAMES;
+          memcpy (below, prog->below, prog->cap * sizeof (Frame));
+          prog->below = below;
+          prog->cap = MAX_FRAMES - 1;
+        }
+      prog->below[prog->depth - 1] = prog->top;
     }
-  prog->frames[prog->depth++] = (Frame) { steps, n, 0, left, release, first, first };
+  prog->depth++;
+  prog->top = (Frame) { steps, n, 0, left, release, first, first };
 }
 
 /* Pushes the task's own steps, or the body of the step prog_next started
@@ -73,15 +79,20 @@ prog_pop (Prog *prog)
   g_assert (prog->depth > 0);
   prog->depth--;
   if (prog->depth > 0)
-    prog->frames[prog->depth - 1].next = prog->frames[prog->depth].next;
+    {
+      guint32 next = prog->top.next;
+
+      prog->top = prog->below[prog->depth - 1];
+      prog->top.next = next;
+    }
 }
 
 void
 prog_clear (Prog *prog)
 {
-  if (prog->frames != prog->inline_frames)
-    g_free (prog->frames);
-  prog->frames = NULL;
+  if (prog->below != prog->inline_below)
+    g_free (prog->below);
+  prog->below = NULL;
   prog->cap = 0;
   prog->depth = 0;
 }
@@ -91,20 +102,33 @@ prog_init (Prog         *prog,
            const IlStep *steps,
            guint32       n,
            guint32       limit_base,
-           gint32        wrap)
+           gint32        wrap,
+           guint32       lane)
 {
-  if (prog->frames == NULL)
+  if (prog->below == NULL)
     {
-      prog->frames = prog->inline_frames;
-      prog->cap = INLINE_FRAMES;
+      prog->below = prog->inline_below;
+      prog->cap = G_N_ELEMENTS (prog->inline_below);
     }
   prog->depth = 0;
   prog->limit_base = limit_base;
   prog->wrap = wrap;
+  prog->lane = lane;
   prog->steps = steps;
   prog->n_steps = n;
   if (wrap < 0)
     prog_push (prog, steps, n, 1, -1);
+}
+
+/* Fetches the step after the one a short computation just started: the
+ * prog_next after it comes a few events later, when the line is then in
+ * the cache instead of a miss (with thousands of threads each task's
+ * steps are long gone from it).  Past the end of the frame the loop goes
+ * back to its first step; after the last turn the guess is wasted. */
+static inline void
+frame_prefetch_next (const Frame *f)
+{
+  __builtin_prefetch (&f->steps[f->pos < f->n ? f->pos : 0]);
 }
 
 void
@@ -112,7 +136,7 @@ prog_next (Prog *prog,
            Op   *op)
 {
   memset (op, 0, sizeof *op);
-  prog->step = NULL;
+  prog->stepped = FALSE;
 
   if (prog->wrap >= 0)
     {
@@ -126,10 +150,10 @@ prog_next (Prog *prog,
 
   while (prog->depth > 0)
     {
-      Frame *f = &prog->frames[prog->depth - 1];
+      Frame *f = &prog->top;
       const IlStep *s;
 
-      prog->step = NULL;
+      prog->stepped = FALSE;
       if (G_UNLIKELY (f->next & BODY_PENDING))
         body_skip (f);
       if (f->pos >= f->n)
@@ -154,7 +178,7 @@ prog_next (Prog *prog,
         }
 
       s = &f->steps[f->pos++];
-      prog->step = s;
+      prog->stepped = TRUE;
       prog->number = f->next;
       /* Past the body when the frame that walks it ends, or when
        * body_skip finds it was not walked. */
@@ -164,6 +188,7 @@ prog_next (Prog *prog,
         case IL_STEP_CPU:
           op->kind = OP_CPU;
           op->dur = s->duration;
+          frame_prefetch_next (f);
           return;
         case IL_STEP_IO:
         case IL_STEP_SLEEP:
@@ -174,6 +199,7 @@ prog_next (Prog *prog,
         case IL_STEP_C:
           op->kind = (s->flags & IL_STEP_FLAG_RELEASE_GIL) ? OP_C_FREE : OP_C_HOLD;
           op->dur = s->duration;
+          frame_prefetch_next (f);
           return;
         case IL_STEP_YIELD:
           op->kind = OP_YIELD;
