@@ -23,6 +23,9 @@
  * to_thread's body on a worker — is counted, when the frame moves on with
  * the mark still there (body_skip).  One test per step, as before. */
 #define BODY_PENDING 0x80000000u
+/* Step numbers stay far below the mark: a scenario is at most 64 MB of
+ * JSON (il_scenario_load_data refuses more), and a step takes at least 8
+ * bytes of it (`{"c":1}` and a comma), so a task has under 2^24 steps. */
 
 /* The frame's last step has a body that was not walked: number past it. */
 static inline void
