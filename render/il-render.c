@@ -1156,6 +1156,22 @@ draw_arrows (Ctx *c)
   c->prims += drawn;
 }
 
+/* The half-width of the playhead's mark on the ruler: it stays in the
+ * room under the time labels (which draw_ruler centres 2 px above the
+ * ruler's middle), so that it never covers the "400 ms" a lecturer reads
+ * as the playhead passes it. */
+static double
+ruler_playhead_size (Ctx *c)
+{
+  double h = c->theme->ruler_height, lw = c->theme->line_width;
+  int w, th;
+
+  set_text (c, "0", 0.9);
+  pango_layout_get_pixel_size (c->text, &w, &th);
+  /* The mark is 1.4 times as tall as half its base (triangle). */
+  return CLAMP ((h / 2 + 2 - th / 2.0 - 1) / 1.4, 2 * lw, 6 * lw);
+}
+
 static void
 draw_ruler (Ctx *c)
 {
@@ -1861,7 +1877,7 @@ il_render_timeline (cairo_t              *cr,
           if (x >= c.plot_x)
             {
               il_theme_set_source (cr, &p->theme->playhead);
-              triangle (cr, x, p->y + p->theme->ruler_height, 6 * p->theme->line_width, FALSE);
+              triangle (cr, x, p->y + p->theme->ruler_height, ruler_playhead_size (&c), FALSE);
               cairo_fill (cr);
             }
         }

@@ -680,6 +680,66 @@ test_render_gil_owner (void)
   cairo_surface_destroy (surface);
 }
 
+/* The playhead's mark on the ruler stays under the time labels: drawn
+ * with the playhead inside the first label after 0, the ruler differs
+ * from the one without it only below that label's lowest text row (a
+ * lecturer reads "5 ms" through it otherwise).  In every theme. */
+static void
+test_render_ruler_playhead (void)
+{
+  guint32 core0, gil, a, b;
+  g_autoptr(IlTrace) t = hand_trace (&core0, &gil, &a, &b);
+
+  for (IlThemeKind kind = IL_THEME_LIGHT; kind <= IL_THEME_PRESENTER; kind++)
+    {
+      const IlTheme *theme = il_theme_get (kind);
+      g_autoptr(IlLayout) layout = il_layout_new (t, &theme->metrics);
+      cairo_surface_t *shot[2];
+      int h = (int) theme->ruler_height, text_bottom = -1, mark_top = h;
+      int label_x, bg_x;
+      IlRenderParams p;
+      gint64 step;
+      double tick_x;
+
+      il_render_params_init (&p, t, layout, theme);
+      p.viewport.start = 0;
+      p.viewport.span = IL_MSEC (12);
+      p.viewport.width = 1200 - theme->gutter_width;
+      p.height = 300;
+      p.show_ruler = TRUE;
+      step = il_ticks_choose_step (&p.viewport, il_ticks_label_spacing (theme->font_size, p.viewport.width));
+      tick_x = theme->gutter_width + il_viewport_time_to_x (&p.viewport, step);
+      label_x = (int) tick_x + 3;
+      bg_x = (int) tick_x - 6;
+      p.now = il_viewport_x_to_time (&p.viewport, label_x + 10 - theme->gutter_width);
+      for (int k = 0; k < 2; k++)
+        {
+          cairo_t *cr;
+
+          shot[k] = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1200, 300);
+          cr = cairo_create (shot[k]);
+          p.show_playhead = k == 1;
+          il_render_timeline (cr, &p);
+          cairo_destroy (cr);
+        }
+      /* Above the ticks (the bottom 9 px), the label's columns hold only
+       * its text on the ruler's background. */
+      for (int y = 0; y < h - 9; y++)
+        for (int x = label_x; x < label_x + 24; x++)
+          if (pixel_at (shot[0], x, y) != pixel_at (shot[0], bg_x, y))
+            text_bottom = MAX (text_bottom, y);
+      for (int y = 0; y < h; y++)
+        for (int x = label_x - 20; x < label_x + 40; x++)
+          if (pixel_at (shot[0], x, y) != pixel_at (shot[1], x, y))
+            mark_top = MIN (mark_top, y);
+      g_assert_cmpint (text_bottom, >, 0);
+      g_assert_cmpint (mark_top, <, h);
+      g_assert_cmpint (mark_top, >, text_bottom);
+      cairo_surface_destroy (shot[0]);
+      cairo_surface_destroy (shot[1]);
+    }
+}
+
 /* Hundreds of thousands of events cost pixels, not events. */
 static void
 test_render_bounded (void)
@@ -1501,6 +1561,7 @@ main (int argc, char **argv)
   g_test_add_func ("/view/render-queues", test_render_queues);
   g_test_add_func ("/view/next-event", test_next_event);
   g_test_add_func ("/render/gil-owner", test_render_gil_owner);
+  g_test_add_func ("/render/ruler-playhead", test_render_ruler_playhead);
   g_test_add_func ("/render/bounded", test_render_bounded);
   g_test_add_func ("/render/lod", test_lod);
   g_test_add_func ("/render/dominant", test_render_dominant);
