@@ -79,14 +79,14 @@ core_assign (IlEngine *e,
              Thread   *th)
 {
   Core *core = &e->cores[c];
-  guint64 bit = G_GUINT64_CONSTANT (1) << (c % 64);
 
   core->thread = th;
   core->since = e->now;
   core->slice_armed = FALSE;
-  /* core_note, knowing the answers: busy, its slice not armed. */
-  e->free_cores[c / 64] &= ~bit;
-  e->unarmed_cores[c / 64] |= bit;
+  /* core_note, knowing the answers (no loads of the core): busy, its
+   * slice not armed. */
+  bit_set (e->free_cores, c, FALSE);
+  bit_set (e->unarmed_cores, c, TRUE);
   core_new_slice_gen (e, core);
   th->core = (gint32) c;
   th->queued = FALSE;
@@ -128,7 +128,6 @@ thread_leave_core (IlEngine *e,
 {
   Core *core;
   guint c;
-  guint64 bit;
 
   if (th->core < 0)
     return;
@@ -137,9 +136,8 @@ thread_leave_core (IlEngine *e,
   core->thread = NULL;
   core->slice_armed = FALSE;
   /* core_note, knowing the answers: free, so no slice to arm. */
-  bit = G_GUINT64_CONSTANT (1) << (c % 64);
-  e->free_cores[c / 64] |= bit;
-  e->unarmed_cores[c / 64] &= ~bit;
+  bit_set (e->free_cores, c, TRUE);
+  bit_set (e->unarmed_cores, c, FALSE);
   core_new_slice_gen (e, core);
   th->core = -1;
 
