@@ -1611,12 +1611,13 @@ wrapper_call_impl (Wrapper          *w,
         /* Recorded only when it will wait: no slot free, the event not
          * set. */
         int waits = 1;
-        int64_t id;
+        int64_t id = 0;   /* looked up only for a record: an Event already
+                           * set, the inner Condition.wait of every
+                           * Event.wait, pay nothing */
         if (self == NULL)
           break;
         if (w->category == IL_REC_CALL_QUEUE)
           return queue_call (w, th, self, args, nargsf, kwnames);
-        id = object_id (self);
         if (w->category == IL_REC_CALL_SEMAPHORE)
           waits = attr_long (self, str_value, 1) == 0;
         else if (w->category == IL_REC_CALL_EVENT)
@@ -1629,11 +1630,14 @@ wrapper_call_impl (Wrapper          *w,
             && !arg_true (call_arg (args, nargsf, kwnames, 1, str_blocking), 1))
           waits = 0;
         if (waits && in_wait == 0)
-          result = call_waiting (w, th, w->category, id, args, nargsf, kwnames);
+          {
+            id = object_id (self);
+            result = call_waiting (w, th, w->category, id, args, nargsf, kwnames);
+          }
         else
           result = PyObject_Vectorcall (w->func, args, nargsf, kwnames);
         if (w->category == IL_REC_CALL_SEMAPHORE && result == Py_True)
-          emit (IL_REC_ACQUIRED, th, now_ns (), id, IL_REC_CALL_SEMAPHORE, NULL, 0);
+          emit (IL_REC_ACQUIRED, th, now_ns (), id != 0 ? id : object_id (self), IL_REC_CALL_SEMAPHORE, NULL, 0);
         return result;
       }
 
@@ -2100,10 +2104,10 @@ rec_record (PyObject *module,
 
 /* aqueue_waits(queue, put): called by the bootstrap's asyncio.Queue get
  * (put 0) and put (1) when their coroutine starts, in the task that runs
- * it: whether the task will wait, the queue being empty (full) now, as
- * nothing else runs before the original get (put) looks; a wait is
- * recorded.  Unreadable queues (not recording) say True: the original
- * call then decides. */
+ * it, once empty() (full()) said it will wait: records the wait if the
+ * queue's items say so too (a subclass may decide otherwise; then nothing
+ * is recorded and the original call still waits).  Returns whether it
+ * recorded one; unreadable queues (not recording) say True. */
 static PyObject *
 rec_aqueue_waits (PyObject         *module,
                   PyObject *const  *args,

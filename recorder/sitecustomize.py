@@ -133,19 +133,24 @@ def _install():
 
         # When the queue has an item (room), the original would take it
         # (put it) through get_nowait (put_nowait) without waiting: so do
-        # these, saving a coroutine per call.
+        # these, saving a coroutine per call.  Whether it has one is asked
+        # as the original asks, of empty() (full()), which a subclass may
+        # define (a queue bounded by bytes): its internals could say
+        # otherwise, and put_nowait would raise where put waits.
         def recorded_get(get):
             async def recorded(self):
-                if waits(self, 0):
-                    return await get(self)
-                return self.get_nowait()
+                if not self.empty():
+                    return self.get_nowait()
+                waits(self, 0)
+                return await get(self)
             return recorded
 
         def recorded_put(put):
             async def recorded(self, item):
-                if waits(self, 1):
-                    return await put(self, item)
-                return self.put_nowait(item)
+                if not self.full():
+                    return self.put_nowait(item)
+                waits(self, 1)
+                return await put(self, item)
             return recorded
 
         for attr, make in (("get", recorded_get), ("put", recorded_put)):

@@ -1243,6 +1243,35 @@ async def main():
 asyncio.run(main(), debug=False)
 """
 
+# A queue that says itself when it is full or empty (here: by the items'
+# total size, maxsize 0): put and get wait on it as unrecorded, rather than
+# raising QueueFull / QueueEmpty.
+AQUEUE_SUBCLASS = """
+import asyncio
+class Bytes(asyncio.Queue):
+    def full(self):
+        return sum(map(len, self._queue)) >= 4
+class Flagged(asyncio.Queue):
+    open = False
+    def empty(self):
+        return not self.open or super().empty()
+async def main():
+    b = Bytes()
+    b.put_nowait(b"abcd")
+    putter = asyncio.create_task(b.put(b"ef"))
+    await asyncio.sleep(0.01)
+    print("bytes queue:", putter.done(), b.get_nowait(), await putter, b.qsize())
+    f = Flagged()
+    f.put_nowait(1)
+    getter = asyncio.create_task(f.get())
+    await asyncio.sleep(0.01)
+    waited = not getter.done()
+    f.open = True
+    f.put_nowait(2)
+    print("flagged queue:", waited, await getter)
+asyncio.run(main())
+"""
+
 
 @case
 def queue_asyncio_tasks():
@@ -1260,6 +1289,10 @@ def queue_asyncio_tasks():
         check(f"queue: asyncio.Queue's get and put are coroutine functions (Python functions) when recorded{label}",
               r.returncode == 0 and "coroutine functions: True True True True" in r.stdout and "got 7" in r.stdout,
               (r.stdout, r.stderr))
+        sub, _ = record(program("aqsub.py", AQUEUE_SUBCLASS), python=python)
+        check(f"queue: put and get on asyncio.Queue subclasses whose full() and empty() say so wait, as unrecorded{label}",
+              sub.returncode == 0 and "bytes queue: False b'abcd' None 1" in sub.stdout
+              and "flagged queue: True 1" in sub.stdout, (sub.stdout, sub.stderr))
         s = summary(r)
         arrows = cause_arrows_into(out, "getter", "queue put or get")
         check(f"queue: a get made in main and run by create_task waits in the new task, woken by main's put{label}",
