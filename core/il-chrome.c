@@ -348,7 +348,6 @@ typedef struct {
   GByteArray         *args_copy;   /* their text, when the input cannot be read again; else NULL */
   char               *args_path;   /* else the plain file they are in (absolute), its size and time */
   gint64              args_size, args_mtime;
-  guint64             n_args_dropped;
 
   char      args_key[128];         /* the args member being read */
   Cur       cur;
@@ -780,7 +779,6 @@ add_slice_rec (Parse   *p,
       /* Remembered as not kept, so the window can say so. */
       a.off = G_MAXUINT64;
       a.len = 0;
-      p->n_args_dropped++;
     }
   else if (p->args_copy != NULL)
     {
@@ -2917,7 +2915,7 @@ build_trace (Parse *p)
   g_array_sort (p->args, compare_args);
   b.args = (const ArgsRec *) (gconstpointer) p->args->data;
   b.n_args = p->args->len;
-  if (p->args->len > 0 || p->n_args_dropped > 0)
+  if (p->args->len > 0)
     {
       b.slice_args = g_new0 (IlChromeArgs, 1);
       b.slice_args->entries = g_array_sized_new (FALSE, FALSE, sizeof (ArgsEntry), p->args->len);
@@ -3407,7 +3405,6 @@ merge_parse (Parse *p,
   p->n_trace_events += q->n_trace_events;
   /* Offsets are the file's: q's args follow p's, as its blocks do. */
   g_array_append_vals (p->args, q->args->data, q->args->len);
-  p->n_args_dropped += q->n_args_dropped;
   if (q->any_ts)
     {
       note_time (p, q->min_ts);
@@ -4284,8 +4281,7 @@ il_chrome_slice_args_restore (IlTrace *trace,
   a->entries = refs;
   a->copy = g_bytes_ref (texts);
   a->restored = TRUE;
-  for (guint i = 0; i < refs->len; i++)
-    a->n_dropped += g_array_index (refs, ArgsEntry, i).off == IL_CHROME_ARGS_NOT_KEPT;
+  a->n_dropped = count_not_kept (a);
   trace->slice_args = a;
   trace->slice_args_free = chrome_args_free;
 }
