@@ -2147,11 +2147,13 @@ il_render_gutter_width (const IlTrace  *trace,
                         const IlTheme  *theme,
                         double          max_width)
 {
-  cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_surface_t *scratch;
   Ctx c = { 0 };
-  double need = theme->gutter_width;
+  double need;
 
-  g_return_val_if_fail (trace != NULL && layout != NULL && theme != NULL, theme->gutter_width);
+  g_return_val_if_fail (trace != NULL && layout != NULL && theme != NULL, 0);
+  need = theme->gutter_width;
+  scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   c.cr = cairo_create (scratch);
   c.theme = theme;
   for (guint i = 0; i < layout->rows->len; i++)

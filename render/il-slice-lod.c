@@ -85,16 +85,22 @@ il_slice_lod_new (void)
   return lod;
 }
 
+/* Forgets every lane's cells (not the names' colours, which
+ * colours_validate keeps in step with the trace on its own). */
+static void
+lanes_drop (IlSliceLod *lod)
+{
+  g_hash_table_remove_all (lod->lanes);
+  g_clear_pointer (&lod->trace, il_trace_unref);
+}
+
 void
 il_slice_lod_keep_only (IlSliceLod    *lod,
                         const IlTrace *trace)
 {
   g_return_if_fail (lod != NULL);
   if (trace == NULL || lod->trace != trace)
-    {
-      g_hash_table_remove_all (lod->lanes);
-      g_clear_pointer (&lod->trace, il_trace_unref);
-    }
+    lanes_drop (lod);
   if (trace == NULL || lod->colours_trace != trace)
     {
       g_clear_pointer (&lod->colours, g_free);
@@ -384,7 +390,9 @@ lane_get (IlSliceLod    *lod,
   /* A trace that grew (a live recording) gets new cells. */
   if (lod->trace != trace || lod->n_events != trace->n_events || lod->end_time != trace->end_time)
     {
-      il_slice_lod_clear (lod);
+      /* The colours stay: ranking the names walks the whole trace, and
+       * the legend may have just done it for this one. */
+      lanes_drop (lod);
       lod->trace = il_trace_ref ((IlTrace *) trace);
       lod->n_events = trace->n_events;
       lod->end_time = trace->end_time;

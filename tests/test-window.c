@@ -682,8 +682,7 @@ min_width (GtkWidget *widget)
   return min;
 }
 
-/* The window fits a 1024×600 screen in every state: a lesson shown, a run
- * played to its end (the time readout must not widen it), comparing. */
+/* The first widget of `type` (with css_class, if any) in widget's tree. */
 static GtkWidget *
 find_descendant (GtkWidget *widget,
                  GType      type,
@@ -737,6 +736,8 @@ check_titles_fit (IlWindow *window)
     }
 }
 
+/* The window fits a 1024×600 screen in every state: a lesson shown, a run
+ * played to its end (the time readout must not widen it), comparing. */
 static void
 test_window_fits_small_screens (void)
 {
